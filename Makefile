@@ -1,0 +1,35 @@
+# Thin wrapper over meson. The two set-up commands of README.md: `make run` and `make test`.
+BUILD ?= build
+XVFB = xvfb-run -a -s '-screen 0 1280x800x24'
+GUI_ENV = GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1 GTK_A11Y=none
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	@./tools/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Opens the window; without a display, runs the default experiment headless into ./out/.
+run: build
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	  ./$(BUILD)/app/contrastlab; \
+	else \
+	  echo "No display found: running the default experiment headless; results go to ./out/"; \
+	  ./$(BUILD)/app/contrastlab --headless --preset default --out out; \
+	fi
+
+test: build
+	$(XVFB) env $(GUI_ENV) meson test -C $(BUILD) --print-errorlogs
+
+bench: build
+	meson test -C $(BUILD) --benchmark --verbose
+
+clean:
+	rm -rf $(BUILD)

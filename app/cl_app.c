@@ -1,0 +1,123 @@
+#include "cl_app.h"
+
+#include "cl_config.h"
+#include "cl_export.h"
+#include "cl_window.h"
+
+struct _ClApp {
+  GtkApplication parent_instance;
+  ClConfig initial;
+};
+
+G_DEFINE_FINAL_TYPE (ClApp, cl_app, GTK_TYPE_APPLICATION)
+
+static void
+action_quit (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  (void) action;
+  (void) param;
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (data));
+  /* Destroying windows frees their trainers (joining the threads) before the process exits. */
+  while (windows)
+    {
+      GList *next = windows->next;
+      gtk_window_destroy (GTK_WINDOW (windows->data));
+      windows = next;
+    }
+}
+
+static void
+action_about (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  (void) action;
+  (void) param;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (data));
+  const char *authors[] = { "The ContrastLab developers", NULL };
+  gtk_show_about_dialog (parent, "program-name", "ContrastLab", "version", CL_VERSION, "comments",
+                         "Watch contrastive learning happen, and poke at it.\n\n"
+                         "Re-creates the experiments of “Intriguing Properties of Contrastive Losses” "
+                         "by Ting Chen, Calvin Luo and Lala Li (NeurIPS 2021).",
+                         "license-type", GTK_LICENSE_MIT_X11, "authors", authors, "logo-icon-name",
+                         "applications-science", NULL);
+}
+
+static void
+cl_app_startup (GApplication *app)
+{
+  G_APPLICATION_CLASS (cl_app_parent_class)->startup (app);
+  static const GActionEntry entries[] = {
+    { "quit", action_quit, NULL, NULL, NULL, { 0 } },
+    { "about", action_about, NULL, NULL, NULL, { 0 } },
+  };
+  g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
+  GtkApplication *gapp = GTK_APPLICATION (app);
+  const char *quit[] = { "<Control>q", NULL };
+  const char *play[] = { "space", NULL };
+  const char *reset[] = { "<Control>r", NULL };
+  const char *export[] = { "<Control>e", NULL };
+  gtk_application_set_accels_for_action (gapp, "app.quit", quit);
+  gtk_application_set_accels_for_action (gapp, "win.play-pause", play);
+  gtk_application_set_accels_for_action (gapp, "win.reset", reset);
+  gtk_application_set_accels_for_action (gapp, "win.export", export);
+
+  GtkCssProvider *css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/org/contrastlab/ContrastLab/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_object_unref (css);
+}
+
+static void
+cl_app_activate (GApplication *app)
+{
+  ClApp *self = CL_APP (app);
+  ClWindow *win = cl_window_new (GTK_APPLICATION (app), &self->initial);
+  gtk_window_present (GTK_WINDOW (win));
+}
+
+static void
+cl_app_class_init (ClAppClass *klass)
+{
+  G_APPLICATION_CLASS (klass)->startup = cl_app_startup;
+  G_APPLICATION_CLASS (klass)->activate = cl_app_activate;
+}
+
+static void
+cl_app_init (ClApp *self)
+{
+  cl_config_init (&self->initial);
+}
+
+ClApp *
+cl_app_new (const ClConfig *initial)
+{
+  ClApp *self = g_object_new (CL_TYPE_APP, "application-id", CL_APP_ID, "flags", G_APPLICATION_NON_UNIQUE, NULL);
+  self->initial = *initial;
+  return self;
+}
+
+int
+cl_app_run (const ClCliOptions *opts, const char *argv0)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  GError *error = NULL;
+  if (!cl_config_apply_preset (&cfg, opts->preset ? opts->preset : "default", &error))
+    goto fail;
+  for (int i = 0; opts->sets && opts->sets[i]; i++)
+    if (!cl_config_set_assignment (&cfg, opts->sets[i], &error))
+      goto fail;
+  if (opts->steps > 0 && !cl_config_set_number (&cfg, cl_param_lookup ("train.steps"), opts->steps, &error))
+    goto fail;
+
+  ClApp *app = cl_app_new (&cfg);
+  char *args[] = { (char *) argv0, NULL };
+  int code = g_application_run (G_APPLICATION (app), 1, args);
+  g_object_unref (app);
+  return code;
+
+fail:
+  g_printerr ("contrastlab: %s\n", error->message);
+  g_error_free (error);
+  return 2;
+}

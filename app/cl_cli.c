@@ -1,0 +1,258 @@
+#include "cl_cli.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cl_config.h"
+#include "cl_export.h"
+#include "engine/cl_data.h"
+#include "engine/cl_trainer.h"
+
+gboolean
+cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
+{
+  memset (opts, 0, sizeof *opts);
+  const GOptionEntry entries[] = {
+    { "headless", 0, 0, G_OPTION_ARG_NONE, &opts->headless, "Train without a window; write results to --out", NULL },
+    { "preset", 'p', 0, G_OPTION_ARG_FILENAME, &opts->preset, "Preset NAME, or an .ini file, or a PNG exported by ContrastLab", "NAME|FILE" },
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &opts->sets, "Set a parameter (repeatable), e.g. --set loss.temperature=0.2", "KEY=VALUE" },
+    { "steps", 'n', 0, G_OPTION_ARG_INT, &opts->steps, "Number of training steps (same as --set train.steps=N)", "N" },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opts->out, "Output folder of a headless run (default: out)", "DIR" },
+    { "list-params", 0, 0, G_OPTION_ARG_NONE, &opts->list_params, "List every parameter with its range, default and help", NULL },
+    { "list-presets", 0, 0, G_OPTION_ARG_NONE, &opts->list_presets, "List the presets", NULL },
+    { "version", 'v', 0, G_OPTION_ARG_NONE, &opts->version, "Print the version", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- watch contrastive learning happen");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_summary (ctx, "ContrastLab re-creates the experiments of 'Intriguing Properties of "
+                                     "Contrastive Losses' (Chen, Luo, Li; NeurIPS 2021).");
+  GError *error = NULL;
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      g_printerr ("contrastlab: %s (try --help)\n", error->message);
+      g_error_free (error);
+      return FALSE;
+    }
+  if (*argc > 1)
+    {
+      g_printerr ("contrastlab: unexpected argument '%s' (try --help)\n", (*argv)[1]);
+      return FALSE;
+    }
+  if (opts->steps < 0)
+    {
+      g_printerr ("contrastlab: --steps %d: expected a positive number of steps\n", opts->steps);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+cl_cli_options_clear (ClCliOptions *opts)
+{
+  g_free (opts->preset);
+  g_strfreev (opts->sets);
+  g_free (opts->out);
+  memset (opts, 0, sizeof *opts);
+}
+
+int
+cl_cli_list_params (void)
+{
+  int n;
+  const ClParam *params = cl_params (&n);
+  ClConfig defaults;
+  cl_config_init (&defaults);
+  for (int i = 0; i < n; i++)
+    {
+      const ClParam *p = &params[i];
+      g_autofree char *def = cl_config_get (&defaults, p);
+      g_autofree char *range = NULL;
+      if (p->type == CL_PARAM_ENUM)
+        {
+          g_autofree char *joined = g_strjoinv ("|", (char **) p->choices);
+          range = g_strdup (joined);
+        }
+      else if (p->type == CL_PARAM_STRING)
+        range = g_strdup ("text");
+      else
+        {
+          char lo[32], hi[32];
+          g_ascii_formatd (lo, sizeof lo, "%g", p->min);
+          g_ascii_formatd (hi, sizeof hi, "%g", p->max);
+          range = g_strdup_printf ("%s..%s%s%s", lo, hi, *p->unit ? " " : "", p->unit);
+        }
+      printf ("%-20s %-8s default=%-14s [%s] %s\n    %s\n", p->key,
+              p->type == CL_PARAM_INT ? "int" : p->type == CL_PARAM_FLOAT ? "float" : p->type == CL_PARAM_ENUM ? "choice" : "string",
+              *def ? def : "\"\"", range, (p->flags & CL_PARAM_LIVE) ? "live" : "restart", p->help);
+    }
+  return CL_EXIT_OK;
+}
+
+int
+cl_cli_list_presets (void)
+{
+  g_autoptr (GPtrArray) names = cl_preset_list ();
+  if (names->len == 0)
+    {
+      g_printerr ("contrastlab: no presets found in %s\n", cl_presets_dir ());
+      return CL_EXIT_BAD_INPUT;
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = cl_preset_resolve (names->pdata[i], NULL);
+      g_autofree char *desc = NULL;
+      double minutes = 0;
+      cl_preset_describe (path, &desc, &minutes);
+      char when[32] = "";
+      if (minutes > 0)
+        g_snprintf (when, sizeof when, "~%.0f min", minutes);
+      printf ("%-22s %-9s %s\n", (char *) names->pdata[i], when, desc ? desc : "");
+    }
+  return CL_EXIT_OK;
+}
+
+/* Checks that dir (and dir/figures) can be created and written before any training starts. */
+static gboolean
+prepare_out_dir (const char *dir, GError **error)
+{
+  g_autofree char *figures = g_build_filename (dir, "figures", NULL);
+  if (g_mkdir_with_parents (figures, 0755) != 0)
+    {
+      int e = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "--out %s: cannot create folder: %s", dir,
+                   g_strerror (e));
+      return FALSE;
+    }
+  const char *check[] = { dir, figures };
+  for (gsize i = 0; i < G_N_ELEMENTS (check); i++)
+    {
+      g_autofree char *probe = g_build_filename (check[i], ".contrastlab-write-test-XXXXXX", NULL);
+      int fd = g_mkstemp (probe);
+      if (fd < 0)
+        {
+          int e = errno;
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "--out %s: cannot write there: %s",
+                       check[i], g_strerror (e));
+          return FALSE;
+        }
+      close (fd);
+      g_unlink (probe);
+    }
+  return TRUE;
+}
+
+static void
+print_progress (const ClSnapshot *s, gboolean done)
+{
+  const int width = 30;
+  double frac = s->total_steps > 0 ? (double) s->step / (double) s->total_steps : 0;
+  int fill = (int) (frac * width + 0.5);
+  char bar[64];
+  for (int i = 0; i < width; i++)
+    bar[i] = i < fill ? '#' : '.';
+  bar[width] = '\0';
+  double eta = s->steps_per_second > 0 ? (double) (s->total_steps - s->step) / s->steps_per_second : -1;
+  char eta_text[32] = "--:--";
+  if (eta >= 0)
+    g_snprintf (eta_text, sizeof eta_text, "%d:%02d", (int) eta / 60, (int) eta % 60);
+  float loss = s->n_rows > 0 ? s->rows[s->n_rows - 1].loss : 0.0f;
+  fprintf (stderr, "\r[%s] %3.0f%% step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "  %.1f steps/s  ETA %s  loss %.4f ",
+           bar, frac * 100, s->step, s->total_steps, s->steps_per_second, eta_text, loss);
+  if (done)
+    fputc ('\n', stderr);
+  fflush (stderr);
+}
+
+static int
+exit_code_for (const GError *error)
+{
+  if (error->domain == CL_CONFIG_ERROR || error->domain == CL_DATA_ERROR || error->domain == G_FILE_ERROR)
+    return CL_EXIT_BAD_INPUT;
+  return CL_EXIT_INTERNAL;
+}
+
+static gboolean
+write_text (const char *dir, const char *name, const char *text, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  return g_file_set_contents (path, text, -1, error);
+}
+
+int
+cl_cli_headless (const ClCliOptions *opts)
+{
+  GError *error = NULL;
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  const char *preset = opts->preset ? opts->preset : "default";
+  if (!cl_config_apply_preset (&cfg, preset, &error))
+    goto fail;
+  for (int i = 0; opts->sets && opts->sets[i]; i++)
+    if (!cl_config_set_assignment (&cfg, opts->sets[i], &error))
+      goto fail;
+  if (opts->steps > 0)
+    {
+      const ClParam *p = cl_param_lookup ("train.steps");
+      if (!cl_config_set_number (&cfg, p, opts->steps, &error))
+        goto fail;
+    }
+  const char *out = opts->out ? opts->out : "out";
+  if (!prepare_out_dir (out, &error))
+    goto fail;
+
+  ClTrainer *trainer = cl_trainer_new (&cfg, &error);
+  if (!trainer)
+    goto fail;
+  gboolean tty = isatty (STDERR_FILENO);
+  cl_trainer_start (trainer, FALSE);
+  ClSnapshot *snap = NULL;
+  for (;;)
+    {
+      g_usleep (tty ? 100000 : 200000);
+      if (snap)
+        cl_snapshot_unref (snap);
+      snap = cl_trainer_get_snapshot (trainer);
+      if (tty)
+        print_progress (snap, snap->finished);
+      if (snap->finished)
+        break;
+    }
+  /* The thread publishes once more as it ends: wait for it so the files hold the final state. */
+  cl_snapshot_unref (snap);
+  cl_trainer_wait (trainer);
+  ClSnapshot *final = cl_trainer_get_snapshot (trainer);
+
+  int code = CL_EXIT_OK;
+  if (final->error)
+    {
+      g_printerr ("contrastlab: %s\n", final->error);
+      code = CL_EXIT_INTERNAL;
+    }
+  g_autofree char *ini = g_strdup_printf ("# ContrastLab %s headless run: %" G_GINT64_FORMAT " steps in %.1f s\n%s",
+                                          CL_VERSION, final->step, final->seconds, final->config_ini);
+  g_autofree char *csv = cl_export_metrics_csv (final);
+  g_autofree char *png = g_build_filename (out, "figures", "loss.png", NULL);
+  if (!write_text (out, "run.ini", ini, &error) || !write_text (out, "metrics.csv", csv, &error)
+      || !cl_export_loss_png (png, final, 900, 500, 1.0, &error))
+    {
+      g_printerr ("contrastlab: %s\n", error->message);
+      code = exit_code_for (error);
+      g_clear_error (&error);
+    }
+  else
+    g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s; wrote %s/run.ini, %s/metrics.csv, %s\n",
+                final->step, final->seconds, out, out, png);
+  cl_snapshot_unref (final);
+  cl_trainer_free (trainer);
+  return code;
+
+fail:
+  g_printerr ("contrastlab: %s\n", error->message);
+  int c = exit_code_for (error);
+  g_error_free (error);
+  return c;
+}

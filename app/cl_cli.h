@@ -1,0 +1,25 @@
+/* Command-line contract (DESIGN.md): options, the headless run, the listing commands. */
+#pragma once
+#include <glib.h>
+
+typedef struct {
+  gboolean headless;
+  gboolean list_params;
+  gboolean list_presets;
+  gboolean version;
+  char *preset;
+  char **sets;   /* KEY=VALUE */
+  int steps;     /* 0 = the configuration's train.steps */
+  char *out;
+} ClCliOptions;
+
+enum { CL_EXIT_OK = 0, CL_EXIT_INTERNAL = 1, CL_EXIT_BAD_INPUT = 2 };
+
+/* Parses argv. On a usage error prints one line to stderr and returns FALSE (exit 2). */
+gboolean cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts);
+void cl_cli_options_clear (ClCliOptions *opts);
+
+int cl_cli_list_params (void);
+int cl_cli_list_presets (void);
+/* Runs the configured experiment without a display; returns the process exit code. */
+int cl_cli_headless (const ClCliOptions *opts);

@@ -1,0 +1,80 @@
+#include "cl_export.h"
+
+#include <string.h>
+
+#include "cl_config.h"
+#include "ui/cl_png.h"
+#include "ui/plots/cl_loss_plot.h"
+
+static void
+draw_loss (cairo_t *cr, double w, double h, gpointer data)
+{
+  const ClSnapshot *snap = data;
+  ClLossPlotStyle style;
+  cl_loss_plot_style_init (&style);
+  style.title = "Contrastive loss";
+  cl_loss_plot_draw (cr, w, h, snap->rows, snap->n_rows, snap->events, snap->n_events, &style);
+}
+
+gboolean
+cl_export_loss_png (const char *path, const ClSnapshot *snap, int width, int height, double scale, GError **error)
+{
+  g_autofree char *step = g_strdup_printf ("%" G_GINT64_FORMAT, snap->step);
+  const ClPngText texts[] = {
+    { "Software", "ContrastLab " CL_VERSION },
+    { "Title", "Contrastive loss" },
+    { "contrastlab:config", snap->config_ini ? snap->config_ini : "" },
+    { "contrastlab:step", step },
+  };
+  return cl_png_export_figure (path, width, height, scale, draw_loss, (gpointer) snap, texts, G_N_ELEMENTS (texts),
+                               error);
+}
+
+gboolean
+cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError **error)
+{
+  g_autofree char *path = cl_preset_resolve (name_or_file, error);
+  if (!path)
+    return FALSE;
+  if (g_str_has_suffix (path, ".png") || g_str_has_suffix (path, ".PNG"))
+    {
+      GHashTable *texts = NULL;
+      if (!cl_png_read_text (path, &texts, error))
+        return FALSE;
+      const char *ini = g_hash_table_lookup (texts, "contrastlab:config");
+      gboolean ok;
+      if (!ini)
+        {
+          g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE,
+                       "%s: this PNG has no contrastlab:config text chunk (was it exported by ContrastLab?)", path);
+          ok = FALSE;
+        }
+      else
+        ok = cl_config_load_data (cfg, ini, path, error);
+      g_hash_table_unref (texts);
+      return ok;
+    }
+  return cl_config_load_file (cfg, path, error);
+}
+
+char *
+cl_export_metrics_csv (const ClSnapshot *snap)
+{
+  GString *out = g_string_new ("step,seconds,loss,alignment,distribution,contrastive_acc,temperature,lr\n");
+  char a[G_ASCII_DTOSTR_BUF_SIZE];
+  for (int i = 0; i < snap->n_rows; i++)
+    {
+      const ClMetricRow *r = &snap->rows[i];
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, r->step);
+      const float values[] = { r->seconds, r->loss, r->alignment, r->distribution, r->contrastive_acc,
+                               r->temperature, r->lr };
+      for (gsize k = 0; k < G_N_ELEMENTS (values); k++)
+        {
+          g_ascii_formatd (a, sizeof a, "%.7g", values[k]);
+          g_string_append_c (out, ',');
+          g_string_append (out, a);
+        }
+      g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
+}

@@ -1,0 +1,17 @@
+/* Figure export and configuration restore, shared by the window and the headless CLI. */
+#pragma once
+#include <glib.h>
+#include "engine/cl_params.h"
+#include "engine/cl_snapshot.h"
+
+/* Writes the loss figure of snap to path (PNG, atomically) at the given scale, with the
+ * metadata chunks of DESIGN.md (Software, Title, contrastlab:config, contrastlab:step). */
+gboolean cl_export_loss_png (const char *path, const ClSnapshot *snap, int width, int height, double scale,
+                             GError **error);
+
+/* Applies a preset: a NAME from the presets folder, an .ini file, or a PNG exported by the app
+ * (its contrastlab:config chunk). */
+gboolean cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError **error);
+
+/* metrics.csv text of a snapshot (C locale). */
+char *cl_export_metrics_csv (const ClSnapshot *snap);

@@ -1,0 +1,403 @@
+#include "cl_window.h"
+
+#include "cl_export.h"
+#include "ui/cl_loss_view.h"
+
+struct _ClWindow {
+  GtkApplicationWindow parent_instance;
+
+  GtkButton *play_button;
+  GtkBox *params_box;
+  ClLossView *loss_view;
+  GtkLabel *status_label;
+  GtkRevealer *error_revealer;
+  GtkLabel *error_label;
+  GtkWidget *restart_button;
+
+  ClConfig config;     /* what the next run starts with, and what live changes requested */
+  ClConfig run_config; /* what the current run was started with */
+  ClTrainer *trainer;
+  ClSnapshot *shown;   /* last snapshot given to the views */
+  GHashTable *rows;    /* key -> ClParamRow (borrowed) */
+  guint tick_id;
+  gboolean paused;
+};
+
+G_DEFINE_FINAL_TYPE (ClWindow, cl_window, GTK_TYPE_APPLICATION_WINDOW)
+
+/* Freeing a trainer joins its thread, which may be mid-step: do it off the GUI thread. */
+static gpointer
+free_trainer_thread (gpointer data)
+{
+  cl_trainer_free (data);
+  return NULL;
+}
+
+static void
+discard_trainer (ClWindow *self)
+{
+  if (!self->trainer)
+    return;
+  cl_trainer_request_stop (self->trainer);
+  g_thread_unref (g_thread_new ("cl-trainer-free", free_trainer_thread, self->trainer));
+  self->trainer = NULL;
+}
+
+void
+cl_window_show_error (ClWindow *self, const char *message)
+{
+  gtk_label_set_text (self->error_label, message);
+  gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
+}
+
+static void
+update_pending (ClWindow *self)
+{
+  int n = 0, n_params;
+  const ClParam *params = cl_params (&n_params);
+  for (int i = 0; i < n_params; i++)
+    {
+      ClParamRow *row = g_hash_table_lookup (self->rows, params[i].key);
+      gboolean pending = !(params[i].flags & CL_PARAM_LIVE)
+                         && !cl_config_value_equal (&self->config, &self->run_config, &params[i]);
+      n += pending;
+      if (row)
+        cl_param_row_set_pending (row, pending);
+    }
+  gtk_widget_set_visible (self->restart_button, n > 0);
+  if (n > 0)
+    {
+      g_autofree char *label = g_strdup_printf (n == 1 ? "Restart to apply %d change" : "Restart to apply %d changes", n);
+      gtk_button_set_label (GTK_BUTTON (self->restart_button), label);
+    }
+}
+
+static void
+start_run (ClWindow *self)
+{
+  discard_trainer (self);
+  g_clear_pointer (&self->shown, cl_snapshot_unref);
+  cl_loss_view_set_snapshot (self->loss_view, NULL);
+  GError *error = NULL;
+  self->run_config = self->config;
+  self->trainer = cl_trainer_new (&self->config, &error);
+  if (!self->trainer)
+    {
+      cl_window_show_error (self, error->message);
+      gtk_label_set_text (self->status_label, "Not running: fix the problem above, then reset (Ctrl+R).");
+      g_error_free (error);
+    }
+  else
+    {
+      gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+      cl_trainer_start (self->trainer, self->paused);
+    }
+  update_pending (self);
+}
+
+static void
+on_param_changed (ClParamRow *row, const char *value, ClWindow *self)
+{
+  const ClParam *p = cl_param_row_get_param (row);
+  GError *error = NULL;
+  if (!cl_config_set (&self->config, p->key, value, &error))
+    {
+      cl_window_show_error (self, error->message);
+      g_error_free (error);
+      return;
+    }
+  if ((p->flags & CL_PARAM_LIVE) && self->trainer)
+    {
+      if (!cl_trainer_set (self->trainer, p->key, value, &error))
+        {
+          cl_window_show_error (self, error->message);
+          g_error_free (error);
+        }
+      cl_config_set (&self->run_config, p->key, value, NULL);
+    }
+  update_pending (self);
+}
+
+static void
+format_duration (char *buf, gsize size, double seconds)
+{
+  int s = (int) seconds;
+  if (s >= 3600)
+    g_snprintf (buf, size, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+  else
+    g_snprintf (buf, size, "%d:%02d", s / 60, s % 60);
+}
+
+static void
+update_status (ClWindow *self, const ClSnapshot *s)
+{
+  char elapsed[32];
+  format_duration (elapsed, sizeof elapsed, s->seconds);
+  GString *text = g_string_new (NULL);
+  if (s->error)
+    g_string_append_printf (text, "Stopped: %s", s->error);
+  else
+    {
+      g_string_append_printf (text, "step %" G_GINT64_FORMAT " / %" G_GINT64_FORMAT "   ·   %.1f steps/s   ·   %s elapsed",
+                              s->step, s->total_steps, s->paused ? 0.0 : s->steps_per_second, elapsed);
+      if (s->n_rows > 0)
+        {
+          const ClMetricRow *r = &s->rows[s->n_rows - 1];
+          g_string_append_printf (text, "   ·   loss %.4f   ·   contrastive acc %.3f", r->loss, r->contrastive_acc);
+        }
+      if (s->finished)
+        g_string_append (text, "   ·   finished");
+      else if (s->paused)
+        g_string_append (text, "   ·   paused");
+    }
+  gtk_label_set_text (self->status_label, text->str);
+  g_string_free (text, TRUE);
+}
+
+/* Runs once per frame: only pointer swaps and a label update happen here. */
+static gboolean
+on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  (void) widget;
+  (void) clock;
+  (void) data;
+  ClWindow *self = CL_WINDOW (widget);
+  if (!self->trainer)
+    return G_SOURCE_CONTINUE;
+  ClSnapshot *s = cl_trainer_get_snapshot (self->trainer);
+  if (s == self->shown)
+    {
+      cl_snapshot_unref (s);
+      return G_SOURCE_CONTINUE;
+    }
+  g_clear_pointer (&self->shown, cl_snapshot_unref);
+  self->shown = s;
+  cl_loss_view_set_snapshot (self->loss_view, s);
+  update_status (self, s);
+  if (s->error)
+    cl_window_show_error (self, s->error);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+sync_play_button (ClWindow *self)
+{
+  gtk_button_set_icon_name (self->play_button,
+                            self->paused ? "media-playback-start-symbolic" : "media-playback-pause-symbolic");
+}
+
+static void
+action_play_pause (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  ClWindow *self = CL_WINDOW (widget);
+  self->paused = !self->paused;
+  if (self->trainer)
+    cl_trainer_set_paused (self->trainer, self->paused);
+  sync_play_button (self);
+}
+
+static void
+action_reset (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  start_run (CL_WINDOW (widget));
+}
+
+static void
+action_dismiss_error (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  gtk_revealer_set_reveal_child (CL_WINDOW (widget)->error_revealer, FALSE);
+}
+
+gboolean
+cl_window_export_png (ClWindow *self, const char *path, GError **error)
+{
+  ClSnapshot *s = self->trainer ? cl_trainer_get_snapshot (self->trainer) : NULL;
+  if (!s)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "nothing to export: no run is going");
+      return FALSE;
+    }
+  gboolean ok = cl_export_loss_png (path, s, 900, 500, 1.0, error);
+  cl_snapshot_unref (s);
+  return ok;
+}
+
+static void
+on_export_response (GtkNativeDialog *dialog, int response, ClWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      GError *error = NULL;
+      if (!path)
+        cl_window_show_error (self, "Export needs a local file; choose a folder on this computer.");
+      else if (!cl_window_export_png (self, path, &error))
+        {
+          GtkWidget *msg = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                                   GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "Could not export the chart");
+          gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (msg), "%s", error->message);
+          g_signal_connect (msg, "response", G_CALLBACK (gtk_window_destroy), NULL);
+          gtk_window_present (GTK_WINDOW (msg));
+          g_error_free (error);
+        }
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_export (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  ClWindow *self = CL_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Export Loss Chart", GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
+  int step = self->shown ? (int) self->shown->step : 0;
+  g_autofree char *suggested = g_strdup_printf ("contrastlab-loss-step%d.png", step);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested);
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, "PNG images");
+  gtk_file_filter_add_mime_type (filter, "image/png");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_export_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+on_restart_clicked (GtkButton *button, ClWindow *self)
+{
+  (void) button;
+  start_run (self);
+}
+
+static void
+add_section (ClWindow *self, const char *title, const char *note)
+{
+  GtkWidget *label = gtk_label_new (title);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_widget_add_css_class (label, "section-title");
+  gtk_box_append (self->params_box, label);
+  if (note)
+    {
+      GtkWidget *n = gtk_label_new (note);
+      gtk_label_set_xalign (GTK_LABEL (n), 0);
+      gtk_label_set_wrap (GTK_LABEL (n), TRUE);
+      gtk_widget_add_css_class (n, "section-note");
+      gtk_box_append (self->params_box, n);
+    }
+}
+
+/* The sidebar is generated from the parameter table: one row per knob, live ones first. */
+static void
+build_param_rows (ClWindow *self)
+{
+  int n;
+  const ClParam *params = cl_params (&n);
+  for (int pass = 0; pass < 2; pass++)
+    {
+      gboolean live = pass == 0;
+      if (live)
+        add_section (self, "Live controls", "Apply at the next step; marked on the charts.");
+      else
+        {
+          add_section (self, "Run setup", "Changing these restarts the run.");
+          self->restart_button = gtk_button_new_with_label ("Restart to apply");
+          gtk_widget_add_css_class (self->restart_button, "suggested-action");
+          gtk_widget_set_visible (self->restart_button, FALSE);
+          g_signal_connect (self->restart_button, "clicked", G_CALLBACK (on_restart_clicked), self);
+          gtk_box_append (self->params_box, self->restart_button);
+        }
+      for (int i = 0; i < n; i++)
+        {
+          const ClParam *p = &params[i];
+          if (!!(p->flags & CL_PARAM_LIVE) != live || p->type == CL_PARAM_STRING)
+            continue;
+          if (p->type == CL_PARAM_ENUM && g_strv_length ((char **) p->choices) < 2)
+            continue; /* nothing to choose yet */
+          g_autofree char *value = cl_config_get (&self->config, p);
+          GtkWidget *row = cl_param_row_new (p, value);
+          g_signal_connect (row, "value-changed", G_CALLBACK (on_param_changed), self);
+          g_hash_table_insert (self->rows, (gpointer) p->key, row);
+          gtk_box_append (self->params_box, row);
+        }
+    }
+}
+
+static void
+cl_window_dispose (GObject *object)
+{
+  ClWindow *self = CL_WINDOW (object);
+  if (self->tick_id)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+      self->tick_id = 0;
+    }
+  if (self->trainer)
+    {
+      /* On close the process may exit right after; wait for the thread here. */
+      cl_trainer_free (self->trainer);
+      self->trainer = NULL;
+    }
+  g_clear_pointer (&self->shown, cl_snapshot_unref);
+  g_clear_pointer (&self->rows, g_hash_table_unref);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CL_TYPE_WINDOW);
+  G_OBJECT_CLASS (cl_window_parent_class)->dispose (object);
+}
+
+static void
+cl_window_class_init (ClWindowClass *klass)
+{
+  GtkWidgetClass *wc = GTK_WIDGET_CLASS (klass);
+  G_OBJECT_CLASS (klass)->dispose = cl_window_dispose;
+  g_type_ensure (CL_TYPE_LOSS_VIEW);
+  gtk_widget_class_set_template_from_resource (wc, "/org/contrastlab/ContrastLab/cl-window.ui");
+  gtk_widget_class_bind_template_child (wc, ClWindow, play_button);
+  gtk_widget_class_bind_template_child (wc, ClWindow, params_box);
+  gtk_widget_class_bind_template_child (wc, ClWindow, loss_view);
+  gtk_widget_class_bind_template_child (wc, ClWindow, status_label);
+  gtk_widget_class_bind_template_child (wc, ClWindow, error_revealer);
+  gtk_widget_class_bind_template_child (wc, ClWindow, error_label);
+  gtk_widget_class_install_action (wc, "win.play-pause", NULL, action_play_pause);
+  gtk_widget_class_install_action (wc, "win.reset", NULL, action_reset);
+  gtk_widget_class_install_action (wc, "win.export", NULL, action_export);
+  gtk_widget_class_install_action (wc, "win.dismiss-error", NULL, action_dismiss_error);
+}
+
+static void
+cl_window_init (ClWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->rows = g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+ClWindow *
+cl_window_new (GtkApplication *app, const ClConfig *config)
+{
+  ClWindow *self = g_object_new (CL_TYPE_WINDOW, "application", app, NULL);
+  self->config = *config;
+  self->run_config = *config;
+  build_param_rows (self);
+  start_run (self);
+  self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_tick, NULL, NULL);
+  return self;
+}
+
+ClTrainer *
+cl_window_get_trainer (ClWindow *self)
+{
+  return self->trainer;
+}
+
+ClParamRow *
+cl_window_get_param_row (ClWindow *self, const char *key)
+{
+  return g_hash_table_lookup (self->rows, key);
+}

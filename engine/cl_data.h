@@ -1,0 +1,40 @@
+/* Image datasets held as uint8, with IDX (optionally gzip) readers. */
+#pragma once
+#include <glib.h>
+#include <stdint.h>
+
+typedef struct {
+  int n;            /* number of images */
+  int height, width;
+  uint8_t *pixels;  /* n * height * width, row-major, 0..255 */
+  uint8_t *labels;  /* n */
+} ClImageSet;
+
+typedef struct {
+  char *name;       /* e.g. "fashion-mnist" */
+  char *dir;        /* folder the files came from */
+  int n_classes;
+  ClImageSet train, test;
+} ClDataset;
+
+#define CL_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+
+#define CL_DATA_ERROR (cl_data_error_quark ())
+GQuark cl_data_error_quark (void);
+typedef enum {
+  CL_DATA_ERROR_MISSING,  /* file or folder not there */
+  CL_DATA_ERROR_CORRUPT,  /* bad magic, truncated, inconsistent sizes */
+} ClDataError;
+
+/* Read one IDX file (plain or .gz, detected by content). ndim_expected is 1 (labels) or 3 (images).
+ * On success *data is g_malloc'ed, dims[] filled (dims[0] = count; dims beyond ndim_expected are 1).
+ * Limits: count <= 10 million, sides <= 4096, payload < 2^31 bytes (so n*h*w fits an int).
+ * Truncation (plain or gzip, including a cut gzip trailer) and trailing bytes are errors. Errors name the file. */
+gboolean cl_idx_read (const char *path, int ndim_expected, uint8_t **data, int dims[3], GError **error);
+
+/* Load train and test splits. base: "fashion-mnist" (default folder CL_FASHION_MNIST_DIR).
+ * path: when non-empty, a folder holding MNIST-format files
+ * {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; it overrides the base's folder.
+ * A missing dataset error says how to install it (apt-get install dataset-fashion-mnist) or set data.path. */
+ClDataset *cl_dataset_load (const char *base, const char *path, GError **error);
+void cl_dataset_free (ClDataset *ds);

@@ -1,0 +1,99 @@
+/* The encoder + projection head, as one object with explicit forward/backward.
+ * Layout is NCHW float32. Parameters, gradients and optimizer state each live in one
+ * arena allocated at build time; the workspace is sized for max_views, so a training
+ * step allocates nothing. */
+#pragma once
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  const char *arch;   /* "convn" */
+  int in_channels;    /* image planes + bit planes */
+  int height, width;  /* input spatial size, e.g. 28x28 */
+  double width_mult;  /* channel multiplier (model.width); conv channels 32/64/64 times this, rounded, >= 1 */
+  int head_layers;    /* 0 = z is y; 1 = one linear layer to out_dim; k>1 = (k-1) x [Dense hidden + BN + ReLU] then Dense out_dim */
+  int rep_dim;        /* y dimension, 128 */
+  int head_hidden;    /* 256 */
+  int out_dim;        /* z dimension, 64 (when head_layers > 0) */
+  int max_views;      /* largest n passed to forward (2 x batch) */
+} ClModelSpec;
+
+typedef struct ClModel ClModel;
+
+#define CL_MODEL_ERROR (cl_model_error_quark ())
+GQuark cl_model_error_quark (void);
+typedef enum {
+  CL_MODEL_ERROR_BAD_SPEC,  /* unknown arch, out-of-range size, input too small */
+  CL_MODEL_ERROR_NO_MEMORY, /* workspace for max_views does not fit */
+} ClModelError;
+
+/* Defaults of the paper's ConvN (paper.md section 3.3). */
+void cl_model_spec_init (ClModelSpec *spec);
+
+ClModel *cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error);
+void cl_model_free (ClModel *model);
+
+const ClModelSpec *cl_model_spec (const ClModel *model);
+int cl_model_rep_dim (const ClModel *model); /* dimension of y */
+int cl_model_out_dim (const ClModel *model); /* dimension of z (== rep_dim when head_layers == 0) */
+
+/* Forward n views (n <= max_views), x is [n, in_channels, height, width].
+ * training = TRUE: batch statistics, running statistics updated, activations kept for backward.
+ * training = FALSE: running statistics, nothing updated.
+ * Returns z [n, out_dim], owned by the model and valid until the next forward. */
+const float *cl_model_forward (ClModel *model, const float *x, int n, gboolean training);
+/* y [n, rep_dim] of the last forward. */
+const float *cl_model_representation (const ClModel *model);
+/* Backward of the last training forward. dz is [n, out_dim]. Overwrites the gradient arena. */
+void cl_model_backward (ClModel *model, const float *dz);
+
+/* Evaluation-mode representation of any number of images (chunked by max_views). y_out is [n, rep_dim]. */
+void cl_model_embed (ClModel *model, const float *x, int n, float *y_out);
+
+/* Arenas: parameters, gradients (same layout). The first cl_model_num_decay_params()
+ * entries are kernels (weight decay applies); the rest are BN scale/shift. */
+size_t cl_model_num_params (const ClModel *model);
+size_t cl_model_num_decay_params (const ClModel *model);
+float *cl_model_params (ClModel *model);
+float *cl_model_grads (ClModel *model);
+
+/* Multiply-adds of one forward of one view, for benchmarks. */
+double cl_model_flops_per_view (const ClModel *model);
+
+/* ---- additions (model engineer) ----
+ * Conventions: weights are Glorot-uniform (Keras default) from CL_STREAM_INIT; BN gamma 1, beta 0,
+ * eps 1e-5, running = 0.9 * running + 0.1 * batch (unbiased variance), see cl_layers.h.
+ * The x passed to a training forward is copied, so the caller may reuse its buffer before backward.
+ * An evaluation forward (or cl_model_embed) overwrites the activations: backward must follow the
+ * training forward it belongs to with no evaluation forward in between. */
+
+/* Running BN statistics (per BN layer: mean[C] then var[C]); the state evaluation mode uses. */
+size_t cl_model_num_buffers (const ClModel *model);
+float *cl_model_buffers (ClModel *model);
+/* Copies parameters and running statistics (e.g. into a frozen copy for probes).
+ * FALSE (and nothing copied) when the two models' parameter shapes differ. */
+gboolean cl_model_copy_weights (ClModel *dst, const ClModel *src);
+/* Post-BN-ReLU maps of the conv layers from the last forward, for local-feature clustering:
+ * [n][channels][height][width], valid until the next forward. */
+int cl_model_num_conv_layers (const ClModel *model);
+const float *cl_model_conv_activation (const ClModel *model, int layer, int *channels, int *height, int *width);
+/* Every layer's output from the last forward, [n][size] floats per view: the conv layers, y, then the
+ * head layers (z last). All but z (when head_layers > 0) are post-ReLU. */
+int cl_model_num_layers (const ClModel *model);
+const float *cl_model_layer_output (const ClModel *model, int layer, size_t *size);
+
+/* ---- optimizer ----
+ * Adam: beta1 0.9, beta2 0.999, eps 1e-7, Keras's form of bias correction:
+ *   lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t);  p -= lr_t * m / (sqrt(v) + eps).
+ * SGD: momentum 0.9, PyTorch form: v = 0.9 v + g; p -= lr v.
+ * weight_decay is the coefficient added to the GRADIENT: g = grad + weight_decay * p for the first
+ * n_decay entries. A Keras l2(lambda) kernel regulariser adds lambda * sum p^2 to the loss, i.e.
+ * weight_decay = 2 * lambda (the colab's l2(1e-4) is weight_decay = 2e-4). */
+typedef enum { CL_OPT_ADAM = 0, CL_OPT_SGD = 1 } ClOptimizerKind;
+
+typedef struct ClOptimizer ClOptimizer;
+ClOptimizer *cl_optimizer_new (ClOptimizerKind kind, size_t n_params, size_t n_decay);
+void cl_optimizer_free (ClOptimizer *opt);
+/* One update: params -= f(grads + weight_decay * params[0:n_decay]). lr already decayed by caller. */
+void cl_optimizer_step (ClOptimizer *opt, float *params, const float *grads, float lr, float weight_decay);

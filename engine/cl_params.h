@@ -1,0 +1,105 @@
+/* The one parameter table. Every tunable is one row here: key, type, range, default,
+ * unit, help, live-or-restart. The CLI (--set, --list-params), preset files, run.ini, the GUI
+ * sliders and their tooltips, and PNG metadata are all driven from this table. */
+#pragma once
+#include <glib.h>
+#include <stddef.h>
+
+typedef enum {
+  CL_PARAM_INT,
+  CL_PARAM_FLOAT,
+  CL_PARAM_ENUM,    /* stored as int index into choices */
+  CL_PARAM_STRING,
+} ClParamType;
+
+typedef enum {
+  CL_PARAM_LIVE = 1 << 0,      /* applies to the running training at the next step */
+  CL_PARAM_LOG_SCALE = 1 << 1, /* sliders use a log scale */
+} ClParamFlags;
+
+typedef enum { CL_DATA_RANDBITS = 0 } ClDataKind;
+typedef enum { CL_LOSS_KIND_NTXENT = 0 } ClLossKindParam;
+typedef enum { CL_ARCH_CONVN = 0 } ClArch;
+typedef enum { CL_OPTIMIZER_ADAM = 0, CL_OPTIMIZER_SGD = 1 } ClOptimizerParam;
+
+/* Values of every parameter, by name. Plain data: copy with '='. */
+typedef struct {
+  char data_base[64];
+  char data_path[1024];
+  int data_kind;
+  int data_bits;
+  double data_bit_resample;
+  double aug_crop_min_area;
+  double aug_flip;
+  double aug_jitter;
+  double aug_noise;
+  int loss_kind;
+  double loss_temperature;
+  int model_arch;
+  double model_width;
+  int model_head_layers;
+  int train_batch;
+  double train_lr;
+  int train_optimizer;
+  int train_steps;
+  int train_seed;
+  int train_threads;
+  double train_weight_decay;
+  int probe_every;
+} ClConfig;
+
+typedef struct {
+  const char *key;       /* "group.name" */
+  ClParamType type;
+  size_t offset;         /* into ClConfig */
+  size_t size;           /* buffer size, for strings */
+  double min, max;       /* numeric range, inclusive */
+  double def;            /* numeric default (enum: index) */
+  const char *def_str;   /* string default */
+  const char *const *choices; /* enum values, NULL-terminated */
+  const char *unit;      /* "" when unitless */
+  const char *help;      /* one line, used for --list-params and tooltips */
+  guint flags;
+} ClParam;
+
+#define CL_CONFIG_ERROR (cl_config_error_quark ())
+GQuark cl_config_error_quark (void);
+typedef enum {
+  CL_CONFIG_ERROR_UNKNOWN_KEY,
+  CL_CONFIG_ERROR_BAD_VALUE,
+  CL_CONFIG_ERROR_FILE,
+} ClConfigError;
+
+const ClParam *cl_params (int *n_params);
+const ClParam *cl_param_lookup (const char *key);
+
+void cl_config_init (ClConfig *cfg);
+/* Parse value (C locale) and store it. Errors name the key and the accepted range or values. */
+gboolean cl_config_set (ClConfig *cfg, const char *key, const char *value, GError **error);
+/* "KEY=VALUE" form, as given to --set. */
+gboolean cl_config_set_assignment (ClConfig *cfg, const char *assignment, GError **error);
+/* Value as text, C locale, round-trippable. */
+char *cl_config_get (const ClConfig *cfg, const ClParam *param);
+double cl_config_get_number (const ClConfig *cfg, const ClParam *param);
+/* Set a numeric (int/float/enum index) value with range check. */
+gboolean cl_config_set_number (ClConfig *cfg, const ClParam *param, double value, GError **error);
+gboolean cl_config_value_equal (const ClConfig *a, const ClConfig *b, const ClParam *param);
+/* TRUE when a and b differ in any parameter that is not live. */
+gboolean cl_config_needs_restart (const ClConfig *a, const ClConfig *b);
+
+/* Apply the parameters of a GKeyFile (groups = part before the first dot). Unknown groups
+ * or keys are errors naming source and key. The group "preset" (description, minutes) is metadata. */
+gboolean cl_config_load_keyfile (ClConfig *cfg, GKeyFile *kf, const char *source, GError **error);
+gboolean cl_config_load_file (ClConfig *cfg, const char *path, GError **error);
+gboolean cl_config_load_data (ClConfig *cfg, const char *text, const char *source, GError **error);
+/* The complete configuration as .ini text (every key, grouped). */
+char *cl_config_to_ini (const ClConfig *cfg);
+
+/* Presets: files NAME.ini in the presets folder. */
+const char *cl_presets_dir (void);
+/* NAME (in the presets folder) or a path to a .ini file. Returns a newly allocated path. */
+char *cl_preset_resolve (const char *name_or_file, GError **error);
+/* Sorted names (without .ini) of the presets found. */
+GPtrArray *cl_preset_list (void);
+/* description and expected minutes from a preset's [preset] group (either may be NULL). */
+gboolean cl_preset_describe (const char *path, char **description, double *minutes);

@@ -1,0 +1,50 @@
+/* What the trainer publishes: immutable, ref-counted views of the run.
+ * Readers (GUI frame callback, headless progress, export) only ever read a snapshot;
+ * the trainer never changes what a published snapshot points at. */
+#pragma once
+#include <glib.h>
+#include <stdint.h>
+
+/* One logged step. Columns of metrics.csv follow this order. */
+typedef struct {
+  int64_t step;
+  float seconds;       /* wall time since the run started (pauses excluded) */
+  float loss;
+  float alignment;
+  float distribution;
+  float contrastive_acc;
+  float temperature;   /* value in force at this step */
+  float lr;            /* learning rate used at this step */
+} ClMetricRow;
+
+/* A control changed by the user (or a preset) while the run was going. */
+typedef struct {
+  int64_t step;        /* first step that used the new value */
+  char key[40];
+  char old_value[40];
+  char new_value[40];
+} ClEvent;
+
+typedef struct ClSnapshot ClSnapshot;
+struct ClSnapshot {
+  /* private */
+  gint ref_count;
+  gpointer history;    /* ref on the shared append-only history */
+  /* public, read-only */
+  int64_t step;            /* steps completed */
+  int64_t total_steps;     /* train.steps */
+  double seconds;          /* training wall time */
+  double steps_per_second; /* recent rate */
+  gboolean paused;
+  gboolean finished;       /* reached total_steps, or stopped with an error */
+  char *error;             /* non-NULL if the run failed */
+  const ClMetricRow *rows; /* n_rows logged rows, oldest first */
+  int n_rows;
+  const ClEvent *events;   /* n_events control changes, oldest first */
+  int n_events;
+  char *config_ini;        /* the complete run.ini text of the values in force */
+};
+
+ClSnapshot *cl_snapshot_ref (ClSnapshot *snap);
+void cl_snapshot_unref (ClSnapshot *snap);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ClSnapshot, cl_snapshot_unref)

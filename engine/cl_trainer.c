@@ -1,0 +1,599 @@
+#include "cl_trainer.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "cl_augment.h"
+#include "cl_data.h"
+#include "cl_loss.h"
+#include "cl_model.h"
+#include "cl_rng.h"
+
+G_DEFINE_QUARK (cl-trainer-error-quark, cl_trainer_error)
+
+/* OpenBLAS's own declaration lives in its cblas.h; repeated so a netlib cblas.h also builds. */
+extern void openblas_set_num_threads (int num_threads);
+
+#define MAX_EVENTS 4096
+/* Snapshots are published at most this often while training runs at full speed. */
+#define PUBLISH_INTERVAL_S 0.05
+
+/* Append-only: published snapshots point into these arrays, and entries below a
+ * published count are never written again. Sized at the start of the run. */
+typedef struct {
+  gint ref_count;
+  ClMetricRow *rows;
+  int row_capacity;
+  ClEvent *events;
+} ClHistory;
+
+static ClHistory *
+history_new (int rows)
+{
+  ClHistory *h = g_new0 (ClHistory, 1);
+  h->ref_count = 1;
+  h->row_capacity = rows;
+  h->rows = g_new0 (ClMetricRow, rows);
+  h->events = g_new0 (ClEvent, MAX_EVENTS);
+  return h;
+}
+
+static void
+history_unref (ClHistory *h)
+{
+  if (h && g_atomic_int_dec_and_test (&h->ref_count))
+    {
+      g_free (h->rows);
+      g_free (h->events);
+      g_free (h);
+    }
+}
+
+ClSnapshot *
+cl_snapshot_ref (ClSnapshot *snap)
+{
+  g_atomic_int_inc (&snap->ref_count);
+  return snap;
+}
+
+void
+cl_snapshot_unref (ClSnapshot *snap)
+{
+  if (snap && g_atomic_int_dec_and_test (&snap->ref_count))
+    {
+      history_unref (snap->history);
+      g_free (snap->error);
+      g_free (snap->config_ini);
+      g_free (snap);
+    }
+}
+
+/* ---- dataset sharing: a reset must not reload 60k images ---- */
+
+typedef struct {
+  gint ref_count;
+  char *key;
+  ClDataset *ds;
+} SharedData;
+
+static GMutex shared_lock;
+static SharedData *shared_last;
+
+static SharedData *
+shared_data_get (const char *base, const char *path, GError **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s\n%s", base, path);
+  g_mutex_lock (&shared_lock);
+  if (shared_last && strcmp (shared_last->key, key) == 0)
+    {
+      g_atomic_int_inc (&shared_last->ref_count);
+      SharedData *sd = shared_last;
+      g_mutex_unlock (&shared_lock);
+      return sd;
+    }
+  g_mutex_unlock (&shared_lock);
+
+  ClDataset *ds = cl_dataset_load (base, path, error);
+  if (!ds)
+    return NULL;
+  SharedData *sd = g_new0 (SharedData, 1);
+  sd->ref_count = 2; /* caller + cache */
+  sd->key = g_steal_pointer (&key);
+  sd->ds = ds;
+  g_mutex_lock (&shared_lock);
+  SharedData *old = shared_last;
+  shared_last = sd;
+  g_mutex_unlock (&shared_lock);
+  if (old && g_atomic_int_dec_and_test (&old->ref_count))
+    {
+      cl_dataset_free (old->ds);
+      g_free (old->key);
+      g_free (old);
+    }
+  return sd;
+}
+
+static void
+shared_data_unref (SharedData *sd)
+{
+  if (sd && g_atomic_int_dec_and_test (&sd->ref_count))
+    {
+      cl_dataset_free (sd->ds);
+      g_free (sd->key);
+      g_free (sd);
+    }
+}
+
+/* ---- the run ---- */
+
+struct ClTrainer {
+  /* Shared with other threads: guarded by lock. */
+  GMutex lock;
+  GCond cond;
+  ClConfig requested;
+  guint requested_version;
+  gboolean paused;
+  gboolean stop;
+  ClSnapshot *latest;
+
+  /* Trainer thread only. */
+  ClConfig cfg;
+  guint applied_version;
+  SharedData *data;
+  const ClDataset *ds;
+  uint32_t *train_codes;
+  int in_channels;
+  int max_bits;
+  ClModel *model;
+  ClOptimizer *opt;
+  int batch;
+  int out_dim;
+  float *x;
+  float *dz;
+  float *loss_ws;
+  uint32_t *order;
+  int order_pos;
+  uint64_t epoch;
+  int64_t step;
+  ClHistory *hist;
+  int n_rows;
+  int n_events;
+  char *config_ini;
+  GTimer *timer; /* runs only while training */
+  double last_publish;
+  double rate_t0;
+  int64_t rate_step0;
+  double steps_per_second;
+  char *error;
+  int threads;
+  GThread *thread;
+};
+
+static void
+shuffle_order (ClTrainer *t, uint64_t epoch)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, (uint64_t) t->cfg.train_seed ^ (epoch * 0x9E3779B97F4A7C15ULL), CL_STREAM_ORDER);
+  int n = t->ds->train.n;
+  for (int i = 0; i < n; i++)
+    t->order[i] = (uint32_t) i;
+  for (int i = n - 1; i > 0; i--)
+    {
+      uint32_t j = cl_rng_below (&rng, (uint32_t) i + 1);
+      uint32_t tmp = t->order[i];
+      t->order[i] = t->order[j];
+      t->order[j] = tmp;
+    }
+  t->order_pos = 0;
+}
+
+/* A fixed pseudo-random 32-bit code per image, independent of draw order; data.bits masks it. */
+static uint32_t
+image_code (uint64_t seed, int split, int index)
+{
+  return (uint32_t) cl_hash64 (cl_hash64 (seed ^ ((uint64_t) CL_STREAM_BITS << 56)) + ((uint64_t) split << 40) + (uint64_t) index);
+}
+
+ClTrainer *
+cl_trainer_new (const ClConfig *config, GError **error)
+{
+  ClTrainer *t = g_new0 (ClTrainer, 1);
+  g_mutex_init (&t->lock);
+  g_cond_init (&t->cond);
+  t->cfg = *config;
+  t->requested = *config;
+
+  t->data = shared_data_get (config->data_base, config->data_path, error);
+  if (!t->data)
+    {
+      cl_trainer_free (t);
+      return NULL;
+    }
+  t->ds = t->data->ds;
+
+  t->threads = config->train_threads > 0 ? config->train_threads : (int) g_get_num_processors ();
+  openblas_set_num_threads (t->threads);
+
+  t->max_bits = config->data_bits;
+  t->in_channels = 1 + t->max_bits;
+  t->batch = config->train_batch;
+
+  ClModelSpec spec;
+  cl_model_spec_init (&spec);
+  spec.in_channels = t->in_channels;
+  spec.height = t->ds->train.height;
+  spec.width = t->ds->train.width;
+  spec.width_mult = config->model_width;
+  spec.head_layers = config->model_head_layers;
+  spec.max_views = 2 * t->batch;
+  t->model = cl_model_new (&spec, (uint64_t) config->train_seed, error);
+  if (!t->model)
+    {
+      cl_trainer_free (t);
+      return NULL;
+    }
+  t->out_dim = cl_model_out_dim (t->model);
+  t->opt = cl_optimizer_new (config->train_optimizer == CL_OPTIMIZER_SGD ? CL_OPT_SGD : CL_OPT_ADAM,
+                             cl_model_num_params (t->model), cl_model_num_decay_params (t->model));
+
+  size_t view = (size_t) t->in_channels * spec.height * spec.width;
+  t->x = g_new (float, view * 2 * t->batch);
+  t->dz = g_new (float, (size_t) 2 * t->batch * t->out_dim);
+  t->loss_ws = g_new (float, cl_ntxent_workspace_floats (t->batch, t->out_dim));
+
+  t->train_codes = g_new (uint32_t, t->ds->train.n);
+  for (int i = 0; i < t->ds->train.n; i++)
+    t->train_codes[i] = image_code ((uint64_t) config->train_seed, 0, i);
+  t->order = g_new (uint32_t, t->ds->train.n);
+  shuffle_order (t, 0);
+
+  t->hist = history_new (config->train_steps);
+  t->config_ini = cl_config_to_ini (&t->cfg);
+  t->timer = g_timer_new ();
+  g_timer_stop (t->timer);
+  cl_trainer_publish (t);
+  return t;
+}
+
+void
+cl_trainer_free (ClTrainer *t)
+{
+  if (!t)
+    return;
+  cl_trainer_request_stop (t);
+  cl_trainer_wait (t);
+  cl_model_free (t->model);
+  if (t->opt)
+    cl_optimizer_free (t->opt);
+  g_free (t->x);
+  g_free (t->dz);
+  g_free (t->loss_ws);
+  g_free (t->train_codes);
+  g_free (t->order);
+  history_unref (t->hist);
+  g_free (t->config_ini);
+  g_free (t->error);
+  if (t->timer)
+    g_timer_destroy (t->timer);
+  if (t->latest)
+    cl_snapshot_unref (t->latest);
+  shared_data_unref (t->data);
+  g_mutex_clear (&t->lock);
+  g_cond_clear (&t->cond);
+  g_free (t);
+}
+
+int
+cl_trainer_threads (const ClTrainer *t)
+{
+  return t->threads;
+}
+
+/* Apply control changes made since the last step, recording each as an event. */
+static void
+apply_controls (ClTrainer *t)
+{
+  g_mutex_lock (&t->lock);
+  if (t->requested_version == t->applied_version)
+    {
+      g_mutex_unlock (&t->lock);
+      return;
+    }
+  ClConfig next = t->requested;
+  t->applied_version = t->requested_version;
+  g_mutex_unlock (&t->lock);
+
+  int n_params;
+  const ClParam *params = cl_params (&n_params);
+  for (int i = 0; i < n_params; i++)
+    {
+      const ClParam *p = &params[i];
+      if (cl_config_value_equal (&t->cfg, &next, p))
+        continue;
+      if (t->n_events < MAX_EVENTS)
+        {
+          ClEvent *ev = &t->hist->events[t->n_events++];
+          ev->step = t->step + 1;
+          g_strlcpy (ev->key, p->key, sizeof ev->key);
+          g_autofree char *old_v = cl_config_get (&t->cfg, p);
+          g_autofree char *new_v = cl_config_get (&next, p);
+          g_strlcpy (ev->old_value, old_v, sizeof ev->old_value);
+          g_strlcpy (ev->new_value, new_v, sizeof ev->new_value);
+        }
+    }
+  t->cfg = next;
+  g_free (t->config_ini);
+  t->config_ini = cl_config_to_ini (&t->cfg);
+}
+
+static void
+fill_planes (float *dst, int plane_size, uint32_t code, int bits)
+{
+  for (int k = 0; k < bits; k++)
+    {
+      float v = (float) ((code >> k) & 1u);
+      float *plane = dst + (size_t) k * plane_size;
+      for (int j = 0; j < plane_size; j++)
+        plane[j] = v;
+    }
+}
+
+/* Two independently augmented views of each batch image: view 1 in rows 0..B-1, view 2 in B..2B-1.
+ * Each view has its own random stream keyed by (seed, step, row), so views do not depend on the
+ * order in which they are built. */
+static void
+build_batch (ClTrainer *t)
+{
+  const ClImageSet *set = &t->ds->train;
+  int h = set->height, w = set->width, plane = h * w;
+  size_t view_size = (size_t) t->in_channels * plane;
+  ClAugParams aug = {
+    .crop_min_area = (float) t->cfg.aug_crop_min_area,
+    .flip = (float) t->cfg.aug_flip,
+    .jitter = (float) t->cfg.aug_jitter,
+    .noise = (float) t->cfg.aug_noise,
+  };
+  uint64_t step_key = cl_hash64 ((uint64_t) t->cfg.train_seed ^ cl_hash64 ((uint64_t) t->step));
+  int bits = MIN (t->cfg.data_bits, t->max_bits);
+
+  for (int i = 0; i < t->batch; i++)
+    {
+      if (t->order_pos >= set->n)
+        shuffle_order (t, ++t->epoch);
+      int idx = (int) t->order[t->order_pos++];
+      const uint8_t *src = set->pixels + (size_t) idx * plane;
+      uint32_t code = t->train_codes[idx];
+
+      ClRng resample;
+      cl_rng_seed (&resample, step_key, ((uint64_t) CL_STREAM_RESAMPLE << 32) | (uint64_t) i);
+      double u = cl_rng_uniform (&resample);
+      uint32_t fresh = cl_rng_u32 (&resample);
+
+      for (int v = 0; v < 2; v++)
+        {
+          float *dst = t->x + (size_t) (v * t->batch + i) * view_size;
+          ClRng rng;
+          cl_rng_seed (&rng, step_key, ((uint64_t) CL_STREAM_AUG << 32) | (uint64_t) (2 * i + v));
+          cl_augment_view (src, h, w, &aug, &rng, dst);
+          uint32_t view_code = (v == 1 && u < t->cfg.data_bit_resample) ? fresh : code;
+          fill_planes (dst + plane, plane, view_code, bits);
+          /* Planes beyond data.bits stay zero, so the slider can lower bits without a rebuild. */
+          for (int k = bits; k < t->max_bits; k++)
+            memset (dst + (size_t) (1 + k) * plane, 0, sizeof (float) * plane);
+        }
+    }
+}
+
+gboolean
+cl_trainer_step (ClTrainer *t)
+{
+  if (t->step >= t->cfg.train_steps || t->error)
+    return FALSE;
+  apply_controls (t);
+
+  build_batch (t);
+  const float *z = cl_model_forward (t->model, t->x, 2 * t->batch, TRUE);
+  ClLossResult r = cl_ntxent (z, t->batch, t->out_dim, (float) t->cfg.loss_temperature, t->dz, t->loss_ws);
+  if (!isfinite (r.loss))
+    {
+      t->error = g_strdup_printf ("training diverged at step %" G_GINT64_FORMAT
+                                  " (loss is not finite); try a lower train.lr or a higher loss.temperature",
+                                  t->step + 1);
+      return FALSE;
+    }
+  cl_model_backward (t->model, t->dz);
+  double progress = (double) t->step / (double) t->cfg.train_steps;
+  float lr = (float) (t->cfg.train_lr * (1.0 - progress));
+  cl_optimizer_step (t->opt, cl_model_params (t->model), cl_model_grads (t->model), lr,
+                     (float) t->cfg.train_weight_decay);
+  t->step++;
+
+  ClMetricRow *row = &t->hist->rows[t->n_rows++];
+  row->step = t->step;
+  row->seconds = (float) g_timer_elapsed (t->timer, NULL);
+  row->loss = (float) r.loss;
+  row->alignment = (float) r.alignment;
+  row->distribution = (float) r.distribution;
+  row->contrastive_acc = (float) r.accuracy;
+  row->temperature = (float) t->cfg.loss_temperature;
+  row->lr = lr;
+  return t->step < t->cfg.train_steps;
+}
+
+void
+cl_trainer_publish (ClTrainer *t)
+{
+  ClSnapshot *s = g_new0 (ClSnapshot, 1);
+  s->ref_count = 1;
+  g_atomic_int_inc (&t->hist->ref_count);
+  s->history = t->hist;
+  s->rows = t->hist->rows;
+  s->n_rows = t->n_rows;
+  s->events = t->hist->events;
+  s->n_events = t->n_events;
+  s->step = t->step;
+  s->total_steps = t->cfg.train_steps;
+  s->seconds = g_timer_elapsed (t->timer, NULL);
+  s->steps_per_second = t->steps_per_second;
+  s->error = g_strdup (t->error);
+  s->finished = t->error != NULL || t->step >= t->cfg.train_steps;
+  s->config_ini = g_strdup (t->config_ini);
+
+  g_mutex_lock (&t->lock);
+  s->paused = t->paused;
+  ClSnapshot *old = t->latest;
+  t->latest = s;
+  g_mutex_unlock (&t->lock);
+  if (old)
+    cl_snapshot_unref (old);
+}
+
+static void
+update_rate (ClTrainer *t, double now)
+{
+  double dt = now - t->rate_t0;
+  if (dt >= 0.5)
+    {
+      t->steps_per_second = (double) (t->step - t->rate_step0) / dt;
+      t->rate_t0 = now;
+      t->rate_step0 = t->step;
+    }
+}
+
+static gpointer
+trainer_thread (gpointer data)
+{
+  ClTrainer *t = data;
+  for (;;)
+    {
+      g_mutex_lock (&t->lock);
+      gboolean was_waiting = FALSE;
+      while (t->paused && !t->stop)
+        {
+          if (!was_waiting)
+            {
+              g_timer_stop (t->timer);
+              was_waiting = TRUE;
+            }
+          g_cond_wait (&t->cond, &t->lock);
+        }
+      gboolean stop = t->stop;
+      g_mutex_unlock (&t->lock);
+      if (was_waiting)
+        {
+          g_timer_continue (t->timer);
+          t->rate_t0 = g_timer_elapsed (t->timer, NULL);
+          t->rate_step0 = t->step;
+        }
+      if (stop)
+        break;
+
+      gboolean more = cl_trainer_step (t);
+      double now = g_timer_elapsed (t->timer, NULL);
+      update_rate (t, now);
+      if (!more || now - t->last_publish >= PUBLISH_INTERVAL_S)
+        {
+          t->last_publish = now;
+          cl_trainer_publish (t);
+        }
+      if (!more)
+        break;
+    }
+  g_timer_stop (t->timer);
+  cl_trainer_publish (t);
+  return NULL;
+}
+
+void
+cl_trainer_start (ClTrainer *t, gboolean paused)
+{
+  g_return_if_fail (t->thread == NULL);
+  t->paused = paused;
+  g_timer_start (t->timer);
+  if (paused)
+    g_timer_stop (t->timer);
+  t->thread = g_thread_new ("cl-trainer", trainer_thread, t);
+}
+
+void
+cl_trainer_set_paused (ClTrainer *t, gboolean paused)
+{
+  g_mutex_lock (&t->lock);
+  t->paused = paused;
+  if (t->latest)
+    t->latest->paused = paused; /* the flag is advisory for readers; the next publish makes it exact */
+  g_cond_broadcast (&t->cond);
+  g_mutex_unlock (&t->lock);
+}
+
+gboolean
+cl_trainer_get_paused (ClTrainer *t)
+{
+  g_mutex_lock (&t->lock);
+  gboolean p = t->paused;
+  g_mutex_unlock (&t->lock);
+  return p;
+}
+
+void
+cl_trainer_wait (ClTrainer *t)
+{
+  if (t->thread)
+    {
+      g_thread_join (t->thread);
+      t->thread = NULL;
+    }
+}
+
+void
+cl_trainer_request_stop (ClTrainer *t)
+{
+  g_mutex_lock (&t->lock);
+  t->stop = TRUE;
+  g_cond_broadcast (&t->cond);
+  g_mutex_unlock (&t->lock);
+}
+
+gboolean
+cl_trainer_set (ClTrainer *t, const char *key, const char *value, GError **error)
+{
+  g_mutex_lock (&t->lock);
+  ClConfig current = t->requested;
+  g_mutex_unlock (&t->lock);
+  ClConfig next = current;
+  if (!cl_config_set (&next, key, value, error))
+    return FALSE;
+  const ClParam *p = cl_param_lookup (key);
+  if (!(p->flags & CL_PARAM_LIVE))
+    {
+      if (cl_config_value_equal (&current, &next, p))
+        return TRUE;
+      g_set_error (error, CL_TRAINER_ERROR, CL_TRAINER_ERROR_NEEDS_RESTART,
+                   "%s cannot change during a run; it applies when the run restarts", key);
+      return FALSE;
+    }
+  g_mutex_lock (&t->lock);
+  /* Set on the latest requested values so two quick changes to different keys both survive. */
+  cl_config_set (&t->requested, key, value, NULL);
+  t->requested_version++;
+  g_mutex_unlock (&t->lock);
+  return TRUE;
+}
+
+void
+cl_trainer_get_config (ClTrainer *t, ClConfig *out)
+{
+  g_mutex_lock (&t->lock);
+  *out = t->requested;
+  g_mutex_unlock (&t->lock);
+}
+
+ClSnapshot *
+cl_trainer_get_snapshot (ClTrainer *t)
+{
+  g_mutex_lock (&t->lock);
+  ClSnapshot *s = cl_snapshot_ref (t->latest);
+  g_mutex_unlock (&t->lock);
+  return s;
+}

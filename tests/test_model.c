@@ -1,0 +1,1113 @@
+/* Layers and the ConvN model: finite-difference gradient checks, fast-vs-reference conv,
+ * BatchNorm train/eval behaviour, determinism, optimizer updates. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "engine/cl_layers.h"
+#include "engine/cl_model.h"
+#include "engine/cl_rng.h"
+
+#define TEST_STREAM 0x7e57
+
+/* ------------------------------------------------------------------ helpers */
+
+static void
+fill_uniform (ClRng *rng, float *v, size_t count, double lo, double hi)
+{
+  for (size_t i = 0; i < count; i++)
+    v[i] = (float) (lo + (hi - lo) * cl_rng_uniform (rng));
+}
+
+static double
+dot_d (const float *a, const float *b, size_t count)
+{
+  double s = 0.0;
+  for (size_t i = 0; i < count; i++)
+    s += (double) a[i] * b[i];
+  return s;
+}
+
+typedef double (*Objective) (void *ctx);
+
+/* Central differences of f with respect to each of count floats at p. */
+static void
+numeric_grad (float *p, size_t count, double h, Objective f, void *ctx, double *out)
+{
+  for (size_t i = 0; i < count; i++)
+    {
+      const float saved = p[i];
+      const float up = (float) (saved + h), down = (float) (saved - h);
+      p[i] = up;
+      double lp = f (ctx);
+      p[i] = down;
+      double lm = f (ctx);
+      p[i] = saved;
+      out[i] = (lp - lm) / ((double) up - (double) down);
+    }
+}
+
+/* Worst absolute difference, relative to the largest numeric gradient entry. */
+static double
+grad_error (const float *analytic, const double *numeric, size_t count, double scale_factor)
+{
+  double scale = 1e-12, worst = 0.0;
+  for (size_t i = 0; i < count; i++)
+    scale = MAX (scale, fabs (numeric[i]));
+  for (size_t i = 0; i < count; i++)
+    worst = MAX (worst, fabs (scale_factor * analytic[i] - numeric[i]));
+  return worst / scale;
+}
+
+/* Asserts the analytic gradient matches, and that the same check would reject a gradient that
+ * is off by 1 % (so a pass means something). */
+static void
+assert_grad (const char *what, const float *analytic, const double *numeric, size_t count, double tol)
+{
+  double err = grad_error (analytic, numeric, count, 1.0);
+  double err_wrong = grad_error (analytic, numeric, count, 1.01);
+  g_test_message ("%s: max relative error %.3g (1%%-scaled gradient: %.3g), tol %.3g", what, err, err_wrong, tol);
+  if (err > tol)
+    g_printerr ("%s: gradient error %g > %g\n", what, err, tol);
+  g_assert_cmpfloat (err, <=, tol);
+  g_assert_cmpfloat (err_wrong, >, tol);
+}
+
+static double
+max_abs_diff (const float *a, const float *b, size_t count)
+{
+  double worst = 0.0;
+  for (size_t i = 0; i < count; i++)
+    worst = MAX (worst, fabs ((double) a[i] - b[i]));
+  return worst;
+}
+
+static double
+max_abs (const float *a, size_t count)
+{
+  double m = 0.0;
+  for (size_t i = 0; i < count; i++)
+    m = MAX (m, fabs (a[i]));
+  return m;
+}
+
+/* ------------------------------------------------------------------ conv */
+
+typedef struct {
+  ClConv2d conv;
+  int n;
+  float *w, *x, *y, *r, *col, *dcol, *tmp;
+  size_t nw, nx, ny;
+} ConvCase;
+
+static void
+conv_case_init (ConvCase *cc, ClRng *rng, int n, int in_c, int out_c, int k, int stride, int pad, int h, int w)
+{
+  memset (cc, 0, sizeof *cc);
+  g_assert_true (cl_conv2d_init (&cc->conv, in_c, out_c, k, stride, pad, h, w));
+  cc->n = n;
+  cc->nw = cl_conv2d_num_weights (&cc->conv);
+  cc->nx = (size_t) n * in_c * h * w;
+  cc->ny = (size_t) n * out_c * cc->conv.out_h * cc->conv.out_w;
+  cc->w = g_new (float, cc->nw);
+  cc->x = g_new (float, cc->nx);
+  cc->y = g_new (float, cc->ny);
+  cc->r = g_new (float, cc->ny);
+  fill_uniform (rng, cc->w, cc->nw, -1.0, 1.0);
+  fill_uniform (rng, cc->x, cc->nx, -1.0, 1.0);
+  fill_uniform (rng, cc->r, cc->ny, -1.0, 1.0);
+}
+
+/* Scratch follows conv.chunk, which tests lower to exercise the chunk loop. */
+static void
+conv_case_scratch (ConvCase *cc)
+{
+  g_free (cc->col);
+  g_free (cc->dcol);
+  g_free (cc->tmp);
+  cc->col = g_new (float, cl_conv2d_col_floats (&cc->conv));
+  cc->dcol = g_new (float, cl_conv2d_col_floats (&cc->conv));
+  cc->tmp = g_new (float, cl_conv2d_tmp_floats (&cc->conv));
+}
+
+static void
+conv_case_free (ConvCase *cc)
+{
+  g_free (cc->w);
+  g_free (cc->x);
+  g_free (cc->y);
+  g_free (cc->r);
+  g_free (cc->col);
+  g_free (cc->dcol);
+  g_free (cc->tmp);
+}
+
+static double
+conv_objective (void *ctx)
+{
+  ConvCase *cc = ctx;
+  cl_conv2d_forward (&cc->conv, cc->w, cc->x, cc->n, cc->y, cc->col, cc->tmp);
+  return dot_d (cc->y, cc->r, cc->ny);
+}
+
+static void
+conv_gradcheck (int n, int in_c, int out_c, int k, int stride, int pad, int h, int w, int chunk, const char *name)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 11, TEST_STREAM);
+  ConvCase cc;
+  conv_case_init (&cc, &rng, n, in_c, out_c, k, stride, pad, h, w);
+  if (chunk > 0)
+    cc.conv.chunk = chunk;
+  conv_case_scratch (&cc);
+
+  float *dw = g_new (float, cc.nw), *dx = g_new (float, cc.nx);
+  double *num_w = g_new (double, cc.nw), *num_x = g_new (double, cc.nx);
+  cl_conv2d_forward (&cc.conv, cc.w, cc.x, n, cc.y, cc.col, cc.tmp);
+  cl_conv2d_backward (&cc.conv, cc.w, cc.x, cc.r, n, dw, dx, cc.col, cc.dcol, cc.tmp);
+  /* The objective is linear in each variable, so a large step has no truncation error. */
+  numeric_grad (cc.w, cc.nw, 0.05, conv_objective, &cc, num_w);
+  numeric_grad (cc.x, cc.nx, 0.05, conv_objective, &cc, num_x);
+  char *what = g_strdup_printf ("%s dW", name);
+  assert_grad (what, dw, num_w, cc.nw, 1e-4);
+  g_free (what);
+  what = g_strdup_printf ("%s dX", name);
+  assert_grad (what, dx, num_x, cc.nx, 1e-4);
+  g_free (what);
+
+  /* dx = NULL must give the same dw. */
+  float *dw2 = g_new (float, cc.nw);
+  cl_conv2d_backward (&cc.conv, cc.w, cc.x, cc.r, n, dw2, NULL, cc.col, cc.dcol, cc.tmp);
+  g_assert_cmpmem (dw, sizeof (float) * cc.nw, dw2, sizeof (float) * cc.nw);
+
+  g_free (dw);
+  g_free (dw2);
+  g_free (dx);
+  g_free (num_w);
+  g_free (num_x);
+  conv_case_free (&cc);
+}
+
+static void
+test_conv_grad_stride2_valid (void)
+{
+  conv_gradcheck (3, 2, 4, 3, 2, 0, 9, 8, 0, "conv 3x3/2 valid");
+  conv_gradcheck (5, 3, 2, 3, 2, 0, 7, 7, 2, "conv 3x3/2 valid, chunk 2");
+}
+
+static void
+test_conv_grad_padded (void)
+{
+  conv_gradcheck (2, 3, 3, 3, 1, 1, 6, 5, 0, "conv 3x3/1 pad 1");
+  conv_gradcheck (3, 2, 3, 4, 3, 2, 8, 9, 1, "conv 4x4/3 pad 2, chunk 1");
+}
+
+static void
+test_conv_ref_vs_fast (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 12, TEST_STREAM);
+  for (int trial = 0; trial < 60; trial++)
+    {
+      int k = 1 + (int) cl_rng_below (&rng, 5);
+      int stride = 1 + (int) cl_rng_below (&rng, 3);
+      int pad = (int) cl_rng_below (&rng, (uint32_t) k);
+      int h = k + (int) cl_rng_below (&rng, 12), w = k + (int) cl_rng_below (&rng, 12);
+      int in_c = 1 + (int) cl_rng_below (&rng, 6), out_c = 1 + (int) cl_rng_below (&rng, 9);
+      int n = 1 + (int) cl_rng_below (&rng, 7);
+      ConvCase cc;
+      conv_case_init (&cc, &rng, n, in_c, out_c, k, stride, pad, h, w);
+      if (trial % 2)
+        cc.conv.chunk = 1 + (int) cl_rng_below (&rng, 3);
+      conv_case_scratch (&cc);
+
+      float *y_ref = g_new (float, cc.ny);
+      float *dw = g_new (float, cc.nw), *dw_ref = g_new (float, cc.nw);
+      float *dx = g_new (float, cc.nx), *dx_ref = g_new (float, cc.nx);
+      cl_conv2d_forward (&cc.conv, cc.w, cc.x, n, cc.y, cc.col, cc.tmp);
+      cl_conv2d_forward_ref (&cc.conv, cc.w, cc.x, n, y_ref);
+      cl_conv2d_backward (&cc.conv, cc.w, cc.x, cc.r, n, dw, dx, cc.col, cc.dcol, cc.tmp);
+      cl_conv2d_backward_ref (&cc.conv, cc.w, cc.x, cc.r, n, dw_ref, dx_ref);
+      /* Sums of up to a few hundred products of magnitude <= 1, in float. */
+      double tol = 1e-5 * (1.0 + cl_conv2d_macs (&cc.conv) / out_c);
+      g_assert_cmpfloat (max_abs_diff (cc.y, y_ref, cc.ny), <=, tol);
+      g_assert_cmpfloat (max_abs_diff (dw, dw_ref, cc.nw), <=, tol * n);
+      g_assert_cmpfloat (max_abs_diff (dx, dx_ref, cc.nx), <=, tol);
+      g_assert_cmpfloat (max_abs (y_ref, cc.ny), >, 0.0);
+      g_free (y_ref);
+      g_free (dw);
+      g_free (dw_ref);
+      g_free (dx);
+      g_free (dx_ref);
+      conv_case_free (&cc);
+    }
+}
+
+static void
+test_conv_shapes (void)
+{
+  ClConv2d conv;
+  g_assert_true (cl_conv2d_init (&conv, 9, 32, 3, 2, 0, 28, 28));
+  g_assert_cmpint (conv.out_h, ==, 13);
+  g_assert_cmpint (conv.out_w, ==, 13);
+  g_assert_true (cl_conv2d_init (&conv, 32, 64, 3, 2, 0, 13, 13));
+  g_assert_cmpint (conv.out_h, ==, 6);
+  g_assert_true (cl_conv2d_init (&conv, 64, 64, 3, 2, 0, 6, 6));
+  g_assert_cmpint (conv.out_h, ==, 2);
+  g_assert_false (cl_conv2d_init (&conv, 1, 1, 3, 2, 0, 2, 6));
+  g_assert_true (cl_conv2d_init (&conv, 1, 1, 3, 1, 1, 1, 1));
+  g_assert_cmpint (conv.out_h, ==, 1);
+}
+
+/* ------------------------------------------------------------------ batchnorm */
+
+typedef struct {
+  ClBatchNorm bn;
+  int n;
+  gboolean relu;
+  float *x, *gamma, *beta, *y, *r, *mean, *invstd;
+  size_t count;
+} BnCase;
+
+static void
+bn_case_init (BnCase *bc, ClRng *rng, int n, int c, int p, gboolean relu)
+{
+  memset (bc, 0, sizeof *bc);
+  bc->bn = (ClBatchNorm){ c, p };
+  bc->n = n;
+  bc->relu = relu;
+  bc->count = (size_t) n * c * p;
+  bc->x = g_new (float, bc->count);
+  bc->y = g_new (float, bc->count);
+  bc->r = g_new (float, bc->count);
+  bc->gamma = g_new (float, c);
+  bc->beta = g_new (float, c);
+  bc->mean = g_new (float, c);
+  bc->invstd = g_new (float, c);
+  /* Channel offsets and scales differ so the mean and variance terms both matter. */
+  for (size_t i = 0; i < bc->count; i++)
+    {
+      int ch = (int) ((i / p) % c);
+      bc->x[i] = (float) (0.5 * ch - 0.3 + (1.0 + 0.5 * ch) * cl_rng_normal (rng));
+    }
+  fill_uniform (rng, bc->gamma, c, 0.5, 1.5);
+  fill_uniform (rng, bc->beta, c, -0.5, 0.5);
+  fill_uniform (rng, bc->r, bc->count, -1.0, 1.0);
+}
+
+static void
+bn_case_free (BnCase *bc)
+{
+  g_free (bc->x);
+  g_free (bc->y);
+  g_free (bc->r);
+  g_free (bc->gamma);
+  g_free (bc->beta);
+  g_free (bc->mean);
+  g_free (bc->invstd);
+}
+
+static double
+bn_objective (void *ctx)
+{
+  BnCase *bc = ctx;
+  cl_batchnorm_forward_train (&bc->bn, bc->x, bc->n, bc->gamma, bc->beta, bc->y, bc->mean, bc->invstd, NULL, NULL,
+                              bc->relu);
+  return dot_d (bc->y, bc->r, bc->count);
+}
+
+static void
+bn_gradcheck (int n, int c, int p, const char *name)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 21, TEST_STREAM);
+  BnCase bc;
+  bn_case_init (&bc, &rng, n, c, p, FALSE);
+  float *dx = g_new (float, bc.count), *dgamma = g_new (float, c), *dbeta = g_new (float, c);
+  double *num_x = g_new (double, bc.count), *num_g = g_new (double, c), *num_b = g_new (double, c);
+  bn_objective (&bc);
+  cl_batchnorm_backward (&bc.bn, bc.x, bc.y, bc.r, n, bc.gamma, bc.mean, bc.invstd, dx, dgamma, dbeta, FALSE);
+  numeric_grad (bc.x, bc.count, 1e-2, bn_objective, &bc, num_x);
+  numeric_grad (bc.gamma, c, 1e-2, bn_objective, &bc, num_g);
+  numeric_grad (bc.beta, c, 1e-2, bn_objective, &bc, num_b);
+  char *what = g_strdup_printf ("%s dX", name);
+  assert_grad (what, dx, num_x, bc.count, 5e-4);
+  g_free (what);
+  what = g_strdup_printf ("%s dgamma", name);
+  assert_grad (what, dgamma, num_g, c, 5e-4);
+  g_free (what);
+  what = g_strdup_printf ("%s dbeta", name);
+  assert_grad (what, dbeta, num_b, c, 5e-4);
+  g_free (what);
+
+  /* A classic slip, forgetting the gradient through the batch mean, must be caught. */
+  float *dx_wrong = g_new (float, bc.count);
+  for (int i = 0; i < n; i++)
+    for (int ch = 0; ch < c; ch++)
+      for (int j = 0; j < p; j++)
+        {
+          size_t idx = ((size_t) i * c + ch) * p + j;
+          dx_wrong[idx] = dx[idx] + bc.gamma[ch] * bc.invstd[ch] * dbeta[ch] / (double) (n * p);
+        }
+  g_assert_cmpfloat (grad_error (dx_wrong, num_x, bc.count, 1.0), >, 5e-4);
+
+  g_free (dx_wrong);
+  g_free (dx);
+  g_free (dgamma);
+  g_free (dbeta);
+  g_free (num_x);
+  g_free (num_g);
+  g_free (num_b);
+  bn_case_free (&bc);
+}
+
+static void
+test_bn2d_grad (void)
+{
+  bn_gradcheck (4, 3, 5, "bn2d");
+}
+
+static void
+test_bn1d_grad (void)
+{
+  bn_gradcheck (7, 4, 1, "bn1d");
+}
+
+/* The fused BN+ReLU path equals plain BN followed by plain ReLU, forward and backward. */
+static void
+test_bn_relu_fused (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 22, TEST_STREAM);
+  BnCase bc;
+  const int n = 6, c = 5, p = 7;
+  bn_case_init (&bc, &rng, n, c, p, TRUE);
+  float *y_plain = g_new (float, bc.count), *y_relu = g_new (float, bc.count);
+  float *d_relu = g_new (float, bc.count), *dx_plain = g_new (float, bc.count), *dx_fused = g_new (float, bc.count);
+  float dg_plain[5], db_plain[5], dg_fused[5], db_fused[5];
+
+  cl_batchnorm_forward_train (&bc.bn, bc.x, n, bc.gamma, bc.beta, y_plain, bc.mean, bc.invstd, NULL, NULL, FALSE);
+  cl_relu_forward (y_plain, bc.count, y_relu);
+  cl_relu_backward (y_relu, bc.r, bc.count, d_relu);
+  cl_batchnorm_backward (&bc.bn, bc.x, y_plain, d_relu, n, bc.gamma, bc.mean, bc.invstd, dx_plain, dg_plain,
+                         db_plain, FALSE);
+
+  cl_batchnorm_forward_train (&bc.bn, bc.x, n, bc.gamma, bc.beta, bc.y, bc.mean, bc.invstd, NULL, NULL, TRUE);
+  g_assert_cmpmem (bc.y, sizeof (float) * bc.count, y_relu, sizeof (float) * bc.count);
+  /* In place: dx aliases dy. */
+  memcpy (dx_fused, bc.r, sizeof (float) * bc.count);
+  cl_batchnorm_backward (&bc.bn, bc.x, bc.y, dx_fused, n, bc.gamma, bc.mean, bc.invstd, dx_fused, dg_fused,
+                         db_fused, TRUE);
+  g_assert_cmpfloat (max_abs_diff (dx_plain, dx_fused, bc.count), <=, 1e-6 * max_abs (dx_plain, bc.count));
+  g_assert_cmpfloat (max_abs_diff (dg_plain, dg_fused, c), <=, 1e-6 * max_abs (dg_plain, c));
+  g_assert_cmpfloat (max_abs_diff (db_plain, db_fused, c), <=, 1e-6 * max_abs (db_plain, c));
+  /* Some units are actually cut by the ReLU, or this test would prove nothing. */
+  int zeros = 0;
+  for (size_t i = 0; i < bc.count; i++)
+    zeros += bc.y[i] == 0.0f;
+  g_assert_cmpint (zeros, >, 0);
+  g_assert_cmpint (zeros, <, (int) bc.count);
+
+  g_free (y_plain);
+  g_free (y_relu);
+  g_free (d_relu);
+  g_free (dx_plain);
+  g_free (dx_fused);
+  bn_case_free (&bc);
+}
+
+/* Training uses batch statistics and moves the running ones; evaluation uses the running ones. */
+static void
+test_bn_train_vs_eval (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 23, TEST_STREAM);
+  BnCase bc;
+  const int n = 8, c = 3, p = 4;
+  bn_case_init (&bc, &rng, n, c, p, FALSE);
+  float rm[3] = { 0, 0, 0 }, rv[3] = { 1, 1, 1 };
+  float *y_eval = g_new (float, bc.count), *y_train2 = g_new (float, bc.count);
+
+  /* Independent batch statistics in double. */
+  double bmean[3], bvar[3];
+  const int m = n * p;
+  for (int ch = 0; ch < c; ch++)
+    {
+      double s = 0.0, ss = 0.0;
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++)
+          s += bc.x[((size_t) i * c + ch) * p + j];
+      bmean[ch] = s / m;
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++)
+          {
+            double d = bc.x[((size_t) i * c + ch) * p + j] - bmean[ch];
+            ss += d * d;
+          }
+      bvar[ch] = ss / m;
+    }
+
+  cl_batchnorm_forward_train (&bc.bn, bc.x, n, bc.gamma, bc.beta, bc.y, bc.mean, bc.invstd, rm, rv, FALSE);
+  for (int ch = 0; ch < c; ch++)
+    {
+      g_assert_cmpfloat_with_epsilon (rm[ch], 0.1 * bmean[ch], 1e-5);
+      g_assert_cmpfloat_with_epsilon (rv[ch], 0.9 + 0.1 * bvar[ch] * m / (m - 1), 1e-5);
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++)
+          {
+            size_t idx = ((size_t) i * c + ch) * p + j;
+            double expect = bc.gamma[ch] * (bc.x[idx] - bmean[ch]) / sqrt (bvar[ch] + 1e-5) + bc.beta[ch];
+            g_assert_cmpfloat_with_epsilon (bc.y[idx], expect, 1e-5);
+          }
+    }
+
+  /* Eval: running statistics, and nothing is updated. */
+  float rm_before[3], rv_before[3];
+  memcpy (rm_before, rm, sizeof rm);
+  memcpy (rv_before, rv, sizeof rv);
+  cl_batchnorm_forward_eval (&bc.bn, bc.x, n, bc.gamma, bc.beta, rm, rv, y_eval, FALSE);
+  g_assert_cmpmem (rm, sizeof rm, rm_before, sizeof rm);
+  g_assert_cmpmem (rv, sizeof rv, rv_before, sizeof rv);
+  for (int ch = 0; ch < c; ch++)
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < p; j++)
+        {
+          size_t idx = ((size_t) i * c + ch) * p + j;
+          double expect = bc.gamma[ch] * (bc.x[idx] - rm[ch]) / sqrt (rv[ch] + 1e-5) + bc.beta[ch];
+          g_assert_cmpfloat_with_epsilon (y_eval[idx], expect, 1e-5);
+        }
+  g_assert_cmpfloat (max_abs_diff (y_eval, bc.y, bc.count), >, 0.1);
+
+  /* Training output ignores the running statistics. */
+  float rm_junk[3] = { 5, -5, 3 }, rv_junk[3] = { 9, 0.1f, 2 };
+  cl_batchnorm_forward_train (&bc.bn, bc.x, n, bc.gamma, bc.beta, y_train2, bc.mean, bc.invstd, rm_junk, rv_junk,
+                              FALSE);
+  g_assert_cmpmem (y_train2, sizeof (float) * bc.count, bc.y, sizeof (float) * bc.count);
+
+  /* After many steps on one batch the running statistics converge to it: eval ~ train. */
+  for (int step = 0; step < 300; step++)
+    cl_batchnorm_forward_train (&bc.bn, bc.x, n, bc.gamma, bc.beta, y_train2, bc.mean, bc.invstd, rm, rv, FALSE);
+  for (int ch = 0; ch < c; ch++)
+    {
+      g_assert_cmpfloat_with_epsilon (rm[ch], bmean[ch], 1e-4);
+      g_assert_cmpfloat_with_epsilon (rv[ch], bvar[ch] * m / (m - 1), 1e-4 * (1 + bvar[ch]));
+    }
+  cl_batchnorm_forward_eval (&bc.bn, bc.x, n, bc.gamma, bc.beta, rm, rv, y_eval, FALSE);
+  /* The only gap left is unbiased vs biased variance: a factor sqrt((m-1)/m). */
+  for (size_t i = 0; i < bc.count; i++)
+    {
+      int ch = (int) ((i / p) % c);
+      double expect = bc.beta[ch] + (bc.y[i] - bc.beta[ch]) * sqrt ((m - 1.0) / m);
+      g_assert_cmpfloat_with_epsilon (y_eval[i], expect, 1e-3);
+    }
+
+  g_free (y_eval);
+  g_free (y_train2);
+  bn_case_free (&bc);
+}
+
+/* ------------------------------------------------------------------ dense, relu */
+
+typedef struct {
+  ClDense dense;
+  int n;
+  float *w, *x, *y, *r;
+} DenseCase;
+
+static double
+dense_objective (void *ctx)
+{
+  DenseCase *dc = ctx;
+  cl_dense_forward (&dc->dense, dc->w, dc->x, dc->n, dc->y);
+  return dot_d (dc->y, dc->r, (size_t) dc->n * dc->dense.out);
+}
+
+static void
+test_dense_grad (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 31, TEST_STREAM);
+  DenseCase dc = { { 7, 5 }, 4, NULL, NULL, NULL, NULL };
+  size_t nw = 35, nx = 28, ny = 20;
+  dc.w = g_new (float, nw);
+  dc.x = g_new (float, nx);
+  dc.y = g_new (float, ny);
+  dc.r = g_new (float, ny);
+  fill_uniform (&rng, dc.w, nw, -1, 1);
+  fill_uniform (&rng, dc.x, nx, -1, 1);
+  fill_uniform (&rng, dc.r, ny, -1, 1);
+  float dw[35], dx[28];
+  double num_w[35], num_x[28];
+  dense_objective (&dc);
+  cl_dense_backward (&dc.dense, dc.w, dc.x, dc.r, dc.n, dw, dx);
+  numeric_grad (dc.w, nw, 0.05, dense_objective, &dc, num_w);
+  numeric_grad (dc.x, nx, 0.05, dense_objective, &dc, num_x);
+  assert_grad ("dense dW", dw, num_w, nw, 1e-4);
+  assert_grad ("dense dX", dx, num_x, nx, 1e-4);
+  /* y[i][o] = sum_k x[i][k] w[o][k], checked directly. */
+  dense_objective (&dc);
+  for (int i = 0; i < 4; i++)
+    for (int o = 0; o < 5; o++)
+      {
+        double s = 0.0;
+        for (int k = 0; k < 7; k++)
+          s += (double) dc.x[i * 7 + k] * dc.w[o * 7 + k];
+        g_assert_cmpfloat_with_epsilon (dc.y[i * 5 + o], s, 1e-5);
+      }
+  g_free (dc.w);
+  g_free (dc.x);
+  g_free (dc.y);
+  g_free (dc.r);
+}
+
+typedef struct {
+  float *x, *y, *r;
+  size_t count;
+} ReluCase;
+
+static double
+relu_objective (void *ctx)
+{
+  ReluCase *rc = ctx;
+  cl_relu_forward (rc->x, rc->count, rc->y);
+  return dot_d (rc->y, rc->r, rc->count);
+}
+
+static void
+test_relu_grad (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 32, TEST_STREAM);
+  enum { N = 40 };
+  float x[N], y[N], r[N], dx[N];
+  double num[N];
+  /* Keep inputs away from the kink so a 0.01 step never crosses it. */
+  for (int i = 0; i < N; i++)
+    {
+      double v = 0.1 + cl_rng_uniform (&rng);
+      x[i] = (float) (i % 2 ? v : -v);
+    }
+  fill_uniform (&rng, r, N, -1, 1);
+  ReluCase rc = { x, y, r, N };
+  relu_objective (&rc);
+  cl_relu_backward (y, r, N, dx);
+  numeric_grad (x, N, 0.01, relu_objective, &rc, num);
+  assert_grad ("relu dX", dx, num, N, 1e-4);
+  relu_objective (&rc);
+  for (int i = 0; i < N; i++)
+    g_assert_cmpfloat (y[i], ==, x[i] > 0 ? x[i] : 0.0f);
+}
+
+/* ------------------------------------------------------------------ whole model */
+
+static ClModelSpec
+small_spec (int in_channels, int h, int w, int head_layers, int max_views)
+{
+  ClModelSpec spec;
+  cl_model_spec_init (&spec);
+  spec.in_channels = in_channels;
+  spec.height = h;
+  spec.width = w;
+  spec.width_mult = 0.25;
+  spec.head_layers = head_layers;
+  spec.rep_dim = 12;
+  spec.head_hidden = 10;
+  spec.out_dim = 6;
+  spec.max_views = max_views;
+  return spec;
+}
+
+static float *
+random_views (ClRng *rng, const ClModelSpec *spec, int n)
+{
+  size_t count = (size_t) n * spec->in_channels * spec->height * spec->width;
+  float *x = g_new (float, count);
+  size_t plane = (size_t) spec->height * spec->width;
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < spec->in_channels; c++)
+      {
+        float *p = x + ((size_t) i * spec->in_channels + c) * plane;
+        if (c == 0)
+          fill_uniform (rng, p, plane, 0.0, 1.0);
+        else
+          {
+            /* Constant bit planes, as RandBit feeds them. */
+            float bit = (float) cl_rng_below (rng, 2);
+            for (size_t j = 0; j < plane; j++)
+              p[j] = bit;
+          }
+      }
+  return x;
+}
+
+typedef struct {
+  ClModel *model;
+  const float *x;
+  const float *r;
+  int n;
+} ModelCase;
+
+static double
+model_objective (void *ctx)
+{
+  ModelCase *mc = ctx;
+  const float *z = cl_model_forward (mc->model, mc->x, mc->n, TRUE);
+  return dot_d (z, mc->r, (size_t) mc->n * cl_model_out_dim (mc->model));
+}
+
+/* ReLU on/off pattern of every rectified layer after the last forward. */
+static size_t
+relu_mask (ModelCase *mc, guint8 *mask)
+{
+  const int layers = cl_model_num_layers (mc->model);
+  const int rectified = cl_model_spec (mc->model)->head_layers > 0 ? layers - 1 : layers;
+  size_t k = 0;
+  for (int l = 0; l < rectified; l++)
+    {
+      size_t size;
+      const float *out = cl_model_layer_output (mc->model, l, &size);
+      for (size_t i = 0; i < size * mc->n; i++)
+        {
+          if (mask)
+            mask[k] = out[i] > 0.0f;
+          k++;
+        }
+    }
+  return k;
+}
+
+/* Central differences, except where a step would move some ReLU across its kink (the function is
+ * not differentiable there at the step's scale): then the one-sided difference from the side that
+ * stays on the same linear piece, or a smaller step if both sides cross. */
+static void
+model_numeric_grad (ModelCase *mc, float *p, size_t count, double h0, double *out, int *one_sided)
+{
+  double l0 = model_objective (mc);
+  const size_t units = relu_mask (mc, NULL);
+  guint8 *mask0 = g_new (guint8, units), *mask = g_new (guint8, units);
+  relu_mask (mc, mask0);
+  *one_sided = 0;
+  for (size_t i = 0; i < count; i++)
+    {
+      const float saved = p[i];
+      gboolean done = FALSE;
+      for (double h = h0; !done; h *= 0.25)
+        {
+          g_assert_cmpfloat (h, >, h0 / 1000);
+          const float up = (float) (saved + h), down = (float) (saved - h);
+          p[i] = up;
+          double lp = model_objective (mc);
+          relu_mask (mc, mask);
+          gboolean up_ok = memcmp (mask, mask0, units) == 0;
+          p[i] = down;
+          double lm = model_objective (mc);
+          relu_mask (mc, mask);
+          gboolean down_ok = memcmp (mask, mask0, units) == 0;
+          p[i] = saved;
+          done = TRUE;
+          if (up_ok && down_ok)
+            out[i] = (lp - lm) / ((double) up - (double) down);
+          else if (down_ok)
+            out[i] = (l0 - lm) / ((double) saved - (double) down);
+          else if (up_ok)
+            out[i] = (lp - l0) / ((double) up - (double) saved);
+          else
+            done = FALSE;
+          if (done && !(up_ok && down_ok))
+            (*one_sided)++;
+        }
+    }
+  g_free (mask0);
+  g_free (mask);
+}
+
+static void
+model_gradcheck (const ClModelSpec *spec, int n, double tol, const char *name)
+{
+  GError *error = NULL;
+  ClModel *model = cl_model_new (spec, 5, &error);
+  g_assert_no_error (error);
+  ClRng rng;
+  cl_rng_seed (&rng, 41, TEST_STREAM);
+  float *x = random_views (&rng, spec, n);
+  const int d = cl_model_out_dim (model);
+  float *r = g_new (float, (size_t) n * d);
+  fill_uniform (&rng, r, (size_t) n * d, -1, 1);
+
+  /* BN parameters away from their init so their gradients are generic. */
+  float *params = cl_model_params (model);
+  const size_t np = cl_model_num_params (model), nd = cl_model_num_decay_params (model);
+  for (size_t i = nd; i < np; i++)
+    params[i] += (float) (0.2 * cl_rng_normal (&rng));
+
+  ModelCase mc = { model, x, r, n };
+  model_objective (&mc);
+  cl_model_backward (model, r);
+  float *grads = g_memdup2 (cl_model_grads (model), sizeof (float) * np);
+  double *num = g_new (double, np);
+  int one_sided;
+  model_numeric_grad (&mc, params, np, 1e-3, num, &one_sided);
+  g_test_message ("%s: %d of %zu parameters needed a one-sided difference", name, one_sided, np);
+  g_assert_cmpint (one_sided, <, np / 4);
+  char *what = g_strdup_printf ("%s kernels", name);
+  assert_grad (what, grads, num, nd, tol);
+  g_free (what);
+  what = g_strdup_printf ("%s BN gamma/beta", name);
+  assert_grad (what, grads + nd, num + nd, np - nd, tol);
+  g_free (what);
+
+  g_free (grads);
+  g_free (num);
+  g_free (x);
+  g_free (r);
+  cl_model_free (model);
+}
+
+static void
+test_model_grad (void)
+{
+  ClModelSpec spec = small_spec (3, 28, 28, 2, 16);
+  model_gradcheck (&spec, 8, 5e-3, "convn 28x28 head 2");
+}
+
+static void
+test_model_grad_heads (void)
+{
+  ClModelSpec spec = small_spec (2, 17, 23, 0, 8);
+  model_gradcheck (&spec, 6, 5e-3, "convn 17x23 head 0");
+  spec = small_spec (1, 16, 15, 1, 8);
+  model_gradcheck (&spec, 6, 5e-3, "convn 16x15 head 1");
+  spec = small_spec (4, 20, 20, 3, 8);
+  model_gradcheck (&spec, 6, 5e-3, "convn 20x20 head 3");
+}
+
+static void
+test_model_determinism (void)
+{
+  ClModelSpec spec = small_spec (9, 28, 28, 2, 12);
+  ClModel *a = cl_model_new (&spec, 1234, NULL);
+  ClModel *b = cl_model_new (&spec, 1234, NULL);
+  ClModel *c = cl_model_new (&spec, 1235, NULL);
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_nonnull (c);
+  const size_t np = cl_model_num_params (a);
+  g_assert_cmpmem (cl_model_params (a), sizeof (float) * np, cl_model_params (b), sizeof (float) * np);
+  g_assert_cmpfloat (max_abs_diff (cl_model_params (a), cl_model_params (c), np), >, 0.0);
+
+  ClRng rng;
+  cl_rng_seed (&rng, 51, TEST_STREAM);
+  const int n = 12, d = cl_model_out_dim (a);
+  float *x = random_views (&rng, &spec, n);
+  float *r = g_new (float, (size_t) n * d);
+  fill_uniform (&rng, r, (size_t) n * d, -1, 1);
+  const float *za = cl_model_forward (a, x, n, TRUE);
+  const float *zb = cl_model_forward (b, x, n, TRUE);
+  g_assert_cmpmem (za, sizeof (float) * n * d, zb, sizeof (float) * n * d);
+  cl_model_backward (a, r);
+  cl_model_backward (b, r);
+  g_assert_cmpmem (cl_model_grads (a), sizeof (float) * np, cl_model_grads (b), sizeof (float) * np);
+  /* Repeating the same step on the same model gives the same gradient bit for bit. */
+  float *g1 = g_memdup2 (cl_model_grads (a), sizeof (float) * np);
+  cl_model_forward (a, x, n, TRUE);
+  cl_model_backward (a, r);
+  g_assert_cmpmem (cl_model_grads (a), sizeof (float) * np, g1, sizeof (float) * np);
+  g_assert_cmpmem (cl_model_buffers (a), sizeof (float) * cl_model_num_buffers (a), cl_model_buffers (a),
+                   sizeof (float) * cl_model_num_buffers (b));
+
+  /* A few optimizer steps keep the two in lockstep. */
+  ClOptimizer *oa = cl_optimizer_new (CL_OPT_ADAM, np, cl_model_num_decay_params (a));
+  ClOptimizer *ob = cl_optimizer_new (CL_OPT_ADAM, np, cl_model_num_decay_params (b));
+  cl_optimizer_step (oa, cl_model_params (a), cl_model_grads (a), 1e-3f, 2e-4f);
+  for (int step = 0; step < 3; step++)
+    {
+      cl_model_forward (b, x, n, TRUE);
+      cl_model_backward (b, r);
+      cl_optimizer_step (ob, cl_model_params (b), cl_model_grads (b), 1e-3f, 2e-4f);
+      if (step < 2)
+        {
+          cl_model_forward (a, x, n, TRUE);
+          cl_model_backward (a, r);
+          cl_optimizer_step (oa, cl_model_params (a), cl_model_grads (a), 1e-3f, 2e-4f);
+        }
+    }
+  g_assert_cmpmem (cl_model_params (a), sizeof (float) * np, cl_model_params (b), sizeof (float) * np);
+  cl_optimizer_free (oa);
+  cl_optimizer_free (ob);
+  g_free (g1);
+  g_free (x);
+  g_free (r);
+  cl_model_free (a);
+  cl_model_free (b);
+  cl_model_free (c);
+}
+
+/* The caller may overwrite its input between forward and backward. */
+static void
+test_model_input_copied (void)
+{
+  ClModelSpec spec = small_spec (2, 20, 20, 2, 6);
+  ClModel *model = cl_model_new (&spec, 9, NULL);
+  ClRng rng;
+  cl_rng_seed (&rng, 52, TEST_STREAM);
+  const int n = 6, d = cl_model_out_dim (model);
+  const size_t np = cl_model_num_params (model), nx = (size_t) n * 2 * 400;
+  float *x = random_views (&rng, &spec, n);
+  float *r = g_new (float, (size_t) n * d);
+  fill_uniform (&rng, r, (size_t) n * d, -1, 1);
+  cl_model_forward (model, x, n, TRUE);
+  cl_model_backward (model, r);
+  float *g1 = g_memdup2 (cl_model_grads (model), sizeof (float) * np);
+  cl_model_forward (model, x, n, TRUE);
+  fill_uniform (&rng, x, nx, -3, 3);
+  cl_model_backward (model, r);
+  g_assert_cmpmem (cl_model_grads (model), sizeof (float) * np, g1, sizeof (float) * np);
+  g_free (g1);
+  g_free (x);
+  g_free (r);
+  cl_model_free (model);
+}
+
+/* Eval mode uses running statistics: embed matches eval forward, in any chunking, and leaves them alone. */
+static void
+test_model_eval_and_embed (void)
+{
+  ClModelSpec spec = small_spec (3, 28, 28, 2, 5);
+  ClModel *model = cl_model_new (&spec, 77, NULL);
+  ClRng rng;
+  cl_rng_seed (&rng, 53, TEST_STREAM);
+  const int n = 13, rep = cl_model_rep_dim (model);
+  g_assert_cmpint (rep, ==, 12);
+  float *x = random_views (&rng, &spec, n);
+  const size_t in_size = (size_t) 3 * 28 * 28;
+
+  /* Move the running statistics off their init first. */
+  for (int i = 0; i < 4; i++)
+    cl_model_forward (model, x + i * in_size, 5, TRUE);
+  const size_t nb = cl_model_num_buffers (model);
+  float *buffers = g_memdup2 (cl_model_buffers (model), sizeof (float) * nb);
+
+  float *y = g_new (float, (size_t) n * rep);
+  cl_model_embed (model, x, n, y);
+  g_assert_cmpmem (cl_model_buffers (model), sizeof (float) * nb, buffers, sizeof (float) * nb);
+  for (int i = 0; i < n; i++)
+    {
+      /* One view at a time: eval mode makes each view independent of the others in its batch. */
+      cl_model_forward (model, x + i * in_size, 1, FALSE);
+      const float *yi = cl_model_representation (model);
+      g_assert_cmpfloat (max_abs_diff (yi, y + (size_t) i * rep, rep), <=, 1e-5 * (1 + max_abs (yi, rep)));
+    }
+  /* Training mode on the same 5 views differs (batch statistics). */
+  cl_model_forward (model, x, 5, FALSE);
+  float *y_eval = g_memdup2 (cl_model_representation (model), sizeof (float) * 5 * rep);
+  cl_model_forward (model, x, 5, TRUE);
+  g_assert_cmpfloat (max_abs_diff (y_eval, cl_model_representation (model), (size_t) 5 * rep), >, 1e-3);
+
+  /* A frozen copy reproduces eval outputs. */
+  ClModel *copy = cl_model_new (&spec, 1, NULL);
+  memcpy (cl_model_buffers (model), buffers, sizeof (float) * nb);
+  g_assert_true (cl_model_copy_weights (copy, model));
+  float *y_copy = g_new (float, (size_t) n * rep);
+  cl_model_embed (copy, x, n, y_copy);
+  g_assert_cmpmem (y_copy, sizeof (float) * n * rep, y, sizeof (float) * n * rep);
+  ClModelSpec other = small_spec (3, 28, 28, 1, 5);
+  ClModel *different = cl_model_new (&other, 1, NULL);
+  g_assert_false (cl_model_copy_weights (different, model));
+
+  cl_model_free (different);
+  cl_model_free (copy);
+  g_free (y_copy);
+  g_free (y_eval);
+  g_free (y);
+  g_free (buffers);
+  g_free (x);
+  cl_model_free (model);
+}
+
+static void
+test_model_shapes (void)
+{
+  ClModelSpec spec;
+  cl_model_spec_init (&spec);
+  g_assert_cmpstr (spec.arch, ==, "convn");
+  spec.in_channels = 9;
+  spec.max_views = 4;
+  GError *error = NULL;
+  ClModel *model = cl_model_new (&spec, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (cl_model_rep_dim (model), ==, 128);
+  g_assert_cmpint (cl_model_out_dim (model), ==, 64);
+  g_assert_cmpint (cl_model_num_conv_layers (model), ==, 3);
+  static const int expect[3][3] = { { 32, 13, 13 }, { 64, 6, 6 }, { 64, 2, 2 } };
+  for (int l = 0; l < 3; l++)
+    {
+      int c, h, w;
+      cl_model_conv_activation (model, l, &c, &h, &w);
+      g_assert_cmpint (c, ==, expect[l][0]);
+      g_assert_cmpint (h, ==, expect[l][1]);
+      g_assert_cmpint (w, ==, expect[l][2]);
+    }
+  /* Kernels: conv 9->32, 32->64, 64->64 (3x3), dense 256->128, 128->256, 256->64. */
+  size_t kernels = 32 * 9 * 9 + 64 * 32 * 9 + 64 * 64 * 9 + 256 * 128 + 128 * 256 + 256 * 64;
+  size_t bn = 2 * (32 + 64 + 64 + 128 + 256);
+  g_assert_cmpuint (cl_model_num_decay_params (model), ==, kernels);
+  g_assert_cmpuint (cl_model_num_params (model), ==, kernels + bn);
+  g_assert_cmpuint (cl_model_num_buffers (model), ==, bn);
+  double macs = 32.0 * 81 * 169 + 64.0 * 288 * 36 + 64.0 * 576 * 4 + 256 * 128 + 128 * 256 + 256 * 64;
+  g_assert_cmpfloat (cl_model_flops_per_view (model), ==, macs);
+  /* BN starts at gamma 1, beta 0; Glorot-uniform kernels stay inside their limit and fill it. */
+  const float *p = cl_model_params (model);
+  size_t off = kernels;
+  static const int bn_c[5] = { 32, 64, 64, 128, 256 };
+  for (int b = 0; b < 5; b++)
+    {
+      for (int ch = 0; ch < bn_c[b]; ch++)
+        {
+          g_assert_cmpfloat (p[off + ch], ==, 1.0f);
+          g_assert_cmpfloat (p[off + bn_c[b] + ch], ==, 0.0f);
+        }
+      off += 2 * (size_t) bn_c[b];
+    }
+  double limit = sqrt (6.0 / (9 * 9 + 32 * 9)), largest = 0.0;
+  for (size_t i = 0; i < 32 * 81; i++)
+    largest = MAX (largest, fabs (p[i]));
+  g_assert_cmpfloat (largest, <=, limit);
+  g_assert_cmpfloat (largest, >, 0.95 * limit);
+  cl_model_free (model);
+
+  /* head_layers 0: z is y. Width 0.01 rounds every conv down to one channel. */
+  spec.head_layers = 0;
+  spec.width_mult = 0.01;
+  model = cl_model_new (&spec, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (cl_model_out_dim (model), ==, 128);
+  int c;
+  cl_model_conv_activation (model, 2, &c, NULL, NULL);
+  g_assert_cmpint (c, ==, 1);
+  cl_model_free (model);
+  spec.width_mult = 0.25;
+  model = cl_model_new (&spec, 1, &error);
+  cl_model_conv_activation (model, 0, &c, NULL, NULL);
+  g_assert_cmpint (c, ==, 8);
+  cl_model_free (model);
+}
+
+static void
+test_model_bad_spec (void)
+{
+  ClModelSpec spec;
+  GError *error = NULL;
+  cl_model_spec_init (&spec);
+  spec.height = 14;
+  g_assert_null (cl_model_new (&spec, 1, &error));
+  g_assert_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC);
+  g_assert_nonnull (strstr (error->message, "too small"));
+  g_clear_error (&error);
+  spec.height = 15;
+  ClModel *model = cl_model_new (&spec, 1, &error);
+  g_assert_no_error (error);
+  cl_model_free (model);
+
+  cl_model_spec_init (&spec);
+  spec.arch = "resnet";
+  g_assert_null (cl_model_new (&spec, 1, &error));
+  g_assert_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC);
+  g_assert_nonnull (strstr (error->message, "model.arch"));
+  g_clear_error (&error);
+
+  cl_model_spec_init (&spec);
+  spec.width_mult = 0.0;
+  g_assert_null (cl_model_new (&spec, 1, &error));
+  g_assert_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC);
+  g_clear_error (&error);
+  cl_model_spec_init (&spec);
+  spec.head_layers = -1;
+  g_assert_null (cl_model_new (&spec, 1, &error));
+  g_clear_error (&error);
+  cl_model_spec_init (&spec);
+  spec.max_views = 0;
+  g_assert_null (cl_model_new (&spec, 1, &error));
+  g_clear_error (&error);
+}
+
+/* ------------------------------------------------------------------ optimizer */
+
+static void
+test_adam_step (void)
+{
+  float p[3] = { 0.5f, -1.0f, 2.0f };
+  const float g1[3] = { 0.1f, -0.2f, 0.3f }, g2[3] = { -0.05f, 0.4f, 0.0f };
+  const double lr = 0.01, wd = 0.1;
+  ClOptimizer *opt = cl_optimizer_new (CL_OPT_ADAM, 3, 2);
+  double ep[3] = { 0.5, -1.0, 2.0 }, m[3] = { 0 }, v[3] = { 0 };
+  const float *gs[2] = { g1, g2 };
+  for (int t = 1; t <= 2; t++)
+    {
+      cl_optimizer_step (opt, p, gs[t - 1], (float) lr, (float) wd);
+      double lr_t = lr * sqrt (1 - pow (0.999, t)) / (1 - pow (0.9, t));
+      for (int i = 0; i < 3; i++)
+        {
+          double g = gs[t - 1][i] + (i < 2 ? wd * ep[i] : 0.0);
+          m[i] = 0.9 * m[i] + 0.1 * g;
+          v[i] = 0.999 * v[i] + 0.001 * g * g;
+          ep[i] -= lr_t * m[i] / (sqrt (v[i]) + 1e-7);
+        }
+      for (int i = 0; i < 3; i++)
+        g_assert_cmpfloat_with_epsilon (p[i], ep[i], 2e-6);
+    }
+  /* First step moves each weight by ~lr, the sign of its gradient opposed. */
+  g_assert_cmpfloat (p[2], <, 2.0f);
+  cl_optimizer_free (opt);
+
+  /* Hand values for step 1 of entry 0: g = 0.1 + 0.1*0.5 = 0.15, m = 0.015, v = 2.25e-5,
+   * lr_t = 0.01*sqrt(0.001)/0.1, update = lr_t * 0.015 / (0.0047434 + 1e-7) = 0.0099998. */
+  float q[1] = { 0.5f };
+  const float gq[1] = { 0.1f };
+  opt = cl_optimizer_new (CL_OPT_ADAM, 1, 1);
+  cl_optimizer_step (opt, q, gq, 0.01f, 0.1f);
+  g_assert_cmpfloat_with_epsilon (q[0], 0.5 - 0.0099998, 1e-6);
+  cl_optimizer_free (opt);
+}
+
+static void
+test_sgd_step (void)
+{
+  float p[2] = { 1.0f, 1.0f };
+  const float g[2] = { 0.5f, 0.5f };
+  ClOptimizer *opt = cl_optimizer_new (CL_OPT_SGD, 2, 1);
+  cl_optimizer_step (opt, p, g, 0.1f, 0.2f);
+  /* v0 = 0.5 + 0.2*1 = 0.7 (decayed), v1 = 0.5. */
+  g_assert_cmpfloat_with_epsilon (p[0], 1.0 - 0.07, 1e-6);
+  g_assert_cmpfloat_with_epsilon (p[1], 1.0 - 0.05, 1e-6);
+  cl_optimizer_step (opt, p, g, 0.1f, 0.2f);
+  /* v0 = 0.9*0.7 + 0.5 + 0.2*0.93 = 1.316; v1 = 0.9*0.5 + 0.5 = 0.95. */
+  g_assert_cmpfloat_with_epsilon (p[0], 0.93 - 0.1316, 1e-6);
+  g_assert_cmpfloat_with_epsilon (p[1], 0.95 - 0.095, 1e-6);
+  cl_optimizer_free (opt);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/layers/conv/shapes", test_conv_shapes);
+  g_test_add_func ("/layers/conv/grad-stride2-valid", test_conv_grad_stride2_valid);
+  g_test_add_func ("/layers/conv/grad-padded", test_conv_grad_padded);
+  g_test_add_func ("/layers/conv/ref-vs-fast", test_conv_ref_vs_fast);
+  g_test_add_func ("/layers/batchnorm/grad-2d", test_bn2d_grad);
+  g_test_add_func ("/layers/batchnorm/grad-1d", test_bn1d_grad);
+  g_test_add_func ("/layers/batchnorm/relu-fused", test_bn_relu_fused);
+  g_test_add_func ("/layers/batchnorm/train-vs-eval", test_bn_train_vs_eval);
+  g_test_add_func ("/layers/dense/grad", test_dense_grad);
+  g_test_add_func ("/layers/relu/grad", test_relu_grad);
+  g_test_add_func ("/model/shapes", test_model_shapes);
+  g_test_add_func ("/model/bad-spec", test_model_bad_spec);
+  g_test_add_func ("/model/grad", test_model_grad);
+  g_test_add_func ("/model/grad-heads", test_model_grad_heads);
+  g_test_add_func ("/model/determinism", test_model_determinism);
+  g_test_add_func ("/model/input-copied", test_model_input_copied);
+  g_test_add_func ("/model/eval-and-embed", test_model_eval_and_embed);
+  g_test_add_func ("/optimizer/adam", test_adam_step);
+  g_test_add_func ("/optimizer/sgd", test_sgd_step);
+  return g_test_run ();
+}

@@ -1,0 +1,256 @@
+/* The trainer: determinism, live controls and their events, the thread bridge, errors. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "engine/cl_data.h"
+#include "engine/cl_trainer.h"
+
+static void
+small_config (ClConfig *cfg)
+{
+  cl_config_init (cfg);
+  cfg->train_batch = 32;
+  cfg->train_steps = 200;
+  cfg->train_threads = 2;
+  cfg->data_bits = 3;
+}
+
+static ClTrainer *
+new_trainer (const ClConfig *cfg)
+{
+  GError *error = NULL;
+  ClTrainer *t = cl_trainer_new (cfg, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (t);
+  return t;
+}
+
+static void
+run_steps (ClTrainer *t, int n, float *losses)
+{
+  ClSnapshot *before = cl_trainer_get_snapshot (t);
+  int n0 = before->n_rows;
+  cl_snapshot_unref (before);
+  for (int i = 0; i < n; i++)
+    {
+      cl_trainer_step (t);
+      cl_trainer_publish (t);
+      ClSnapshot *s = cl_trainer_get_snapshot (t);
+      g_assert_cmpint (s->n_rows, ==, n0 + i + 1);
+      losses[i] = s->rows[n0 + i].loss;
+      g_assert_true (isfinite (losses[i]));
+      cl_snapshot_unref (s);
+    }
+}
+
+/* Same preset + seed => the same numbers, bit for bit (same build, same thread count). */
+static void
+test_determinism (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  float a[10], b[10], c[10];
+  ClTrainer *t1 = new_trainer (&cfg);
+  run_steps (t1, 10, a);
+  cl_trainer_free (t1);
+  ClTrainer *t2 = new_trainer (&cfg);
+  run_steps (t2, 10, b);
+  cl_trainer_free (t2);
+  for (int i = 0; i < 10; i++)
+    g_assert_cmpfloat (a[i], ==, b[i]);
+
+  cfg.train_seed = 2;
+  ClTrainer *t3 = new_trainer (&cfg);
+  run_steps (t3, 10, c);
+  cl_trainer_free (t3);
+  int same = 0;
+  for (int i = 0; i < 10; i++)
+    same += a[i] == c[i];
+  g_assert_cmpint (same, <, 10);
+}
+
+/* A few dozen steps must lower the loss: the whole step (augment, forward, loss, backward, Adam) works. */
+static void
+test_learns (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.train_batch = 64;
+  cfg.data_bits = 0;
+  ClTrainer *t = new_trainer (&cfg);
+  float losses[60];
+  run_steps (t, 60, losses);
+  double first = 0, last = 0;
+  for (int i = 0; i < 10; i++)
+    {
+      first += losses[i] / 10;
+      last += losses[50 + i] / 10;
+    }
+  g_test_message ("mean loss steps 1-10: %.4f, steps 51-60: %.4f", first, last);
+  g_assert_cmpfloat (last, <, first - 0.3);
+  ClSnapshot *s = cl_trainer_get_snapshot (t);
+  g_assert_cmpfloat (s->rows[59].contrastive_acc, >, s->rows[0].contrastive_acc);
+  for (int i = 0; i < s->n_rows; i++)
+    g_assert_cmpfloat (fabsf (s->rows[i].alignment + s->rows[i].distribution - s->rows[i].loss), <,
+                       1e-4f * (1 + fabsf (s->rows[i].loss)));
+  cl_snapshot_unref (s);
+  cl_trainer_free (t);
+}
+
+static void
+test_live_controls (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  ClTrainer *t = new_trainer (&cfg);
+  float losses[3];
+  run_steps (t, 3, losses);
+  GError *error = NULL;
+  g_assert_true (cl_trainer_set (t, "loss.temperature", "0.5", &error));
+  g_assert_no_error (error);
+  g_assert_true (cl_trainer_set (t, "aug.jitter", "0.9", &error));
+  run_steps (t, 1, losses);
+  cl_trainer_publish (t);
+  ClSnapshot *s = cl_trainer_get_snapshot (t);
+  g_assert_cmpint (s->n_rows, ==, 4);
+  g_assert_cmpfloat (s->rows[s->n_rows - 1].temperature, ==, 0.5f);
+  g_assert_cmpint (s->n_events, ==, 2);
+  gboolean saw_t = FALSE, saw_j = FALSE;
+  for (int i = 0; i < s->n_events; i++)
+    {
+      g_assert_cmpint (s->events[i].step, ==, 4);
+      if (strcmp (s->events[i].key, "loss.temperature") == 0)
+        {
+          saw_t = TRUE;
+          g_assert_cmpstr (s->events[i].old_value, ==, "0.1");
+          g_assert_cmpstr (s->events[i].new_value, ==, "0.5");
+        }
+      saw_j |= strcmp (s->events[i].key, "aug.jitter") == 0;
+    }
+  g_assert_true (saw_t && saw_j);
+  g_assert_nonnull (strstr (s->config_ini, "temperature=0.5"));
+  cl_snapshot_unref (s);
+
+  /* Restart keys are refused during a run; bad values are refused with the key named. */
+  g_assert_false (cl_trainer_set (t, "model.head_layers", "3", &error));
+  g_assert_error (error, CL_TRAINER_ERROR, CL_TRAINER_ERROR_NEEDS_RESTART);
+  g_clear_error (&error);
+  g_assert_true (cl_trainer_set (t, "model.head_layers", "2", &error)); /* unchanged: fine */
+  g_assert_false (cl_trainer_set (t, "loss.temperature", "-1", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE);
+  g_clear_error (&error);
+  g_assert_false (cl_trainer_set (t, "no.such", "1", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_UNKNOWN_KEY);
+  g_clear_error (&error);
+  cl_trainer_free (t);
+}
+
+static gboolean
+wait_for (ClTrainer *t, gint64 step, double timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () < end)
+    {
+      ClSnapshot *s = cl_trainer_get_snapshot (t);
+      gboolean ok = s->step >= step;
+      cl_snapshot_unref (s);
+      if (ok)
+        return TRUE;
+      g_usleep (2000);
+    }
+  return FALSE;
+}
+
+/* The thread bridge: snapshots are immutable, pause stops the steps, changes arrive, the run ends. */
+static void
+test_thread (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.train_steps = 40;
+  ClTrainer *t = new_trainer (&cfg);
+  cl_trainer_start (t, FALSE);
+  g_assert_true (wait_for (t, 5, 60));
+  ClSnapshot *early = cl_trainer_get_snapshot (t);
+  int early_rows = early->n_rows;
+  ClMetricRow first = early->rows[0];
+
+  cl_trainer_set_paused (t, TRUE);
+  g_usleep (300000);
+  ClSnapshot *p1 = cl_trainer_get_snapshot (t);
+  g_usleep (300000);
+  ClSnapshot *p2 = cl_trainer_get_snapshot (t);
+  g_assert_cmpint (p2->step, <=, p1->step + 1); /* at most the step in flight finishes */
+  g_assert_true (cl_trainer_get_paused (t));
+  g_assert_true (cl_trainer_set (t, "loss.temperature", "0.2", NULL));
+  cl_trainer_set_paused (t, FALSE);
+  cl_trainer_wait (t);
+
+  ClSnapshot *done = cl_trainer_get_snapshot (t);
+  g_assert_true (done->finished);
+  g_assert_null (done->error);
+  g_assert_cmpint (done->step, ==, 40);
+  g_assert_cmpint (done->n_rows, ==, 40);
+  g_assert_cmpint (done->n_events, ==, 1);
+  g_assert_cmpint (done->events[0].step, >, p2->step);
+  g_assert_cmpfloat (done->rows[39].temperature, ==, 0.2f);
+  /* An old snapshot still shows what it showed. */
+  g_assert_cmpint (early->n_rows, ==, early_rows);
+  g_assert_true (memcmp (&early->rows[0], &first, sizeof first) == 0);
+  for (int i = 1; i < done->n_rows; i++)
+    g_assert_cmpint (done->rows[i].step, ==, done->rows[i - 1].step + 1);
+  cl_snapshot_unref (early);
+  cl_snapshot_unref (p1);
+  cl_snapshot_unref (p2);
+  cl_snapshot_unref (done);
+  cl_trainer_free (t);
+}
+
+/* Stopping a running trainer (as reset and quit do) returns promptly and frees everything. */
+static void
+test_stop_while_running (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.train_steps = 100000;
+  ClTrainer *t = new_trainer (&cfg);
+  cl_trainer_start (t, FALSE);
+  g_assert_true (wait_for (t, 2, 60));
+  gint64 t0 = g_get_monotonic_time ();
+  cl_trainer_free (t);
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 5 * G_USEC_PER_SEC);
+
+  /* Started paused, freed without ever running. */
+  ClTrainer *p = new_trainer (&cfg);
+  cl_trainer_start (p, TRUE);
+  cl_trainer_free (p);
+}
+
+static void
+test_missing_data (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  g_strlcpy (cfg.data_path, "/nonexistent/folder", sizeof cfg.data_path);
+  GError *error = NULL;
+  ClTrainer *t = cl_trainer_new (&cfg, &error);
+  g_assert_null (t);
+  g_assert_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/folder"));
+  g_clear_error (&error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/trainer/determinism", test_determinism);
+  g_test_add_func ("/trainer/learns", test_learns);
+  g_test_add_func ("/trainer/live-controls", test_live_controls);
+  g_test_add_func ("/trainer/thread", test_thread);
+  g_test_add_func ("/trainer/stop-while-running", test_stop_while_running);
+  g_test_add_func ("/trainer/missing-data", test_missing_data);
+  return g_test_run ();
+}

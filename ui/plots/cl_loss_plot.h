@@ -1,0 +1,74 @@
+/* The loss-curve figure: total, alignment, distribution (left axis) and contrastive
+ * accuracy (right axis, 0..1), EMA-smoothed, with vertical markers where a control changed.
+ * Pure cairo: the widget draws it on screen, export draws it on an image surface,
+ * tests draw it and check pixels. */
+#pragma once
+#include <cairo.h>
+#include "../../engine/cl_snapshot.h"
+
+typedef struct {
+  const char *title;       /* drawn at the top; NULL for none */
+  double ema;              /* smoothing factor in [0, 1): 0 = raw, 0.9 = heavy */
+  gboolean show_raw;       /* also draw the raw total loss faintly under the smoothed line */
+  double font_scale;       /* 1.0 on screen at 1x */
+} ClLossPlotStyle;
+
+void cl_loss_plot_style_init (ClLossPlotStyle *style);
+
+/* Draw into the rectangle (0,0)-(width,height) of cr. rows/events may be empty (n = 0):
+ * then the axes and a "waiting for the first step" note are drawn. */
+void cl_loss_plot_draw (cairo_t *cr, double width, double height,
+                        const ClMetricRow *rows, int n_rows,
+                        const ClEvent *events, int n_events,
+                        const ClLossPlotStyle *style);
+
+/* ---- additions: geometry for hit-testing and tests, series colours ---- */
+#include "cl_plot_common.h"
+
+typedef enum {
+  CL_LOSS_SERIES_TOTAL,
+  CL_LOSS_SERIES_ALIGNMENT,
+  CL_LOSS_SERIES_DISTRIBUTION,
+  CL_LOSS_SERIES_ACCURACY,
+  CL_LOSS_SERIES_COUNT
+} ClLossSeries;
+
+/* Colour of a series' line (and legend sample). */
+ClRgb cl_loss_plot_series_color (ClLossSeries series);
+
+/* Where cl_loss_plot_draw puts things for the same arguments, in the caller's user units.
+ * The widget uses it to turn a pointer position into a step; tests use it to find pixels. */
+typedef struct {
+  ClPlotRect plot;          /* the data area */
+  ClPlotScale x;            /* step -> x */
+  ClPlotScale left;         /* loss / alignment / distribution -> y */
+  ClPlotScale right;        /* contrastive accuracy (0..1) -> y */
+  ClPlotTicks x_ticks, left_ticks, right_ticks;
+  ClPlotRect event_band;    /* strip above the plot holding the event labels (h = 0 if none) */
+  int event_label_rows;     /* rows of event labels actually used */
+  int events_labelled;      /* events whose label fitted without overlap */
+} ClLossPlotGeometry;
+
+/* Lays the figure out exactly as cl_loss_plot_draw does; cr is only used to measure text
+ * (nothing is drawn) and must carry the same transformation as for drawing. */
+void cl_loss_plot_layout (cairo_t *cr, double width, double height,
+                          const ClMetricRow *rows, int n_rows,
+                          const ClEvent *events, int n_events,
+                          const ClLossPlotStyle *style, ClLossPlotGeometry *geometry);
+
+/* cl_loss_plot_draw that also reports the geometry it used (geometry may be NULL). */
+void cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
+                             const ClMetricRow *rows, int n_rows,
+                             const ClEvent *events, int n_events,
+                             const ClLossPlotStyle *style, ClLossPlotGeometry *geometry);
+
+/* Adapter for cl_png_export_figure and other "draw(cr, w, h, data)" callers. */
+typedef struct {
+  const ClMetricRow *rows;
+  int n_rows;
+  const ClEvent *events;
+  int n_events;
+  const ClLossPlotStyle *style;
+} ClLossPlotData;
+
+void cl_loss_plot_draw_cb (cairo_t *cr, double width, double height, gpointer loss_plot_data);

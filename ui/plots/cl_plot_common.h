@@ -1,0 +1,244 @@
+/* Building blocks shared by every figure renderer (loss curves, similarity heatmap,
+ * probe-accuracy chart, histograms, bar charts): colours, nice ticks, data->pixel scales,
+ * text placement, axes, gridlines, legends, label placement, EMA smoothing and a
+ * streaming polyline decimator.
+ *
+ * Everything here is pure cairo and works in user units: callers that export at 2x apply
+ * cairo_scale() first and get the same layout, only sharper. Call cl_plot_text_setup()
+ * once per cairo_t so that text metrics do not depend on the device scale. */
+#pragma once
+#include <cairo.h>
+#include <glib.h>
+#include <stddef.h>
+
+/* ---------------------------------------------------------------- colours */
+
+typedef struct {
+  double r, g, b;  /* sRGB, 0..1 */
+} ClRgb;
+
+/* The Okabe–Ito palette: distinguishable under the common colour-vision deficiencies. */
+typedef enum {
+  CL_PLOT_OI_BLACK,
+  CL_PLOT_OI_ORANGE,
+  CL_PLOT_OI_SKY_BLUE,
+  CL_PLOT_OI_GREEN,
+  CL_PLOT_OI_YELLOW,
+  CL_PLOT_OI_BLUE,
+  CL_PLOT_OI_VERMILLION,
+  CL_PLOT_OI_PURPLE,
+  CL_PLOT_OI_COUNT
+} ClPlotOkabeIto;
+
+ClRgb cl_plot_okabe_ito (ClPlotOkabeIto which);
+
+/* Colour for the i-th data series of any chart, i >= 0 (cycles after 7). The order puts
+ * the colours that read well as thin lines on white first (yellow last). */
+ClRgb cl_plot_series_color (int i);
+
+/* Figure furniture, the same in every chart so exported figures look like one family. */
+ClRgb cl_plot_color_background (void);  /* figure and plot area fill */
+ClRgb cl_plot_color_text (void);        /* titles, tick labels */
+ClRgb cl_plot_color_muted (void);       /* notes such as "waiting for the first step" */
+ClRgb cl_plot_color_axis (void);        /* spines and tick marks */
+ClRgb cl_plot_color_grid (void);        /* gridlines */
+ClRgb cl_plot_color_marker (void);      /* vertical event markers */
+
+void cl_plot_set_rgb (cairo_t *cr, ClRgb c);
+void cl_plot_set_rgba (cairo_t *cr, ClRgb c, double alpha);
+
+/* Perceptually ordered colour maps for heatmaps, t in [0, 1] (clamped; NaN -> mid grey).
+ * viridis: dark purple (0) -> yellow (1), for magnitudes.
+ * diverging: blue (0) -> white (0.5) -> red (1), for signed values such as cosine similarity. */
+ClRgb cl_plot_colormap_viridis (double t);
+ClRgb cl_plot_colormap_diverging (double t);
+
+/* ------------------------------------------------------ ranges and scales */
+
+typedef struct {
+  double x, y, w, h;
+} ClPlotRect;
+
+/* Running min/max that ignores NaN and infinities, so one diverged step cannot break an axis. */
+typedef struct {
+  double lo, hi;
+  long n;  /* finite values seen */
+} ClPlotRange;
+
+void cl_plot_range_init (ClPlotRange *range);
+void cl_plot_range_add (ClPlotRange *range, double v);
+
+/* Linear map from data [d0, d1] to user units [p0, p1] (p1 < p0 for a y axis growing upward). */
+typedef struct {
+  double d0, d1, p0, p1;
+} ClPlotScale;
+
+void cl_plot_scale_init (ClPlotScale *scale, double d0, double d1, double p0, double p1);
+double cl_plot_scale_map (const ClPlotScale *scale, double v);
+double cl_plot_scale_invert (const ClPlotScale *scale, double p);
+
+/* ------------------------------------------------------------------ ticks */
+
+#define CL_PLOT_MAX_TICKS 24
+
+typedef struct {
+  double lo, hi;    /* the axis range (widened to tick multiples when asked) */
+  double step;      /* 1, 2 or 5 times a power of ten */
+  int n;            /* ticks in v[], all within [lo, hi] */
+  double v[CL_PLOT_MAX_TICKS];
+  int decimals;     /* digits after the point that distinguish neighbouring ticks */
+  int si_power;     /* 0, 3 or 6: labels are divided by 10^si_power and get a "k"/"M"
+                     * suffix, used when every tick is such a multiple and the values are large */
+} ClPlotTicks;
+
+/* The 1-2-5 step that gives about target_ticks intervals over span (span > 0). */
+double cl_plot_nice_step (double span, int target_ticks);
+
+/* Ticks for [lo, hi]. Non-finite or reversed bounds are repaired; an empty span (lo == hi) is
+ * widened around the value. With extend, lo/hi move outward to the nearest tick multiples so
+ * the data fill the axis and the ends are labelled. integer_steps forbids steps below 1 (for
+ * step counts, epochs, bins). */
+void cl_plot_ticks_compute (ClPlotTicks *ticks, double lo, double hi, int target_ticks,
+                            gboolean extend, gboolean integer_steps);
+
+/* Tick label: fixed decimals, C-locale point, a true minus sign (U+2212), never "-0",
+ * "k"/"M" suffix per ticks->si_power. Writes a NUL-terminated UTF-8 string of at most size bytes. */
+void cl_plot_ticks_format (const ClPlotTicks *ticks, double v, char *buf, size_t size);
+
+/* The same formatting rules for any value with a given number of decimals. */
+void cl_plot_format_number (double v, int decimals, char *buf, size_t size);
+
+/* ------------------------------------------------------------------- text */
+
+/* Unhinted metrics and outlines, so text measures the same at 1x and 2x. */
+void cl_plot_text_setup (cairo_t *cr);
+void cl_plot_font (cairo_t *cr, double size, gboolean bold);
+double cl_plot_text_width (cairo_t *cr, const char *utf8);
+/* Height of a line of the current font (ascent + descent). */
+double cl_plot_text_height (cairo_t *cr);
+
+/* Draw utf8 with its anchor at (x, y). halign: 0 left, 0.5 centre, 1 right of the advance
+ * width; valign: 0 top of the ascent, 0.5 middle of ascent+descent, 1 bottom of the descent.
+ * angle (radians, counter-clockwise on screen) rotates about the anchor. */
+void cl_plot_text (cairo_t *cr, double x, double y, const char *utf8,
+                   double halign, double valign, double angle);
+
+/* ------------------------------------------------------------------- axes */
+
+typedef enum {
+  CL_PLOT_SIDE_LEFT,
+  CL_PLOT_SIDE_RIGHT,
+  CL_PLOT_SIDE_BOTTOM,
+  CL_PLOT_SIDE_TOP
+} ClPlotSide;
+
+typedef struct {
+  double tick_font;     /* tick label size, user units */
+  double title_font;    /* axis title size */
+  double tick_length;
+  double pad;           /* space between tick, label and title */
+  double line_width;
+} ClPlotAxisStyle;
+
+/* Sizes for a figure at font_scale (1.0 = on screen at 1x). */
+void cl_plot_axis_style_init (ClPlotAxisStyle *style, double font_scale);
+
+/* Space an axis needs outside the plot area (its width for left/right, height for
+ * bottom/top): ticks, labels and the title. */
+double cl_plot_axis_extent (cairo_t *cr, ClPlotSide side, const ClPlotTicks *ticks,
+                            const char *title, const ClPlotAxisStyle *style);
+
+/* Spine, ticks, labels and title along one side of area. The scale maps the axis' data to
+ * user units along that side. label_color tints labels and title (to tie a second y axis to
+ * its series); NULL for the default text colour. */
+void cl_plot_axis_draw (cairo_t *cr, const ClPlotRect *area, ClPlotSide side,
+                        const ClPlotScale *scale, const ClPlotTicks *ticks, const char *title,
+                        const ClPlotAxisStyle *style, const ClRgb *label_color);
+
+/* Gridlines at the ticks; either axis may be NULL. */
+void cl_plot_grid_draw (cairo_t *cr, const ClPlotRect *area,
+                        const ClPlotScale *x_scale, const ClPlotTicks *x_ticks,
+                        const ClPlotScale *y_scale, const ClPlotTicks *y_ticks,
+                        double line_width);
+
+/* Vertical dashed line across area at user x. */
+void cl_plot_vmarker_draw (cairo_t *cr, const ClPlotRect *area, double x, ClRgb color,
+                           double line_width);
+
+/* Centred title at the top of a figure of the given width; returns the height it used
+ * (0 for NULL or empty title). */
+double cl_plot_title_draw (cairo_t *cr, double width, double top, const char *title,
+                           double font_size, gboolean draw);
+
+/* Muted centred note in area ("waiting for the first step"). */
+void cl_plot_note_draw (cairo_t *cr, const ClPlotRect *area, const char *note, double font_size);
+
+/* ----------------------------------------------------------------- legend */
+
+typedef enum {
+  CL_PLOT_LEGEND_LINE,    /* short line sample, for curves */
+  CL_PLOT_LEGEND_SWATCH,  /* filled square, for bars and areas */
+  CL_PLOT_LEGEND_DASHED   /* dashed line sample, for markers or reference lines */
+} ClPlotLegendKind;
+
+typedef struct {
+  const char *label;
+  ClRgb color;
+  ClPlotLegendKind kind;
+  double line_width;  /* for line samples */
+} ClPlotLegendEntry;
+
+/* The legend is laid out as centred rows that wrap within max_width. measure returns the
+ * height it needs; draw puts it with its top at y, centred on centre_x, and returns the same
+ * height. */
+double cl_plot_legend_measure (cairo_t *cr, const ClPlotLegendEntry *entries, int n,
+                               double max_width, double font_size);
+double cl_plot_legend_draw (cairo_t *cr, const ClPlotLegendEntry *entries, int n,
+                            double centre_x, double y, double max_width, double font_size);
+
+/* ------------------------------------------------------- label placement */
+
+/* Greedy placement of n labels (widths[i] wide, each wanting to be centred at centres[i],
+ * given in increasing order of centre) into at most max_rows rows between min_x and max_x,
+ * keeping gap between neighbours in a row. left_out[i] gets the label's left edge (shifted
+ * inward at the borders), row_out[i] its row or -1 when it could not be placed without
+ * overlap. Returns the number of rows used. */
+int cl_plot_place_labels (const double *centres, const double *widths, int n,
+                          double min_x, double max_x, double gap, int max_rows,
+                          double *left_out, int *row_out);
+
+/* ------------------------------------------------------------- smoothing */
+
+/* Exponential moving average with bias correction (as in Adam / TensorBoard): the first
+ * values are not pulled toward 0. alpha in [0, 1): 0 returns the raw values. */
+typedef struct {
+  double alpha;
+  double acc;      /* uncorrected average */
+  double decay;    /* alpha^t for the t finite values seen */
+} ClPlotEma;
+
+void cl_plot_ema_init (ClPlotEma *ema, double alpha);
+/* Feeds v and returns the smoothed value; a non-finite v leaves the state unchanged and
+ * returns NAN (the caller skips that point). */
+double cl_plot_ema_push (ClPlotEma *ema, double v);
+
+/* ---------------------------------------------------- decimated polylines */
+
+/* Adds a polyline to cr's path, keeping for each device pixel column only the first, the
+ * extreme and the last points, so 100k samples cost about 4 path points per column while
+ * spikes stay visible. Points must come in non-decreasing x (user units). Non-finite points
+ * are skipped. The caller strokes. */
+typedef struct {
+  cairo_t *cr;
+  double column;        /* user units per device pixel column */
+  gboolean started;     /* a point was emitted (the path has a current point) */
+  gboolean open;        /* a column is being accumulated */
+  double col_index;
+  double first_x, first_y, last_x, last_y, min_x, min_y, max_x, max_y;
+  long count, min_at, max_at;
+  long points_emitted;
+} ClPlotLine;
+
+void cl_plot_line_begin (ClPlotLine *line, cairo_t *cr);
+void cl_plot_line_add (ClPlotLine *line, double x, double y);
+void cl_plot_line_end (ClPlotLine *line);

@@ -35,6 +35,9 @@ gboolean cl_idx_read (const char *path, int ndim_expected, uint8_t **data, int d
 /* Load train and test splits. base: "fashion-mnist" (default folder CL_FASHION_MNIST_DIR).
  * path: when non-empty, a folder holding MNIST-format files
  * {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; it overrides the base's folder.
- * A missing dataset error says how to install it (apt-get install dataset-fashion-mnist) or set data.path. */
+ * A missing dataset error says how to install it (apt-get install dataset-fashion-mnist) or set data.path.
+ * base NULL or "" means "fashion-mnist". Files may be plain or gzipped, and the dotted spelling
+ * train-images.idx3-ubyte of some mirrors is accepted too. Checks: label count == image count per
+ * split, train and test image sizes equal, every test label < n_classes (= max train label + 1). */
 ClDataset *cl_dataset_load (const char *base, const char *path, GError **error);
 void cl_dataset_free (ClDataset *ds);

@@ -11,7 +11,6 @@
 #include <cblas.h>
 #include <glib.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* LAPACK through OpenBLAS's Fortran ABI; LAPACKE is not a dependency of the engine. */
@@ -207,6 +206,25 @@ alignment_mse (const float *a, int n, int d, float *dh)
   return 0.5 * sum * scale;
 }
 
+/* row[k] = exp((row[k] - m) / tau) in place; returns their sum. Shifted by the row max m,
+ * every exponent is <= 0, so nothing overflows at any tau. The exponentials are written
+ * first and summed after, with four partial sums, so the double accumulation does not
+ * serialise behind each expf call. */
+static double
+exp_shifted_sum (float *row, int count, float m, float inv_tau)
+{
+  for (int k = 0; k < count; k++)
+    row[k] = expf ((row[k] - m) * inv_tau);
+  double acc[4] = { 0.0, 0.0, 0.0, 0.0 };
+  int k = 0;
+  for (; k + 4 <= count; k += 4)
+    for (int a = 0; a < 4; a++)
+      acc[a] += row[k + a];
+  for (; k < count; k++)
+    acc[0] += row[k];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
 /* ---- NT-Xent ---- */
 
 static size_t
@@ -249,22 +267,13 @@ cl_ntxent (const float *z, int n, int d, float tau, float *dz, float *ws)
       float *row = s + (size_t) i * rows;
       int p = (i + n) % rows;
       float pos = row[p];
-      /* The self-similarity is excluded by skipping k == i rather than adding -1e9, so a
-       * tiny tau cannot turn the mask into a finite competitor. */
-      float m = -INFINITY;
+      /* The self-similarity is masked with -inf rather than -1e9, so a tiny tau cannot turn
+       * the mask into a finite competitor; expf(-inf) = 0 then also zeroes G_ii. */
+      row[i] = -INFINITY;
+      float m = row[p];
       for (int k = 0; k < rows; k++)
-        if (k != i && row[k] > m)
-          m = row[k];
-      double sum = 0.0;
-      for (int k = 0; k < rows; k++)
-        {
-          if (k == i)
-            continue;
-          /* Shifted by the row max, every exponent is <= 0: no overflow at any tau. */
-          float e = expf ((row[k] - m) * inv_tau);
-          row[k] = e;
-          sum += e;
-        }
+        m = row[k] > m ? row[k] : m;
+      double sum = exp_shifted_sum (row, rows, m, inv_tau);
       double lse = (double) m / tau + log (sum);
       align -= (double) pos / tau;
       dist += lse;
@@ -273,7 +282,6 @@ cl_ntxent (const float *z, int n, int d, float tau, float *dz, float *ws)
       float coef = (float) (grad_scale / sum);
       for (int k = 0; k < rows; k++)
         row[k] *= coef;
-      row[i] = 0.0f;
       row[p] -= (float) grad_scale;
     }
 
@@ -317,17 +325,10 @@ cl_loss_decoupled (const float *z, int n, int d, float tau, float lambda, float 
     {
       float *row = s + (size_t) i * rows;
       /* No mask: the official code keeps the self-similarity and the positive inside. */
-      float m = -INFINITY;
+      float m = row[i];
       for (int k = 0; k < rows; k++)
-        if (row[k] > m)
-          m = row[k];
-      double sum = 0.0;
-      for (int k = 0; k < rows; k++)
-        {
-          float e = expf ((row[k] - m) * inv_tau);
-          row[k] = e;
-          sum += e;
-        }
+        m = row[k] > m ? row[k] : m;
+      double sum = exp_shifted_sum (row, rows, m, inv_tau);
       dist += (double) m / tau + log (sum);
       float coef = (float) (grad_scale / sum);
       for (int k = 0; k < rows; k++)
@@ -358,23 +359,39 @@ compare_values (float a, float b)
   return isnan (a) - isnan (b);
 }
 
-static int
-compare_float (const void *pa, const void *pb)
+/* Stable bottom-up merge sort of count records of width floats (1 = value, 2 = value and
+ * row index, the index stored as a float: exact below 2^24), keyed on the first float, using scratch of the same size. Returns whichever
+ * of the two buffers ends up holding the sorted records. Not qsort: glibc's qsort mallocs
+ * a temporary buffer for anything over 1 KB, and this runs d times per training step.
+ * Stability keeps equal values in row order, so the permutation (and with it the gradient)
+ * is reproducible and matches a stable argsort. */
+static float *
+merge_sort_records (float *src, float *scratch, int count, int width)
 {
-  return compare_values (*(const float *) pa, *(const float *) pb);
-}
-
-/* Elements are (value, row index stored as float): qsort has no context pointer, so the
- * index travels with the value. Row indices < 2^24 are exact in a float. Ties break on the
- * index so the permutation, and with it the gradient, is reproducible. */
-static int
-compare_value_index (const void *pa, const void *pb)
-{
-  const float *a = pa, *b = pb;
-  int c = compare_values (a[0], b[0]);
-  if (c != 0)
-    return c;
-  return (a[1] > b[1]) - (a[1] < b[1]);
+  float *a = src, *b = scratch;
+  for (int run = 1; run < count; run *= 2)
+    {
+      for (int lo = 0; lo < count; lo += 2 * run)
+        {
+          int mid = MIN (lo + run, count), hi = MIN (lo + 2 * run, count);
+          int i = lo, j = mid;
+          float *out = b + (size_t) lo * width;
+          while (i < mid || j < hi)
+            {
+              const float *take;
+              if (j >= hi || (i < mid && compare_values (a[(size_t) j * width], a[(size_t) i * width]) >= 0))
+                take = a + (size_t) (i++) * width;
+              else
+                take = a + (size_t) (j++) * width;
+              for (int q = 0; q < width; q++)
+                *out++ = take[q];
+            }
+        }
+      float *t = a;
+      a = b;
+      b = t;
+    }
+  return a;
 }
 
 static size_t
@@ -382,8 +399,9 @@ swd_core_floats (int n, int d)
 {
   size_t rows = 2 * (size_t) n;
   /* + projected data (reused as dL/dP), normalised prior, projected prior, dh,
-   *   (value, index) pairs and one prior column for the per-column sorts */
-  return gram_floats (n, d) + 4 * rows * d + 2 * rows + rows;
+   *   (value, index) pairs and one prior column for the per-column sorts, each with
+   *   a merge-sort scratch of its own size */
+  return gram_floats (n, d) + 4 * rows * d + 2 * (2 * rows + rows);
 }
 
 size_t
@@ -445,7 +463,9 @@ cl_loss_swd (ClLossKind kind, const float *z, int n, int d, float lambda,
   float *prior_proj = prior_n + rd;
   float *dh = prior_proj + rd;
   float *pairs = dh + rd;
-  float *column = pairs + 2 * (size_t) rows;
+  float *pairs_scratch = pairs + 2 * (size_t) rows;
+  float *column = pairs_scratch + 2 * (size_t) rows;
+  float *column_scratch = column + rows;
 
   /* Cosine Gram only for the reported accuracy: the SWD itself never compares rows. */
   normalise_rows (z, rows, d, h, nrm);
@@ -478,13 +498,13 @@ cl_loss_swd (ClLossKind kind, const float *z, int n, int d, float lambda,
           pairs[2 * i + 1] = (float) i;
           column[i] = prior_proj[(size_t) i * d + c];
         }
-      qsort (pairs, (size_t) rows, 2 * sizeof (float), compare_value_index);
-      qsort (column, (size_t) rows, sizeof (float), compare_float);
+      const float *sorted = merge_sort_records (pairs, pairs_scratch, rows, 2);
+      const float *prior_sorted = merge_sort_records (column, column_scratch, rows, 1);
       for (int k = 0; k < rows; k++)
         {
-          double diff = (double) pairs[2 * k] - column[k];
+          double diff = (double) sorted[2 * k] - prior_sorted[k];
           dist += diff * diff;
-          int i = (int) pairs[2 * k + 1];
+          int i = (int) sorted[2 * k + 1];
           proj[(size_t) i * d + c] = (float) (grad_scale * diff);
         }
     }

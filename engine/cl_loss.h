@@ -4,6 +4,8 @@
 #pragma once
 #include <stddef.h>
 
+#include "cl_rng.h"
+
 typedef struct {
   double loss;
   double alignment;     /* part pulling positives together */
@@ -33,7 +35,6 @@ ClLossResult cl_ntxent (const float *z, int n, int d, float tau, float *dz, floa
  *
  * Rows are l2-normalised as h = z / max(|z|, CL_LOSS_NORM_EPS) where a kind says so
  * (TensorFlow's l2_normalize floor, as in the official code). */
-#include "cl_rng.h"
 
 #define CL_LOSS_NORM_EPS 1e-6f
 
@@ -65,7 +66,11 @@ size_t cl_loss_workspace_floats_max (int n, int d);
 
 /* Computes the loss of params->kind. rng (stream CL_STREAM_LOSS) is used by the swd kinds
  * only: each call draws a fresh Haar-orthogonal d x d W (d*d normals) and then 2n*d prior
- * samples, in that order; it may be NULL for ntxent and decoupled. Allocates nothing. */
+ * samples, in that order; it may be NULL for ntxent and decoupled. dz may be NULL; ws has
+ * cl_loss_workspace_floats(kind, n, d) floats and its contents need no initialisation.
+ * Allocates nothing itself (Debian's threaded OpenBLAS mallocs a job table inside ssyrk/ssymm).
+ * Invalid arguments (n < 1, d < 1, tau <= 0, NULL buffers) are programmer errors: a
+ * g_critical and an all-NaN result. */
 ClLossResult cl_loss_compute (const ClLossParams *params, const float *z, int n, int d,
                               ClRng *rng, float *dz, float *ws);
 

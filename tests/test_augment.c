@@ -330,7 +330,7 @@ test_crop_sampler (void)
   for (gsize m = 0; m < G_N_ELEMENTS (mins); m++)
     {
       double amin = 1.0, amax = 0.0, rmin = 10.0, rmax = 0.0;
-      int whole = 0, n = 20000;
+      int whole = 0, n = 20000, wide = 0, tall = 0;
       for (int i = 0; i < n; i++)
         {
           ClCropBox b = cl_augment_sample_crop (1000, 1000, mins[m], &rng);
@@ -349,7 +349,13 @@ test_crop_sampler (void)
           amax = MAX (amax, area);
           rmin = MIN (rmin, ratio);
           rmax = MAX (rmax, ratio);
+          wide += b.width > b.height;
+          tall += b.width < b.height;
         }
+      /* Log-uniform aspect (and a symmetric rejection): wide and tall equally likely. A
+       * uniform aspect on [3/4, 4/3] would give 43 % tall; sd here is about 0.4 %. */
+      double tall_frac = (double) tall / (wide + tall);
+      g_assert_cmpfloat (fabs (tall_frac - 0.5), <, 0.02);
       g_assert_cmpfloat (amin, >=, mins[m] - 0.002);
       g_assert_cmpfloat (amin, <, mins[m] + 0.01);
       g_assert_cmpfloat (amax, >, 0.95);

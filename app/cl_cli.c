@@ -182,47 +182,27 @@ write_text (const char *dir, const char *name, const char *text, GError **error)
   return g_file_set_contents (path, text, -1, error);
 }
 
-int
-cl_cli_headless (const ClCliOptions *opts)
+/* Trains cfg to the end and writes DIR's files; FALSE with error set on bad input. */
+static int
+train_and_write (const ClConfig *cfg, const char *out, GError **error)
 {
-  GError *error = NULL;
-  ClConfig cfg;
-  cl_config_init (&cfg);
-  const char *preset = opts->preset ? opts->preset : "default";
-  if (!cl_config_apply_preset (&cfg, preset, &error))
-    goto fail;
-  for (int i = 0; opts->sets && opts->sets[i]; i++)
-    if (!cl_config_set_assignment (&cfg, opts->sets[i], &error))
-      goto fail;
-  if (opts->steps > 0)
-    {
-      const ClParam *p = cl_param_lookup ("train.steps");
-      if (!cl_config_set_number (&cfg, p, opts->steps, &error))
-        goto fail;
-    }
-  const char *out = opts->out ? opts->out : "out";
-  if (!prepare_out_dir (out, &error))
-    goto fail;
-
-  ClTrainer *trainer = cl_trainer_new (&cfg, &error);
+  ClTrainer *trainer = cl_trainer_new (cfg, error);
   if (!trainer)
-    goto fail;
+    return -1;
   gboolean tty = isatty (STDERR_FILENO);
   cl_trainer_start (trainer, FALSE);
-  ClSnapshot *snap = NULL;
   for (;;)
     {
       g_usleep (tty ? 100000 : 200000);
-      if (snap)
-        cl_snapshot_unref (snap);
-      snap = cl_trainer_get_snapshot (trainer);
+      ClSnapshot *snap = cl_trainer_get_snapshot (trainer);
+      gboolean finished = snap->finished;
       if (tty)
-        print_progress (snap, snap->finished);
-      if (snap->finished)
+        print_progress (snap, finished);
+      cl_snapshot_unref (snap);
+      if (finished)
         break;
     }
   /* The thread publishes once more as it ends: wait for it so the files hold the final state. */
-  cl_snapshot_unref (snap);
   cl_trainer_wait (trainer);
   ClSnapshot *final = cl_trainer_get_snapshot (trainer);
 
@@ -235,24 +215,54 @@ cl_cli_headless (const ClCliOptions *opts)
   g_autofree char *ini = g_strdup_printf ("# ContrastLab %s headless run: %" G_GINT64_FORMAT " steps in %.1f s\n%s",
                                           CL_VERSION, final->step, final->seconds, final->config_ini);
   g_autofree char *csv = cl_export_metrics_csv (final);
+  g_autofree char *probes = cl_export_probes_csv (final);
   g_autofree char *png = g_build_filename (out, "figures", "loss.png", NULL);
-  if (!write_text (out, "run.ini", ini, &error) || !write_text (out, "metrics.csv", csv, &error)
-      || !cl_export_loss_png (png, final, 900, 500, 1.0, &error))
-    {
-      g_printerr ("contrastlab: %s\n", error->message);
-      code = exit_code_for (error);
-      g_clear_error (&error);
-    }
+  if (!write_text (out, "run.ini", ini, error) || !write_text (out, "metrics.csv", csv, error)
+      || !write_text (out, "probes.csv", probes, error) || !cl_export_loss_png (png, final, 900, 500, 1.0, error))
+    code = -1;
   else
-    g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s; wrote %s/run.ini, %s/metrics.csv, %s\n",
-                final->step, final->seconds, out, out, png);
+    {
+      g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s; wrote %s/run.ini, metrics.csv, probes.csv and %s\n",
+                  final->step, final->seconds, out, png);
+      for (int i = 0; i < final->n_probes; i++)
+        if (final->probes[i].step == final->step || i == 0)
+          g_printerr ("contrastlab: probe %s at step %" G_GINT64_FORMAT ": accuracy %.3f (chance %.3f)\n",
+                      final->probes[i].target, final->probes[i].step, final->probes[i].accuracy,
+                      final->probes[i].chance);
+    }
   cl_snapshot_unref (final);
   cl_trainer_free (trainer);
   return code;
+}
 
-fail:
-  g_printerr ("contrastlab: %s\n", error->message);
-  int c = exit_code_for (error);
-  g_error_free (error);
-  return c;
+static gboolean
+build_config (const ClCliOptions *opts, ClConfig *cfg, GError **error)
+{
+  cl_config_init (cfg);
+  if (!cl_config_apply_preset (cfg, opts->preset ? opts->preset : "default", error))
+    return FALSE;
+  for (int i = 0; opts->sets && opts->sets[i]; i++)
+    if (!cl_config_set_assignment (cfg, opts->sets[i], error))
+      return FALSE;
+  if (opts->steps > 0 && !cl_config_set_number (cfg, cl_param_lookup ("train.steps"), opts->steps, error))
+    return FALSE;
+  return TRUE;
+}
+
+int
+cl_cli_headless (const ClCliOptions *opts)
+{
+  GError *error = NULL;
+  ClConfig cfg;
+  const char *out = opts->out ? opts->out : "out";
+  int code = CL_EXIT_INTERNAL;
+  if (build_config (opts, &cfg, &error) && prepare_out_dir (out, &error))
+    code = train_and_write (&cfg, out, &error);
+  if (error)
+    {
+      g_printerr ("contrastlab: %s\n", error->message);
+      code = exit_code_for (error);
+      g_error_free (error);
+    }
+  return code;
 }

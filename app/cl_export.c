@@ -60,14 +60,14 @@ cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError **error)
 char *
 cl_export_metrics_csv (const ClSnapshot *snap)
 {
-  GString *out = g_string_new ("step,seconds,loss,alignment,distribution,contrastive_acc,temperature,lr\n");
+  GString *out = g_string_new ("step,seconds,loss,alignment,distribution,contrastive_acc,temperature,lr,wi_alignment,wi_uniformity,z_std\n");
   char a[G_ASCII_DTOSTR_BUF_SIZE];
   for (int i = 0; i < snap->n_rows; i++)
     {
       const ClMetricRow *r = &snap->rows[i];
       g_string_append_printf (out, "%" G_GINT64_FORMAT, r->step);
       const float values[] = { r->seconds, r->loss, r->alignment, r->distribution, r->contrastive_acc,
-                               r->temperature, r->lr };
+                               r->temperature, r->lr, r->wi_alignment, r->wi_uniformity, r->z_std };
       for (gsize k = 0; k < G_N_ELEMENTS (values); k++)
         {
           g_ascii_formatd (a, sizeof a, "%.7g", values[k]);
@@ -75,6 +75,21 @@ cl_export_metrics_csv (const ClSnapshot *snap)
           g_string_append (out, a);
         }
       g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
+}
+
+char *
+cl_export_probes_csv (const ClSnapshot *snap)
+{
+  GString *out = g_string_new ("step,target,accuracy,chance\n");
+  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE];
+  for (int i = 0; i < snap->n_probes; i++)
+    {
+      const ClProbeRow *p = &snap->probes[i];
+      g_ascii_formatd (a, sizeof a, "%.5f", p->accuracy);
+      g_ascii_formatd (b, sizeof b, "%.5f", p->chance);
+      g_string_append_printf (out, "%" G_GINT64_FORMAT ",%s,%s,%s\n", p->step, p->target, a, b);
     }
   return g_string_free (out, FALSE);
 }

@@ -13,5 +13,8 @@ gboolean cl_export_loss_png (const char *path, const ClSnapshot *snap, int width
  * (its contrastlab:config chunk). */
 gboolean cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError **error);
 
+/* probes.csv text of a snapshot: step,target,accuracy,chance. */
+char *cl_export_probes_csv (const ClSnapshot *snap);
+
 /* metrics.csv text of a snapshot (C locale). */
 char *cl_export_metrics_csv (const ClSnapshot *snap);

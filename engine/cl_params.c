@@ -10,7 +10,8 @@
 G_DEFINE_QUARK (cl-config-error-quark, cl_config_error)
 
 static const char *const data_kinds[] = { "randbits", NULL };
-static const char *const loss_kinds[] = { "ntxent", NULL };
+/* Same order as ClLossKind in cl_loss.h. */
+static const char *const loss_kinds[] = { "ntxent", "decoupled", "swd-normal", "swd-cube", "swd-sphere", NULL };
 static const char *const archs[] = { "convn", NULL };
 static const char *const optimizers[] = { "adam", "sgd", NULL };
 
@@ -38,8 +39,14 @@ static const ClParam params[] = {
     "Brightness/contrast jitter strength s (factors drawn in [1-0.8s, 1+0.8s])", CL_PARAM_LIVE },
   { "aug.noise", CL_PARAM_FLOAT, OFF (aug_noise), 0, 0, 0.5, 0, NULL, NULL, "",
     "Standard deviation of additive Gaussian pixel noise (pixels in [0, 1])", CL_PARAM_LIVE },
-  { "loss.kind", CL_PARAM_ENUM, OFF (loss_kind), 0, 0, 0, CL_LOSS_KIND_NTXENT, NULL, loss_kinds, "",
-    "Contrastive loss: ntxent = SimCLR NT-Xent with 2B-2 negatives", CL_PARAM_LIVE },
+  { "loss.kind", CL_PARAM_ENUM, OFF (loss_kind), 0, 0, 0, 0, NULL, loss_kinds, "",
+    "Contrastive loss: ntxent (SimCLR, 2B-2 negatives), decoupled (alignment + lambda x log-sum-exp over all 2B rows, "
+    "self and positive kept, as the official code), swd-normal / swd-cube / swd-sphere (alignment + lambda x sliced "
+    "Wasserstein distance to N(0,I), U(-1,1)^d, or the uniform sphere)", CL_PARAM_LIVE },
+  { "loss.lambda", CL_PARAM_FLOAT, OFF (loss_lambda), 0, 0, 100, 0, NULL, NULL, "",
+    "Weight of the distribution term for decoupled and swd-* (0 = auto: tau/d for decoupled, which matches NT-Xent, "
+    "and " G_STRINGIFY (CL_SWD_AUTO_LAMBDA) " for swd-*); ntxent ignores it",
+    CL_PARAM_LIVE },
   { "loss.temperature", CL_PARAM_FLOAT, OFF (loss_temperature), 0, 0.01, 10, 0.1, NULL, NULL, "",
     "Softmax temperature tau of the similarity logits (lower = harder negatives weigh more)",
     CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },

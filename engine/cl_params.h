@@ -18,7 +18,9 @@ typedef enum {
 } ClParamFlags;
 
 typedef enum { CL_DATA_RANDBITS = 0 } ClDataKind;
-typedef enum { CL_LOSS_KIND_NTXENT = 0 } ClLossKindParam;
+/* loss.kind values are ClLossKind (cl_loss.h), in the same order. */
+/* loss.lambda = 0 means: tau/d for decoupled, this for swd-*. */
+#define CL_SWD_AUTO_LAMBDA 1
 typedef enum { CL_ARCH_CONVN = 0 } ClArch;
 typedef enum { CL_OPTIMIZER_ADAM = 0, CL_OPTIMIZER_SGD = 1 } ClOptimizerParam;
 
@@ -35,6 +37,7 @@ typedef struct {
   double aug_noise;
   int loss_kind;
   double loss_temperature;
+  double loss_lambda;
   int model_arch;
   double model_width;
   int model_head_layers;

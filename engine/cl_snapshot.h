@@ -15,7 +15,18 @@ typedef struct {
   float contrastive_acc;
   float temperature;   /* value in force at this step */
   float lr;            /* learning rate used at this step */
+  float wi_alignment;  /* Wang & Isola alignment of normalised z (0 = views identical) */
+  float wi_uniformity; /* Wang & Isola uniformity (more negative = more spread out) */
+  float z_std;         /* collapse indicator: mean per-dimension std of normalised z; ~1/sqrt(d) healthy, 0 collapsed */
 } ClMetricRow;
+
+/* One linear-probe evaluation: accuracy on held-out images of a target read off frozen y. */
+typedef struct {
+  int64_t step;        /* steps completed when the probe ran (0 = untrained encoder) */
+  char target[16];     /* "class", later "bits", "bit0", ... */
+  float accuracy;
+  float chance;        /* accuracy of always guessing the most common test label */
+} ClProbeRow;
 
 /* A control changed by the user (or a preset) while the run was going. */
 typedef struct {
@@ -42,6 +53,8 @@ struct ClSnapshot {
   int n_rows;
   const ClEvent *events;   /* n_events control changes, oldest first */
   int n_events;
+  const ClProbeRow *probes; /* n_probes probe results, oldest first */
+  int n_probes;
   char *config_ini;        /* the complete run.ini text of the values in force */
 };
 

@@ -53,7 +53,7 @@ move_slider (ClWindow *win, const char *key, double position)
   GtkWidget *control = cl_param_row_get_control (row);
   g_assert_true (GTK_IS_SCALE (control));
   /* The tooltip comes from the parameter table. */
-  g_autofree char *tip = gtk_widget_get_tooltip_text (GTK_WIDGET (row));
+  const char *tip = gtk_widget_get_tooltip_text (GTK_WIDGET (row));
   g_assert_nonnull (tip);
   g_assert_nonnull (strstr (tip, cl_param_row_get_param (row)->help));
   gtk_range_set_value (GTK_RANGE (control), position);

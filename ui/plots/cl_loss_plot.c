@@ -84,9 +84,8 @@ look_for (const ClLossPlotStyle *style)
 }
 
 static int
-legend_entries (const ClEvent *events, int n_events, ClPlotLegendEntry *entries)
+legend_entries (int n_events, ClPlotLegendEntry *entries)
 {
-  (void) events;
   int n = 0;
   for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
     entries[n++] = (ClPlotLegendEntry){ series_label[s], cl_loss_plot_series_color (s),
@@ -149,6 +148,11 @@ layout (cairo_t *cr, double width, double height,
   Look look = look_for (style);
   double ema = style_ema (style);
   memset (g, 0, sizeof *g);
+  /* tick counts are computed from sizes as ints: keep them finite */
+  if (!(width >= 1.0) || !isfinite (width))
+    width = 1.0;
+  if (!(height >= 1.0) || !isfinite (height))
+    height = 1.0;
   if (n_rows < 0 || rows == NULL)
     n_rows = 0;
   if (n_events < 0 || events == NULL)
@@ -178,7 +182,7 @@ layout (cairo_t *cr, double width, double height,
 
   /* vertical furniture that does not depend on the axes */
   ClPlotLegendEntry entries[CL_LOSS_SERIES_COUNT + 1];
-  int n_entries = legend_entries (events, n_events, entries);
+  int n_entries = legend_entries (n_events, entries);
   double top = look.pad;
   double title_h = cl_plot_title_draw (cr, width, top, style->title, look.title_font, FALSE);
   if (title_h > 0.0)
@@ -283,30 +287,18 @@ draw_series (cairo_t *cr, const ClLossPlotGeometry *g, const ClMetricRow *rows, 
   ClPlotEma smooth;
   cl_plot_ema_init (&smooth, raw ? 0.0 : ema);
   ClPlotLine line;
-  cl_plot_line_begin (&line, cr);
+  cl_plot_line_begin (&line, cr, line_width);
+  /* the scales as x -> a*x + b: this loop runs for every logged step, every frame */
+  double xa = (g->x.p1 - g->x.p0) / (g->x.d1 - g->x.d0), xb = g->x.p0 - xa * g->x.d0;
+  double ya = (y->p1 - y->p0) / (y->d1 - y->d0), yb = y->p0 - ya * y->d0;
   for (int i = 0; i < n_rows; i++)
     {
       double v = cl_plot_ema_push (&smooth, series_value (&rows[i], series));
       if (series == CL_LOSS_SERIES_ACCURACY && isfinite (v))
         v = CLAMP (v, 0.0, 1.0);
-      cl_plot_line_add (&line, cl_plot_scale_map (&g->x, (double) rows[i].step),
-                        cl_plot_scale_map (y, v));
+      cl_plot_line_add (&line, xa * (double) rows[i].step + xb, ya * v + yb);
     }
-  cl_plot_line_end (&line);
-  if (line.points_emitted == 1)
-    {
-      /* a single logged step: a dot, since a one-point path strokes to nothing */
-      double x, yy;
-      cairo_get_current_point (cr, &x, &yy);
-      cairo_new_path (cr);
-      cairo_arc (cr, x, yy, 1.6 * line_width, 0, 2 * G_PI);
-      cairo_fill (cr);
-      return;
-    }
-  cairo_set_line_width (cr, line_width);
-  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
-  cairo_stroke (cr);
+  cl_plot_line_draw (&line);
 }
 
 void
@@ -346,7 +338,7 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
   if (title_h > 0.0)
     top += title_h + 0.5 * look.pad;
   ClPlotLegendEntry entries[CL_LOSS_SERIES_COUNT + 1];
-  int n_entries = legend_entries (events, n_events, entries);
+  int n_entries = legend_entries (n_events, entries);
   cl_plot_legend_draw (cr, entries, n_entries, 0.5 * width, top, width - 2 * look.pad,
                        look.legend_font);
 

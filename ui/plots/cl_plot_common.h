@@ -224,21 +224,37 @@ double cl_plot_ema_push (ClPlotEma *ema, double v);
 
 /* ---------------------------------------------------- decimated polylines */
 
-/* Adds a polyline to cr's path, keeping for each device pixel column only the first, the
- * extreme and the last points, so 100k samples cost about 4 path points per column while
- * spikes stay visible. Points must come in non-decreasing x (user units). Non-finite points
- * are skipped. The caller strokes. */
+/* A data series drawn as a line, at a cost bounded by the width in device pixels rather than
+ * the number of samples. Points are grouped by device pixel column. When there are few points
+ * per column the result is the polyline itself (first, extremes and last of each column), to
+ * be stroked. When there are many (dense data: thousands of steps on a few hundred pixels)
+ * it is the closed min/max envelope of the columns, widened by half the line width on each
+ * side, to be filled: it looks like the stroked zigzag, keeps every spike visible, and costs
+ * cairo one simple polygon instead of a self-intersecting stroke (about 10x faster).
+ * Points must come in non-decreasing x (user units); non-finite points are skipped.
+ * Every begin must be paired with end or draw (they free the column buffer). */
+typedef struct {
+  double x_first, x_last;      /* extent of the column's points */
+  double first_y, last_y;
+  double min_x, min_y, max_x, max_y;
+  long count, min_at, max_at;  /* points, and the order of the extremes among them */
+  double index;                /* device pixel column */
+} ClPlotColumn;
+
 typedef struct {
   cairo_t *cr;
+  double line_width;    /* user units */
   double column;        /* user units per device pixel column */
-  gboolean started;     /* a point was emitted (the path has a current point) */
-  gboolean open;        /* a column is being accumulated */
-  double col_index;
-  double first_x, first_y, last_x, last_y, min_x, min_y, max_x, max_y;
-  long count, min_at, max_at;
-  long points_emitted;
+  double offset;        /* device x of user x = 0, modulo 1: columns follow device pixels */
+  GArray *columns;      /* of ClPlotColumn */
+  long points;          /* finite points added */
+  long points_emitted;  /* path points produced by end */
+  gboolean filled;      /* end produced an envelope (fill) rather than a polyline (stroke) */
 } ClPlotLine;
 
-void cl_plot_line_begin (ClPlotLine *line, cairo_t *cr);
+void cl_plot_line_begin (ClPlotLine *line, cairo_t *cr, double line_width);
 void cl_plot_line_add (ClPlotLine *line, double x, double y);
-void cl_plot_line_end (ClPlotLine *line);
+/* Appends the polyline or envelope to cr's path; returns line->filled. */
+gboolean cl_plot_line_end (ClPlotLine *line);
+/* end, then stroke (with line->line_width) or fill with the current source. */
+void cl_plot_line_draw (ClPlotLine *line);

@@ -1,0 +1,889 @@
+/* Figure renderer tests: shared plot helpers (ticks, EMA, decimation, label placement,
+ * colours) and the loss-curve figure, checked on the pixels it draws. */
+#include "ui/plots/cl_loss_plot.h"
+#include "ui/plots/cl_plot_common.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ pixel tools */
+
+typedef struct {
+  cairo_surface_t *surface;
+  int width, height;  /* device pixels */
+  double scale;
+  ClLossPlotGeometry g;  /* in user units */
+} Render;
+
+static Render
+render_plot (double width, double height, double scale, const ClMetricRow *rows, int n_rows,
+             const ClEvent *events, int n_events, const ClLossPlotStyle *style)
+{
+  Render r;
+  r.width = (int) ceil (width * scale);
+  r.height = (int) ceil (height * scale);
+  r.scale = scale;
+  r.surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, r.width, r.height);
+  cairo_t *cr = cairo_create (r.surface);
+  cairo_scale (cr, scale, scale);
+  cl_loss_plot_draw_full (cr, width, height, rows, n_rows, events, n_events, style, &r.g);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_flush (r.surface);
+  return r;
+}
+
+static void
+render_free (Render *r)
+{
+  cairo_surface_destroy (r->surface);
+}
+
+/* Colour of a device pixel, 0..1; the figure paints an opaque background, so alpha must be 1. */
+static ClRgb
+pixel_at (const Render *r, int x, int y)
+{
+  g_assert_cmpint (x, >=, 0);
+  g_assert_cmpint (y, >=, 0);
+  g_assert_cmpint (x, <, r->width);
+  g_assert_cmpint (y, <, r->height);
+  const unsigned char *data = cairo_image_surface_get_data (r->surface);
+  int stride = cairo_image_surface_get_stride (r->surface);
+  guint32 p = ((const guint32 *) (data + (size_t) y * stride))[x];
+  g_assert_cmpuint (p >> 24, ==, 255);
+  return (ClRgb){ ((p >> 16) & 0xFF) / 255.0, ((p >> 8) & 0xFF) / 255.0, (p & 0xFF) / 255.0 };
+}
+
+static double
+color_distance (ClRgb a, ClRgb b)
+{
+  return sqrt ((a.r - b.r) * (a.r - b.r) + (a.g - b.g) * (a.g - b.g) + (a.b - b.b) * (a.b - b.b));
+}
+
+/* A pixel "belongs" to a line of colour c drawn on white when it lies on the white->c blend
+ * at least half way: the antialiased coverage is >= 0.5. Counting those estimates the area a
+ * line covers, which is what should scale by 4 at 2x. */
+static gboolean
+covered_by (ClRgb p, ClRgb c)
+{
+  ClRgb w = { 1, 1, 1 };
+  double dr = c.r - w.r, dg = c.g - w.g, db = c.b - w.b;
+  double len2 = dr * dr + dg * dg + db * db;
+  double t = ((p.r - w.r) * dr + (p.g - w.g) * dg + (p.b - w.b) * db) / len2;
+  ClRgb blend = { w.r + t * dr, w.g + t * dg, w.b + t * db };
+  return t >= 0.5 && t <= 1.05 && color_distance (p, blend) < 0.06;
+}
+
+/* Counts pixels covered by colour c inside a user-unit rectangle. */
+static long
+count_covered (const Render *r, ClRgb c, double x0, double y0, double x1, double y1)
+{
+  int px0 = MAX (0, (int) floor (x0 * r->scale)), py0 = MAX (0, (int) floor (y0 * r->scale));
+  int px1 = MIN (r->width, (int) ceil (x1 * r->scale)), py1 = MIN (r->height, (int) ceil (y1 * r->scale));
+  long n = 0;
+  for (int y = py0; y < py1; y++)
+    for (int x = px0; x < px1; x++)
+      if (covered_by (pixel_at (r, x, y), c))
+        n++;
+  return n;
+}
+
+static long
+count_near (const Render *r, ClRgb c, double tolerance, double x0, double y0, double x1, double y1)
+{
+  int px0 = MAX (0, (int) floor (x0 * r->scale)), py0 = MAX (0, (int) floor (y0 * r->scale));
+  int px1 = MIN (r->width, (int) ceil (x1 * r->scale)), py1 = MIN (r->height, (int) ceil (y1 * r->scale));
+  long n = 0;
+  for (int y = py0; y < py1; y++)
+    for (int x = px0; x < px1; x++)
+      if (color_distance (pixel_at (r, x, y), c) < tolerance)
+        n++;
+  return n;
+}
+
+/* ----------------------------------------------------------- test data */
+
+#define N_ROWS 300
+
+/* Smooth, well separated curves: loss 6.0 -> 4.8, alignment -9 -> -8.5, distribution
+ * 7 -> 13, accuracy 0.1 -> 0.9, all linear in the row index. */
+static ClMetricRow *
+make_rows (int n)
+{
+  ClMetricRow *rows = g_new0 (ClMetricRow, n);
+  for (int i = 0; i < n; i++)
+    {
+      double t = n > 1 ? i / (double) (n - 1) : 0.0;
+      rows[i].step = i + 1;
+      rows[i].seconds = 0.1f * i;
+      rows[i].loss = (float) (6.0 - 1.2 * t);
+      rows[i].alignment = (float) (-9.0 + 0.5 * t);
+      rows[i].distribution = (float) (7.0 + 6.0 * t);
+      rows[i].contrastive_acc = (float) (0.1 + 0.8 * t);
+      rows[i].temperature = 0.1f;
+      rows[i].lr = 0.01f;
+    }
+  return rows;
+}
+
+static ClEvent
+make_event (int64_t step, const char *key, const char *old_value, const char *new_value)
+{
+  ClEvent e;
+  memset (&e, 0, sizeof e);
+  e.step = step;
+  g_strlcpy (e.key, key, sizeof e.key);
+  g_strlcpy (e.old_value, old_value, sizeof e.old_value);
+  g_strlcpy (e.new_value, new_value, sizeof e.new_value);
+  return e;
+}
+
+static ClLossPlotStyle
+raw_style (void)
+{
+  ClLossPlotStyle style;
+  cl_loss_plot_style_init (&style);
+  style.ema = 0.0;  /* exact values: curves go where the data say */
+  style.show_raw = FALSE;
+  style.title = "test";
+  return style;
+}
+
+/* ------------------------------------------------------------ helpers' tests */
+
+static void
+test_okabe_ito (void)
+{
+  /* the published palette (Okabe & Ito 2008), written out independently of the code */
+  static const unsigned hex[CL_PLOT_OI_COUNT] = {
+    0x000000, 0xE69F00, 0x56B4E9, 0x009E73, 0xF0E442, 0x0072B2, 0xD55E00, 0xCC79A7,
+  };
+  for (int i = 0; i < CL_PLOT_OI_COUNT; i++)
+    {
+      ClRgb c = cl_plot_okabe_ito (i);
+      g_assert_cmpint (lround (c.r * 255), ==, (hex[i] >> 16) & 0xFF);
+      g_assert_cmpint (lround (c.g * 255), ==, (hex[i] >> 8) & 0xFF);
+      g_assert_cmpint (lround (c.b * 255), ==, hex[i] & 0xFF);
+    }
+  /* the four loss series must be far apart from each other and from the furniture */
+  for (int a = 0; a < CL_LOSS_SERIES_COUNT; a++)
+    {
+      ClRgb ca = cl_loss_plot_series_color (a);
+      g_assert_cmpfloat (color_distance (ca, cl_plot_color_background ()), >, 0.5);
+      g_assert_cmpfloat (color_distance (ca, cl_plot_color_marker ()), >, 0.3);
+      g_assert_cmpfloat (color_distance (ca, cl_plot_color_grid ()), >, 0.3);
+      for (int b = a + 1; b < CL_LOSS_SERIES_COUNT; b++)
+        g_assert_cmpfloat (color_distance (ca, cl_loss_plot_series_color (b)), >, 0.3);
+    }
+  g_assert_cmpfloat (color_distance (cl_plot_color_marker (), cl_plot_color_grid ()), >, 0.4);
+  /* the event test tells label text from the label's frame by colour */
+  g_assert_cmpfloat (color_distance (cl_plot_color_marker (), cl_plot_color_text ()), >, 0.3);
+}
+
+static double
+luminance (ClRgb c)
+{
+  return 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
+}
+
+static void
+test_colormaps (void)
+{
+  ClRgb lo = cl_plot_colormap_viridis (0.0), hi = cl_plot_colormap_viridis (1.0);
+  g_assert_cmpfloat (color_distance (lo, (ClRgb){ 0x44 / 255.0, 0x01 / 255.0, 0x54 / 255.0 }), <, 1e-9);
+  g_assert_cmpfloat (color_distance (hi, (ClRgb){ 0xFD / 255.0, 0xE7 / 255.0, 0x25 / 255.0 }), <, 1e-9);
+  double previous = -1.0;
+  for (int i = 0; i <= 100; i++)
+    {
+      double l = luminance (cl_plot_colormap_viridis (i / 100.0));
+      g_assert_cmpfloat (l, >, previous);  /* viridis is monotone in lightness */
+      previous = l;
+    }
+  /* clamped outside [0, 1] */
+  g_assert_cmpfloat (color_distance (cl_plot_colormap_viridis (-3.0), lo), <, 1e-12);
+  g_assert_cmpfloat (color_distance (cl_plot_colormap_viridis (7.0), hi), <, 1e-12);
+  ClRgb nan_color = cl_plot_colormap_viridis (NAN);
+  g_assert_true (isfinite (nan_color.r) && isfinite (nan_color.g) && isfinite (nan_color.b));
+
+  ClRgb mid = cl_plot_colormap_diverging (0.5);
+  g_assert_cmpfloat (MIN (mid.r, MIN (mid.g, mid.b)), >, 0.95);  /* zero is white-ish */
+  ClRgb blue = cl_plot_colormap_diverging (0.0), red = cl_plot_colormap_diverging (1.0);
+  g_assert_cmpfloat (blue.b, >, blue.r);
+  g_assert_cmpfloat (red.r, >, red.b);
+}
+
+static void
+assert_ticks (const ClPlotTicks *t, double lo, double hi, double step, int n, int decimals)
+{
+  g_assert_cmpfloat_with_epsilon (t->lo, lo, 1e-9 * MAX (1.0, fabs (lo)));
+  g_assert_cmpfloat_with_epsilon (t->hi, hi, 1e-9 * MAX (1.0, fabs (hi)));
+  g_assert_cmpfloat_with_epsilon (t->step, step, 1e-12 * MAX (1.0, step));
+  g_assert_cmpint (t->n, ==, n);
+  g_assert_cmpint (t->decimals, ==, decimals);
+  for (int i = 0; i < t->n; i++)
+    g_assert_cmpfloat_with_epsilon (t->v[i], lo + i * step, 1e-9 * MAX (1.0, fabs (hi)));
+}
+
+static void
+test_nice_ticks (void)
+{
+  ClPlotTicks t;
+  char label[64];
+
+  /* the left axis of the paper-like plot: alignment -9 .. distribution 13 */
+  cl_plot_ticks_compute (&t, -9.0, 13.0, 5, TRUE, FALSE);
+  assert_ticks (&t, -10.0, 15.0, 5.0, 6, 0);
+  cl_plot_ticks_format (&t, -5.0, label, sizeof label);
+  g_assert_cmpstr (label, ==, "\xE2\x88\x92" "5");  /* U+2212 MINUS SIGN */
+  cl_plot_ticks_format (&t, 0.0, label, sizeof label);
+  g_assert_cmpstr (label, ==, "0");
+
+  cl_plot_ticks_compute (&t, 0.0, 1.0, 5, TRUE, FALSE);
+  assert_ticks (&t, 0.0, 1.0, 0.2, 6, 1);
+  cl_plot_ticks_format (&t, t.v[3], label, sizeof label);
+  g_assert_cmpstr (label, ==, "0.6");
+  cl_plot_ticks_format (&t, t.v[5], label, sizeof label);
+  g_assert_cmpstr (label, ==, "1.0");
+
+  cl_plot_ticks_compute (&t, 4.8, 6.5, 5, TRUE, FALSE);
+  assert_ticks (&t, 4.5, 6.5, 0.5, 5, 1);
+
+  cl_plot_ticks_compute (&t, 0.0012, 0.0042, 4, TRUE, FALSE);
+  assert_ticks (&t, 0.001, 0.005, 0.001, 5, 3);
+
+  /* without extend the range is kept and only inner ticks are listed */
+  cl_plot_ticks_compute (&t, 0.13, 0.91, 4, FALSE, FALSE);
+  g_assert_cmpfloat (t.lo, ==, 0.13);
+  g_assert_cmpfloat (t.hi, ==, 0.91);
+  g_assert_cmpfloat_with_epsilon (t.step, 0.2, 1e-12);
+  g_assert_cmpint (t.n, ==, 4);
+  g_assert_cmpfloat_with_epsilon (t.v[0], 0.2, 1e-12);
+  g_assert_cmpfloat_with_epsilon (t.v[3], 0.8, 1e-12);
+
+  /* step counts: large values get "k", small ranges never get fractional steps */
+  cl_plot_ticks_compute (&t, 1.0, 100000.0, 5, TRUE, TRUE);
+  assert_ticks (&t, 0.0, 100000.0, 20000.0, 6, 0);
+  g_assert_cmpint (t.si_power, ==, 3);
+  cl_plot_ticks_format (&t, 40000.0, label, sizeof label);
+  g_assert_cmpstr (label, ==, "40k");
+  cl_plot_ticks_format (&t, 0.0, label, sizeof label);
+  g_assert_cmpstr (label, ==, "0");
+  cl_plot_ticks_compute (&t, 1.0, 3.0, 10, TRUE, TRUE);
+  assert_ticks (&t, 1.0, 3.0, 1.0, 3, 0);
+  cl_plot_ticks_compute (&t, 0.0, 600.0, 6, TRUE, TRUE);
+  assert_ticks (&t, 0.0, 600.0, 100.0, 7, 0);
+  g_assert_cmpint (t.si_power, ==, 0);
+
+  /* degenerate and broken inputs still give a usable axis around the data */
+  cl_plot_ticks_compute (&t, 5.0, 5.0, 5, TRUE, FALSE);
+  g_assert_cmpfloat (t.lo, <, 5.0);
+  g_assert_cmpfloat (t.hi, >, 5.0);
+  g_assert_cmpint (t.n, >=, 2);
+  cl_plot_ticks_compute (&t, NAN, INFINITY, 5, TRUE, FALSE);
+  g_assert_true (isfinite (t.lo) && isfinite (t.hi) && t.lo < t.hi && t.n >= 2);
+  cl_plot_ticks_compute (&t, 3.0, -2.0, 5, TRUE, FALSE);  /* reversed */
+  g_assert_cmpfloat (t.lo, <=, -2.0);
+  g_assert_cmpfloat (t.hi, >=, 3.0);
+
+  /* formatting: no "-0", C locale point */
+  cl_plot_format_number (-0.0001, 2, label, sizeof label);
+  g_assert_cmpstr (label, ==, "0.00");
+  cl_plot_format_number (-2.5, 1, label, sizeof label);
+  g_assert_cmpstr (label, ==, "\xE2\x88\x92" "2.5");
+  cl_plot_format_number (1234.5678, 2, label, sizeof label);
+  g_assert_cmpstr (label, ==, "1234.57");
+}
+
+static void
+test_ema (void)
+{
+  ClPlotEma ema;
+
+  /* bias correction: a constant series is returned unchanged from the first point on */
+  cl_plot_ema_init (&ema, 0.9);
+  for (int i = 0; i < 50; i++)
+    g_assert_cmpfloat_with_epsilon (cl_plot_ema_push (&ema, 5.0), 5.0, 1e-12);
+
+  /* against the closed form sum_i (1-a) a^(t-i) x_i / (1 - a^t), x = 0 x10 then 1 x20 */
+  const double a = 0.8;
+  double x[30];
+  for (int i = 0; i < 30; i++)
+    x[i] = i < 10 ? 0.0 : 1.0;
+  cl_plot_ema_init (&ema, a);
+  for (int t = 1; t <= 30; t++)
+    {
+      double got = cl_plot_ema_push (&ema, x[t - 1]);
+      double num = 0.0;
+      for (int i = 1; i <= t; i++)
+        num += (1 - a) * pow (a, t - i) * x[i - 1];
+      g_assert_cmpfloat_with_epsilon (got, num / (1 - pow (a, t)), 1e-12);
+    }
+
+  /* non-finite values are skipped without disturbing the average */
+  cl_plot_ema_init (&ema, 0.5);
+  g_assert_cmpfloat_with_epsilon (cl_plot_ema_push (&ema, 2.0), 2.0, 1e-12);
+  g_assert_true (isnan (cl_plot_ema_push (&ema, NAN)));
+  g_assert_true (isnan (cl_plot_ema_push (&ema, INFINITY)));
+  /* (0.5*0.5*2 + 0.5*4) / (1 - 0.25) = 2.5 / 0.75 */
+  g_assert_cmpfloat_with_epsilon (cl_plot_ema_push (&ema, 4.0), 2.5 / 0.75, 1e-12);
+
+  /* alpha 0 is the identity */
+  cl_plot_ema_init (&ema, 0.0);
+  g_assert_cmpfloat (cl_plot_ema_push (&ema, 3.25), ==, 3.25);
+  g_assert_cmpfloat (cl_plot_ema_push (&ema, -1.5), ==, -1.5);
+}
+
+static long
+count_path_points (cairo_t *cr)
+{
+  cairo_path_t *path = cairo_copy_path (cr);
+  long n = 0;
+  gboolean after_close = FALSE;
+  for (int i = 0; i < path->num_data; i += path->data[i].header.length)
+    {
+      cairo_path_data_type_t type = path->data[i].header.type;
+      /* cairo adds a move-to after close-path; it is not a point of ours */
+      if (type == CAIRO_PATH_LINE_TO || (type == CAIRO_PATH_MOVE_TO && !after_close))
+        n++;
+      after_close = type == CAIRO_PATH_CLOSE_PATH;
+    }
+  cairo_path_destroy (path);
+  return n;
+}
+
+static void
+test_line_decimation (void)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 200, 100);
+  cairo_t *cr = cairo_create (surface);
+  ClPlotLine line;
+  double x1, y1, x2, y2;
+
+  /* sparse data: the polyline itself, every point kept, in order */
+  cl_plot_line_begin (&line, cr, 2.0);
+  for (int i = 0; i < 50; i++)
+    cl_plot_line_add (&line, 2.0 * i + 0.5, 50.0 + (i % 2));  /* zigzag: cairo merges collinear segments */
+  g_assert_false (cl_plot_line_end (&line));
+  g_assert_cmpint (line.points_emitted, ==, 50);
+  g_assert_cmpint (count_path_points (cr), ==, 50);
+  cairo_path_extents (cr, &x1, &y1, &x2, &y2);
+  g_assert_cmpfloat_with_epsilon (x1, 0.5, 1.0 / 256);
+  g_assert_cmpfloat_with_epsilon (x2, 98.5, 1.0 / 256);
+  cairo_new_path (cr);
+
+  /* a few points per column: still a polyline, at most 4 points per column */
+  cl_plot_line_begin (&line, cr, 2.0);
+  for (int i = 0; i < 150; i++)
+    cl_plot_line_add (&line, i * 0.5, 50.0 + 10.0 * (i % 2));
+  g_assert_false (cl_plot_line_end (&line));
+  g_assert_cmpint (line.points_emitted, <=, 4 * 75);
+  cairo_path_extents (cr, &x1, &y1, &x2, &y2);
+  g_assert_cmpfloat_with_epsilon (y1, 50.0, 1.0 / 256);
+  g_assert_cmpfloat_with_epsilon (y2, 60.0, 1.0 / 256);
+  cairo_new_path (cr);
+
+  /* 10000 noisy points over 100 pixel columns: the envelope, 1 point per column and edge
+   * (2 where a column sticks out), reaching exactly the extremes widened by half the line width */
+  cl_plot_line_begin (&line, cr, 2.0);
+  double lowest = INFINITY, highest = -INFINITY;
+  guint32 state = 12345;
+  for (int i = 0; i < 10000; i++)
+    {
+      state = state * 1664525u + 1013904223u;
+      double y = 50.0 + 40.0 * ((state >> 8) / 16777216.0 - 0.5);
+      lowest = MIN (lowest, y);
+      highest = MAX (highest, y);
+      cl_plot_line_add (&line, i * 0.01, y);
+      if (i % 97 == 0)
+        cl_plot_line_add (&line, i * 0.01, NAN);  /* ignored */
+    }
+  g_assert_cmpint (line.points, ==, 10000);
+  g_assert_true (cl_plot_line_end (&line));
+  g_assert_cmpint (line.points_emitted, <=, 4 * 100 + 4);
+  g_assert_cmpint (count_path_points (cr), <=, line.points_emitted);  /* cairo drops repeated points */
+  cairo_path_extents (cr, &x1, &y1, &x2, &y2);
+  /* cairo stores path coordinates in 24.8 fixed point */
+  g_assert_cmpfloat_with_epsilon (y1, lowest - 1.0, 1.0 / 256);
+  g_assert_cmpfloat_with_epsilon (y2, highest + 1.0, 1.0 / 256);
+  g_assert_cmpfloat_with_epsilon (x1, 0.0, 1.0 / 256);
+  g_assert_cmpfloat_with_epsilon (x2, 99.99, 1.0 / 256);
+  cairo_new_path (cr);
+
+  /* at 2x there are twice as many device columns per user unit */
+  cairo_scale (cr, 2.0, 2.0);
+  cl_plot_line_begin (&line, cr, 2.0);
+  for (int i = 0; i < 10000; i++)
+    {
+      state = state * 1664525u + 1013904223u;
+      cl_plot_line_add (&line, i * 0.01, 50.0 + 40.0 * ((state >> 8) / 16777216.0 - 0.5));
+    }
+  g_assert_true (cl_plot_line_end (&line));
+  g_assert_cmpint (line.points_emitted, <=, 4 * 200 + 4);
+  g_assert_cmpint (line.points_emitted, >, 4 * 100 + 4);
+  cairo_new_path (cr);
+
+  /* nothing finite: no path, nothing drawn, no crash */
+  cl_plot_line_begin (&line, cr, 2.0);
+  cl_plot_line_add (&line, NAN, 1.0);
+  cl_plot_line_add (&line, 1.0, INFINITY);
+  cl_plot_line_draw (&line);
+  g_assert_cmpint (line.points_emitted, ==, 0);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_label_placement (void)
+{
+  double left[6];
+  int row[6];
+
+  /* far apart: one row, centred */
+  double c1[3] = { 100, 300, 500 }, w1[3] = { 80, 80, 80 };
+  g_assert_cmpint (cl_plot_place_labels (c1, w1, 3, 0, 600, 4, 3, left, row), ==, 1);
+  for (int i = 0; i < 3; i++)
+    {
+      g_assert_cmpint (row[i], ==, 0);
+      g_assert_cmpfloat (left[i], ==, c1[i] - 40);
+    }
+
+  /* crowded: rows stack, nothing overlaps in a row, the rest is dropped, borders respected */
+  double c2[6] = { 10, 20, 30, 40, 50, 590 }, w2[6] = { 60, 60, 60, 60, 60, 60 };
+  int used = cl_plot_place_labels (c2, w2, 6, 0, 600, 4, 3, left, row);
+  g_assert_cmpint (used, ==, 3);
+  g_assert_cmpint (row[0], ==, 0);
+  g_assert_cmpint (row[1], ==, 1);
+  g_assert_cmpint (row[2], ==, 2);
+  g_assert_cmpint (row[3], ==, -1);
+  g_assert_cmpint (row[4], ==, -1);
+  for (int i = 0; i < 6; i++)
+    {
+      g_assert_cmpfloat (left[i], >=, 0.0);
+      g_assert_cmpfloat (left[i] + w2[i], <=, 600.0);
+      for (int j = 0; j < i; j++)
+        if (row[i] >= 0 && row[i] == row[j])
+          g_assert_true (left[i] >= left[j] + w2[j] + 4 || left[j] >= left[i] + w2[i] + 4);
+    }
+  g_assert_cmpint (row[5], ==, 0);
+  g_assert_cmpfloat (left[5], ==, 540.0);
+}
+
+/* ------------------------------------------------------------ figure tests */
+
+/* Pixel rows (user units) where series s should be at step. */
+static double
+expected_y (const ClLossPlotGeometry *g, ClLossSeries s, const ClMetricRow *row)
+{
+  switch (s)
+    {
+    case CL_LOSS_SERIES_TOTAL: return cl_plot_scale_map (&g->left, row->loss);
+    case CL_LOSS_SERIES_ALIGNMENT: return cl_plot_scale_map (&g->left, row->alignment);
+    case CL_LOSS_SERIES_DISTRIBUTION: return cl_plot_scale_map (&g->left, row->distribution);
+    case CL_LOSS_SERIES_ACCURACY:
+    case CL_LOSS_SERIES_COUNT:
+    default: return cl_plot_scale_map (&g->right, row->contrastive_acc);
+    }
+}
+
+static void
+test_background_and_series (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  ClLossPlotStyle style = raw_style ();
+  Render r = render_plot (800, 450, 1.0, rows, N_ROWS, NULL, 0, &style);
+  const ClLossPlotGeometry *g = &r.g;
+
+  /* white-ish background in every corner */
+  int corners[4][2] = { { 0, 0 }, { r.width - 1, 0 }, { 0, r.height - 1 }, { r.width - 1, r.height - 1 } };
+  for (int i = 0; i < 4; i++)
+    {
+      ClRgb p = pixel_at (&r, corners[i][0], corners[i][1]);
+      g_assert_cmpfloat (MIN (p.r, MIN (p.g, p.b)), >=, 0.94);
+      g_assert_cmpfloat (color_distance (p, cl_plot_color_background ()), <, 1e-9);
+    }
+
+  /* the plot area is a sensible part of the figure */
+  g_assert_cmpfloat (g->plot.x, >, 20);
+  g_assert_cmpfloat (g->plot.y, >, 20);
+  g_assert_cmpfloat (g->plot.w, >, 0.7 * 800);
+  g_assert_cmpfloat (g->plot.h, >, 0.6 * 450);
+  g_assert_cmpfloat (g->plot.x + g->plot.w, <, 800);
+  g_assert_cmpfloat (g->plot.y + g->plot.h, <, 450);
+
+  /* axes: the right one is accuracy 0..1 on the full height, the left covers the data */
+  g_assert_cmpfloat_with_epsilon (cl_plot_scale_map (&g->right, 0.0), g->plot.y + g->plot.h, 1e-9);
+  g_assert_cmpfloat_with_epsilon (cl_plot_scale_map (&g->right, 1.0), g->plot.y, 1e-9);
+  g_assert_cmpfloat (g->left_ticks.lo, <=, -9.0);
+  g_assert_cmpfloat (g->left_ticks.hi, >=, 13.0);
+  g_assert_cmpfloat (g->left_ticks.hi - g->left_ticks.lo, <=, 2.0 * (13.0 + 9.0));
+  g_assert_cmpfloat (g->x_ticks.lo, <=, 1.0);
+  g_assert_cmpfloat (g->x_ticks.hi, >=, N_ROWS);
+
+  for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
+    {
+      ClRgb c = cl_loss_plot_series_color (s);
+      /* a curve spanning the plot covers at least one pixel per column */
+      long in_plot = count_covered (&r, c, g->plot.x, g->plot.y, g->plot.x + g->plot.w, g->plot.y + g->plot.h);
+      g_assert_cmpint (in_plot, >, (long) (0.8 * g->plot.w));
+      /* and appears in the legend, above the plot */
+      long in_legend = count_covered (&r, c, 0, 0, r.width, g->plot.y - 1);
+      g_assert_cmpint (in_legend, >=, 15);
+
+      /* the curve passes where the data put it, at three steps */
+      int sample_rows[3] = { 30, 150, 270 };
+      for (int k = 0; k < 3; k++)
+        {
+          const ClMetricRow *row = &rows[sample_rows[k]];
+          double x = cl_plot_scale_map (&g->x, (double) row->step);
+          double y = expected_y (g, s, row);
+          /* the data are chosen so no other curve is near: the check sees this one only */
+          for (int o = 0; o < CL_LOSS_SERIES_COUNT; o++)
+            if (o != s)
+              g_assert_cmpfloat (fabs (expected_y (g, o, row) - y), >, 8.0);
+          g_assert_cmpint (count_covered (&r, c, x - 1, y - 3, x + 2, y + 3), >=, 2);
+          /* and not 20 units away from it */
+          g_assert_cmpint (count_covered (&r, c, x - 1, y - 26, x + 2, y - 20), ==, 0);
+        }
+    }
+  render_free (&r);
+  g_free (rows);
+}
+
+static void
+test_event_markers (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  ClEvent events[2] = {
+    make_event (100, "loss.temperature", "0.1", "0.2"),
+    make_event (200, "aug.jitter", "0.4", "0.8"),
+  };
+  ClLossPlotStyle style = raw_style ();
+  Render r = render_plot (800, 450, 1.0, rows, N_ROWS, events, 2, &style);
+  const ClLossPlotGeometry *g = &r.g;
+  ClRgb marker = cl_plot_color_marker ();
+
+  g_assert_cmpint (g->events_labelled, ==, 2);
+  g_assert_cmpint (g->event_label_rows, ==, 1);
+  g_assert_cmpfloat (g->event_band.h, >, 5.0);
+  g_assert_cmpfloat (g->event_band.y + g->event_band.h, <=, g->plot.y);
+
+  for (int e = 0; e < 2; e++)
+    {
+      double x = cl_plot_scale_map (&g->x, (double) events[e].step);
+      /* dashed: more than a third of the column, but not all of it */
+      long on_marker = count_near (&r, marker, 0.08, x - 1, g->plot.y, x + 1, g->plot.y + g->plot.h);
+      g_assert_cmpint (on_marker, >, (long) (g->plot.h / 3));
+      g_assert_cmpint (on_marker, <, (long) (0.9 * g->plot.h));
+      /* its label sits in the band above, drawn in the text colour near the marker */
+      long text = count_near (&r, cl_plot_color_text (), 0.3, x - 60, g->event_band.y, x + 60,
+                              g->event_band.y + g->event_band.h);
+      g_assert_cmpint (text, >, 20);
+    }
+  /* between the markers there is no marker colour */
+  double between = cl_plot_scale_map (&g->x, 150.0);
+  g_assert_cmpint (count_near (&r, marker, 0.08, between - 5, g->plot.y, between + 5, g->plot.y + g->plot.h), ==, 0);
+
+  /* the same figure without events has no marker pixels at all in the plot */
+  Render plain = render_plot (800, 450, 1.0, rows, N_ROWS, NULL, 0, &style);
+  g_assert_cmpint (count_near (&plain, marker, 0.08, plain.g.plot.x + 2, plain.g.plot.y,
+                               plain.g.plot.x + plain.g.plot.w - 2, plain.g.plot.y + plain.g.plot.h), ==, 0);
+  g_assert_cmpfloat (plain.g.event_band.h, ==, 0.0);
+  render_free (&plain);
+  render_free (&r);
+  g_free (rows);
+}
+
+static void
+test_crowded_events (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  ClEvent events[12];
+  for (int i = 0; i < 12; i++)
+    events[i] = make_event (100 + i, i % 2 ? "aug.jitter" : "loss.temperature", "0", "0.123456789");
+  events[11] = make_event (5000, "train.lr", "0.1", "0.01");  /* beyond the rows: x widens */
+  /* a value cut inside a UTF-8 sequence must not put the cairo_t in an error state */
+  memset (events[10].new_value, 'x', sizeof events[10].new_value);
+  events[10].new_value[sizeof events[10].new_value - 1] = (char) 0xCF;
+  memset (events[9].key, 'k', sizeof events[9].key);  /* no terminating NUL at all */
+  ClLossPlotStyle style = raw_style ();
+  style.title = "bad \xFF title";
+  Render r = render_plot (600, 400, 1.0, rows, N_ROWS, events, 12, &style);
+  g_assert_cmpint (r.g.event_label_rows, <=, 3);
+  g_assert_cmpint (r.g.events_labelled, >=, 3);
+  g_assert_cmpint (r.g.events_labelled, <, 12);
+  g_assert_cmpfloat (r.g.x_ticks.hi, >=, 5000.0);
+  g_assert_cmpfloat (r.g.plot.h, >, 150.0);  /* the band does not eat the plot */
+  render_free (&r);
+  g_free (rows);
+}
+
+static void
+test_empty_plot (void)
+{
+  ClLossPlotStyle style = raw_style ();
+  Render r = render_plot (600, 400, 1.0, NULL, 0, NULL, 0, &style);
+  const ClLossPlotGeometry *g = &r.g;
+  g_assert_cmpfloat (g->plot.w, >, 300);
+  g_assert_cmpfloat (g->plot.h, >, 200);
+  g_assert_cmpint (g->left_ticks.n, >=, 2);
+  g_assert_cmpint (g->x_ticks.n, >=, 2);
+
+  /* the axes are there: the left spine is a column of axis colour */
+  long spine = count_near (&r, cl_plot_color_axis (), 0.1, g->plot.x - 1, g->plot.y, g->plot.x + 1,
+                           g->plot.y + g->plot.h);
+  g_assert_cmpint (spine, >, (long) (0.9 * g->plot.h));
+  /* the note is written in the middle */
+  double cx = g->plot.x + 0.5 * g->plot.w, cy = g->plot.y + 0.5 * g->plot.h;
+  g_assert_cmpint (count_near (&r, cl_plot_color_muted (), 0.12, cx - 100, cy - 10, cx + 100, cy + 10), >, 30);
+  /* no curve anywhere in the plot */
+  for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
+    g_assert_cmpint (count_covered (&r, cl_loss_plot_series_color (s), g->plot.x + 2, g->plot.y + 2,
+                                    g->plot.x + g->plot.w - 2, g->plot.y + g->plot.h - 2), ==, 0);
+  render_free (&r);
+
+  /* degenerate sizes and NULL style do not crash */
+  cairo_surface_t *tiny = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 40, 30);
+  cairo_t *cr = cairo_create (tiny);
+  ClMetricRow *rows = make_rows (5);
+  cl_loss_plot_draw (cr, 40, 30, rows, 5, NULL, 0, NULL);
+  cl_loss_plot_draw (cr, 0, 0, rows, 5, NULL, 0, NULL);
+  cl_loss_plot_draw (cr, NAN, 30, rows, 5, NULL, 0, NULL);
+  cl_loss_plot_draw (cr, 40, 30, rows, 1, NULL, 0, NULL);  /* a single point */
+  ClLossPlotGeometry g2;
+  cl_loss_plot_layout (cr, NAN, INFINITY, rows, 5, NULL, 0, NULL, &g2);
+  g_assert_true (isfinite (g2.plot.w) && isfinite (g2.plot.h) && g2.plot.w >= 1.0 && g2.plot.h >= 1.0);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_destroy (tiny);
+  g_free (rows);
+}
+
+static void
+test_nan_rows (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  rows[0].loss = rows[0].alignment = rows[0].distribution = rows[0].contrastive_acc = NAN;
+  for (int i = 7; i < N_ROWS; i += 7)
+    rows[i].loss = NAN;
+  rows[50].alignment = INFINITY;
+  rows[60].distribution = -INFINITY;
+  rows[70].contrastive_acc = NAN;
+  rows[80].loss = 1e30f * 1e30f;  /* +inf from float overflow */
+
+  for (int smoothed = 0; smoothed < 2; smoothed++)
+    {
+      ClLossPlotStyle style = raw_style ();
+      style.ema = smoothed ? 0.9 : 0.0;
+      style.show_raw = smoothed;
+      Render r = render_plot (800, 450, 1.0, rows, N_ROWS, NULL, 0, &style);
+      const ClLossPlotGeometry *g = &r.g;
+      /* the axis still fits the finite data, not the infinities */
+      g_assert_true (isfinite (g->left_ticks.lo) && isfinite (g->left_ticks.hi));
+      g_assert_cmpfloat (g->left_ticks.lo, <=, -9.0);
+      g_assert_cmpfloat (g->left_ticks.lo, >=, -20.0);
+      g_assert_cmpfloat (g->left_ticks.hi, >=, 13.0);
+      g_assert_cmpfloat (g->left_ticks.hi, <=, 20.0);
+      for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
+        g_assert_cmpint (count_covered (&r, cl_loss_plot_series_color (s), g->plot.x, g->plot.y,
+                                        g->plot.x + g->plot.w, g->plot.y + g->plot.h),
+                         >, (long) (0.8 * g->plot.w));
+      render_free (&r);
+    }
+
+  /* nothing finite at all: axes with default ranges, no crash */
+  for (int i = 0; i < N_ROWS; i++)
+    rows[i].loss = rows[i].alignment = rows[i].distribution = rows[i].contrastive_acc = NAN;
+  ClLossPlotStyle style = raw_style ();
+  Render r = render_plot (600, 400, 1.0, rows, N_ROWS, NULL, 0, &style);
+  g_assert_true (isfinite (r.g.left_ticks.lo) && r.g.left_ticks.lo < r.g.left_ticks.hi);
+  render_free (&r);
+  g_free (rows);
+}
+
+static void
+test_scale_2x (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  ClEvent events[1] = { make_event (150, "loss.temperature", "0.1", "0.2") };
+  ClLossPlotStyle style = raw_style ();
+  Render one = render_plot (700, 420, 1.0, rows, N_ROWS, events, 1, &style);
+  Render two = render_plot (700, 420, 2.0, rows, N_ROWS, events, 1, &style);
+
+  /* the same layout in user units */
+  g_assert_cmpfloat_with_epsilon (one.g.plot.x, two.g.plot.x, 1e-6);
+  g_assert_cmpfloat_with_epsilon (one.g.plot.y, two.g.plot.y, 1e-6);
+  g_assert_cmpfloat_with_epsilon (one.g.plot.w, two.g.plot.w, 1e-6);
+  g_assert_cmpfloat_with_epsilon (one.g.plot.h, two.g.plot.h, 1e-6);
+  g_assert_cmpfloat (one.g.left_ticks.step, ==, two.g.left_ticks.step);
+  g_assert_cmpfloat (one.g.x_ticks.step, ==, two.g.x_ticks.step);
+
+  /* every line covers four times the pixels */
+  for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
+    {
+      ClRgb c = cl_loss_plot_series_color (s);
+      long n1 = count_covered (&one, c, 0, 0, 700, 420);
+      long n2 = count_covered (&two, c, 0, 0, 700, 420);
+      double ratio = (double) n2 / (double) n1;
+      g_test_message ("series %d: %ld px at 1x, %ld px at 2x, ratio %.2f", s, n1, n2, ratio);
+      g_assert_cmpfloat (ratio, >, 3.8);
+      g_assert_cmpfloat (ratio, <, 4.2);
+    }
+  /* the marker is in the same place */
+  double x = cl_plot_scale_map (&one.g.x, 150.0);
+  long m1 = count_near (&one, cl_plot_color_marker (), 0.08, x - 1, one.g.plot.y, x + 1, one.g.plot.y + one.g.plot.h);
+  long m2 = count_near (&two, cl_plot_color_marker (), 0.08, x - 1, two.g.plot.y, x + 1, two.g.plot.y + two.g.plot.h);
+  g_assert_cmpint (m1, >, 50);
+  g_assert_cmpint (m2, >, 3 * m1);
+  g_assert_cmpint (m2, <, 5 * m1);
+  render_free (&one);
+  render_free (&two);
+  g_free (rows);
+}
+
+/* 100k rows: decimation keeps drawing fast and keeps a one-step spike visible. */
+static void
+test_many_rows (void)
+{
+  const int n = 100000;
+  ClMetricRow *rows = g_new0 (ClMetricRow, n);
+  guint32 state = 7;
+  for (int i = 0; i < n; i++)
+    {
+      state = state * 1664525u + 1013904223u;
+      double noise = (state >> 8) / 16777216.0 - 0.5;
+      double t = i / (double) (n - 1);
+      rows[i].step = i + 1;
+      rows[i].loss = (float) (6.5 - 1.7 * t + 0.2 * noise);
+      rows[i].alignment = (float) (-9.0 + 0.5 * t + 0.2 * noise);
+      rows[i].distribution = (float) (7.0 + 6.0 * t + 0.2 * noise);
+      rows[i].contrastive_acc = (float) (0.1 + 0.8 * t + 0.05 * noise);
+    }
+  rows[n / 2].loss = 14.0f;  /* one spike among 100k */
+
+  ClLossPlotStyle style = raw_style ();
+  style.ema = 0.0;  /* the spike must survive */
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 900, 500);
+  cairo_t *cr = cairo_create (surface);
+  ClLossPlotGeometry g;
+  cl_loss_plot_draw_full (cr, 900, 500, rows, n, NULL, 0, &style, &g);  /* warm the font cache */
+  const int repeats = 5;
+  gint64 start = g_get_monotonic_time ();
+  for (int k = 0; k < repeats; k++)
+    cl_loss_plot_draw_full (cr, 900, 500, rows, n, NULL, 0, &style, &g);
+  double ms_raw = (g_get_monotonic_time () - start) / 1000.0 / repeats;
+  style.ema = 0.9;
+  style.show_raw = TRUE;
+  start = g_get_monotonic_time ();
+  for (int k = 0; k < repeats; k++)
+    cl_loss_plot_draw_full (cr, 900, 500, rows, n, NULL, 0, &style, &g);
+  double ms_smoothed = (g_get_monotonic_time () - start) / 1000.0 / repeats;
+  g_test_message ("100k rows at 900x500: %.1f ms raw, %.1f ms smoothed + faint raw", ms_raw, ms_smoothed);
+  /* far above the measured time (see the message); catches a per-point cost blow-up */
+  g_assert_cmpfloat (ms_raw, <, 1000.0);
+
+  /* redraw the raw version to look for the spike */
+  style.ema = 0.0;
+  style.show_raw = FALSE;
+  cl_loss_plot_draw_full (cr, 900, 500, rows, n, NULL, 0, &style, &g);
+  cairo_surface_flush (surface);
+  Render r = { surface, 900, 500, 1.0, g };
+  double x = cl_plot_scale_map (&g.x, (double) rows[n / 2].step);
+  double spike_y = cl_plot_scale_map (&g.left, 14.0);
+  double base_y = cl_plot_scale_map (&g.left, 6.5 - 1.7 * 0.5);
+  g_assert_cmpfloat (base_y - spike_y, >, 40.0);
+  ClRgb blue = cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL);
+  g_assert_cmpint (count_covered (&r, blue, x - 2, spike_y - 2, x + 2, spike_y + 4), >, 0);
+  g_assert_cmpint (count_covered (&r, blue, x - 2, 0.5 * (spike_y + base_y) - 3, x + 2,
+                                  0.5 * (spike_y + base_y) + 3), >, 0);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  g_free (rows);
+}
+
+/* The faint raw loss, when shown, must fit the axis too; when hidden, its outliers must not
+ * stretch the axis of the smoothed curves. */
+static void
+test_raw_loss_range (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  for (int i = 20; i < N_ROWS; i += 40)
+    rows[i].loss = 30.0f;  /* rare outliers: EMA 0.9 damps them to about 8.5 */
+  ClLossPlotStyle style = raw_style ();
+  style.ema = 0.9;
+  style.show_raw = TRUE;
+  Render shown = render_plot (800, 450, 1.0, rows, N_ROWS, NULL, 0, &style);
+  g_assert_cmpfloat (shown.g.left_ticks.hi, >=, 30.0);
+  /* the raw line is drawn faintly: blended with white, lighter than the smoothed line */
+  ClRgb c = cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL);
+  double spike_x = cl_plot_scale_map (&shown.g.x, (double) rows[140].step);
+  double spike_y = cl_plot_scale_map (&shown.g.left, 30.0);
+  ClRgb faint = { 1 - 0.28 * (1 - c.r), 1 - 0.28 * (1 - c.g), 1 - 0.28 * (1 - c.b) };
+  g_assert_cmpint (count_near (&shown, faint, 0.08, spike_x - 3, spike_y, spike_x + 3, spike_y + 10), >, 0);
+  g_assert_cmpint (count_covered (&shown, c, spike_x - 3, spike_y, spike_x + 3, spike_y + 10), ==, 0);
+  render_free (&shown);
+
+  style.show_raw = FALSE;
+  Render hidden = render_plot (800, 450, 1.0, rows, N_ROWS, NULL, 0, &style);
+  g_assert_cmpfloat (hidden.g.left_ticks.hi, <, 30.0);
+  g_assert_cmpfloat (hidden.g.left_ticks.hi, >=, 13.0);
+  render_free (&hidden);
+  g_free (rows);
+}
+
+static void
+test_font_scale_and_title (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  ClLossPlotStyle style = raw_style ();
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 10, 10);
+  cairo_t *cr = cairo_create (surface);
+  ClLossPlotGeometry normal, big, untitled;
+  cl_loss_plot_layout (cr, 800, 450, rows, N_ROWS, NULL, 0, &style, &normal);
+  style.font_scale = 2.0;
+  cl_loss_plot_layout (cr, 800, 450, rows, N_ROWS, NULL, 0, &style, &big);
+  style.font_scale = 1.0;
+  style.title = NULL;
+  cl_loss_plot_layout (cr, 800, 450, rows, N_ROWS, NULL, 0, &style, &untitled);
+  /* bigger text takes more room around the plot; no title gives room back */
+  g_assert_cmpfloat (big.plot.x, >, normal.plot.x);
+  g_assert_cmpfloat (big.plot.y, >, normal.plot.y);
+  g_assert_cmpfloat (big.plot.h, <, normal.plot.h);
+  g_assert_cmpfloat (untitled.plot.y, <, normal.plot.y);
+  g_assert_cmpfloat (untitled.plot.h, >, normal.plot.h);
+
+  /* layout and draw agree */
+  ClLossPlotGeometry drawn;
+  style.title = "test";
+  cl_loss_plot_draw_full (cr, 800, 450, rows, N_ROWS, NULL, 0, &style, &drawn);
+  g_assert_cmpfloat (drawn.plot.x, ==, normal.plot.x);
+  g_assert_cmpfloat (drawn.plot.y, ==, normal.plot.y);
+  g_assert_cmpfloat (drawn.plot.w, ==, normal.plot.w);
+  g_assert_cmpfloat (drawn.plot.h, ==, normal.plot.h);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  g_free (rows);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plots/common/okabe-ito", test_okabe_ito);
+  g_test_add_func ("/plots/common/colormaps", test_colormaps);
+  g_test_add_func ("/plots/common/nice-ticks", test_nice_ticks);
+  g_test_add_func ("/plots/common/ema", test_ema);
+  g_test_add_func ("/plots/common/line-decimation", test_line_decimation);
+  g_test_add_func ("/plots/common/label-placement", test_label_placement);
+  g_test_add_func ("/plots/loss/background-and-series", test_background_and_series);
+  g_test_add_func ("/plots/loss/event-markers", test_event_markers);
+  g_test_add_func ("/plots/loss/crowded-events", test_crowded_events);
+  g_test_add_func ("/plots/loss/empty", test_empty_plot);
+  g_test_add_func ("/plots/loss/nan-rows", test_nan_rows);
+  g_test_add_func ("/plots/loss/scale-2x", test_scale_2x);
+  g_test_add_func ("/plots/loss/many-rows", test_many_rows);
+  g_test_add_func ("/plots/loss/raw-loss-range", test_raw_loss_range);
+  g_test_add_func ("/plots/loss/font-scale-and-title", test_font_scale_and_title);
+  return g_test_run ();
+}

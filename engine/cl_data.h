@@ -32,7 +32,8 @@ typedef enum {
  * Truncation (plain or gzip, including a cut gzip trailer) and trailing bytes are errors. Errors name the file. */
 gboolean cl_idx_read (const char *path, int ndim_expected, uint8_t **data, int dims[3], GError **error);
 
-/* Load train and test splits. base: "fashion-mnist" (default folder CL_FASHION_MNIST_DIR).
+/* Load train and test splits. base: "fashion-mnist" (default folder CL_FASHION_MNIST_DIR, or the
+ * environment variable CONTRASTLAB_FASHION_MNIST_DIR when set).
  * path: when non-empty, a folder holding MNIST-format files
  * {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]; it overrides the base's folder.
  * A missing dataset error says how to install it (apt-get install dataset-fashion-mnist) or set data.path.

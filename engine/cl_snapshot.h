@@ -36,6 +36,18 @@ typedef struct {
   char new_value[40];
 } ClEvent;
 
+/* Pooled marginal density of the coordinates of z in the latest batch (all rows, all
+ * dimensions), for comparing with the prior the loss pulls z toward. */
+#define CL_ZHIST_BINS 64
+typedef struct {
+  float density[CL_ZHIST_BINS]; /* integrates to 1 over [lo, hi]; values outside are clipped into the end bins */
+  float lo, hi;
+  int normalized;  /* z was L2-normalised first (ntxent, decoupled, swd-sphere) */
+  int dim;         /* d, the dimension of z */
+  int loss_kind;   /* ClLossKind in force */
+  int64_t step;    /* step whose batch this is (0 = none yet) */
+} ClZHistogram;
+
 typedef struct ClSnapshot ClSnapshot;
 struct ClSnapshot {
   /* private */
@@ -53,6 +65,7 @@ struct ClSnapshot {
   int n_rows;
   const ClEvent *events;   /* n_events control changes, oldest first */
   int n_events;
+  ClZHistogram zhist;
   const ClProbeRow *probes; /* n_probes probe results, oldest first */
   int n_probes;
   char *config_ini;        /* the complete run.ini text of the values in force */

@@ -202,7 +202,11 @@ test_bad_input (void)
   expect_bad_input ("data.bits", out, "--set", "data.bits=many", NULL);
   expect_bad_input ("KEY=VALUE", out, "--set", "loss.temperature", NULL);
   expect_bad_input ("no-such-preset", out, "--preset", "no-such-preset", NULL);
-  expect_bad_input ("apt-get install dataset-fashion-mnist", out, "--set", "data.path=/nonexistent/mnist", NULL);
+  expect_bad_input ("data.path=/nonexistent/mnist", out, "--set", "data.path=/nonexistent/mnist", NULL);
+  /* The default dataset missing: the message says how to install it. */
+  g_setenv ("CONTRASTLAB_FASHION_MNIST_DIR", "/nonexistent/fashion", TRUE);
+  expect_bad_input ("apt-get install dataset-fashion-mnist", out, NULL);
+  g_unsetenv ("CONTRASTLAB_FASHION_MNIST_DIR");
 
   /* A corrupt IDX file: right magic, truncated payload. */
   g_autofree char *bad = g_build_filename (dir, "bad-idx", NULL);

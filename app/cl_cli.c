@@ -1,6 +1,7 @@
 #include "cl_cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "cl_export.h"
 #include "engine/cl_data.h"
 #include "engine/cl_trainer.h"
+#include "ui/cl_png.h"
+#include "ui/plots/cl_bar_chart.h"
 
 gboolean
 cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
@@ -20,6 +23,7 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
     { "preset", 'p', 0, G_OPTION_ARG_FILENAME, &opts->preset, "Preset NAME, or an .ini file, or a PNG exported by ContrastLab", "NAME|FILE" },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &opts->sets, "Set a parameter (repeatable), e.g. --set loss.temperature=0.2", "KEY=VALUE" },
     { "steps", 'n', 0, G_OPTION_ARG_INT, &opts->steps, "Number of training steps (same as --set train.steps=N)", "N" },
+    { "sweep", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->sweeps, "With --headless: run every combination of these values (repeatable), e.g. --sweep loss.kind=ntxent,decoupled", "KEY=V1,V2,..." },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opts->out, "Output folder of a headless run (default: out)", "DIR" },
     { "list-params", 0, 0, G_OPTION_ARG_NONE, &opts->list_params, "List every parameter with its range, default and help", NULL },
     { "list-presets", 0, 0, G_OPTION_ARG_NONE, &opts->list_presets, "List the presets", NULL },
@@ -42,6 +46,11 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
       g_printerr ("contrastlab: unexpected argument '%s' (try --help)\n", (*argv)[1]);
       return FALSE;
     }
+  if (opts->sweeps && !opts->headless)
+    {
+      g_printerr ("contrastlab: --sweep needs --headless\n");
+      return FALSE;
+    }
   if (opts->steps < 0)
     {
       g_printerr ("contrastlab: --steps %d: expected a positive number of steps\n", opts->steps);
@@ -56,6 +65,7 @@ cl_cli_options_clear (ClCliOptions *opts)
   g_free (opts->preset);
   g_strfreev (opts->sets);
   g_free (opts->out);
+  g_strfreev (opts->sweeps);
   memset (opts, 0, sizeof *opts);
 }
 
@@ -146,7 +156,7 @@ prepare_out_dir (const char *dir, GError **error)
 }
 
 static void
-print_progress (const ClSnapshot *s, gboolean done)
+print_progress (const ClSnapshot *s, const char *label, gboolean done)
 {
   const int width = 30;
   double frac = s->total_steps > 0 ? (double) s->step / (double) s->total_steps : 0;
@@ -160,8 +170,8 @@ print_progress (const ClSnapshot *s, gboolean done)
   if (eta >= 0)
     g_snprintf (eta_text, sizeof eta_text, "%d:%02d", (int) eta / 60, (int) eta % 60);
   float loss = s->n_rows > 0 ? s->rows[s->n_rows - 1].loss : 0.0f;
-  fprintf (stderr, "\r[%s] %3.0f%% step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "  %.1f steps/s  ETA %s  loss %.4f ",
-           bar, frac * 100, s->step, s->total_steps, s->steps_per_second, eta_text, loss);
+  fprintf (stderr, "\r%s[%s] %3.0f%% step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "  %.1f steps/s  ETA %s  loss %.4f ",
+           label ? label : "", bar, frac * 100, s->step, s->total_steps, s->steps_per_second, eta_text, loss);
   if (done)
     fputc ('\n', stderr);
   fflush (stderr);
@@ -184,7 +194,7 @@ write_text (const char *dir, const char *name, const char *text, GError **error)
 
 /* Trains cfg to the end and writes DIR's files; FALSE with error set on bad input. */
 static int
-train_and_write (const ClConfig *cfg, const char *out, GError **error)
+train_and_write (const ClConfig *cfg, const char *out, const char *label, ClSnapshot **final_out, GError **error)
 {
   ClTrainer *trainer = cl_trainer_new (cfg, error);
   if (!trainer)
@@ -197,7 +207,7 @@ train_and_write (const ClConfig *cfg, const char *out, GError **error)
       ClSnapshot *snap = cl_trainer_get_snapshot (trainer);
       gboolean finished = snap->finished;
       if (tty)
-        print_progress (snap, finished);
+        print_progress (snap, label, finished);
       cl_snapshot_unref (snap);
       if (finished)
         break;
@@ -216,22 +226,279 @@ train_and_write (const ClConfig *cfg, const char *out, GError **error)
                                           CL_VERSION, final->step, final->seconds, final->config_ini);
   g_autofree char *csv = cl_export_metrics_csv (final);
   g_autofree char *probes = cl_export_probes_csv (final);
-  g_autofree char *png = g_build_filename (out, "figures", "loss.png", NULL);
-  if (!write_text (out, "run.ini", ini, error) || !write_text (out, "metrics.csv", csv, error)
-      || !write_text (out, "probes.csv", probes, error) || !cl_export_loss_png (png, final, 900, 500, 1.0, error))
+  gboolean ok = write_text (out, "run.ini", ini, error) && write_text (out, "metrics.csv", csv, error)
+                && write_text (out, "probes.csv", probes, error);
+  for (int k = 0; ok && k < CL_N_FIGURES; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s.png", cl_figure_slug ((ClFigureKind) k));
+      g_autofree char *path = g_build_filename (out, "figures", name, NULL);
+      ok = cl_export_figure_png (path, (ClFigureKind) k, final, 1.0, error);
+    }
+  if (!ok)
     code = -1;
   else
     {
-      g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s; wrote %s/run.ini, metrics.csv, probes.csv and %s\n",
-                  final->step, final->seconds, out, png);
+      g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s; wrote %s/run.ini, metrics.csv, probes.csv and figures/\n",
+                  final->step, final->seconds, out);
       for (int i = 0; i < final->n_probes; i++)
         if (final->probes[i].step == final->step || i == 0)
           g_printerr ("contrastlab: probe %s at step %" G_GINT64_FORMAT ": accuracy %.3f (chance %.3f)\n",
                       final->probes[i].target, final->probes[i].step, final->probes[i].accuracy,
                       final->probes[i].chance);
     }
-  cl_snapshot_unref (final);
+  if (final_out)
+    *final_out = final;
+  else
+    cl_snapshot_unref (final);
   cl_trainer_free (trainer);
+  return code;
+}
+
+
+typedef struct {
+  const ClParam *param;
+  char **values;
+} SweepAxis;
+
+static gboolean
+parse_sweeps (char **specs, const ClConfig *base, GArray *axes, GError **error)
+{
+  for (int i = 0; specs[i]; i++)
+    {
+      const char *eq = strchr (specs[i], '=');
+      if (!eq || eq == specs[i] || eq[1] == '\0')
+        {
+          g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
+                       "--sweep '%s': expected KEY=V1,V2,..., e.g. loss.kind=ntxent,decoupled", specs[i]);
+          return FALSE;
+        }
+      g_autofree char *key = g_strndup (specs[i], eq - specs[i]);
+      SweepAxis axis = { cl_param_lookup (key), g_strsplit (eq + 1, ",", -1) };
+      g_array_append_val (axes, axis);
+      for (int v = 0; axis.values[v]; v++)
+        {
+          ClConfig probe = *base;
+          g_strstrip (axis.values[v]);
+          if (!cl_config_set (&probe, key, axis.values[v], error))
+            return FALSE;
+        }
+      for (guint a = 0; a + 1 < axes->len; a++)
+        if (g_array_index (axes, SweepAxis, a).param == axis.param)
+          {
+            g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "--sweep %s is given twice", key);
+            return FALSE;
+          }
+    }
+  return TRUE;
+}
+
+/* Final accuracy of each probe target, in order of first appearance. */
+static void
+final_probes (const ClSnapshot *s, GPtrArray *targets, GHashTable *acc)
+{
+  for (int i = 0; i < s->n_probes; i++)
+    {
+      const ClProbeRow *p = &s->probes[i];
+      if (!g_ptr_array_find_with_equal_func (targets, p->target, g_str_equal, NULL))
+        g_ptr_array_add (targets, g_strdup (p->target));
+      double *v = g_new (double, 1);
+      *v = p->accuracy;
+      g_hash_table_insert (acc, g_strdup (p->target), v);
+    }
+}
+
+static void
+draw_sweep (cairo_t *cr, double w, double h, gpointer data)
+{
+  cl_bar_chart_draw (cr, w, h, data);
+}
+
+static int
+run_sweep (const ClCliOptions *opts, const ClConfig *base, const char *out, GError **error)
+{
+  g_autoptr (GArray) axes = g_array_new (FALSE, TRUE, sizeof (SweepAxis));
+  int code = CL_EXIT_OK;
+  if (!parse_sweeps (opts->sweeps, base, axes, error))
+    {
+      code = -1;
+      goto done;
+    }
+  int n_axes = (int) axes->len, n_runs = 1;
+  int *sizes = g_new0 (int, n_axes), *at = g_new0 (int, n_axes);
+  for (int a = 0; a < n_axes; a++)
+    {
+      sizes[a] = (int) g_strv_length (g_array_index (axes, SweepAxis, a).values);
+      n_runs *= sizes[a];
+    }
+
+  GPtrArray *targets = g_ptr_array_new_with_free_func (g_free);
+  GHashTable **results = g_new0 (GHashTable *, n_runs);
+  float chance = NAN;
+  GString *csv_keys = g_string_new (NULL);
+  for (int a = 0; a < n_axes; a++)
+    g_string_append_printf (csv_keys, "%s%s", a ? "," : "", g_array_index (axes, SweepAxis, a).param->key);
+
+  gint64 t0 = g_get_monotonic_time ();
+  int failed_runs = 0;
+  for (int r = 0; r < n_runs && code == CL_EXIT_OK; r++)
+    {
+      ClConfig cfg = *base;
+      GString *name = g_string_new (NULL);
+      for (int a = 0; a < n_axes; a++)
+        {
+          SweepAxis *axis = &g_array_index (axes, SweepAxis, a);
+          cl_config_set (&cfg, axis->param->key, axis->values[at[a]], NULL);
+          g_string_append_printf (name, "%s%s=%s", a ? "," : "", axis->param->key, axis->values[at[a]]);
+        }
+      g_autofree char *run_dir = g_build_filename (out, "runs", name->str, NULL);
+      double elapsed = (g_get_monotonic_time () - t0) / 1e6;
+      char eta[32] = "--:--";
+      if (r > 0)
+        {
+          int left = (int) (elapsed / r * (n_runs - r));
+          g_snprintf (eta, sizeof eta, "%d:%02d", left / 60, left % 60);
+        }
+      g_printerr ("contrastlab: sweep run %d/%d (%s), sweep ETA %s\n", r + 1, n_runs, name->str, eta);
+      g_autofree char *label = g_strdup_printf ("run %d/%d ", r + 1, n_runs);
+      ClSnapshot *final = NULL;
+      if (!prepare_out_dir (run_dir, error))
+        code = -1;
+      else
+        {
+          /* A run that fails on its own (say, it diverges) is reported and the sweep goes on. */
+          int rc = train_and_write (&cfg, run_dir, label, &final, error);
+          if (rc == -1)
+            code = -1;
+          else if (rc != CL_EXIT_OK)
+            failed_runs++;
+        }
+      if (final)
+        {
+          results[r] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+          final_probes (final, targets, results[r]);
+          for (int i = 0; i < final->n_probes; i++)
+            if (strcmp (final->probes[i].target, "class") == 0)
+              chance = final->probes[i].chance;
+          cl_snapshot_unref (final);
+        }
+      g_string_free (name, TRUE);
+      for (int a = n_axes - 1; a >= 0; a--)
+        {
+          if (++at[a] < sizes[a])
+            break;
+          at[a] = 0;
+        }
+    }
+
+  if (code == CL_EXIT_OK)
+    {
+      /* sweep.csv: the swept keys, then each target's final accuracy. */
+      GString *csv = g_string_new (csv_keys->str);
+      for (guint k = 0; k < targets->len; k++)
+        g_string_append_printf (csv, ",%s", (char *) targets->pdata[k]);
+      g_string_append_c (csv, '\n');
+      memset (at, 0, sizeof (int) * n_axes);
+      /* The chart: groups = values of the first key; series = combinations of the others. */
+      int n_groups = sizes[0], n_series = n_runs / sizes[0];
+      double *values = g_new (double, n_runs);
+      const char **group_labels = g_new0 (const char *, n_groups);
+      char **series_labels = g_new0 (char *, n_series + 1);
+      for (int r = 0; r < n_runs; r++)
+        {
+          GString *series = g_string_new (NULL);
+          for (int a = 0; a < n_axes; a++)
+            {
+              SweepAxis *axis = &g_array_index (axes, SweepAxis, a);
+              g_string_append_printf (csv, "%s%s", a ? "," : "", axis->values[at[a]]);
+              if (a > 0)
+                g_string_append_printf (series, "%s%s", a > 1 ? ", " : "", axis->values[at[a]]);
+            }
+          for (guint k = 0; k < targets->len; k++)
+            {
+              double *v = results[r] ? g_hash_table_lookup (results[r], targets->pdata[k]) : NULL;
+              char num[G_ASCII_DTOSTR_BUF_SIZE] = "";
+              if (v)
+                g_ascii_formatd (num, sizeof num, "%.5f", *v);
+              g_string_append_printf (csv, ",%s", num);
+            }
+          g_string_append_c (csv, '\n');
+          double *cls = results[r] ? g_hash_table_lookup (results[r], "class") : NULL;
+          values[r] = cls ? *cls : NAN;
+          group_labels[at[0]] = g_array_index (axes, SweepAxis, 0).values[at[0]];
+          int s = r % n_series;
+          if (!series_labels[s])
+            series_labels[s] = g_string_free (series, FALSE);
+          else
+            g_string_free (series, TRUE);
+          for (int a = n_axes - 1; a >= 0; a--)
+            {
+              if (++at[a] < sizes[a])
+                break;
+              at[a] = 0;
+            }
+        }
+      GString *series_key = g_string_new (NULL);
+      for (int a = 1; a < n_axes; a++)
+        g_string_append_printf (series_key, "%s%s", a > 1 ? ", " : "", g_array_index (axes, SweepAxis, a).param->key);
+      ClBarChartData chart = {
+        .title = "Final class probe accuracy (held-out)",
+        .y_label = "linear-probe accuracy",
+        .group_key = g_array_index (axes, SweepAxis, 0).param->key,
+        .series_key = n_axes > 1 ? series_key->str : NULL,
+        .n_groups = n_groups,
+        .group_labels = group_labels,
+        .n_series = n_series,
+        .series_labels = (const char *const *) series_labels,
+        .values = values,
+        .y_min = 0,
+        .y_max = 1,
+        .reference = chance,
+        .reference_label = "chance",
+      };
+      g_autofree char *config = cl_config_to_ini (base);
+      g_autofree char *sweep_desc = g_strjoinv (" ", opts->sweeps);
+      g_autofree char *config_with_sweep = g_strdup_printf ("# sweep: %s\n%s", sweep_desc, config);
+      g_autofree char *step = g_strdup_printf ("%d", base->train_steps);
+      const ClPngText texts[] = {
+        { "Software", "ContrastLab " CL_VERSION },
+        { "Title", chart.title },
+        { "contrastlab:config", config_with_sweep },
+        { "contrastlab:step", step },
+      };
+      g_autofree char *png = g_build_filename (out, "figures", "sweep.png", NULL);
+      g_autofree char *ini = g_strdup_printf ("# ContrastLab %s sweep base configuration; swept: %s\n%s", CL_VERSION,
+                                              sweep_desc, config);
+      if (!write_text (out, "sweep.csv", csv->str, error) || !write_text (out, "run.ini", ini, error)
+          || !cl_png_export_figure (png, 900, 520, 1.0, draw_sweep, &chart, texts, G_N_ELEMENTS (texts), error))
+        code = -1;
+      else
+        {
+          g_printerr ("contrastlab: sweep of %d runs in %.0f s; wrote %s/sweep.csv and %s\n", n_runs,
+                      (g_get_monotonic_time () - t0) / 1e6, out, png);
+          g_printerr ("%s", csv->str);
+        }
+      g_string_free (series_key, TRUE);
+      g_free (values);
+      g_free (group_labels);
+      g_strfreev (series_labels);
+      g_string_free (csv, TRUE);
+    }
+  if (code == CL_EXIT_OK && failed_runs > 0)
+    {
+      g_printerr ("contrastlab: %d of %d sweep runs failed (see above)\n", failed_runs, n_runs);
+      code = CL_EXIT_INTERNAL;
+    }
+  for (int r = 0; r < n_runs; r++)
+    if (results[r])
+      g_hash_table_unref (results[r]);
+  g_free (results);
+  g_ptr_array_unref (targets);
+  g_string_free (csv_keys, TRUE);
+  g_free (sizes);
+  g_free (at);
+done:
+  for (guint a = 0; a < axes->len; a++)
+    g_strfreev (g_array_index (axes, SweepAxis, a).values);
   return code;
 }
 
@@ -257,7 +524,7 @@ cl_cli_headless (const ClCliOptions *opts)
   const char *out = opts->out ? opts->out : "out";
   int code = CL_EXIT_INTERNAL;
   if (build_config (opts, &cfg, &error) && prepare_out_dir (out, &error))
-    code = train_and_write (&cfg, out, &error);
+    code = opts->sweeps ? run_sweep (opts, &cfg, out, &error) : train_and_write (&cfg, out, NULL, NULL, &error);
   if (error)
     {
       g_printerr ("contrastlab: %s\n", error->message);

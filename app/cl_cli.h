@@ -11,6 +11,7 @@ typedef struct {
   char **sets;   /* KEY=VALUE */
   int steps;     /* 0 = the configuration's train.steps */
   char *out;
+  char **sweeps; /* KEY=V1,V2,... (grid over all of them) */
 } ClCliOptions;
 
 enum { CL_EXIT_OK = 0, CL_EXIT_INTERNAL = 1, CL_EXIT_BAD_INPUT = 2 };

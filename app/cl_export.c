@@ -4,30 +4,34 @@
 
 #include "cl_config.h"
 #include "ui/cl_png.h"
-#include "ui/plots/cl_loss_plot.h"
+#include "ui/plots/cl_figures.h"
+
+typedef struct {
+  ClFigureKind kind;
+  const ClSnapshot *snap;
+} FigureJob;
 
 static void
-draw_loss (cairo_t *cr, double w, double h, gpointer data)
+draw_figure (cairo_t *cr, double w, double h, gpointer data)
 {
-  const ClSnapshot *snap = data;
-  ClLossPlotStyle style;
-  cl_loss_plot_style_init (&style);
-  style.title = "Contrastive loss";
-  cl_loss_plot_draw (cr, w, h, snap->rows, snap->n_rows, snap->events, snap->n_events, &style);
+  const FigureJob *job = data;
+  cl_figure_draw (job->kind, cr, w, h, job->snap);
 }
 
 gboolean
-cl_export_loss_png (const char *path, const ClSnapshot *snap, int width, int height, double scale, GError **error)
+cl_export_figure_png (const char *path, ClFigureKind kind, const ClSnapshot *snap, double scale, GError **error)
 {
   g_autofree char *step = g_strdup_printf ("%" G_GINT64_FORMAT, snap->step);
   const ClPngText texts[] = {
     { "Software", "ContrastLab " CL_VERSION },
-    { "Title", "Contrastive loss" },
+    { "Title", cl_figure_title (kind) },
     { "contrastlab:config", snap->config_ini ? snap->config_ini : "" },
     { "contrastlab:step", step },
   };
-  return cl_png_export_figure (path, width, height, scale, draw_loss, (gpointer) snap, texts, G_N_ELEMENTS (texts),
-                               error);
+  int width, height;
+  cl_figure_export_size (kind, &width, &height);
+  FigureJob job = { kind, snap };
+  return cl_png_export_figure (path, width, height, scale, draw_figure, &job, texts, G_N_ELEMENTS (texts), error);
 }
 
 gboolean

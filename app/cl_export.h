@@ -3,11 +3,12 @@
 #include <glib.h>
 #include "engine/cl_params.h"
 #include "engine/cl_snapshot.h"
+#include "ui/plots/cl_figures.h"
 
-/* Writes the loss figure of snap to path (PNG, atomically) at the given scale, with the
+/* Writes a figure of snap to path (PNG, atomically) at the given scale, with the
  * metadata chunks of DESIGN.md (Software, Title, contrastlab:config, contrastlab:step). */
-gboolean cl_export_loss_png (const char *path, const ClSnapshot *snap, int width, int height, double scale,
-                             GError **error);
+gboolean cl_export_figure_png (const char *path, ClFigureKind kind, const ClSnapshot *snap, double scale,
+                               GError **error);
 
 /* Applies a preset: a NAME from the presets folder, an .ini file, or a PNG exported by the app
  * (its contrastlab:config chunk). */

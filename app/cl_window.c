@@ -1,14 +1,16 @@
 #include "cl_window.h"
 
 #include "cl_export.h"
-#include "ui/cl_loss_view.h"
+#include "ui/cl_figure_view.h"
 
 struct _ClWindow {
   GtkApplicationWindow parent_instance;
 
   GtkButton *play_button;
   GtkBox *params_box;
-  ClLossView *loss_view;
+  GtkStack *figure_stack;
+  ClFigureView *figure_views[CL_N_FIGURES];
+  GtkLabel *caption_label;
   GtkLabel *status_label;
   GtkRevealer *error_revealer;
   GtkLabel *error_label;
@@ -77,7 +79,8 @@ start_run (ClWindow *self)
 {
   discard_trainer (self);
   g_clear_pointer (&self->shown, cl_snapshot_unref);
-  cl_loss_view_set_snapshot (self->loss_view, NULL);
+  for (int i = 0; i < CL_N_FIGURES; i++)
+    cl_figure_view_set_snapshot (self->figure_views[i], NULL);
   GError *error = NULL;
   self->run_config = self->config;
   self->trainer = cl_trainer_new (&self->config, &error);
@@ -172,7 +175,8 @@ on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
     }
   g_clear_pointer (&self->shown, cl_snapshot_unref);
   self->shown = s;
-  cl_loss_view_set_snapshot (self->loss_view, s);
+  for (int i = 0; i < CL_N_FIGURES; i++)
+    cl_figure_view_set_snapshot (self->figure_views[i], s);
   update_status (self, s);
   if (s->error)
     cl_window_show_error (self, s->error);
@@ -223,7 +227,7 @@ cl_window_export_png (ClWindow *self, const char *path, GError **error)
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "nothing to export: no run is going");
       return FALSE;
     }
-  gboolean ok = cl_export_loss_png (path, s, 900, 500, 1.0, error);
+  gboolean ok = cl_export_figure_png (path, cl_window_get_visible_figure (self), s, 1.0, error);
   cl_snapshot_unref (s);
   return ok;
 }
@@ -257,10 +261,11 @@ action_export (GtkWidget *widget, const char *name, GVariant *param)
   (void) name;
   (void) param;
   ClWindow *self = CL_WINDOW (widget);
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Export Loss Chart", GTK_WINDOW (self),
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Export Figure", GTK_WINDOW (self),
                                                               GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
   int step = self->shown ? (int) self->shown->step : 0;
-  g_autofree char *suggested = g_strdup_printf ("contrastlab-loss-step%d.png", step);
+  g_autofree char *suggested = g_strdup_printf ("contrastlab-%s-step%d.png",
+                                                cl_figure_slug (cl_window_get_visible_figure (self)), step);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested);
   GtkFileFilter *filter = gtk_file_filter_new ();
   gtk_file_filter_set_name (filter, "PNG images");
@@ -357,11 +362,15 @@ cl_window_class_init (ClWindowClass *klass)
 {
   GtkWidgetClass *wc = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = cl_window_dispose;
-  g_type_ensure (CL_TYPE_LOSS_VIEW);
+  g_type_ensure (CL_TYPE_FIGURE_VIEW);
   gtk_widget_class_set_template_from_resource (wc, "/org/contrastlab/ContrastLab/cl-window.ui");
   gtk_widget_class_bind_template_child (wc, ClWindow, play_button);
   gtk_widget_class_bind_template_child (wc, ClWindow, params_box);
-  gtk_widget_class_bind_template_child (wc, ClWindow, loss_view);
+  gtk_widget_class_bind_template_child (wc, ClWindow, figure_stack);
+  gtk_widget_class_bind_template_child (wc, ClWindow, caption_label);
+  gtk_widget_class_bind_template_child_full (wc, "loss_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_LOSS]));
+  gtk_widget_class_bind_template_child_full (wc, "probes_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_PROBES]));
+  gtk_widget_class_bind_template_child_full (wc, "geometry_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_GEOMETRY]));
   gtk_widget_class_bind_template_child (wc, ClWindow, status_label);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_revealer);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_label);
@@ -372,9 +381,17 @@ cl_window_class_init (ClWindowClass *klass)
 }
 
 static void
+on_visible_figure (ClWindow *self)
+{
+  gtk_label_set_text (self->caption_label, cl_figure_caption (cl_window_get_visible_figure (self)));
+}
+
+static void
 cl_window_init (ClWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->figure_stack, "notify::visible-child", G_CALLBACK (on_visible_figure), self);
+  on_visible_figure (self);
   self->rows = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
@@ -388,6 +405,19 @@ cl_window_new (GtkApplication *app, const ClConfig *config)
   start_run (self);
   self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_tick, NULL, NULL);
   return self;
+}
+
+ClFigureKind
+cl_window_get_visible_figure (ClWindow *self)
+{
+  GtkWidget *child = gtk_stack_get_visible_child (self->figure_stack);
+  return child ? cl_figure_view_get_kind (CL_FIGURE_VIEW (child)) : CL_FIGURE_LOSS;
+}
+
+void
+cl_window_show_figure (ClWindow *self, ClFigureKind kind)
+{
+  gtk_stack_set_visible_child (self->figure_stack, GTK_WIDGET (self->figure_views[kind]));
 }
 
 ClTrainer *

@@ -46,7 +46,7 @@ static const ClParam params[] = {
   { "loss.lambda", CL_PARAM_FLOAT, OFF (loss_lambda), 0, 0, 100, 0, NULL, NULL, "",
     "Weight of the distribution term for decoupled and swd-* (0 = auto: tau/d for decoupled, which matches NT-Xent, "
     "and " G_STRINGIFY (CL_SWD_AUTO_LAMBDA) " for swd-*); ntxent ignores it",
-    CL_PARAM_LIVE },
+    CL_PARAM_LIVE | CL_PARAM_LOG_SCALE | CL_PARAM_ZERO_IS_AUTO },
   { "loss.temperature", CL_PARAM_FLOAT, OFF (loss_temperature), 0, 0.01, 10, 0.1, NULL, NULL, "",
     "Softmax temperature tau of the similarity logits (lower = harder negatives weigh more)",
     CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },

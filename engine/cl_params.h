@@ -15,6 +15,7 @@ typedef enum {
 typedef enum {
   CL_PARAM_LIVE = 1 << 0,      /* applies to the running training at the next step */
   CL_PARAM_LOG_SCALE = 1 << 1, /* sliders use a log scale */
+  CL_PARAM_ZERO_IS_AUTO = 1 << 2, /* 0 means "choose automatically"; log sliders span [CL_PARAM_LOG_FLOOR, max] plus 0 */
 } ClParamFlags;
 
 typedef enum { CL_DATA_RANDBITS = 0 } ClDataKind;
@@ -50,6 +51,9 @@ typedef struct {
   double train_weight_decay;
   int probe_every;
 } ClConfig;
+
+/* Smallest non-zero value a log-scale slider of a CL_PARAM_ZERO_IS_AUTO parameter reaches. */
+#define CL_PARAM_LOG_FLOOR 1e-5
 
 typedef struct {
   const char *key;       /* "group.name" */

@@ -164,6 +164,7 @@ struct ClTrainer {
   float *dz;
   float *loss_ws;
   float *geometry_ws;
+  ClZHistogram zhist;
   uint32_t *order;
   int order_pos;
   uint64_t epoch;
@@ -527,6 +528,43 @@ build_batch (ClTrainer *t)
     }
 }
 
+/* Pooled marginal of z's coordinates, in the space the loss sees them (normalised or raw). */
+static void
+update_zhist (ClTrainer *t, const float *z)
+{
+  ClZHistogram *h = &t->zhist;
+  ClLossKind kind = (ClLossKind) t->cfg.loss_kind;
+  int rows = 2 * t->batch, d = t->out_dim;
+  h->normalized = kind != CL_LOSS_SWD_NORMAL && kind != CL_LOSS_SWD_CUBE;
+  h->lo = h->normalized ? -1.0f : -4.0f;
+  h->hi = -h->lo;
+  h->dim = d;
+  h->loss_kind = kind;
+  h->step = t->step + 1;
+  double counts[CL_ZHIST_BINS] = { 0 };
+  double scale = CL_ZHIST_BINS / (double) (h->hi - h->lo);
+  for (int i = 0; i < rows; i++)
+    {
+      const float *zi = z + (size_t) i * d;
+      double inv = 1.0;
+      if (h->normalized)
+        {
+          double s = 0;
+          for (int k = 0; k < d; k++)
+            s += (double) zi[k] * zi[k];
+          inv = 1.0 / fmax (sqrt (s), 1e-12);
+        }
+      for (int k = 0; k < d; k++)
+        {
+          int b = (int) floor ((zi[k] * inv - h->lo) * scale);
+          counts[CLAMP (b, 0, CL_ZHIST_BINS - 1)] += 1;
+        }
+    }
+  double norm = scale / ((double) rows * d);
+  for (int b = 0; b < CL_ZHIST_BINS; b++)
+    h->density[b] = (float) (counts[b] * norm);
+}
+
 double
 cl_trainer_effective_lambda (const ClConfig *cfg, int out_dim)
 {
@@ -564,6 +602,7 @@ cl_trainer_step (ClTrainer *t)
     }
   ClGeometry geo;
   cl_geometry (z, t->batch, t->out_dim, t->geometry_ws, &geo);
+  update_zhist (t, z);
   cl_model_backward (t->model, t->dz);
   double progress = (double) t->step / (double) t->cfg.train_steps;
   float lr = (float) (t->cfg.train_lr * (1.0 - progress));
@@ -598,6 +637,7 @@ cl_trainer_publish (ClTrainer *t)
   s->n_rows = t->n_rows;
   s->events = t->hist->events;
   s->n_events = t->n_events;
+  s->zhist = t->zhist;
   s->probes = t->hist->probes;
   s->n_probes = t->n_probes;
   s->step = t->step;

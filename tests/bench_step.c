@@ -1,8 +1,12 @@
 /* Training-step benchmark: views/s of one ConvN step (forward + NT-Xent + backward + Adam) at
  * batch 256 and 1000 with 8 bit planes (9 input channels), on views prepared once, next to the
- * identical step in PyTorch (tests/bench/torch_step.py, found through TORCH_REFERENCE) timed in
- * the same run, so both see the same machine load. Also reports achieved GFLOPS against a large
- * cblas_sgemm measured with the same thread count, the practical ceiling for an im2col engine.
+ * identical step in PyTorch (tests/bench/torch_step.py, found through TORCH_REFERENCE).
+ *
+ * The reference runs as a child in its --serve mode and the timed repetitions alternate between
+ * it and us, so both sides sample the same machine load; the ratio is reported both as the ratio
+ * of the two medians and as the median of the per-repetition ratios (the steadier one when other
+ * processes share the cores). Achieved GFLOPS are compared with a large cblas_sgemm measured with
+ * the same thread count, the practical ceiling of an im2col engine.
  *
  * Usage: bench_step [--batch B] [--threads T] [--reps R] [--seconds S] [--no-torch]
  * Exit 0 when it ran (also when the reference could not run: the output says so), 1 when our
@@ -10,9 +14,12 @@
 #include <cblas.h>
 #include <glib.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "engine/cl_loss.h"
 #include "engine/cl_model.h"
@@ -31,14 +38,15 @@ extern void omp_set_num_threads (int num_threads) __attribute__ ((weak));
 #define BENCH_WEIGHT_DECAY 1e-4f
 #define BENCH_SEED 20211
 #define BENCH_PYTHON "/usr/bin/python3"
+#define BENCH_MAX_REPS 100
 #define SGEMM_N 1024
 
 typedef struct {
   int batch, threads;
-  int steps_per_rep;
-  double ours_ms, ours_min_ms, ours_loss;
+  int steps_per_rep, reps_done;
+  double ours_s[BENCH_MAX_REPS], torch_s[BENCH_MAX_REPS]; /* seconds per step, per repetition */
+  double ours_loss, torch_loss;
   gboolean torch_ran;
-  double torch_ms, torch_min_ms;
   char torch_note[256];
   double sgemm_gflops;
 } BenchRow;
@@ -62,17 +70,38 @@ compare_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+/* Median of n values; v is left untouched. */
 static double
-median (double *v, int n)
+median (const double *v, int n)
 {
-  qsort (v, (size_t) n, sizeof *v, compare_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  double *s = g_memdup2 (v, sizeof *v * (size_t) n);
+  qsort (s, (size_t) n, sizeof *s, compare_double);
+  double m = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+  g_free (s);
+  return m;
+}
+
+static double
+minimum (const double *v, int n)
+{
+  double m = v[0];
+  for (int i = 1; i < n; i++)
+    m = MIN (m, v[i]);
+  return m;
 }
 
 static double
 now_s (void)
 {
   return (double) g_get_monotonic_time () * 1e-6;
+}
+
+static void
+print_loadavg (const char *when)
+{
+  g_autofree char *text = NULL;
+  if (g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    printf ("load average %s: %s", when, text);
 }
 
 /* Median GFLOPS of a square sgemm; the first call is untimed (thread start-up, page faults). */
@@ -131,16 +160,54 @@ prepare_views (int batch)
   return x;
 }
 
+/* ------------------------------------------------------------------ our step */
+
 typedef struct {
   ClModel *model;
   ClOptimizer *opt;
-  const float *x;
-  float *dz, *ws;
+  float *x, *dz, *ws;
   int batch, d;
-} StepCtx;
+} OurStep;
+
+static gboolean
+ours_init (OurStep *s, int batch, double *flops_per_view)
+{
+  ClModelSpec spec;
+  cl_model_spec_init (&spec);
+  spec.in_channels = 1 + BENCH_BITS;
+  spec.height = spec.width = BENCH_SIZE;
+  spec.max_views = 2 * batch;
+  GError *error = NULL;
+  memset (s, 0, sizeof *s);
+  s->model = cl_model_new (&spec, BENCH_SEED, &error);
+  if (!s->model)
+    {
+      fprintf (stderr, "bench_step: %s\n", error->message);
+      g_error_free (error);
+      return FALSE;
+    }
+  *flops_per_view = cl_model_flops_per_view (s->model);
+  s->batch = batch;
+  s->d = cl_model_out_dim (s->model);
+  s->opt = cl_optimizer_new (CL_OPT_ADAM, cl_model_num_params (s->model), cl_model_num_decay_params (s->model));
+  s->x = prepare_views (batch);
+  s->dz = g_new (float, 2 * (size_t) batch * s->d);
+  s->ws = g_new (float, cl_ntxent_workspace_floats (batch, s->d));
+  return TRUE;
+}
+
+static void
+ours_clear (OurStep *s)
+{
+  g_free (s->ws);
+  g_free (s->dz);
+  g_free (s->x);
+  cl_optimizer_free (s->opt);
+  cl_model_free (s->model);
+}
 
 static double
-train_step (StepCtx *s)
+ours_step (OurStep *s)
 {
   const float *z = cl_model_forward (s->model, s->x, 2 * s->batch, TRUE);
   ClLossResult r = cl_ntxent (z, s->batch, s->d, BENCH_TAU, s->dz, s->ws);
@@ -149,64 +216,22 @@ train_step (StepCtx *s)
   return r.loss;
 }
 
-/* Times our step; fills row->ours_* and row->steps_per_rep (reused for the reference). */
-static gboolean
-bench_ours (BenchRow *row, double *flops_per_view)
+/* Seconds per step over `steps` steps. */
+static double
+ours_run (OurStep *s, int steps, double *loss)
 {
-  ClModelSpec spec;
-  cl_model_spec_init (&spec);
-  spec.in_channels = 1 + BENCH_BITS;
-  spec.height = spec.width = BENCH_SIZE;
-  spec.max_views = 2 * row->batch;
-  GError *error = NULL;
-  ClModel *model = cl_model_new (&spec, BENCH_SEED, &error);
-  if (!model)
-    {
-      fprintf (stderr, "bench_step: %s\n", error->message);
-      g_error_free (error);
-      return FALSE;
-    }
-  *flops_per_view = cl_model_flops_per_view (model);
-  StepCtx s = {
-    .model = model,
-    .opt = cl_optimizer_new (CL_OPT_ADAM, cl_model_num_params (model), cl_model_num_decay_params (model)),
-    .batch = row->batch,
-    .d = cl_model_out_dim (model),
-  };
-  float *x = prepare_views (row->batch);
-  s.x = x;
-  s.dz = g_new (float, 2 * (size_t) row->batch * s.d);
-  s.ws = g_new (float, cl_ntxent_workspace_floats (row->batch, s.d));
-
-  set_threads (row->threads);
-  /* Warm-up also sizes the repetitions: about opt_seconds each, whatever the machine. */
-  double loss = train_step (&s);
   double t0 = now_s ();
-  for (int i = 0; i < 2; i++)
-    loss = train_step (&s);
-  const double warm_step = (now_s () - t0) / 2.0;
-  row->steps_per_rep = CLAMP ((int) ceil (opt_seconds / MAX (warm_step, 1e-6)), 1, 200);
-
-  double *t = g_new (double, opt_reps);
-  for (int r = 0; r < opt_reps; r++)
-    {
-      t0 = now_s ();
-      for (int i = 0; i < row->steps_per_rep; i++)
-        loss = train_step (&s);
-      t[r] = (now_s () - t0) / row->steps_per_rep;
-    }
-  row->ours_ms = 1e3 * median (t, opt_reps);
-  row->ours_min_ms = 1e3 * t[0]; /* median() sorted t */
-  row->ours_loss = loss;
-
-  g_free (t);
-  g_free (s.ws);
-  g_free (s.dz);
-  g_free (x);
-  cl_optimizer_free (s.opt);
-  cl_model_free (model);
-  return isfinite (loss);
+  for (int i = 0; i < steps; i++)
+    *loss = ours_step (s);
+  return (now_s () - t0) / steps;
 }
+
+/* ------------------------------------------------------------------ the reference */
+
+typedef struct {
+  GPid pid;
+  FILE *to, *from;
+} TorchServer;
 
 static const char *
 torch_script (void)
@@ -218,93 +243,165 @@ torch_script (void)
   return "tests/bench/torch_step.py";
 }
 
-/* Last non-empty line of s, for a one-line reason from a Python traceback. */
-static void
-last_line (const char *s, char *out, size_t size)
-{
-  g_auto (GStrv) lines = g_strsplit (s ? s : "", "\n", -1);
-  const char *last = "";
-  for (int i = 0; lines[i]; i++)
-    if (*g_strstrip (lines[i]))
-      last = lines[i];
-  g_strlcpy (out, *last ? last : "(no output)", size);
-}
-
-/* " key=value" in line; the leading space keeps "ms_per_step=" from matching "min_ms_per_step=". */
+/* Reads one line into buf without its newline; FALSE at EOF. */
 static gboolean
-parse_field (const char *line, const char *key, double *value)
+read_line (FILE *f, char *buf, size_t size)
 {
-  g_autofree char *needle = g_strdup_printf (" %s=", key);
-  const char *p = strstr (line, needle);
-  if (!p)
+  if (!fgets (buf, (int) size, f))
     return FALSE;
-  p += strlen (needle);
-  char *end;
-  *value = g_ascii_strtod (p, &end);
-  return end != p && isfinite (*value) && *value > 0.0;
+  buf[strcspn (buf, "\r\n")] = '\0';
+  return TRUE;
 }
 
 static void
-bench_torch (BenchRow *row)
+torch_stop (TorchServer *ts)
+{
+  if (ts->to)
+    {
+      fputs ("quit\n", ts->to);
+      fclose (ts->to);
+    }
+  if (ts->from)
+    fclose (ts->from);
+  if (ts->pid > 0)
+    {
+      int status;
+      waitpid (ts->pid, &status, 0);
+      g_spawn_close_pid (ts->pid);
+    }
+  memset (ts, 0, sizeof *ts);
+}
+
+/* Starts the reference and waits for its warm-up; on failure writes the reason to note. */
+static gboolean
+torch_start (TorchServer *ts, const BenchRow *row, char *note, size_t note_size)
 {
   const char *script = torch_script ();
-  row->torch_ran = FALSE;
-  if (opt_no_torch)
-    {
-      g_strlcpy (row->torch_note, "--no-torch given", sizeof row->torch_note);
-      return;
-    }
+  memset (ts, 0, sizeof *ts);
   if (!g_file_test (BENCH_PYTHON, G_FILE_TEST_IS_EXECUTABLE))
     {
-      g_strlcpy (row->torch_note, BENCH_PYTHON " not found", sizeof row->torch_note);
-      return;
+      g_strlcpy (note, BENCH_PYTHON " not found", note_size);
+      return FALSE;
     }
   if (!g_file_test (script, G_FILE_TEST_IS_REGULAR))
     {
-      g_snprintf (row->torch_note, sizeof row->torch_note, "%s not found (set TORCH_REFERENCE)", script);
-      return;
+      g_snprintf (note, note_size, "%s not found (set TORCH_REFERENCE)", script);
+      return FALSE;
     }
-  char batch[16], threads[16], steps[16], reps[16];
+  char batch[16], threads[16];
   g_snprintf (batch, sizeof batch, "%d", row->batch);
   g_snprintf (threads, sizeof threads, "%d", row->threads);
-  g_snprintf (steps, sizeof steps, "%d", row->steps_per_rep);
-  g_snprintf (reps, sizeof reps, "%d", opt_reps);
-  char *argv[] = { (char *) BENCH_PYTHON, (char *) script, (char *) "--batch", batch, (char *) "--threads", threads,
-                   (char *) "--steps", steps, (char *) "--warmup", (char *) "3", (char *) "--reps", reps,
-                   (char *) "--bits", (char *) G_STRINGIFY (BENCH_BITS), NULL };
-  g_autofree char *out = NULL, *err = NULL;
-  int status = 0;
+  char *argv[] = { (char *) BENCH_PYTHON, (char *) script, (char *) "--serve", (char *) "--batch", batch,
+                   (char *) "--threads", threads, (char *) "--warmup", (char *) "3", (char *) "--bits",
+                   (char *) G_STRINGIFY (BENCH_BITS), NULL };
+  int in_fd = -1, out_fd = -1;
   GError *error = NULL;
-  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error))
+  /* stderr is inherited: a traceback shows up in the benchmark's own log. */
+  if (!g_spawn_async_with_pipes (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &ts->pid, &in_fd, &out_fd,
+                                 NULL, &error))
     {
-      g_snprintf (row->torch_note, sizeof row->torch_note, "cannot start %s: %s", BENCH_PYTHON, error->message);
+      g_snprintf (note, note_size, "cannot start %s: %s", BENCH_PYTHON, error->message);
       g_error_free (error);
-      return;
+      return FALSE;
     }
-  if (!g_spawn_check_wait_status (status, &error))
+  ts->to = fdopen (in_fd, "w");
+  ts->from = fdopen (out_fd, "r");
+  if (!ts->to || !ts->from)
     {
-      char reason[200];
-      last_line (err, reason, sizeof reason);
-      g_snprintf (row->torch_note, sizeof row->torch_note, "reference failed (%s): %s", error->message, reason);
-      g_error_free (error);
-      return;
+      if (!ts->to)
+        close (in_fd);
+      if (!ts->from)
+        close (out_fd);
+      g_strlcpy (note, "fdopen failed on the reference's pipes", note_size);
+      torch_stop (ts);
+      return FALSE;
     }
-  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
-  for (int i = 0; lines[i]; i++)
+  char line[512];
+  while (read_line (ts->from, line, sizeof line))
     {
-      double vps;
-      if (g_str_has_prefix (lines[i], "torch ") && parse_field (lines[i], "ms_per_step", &row->torch_ms)
-          && parse_field (lines[i], "min_ms_per_step", &row->torch_min_ms) && parse_field (lines[i], "views_per_s", &vps))
+      if (strcmp (line, "ready") == 0)
+        return TRUE;
+      if (g_str_has_prefix (line, "error "))
         {
-          row->torch_ran = TRUE;
-          g_strlcpy (row->torch_note, lines[i], sizeof row->torch_note);
-          return;
+          g_strlcpy (note, line + 6, note_size);
+          torch_stop (ts);
+          return FALSE;
         }
     }
-  char reason[200];
-  last_line (out, reason, sizeof reason);
-  g_snprintf (row->torch_note, sizeof row->torch_note, "no 'torch ... ms_per_step= min_ms_per_step=' line: %s",
-              reason);
+  g_strlcpy (note, "the reference exited before its warm-up finished (its stderr is above)", note_size);
+  torch_stop (ts);
+  return FALSE;
+}
+
+/* Seconds per step over `steps` reference steps, or a negative value with the reason in note. */
+static double
+torch_run (TorchServer *ts, int steps, double *loss, char *note, size_t note_size)
+{
+  char line[512];
+  fprintf (ts->to, "run %d\n", steps);
+  fflush (ts->to);
+  if (!read_line (ts->from, line, sizeof line))
+    {
+      g_strlcpy (note, "the reference exited in the middle of the run (its stderr is above)", note_size);
+      return -1.0;
+    }
+  if (g_str_has_prefix (line, "time "))
+    {
+      char *end;
+      double sec = g_ascii_strtod (line + 5, &end);
+      const char *l = strstr (end, " loss ");
+      if (end != line + 5 && sec > 0.0 && l)
+        {
+          *loss = g_ascii_strtod (l + 6, NULL);
+          return sec;
+        }
+    }
+  g_snprintf (note, note_size, "%s", g_str_has_prefix (line, "error ") ? line + 6 : line);
+  return -1.0;
+}
+
+/* ------------------------------------------------------------------ one configuration */
+
+static gboolean
+bench_row (BenchRow *row, double *flops_per_view)
+{
+  OurStep s;
+  if (!ours_init (&s, row->batch, flops_per_view))
+    return FALSE;
+  set_threads (row->threads);
+  /* Warm-up also sizes the repetitions: about opt_seconds each, whatever the machine. */
+  double loss = 0.0;
+  ours_step (&s);
+  const double warm = ours_run (&s, 2, &loss);
+  row->steps_per_rep = CLAMP ((int) ceil (opt_seconds / MAX (warm, 1e-6)), 1, 200);
+
+  TorchServer ts = { 0 };
+  row->torch_ran = FALSE;
+  if (opt_no_torch)
+    g_strlcpy (row->torch_note, "--no-torch given", sizeof row->torch_note);
+  else
+    row->torch_ran = torch_start (&ts, row, row->torch_note, sizeof row->torch_note);
+
+  /* Alternating who goes first keeps a slow drift in load from favouring one side. */
+  for (int r = 0; r < opt_reps; r++)
+    {
+      for (int turn = 0; turn < 2; turn++)
+        {
+          if ((turn == 0) == (r % 2 == 0))
+            row->ours_s[r] = ours_run (&s, row->steps_per_rep, &loss);
+          else if (row->torch_ran)
+            {
+              row->torch_s[r] =
+                torch_run (&ts, row->steps_per_rep, &row->torch_loss, row->torch_note, sizeof row->torch_note);
+              row->torch_ran = row->torch_s[r] > 0.0;
+            }
+        }
+    }
+  row->reps_done = opt_reps;
+  row->ours_loss = loss;
+  torch_stop (&ts);
+  ours_clear (&s);
+  return isfinite (loss);
 }
 
 int
@@ -313,7 +410,7 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Only this batch size (default: 256 and 1000)", "B" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads, "Only this thread count (default: 1 and 2)", "T" },
-    { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps, "Timed repetitions, median reported (default 5)", "R" },
+    { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps, "Timed repetitions per side, medians reported (default 5)", "R" },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_seconds, "Target seconds per repetition (default 2)", "S" },
     { "no-torch", 0, 0, G_OPTION_ARG_NONE, &opt_no_torch, "Do not run the PyTorch reference", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
@@ -327,14 +424,18 @@ main (int argc, char **argv)
       return 2;
     }
   g_option_context_free (ctx);
-  if (opt_batch < 0 || opt_batch == 1 || opt_threads < 0 || opt_reps < 1 || opt_reps > 100 || !(opt_seconds > 0.0))
+  if (opt_batch < 0 || opt_batch == 1 || opt_threads < 0 || opt_reps < 1 || opt_reps > BENCH_MAX_REPS
+      || !(opt_seconds > 0.0 && opt_seconds <= 600.0))
     {
-      fprintf (stderr, "bench_step: expected --batch >= 2, --threads >= 1, --reps in 1..100, --seconds > 0\n");
+      fprintf (stderr, "bench_step: expected --batch >= 2, --threads >= 1, --reps in 1..%d, --seconds in (0, 600]\n",
+               BENCH_MAX_REPS);
       return 2;
     }
+  /* A reference that dies must not take the benchmark with it when we write to its stdin. */
+  signal (SIGPIPE, SIG_IGN);
 
   const int batches[] = { 256, 1000 }, thread_counts[] = { 1, 2 };
-  BenchRow rows[4];
+  BenchRow rows[G_N_ELEMENTS (batches) * G_N_ELEMENTS (thread_counts)];
   int n_rows = 0;
   double flops_per_view = 0.0;
 
@@ -345,44 +446,41 @@ main (int argc, char **argv)
           "OpenMP in the engine: %s\n",
           1 + BENCH_BITS, BENCH_BITS, BENCH_SIZE, BENCH_SIZE, omp_set_num_threads ? "yes" : "no");
   printf ("PyTorch reference: %s %s\n", BENCH_PYTHON, opt_no_torch ? "(disabled by --no-torch)" : torch_script ());
+  print_loadavg ("at start");
   fflush (stdout);
 
-  for (size_t ti = 0; ti < G_N_ELEMENTS (thread_counts); ti++)
+  for (size_t ti = 0; ti < G_N_ELEMENTS (thread_counts) && !(opt_threads && ti > 0); ti++)
     {
       const int threads = opt_threads ? opt_threads : thread_counts[ti];
-      if (opt_threads && ti > 0)
-        break;
       const double peak = sgemm_gflops (threads);
       printf ("threads %d: cblas_sgemm %dx%dx%d: %.1f GFLOPS\n", threads, SGEMM_N, SGEMM_N, SGEMM_N, peak);
       fflush (stdout);
-      for (size_t bi = 0; bi < G_N_ELEMENTS (batches); bi++)
+      for (size_t bi = 0; bi < G_N_ELEMENTS (batches) && !(opt_batch && bi > 0); bi++)
         {
-          if (opt_batch && bi > 0)
-            break;
           BenchRow *row = &rows[n_rows++];
           memset (row, 0, sizeof *row);
           row->batch = opt_batch ? opt_batch : batches[bi];
           row->threads = threads;
           row->sgemm_gflops = peak;
-          if (!bench_ours (row, &flops_per_view))
+          if (!bench_row (row, &flops_per_view))
             {
               fprintf (stderr, "bench_step: batch %d threads %d: our loss is not finite (%g) or the model failed\n",
                        row->batch, row->threads, row->ours_loss);
               return 1;
             }
-          printf ("  ours  batch=%d threads=%d ms_per_step=%.2f (min %.2f, %d steps x %d reps) loss=%.4f\n",
-                  row->batch, row->threads, row->ours_ms, row->ours_min_ms, row->steps_per_rep, opt_reps,
-                  row->ours_loss);
-          fflush (stdout);
-          bench_torch (row);
+          printf ("  batch=%d threads=%d, %d steps x %d reps per side: ours ms/step median %.2f min %.2f (loss %.4f)",
+                  row->batch, row->threads, row->steps_per_rep, row->reps_done, 1e3 * median (row->ours_s, opt_reps),
+                  1e3 * minimum (row->ours_s, opt_reps), row->ours_loss);
           if (row->torch_ran)
-            printf ("  %s\n", row->torch_note);
+            printf ("; torch median %.2f min %.2f (loss %.4f)\n", 1e3 * median (row->torch_s, opt_reps),
+                    1e3 * minimum (row->torch_s, opt_reps), row->torch_loss);
           else
-            printf ("  PyTorch reference NOT run for batch %d threads %d: %s\n", row->batch, row->threads,
+            printf ("\n  PyTorch reference NOT run for batch %d threads %d: %s\n", row->batch, row->threads,
                     row->torch_note);
           fflush (stdout);
         }
     }
+  print_loadavg ("at end");
 
   /* Convention: backward costs about twice the forward (input and weight gradients), so a step is
    * ~3x the forward multiply-adds at 2 flops each. The first conv needs no input gradient, so this
@@ -390,29 +488,33 @@ main (int argc, char **argv)
   const double flops_per_step_view = 3.0 * 2.0 * flops_per_view;
   printf ("\nforward multiply-adds per view: %.3f M; GFLOPS below = views/s x 3 (fwd+bwd) x 2 (flops/MAC) x that\n",
           flops_per_view * 1e-6);
-  printf ("%6s %8s %13s %14s %11s %11s %9s %10s %8s\n", "batch", "threads", "ours views/s", "torch views/s",
-          "ours/torch", "(best/best)", "GFLOPS", "sgemm GF", "of sgemm");
+  printf ("%6s %8s %13s %14s %11s %9s %9s %10s %8s\n", "batch", "threads", "ours views/s", "torch views/s",
+          "ours/torch", "(paired)", "GFLOPS", "sgemm GF", "of sgemm");
   gboolean any_missing = FALSE;
   for (int i = 0; i < n_rows; i++)
     {
       const BenchRow *row = &rows[i];
-      const double ours_vps = 2.0 * row->batch / (row->ours_ms * 1e-3);
+      const double ours_vps = 2.0 * row->batch / median (row->ours_s, row->reps_done);
       const double gflops = ours_vps * flops_per_step_view * 1e-9;
-      char torch_col[32] = "not run", ratio_col[32] = "n/a", best_col[32] = "n/a";
+      char torch_col[32] = "not run", ratio_col[32] = "n/a", paired_col[32] = "n/a";
       if (row->torch_ran)
         {
-          const double torch_vps = 2.0 * row->batch / (row->torch_ms * 1e-3);
+          const double torch_vps = 2.0 * row->batch / median (row->torch_s, row->reps_done);
+          double paired[BENCH_MAX_REPS];
+          for (int r = 0; r < row->reps_done; r++)
+            paired[r] = row->torch_s[r] / row->ours_s[r];
           g_snprintf (torch_col, sizeof torch_col, "%.1f", torch_vps);
           g_snprintf (ratio_col, sizeof ratio_col, "%.2fx", ours_vps / torch_vps);
-          g_snprintf (best_col, sizeof best_col, "%.2fx", row->torch_min_ms / row->ours_min_ms);
+          g_snprintf (paired_col, sizeof paired_col, "%.2fx", median (paired, row->reps_done));
         }
       else
         any_missing = TRUE;
-      printf ("%6d %8d %13.1f %14s %11s %11s %9.2f %10.1f %7.1f%%\n", row->batch, row->threads, ours_vps, torch_col,
-              ratio_col, best_col, gflops, row->sgemm_gflops, 100.0 * gflops / row->sgemm_gflops);
+      printf ("%6d %8d %13.1f %14s %11s %9s %9.2f %10.1f %7.1f%%\n", row->batch, row->threads, ours_vps, torch_col,
+              ratio_col, paired_col, gflops, row->sgemm_gflops, 100.0 * gflops / row->sgemm_gflops);
     }
-  printf ("views/s and ours/torch use the median repetition of each side; (best/best) is the ratio of the fastest\n"
-          "repetitions, which is steadier when other processes share the cores.\n");
+  printf ("views/s: median repetition of each side; ours/torch: ratio of those medians; (paired): median over the\n"
+          "alternating repetitions of torch time / our time. Other processes on the cores distort all of it,\n"
+          "PyTorch's multi-threaded OpenMP runs most (its threads spin-wait for a busy core).\n");
   if (any_missing)
     printf ("NOTE: the PyTorch reference did not run for every row (reasons above); those ratios are missing, "
             "not measured.\n");

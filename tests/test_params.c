@@ -12,7 +12,7 @@ test_table_complete (void)
                              "aug.crop_min_area", "aug.flip", "aug.jitter", "aug.noise", "loss.kind",
                              "loss.temperature", "model.arch", "model.width", "model.head_layers", "train.batch",
                              "train.lr", "train.optimizer", "train.steps", "train.seed", "train.threads",
-                             "probe.every" };
+                             "probe.every", "loss.lambda" };
   for (gsize i = 0; i < G_N_ELEMENTS (contract); i++)
     g_assert_nonnull (cl_param_lookup (contract[i]));
 
@@ -31,8 +31,10 @@ test_table_complete (void)
           g_assert_cmpfloat (v, >=, p->min);
           g_assert_cmpfloat (v, <=, p->max);
           g_assert_cmpfloat (p->min, <, p->max);
-          if (p->flags & CL_PARAM_LOG_SCALE)
+          if ((p->flags & CL_PARAM_LOG_SCALE) && !(p->flags & CL_PARAM_ZERO_IS_AUTO))
             g_assert_cmpfloat (p->min, >, 0);
+          if (p->flags & CL_PARAM_ZERO_IS_AUTO)
+            g_assert_cmpfloat (p->min, ==, 0);
         }
       for (int j = 0; j < i; j++)
         g_assert_cmpstr (params[j].key, !=, p->key);

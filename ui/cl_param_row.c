@@ -30,15 +30,36 @@ uses_scale (const ClParam *p)
   return p->type == CL_PARAM_FLOAT || (p->type == CL_PARAM_INT && p->max - p->min <= 64);
 }
 
+/* For "0 = auto" log sliders, the leftmost tenth of a decade below the floor means auto. */
+#define AUTO_NOTCH 0.1
+
+static gboolean
+is_auto (const ClParam *p)
+{
+  return (p->flags & CL_PARAM_ZERO_IS_AUTO) != 0;
+}
+
+static double
+log_lower (const ClParam *p)
+{
+  return is_auto (p) ? log10 (CL_PARAM_LOG_FLOOR) - AUTO_NOTCH : log10 (p->min);
+}
+
 static double
 to_position (const ClParam *p, double v)
 {
-  return (p->flags & CL_PARAM_LOG_SCALE) ? log10 (v) : v;
+  if (!(p->flags & CL_PARAM_LOG_SCALE))
+    return v;
+  if (is_auto (p) && v <= 0)
+    return log_lower (p);
+  return log10 (MAX (v, is_auto (p) ? CL_PARAM_LOG_FLOOR : p->min));
 }
 
 static double
 from_position (const ClParam *p, double pos)
 {
+  if (is_auto (p) && (p->flags & CL_PARAM_LOG_SCALE) && pos < log10 (CL_PARAM_LOG_FLOOR) - AUTO_NOTCH / 2)
+    return 0;
   double v = (p->flags & CL_PARAM_LOG_SCALE) ? pow (10.0, pos) : pos;
   if (p->type == CL_PARAM_INT)
     v = round (v);
@@ -66,7 +87,9 @@ format_value (const ClParam *p, double v)
 static void
 show_value (ClParamRow *self, const char *text)
 {
-  if (*self->param->unit)
+  if (is_auto (self->param) && g_ascii_strtod (text, NULL) == 0)
+    gtk_label_set_text (self->value_label, "auto");
+  else if (*self->param->unit)
     {
       g_autofree char *s = g_strdup_printf ("%s %s", text, self->param->unit);
       gtk_label_set_text (self->value_label, s);
@@ -166,7 +189,7 @@ cl_param_row_new (const ClParam *p, const char *value)
     }
   else if (uses_scale (p))
     {
-      double lo = to_position (p, p->min), hi = to_position (p, p->max);
+      double lo = (p->flags & CL_PARAM_LOG_SCALE) ? log_lower (p) : p->min, hi = to_position (p, p->max);
       double step = p->type == CL_PARAM_INT ? 1.0 : (hi - lo) / 200.0;
       GtkAdjustment *adj = gtk_adjustment_new (lo, lo, hi, step, step * 10, 0);
       gtk_range_set_adjustment (GTK_RANGE (self->scale), adj);

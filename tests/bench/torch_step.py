@@ -12,15 +12,24 @@ One step = forward + loss + backward + optimizer step, on views prepared once.
 Prints one line: "torch batch=B threads=T views_per_s=... ms_per_step=... min_ms_per_step=... loss=..."
 (ms_per_step is the median over repetitions; numbers in C locale).
 Run with Debian's interpreter: /usr/bin/python3 torch_step.py --batch 256 --threads 2
+
+--serve is the mode bench_step.c uses, so that its repetitions and ours alternate and both sides
+see the same machine load: after the warm-up the script prints "ready", then answers each stdin
+line "run N" with "time SECONDS_PER_STEP loss L" (N steps timed as one block) until "quit" or EOF.
+Any failure is reported as one stdout line "error <reason>" and a non-zero exit.
 """
 import argparse
 import statistics
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as exc:  # Debian's python3-torch missing: say so where bench_step.c looks.
+    print("error cannot import torch with %s: %s" % (sys.executable, exc), flush=True)
+    sys.exit(3)
 
 
 def build_model(in_channels, height, width):
@@ -51,6 +60,27 @@ def ntxent(z, tau):
     return F.cross_entropy(logits, targets)
 
 
+def serve(step):
+    print("ready", flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words or words[0] == "quit":
+            break
+        if words[0] != "run" or len(words) != 2 or not words[1].isdigit() or int(words[1]) < 1:
+            print("error expected 'run N' or 'quit', got %r" % line.strip(), flush=True)
+            return 2
+        n = int(words[1])
+        t0 = time.perf_counter()
+        for _ in range(n):
+            loss = step()
+        sec = (time.perf_counter() - t0) / n
+        if not torch.isfinite(loss):
+            print("error loss is not finite", flush=True)
+            return 1
+        print("time %.6f loss %.4f" % (sec, float(loss)), flush=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=256, help="images per step (2x views)")
@@ -60,6 +90,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5, help="timed repetitions (the median is reported)")
     ap.add_argument("--bits", type=int, default=8, help="constant 0/1 bit planes after the image plane")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--serve", action="store_true", help="answer 'run N' lines on stdin (for bench_step.c)")
     args = ap.parse_args()
     if args.batch < 2 or args.threads < 1 or args.steps < 1 or args.reps < 1 or args.warmup < 0:
         ap.error("batch >= 2, threads >= 1, steps >= 1, reps >= 1, warmup >= 0 expected")
@@ -93,6 +124,8 @@ def main():
 
     for _ in range(args.warmup):
         step()
+    if args.serve:
+        return serve(step)
     times = []
     loss = None
     for _ in range(args.reps):

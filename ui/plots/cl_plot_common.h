@@ -155,6 +155,10 @@ void cl_plot_axis_draw (cairo_t *cr, const ClPlotRect *area, ClPlotSide side,
                         const ClPlotScale *scale, const ClPlotTicks *ticks, const char *title,
                         const ClPlotAxisStyle *style, const ClRgb *label_color);
 
+/* How far the label of the last tick of a bottom axis reaches past the axis' end (half its
+ * width): the room a figure must leave at its right edge so that label is not cut. */
+double cl_plot_axis_end_overhang (cairo_t *cr, const ClPlotTicks *ticks, const ClPlotAxisStyle *style);
+
 /* Gridlines at the ticks; either axis may be NULL. */
 void cl_plot_grid_draw (cairo_t *cr, const ClPlotRect *area,
                         const ClPlotScale *x_scale, const ClPlotTicks *x_ticks,
@@ -178,7 +182,9 @@ void cl_plot_note_draw (cairo_t *cr, const ClPlotRect *area, const char *note, d
 typedef enum {
   CL_PLOT_LEGEND_LINE,    /* short line sample, for curves */
   CL_PLOT_LEGEND_SWATCH,  /* filled square, for bars and areas */
-  CL_PLOT_LEGEND_DASHED   /* dashed line sample, for markers or reference lines */
+  CL_PLOT_LEGEND_DASHED,  /* dashed line sample, for markers or reference lines */
+  CL_PLOT_LEGEND_LINE_POINT,   /* line with a filled point marker, for sparse measurements */
+  CL_PLOT_LEGEND_HOLLOW_POINT  /* a hollow point marker alone (drawn in the entry's colour) */
 } ClPlotLegendKind;
 
 typedef struct {
@@ -258,3 +264,56 @@ void cl_plot_line_add (ClPlotLine *line, double x, double y);
 gboolean cl_plot_line_end (ClPlotLine *line);
 /* end, then stroke (with line->line_width) or fill with the current source. */
 void cl_plot_line_draw (ClPlotLine *line);
+
+/* ------------------------------------------------------ points and references */
+
+/* A round data point of the given radius. hollow: filled with the background and ringed in
+ * color, for points that mean something different (a baseline, a missing value). */
+void cl_plot_point_draw (cairo_t *cr, double x, double y, double radius, ClRgb color,
+                         gboolean hollow);
+
+/* A coordinate moved so that a line of line_width (user units) drawn there is crisp: the
+ * centre of a device pixel for odd device widths, a pixel edge for even ones. vertical_line:
+ * v is an x (for a vertical line); otherwise a y. */
+double cl_plot_snap (cairo_t *cr, double v, gboolean vertical_line, double line_width);
+
+/* Horizontal dashed line across area at user y (chance levels, reference values). */
+void cl_plot_hmarker_draw (cairo_t *cr, const ClPlotRect *area, double y, ClRgb color,
+                           double line_width);
+
+/* ---------------------------------------------------------- event markers */
+
+#include "../../engine/cl_snapshot.h"
+
+/* Control changes drawn as dashed vertical markers, each labelled "key=value" in a band of
+ * rows above a plot (the loss plot's look, shared by every chart with a step axis). Labels
+ * that would overlap in every allowed row are dropped; their markers are still drawn. */
+typedef char ClPlotEventText[96];
+
+typedef struct {
+  int n;                  /* events */
+  int *order;             /* event indices sorted by step (stable) */
+  double *centre;         /* per sorted slot: marker x in user units */
+  double *width;          /* label box width */
+  double *left;           /* label box left edge */
+  int *row;               /* label row (0 = nearest the plot) or -1 when dropped */
+  ClPlotEventText *text;
+  int rows;               /* label rows used */
+  int labelled;           /* labels placed */
+  double row_height;      /* height of one label row */
+  double font_size;
+} ClPlotEventLabels;
+
+/* Lays out labels for the events whose steps map through x; labels stay within
+ * [min_x, max_x]. Free with cl_plot_event_labels_clear (safe on a zeroed struct). */
+void cl_plot_event_labels_layout (cairo_t *cr, ClPlotEventLabels *labels,
+                                  const ClEvent *events, int n_events, const ClPlotScale *x,
+                                  double min_x, double max_x, double font_size, double pad,
+                                  int max_rows);
+/* Height of a band holding rows label rows. */
+double cl_plot_event_labels_band_height (const ClPlotEventLabels *labels, int rows);
+/* Markers across plot (reaching up to their labels) and the label boxes, the lowest row
+ * ending at band_bottom. Markers outside the plot's x range are skipped. */
+void cl_plot_event_labels_draw (cairo_t *cr, const ClPlotEventLabels *labels,
+                                const ClPlotRect *plot, double band_bottom);
+void cl_plot_event_labels_clear (ClPlotEventLabels *labels);

@@ -1,0 +1,125 @@
+#include "cl_figure_view.h"
+
+struct _ClFigureView {
+  GtkWidget parent_instance;
+  ClFigureKind kind;
+  ClSnapshot *snap;
+};
+
+G_DEFINE_FINAL_TYPE (ClFigureView, cl_figure_view, GTK_TYPE_WIDGET)
+
+enum { PROP_0, PROP_KIND, N_PROPS };
+static GParamSpec *props[N_PROPS];
+
+static void
+cl_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  ClFigureView *self = CL_FIGURE_VIEW (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  if (w <= 0 || h <= 0)
+    return;
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cl_figure_draw (self->kind, cr, w, h, self->snap);
+  cairo_destroy (cr);
+}
+
+static void
+cl_figure_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_size, int *minimum, int *natural,
+                        int *minimum_baseline, int *natural_baseline)
+{
+  (void) for_size;
+  int w, h;
+  cl_figure_export_size (CL_FIGURE_VIEW (widget)->kind, &w, &h);
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 320 : 220;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? w : h;
+  *minimum_baseline = *natural_baseline = -1;
+}
+
+static void
+cl_figure_view_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  ClFigureView *self = CL_FIGURE_VIEW (object);
+  switch (id)
+    {
+    case PROP_KIND:
+      self->kind = (ClFigureKind) g_value_get_int (value);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      cl_figure_title (self->kind), -1);
+      gtk_widget_queue_resize (GTK_WIDGET (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+cl_figure_view_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  ClFigureView *self = CL_FIGURE_VIEW (object);
+  switch (id)
+    {
+    case PROP_KIND:
+      g_value_set_int (value, (int) self->kind);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+cl_figure_view_dispose (GObject *object)
+{
+  ClFigureView *self = CL_FIGURE_VIEW (object);
+  g_clear_pointer (&self->snap, cl_snapshot_unref);
+  G_OBJECT_CLASS (cl_figure_view_parent_class)->dispose (object);
+}
+
+static void
+cl_figure_view_class_init (ClFigureViewClass *klass)
+{
+  GObjectClass *oc = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *wc = GTK_WIDGET_CLASS (klass);
+  oc->dispose = cl_figure_view_dispose;
+  oc->set_property = cl_figure_view_set_property;
+  oc->get_property = cl_figure_view_get_property;
+  wc->snapshot = cl_figure_view_snapshot;
+  wc->measure = cl_figure_view_measure;
+  props[PROP_KIND] = g_param_spec_int ("kind", NULL, NULL, 0, CL_N_FIGURES - 1, 0,
+                                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (oc, N_PROPS, props);
+  gtk_widget_class_set_accessible_role (wc, GTK_ACCESSIBLE_ROLE_IMG);
+  gtk_widget_class_set_css_name (wc, "cl-figure-view");
+}
+
+static void
+cl_figure_view_init (ClFigureView *self)
+{
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+}
+
+GtkWidget *
+cl_figure_view_new (ClFigureKind kind)
+{
+  return g_object_new (CL_TYPE_FIGURE_VIEW, "kind", (int) kind, NULL);
+}
+
+ClFigureKind
+cl_figure_view_get_kind (ClFigureView *self)
+{
+  return self->kind;
+}
+
+void
+cl_figure_view_set_snapshot (ClFigureView *self, ClSnapshot *snap)
+{
+  g_return_if_fail (CL_IS_FIGURE_VIEW (self));
+  if (snap == self->snap)
+    return;
+  if (snap)
+    cl_snapshot_ref (snap);
+  g_clear_pointer (&self->snap, cl_snapshot_unref);
+  self->snap = snap;
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+}

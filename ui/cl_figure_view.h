@@ -1,0 +1,15 @@
+/* On-screen figure: a thin widget over the shared cairo renderers (ui/plots/cl_figures.h). */
+#pragma once
+#include <gtk/gtk.h>
+#include "engine/cl_snapshot.h"
+#include "plots/cl_figures.h"
+
+G_BEGIN_DECLS
+#define CL_TYPE_FIGURE_VIEW (cl_figure_view_get_type ())
+G_DECLARE_FINAL_TYPE (ClFigureView, cl_figure_view, CL, FIGURE_VIEW, GtkWidget)
+
+GtkWidget *cl_figure_view_new (ClFigureKind kind);
+ClFigureKind cl_figure_view_get_kind (ClFigureView *view);
+/* Takes a new reference; redraws. NULL shows an empty figure. */
+void cl_figure_view_set_snapshot (ClFigureView *view, ClSnapshot *snap);
+G_END_DECLS

@@ -1,0 +1,42 @@
+/* The linear-probe figure: held-out accuracy of a linear classifier on the frozen encoder
+ * output, one line with point markers per probe target, a dashed chance line per target
+ * in the same colour, the untrained encoder (step 0) as hollow points, and vertical
+ * markers where a control changed. Pure cairo, like every renderer in ui/plots. */
+#pragma once
+#include <cairo.h>
+#include "../../engine/cl_snapshot.h"
+#include "cl_plot_common.h"
+
+/* Draws into (0,0)-(width,height) of cr. rows hold several targets interleaved ("class",
+ * "bits", "bit0".., "small", ...); each distinct target gets a line, in order of first
+ * appearance, except the per-bit targets "bitN" ("bits" is their mean). rows/events may be
+ * empty: then the axes and a note are drawn. title may be NULL. */
+void cl_probe_plot_draw (cairo_t *cr, double width, double height,
+                         const ClProbeRow *rows, int n_rows,
+                         const ClEvent *events, int n_events, const char *title);
+
+/* Targets beyond this many distinct names are not drawn. */
+#define CL_PROBE_PLOT_MAX_TARGETS 16
+
+/* Where cl_probe_plot_draw put things, in the caller's user units (for tests and hit-testing). */
+typedef struct {
+  ClPlotRect plot;
+  ClPlotScale x, y;              /* step -> x, accuracy (0..1) -> y */
+  ClPlotTicks x_ticks, y_ticks;
+  ClPlotRect event_band;         /* strip above the plot holding event labels (h = 0 if none) */
+  int event_label_rows, events_labelled;
+  int n_targets;                 /* lines drawn; target i has colour cl_probe_plot_target_color(i) */
+  char targets[CL_PROBE_PLOT_MAX_TARGETS][sizeof ((ClProbeRow *) 0)->target + 1];
+  double chance[CL_PROBE_PLOT_MAX_TARGETS];  /* chance level drawn per target (NaN: none) */
+  gboolean markers;              /* points were marked (FALSE when too dense to tell apart) */
+} ClProbePlotGeometry;
+
+ClRgb cl_probe_plot_target_color (int index);
+
+/* TRUE for the per-bit targets "bit0", "bit1", ... that the figure leaves out. */
+gboolean cl_probe_plot_is_per_bit_target (const char *target, size_t size);
+
+void cl_probe_plot_draw_full (cairo_t *cr, double width, double height,
+                              const ClProbeRow *rows, int n_rows,
+                              const ClEvent *events, int n_events, const char *title,
+                              ClProbePlotGeometry *geometry);

@@ -785,9 +785,10 @@ central_difference (float *p, size_t i, double h, Objective f, void *ctx)
   return (lp - lm) / ((double) up - (double) down);
 }
 
-/* Richardson-extrapolated central differences (the h^2 term cancels) over halving steps, keeping the
- * estimate whose successor agrees best: small batches make BatchNorm strongly curved for some
- * parameters (large steps are biased), while float rounding makes small steps noisy. */
+/* Richardson-extrapolated central differences (the h^2 term cancels) over halving steps: the first
+ * (largest) step whose estimate agrees with its successor's, or else the best-agreeing one. Small
+ * batches make BatchNorm strongly curved for some parameters (large steps are biased), while float
+ * rounding makes small steps noisy. */
 static void
 richardson_grad (float *p, size_t count, double h0, Objective f, void *ctx, double *out)
 {
@@ -807,7 +808,7 @@ richardson_grad (float *p, size_t count, double h0, Objective f, void *ctx, doub
                   best_gap = gap;
                   best = r;
                 }
-              if (gap <= 1e-5 * fabs (r) + 1e-7)
+              if (gap <= 1e-4 * fabs (r) + 1e-6)
                 break;
             }
           d_prev = d;

@@ -200,6 +200,7 @@ train_and_write (const ClConfig *cfg, const char *out, const char *label, ClSnap
   if (!trainer)
     return -1;
   gboolean tty = isatty (STDERR_FILENO);
+  int last_tenth = 0;
   cl_trainer_start (trainer, FALSE);
   for (;;)
     {
@@ -208,6 +209,17 @@ train_and_write (const ClConfig *cfg, const char *out, const char *label, ClSnap
       gboolean finished = snap->finished;
       if (tty)
         print_progress (snap, label, finished);
+      else if (snap->total_steps > 0)
+        {
+          /* Logs and CI get one line per tenth of the run instead of a redrawn bar. */
+          int tenth = (int) (10 * snap->step / snap->total_steps);
+          if (tenth > last_tenth)
+            {
+              last_tenth = tenth;
+              g_printerr ("contrastlab: %s%d%% (step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT ", %.1f steps/s)\n",
+                          label ? label : "", tenth * 10, snap->step, snap->total_steps, snap->steps_per_second);
+            }
+        }
       cl_snapshot_unref (snap);
       if (finished)
         break;

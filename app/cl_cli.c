@@ -535,8 +535,29 @@ cl_cli_headless (const ClCliOptions *opts)
   ClConfig cfg;
   const char *out = opts->out ? opts->out : "out";
   int code = CL_EXIT_INTERNAL;
+  ClCliOptions effective = *opts;
+  g_auto (GStrv) preset_sweeps = NULL;
   if (build_config (opts, &cfg, &error) && prepare_out_dir (out, &error))
-    code = opts->sweeps ? run_sweep (opts, &cfg, out, &error) : train_and_write (&cfg, out, NULL, NULL, &error);
+    {
+      /* A preset may name the sweep that reproduces its figure; --sweep on the command line wins. */
+      if (!opts->sweeps)
+        {
+          g_autofree char *path = cl_preset_resolve (opts->preset ? opts->preset : "default", NULL);
+          g_autoptr (GKeyFile) kf = g_key_file_new ();
+          if (path && g_str_has_suffix (path, ".ini") && g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+            {
+              g_autofree char *spec = g_key_file_get_string (kf, "preset", "sweep", NULL);
+              if (spec && *g_strstrip (spec))
+                {
+                  preset_sweeps = g_regex_split_simple ("\\s+", spec, 0, 0);
+                  effective.sweeps = preset_sweeps;
+                  g_printerr ("contrastlab: the preset's sweep: %s\n", spec);
+                }
+            }
+        }
+      code = effective.sweeps ? run_sweep (&effective, &cfg, out, &error)
+                              : train_and_write (&cfg, out, NULL, NULL, &error);
+    }
   if (error)
     {
       g_printerr ("contrastlab: %s\n", error->message);

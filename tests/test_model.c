@@ -785,37 +785,44 @@ central_difference (float *p, size_t i, double h, Objective f, void *ctx)
   return (lp - lm) / ((double) up - (double) down);
 }
 
-/* Richardson-extrapolated central differences (the h^2 term cancels) over halving steps: the first
- * (largest) step whose estimate agrees with its successor's, or else the best-agreeing one. Small
- * batches make BatchNorm strongly curved for some parameters (large steps are biased), while float
- * rounding makes small steps noisy. */
+/* Richardson-extrapolated central differences (the h^2 term cancels) over halving steps. Small
+ * batches make BatchNorm strongly curved for some parameters, so a large step can be biased, while
+ * float rounding makes small steps noisy: take the largest step whose estimate agrees with the next
+ * smaller one to within 2e-5 of the block's gradient scale, or else the best-agreeing pair. */
 static void
 richardson_grad (float *p, size_t count, double h0, Objective f, void *ctx, double *out)
 {
+  double *d0 = g_new (double, count), *d1 = g_new (double, count), scale = 0.0;
   for (size_t i = 0; i < count; i++)
     {
-      double d_prev = central_difference (p, i, h0, f, ctx);
-      double r_prev = 0.0, best = d_prev, best_gap = INFINITY;
-      for (int k = 1; k <= 5; k++)
+      d0[i] = central_difference (p, i, h0, f, ctx);
+      d1[i] = central_difference (p, i, h0 / 2, f, ctx);
+      scale = MAX (scale, fabs (d1[i]));
+    }
+  const double agree = 2e-5 * scale;
+  for (size_t i = 0; i < count; i++)
+    {
+      double d_prev = d1[i];
+      double r_prev = (4.0 * d1[i] - d0[i]) / 3.0, best = r_prev, best_gap = INFINITY;
+      for (int k = 2; k <= 5; k++)
         {
           double d = central_difference (p, i, h0 / (1 << k), f, ctx);
           double r = (4.0 * d - d_prev) / 3.0;
-          if (k >= 2)
+          double gap = fabs (r - r_prev);
+          if (gap < best_gap)
             {
-              double gap = fabs (r - r_prev);
-              if (gap < best_gap)
-                {
-                  best_gap = gap;
-                  best = r;
-                }
-              if (gap <= 1e-4 * fabs (r) + 1e-6)
-                break;
+              best_gap = gap;
+              best = r_prev;
             }
+          if (gap <= agree)
+            break;
           d_prev = d;
           r_prev = r;
         }
       out[i] = best;
     }
+  g_free (d0);
+  g_free (d1);
 }
 
 static void
@@ -859,7 +866,21 @@ model_gradcheck (const ClModelSpec *spec, int n, double tol, const char *name)
       }
 
   double *num = g_new (double, np);
-  richardson_grad (params, np, 1e-2, frozen_objective, &fn, num);
+  size_t seg = 0;
+  for (int l = 0; l < fn.layers; l++)
+    {
+      size_t count = fn.is_conv[l] ? cl_conv2d_num_weights (&fn.conv[l]) : (size_t) fn.dense[l].in * fn.dense[l].out;
+      richardson_grad (params + seg, count, 1e-2, frozen_objective, &fn, num + seg);
+      seg += count;
+    }
+  for (int l = 0; l < fn.layers; l++)
+    if (fn.mask[l])
+      for (int part = 0; part < 2; part++)
+        {
+          richardson_grad (params + seg, fn.bn[l].channels, 1e-2, frozen_objective, &fn, num + seg);
+          seg += fn.bn[l].channels;
+        }
+  g_assert_cmpuint (seg, ==, np);
 
   /* Each layer's kernel, gamma and beta against its own scale, so a small-gradient layer cannot hide. */
   size_t off = 0;

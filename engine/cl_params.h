@@ -19,6 +19,8 @@ typedef enum {
 } ClParamFlags;
 
 typedef enum { CL_DATA_RANDBITS = 0 } ClDataKind;
+/* Largest data.bits: the first conv layer is sized for this many bit planes. */
+#define CL_MAX_BITS 24
 /* loss.kind values are ClLossKind (cl_loss.h), in the same order. */
 /* loss.lambda = 0 means: tau/d for decoupled, this for swd-*. */
 #define CL_SWD_AUTO_LAMBDA 1

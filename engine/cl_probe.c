@@ -66,13 +66,16 @@ standardised_row (const float *x, const double *mean, const double *inv_std, int
   row[dim] = 1.0; /* bias */
 }
 
-double
-cl_probe_ridge (const float *train_x, const uint8_t *train_y, int n_train, const float *test_x,
-                const uint8_t *test_y, int n_test, int dim, int n_classes, double alpha, double *ws)
+int
+cl_probe_ridge_multi (const float *train_x, int n_train, const float *test_x, int n_test, int dim, int n_targets,
+                      const uint8_t *const *train_y, const uint8_t *const *test_y, const int *n_classes, double alpha,
+                      double *ws, double *accuracy)
 {
-  int d1 = dim + 1;
+  int d1 = dim + 1, cols = 0;
+  for (int t = 0; t < n_targets; t++)
+    cols += n_classes[t];
   double *mean = ws, *inv_std = mean + dim, *gram = inv_std + dim, *rhs = gram + (size_t) d1 * d1,
-         *row = rhs + (size_t) d1 * n_classes;
+         *row = rhs + (size_t) d1 * cols;
 
   /* Standardising makes one alpha sensible whatever the scale of each feature. */
   for (int j = 0; j < dim; j++)
@@ -92,7 +95,7 @@ cl_probe_ridge (const float *train_x, const uint8_t *train_y, int n_train, const
     }
 
   memset (gram, 0, sizeof (double) * (size_t) d1 * d1);
-  memset (rhs, 0, sizeof (double) * (size_t) d1 * n_classes);
+  memset (rhs, 0, sizeof (double) * (size_t) d1 * cols);
   for (int i = 0; i < n_train; i++)
     {
       standardised_row (train_x + (size_t) i * dim, mean, inv_std, dim, row);
@@ -103,36 +106,56 @@ cl_probe_ridge (const float *train_x, const uint8_t *train_y, int n_train, const
           for (int b = 0; b <= a; b++)
             g[b] += ra * row[b];
         }
-      double *r = rhs + (size_t) train_y[i];
-      for (int a = 0; a < d1; a++)
-        r[(size_t) a * n_classes] += row[a];
+      for (int t = 0, base = 0; t < n_targets; base += n_classes[t], t++)
+        {
+          double *r = rhs + base + (size_t) train_y[t][i];
+          for (int a = 0; a < d1; a++)
+            r[(size_t) a * cols] += row[a];
+        }
     }
   /* The bias is not penalised. */
   for (int a = 0; a < dim; a++)
     gram[(size_t) a * d1 + a] += alpha * n_train;
   gram[(size_t) dim * d1 + dim] += 1e-9 * n_train;
   if (!cholesky (gram, d1))
-    return -1;
-  cholesky_solve (gram, d1, rhs, n_classes);
+    return 0;
+  cholesky_solve (gram, d1, rhs, cols);
 
-  int correct = 0;
+  for (int t = 0; t < n_targets; t++)
+    accuracy[t] = 0;
   for (int i = 0; i < n_test; i++)
     {
       standardised_row (test_x + (size_t) i * dim, mean, inv_std, dim, row);
-      int best = 0;
-      double best_v = -INFINITY;
-      for (int c = 0; c < n_classes; c++)
+      for (int t = 0, base = 0; t < n_targets; base += n_classes[t], t++)
         {
-          double v = 0;
-          for (int a = 0; a < d1; a++)
-            v += row[a] * rhs[(size_t) a * n_classes + c];
-          if (v > best_v)
+          int best = 0;
+          double best_v = -INFINITY;
+          for (int c = 0; c < n_classes[t]; c++)
             {
-              best_v = v;
-              best = c;
+              double v = 0;
+              for (int a = 0; a < d1; a++)
+                v += row[a] * rhs[(size_t) a * cols + base + c];
+              if (v > best_v)
+                {
+                  best_v = v;
+                  best = c;
+                }
             }
+          accuracy[t] += best == test_y[t][i];
         }
-      correct += best == test_y[i];
     }
-  return (double) correct / n_test;
+  for (int t = 0; t < n_targets; t++)
+    accuracy[t] /= n_test;
+  return 1;
+}
+
+double
+cl_probe_ridge (const float *train_x, const uint8_t *train_y, int n_train, const float *test_x,
+                const uint8_t *test_y, int n_test, int dim, int n_classes, double alpha, double *ws)
+{
+  double acc;
+  if (!cl_probe_ridge_multi (train_x, n_train, test_x, n_test, dim, 1, &train_y, &test_y, &n_classes, alpha, ws,
+                             &acc))
+    return -1;
+  return acc;
 }

@@ -178,6 +178,7 @@ struct ClTrainer {
   int probe_n_train, probe_n_test;
   uint32_t *probe_train_idx, *probe_test_idx;
   uint8_t *probe_train_y, *probe_test_y;
+  uint8_t *probe_train_bits, *probe_test_bits; /* [bit][image]: bit k of each probe image's code */
   float *probe_train_f, *probe_test_f;
   double *probe_ws;
   float probe_chance;
@@ -273,7 +274,18 @@ setup_probes (ClTrainer *t)
   t->probe_chance = (float) most / (float) t->probe_n_test;
   t->probe_train_f = g_new (float, (size_t) t->probe_n_train * dim);
   t->probe_test_f = g_new (float, (size_t) t->probe_n_test * dim);
-  t->probe_ws = g_new (double, cl_probe_workspace_doubles (dim, ds->n_classes));
+  t->probe_ws = g_new (double, cl_probe_workspace_doubles (dim, ds->n_classes + 2 * CL_MAX_BITS));
+  t->probe_train_bits = g_new (uint8_t, (size_t) CL_MAX_BITS * t->probe_n_train);
+  t->probe_test_bits = g_new (uint8_t, (size_t) CL_MAX_BITS * t->probe_n_test);
+  for (int k = 0; k < CL_MAX_BITS; k++)
+    {
+      for (int i = 0; i < t->probe_n_train; i++)
+        t->probe_train_bits[(size_t) k * t->probe_n_train + i]
+          = (image_code ((uint64_t) t->cfg.train_seed, 0, (int) t->probe_train_idx[i]) >> k) & 1u;
+      for (int i = 0; i < t->probe_n_test; i++)
+        t->probe_test_bits[(size_t) k * t->probe_n_test + i]
+          = (image_code ((uint64_t) t->cfg.train_seed, 1, (int) t->probe_test_idx[i]) >> k) & 1u;
+    }
 }
 
 /* Un-augmented views of the given images (with their bit planes) through the frozen encoder,
@@ -314,15 +326,62 @@ add_probe_row (ClTrainer *t, const char *target, double accuracy, float chance)
   r->chance = chance;
 }
 
+static float
+majority_share (const uint8_t *labels, int n)
+{
+  int counts[256] = { 0 }, most = 0;
+  for (int i = 0; i < n; i++)
+    {
+      int c = ++counts[labels[i]];
+      most = MAX (most, c);
+    }
+  return (float) most / (float) n;
+}
+
+/* Targets: the class, and for randbits each bit of the image's code (target "bitK") with their
+ * mean as "bits". All share one ridge fit of the same features. */
 static void
 run_probes (ClTrainer *t)
 {
   int dim = cl_model_rep_dim (t->model);
   embed_split (t, &t->ds->train, 0, t->probe_train_idx, t->probe_n_train, t->probe_train_f);
   embed_split (t, &t->ds->test, 1, t->probe_test_idx, t->probe_n_test, t->probe_test_f);
-  double acc = cl_probe_ridge (t->probe_train_f, t->probe_train_y, t->probe_n_train, t->probe_test_f, t->probe_test_y,
-                               t->probe_n_test, dim, t->ds->n_classes, PROBE_RIDGE_ALPHA, t->probe_ws);
-  add_probe_row (t, "class", acc, t->probe_chance);
+  int bits = MIN (t->cfg.data_bits, t->max_bits);
+  const uint8_t *train_y[1 + CL_MAX_BITS], *test_y[1 + CL_MAX_BITS];
+  int classes[1 + CL_MAX_BITS];
+  double acc[1 + CL_MAX_BITS];
+  train_y[0] = t->probe_train_y;
+  test_y[0] = t->probe_test_y;
+  classes[0] = t->ds->n_classes;
+  for (int k = 0; k < bits; k++)
+    {
+      train_y[1 + k] = t->probe_train_bits + (size_t) k * t->probe_n_train;
+      test_y[1 + k] = t->probe_test_bits + (size_t) k * t->probe_n_test;
+      classes[1 + k] = 2;
+    }
+  if (!cl_probe_ridge_multi (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim, 1 + bits,
+                             train_y, test_y, classes, PROBE_RIDGE_ALPHA, t->probe_ws, acc))
+    for (int k = 0; k <= bits; k++)
+      acc[k] = NAN;
+  add_probe_row (t, "class", acc[0], t->probe_chance);
+  if (bits > 0)
+    {
+      double mean = 0, mean_chance = 0;
+      float chance[CL_MAX_BITS];
+      for (int k = 0; k < bits; k++)
+        {
+          chance[k] = majority_share (test_y[1 + k], t->probe_n_test);
+          mean += acc[1 + k] / bits;
+          mean_chance += chance[k] / (double) bits;
+        }
+      add_probe_row (t, "bits", mean, (float) mean_chance);
+      for (int k = 0; k < bits; k++)
+        {
+          char name[16];
+          g_snprintf (name, sizeof name, "bit%d", k);
+          add_probe_row (t, name, acc[1 + k], chance[k]);
+        }
+    }
   t->last_probe_step = t->step;
 }
 
@@ -426,6 +485,8 @@ cl_trainer_free (ClTrainer *t)
   g_free (t->probe_train_f);
   g_free (t->probe_test_f);
   g_free (t->probe_ws);
+  g_free (t->probe_train_bits);
+  g_free (t->probe_test_bits);
   history_unref (t->hist);
   g_free (t->config_ini);
   g_free (t->error);

@@ -90,6 +90,38 @@ test_dead_feature (void)
   g_free (ws);
 }
 
+/* Fitting several targets at once gives exactly what fitting each alone gives. */
+static void
+test_multi_matches_single (void)
+{
+  int n = 1200, dim = 10;
+  ClRng rng;
+  cl_rng_seed (&rng, 9, 1);
+  float *x = g_new (float, (size_t) n * dim);
+  uint8_t *y = g_new (uint8_t, n), *bit = g_new (uint8_t, n);
+  make_blobs (&rng, n, dim, 5, 2.0, 1.0, x, y);
+  for (int i = 0; i < n; i++)
+    bit[i] = (uint8_t) (x[(size_t) i * dim + 7] > 0.3f); /* learnable binary target */
+  int half = n / 2;
+  uint8_t *ytr = y, *yte = y + half, *btr = bit, *bte = bit + half;
+  const float *xtr = x, *xte = x + (size_t) half * dim;
+  double *ws = g_new (double, cl_probe_workspace_doubles (dim, 7));
+  double single_y = cl_probe_ridge (xtr, ytr, half, xte, yte, half, dim, 5, 1e-3, ws);
+  double single_b = cl_probe_ridge (xtr, btr, half, xte, bte, half, dim, 2, 1e-3, ws);
+  const uint8_t *train_y[] = { ytr, btr }, *test_y[] = { yte, bte };
+  int classes[] = { 5, 2 };
+  double acc[2];
+  g_assert_true (cl_probe_ridge_multi (xtr, half, xte, half, dim, 2, train_y, test_y, classes, 1e-3, ws, acc));
+  g_test_message ("class %.4f bit %.4f", acc[0], acc[1]);
+  g_assert_cmpfloat (acc[0], ==, single_y);
+  g_assert_cmpfloat (acc[1], ==, single_b);
+  g_assert_cmpfloat (acc[1], >, 0.9);
+  g_free (x);
+  g_free (y);
+  g_free (bit);
+  g_free (ws);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -98,5 +130,6 @@ main (int argc, char **argv)
   g_test_add_func ("/probe/noise-is-chance", test_noise_is_chance);
   g_test_add_func ("/probe/scale-invariant", test_scale_invariant);
   g_test_add_func ("/probe/dead-feature", test_dead_feature);
+  g_test_add_func ("/probe/multi-matches-single", test_multi_matches_single);
   return g_test_run ();
 }

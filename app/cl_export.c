@@ -1,5 +1,6 @@
 #include "cl_export.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "cl_config.h"
@@ -64,19 +65,20 @@ cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError **error)
 char *
 cl_export_metrics_csv (const ClSnapshot *snap)
 {
-  GString *out = g_string_new ("step,seconds,loss,alignment,distribution,contrastive_acc,temperature,lr,wi_alignment,wi_uniformity,z_std\n");
+  GString *out = g_string_new ("step,seconds,loss,alignment,distribution,contrastive_acc,temperature,lr,wi_alignment,wi_uniformity,z_std,code_collision\n");
   char a[G_ASCII_DTOSTR_BUF_SIZE];
   for (int i = 0; i < snap->n_rows; i++)
     {
       const ClMetricRow *r = &snap->rows[i];
       g_string_append_printf (out, "%" G_GINT64_FORMAT, r->step);
       const float values[] = { r->seconds, r->loss, r->alignment, r->distribution, r->contrastive_acc,
-                               r->temperature, r->lr, r->wi_alignment, r->wi_uniformity, r->z_std };
+                               r->temperature, r->lr, r->wi_alignment, r->wi_uniformity, r->z_std, r->code_collision };
       for (gsize k = 0; k < G_N_ELEMENTS (values); k++)
         {
-          g_ascii_formatd (a, sizeof a, "%.7g", values[k]);
           g_string_append_c (out, ',');
-          g_string_append (out, a);
+          /* Not applicable (e.g. code_collision without bits) is an empty field, not "nan". */
+          if (isfinite (values[k]))
+            g_string_append (out, g_ascii_formatd (a, sizeof a, "%.7g", values[k]));
         }
       g_string_append_c (out, '\n');
     }

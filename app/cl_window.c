@@ -147,6 +147,8 @@ update_status (ClWindow *self, const ClSnapshot *s)
         {
           const ClMetricRow *r = &s->rows[s->n_rows - 1];
           g_string_append_printf (text, "   ·   loss %.4f   ·   contrastive acc %.3f", r->loss, r->contrastive_acc);
+          if (r->code_collision == r->code_collision)
+            g_string_append_printf (text, "   ·   codes shared in batch %.1f%%", 100.0 * r->code_collision);
         }
       if (s->finished)
         g_string_append (text, "   ·   finished");

@@ -17,6 +17,7 @@ typedef struct {
   float lr;            /* learning rate used at this step */
   float wi_alignment;  /* Wang & Isola alignment of normalised z (0 = views identical) */
   float wi_uniformity; /* Wang & Isola uniformity (more negative = more spread out) */
+  float code_collision; /* randbits: fraction of batch images whose data.bits code another batch image shares */
   float z_std;         /* collapse indicator: mean per-dimension std of normalised z; ~1/sqrt(d) healthy, 0 collapsed */
 } ClMetricRow;
 

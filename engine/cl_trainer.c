@@ -166,6 +166,8 @@ struct ClTrainer {
   float *geometry_ws;
   ClZHistogram zhist;
   uint32_t *order;
+  uint32_t *batch_codes; /* scratch: the batch's masked codes, sorted to count collisions */
+  float code_collision;
   int order_pos;
   uint64_t epoch;
   int64_t step;
@@ -450,6 +452,7 @@ cl_trainer_new (const ClConfig *config, GError **error)
   for (int i = 0; i < t->ds->train.n; i++)
     t->train_codes[i] = image_code ((uint64_t) config->train_seed, 0, i);
   t->order = g_new (uint32_t, t->ds->train.n);
+  t->batch_codes = g_new (uint32_t, t->batch);
   shuffle_order (t, 0);
 
   setup_probes (t);
@@ -478,6 +481,7 @@ cl_trainer_free (ClTrainer *t)
   g_free (t->geometry_ws);
   g_free (t->train_codes);
   g_free (t->order);
+  g_free (t->batch_codes);
   g_free (t->probe_train_idx);
   g_free (t->probe_test_idx);
   g_free (t->probe_train_y);
@@ -543,6 +547,33 @@ apply_controls (ClTrainer *t)
   t->config_ini = cl_config_to_ini (&t->cfg);
 }
 
+static void
+shell_sort_u32 (uint32_t *a, int n)
+{
+  static const int gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
+  for (gsize g = 0; g < G_N_ELEMENTS (gaps); g++)
+    for (int i = gaps[g]; i < n; i++)
+      {
+        uint32_t v = a[i];
+        int j = i;
+        for (; j >= gaps[g] && a[j - gaps[g]] > v; j -= gaps[g])
+          a[j] = a[j - gaps[g]];
+        a[j] = v;
+      }
+}
+
+/* Fraction of images in the batch whose code another image in the batch shares: once it is
+ * small, the bits alone tell every image apart and nothing pushes the encoder to learn content. */
+static float
+code_collision_fraction (uint32_t *codes, int n)
+{
+  shell_sort_u32 (codes, n);
+  int shared = 0;
+  for (int i = 0; i < n; i++)
+    shared += (i > 0 && codes[i] == codes[i - 1]) || (i + 1 < n && codes[i] == codes[i + 1]);
+  return (float) shared / (float) n;
+}
+
 /* Two independently augmented views of each batch image: view 1 in rows 0..B-1, view 2 in B..2B-1.
  * Each view has its own random stream keyed by (seed, step, row), so views do not depend on the
  * order in which they are built. */
@@ -568,6 +599,7 @@ build_batch (ClTrainer *t)
       int idx = (int) t->order[t->order_pos++];
       const uint8_t *src = set->pixels + (size_t) idx * plane;
       uint32_t code = t->train_codes[idx];
+      t->batch_codes[i] = bits >= 32 ? code : code & ((1u << bits) - 1u);
 
       ClRng resample;
       cl_rng_seed (&resample, step_key, ((uint64_t) CL_STREAM_RESAMPLE << 32) | (uint64_t) i);
@@ -587,6 +619,7 @@ build_batch (ClTrainer *t)
             memset (dst + (size_t) (1 + k) * plane, 0, sizeof (float) * plane);
         }
     }
+  t->code_collision = bits > 0 ? code_collision_fraction (t->batch_codes, t->batch) : NAN;
 }
 
 /* Pooled marginal of z's coordinates, in the space the loss sees them (normalised or raw). */
@@ -683,6 +716,7 @@ cl_trainer_step (ClTrainer *t)
   row->wi_alignment = (float) geo.alignment;
   row->wi_uniformity = (float) geo.uniformity;
   row->z_std = (float) geo.z_std;
+  row->code_collision = t->code_collision;
   maybe_probe (t);
   return t->step < t->cfg.train_steps;
 }

@@ -228,6 +228,51 @@ test_stop_while_running (void)
   cl_trainer_free (p);
 }
 
+/* The collision meter agrees with the birthday bound 1 - (1 - 2^-n)^(B-1); probes cover each bit. */
+static void
+test_bits_probes_and_collisions (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.train_batch = 128;
+  cfg.data_bits = 8;
+  cfg.probe_every = 5;
+  ClTrainer *t = new_trainer (&cfg);
+  float losses[10];
+  run_steps (t, 10, losses);
+  ClSnapshot *s = cl_trainer_get_snapshot (t);
+  double mean = 0;
+  for (int i = 0; i < s->n_rows; i++)
+    mean += s->rows[i].code_collision / s->n_rows;
+  double expected = 1 - pow (1 - 1.0 / 256, 127);
+  g_test_message ("collision fraction %.3f, birthday bound %.3f", mean, expected);
+  g_assert_cmpfloat (fabs (mean - expected), <, 0.08);
+
+  /* Probes at steps 0, 5, 10; each has class, bits and bit0..bit7, with chance levels. */
+  int at_zero = 0, bit_rows = 0;
+  for (int i = 0; i < s->n_probes; i++)
+    {
+      const ClProbeRow *p = &s->probes[i];
+      at_zero += p->step == 0;
+      bit_rows += g_str_has_prefix (p->target, "bit") && strcmp (p->target, "bits") != 0;
+      g_assert_cmpfloat (p->accuracy, >=, 0);
+      g_assert_cmpfloat (p->accuracy, <=, 1);
+      if (strcmp (p->target, "class") == 0)
+        g_assert_cmpfloat (fabs (p->chance - 0.1), <, 0.02);
+      else
+        g_assert_cmpfloat (fabs (p->chance - 0.5), <, 0.05);
+    }
+  g_assert_cmpint (at_zero, ==, 10);
+  g_assert_cmpint (s->n_probes, ==, 30);
+  g_assert_cmpint (bit_rows, ==, 24);
+  /* Constant planes carry the bits straight into the representation: even untrained, each bit is linearly readable. */
+  for (int i = 0; i < s->n_probes; i++)
+    if (s->probes[i].step == 0 && strcmp (s->probes[i].target, "bits") == 0)
+      g_assert_cmpfloat (s->probes[i].accuracy, >, 0.75);
+  cl_snapshot_unref (s);
+  cl_trainer_free (t);
+}
+
 static void
 test_missing_data (void)
 {
@@ -251,6 +296,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/live-controls", test_live_controls);
   g_test_add_func ("/trainer/thread", test_thread);
   g_test_add_func ("/trainer/stop-while-running", test_stop_while_running);
+  g_test_add_func ("/trainer/bits-probes-and-collisions", test_bits_probes_and_collisions);
   g_test_add_func ("/trainer/missing-data", test_missing_data);
   return g_test_run ();
 }

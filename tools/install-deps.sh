@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages ContrastLab needs, only those missing.
 set -eu
 PACKAGES="build-essential pkg-config meson ninja-build libglib2.0-dev libgtk-4-dev libopenblas-dev
-libpng-dev zlib1g-dev xvfb xauth dataset-fashion-mnist imagemagick xdotool desktop-file-utils appstream"
+libpng-dev zlib1g-dev xvfb xauth libglib2.0-bin dataset-fashion-mnist imagemagick xdotool desktop-file-utils appstream"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

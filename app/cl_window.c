@@ -373,6 +373,7 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_bind_template_child_full (wc, "loss_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_LOSS]));
   gtk_widget_class_bind_template_child_full (wc, "probes_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_PROBES]));
   gtk_widget_class_bind_template_child_full (wc, "geometry_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_GEOMETRY]));
+  gtk_widget_class_bind_template_child_full (wc, "views_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_VIEWS]));
   gtk_widget_class_bind_template_child (wc, ClWindow, status_label);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_revealer);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_label);

@@ -49,6 +49,18 @@ typedef struct {
   int64_t step;    /* step whose batch this is (0 = none yet) */
 } ClZHistogram;
 
+/* The first few images of the latest batch as the model saw them: both augmented views and
+ * the bit codes appended to each (they differ where data.bit_resample re-drew view 2's bits). */
+#define CL_PREVIEW_PAIRS 6
+typedef struct {
+  int n_pairs;            /* 0 until the first step */
+  int channels, height, width;
+  int bits;               /* data.bits in force */
+  float *pixels;          /* [pair][view][channel][y][x], owned by the snapshot */
+  uint32_t codes[CL_PREVIEW_PAIRS][2];
+  int64_t step;
+} ClViewPreview;
+
 typedef struct ClSnapshot ClSnapshot;
 struct ClSnapshot {
   /* private */
@@ -67,6 +79,7 @@ struct ClSnapshot {
   const ClEvent *events;   /* n_events control changes, oldest first */
   int n_events;
   ClZHistogram zhist;
+  ClViewPreview preview;
   const ClProbeRow *probes; /* n_probes probe results, oldest first */
   int n_probes;
   char *config_ini;        /* the complete run.ini text of the values in force */

@@ -76,6 +76,7 @@ cl_snapshot_unref (ClSnapshot *snap)
       history_unref (snap->history);
       g_free (snap->error);
       g_free (snap->config_ini);
+      g_free (snap->preview.pixels);
       g_free (snap);
     }
 }
@@ -168,6 +169,8 @@ struct ClTrainer {
   uint32_t *order;
   uint32_t *batch_codes; /* scratch: the batch's masked codes, sorted to count collisions */
   float code_collision;
+  ClViewPreview preview;   /* pixels point into preview_pixels */
+  float *preview_pixels;
   int order_pos;
   uint64_t epoch;
   int64_t step;
@@ -453,6 +456,10 @@ cl_trainer_new (const ClConfig *config, GError **error)
     t->train_codes[i] = image_code ((uint64_t) config->train_seed, 0, i);
   t->order = g_new (uint32_t, t->ds->train.n);
   t->batch_codes = g_new (uint32_t, t->batch);
+  t->preview.channels = 1;
+  t->preview.height = spec.height;
+  t->preview.width = spec.width;
+  t->preview_pixels = g_new0 (float, (size_t) CL_PREVIEW_PAIRS * 2 * spec.height * spec.width);
   shuffle_order (t, 0);
 
   setup_probes (t);
@@ -482,6 +489,7 @@ cl_trainer_free (ClTrainer *t)
   g_free (t->train_codes);
   g_free (t->order);
   g_free (t->batch_codes);
+  g_free (t->preview_pixels);
   g_free (t->probe_train_idx);
   g_free (t->probe_test_idx);
   g_free (t->probe_train_y);
@@ -613,6 +621,11 @@ build_batch (ClTrainer *t)
           cl_rng_seed (&rng, step_key, ((uint64_t) CL_STREAM_AUG << 32) | (uint64_t) (2 * i + v));
           cl_augment_view (src, h, w, &aug, &rng, dst);
           uint32_t view_code = (v == 1 && u < t->cfg.data_bit_resample) ? fresh : code;
+          if (i < CL_PREVIEW_PAIRS)
+            {
+              memcpy (t->preview_pixels + (size_t) (2 * i + v) * plane, dst, sizeof (float) * plane);
+              t->preview.codes[i][v] = view_code;
+            }
           fill_planes (dst + plane, plane, view_code, bits);
           /* Planes beyond data.bits stay zero, so the slider can lower bits without a rebuild. */
           for (int k = bits; k < t->max_bits; k++)
@@ -620,6 +633,9 @@ build_batch (ClTrainer *t)
         }
     }
   t->code_collision = bits > 0 ? code_collision_fraction (t->batch_codes, t->batch) : NAN;
+  t->preview.n_pairs = MIN (CL_PREVIEW_PAIRS, t->batch);
+  t->preview.bits = bits;
+  t->preview.step = t->step + 1;
 }
 
 /* Pooled marginal of z's coordinates, in the space the loss sees them (normalised or raw). */
@@ -733,6 +749,9 @@ cl_trainer_publish (ClTrainer *t)
   s->events = t->hist->events;
   s->n_events = t->n_events;
   s->zhist = t->zhist;
+  s->preview = t->preview;
+  s->preview.pixels = g_memdup2 (t->preview_pixels, sizeof (float) * (size_t) CL_PREVIEW_PAIRS * 2
+                                                        * t->preview.channels * t->preview.height * t->preview.width);
   s->probes = t->hist->probes;
   s->n_probes = t->n_probes;
   s->step = t->step;

@@ -3,6 +3,7 @@
 #include "cl_geometry_plot.h"
 #include "cl_loss_plot.h"
 #include "cl_probe_plot.h"
+#include "cl_views_plot.h"
 
 typedef struct {
   const char *title;
@@ -26,6 +27,11 @@ static const FigureInfo figures[CL_N_FIGURES] = {
                            "z's coordinates against the prior's density). Alignment falls as views agree; uniformity "
                            "falls as z spreads. If the collapse indicator drops toward 0, every image maps to the "
                            "same point (try loss.lambda = 0 with decoupled or swd-*)." },
+  [CL_FIGURE_VIEWS] = { "Augmented views", "views", 900, 420,
+                        "What to look for: each column is one image of the current batch, and the two rows are the "
+                        "two augmented views the loss must match. Whatever survives augmentation in both views (here, "
+                        "the bit strip unless data.bit_resample re-draws it) is a shortcut the encoder can use instead "
+                        "of the image content." },
 };
 
 const char *
@@ -79,6 +85,9 @@ cl_figure_draw (ClFigureKind kind, cairo_t *cr, double w, double h, const ClSnap
         cl_geometry_plot_draw (cr, w, h, s ? s->rows : NULL, s ? s->n_rows : 0, s ? &s->zhist : &empty,
                                s ? s->events : NULL, s ? s->n_events : 0);
       }
+      break;
+    case CL_FIGURE_VIEWS:
+      cl_views_plot_draw (cr, w, h, s ? &s->preview : NULL);
       break;
     case CL_N_FIGURES:
       break;

@@ -8,6 +8,7 @@ typedef enum {
   CL_FIGURE_LOSS,
   CL_FIGURE_PROBES,
   CL_FIGURE_GEOMETRY,
+  CL_FIGURE_VIEWS,
   CL_N_FIGURES
 } ClFigureKind;
 

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Takes the README screenshots of the real window under a virtual X server.
+#
+# Usage: tools/screenshot.sh BUILD_DIR OUT_DIR [APP_ARGS...]
+#   BUILD_DIR  a meson build dir in which app/contrastlab is built
+#   OUT_DIR    gets main.png (Loss tab), probes.png and geometry.png
+#   APP_ARGS   passed to contrastlab, e.g. --preset generalized-loss
+# Environment: SHOT_DELAY seconds of training before the first shot (default 25).
+# Needs xvfb-run, xauth, xdotool and ImageMagick's import (tools/install-deps.sh installs them).
+set -eu
+
+usage() { echo "usage: $0 BUILD_DIR OUT_DIR [APP_ARGS...]" >&2; exit 2; }
+die() { echo "screenshot.sh: $*" >&2; exit 1; }
+
+# Outer half: check the arguments, then run the inner half on a private X display.
+if [ "${CL_SHOT_INSIDE_XVFB:-}" != 1 ]; then
+  [ $# -ge 2 ] || usage
+  build_dir=$(cd "$1" 2>/dev/null && pwd) || die "build dir '$1' does not exist"
+  [ -x "$build_dir/app/contrastlab" ] || die "'$build_dir/app/contrastlab' is missing: build first (meson compile -C $1)"
+  for tool in xvfb-run xauth xdotool import; do
+    command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed: run tools/install-deps.sh"
+  done
+  mkdir -p "$2" || die "cannot create output dir '$2'"
+  out_dir=$(cd "$2" && pwd)
+  shift 2
+  export CL_SHOT_INSIDE_XVFB=1
+  # -a picks a free display number so parallel runs and a real desktop are left alone.
+  exec xvfb-run -a -s '-screen 0 1280x800x24' "$0" "$build_dir" "$out_dir" "$@"
+fi
+
+build_dir=$1
+out_dir=$2
+shift 2
+repo=$(cd "$(dirname "$0")/.." && pwd)
+delay=${SHOT_DELAY:-25}
+log=$(mktemp "${TMPDIR:-/tmp}/contrastlab-shot.XXXXXX")
+app_pid=""
+
+cleanup() {
+  if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then
+    kill "$app_pid" 2>/dev/null || true
+    wait "$app_pid" 2>/dev/null || true
+  fi
+  rm -f "$log"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Same settings as the GUI tests: software rendering, no accessibility bus, source-tree presets.
+# The memory GSettings backend keeps the user's saved window size and folders out of the shots.
+export GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1 GTK_A11Y=none
+export CONTRASTLAB_PRESETS_DIR="$repo/data/presets" GSETTINGS_BACKEND=memory
+if [ -f "$build_dir/resources/gschemas.compiled" ]; then
+  export GSETTINGS_SCHEMA_DIR="$build_dir/resources"
+fi
+
+"$build_dir/app/contrastlab" "$@" >"$log" 2>&1 &
+app_pid=$!
+
+app_alive() {
+  kill -0 "$app_pid" 2>/dev/null && return 0
+  echo "screenshot.sh: contrastlab exited early; its output:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+# --sync waits until the window is mapped; timeout guards against an app stuck before that.
+win=$(timeout 60 xdotool search --sync --onlyvisible --name '^ContrastLab$' | head -n 1) || true
+[ -n "$win" ] || { app_alive || exit 1; die "no ContrastLab window appeared within 60 s"; }
+# There is no window manager under Xvfb, so focus the window directly for the key presses.
+xdotool windowfocus --sync "$win"
+
+sleep "$delay"
+app_alive || exit 1
+import -window root "$out_dir/main.png"
+
+shoot_tab() { # KEY FILE: press the stack switcher's mnemonic, let the figure redraw, capture
+  xdotool key --window "$win" --clearmodifiers "$1"
+  sleep 2
+  app_alive || exit 1
+  import -window root "$out_dir/$2"
+}
+shoot_tab alt+p probes.png
+shoot_tab alt+g geometry.png
+# Leave the window on the Loss tab, as a user would find it next time.
+xdotool key --window "$win" --clearmodifiers alt+l
+
+# Quit the way a user does (Ctrl+Q -> app.quit); kill only if it does not go within 10 s.
+xdotool key --window "$win" --clearmodifiers ctrl+q
+i=0
+while kill -0 "$app_pid" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.5; i=$((i + 1)); done
+if kill -0 "$app_pid" 2>/dev/null; then
+  echo "screenshot.sh: contrastlab did not quit on Ctrl+Q; terminating it" >&2
+  kill "$app_pid" 2>/dev/null || true
+fi
+status=0
+wait "$app_pid" || status=$?
+app_pid=""
+[ "$status" -eq 0 ] || { echo "screenshot.sh: contrastlab exited with status $status; its output:" >&2; cat "$log" >&2; }
+if [ -s "$log" ]; then
+  echo "screenshot.sh: contrastlab printed:" >&2
+  cat "$log" >&2
+fi
+echo "wrote $out_dir/main.png $out_dir/probes.png $out_dir/geometry.png"

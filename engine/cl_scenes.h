@@ -88,7 +88,8 @@ typedef enum {
 const char *cl_scene_target_name (ClSceneTarget target);
 
 /* Checks params (kind, pool, big_size, tint; big_size only for two-objects, pool only for overlay).
- * Errors name the key (data.kind, data.pool, data.big_size, data.tint) and the expected range. */
+ * Errors name the key (data.kind, data.pool, data.big_size, data.tint) and the expected range;
+ * domain CL_DATA_ERROR, code CL_DATA_ERROR_CORRUPT. */
 gboolean cl_scene_params_check (const ClSceneParams *params, GError **error);
 
 /* Image shape of the kind: randbits keeps the dataset's item size; the others have fixed canvases
@@ -108,8 +109,9 @@ int cl_scene_targets (const ClSceneParams *params, const ClDataset *ds, ClSceneT
  * of data.pool can rebuild it. */
 typedef struct _ClScenes ClScenes;
 
-/* Fails (CL_CONFIG-style message in error, domain CL_DATA_ERROR, code CORRUPT) on bad params or a
- * dataset split with no images. */
+/* Fails on bad params (the cl_scene_params_check message) or a dataset split with no images.
+ * Error domain CL_DATA_ERROR, code CL_DATA_ERROR_CORRUPT (cl_params' domain is left out so that
+ * this module links without the parameter table). */
 ClScenes *cl_scenes_new (const ClSceneParams *params, const ClDataset *ds, GError **error);
 void cl_scenes_free (ClScenes *scenes);
 const ClSceneParams *cl_scenes_params (const ClScenes *scenes);

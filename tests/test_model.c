@@ -641,188 +641,243 @@ random_views (ClRng *rng, const ClModelSpec *spec, int n)
 }
 
 /* The whole-model gradient check. ReLU makes the model piecewise smooth, and with thousands of
- * units (and batch statistics coupling them) some kink lies within any float-usable step of nearly
- * every conv1 weight, so plain finite differences of cl_model_forward measure the average slope
- * over several pieces. The derivative at p is the derivative of the piece containing p, so the
- * numeric side rebuilds the model from the layer functions with the ReLU on/off pattern of the
- * base point frozen: the same function on that piece (checked bit for bit at p), smooth around it.
- * The parameter layout used here is the documented one: kernels in layer order, then gamma and
+ * units coupled by batch statistics, some kink lies within any float-usable step of nearly every
+ * conv1 weight, so finite differences of the float model measure an average slope over several
+ * pieces. The derivative at p is that of the piece containing p. So the numeric side is an
+ * independent double-precision rebuild of ConvN (naive loops, written from the spec, not from
+ * cl_layers) with the ReLU on/off pattern of the float model at p frozen: the same function on that
+ * piece (checked against the float forward at p), smooth around it, and accurate enough for a small
+ * central step. The parameter layout is the documented one: kernels in layer order, then gamma and
  * beta per BN layer. */
+#define DN_MAX_LAYERS 16
+
 typedef struct {
   int n, layers;
-  gboolean last_has_bn;
-  const float *x, *r;
-  float *params;
-  gboolean is_conv[16];
-  ClConv2d conv[16];
-  ClDense dense[16];
-  ClBatchNorm bn[16];
-  size_t out_size[16];
-  guint8 *mask[16];
-  float *act[16];
-  float *col, *dcol, *tmp, *mean, *invstd;
-} FrozenNet;
+  double *params; /* double copy of the model's parameters; the one perturbed */
+  size_t w_off[DN_MAX_LAYERS], bn_off[DN_MAX_LAYERS];
+  gboolean is_conv[DN_MAX_LAYERS];
+  int in_c[DN_MAX_LAYERS], out_c[DN_MAX_LAYERS], in_h[DN_MAX_LAYERS], in_w[DN_MAX_LAYERS];
+  int out_h[DN_MAX_LAYERS], out_w[DN_MAX_LAYERS];
+  size_t in_size[DN_MAX_LAYERS], out_size[DN_MAX_LAYERS];
+  guint8 *mask[DN_MAX_LAYERS]; /* NULL: no BN/ReLU (the last head layer) */
+  double *x, *r;
+  double *pre[DN_MAX_LAYERS], *act[DN_MAX_LAYERS];  /* at the base point */
+  double *pre_s[DN_MAX_LAYERS], *act_s[DN_MAX_LAYERS]; /* scratch for perturbed evaluations */
+  int from_layer; /* evaluations recompute from this layer... */
+  gboolean from_bn; /* ...starting at its BN (a gamma/beta was perturbed) */
+} DoubleNet;
+
+static void
+dn_kernel (const DoubleNet *dn, int l, const double *in, double *out)
+{
+  const double *w = dn->params + dn->w_off[l];
+  const int n = dn->n;
+  if (dn->is_conv[l])
+    {
+      const int ic = dn->in_c[l], oc = dn->out_c[l], ih = dn->in_h[l], iw = dn->in_w[l];
+      const int oh = dn->out_h[l], ow = dn->out_w[l];
+      for (int s = 0; s < n; s++)
+        for (int o = 0; o < oc; o++)
+          for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+              {
+                double acc = 0.0;
+                for (int c = 0; c < ic; c++)
+                  for (int ky = 0; ky < 3; ky++)
+                    for (int kx = 0; kx < 3; kx++)
+                      acc += w[((o * ic + c) * 3 + ky) * 3 + kx]
+                             * in[(((size_t) s * ic + c) * ih + 2 * y + ky) * iw + 2 * x + kx];
+                out[(((size_t) s * oc + o) * oh + y) * ow + x] = acc;
+              }
+    }
+  else
+    {
+      const size_t fin = dn->in_size[l], fout = dn->out_size[l];
+      for (int s = 0; s < n; s++)
+        for (size_t o = 0; o < fout; o++)
+          {
+            double acc = 0.0;
+            for (size_t k = 0; k < fin; k++)
+              acc += w[o * fin + k] * in[s * fin + k];
+            out[s * fout + o] = acc;
+          }
+    }
+}
+
+/* Training-mode BN (biased batch variance, eps 1e-5), then the frozen ReLU pattern. */
+static void
+dn_bn_relu (const DoubleNet *dn, int l, const double *pre, double *act)
+{
+  const int n = dn->n, c = dn->out_c[l];
+  const size_t plane = dn->out_size[l] / c;
+  const double *gamma = dn->params + dn->bn_off[l], *beta = gamma + c;
+  for (int ch = 0; ch < c; ch++)
+    {
+      double sum = 0.0, sq = 0.0;
+      for (int s = 0; s < n; s++)
+        for (size_t j = 0; j < plane; j++)
+          sum += pre[((size_t) s * c + ch) * plane + j];
+      const double mean = sum / (n * plane);
+      for (int s = 0; s < n; s++)
+        for (size_t j = 0; j < plane; j++)
+          {
+            double dev = pre[((size_t) s * c + ch) * plane + j] - mean;
+            sq += dev * dev;
+          }
+      const double inv = 1.0 / sqrt (sq / (n * plane) + 1e-5);
+      for (int s = 0; s < n; s++)
+        for (size_t j = 0; j < plane; j++)
+          {
+            size_t idx = ((size_t) s * c + ch) * plane + j;
+            act[idx] = dn->mask[l][idx] ? gamma[ch] * (pre[idx] - mean) * inv + beta[ch] : 0.0;
+          }
+    }
+}
 
 static double
-frozen_objective (void *ctx)
+dn_objective (void *ctx)
 {
-  FrozenNet *fn = ctx;
-  const float *in = fn->x;
-  size_t w_off = 0, bn_off = 0;
-  for (int l = 0; l < fn->layers; l++)
-    w_off += fn->is_conv[l] ? cl_conv2d_num_weights (&fn->conv[l]) : (size_t) fn->dense[l].in * fn->dense[l].out;
-  bn_off = w_off;
-  w_off = 0;
-  for (int l = 0; l < fn->layers; l++)
+  DoubleNet *dn = ctx;
+  const double *in = dn->from_layer == 0 ? dn->x : dn->act[dn->from_layer - 1];
+  for (int l = dn->from_layer; l < dn->layers; l++)
     {
-      float *out = fn->act[l];
-      if (fn->is_conv[l])
+      const double *pre = dn->pre[l];
+      if (!(l == dn->from_layer && dn->from_bn))
         {
-          cl_conv2d_forward (&fn->conv[l], fn->params + w_off, in, fn->n, out, fn->col, fn->tmp);
-          w_off += cl_conv2d_num_weights (&fn->conv[l]);
+          dn_kernel (dn, l, in, dn->pre_s[l]);
+          pre = dn->pre_s[l];
+        }
+      if (dn->mask[l])
+        {
+          dn_bn_relu (dn, l, pre, dn->act_s[l]);
+          in = dn->act_s[l];
         }
       else
-        {
-          cl_dense_forward (&fn->dense[l], fn->params + w_off, in, fn->n, out);
-          w_off += (size_t) fn->dense[l].in * fn->dense[l].out;
-        }
-      if (fn->mask[l])
-        {
-          const int c = fn->bn[l].channels;
-          /* Plain BN in place is fine: each element is read before it is written. */
-          cl_batchnorm_forward_train (&fn->bn[l], out, fn->n, fn->params + bn_off, fn->params + bn_off + c, out,
-                                      fn->mean, fn->invstd, NULL, NULL, FALSE);
-          bn_off += 2 * (size_t) c;
-          for (size_t i = 0; i < fn->out_size[l] * fn->n; i++)
-            if (!fn->mask[l][i])
-              out[i] = 0.0f;
-        }
-      in = out;
+        in = pre;
     }
-  return dot_d (in, fn->r, fn->out_size[fn->layers - 1] * fn->n);
+  double sum = 0.0;
+  const size_t count = dn->out_size[dn->layers - 1] * dn->n;
+  for (size_t i = 0; i < count; i++)
+    sum += in[i] * dn->r[i];
+  return sum;
 }
 
 static void
-frozen_net_init (FrozenNet *fn, ClModel *model, const float *x, const float *r, int n)
+dn_init (DoubleNet *dn, ClModel *model, const float *x, const float *r, int n)
 {
   const ClModelSpec *spec = cl_model_spec (model);
-  memset (fn, 0, sizeof *fn);
-  fn->n = n;
-  fn->x = x;
-  fn->r = r;
-  fn->params = cl_model_params (model);
-  fn->layers = cl_model_num_layers (model);
-  g_assert_cmpint (fn->layers, <=, 16);
-  size_t col = 0, tmp = 0;
-  int c_in = spec->in_channels, h = spec->height, w = spec->width;
-  for (int l = 0; l < fn->layers; l++)
+  memset (dn, 0, sizeof *dn);
+  dn->n = n;
+  dn->layers = cl_model_num_layers (model);
+  g_assert_cmpint (dn->layers, <=, DN_MAX_LAYERS);
+  const size_t np = cl_model_num_params (model);
+  dn->params = g_new (double, np);
+  for (size_t i = 0; i < np; i++)
+    dn->params[i] = cl_model_params (model)[i];
+
+  int c = spec->in_channels, h = spec->height, w = spec->width;
+  size_t w_off = 0;
+  for (int l = 0; l < dn->layers; l++)
     {
       size_t size;
       const float *out = cl_model_layer_output (model, l, &size);
-      fn->out_size[l] = size;
-      int channels;
-      if (l < cl_model_num_conv_layers (model))
+      dn->out_size[l] = size;
+      dn->w_off[l] = w_off;
+      if (l < 3)
         {
-          int oh, ow;
-          cl_model_conv_activation (model, l, &channels, &oh, &ow);
-          fn->is_conv[l] = TRUE;
-          g_assert_true (cl_conv2d_init (&fn->conv[l], c_in, channels, 3, 2, 0, h, w));
-          g_assert_cmpint (fn->conv[l].out_h, ==, oh);
-          g_assert_cmpint (fn->conv[l].out_w, ==, ow);
-          fn->bn[l] = (ClBatchNorm){ channels, oh * ow };
-          col = MAX (col, cl_conv2d_col_floats (&fn->conv[l]));
-          tmp = MAX (tmp, cl_conv2d_tmp_floats (&fn->conv[l]));
-          c_in = channels;
-          h = oh;
-          w = ow;
+          /* 3x3, stride 2, valid: written out here rather than taken from the model. */
+          dn->is_conv[l] = TRUE;
+          dn->in_c[l] = c;
+          dn->in_h[l] = h;
+          dn->in_w[l] = w;
+          dn->in_size[l] = (size_t) c * h * w;
+          dn->out_h[l] = (h - 3) / 2 + 1;
+          dn->out_w[l] = (w - 3) / 2 + 1;
+          g_assert_cmpuint (size % ((size_t) dn->out_h[l] * dn->out_w[l]), ==, 0);
+          dn->out_c[l] = (int) (size / ((size_t) dn->out_h[l] * dn->out_w[l]));
+          w_off += (size_t) dn->out_c[l] * c * 9;
+          c = dn->out_c[l];
+          h = dn->out_h[l];
+          w = dn->out_w[l];
         }
       else
         {
-          fn->dense[l] = (ClDense){ (int) fn->out_size[l - 1], (int) size };
-          fn->bn[l] = (ClBatchNorm){ (int) size, 1 };
+          dn->in_size[l] = dn->out_size[l - 1];
+          dn->out_c[l] = (int) size;
+          w_off += dn->in_size[l] * size;
         }
-      fn->act[l] = g_new (float, size * n);
-      gboolean rectified = !(l == fn->layers - 1 && spec->head_layers > 0);
-      if (rectified)
+      if (!(l == dn->layers - 1 && spec->head_layers > 0))
         {
-          fn->mask[l] = g_new (guint8, size * n);
+          dn->mask[l] = g_new (guint8, size * n);
           for (size_t i = 0; i < size * n; i++)
-            fn->mask[l][i] = out[i] > 0.0f;
+            dn->mask[l][i] = out[i] > 0.0f;
         }
+      dn->pre[l] = g_new (double, size * n);
+      dn->act[l] = g_new (double, size * n);
+      dn->pre_s[l] = g_new (double, size * n);
+      dn->act_s[l] = g_new (double, size * n);
     }
-  fn->col = g_new (float, col);
-  fn->dcol = g_new (float, col);
-  fn->tmp = g_new (float, tmp);
-  fn->mean = g_new (float, 4096);
-  fn->invstd = g_new (float, 4096);
+  g_assert_cmpuint (w_off, ==, cl_model_num_decay_params (model));
+  size_t bn_off = w_off;
+  for (int l = 0; l < dn->layers; l++)
+    if (dn->mask[l])
+      {
+        dn->bn_off[l] = bn_off;
+        bn_off += 2 * (size_t) dn->out_c[l];
+      }
+  g_assert_cmpuint (bn_off, ==, np);
+
+  const size_t nx = dn->in_size[0] * n, nr = dn->out_size[dn->layers - 1] * n;
+  dn->x = g_new (double, nx);
+  dn->r = g_new (double, nr);
+  for (size_t i = 0; i < nx; i++)
+    dn->x[i] = x[i];
+  for (size_t i = 0; i < nr; i++)
+    dn->r[i] = r[i];
+
+  /* Base-point activations, reused by every evaluation upstream of the perturbed parameter. */
+  const double *in = dn->x;
+  for (int l = 0; l < dn->layers; l++)
+    {
+      dn_kernel (dn, l, in, dn->pre[l]);
+      if (dn->mask[l])
+        dn_bn_relu (dn, l, dn->pre[l], dn->act[l]);
+      else
+        memcpy (dn->act[l], dn->pre[l], sizeof (double) * dn->out_size[l] * n);
+      in = dn->act[l];
+    }
 }
 
 static void
-frozen_net_free (FrozenNet *fn)
+dn_free (DoubleNet *dn)
 {
-  for (int l = 0; l < fn->layers; l++)
+  for (int l = 0; l < dn->layers; l++)
     {
-      g_free (fn->act[l]);
-      g_free (fn->mask[l]);
+      g_free (dn->mask[l]);
+      g_free (dn->pre[l]);
+      g_free (dn->act[l]);
+      g_free (dn->pre_s[l]);
+      g_free (dn->act_s[l]);
     }
-  g_free (fn->col);
-  g_free (fn->dcol);
-  g_free (fn->tmp);
-  g_free (fn->mean);
-  g_free (fn->invstd);
+  g_free (dn->params);
+  g_free (dn->x);
+  g_free (dn->r);
 }
 
-static double
-central_difference (float *p, size_t i, double h, Objective f, void *ctx)
-{
-  const float saved = p[i];
-  const float up = (float) (saved + h), down = (float) (saved - h);
-  p[i] = up;
-  double lp = f (ctx);
-  p[i] = down;
-  double lm = f (ctx);
-  p[i] = saved;
-  return (lp - lm) / ((double) up - (double) down);
-}
-
-/* Richardson-extrapolated central differences (the h^2 term cancels) over halving steps. Small
- * batches make BatchNorm strongly curved for some parameters, so a large step can be biased, while
- * float rounding makes small steps noisy: take the largest step whose estimate agrees with the next
- * smaller one to within 2e-5 of the block's gradient scale, or else the best-agreeing pair. */
+/* Central differences in double of count parameters starting at offset off. */
 static void
-richardson_grad (float *p, size_t count, double h0, Objective f, void *ctx, double *out)
+dn_numeric_grad (DoubleNet *dn, size_t off, size_t count, double h, double *out)
 {
-  double *d0 = g_new (double, count), *d1 = g_new (double, count), scale = 0.0;
-  for (size_t i = 0; i < count; i++)
+  for (size_t i = off; i < off + count; i++)
     {
-      d0[i] = central_difference (p, i, h0, f, ctx);
-      d1[i] = central_difference (p, i, h0 / 2, f, ctx);
-      scale = MAX (scale, fabs (d1[i]));
+      const double saved = dn->params[i];
+      dn->params[i] = saved + h;
+      double lp = dn_objective (dn);
+      dn->params[i] = saved - h;
+      double lm = dn_objective (dn);
+      dn->params[i] = saved;
+      out[i - off] = (lp - lm) / (2 * h);
     }
-  const double agree = 2e-5 * scale;
-  for (size_t i = 0; i < count; i++)
-    {
-      double d_prev = d1[i];
-      double r_prev = (4.0 * d1[i] - d0[i]) / 3.0, best = r_prev, best_gap = INFINITY;
-      for (int k = 2; k <= 5; k++)
-        {
-          double d = central_difference (p, i, h0 / (1 << k), f, ctx);
-          double r = (4.0 * d - d_prev) / 3.0;
-          double gap = fabs (r - r_prev);
-          if (gap < best_gap)
-            {
-              best_gap = gap;
-              best = r_prev;
-            }
-          if (gap <= agree)
-            break;
-          d_prev = d;
-          r_prev = r;
-        }
-      out[i] = best;
-    }
-  g_free (d0);
-  g_free (d1);
 }
 
 static void
@@ -840,77 +895,57 @@ model_gradcheck (const ClModelSpec *spec, int n, double tol, const char *name)
 
   /* BN parameters away from their init so their gradients are generic. */
   float *params = cl_model_params (model);
-  const size_t np = cl_model_num_params (model), nd = cl_model_num_decay_params (model);
-  for (size_t i = nd; i < np; i++)
+  const size_t np = cl_model_num_params (model);
+  for (size_t i = cl_model_num_decay_params (model); i < np; i++)
     params[i] += (float) (0.2 * cl_rng_normal (&rng));
 
   const float *z = cl_model_forward (model, x, n, TRUE);
-  float *z_model = g_memdup2 (z, sizeof (float) * n * d);
   cl_model_backward (model, r);
-  float *grads = g_memdup2 (cl_model_grads (model), sizeof (float) * np);
+  const float *grads = cl_model_grads (model);
 
-  FrozenNet fn;
-  frozen_net_init (&fn, model, x, r, n);
-  /* At p the frozen rebuild is the model itself, bit for bit. */
-  frozen_objective (&fn);
-  g_assert_cmpmem (fn.act[fn.layers - 1], sizeof (float) * n * d, z_model, sizeof (float) * n * d);
-  /* Both ReLU states occur in every rectified layer, or freezing would prove little. */
-  for (int l = 0; l < fn.layers; l++)
-    if (fn.mask[l])
+  DoubleNet dn;
+  dn_init (&dn, model, x, r, n);
+  /* At p the double rebuild is the float model, up to float rounding. */
+  const double *zd = dn.act[dn.layers - 1];
+  double zdiff = 0.0, zmax = 0.0;
+  for (size_t i = 0; i < (size_t) n * d; i++)
+    {
+      zdiff = MAX (zdiff, fabs (zd[i] - z[i]));
+      zmax = MAX (zmax, fabs (zd[i]));
+    }
+  g_assert_cmpfloat (zdiff, <=, 1e-4 * (1.0 + zmax));
+  /* Both ReLU states occur in every rectified layer, or freezing them would prove little. */
+  for (int l = 0; l < dn.layers; l++)
+    if (dn.mask[l])
       {
-        size_t on = 0, total = fn.out_size[l] * n;
+        size_t on = 0, total = dn.out_size[l] * n;
         for (size_t i = 0; i < total; i++)
-          on += fn.mask[l][i];
+          on += dn.mask[l][i];
         g_assert_cmpuint (on, >, 0);
         g_assert_cmpuint (on, <, total);
       }
 
-  double *num = g_new (double, np);
-  size_t seg = 0;
-  for (int l = 0; l < fn.layers; l++)
-    {
-      size_t count = fn.is_conv[l] ? cl_conv2d_num_weights (&fn.conv[l]) : (size_t) fn.dense[l].in * fn.dense[l].out;
-      richardson_grad (params + seg, count, 1e-2, frozen_objective, &fn, num + seg);
-      seg += count;
-    }
-  for (int l = 0; l < fn.layers; l++)
-    if (fn.mask[l])
-      for (int part = 0; part < 2; part++)
-        {
-          richardson_grad (params + seg, fn.bn[l].channels, 1e-2, frozen_objective, &fn, num + seg);
-          seg += fn.bn[l].channels;
-        }
-  g_assert_cmpuint (seg, ==, np);
-
   /* Each layer's kernel, gamma and beta against its own scale, so a small-gradient layer cannot hide. */
-  size_t off = 0;
-  for (int l = 0; l < fn.layers; l++)
-    {
-      size_t count = fn.is_conv[l] ? cl_conv2d_num_weights (&fn.conv[l]) : (size_t) fn.dense[l].in * fn.dense[l].out;
-      char *what = g_strdup_printf ("%s layer %d kernel", name, l);
-      assert_grad (what, grads + off, num + off, count, tol);
-      g_free (what);
-      off += count;
-    }
-  g_assert_cmpuint (off, ==, nd);
-  for (int l = 0; l < fn.layers; l++)
-    {
-      if (!fn.mask[l])
-        continue;
-      const int channels = fn.bn[l].channels;
-      char *what = g_strdup_printf ("%s layer %d gamma", name, l);
-      assert_grad (what, grads + off, num + off, channels, tol);
-      g_free (what);
-      what = g_strdup_printf ("%s layer %d beta", name, l);
-      assert_grad (what, grads + off + channels, num + off + channels, channels, tol);
-      g_free (what);
-      off += 2 * (size_t) channels;
-    }
-  g_assert_cmpuint (off, ==, np);
+  double *num = g_new (double, np);
+  for (int l = 0; l < dn.layers; l++)
+    for (int part = 0; part < 3; part++)
+      {
+        if (part > 0 && !dn.mask[l])
+          continue;
+        size_t off = part == 0 ? dn.w_off[l] : dn.bn_off[l] + (part == 2 ? dn.out_c[l] : 0);
+        size_t count = part == 0 ? dn.in_size[l] / (dn.is_conv[l] ? (size_t) dn.in_h[l] * dn.in_w[l] : 1)
+                                       * dn.out_c[l] * (dn.is_conv[l] ? 9 : 1)
+                                 : (size_t) dn.out_c[l];
+        dn.from_layer = l;
+        dn.from_bn = part > 0;
+        dn_numeric_grad (&dn, off, count, 1e-4, num + off);
+        static const char *const part_names[3] = { "kernel", "gamma", "beta" };
+        char *what = g_strdup_printf ("%s layer %d %s", name, l, part_names[part]);
+        assert_grad (what, grads + off, num + off, count, tol);
+        g_free (what);
+      }
 
-  frozen_net_free (&fn);
-  g_free (z_model);
-  g_free (grads);
+  dn_free (&dn);
   g_free (num);
   g_free (x);
   g_free (r);

@@ -3,9 +3,11 @@
 #
 # Usage: tools/screenshot.sh BUILD_DIR OUT_DIR [APP_ARGS...]
 #   BUILD_DIR  a meson build dir in which app/contrastlab is built
-#   OUT_DIR    gets main.png (Loss tab), probes.png and geometry.png
+#   OUT_DIR    gets main.png (Loss tab), geometry.png, views.png and probes.png
 #   APP_ARGS   passed to contrastlab, e.g. --preset generalized-loss
-# Environment: SHOT_DELAY seconds of training before the first shot (default 25).
+# Environment: SHOT_DELAY seconds of training before the first shot (default 25);
+#   PROBES_DELAY further seconds before probes.png (default 35), so that the chart holds
+#   probe rounds after step 0 (the default preset probes every 100 steps, ~4 steps/s on 2 cores).
 # Needs xvfb-run, xauth, xdotool and ImageMagick's import (tools/install-deps.sh installs them).
 set -eu
 
@@ -33,6 +35,7 @@ out_dir=$2
 shift 2
 repo=$(cd "$(dirname "$0")/.." && pwd)
 delay=${SHOT_DELAY:-25}
+probes_delay=${PROBES_DELAY:-35}
 log=$(mktemp "${TMPDIR:-/tmp}/contrastlab-shot.XXXXXX")
 app_pid=""
 
@@ -64,24 +67,37 @@ app_alive() {
   return 1
 }
 
-# --sync waits until the window is mapped; timeout guards against an app stuck before that.
-win=$(timeout 60 xdotool search --sync --onlyvisible --name '^ContrastLab$' | head -n 1) || true
-[ -n "$win" ] || { app_alive || exit 1; die "no ContrastLab window appeared within 60 s"; }
+# --sync waits until the window is mapped; it is cut into 2 s slices so that an app that dies
+# before mapping is reported at once, and one stuck before mapping gives up after 60 s.
+win=""
+tries=0
+while [ -z "$win" ] && [ $tries -lt 30 ]; do
+  app_alive || exit 1
+  win=$(timeout 2 xdotool search --sync --onlyvisible --name '^ContrastLab$' | head -n 1) || true
+  tries=$((tries + 1))
+done
+[ -n "$win" ] || die "no ContrastLab window appeared within 60 s"
 # There is no window manager under Xvfb, so focus the window directly for the key presses.
 xdotool windowfocus --sync "$win"
 
-sleep "$delay"
-app_alive || exit 1
-import -window root "$out_dir/main.png"
-
-shoot_tab() { # KEY FILE: press the stack switcher's mnemonic, let the figure redraw, capture
+# Shots are taken of the whole screen (so that open popovers, which are their own X windows,
+# would be in them) and cropped to the window, which without a window manager sits at a fixed place.
+eval "$(xdotool getwindowgeometry --shell "$win")"
+crop="${WIDTH}x${HEIGHT}+${X}+${Y}"
+shoot() { # FILE
+  app_alive || exit 1
+  import -window root -crop "$crop" +repage "$out_dir/$1"
+}
+show_tab() { # KEY: the stack switcher's mnemonic; then give the figure time to redraw
   xdotool key --window "$win" --clearmodifiers "$1"
   sleep 2
-  app_alive || exit 1
-  import -window root "$out_dir/$2"
 }
-shoot_tab alt+p probes.png
-shoot_tab alt+g geometry.png
+
+sleep "$delay"
+shoot main.png
+show_tab alt+g; shoot geometry.png
+show_tab alt+v; shoot views.png
+show_tab alt+p; sleep "$probes_delay"; shoot probes.png
 # Leave the window on the Loss tab, as a user would find it next time.
 xdotool key --window "$win" --clearmodifiers alt+l
 
@@ -96,9 +112,9 @@ fi
 status=0
 wait "$app_pid" || status=$?
 app_pid=""
-[ "$status" -eq 0 ] || { echo "screenshot.sh: contrastlab exited with status $status; its output:" >&2; cat "$log" >&2; }
-if [ -s "$log" ]; then
-  echo "screenshot.sh: contrastlab printed:" >&2
+if [ -s "$log" ] || [ "$status" -ne 0 ]; then
+  echo "screenshot.sh: contrastlab exited with status $status; its output:" >&2
   cat "$log" >&2
 fi
-echo "wrote $out_dir/main.png $out_dir/probes.png $out_dir/geometry.png"
+[ "$status" -eq 0 ] || die "the app did not shut down cleanly (screenshots were written)"
+echo "wrote $out_dir/main.png $out_dir/geometry.png $out_dir/views.png $out_dir/probes.png"

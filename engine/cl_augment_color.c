@@ -11,6 +11,21 @@ clamp01 (float v)
   return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
 }
 
+/* Plain comparisons: fminf/fmaxf are library calls unless NaN semantics are relaxed. */
+static inline float
+max3 (float a, float b, float c)
+{
+  float m = a > b ? a : b;
+  return m > c ? m : c;
+}
+
+static inline float
+min3 (float a, float b, float c)
+{
+  float m = a < b ? a : b;
+  return m < c ? m : c;
+}
+
 static void
 brightness (float *img, size_t n, float b)
 {
@@ -37,12 +52,12 @@ saturation (float *r, float *g, float *b, size_t n, float f)
 {
   for (size_t i = 0; i < n; i++)
     {
-      float v = fmaxf (r[i], fmaxf (g[i], b[i]));
-      float lo = fminf (r[i], fminf (g[i], b[i]));
+      float v = max3 (r[i], g[i], b[i]), lo = min3 (r[i], g[i], b[i]);
       float range = v - lo;
       if (range <= 0.0f)
         continue;
-      float k = fminf (f, v / range);
+      float k = v / range;
+      k = f < k ? f : k;
       r[i] = clamp01 (v - (v - r[i]) * k);
       g[i] = clamp01 (v - (v - g[i]) * k);
       b[i] = clamp01 (v - (v - b[i]) * k);
@@ -56,7 +71,7 @@ hue (float *r, float *g, float *b, size_t n, float delta)
   for (size_t i = 0; i < n; i++)
     {
       float R = r[i], G = g[i], B = b[i];
-      float v = fmaxf (R, fmaxf (G, B)), lo = fminf (R, fminf (G, B));
+      float v = max3 (R, G, B), lo = min3 (R, G, B);
       float range = v - lo;
       if (range <= 0.0f)
         continue;
@@ -67,8 +82,8 @@ hue (float *r, float *g, float *b, size_t n, float delta)
         h = 2.0f + (B - R) / range;
       else
         h = 4.0f + (R - G) / range;
-      h = h / 6.0f + delta;
-      h -= floorf (h);
+      h = h / 6.0f + delta + 2.0f; /* in (1, 3): truncation is floor */
+      h -= (float) (int) h;
       float h6 = h * 6.0f;
       int sector = (int) h6;
       float frac = h6 - (float) sector;

@@ -26,6 +26,7 @@ cl_scene_target_name (ClSceneTarget target)
 #define MULTI_MAX_ITEM 32
 #define PLACE_CANDIDATES 8
 #define COS_TABLE 1024
+#define MAX_SOURCE_SIDE 1024 /* items are resized through a row buffer of this many floats */
 
 _Static_assert (OVERLAY_SIDE <= CL_SCENE_MAX_SIDE && TWO_SIDE <= CL_SCENE_MAX_SIDE
                   && MULTI_SIDE <= CL_SCENE_MAX_SIDE && CL_SCENE_MAX_BIG <= TWO_SIDE,
@@ -228,14 +229,14 @@ make_prototypes (const Lattice *l, uint64_t seed, uint64_t proto[CL_SCENE_GLYPH_
 }
 
 static float
-segment_distance (float px, float py, float ax, float ay, float bx, float by)
+segment_distance2 (float px, float py, float ax, float ay, float bx, float by)
 {
   float dx = bx - ax, dy = by - ay;
   float len2 = dx * dx + dy * dy;
   float t = len2 > 0.0f ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0.0f;
   t = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
   float ex = ax + t * dx - px, ey = ay + t * dy - py;
-  return sqrtf (ex * ex + ey * ey);
+  return ex * ex + ey * ey;
 }
 
 /* Glyph k: its prototype's strokes with every node moved by up to 0.8 px, a stroke half-width of
@@ -264,12 +265,15 @@ render_glyph (const Lattice *l, uint64_t proto, uint64_t seed, int k, uint8_t *o
   for (int y = 0; y < CL_SCENE_GLYPH; y++)
     for (int x = 0; x < CL_SCENE_GLYPH; x++)
       {
-        float d = 1e9f;
+        float d2 = 1e9f;
         for (int e = 0; e < N_EDGES; e++)
           if (proto >> e & 1u)
-            d = fminf (d, segment_distance ((float) x + 0.5f, (float) y + 0.5f, nx[l->a[e]], ny[l->a[e]],
-                                            nx[l->b[e]], ny[l->b[e]]));
-        float v = half_width + 0.5f - d;
+            {
+              float e2 = segment_distance2 ((float) x + 0.5f, (float) y + 0.5f, nx[l->a[e]], ny[l->a[e]],
+                                            nx[l->b[e]], ny[l->b[e]]);
+              d2 = e2 < d2 ? e2 : d2;
+            }
+        float v = half_width + 0.5f - sqrtf (d2);
         v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
         out[y * CL_SCENE_GLYPH + x] = (uint8_t) lrintf (255.0f * v);
       }
@@ -286,6 +290,13 @@ cl_scenes_new (const ClSceneParams *params, const ClDataset *ds, GError **error)
     {
       g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
                    "%s: scenes need images in both the train and the test split", ds->name ? ds->name : "dataset");
+      return NULL;
+    }
+  if (ds->train.width > MAX_SOURCE_SIDE || ds->train.height > MAX_SOURCE_SIDE)
+    {
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
+                   "%s: scenes need items of at most %d x %d px, got %d x %d", ds->name ? ds->name : "dataset",
+                   MAX_SOURCE_SIDE, MAX_SOURCE_SIDE, ds->train.height, ds->train.width);
       return NULL;
     }
   ClScenes *s = g_new0 (ClScenes, 1);
@@ -340,12 +351,13 @@ scene_rng (const ClScenes *s, int split, int index, int purpose, ClRng *rng)
   cl_rng_seed (rng, key, ((uint64_t) CL_STREAM_DATA << 32) | (uint64_t) purpose);
 }
 
-/* Bilinear resize with half-pixel centres (align_corners=False), clamped at the edges, rounded. */
+/* Bilinear resize with half-pixel centres (align_corners=False), clamped at the edges, rounded.
+ * The vertical blend of the two source rows is done once per output row. */
 static void
 resize_u8 (const uint8_t *src, int sh, int sw, uint8_t *dst, int dh, int dw)
 {
   int x0s[CL_SCENE_MAX_SIDE], x1s[CL_SCENE_MAX_SIDE];
-  float fxs[CL_SCENE_MAX_SIDE];
+  float fxs[CL_SCENE_MAX_SIDE], rowf[MAX_SOURCE_SIDE];
   float sx_scale = (float) sw / (float) dw, sy_scale = (float) sh / (float) dh;
   for (int x = 0; x < dw; x++)
     {
@@ -364,11 +376,13 @@ resize_u8 (const uint8_t *src, int sh, int sw, uint8_t *dst, int dh, int dw)
       int y1 = y0 < sh - 1 ? y0 + 1 : sh - 1;
       float fy = sy - (float) y0;
       const uint8_t *r0 = src + (size_t) y0 * (size_t) sw, *r1 = src + (size_t) y1 * (size_t) sw;
+      for (int x = 0; x < sw; x++)
+        rowf[x] = (float) r0[x] + ((float) r1[x] - (float) r0[x]) * fy;
+      uint8_t *out = dst + (size_t) y * (size_t) dw;
       for (int x = 0; x < dw; x++)
         {
-          float a = (float) r0[x0s[x]] + ((float) r1[x0s[x]] - (float) r0[x0s[x]]) * fy;
-          float b = (float) r0[x1s[x]] + ((float) r1[x1s[x]] - (float) r0[x1s[x]]) * fy;
-          dst[y * dw + x] = (uint8_t) (a + (b - a) * fxs[x] + 0.5f);
+          float a = rowf[x0s[x]], b = rowf[x1s[x]];
+          out[x] = (uint8_t) (a + (b - a) * fxs[x] + 0.5f);
         }
     }
 }
@@ -606,7 +620,7 @@ smoothstep (float t)
 }
 
 /* A background whose intensities overlap the objects' (mean 0.1..0.55, +-0.05..0.4), so that a
- * threshold on brightness does not segment the scene. */
+ * threshold on brightness does not segment the scene. Row by row, the pattern first, then grain. */
 static void
 render_texture (const ClScenes *s, int split, int index, uint8_t *out, int side)
 {
@@ -625,57 +639,84 @@ render_texture (const ClScenes *s, int split, int index, uint8_t *out, int side)
 
   int cells = 2 + (int) (b * (GRID - 2));            /* noise: 2..6 cells across */
   float period = 4.0f + 12.0f * b;                   /* stripes */
-  float ca = cosf ((float) G_PI * a), sa = sinf ((float) G_PI * a);
-  float ga = cosf (2.0f * (float) G_PI * a), gs = sinf (2.0f * (float) G_PI * a);
+  float ca = cosf ((float) G_PI * a) / period, sa = sinf ((float) G_PI * a) / period;
+  float norm = 0.5f / (0.5f * (float) side * (float) G_SQRT2);  /* gradient: corner to corner */
+  float ga = cosf (2.0f * (float) G_PI * a) * norm, gs = sinf (2.0f * (float) G_PI * a) * norm;
   int check = 4 + (int) (b * 7.0f), ox = (int) (c * (float) check), oy = (int) (d * (float) check);
   float half = 0.5f * (float) side;
 
-  uint32_t noise = 0;
+  /* per-column parts of each pattern */
+  int ix[CL_SCENE_MAX_SIDE], parity[CL_SCENE_MAX_SIDE];
+  float fx[CL_SCENE_MAX_SIDE], row[CL_SCENE_MAX_SIDE];
+  for (int x = 0; x < side; x++)
+    {
+      float gx = ((float) x + 0.5f) / (float) side * (float) cells;
+      ix[x] = (int) gx;
+      fx[x] = smoothstep (gx - (float) ix[x]);
+      parity[x] = ((x + ox) / check) & 1;
+    }
+
+  float lo = 255.0f * (mean - amp), span = 255.0f * 2.0f * amp, g_scale = 255.0f * grain * (2.0f / 255.0f);
+  float g_shift = 255.0f * grain;
   for (int y = 0; y < side; y++)
-    for (int x = 0; x < side; x++)
-      {
-        float t;
-        switch (type)
+    {
+      switch (type)
+        {
+        case CL_TEXTURE_NOISE:
           {
-          case CL_TEXTURE_NOISE:
-            {
-              float gx = ((float) x + 0.5f) / (float) side * (float) cells;
-              float gy = ((float) y + 0.5f) / (float) side * (float) cells;
-              int ix = (int) gx, iy = (int) gy;
-              float fx = smoothstep (gx - (float) ix), fy = smoothstep (gy - (float) iy);
-              const float *g0 = grid + iy * GRID + ix, *g1 = g0 + GRID;
-              float top = g0[0] + (g0[1] - g0[0]) * fx, bottom = g1[0] + (g1[1] - g1[0]) * fx;
-              t = top + (bottom - top) * fy;
-              break;
-            }
-          case CL_TEXTURE_STRIPES:
-            {
-              float phase = ((float) x * ca + (float) y * sa) / period + c + 64.0f;
-              t = s->cos_table[(int) (phase * COS_TABLE) & (COS_TABLE - 1)];
-              break;
-            }
-          case CL_TEXTURE_GRADIENT:
-            t = 0.5f + ((float) x + 0.5f - half) * ga * (0.5f / (half * (float) G_SQRT2))
-                + ((float) y + 0.5f - half) * gs * (0.5f / (half * (float) G_SQRT2));
-            break;
-          default:
-            t = (float) ((((x + ox) / check) + ((y + oy) / check)) & 1);
+            float gy = ((float) y + 0.5f) / (float) side * (float) cells;
+            int iy = (int) gy;
+            float fy = smoothstep (gy - (float) iy);
+            for (int x = 0; x < side; x++)
+              {
+                const float *g0 = grid + iy * GRID + ix[x], *g1 = g0 + GRID;
+                float top = g0[0] + (g0[1] - g0[0]) * fx[x], bottom = g1[0] + (g1[1] - g1[0]) * fx[x];
+                row[x] = top + (bottom - top) * fy;
+              }
             break;
           }
-        if (((x + y * side) & 3) == 0)
-          noise = cl_rng_u32 (&rng);
-        float g = (float) (noise & 0xff) * (2.0f / 255.0f) - 1.0f;
-        noise >>= 8;
-        float v = mean + amp * (2.0f * t - 1.0f) + grain * g;
-        v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-        out[y * side + x] = (uint8_t) lrintf (255.0f * v);
-      }
+        case CL_TEXTURE_STRIPES:
+          {
+            float base = (float) y * sa + c + 64.0f;
+            for (int x = 0; x < side; x++)
+              row[x] = s->cos_table[(int) ((base + (float) x * ca) * COS_TABLE) & (COS_TABLE - 1)];
+            break;
+          }
+        case CL_TEXTURE_GRADIENT:
+          {
+            float base = 0.5f + ((float) y + 0.5f - half) * gs;
+            for (int x = 0; x < side; x++)
+              row[x] = base + ((float) x + 0.5f - half) * ga;
+            break;
+          }
+        default:
+          {
+            int py = ((y + oy) / check) & 1;
+            for (int x = 0; x < side; x++)
+              row[x] = (float) (parity[x] ^ py);
+            break;
+          }
+        }
+      uint8_t *o = out + (size_t) y * (size_t) side;
+      for (int x = 0; x < side; x += 4)
+        {
+          uint32_t noise = cl_rng_u32 (&rng);
+          for (int k = x; k < x + 4 && k < side; k++, noise >>= 8)
+            {
+              float v = lo + span * row[k] + g_scale * (float) (noise & 0xff) - g_shift;
+              v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
+              o[k] = (uint8_t) (v + 0.5f);
+            }
+        }
+    }
 }
 
-/* Max-combine (two-objects): an item's pixel shows where it is the brightest so far. The whole
- * square is combined, clipped to the canvas, so the faint rim outside the bounding box stays. */
+/* Two-objects paste: an item covers what is below wherever its pixel is above the threshold (so
+ * the small item stays visible even on a brighter large one: the experiment is about suppression,
+ * not occlusion), and is max-combined elsewhere, so the faint rim of each item survives on black.
+ * The whole square is combined, clipped to the canvas. */
 static void
-paste_max (const ClSceneItem *it, const uint8_t *item, int id, uint8_t *canvas, uint8_t *mask, int side)
+paste_over (const ClSceneItem *it, const uint8_t *item, int id, uint8_t *canvas, uint8_t *mask, int side)
 {
   int y0 = MAX (0, -it->y), y1 = MIN (it->size, side - it->y);
   int x0 = MAX (0, -it->x), x1 = MIN (it->size, side - it->x);
@@ -684,12 +725,14 @@ paste_max (const ClSceneItem *it, const uint8_t *item, int id, uint8_t *canvas, 
       {
         uint8_t v = item[y * it->size + x];
         size_t o = (size_t) (it->y + y) * (size_t) side + (size_t) (it->x + x);
-        if (v >= canvas[o])
+        if (v > CL_SCENE_ALPHA_THRESHOLD)
           {
             canvas[o] = v;
-            if (mask && v > CL_SCENE_ALPHA_THRESHOLD)
+            if (mask)
               mask[o] = (uint8_t) id;
           }
+        else if (v > canvas[o])
+          canvas[o] = v;
       }
 }
 
@@ -705,7 +748,7 @@ paste_alpha (const ClSceneItem *it, const uint8_t *item, const Box *b, int id, u
         if (v <= CL_SCENE_ALPHA_THRESHOLD)
           continue;
         size_t o = (size_t) (it->y + y) * (size_t) side + (size_t) (it->x + x);
-        canvas[o] = (uint8_t) lrintf ((float) v * it->brightness);
+        canvas[o] = (uint8_t) ((float) v * it->brightness + 0.5f);
         if (mask)
           mask[o] = (uint8_t) id;
       }
@@ -726,6 +769,9 @@ cl_scenes_render (const ClScenes *s, int split, int index, uint8_t *pixels, uint
   int label;
   const uint8_t *src = split_item (s, split, index, &label);
 
+  uint8_t unused[CL_N_SCENE_TARGETS];
+  if (!labels)
+    labels = unused;
   for (int t = 0; t < CL_N_SCENE_TARGETS; t++)
     labels[t] = CL_SCENE_NO_LABEL;
   labels[CL_TARGET_CLASS] = (uint8_t) label;
@@ -774,7 +820,7 @@ cl_scenes_render (const ClScenes *s, int split, int index, uint8_t *pixels, uint
     case CL_SCENE_TWO_OBJECTS:
       memset (grey, 0, plane);
       for (int k = 0; k < 2; k++)
-        paste_max (&L.items[k], sc.item[k], k + 1, grey, mask, w);
+        paste_over (&L.items[k], sc.item[k], k + 1, grey, mask, w);
       labels[CL_TARGET_LARGE] = (uint8_t) L.items[0].label;
       labels[CL_TARGET_SMALL] = (uint8_t) L.items[1].label;
       break;
@@ -793,12 +839,15 @@ cl_scenes_render (const ClScenes *s, int split, int index, uint8_t *pixels, uint
     {
       float f[3];
       hsv_factors (L.hue, L.saturation, f);
-      /* Plane 0 holds the grey image until the last pass overwrites it. */
+      /* Plane 0 holds the grey image until the last pass overwrites it. Factors in 16-bit fixed
+       * point (the V channel's factor 65536 keeps it exactly the grey image); integer loops
+       * vectorise. */
       for (int c = 2; c >= 0; c--)
         {
+          uint32_t fi = (uint32_t) lrintf (f[c] * 65536.0f);
           uint8_t *dst = pixels + (size_t) c * plane;
           for (size_t i = 0; i < plane; i++)
-            dst[i] = (uint8_t) ((float) grey[i] * f[c] + 0.5f);
+            dst[i] = (uint8_t) (((uint32_t) grey[i] * fi + 32768u) >> 16);
         }
       labels[CL_TARGET_TINT] = (uint8_t) L.tint_bucket;
     }

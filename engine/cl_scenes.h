@@ -17,9 +17,11 @@
  *                   Targets: class (= background), background, overlay.
  *  - two-objects:   MultiDigits object-size analogue, 56x56 black. Large = this item resized to
  *                   data.big_size, small = another item of the same split resized to 14x14; both
- *                   cropped to their bounding boxes and placed without clipping (large first, small
- *                   on top, max-combined). The small item's position is the least-overlapping of 8
- *                   uniform candidates, so it is seldom hidden: the experiment is about
+ *                   cropped to their bounding boxes and placed without clipping, large first, small
+ *                   on top. Each covers what is below where its pixel exceeds
+ *                   CL_SCENE_ALPHA_THRESHOLD and is max-combined elsewhere (pure max-combining
+ *                   would hide the small item on a brighter large one). The small item's position
+ *                   is the least-overlapping of 8 uniform candidates: the experiment is about
  *                   suppression in the representation, not occlusion.
  *                   Targets: class (= large), small, large.
  *  - multi-objects: 64x64, a procedural background texture (smooth noise, stripes, gradient or
@@ -105,8 +107,7 @@ int cl_scene_targets (const ClSceneParams *params, const ClDataset *ds, ClSceneT
 
 /* Holds params, a borrowed pointer to ds (which must outlive it) and the tables rendering needs
  * (glyph pool, a cosine table). Immutable after creation, so any number of threads may render
- * at once. Building a pool of 1000 glyphs takes about a millisecond (see the report), so a change
- * of data.pool can rebuild it. */
+ * at once. Building a pool of 1000 glyphs takes about 10 ms; the other kinds build nothing. */
 typedef struct _ClScenes ClScenes;
 
 /* Fails on bad params (the cl_scene_params_check message) or a dataset split with no images.
@@ -151,12 +152,12 @@ void cl_scenes_layout (const ClScenes *scenes, int split, int index, ClSceneLayo
 
 /* Renders scene (split 0 train / 1 test, index < that split's n).
  * pixels: channels*height*width bytes, planar (R, G, B planes with tint).
- * labels: CL_N_SCENE_TARGETS entries; targets the kind lacks get CL_SCENE_NO_LABEL.
+ * labels (may be NULL): CL_N_SCENE_TARGETS entries; targets the kind lacks get CL_SCENE_NO_LABEL.
  * instance_mask (may be NULL): height*width bytes, 0 background, k+1 where item k's pixels are
- *   visible (overlay: 2 where the glyph wins the max, two-objects: where an item's pixel is the
- *   max and above the threshold; multi-objects: where it was pasted and not covered later;
- *   randbits: 1 above the threshold).
- * No allocation; a few microseconds per scene. */
+ *   visible (overlay: 1 where the background item is above the threshold, 2 where the glyph wins
+ *   the max and is above it; two-objects and multi-objects: where the item was pasted (above
+ *   the threshold) and not covered later; randbits: 1 above the threshold).
+ * No allocation; about 1 us (randbits) to 40 us (multi-objects) per scene (test_scenes --bench). */
 void cl_scenes_render (const ClScenes *scenes, int split, int index, uint8_t *pixels,
                        uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *instance_mask);
 

@@ -9,7 +9,8 @@
 
 G_DEFINE_QUARK (cl-config-error-quark, cl_config_error)
 
-static const char *const data_kinds[] = { "randbits", NULL };
+/* Same order as ClSceneKind in cl_scenes.h. */
+static const char *const data_kinds[] = { "randbits", "overlay", "two-objects", "multi-objects", NULL };
 /* Same order as ClLossKind in cl_loss.h. */
 static const char *const loss_kinds[] = { "ntxent", "decoupled", "swd-normal", "swd-cube", "swd-sphere", NULL };
 static const char *const archs[] = { "convn", NULL };
@@ -24,8 +25,16 @@ static const ClParam params[] = {
     "Base image dataset: fashion-mnist (Debian package dataset-fashion-mnist)", 0 },
   { "data.path", CL_PARAM_STRING, OFF (data_path), SZ (data_path), 0, 0, 0, "", NULL, "",
     "Folder of MNIST-format IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]); overrides data.base's folder", 0 },
-  { "data.kind", CL_PARAM_ENUM, OFF (data_kind), 0, 0, 0, CL_DATA_RANDBITS, NULL, data_kinds, "",
-    "Dataset construction: randbits = images plus data.bits constant random-bit planes (0 bits = plain images)", 0 },
+  { "data.kind", CL_PARAM_ENUM, OFF (data_kind), 0, 0, 0, 0, NULL, data_kinds, "",
+    "Dataset construction: randbits = the images (plus data.bits random-bit planes); overlay = a pattern from a pool of "
+    "data.pool replicated 3x3 over an upscaled image (DigitOnImageNet); two-objects = a small and a large item "
+    "(MultiDigits object size); multi-objects = 2-4 items on a textured 64x64 canvas", 0 },
+  { "data.pool", CL_PARAM_INT, OFF (data_pool), 0, 1, 4096, 16, NULL, NULL, "patterns",
+    "overlay: number of unique patterns stamped on the images (more patterns = more competing information)", 0 },
+  { "data.big_size", CL_PARAM_INT, OFF (data_big_size), 0, 14, 56, 28, NULL, NULL, "px",
+    "two-objects: side of the large item (the small one is 14 px)", 0 },
+  { "data.tint", CL_PARAM_INT, OFF (data_tint), 0, 0, 1, 0, NULL, NULL, "",
+    "1 = give each image a fixed random colour tint (a competing feature; aug.jitter's hue/saturation can remove it)", 0 },
   { "data.bits", CL_PARAM_INT, OFF (data_bits), 0, 0, 24, 0, NULL, NULL, "bits",
     "Competing random bits: constant input planes carrying a fixed per-image code, identical in both views", 0 },
   { "data.bit_resample", CL_PARAM_FLOAT, OFF (data_bit_resample), 0, 0, 1, 0, NULL, NULL, "",

@@ -18,7 +18,7 @@ typedef enum {
   CL_PARAM_ZERO_IS_AUTO = 1 << 2, /* 0 means "choose automatically"; log sliders span [CL_PARAM_LOG_FLOOR, max] plus 0 */
 } ClParamFlags;
 
-typedef enum { CL_DATA_RANDBITS = 0 } ClDataKind;
+/* data.kind values are ClSceneKind (cl_scenes.h), in the same order. */
 /* Largest data.bits: the first conv layer is sized for this many bit planes. */
 #define CL_MAX_BITS 24
 /* loss.kind values are ClLossKind (cl_loss.h), in the same order. */
@@ -33,6 +33,9 @@ typedef struct {
   char data_path[1024];
   int data_kind;
   int data_bits;
+  int data_pool;
+  int data_big_size;
+  int data_tint;
   double data_bit_resample;
   double aug_crop_min_area;
   double aug_flip;

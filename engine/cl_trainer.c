@@ -11,6 +11,8 @@
 #include "cl_model.h"
 #include "cl_probe.h"
 #include "cl_rng.h"
+#include "cl_scenes.h"
+#include "cl_augment_color.h"
 
 G_DEFINE_QUARK (cl-trainer-error-quark, cl_trainer_error)
 
@@ -155,6 +157,12 @@ struct ClTrainer {
   SharedData *data;
   const ClDataset *ds;
   uint32_t *train_codes;
+  ClScenes *scenes;
+  int img_channels, height, width; /* of the rendered scene; bit planes follow its channels */
+  uint8_t *scene_buf;              /* one rendered scene */
+  int n_targets;                   /* scene targets (class first), probed besides the bits */
+  ClSceneTarget targets[CL_N_SCENE_TARGETS];
+  int target_classes[CL_N_SCENE_TARGETS];
   int in_channels;
   int max_bits;
   ClModel *model;
@@ -182,11 +190,11 @@ struct ClTrainer {
   /* Probe sets: fixed images from each split, their features and labels. */
   int probe_n_train, probe_n_test;
   uint32_t *probe_train_idx, *probe_test_idx;
-  uint8_t *probe_train_y, *probe_test_y;
+  uint8_t *probe_train_y[CL_N_SCENE_TARGETS], *probe_test_y[CL_N_SCENE_TARGETS];
+  float probe_target_chance[CL_N_SCENE_TARGETS];
   uint8_t *probe_train_bits, *probe_test_bits; /* [bit][image]: bit k of each probe image's code */
   float *probe_train_f, *probe_test_f;
   double *probe_ws;
-  float probe_chance;
   char *config_ini;
   GTimer *timer; /* runs only while training */
   double last_publish;
@@ -235,6 +243,18 @@ fill_planes (float *dst, int plane_size, uint32_t code, int bits)
     }
 }
 
+static float
+majority_share (const uint8_t *labels, int n)
+{
+  int counts[256] = { 0 }, most = 0;
+  for (int i = 0; i < n; i++)
+    {
+      int c = ++counts[labels[i]];
+      most = MAX (most, c);
+    }
+  return (float) most / (float) n;
+}
+
 static void
 pick_subset (uint64_t seed, int split, int n_total, int n_pick, uint32_t *out)
 {
@@ -265,21 +285,31 @@ setup_probes (ClTrainer *t)
   t->probe_test_idx = g_new (uint32_t, t->probe_n_test);
   pick_subset ((uint64_t) t->cfg.train_seed, 0, ds->train.n, t->probe_n_train, t->probe_train_idx);
   pick_subset ((uint64_t) t->cfg.train_seed, 1, ds->test.n, t->probe_n_test, t->probe_test_idx);
-  t->probe_train_y = g_new (uint8_t, t->probe_n_train);
-  t->probe_test_y = g_new (uint8_t, t->probe_n_test);
-  for (int i = 0; i < t->probe_n_train; i++)
-    t->probe_train_y[i] = ds->train.labels[t->probe_train_idx[i]];
-  int counts[256] = { 0 }, most = 0;
-  for (int i = 0; i < t->probe_n_test; i++)
+
+  /* Labels of every target, read off each probe scene once. */
+  int n_split[2] = { t->probe_n_train, t->probe_n_test };
+  const uint32_t *idx_split[2] = { t->probe_train_idx, t->probe_test_idx };
+  int total_classes = 0;
+  for (int k = 0; k < t->n_targets; k++)
     {
-      t->probe_test_y[i] = ds->test.labels[t->probe_test_idx[i]];
-      int c = ++counts[t->probe_test_y[i]];
-      most = MAX (most, c);
+      t->probe_train_y[k] = g_new (uint8_t, t->probe_n_train);
+      t->probe_test_y[k] = g_new (uint8_t, t->probe_n_test);
+      total_classes += t->target_classes[k];
     }
-  t->probe_chance = (float) most / (float) t->probe_n_test;
+  for (int split = 0; split < 2; split++)
+    for (int i = 0; i < n_split[split]; i++)
+      {
+        uint8_t labels[CL_N_SCENE_TARGETS];
+        cl_scenes_render (t->scenes, split, (int) idx_split[split][i], t->scene_buf, labels, NULL);
+        for (int k = 0; k < t->n_targets; k++)
+          (split == 0 ? t->probe_train_y : t->probe_test_y)[k][i] = labels[t->targets[k]];
+      }
+  for (int k = 0; k < t->n_targets; k++)
+    t->probe_target_chance[k] = majority_share (t->probe_test_y[k], t->probe_n_test);
+
   t->probe_train_f = g_new (float, (size_t) t->probe_n_train * dim);
   t->probe_test_f = g_new (float, (size_t) t->probe_n_test * dim);
-  t->probe_ws = g_new (double, cl_probe_workspace_doubles (dim, ds->n_classes + 2 * CL_MAX_BITS));
+  t->probe_ws = g_new (double, cl_probe_workspace_doubles (dim, total_classes + 2 * CL_MAX_BITS));
   t->probe_train_bits = g_new (uint8_t, (size_t) CL_MAX_BITS * t->probe_n_train);
   t->probe_test_bits = g_new (uint8_t, (size_t) CL_MAX_BITS * t->probe_n_test);
   for (int k = 0; k < CL_MAX_BITS; k++)
@@ -296,9 +326,9 @@ setup_probes (ClTrainer *t)
 /* Un-augmented views of the given images (with their bit planes) through the frozen encoder,
  * in chunks that reuse the training input buffer. */
 static void
-embed_split (ClTrainer *t, const ClImageSet *set, int split, const uint32_t *idx, int n, float *features)
+embed_split (ClTrainer *t, int split, const uint32_t *idx, int n, float *features)
 {
-  int plane = set->height * set->width, dim = cl_model_rep_dim (t->model);
+  int plane = t->height * t->width, dim = cl_model_rep_dim (t->model);
   size_t view_size = (size_t) t->in_channels * plane;
   int bits = MIN (t->cfg.data_bits, t->max_bits);
   int chunk = 2 * t->batch;
@@ -309,10 +339,14 @@ embed_split (ClTrainer *t, const ClImageSet *set, int split, const uint32_t *idx
         {
           int id = (int) idx[start + i];
           float *dst = t->x + (size_t) i * view_size;
-          cl_image_to_float (set->pixels + (size_t) id * plane, set->height, set->width, dst);
-          fill_planes (dst + plane, plane, image_code ((uint64_t) t->cfg.train_seed, split, id), bits);
+          cl_scenes_render (t->scenes, split, id, t->scene_buf, NULL, NULL);
+          int n_px = t->img_channels * plane;
+          for (int j = 0; j < n_px; j++)
+            dst[j] = t->scene_buf[j] * (1.0f / 255.0f);
+          float *planes = dst + (size_t) t->img_channels * plane;
+          fill_planes (planes, plane, image_code ((uint64_t) t->cfg.train_seed, split, id), bits);
           for (int k = bits; k < t->max_bits; k++)
-            memset (dst + (size_t) (1 + k) * plane, 0, sizeof (float) * plane);
+            memset (planes + (size_t) k * plane, 0, sizeof (float) * plane);
         }
       cl_model_forward (t->model, t->x, m, FALSE);
       memcpy (features + (size_t) start * dim, cl_model_representation (t->model), sizeof (float) * (size_t) m * dim);
@@ -331,17 +365,6 @@ add_probe_row (ClTrainer *t, const char *target, double accuracy, float chance)
   r->chance = chance;
 }
 
-static float
-majority_share (const uint8_t *labels, int n)
-{
-  int counts[256] = { 0 }, most = 0;
-  for (int i = 0; i < n; i++)
-    {
-      int c = ++counts[labels[i]];
-      most = MAX (most, c);
-    }
-  return (float) most / (float) n;
-}
 
 /* Targets: the class, and for randbits each bit of the image's code (target "bitK") with their
  * mean as "bits". All share one ridge fit of the same features. */
@@ -349,34 +372,39 @@ static void
 run_probes (ClTrainer *t)
 {
   int dim = cl_model_rep_dim (t->model);
-  embed_split (t, &t->ds->train, 0, t->probe_train_idx, t->probe_n_train, t->probe_train_f);
-  embed_split (t, &t->ds->test, 1, t->probe_test_idx, t->probe_n_test, t->probe_test_f);
+  embed_split (t, 0, t->probe_train_idx, t->probe_n_train, t->probe_train_f);
+  embed_split (t, 1, t->probe_test_idx, t->probe_n_test, t->probe_test_f);
   int bits = MIN (t->cfg.data_bits, t->max_bits);
-  const uint8_t *train_y[1 + CL_MAX_BITS], *test_y[1 + CL_MAX_BITS];
-  int classes[1 + CL_MAX_BITS];
-  double acc[1 + CL_MAX_BITS];
-  train_y[0] = t->probe_train_y;
-  test_y[0] = t->probe_test_y;
-  classes[0] = t->ds->n_classes;
+  int nt = t->n_targets;
+  const uint8_t *train_y[CL_N_SCENE_TARGETS + CL_MAX_BITS], *test_y[CL_N_SCENE_TARGETS + CL_MAX_BITS];
+  int classes[CL_N_SCENE_TARGETS + CL_MAX_BITS];
+  double acc[CL_N_SCENE_TARGETS + CL_MAX_BITS];
+  for (int k = 0; k < nt; k++)
+    {
+      train_y[k] = t->probe_train_y[k];
+      test_y[k] = t->probe_test_y[k];
+      classes[k] = t->target_classes[k];
+    }
   for (int k = 0; k < bits; k++)
     {
-      train_y[1 + k] = t->probe_train_bits + (size_t) k * t->probe_n_train;
-      test_y[1 + k] = t->probe_test_bits + (size_t) k * t->probe_n_test;
-      classes[1 + k] = 2;
+      train_y[nt + k] = t->probe_train_bits + (size_t) k * t->probe_n_train;
+      test_y[nt + k] = t->probe_test_bits + (size_t) k * t->probe_n_test;
+      classes[nt + k] = 2;
     }
-  if (!cl_probe_ridge_multi (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim, 1 + bits,
+  if (!cl_probe_ridge_multi (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim, nt + bits,
                              train_y, test_y, classes, PROBE_RIDGE_ALPHA, t->probe_ws, acc))
-    for (int k = 0; k <= bits; k++)
+    for (int k = 0; k < nt + bits; k++)
       acc[k] = NAN;
-  add_probe_row (t, "class", acc[0], t->probe_chance);
+  for (int k = 0; k < nt; k++)
+    add_probe_row (t, cl_scene_target_name (t->targets[k]), acc[k], t->probe_target_chance[k]);
   if (bits > 0)
     {
       double mean = 0, mean_chance = 0;
       float chance[CL_MAX_BITS];
       for (int k = 0; k < bits; k++)
         {
-          chance[k] = majority_share (test_y[1 + k], t->probe_n_test);
-          mean += acc[1 + k] / bits;
+          chance[k] = majority_share (test_y[nt + k], t->probe_n_test);
+          mean += acc[nt + k] / bits;
           mean_chance += chance[k] / (double) bits;
         }
       add_probe_row (t, "bits", mean, (float) mean_chance);
@@ -384,7 +412,7 @@ run_probes (ClTrainer *t)
         {
           char name[16];
           g_snprintf (name, sizeof name, "bit%d", k);
-          add_probe_row (t, name, acc[1 + k], chance[k]);
+          add_probe_row (t, name, acc[nt + k], chance[k]);
         }
     }
   t->last_probe_step = t->step;
@@ -423,15 +451,31 @@ cl_trainer_new (const ClConfig *config, GError **error)
   t->threads = config->train_threads > 0 ? config->train_threads : (int) g_get_num_processors ();
   openblas_set_num_threads (t->threads);
 
+  ClSceneParams scene = {
+    .kind = config->data_kind,
+    .pool = config->data_pool,
+    .big_size = config->data_big_size,
+    .tint = config->data_tint,
+    .seed = (uint64_t) config->train_seed,
+  };
+  t->scenes = cl_scenes_new (&scene, t->ds, error);
+  if (!t->scenes)
+    {
+      cl_trainer_free (t);
+      return NULL;
+    }
+  cl_scene_geometry (&scene, t->ds, &t->img_channels, &t->height, &t->width);
+  t->scene_buf = g_new (uint8_t, (size_t) t->img_channels * t->height * t->width);
+  t->n_targets = cl_scene_targets (&scene, t->ds, t->targets, t->target_classes);
   t->max_bits = config->data_bits;
-  t->in_channels = 1 + t->max_bits;
+  t->in_channels = t->img_channels + t->max_bits;
   t->batch = config->train_batch;
 
   ClModelSpec spec;
   cl_model_spec_init (&spec);
   spec.in_channels = t->in_channels;
-  spec.height = t->ds->train.height;
-  spec.width = t->ds->train.width;
+  spec.height = t->height;
+  spec.width = t->width;
   spec.width_mult = config->model_width;
   spec.head_layers = config->model_head_layers;
   spec.max_views = 2 * t->batch;
@@ -456,10 +500,10 @@ cl_trainer_new (const ClConfig *config, GError **error)
     t->train_codes[i] = image_code ((uint64_t) config->train_seed, 0, i);
   t->order = g_new (uint32_t, t->ds->train.n);
   t->batch_codes = g_new (uint32_t, t->batch);
-  t->preview.channels = 1;
+  t->preview.channels = t->img_channels;
   t->preview.height = spec.height;
   t->preview.width = spec.width;
-  t->preview_pixels = g_new0 (float, (size_t) CL_PREVIEW_PAIRS * 2 * spec.height * spec.width);
+  t->preview_pixels = g_new0 (float, (size_t) CL_PREVIEW_PAIRS * 2 * t->img_channels * spec.height * spec.width);
   shuffle_order (t, 0);
 
   setup_probes (t);
@@ -492,8 +536,14 @@ cl_trainer_free (ClTrainer *t)
   g_free (t->preview_pixels);
   g_free (t->probe_train_idx);
   g_free (t->probe_test_idx);
-  g_free (t->probe_train_y);
-  g_free (t->probe_test_y);
+  for (int k = 0; k < CL_N_SCENE_TARGETS; k++)
+    {
+      g_free (t->probe_train_y[k]);
+      g_free (t->probe_test_y[k]);
+    }
+  if (t->scenes)
+    cl_scenes_free (t->scenes);
+  g_free (t->scene_buf);
   g_free (t->probe_train_f);
   g_free (t->probe_test_f);
   g_free (t->probe_ws);
@@ -589,7 +639,7 @@ static void
 build_batch (ClTrainer *t)
 {
   const ClImageSet *set = &t->ds->train;
-  int h = set->height, w = set->width, plane = h * w;
+  int h = t->height, w = t->width, plane = h * w, c = t->img_channels;
   size_t view_size = (size_t) t->in_channels * plane;
   ClAugParams aug = {
     .crop_min_area = (float) t->cfg.aug_crop_min_area,
@@ -605,7 +655,7 @@ build_batch (ClTrainer *t)
       if (t->order_pos >= set->n)
         shuffle_order (t, ++t->epoch);
       int idx = (int) t->order[t->order_pos++];
-      const uint8_t *src = set->pixels + (size_t) idx * plane;
+      cl_scenes_render (t->scenes, 0, idx, t->scene_buf, NULL, NULL);
       uint32_t code = t->train_codes[idx];
       t->batch_codes[i] = bits >= 32 ? code : code & ((1u << bits) - 1u);
 
@@ -619,17 +669,18 @@ build_batch (ClTrainer *t)
           float *dst = t->x + (size_t) (v * t->batch + i) * view_size;
           ClRng rng;
           cl_rng_seed (&rng, step_key, ((uint64_t) CL_STREAM_AUG << 32) | (uint64_t) (2 * i + v));
-          cl_augment_view (src, h, w, &aug, &rng, dst);
+          cl_augment_view_color (t->scene_buf, c, h, w, &aug, &rng, dst);
           uint32_t view_code = (v == 1 && u < t->cfg.data_bit_resample) ? fresh : code;
           if (i < CL_PREVIEW_PAIRS)
             {
-              memcpy (t->preview_pixels + (size_t) (2 * i + v) * plane, dst, sizeof (float) * plane);
+              memcpy (t->preview_pixels + (size_t) (2 * i + v) * c * plane, dst, sizeof (float) * c * plane);
               t->preview.codes[i][v] = view_code;
             }
-          fill_planes (dst + plane, plane, view_code, bits);
+          float *planes = dst + (size_t) c * plane;
+          fill_planes (planes, plane, view_code, bits);
           /* Planes beyond data.bits stay zero, so the slider can lower bits without a rebuild. */
           for (int k = bits; k < t->max_bits; k++)
-            memset (dst + (size_t) (1 + k) * plane, 0, sizeof (float) * plane);
+            memset (planes + (size_t) k * plane, 0, sizeof (float) * plane);
         }
     }
   t->code_collision = bits > 0 ? code_collision_fraction (t->batch_codes, t->batch) : NAN;
@@ -752,6 +803,8 @@ cl_trainer_publish (ClTrainer *t)
   s->preview = t->preview;
   s->preview.pixels = g_memdup2 (t->preview_pixels, sizeof (float) * (size_t) CL_PREVIEW_PAIRS * 2
                                                         * t->preview.channels * t->preview.height * t->preview.width);
+  if (t->preview.n_pairs == 0)
+    s->preview.n_pairs = 0;
   s->probes = t->hist->probes;
   s->n_probes = t->n_probes;
   s->step = t->step;

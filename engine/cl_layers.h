@@ -5,10 +5,10 @@
  * Gradients of parameters (dw, dgamma, dbeta) are OVERWRITTEN, never accumulated.
  * dx arguments are overwritten too and may be NULL when the input gradient is not needed.
  *
- * Threads: the GEMMs run on OpenBLAS's threads. The element loops here are split over channels
- * (or rows) with a static partition when compiled with OpenMP; every output element and every
- * per-channel sum is produced by one thread in a fixed order, so results do not depend on the
- * number of threads. */
+ * Threads: single-threaded by design, apart from whatever OpenBLAS does inside sgemm. Every sum is
+ * taken in a fixed order, so results are bit-reproducible for a given OpenBLAS thread count. (On the
+ * 2-vCPU target a second busy thread gives no extra compute, and OpenBLAS's spinning worker halves
+ * the speed of these loops: see the model engineer's report.) */
 #pragma once
 #include <glib.h>
 #include <stddef.h>

@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Columns per im2col block: ~512 KiB, so col, dcol and the GEMM panels stay in L2. */
@@ -58,90 +59,110 @@ cl_conv2d_macs (const ClConv2d *conv)
   return (double) cl_conv2d_num_weights (conv) * conv->out_h * conv->out_w;
 }
 
-/* col[(c,ki,kj)][s*P + oh*out_w + ow] for the g samples starting at x. */
+/* Patch-major columns: col[s*P + oh*out_w + ow][(c*k + ki)*k + kj] for the g samples starting at x.
+ * Each patch row is a run of k contiguous input floats, so this is k-float copies rather than the
+ * strided gathers of the channel-major layout (which cost as much as the GEMM). */
 static void
 im2col (const ClConv2d *conv, const float *x, int g, float *col)
 {
-  const int k = conv->k, stride = conv->stride, pad = conv->pad;
+  const int k = conv->k, stride = conv->stride, pad = conv->pad, in_c = conv->in_c;
   const int in_h = conv->in_h, in_w = conv->in_w, out_h = conv->out_h, out_w = conv->out_w;
-  const int rows = conv->in_c * k * k;
-  const size_t P = (size_t) out_h * out_w, ld = (size_t) g * P;
-  const size_t in_plane = (size_t) in_h * in_w, in_sample = (size_t) conv->in_c * in_plane;
+  const size_t K = (size_t) in_c * k * k;
+  const size_t in_plane = (size_t) in_h * in_w, in_sample = (size_t) in_c * in_plane;
 
-  for (int row = 0; row < rows; row++)
+  float *dst = col;
+  for (int s = 0; s < g; s++)
     {
-      const int ch = row / (k * k), ki = (row / k) % k, kj = row % k;
-      float *dst = col + (size_t) row * ld;
-      for (int s = 0; s < g; s++)
+      const float *xs = x + s * in_sample;
+      for (int oh = 0; oh < out_h; oh++)
         {
-          const float *src = x + s * in_sample + ch * in_plane;
-          for (int oh = 0; oh < out_h; oh++)
+          const int ih0 = oh * stride - pad;
+          for (int ow = 0; ow < out_w; ow++, dst += K)
             {
-              float *d = dst + s * P + (size_t) oh * out_w;
-              const int ih = oh * stride + ki - pad;
-              if (ih < 0 || ih >= in_h)
+              const int iw0 = ow * stride - pad;
+              float *d = dst;
+              if (ih0 >= 0 && ih0 + k <= in_h && iw0 >= 0 && iw0 + k <= in_w)
                 {
-                  memset (d, 0, sizeof (float) * out_w);
-                  continue;
-                }
-              const float *srow = src + (size_t) ih * in_w;
-              if (pad == 0)
-                {
-                  const float *s0 = srow + kj;
-                  if (stride == 2)
-                    for (int ow = 0; ow < out_w; ow++)
-                      d[ow] = s0[2 * ow];
+                  const float *src = xs + (size_t) ih0 * in_w + iw0;
+                  if (k == 3)
+                    for (int c = 0; c < in_c; c++, src += in_plane, d += 9)
+                      {
+                        d[0] = src[0], d[1] = src[1], d[2] = src[2];
+                        d[3] = src[in_w], d[4] = src[in_w + 1], d[5] = src[in_w + 2];
+                        d[6] = src[2 * in_w], d[7] = src[2 * in_w + 1], d[8] = src[2 * in_w + 2];
+                      }
                   else
-                    for (int ow = 0; ow < out_w; ow++)
-                      d[ow] = s0[ow * stride];
+                    for (int c = 0; c < in_c; c++, src += in_plane)
+                      for (int ki = 0; ki < k; ki++)
+                        for (int kj = 0; kj < k; kj++)
+                          *d++ = src[ki * in_w + kj];
                 }
               else
                 {
-                  for (int ow = 0; ow < out_w; ow++)
-                    {
-                      const int iw = ow * stride + kj - pad;
-                      d[ow] = (iw >= 0 && iw < in_w) ? srow[iw] : 0.0f;
-                    }
+                  for (int c = 0; c < in_c; c++)
+                    for (int ki = 0; ki < k; ki++)
+                      for (int kj = 0; kj < k; kj++)
+                        {
+                          const int ih = ih0 + ki, iw = iw0 + kj;
+                          *d++ = (ih >= 0 && ih < in_h && iw >= 0 && iw < in_w)
+                                     ? xs[c * in_plane + (size_t) ih * in_w + iw]
+                                     : 0.0f;
+                        }
                 }
             }
         }
     }
 }
 
-/* dx (g samples) = col2im(dcol); each input channel belongs to one thread. */
+/* dx (g samples) = col2im(dcol), dcol in the patch-major layout of im2col. */
 static void
 col2im (const ClConv2d *conv, const float *dcol, int g, float *dx)
 {
-  const int k = conv->k, stride = conv->stride, pad = conv->pad;
+  const int k = conv->k, stride = conv->stride, pad = conv->pad, in_c = conv->in_c;
   const int in_h = conv->in_h, in_w = conv->in_w, out_h = conv->out_h, out_w = conv->out_w;
-  const size_t P = (size_t) out_h * out_w, ld = (size_t) g * P;
-  const size_t in_plane = (size_t) in_h * in_w, in_sample = (size_t) conv->in_c * in_plane;
+  const size_t K = (size_t) in_c * k * k;
+  const size_t in_plane = (size_t) in_h * in_w, in_sample = (size_t) in_c * in_plane;
 
-  for (int ch = 0; ch < conv->in_c; ch++)
+  memset (dx, 0, sizeof (float) * g * in_sample);
+  const float *src = dcol;
+  for (int s = 0; s < g; s++)
     {
-      for (int s = 0; s < g; s++)
+      float *xs = dx + s * in_sample;
+      for (int oh = 0; oh < out_h; oh++)
         {
-          float *plane = dx + s * in_sample + ch * in_plane;
-          memset (plane, 0, sizeof (float) * in_plane);
-          for (int ki = 0; ki < k; ki++)
-            for (int kj = 0; kj < k; kj++)
-              {
-                const float *src = dcol + (size_t) ((ch * k + ki) * k + kj) * ld + s * P;
-                for (int oh = 0; oh < out_h; oh++)
-                  {
-                    const int ih = oh * stride + ki - pad;
-                    if (ih < 0 || ih >= in_h)
-                      continue;
-                    float *drow = plane + (size_t) ih * in_w;
-                    const float *srow = src + (size_t) oh * out_w;
-                    for (int ow = 0; ow < out_w; ow++)
+          const int ih0 = oh * stride - pad;
+          for (int ow = 0; ow < out_w; ow++, src += K)
+            {
+              const int iw0 = ow * stride - pad;
+              const float *d = src;
+              if (ih0 >= 0 && ih0 + k <= in_h && iw0 >= 0 && iw0 + k <= in_w)
+                {
+                  float *dst = xs + (size_t) ih0 * in_w + iw0;
+                  if (k == 3)
+                    for (int c = 0; c < in_c; c++, dst += in_plane, d += 9)
                       {
-                        const int iw = ow * stride + kj - pad;
-                        if (iw >= 0 && iw < in_w)
-                          drow[iw] += srow[ow];
+                        dst[0] += d[0], dst[1] += d[1], dst[2] += d[2];
+                        dst[in_w] += d[3], dst[in_w + 1] += d[4], dst[in_w + 2] += d[5];
+                        dst[2 * in_w] += d[6], dst[2 * in_w + 1] += d[7], dst[2 * in_w + 2] += d[8];
                       }
-                  }
-              }
+                  else
+                    for (int c = 0; c < in_c; c++, dst += in_plane)
+                      for (int ki = 0; ki < k; ki++)
+                        for (int kj = 0; kj < k; kj++)
+                          dst[ki * in_w + kj] += *d++;
+                }
+              else
+                {
+                  for (int c = 0; c < in_c; c++)
+                    for (int ki = 0; ki < k; ki++)
+                      for (int kj = 0; kj < k; kj++, d++)
+                        {
+                          const int ih = ih0 + ki, iw = iw0 + kj;
+                          if (ih >= 0 && ih < in_h && iw >= 0 && iw < in_w)
+                            xs[c * in_plane + (size_t) ih * in_w + iw] += *d;
+                        }
+                }
+            }
         }
     }
 }
@@ -159,8 +180,8 @@ cl_conv2d_forward (const ClConv2d *conv, const float *w, const float *x, int n, 
       const int g = MIN (conv->chunk, n - n0);
       const int cols = g * (int) P;
       im2col (conv, x + n0 * in_sample, g, col);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, out_c, cols, K, 1.0f, w, K, col, cols, 0.0f,
-                   tmp, cols);
+      /* tmp [out_c][cols] = W [out_c][K] col^T */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, out_c, cols, K, 1.0f, w, K, col, K, 0.0f, tmp, cols);
       /* tmp is [out_c][g][P]; NCHW wants [g][out_c][P]. */
       for (int c = 0; c < out_c; c++)
         for (int s = 0; s < g; s++)
@@ -184,13 +205,15 @@ cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, const 
         for (int s = 0; s < g; s++)
           memcpy (tmp + ((size_t) c * g + s) * P, dy + ((size_t) (n0 + s) * out_c + c) * P, sizeof (float) * P);
       im2col (conv, x + n0 * in_sample, g, col);
-      /* Chunks are summed into dw in a fixed order, so dw is reproducible for a given n. */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, out_c, K, cols, 1.0f, tmp, cols, col, cols,
+      /* dW [out_c][K] (+)= dy [out_c][cols] col [cols][K]; chunks are summed in a fixed order, so dw
+       * is reproducible for a given n. */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, out_c, K, cols, 1.0f, tmp, cols, col, K,
                    n0 == 0 ? 0.0f : 1.0f, dw, K);
       if (dx)
         {
-          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, cols, out_c, 1.0f, w, K, tmp, cols, 0.0f,
-                       dcol, cols);
+          /* dcol [cols][K] = dy^T [cols][out_c] W [out_c][K] */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, cols, K, out_c, 1.0f, tmp, cols, w, K, 0.0f, dcol,
+                       K);
           col2im (conv, dcol, g, dx + n0 * in_sample);
         }
     }
@@ -262,10 +285,28 @@ cl_conv2d_backward_ref (const ClConv2d *conv, const float *w, const float *x, co
 #define CL_BN_TILE 256 /* channels per tile in the [n][C] (P = 1) layout */
 #define CL_BN_ROWS 64  /* rows per float partial sum in that layout */
 
+/* max(v, 0) on the bits (GCC turns the float select into a branch at -O2). -0 and negative NaNs
+ * give +0. */
 static inline float
-relu_mask (float y)
+relu_f (float v)
 {
-  return y > 0.0f ? 1.0f : 0.0f;
+  uint32_t u;
+  memcpy (&u, &v, sizeof u);
+  u &= ~(uint32_t) ((int32_t) u >> 31);
+  memcpy (&v, &u, sizeof v);
+  return v;
+}
+
+/* d where the ReLU output y passed, else 0. y comes from relu_f, so y > 0 iff its bits are a positive int. */
+static inline float
+relu_pass (float d, float y)
+{
+  uint32_t ud, uy;
+  memcpy (&ud, &d, sizeof ud);
+  memcpy (&uy, &y, sizeof uy);
+  ud &= (uint32_t) - (int32_t) ((int32_t) uy > 0);
+  memcpy (&d, &ud, sizeof d);
+  return d;
 }
 
 /* Sum and sum of squares of x[0..P) - shift. */
@@ -308,7 +349,7 @@ row_grad_sums (const float *x, const float *y, const float *dy, size_t P, float 
     for (; j + CL_BN_LANES <= P; j += CL_BN_LANES)
       for (int k = 0; k < CL_BN_LANES; k++)
         {
-          float d = dy[j + k] * relu_mask (y[j + k]);
+          float d = relu_pass (dy[j + k], y[j + k]);
           s[k] += d;
           q[k] += d * (x[j + k] - mean);
         }
@@ -323,7 +364,7 @@ row_grad_sums (const float *x, const float *y, const float *dy, size_t P, float 
   float st = 0.0f, qt = 0.0f;
   for (; j < P; j++)
     {
-      float d = relu ? dy[j] * relu_mask (y[j]) : dy[j];
+      float d = relu ? relu_pass (dy[j], y[j]) : dy[j];
       st += d;
       qt += d * (x[j] - mean);
     }
@@ -373,7 +414,7 @@ normalize (const ClBatchNorm *bn, const float *x, int n, const float *gamma, con
             for (int c = 0; c < C; c++)
               {
                 float v = gamma[c] * invstd[c] * (xr[c] - mean[c]) + beta[c];
-                yr[c] = v > 0.0f ? v : 0.0f;
+                yr[c] = relu_f (v);
               }
           else
             for (int c = 0; c < C; c++)
@@ -388,14 +429,17 @@ normalize (const ClBatchNorm *bn, const float *x, int n, const float *gamma, con
         {
           const float *xp = x + ((size_t) i * C + c) * P;
           float *yp = y + ((size_t) i * C + c) * P;
+          size_t j = 0;
           if (relu)
-            for (size_t j = 0; j < P; j++)
-              {
-                float v = a * (xp[j] - mf) + b;
-                yp[j] = v > 0.0f ? v : 0.0f;
-              }
+            {
+              for (; j + CL_BN_LANES <= P; j += CL_BN_LANES)
+                for (int k = 0; k < CL_BN_LANES; k++)
+                  yp[j + k] = relu_f (a * (xp[j + k] - mf) + b);
+              for (; j < P; j++)
+                yp[j] = relu_f (a * (xp[j] - mf) + b);
+            }
           else
-            for (size_t j = 0; j < P; j++)
+            for (; j < P; j++)
               yp[j] = a * (xp[j] - mf) + b;
         }
     }
@@ -481,7 +525,7 @@ cl_batchnorm_forward_eval (const ClBatchNorm *bn, const float *x, int n, const f
               for (int c = 0; c < cw; c++)
                 {
                   float v = gamma[c0 + c] * a[c] * (xr[c] - running_mean[c0 + c]) + beta[c0 + c];
-                  yr[c] = (relu && v <= 0.0f) ? 0.0f : v;
+                  yr[c] = relu ? relu_f (v) : v;
                 }
             }
         }
@@ -498,7 +542,7 @@ cl_batchnorm_forward_eval (const ClBatchNorm *bn, const float *x, int n, const f
           for (size_t j = 0; j < P; j++)
             {
               float v = a * (xp[j] - mf) + b;
-              yp[j] = (relu && v <= 0.0f) ? 0.0f : v;
+              yp[j] = relu ? relu_f (v) : v;
             }
         }
     }
@@ -531,7 +575,7 @@ cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, co
                   const size_t off = (size_t) i * C + c0;
                   for (int c = 0; c < cw; c++)
                     {
-                      float d = relu ? dy[off + c] * relu_mask (y[off + c]) : dy[off + c];
+                      float d = relu ? relu_pass (dy[off + c], y[off + c]) : dy[off + c];
                       s[c] += d;
                       q[c] += d * (x[off + c] - mean[c0 + c]);
                     }
@@ -556,7 +600,7 @@ cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, co
               const size_t off = (size_t) i * C + c0;
               for (int c = 0; c < cw; c++)
                 {
-                  float d = relu ? dy[off + c] * relu_mask (y[off + c]) : dy[off + c];
+                  float d = relu ? relu_pass (dy[off + c], y[off + c]) : dy[off + c];
                   dx[off + c] = k1[c] * d - k0[c] - k2[c] * (x[off + c] - mean[c0 + c]);
                 }
             }
@@ -586,8 +630,12 @@ cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, co
           if (relu)
             {
               const float *yp = y + off;
-              for (size_t j = 0; j < P; j++)
-                dxp[j] = k1 * (dyp[j] * relu_mask (yp[j])) - k0 - k2 * (xp[j] - mf);
+              size_t j = 0;
+              for (; j + CL_BN_LANES <= P; j += CL_BN_LANES)
+                for (int k = 0; k < CL_BN_LANES; k++)
+                  dxp[j + k] = k1 * relu_pass (dyp[j + k], yp[j + k]) - k0 - k2 * (xp[j + k] - mf);
+              for (; j < P; j++)
+                dxp[j] = k1 * relu_pass (dyp[j], yp[j]) - k0 - k2 * (xp[j] - mf);
             }
           else
             for (size_t j = 0; j < P; j++)

@@ -6,9 +6,10 @@
  * dx arguments are overwritten too and may be NULL when the input gradient is not needed.
  *
  * Threads: single-threaded by design, apart from whatever OpenBLAS does inside sgemm. Every sum is
- * taken in a fixed order, so results are bit-reproducible for a given OpenBLAS thread count. (On the
- * 2-vCPU target a second busy thread gives no extra compute, and OpenBLAS's spinning worker halves
- * the speed of these loops: see the model engineer's report.) */
+ * taken in a fixed order, so results are bit-reproducible for a given OpenBLAS thread count.
+ * Measured on the 2-vCPU target: a second busy thread adds no compute (sgemm runs at ~66 GFLOP/s
+ * on 1 thread, ~69 on 2), and an idle OpenBLAS worker spinning beside these loops slows them ~2x,
+ * so the model runs fastest with OpenBLAS on 1 thread. */
 #pragma once
 #include <glib.h>
 #include <stddef.h>
@@ -20,11 +21,15 @@
 #define CL_BN_EPS 1e-5f
 
 /* ---- conv2d, no bias: im2col + sgemm, processed in chunks of samples so the column buffer
- * stays in cache. Weights w are [out_c][in_c][k][k]. */
+ * stays in cache (the column buffer is patch-major, [pixel][in_c*k*k], so im2col copies runs of
+ * k floats instead of gathering with a stride). Weights w are [out_c][in_c][k][k]. */
 typedef struct {
   int in_c, out_c, k, stride, pad;
   int in_h, in_w, out_h, out_w;
-  int chunk; /* samples per im2col block; fixed at init so results never depend on n or threads */
+  /* Samples per im2col block, set by init (~512 KiB of columns). A caller may lower it (tests do,
+   * to exercise the chunk loop); scratch sizes follow it. dw sums chunks in order, so results are
+   * reproducible for a given chunk and n. */
+  int chunk;
 } ClConv2d;
 
 /* Returns FALSE when the shape gives a non-positive output size. */

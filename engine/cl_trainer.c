@@ -1,6 +1,7 @@
 #include "cl_trainer.h"
 
 #include <cblas.h>
+#include <pthread.h>
 #include <math.h>
 #include <string.h>
 
@@ -91,22 +92,24 @@ typedef struct {
   ClDataset *ds;
 } SharedData;
 
-static GMutex shared_lock;
+/* pthread primitives rather than GMutex: GLib's futex-based locks are invisible to
+ * ThreadSanitizer unless GLib itself is instrumented, and the thread bridge is checked with it. */
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static SharedData *shared_last;
 
 static SharedData *
 shared_data_get (const char *base, const char *path, GError **error)
 {
   g_autofree char *key = g_strdup_printf ("%s\n%s", base, path);
-  g_mutex_lock (&shared_lock);
+  pthread_mutex_lock (&shared_lock);
   if (shared_last && strcmp (shared_last->key, key) == 0)
     {
       g_atomic_int_inc (&shared_last->ref_count);
       SharedData *sd = shared_last;
-      g_mutex_unlock (&shared_lock);
+      pthread_mutex_unlock (&shared_lock);
       return sd;
     }
-  g_mutex_unlock (&shared_lock);
+  pthread_mutex_unlock (&shared_lock);
 
   ClDataset *ds = cl_dataset_load (base, path, error);
   if (!ds)
@@ -115,10 +118,10 @@ shared_data_get (const char *base, const char *path, GError **error)
   sd->ref_count = 2; /* caller + cache */
   sd->key = g_steal_pointer (&key);
   sd->ds = ds;
-  g_mutex_lock (&shared_lock);
+  pthread_mutex_lock (&shared_lock);
   SharedData *old = shared_last;
   shared_last = sd;
-  g_mutex_unlock (&shared_lock);
+  pthread_mutex_unlock (&shared_lock);
   if (old && g_atomic_int_dec_and_test (&old->ref_count))
     {
       cl_dataset_free (old->ds);
@@ -143,8 +146,8 @@ shared_data_unref (SharedData *sd)
 
 struct ClTrainer {
   /* Shared with other threads: guarded by lock. */
-  GMutex lock;
-  GCond cond;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
   ClConfig requested;
   guint requested_version;
   gboolean paused;
@@ -435,8 +438,8 @@ ClTrainer *
 cl_trainer_new (const ClConfig *config, GError **error)
 {
   ClTrainer *t = g_new0 (ClTrainer, 1);
-  g_mutex_init (&t->lock);
-  g_cond_init (&t->cond);
+  pthread_mutex_init (&t->lock, NULL);
+  pthread_cond_init (&t->cond, NULL);
   t->cfg = *config;
   t->requested = *config;
 
@@ -557,8 +560,8 @@ cl_trainer_free (ClTrainer *t)
   if (t->latest)
     cl_snapshot_unref (t->latest);
   shared_data_unref (t->data);
-  g_mutex_clear (&t->lock);
-  g_cond_clear (&t->cond);
+  pthread_mutex_destroy (&t->lock);
+  pthread_cond_destroy (&t->cond);
   g_free (t);
 }
 
@@ -572,15 +575,15 @@ cl_trainer_threads (const ClTrainer *t)
 static void
 apply_controls (ClTrainer *t)
 {
-  g_mutex_lock (&t->lock);
+  pthread_mutex_lock (&t->lock);
   if (t->requested_version == t->applied_version)
     {
-      g_mutex_unlock (&t->lock);
+      pthread_mutex_unlock (&t->lock);
       return;
     }
   ClConfig next = t->requested;
   t->applied_version = t->requested_version;
-  g_mutex_unlock (&t->lock);
+  pthread_mutex_unlock (&t->lock);
 
   int n_params;
   const ClParam *params = cl_params (&n_params);
@@ -815,11 +818,11 @@ cl_trainer_publish (ClTrainer *t)
   s->finished = t->error != NULL || t->step >= t->cfg.train_steps;
   s->config_ini = g_strdup (t->config_ini);
 
-  g_mutex_lock (&t->lock);
+  pthread_mutex_lock (&t->lock);
   s->paused = t->paused;
   ClSnapshot *old = t->latest;
   t->latest = s;
-  g_mutex_unlock (&t->lock);
+  pthread_mutex_unlock (&t->lock);
   if (old)
     cl_snapshot_unref (old);
 }
@@ -842,19 +845,25 @@ trainer_thread (gpointer data)
   ClTrainer *t = data;
   for (;;)
     {
-      g_mutex_lock (&t->lock);
+      pthread_mutex_lock (&t->lock);
       gboolean was_waiting = FALSE;
       while (t->paused && !t->stop)
         {
           if (!was_waiting)
             {
+              /* Publish once on entering the pause, so readers see paused and a still rate. */
               g_timer_stop (t->timer);
               was_waiting = TRUE;
+              t->steps_per_second = 0;
+              pthread_mutex_unlock (&t->lock);
+              cl_trainer_publish (t);
+              pthread_mutex_lock (&t->lock);
+              continue;
             }
-          g_cond_wait (&t->cond, &t->lock);
+          pthread_cond_wait (&t->cond, &t->lock);
         }
       gboolean stop = t->stop;
-      g_mutex_unlock (&t->lock);
+      pthread_mutex_unlock (&t->lock);
       if (was_waiting)
         {
           g_timer_continue (t->timer);
@@ -894,20 +903,18 @@ cl_trainer_start (ClTrainer *t, gboolean paused)
 void
 cl_trainer_set_paused (ClTrainer *t, gboolean paused)
 {
-  g_mutex_lock (&t->lock);
+  pthread_mutex_lock (&t->lock);
   t->paused = paused;
-  if (t->latest)
-    t->latest->paused = paused; /* the flag is advisory for readers; the next publish makes it exact */
-  g_cond_broadcast (&t->cond);
-  g_mutex_unlock (&t->lock);
+  pthread_cond_broadcast (&t->cond);
+  pthread_mutex_unlock (&t->lock);
 }
 
 gboolean
 cl_trainer_get_paused (ClTrainer *t)
 {
-  g_mutex_lock (&t->lock);
+  pthread_mutex_lock (&t->lock);
   gboolean p = t->paused;
-  g_mutex_unlock (&t->lock);
+  pthread_mutex_unlock (&t->lock);
   return p;
 }
 
@@ -924,18 +931,18 @@ cl_trainer_wait (ClTrainer *t)
 void
 cl_trainer_request_stop (ClTrainer *t)
 {
-  g_mutex_lock (&t->lock);
+  pthread_mutex_lock (&t->lock);
   t->stop = TRUE;
-  g_cond_broadcast (&t->cond);
-  g_mutex_unlock (&t->lock);
+  pthread_cond_broadcast (&t->cond);
+  pthread_mutex_unlock (&t->lock);
 }
 
 gboolean
 cl_trainer_set (ClTrainer *t, const char *key, const char *value, GError **error)
 {
-  g_mutex_lock (&t->lock);
+  pthread_mutex_lock (&t->lock);
   ClConfig current = t->requested;
-  g_mutex_unlock (&t->lock);
+  pthread_mutex_unlock (&t->lock);
   ClConfig next = current;
   if (!cl_config_set (&next, key, value, error))
     return FALSE;
@@ -948,27 +955,27 @@ cl_trainer_set (ClTrainer *t, const char *key, const char *value, GError **error
                    "%s cannot change during a run; it applies when the run restarts", key);
       return FALSE;
     }
-  g_mutex_lock (&t->lock);
+  pthread_mutex_lock (&t->lock);
   /* Set on the latest requested values so two quick changes to different keys both survive. */
   cl_config_set (&t->requested, key, value, NULL);
   t->requested_version++;
-  g_mutex_unlock (&t->lock);
+  pthread_mutex_unlock (&t->lock);
   return TRUE;
 }
 
 void
 cl_trainer_get_config (ClTrainer *t, ClConfig *out)
 {
-  g_mutex_lock (&t->lock);
+  pthread_mutex_lock (&t->lock);
   *out = t->requested;
-  g_mutex_unlock (&t->lock);
+  pthread_mutex_unlock (&t->lock);
 }
 
 ClSnapshot *
 cl_trainer_get_snapshot (ClTrainer *t)
 {
-  g_mutex_lock (&t->lock);
+  pthread_mutex_lock (&t->lock);
   ClSnapshot *s = cl_snapshot_ref (t->latest);
-  g_mutex_unlock (&t->lock);
+  pthread_mutex_unlock (&t->lock);
   return s;
 }

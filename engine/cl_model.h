@@ -52,7 +52,10 @@ void cl_model_backward (ClModel *model, const float *dz);
 void cl_model_embed (ClModel *model, const float *x, int n, float *y_out);
 
 /* Arenas: parameters, gradients (same layout). The first cl_model_num_decay_params()
- * entries are kernels (weight decay applies); the rest are BN scale/shift. */
+ * entries are kernels (weight decay applies); the rest are BN scale/shift.
+ * Order: kernels in layer order (conv1..3 [out][in][3][3], rep dense [128][flat], head denses
+ * [out][in]), then gamma[C], beta[C] for each BN layer in layer order (every layer but the last
+ * head layer has BN). */
 size_t cl_model_num_params (const ClModel *model);
 size_t cl_model_num_decay_params (const ClModel *model);
 float *cl_model_params (ClModel *model);
@@ -61,7 +64,7 @@ float *cl_model_grads (ClModel *model);
 /* Multiply-adds of one forward of one view, for benchmarks. */
 double cl_model_flops_per_view (const ClModel *model);
 
-/* ---- additions (model engineer) ----
+/* ---- additions ----
  * Conventions: weights are Glorot-uniform (Keras default) from CL_STREAM_INIT; BN gamma 1, beta 0,
  * eps 1e-5, running = 0.9 * running + 0.1 * batch (unbiased variance), see cl_layers.h.
  * The x passed to a training forward is copied, so the caller may reuse its buffer before backward.

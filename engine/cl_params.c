@@ -52,10 +52,10 @@ static const ClParam params[] = {
     "Contrastive loss: ntxent (SimCLR, 2B-2 negatives), decoupled (alignment + lambda x log-sum-exp over all 2B rows, "
     "self and positive kept, as the official code), swd-normal / swd-cube / swd-sphere (alignment + lambda x sliced "
     "Wasserstein distance to N(0,I), U(-1,1)^d, or the uniform sphere)", CL_PARAM_LIVE },
-  { "loss.lambda", CL_PARAM_FLOAT, OFF (loss_lambda), 0, 0, 100, 0, NULL, NULL, "",
-    "Weight of the distribution term for decoupled and swd-* (0 = auto: tau/d for decoupled, which matches NT-Xent, "
-    "and " G_STRINGIFY (CL_SWD_AUTO_LAMBDA) " for swd-*); ntxent ignores it",
-    CL_PARAM_LIVE | CL_PARAM_LOG_SCALE | CL_PARAM_ZERO_IS_AUTO },
+  { "loss.lambda", CL_PARAM_FLOAT, OFF (loss_lambda), 0, -1, 100, -1, NULL, NULL, "",
+    "Weight of the distribution term for decoupled and swd-* (-1 = auto: tau/d for decoupled, which matches NT-Xent, "
+    "and " G_STRINGIFY (CL_SWD_AUTO_LAMBDA) " for swd-*; 0 = alignment only, which collapses); ntxent ignores it",
+    CL_PARAM_LIVE | CL_PARAM_LOG_SCALE | CL_PARAM_NEGATIVE_IS_AUTO },
   { "loss.temperature", CL_PARAM_FLOAT, OFF (loss_temperature), 0, 0.01, 10, 0.1, NULL, NULL, "",
     "Softmax temperature tau of the similarity logits (lower = harder negatives weigh more)",
     CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },

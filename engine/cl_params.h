@@ -15,14 +15,15 @@ typedef enum {
 typedef enum {
   CL_PARAM_LIVE = 1 << 0,      /* applies to the running training at the next step */
   CL_PARAM_LOG_SCALE = 1 << 1, /* sliders use a log scale */
-  CL_PARAM_ZERO_IS_AUTO = 1 << 2, /* 0 means "choose automatically"; log sliders span [CL_PARAM_LOG_FLOOR, max] plus 0 */
+  CL_PARAM_NEGATIVE_IS_AUTO = 1 << 2, /* a negative value (min is -1) means "choose automatically"; 0 is a real 0;
+                                       * log sliders span [CL_PARAM_LOG_FLOOR, max] plus notches for auto and 0 */
 } ClParamFlags;
 
 /* data.kind values are ClSceneKind (cl_scenes.h), in the same order. */
 /* Largest data.bits: the first conv layer is sized for this many bit planes. */
 #define CL_MAX_BITS 24
 /* loss.kind values are ClLossKind (cl_loss.h), in the same order. */
-/* loss.lambda = 0 means: tau/d for decoupled, this for swd-*. */
+/* loss.lambda < 0 (auto) means: tau/d for decoupled, this for swd-*. */
 #define CL_SWD_AUTO_LAMBDA 1
 typedef enum { CL_ARCH_CONVN = 0 } ClArch;
 typedef enum { CL_OPTIMIZER_ADAM = 0, CL_OPTIMIZER_SGD = 1 } ClOptimizerParam;
@@ -57,7 +58,7 @@ typedef struct {
   int probe_every;
 } ClConfig;
 
-/* Smallest non-zero value a log-scale slider of a CL_PARAM_ZERO_IS_AUTO parameter reaches. */
+/* Smallest positive value a log-scale slider of a CL_PARAM_NEGATIVE_IS_AUTO parameter reaches. */
 #define CL_PARAM_LOG_FLOOR 1e-5
 
 typedef struct {

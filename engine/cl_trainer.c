@@ -732,7 +732,7 @@ update_zhist (ClTrainer *t, const float *z)
 double
 cl_trainer_effective_lambda (const ClConfig *cfg, int out_dim)
 {
-  if (cfg->loss_lambda > 0)
+  if (cfg->loss_lambda >= 0)
     return cfg->loss_lambda;
   if (cfg->loss_kind == CL_LOSS_DECOUPLED)
     return cfg->loss_temperature / out_dim;

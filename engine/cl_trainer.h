@@ -45,7 +45,7 @@ gboolean cl_trainer_step (ClTrainer *trainer);
 /* Publishes a snapshot of the current state now (for callers of cl_trainer_step). */
 void cl_trainer_publish (ClTrainer *trainer);
 
-/* loss.lambda in force: the configured value, or the automatic one when it is 0. */
+/* loss.lambda in force: the configured value, or the automatic one when it is negative. */
 double cl_trainer_effective_lambda (const ClConfig *cfg, int out_dim);
 
 /* Number of compute threads in use, after train.threads = 0 is resolved. */

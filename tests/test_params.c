@@ -31,10 +31,10 @@ test_table_complete (void)
           g_assert_cmpfloat (v, >=, p->min);
           g_assert_cmpfloat (v, <=, p->max);
           g_assert_cmpfloat (p->min, <, p->max);
-          if ((p->flags & CL_PARAM_LOG_SCALE) && !(p->flags & CL_PARAM_ZERO_IS_AUTO))
+          if ((p->flags & CL_PARAM_LOG_SCALE) && !(p->flags & CL_PARAM_NEGATIVE_IS_AUTO))
             g_assert_cmpfloat (p->min, >, 0);
-          if (p->flags & CL_PARAM_ZERO_IS_AUTO)
-            g_assert_cmpfloat (p->min, ==, 0);
+          if (p->flags & CL_PARAM_NEGATIVE_IS_AUTO)
+            g_assert_cmpfloat (p->min, ==, -1);
         }
       for (int j = 0; j < i; j++)
         g_assert_cmpstr (params[j].key, !=, p->key);
@@ -94,6 +94,8 @@ test_bad_values (void)
   expect_error ("data.bits", "2.5", CL_CONFIG_ERROR_BAD_VALUE, "an integer");
   expect_error ("train.optimizer", "adamw", CL_CONFIG_ERROR_BAD_VALUE, "adam, sgd");
   expect_error ("train.batch", "1e9", CL_CONFIG_ERROR_BAD_VALUE, "train.batch");
+  expect_error ("loss.lambda", "-2", CL_CONFIG_ERROR_BAD_VALUE, "[-1, 100]");
+  expect_error ("loss.kind", "infonce", CL_CONFIG_ERROR_BAD_VALUE, "ntxent, decoupled, swd-normal, swd-cube, swd-sphere");
 
   ClConfig cfg;
   cl_config_init (&cfg);

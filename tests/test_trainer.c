@@ -273,6 +273,41 @@ test_bits_probes_and_collisions (void)
   cl_trainer_free (t);
 }
 
+/* lambda = 0 leaves alignment alone: nothing keeps images apart and z collapses, which the
+ * collapse indicator shows; the automatic lambda keeps z spread. */
+static double
+final_z_std (const char *lambda, int steps)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.train_batch = 64;
+  cfg.data_bits = 0;
+  cfg.loss_kind = 1; /* decoupled */
+  cfg.probe_every = 0;
+  g_assert_true (cl_config_set (&cfg, "loss.lambda", lambda, NULL));
+  ClTrainer *t = new_trainer (&cfg);
+  float *losses = g_new (float, steps);
+  run_steps (t, steps, losses);
+  ClSnapshot *s = cl_trainer_get_snapshot (t);
+  double z = 0;
+  for (int i = steps - 10; i < steps; i++)
+    z += s->rows[i].z_std / 10;
+  g_test_message ("lambda %s: z_std first %.4f, last %.4f (uniform: %.4f)", lambda, s->rows[0].z_std, z, 1 / sqrt (64));
+  cl_snapshot_unref (s);
+  cl_trainer_free (t);
+  g_free (losses);
+  return z;
+}
+
+static void
+test_alignment_only_collapses (void)
+{
+  double collapsed = final_z_std ("0", 150);
+  double spread = final_z_std ("-1", 150);
+  g_assert_cmpfloat (collapsed, <, 0.4 / sqrt (64));
+  g_assert_cmpfloat (spread, >, 0.8 / sqrt (64));
+}
+
 static void
 test_missing_data (void)
 {
@@ -297,6 +332,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/thread", test_thread);
   g_test_add_func ("/trainer/stop-while-running", test_stop_while_running);
   g_test_add_func ("/trainer/bits-probes-and-collisions", test_bits_probes_and_collisions);
+  g_test_add_func ("/trainer/alignment-only-collapses", test_alignment_only_collapses);
   g_test_add_func ("/trainer/missing-data", test_missing_data);
   return g_test_run ();
 }

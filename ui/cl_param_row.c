@@ -30,19 +30,19 @@ uses_scale (const ClParam *p)
   return p->type == CL_PARAM_FLOAT || (p->type == CL_PARAM_INT && p->max - p->min <= 64);
 }
 
-/* For "0 = auto" log sliders, the leftmost tenth of a decade below the floor means auto. */
-#define AUTO_NOTCH 0.1
+/* "Negative = auto" log sliders have two notches below the floor: auto, then a real 0. */
+#define NOTCH 0.25
 
 static gboolean
 is_auto (const ClParam *p)
 {
-  return (p->flags & CL_PARAM_ZERO_IS_AUTO) != 0;
+  return (p->flags & CL_PARAM_NEGATIVE_IS_AUTO) != 0;
 }
 
 static double
 log_lower (const ClParam *p)
 {
-  return is_auto (p) ? log10 (CL_PARAM_LOG_FLOOR) - AUTO_NOTCH : log10 (p->min);
+  return is_auto (p) ? log10 (CL_PARAM_LOG_FLOOR) - 2 * NOTCH : log10 (p->min);
 }
 
 static double
@@ -50,16 +50,23 @@ to_position (const ClParam *p, double v)
 {
   if (!(p->flags & CL_PARAM_LOG_SCALE))
     return v;
-  if (is_auto (p) && v <= 0)
+  if (is_auto (p) && v < 0)
     return log_lower (p);
+  if (is_auto (p) && v == 0)
+    return log_lower (p) + NOTCH;
   return log10 (MAX (v, is_auto (p) ? CL_PARAM_LOG_FLOOR : p->min));
 }
 
 static double
 from_position (const ClParam *p, double pos)
 {
-  if (is_auto (p) && (p->flags & CL_PARAM_LOG_SCALE) && pos < log10 (CL_PARAM_LOG_FLOOR) - AUTO_NOTCH / 2)
-    return 0;
+  if (is_auto (p) && (p->flags & CL_PARAM_LOG_SCALE))
+    {
+      if (pos < log_lower (p) + NOTCH / 2)
+        return -1;
+      if (pos < log_lower (p) + 1.5 * NOTCH)
+        return 0;
+    }
   double v = (p->flags & CL_PARAM_LOG_SCALE) ? pow (10.0, pos) : pos;
   if (p->type == CL_PARAM_INT)
     v = round (v);
@@ -87,7 +94,7 @@ format_value (const ClParam *p, double v)
 static void
 show_value (ClParamRow *self, const char *text)
 {
-  if (is_auto (self->param) && g_ascii_strtod (text, NULL) == 0)
+  if (is_auto (self->param) && g_ascii_strtod (text, NULL) < 0)
     gtk_label_set_text (self->value_label, "auto");
   else if (*self->param->unit)
     {

@@ -449,6 +449,18 @@ cl_model_num_params (const ClModel *model)
   return model->n_params;
 }
 
+int
+cl_model_kernel_ranges (const ClModel *model, size_t *starts, size_t *counts, int max)
+{
+  int n = MIN (model->n_blocks, max);
+  for (int i = 0; i < n; i++)
+    {
+      starts[i] = model->blocks[i].w_off;
+      counts[i] = model->blocks[i].w_count;
+    }
+  return n;
+}
+
 size_t
 cl_model_num_decay_params (const ClModel *model)
 {
@@ -548,11 +560,15 @@ cl_model_layer_output (const ClModel *model, int layer, size_t *size)
 #define CL_ADAM_EPS 1e-7f
 #define CL_SGD_MOMENTUM 0.9f
 
+#define CL_OPT_MAX_LAYERS CL_MODEL_MAX_BLOCKS
+
 struct ClOptimizer {
   ClOptimizerKind kind;
   size_t n, n_decay;
   long step;
-  float *state; /* Adam: m[n] then v[n]; SGD: velocity[n] */
+  float *state; /* Adam: m[n] then v[n]; SGD and LARS: velocity[n] */
+  int n_layers; /* LARS */
+  size_t layer_start[CL_OPT_MAX_LAYERS], layer_count[CL_OPT_MAX_LAYERS];
 };
 
 ClOptimizer *
@@ -565,6 +581,43 @@ cl_optimizer_new (ClOptimizerKind kind, size_t n_params, size_t n_decay)
   opt->n_decay = n_decay;
   opt->state = g_new0 (float, (kind == CL_OPT_ADAM ? 2 : 1) * (n_params ? n_params : 1));
   return opt;
+}
+
+void
+cl_optimizer_set_layers (ClOptimizer *opt, int n, const size_t *starts, const size_t *counts)
+{
+  g_return_if_fail (n <= CL_OPT_MAX_LAYERS);
+  opt->n_layers = n;
+  for (int i = 0; i < n; i++)
+    {
+      opt->layer_start[i] = starts[i];
+      opt->layer_count[i] = counts[i];
+    }
+}
+
+static void
+lars_update (float *params, const float *grads, float *vel, size_t start, size_t count, gboolean decay, float lr,
+             float weight_decay, gboolean adapt)
+{
+  float trust = 1.0f;
+  if (adapt)
+    {
+      double w2 = 0, g2 = 0;
+      for (size_t i = start; i < start + count; i++)
+        {
+          double g = grads[i] + (decay ? weight_decay * params[i] : 0.0f);
+          w2 += (double) params[i] * params[i];
+          g2 += g * g;
+        }
+      if (w2 > 0 && g2 > 0)
+        trust = (float) (CL_LARS_ETA * sqrt (w2) / sqrt (g2));
+    }
+  for (size_t i = start; i < start + count; i++)
+    {
+      float g = grads[i] + (decay ? weight_decay * params[i] : 0.0f);
+      vel[i] = CL_SGD_MOMENTUM * vel[i] + lr * trust * g;
+      params[i] -= vel[i];
+    }
 }
 
 void
@@ -593,6 +646,20 @@ cl_optimizer_step (ClOptimizer *opt, float *params, const float *grads, float lr
           v[i] = b2 * v[i] + (1.0f - b2) * g * g;
           params[i] -= lr_t * m[i] / (sqrtf (v[i]) + CL_ADAM_EPS);
         }
+    }
+  else if (opt->kind == CL_OPT_LARS)
+    {
+      float *vel = opt->state;
+      size_t covered_to = 0;
+      for (int l = 0; l < opt->n_layers; l++)
+        {
+          size_t s = opt->layer_start[l], cnt = opt->layer_count[l];
+          lars_update (params, grads, vel, s, cnt, s < opt->n_decay, lr, weight_decay, TRUE);
+          covered_to = MAX (covered_to, s + cnt);
+        }
+      /* Everything after the kernels (BatchNorm scale and shift): no adaptation, no decay. */
+      if (covered_to < opt->n)
+        lars_update (params, grads, vel, covered_to, opt->n - covered_to, FALSE, lr, weight_decay, FALSE);
     }
   else
     {

@@ -61,6 +61,9 @@ size_t cl_model_num_decay_params (const ClModel *model);
 float *cl_model_params (ClModel *model);
 float *cl_model_grads (ClModel *model);
 
+/* The kernel tensors' ranges in the parameter arena (each is one LARS layer); returns how many. */
+int cl_model_kernel_ranges (const ClModel *model, size_t *starts, size_t *counts, int max);
+
 /* Multiply-adds of one forward of one view, for benchmarks. */
 double cl_model_flops_per_view (const ClModel *model);
 
@@ -93,10 +96,17 @@ const float *cl_model_layer_output (const ClModel *model, int layer, size_t *siz
  * weight_decay is the coefficient added to the GRADIENT: g = grad + weight_decay * p for the first
  * n_decay entries. A Keras l2(lambda) kernel regulariser adds lambda * sum p^2 to the loss, i.e.
  * weight_decay = 2 * lambda (the colab's l2(1e-4) is weight_decay = 2e-4). */
-typedef enum { CL_OPT_ADAM = 0, CL_OPT_SGD = 1 } ClOptimizerKind;
+typedef enum { CL_OPT_ADAM = 0, CL_OPT_SGD = 1, CL_OPT_LARS = 2 } ClOptimizerKind;
+
+/* LARS trust coefficient (eta), as in SimCLR. */
+#define CL_LARS_ETA 0.001f
 
 typedef struct ClOptimizer ClOptimizer;
 ClOptimizer *cl_optimizer_new (ClOptimizerKind kind, size_t n_params, size_t n_decay);
 void cl_optimizer_free (ClOptimizer *opt);
-/* One update: params -= f(grads + weight_decay * params[0:n_decay]). lr already decayed by caller. */
+/* LARS only: the ranges that get a per-layer trust ratio (the kernels); other parameters
+ * (BatchNorm) get plain momentum SGD, as SimCLR excludes them from layer adaptation. */
+void cl_optimizer_set_layers (ClOptimizer *opt, int n, const size_t *starts, const size_t *counts);
+/* One update: params -= f(grads + weight_decay * params[0:n_decay]). lr already decayed by caller.
+ * LARS: per layer, trust = eta ||w|| / ||g + wd w||; v = 0.9 v + lr trust (g + wd w); w -= v. */
 void cl_optimizer_step (ClOptimizer *opt, float *params, const float *grads, float lr, float weight_decay);

@@ -14,7 +14,7 @@ static const char *const data_kinds[] = { "randbits", "overlay", "two-objects", 
 /* Same order as ClLossKind in cl_loss.h. */
 static const char *const loss_kinds[] = { "ntxent", "decoupled", "swd-normal", "swd-cube", "swd-sphere", NULL };
 static const char *const archs[] = { "convn", NULL };
-static const char *const optimizers[] = { "adam", "sgd", NULL };
+static const char *const optimizers[] = { "adam", "sgd", "lars", NULL };
 
 #define OFF(field) offsetof (ClConfig, field)
 #define SZ(field) sizeof (((ClConfig *) 0)->field)
@@ -67,10 +67,11 @@ static const ClParam params[] = {
     "Projection head depth: 0 = loss on y directly, 1 = linear, k = k-1 hidden (dense 256+BN+ReLU) layers then dense 64", 0 },
   { "train.batch", CL_PARAM_INT, OFF (train_batch), 0, 4, 2048, 256, NULL, NULL, "images",
     "Images per step (each gives two views, so 2B rows in the loss)", 0 },
-  { "train.lr", CL_PARAM_FLOAT, OFF (train_lr), 0, 1e-6, 1, 1e-3, NULL, NULL, "",
-    "Peak learning rate, decayed linearly to 0 over train.steps", CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },
+  { "train.lr", CL_PARAM_FLOAT, OFF (train_lr), 0, 1e-6, 10, 1e-3, NULL, NULL, "",
+    "Peak learning rate (decay schedule: see train.optimizer)", CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },
   { "train.optimizer", CL_PARAM_ENUM, OFF (train_optimizer), 0, 0, 0, CL_OPTIMIZER_ADAM, NULL, optimizers, "",
-    "Optimizer: adam, or sgd with momentum 0.9", 0 },
+    "Optimizer: adam (linear decay to 0), sgd with momentum 0.9 (linear decay), or lars as in SimCLR (momentum 0.9, "
+    "trust 0.001, BatchNorm excluded; 10% linear warm-up then cosine decay; SimCLR uses lr = 0.3 x batch/256)", 0 },
   { "train.steps", CL_PARAM_INT, OFF (train_steps), 0, 1, 1000000, 1000, NULL, NULL, "steps",
     "Length of the run (sets the learning-rate decay)", 0 },
   { "train.seed", CL_PARAM_INT, OFF (train_seed), 0, 0, 2147483647, 1, NULL, NULL, "",

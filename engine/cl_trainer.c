@@ -489,8 +489,11 @@ cl_trainer_new (const ClConfig *config, GError **error)
       return NULL;
     }
   t->out_dim = cl_model_out_dim (t->model);
-  t->opt = cl_optimizer_new (config->train_optimizer == CL_OPTIMIZER_SGD ? CL_OPT_SGD : CL_OPT_ADAM,
-                             cl_model_num_params (t->model), cl_model_num_decay_params (t->model));
+  t->opt = cl_optimizer_new ((ClOptimizerKind) config->train_optimizer, cl_model_num_params (t->model),
+                             cl_model_num_decay_params (t->model));
+  size_t starts[32], counts[32];
+  int n_layers = cl_model_kernel_ranges (t->model, starts, counts, 32);
+  cl_optimizer_set_layers (t->opt, n_layers, starts, counts);
 
   size_t view = (size_t) t->in_channels * spec.height * spec.width;
   t->x = g_new (float, view * 2 * t->batch);
@@ -730,6 +733,20 @@ update_zhist (ClTrainer *t, const float *z)
 }
 
 double
+cl_trainer_lr_at (const ClConfig *cfg, int64_t step)
+{
+  double progress = (double) step / (double) cfg->train_steps;
+  if (cfg->train_optimizer != CL_OPTIMIZER_LARS)
+    return cfg->train_lr * (1.0 - progress); /* the RandBits colab's polynomial (linear) decay */
+  /* SimCLR: linear warm-up, then cosine decay to 0. */
+  double warmup = 0.1 * cfg->train_steps;
+  if (step < warmup)
+    return cfg->train_lr * (step + 1) / warmup;
+  double p = (step - warmup) / MAX (1.0, cfg->train_steps - warmup);
+  return cfg->train_lr * 0.5 * (1.0 + cos (M_PI * p));
+}
+
+double
 cl_trainer_effective_lambda (const ClConfig *cfg, int out_dim)
 {
   if (cfg->loss_lambda >= 0)
@@ -768,8 +785,7 @@ cl_trainer_step (ClTrainer *t)
   cl_geometry (z, t->batch, t->out_dim, t->geometry_ws, &geo);
   update_zhist (t, z);
   cl_model_backward (t->model, t->dz);
-  double progress = (double) t->step / (double) t->cfg.train_steps;
-  float lr = (float) (t->cfg.train_lr * (1.0 - progress));
+  float lr = (float) cl_trainer_lr_at (&t->cfg, t->step);
   cl_optimizer_step (t->opt, cl_model_params (t->model), cl_model_grads (t->model), lr,
                      (float) t->cfg.train_weight_decay);
   t->step++;

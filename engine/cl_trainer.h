@@ -45,6 +45,9 @@ gboolean cl_trainer_step (ClTrainer *trainer);
 /* Publishes a snapshot of the current state now (for callers of cl_trainer_step). */
 void cl_trainer_publish (ClTrainer *trainer);
 
+/* Learning rate of step (0-based) under cfg's optimizer schedule. */
+double cl_trainer_lr_at (const ClConfig *cfg, int64_t step);
+
 /* loss.lambda in force: the configured value, or the automatic one when it is negative. */
 double cl_trainer_effective_lambda (const ClConfig *cfg, int out_dim);
 

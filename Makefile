@@ -19,7 +19,7 @@ build: deps $(BUILD)/build.ninja
 # Opens the window; without a display, runs the default experiment headless into ./out/.
 run: build
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
-	  ./$(BUILD)/app/contrastlab; \
+	  GSETTINGS_SCHEMA_DIR=$(BUILD)/resources ./$(BUILD)/app/contrastlab; \
 	else \
 	  echo "No display found: running the default experiment headless; results go to ./out/"; \
 	  ./$(BUILD)/app/contrastlab --headless --preset default --out out; \

@@ -55,6 +55,12 @@ cl_app_startup (GApplication *app)
   const char *play[] = { "space", NULL };
   const char *reset[] = { "<Control>r", NULL };
   const char *export[] = { "<Control>e", NULL };
+  const char *open_config[] = { "<Control>o", NULL };
+  const char *save_config[] = { "<Control>s", NULL };
+  const char *help[] = { "<Control>question", NULL };
+  gtk_application_set_accels_for_action (gapp, "win.open-config", open_config);
+  gtk_application_set_accels_for_action (gapp, "win.save-config", save_config);
+  gtk_application_set_accels_for_action (gapp, "win.show-help-overlay", help);
   gtk_application_set_accels_for_action (gapp, "app.quit", quit);
   gtk_application_set_accels_for_action (gapp, "win.play-pause", play);
   gtk_application_set_accels_for_action (gapp, "win.reset", reset);

@@ -1,6 +1,9 @@
 #include "cl_window.h"
 
+#include "cl_config.h"
 #include "cl_export.h"
+
+#include <string.h>
 #include "ui/cl_figure_view.h"
 
 struct _ClWindow {
@@ -16,6 +19,8 @@ struct _ClWindow {
   GtkLabel *error_label;
   GtkWidget *restart_button;
 
+  GMenu *presets_menu;
+  GSettings *settings; /* NULL when the schema is not installed (running from a build tree) */
   ClConfig config;     /* what the next run starts with, and what live changes requested */
   ClConfig run_config; /* what the current run was started with */
   ClTrainer *trainer;
@@ -244,7 +249,15 @@ on_export_response (GtkNativeDialog *dialog, int response, ClWindow *self)
       GError *error = NULL;
       if (!path)
         cl_window_show_error (self, "Export needs a local file; choose a folder on this computer.");
-      else if (!cl_window_export_png (self, path, &error))
+      else if (cl_window_export_png (self, path, &error))
+        {
+          if (self->settings)
+            {
+              g_autofree char *folder = g_path_get_dirname (path);
+              g_settings_set_string (self->settings, "last-export-folder", folder);
+            }
+        }
+      else
         {
           GtkWidget *msg = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                                    GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "Could not export the chart");
@@ -269,6 +282,12 @@ action_export (GtkWidget *widget, const char *name, GVariant *param)
   g_autofree char *suggested = g_strdup_printf ("contrastlab-%s-step%d.png",
                                                 cl_figure_slug (cl_window_get_visible_figure (self)), step);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested);
+  g_autofree char *folder = self->settings ? g_settings_get_string (self->settings, "last-export-folder") : NULL;
+  if (folder && *folder)
+    {
+      g_autoptr (GFile) dir = g_file_new_for_path (folder);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, NULL);
+    }
   GtkFileFilter *filter = gtk_file_filter_new ();
   gtk_file_filter_set_name (filter, "PNG images");
   gtk_file_filter_add_mime_type (filter, "image/png");
@@ -276,6 +295,160 @@ action_export (GtkWidget *widget, const char *name, GVariant *param)
   g_object_unref (filter);
   g_signal_connect (dialog, "response", G_CALLBACK (on_export_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* Replaces the whole configuration (a preset, an opened file, a dropped PNG) and restarts. */
+static void
+apply_config (ClWindow *self, const ClConfig *cfg, const char *source)
+{
+  self->config = *cfg;
+  GHashTableIter it;
+  gpointer key, row;
+  g_hash_table_iter_init (&it, self->rows);
+  while (g_hash_table_iter_next (&it, &key, &row))
+    {
+      g_autofree char *v = cl_config_get (&self->config, cl_param_row_get_param (row));
+      cl_param_row_set_value (row, v);
+    }
+  start_run (self);
+  g_autofree char *title = g_strdup_printf ("ContrastLab — %s", source);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+}
+
+gboolean
+cl_window_load (ClWindow *self, const char *name_or_file, GError **error)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  if (!cl_config_apply_preset (&cfg, name_or_file, error))
+    return FALSE;
+  g_autofree char *base = g_path_get_basename (name_or_file);
+  apply_config (self, &cfg, base);
+  if (self->settings && !strchr (name_or_file, '/'))
+    g_settings_set_string (self->settings, "last-preset", name_or_file);
+  return TRUE;
+}
+
+static void
+load_or_complain (ClWindow *self, const char *name_or_file)
+{
+  GError *error = NULL;
+  if (!cl_window_load (self, name_or_file, &error))
+    {
+      cl_window_show_error (self, error->message);
+      g_error_free (error);
+    }
+}
+
+static void
+action_load_preset (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  load_or_complain (CL_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+on_open_response (GtkNativeDialog *dialog, int response, ClWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      if (path)
+        load_or_complain (self, path);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_open_config (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  ClWindow *self = CL_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Open Configuration", GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_OPEN, "_Open", "_Cancel");
+  GtkFileFilter *filter = gtk_file_filter_new ();
+  gtk_file_filter_set_name (filter, "ContrastLab configurations and figures (.ini, .png)");
+  gtk_file_filter_add_suffix (filter, "ini");
+  gtk_file_filter_add_suffix (filter, "png");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+gboolean
+cl_window_save_config (ClWindow *self, const char *path, GError **error)
+{
+  g_autofree char *ini = cl_config_to_ini (&self->config);
+  /* g_file_set_contents writes a temporary file beside the target and renames it. */
+  return g_file_set_contents (path, ini, -1, error);
+}
+
+static void
+on_save_response (GtkNativeDialog *dialog, int response, ClWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      GError *error = NULL;
+      if (path && !cl_window_save_config (self, path, &error))
+        {
+          cl_window_show_error (self, error->message);
+          g_error_free (error);
+        }
+    }
+  g_object_unref (dialog);
+}
+
+static void
+action_save_config (GtkWidget *widget, const char *name, GVariant *param)
+{
+  (void) name;
+  (void) param;
+  ClWindow *self = CL_WINDOW (widget);
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Save Configuration", GTK_WINDOW (self),
+                                                              GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "contrastlab.ini");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_save_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* Dropping an exported PNG (or a saved .ini) restores its configuration. */
+static gboolean
+on_drop (GtkDropTarget *target, const GValue *value, double x, double y, ClWindow *self)
+{
+  (void) target;
+  (void) x;
+  (void) y;
+  if (!G_VALUE_HOLDS (value, G_TYPE_FILE))
+    return FALSE;
+  g_autofree char *path = g_file_get_path (g_value_get_object (value));
+  if (!path)
+    return FALSE;
+  load_or_complain (self, path);
+  return TRUE;
+}
+
+static void
+build_presets_menu (ClWindow *self)
+{
+  g_autoptr (GPtrArray) names = cl_preset_list ();
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      g_autofree char *path = cl_preset_resolve (name, NULL);
+      g_autofree char *desc = NULL;
+      double minutes = 0;
+      cl_preset_describe (path, &desc, &minutes);
+      g_autofree char *label = minutes > 0 ? g_strdup_printf ("%s (~%.0f min)", name, minutes) : g_strdup (name);
+      GMenuItem *item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target (item, "win.load-preset", "s", name);
+      g_menu_append_item (self->presets_menu, item);
+      g_object_unref (item);
+    }
 }
 
 static void
@@ -355,6 +528,7 @@ cl_window_dispose (GObject *object)
     }
   g_clear_pointer (&self->shown, cl_snapshot_unref);
   g_clear_pointer (&self->rows, g_hash_table_unref);
+  g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), CL_TYPE_WINDOW);
   G_OBJECT_CLASS (cl_window_parent_class)->dispose (object);
 }
@@ -381,6 +555,10 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_install_action (wc, "win.reset", NULL, action_reset);
   gtk_widget_class_install_action (wc, "win.export", NULL, action_export);
   gtk_widget_class_install_action (wc, "win.dismiss-error", NULL, action_dismiss_error);
+  gtk_widget_class_install_action (wc, "win.load-preset", "s", action_load_preset);
+  gtk_widget_class_install_action (wc, "win.open-config", NULL, action_open_config);
+  gtk_widget_class_install_action (wc, "win.save-config", NULL, action_save_config);
+  gtk_widget_class_bind_template_child (wc, ClWindow, presets_menu);
 }
 
 static void
@@ -395,6 +573,22 @@ cl_window_init (ClWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->figure_stack, "notify::visible-child", G_CALLBACK (on_visible_figure), self);
   on_visible_figure (self);
+  build_presets_menu (self);
+  GtkDropTarget *drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  /* Window geometry persists through GSettings when the schema is installed; training
+   * parameters never go there (they live in run files and presets). */
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr (GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, CL_APP_ID, TRUE) : NULL;
+  if (schema)
+    {
+      self->settings = g_settings_new (CL_APP_ID);
+      g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
+      g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+    }
   self->rows = g_hash_table_new (g_str_hash, g_str_equal);
 }
 

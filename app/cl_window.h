@@ -18,6 +18,10 @@ ClFigureKind cl_window_get_visible_figure (ClWindow *win);
 void cl_window_show_figure (ClWindow *win, ClFigureKind kind);
 /* Exports the shown figure of the latest snapshot without asking for a file name. */
 gboolean cl_window_export_png (ClWindow *win, const char *path, GError **error);
+/* Loads a preset NAME, an .ini file or an exported PNG, and restarts the run with it. */
+gboolean cl_window_load (ClWindow *win, const char *name_or_file, GError **error);
+/* Writes the current configuration as .ini (atomically). */
+gboolean cl_window_save_config (ClWindow *win, const char *path, GError **error);
 /* Shows a message in the window's error bar. */
 void cl_window_show_error (ClWindow *win, const char *message);
 G_END_DECLS

@@ -116,6 +116,37 @@ test_window_trains_and_exports (void)
   g_assert_nonnull (g_hash_table_lookup (texts, "contrastlab:step"));
   g_hash_table_unref (texts);
 
+  /* Save the configuration, then restore another from the exported PNG: the PNG's values win. */
+  g_autofree char *ini = g_build_filename (dir, "saved.ini", NULL);
+  g_assert_true (cl_window_save_config (win, ini, &error));
+  g_assert_no_error (error);
+  ClConfig saved;
+  cl_config_init (&saved);
+  g_assert_true (cl_config_load_file (&saved, ini, &error));
+  g_assert_cmpfloat (saved.loss_temperature, ==, 0.25);
+  g_assert_true (cl_window_load (win, "default", &error));
+  g_assert_no_error (error);
+  ClConfig now_cfg;
+  cl_trainer_get_config (cl_window_get_trainer (win), &now_cfg);
+  g_assert_cmpfloat (now_cfg.loss_temperature, ==, 0.1);
+  g_assert_true (cl_window_load (win, png, &error));
+  g_assert_no_error (error);
+  cl_trainer_get_config (cl_window_get_trainer (win), &now_cfg);
+  g_assert_cmpfloat (now_cfg.loss_temperature, ==, 0.25);
+  g_assert_cmpfloat (now_cfg.aug_jitter, ==, 0.8);
+  g_assert_cmpint (now_cfg.train_batch, ==, 32);
+  /* The slider shows the restored value. */
+  GtkWidget *tscale = cl_param_row_get_control (cl_window_get_param_row (win, "loss.temperature"));
+  g_assert_cmpfloat (fabs (gtk_range_get_value (GTK_RANGE (tscale)) - log10 (0.25)), <, 1e-9);
+  /* A file that is not a ContrastLab PNG is refused with a message, and the run goes on. */
+  g_autofree char *bogus = g_build_filename (dir, "bogus.png", NULL);
+  g_assert_true (g_file_set_contents (bogus, "not a png", -1, NULL));
+  ClTrainer *kept = cl_window_get_trainer (win);
+  g_assert_false (cl_window_load (win, bogus, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_true (cl_window_get_trainer (win) == kept);
+
   /* A restart key is held back until the user restarts. */
   ClParamRow *head = cl_window_get_param_row (win, "model.head_layers");
   g_assert_nonnull (head);

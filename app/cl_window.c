@@ -14,6 +14,8 @@ struct _ClWindow {
   GtkStack *figure_stack;
   ClFigureView *figure_views[CL_N_FIGURES];
   GtkLabel *caption_label;
+  /* Frame budget: intervals between frame-clock ticks and time spent in the tick callback. */
+  gint64 last_tick_us, ticks, ticks_over_16ms, tick_work_max_us, interval_max_us;
   GtkLabel *status_label;
   GtkRevealer *error_revealer;
   GtkLabel *error_label;
@@ -172,6 +174,15 @@ on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   (void) clock;
   (void) data;
   ClWindow *self = CL_WINDOW (widget);
+  gint64 now = g_get_monotonic_time ();
+  if (self->last_tick_us)
+    {
+      gint64 interval = now - self->last_tick_us;
+      self->ticks++;
+      self->ticks_over_16ms += interval > 16667 + 2000; /* a missed 60 Hz frame, with 2 ms of slack */
+      self->interval_max_us = MAX (self->interval_max_us, interval);
+    }
+  self->last_tick_us = now;
   if (!self->trainer)
     return G_SOURCE_CONTINUE;
   ClSnapshot *s = cl_trainer_get_snapshot (self->trainer);
@@ -187,6 +198,7 @@ on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   update_status (self, s);
   if (s->error)
     cl_window_show_error (self, s->error);
+  self->tick_work_max_us = MAX (self->tick_work_max_us, g_get_monotonic_time () - now);
   return G_SOURCE_CONTINUE;
 }
 
@@ -512,9 +524,24 @@ build_param_rows (ClWindow *self)
 }
 
 static void
+report_frame_stats (ClWindow *self)
+{
+  gint64 draws;
+  double mean_ms, max_ms;
+  cl_figure_view_draw_stats (&draws, &mean_ms, &max_ms);
+  g_printerr ("contrastlab: frames: %" G_GINT64_FORMAT " ticks, %" G_GINT64_FORMAT
+              " intervals over 18.7 ms, longest interval %.1f ms; tick callback at most %.2f ms; "
+              "%" G_GINT64_FORMAT " figure draws, mean %.2f ms, longest %.2f ms\n",
+              self->ticks, self->ticks_over_16ms, self->interval_max_us / 1000.0, self->tick_work_max_us / 1000.0,
+              draws, mean_ms, max_ms);
+}
+
+static void
 cl_window_dispose (GObject *object)
 {
   ClWindow *self = CL_WINDOW (object);
+  if (self->tick_id && g_getenv ("CONTRASTLAB_FRAME_STATS"))
+    report_frame_stats (self);
   if (self->tick_id)
     {
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);

@@ -29,6 +29,7 @@ cl_conv2d_init (ClConv2d *conv, int in_c, int out_c, int k, int stride, int pad,
   conv->in_w = in_w;
   conv->out_h = out_h;
   conv->out_w = out_w;
+  conv->active_c = in_c;
   size_t per_sample = (size_t) in_c * k * k * out_h * out_w;
   size_t chunk = CL_CONV_COL_TARGET_FLOATS / per_sample;
   conv->chunk = chunk < 1 ? 1 : chunk > 4096 ? 4096 : (int) chunk;
@@ -59,16 +60,24 @@ cl_conv2d_macs (const ClConv2d *conv)
   return (double) cl_conv2d_num_weights (conv) * conv->out_h * conv->out_w;
 }
 
-/* Patch-major columns: col[s*P + oh*out_w + ow][(c*k + ki)*k + kj] for the g samples starting at x.
+/* The active input channel count, clamped to 1..in_c. */
+static int
+conv_active (const ClConv2d *conv)
+{
+  return conv->active_c < 1 || conv->active_c > conv->in_c ? conv->in_c : conv->active_c;
+}
+
+/* Patch-major columns: col[s*P + oh*out_w + ow][(c*k + ki)*k + kj] for the g samples starting at x,
+ * over the first conv_active() channels (rows of active*k*k floats; samples keep their full stride).
  * Each patch row is a run of k contiguous input floats, so this is k-float copies rather than the
  * strided gathers of the channel-major layout (which cost as much as the GEMM). */
 static void
 im2col (const ClConv2d *conv, const float *x, int g, float *col)
 {
-  const int k = conv->k, stride = conv->stride, pad = conv->pad, in_c = conv->in_c;
+  const int k = conv->k, stride = conv->stride, pad = conv->pad, in_c = conv_active (conv);
   const int in_h = conv->in_h, in_w = conv->in_w, out_h = conv->out_h, out_w = conv->out_w;
   const size_t K = (size_t) in_c * k * k;
-  const size_t in_plane = (size_t) in_h * in_w, in_sample = (size_t) in_c * in_plane;
+  const size_t in_plane = (size_t) in_h * in_w, in_sample = (size_t) conv->in_c * in_plane;
 
   float *dst = col;
   for (int s = 0; s < g; s++)
@@ -171,7 +180,9 @@ void
 cl_conv2d_forward (const ClConv2d *conv, const float *w, const float *x, int n, float *y, float *col,
                    float *tmp)
 {
-  const int K = conv->in_c * conv->k * conv->k, out_c = conv->out_c;
+  /* W stays [out_c][in_c*k*k]; only its first Ka columns meet the active channels' columns. */
+  const int K = conv->in_c * conv->k * conv->k, Ka = conv_active (conv) * conv->k * conv->k;
+  const int out_c = conv->out_c;
   const size_t P = (size_t) conv->out_h * conv->out_w;
   const size_t in_sample = (size_t) conv->in_c * conv->in_h * conv->in_w;
 
@@ -180,8 +191,8 @@ cl_conv2d_forward (const ClConv2d *conv, const float *w, const float *x, int n, 
       const int g = MIN (conv->chunk, n - n0);
       const int cols = g * (int) P;
       im2col (conv, x + n0 * in_sample, g, col);
-      /* tmp [out_c][cols] = W [out_c][K] col^T */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, out_c, cols, K, 1.0f, w, K, col, K, 0.0f, tmp, cols);
+      /* tmp [out_c][cols] = W [out_c][Ka] col^T */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, out_c, cols, Ka, 1.0f, w, K, col, Ka, 0.0f, tmp, cols);
       /* tmp is [out_c][g][P]; NCHW wants [g][out_c][P]. */
       for (int c = 0; c < out_c; c++)
         for (int s = 0; s < g; s++)
@@ -193,10 +204,15 @@ void
 cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, const float *dy, int n, float *dw,
                     float *dx, float *col, float *dcol, float *tmp)
 {
-  const int K = conv->in_c * conv->k * conv->k, out_c = conv->out_c;
+  const int K = conv->in_c * conv->k * conv->k, Ka = conv_active (conv) * conv->k * conv->k;
+  const int out_c = conv->out_c;
   const size_t P = (size_t) conv->out_h * conv->out_w;
   const size_t in_sample = (size_t) conv->in_c * conv->in_h * conv->in_w;
 
+  /* Inactive channels see zero input, so their kernel gradient is exactly zero. */
+  if (Ka < K)
+    for (int o = 0; o < out_c; o++)
+      memset (dw + (size_t) o * K + Ka, 0, sizeof (float) * (K - Ka));
   for (int n0 = 0; n0 < n; n0 += conv->chunk)
     {
       const int g = MIN (conv->chunk, n - n0);
@@ -205,13 +221,14 @@ cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, const 
         for (int s = 0; s < g; s++)
           memcpy (tmp + ((size_t) c * g + s) * P, dy + ((size_t) (n0 + s) * out_c + c) * P, sizeof (float) * P);
       im2col (conv, x + n0 * in_sample, g, col);
-      /* dW [out_c][K] (+)= dy [out_c][cols] col [cols][K]; chunks are summed in a fixed order, so dw
+      /* dW [out_c][Ka] (+)= dy [out_c][cols] col [cols][Ka]; chunks are summed in a fixed order, so dw
        * is reproducible for a given n. */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, out_c, K, cols, 1.0f, tmp, cols, col, K,
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, out_c, Ka, cols, 1.0f, tmp, cols, col, Ka,
                    n0 == 0 ? 0.0f : 1.0f, dw, K);
       if (dx)
         {
-          /* dcol [cols][K] = dy^T [cols][out_c] W [out_c][K] */
+          /* dcol [cols][K] = dy^T [cols][out_c] W [out_c][K]: every channel, since the input gradient of
+           * an inactive (zero) plane is not zero. */
           cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, cols, K, out_c, 1.0f, tmp, cols, w, K, 0.0f, dcol,
                        K);
           col2im (conv, dcol, g, dx + n0 * in_sample);

@@ -30,6 +30,12 @@ typedef struct {
    * to exercise the chunk loop); scratch sizes follow it. dw sums chunks in order, so results are
    * reproducible for a given chunk and n. */
   int chunk;
+  /* Input channels that take part (1..in_c, init sets in_c). The rest are treated as zero planes
+   * without being read: forward and the weight gradient im2col and GEMM over the first active
+   * channels only (weight columns of inactive channels get an exactly zero gradient); dx, when
+   * asked for, still covers every input channel. Results equal the full computation on an input
+   * whose inactive planes are zero. The references ignore this and always use every channel. */
+  int active_c;
 } ClConv2d;
 
 /* Returns FALSE when the shape gives a non-positive output size. */

@@ -68,6 +68,7 @@ struct ClModel {
 
   int last_n;
   gboolean backward_ready;
+  int active_in; /* requested; conv1 takes it at the next forward, so backward matches its forward */
 };
 
 G_DEFINE_QUARK (cl-model-error-quark, cl_model_error)
@@ -198,6 +199,7 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
       features = out;
     }
   model->n_blocks = nb;
+  model->active_in = spec->in_channels;
   model->rep_block = CL_CONVN_LAYERS;
 
   /* ---- parameter layout: kernels first (decayed), then gamma/beta per BN */
@@ -352,10 +354,19 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
 {
   g_return_val_if_fail (n >= 1 && n <= model->spec.max_views, NULL);
   const float *in = x;
+  model->blocks[0].conv.active_c = model->active_in;
   if (training)
     {
-      /* Keep our own copy: conv1's weight gradient needs x, and the caller may reuse its buffer. */
-      memcpy (model->x_copy, x, sizeof (float) * n * model->blocks[0].in_size);
+      /* Keep our own copy: conv1's weight gradient needs x, and the caller may reuse its buffer.
+       * Inactive planes are never read, so they are not copied either. */
+      const ClConv2d *c1 = &model->blocks[0].conv;
+      const size_t plane = (size_t) c1->in_h * c1->in_w, in_size = model->blocks[0].in_size;
+      const size_t active = (size_t) c1->active_c * plane;
+      if (active == in_size)
+        memcpy (model->x_copy, x, sizeof (float) * n * in_size);
+      else
+        for (int s = 0; s < n; s++)
+          memcpy (model->x_copy + s * in_size, x + s * in_size, sizeof (float) * active);
       in = model->x_copy;
     }
   for (int i = 0; i < model->n_blocks; i++)
@@ -441,6 +452,18 @@ cl_model_embed (ClModel *model, const float *x, int n, float *y_out)
       cl_model_forward (model, x + (size_t) n0 * in_size, m, FALSE);
       memcpy (y_out + (size_t) n0 * rep, cl_model_representation (model), sizeof (float) * m * rep);
     }
+}
+
+void
+cl_model_set_active_input_channels (ClModel *model, int active)
+{
+  model->active_in = CLAMP (active, 1, model->spec.in_channels);
+}
+
+int
+cl_model_active_input_channels (const ClModel *model)
+{
+  return model->active_in;
 }
 
 size_t

@@ -89,6 +89,15 @@ const float *cl_model_conv_activation (const ClModel *model, int layer, int *cha
 int cl_model_num_layers (const ClModel *model);
 const float *cl_model_layer_output (const ClModel *model, int layer, size_t *size);
 
+/* Only the first `active` input channels (1..in_channels; clamped; default in_channels) of x are
+ * used: the rest are treated as zero planes without being read (forward, backward and the copy of
+ * x), so conv1 pays for active channels only. Results equal the full computation on an x whose
+ * inactive planes are zero; conv1's kernel gradient of inactive channels is exactly zero. x keeps
+ * its full [n][in_channels][height][width] layout. May change between steps, but not between a
+ * training forward and its backward. */
+void cl_model_set_active_input_channels (ClModel *model, int active);
+int cl_model_active_input_channels (const ClModel *model);
+
 /* ---- optimizer ----
  * Adam: beta1 0.9, beta2 0.999, eps 1e-7, Keras's form of bias correction:
  *   lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t);  p -= lr_t * m / (sqrt(v) + eps).

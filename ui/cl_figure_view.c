@@ -8,6 +8,17 @@ struct _ClFigureView {
 
 G_DEFINE_FINAL_TYPE (ClFigureView, cl_figure_view, GTK_TYPE_WIDGET)
 
+/* Draw-time statistics of all figure views (GUI thread only), for the frame-budget report. */
+static gint64 draw_count, draw_total_us, draw_max_us;
+
+void
+cl_figure_view_draw_stats (gint64 *count, double *mean_ms, double *max_ms)
+{
+  *count = draw_count;
+  *mean_ms = draw_count ? draw_total_us / 1000.0 / draw_count : 0;
+  *max_ms = draw_max_us / 1000.0;
+}
+
 enum { PROP_0, PROP_KIND, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
@@ -18,9 +29,14 @@ cl_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   if (w <= 0 || h <= 0)
     return;
+  gint64 t0 = g_get_monotonic_time ();
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   cl_figure_draw (self->kind, cr, w, h, self->snap);
   cairo_destroy (cr);
+  gint64 dt = g_get_monotonic_time () - t0;
+  draw_count++;
+  draw_total_us += dt;
+  draw_max_us = MAX (draw_max_us, dt);
 }
 
 static void

@@ -12,4 +12,6 @@ GtkWidget *cl_figure_view_new (ClFigureKind kind);
 ClFigureKind cl_figure_view_get_kind (ClFigureView *view);
 /* Takes a new reference; redraws. NULL shows an empty figure. */
 void cl_figure_view_set_snapshot (ClFigureView *view, ClSnapshot *snap);
+/* Number of figure draws so far, their mean and longest duration (GUI thread). */
+void cl_figure_view_draw_stats (gint64 *count, double *mean_ms, double *max_ms);
 G_END_DECLS

@@ -60,6 +60,31 @@ cl_plot_set_rgba (cairo_t *cr, ClRgb c, double alpha)
   cairo_set_source_rgba (cr, c.r, c.g, c.b, alpha);
 }
 
+ClRgb
+cl_plot_mix (ClRgb a, ClRgb b, double t)
+{
+  t = isnan (t) ? 0.0 : CLAMP (t, 0.0, 1.0);
+  return (ClRgb){ a.r + t * (b.r - a.r), a.g + t * (b.g - a.g), a.b + t * (b.b - a.b) };
+}
+
+double
+cl_plot_hue (ClRgb c)
+{
+  double hi = MAX (c.r, MAX (c.g, c.b)), lo = MIN (c.r, MIN (c.g, c.b));
+  double chroma = hi - lo;
+  if (!(chroma > 1e-9))
+    return NAN;
+  double h;
+  if (hi == c.r)
+    h = fmod ((c.g - c.b) / chroma, 6.0);
+  else if (hi == c.g)
+    h = (c.b - c.r) / chroma + 2.0;
+  else
+    h = (c.r - c.g) / chroma + 4.0;
+  h *= 60.0;
+  return h < 0.0 ? h + 360.0 : h;
+}
+
 static ClRgb
 colormap_lookup (const unsigned char table[][3], int n, double t)
 {
@@ -299,6 +324,16 @@ cl_plot_text_setup (cairo_t *cr)
   cairo_font_options_destroy (options);
 }
 
+cairo_t *
+cl_plot_measure_context_new (void)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_A8, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  cairo_surface_destroy (surface);  /* cr holds its own reference */
+  cl_plot_text_setup (cr);
+  return cr;
+}
+
 void
 cl_plot_font (cairo_t *cr, double size, gboolean bold)
 {
@@ -355,6 +390,70 @@ cl_plot_text (cairo_t *cr, double x, double y, const char *utf8,
   cairo_show_text (cr, utf8);
   cairo_restore (cr);
   g_free (fixed);
+}
+
+char **
+cl_plot_wrap_text (cairo_t *cr, const char *utf8, double max_width, int *n_lines)
+{
+  GPtrArray *lines = g_ptr_array_new ();
+  char **words = g_strsplit (utf8 != NULL ? utf8 : "", " ", -1);
+  GString *line = g_string_new (NULL);
+  for (int i = 0; words[i] != NULL; i++)
+    {
+      if (words[i][0] == '\0')
+        continue;  /* runs of spaces */
+      if (line->len > 0)
+        {
+          GString *longer = g_string_new (line->str);
+          g_string_append_c (longer, ' ');
+          g_string_append (longer, words[i]);
+          gboolean fits = cl_plot_text_width (cr, longer->str) <= max_width;
+          if (fits)
+            {
+              g_string_free (line, TRUE);
+              line = longer;
+              continue;
+            }
+          g_string_free (longer, TRUE);
+          g_ptr_array_add (lines, g_string_free (line, FALSE));
+          line = g_string_new (NULL);
+        }
+      g_string_append (line, words[i]);
+    }
+  if (line->len > 0)
+    g_ptr_array_add (lines, g_string_free (line, FALSE));
+  else
+    g_string_free (line, TRUE);
+  g_strfreev (words);
+  if (n_lines != NULL)
+    *n_lines = (int) lines->len;
+  g_ptr_array_add (lines, NULL);
+  return (char **) g_ptr_array_free (lines, FALSE);
+}
+
+double
+cl_plot_wrap_fit (cairo_t *cr, const char *utf8, double size, double min_size,
+                  double max_width, int max_lines, char ***lines, int *n_lines)
+{
+  if (!(min_size > 0.0))
+    min_size = 1.0;
+  if (!(size >= min_size))
+    size = min_size;
+  for (;;)
+    {
+      int n = 0;
+      cl_plot_font (cr, size, FALSE);
+      char **wrapped = cl_plot_wrap_text (cr, utf8, max_width, &n);
+      if (n <= max_lines || size - 0.5 < min_size)
+        {
+          *lines = wrapped;
+          if (n_lines != NULL)
+            *n_lines = n;
+          return size;
+        }
+      g_strfreev (wrapped);
+      size -= 0.5;
+    }
 }
 
 /* ------------------------------------------------------------------- axes */

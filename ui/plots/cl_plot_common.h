@@ -45,6 +45,13 @@ ClRgb cl_plot_color_grid (void);        /* gridlines */
 ClRgb cl_plot_color_marker (void);      /* vertical event markers */
 
 void cl_plot_set_rgb (cairo_t *cr, ClRgb c);
+
+/* Linear blend in sRGB: a at t = 0, b at t = 1 (t clamped to [0, 1]). Blending with white,
+ * black or any grey keeps the hue. */
+ClRgb cl_plot_mix (ClRgb a, ClRgb b, double t);
+
+/* Hue angle in degrees [0, 360) of the HSV model; NaN for greys (no hue). */
+double cl_plot_hue (ClRgb c);
 void cl_plot_set_rgba (cairo_t *cr, ClRgb c, double alpha);
 
 /* Perceptually ordered colour maps for heatmaps, t in [0, 1] (clamped; NaN -> mid grey).
@@ -112,6 +119,10 @@ void cl_plot_format_number (double v, int decimals, char *buf, size_t size);
 
 /* Unhinted metrics and outlines, so text measures the same at 1x and 2x. */
 void cl_plot_text_setup (cairo_t *cr);
+/* A cairo_t on a tiny image surface, identity transform, set up as above: for laying out a
+ * figure where there is no drawing context (hit tests for hover), so that drawing and hit
+ * testing can share one layout computed with the same metrics. Free with cairo_destroy. */
+cairo_t *cl_plot_measure_context_new (void);
 void cl_plot_font (cairo_t *cr, double size, gboolean bold);
 double cl_plot_text_width (cairo_t *cr, const char *utf8);
 /* Height of a line of the current font (ascent + descent). */
@@ -122,6 +133,17 @@ double cl_plot_text_height (cairo_t *cr);
  * angle (radians, counter-clockwise on screen) rotates about the anchor. */
 void cl_plot_text (cairo_t *cr, double x, double y, const char *utf8,
                    double halign, double valign, double angle);
+
+/* Greedy word wrap of utf8 at spaces into lines no wider than max_width in the current font
+ * (a single word wider than that gets a line of its own). Returns the lines, NULL-terminated
+ * (free with g_strfreev); *n_lines (optional) gets their number. */
+char **cl_plot_wrap_text (cairo_t *cr, const char *utf8, double max_width, int *n_lines);
+
+/* The largest regular font size from size down to min_size (steps of 0.5) at which utf8 wraps
+ * into at most max_lines lines of max_width, and those lines (the min_size ones when none
+ * fits). Leaves that font selected in cr. */
+double cl_plot_wrap_fit (cairo_t *cr, const char *utf8, double size, double min_size,
+                         double max_width, int max_lines, char ***lines, int *n_lines);
 
 /* ------------------------------------------------------------------- axes */
 

@@ -1,0 +1,106 @@
+/* K-means over the positions of one feature map (paper section 2, "hierarchical local features"),
+ * and the scores the cluster view reports: best-union IoU against the object mask (object_iou)
+ * and ARI against the instance map on the foreground (instance_ari).
+ *
+ * Points are rows of x: [n][dim] row-major floats. A feature map is NCHW, so one image's
+ * [C][H][W] block is turned into H*W rows of C floats with cl_kmeans_positions().
+ *
+ * Randomness: every function here that draws uses its own PCG stream, seeded from `seed` mixed
+ * with a k-means tag, on CL_STREAM_PROBE; the same seed therefore gives the same clustering,
+ * bit for bit, on the same build, and never replays the probes' sequence.
+ *
+ * Clustering functions do not allocate (the caller passes a float workspace). The scoring
+ * functions (ARI, IoU, parent matching) allocate O(n) or O(k) scratch with GLib and are meant
+ * for the evaluation path, not for a training step. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+/* Cluster sizes are kept as floats in the workspace, exact below 2^24 points. */
+#define CL_KMEANS_MAX_POINTS (1 << 24)
+/* Lloyd iterations used by cl_kmeans_bisect for each 2-means split. */
+#define CL_KMEANS_DEFAULT_MAX_ITER 100
+
+/* Floats of workspace cl_kmeans needs. */
+size_t cl_kmeans_workspace_floats (int n, int dim, int k);
+
+/* Lloyd's k-means with k-means++ seeding (D^2 sampling), `restarts` independent runs, keeping the
+ * run with the lowest inertia (ties: the earlier run). A run stops when an assignment changes no
+ * label (after empty clusters were re-seeded), or after max_iter mean updates (0: labels are the
+ * nearest k-means++ centres). Restart r draws right after restart r-1 from one stream, so the runs
+ * of `restarts` = R are the first R runs of any larger R: the inertia never increases with R.
+ *
+ * Empty clusters are re-seeded with the point farthest from its centroid; when every point sits
+ * exactly on a centroid (fewer distinct points than k) they stay empty.
+ *
+ * Output is canonical: labels are the nearest centroid of the kept run (exact ties resolved
+ * deterministically), and clusters are numbered by decreasing size, ties by their first point, so cluster 0 is the
+ * largest (usually the background) and the same partition always gets the same ids. Empty
+ * clusters come last; their centroid rows are not meaningful.
+ *
+ * labels: [n] (required). centroids: [k][dim] or NULL. inertia_out: sum of squared distances of
+ * points to their centroid (computed in double), or NULL. ws: cl_kmeans_workspace_floats().
+ * Returns the number of non-empty clusters (min(k, distinct points) in practice), or -1 (and
+ * nothing written) if an argument is out of range: n < 1 or >= CL_KMEANS_MAX_POINTS, dim < 1,
+ * k < 1, restarts < 1, max_iter < 0, or a NULL x/labels/ws. */
+int cl_kmeans (const float *x, int n, int dim, int k, int restarts, uint64_t seed, int max_iter, int *labels,
+               float *centroids, double *inertia_out, float *ws);
+
+/* Floats of workspace cl_kmeans_bisect needs. */
+size_t cl_kmeans_bisect_workspace_floats (int n, int dim, int kmax);
+
+/* Bisecting k-means, an explicit tree: start from one cluster; repeatedly split the leaf with the
+ * largest SSE (ties: lower id) into two with 2-means (cl_kmeans rules, `restarts` runs,
+ * CL_KMEANS_DEFAULT_MAX_ITER), until kmax leaves. The larger child keeps the parent's id and the
+ * smaller one gets the next free id, so ids are stable from one k to the next.
+ *
+ * labels_per_k: [kmax-1][n]; row j holds the labels at k = j + 2 (ids 0..k-1).
+ * parent_per_k: [kmax-1][kmax]; row j, entry c: the id at k-1 of cluster c at k (at k = 2 both
+ *   parents are 0, the root); -1 for ids that do not exist at that k.
+ * So labels_k[i] == parent_k+1[labels_k+1[i]] for every point: the view shades a child in its
+ * parent's colour.
+ * A leaf whose points are all identical cannot be split; when no leaf can, the remaining rows
+ * repeat the last labels (with identity parents) and the return value says how many leaves exist.
+ * Returns the number of leaves reached (<= kmax), or -1 (nothing written) if an argument is out
+ * of range (as cl_kmeans, with kmax < 2 instead of k < 1). */
+int cl_kmeans_bisect (const float *x, int n, int dim, int kmax, int restarts, uint64_t seed, int *labels_per_k,
+                      int *parent_per_k, float *ws);
+
+/* For independent clusterings at two k (plain k-means at k = 2, 4, 8): the parent of each fine
+ * cluster is the coarse cluster sharing most points with it (ties: lower id), -1 for a fine cluster
+ * with no points. Labels outside [0, kc) / [0, kf) are ignored. parent_of_fine: [kf]. */
+void cl_kmeans_match_parents (const int *labels_coarse, int kc, const int *labels_fine, int kf, int n,
+                              int *parent_of_fine);
+
+/* One image's [channels][height][width] map to height*width rows of `channels` floats (row-major
+ * over positions, y then x). With `normalize`, each row is scaled to unit L2 norm (all-zero rows,
+ * e.g. dead ReLU positions, stay zero). Pass normalize = 0 for the raw-pixel baseline: a 1-channel
+ * vector normalised is only its sign. x: [height*width][channels]. */
+void cl_kmeans_positions (const float *chw, int channels, int height, int width, int normalize, float *x);
+
+/* Adjusted Rand index (Hubert & Arabie 1985), scikit-learn conventions: computed from the pair
+ * confusion matrix as 2 (tp tn - fn fp) / ((tp + fn)(fn + tn) + (tp + fp)(fp + tn)), and exactly 1
+ * when the two partitions are identical up to renaming (no pair disagrees), which covers the
+ * 0/0 cases: n <= 1, both a single cluster, both all singletons. A single cluster against any
+ * other partition scores 0. Symmetric in a, b; labels are any ints (not necessarily 0..k-1). */
+double cl_adjusted_rand_index (const int *a, const int *b, int n);
+
+/* instance_ari: ARI between the cluster labels and the instance ids, over the foreground positions
+ * only (instances[i] != 0). NAN when there is no foreground position (undefined; skip the image).
+ * With one instance, keeping it in one cluster scores 1 and splitting it scores 0. */
+double cl_foreground_ari (const int *labels, const uint8_t *instances, int n);
+
+/* object_iou: the IoU between the foreground (foreground[i] != 0, so an instance map works as is)
+ * and the union of clusters that maximises it; exact (see the prefix argument in the source).
+ * Labels outside [0, k) belong to no cluster. NAN when there is no foreground (undefined). */
+double cl_best_union_iou (const int *labels, int k, const uint8_t *foreground, int n);
+/* The same, also returning the chosen clusters: in_union[c] = 1 if cluster c is in the best union
+ * (the smallest best set: clusters that add nothing are left out). in_union: [k], may be NULL. */
+double cl_best_union_iou_set (const int *labels, int k, const uint8_t *foreground, int n, uint8_t *in_union);
+
+/* Instance/label map [h][w] to a [gh][gw] grid: each grid cell takes the most frequent value of
+ * the source pixels it covers (rows floor(gy*h/gh) .. floor((gy+1)*h/gh)-1, columns likewise);
+ * ties go to the smallest id, so background (0) wins a tie against an object. When the grid is
+ * finer than the map (a cell covers no pixel) it takes the pixel at floor(gy*h/gh), floor(gx*w/gw).
+ * Does nothing if a size is < 1. */
+void cl_downsample_labels (const uint8_t *map, int h, int w, int gh, int gw, uint8_t *out);

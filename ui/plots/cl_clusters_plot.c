@@ -1,0 +1,900 @@
+#include "cl_clusters_plot.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MAX_K 256           /* clusters per column beyond this are left uncoloured */
+#define CARD_SCALE 2.5      /* the enlarged view's size relative to a cell */
+#define DEFAULT_TITLE "Local features: K-means of each layer's feature map"
+
+typedef struct {
+  double pad, gap_x, gap_y;
+  double title_font, header_font, row_font, metric_font, caption_font;
+  double card_pad, card_title_font, card_metric_font;
+} Look;
+
+static Look
+look_default (void)
+{
+  return (Look){
+    .pad = 8.0,
+    .gap_x = 10.0,
+    .gap_y = 8.0,
+    .title_font = 13.0,
+    .header_font = 11.5,
+    .row_font = 11.0,
+    .metric_font = 9.5,
+    .caption_font = 10.0,
+    .card_pad = 10.0,
+    .card_title_font = 12.0,
+    .card_metric_font = 11.0,
+  };
+}
+
+/* ---------------------------------------------------------------- colours */
+
+static ClRgb
+hsv (double hue, double s, double v)
+{
+  double c = v * s, hp = fmod (hue, 360.0) / 60.0;
+  double x = c * (1.0 - fabs (fmod (hp, 2.0) - 1.0));
+  double r = 0, g = 0, b = 0;
+  if (hp < 1) { r = c; g = x; }
+  else if (hp < 2) { r = x; g = c; }
+  else if (hp < 3) { g = c; b = x; }
+  else if (hp < 4) { g = x; b = c; }
+  else if (hp < 5) { r = x; b = c; }
+  else { r = c; b = x; }
+  return (ClRgb){ r + v - c, g + v - c, b + v - c };
+}
+
+/* The series colours without black, which has no hue to shade; then golden-angle hues. */
+static ClRgb
+base_color (int j)
+{
+  static const ClPlotOkabeIto order[] = {
+    CL_PLOT_OI_BLUE, CL_PLOT_OI_VERMILLION, CL_PLOT_OI_GREEN, CL_PLOT_OI_PURPLE,
+    CL_PLOT_OI_ORANGE, CL_PLOT_OI_SKY_BLUE, CL_PLOT_OI_YELLOW,
+  };
+  if (j >= 0 && j < (int) G_N_ELEMENTS (order))
+    return cl_plot_okabe_ito (order[j]);
+  return hsv (fmod (15.0 + j * 137.508, 360.0), 0.65, 0.8);
+}
+
+/* Sibling s of nsib children of parent (depth = shading steps from a base colour): spread
+ * between darker and lighter versions of the parent, blending with black or white so the
+ * hue stays the parent's. Each level spreads less, so grandchildren stay inside their
+ * parent's band instead of overtaking an uncle's shade. */
+static ClRgb
+shade (ClRgb parent, int s, int nsib, int depth)
+{
+  if (nsib <= 1)
+    return parent;
+  double u = -1.0 + 2.0 * s / (nsib - 1);
+  double damp = pow (0.55, depth - 1);
+  double t = u < 0 ? u * 0.4 * damp : u * 0.55 * damp;
+  return t < 0 ? cl_plot_mix (parent, (ClRgb){ 0, 0, 0 }, -t) : cl_plot_mix (parent, (ClRgb){ 1, 1, 1 }, t);
+}
+
+static int
+k_of (const ClClustersData *d, int col)
+{
+  if (d->ks == NULL)
+    return 0;
+  int k = d->ks[col];
+  return k < 1 ? 0 : MIN (k, MAX_K);
+}
+
+static gboolean
+row_grid (const ClClustersData *d, int row, int *gh, int *gw)
+{
+  *gh = d->grid_h != NULL ? d->grid_h[row] : 0;
+  *gw = d->grid_w != NULL ? d->grid_w[row] : 0;
+  return *gh > 0 && *gw > 0;
+}
+
+static const int *
+label_map (const ClClustersData *d, int row, int col)
+{
+  int gh, gw;
+  if (d->labels == NULL || !row_grid (d, row, &gh, &gw))
+    return NULL;
+  return d->labels[row * d->n_cols + col];
+}
+
+/* Parent (at column col - 1) of each cluster at col: given, else the previous column's
+ * cluster it overlaps most, else -1. */
+static void
+parents_of (const ClClustersData *d, int row, int col, int *par)
+{
+  int k = k_of (d, col), kp = k_of (d, col - 1);
+  const int *given = d->parent != NULL ? d->parent[row * d->n_cols + col] : NULL;
+  gboolean missing = FALSE;
+  for (int j = 0; j < k; j++)
+    {
+      par[j] = given != NULL && given[j] >= 0 && given[j] < kp ? given[j] : -1;
+      missing |= par[j] < 0;
+    }
+  const int *cur = label_map (d, row, col), *prev = label_map (d, row, col - 1);
+  if (!missing || cur == NULL || prev == NULL || kp == 0)
+    return;
+  int gh, gw;
+  row_grid (d, row, &gh, &gw);
+  int *overlap = g_new0 (int, (size_t) k * kp);
+  for (int i = 0; i < gh * gw; i++)
+    if (cur[i] >= 0 && cur[i] < k && prev[i] >= 0 && prev[i] < kp)
+      overlap[cur[i] * kp + prev[i]]++;
+  for (int j = 0; j < k; j++)
+    if (par[j] < 0)
+      {
+        int best = 0;
+        for (int p = 0; p < kp; p++)
+          if (overlap[j * kp + p] > best)
+            {
+              best = overlap[j * kp + p];
+              par[j] = p;
+            }
+      }
+  g_free (overlap);
+}
+
+/* The colours of one row's clusters, and the parents they were derived from. */
+typedef struct {
+  int n_cols;
+  ClRgb **color;   /* [col][j] */
+  int **parent;    /* [col][j]: cluster at col - 1, or -1 (always -1 in column 0) */
+} RowColors;
+
+#define MATCH_LATTICE 48  /* sample points per side when comparing maps of different sizes */
+
+/* The label of map (gh x gw) under the lattice point (i, j). */
+static int
+lattice_label (const int *map, int gh, int gw, int i, int j)
+{
+  return map[(size_t) ((long) i * gh / MATCH_LATTICE) * gw + (int) ((long) j * gw / MATCH_LATTICE)];
+}
+
+/* Which base colour each first-column cluster of a row gets. K-means numbers clusters
+ * arbitrarily, so row r's clusters are matched to row r - 1's by overlap (greedily, largest
+ * first) and take their colours: the same region keeps its hue from layer to layer. Row 0,
+ * and any row without maps to compare, keeps cluster j -> base colour j. */
+static void
+base_indices (const ClClustersData *d, int row, int *index)
+{
+  int k = k_of (d, 0);
+  for (int j = 0; j < k; j++)
+    index[j] = j;
+  if (row == 0 || k == 0)
+    return;
+  const int *cur = label_map (d, row, 0), *prev = label_map (d, row - 1, 0);
+  if (cur == NULL || prev == NULL)
+    return;
+  int *prev_index = g_new (int, k);
+  base_indices (d, row - 1, prev_index);
+  int gh, gw, ph, pw;
+  row_grid (d, row, &gh, &gw);
+  row_grid (d, row - 1, &ph, &pw);
+  int *overlap = g_new0 (int, (size_t) k * k);
+  for (int i = 0; i < MATCH_LATTICE; i++)
+    for (int j = 0; j < MATCH_LATTICE; j++)
+      {
+        int a = lattice_label (cur, gh, gw, i, j), b = lattice_label (prev, ph, pw, i, j);
+        if (a >= 0 && a < k && b >= 0 && b < k)
+          overlap[a * k + b]++;
+      }
+  gboolean *cur_done = g_new0 (gboolean, k), *prev_done = g_new0 (gboolean, k), *used = g_new0 (gboolean, k);
+  for (;;)
+    {
+      int best = 0, ba = -1, bb = -1;
+      for (int a = 0; a < k; a++)
+        for (int b = 0; b < k; b++)
+          if (!cur_done[a] && !prev_done[b] && overlap[a * k + b] > best)
+            {
+              best = overlap[a * k + b];
+              ba = a;
+              bb = b;
+            }
+      if (ba < 0)
+        break;
+      cur_done[ba] = prev_done[bb] = TRUE;
+      index[ba] = prev_index[bb];
+      used[prev_index[bb]] = TRUE;
+    }
+  /* clusters that overlap nothing take the colours left over, in order */
+  int next = 0;
+  for (int a = 0; a < k; a++)
+    if (!cur_done[a])
+      {
+        while (next < k && used[next])
+          next++;
+        index[a] = next < k ? next : a;
+        if (next < k)
+          used[next] = TRUE;
+      }
+  g_free (cur_done);
+  g_free (prev_done);
+  g_free (used);
+  g_free (overlap);
+  g_free (prev_index);
+}
+
+/* Colours column by column, each cluster a shade of its parent's. */
+static RowColors
+row_colors (const ClClustersData *d, int row)
+{
+  RowColors rc = { d->n_cols, g_new0 (ClRgb *, d->n_cols), g_new0 (int *, d->n_cols) };
+  int **depth = g_new0 (int *, d->n_cols);
+  for (int c = 0; c < d->n_cols; c++)
+    {
+      int k = k_of (d, c);
+      rc.color[c] = g_new (ClRgb, MAX (k, 1));
+      rc.parent[c] = g_new (int, MAX (k, 1));
+      depth[c] = g_new0 (int, MAX (k, 1));
+      for (int j = 0; j < k; j++)
+        rc.parent[c][j] = -1;
+      if (c == 0)
+        {
+          int *index = g_new (int, MAX (k, 1));
+          base_indices (d, row, index);
+          for (int j = 0; j < k; j++)
+            rc.color[c][j] = base_color (index[j]);
+          g_free (index);
+          continue;
+        }
+      if (k_of (d, c - 1) == 0)
+        {
+          for (int j = 0; j < k; j++)
+            rc.color[c][j] = base_color (j);
+          continue;
+        }
+      parents_of (d, row, c, rc.parent[c]);
+      for (int j = 0; j < k; j++)
+        {
+          int p = rc.parent[c][j];
+          if (p < 0)
+            {
+              rc.color[c][j] = base_color (j);
+              continue;
+            }
+          int s = 0, nsib = 0;
+          for (int i = 0; i < k; i++)
+            if (rc.parent[c][i] == p)
+              {
+                s += i < j;
+                nsib++;
+              }
+          depth[c][j] = depth[c - 1][p] + (nsib > 1);
+          rc.color[c][j] = shade (rc.color[c - 1][p], s, nsib, MAX (depth[c][j], 1));
+        }
+    }
+  for (int c = 0; c < d->n_cols; c++)
+    g_free (depth[c]);
+  g_free (depth);
+  return rc;
+}
+
+static void
+row_colors_free (RowColors *rc)
+{
+  for (int c = 0; c < rc->n_cols; c++)
+    {
+      g_free (rc->color[c]);
+      g_free (rc->parent[c]);
+    }
+  g_free (rc->color);
+  g_free (rc->parent);
+}
+
+/* The first-column cluster that cluster j at col descends from, and its ancestor one column
+ * up, or -1 where the chain breaks. */
+static int
+ancestor (const RowColors *rc, int col, int j, int up)
+{
+  for (int c = col; c > col - up && c > 0 && j >= 0; c--)
+    j = rc->parent[c][j];
+  return j;
+}
+
+static gboolean
+data_usable (const ClClustersData *d)
+{
+  return d != NULL && d->n_rows > 0 && d->n_cols > 0 && d->ks != NULL
+         && d->n_rows <= 64 && d->n_cols <= 64;
+}
+
+ClRgb
+cl_clusters_plot_cluster_color (const ClClustersData *d, int row, int col, int label)
+{
+  ClRgb grey = { 0.5, 0.5, 0.5 };
+  if (!data_usable (d) || row < 0 || row >= d->n_rows || col < 0 || col >= d->n_cols
+      || label < 0 || label >= k_of (d, col))
+    return grey;
+  RowColors rc = row_colors (d, row);
+  ClRgb c = rc.color[col][label];
+  row_colors_free (&rc);
+  return c;
+}
+
+/* ----------------------------------------------------------------- layout */
+
+typedef enum { METRIC_NONE, METRIC_SHORT, METRIC_FULL } MetricMode;
+
+typedef struct {
+  ClClustersPlotGeometry g;
+  double title_y, header_y, row_label_right, metric_h;
+  MetricMode metric_mode;
+  char **caption;          /* wrapped lines */
+  int caption_lines;
+  double caption_font, caption_y, caption_line_h;
+  double card_title_y, card_metric_y;
+  double key_y, key_h, key_swatch;   /* the enlarged view's colour key */
+  const char *note;
+  ClPlotRect note_area;
+} Layout;
+
+static void
+layout_clear (Layout *l)
+{
+  g_strfreev (l->caption);
+  l->caption = NULL;
+}
+
+static void
+row_name (const ClClustersData *d, int row, char *buf, size_t size)
+{
+  if (d->row_names != NULL && d->row_names[row] != NULL)
+    g_strlcpy (buf, d->row_names[row], size);
+  else
+    g_snprintf (buf, size, "layer %d", row);
+}
+
+static gboolean
+has_metrics (const ClClustersData *d)
+{
+  return d->object_iou != NULL || d->instance_ari != NULL;
+}
+
+static void
+format_metric (double v, char *buf, size_t size)
+{
+  if (isfinite (v))
+    cl_plot_format_number (v, 2, buf, size);
+  else
+    g_strlcpy (buf, "\xE2\x80\x93", size);  /* en dash */
+}
+
+static void
+metric_text (const ClClustersData *d, int index, MetricMode mode, char *buf, size_t size)
+{
+  char iou[32], ari[32];
+  format_metric (d->object_iou != NULL ? d->object_iou[index] : NAN, iou, sizeof iou);
+  format_metric (d->instance_ari != NULL ? d->instance_ari[index] : NAN, ari, sizeof ari);
+  gboolean both = d->object_iou != NULL && d->instance_ari != NULL;
+  if (mode == METRIC_FULL)
+    {
+      if (both)
+        g_snprintf (buf, size, "IoU %s \xC2\xB7 ARI %s", iou, ari);
+      else
+        g_snprintf (buf, size, "%s %s", d->object_iou != NULL ? "IoU" : "ARI", d->object_iou != NULL ? iou : ari);
+    }
+  else if (mode == METRIC_SHORT)
+    {
+      if (both)
+        g_snprintf (buf, size, "%s / %s", iou, ari);
+      else
+        g_strlcpy (buf, d->object_iou != NULL ? iou : ari, size);
+    }
+  else if (size > 0)
+    buf[0] = '\0';
+}
+
+/* Image aspect inside a square of side s at (x, y): letterboxed. */
+static ClPlotRect
+image_in (const ClClustersData *d, double x, double y, double s)
+{
+  double iw = d->image != NULL && d->img_w > 0 ? d->img_w : 1.0;
+  double ih = d->image != NULL && d->img_h > 0 ? d->img_h : 1.0;
+  if (iw >= ih)
+    return (ClPlotRect){ x, y + 0.5 * s * (1.0 - ih / iw), s, s * ih / iw };
+  return (ClPlotRect){ x + 0.5 * s * (1.0 - iw / ih), y, s * iw / ih, s };
+}
+
+static const char *
+caption_text (const ClClustersData *d)
+{
+  if (has_metrics (d))
+    return "Each cluster at the first k has its own hue; at larger k a cluster is a lighter or darker "
+           "shade of the cluster it split from. IoU: object IoU; ARI: instance adjusted Rand index.";
+  return "Each cluster at the first k has its own hue; at larger k a cluster is a lighter or darker "
+         "shade of the cluster it split from.";
+}
+
+static void
+compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout *l)
+{
+  Look look = look_default ();
+  memset (l, 0, sizeof *l);
+  double y = look.pad;
+  l->title_y = y;
+  const char *title = d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE;
+  y += cl_plot_title_draw (mc, w, y, title, look.title_font, FALSE) + 6.0;
+  l->note_area = (ClPlotRect){ look.pad, y, MAX (w - 2 * look.pad, 1.0), MAX (h - y - look.pad, 1.0) };
+  if (!data_usable (d))
+    {
+      l->note = "no clusters yet: K-means runs with the probes";
+      return;
+    }
+
+  /* caption at the bottom, at most two lines */
+  cairo_save (mc);
+  l->caption_font = cl_plot_wrap_fit (mc, caption_text (d), look.caption_font, 7.5, w - 2 * look.pad, 2,
+                                      &l->caption, &l->caption_lines);
+  l->caption_line_h = cl_plot_text_height (mc);
+  cairo_restore (mc);
+  double bottom = h - look.pad - l->caption_lines * l->caption_line_h - 6.0;
+
+  cairo_save (mc);
+  cl_plot_font (mc, look.header_font, TRUE);
+  double header_h = cl_plot_text_height (mc) + 4.0;
+  cl_plot_font (mc, look.row_font, FALSE);
+  double label_w = 0.0;
+  for (int r = 0; r < d->n_rows; r++)
+    {
+      char name[128];
+      row_name (d, r, name, sizeof name);
+      label_w = MAX (label_w, cl_plot_text_width (mc, name));
+    }
+  label_w = MIN (label_w, 0.3 * w) + 8.0;
+  cl_plot_font (mc, look.metric_font, FALSE);
+  double metric_line = has_metrics (d) ? cl_plot_text_height (mc) + 3.0 : 0.0;
+  cairo_restore (mc);
+
+  double avail_w = w - 2 * look.pad - label_w;
+  double avail_h = bottom - y - header_h;
+  double s = MIN ((avail_w - (d->n_cols - 1) * look.gap_x) / d->n_cols,
+                  (avail_h - d->n_rows * metric_line - (d->n_rows - 1) * look.gap_y) / d->n_rows);
+  s = floor (s);
+  if (!(s >= 12.0))
+    {
+      l->note = "too small to show the clusters";
+      return;
+    }
+
+  /* the metrics in full, as bare numbers, or not at all, whichever fits the cell's width */
+  l->metric_mode = METRIC_NONE;
+  if (has_metrics (d))
+    {
+      cairo_save (mc);
+      cl_plot_font (mc, look.metric_font, FALSE);
+      const double sample_iou = -0.88, sample_ari = -0.88;  /* widest numbers */
+      ClClustersData probe = *d;
+      probe.object_iou = d->object_iou != NULL ? &sample_iou : NULL;
+      probe.instance_ari = d->instance_ari != NULL ? &sample_ari : NULL;
+      char buf[96];
+      for (MetricMode mode = METRIC_FULL; mode > METRIC_NONE; mode--)
+        {
+          metric_text (&probe, 0, mode, buf, sizeof buf);
+          if (cl_plot_text_width (mc, buf) <= s + look.gap_x - 2.0)
+            {
+              l->metric_mode = mode;
+              break;
+            }
+        }
+      cairo_restore (mc);
+    }
+  l->metric_h = l->metric_mode != METRIC_NONE ? metric_line : 0.0;
+
+  double grid_w = label_w + d->n_cols * s + (d->n_cols - 1) * look.gap_x;
+  double grid_h = header_h + d->n_rows * (s + l->metric_h) + (d->n_rows - 1) * look.gap_y;
+  l->g.has_grid = TRUE;
+  l->g.n_rows = d->n_rows;
+  l->g.n_cols = d->n_cols;
+  l->g.cell = s;
+  l->g.x0 = round (0.5 * (w - grid_w) + label_w);
+  l->g.y0 = round (y + header_h + 0.5 * MAX (avail_h + header_h - grid_h, 0.0));
+  l->g.pitch_x = s + look.gap_x;
+  l->g.pitch_y = s + l->metric_h + look.gap_y;
+  l->g.image = image_in (d, l->g.x0, l->g.y0, s);
+  l->header_y = l->g.y0 - 4.0;
+  l->row_label_right = l->g.x0 - 8.0;
+  double under = l->g.y0 + d->n_rows * l->g.pitch_y - look.gap_y + 6.0;
+  l->caption_y = MIN (bottom + 6.0, under);
+
+  /* the enlarged view: centred on its cell, kept inside the figure */
+  int hi = d->highlight;
+  if (hi >= 0 && hi < d->n_rows * d->n_cols)
+    {
+      cairo_save (mc);
+      cl_plot_font (mc, look.card_title_font, TRUE);
+      double title_h = cl_plot_text_height (mc);
+      cl_plot_font (mc, look.card_metric_font, FALSE);
+      double metric_h = has_metrics (d) ? cl_plot_text_height (mc) + 6.0 : 0.0;
+      cairo_restore (mc);
+      double cp = look.card_pad;
+      int k = k_of (d, hi % d->n_cols);
+      double key_swatch = 11.0;
+      double key_h = k > 0 ? key_swatch + 8.0 : 0.0;
+      double extra_w = 2 * cp, extra_h = 2 * cp + title_h + 6.0 + key_h + metric_h;
+      double side = CARD_SCALE * s;
+      side = MIN (side, w - 2 * look.pad - extra_w);
+      side = MIN (side, h - 2 * look.pad - extra_h);
+      side = floor (side);
+      if (side >= 1.2 * s)
+        {
+          ClPlotRect cell = cl_clusters_plot_cell_rect (&l->g, hi);
+          double cw = side + extra_w, ch = side + extra_h;
+          double cx = CLAMP (cell.x + 0.5 * cell.w - 0.5 * cw, look.pad, w - look.pad - cw);
+          double cy = CLAMP (cell.y + 0.5 * cell.h - 0.5 * ch, look.pad, h - look.pad - ch);
+          l->g.card_shown = TRUE;
+          l->g.card = (ClPlotRect){ round (cx), round (cy), cw, ch };
+          l->card_title_y = l->g.card.y + cp;
+          l->g.card_image = image_in (d, l->g.card.x + cp, l->card_title_y + title_h + 6.0, side);
+          double below = l->card_title_y + title_h + 6.0 + side;
+          /* the key shrinks to the card's width: k swatches and up to k gaps of a swatch */
+          l->key_swatch = MIN (key_swatch, (cw - 2 * cp) / MAX (2.0 * k, 1.0));
+          l->key_h = key_h;
+          l->key_y = below + 8.0;
+          l->card_metric_y = below + key_h + 6.0;
+        }
+    }
+}
+
+static void
+layout_for (double w, double h, const ClClustersData *d, Layout *l)
+{
+  cairo_t *mc = cl_plot_measure_context_new ();
+  compute_layout (mc, w, h, d, l);
+  cairo_destroy (mc);
+}
+
+void
+cl_clusters_plot_layout (double w, double h, const ClClustersData *d, ClClustersPlotGeometry *geometry)
+{
+  Layout l;
+  layout_for (w, h, d, &l);
+  *geometry = l.g;
+  layout_clear (&l);
+}
+
+ClPlotRect
+cl_clusters_plot_cell_rect (const ClClustersPlotGeometry *g, int index)
+{
+  if (!g->has_grid || g->n_cols <= 0 || index < 0 || index >= g->n_rows * g->n_cols)
+    return (ClPlotRect){ 0, 0, 0, 0 };
+  int r = index / g->n_cols, c = index % g->n_cols;
+  return (ClPlotRect){ g->x0 + c * g->pitch_x, g->y0 + r * g->pitch_y, g->cell, g->cell };
+}
+
+static gboolean
+inside (const ClPlotRect *r, double x, double y)
+{
+  return x >= r->x && y >= r->y && x < r->x + r->w && y < r->y + r->h;
+}
+
+int
+cl_clusters_plot_hit (double w, double h, const ClClustersData *d, double x, double y)
+{
+  Layout l;
+  layout_for (w, h, d, &l);
+  int hit = -1;
+  if (l.g.has_grid)
+    {
+      if (l.g.card_shown && inside (&l.g.card, x, y))
+        hit = d->highlight;
+      else
+        for (int i = 0; i < l.g.n_rows * l.g.n_cols && hit < 0; i++)
+          {
+            ClPlotRect cell = cl_clusters_plot_cell_rect (&l.g, i);
+            if (inside (&cell, x, y))
+              hit = i;
+          }
+    }
+  layout_clear (&l);
+  return hit;
+}
+
+/* ---------------------------------------------------------------- drawing */
+
+static double
+grey_at (const ClClustersData *d, int x, int y)
+{
+  size_t plane = (size_t) d->img_w * d->img_h, at = (size_t) y * d->img_w + x;
+  double v;
+  if (d->img_c >= 3)
+    v = 0.299 * d->image[at] + 0.587 * d->image[plane + at] + 0.114 * d->image[2 * plane + at];
+  else
+    v = d->image[at];
+  v = isnan (v) ? 0.5 : CLAMP (v, 0.0, 1.0);
+  /* lifted: on a dark image the overlay would turn every cluster colour to mud */
+  return 0.3 + 0.7 * v;
+}
+
+/* The cell's picture at image resolution (or the label map's, without an image). */
+static cairo_surface_t *
+cell_surface (const ClClustersData *d, int row, int col, const RowColors *rc)
+{
+  gboolean with_image = d->image != NULL && d->img_w > 0 && d->img_h > 0 && d->img_c > 0;
+  int gh = 0, gw = 0;
+  const int *map = label_map (d, row, col);
+  row_grid (d, row, &gh, &gw);
+  int rw = with_image ? d->img_w : map != NULL ? gw : 1;
+  int rh = with_image ? d->img_h : map != NULL ? gh : 1;
+  int k = k_of (d, col);
+  double alpha = CL_CLUSTERS_PLOT_OVERLAY_ALPHA;
+  cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_RGB24, rw, rh);
+  cairo_surface_flush (img);
+  unsigned char *data = cairo_image_surface_get_data (img);
+  int stride = cairo_image_surface_get_stride (img);
+  for (int y = 0; y < rh; y++)
+    {
+      guint32 *out = (guint32 *) (data + (size_t) y * stride);
+      int my = map != NULL ? (int) ((long) y * gh / rh) : 0;
+      for (int x = 0; x < rw; x++)
+        {
+          double g = with_image ? grey_at (d, x, y) : 0.5;
+          ClRgb c = { g, g, g };
+          if (map != NULL)
+            {
+              int label = map[(size_t) my * gw + (int) ((long) x * gw / rw)];
+              if (label >= 0 && label < k)
+                c = cl_plot_mix (c, rc->color[col][label], alpha);
+            }
+          out[x] = ((guint32) lround (c.r * 255) << 16) | ((guint32) lround (c.g * 255) << 8)
+                   | (guint32) lround (c.b * 255);
+        }
+    }
+  cairo_surface_mark_dirty (img);
+  return img;
+}
+
+/* Thin light lines where neighbouring positions of the label map belong to different
+ * clusters: two shades of one hue side by side stay apart. */
+static void
+draw_boundaries (cairo_t *cr, const ClClustersData *d, int row, int col, const ClPlotRect *r, double width)
+{
+  int gh, gw;
+  const int *map = label_map (d, row, col);
+  if (map == NULL || !row_grid (d, row, &gh, &gw))
+    return;
+  double sx = r->w / gw, sy = r->h / gh;
+  if (sx < 2.5 || sy < 2.5)
+    return;  /* the lines would bury the colours */
+  cairo_save (cr);
+  for (int y = 0; y < gh; y++)
+    for (int x = 0; x < gw; x++)
+      {
+        int v = map[y * gw + x];
+        if (x + 1 < gw && map[y * gw + x + 1] != v)
+          {
+            cairo_move_to (cr, r->x + (x + 1) * sx, r->y + y * sy);
+            cairo_line_to (cr, r->x + (x + 1) * sx, r->y + (y + 1) * sy);
+          }
+        if (y + 1 < gh && map[(y + 1) * gw + x] != v)
+          {
+            cairo_move_to (cr, r->x + x * sx, r->y + (y + 1) * sy);
+            cairo_line_to (cr, r->x + (x + 1) * sx, r->y + (y + 1) * sy);
+          }
+      }
+  cairo_set_line_width (cr, width);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_SQUARE);
+  cl_plot_set_rgba (cr, cl_plot_color_background (), 0.75);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
+static void
+draw_picture (cairo_t *cr, const ClClustersData *d, int row, int col, const RowColors *rc,
+              const ClPlotRect *r, double boundary_width)
+{
+  cairo_surface_t *img = cell_surface (d, row, col, rc);
+  int rw = cairo_image_surface_get_width (img), rh = cairo_image_surface_get_height (img);
+  cairo_save (cr);
+  cairo_rectangle (cr, r->x, r->y, r->w, r->h);
+  cairo_clip (cr);
+  cairo_translate (cr, r->x, r->y);
+  cairo_scale (cr, r->w / rw, r->h / rh);
+  cairo_set_source_surface (cr, img, 0, 0);
+  /* nearest: the label map's real resolution shows, as in the paper's figures */
+  cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+  cairo_pattern_set_extend (cairo_get_source (cr), CAIRO_EXTEND_PAD);
+  cairo_paint (cr);
+  cairo_restore (cr);
+  cairo_surface_destroy (img);
+  draw_boundaries (cr, d, row, col, r, boundary_width);
+  cairo_save (cr);
+  cairo_set_line_width (cr, 1.0);
+  cl_plot_set_rgb (cr, cl_plot_color_axis ());
+  cairo_rectangle (cr, r->x - 0.5, r->y - 0.5, r->w + 1.0, r->h + 1.0);
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
+typedef struct {
+  const RowColors *rc;
+  int col;
+} KeyOrder;
+
+/* Families together: by root cluster, then by each ancestor on the way down, then by id. */
+static int
+compare_family (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const KeyOrder *o = data;
+  int ja = *(const int *) a, jb = *(const int *) b;
+  for (int up = o->col; up >= 0; up--)
+    {
+      int pa = ancestor (o->rc, o->col, ja, up), pb = ancestor (o->rc, o->col, jb, up);
+      if (pa != pb)
+        return pa < pb ? -1 : 1;
+    }
+  return 0;
+}
+
+/* One swatch per cluster, families side by side and set apart: the hierarchy at a glance. */
+static void
+draw_key (cairo_t *cr, const ClClustersData *d, const RowColors *rc, int col, const Layout *l)
+{
+  int k = k_of (d, col);
+  if (k <= 0 || !(l->key_h > 0.0))
+    return;
+  int *order = g_new (int, k);
+  for (int j = 0; j < k; j++)
+    order[j] = j;
+  KeyOrder ko = { rc, col };
+  g_qsort_with_data (order, k, sizeof (int), compare_family, &ko);
+  double side = l->key_swatch, small_gap = 0.25 * side, family_gap = 0.9 * side;
+  double total = k * side;
+  for (int i = 1; i < k; i++)
+    total += ancestor (rc, col, order[i], 1) == ancestor (rc, col, order[i - 1], 1) && col > 0 ? small_gap : family_gap;
+  double x = l->g.card.x + 0.5 * (l->g.card.w - total);
+  cairo_save (cr);
+  for (int i = 0; i < k; i++)
+    {
+      if (i > 0)
+        x += ancestor (rc, col, order[i], 1) == ancestor (rc, col, order[i - 1], 1) && col > 0 ? small_gap : family_gap;
+      cairo_rectangle (cr, x, l->key_y, side, side);
+      /* as it looks over a mid-grey part of the image */
+      ClRgb grey = { 0.65, 0.65, 0.65 };
+      cl_plot_set_rgb (cr, cl_plot_mix (grey, rc->color[col][order[i]], CL_CLUSTERS_PLOT_OVERLAY_ALPHA));
+      cairo_fill_preserve (cr);
+      cairo_set_line_width (cr, 0.8);
+      cl_plot_set_rgba (cr, cl_plot_color_text (), 0.5);
+      cairo_stroke (cr);
+      x += side;
+    }
+  cairo_restore (cr);
+  g_free (order);
+}
+
+static void
+rounded_rect (cairo_t *cr, double x, double y, double w, double h, double radius)
+{
+  cairo_new_sub_path (cr);
+  cairo_arc (cr, x + w - radius, y + radius, radius, -G_PI / 2, 0);
+  cairo_arc (cr, x + w - radius, y + h - radius, radius, 0, G_PI / 2);
+  cairo_arc (cr, x + radius, y + h - radius, radius, G_PI / 2, G_PI);
+  cairo_arc (cr, x + radius, y + radius, radius, G_PI, 3 * G_PI / 2);
+  cairo_close_path (cr);
+}
+
+static void
+draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const Look *look)
+{
+  int hi = d->highlight, row = hi / d->n_cols, col = hi % d->n_cols;
+  const ClPlotRect *c = &l->g.card;
+  cairo_save (cr);
+  /* a soft shadow from stacked translucent outlines: cairo has no blur */
+  for (int i = 6; i >= 1; i--)
+    {
+      rounded_rect (cr, c->x + 2.0 - i, c->y + 4.0 - i, c->w + 2.0 * i, c->h + 2.0 * i, 6.0 + i);
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.035);
+      cairo_fill (cr);
+    }
+  rounded_rect (cr, c->x, c->y, c->w, c->h, 6.0);
+  cl_plot_set_rgb (cr, cl_plot_color_background ());
+  cairo_fill_preserve (cr);
+  cairo_set_line_width (cr, 1.0);
+  cl_plot_set_rgb (cr, cl_plot_color_grid ());
+  cairo_stroke (cr);
+
+  char name[128], text[200];
+  row_name (d, row, name, sizeof name);
+  g_snprintf (text, sizeof text, "%s, k = %d", name, d->ks[col]);
+  cl_plot_font (cr, look->card_title_font, TRUE);
+  cl_plot_set_rgb (cr, cl_plot_color_text ());
+  cl_plot_text (cr, c->x + 0.5 * c->w, l->card_title_y, text, 0.5, 0.0, 0.0);
+
+  RowColors rc = row_colors (d, row);
+  draw_picture (cr, d, row, col, &rc, &l->g.card_image, 1.0);
+  draw_key (cr, d, &rc, col, l);
+  row_colors_free (&rc);
+
+  if (has_metrics (d))
+    {
+      char iou[32], ari[32];
+      format_metric (d->object_iou != NULL ? d->object_iou[hi] : NAN, iou, sizeof iou);
+      format_metric (d->instance_ari != NULL ? d->instance_ari[hi] : NAN, ari, sizeof ari);
+      if (d->object_iou != NULL && d->instance_ari != NULL)
+        g_snprintf (text, sizeof text, "object IoU %s   instance ARI %s", iou, ari);
+      else if (d->object_iou != NULL)
+        g_snprintf (text, sizeof text, "object IoU %s", iou);
+      else
+        g_snprintf (text, sizeof text, "instance ARI %s", ari);
+      cl_plot_font (cr, look->card_metric_font, FALSE);
+      cl_plot_text (cr, c->x + 0.5 * c->w, l->card_metric_y, text, 0.5, 0.0, 0.0);
+    }
+  cairo_restore (cr);
+}
+
+void
+cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
+{
+  if (!(w >= 1.0) || !(h >= 1.0) || !isfinite (w) || !isfinite (h))
+    return;
+  Look look = look_default ();
+  Layout l;
+  layout_for (w, h, d, &l);
+
+  cairo_save (cr);
+  cairo_rectangle (cr, 0, 0, w, h);
+  cairo_clip (cr);
+  cairo_new_path (cr);
+  cl_plot_text_setup (cr);
+  cl_plot_set_rgb (cr, cl_plot_color_background ());
+  cairo_paint (cr);
+  cl_plot_title_draw (cr, w, l.title_y, d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE,
+                      look.title_font, TRUE);
+  if (!l.g.has_grid)
+    {
+      cl_plot_note_draw (cr, &l.note_area, l.note, 12.5);
+      cairo_restore (cr);
+      layout_clear (&l);
+      return;
+    }
+
+  cl_plot_set_rgb (cr, cl_plot_color_text ());
+  cl_plot_font (cr, look.header_font, TRUE);
+  for (int c = 0; c < d->n_cols; c++)
+    {
+      char text[48];
+      if (d->ks[c] > 0)
+        g_snprintf (text, sizeof text, "k = %d", d->ks[c]);
+      else
+        g_strlcpy (text, "k = ?", sizeof text);
+      cl_plot_text (cr, l.g.x0 + c * l.g.pitch_x + 0.5 * l.g.cell, l.header_y, text, 0.5, 1.0, 0.0);
+    }
+  for (int r = 0; r < d->n_rows; r++)
+    {
+      char name[128];
+      row_name (d, r, name, sizeof name);
+      cl_plot_font (cr, look.row_font, FALSE);
+      cl_plot_set_rgb (cr, cl_plot_color_text ());
+      cl_plot_text (cr, l.row_label_right, l.g.y0 + r * l.g.pitch_y + 0.5 * l.g.cell, name, 1.0, 0.5, 0.0);
+      RowColors rc = row_colors (d, r);
+      for (int c = 0; c < d->n_cols; c++)
+        {
+          int index = r * d->n_cols + c;
+          ClPlotRect cell = cl_clusters_plot_cell_rect (&l.g, index);
+          ClPlotRect pic = image_in (d, cell.x, cell.y, cell.w);
+          draw_picture (cr, d, r, c, &rc, &pic, 0.8);
+          if (l.metric_mode != METRIC_NONE)
+            {
+              char text[96];
+              metric_text (d, index, l.metric_mode, text, sizeof text);
+              cl_plot_font (cr, look.metric_font, FALSE);
+              cl_plot_set_rgb (cr, cl_plot_color_muted ());
+              cl_plot_text (cr, cell.x + 0.5 * cell.w, cell.y + cell.h + 3.0, text, 0.5, 0.0, 0.0);
+            }
+        }
+      row_colors_free (&rc);
+    }
+
+  cl_plot_font (cr, l.caption_font, FALSE);
+  cl_plot_set_rgb (cr, cl_plot_color_muted ());
+  for (int i = 0; i < l.caption_lines; i++)
+    cl_plot_text (cr, 0.5 * w, l.caption_y + i * l.caption_line_h, l.caption[i], 0.5, 0.0, 0.0);
+
+  if (l.g.card_shown)
+    draw_card (cr, d, &l, &look);
+  cairo_restore (cr);
+  layout_clear (&l);
+}

@@ -1,0 +1,71 @@
+/* "Local features": K-means clusterings of one image's feature maps, as a grid with one row
+ * per layer (raw pixels first) and one column per number of clusters k. Each cell is the
+ * image in grey with the label map upsampled (nearest) and overlaid in cluster colours.
+ * Colours follow the cluster hierarchy: a cluster of the first column gets a base hue (the
+ * Okabe-Ito series colours in order, without black; then golden-angle hues), and a cluster
+ * of a later column a lighter or darker shade of its parent's colour (blended with black or
+ * white, so the hue stays), so a parent's children read as one family across k. K-means
+ * numbers clusters arbitrarily, so the first-column clusters of each row below the first are
+ * matched by overlap to the row above and take their colours: the same region keeps its
+ * hue from layer to layer. Row 0 keeps cluster j -> base colour j.
+ * Pure cairo, like every renderer in ui/plots. */
+#pragma once
+#include <cairo.h>
+#include <glib.h>
+#include "cl_plot_common.h"
+
+typedef struct {
+  int n_rows;                      /* layers: row 0 = "pixels", then e.g. "conv1", "conv2", "conv3" */
+  const char *const *row_names;    /* [n_rows] or NULL ("layer 0", ...) */
+  int n_cols;
+  const int *ks;                   /* [n_cols] clusters per column, e.g. {2, 4, 8}; at most 256 are coloured */
+  int img_h, img_w, img_c;         /* the image, planar float [c][h][w] in [0, 1]; c = 1 or 3 */
+  const float *image;              /* or NULL: the label maps alone, over mid grey */
+  const int *grid_h, *grid_w;      /* [n_rows] label-map size of each row */
+  const int *const *labels;        /* [row*n_cols + col] -> label map [grid_h*grid_w] (row-major),
+                                    * values in [0, ks[col]); other values are left uncoloured;
+                                    * a NULL map draws the image alone */
+  const int *const *parent;        /* [row*n_cols + col] -> [ks[col]] parent cluster (at ks[col-1])
+                                    * of each cluster, or NULL for col 0 / unknown. Unknown parents
+                                    * are inferred from the label maps (the previous column's cluster
+                                    * that overlaps most), so the colours stay consistent anyway. */
+  const double *object_iou, *instance_ari; /* [row*n_cols+col] or NULL: printed small under each
+                                            * cell (NaN prints as a dash) */
+  int highlight;                   /* -1 or the cell index to draw enlarged (hover) */
+  const char *title;               /* NULL: "Local features: K-means of each layer's feature map" */
+} ClClustersData;
+
+/* How strongly the cluster colours cover the grey image (0 = not at all, 1 = opaque). */
+#define CL_CLUSTERS_PLOT_OVERLAY_ALPHA 0.55
+
+/* Where the figure puts things, in the caller's user units; the same for drawing and hit
+ * testing whatever the device scale. */
+typedef struct {
+  gboolean has_grid;        /* there were cells to draw (else a note) */
+  int n_rows, n_cols;
+  double cell;              /* side of the square cells */
+  double x0, y0;            /* top-left corner of cell 0 */
+  double pitch_x, pitch_y;  /* distance between neighbouring cells */
+  ClPlotRect image;         /* where the image sits in cell 0 (letterboxed when not square);
+                             * in cell i it is offset like the cell */
+  gboolean card_shown;      /* the highlighted cell is drawn enlarged */
+  ClPlotRect card;          /* the enlarged view's frame */
+  ClPlotRect card_image;    /* the image in it */
+} ClClustersPlotGeometry;
+
+void cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d);
+
+/* The layout draw uses (d may be NULL). */
+void cl_clusters_plot_layout (double w, double h, const ClClustersData *d, ClClustersPlotGeometry *geometry);
+
+/* The square of cell index (row * n_cols + col). */
+ClPlotRect cl_clusters_plot_cell_rect (const ClClustersPlotGeometry *geometry, int index);
+
+/* The index of the cell under (x, y), or -1. While a cell is shown enlarged, a pointer over
+ * the enlarged view returns that cell (the view covers its neighbours, and it should stay
+ * while the pointer is on it); elsewhere the cell below the pointer. */
+int cl_clusters_plot_hit (double w, double h, const ClClustersData *d, double x, double y);
+
+/* The colour of cluster label at (row, col) before it is blended over the image; grey for a
+ * label that is out of range. */
+ClRgb cl_clusters_plot_cluster_color (const ClClustersData *d, int row, int col, int label);

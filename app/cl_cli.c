@@ -250,8 +250,10 @@ train_and_write (const ClConfig *cfg, const char *out, const char *label, ClSnap
     code = -1;
   else
     {
-      g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s; wrote %s/run.ini, metrics.csv, probes.csv and figures/\n",
-                  final->step, final->seconds, out);
+      g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s (probes %.1f s, %.1f%%); wrote %s/run.ini, "
+                  "metrics.csv, probes.csv and figures/\n",
+                  final->step, final->seconds, final->probe_seconds,
+                  final->seconds > 0 ? 100 * final->probe_seconds / final->seconds : 0.0, out);
       for (int i = 0; i < final->n_probes; i++)
         if (final->probes[i].step == final->step || i == 0)
           g_printerr ("contrastlab: probe %s at step %" G_GINT64_FORMAT ": accuracy %.3f (chance %.3f)\n",

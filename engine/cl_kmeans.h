@@ -9,7 +9,9 @@
  * with a k-means tag, on CL_STREAM_PROBE; the same seed therefore gives the same clustering,
  * bit for bit, on the same build, and never replays the probes' sequence.
  *
- * Clustering functions do not allocate (the caller passes a float workspace). The scoring
+ * Clustering functions do not allocate: the caller passes a workspace counted in floats, which must
+ * be allocated storage (g_new/g_malloc/malloc, not a declared array) because part of it holds
+ * doubles; it needs no alignment beyond float and no initialisation. The scoring
  * functions (ARI, IoU, parent matching) allocate O(n) or O(k) scratch with GLib and are meant
  * for the evaluation path, not for a training step. */
 #pragma once

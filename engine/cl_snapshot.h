@@ -69,7 +69,8 @@ struct ClSnapshot {
   /* public, read-only */
   int64_t step;            /* steps completed */
   int64_t total_steps;     /* train.steps */
-  double seconds;          /* training wall time */
+  double seconds;          /* training wall time (probes included) */
+  double probe_seconds;    /* of which spent fitting and evaluating probes */
   double steps_per_second; /* recent rate */
   gboolean paused;
   gboolean finished;       /* reached total_steps, or stopped with an error */

@@ -190,6 +190,7 @@ struct ClTrainer {
   int n_events;
   int n_probes;
   int64_t last_probe_step;
+  double probe_seconds; /* wall time spent in probes, to keep their cost visible */
   /* Probe sets: fixed images from each split, their features and labels. */
   int probe_n_train, probe_n_test;
   uint32_t *probe_train_idx, *probe_test_idx;
@@ -374,6 +375,7 @@ add_probe_row (ClTrainer *t, const char *target, double accuracy, float chance)
 static void
 run_probes (ClTrainer *t)
 {
+  gint64 t0 = g_get_monotonic_time ();
   int dim = cl_model_rep_dim (t->model);
   embed_split (t, 0, t->probe_train_idx, t->probe_n_train, t->probe_train_f);
   embed_split (t, 1, t->probe_test_idx, t->probe_n_test, t->probe_test_f);
@@ -419,6 +421,7 @@ run_probes (ClTrainer *t)
         }
     }
   t->last_probe_step = t->step;
+  t->probe_seconds += (g_get_monotonic_time () - t0) / 1e6;
 }
 
 /* Probes run before the first step (the untrained-encoder baseline), every probe.every steps,
@@ -829,6 +832,7 @@ cl_trainer_publish (ClTrainer *t)
   s->step = t->step;
   s->total_steps = t->cfg.train_steps;
   s->seconds = g_timer_elapsed (t->timer, NULL);
+  s->probe_seconds = t->probe_seconds;
   s->steps_per_second = t->steps_per_second;
   s->error = g_strdup (t->error);
   s->finished = t->error != NULL || t->step >= t->cfg.train_steps;

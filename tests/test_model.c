@@ -243,6 +243,67 @@ test_conv_ref_vs_fast (void)
     }
 }
 
+/* active_c < in_c equals the full computation on zero inactive planes and never reads those planes
+ * (they hold NaN here). */
+static void
+test_conv_active_channels (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 13, TEST_STREAM);
+  for (int trial = 0; trial < 40; trial++)
+    {
+      int k = 1 + (int) cl_rng_below (&rng, 4);
+      int stride = 1 + (int) cl_rng_below (&rng, 2);
+      int pad = (int) cl_rng_below (&rng, (uint32_t) k);
+      int h = k + (int) cl_rng_below (&rng, 10), w = k + (int) cl_rng_below (&rng, 10);
+      int in_c = 2 + (int) cl_rng_below (&rng, 8), out_c = 1 + (int) cl_rng_below (&rng, 9);
+      int n = 1 + (int) cl_rng_below (&rng, 6);
+      int active = 1 + (int) cl_rng_below (&rng, (uint32_t) in_c - 1);
+      ConvCase cc;
+      conv_case_init (&cc, &rng, n, in_c, out_c, k, stride, pad, h, w);
+      if (trial % 2)
+        cc.conv.chunk = 1 + (int) cl_rng_below (&rng, 3);
+      conv_case_scratch (&cc);
+      const size_t plane = (size_t) h * w;
+      float *x_nan = g_memdup2 (cc.x, sizeof (float) * cc.nx);
+      for (int s = 0; s < n; s++)
+        for (int c = active; c < in_c; c++)
+          for (size_t j = 0; j < plane; j++)
+            {
+              cc.x[((size_t) s * in_c + c) * plane + j] = 0.0f;
+              x_nan[((size_t) s * in_c + c) * plane + j] = NAN;
+            }
+      float *y_full = g_new (float, cc.ny), *dw_full = g_new (float, cc.nw), *dx_full = g_new (float, cc.nx);
+      float *dw = g_new (float, cc.nw), *dx = g_new (float, cc.nx);
+      cl_conv2d_forward (&cc.conv, cc.w, cc.x, n, y_full, cc.col, cc.tmp);
+      cl_conv2d_backward (&cc.conv, cc.w, cc.x, cc.r, n, dw_full, dx_full, cc.col, cc.dcol, cc.tmp);
+      cc.conv.active_c = active;
+      /* Stale values in dw must be overwritten, inactive columns included. */
+      fill_uniform (&rng, dw, cc.nw, -1, 1);
+      cl_conv2d_forward (&cc.conv, cc.w, x_nan, n, cc.y, cc.col, cc.tmp);
+      cl_conv2d_backward (&cc.conv, cc.w, x_nan, cc.r, n, dw, dx, cc.col, cc.dcol, cc.tmp);
+      /* OpenBLAS's kernels split a shorter K differently, so y and dw agree to float rounding (the
+       * skipped terms are exact zeros), not bit for bit; dx takes the same path and is identical. */
+      double tol = 1e-5 * (1.0 + cl_conv2d_macs (&cc.conv) / out_c);
+      g_assert_cmpfloat (max_abs_diff (cc.y, y_full, cc.ny), <=, tol);
+      g_assert_cmpfloat (max_abs_diff (dw, dw_full, cc.nw), <=, tol * n);
+      g_assert_cmpmem (dx, sizeof (float) * cc.nx, dx_full, sizeof (float) * cc.nx);
+
+
+      for (int o = 0; o < out_c; o++)
+        for (size_t j = (size_t) active * k * k; j < (size_t) in_c * k * k; j++)
+          g_assert_cmpfloat (dw[(size_t) o * in_c * k * k + j], ==, 0.0f);
+      g_assert_cmpfloat (max_abs (y_full, cc.ny), >, 0.0);
+      g_free (x_nan);
+      g_free (y_full);
+      g_free (dw_full);
+      g_free (dx_full);
+      g_free (dw);
+      g_free (dx);
+      conv_case_free (&cc);
+    }
+}
+
 static void
 test_conv_shapes (void)
 {
@@ -1251,6 +1312,163 @@ test_model_bad_spec (void)
   g_clear_error (&error);
 }
 
+static void
+test_model_grad_active (void)
+{
+  /* RandBit with 24 planes built in, the slider at 8 and at 0 (image plane only). */
+  ClModelSpec spec = small_spec (25, 28, 28, 2, 16);
+  model_gradcheck (&spec, 6, 1e-4, 9, "convn 28x28x25 head 2, active 9");
+  model_gradcheck (&spec, 6, 1e-4, 1, "convn 28x28x25 head 2, active 1");
+}
+
+/* Largest difference of a and b relative to the largest |b|, per range. */
+static double
+rel_diff (const float *a, const float *b, size_t count)
+{
+  return max_abs_diff (a, b, count) / (1e-30 + max_abs (b, count));
+}
+
+/* A model with fewer active input channels follows, step by step, a full model fed zero planes (to
+ * float rounding: OpenBLAS sums a shorter K in another order), while the active count changes
+ * between steps. After each step a takes b's state, so every step is compared from equal footing. */
+static void
+test_model_active_channels (void)
+{
+  ClModelSpec spec = small_spec (25, 28, 28, 2, 20);
+  ClModel *a = cl_model_new (&spec, 77, NULL);
+  ClModel *b = cl_model_new (&spec, 77, NULL);
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_cmpint (cl_model_active_input_channels (a), ==, 25);
+  cl_model_set_active_input_channels (a, 0);
+  g_assert_cmpint (cl_model_active_input_channels (a), ==, 1);
+  cl_model_set_active_input_channels (a, 99);
+  g_assert_cmpint (cl_model_active_input_channels (a), ==, 25);
+
+  const size_t np = cl_model_num_params (a), nd = cl_model_num_decay_params (a);
+  const size_t nbuf = cl_model_num_buffers (a);
+  const size_t k1 = 9 * (size_t) spec.in_channels; /* conv1 weights per output channel */
+  size_t starts[8], counts[8];
+  const int n_layers = cl_model_kernel_ranges (a, starts, counts, 8);
+  ClOptimizer *oa = cl_optimizer_new (CL_OPT_LARS, np, nd), *ob = cl_optimizer_new (CL_OPT_LARS, np, nd);
+  cl_optimizer_set_layers (oa, n_layers, starts, counts);
+  cl_optimizer_set_layers (ob, n_layers, starts, counts);
+
+  ClRng rng;
+  cl_rng_seed (&rng, 61, TEST_STREAM);
+  const int n = 20, d = cl_model_out_dim (a);
+  float *r = g_new (float, (size_t) n * d);
+  static const int schedule[] = { 1, 9, 25, 5, 1, 13 };
+  for (size_t step = 0; step < G_N_ELEMENTS (schedule); step++)
+    {
+      const int active = schedule[step];
+      float *x = random_views (&rng, &spec, n);
+      float *x_nan = g_memdup2 (x, sizeof (float) * n * cl_model_spec (a)->in_channels * 28 * 28);
+      fill_inactive (x, &spec, n, active, TRUE);
+      fill_inactive (x_nan, &spec, n, active, FALSE);
+      fill_uniform (&rng, r, (size_t) n * d, -1, 1);
+      cl_model_set_active_input_channels (a, active);
+      const float *za = cl_model_forward (a, x_nan, n, TRUE);
+      const float *zb = cl_model_forward (b, x, n, TRUE);
+      g_assert_cmpfloat (rel_diff (za, zb, (size_t) n * d), <=, 1e-5);
+      /* The input copy must not be what keeps the NaN planes out. */
+      memset (x_nan, 0xff, sizeof (float) * n * spec.in_channels * 28 * 28);
+      cl_model_backward (a, r);
+      cl_model_backward (b, r);
+      for (int l = 0; l < n_layers; l++)
+        g_assert_cmpfloat (rel_diff (cl_model_grads (a) + starts[l], cl_model_grads (b) + starts[l], counts[l]), <=,
+                           1e-4);
+      g_assert_cmpfloat (rel_diff (cl_model_grads (a) + nd, cl_model_grads (b) + nd, np - nd), <=, 1e-4);
+      g_assert_cmpfloat (rel_diff (cl_model_buffers (a), cl_model_buffers (b), nbuf), <=, 1e-5);
+      /* conv1's gradient is zero exactly on the inactive channels and not all zero on the active ones. */
+      const float *g = cl_model_grads (a);
+      double active_norm = 0.0;
+      for (size_t o = 0; o < counts[0] / k1; o++)
+        for (size_t j = 0; j < k1; j++)
+          {
+            if (j >= 9 * (size_t) active)
+              g_assert_cmpfloat (g[o * k1 + j], ==, 0.0f);
+            else
+              active_norm += fabs (g[o * k1 + j]);
+          }
+      g_assert_cmpfloat (active_norm, >, 0.0);
+      cl_optimizer_step (oa, cl_model_params (a), cl_model_grads (a), 0.5f, 1e-3f);
+      cl_optimizer_step (ob, cl_model_params (b), cl_model_grads (b), 0.5f, 1e-3f);
+      g_assert_cmpfloat (rel_diff (cl_model_params (a), cl_model_params (b), np), <=, 1e-5);
+      g_assert_true (cl_model_copy_weights (a, b));
+      /* Evaluation reads the active planes only as well. */
+      float *ya = g_new (float, (size_t) n * spec.rep_dim), *yb = g_new (float, (size_t) n * spec.rep_dim);
+      memcpy (x_nan, x, sizeof (float) * n * spec.in_channels * 28 * 28);
+      fill_inactive (x_nan, &spec, n, active, FALSE);
+      cl_model_embed (a, x_nan, n, ya);
+      cl_model_embed (b, x, n, yb);
+      g_assert_cmpfloat (rel_diff (ya, yb, (size_t) n * spec.rep_dim), <=, 1e-5);
+      g_free (ya);
+      g_free (yb);
+      g_free (x);
+      g_free (x_nan);
+    }
+  cl_optimizer_free (oa);
+  cl_optimizer_free (ob);
+  g_free (r);
+  cl_model_free (a);
+  cl_model_free (b);
+}
+
+/* Views per second of a training step (forward + backward) at 28x28, full width, batch of 512 views. */
+static double
+views_per_second (int in_channels, int active)
+{
+  ClModelSpec spec;
+  cl_model_spec_init (&spec);
+  spec.in_channels = in_channels;
+  spec.max_views = 512;
+  ClModel *model = cl_model_new (&spec, 3, NULL);
+  g_assert_nonnull (model);
+  cl_model_set_active_input_channels (model, active);
+  ClRng rng;
+  cl_rng_seed (&rng, 71, TEST_STREAM);
+  const int n = spec.max_views, d = cl_model_out_dim (model);
+  float *x = random_views (&rng, &spec, n);
+  float *r = g_new (float, (size_t) n * d);
+  fill_uniform (&rng, r, (size_t) n * d, -1, 1);
+  cl_model_forward (model, x, n, TRUE);
+  cl_model_backward (model, r);
+  double best = 0.0;
+  for (int rep = 0; rep < 5; rep++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      for (int it = 0; it < 4; it++)
+        {
+          cl_model_forward (model, x, n, TRUE);
+          cl_model_backward (model, r);
+        }
+      double vps = 4.0 * n / ((g_get_monotonic_time () - t0) * 1e-6);
+      best = MAX (best, vps);
+    }
+  g_free (x);
+  g_free (r);
+  cl_model_free (model);
+  return best;
+}
+
+/* Run with -m perf: what the unused planes cost. */
+static void
+test_model_active_channels_cost (void)
+{
+  const double full1 = views_per_second (1, 1), full9 = views_per_second (9, 9);
+  const double a1 = views_per_second (25, 1), a9 = views_per_second (25, 9), a25 = views_per_second (25, 25);
+  g_printerr ("\nviews/s (forward+backward, 512 views, best of 5):\n"
+              "  built in_channels 1:            %8.0f\n"
+              "  built in_channels 9:            %8.0f\n"
+              "  built in_channels 25, active 1: %8.0f (%.2f of built 1)\n"
+              "  built in_channels 25, active 9: %8.0f (%.2f of built 9)\n"
+              "  built in_channels 25, active 25:%8.0f\n",
+              full1, full9, a1, a1 / full1, a9, a9 / full9, a25);
+  /* Loose, so a loaded machine does not fail it: skipping 24 of 25 planes must at least pay off. */
+  g_assert_cmpfloat (a1, >, a25);
+}
+
 /* ------------------------------------------------------------------ optimizer */
 
 static void
@@ -1315,6 +1533,7 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/conv/grad-stride2-valid", test_conv_grad_stride2_valid);
   g_test_add_func ("/layers/conv/grad-padded", test_conv_grad_padded);
   g_test_add_func ("/layers/conv/ref-vs-fast", test_conv_ref_vs_fast);
+  g_test_add_func ("/layers/conv/active-channels", test_conv_active_channels);
   g_test_add_func ("/layers/batchnorm/grad-2d", test_bn2d_grad);
   g_test_add_func ("/layers/batchnorm/grad-1d", test_bn1d_grad);
   g_test_add_func ("/layers/batchnorm/relu-fused", test_bn_relu_fused);
@@ -1327,6 +1546,10 @@ main (int argc, char **argv)
   g_test_add_func ("/model/grad-heads", test_model_grad_heads);
   g_test_add_func ("/model/determinism", test_model_determinism);
   g_test_add_func ("/model/input-copied", test_model_input_copied);
+  g_test_add_func ("/model/grad-active", test_model_grad_active);
+  g_test_add_func ("/model/active-channels", test_model_active_channels);
+  if (g_test_perf ())
+    g_test_add_func ("/model/active-channels-cost", test_model_active_channels_cost);
   g_test_add_func ("/model/eval-and-embed", test_model_eval_and_embed);
   g_test_add_func ("/optimizer/adam", test_adam_step);
   g_test_add_func ("/optimizer/sgd", test_sgd_step);

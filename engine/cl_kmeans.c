@@ -502,6 +502,25 @@ cl_kmeans_bisect (const float *x, int n, int dim, int kmax, int restarts, uint64
 /* ---------------------------------------------------------------- parents, positions */
 
 void
+cl_kmeans_bisect_ancestors (const int *parent_per_k, int kmax, int k_coarse, int k_fine, int *ancestor)
+{
+  if (k_fine < 1)
+    return;
+  gboolean valid = k_coarse >= 1 && k_coarse <= k_fine && k_fine <= kmax;
+  for (int c = 0; c < k_fine; c++)
+    {
+      int a = valid ? c : -1;
+      /* Existence at k_fine: its own parent entry (k_fine = 1 has one cluster, the root). */
+      if (a >= 0 && k_fine >= 2 && parent_per_k[(size_t) (k_fine - 2) * kmax + c] < 0)
+        a = -1;
+      for (int k = k_fine; k > k_coarse && a >= 0; k--)
+        a = parent_per_k[(size_t) (k - 2) * kmax + a];
+      ancestor[c] = a;
+    }
+}
+
+
+void
 cl_kmeans_match_parents (const int *labels_coarse, int kc, const int *labels_fine, int kf, int n,
                          int *parent_of_fine)
 {

@@ -36,9 +36,9 @@ size_t cl_kmeans_workspace_floats (int n, int dim, int k);
  * exactly on a centroid (fewer distinct points than k) they stay empty.
  *
  * Output is canonical: labels are the nearest centroid of the kept run (exact ties resolved
- * deterministically), and clusters are numbered by decreasing size, ties by their first point, so cluster 0 is the
- * largest (usually the background) and the same partition always gets the same ids. Empty
- * clusters come last; their centroid rows are not meaningful.
+ * deterministically), and clusters are numbered by decreasing size, ties by their first point,
+ * so cluster 0 is the largest (usually the background) and the same partition always gets the
+ * same ids. Empty clusters come last; their centroid rows are not meaningful.
  *
  * labels: [n] (required). centroids: [k][dim] or NULL. inertia_out: sum of squared distances of
  * points to their centroid (computed in double), or NULL. ws: cl_kmeans_workspace_floats().
@@ -67,6 +67,13 @@ size_t cl_kmeans_bisect_workspace_floats (int n, int dim, int kmax);
  * of range (as cl_kmeans, with kmax < 2 instead of k < 1). */
 int cl_kmeans_bisect (const float *x, int n, int dim, int kmax, int restarts, uint64_t seed, int *labels_per_k,
                       int *parent_per_k, float *ws);
+
+/* From cl_kmeans_bisect's parent_per_k: the ancestor at k_coarse of each cluster at k_fine, for
+ * views whose columns skip k (k = 2, 4, 8): labels at k_coarse = ancestor[labels at k_fine].
+ * 1 <= k_coarse <= k_fine <= kmax (k_coarse = 1 is the root: every ancestor is 0). ancestor:
+ * [k_fine]; -1 for ids that do not exist at k_fine (see the return value of cl_kmeans_bisect),
+ * and everywhere if the k are out of range. */
+void cl_kmeans_bisect_ancestors (const int *parent_per_k, int kmax, int k_coarse, int k_fine, int *ancestor);
 
 /* For independent clusterings at two k (plain k-means at k = 2, 4, 8): the parent of each fine
  * cluster is the coarse cluster sharing most points with it (ties: lower id), -1 for a fine cluster

@@ -56,6 +56,7 @@ typedef struct {
   int train_threads;
   double train_weight_decay;
   int probe_every;
+  int probe_sim_images;
 } ClConfig;
 
 /* Smallest positive value a log-scale slider of a CL_PARAM_NEGATIVE_IS_AUTO parameter reaches. */

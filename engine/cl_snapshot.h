@@ -61,6 +61,16 @@ typedef struct {
   int64_t step;
 } ClViewPreview;
 
+/* Cosine similarity of z for a fixed sample of m training images x 2 augmented views
+ * (rows 0..m-1 view 1, m..2m-1 view 2), recomputed every few steps with the frozen model. */
+typedef struct {
+  int m;            /* 0 until computed */
+  float *sim;       /* [2m][2m], owned by the snapshot */
+  int *label;       /* [2m] class of each row */
+  uint32_t *code;   /* [2m] bit code (masked to data.bits) of each row's view */
+  int64_t step;
+} ClSimilarity;
+
 typedef struct ClSnapshot ClSnapshot;
 struct ClSnapshot {
   /* private */
@@ -81,6 +91,7 @@ struct ClSnapshot {
   int n_events;
   ClZHistogram zhist;
   ClViewPreview preview;
+  ClSimilarity similarity;
   const ClProbeRow *probes; /* n_probes probe results, oldest first */
   int n_probes;
   char *config_ini;        /* the complete run.ini text of the values in force */

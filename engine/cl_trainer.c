@@ -27,6 +27,7 @@ extern void openblas_set_num_threads (int num_threads);
 #define PROBE_TRAIN 5000
 #define PROBE_TEST 5000
 #define PROBE_RIDGE_ALPHA 1e-3
+#define SIMILARITY_EVERY 10
 /* Snapshots are published at most this often while training runs at full speed. */
 #define PUBLISH_INTERVAL_S 0.05
 
@@ -80,6 +81,9 @@ cl_snapshot_unref (ClSnapshot *snap)
       g_free (snap->error);
       g_free (snap->config_ini);
       g_free (snap->preview.pixels);
+      g_free (snap->similarity.sim);
+      g_free (snap->similarity.label);
+      g_free (snap->similarity.code);
       g_free (snap);
     }
 }
@@ -191,6 +195,13 @@ struct ClTrainer {
   int n_probes;
   int64_t last_probe_step;
   double probe_seconds; /* wall time spent in probes, to keep their cost visible */
+  /* The similarity sample: fixed images, their matrix, recomputed every SIMILARITY_EVERY steps. */
+  int sim_m;
+  uint32_t *sim_idx;
+  float *sim;
+  int *sim_label;
+  uint32_t *sim_code;
+  int64_t sim_step;
   /* Probe sets: fixed images from each split, their features and labels. */
   int probe_n_train, probe_n_test;
   uint32_t *probe_train_idx, *probe_test_idx;
@@ -517,6 +528,13 @@ cl_trainer_new (const ClConfig *config, GError **error)
 
   setup_probes (t);
   t->last_probe_step = -1;
+  t->sim_m = MIN (config->probe_sim_images, t->batch);
+  t->sim_idx = g_new (uint32_t, t->sim_m);
+  pick_subset ((uint64_t) config->train_seed, 2, t->ds->train.n, t->sim_m, t->sim_idx);
+  t->sim = g_new0 (float, (size_t) 4 * t->sim_m * t->sim_m);
+  t->sim_label = g_new0 (int, 2 * t->sim_m);
+  t->sim_code = g_new0 (uint32_t, 2 * t->sim_m);
+  t->sim_step = -1;
   t->hist = history_new (config->train_steps);
   t->config_ini = cl_config_to_ini (&t->cfg);
   t->timer = g_timer_new ();
@@ -556,6 +574,10 @@ cl_trainer_free (ClTrainer *t)
   g_free (t->probe_train_f);
   g_free (t->probe_test_f);
   g_free (t->probe_ws);
+  g_free (t->sim_idx);
+  g_free (t->sim);
+  g_free (t->sim_label);
+  g_free (t->sim_code);
   g_free (t->probe_train_bits);
   g_free (t->probe_test_bits);
   history_unref (t->hist);
@@ -631,6 +653,57 @@ shell_sort_u32 (uint32_t *a, int n)
 
 /* Fraction of images in the batch whose code another image in the batch shares: once it is
  * small, the bits alone tell every image apart and nothing pushes the encoder to learn content. */
+/* z of both augmented views of the fixed similarity images, through the model in evaluation
+ * mode (so the sample does not disturb BatchNorm statistics), and their cosine similarities. */
+static void
+update_similarity (ClTrainer *t)
+{
+  int m = t->sim_m, h = t->height, w = t->width, plane = h * w, c = t->img_channels;
+  size_t view_size = (size_t) t->in_channels * plane;
+  int bits = MIN (t->cfg.data_bits, t->max_bits);
+  ClAugParams aug = {
+    .crop_min_area = (float) t->cfg.aug_crop_min_area,
+    .flip = (float) t->cfg.aug_flip,
+    .jitter = (float) t->cfg.aug_jitter,
+    .noise = (float) t->cfg.aug_noise,
+  };
+  uint64_t key = cl_hash64 ((uint64_t) t->cfg.train_seed ^ cl_hash64 ((uint64_t) t->step) ^ 0x5157ULL);
+  for (int i = 0; i < m; i++)
+    {
+      int idx = (int) t->sim_idx[i];
+      uint8_t labels[CL_N_SCENE_TARGETS];
+      cl_scenes_render (t->scenes, 0, idx, t->scene_buf, labels, NULL);
+      uint32_t code = t->train_codes[idx] & (bits >= 32 ? ~0u : (1u << bits) - 1u);
+      for (int v = 0; v < 2; v++)
+        {
+          float *dst = t->x + (size_t) (v * m + i) * view_size;
+          ClRng rng;
+          cl_rng_seed (&rng, key, ((uint64_t) CL_STREAM_AUG << 32) | (uint64_t) (2 * i + v));
+          cl_augment_view_color (t->scene_buf, c, h, w, &aug, &rng, dst);
+          float *planes = dst + (size_t) c * plane;
+          fill_planes (planes, plane, code, bits);
+          for (int k = bits; k < t->max_bits; k++)
+            memset (planes + (size_t) k * plane, 0, sizeof (float) * plane);
+          t->sim_label[v * m + i] = labels[CL_TARGET_CLASS];
+          t->sim_code[v * m + i] = code;
+        }
+    }
+  const float *z = cl_model_forward (t->model, t->x, 2 * m, FALSE);
+  int d = t->out_dim, rows = 2 * m;
+  float *zn = t->dz; /* scratch: dz is only needed between a training forward and its backward */
+  for (int r = 0; r < rows; r++)
+    {
+      double s = 0;
+      for (int k = 0; k < d; k++)
+        s += (double) z[(size_t) r * d + k] * z[(size_t) r * d + k];
+      float inv = (float) (1.0 / fmax (sqrt (s), 1e-12));
+      for (int k = 0; k < d; k++)
+        zn[(size_t) r * d + k] = z[(size_t) r * d + k] * inv;
+    }
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, rows, d, 1.0f, zn, d, zn, d, 0.0f, t->sim, rows);
+  t->sim_step = t->step;
+}
+
 static float
 code_collision_fraction (uint32_t *codes, int n)
 {
@@ -807,6 +880,8 @@ cl_trainer_step (ClTrainer *t)
   row->z_std = (float) geo.z_std;
   row->code_collision = t->code_collision;
   maybe_probe (t);
+  if (t->step % SIMILARITY_EVERY == 0 || t->step == 1 || t->step >= t->cfg.train_steps)
+    update_similarity (t);
   return t->step < t->cfg.train_steps;
 }
 
@@ -822,6 +897,15 @@ cl_trainer_publish (ClTrainer *t)
   s->events = t->hist->events;
   s->n_events = t->n_events;
   s->zhist = t->zhist;
+  if (t->sim_step >= 0)
+    {
+      size_t n = (size_t) 2 * t->sim_m;
+      s->similarity.m = t->sim_m;
+      s->similarity.step = t->sim_step;
+      s->similarity.sim = g_memdup2 (t->sim, sizeof (float) * n * n);
+      s->similarity.label = g_memdup2 (t->sim_label, sizeof (int) * n);
+      s->similarity.code = g_memdup2 (t->sim_code, sizeof (uint32_t) * n);
+    }
   s->preview = t->preview;
   s->preview.pixels = g_memdup2 (t->preview_pixels, sizeof (float) * (size_t) CL_PREVIEW_PAIRS * 2
                                                         * t->preview.channels * t->preview.height * t->preview.width);

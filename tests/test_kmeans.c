@@ -687,6 +687,19 @@ check_tree (const float *x, int n, int dim, int kmax, int leaves, const int *lab
           else if (c < k - 1)
             g_assert_cmpint (prow[c], ==, c);
         }
+      /* Ancestors at every coarser k (as a view with columns k = 2, 4, 8 needs them). */
+      int *anc = g_new (int, k);
+      for (int kc = 1; kc <= k; kc++)
+        {
+          cl_kmeans_bisect_ancestors (par, kmax, kc, k, anc);
+          const int *crow = kc >= 2 ? lab + (size_t) (kc - 2) * n : NULL;
+          for (int c = 0; c < k; c++)
+            if (c >= have)
+              g_assert_cmpint (anc[c], ==, -1);
+          for (int i = 0; i < n; i++)
+            g_assert_cmpint (anc[row[i]], ==, crow ? crow[i] : 0);
+        }
+      g_free (anc);
       if (k > leaves)
         continue;
       int split = prow[k - 1];
@@ -772,12 +785,18 @@ test_bisect_hierarchy (void)
   check_tree (x, n, dim, kmax, 4, lab, par);
   g_assert_cmpfloat (cl_adjusted_rand_index (lab, group, n), ==, 1.0);
   g_assert_cmpfloat (cl_adjusted_rand_index (lab + 2 * n, blob, n), ==, 1.0);
-  /* Each k = 4 cluster's root-level ancestor is its group's k = 2 cluster. */
+  /* Each k = 4 cluster's ancestor at k = 2 is its group's cluster. */
+  int anc[4];
+  cl_kmeans_bisect_ancestors (par, kmax, 2, 4, anc);
   for (int i = 0; i < n; i++)
     {
       int c4 = lab[2 * n + i], c3 = par[2 * kmax + c4], c2 = par[1 * kmax + c3];
       g_assert_cmpint (c2, ==, lab[i]);
+      g_assert_cmpint (anc[c4], ==, c2);
     }
+  cl_kmeans_bisect_ancestors (par, kmax, 3, 2, anc); /* k the wrong way round */
+  for (int c = 0; c < 2; c++)
+    g_assert_cmpint (anc[c], ==, -1);
   g_free (x);
   g_free (blob);
   g_free (group);

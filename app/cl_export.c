@@ -10,17 +10,25 @@
 typedef struct {
   ClFigureKind kind;
   const ClSnapshot *snap;
+  const ClFigureOptions *options;
 } FigureJob;
 
 static void
 draw_figure (cairo_t *cr, double w, double h, gpointer data)
 {
   const FigureJob *job = data;
-  cl_figure_draw (job->kind, cr, w, h, job->snap);
+  cl_figure_draw_with (job->kind, cr, w, h, job->snap, job->options);
 }
 
 gboolean
 cl_export_figure_png (const char *path, ClFigureKind kind, const ClSnapshot *snap, double scale, GError **error)
+{
+  return cl_export_figure_png_with (path, kind, snap, NULL, scale, error);
+}
+
+gboolean
+cl_export_figure_png_with (const char *path, ClFigureKind kind, const ClSnapshot *snap, const ClFigureOptions *options,
+                           double scale, GError **error)
 {
   g_autofree char *step = g_strdup_printf ("%" G_GINT64_FORMAT, snap->step);
   const ClPngText texts[] = {
@@ -31,7 +39,7 @@ cl_export_figure_png (const char *path, ClFigureKind kind, const ClSnapshot *sna
   };
   int width, height;
   cl_figure_export_size (kind, &width, &height);
-  FigureJob job = { kind, snap };
+  FigureJob job = { kind, snap, options };
   return cl_png_export_figure (path, width, height, scale, draw_figure, &job, texts, G_N_ELEMENTS (texts), error);
 }
 

@@ -10,6 +10,9 @@
 gboolean cl_export_figure_png (const char *path, ClFigureKind kind, const ClSnapshot *snap, double scale,
                                GError **error);
 
+gboolean cl_export_figure_png_with (const char *path, ClFigureKind kind, const ClSnapshot *snap,
+                                    const ClFigureOptions *options, double scale, GError **error);
+
 /* Applies a preset: a NAME from the presets folder, an .ini file, or a PNG exported by the app
  * (its contrastlab:config chunk). */
 gboolean cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError **error);

@@ -14,6 +14,7 @@ struct _ClWindow {
   GtkStack *figure_stack;
   ClFigureView *figure_views[CL_N_FIGURES];
   GtkLabel *caption_label;
+  GtkDropDown *sim_order;
   /* Frame budget: intervals between frame-clock ticks and time spent in the tick callback. */
   gint64 last_tick_us, ticks, ticks_over_16ms, tick_work_max_us, interval_max_us;
   GtkLabel *status_label;
@@ -246,7 +247,9 @@ cl_window_export_png (ClWindow *self, const char *path, GError **error)
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "nothing to export: no run is going");
       return FALSE;
     }
-  gboolean ok = cl_export_figure_png (path, cl_window_get_visible_figure (self), s, 1.0, error);
+  ClFigureKind kind = cl_window_get_visible_figure (self);
+  gboolean ok = cl_export_figure_png_with (path, kind, s, cl_figure_view_get_options (self->figure_views[kind]), 1.0,
+                                           error);
   cl_snapshot_unref (s);
   return ok;
 }
@@ -575,6 +578,8 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_bind_template_child_full (wc, "probes_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_PROBES]));
   gtk_widget_class_bind_template_child_full (wc, "geometry_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_GEOMETRY]));
   gtk_widget_class_bind_template_child_full (wc, "views_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_VIEWS]));
+  gtk_widget_class_bind_template_child_full (wc, "similarity_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_SIMILARITY]));
+  gtk_widget_class_bind_template_child (wc, ClWindow, sim_order);
   gtk_widget_class_bind_template_child (wc, ClWindow, status_label);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_revealer);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_label);
@@ -595,12 +600,20 @@ on_visible_figure (ClWindow *self)
 }
 
 static void
+on_sim_order (ClWindow *self)
+{
+  cl_figure_view_set_sim_order (self->figure_views[CL_FIGURE_SIMILARITY],
+                                (ClSimOrder) gtk_drop_down_get_selected (self->sim_order));
+}
+
+static void
 cl_window_init (ClWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->figure_stack, "notify::visible-child", G_CALLBACK (on_visible_figure), self);
   on_visible_figure (self);
   build_presets_menu (self);
+  g_signal_connect_swapped (self->sim_order, "notify::selected", G_CALLBACK (on_sim_order), self);
   GtkDropTarget *drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
@@ -634,14 +647,17 @@ cl_window_new (GtkApplication *app, const ClConfig *config)
 ClFigureKind
 cl_window_get_visible_figure (ClWindow *self)
 {
-  GtkWidget *child = gtk_stack_get_visible_child (self->figure_stack);
-  return child ? cl_figure_view_get_kind (CL_FIGURE_VIEW (child)) : CL_FIGURE_LOSS;
+  const char *name = gtk_stack_get_visible_child_name (self->figure_stack);
+  for (int k = 0; name && k < CL_N_FIGURES; k++)
+    if (strcmp (name, cl_figure_slug ((ClFigureKind) k)) == 0)
+      return (ClFigureKind) k;
+  return CL_FIGURE_LOSS;
 }
 
 void
 cl_window_show_figure (ClWindow *self, ClFigureKind kind)
 {
-  gtk_stack_set_visible_child (self->figure_stack, GTK_WIDGET (self->figure_views[kind]));
+  gtk_stack_set_visible_child_name (self->figure_stack, cl_figure_slug (kind));
 }
 
 ClTrainer *

@@ -2,8 +2,119 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+
+/* ------------------------------------------------------------------ thread team
+ * Workers sleep on a condition variable between jobs: OpenMP's and OpenBLAS's spinning workers
+ * collapsed when other processes shared the two cores. A job runs as `parts` calls fn (arg, part,
+ * parts), part 0 on the calling thread. Which part does what depends only on `parts`, so results
+ * are bit-reproducible for a given thread count. Concurrent callers (two models on two threads)
+ * are serialised by dispatch_lock rather than interleaved. */
+typedef void (*ClTeamFn) (void *arg, int part, int parts);
+
+static struct {
+  pthread_mutex_t lock, dispatch_lock;
+  pthread_cond_t go, done;
+  int threads;   /* parts per job, 1..CL_LAYERS_MAX_THREADS */
+  int started;   /* workers created (they are never joined: they live as long as the process) */
+  unsigned gen;  /* bumped per job */
+  int pending;   /* workers still running the current job */
+  int parts;     /* of the current job */
+  ClTeamFn fn;
+  void *arg;
+  unsigned start_gen[CL_LAYERS_MAX_THREADS]; /* gen when each worker was created: jobs after it are its */
+} team = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+           1, 0, 0, 0, 1, NULL, NULL, { 0 } };
+
+static void *
+team_worker (void *data)
+{
+  const int part = (int) (intptr_t) data;
+  pthread_mutex_lock (&team.lock);
+  unsigned seen = team.start_gen[part];
+  for (;;)
+    {
+      while (team.gen == seen)
+        pthread_cond_wait (&team.go, &team.lock);
+      seen = team.gen;
+      if (part >= team.parts)
+        continue;
+      ClTeamFn fn = team.fn;
+      void *arg = team.arg;
+      const int parts = team.parts;
+      pthread_mutex_unlock (&team.lock);
+      fn (arg, part, parts);
+      pthread_mutex_lock (&team.lock);
+      if (--team.pending == 0)
+        pthread_cond_signal (&team.done);
+    }
+  return NULL;
+}
+
+void
+cl_layers_set_threads (int threads)
+{
+  threads = CLAMP (threads, 1, CL_LAYERS_MAX_THREADS);
+  pthread_mutex_lock (&team.dispatch_lock);
+  pthread_mutex_lock (&team.lock);
+  while (team.started < threads - 1)
+    {
+      pthread_t tid;
+      team.start_gen[team.started + 1] = team.gen;
+      if (pthread_create (&tid, NULL, team_worker, (void *) (intptr_t) (team.started + 1)) != 0)
+        break; /* fewer threads then; results stay correct */
+      pthread_detach (tid);
+      team.started++;
+    }
+  team.threads = MIN (threads, team.started + 1);
+  pthread_mutex_unlock (&team.lock);
+  pthread_mutex_unlock (&team.dispatch_lock);
+}
+
+int
+cl_layers_get_threads (void)
+{
+  pthread_mutex_lock (&team.lock);
+  int t = team.threads;
+  pthread_mutex_unlock (&team.lock);
+  return t;
+}
+
+/* Runs fn with `parts` parts (parts <= team.threads, read by the caller beforehand). */
+static void
+team_run (ClTeamFn fn, void *arg, int parts)
+{
+  if (parts <= 1)
+    {
+      fn (arg, 0, 1);
+      return;
+    }
+  pthread_mutex_lock (&team.dispatch_lock);
+  pthread_mutex_lock (&team.lock);
+  team.fn = fn;
+  team.arg = arg;
+  team.parts = parts;
+  team.pending = parts - 1;
+  team.gen++;
+  pthread_cond_broadcast (&team.go);
+  pthread_mutex_unlock (&team.lock);
+  fn (arg, 0, parts);
+  pthread_mutex_lock (&team.lock);
+  while (team.pending > 0)
+    pthread_cond_wait (&team.done, &team.lock);
+  pthread_mutex_unlock (&team.lock);
+  pthread_mutex_unlock (&team.dispatch_lock);
+}
+
+/* The thread count a job starts with: the current setting, read once so a concurrent
+ * cl_layers_set_threads cannot change it mid-job. */
+static int
+team_parts (void)
+{
+  return cl_layers_get_threads ();
+}
 
 /* Columns per im2col block: ~512 KiB, so col, dcol and the GEMM panels stay in L2. */
 #define CL_CONV_COL_TARGET_FLOATS (128 * 1024)
@@ -42,16 +153,20 @@ cl_conv2d_num_weights (const ClConv2d *conv)
   return (size_t) conv->out_c * conv->in_c * conv->k * conv->k;
 }
 
+/* With t threads each takes blocks of MAX (1, chunk / t) samples, so t blocks fit in MAX (chunk, t). */
 size_t
 cl_conv2d_col_floats (const ClConv2d *conv)
 {
-  return (size_t) conv->in_c * conv->k * conv->k * conv->chunk * conv->out_h * conv->out_w;
+  return (size_t) conv->in_c * conv->k * conv->k * MAX (conv->chunk, CL_LAYERS_MAX_THREADS) * conv->out_h
+         * conv->out_w;
 }
 
+/* The threads' output blocks, then a kernel-gradient partial per extra thread. */
 size_t
 cl_conv2d_tmp_floats (const ClConv2d *conv)
 {
-  return (size_t) conv->out_c * conv->chunk * conv->out_h * conv->out_w;
+  return (size_t) conv->out_c * MAX (conv->chunk, CL_LAYERS_MAX_THREADS) * conv->out_h * conv->out_w
+         + (size_t) (CL_LAYERS_MAX_THREADS - 1) * cl_conv2d_num_weights (conv);
 }
 
 double
@@ -176,28 +291,99 @@ col2im (const ClConv2d *conv, const float *dcol, int g, float *dx)
     }
 }
 
+/* Samples per im2col block of each of `parts` threads; they share the scratch of one caller, so the
+ * blocks shrink (and the caller's scratch covers CL_LAYERS_MAX_THREADS blocks of 1 sample). */
+static int
+conv_part_chunk (const ClConv2d *conv, int parts)
+{
+  return MAX (1, conv->chunk / parts);
+}
+
+typedef struct {
+  const ClConv2d *conv;
+  const float *w, *x, *dy;
+  int n, chunk; /* chunk: samples per block, from the thread count */
+  float *y, *dw, *dx, *col, *dcol, *tmp;
+} ClConvJob;
+
+/* Part `part` takes blocks part, part + parts, ...: a fixed assignment, so reproducible. */
+static void
+conv_forward_part (void *arg, int part, int parts)
+{
+  const ClConvJob *job = arg;
+  const ClConv2d *conv = job->conv;
+  /* W stays [out_c][in_c*k*k]; only its first Ka columns meet the active channels' columns. */
+  const int K = conv->in_c * conv->k * conv->k, Ka = conv_active (conv) * conv->k * conv->k;
+  const int out_c = conv->out_c, chunk = job->chunk;
+  const size_t P = (size_t) conv->out_h * conv->out_w;
+  const size_t in_sample = (size_t) conv->in_c * conv->in_h * conv->in_w;
+  float *col = job->col + (size_t) part * chunk * P * K, *tmp = job->tmp + (size_t) part * out_c * chunk * P;
+
+  for (int n0 = part * chunk; n0 < job->n; n0 += parts * chunk)
+    {
+      const int g = MIN (chunk, job->n - n0);
+      const int cols = g * (int) P;
+      im2col (conv, job->x + n0 * in_sample, g, col);
+      /* tmp [out_c][cols] = W [out_c][Ka] col^T */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, out_c, cols, Ka, 1.0f, job->w, K, col, Ka, 0.0f, tmp,
+                   cols);
+      /* tmp is [out_c][g][P]; NCHW wants [g][out_c][P]. */
+      for (int c = 0; c < out_c; c++)
+        for (int s = 0; s < g; s++)
+          memcpy (job->y + ((size_t) (n0 + s) * out_c + c) * P, tmp + ((size_t) c * g + s) * P, sizeof (float) * P);
+    }
+}
+
 void
 cl_conv2d_forward (const ClConv2d *conv, const float *w, const float *x, int n, float *y, float *col,
                    float *tmp)
 {
-  /* W stays [out_c][in_c*k*k]; only its first Ka columns meet the active channels' columns. */
+  const int parts = team_parts (), chunk = conv_part_chunk (conv, parts);
+  ClConvJob job = { conv, w, x, NULL, n, chunk, y, NULL, NULL, col, NULL, tmp };
+  team_run (conv_forward_part, &job, MIN (parts, (n + chunk - 1) / chunk));
+}
+
+static void
+conv_backward_part (void *arg, int part, int parts)
+{
+  const ClConvJob *job = arg;
+  const ClConv2d *conv = job->conv;
   const int K = conv->in_c * conv->k * conv->k, Ka = conv_active (conv) * conv->k * conv->k;
-  const int out_c = conv->out_c;
+  const int out_c = conv->out_c, chunk = job->chunk;
   const size_t P = (size_t) conv->out_h * conv->out_w;
   const size_t in_sample = (size_t) conv->in_c * conv->in_h * conv->in_w;
+  float *col = job->col + (size_t) part * chunk * P * K, *dcol = job->dcol + (size_t) part * chunk * P * K;
+  float *tmp = job->tmp + (size_t) part * out_c * chunk * P;
+  /* Part 0 sums into dw; the others into their own partial after the threads' tmp blocks. */
+  float *dw = part == 0 ? job->dw
+                        : job->tmp + (size_t) parts * out_c * chunk * P + (size_t) (part - 1) * out_c * K;
+  gboolean first = TRUE;
 
-  for (int n0 = 0; n0 < n; n0 += conv->chunk)
+  for (int n0 = part * chunk; n0 < job->n; n0 += parts * chunk)
     {
-      const int g = MIN (conv->chunk, n - n0);
+      const int g = MIN (chunk, job->n - n0);
       const int cols = g * (int) P;
-      im2col (conv, x + n0 * in_sample, g, col);
-      /* tmp [out_c][cols] = W [out_c][Ka] col^T */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, out_c, cols, Ka, 1.0f, w, K, col, Ka, 0.0f, tmp, cols);
-      /* tmp is [out_c][g][P]; NCHW wants [g][out_c][P]. */
       for (int c = 0; c < out_c; c++)
         for (int s = 0; s < g; s++)
-          memcpy (y + ((size_t) (n0 + s) * out_c + c) * P, tmp + ((size_t) c * g + s) * P, sizeof (float) * P);
+          memcpy (tmp + ((size_t) c * g + s) * P, job->dy + ((size_t) (n0 + s) * out_c + c) * P, sizeof (float) * P);
+      im2col (conv, job->x + n0 * in_sample, g, col);
+      /* dW [out_c][Ka] (+)= dy [out_c][cols] col [cols][Ka]; blocks are summed in a fixed order, so dw
+       * is reproducible for a given n and thread count. */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, out_c, Ka, cols, 1.0f, tmp, cols, col, Ka,
+                   first ? 0.0f : 1.0f, dw, K);
+      first = FALSE;
+      if (job->dx)
+        {
+          /* dcol [cols][K] = dy^T [cols][out_c] W [out_c][K]: every channel, since the input gradient of
+           * an inactive (zero) plane is not zero. */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, cols, K, out_c, 1.0f, tmp, cols, job->w, K, 0.0f,
+                       dcol, K);
+          col2im (conv, dcol, g, job->dx + n0 * in_sample);
+        }
     }
+  if (first)
+    for (int o = 0; o < out_c; o++)
+      memset (dw + (size_t) o * K, 0, sizeof (float) * Ka);
 }
 
 void
@@ -207,32 +393,22 @@ cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, const 
   const int K = conv->in_c * conv->k * conv->k, Ka = conv_active (conv) * conv->k * conv->k;
   const int out_c = conv->out_c;
   const size_t P = (size_t) conv->out_h * conv->out_w;
-  const size_t in_sample = (size_t) conv->in_c * conv->in_h * conv->in_w;
 
   /* Inactive channels see zero input, so their kernel gradient is exactly zero. */
   if (Ka < K)
     for (int o = 0; o < out_c; o++)
       memset (dw + (size_t) o * K + Ka, 0, sizeof (float) * (K - Ka));
-  for (int n0 = 0; n0 < n; n0 += conv->chunk)
+  int parts = team_parts ();
+  const int chunk = conv_part_chunk (conv, parts);
+  ClConvJob job = { conv, w, x, dy, n, chunk, NULL, dw, dx, col, dcol, tmp };
+  parts = MIN (parts, (n + chunk - 1) / chunk);
+  team_run (conv_backward_part, &job, parts);
+  for (int p = 1; p < parts; p++)
     {
-      const int g = MIN (conv->chunk, n - n0);
-      const int cols = g * (int) P;
-      for (int c = 0; c < out_c; c++)
-        for (int s = 0; s < g; s++)
-          memcpy (tmp + ((size_t) c * g + s) * P, dy + ((size_t) (n0 + s) * out_c + c) * P, sizeof (float) * P);
-      im2col (conv, x + n0 * in_sample, g, col);
-      /* dW [out_c][Ka] (+)= dy [out_c][cols] col [cols][Ka]; chunks are summed in a fixed order, so dw
-       * is reproducible for a given n. */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, out_c, Ka, cols, 1.0f, tmp, cols, col, Ka,
-                   n0 == 0 ? 0.0f : 1.0f, dw, K);
-      if (dx)
-        {
-          /* dcol [cols][K] = dy^T [cols][out_c] W [out_c][K]: every channel, since the input gradient of
-           * an inactive (zero) plane is not zero. */
-          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, cols, K, out_c, 1.0f, tmp, cols, w, K, 0.0f, dcol,
-                       K);
-          col2im (conv, dcol, g, dx + n0 * in_sample);
-        }
+      const float *part_dw = tmp + (size_t) parts * out_c * chunk * P + (size_t) (p - 1) * out_c * K;
+      for (int o = 0; o < out_c; o++)
+        for (int j = 0; j < Ka; j++)
+          dw[(size_t) o * K + j] += part_dw[(size_t) o * K + j];
     }
 }
 
@@ -414,10 +590,11 @@ finish_moments (double sum, double sumsq, double m, float shift, float *mean, fl
     }
 }
 
-/* y = gamma * (x - mean) * invstd + beta (then ReLU), channel by channel. */
+/* y = gamma * (x - mean) * invstd + beta (then ReLU), channel by channel, for channels [c_lo, c_hi)
+ * when P > 1 (all of them when P == 1). */
 static void
 normalize (const ClBatchNorm *bn, const float *x, int n, const float *gamma, const float *beta, const float *mean,
-           const float *invstd, float *y, gboolean relu)
+           const float *invstd, float *y, gboolean relu, int c_lo, int c_hi)
 {
   const int C = bn->channels;
   const size_t P = (size_t) bn->spatial;
@@ -439,7 +616,7 @@ normalize (const ClBatchNorm *bn, const float *x, int n, const float *gamma, con
         }
       return;
     }
-  for (int c = 0; c < C; c++)
+  for (int c = c_lo; c < c_hi; c++)
     {
       const float mf = mean[c], a = gamma[c] * invstd[c], b = beta[c];
       for (int i = 0; i < n; i++)
@@ -460,6 +637,48 @@ normalize (const ClBatchNorm *bn, const float *x, int n, const float *gamma, con
               yp[j] = a * (xp[j] - mf) + b;
         }
     }
+}
+
+typedef struct {
+  const ClBatchNorm *bn;
+  const float *x, *y_in, *dy;
+  int n;
+  const float *gamma, *beta;
+  float *y, *mean, *invstd, *running_mean, *running_var;
+  float *dx, *dgamma, *dbeta;
+  gboolean relu;
+} BnJob;
+
+/* Channels of part `part` of `parts`: contiguous, fixed by the counts. */
+static void
+bn_part_range (int C, int part, int parts, int *lo, int *hi)
+{
+  *lo = (int) ((long) C * part / parts);
+  *hi = (int) ((long) C * (part + 1) / parts);
+}
+
+/* Training forward of the [n][C][P] layout (P > 1) over a range of channels. */
+static void
+bn_forward_part (void *arg, int part, int parts)
+{
+  const BnJob *job = arg;
+  const ClBatchNorm *bn = job->bn;
+  const int C = bn->channels;
+  const size_t P = (size_t) bn->spatial;
+  const double m = (double) job->n * P;
+  const float *x = job->x;
+  int lo, hi;
+  bn_part_range (C, part, parts, &lo, &hi);
+  for (int c = lo; c < hi; c++)
+    {
+      const float shift = x[(size_t) c * P];
+      double sum = 0.0, sumsq = 0.0;
+      for (int i = 0; i < job->n; i++)
+        row_moments (x + ((size_t) i * C + c) * P, P, shift, &sum, &sumsq);
+      finish_moments (sum, sumsq, m, shift, &job->mean[c], &job->invstd[c],
+                      job->running_mean ? &job->running_mean[c] : NULL, job->running_var ? &job->running_var[c] : NULL);
+    }
+  normalize (bn, x, job->n, job->gamma, job->beta, job->mean, job->invstd, job->y, job->relu, lo, hi);
 }
 
 void
@@ -507,17 +726,12 @@ cl_batchnorm_forward_train (const ClBatchNorm *bn, const float *x, int n, const 
     }
   else
     {
-      for (int c = 0; c < C; c++)
-        {
-          const float shift = x[(size_t) c * P];
-          double sum = 0.0, sumsq = 0.0;
-          for (int i = 0; i < n; i++)
-            row_moments (x + ((size_t) i * C + c) * P, P, shift, &sum, &sumsq);
-          finish_moments (sum, sumsq, m, shift, &mean[c], &invstd[c], running_mean ? &running_mean[c] : NULL,
-                          running_var ? &running_var[c] : NULL);
-        }
+      BnJob job = { bn, x, NULL, NULL, n, gamma, beta, y, mean, invstd, running_mean, running_var, NULL, NULL, NULL,
+                    relu };
+      team_run (bn_forward_part, &job, MIN (team_parts (), C));
+      return;
     }
-  normalize (bn, x, n, gamma, beta, mean, invstd, y, relu);
+  normalize (bn, x, n, gamma, beta, mean, invstd, y, relu, 0, C);
 }
 
 void
@@ -564,6 +778,58 @@ cl_batchnorm_forward_eval (const ClBatchNorm *bn, const float *x, int n, const f
         }
     }
 }
+
+/* Backward of the [n][C][P] layout (P > 1) over a range of channels. */
+static void
+bn_backward_part (void *arg, int part, int parts)
+{
+  const BnJob *job = arg;
+  const ClBatchNorm *bn = job->bn;
+  const int C = bn->channels, n = job->n;
+  const size_t P = (size_t) bn->spatial;
+  const double m = (double) n * P;
+  const float *x = job->x, *y = job->y_in, *dy = job->dy, *gamma = job->gamma, *mean = job->mean;
+  const float *invstd = job->invstd;
+  float *dx = job->dx, *dgamma = job->dgamma, *dbeta = job->dbeta;
+  const gboolean relu = job->relu;
+  int lo, hi;
+  bn_part_range (C, part, parts, &lo, &hi);
+  for (int c = lo; c < hi; c++)
+    {
+      const float mf = mean[c], is = invstd[c];
+      double sum_d = 0.0, sum_dx = 0.0;
+      for (int i = 0; i < n; i++)
+        {
+          const size_t off = ((size_t) i * C + c) * P;
+          row_grad_sums (x + off, relu ? y + off : NULL, dy + off, P, mf, relu, &sum_d, &sum_dx);
+        }
+      dgamma[c] = (float) (sum_dx * is);
+      dbeta[c] = (float) sum_d;
+      const float k1 = gamma[c] * is;
+      const float k0 = (float) (k1 * sum_d / m);
+      const float k2 = (float) (k1 * is * is * sum_dx / m);
+      for (int i = 0; i < n; i++)
+        {
+          const size_t off = ((size_t) i * C + c) * P;
+          const float *xp = x + off, *dyp = dy + off;
+          float *dxp = dx + off;
+          if (relu)
+            {
+              const float *yp = y + off;
+              size_t j = 0;
+              for (; j + CL_BN_LANES <= P; j += CL_BN_LANES)
+                for (int k = 0; k < CL_BN_LANES; k++)
+                  dxp[j + k] = k1 * relu_pass (dyp[j + k], yp[j + k]) - k0 - k2 * (xp[j + k] - mf);
+              for (; j < P; j++)
+                dxp[j] = k1 * relu_pass (dyp[j], yp[j]) - k0 - k2 * (xp[j] - mf);
+            }
+          else
+            for (size_t j = 0; j < P; j++)
+              dxp[j] = k1 * dyp[j] - k0 - k2 * (xp[j] - mf);
+        }
+    }
+}
+
 
 void
 cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, const float *dy, int n,
@@ -625,40 +891,9 @@ cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, co
       return;
     }
 
-  for (int c = 0; c < C; c++)
-    {
-      const float mf = mean[c], is = invstd[c];
-      double sum_d = 0.0, sum_dx = 0.0;
-      for (int i = 0; i < n; i++)
-        {
-          const size_t off = ((size_t) i * C + c) * P;
-          row_grad_sums (x + off, relu ? y + off : NULL, dy + off, P, mf, relu, &sum_d, &sum_dx);
-        }
-      dgamma[c] = (float) (sum_dx * is);
-      dbeta[c] = (float) sum_d;
-      const float k1 = gamma[c] * is;
-      const float k0 = (float) (k1 * sum_d / m);
-      const float k2 = (float) (k1 * is * is * sum_dx / m);
-      for (int i = 0; i < n; i++)
-        {
-          const size_t off = ((size_t) i * C + c) * P;
-          const float *xp = x + off, *dyp = dy + off;
-          float *dxp = dx + off;
-          if (relu)
-            {
-              const float *yp = y + off;
-              size_t j = 0;
-              for (; j + CL_BN_LANES <= P; j += CL_BN_LANES)
-                for (int k = 0; k < CL_BN_LANES; k++)
-                  dxp[j + k] = k1 * relu_pass (dyp[j + k], yp[j + k]) - k0 - k2 * (xp[j + k] - mf);
-              for (; j < P; j++)
-                dxp[j] = k1 * relu_pass (dyp[j], yp[j]) - k0 - k2 * (xp[j] - mf);
-            }
-          else
-            for (size_t j = 0; j < P; j++)
-              dxp[j] = k1 * dyp[j] - k0 - k2 * (xp[j] - mf);
-        }
-    }
+  BnJob job = { bn, x, y, dy, n, gamma, NULL, NULL, (float *) mean, (float *) invstd, NULL, NULL, dx, dgamma, dbeta,
+                relu };
+  team_run (bn_backward_part, &job, MIN (team_parts (), C));
 }
 
 /* ------------------------------------------------------------------ dense */

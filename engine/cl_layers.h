@@ -5,14 +5,24 @@
  * Gradients of parameters (dw, dgamma, dbeta) are OVERWRITTEN, never accumulated.
  * dx arguments are overwritten too and may be NULL when the input gradient is not needed.
  *
- * Threads: single-threaded by design, apart from whatever OpenBLAS does inside sgemm. Every sum is
+ * Threads: by default single-threaded, apart from whatever OpenBLAS does inside sgemm. Every sum is
  * taken in a fixed order, so results are bit-reproducible for a given OpenBLAS thread count.
+ * cl_layers_set_threads (t > 1) lets conv2d split its im2col blocks (and BatchNorm over [n][C][P]
+ * its channels) over a team of t threads that sleep between jobs; results are then bit-reproducible
+ * for a given t, with OpenBLAS on 1 thread (set it with openblas_set_num_threads (1): each team
+ * thread runs its own single-threaded sgemm).
  * Measured on the 2-vCPU target: a second busy thread adds no compute (sgemm runs at ~66 GFLOP/s
  * on 1 thread, ~69 on 2), and an idle OpenBLAS worker spinning beside these loops slows them ~2x,
  * so the model runs fastest with OpenBLAS on 1 thread. */
 #pragma once
 #include <glib.h>
 #include <stddef.h>
+
+#define CL_LAYERS_MAX_THREADS 4
+/* Threads for the layers' own loops, process-wide, clamped to 1..CL_LAYERS_MAX_THREADS; default 1.
+ * Call between steps, not while a forward or backward runs. The extra threads live until exit. */
+void cl_layers_set_threads (int threads);
+int cl_layers_get_threads (void);
 
 /* BatchNorm conventions (PyTorch's): running = (1 - CL_BN_MOMENTUM) * running + CL_BN_MOMENTUM * batch,
  * i.e. Keras momentum 0.9; the running variance stores the unbiased (m / (m - 1)) batch variance,

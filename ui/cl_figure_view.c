@@ -4,6 +4,7 @@ struct _ClFigureView {
   GtkWidget parent_instance;
   ClFigureKind kind;
   ClSnapshot *snap;
+  ClFigureOptions options;
 };
 
 G_DEFINE_FINAL_TYPE (ClFigureView, cl_figure_view, GTK_TYPE_WIDGET)
@@ -31,7 +32,7 @@ cl_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     return;
   gint64 t0 = g_get_monotonic_time ();
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  cl_figure_draw (self->kind, cr, w, h, self->snap);
+  cl_figure_draw_with (self->kind, cr, w, h, self->snap, &self->options);
   cairo_destroy (cr);
   gint64 dt = g_get_monotonic_time () - t0;
   draw_count++;
@@ -107,9 +108,48 @@ cl_figure_view_class_init (ClFigureViewClass *klass)
   gtk_widget_class_set_css_name (wc, "cl-figure-view");
 }
 
+/* Hovering the similarity heatmap outlines the cell and names both images and the value. */
+static void
+on_motion (GtkEventControllerMotion *motion, double x, double y, ClFigureView *self)
+{
+  (void) motion;
+  int row = -1, col = -1;
+  if (self->kind != CL_FIGURE_SIMILARITY || !self->snap
+      || !cl_figure_similarity_hit (gtk_widget_get_width (GTK_WIDGET (self)), gtk_widget_get_height (GTK_WIDGET (self)),
+                                    self->snap, &self->options, x, y, &row, &col))
+    row = col = -1;
+  if (row == self->options.sim_highlight_row && col == self->options.sim_highlight_col)
+    return;
+  self->options.sim_highlight_row = row;
+  self->options.sim_highlight_col = col;
+  if (row >= 0)
+    {
+      const ClSimilarity *s = &self->snap->similarity;
+      int m = s->m;
+      g_autofree char *tip = g_strdup_printf ("image %d view %d (class %d) vs image %d view %d (class %d): %.3f",
+                                              row % m, row / m + 1, s->label[row], col % m, col / m + 1,
+                                              s->label[col], s->sim[(size_t) row * 2 * m + col]);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
+    }
+  else
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_leave (GtkEventControllerMotion *motion, ClFigureView *self)
+{
+  on_motion (motion, -1, -1, self);
+}
+
 static void
 cl_figure_view_init (ClFigureView *self)
 {
+  cl_figure_options_init (&self->options);
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
 }
@@ -118,6 +158,20 @@ GtkWidget *
 cl_figure_view_new (ClFigureKind kind)
 {
   return g_object_new (CL_TYPE_FIGURE_VIEW, "kind", (int) kind, NULL);
+}
+
+void
+cl_figure_view_set_sim_order (ClFigureView *self, ClSimOrder order)
+{
+  self->options.sim_order = order;
+  self->options.sim_highlight_row = self->options.sim_highlight_col = -1;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const ClFigureOptions *
+cl_figure_view_get_options (ClFigureView *self)
+{
+  return &self->options;
 }
 
 ClFigureKind

@@ -10,6 +10,9 @@ G_DECLARE_FINAL_TYPE (ClFigureView, cl_figure_view, CL, FIGURE_VIEW, GtkWidget)
 
 GtkWidget *cl_figure_view_new (ClFigureKind kind);
 ClFigureKind cl_figure_view_get_kind (ClFigureView *view);
+void cl_figure_view_set_sim_order (ClFigureView *view, ClSimOrder order);
+/* The view options in force (export draws with them too). */
+const ClFigureOptions *cl_figure_view_get_options (ClFigureView *view);
 /* Takes a new reference; redraws. NULL shows an empty figure. */
 void cl_figure_view_set_snapshot (ClFigureView *view, ClSnapshot *snap);
 /* Number of figure draws so far, their mean and longest duration (GUI thread). */

@@ -4,6 +4,10 @@
 #include "cl_loss_plot.h"
 #include "cl_probe_plot.h"
 #include "cl_views_plot.h"
+#include "cl_heatmap_plot.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct {
   const char *title;
@@ -32,7 +36,107 @@ static const FigureInfo figures[CL_N_FIGURES] = {
                         "two augmented views the loss must match. Whatever survives augmentation in both views (here, "
                         "the bit strip unless data.bit_resample re-draws it) is a shortcut the encoder can use instead "
                         "of the image content." },
+  [CL_FIGURE_SIMILARITY] = { "Batch similarity", "similarity", 760, 640,
+                             "What to look for: cosine similarity of z for fixed images, two views each. The two views "
+                             "of an image should match (red off-diagonals, or red 2x2 blocks when ordered by view pair). "
+                             "Ordered by class, blocks show which classes the model groups together; with random bits, "
+                             "order by bit code to see images that share a code light up." },
 };
+
+static const char *const sim_order_names[CL_N_SIM_ORDERS] = { "by view", "by view pair", "by class", "by bit code" };
+
+const char *
+cl_sim_order_name (ClSimOrder order)
+{
+  return sim_order_names[order];
+}
+
+void
+cl_figure_options_init (ClFigureOptions *o)
+{
+  o->sim_order = CL_SIM_ORDER_VIEWS;
+  o->sim_highlight_row = o->sim_highlight_col = -1;
+}
+
+typedef struct {
+  const ClSimilarity *s;
+  ClSimOrder order;
+} SortCtx;
+
+static SortCtx sort_ctx; /* qsort has no user data; figures are drawn on one thread at a time */
+
+static long
+sort_key (int row)
+{
+  const ClSimilarity *s = sort_ctx.s;
+  int image = row % s->m, view = row / s->m;
+  long primary = sort_ctx.order == CL_SIM_ORDER_CLASS  ? s->label[row]
+                 : sort_ctx.order == CL_SIM_ORDER_CODE ? (long) s->code[row]
+                                                       : 0;
+  return (primary * (long) s->m + image) * 2 + view;
+}
+
+static int
+compare_rows (const void *a, const void *b)
+{
+  long ka = sort_key (*(const int *) a), kb = sort_key (*(const int *) b);
+  return (ka > kb) - (ka < kb);
+}
+
+/* Fills order[2m] and group[2m] (NULL-able result) for the chosen ordering. */
+static gboolean
+similarity_order (const ClSimilarity *s, ClSimOrder order, int *rows, int *group)
+{
+  int n = 2 * s->m;
+  for (int i = 0; i < n; i++)
+    rows[i] = i;
+  if (order == CL_SIM_ORDER_VIEWS)
+    return FALSE;
+  sort_ctx = (SortCtx) { s, order };
+  qsort (rows, (size_t) n, sizeof (int), compare_rows);
+  if (order == CL_SIM_ORDER_PAIRS)
+    return FALSE;
+  for (int p = 0; p < n; p++)
+    group[p] = order == CL_SIM_ORDER_CLASS ? s->label[rows[p]] : (int) s->code[rows[p]];
+  return TRUE;
+}
+
+static void
+heatmap_data (const ClSnapshot *snap, const ClFigureOptions *o, int *rows, int *group, ClHeatmapData *d)
+{
+  const ClSimilarity *s = &snap->similarity;
+  memset (d, 0, sizeof *d);
+  d->m = s->m;
+  d->sim = s->sim;
+  d->highlight_row = o->sim_highlight_row;
+  d->highlight_col = o->sim_highlight_col;
+  d->title = "Batch similarity (cosine of z)";
+  d->order_name = sim_order_names[o->sim_order];
+  if (s->m > 0)
+    {
+      gboolean grouped = similarity_order (s, o->sim_order, rows, group);
+      d->order = o->sim_order == CL_SIM_ORDER_VIEWS ? NULL : rows;
+      d->group = grouped ? group : NULL;
+    }
+}
+
+gboolean
+cl_figure_similarity_hit (double w, double h, const ClSnapshot *snap, const ClFigureOptions *o, double x, double y,
+                          int *row, int *col)
+{
+  if (!snap || snap->similarity.m == 0)
+    return FALSE;
+  ClFigureOptions defaults;
+  cl_figure_options_init (&defaults);
+  int n = 2 * snap->similarity.m;
+  int *rows = g_new (int, n), *group = g_new (int, n);
+  ClHeatmapData d;
+  heatmap_data (snap, o ? o : &defaults, rows, group, &d);
+  gboolean hit = cl_heatmap_plot_hit (w, h, &d, x, y, row, col);
+  g_free (rows);
+  g_free (group);
+  return hit;
+}
 
 const char *
 cl_figure_title (ClFigureKind kind)
@@ -62,6 +166,16 @@ cl_figure_export_size (ClFigureKind kind, int *width, int *height)
 void
 cl_figure_draw (ClFigureKind kind, cairo_t *cr, double w, double h, const ClSnapshot *s)
 {
+  cl_figure_draw_with (kind, cr, w, h, s, NULL);
+}
+
+void
+cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const ClSnapshot *s,
+                     const ClFigureOptions *options)
+{
+  ClFigureOptions defaults;
+  cl_figure_options_init (&defaults);
+  const ClFigureOptions *o = options ? options : &defaults;
   switch (kind)
     {
     case CL_FIGURE_LOSS:
@@ -88,6 +202,20 @@ cl_figure_draw (ClFigureKind kind, cairo_t *cr, double w, double h, const ClSnap
       break;
     case CL_FIGURE_VIEWS:
       cl_views_plot_draw (cr, w, h, s ? &s->preview : NULL);
+      break;
+    case CL_FIGURE_SIMILARITY:
+      {
+        int n = s ? 2 * s->similarity.m : 0;
+        int *rows = g_new (int, MAX (n, 1)), *group = g_new (int, MAX (n, 1));
+        ClHeatmapData d = { 0 };
+        if (s)
+          heatmap_data (s, o, rows, group, &d);
+        else
+          d.highlight_row = d.highlight_col = -1;
+        cl_heatmap_plot_draw (cr, w, h, &d);
+        g_free (rows);
+        g_free (group);
+      }
       break;
     case CL_N_FIGURES:
       break;

@@ -9,6 +9,7 @@ typedef enum {
   CL_FIGURE_PROBES,
   CL_FIGURE_GEOMETRY,
   CL_FIGURE_VIEWS,
+  CL_FIGURE_SIMILARITY,
   CL_N_FIGURES
 } ClFigureKind;
 
@@ -19,4 +20,27 @@ void cl_figure_export_size (ClFigureKind kind, int *width, int *height);
 /* A short 'what to look for' caption for students. */
 const char *cl_figure_caption (ClFigureKind kind);
 
+/* How the batch-similarity heatmap orders its rows. */
+typedef enum {
+  CL_SIM_ORDER_VIEWS,  /* as stored: all view-1 rows, then all view-2 rows */
+  CL_SIM_ORDER_PAIRS,  /* the two views of each image side by side */
+  CL_SIM_ORDER_CLASS,  /* grouped by class */
+  CL_SIM_ORDER_CODE,   /* grouped by bit code (randbits): images sharing a code light up together */
+  CL_N_SIM_ORDERS
+} ClSimOrder;
+
+/* View options of figures (NULL = defaults). */
+typedef struct {
+  ClSimOrder sim_order;
+  int sim_highlight_row, sim_highlight_col; /* stored indices, -1 = none */
+} ClFigureOptions;
+
+void cl_figure_options_init (ClFigureOptions *options);
+const char *cl_sim_order_name (ClSimOrder order);
+
 void cl_figure_draw (ClFigureKind kind, cairo_t *cr, double width, double height, const ClSnapshot *snap);
+void cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double width, double height, const ClSnapshot *snap,
+                          const ClFigureOptions *options);
+/* Similarity heatmap: the stored row/column under (x, y) of a figure of that size, if any. */
+gboolean cl_figure_similarity_hit (double width, double height, const ClSnapshot *snap, const ClFigureOptions *options,
+                                   double x, double y, int *row, int *col);

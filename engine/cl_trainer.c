@@ -270,6 +270,29 @@ majority_share (const uint8_t *labels, int n)
   return (float) most / (float) n;
 }
 
+static ClAugParams
+aug_params (const ClTrainer *t)
+{
+  return (ClAugParams) {
+    .crop_min_area = (float) t->cfg.aug_crop_min_area,
+    .flip = (float) t->cfg.aug_flip,
+    .jitter = (float) t->cfg.aug_jitter,
+    .noise = (float) t->cfg.aug_noise,
+  };
+}
+
+/* The bit planes of code after the image channels of one view. Planes beyond data.bits are
+ * zero, so the bits can be lowered without rebuilding the model. */
+static void
+write_bit_planes (const ClTrainer *t, float *view, uint32_t code)
+{
+  int plane = t->height * t->width, bits = MIN (t->cfg.data_bits, t->max_bits);
+  float *planes = view + (size_t) t->img_channels * plane;
+  fill_planes (planes, plane, code, bits);
+  for (int k = bits; k < t->max_bits; k++)
+    memset (planes + (size_t) k * plane, 0, sizeof (float) * plane);
+}
+
 static void
 pick_subset (uint64_t seed, int split, int n_total, int n_pick, uint32_t *out)
 {
@@ -345,7 +368,6 @@ embed_split (ClTrainer *t, int split, const uint32_t *idx, int n, float *feature
 {
   int plane = t->height * t->width, dim = cl_model_rep_dim (t->model);
   size_t view_size = (size_t) t->in_channels * plane;
-  int bits = MIN (t->cfg.data_bits, t->max_bits);
   int chunk = 2 * t->batch;
   for (int start = 0; start < n; start += chunk)
     {
@@ -358,10 +380,7 @@ embed_split (ClTrainer *t, int split, const uint32_t *idx, int n, float *feature
           int n_px = t->img_channels * plane;
           for (int j = 0; j < n_px; j++)
             dst[j] = t->scene_buf[j] * (1.0f / 255.0f);
-          float *planes = dst + (size_t) t->img_channels * plane;
-          fill_planes (planes, plane, image_code ((uint64_t) t->cfg.train_seed, split, id), bits);
-          for (int k = bits; k < t->max_bits; k++)
-            memset (planes + (size_t) k * plane, 0, sizeof (float) * plane);
+          write_bit_planes (t, dst, image_code ((uint64_t) t->cfg.train_seed, split, id));
         }
       cl_model_forward (t->model, t->x, m, FALSE);
       memcpy (features + (size_t) start * dim, cl_model_representation (t->model), sizeof (float) * (size_t) m * dim);
@@ -661,12 +680,7 @@ update_similarity (ClTrainer *t)
   int m = t->sim_m, h = t->height, w = t->width, plane = h * w, c = t->img_channels;
   size_t view_size = (size_t) t->in_channels * plane;
   int bits = MIN (t->cfg.data_bits, t->max_bits);
-  ClAugParams aug = {
-    .crop_min_area = (float) t->cfg.aug_crop_min_area,
-    .flip = (float) t->cfg.aug_flip,
-    .jitter = (float) t->cfg.aug_jitter,
-    .noise = (float) t->cfg.aug_noise,
-  };
+  ClAugParams aug = aug_params (t);
   uint64_t key = cl_hash64 ((uint64_t) t->cfg.train_seed ^ cl_hash64 ((uint64_t) t->step) ^ 0x5157ULL);
   for (int i = 0; i < m; i++)
     {
@@ -680,10 +694,7 @@ update_similarity (ClTrainer *t)
           ClRng rng;
           cl_rng_seed (&rng, key, ((uint64_t) CL_STREAM_AUG << 32) | (uint64_t) (2 * i + v));
           cl_augment_view_color (t->scene_buf, c, h, w, &aug, &rng, dst);
-          float *planes = dst + (size_t) c * plane;
-          fill_planes (planes, plane, code, bits);
-          for (int k = bits; k < t->max_bits; k++)
-            memset (planes + (size_t) k * plane, 0, sizeof (float) * plane);
+          write_bit_planes (t, dst, code);
           t->sim_label[v * m + i] = labels[CL_TARGET_CLASS];
           t->sim_code[v * m + i] = code;
         }
@@ -723,12 +734,7 @@ build_batch (ClTrainer *t)
   const ClImageSet *set = &t->ds->train;
   int h = t->height, w = t->width, plane = h * w, c = t->img_channels;
   size_t view_size = (size_t) t->in_channels * plane;
-  ClAugParams aug = {
-    .crop_min_area = (float) t->cfg.aug_crop_min_area,
-    .flip = (float) t->cfg.aug_flip,
-    .jitter = (float) t->cfg.aug_jitter,
-    .noise = (float) t->cfg.aug_noise,
-  };
+  ClAugParams aug = aug_params (t);
   uint64_t step_key = cl_hash64 ((uint64_t) t->cfg.train_seed ^ cl_hash64 ((uint64_t) t->step));
   int bits = MIN (t->cfg.data_bits, t->max_bits);
 
@@ -758,11 +764,7 @@ build_batch (ClTrainer *t)
               memcpy (t->preview_pixels + (size_t) (2 * i + v) * c * plane, dst, sizeof (float) * c * plane);
               t->preview.codes[i][v] = view_code;
             }
-          float *planes = dst + (size_t) c * plane;
-          fill_planes (planes, plane, view_code, bits);
-          /* Planes beyond data.bits stay zero, so the slider can lower bits without a rebuild. */
-          for (int k = bits; k < t->max_bits; k++)
-            memset (planes + (size_t) k * plane, 0, sizeof (float) * plane);
+          write_bit_planes (t, dst, view_code);
         }
     }
   t->code_collision = bits > 0 ? code_collision_fraction (t->batch_codes, t->batch) : NAN;

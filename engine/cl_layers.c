@@ -118,6 +118,7 @@ team_parts (void)
 
 /* Columns per im2col block: ~512 KiB, so col, dcol and the GEMM panels stay in L2. */
 #define CL_CONV_COL_TARGET_FLOATS (128 * 1024)
+#define CL_CONV_MAX_CHUNK 4096
 
 /* ------------------------------------------------------------------ conv2d */
 
@@ -143,7 +144,7 @@ cl_conv2d_init (ClConv2d *conv, int in_c, int out_c, int k, int stride, int pad,
   conv->active_c = in_c;
   size_t per_sample = (size_t) in_c * k * k * out_h * out_w;
   size_t chunk = CL_CONV_COL_TARGET_FLOATS / per_sample;
-  conv->chunk = chunk < 1 ? 1 : chunk > 4096 ? 4096 : (int) chunk;
+  conv->chunk = chunk < 1 ? 1 : chunk > CL_CONV_MAX_CHUNK ? CL_CONV_MAX_CHUNK : (int) chunk;
   return TRUE;
 }
 
@@ -161,11 +162,13 @@ cl_conv2d_col_floats (const ClConv2d *conv)
          * conv->out_w;
 }
 
-/* The threads' output blocks, then a kernel-gradient partial per extra thread. */
+/* The threads' output blocks (up to in_c times longer with one active channel), then a
+ * kernel-gradient partial per extra thread. */
 size_t
 cl_conv2d_tmp_floats (const ClConv2d *conv)
 {
-  return (size_t) conv->out_c * MAX (conv->chunk, CL_LAYERS_MAX_THREADS) * conv->out_h * conv->out_w
+  const size_t grown = MIN ((size_t) conv->chunk * conv->in_c, CL_CONV_MAX_CHUNK);
+  return (size_t) conv->out_c * MAX (grown, CL_LAYERS_MAX_THREADS) * conv->out_h * conv->out_w
          + (size_t) (CL_LAYERS_MAX_THREADS - 1) * cl_conv2d_num_weights (conv);
 }
 
@@ -291,12 +294,15 @@ col2im (const ClConv2d *conv, const float *dcol, int g, float *dx)
     }
 }
 
-/* Samples per im2col block of each of `parts` threads; they share the scratch of one caller, so the
- * blocks shrink (and the caller's scratch covers CL_LAYERS_MAX_THREADS blocks of 1 sample). */
+/* Samples per im2col block of each of `parts` threads. With `grow` (no dcol, which has full rows,
+ * in use), fewer active channels make shorter column rows, so blocks grow by in_c / active to the
+ * same column floats (small GEMMs are slow); the threads share the scratch of one caller, so blocks
+ * shrink by parts. */
 static int
-conv_part_chunk (const ClConv2d *conv, int parts)
+conv_part_chunk (const ClConv2d *conv, int parts, gboolean grow)
 {
-  return MAX (1, conv->chunk / parts);
+  const long grown = grow ? (long) conv->chunk * conv->in_c / conv_active (conv) : conv->chunk;
+  return (int) MAX (1, MIN (grown, CL_CONV_MAX_CHUNK) / parts);
 }
 
 typedef struct {
@@ -317,7 +323,7 @@ conv_forward_part (void *arg, int part, int parts)
   const int out_c = conv->out_c, chunk = job->chunk;
   const size_t P = (size_t) conv->out_h * conv->out_w;
   const size_t in_sample = (size_t) conv->in_c * conv->in_h * conv->in_w;
-  float *col = job->col + (size_t) part * chunk * P * K, *tmp = job->tmp + (size_t) part * out_c * chunk * P;
+  float *col = job->col + (size_t) part * chunk * P * Ka, *tmp = job->tmp + (size_t) part * out_c * chunk * P;
 
   for (int n0 = part * chunk; n0 < job->n; n0 += parts * chunk)
     {
@@ -338,7 +344,7 @@ void
 cl_conv2d_forward (const ClConv2d *conv, const float *w, const float *x, int n, float *y, float *col,
                    float *tmp)
 {
-  const int parts = team_parts (), chunk = conv_part_chunk (conv, parts);
+  const int parts = team_parts (), chunk = conv_part_chunk (conv, parts, TRUE);
   ClConvJob job = { conv, w, x, NULL, n, chunk, y, NULL, NULL, col, NULL, tmp };
   team_run (conv_forward_part, &job, MIN (parts, (n + chunk - 1) / chunk));
 }
@@ -352,7 +358,7 @@ conv_backward_part (void *arg, int part, int parts)
   const int out_c = conv->out_c, chunk = job->chunk;
   const size_t P = (size_t) conv->out_h * conv->out_w;
   const size_t in_sample = (size_t) conv->in_c * conv->in_h * conv->in_w;
-  float *col = job->col + (size_t) part * chunk * P * K, *dcol = job->dcol + (size_t) part * chunk * P * K;
+  float *col = job->col + (size_t) part * chunk * P * Ka, *dcol = job->dcol + (size_t) part * chunk * P * K;
   float *tmp = job->tmp + (size_t) part * out_c * chunk * P;
   /* Part 0 sums into dw; the others into their own partial after the threads' tmp blocks. */
   float *dw = part == 0 ? job->dw
@@ -399,7 +405,7 @@ cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, const 
     for (int o = 0; o < out_c; o++)
       memset (dw + (size_t) o * K + Ka, 0, sizeof (float) * (K - Ka));
   int parts = team_parts ();
-  const int chunk = conv_part_chunk (conv, parts);
+  const int chunk = conv_part_chunk (conv, parts, dx == NULL);
   ClConvJob job = { conv, w, x, dy, n, chunk, NULL, dw, dx, col, dcol, tmp };
   parts = MIN (parts, (n + chunk - 1) / chunk);
   team_run (conv_backward_part, &job, parts);

@@ -38,7 +38,9 @@ typedef struct {
   int in_h, in_w, out_h, out_w;
   /* Samples per im2col block, set by init (~512 KiB of columns). A caller may lower it (tests do,
    * to exercise the chunk loop); scratch sizes follow it. dw sums chunks in order, so results are
-   * reproducible for a given chunk and n. */
+   * reproducible for a given chunk, n and thread count. With t team threads each thread takes blocks of
+   * MAX (1, chunk / t) samples in turn (block b to thread b % t) and sums its own dw partial; the
+   * partials are added in thread order. */
   int chunk;
   /* Input channels that take part (1..in_c, init sets in_c). The rest are treated as zero planes
    * without being read: forward and the weight gradient im2col and GEMM over the first active

@@ -291,8 +291,10 @@ test_conv_active_channels (void)
       g_assert_cmpfloat (max_abs_diff (cc.y, y_full, cc.ny), <=, tol);
       g_assert_cmpfloat (max_abs_diff (dw, dw_full, cc.nw), <=, tol * n);
       g_assert_cmpmem (dx, sizeof (float) * cc.nx, dx_full, sizeof (float) * cc.nx);
-
-
+      /* Without dx the blocks grow (shorter column rows): same dw to rounding. */
+      fill_uniform (&rng, dw, cc.nw, -1, 1);
+      cl_conv2d_backward (&cc.conv, cc.w, x_nan, cc.r, n, dw, NULL, cc.col, cc.dcol, cc.tmp);
+      g_assert_cmpfloat (max_abs_diff (dw, dw_full, cc.nw), <=, tol * n);
       for (int o = 0; o < out_c; o++)
         for (size_t j = (size_t) active * k * k; j < (size_t) in_c * k * k; j++)
           g_assert_cmpfloat (dw[(size_t) o * in_c * k * k + j], ==, 0.0f);
@@ -1507,6 +1509,55 @@ test_model_active_channels (void)
   cl_model_free (b);
 }
 
+/* The model on 2 and 3 team threads: bit-reproducible at a given count, equal to 1 thread to float
+ * rounding (the conv blocks differ, so the sums are grouped differently). */
+static void
+test_model_threads (void)
+{
+  const int saved_blas = openblas_get_num_threads ();
+  openblas_set_num_threads (1);
+  ClModelSpec spec = small_spec (9, 28, 28, 2, 40);
+  ClRng rng;
+  cl_rng_seed (&rng, 81, TEST_STREAM);
+  const int n = 40;
+  float *x = random_views (&rng, &spec, n);
+  ClModel *ref = cl_model_new (&spec, 8, NULL);
+  g_assert_nonnull (ref);
+  const int d = cl_model_out_dim (ref);
+  const size_t np = cl_model_num_params (ref), nd = cl_model_num_decay_params (ref);
+  float *r = g_new (float, (size_t) n * d);
+  fill_uniform (&rng, r, (size_t) n * d, -1, 1);
+  cl_layers_set_threads (1);
+  float *z1 = g_memdup2 (cl_model_forward (ref, x, n, TRUE), sizeof (float) * n * d);
+  cl_model_backward (ref, r);
+  size_t starts[8], counts[8];
+  const int n_layers = cl_model_kernel_ranges (ref, starts, counts, 8);
+  for (int threads = 2; threads <= 3; threads++)
+    {
+      cl_layers_set_threads (threads);
+      ClModel *a = cl_model_new (&spec, 8, NULL), *b = cl_model_new (&spec, 8, NULL);
+      const float *za = cl_model_forward (a, x, n, TRUE);
+      cl_model_backward (a, r);
+      const float *zb = cl_model_forward (b, x, n, TRUE);
+      cl_model_backward (b, r);
+      g_assert_cmpmem (za, sizeof (float) * n * d, zb, sizeof (float) * n * d);
+      g_assert_cmpmem (cl_model_grads (a), sizeof (float) * np, cl_model_grads (b), sizeof (float) * np);
+      g_assert_cmpfloat (rel_diff (za, z1, (size_t) n * d), <=, 1e-5);
+      for (int l = 0; l < n_layers; l++)
+        g_assert_cmpfloat (rel_diff (cl_model_grads (a) + starts[l], cl_model_grads (ref) + starts[l], counts[l]), <=,
+                           1e-4);
+      g_assert_cmpfloat (rel_diff (cl_model_grads (a) + nd, cl_model_grads (ref) + nd, np - nd), <=, 1e-4);
+      cl_model_free (a);
+      cl_model_free (b);
+    }
+  cl_layers_set_threads (1);
+  openblas_set_num_threads (saved_blas);
+  g_free (z1);
+  g_free (r);
+  g_free (x);
+  cl_model_free (ref);
+}
+
 /* Views per second of a training step (forward + backward) at 28x28, full width, batch of 512 views. */
 static double
 views_per_second (int in_channels, int active)
@@ -1641,6 +1692,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/input-copied", test_model_input_copied);
   g_test_add_func ("/model/grad-active", test_model_grad_active);
   g_test_add_func ("/model/active-channels", test_model_active_channels);
+  g_test_add_func ("/model/threads", test_model_threads);
   if (g_test_perf ())
     g_test_add_func ("/model/active-channels-cost", test_model_active_channels_cost);
   g_test_add_func ("/model/eval-and-embed", test_model_eval_and_embed);

@@ -36,7 +36,8 @@ static const ClParam params[] = {
   { "data.tint", CL_PARAM_INT, OFF (data_tint), 0, 0, 1, 0, NULL, NULL, "",
     "1 = give each image a fixed random colour tint (a competing feature; aug.jitter's hue/saturation can remove it)", 0 },
   { "data.bits", CL_PARAM_INT, OFF (data_bits), 0, 0, 24, 0, NULL, NULL, "bits",
-    "Competing random bits: constant input planes carrying a fixed per-image code, identical in both views", 0 },
+    "Competing random bits: constant input planes carrying a fixed per-image code, identical in both views "
+    "(live with data.kind=randbits)", CL_PARAM_LIVE },
   { "data.bit_resample", CL_PARAM_FLOAT, OFF (data_bit_resample), 0, 0, 1, 0, NULL, NULL, "",
     "Probability that one view's bits are re-drawn at random (an augmentation of the bits; an extension, not in the paper)",
     CL_PARAM_LIVE },

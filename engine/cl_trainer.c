@@ -281,16 +281,13 @@ aug_params (const ClTrainer *t)
   };
 }
 
-/* The bit planes of code after the image channels of one view. Planes beyond data.bits are
- * zero, so the bits can be lowered without rebuilding the model. */
+/* The bit planes of code after the image channels of one view. */
 static void
 write_bit_planes (const ClTrainer *t, float *view, uint32_t code)
 {
   int plane = t->height * t->width, bits = MIN (t->cfg.data_bits, t->max_bits);
-  float *planes = view + (size_t) t->img_channels * plane;
-  fill_planes (planes, plane, code, bits);
-  for (int k = bits; k < t->max_bits; k++)
-    memset (planes + (size_t) k * plane, 0, sizeof (float) * plane);
+  /* Planes beyond data.bits are left as they are: the model only reads the active ones. */
+  fill_planes (view + (size_t) t->img_channels * plane, plane, code, bits);
 }
 
 static void
@@ -503,7 +500,10 @@ cl_trainer_new (const ClConfig *config, GError **error)
   cl_scene_geometry (&scene, t->ds, &t->img_channels, &t->height, &t->width);
   t->scene_buf = g_new (uint8_t, (size_t) t->img_channels * t->height * t->width);
   t->n_targets = cl_scene_targets (&scene, t->ds, t->targets, t->target_classes);
-  t->max_bits = config->data_bits;
+  /* randbits builds conv1 for every possible bit plane so data.bits can change live: only the
+   * active planes are computed (cl_model_set_active_input_channels). Other kinds keep the run's
+   * bit count, whose larger canvases would make 24 spare planes costly in memory. */
+  t->max_bits = config->data_kind == CL_SCENE_RANDBITS ? CL_MAX_BITS : config->data_bits;
   t->in_channels = t->img_channels + t->max_bits;
   t->batch = config->train_batch;
 
@@ -522,6 +522,7 @@ cl_trainer_new (const ClConfig *config, GError **error)
       return NULL;
     }
   t->out_dim = cl_model_out_dim (t->model);
+  cl_model_set_active_input_channels (t->model, t->img_channels + MIN (config->data_bits, t->max_bits));
   t->opt = cl_optimizer_new ((ClOptimizerKind) config->train_optimizer, cl_model_num_params (t->model),
                              cl_model_num_decay_params (t->model));
   size_t starts[32], counts[32];
@@ -651,6 +652,7 @@ apply_controls (ClTrainer *t)
         }
     }
   t->cfg = next;
+  cl_model_set_active_input_channels (t->model, t->img_channels + MIN (t->cfg.data_bits, t->max_bits));
   g_free (t->config_ini);
   t->config_ini = cl_config_to_ini (&t->cfg);
 }
@@ -1053,6 +1055,13 @@ cl_trainer_set (ClTrainer *t, const char *key, const char *value, GError **error
   if (!cl_config_set (&next, key, value, error))
     return FALSE;
   const ClParam *p = cl_param_lookup (key);
+  if (p->offset == G_STRUCT_OFFSET (ClConfig, data_bits) && next.data_bits > t->max_bits)
+    {
+      g_set_error (error, CL_TRAINER_ERROR, CL_TRAINER_ERROR_NEEDS_RESTART,
+                   "data.bits above %d needs a restart with this data.kind (only randbits sizes its input for all "
+                   "%d bit planes)", t->max_bits, CL_MAX_BITS);
+      return FALSE;
+    }
   if (!(p->flags & CL_PARAM_LIVE))
     {
       if (cl_config_value_equal (&current, &next, p))

@@ -308,6 +308,56 @@ test_alignment_only_collapses (void)
   g_assert_cmpfloat (spread, >, 0.8 / sqrt (64));
 }
 
+/* data.bits changes live with randbits (conv1 is built for every plane; only active ones are
+ * computed); other kinds, built for the bits they started with, ask for a restart. */
+static void
+test_live_bits (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.data_bits = 0;
+  cfg.probe_every = 4;
+  ClTrainer *t = new_trainer (&cfg);
+  float losses[4];
+  run_steps (t, 2, losses);
+  GError *error = NULL;
+  g_assert_true (cl_trainer_set (t, "data.bits", "8", &error));
+  g_assert_no_error (error);
+  run_steps (t, 2, losses);
+  ClSnapshot *s = cl_trainer_get_snapshot (t);
+  g_assert_cmpint (s->n_events, ==, 1);
+  g_assert_cmpstr (s->events[0].key, ==, "data.bits");
+  g_assert_cmpint (s->events[0].step, ==, 3);
+  g_assert_true (isnan (s->rows[1].code_collision));
+  g_assert_true (s->rows[2].code_collision >= 0 && s->rows[2].code_collision <= 1);
+  /* The probe at step 4 reads the 8 bits: their mean probe is far above chance. */
+  gboolean saw_bits = FALSE;
+  for (int i = 0; i < s->n_probes; i++)
+    if (s->probes[i].step == 4 && strcmp (s->probes[i].target, "bits") == 0)
+      {
+        saw_bits = TRUE;
+        g_assert_cmpfloat (s->probes[i].accuracy, >, 0.75);
+      }
+  g_assert_true (saw_bits);
+  cl_snapshot_unref (s);
+  g_assert_true (cl_trainer_set (t, "data.bits", "24", &error));
+  g_assert_false (cl_trainer_set (t, "data.bits", "25", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE);
+  g_clear_error (&error);
+  cl_trainer_free (t);
+
+  small_config (&cfg);
+  cfg.data_kind = 1; /* overlay */
+  cfg.data_bits = 2;
+  t = new_trainer (&cfg);
+  g_assert_true (cl_trainer_set (t, "data.bits", "1", &error));
+  g_assert_false (cl_trainer_set (t, "data.bits", "3", &error));
+  g_assert_error (error, CL_TRAINER_ERROR, CL_TRAINER_ERROR_NEEDS_RESTART);
+  g_assert_nonnull (strstr (error->message, "data.bits"));
+  g_clear_error (&error);
+  cl_trainer_free (t);
+}
+
 static void
 test_missing_data (void)
 {
@@ -333,6 +383,7 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/stop-while-running", test_stop_while_running);
   g_test_add_func ("/trainer/bits-probes-and-collisions", test_bits_probes_and_collisions);
   g_test_add_func ("/trainer/alignment-only-collapses", test_alignment_only_collapses);
+  g_test_add_func ("/trainer/live-bits", test_live_bits);
   g_test_add_func ("/trainer/missing-data", test_missing_data);
   return g_test_run ();
 }

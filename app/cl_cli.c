@@ -238,8 +238,9 @@ train_and_write (const ClConfig *cfg, const char *out, const char *label, ClSnap
                                           CL_VERSION, final->step, final->seconds, final->config_ini);
   g_autofree char *csv = cl_export_metrics_csv (final);
   g_autofree char *probes = cl_export_probes_csv (final);
+  g_autofree char *clusters = cl_export_clusters_csv (final);
   gboolean ok = write_text (out, "run.ini", ini, error) && write_text (out, "metrics.csv", csv, error)
-                && write_text (out, "probes.csv", probes, error);
+                && write_text (out, "probes.csv", probes, error) && write_text (out, "clusters.csv", clusters, error);
   for (int k = 0; ok && k < CL_N_FIGURES; k++)
     {
       g_autofree char *name = g_strdup_printf ("%s.png", cl_figure_slug ((ClFigureKind) k));

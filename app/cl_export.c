@@ -107,3 +107,18 @@ cl_export_probes_csv (const ClSnapshot *snap)
     }
   return g_string_free (out, FALSE);
 }
+
+char *
+cl_export_clusters_csv (const ClSnapshot *snap)
+{
+  GString *out = g_string_new ("step,layer,k,object_iou,instance_ari\n");
+  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE];
+  for (int i = 0; i < snap->n_cluster_rows; i++)
+    {
+      const ClClusterRow *r = &snap->cluster_rows[i];
+      g_string_append_printf (out, "%" G_GINT64_FORMAT ",%s,%d,%s,%s\n", r->step, r->layer, r->k,
+                              isfinite (r->object_iou) ? g_ascii_formatd (a, sizeof a, "%.5f", r->object_iou) : "",
+                              isfinite (r->instance_ari) ? g_ascii_formatd (b, sizeof b, "%.5f", r->instance_ari) : "");
+    }
+  return g_string_free (out, FALSE);
+}

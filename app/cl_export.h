@@ -20,5 +20,8 @@ gboolean cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError
 /* probes.csv text of a snapshot: step,target,accuracy,chance. */
 char *cl_export_probes_csv (const ClSnapshot *snap);
 
+/* clusters.csv text: step,layer,k,object_iou,instance_ari (layer pixels = raw-pixel baseline). */
+char *cl_export_clusters_csv (const ClSnapshot *snap);
+
 /* metrics.csv text of a snapshot (C locale). */
 char *cl_export_metrics_csv (const ClSnapshot *snap);

@@ -580,6 +580,7 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_bind_template_child_full (wc, "views_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_VIEWS]));
   gtk_widget_class_bind_template_child_full (wc, "similarity_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_SIMILARITY]));
   gtk_widget_class_bind_template_child (wc, ClWindow, sim_order);
+  gtk_widget_class_bind_template_child_full (wc, "clusters_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_CLUSTERS]));
   gtk_widget_class_bind_template_child (wc, ClWindow, status_label);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_revealer);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_label);

@@ -71,6 +71,36 @@ typedef struct {
   int64_t step;
 } ClSimilarity;
 
+/* Local-feature clustering (paper section 2), measured at each probe: bisecting k-means of
+ * each layer's feature map (and raw pixels), scored against the scenes' ground truth. */
+typedef struct {
+  int64_t step;
+  char layer[16];       /* "pixels", "conv1", "conv2", "conv3" */
+  int k;
+  float object_iou;     /* best union of clusters vs the foreground mask (mean over images) */
+  float instance_ari;   /* ARI of clusters vs instances on foreground positions (mean over images) */
+} ClClusterRow;
+
+#define CL_CLUSTER_LAYERS 4 /* pixels + the three convs */
+#define CL_CLUSTER_KS 3     /* k = 2, 4, 8 */
+/* Label maps of the first probe canvas for the figure; shared (ref-counted) between snapshots. */
+typedef struct {
+  gint ref_count;
+  int64_t step;
+  int n_layers;
+  const char *layer_names[CL_CLUSTER_LAYERS];
+  int ks[CL_CLUSTER_KS];
+  int img_c, img_h, img_w;
+  float *image;                                  /* [c][h][w] in [0, 1] */
+  int grid_h[CL_CLUSTER_LAYERS], grid_w[CL_CLUSTER_LAYERS];
+  int *labels[CL_CLUSTER_LAYERS * CL_CLUSTER_KS]; /* [layer * KS + col] -> [grid_h * grid_w] */
+  int *parent[CL_CLUSTER_LAYERS * CL_CLUSTER_KS]; /* parent at the previous column's k, NULL in column 0 */
+  double iou[CL_CLUSTER_LAYERS * CL_CLUSTER_KS], ari[CL_CLUSTER_LAYERS * CL_CLUSTER_KS];
+} ClClusterMaps;
+
+ClClusterMaps *cl_cluster_maps_ref (ClClusterMaps *maps);
+void cl_cluster_maps_unref (ClClusterMaps *maps);
+
 typedef struct ClSnapshot ClSnapshot;
 struct ClSnapshot {
   /* private */
@@ -92,6 +122,9 @@ struct ClSnapshot {
   ClZHistogram zhist;
   ClViewPreview preview;
   ClSimilarity similarity;
+  ClClusterMaps *clusters;   /* NULL until the first probe; shared, read-only */
+  const ClClusterRow *cluster_rows; /* n_cluster_rows, oldest first */
+  int n_cluster_rows;
   const ClProbeRow *probes; /* n_probes probe results, oldest first */
   int n_probes;
   char *config_ini;        /* the complete run.ini text of the values in force */

@@ -9,6 +9,7 @@
 #include "cl_data.h"
 #include "cl_loss.h"
 #include "cl_metrics.h"
+#include "cl_kmeans.h"
 #include "cl_model.h"
 #include "cl_probe.h"
 #include "cl_rng.h"
@@ -28,6 +29,9 @@ extern void openblas_set_num_threads (int num_threads);
 #define PROBE_TEST 5000
 #define PROBE_RIDGE_ALPHA 1e-3
 #define SIMILARITY_EVERY 10
+/* Local-feature clustering: a few fixed held-out canvases, bisecting k-means up to 8 clusters. */
+#define CLUSTER_IMAGES 4
+#define CLUSTER_KMAX 8
 /* Snapshots are published at most this often while training runs at full speed. */
 #define PUBLISH_INTERVAL_S 0.05
 
@@ -39,6 +43,7 @@ typedef struct {
   int row_capacity;
   ClEvent *events;
   ClProbeRow *probes;
+  ClClusterRow *clusters;
 } ClHistory;
 
 static ClHistory *
@@ -50,6 +55,7 @@ history_new (int rows)
   h->rows = g_new0 (ClMetricRow, rows);
   h->events = g_new0 (ClEvent, MAX_EVENTS);
   h->probes = g_new0 (ClProbeRow, MAX_PROBE_ROWS);
+  h->clusters = g_new0 (ClClusterRow, MAX_PROBE_ROWS);
   return h;
 }
 
@@ -61,7 +67,30 @@ history_unref (ClHistory *h)
       g_free (h->rows);
       g_free (h->events);
       g_free (h->probes);
+      g_free (h->clusters);
       g_free (h);
+    }
+}
+
+ClClusterMaps *
+cl_cluster_maps_ref (ClClusterMaps *maps)
+{
+  g_atomic_int_inc (&maps->ref_count);
+  return maps;
+}
+
+void
+cl_cluster_maps_unref (ClClusterMaps *maps)
+{
+  if (maps && g_atomic_int_dec_and_test (&maps->ref_count))
+    {
+      for (int i = 0; i < CL_CLUSTER_LAYERS * CL_CLUSTER_KS; i++)
+        {
+          g_free (maps->labels[i]);
+          g_free (maps->parent[i]);
+        }
+      g_free (maps->image);
+      g_free (maps);
     }
 }
 
@@ -84,6 +113,7 @@ cl_snapshot_unref (ClSnapshot *snap)
       g_free (snap->similarity.sim);
       g_free (snap->similarity.label);
       g_free (snap->similarity.code);
+      cl_cluster_maps_unref (snap->clusters);
       g_free (snap);
     }
 }
@@ -202,6 +232,8 @@ struct ClTrainer {
   int *sim_label;
   uint32_t *sim_code;
   int64_t sim_step;
+  int n_cluster_rows;
+  ClClusterMaps *cluster_maps;
   /* Probe sets: fixed images from each split, their features and labels. */
   int probe_n_train, probe_n_test;
   uint32_t *probe_train_idx, *probe_test_idx;
@@ -451,6 +483,132 @@ run_probes (ClTrainer *t)
   t->probe_seconds += (g_get_monotonic_time () - t0) / 1e6;
 }
 
+
+static const int cluster_ks[CL_CLUSTER_KS] = { 2, 4, 8 };
+static const char *const cluster_layer_names[CL_CLUSTER_LAYERS] = { "pixels", "conv1", "conv2", "conv3" };
+
+/* Scores one clustering of a (gh x gw) grid against the canvas' instance mask. */
+static void
+score_clusters (const int *labels, int k, const uint8_t *mask, int h, int w, int gh, int gw, uint8_t *grid_inst,
+                uint8_t *grid_fg, double *iou, double *ari)
+{
+  int n = gh * gw;
+  cl_downsample_labels (mask, h, w, gh, gw, grid_inst);
+  for (int i = 0; i < n; i++)
+    grid_fg[i] = grid_inst[i] > 0;
+  *iou = cl_best_union_iou (labels, k, grid_fg, n);
+  *ari = cl_foreground_ari (labels, grid_inst, n);
+}
+
+/* For each layer (raw pixels first) and k: bisecting k-means of the L2-normalised channel
+ * vectors of each position, scored against ground truth, averaged over the fixed canvases.
+ * Runs at probe time on the trainer thread (it allocates: it is not part of the step). */
+static void
+run_clusters (ClTrainer *t)
+{
+  int h = t->height, w = t->width, plane = h * w, c = t->img_channels;
+  size_t view_size = (size_t) t->in_channels * plane;
+  int n_img = MIN (CLUSTER_IMAGES, t->probe_n_test);
+  uint8_t *masks = g_new (uint8_t, (size_t) n_img * plane);
+  for (int i = 0; i < n_img; i++)
+    {
+      int id = (int) t->probe_test_idx[i];
+      cl_scenes_render (t->scenes, 1, id, t->scene_buf, NULL, masks + (size_t) i * plane);
+      float *dst = t->x + (size_t) i * view_size;
+      for (int j = 0; j < c * plane; j++)
+        dst[j] = t->scene_buf[j] * (1.0f / 255.0f);
+      write_bit_planes (t, dst, image_code ((uint64_t) t->cfg.train_seed, 1, id));
+    }
+  cl_model_forward (t->model, t->x, n_img, FALSE);
+
+  ClClusterMaps *maps = g_new0 (ClClusterMaps, 1);
+  maps->ref_count = 1;
+  maps->step = t->step;
+  maps->n_layers = MIN (CL_CLUSTER_LAYERS, 1 + cl_model_num_conv_layers (t->model));
+  for (int l = 0; l < CL_CLUSTER_LAYERS; l++)
+    maps->layer_names[l] = cluster_layer_names[l];
+  for (int j = 0; j < CL_CLUSTER_KS; j++)
+    maps->ks[j] = cluster_ks[j];
+  maps->img_c = c;
+  maps->img_h = h;
+  maps->img_w = w;
+  maps->image = g_memdup2 (t->x, sizeof (float) * (size_t) c * plane);
+
+  double sum_iou[CL_CLUSTER_LAYERS * CL_CLUSTER_KS] = { 0 }, sum_ari[CL_CLUSTER_LAYERS * CL_CLUSTER_KS] = { 0 };
+  int n_iou[CL_CLUSTER_LAYERS * CL_CLUSTER_KS] = { 0 }, n_ari[CL_CLUSTER_LAYERS * CL_CLUSTER_KS] = { 0 };
+  for (int l = 0; l < maps->n_layers; l++)
+    {
+      int ch, gh, gw;
+      const float *act = NULL;
+      if (l == 0)
+        ch = c, gh = h, gw = w;
+      else
+        act = cl_model_conv_activation (t->model, l - 1, &ch, &gh, &gw);
+      int n = gh * gw;
+      maps->grid_h[l] = gh;
+      maps->grid_w[l] = gw;
+      float *x = g_new (float, (size_t) n * ch);
+      float *ws = g_new (float, cl_kmeans_bisect_workspace_floats (n, ch, CLUSTER_KMAX));
+      int *labels = g_new (int, (size_t) (CLUSTER_KMAX - 1) * n);
+      int *parents = g_new (int, (size_t) (CLUSTER_KMAX - 1) * CLUSTER_KMAX);
+      uint8_t *grid_inst = g_new (uint8_t, n), *grid_fg = g_new (uint8_t, n);
+      for (int i = 0; i < n_img; i++)
+        {
+          const float *chw = l == 0 ? t->x + (size_t) i * view_size : act + (size_t) i * ch * n;
+          /* Raw pixels are clustered as they are (normalising a grey value leaves only its sign). */
+          cl_kmeans_positions (chw, ch, gh, gw, l > 0, x);
+          cl_kmeans_bisect (x, n, ch, CLUSTER_KMAX, 2, (uint64_t) t->cfg.train_seed + (uint64_t) i, labels, parents, ws);
+          for (int j = 0; j < CL_CLUSTER_KS; j++)
+            {
+              int k = cluster_ks[j];
+              const int *lk = labels + (size_t) (k - 2) * n;
+              double iou, ari;
+              score_clusters (lk, k, masks + (size_t) i * plane, h, w, gh, gw, grid_inst, grid_fg, &iou, &ari);
+              int cell = l * CL_CLUSTER_KS + j;
+              if (isfinite (iou))
+                sum_iou[cell] += iou, n_iou[cell]++;
+              if (isfinite (ari))
+                sum_ari[cell] += ari, n_ari[cell]++;
+              if (i == 0)
+                {
+                  maps->labels[cell] = g_memdup2 (lk, sizeof (int) * n);
+                  if (j > 0)
+                    {
+                      maps->parent[cell] = g_new (int, k);
+                      cl_kmeans_bisect_ancestors (parents, CLUSTER_KMAX, cluster_ks[j - 1], k, maps->parent[cell]);
+                    }
+                }
+            }
+        }
+      g_free (x);
+      g_free (ws);
+      g_free (labels);
+      g_free (parents);
+      g_free (grid_inst);
+      g_free (grid_fg);
+    }
+  for (int l = 0; l < maps->n_layers; l++)
+    for (int j = 0; j < CL_CLUSTER_KS; j++)
+      {
+        int cell = l * CL_CLUSTER_KS + j;
+        maps->iou[cell] = n_iou[cell] ? sum_iou[cell] / n_iou[cell] : NAN;
+        maps->ari[cell] = n_ari[cell] ? sum_ari[cell] / n_ari[cell] : NAN;
+        if (t->n_cluster_rows < MAX_PROBE_ROWS)
+          {
+            ClClusterRow *r = &t->hist->clusters[t->n_cluster_rows++];
+            r->step = t->step;
+            g_strlcpy (r->layer, cluster_layer_names[l], sizeof r->layer);
+            r->k = cluster_ks[j];
+            r->object_iou = (float) maps->iou[cell];
+            r->instance_ari = (float) maps->ari[cell];
+          }
+      }
+  g_free (masks);
+  ClClusterMaps *old = t->cluster_maps;
+  t->cluster_maps = maps;
+  cl_cluster_maps_unref (old);
+}
+
 /* Probes run before the first step (the untrained-encoder baseline), every probe.every steps,
  * and after the last step. */
 static void
@@ -461,7 +619,12 @@ maybe_probe (ClTrainer *t)
   gboolean due = t->step == 0 || t->step >= t->cfg.train_steps
                  || (t->cfg.probe_every > 0 && t->step % t->cfg.probe_every == 0);
   if (due)
-    run_probes (t);
+    {
+      run_probes (t);
+      gint64 t0 = g_get_monotonic_time ();
+      run_clusters (t);
+      t->probe_seconds += (g_get_monotonic_time () - t0) / 1e6;
+    }
 }
 
 ClTrainer *
@@ -594,6 +757,7 @@ cl_trainer_free (ClTrainer *t)
   g_free (t->probe_train_f);
   g_free (t->probe_test_f);
   g_free (t->probe_ws);
+  cl_cluster_maps_unref (t->cluster_maps);
   g_free (t->sim_idx);
   g_free (t->sim);
   g_free (t->sim_label);
@@ -901,6 +1065,9 @@ cl_trainer_publish (ClTrainer *t)
   s->events = t->hist->events;
   s->n_events = t->n_events;
   s->zhist = t->zhist;
+  s->clusters = t->cluster_maps ? cl_cluster_maps_ref (t->cluster_maps) : NULL;
+  s->cluster_rows = t->hist->clusters;
+  s->n_cluster_rows = t->n_cluster_rows;
   if (t->sim_step >= 0)
     {
       size_t n = (size_t) 2 * t->sim_m;

@@ -5,6 +5,7 @@
 #include "cl_probe_plot.h"
 #include "cl_views_plot.h"
 #include "cl_heatmap_plot.h"
+#include "cl_clusters_plot.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,12 @@ static const FigureInfo figures[CL_N_FIGURES] = {
                              "of an image should match (red off-diagonals, or red 2x2 blocks when ordered by view pair). "
                              "Ordered by class, blocks show which classes the model groups together; with random bits, "
                              "order by bit code to see images that share a code light up." },
+  [CL_FIGURE_CLUSTERS] = { "Local features", "clusters", 900, 760,
+                           "What to look for: bisecting K-means of each layer's feature map on a held-out canvas, at "
+                           "k = 2, 4, 8 (children drawn in shades of their parent's colour). Raw pixels group by "
+                           "brightness; learned layers should group positions into objects at small k and parts at "
+                           "larger k. Numbers: object IoU of the best union of clusters with the foreground, and ARI "
+                           "against the instances (means over 4 canvases)." },
 };
 
 static const char *const sim_order_names[CL_N_SIM_ORDERS] = { "by view", "by view pair", "by class", "by bit code" };
@@ -215,6 +222,32 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
         cl_heatmap_plot_draw (cr, w, h, &d);
         g_free (rows);
         g_free (group);
+      }
+      break;
+    case CL_FIGURE_CLUSTERS:
+      {
+        const ClClusterMaps *m = s ? s->clusters : NULL;
+        ClClustersData d = { 0 };
+        d.highlight = -1;
+        d.title = "Local features: K-means of each layer's feature map";
+        if (m)
+          {
+            d.n_rows = m->n_layers;
+            d.row_names = m->layer_names;
+            d.n_cols = CL_CLUSTER_KS;
+            d.ks = m->ks;
+            d.img_c = m->img_c;
+            d.img_h = m->img_h;
+            d.img_w = m->img_w;
+            d.image = m->image;
+            d.grid_h = m->grid_h;
+            d.grid_w = m->grid_w;
+            d.labels = (const int *const *) m->labels;
+            d.parent = (const int *const *) m->parent;
+            d.object_iou = m->iou;
+            d.instance_ari = m->ari;
+          }
+        cl_clusters_plot_draw (cr, w, h, &d);
       }
       break;
     case CL_N_FIGURES:

@@ -115,6 +115,30 @@ test_headless_run (void)
       g_assert_cmpfloat (fabs (al + di - loss), <, 1e-4 * (1 + fabs (loss)));
     }
 
+  /* clusters.csv: 4 layers x 3 ks per probe (probes at steps 0 and 6), IoU in [0, 1], ARI <= 1. */
+  g_autofree char *clusters_path = g_build_filename (out_dir, "clusters.csv", NULL);
+  g_autofree char *clusters = NULL;
+  g_assert_true (g_file_get_contents (clusters_path, &clusters, NULL, NULL));
+  g_assert_true (g_str_has_prefix (clusters, "step,layer,k,object_iou,instance_ari\n"));
+  g_assert_cmpint (count_lines (clusters), ==, 1 + 2 * 12);
+  g_auto (GStrv) crow = g_strsplit (clusters, "\n", -1);
+  for (int i = 1; i <= 24; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (crow[i], ",", -1);
+      g_assert_cmpint (g_strv_length (f), ==, 5);
+      g_assert_true (strcmp (f[1], "pixels") == 0 || g_str_has_prefix (f[1], "conv"));
+      if (*f[3])
+        {
+          double iou = g_ascii_strtod (f[3], NULL);
+          g_assert_cmpfloat (iou, >=, 0);
+          g_assert_cmpfloat (iou, <=, 1);
+        }
+      if (*f[4])
+        g_assert_cmpfloat (g_ascii_strtod (f[4], NULL), <=, 1);
+    }
+  g_autofree char *clusters_png = g_build_filename (out_dir, "figures", "clusters.png", NULL);
+  g_assert_true (g_file_test (clusters_png, G_FILE_TEST_IS_REGULAR));
+
   /* run.ini is a complete configuration that loads back. */
   g_autofree char *ini_path = g_build_filename (out_dir, "run.ini", NULL);
   ClConfig cfg;

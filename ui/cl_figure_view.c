@@ -113,6 +113,18 @@ static void
 on_motion (GtkEventControllerMotion *motion, double x, double y, ClFigureView *self)
 {
   (void) motion;
+  if (self->kind == CL_FIGURE_CLUSTERS)
+    {
+      /* Hovering a local-features cell draws it enlarged with its metrics. */
+      int cell = cl_figure_clusters_hit (gtk_widget_get_width (GTK_WIDGET (self)),
+                                         gtk_widget_get_height (GTK_WIDGET (self)), self->snap, &self->options, x, y);
+      if (cell != self->options.cluster_highlight)
+        {
+          self->options.cluster_highlight = cell;
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+        }
+      return;
+    }
   int row = -1, col = -1;
   if (self->kind != CL_FIGURE_SIMILARITY || !self->snap
       || !cl_figure_similarity_hit (gtk_widget_get_width (GTK_WIDGET (self)), gtk_widget_get_height (GTK_WIDGET (self)),

@@ -63,6 +63,7 @@ cl_figure_options_init (ClFigureOptions *o)
 {
   o->sim_order = CL_SIM_ORDER_VIEWS;
   o->sim_highlight_row = o->sim_highlight_col = -1;
+  o->cluster_highlight = -1;
 }
 
 typedef struct {
@@ -125,6 +126,43 @@ heatmap_data (const ClSnapshot *snap, const ClFigureOptions *o, int *rows, int *
       d->order = o->sim_order == CL_SIM_ORDER_VIEWS ? NULL : rows;
       d->group = grouped ? group : NULL;
     }
+}
+
+static void
+clusters_data (const ClSnapshot *s, const ClFigureOptions *o, ClClustersData *d)
+{
+  const ClClusterMaps *m = s ? s->clusters : NULL;
+  memset (d, 0, sizeof *d);
+  d->highlight = o->cluster_highlight;
+  d->title = "Local features: K-means of each layer's feature map";
+  if (!m)
+    return;
+  d->n_rows = m->n_layers;
+  d->row_names = m->layer_names;
+  d->n_cols = CL_CLUSTER_KS;
+  d->ks = m->ks;
+  d->img_c = m->img_c;
+  d->img_h = m->img_h;
+  d->img_w = m->img_w;
+  d->image = m->image;
+  d->grid_h = m->grid_h;
+  d->grid_w = m->grid_w;
+  d->labels = (const int *const *) m->labels;
+  d->parent = (const int *const *) m->parent;
+  d->object_iou = m->iou;
+  d->instance_ari = m->ari;
+}
+
+int
+cl_figure_clusters_hit (double w, double h, const ClSnapshot *snap, const ClFigureOptions *o, double x, double y)
+{
+  if (!snap || !snap->clusters)
+    return -1;
+  ClFigureOptions defaults;
+  cl_figure_options_init (&defaults);
+  ClClustersData d;
+  clusters_data (snap, o ? o : &defaults, &d);
+  return cl_clusters_plot_hit (w, h, &d, x, y);
 }
 
 gboolean
@@ -226,27 +264,8 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
       break;
     case CL_FIGURE_CLUSTERS:
       {
-        const ClClusterMaps *m = s ? s->clusters : NULL;
-        ClClustersData d = { 0 };
-        d.highlight = -1;
-        d.title = "Local features: K-means of each layer's feature map";
-        if (m)
-          {
-            d.n_rows = m->n_layers;
-            d.row_names = m->layer_names;
-            d.n_cols = CL_CLUSTER_KS;
-            d.ks = m->ks;
-            d.img_c = m->img_c;
-            d.img_h = m->img_h;
-            d.img_w = m->img_w;
-            d.image = m->image;
-            d.grid_h = m->grid_h;
-            d.grid_w = m->grid_w;
-            d.labels = (const int *const *) m->labels;
-            d.parent = (const int *const *) m->parent;
-            d.object_iou = m->iou;
-            d.instance_ari = m->ari;
-          }
+        ClClustersData d;
+        clusters_data (s, o, &d);
         cl_clusters_plot_draw (cr, w, h, &d);
       }
       break;

@@ -34,6 +34,7 @@ typedef enum {
 typedef struct {
   ClSimOrder sim_order;
   int sim_highlight_row, sim_highlight_col; /* stored indices, -1 = none */
+  int cluster_highlight;                    /* local-features cell drawn enlarged, -1 = none */
 } ClFigureOptions;
 
 void cl_figure_options_init (ClFigureOptions *options);
@@ -42,6 +43,9 @@ const char *cl_sim_order_name (ClSimOrder order);
 void cl_figure_draw (ClFigureKind kind, cairo_t *cr, double width, double height, const ClSnapshot *snap);
 void cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double width, double height, const ClSnapshot *snap,
                           const ClFigureOptions *options);
+/* Local features: the cell under (x, y), or -1. */
+int cl_figure_clusters_hit (double width, double height, const ClSnapshot *snap, const ClFigureOptions *options,
+                            double x, double y);
 /* Similarity heatmap: the stored row/column under (x, y) of a figure of that size, if any. */
 gboolean cl_figure_similarity_hit (double width, double height, const ClSnapshot *snap, const ClFigureOptions *options,
                                    double x, double y, int *row, int *col);

@@ -11,67 +11,7 @@
 
 /* ------------------------------------------------------------ pixel tools */
 
-typedef struct {
-  cairo_surface_t *surface;
-  int width, height;  /* device pixels */
-  double scale;
-} Image;
-
-static Image
-image_new (double width, double height, double scale, cairo_t **cr_out)
-{
-  Image im;
-  im.width = (int) ceil (width * scale);
-  im.height = (int) ceil (height * scale);
-  im.scale = scale;
-  im.surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, im.width, im.height);
-  cairo_t *cr = cairo_create (im.surface);
-  cairo_scale (cr, scale, scale);
-  *cr_out = cr;
-  return im;
-}
-
-static void
-image_finish (Image *im, cairo_t *cr)
-{
-  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
-  cairo_destroy (cr);
-  cairo_surface_flush (im->surface);
-}
-
-static void
-image_free (Image *im)
-{
-  cairo_surface_destroy (im->surface);
-}
-
-/* Colour of a device pixel; every figure paints an opaque background. */
-static ClRgb
-pixel_at (const Image *im, int x, int y)
-{
-  g_assert_cmpint (x, >=, 0);
-  g_assert_cmpint (y, >=, 0);
-  g_assert_cmpint (x, <, im->width);
-  g_assert_cmpint (y, <, im->height);
-  const unsigned char *data = cairo_image_surface_get_data (im->surface);
-  int stride = cairo_image_surface_get_stride (im->surface);
-  guint32 p = ((const guint32 *) (data + (size_t) y * stride))[x];
-  g_assert_cmpuint (p >> 24, ==, 255);
-  return (ClRgb){ ((p >> 16) & 0xFF) / 255.0, ((p >> 8) & 0xFF) / 255.0, (p & 0xFF) / 255.0 };
-}
-
-/* Pixel at user coordinates. */
-static ClRgb
-user_pixel (const Image *im, double x, double y)
-{
-  return pixel_at (im, (int) floor (x * im->scale), (int) floor (y * im->scale));
-}
-
-static double
-color_distance (ClRgb a, ClRgb b)
-{
-  return sqrt ((a.r - b.r) * (a.r - b.r) + (a.g - b.g) * (a.g - b.g) + (a.b - b.b) * (a.b - b.b));
-}
+#include "tests/plot_pixels.h"
 
 /* On the white->c blend at least half way (antialiased coverage >= 0.5). */
 static gboolean

@@ -100,10 +100,10 @@ static gboolean
 validate_spec (const ClModelSpec *spec, GError **error)
 {
   const char *arch = spec->arch ? spec->arch : "convn";
-  if (strcmp (arch, "convn") != 0)
+  if (strcmp (arch, "convn") != 0 && strcmp (arch, "convn-same") != 0)
     {
       g_set_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC,
-                   "model.arch: unknown architecture '%s' (expected 'convn')", arch);
+                   "model.arch: unknown architecture '%s' (expected 'convn' or 'convn-same')", arch);
       return FALSE;
     }
 #define CHECK(cond, ...)                                                                                     \
@@ -150,7 +150,8 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
 
   ClModel *model = g_new0 (ClModel, 1);
   model->spec = *spec;
-  g_strlcpy (model->arch, "convn", sizeof model->arch);
+  gboolean same = spec->arch && strcmp (spec->arch, "convn-same") == 0;
+  g_strlcpy (model->arch, same ? "convn-same" : "convn", sizeof model->arch);
   model->spec.arch = model->arch;
   if (spec->head_layers == 0)
     model->spec.out_dim = spec->rep_dim;
@@ -164,12 +165,15 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
       ClBlock *b = &model->blocks[nb++];
       int oc = scaled_channels (base_channels[l], spec->width_mult);
       b->is_conv = TRUE;
-      if (!cl_conv2d_init (&b->conv, c, oc, 3, 2, 0, h, w))
+      /* convn-same pads by 1, so each layer halves the map (rounding up): a 64x64 canvas gives
+       * 32x32 / 16x16 / 8x8 maps, large enough to cluster, for about the cost of convn. */
+      if (!cl_conv2d_init (&b->conv, c, oc, 3, 2, same ? 1 : 0, h, w))
         {
           g_set_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC,
-                       "model: input %dx%d is too small for ConvN (conv layer %d gets %dx%d; three 3x3 "
-                       "stride-2 valid convolutions need at least 15x15)",
-                       spec->height, spec->width, l + 1, h, w);
+                       "model: input %dx%d is too small for %s (conv layer %d gets %dx%d; three 3x3 "
+                       "stride-2 %s convolutions need at least %s)",
+                       spec->height, spec->width, model->arch, l + 1, h, w, same ? "padded" : "valid",
+                       same ? "2x2" : "15x15");
           g_free (model);
           return NULL;
         }

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 typedef struct {
-  const char *arch;   /* "convn" */
+  const char *arch;   /* "convn" (3x3 stride-2 valid convs) or "convn-same" (padded: maps halve, 64 -> 32/16/8) */
   int in_channels;    /* image planes + bit planes */
   int height, width;  /* input spatial size, e.g. 28x28 */
   double width_mult;  /* channel multiplier (model.width); conv channels 32/64/64 times this, rounded, >= 1 */

@@ -25,7 +25,7 @@ typedef enum {
 /* loss.kind values are ClLossKind (cl_loss.h), in the same order. */
 /* loss.lambda < 0 (auto) means: tau/d for decoupled, this for swd-*. */
 #define CL_SWD_AUTO_LAMBDA 1
-typedef enum { CL_ARCH_CONVN = 0 } ClArch;
+typedef enum { CL_ARCH_CONVN = 0, CL_ARCH_CONVN_SAME = 1 } ClArch;
 typedef enum { CL_OPTIMIZER_ADAM = 0, CL_OPTIMIZER_SGD = 1, CL_OPTIMIZER_LARS = 2 } ClOptimizerParam;
 
 /* Values of every parameter, by name. Plain data: copy with '='. */

@@ -812,7 +812,7 @@ typedef struct {
   size_t w_off[DN_MAX_LAYERS], bn_off[DN_MAX_LAYERS];
   gboolean is_conv[DN_MAX_LAYERS];
   int in_c[DN_MAX_LAYERS], out_c[DN_MAX_LAYERS], in_h[DN_MAX_LAYERS], in_w[DN_MAX_LAYERS];
-  int out_h[DN_MAX_LAYERS], out_w[DN_MAX_LAYERS];
+  int out_h[DN_MAX_LAYERS], out_w[DN_MAX_LAYERS], pad[DN_MAX_LAYERS];
   size_t in_size[DN_MAX_LAYERS], out_size[DN_MAX_LAYERS];
   guint8 *mask[DN_MAX_LAYERS]; /* NULL: no BN/ReLU (the last head layer) */
   double *x, *r;
@@ -832,7 +832,7 @@ dn_kernel (const DoubleNet *dn, int l, const double *in, double *out, int only)
   if (dn->is_conv[l])
     {
       const int ic = dn->in_c[l], oc = dn->out_c[l], ih = dn->in_h[l], iw = dn->in_w[l];
-      const int oh = dn->out_h[l], ow = dn->out_w[l];
+      const int oh = dn->out_h[l], ow = dn->out_w[l], pad = dn->pad[l];
       for (int s = 0; s < n; s++)
         for (int o = only < 0 ? 0 : only; o < (only < 0 ? oc : only + 1); o++)
           for (int y = 0; y < oh; y++)
@@ -842,8 +842,12 @@ dn_kernel (const DoubleNet *dn, int l, const double *in, double *out, int only)
                 for (int c = 0; c < ic; c++)
                   for (int ky = 0; ky < 3; ky++)
                     for (int kx = 0; kx < 3; kx++)
-                      acc += w[((o * ic + c) * 3 + ky) * 3 + kx]
-                             * in[(((size_t) s * ic + c) * ih + 2 * y + ky) * iw + 2 * x + kx];
+                      {
+                        const int iy = 2 * y + ky - pad, ix = 2 * x + kx - pad;
+                        if (iy < 0 || iy >= ih || ix < 0 || ix >= iw)
+                          continue; /* zero padding */
+                        acc += w[((o * ic + c) * 3 + ky) * 3 + kx] * in[(((size_t) s * ic + c) * ih + iy) * iw + ix];
+                      }
                 out[(((size_t) s * oc + o) * oh + y) * ow + x] = acc;
               }
     }
@@ -948,14 +952,16 @@ dn_init (DoubleNet *dn, ClModel *model, const float *x, const float *r, int n)
       dn->w_off[l] = w_off;
       if (l < 3)
         {
-          /* 3x3, stride 2, valid: written out here rather than taken from the model. */
+          /* 3x3, stride 2, valid (convn) or padded by 1 (convn-same): written out here rather than
+           * taken from the model. */
           dn->is_conv[l] = TRUE;
+          dn->pad[l] = strcmp (spec->arch, "convn-same") == 0 ? 1 : 0;
           dn->in_c[l] = c;
           dn->in_h[l] = h;
           dn->in_w[l] = w;
           dn->in_size[l] = (size_t) c * h * w;
-          dn->out_h[l] = (h - 3) / 2 + 1;
-          dn->out_w[l] = (w - 3) / 2 + 1;
+          dn->out_h[l] = (h + 2 * dn->pad[l] - 3) / 2 + 1;
+          dn->out_w[l] = (w + 2 * dn->pad[l] - 3) / 2 + 1;
           g_assert_cmpuint (size % ((size_t) dn->out_h[l] * dn->out_w[l]), ==, 0);
           dn->out_c[l] = (int) (size / ((size_t) dn->out_h[l] * dn->out_w[l]));
           w_off += (size_t) dn->out_c[l] * c * 9;
@@ -1155,6 +1161,52 @@ test_model_grad_heads (void)
   model_gradcheck (&spec, 6, 1e-4, 1, "convn 16x15 head 1");
   spec = small_spec (4, 20, 20, 3, 8);
   model_gradcheck (&spec, 6, 1e-4, 4, "convn 20x20 head 3");
+}
+
+static void
+test_model_grad_same (void)
+{
+  /* The padded variant on an odd-sized input (the padding matters at both borders). */
+  ClModelSpec spec = small_spec (3, 19, 16, 2, 8);
+  spec.arch = "convn-same";
+  model_gradcheck (&spec, 6, 1e-4, 3, "convn-same 19x16x3 head 2");
+}
+
+static void
+test_model_same_shapes (void)
+{
+  ClModelSpec spec;
+  cl_model_spec_init (&spec);
+  spec.arch = "convn-same";
+  spec.in_channels = 3;
+  spec.height = spec.width = 64;
+  spec.max_views = 2;
+  GError *error = NULL;
+  ClModel *model = cl_model_new (&spec, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (cl_model_spec (model)->arch, ==, "convn-same");
+  static const int expect_hw[3] = { 32, 16, 8 }, expect_c[3] = { 32, 64, 64 };
+  float *x = g_new0 (float, 2 * 3 * 64 * 64);
+  cl_model_forward (model, x, 2, FALSE);
+  for (int l = 0; l < 3; l++)
+    {
+      int c, h, w;
+      g_assert_nonnull (cl_model_conv_activation (model, l, &c, &h, &w));
+      g_assert_cmpint (c, ==, expect_c[l]);
+      g_assert_cmpint (h, ==, expect_hw[l]);
+      g_assert_cmpint (w, ==, expect_hw[l]);
+    }
+  /* The plain variant on the same canvas: 31/15/7. */
+  cl_model_free (model);
+  spec.arch = "convn";
+  model = cl_model_new (&spec, 1, &error);
+  g_assert_no_error (error);
+  cl_model_forward (model, x, 2, FALSE);
+  int c, h, w;
+  cl_model_conv_activation (model, 1, &c, &h, &w);
+  g_assert_cmpint (h, ==, 15);
+  cl_model_free (model);
+  g_free (x);
 }
 
 static void
@@ -1675,6 +1727,8 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/conv/shapes", test_conv_shapes);
   g_test_add_func ("/layers/conv/grad-stride2-valid", test_conv_grad_stride2_valid);
   g_test_add_func ("/layers/conv/grad-padded", test_conv_grad_padded);
+  g_test_add_func ("/model/convn-same/grad", test_model_grad_same);
+  g_test_add_func ("/model/convn-same/shapes", test_model_same_shapes);
   g_test_add_func ("/layers/conv/ref-vs-fast", test_conv_ref_vs_fast);
   g_test_add_func ("/layers/conv/active-channels", test_conv_active_channels);
   g_test_add_func ("/layers/batchnorm/grad-2d", test_bn2d_grad);

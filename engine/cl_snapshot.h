@@ -131,5 +131,10 @@ struct ClSnapshot {
 };
 
 ClSnapshot *cl_snapshot_ref (ClSnapshot *snap);
+/* A finished run's snapshot built from rows read back from files (a run folder, --open DIR), so
+ * the figures draw it like a live run. Takes ownership of the g_malloc'd arrays (any may be NULL)
+ * and of config_ini; step/seconds/total_steps come from the last rows; finished is TRUE. */
+ClSnapshot *cl_snapshot_new_from_rows (ClMetricRow *rows, int n_rows, ClEvent *events, int n_events, ClProbeRow *probes,
+                                       int n_probes, ClClusterRow *clusters, int n_clusters, char *config_ini);
 void cl_snapshot_unref (ClSnapshot *snap);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ClSnapshot, cl_snapshot_unref)

@@ -72,6 +72,41 @@ history_unref (ClHistory *h)
     }
 }
 
+ClSnapshot *
+cl_snapshot_new_from_rows (ClMetricRow *rows, int n_rows, ClEvent *events, int n_events, ClProbeRow *probes,
+                           int n_probes, ClClusterRow *clusters, int n_clusters, char *config_ini)
+{
+  ClHistory *h = g_new0 (ClHistory, 1);
+  h->ref_count = 1;
+  h->rows = rows;
+  h->row_capacity = n_rows;
+  h->events = events;
+  h->probes = probes;
+  h->clusters = clusters;
+  ClSnapshot *s = g_new0 (ClSnapshot, 1);
+  s->ref_count = 1;
+  s->history = h;
+  s->rows = rows;
+  s->n_rows = rows ? n_rows : 0;
+  s->events = events;
+  s->n_events = events ? n_events : 0;
+  s->probes = probes;
+  s->n_probes = probes ? n_probes : 0;
+  s->cluster_rows = clusters;
+  s->n_cluster_rows = clusters ? n_clusters : 0;
+  s->config_ini = config_ini;
+  s->finished = TRUE;
+  if (s->n_rows > 0)
+    {
+      s->step = rows[s->n_rows - 1].step;
+      s->seconds = rows[s->n_rows - 1].seconds;
+    }
+  for (int i = 0; i < s->n_probes; i++)
+    s->step = MAX (s->step, probes[i].step);
+  s->total_steps = s->step;
+  return s;
+}
+
 ClClusterMaps *
 cl_cluster_maps_ref (ClClusterMaps *maps)
 {

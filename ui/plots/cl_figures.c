@@ -61,6 +61,7 @@ cl_sim_order_name (ClSimOrder order)
 void
 cl_figure_options_init (ClFigureOptions *o)
 {
+  memset (o, 0, sizeof *o);
   o->sim_order = CL_SIM_ORDER_VIEWS;
   o->sim_highlight_row = o->sim_highlight_col = -1;
   o->cluster_highlight = -1;

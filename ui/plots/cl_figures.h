@@ -35,6 +35,15 @@ typedef struct {
   ClSimOrder sim_order;
   int sim_highlight_row, sim_highlight_col; /* stored indices, -1 = none */
   int cluster_highlight;                    /* local-features cell drawn enlarged, -1 = none */
+  /* Earlier runs drawn as faded traces under the current one (loss and probe figures), with
+   * their labels for the legend; not owned. n_overlays = 0: none. */
+  const ClSnapshot *const *overlays;
+  const char *const *overlay_labels;
+  int n_overlays;
+  /* A/B comparison: when compare is set, the loss and probe figures draw the snapshot as A and
+   * compare as B on shared axes, labelled label_a / label_b. Not owned. */
+  const ClSnapshot *compare;
+  const char *label_a, *label_b;
 } ClFigureOptions;
 
 void cl_figure_options_init (ClFigureOptions *options);

@@ -57,6 +57,7 @@ typedef struct {
   double train_weight_decay;
   int probe_every;
   int probe_sim_images;
+  int probe_cluster_images;
 } ClConfig;
 
 /* Smallest positive value a log-scale slider of a CL_PARAM_NEGATIVE_IS_AUTO parameter reaches. */

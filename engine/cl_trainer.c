@@ -29,8 +29,7 @@ extern void openblas_set_num_threads (int num_threads);
 #define PROBE_TEST 5000
 #define PROBE_RIDGE_ALPHA 1e-3
 #define SIMILARITY_EVERY 10
-/* Local-feature clustering: a few fixed held-out canvases, bisecting k-means up to 8 clusters. */
-#define CLUSTER_IMAGES 4
+/* Local-feature clustering: probe.cluster_images fixed held-out canvases, bisecting k-means up to 8 clusters. */
 #define CLUSTER_KMAX 8
 /* Snapshots are published at most this often while training runs at full speed. */
 #define PUBLISH_INTERVAL_S 0.05
@@ -543,7 +542,7 @@ run_clusters (ClTrainer *t)
 {
   int h = t->height, w = t->width, plane = h * w, c = t->img_channels;
   size_t view_size = (size_t) t->in_channels * plane;
-  int n_img = MIN (CLUSTER_IMAGES, t->probe_n_test);
+  int n_img = MIN (t->cfg.probe_cluster_images, t->probe_n_test);
   uint8_t *masks = g_new (uint8_t, (size_t) n_img * plane);
   for (int i = 0; i < n_img; i++)
     {

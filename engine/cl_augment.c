@@ -179,35 +179,48 @@ add_noise (float *img, size_t n, float std, ClRng *noise_rng)
 }
 
 void
+cl_augment_add_noise (float *img, size_t n, float std, uint64_t noise_seed)
+{
+  ClRng noise_rng;
+  cl_rng_seed (&noise_rng, noise_seed, CL_STREAM_AUG);
+  add_noise (img, n, std, &noise_rng);
+}
+
+void
+cl_augment_draw (int h, int w, float crop_min_area, ClRng *rng, ClAugDraws *d)
+{
+  d->box = cl_augment_sample_crop (h, w, crop_min_area, rng);
+  d->flip_u = cl_rng_uniform (rng);
+  d->jitter_apply_u = cl_rng_uniform (rng);
+  d->jitter_order_u = cl_rng_uniform (rng);
+  d->brightness_u = cl_rng_uniform (rng);
+  d->contrast_u = cl_rng_uniform (rng);
+  d->noise_seed = (uint64_t) cl_rng_u32 (rng) << 32;
+  d->noise_seed |= cl_rng_u32 (rng);
+}
+
+float
+cl_augment_jitter_factor (float strength, double u)
+{
+  return fmaxf (0.0f, 1.0f + 0.8f * strength * (float) (2.0 * u - 1.0));
+}
+
+void
 cl_augment_view (const uint8_t *src, int h, int w, const ClAugParams *p, ClRng *rng, float *dst)
 {
   /* All draws first, in a fixed order and number; the parameters only decide how they are used. */
-  ClCropBox box = cl_augment_sample_crop (h, w, p->crop_min_area, rng);
-  double flip_u = cl_rng_uniform (rng);
-  double jitter_apply_u = cl_rng_uniform (rng);
-  double jitter_order_u = cl_rng_uniform (rng);
-  double brightness_u = cl_rng_uniform (rng);
-  double contrast_u = cl_rng_uniform (rng);
-  uint64_t noise_seed = (uint64_t) cl_rng_u32 (rng) << 32;
-  noise_seed |= cl_rng_u32 (rng);
+  ClAugDraws d;
+  cl_augment_draw (h, w, p->crop_min_area, rng, &d);
 
   size_t n = (size_t) h * (size_t) w;
-  cl_augment_resize_crop (src, h, w, box, flip_u < (double) p->flip, dst);
+  cl_augment_resize_crop (src, h, w, d.box, d.flip_u < (double) p->flip, dst);
 
-  if (p->jitter > 0.0f && jitter_apply_u < CL_AUG_JITTER_PROB)
-    {
-      float d = 0.8f * p->jitter;
-      float brightness = fmaxf (0.0f, 1.0f + d * (float) (2.0 * brightness_u - 1.0));
-      float contrast = fmaxf (0.0f, 1.0f + d * (float) (2.0 * contrast_u - 1.0));
-      jitter (dst, n, brightness, contrast, jitter_order_u < 0.5);
-    }
+  if (p->jitter > 0.0f && d.jitter_apply_u < CL_AUG_JITTER_PROB)
+    jitter (dst, n, cl_augment_jitter_factor (p->jitter, d.brightness_u),
+            cl_augment_jitter_factor (p->jitter, d.contrast_u), d.jitter_order_u < 0.5);
 
   if (p->noise > 0.0f)
-    {
-      ClRng noise_rng;
-      cl_rng_seed (&noise_rng, noise_seed, CL_STREAM_AUG);
-      add_noise (dst, n, p->noise, &noise_rng);
-    }
+    cl_augment_add_noise (dst, n, p->noise, d.noise_seed);
 }
 
 void

@@ -1,5 +1,6 @@
 /* Per-view augmentations of one grey image, drawn from the caller's stream. */
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 #include "cl_rng.h"
 
@@ -46,6 +47,19 @@ ClCropBox cl_augment_sample_crop (int h, int w, float min_area, ClRng *rng);
 
 /* Bilinear resize of box (inside the h x w image src) to h x w, mirrored if flip; dst in [0,1]. */
 void cl_augment_resize_crop (const uint8_t *src, int h, int w, ClCropBox box, int flip, float *dst);
+
+/* The draws of one view, in their fixed order (shared by cl_augment_view and the colour variant):
+ * exactly CL_AUG_U32_PER_VIEW values of rng whatever the parameters. */
+typedef struct {
+  ClCropBox box;
+  double flip_u, jitter_apply_u, jitter_order_u, brightness_u, contrast_u;
+  uint64_t noise_seed;
+} ClAugDraws;
+void cl_augment_draw (int h, int w, float crop_min_area, ClRng *rng, ClAugDraws *draws);
+/* Jitter factor max(0, 1 + 0.8 s (2u - 1)) of a uniform draw u at strength s. */
+float cl_augment_jitter_factor (float strength, double u);
+/* Gaussian noise N(0, std^2) added to n values from a private stream seeded by noise_seed. */
+void cl_augment_add_noise (float *img, size_t n, float std, uint64_t noise_seed);
 
 /* Un-augmented conversion to [0,1] float, as used for evaluation. */
 void cl_image_to_float (const uint8_t *src, int h, int w, float *dst);

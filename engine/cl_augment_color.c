@@ -113,40 +113,6 @@ greyscale (float *r, float *g, float *b, size_t n)
     }
 }
 
-/* The PCG32 step and Marsaglia's polar method of cl_augment.c (private there), repeated so that
- * the noise of plane 0 equals a grey view's for the same seed. Keep the two in step. */
-static inline uint32_t
-noise_u32 (ClRng *rng)
-{
-  uint64_t old = rng->state;
-  rng->state = old * 6364136223846793005ULL + rng->inc;
-  uint32_t xorshifted = (uint32_t) (((old >> 18u) ^ old) >> 27u);
-  uint32_t rot = (uint32_t) (old >> 59u);
-  return (xorshifted >> rot) | (xorshifted << ((-rot) & 31));
-}
-
-static void
-add_noise (float *img, size_t n, float std, ClRng *noise_rng)
-{
-  const float scale = 1.0f / 2147483648.0f;
-  size_t i = 0;
-  while (i < n)
-    {
-      float v1, v2, s;
-      do
-        {
-          v1 = (float) (int32_t) noise_u32 (noise_rng) * scale;
-          v2 = (float) (int32_t) noise_u32 (noise_rng) * scale;
-          s = v1 * v1 + v2 * v2;
-        }
-      while (s >= 1.0f || s == 0.0f);
-      float m = sqrtf (-2.0f * logf (s) / s) * std;
-      img[i++] += v1 * m;
-      if (i < n)
-        img[i++] += v2 * m;
-    }
-}
-
 void
 cl_augment_view_color (const uint8_t *src, int c, int h, int w, const ClAugParams *p, ClRng *rng, float *dst)
 {
@@ -159,32 +125,26 @@ cl_augment_view_color (const uint8_t *src, int c, int h, int w, const ClAugParam
     }
 
   /* The grey layout, value for value, then the colour draws. */
-  ClCropBox box = cl_augment_sample_crop (h, w, p->crop_min_area, rng);
-  double flip_u = cl_rng_uniform (rng);
-  double jitter_apply_u = cl_rng_uniform (rng);
-  double jitter_order_u = cl_rng_uniform (rng);
-  double brightness_u = cl_rng_uniform (rng);
-  double contrast_u = cl_rng_uniform (rng);
-  uint64_t noise_seed = (uint64_t) cl_rng_u32 (rng) << 32;
-  noise_seed |= cl_rng_u32 (rng);
+  ClAugDraws draws;
+  cl_augment_draw (h, w, p->crop_min_area, rng, &draws);
+  const double jitter_order_u = draws.jitter_order_u;
   double saturation_u = cl_rng_uniform (rng);
   double hue_u = cl_rng_uniform (rng);
   double grey_u = cl_rng_uniform (rng);
 
   size_t n = (size_t) h * (size_t) w;
-  int flip = flip_u < (double) p->flip;
+  int flip = draws.flip_u < (double) p->flip;
   for (int k = 0; k < c; k++)
-    cl_augment_resize_crop (src + (size_t) k * n, h, w, box, flip, dst + (size_t) k * n);
+    cl_augment_resize_crop (src + (size_t) k * n, h, w, draws.box, flip, dst + (size_t) k * n);
 
   float s = p->jitter;
-  if (s > 0.0f && jitter_apply_u < CL_AUG_JITTER_PROB)
+  if (s > 0.0f && draws.jitter_apply_u < CL_AUG_JITTER_PROB)
     {
-      float d = 0.8f * s;
-      float b = fmaxf (0.0f, 1.0f + d * (float) (2.0 * brightness_u - 1.0));
-      float k = fmaxf (0.0f, 1.0f + d * (float) (2.0 * contrast_u - 1.0));
+      float b = cl_augment_jitter_factor (s, draws.brightness_u);
+      float k = cl_augment_jitter_factor (s, draws.contrast_u);
       if (c == 3)
         {
-          float f = fmaxf (0.0f, 1.0f + d * (float) (2.0 * saturation_u - 1.0));
+          float f = cl_augment_jitter_factor (s, saturation_u);
           float delta = 0.2f * s * (float) (2.0 * hue_u - 1.0);
           /* The order draw indexes one of the 4! orders (Lehmer code). */
           static const int radix[3] = { 6, 2, 1 };
@@ -230,9 +190,5 @@ cl_augment_view_color (const uint8_t *src, int c, int h, int w, const ClAugParam
     greyscale (dst, dst + n, dst + 2 * n, n);
 
   if (p->noise > 0.0f)
-    {
-      ClRng noise_rng;
-      cl_rng_seed (&noise_rng, noise_seed, CL_STREAM_AUG);
-      add_noise (dst, (size_t) c * n, p->noise, &noise_rng);
-    }
+    cl_augment_add_noise (dst, (size_t) c * n, p->noise, draws.noise_seed);
 }

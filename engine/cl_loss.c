@@ -240,6 +240,23 @@ cl_ntxent_workspace_floats (int n, int d)
   return gram_floats (n, d) + 2 * (size_t) n * d; /* + dh */
 }
 
+/* The workspace layout both cosine losses share: normalised rows h, their norms, the 2n x 2n
+ * similarity matrix s (filled) and dh; returns the result with the contrastive accuracy set. */
+static ClLossResult
+cosine_similarities (const float *z, int n, int d, float *ws, float **h, float **nrm, float **s, float **dh)
+{
+  const int rows = 2 * n;
+  *h = ws;
+  *nrm = *h + (size_t) rows * d;
+  *s = *nrm + rows;
+  *dh = *s + (size_t) rows * rows;
+  normalise_rows (z, rows, d, *h, *nrm);
+  gram_full (*h, rows, d, *s);
+  ClLossResult r = { 0 };
+  r.accuracy = contrastive_accuracy (*s, n);
+  return r;
+}
+
 ClLossResult
 cl_ntxent (const float *z, int n, int d, float tau, float *dz, float *ws)
 {
@@ -248,16 +265,8 @@ cl_ntxent (const float *z, int n, int d, float tau, float *dz, float *ws)
   g_return_val_if_fail (tau > 0.0f && isfinite (tau), invalid_result ());
 
   int rows = 2 * n;
-  float *h = ws;
-  float *nrm = h + (size_t) rows * d;
-  float *s = nrm + rows;
-  float *dh = s + (size_t) rows * rows;
-
-  normalise_rows (z, rows, d, h, nrm);
-  gram_full (h, rows, d, s);
-
-  ClLossResult r;
-  r.accuracy = contrastive_accuracy (s, n);
+  float *h, *nrm, *s, *dh;
+  ClLossResult r = cosine_similarities (z, n, d, ws, &h, &nrm, &s, &dh);
 
   const float inv_tau = 1.0f / tau;
   const double grad_scale = 1.0 / ((double) rows * tau);
@@ -307,16 +316,8 @@ cl_loss_decoupled (const float *z, int n, int d, float tau, float lambda, float 
   g_return_val_if_fail (tau > 0.0f && isfinite (tau) && isfinite (lambda), invalid_result ());
 
   int rows = 2 * n;
-  float *h = ws;
-  float *nrm = h + (size_t) rows * d;
-  float *s = nrm + rows;
-  float *dh = s + (size_t) rows * rows;
-
-  normalise_rows (z, rows, d, h, nrm);
-  gram_full (h, rows, d, s);
-
-  ClLossResult r;
-  r.accuracy = contrastive_accuracy (s, n);
+  float *h, *nrm, *s, *dh;
+  ClLossResult r = cosine_similarities (z, n, d, ws, &h, &nrm, &s, &dh);
 
   const float inv_tau = 1.0f / tau;
   const double grad_scale = (double) lambda / ((double) rows * tau);

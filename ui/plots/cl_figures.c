@@ -7,6 +7,8 @@
 #include "cl_heatmap_plot.h"
 #include "cl_clusters_plot.h"
 
+#include "engine/cl_runs.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,6 +217,149 @@ cl_figure_draw (ClFigureKind kind, cairo_t *cr, double w, double h, const ClSnap
   cl_figure_draw_with (kind, cr, w, h, s, NULL);
 }
 
+/* ---- other runs: faded overlays and A/B ---- */
+
+/* The legend entry of the overlays: their names when a few short ones fit, else a count. */
+static char *
+overlays_legend (const ClFigureOptions *o)
+{
+  int n = o->n_overlays;
+  GString *names = g_string_new (NULL);
+  gboolean named = n <= 3 && o->overlay_labels != NULL;
+  for (int i = 0; named && i < n; i++)
+    {
+      const char *label = o->overlay_labels[i];
+      named = label != NULL && *label != '\0';
+      if (named)
+        g_string_append_printf (names, "%s%s", i ? ", " : "", label);
+    }
+  char *text = named && g_utf8_strlen (names->str, -1) <= 60
+                 ? g_strdup_printf ("earlier run%s (faded): %s", n == 1 ? "" : "s", names->str)
+                 : g_strdup_printf ("%d earlier run%s (faded)", n, n == 1 ? "" : "s");
+  g_string_free (names, TRUE);
+  return text;
+}
+
+#define AB_MAX_KEYS 3
+
+/* "label · key=value, key=value" for one side of a comparison: the parameters that differ. */
+static char *
+ab_label (const char *label, const char *fallback, char **keys, char **values, gboolean same)
+{
+  GString *t = g_string_new (label && *label ? label : fallback);
+  if (same)
+    g_string_append (t, " (same parameters)");
+  int n = keys ? (int) g_strv_length (keys) : 0;
+  for (int i = 0; i < n && i < AB_MAX_KEYS; i++)
+    g_string_append_printf (t, "%s%s=%s", i ? ", " : " · ", keys[i], *values[i] ? values[i] : "(unset)");
+  if (n > AB_MAX_KEYS)
+    g_string_append_printf (t, " (+%d more)", n - AB_MAX_KEYS);
+  return g_string_free (t, FALSE);
+}
+
+typedef struct {
+  char *a, *b, *overlays;
+} OtherLabels;
+
+static void other_labels_clear (OtherLabels *l);
+
+static void
+other_labels_init (OtherLabels *l, const ClSnapshot *s, const ClFigureOptions *o)
+{
+  memset (l, 0, sizeof *l);
+  if (o->n_overlays > 0 && o->overlays)
+    l->overlays = overlays_legend (o);
+  if (!o->compare)
+    return;
+  char **keys = NULL, **va = NULL, **vb = NULL;
+  if (s && s->config_ini && o->compare->config_ini)
+    keys = cl_config_ini_diff (s->config_ini, o->compare->config_ini, &va, &vb, NULL);
+  gboolean same = keys && !keys[0];
+  l->a = ab_label (o->label_a, "this run", keys, va, FALSE);
+  l->b = ab_label (o->label_b, "other run", keys, vb, same);
+  g_strfreev (keys);
+  g_strfreev (va);
+  g_strfreev (vb);
+}
+
+char *
+cl_figure_compare_label (const ClSnapshot *a, const ClSnapshot *b, const char *label, int which)
+{
+  ClFigureOptions o;
+  cl_figure_options_init (&o);
+  o.compare = b;
+  o.label_a = which == 0 ? label : NULL;
+  o.label_b = which == 0 ? NULL : label;
+  OtherLabels l;
+  other_labels_init (&l, a, &o);
+  char *text = which == 0 ? g_steal_pointer (&l.a) : g_steal_pointer (&l.b);
+  other_labels_clear (&l);
+  return text;
+}
+
+static void
+other_labels_clear (OtherLabels *l)
+{
+  g_free (l->a);
+  g_free (l->b);
+  g_free (l->overlays);
+}
+
+static void
+draw_loss (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureOptions *o)
+{
+  ClLossPlotStyle style;
+  cl_loss_plot_style_init (&style);
+  style.title = figures[CL_FIGURE_LOSS].title;
+  OtherLabels labels;
+  other_labels_init (&labels, s, o);
+  int n_overlays = o->overlays ? MAX (o->n_overlays, 0) : 0;
+  ClLossPlotRun *overlays = g_new0 (ClLossPlotRun, MAX (n_overlays, 1));
+  for (int i = 0; i < n_overlays; i++)
+    if (o->overlays[i])
+      overlays[i] = (ClLossPlotRun){ o->overlays[i]->rows, o->overlays[i]->n_rows, NULL };
+  ClLossPlotRun compare = { 0 };
+  style.overlays = overlays;
+  style.n_overlays = n_overlays;
+  style.overlays_label = labels.overlays;
+  if (o->compare)
+    {
+      compare = (ClLossPlotRun){ o->compare->rows, o->compare->n_rows, labels.b };
+      style.compare = &compare;
+      style.label_a = labels.a;
+    }
+  if (s)
+    cl_loss_plot_draw (cr, w, h, s->rows, s->n_rows, s->events, s->n_events, &style);
+  else
+    cl_loss_plot_draw (cr, w, h, NULL, 0, NULL, 0, &style);
+  g_free (overlays);
+  other_labels_clear (&labels);
+}
+
+static void
+draw_probes (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureOptions *o)
+{
+  OtherLabels labels;
+  other_labels_init (&labels, s, o);
+  int n_overlays = o->overlays ? MAX (o->n_overlays, 0) : 0;
+  ClProbePlotRun *overlays = g_new0 (ClProbePlotRun, MAX (n_overlays, 1));
+  for (int i = 0; i < n_overlays; i++)
+    if (o->overlays[i])
+      overlays[i] = (ClProbePlotRun){ o->overlays[i]->probes, o->overlays[i]->n_probes, NULL };
+  ClProbePlotRun compare = { 0 };
+  ClProbePlotOthers others = { overlays, n_overlays, labels.overlays, NULL, NULL };
+  if (o->compare)
+    {
+      compare = (ClProbePlotRun){ o->compare->probes, o->compare->n_probes, labels.b };
+      others.compare = &compare;
+      others.label_a = labels.a;
+    }
+  cl_probe_plot_draw_runs (cr, w, h, s ? s->probes : NULL, s ? s->n_probes : 0, s ? s->events : NULL,
+                           s ? s->n_events : 0, figures[CL_FIGURE_PROBES].title, &others, NULL);
+  g_free (overlays);
+  other_labels_clear (&labels);
+}
+
 void
 cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const ClSnapshot *s,
                      const ClFigureOptions *options)
@@ -225,19 +370,10 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
   switch (kind)
     {
     case CL_FIGURE_LOSS:
-      {
-        ClLossPlotStyle style;
-        cl_loss_plot_style_init (&style);
-        style.title = figures[kind].title;
-        if (s)
-          cl_loss_plot_draw (cr, w, h, s->rows, s->n_rows, s->events, s->n_events, &style);
-        else
-          cl_loss_plot_draw (cr, w, h, NULL, 0, NULL, 0, &style);
-      }
+      draw_loss (cr, w, h, s, o);
       break;
     case CL_FIGURE_PROBES:
-      cl_probe_plot_draw (cr, w, h, s ? s->probes : NULL, s ? s->n_probes : 0, s ? s->events : NULL,
-                          s ? s->n_events : 0, figures[kind].title);
+      draw_probes (cr, w, h, s, o);
       break;
     case CL_FIGURE_GEOMETRY:
       {

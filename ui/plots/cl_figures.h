@@ -47,6 +47,12 @@ typedef struct {
 } ClFigureOptions;
 
 void cl_figure_options_init (ClFigureOptions *options);
+
+/* The legend text the loss and probe figures give one side of an A/B comparison: its label
+ * ("this run" / "other run" when NULL) and the parameters whose values differ between the two
+ * snapshots' config_ini, e.g. "Run 3 · loss.temperature=0.1" (at most three, then "(+N more)";
+ * B gets " (same parameters)" when nothing differs). which: 0 for A, 1 for B. g_free it. */
+char *cl_figure_compare_label (const ClSnapshot *a, const ClSnapshot *b, const char *label, int which);
 const char *cl_sim_order_name (ClSimOrder order);
 
 void cl_figure_draw (ClFigureKind kind, cairo_t *cr, double width, double height, const ClSnapshot *snap);

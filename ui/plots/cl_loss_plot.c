@@ -12,6 +12,11 @@ cl_loss_plot_style_init (ClLossPlotStyle *style)
   style->ema = 0.9;
   style->show_raw = TRUE;
   style->font_scale = 1.0;
+  style->overlays = NULL;
+  style->n_overlays = 0;
+  style->overlays_label = NULL;
+  style->compare = NULL;
+  style->label_a = NULL;
 }
 
 ClRgb
@@ -83,67 +88,101 @@ look_for (const ClLossPlotStyle *style)
   return look;
 }
 
-static int
-legend_entries (int n_events, ClPlotLegendEntry *entries)
+/* The other runs of a figure, cleaned of bad counts. */
+typedef struct {
+  const ClLossPlotRun *overlays;
+  int n_overlays;
+  const ClLossPlotRun *compare;
+} Others;
+
+static gboolean
+run_usable (const ClLossPlotRun *run)
 {
+  return run != NULL && run->rows != NULL && run->n_rows > 0;
+}
+
+static Others
+others_of (const ClLossPlotStyle *style)
+{
+  Others o = { NULL, 0, NULL };
+  if (style->overlays != NULL && style->n_overlays > 0)
+    {
+      o.overlays = style->overlays;
+      o.n_overlays = style->n_overlays;
+    }
+  o.compare = style->compare;
+  return o;
+}
+
+/* Colour of a faded overlay trace on the background, for its legend sample. */
+static ClRgb
+faded (ClRgb c)
+{
+  return cl_plot_mix (cl_plot_color_background (), c, CL_LOSS_PLOT_OVERLAY_ALPHA);
+}
+
+#define MAX_LEGEND (CL_LOSS_SERIES_COUNT + 4)
+
+typedef struct {
+  char overlays[96];
+  char a[160], b[160];
+} LegendText;
+
+static int
+legend_entries (int n_events, const ClLossPlotStyle *style, LegendText *text, ClPlotLegendEntry *entries)
+{
+  Others o = others_of (style);
   int n = 0;
   for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
     entries[n++] = (ClPlotLegendEntry){ series_label[s], cl_loss_plot_series_color (s),
                                         CL_PLOT_LEGEND_LINE, 2.0 };
+  if (o.compare != NULL)
+    {
+      /* the line style, not the colour, tells A from B */
+      g_snprintf (text->a, sizeof text->a, "A (solid): %s", style->label_a ? style->label_a : "this run");
+      g_snprintf (text->b, sizeof text->b, "B (dashed): %s", o.compare->label ? o.compare->label : "other run");
+      entries[n++] = (ClPlotLegendEntry){ text->a, cl_plot_color_text (), CL_PLOT_LEGEND_LINE, 2.0 };
+      entries[n++] = (ClPlotLegendEntry){ text->b, cl_plot_color_text (), CL_PLOT_LEGEND_DASHED, 2.0 };
+    }
+  if (o.n_overlays > 0)
+    {
+      if (style->overlays_label)
+        g_strlcpy (text->overlays, style->overlays_label, sizeof text->overlays);
+      else
+        g_snprintf (text->overlays, sizeof text->overlays, "%d earlier run%s (faded)", o.n_overlays,
+                    o.n_overlays == 1 ? "" : "s");
+      entries[n++] = (ClPlotLegendEntry){ text->overlays, faded (cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL)),
+                                          CL_PLOT_LEGEND_LINE, CL_LOSS_PLOT_OVERLAY_WIDTH };
+    }
   if (n_events > 0)
     entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (),
                                         CL_PLOT_LEGEND_DASHED, 1.0 };
   return n;
 }
 
+/* Steps and smoothed values of a run as drawn, into the axis ranges. */
 static void
-event_label_text (const ClEvent *event, char *buf, size_t size)
+range_add_run (ClPlotRange *steps, ClPlotRange *values, const ClMetricRow *rows, int n_rows, double ema,
+               gboolean raw)
 {
-  /* the fields are fixed arrays that a writer might fill to the brim */
-  g_snprintf (buf, size, "%.*s=%.*s", (int) sizeof event->key, event->key,
-              (int) sizeof event->new_value, event->new_value);
-}
-
-/* Event order for labelling: by step, stable, because labels are placed left to right. */
-static int
-compare_event_index (gconstpointer a, gconstpointer b, gpointer events_ptr)
-{
-  const ClEvent *events = events_ptr;
-  int ia = *(const int *) a, ib = *(const int *) b;
-  if (events[ia].step != events[ib].step)
-    return events[ia].step < events[ib].step ? -1 : 1;
-  return ia - ib;
-}
-
-typedef char EventText[96];
-
-typedef struct {
-  int n;
-  int *order;      /* event indices sorted by step */
-  double *centre;  /* per sorted slot */
-  double *width;
-  double *left;
-  int *row;
-  EventText *text;
-} EventLabels;
-
-static void
-event_labels_clear (EventLabels *labels)
-{
-  g_free (labels->order);
-  g_free (labels->centre);
-  g_free (labels->width);
-  g_free (labels->left);
-  g_free (labels->row);
-  g_free (labels->text);
-  memset (labels, 0, sizeof *labels);
+  ClPlotEma smooth[3];
+  for (int s = 0; s < 3; s++)
+    cl_plot_ema_init (&smooth[s], ema);
+  for (int i = 0; i < n_rows; i++)
+    {
+      cl_plot_range_add (steps, (double) rows[i].step);
+      for (int s = CL_LOSS_SERIES_TOTAL; s <= CL_LOSS_SERIES_DISTRIBUTION; s++)
+        cl_plot_range_add (values, cl_plot_ema_push (&smooth[s], series_value (&rows[i], s)));
+      if (raw)
+        cl_plot_range_add (values, rows[i].loss);
+    }
 }
 
 /* Everything the drawing needs besides the data: computed once, used by layout and draw. */
 static void
 layout (cairo_t *cr, double width, double height,
         const ClMetricRow *rows, int n_rows, const ClEvent *events, int n_events,
-        const ClLossPlotStyle *style, ClLossPlotGeometry *g, EventLabels *labels)
+        const ClLossPlotStyle *style, ClLossPlotGeometry *g, ClPlotEventLabels *labels)
 {
   Look look = look_for (style);
   double ema = style_ema (style);
@@ -158,21 +197,18 @@ layout (cairo_t *cr, double width, double height,
   if (n_events < 0 || events == NULL)
     n_events = 0;
 
-  /* data ranges: the curves as drawn (smoothed), plus the raw loss when it is shown */
+  /* data ranges: the curves as drawn (smoothed), plus the raw loss when it is shown, over
+   * every run on the axes */
+  Others others = others_of (style);
   ClPlotRange steps, values;
   cl_plot_range_init (&steps);
   cl_plot_range_init (&values);
-  ClPlotEma smooth[3];
-  for (int s = 0; s < 3; s++)
-    cl_plot_ema_init (&smooth[s], ema);
-  for (int i = 0; i < n_rows; i++)
-    {
-      cl_plot_range_add (&steps, (double) rows[i].step);
-      for (int s = CL_LOSS_SERIES_TOTAL; s <= CL_LOSS_SERIES_DISTRIBUTION; s++)
-        cl_plot_range_add (&values, cl_plot_ema_push (&smooth[s], series_value (&rows[i], s)));
-      if (style->show_raw)
-        cl_plot_range_add (&values, rows[i].loss);
-    }
+  range_add_run (&steps, &values, rows, n_rows, ema, style->show_raw && others.compare == NULL);
+  for (int k = 0; k < others.n_overlays; k++)
+    if (run_usable (&others.overlays[k]))
+      range_add_run (&steps, &values, others.overlays[k].rows, others.overlays[k].n_rows, ema, FALSE);
+  if (run_usable (others.compare))
+    range_add_run (&steps, &values, others.compare->rows, others.compare->n_rows, ema, FALSE);
   for (int i = 0; i < n_events; i++)
     cl_plot_range_add (&steps, (double) events[i].step);
   double step_lo = steps.n > 0 ? steps.lo : 0.0, step_hi = steps.n > 0 ? steps.hi : 100.0;
@@ -181,14 +217,16 @@ layout (cairo_t *cr, double width, double height,
   cl_plot_text_setup (cr);
 
   /* vertical furniture that does not depend on the axes */
-  ClPlotLegendEntry entries[CL_LOSS_SERIES_COUNT + 1];
-  int n_entries = legend_entries (n_events, entries);
+  ClPlotLegendEntry entries[MAX_LEGEND];
+  LegendText legend_text;
+  int n_entries = legend_entries (n_events, style, &legend_text, entries);
   double top = look.pad;
   double title_h = cl_plot_title_draw (cr, width, top, style->title, look.title_font, FALSE);
   if (title_h > 0.0)
     top += title_h + 0.5 * look.pad;
   double legend_h = cl_plot_legend_measure (cr, entries, n_entries, width - 2 * look.pad,
                                             look.legend_font);
+  g->legend = (ClPlotRect){ 0.0, top, width, legend_h };
   top += legend_h + 0.5 * look.pad;
 
   cairo_save (cr);
@@ -218,38 +256,13 @@ layout (cairo_t *cr, double width, double height,
   bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &g->x_ticks, "step", &look.axis);
 
   /* event labels: greedy rows in the band above the plot */
-  EventLabels local = { 0 };
-  EventLabels *lab = labels != NULL ? labels : &local;
-  if (n_events > 0)
-    {
-      lab->n = n_events;
-      lab->order = g_new (int, n_events);
-      lab->centre = g_new (double, n_events);
-      lab->width = g_new (double, n_events);
-      lab->left = g_new (double, n_events);
-      lab->row = g_new (int, n_events);
-      lab->text = g_new (EventText, n_events);
-      for (int i = 0; i < n_events; i++)
-        lab->order[i] = i;
-      g_qsort_with_data (lab->order, n_events, sizeof (int), compare_event_index, (gpointer) events);
-      cairo_save (cr);
-      cl_plot_font (cr, look.event_font, FALSE);
-      double box_pad = 0.4 * look.pad;
-      for (int k = 0; k < n_events; k++)
-        {
-          event_label_text (&events[lab->order[k]], lab->text[k], sizeof lab->text[k]);
-          lab->centre[k] = cl_plot_scale_map (&g->x, (double) events[lab->order[k]].step);
-          lab->width[k] = cl_plot_text_width (cr, lab->text[k]) + 2 * box_pad;
-        }
-      cairo_restore (cr);
-      g->event_label_rows = cl_plot_place_labels (lab->centre, lab->width, n_events, look.pad,
-                                                  width - look.pad, 0.5 * look.pad,
-                                                  EVENT_LABEL_MAX_ROWS, lab->left, lab->row);
-      for (int k = 0; k < n_events; k++)
-        if (lab->row[k] >= 0)
-          g->events_labelled++;
-    }
-  double band_h = g->event_label_rows * event_row_h;
+  ClPlotEventLabels local = { 0 };
+  ClPlotEventLabels *lab = labels != NULL ? labels : &local;
+  cl_plot_event_labels_layout (cr, lab, events, n_events, &g->x, look.pad, width - look.pad,
+                               look.event_font, look.pad, EVENT_LABEL_MAX_ROWS);
+  g->event_label_rows = lab->rows;
+  g->events_labelled = lab->labelled;
+  double band_h = cl_plot_event_labels_band_height (lab, lab->rows);
   g->event_band = (ClPlotRect){ g->plot.x, top, g->plot.w, band_h };
   top += band_h + (band_h > 0.0 ? 0.3 * look.pad : 0.0);
 
@@ -259,7 +272,7 @@ layout (cairo_t *cr, double width, double height,
   cl_plot_scale_init (&g->right, g->right_ticks.lo, g->right_ticks.hi, g->plot.y + g->plot.h, g->plot.y);
 
   if (labels == NULL)
-    event_labels_clear (&local);
+    cl_plot_event_labels_clear (&local);
 }
 
 void
@@ -276,6 +289,60 @@ cl_loss_plot_layout (cairo_t *cr, double width, double height,
     }
   cairo_save (cr);
   layout (cr, width, height, rows, n_rows, events, n_events, style, geometry, NULL);
+  cairo_restore (cr);
+}
+
+/* B of a comparison: a dashed stroke, which the decimator's filled envelope cannot carry.
+ * The smoothed curve is thinned to one point per device pixel column, which it cannot tell
+ * apart from the full polyline. */
+static void
+draw_series_dashed (cairo_t *cr, const ClLossPlotGeometry *g, const ClMetricRow *rows, int n_rows,
+                    ClLossSeries series, double ema, double line_width)
+{
+  const ClPlotScale *y = series == CL_LOSS_SERIES_ACCURACY ? &g->right : &g->left;
+  double ux = 1.0, uy = 0.0;
+  cairo_user_to_device_distance (cr, &ux, &uy);
+  double column = 1.0 / MAX (hypot (ux, uy), 1e-6);
+  ClPlotEma smooth;
+  cl_plot_ema_init (&smooth, ema);
+  double last_x = -INFINITY, pending_x = NAN, pending_y = NAN;
+  gboolean drawing = FALSE;
+  cairo_new_path (cr);
+  for (int i = 0; i < n_rows; i++)
+    {
+      double v = cl_plot_ema_push (&smooth, series_value (&rows[i], series));
+      if (!isfinite (v))
+        continue;
+      if (series == CL_LOSS_SERIES_ACCURACY)
+        v = CLAMP (v, 0.0, 1.0);
+      double x = cl_plot_scale_map (&g->x, (double) rows[i].step), yy = cl_plot_scale_map (y, v);
+      if (!drawing)
+        {
+          cairo_move_to (cr, x, yy);
+          drawing = TRUE;
+          last_x = x;
+          continue;
+        }
+      if (x - last_x >= column)
+        {
+          cairo_line_to (cr, x, yy);
+          last_x = x;
+          pending_x = NAN;
+        }
+      else
+        {
+          pending_x = x;
+          pending_y = yy;
+        }
+    }
+  if (isfinite (pending_x))
+    cairo_line_to (cr, pending_x, pending_y);
+  double dash[2] = { 4.0 * line_width, 2.5 * line_width };
+  cairo_save (cr);
+  cairo_set_dash (cr, dash, 2, 0.0);
+  cairo_set_line_width (cr, line_width);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_stroke (cr);
   cairo_restore (cr);
 }
 
@@ -322,7 +389,7 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
 
   Look look = look_for (style);
   ClLossPlotGeometry g;
-  EventLabels labels = { 0 };
+  ClPlotEventLabels labels = { 0 };
 
   cairo_save (cr);
   cairo_rectangle (cr, 0, 0, width, height);
@@ -337,72 +404,59 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
   double title_h = cl_plot_title_draw (cr, width, top, style->title, look.title_font, TRUE);
   if (title_h > 0.0)
     top += title_h + 0.5 * look.pad;
-  ClPlotLegendEntry entries[CL_LOSS_SERIES_COUNT + 1];
-  int n_entries = legend_entries (n_events, entries);
+  ClPlotLegendEntry entries[MAX_LEGEND];
+  LegendText legend_text;
+  int n_entries = legend_entries (n_events, style, &legend_text, entries);
   cl_plot_legend_draw (cr, entries, n_entries, 0.5 * width, top, width - 2 * look.pad,
                        look.legend_font);
 
   cl_plot_grid_draw (cr, &g.plot, &g.x, &g.x_ticks, &g.left, &g.left_ticks, 1.0);
 
   /* event markers under the data, labels in their band above the plot */
-  if (n_events > 0)
+  cl_plot_event_labels_draw (cr, &labels, &g.plot, g.event_band.y + g.event_band.h);
+
+  /* drawn back to front: the total loss is the headline, on top */
+  static const ClLossSeries order[] = {
+    CL_LOSS_SERIES_ACCURACY, CL_LOSS_SERIES_DISTRIBUTION, CL_LOSS_SERIES_ALIGNMENT,
+    CL_LOSS_SERIES_TOTAL,
+  };
+  Others others = others_of (style);
+  double ema = style_ema (style);
+  cairo_save (cr);
+  /* room for the stroke of a curve lying on the frame */
+  cairo_rectangle (cr, g.plot.x, g.plot.y - look.series_width, g.plot.w, g.plot.h + 2 * look.series_width);
+  cairo_clip (cr);
+  /* earlier runs under everything of this one */
+  for (int k = 0; k < others.n_overlays; k++)
     {
-      cairo_save (cr);
-      cl_plot_font (cr, look.event_font, FALSE);
-      double row_h = g.event_label_rows > 0 ? g.event_band.h / g.event_label_rows : 0.0;
-      double band_bottom = g.event_band.y + g.event_band.h;
-      for (int k = 0; k < labels.n; k++)
+      const ClLossPlotRun *run = &others.overlays[k];
+      if (!run_usable (run))
+        continue;
+      for (size_t s = 0; s < G_N_ELEMENTS (order); s++)
         {
-          double x = labels.centre[k];
-          if (x < g.plot.x - 0.5 || x > g.plot.x + g.plot.w + 0.5)
-            continue;
-          ClPlotRect span = g.plot;
-          if (labels.row[k] >= 0)
-            {
-              /* the dashed line reaches up to its own label */
-              double label_bottom = band_bottom - labels.row[k] * row_h - 0.15 * row_h;
-              span.h += span.y - label_bottom;
-              span.y = label_bottom;
-            }
-          cl_plot_vmarker_draw (cr, &span, x, cl_plot_color_marker (), 1.0);
+          cl_plot_set_rgba (cr, cl_loss_plot_series_color (order[s]), CL_LOSS_PLOT_OVERLAY_ALPHA);
+          draw_series (cr, &g, run->rows, run->n_rows, order[s], ema, FALSE, CL_LOSS_PLOT_OVERLAY_WIDTH);
         }
-      for (int k = 0; k < labels.n; k++)
-        {
-          if (labels.row[k] < 0)
-            continue;
-          double y1 = band_bottom - labels.row[k] * row_h - 0.15 * row_h;
-          double y0 = y1 - 0.85 * row_h;
-          cairo_rectangle (cr, labels.left[k], y0, labels.width[k], y1 - y0);
-          cl_plot_set_rgb (cr, cl_plot_color_background ());
-          cairo_fill_preserve (cr);
-          cairo_set_line_width (cr, 0.8);
-          cl_plot_set_rgb (cr, cl_plot_color_marker ());
-          cairo_stroke (cr);
-          cl_plot_set_rgb (cr, cl_plot_color_text ());
-          cl_plot_text (cr, labels.left[k] + 0.5 * labels.width[k], 0.5 * (y0 + y1),
-                        labels.text[k], 0.5, 0.5, 0.0);
-        }
-      cairo_restore (cr);
     }
+  if (run_usable (others.compare))
+    for (size_t s = 0; s < G_N_ELEMENTS (order); s++)
+      {
+        cl_plot_set_rgb (cr, cl_loss_plot_series_color (order[s]));
+        draw_series_dashed (cr, &g, others.compare->rows, others.compare->n_rows, order[s], ema, look.series_width);
+      }
+  cairo_restore (cr);
 
   if (n_rows > 0)
     {
-      double ema = style_ema (style);
       cairo_save (cr);
-      /* room for the stroke of a curve lying on the frame */
       cairo_rectangle (cr, g.plot.x, g.plot.y - look.series_width,
                        g.plot.w, g.plot.h + 2 * look.series_width);
       cairo_clip (cr);
-      if (style->show_raw && ema > 0.0)
+      if (style->show_raw && ema > 0.0 && others.compare == NULL)
         {
           cl_plot_set_rgba (cr, cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL), 0.28);
           draw_series (cr, &g, rows, n_rows, CL_LOSS_SERIES_TOTAL, ema, TRUE, look.raw_width);
         }
-      /* drawn back to front: the total loss is the headline, on top */
-      static const ClLossSeries order[] = {
-        CL_LOSS_SERIES_ACCURACY, CL_LOSS_SERIES_DISTRIBUTION, CL_LOSS_SERIES_ALIGNMENT,
-        CL_LOSS_SERIES_TOTAL,
-      };
       for (size_t s = 0; s < G_N_ELEMENTS (order); s++)
         {
           cl_plot_set_rgb (cr, cl_loss_plot_series_color (order[s]));
@@ -420,10 +474,10 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
                      "contrastive accuracy", &look.axis, &accuracy_text);
   cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_BOTTOM, &g.x, &g.x_ticks, "step", &look.axis, NULL);
 
-  if (n_rows == 0)
+  if (n_rows == 0 && !run_usable (others.compare))
     cl_plot_note_draw (cr, &g.plot, "waiting for the first step", look.note_font);
 
-  event_labels_clear (&labels);
+  cl_plot_event_labels_clear (&labels);
   cairo_restore (cr);
   if (geometry != NULL)
     *geometry = g;

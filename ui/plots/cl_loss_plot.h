@@ -6,12 +6,34 @@
 #include <cairo.h>
 #include "../../engine/cl_snapshot.h"
 
+/* Another run drawn on the same axes as the main one: an earlier run as a faded overlay, or
+ * the B of an A/B comparison. Not owned. */
+typedef struct {
+  const ClMetricRow *rows;
+  int n_rows;
+  const char *label;       /* for the legend; NULL for none */
+} ClLossPlotRun;
+
 typedef struct {
   const char *title;       /* drawn at the top; NULL for none */
   double ema;              /* smoothing factor in [0, 1): 0 = raw, 0.9 = heavy */
   gboolean show_raw;       /* also draw the raw total loss faintly under the smoothed line */
   double font_scale;       /* 1.0 on screen at 1x */
+  /* Earlier runs as faded traces under the main run: every series in its own colour at low
+   * alpha, thin, with one legend entry naming them. The axes span them too. */
+  const ClLossPlotRun *overlays;
+  int n_overlays;
+  const char *overlays_label;  /* that legend entry; NULL: "N earlier runs (faded)" */
+  /* A/B comparison: when compare is set, the main run is A (solid lines) and compare is B
+   * (dashed lines, same colours), on shared axes; the legend names them "A (solid): label_a"
+   * and "B (dashed): compare->label". The raw loss is not drawn in a comparison. */
+  const ClLossPlotRun *compare;
+  const char *label_a;
 } ClLossPlotStyle;
+
+/* Opacity and line width of overlay traces. */
+#define CL_LOSS_PLOT_OVERLAY_ALPHA 0.3
+#define CL_LOSS_PLOT_OVERLAY_WIDTH 1.0
 
 void cl_loss_plot_style_init (ClLossPlotStyle *style);
 
@@ -47,6 +69,7 @@ typedef struct {
   ClPlotRect event_band;    /* strip above the plot holding the event labels (h = 0 if none) */
   int event_label_rows;     /* rows of event labels actually used */
   int events_labelled;      /* events whose label fitted without overlap */
+  ClPlotRect legend;        /* the legend's rows (full figure width) */
 } ClLossPlotGeometry;
 
 /* Lays the figure out exactly as cl_loss_plot_draw does; cr is only used to measure text

@@ -29,6 +29,7 @@ typedef struct {
   char targets[CL_PROBE_PLOT_MAX_TARGETS][sizeof ((ClProbeRow *) 0)->target + 1];
   double chance[CL_PROBE_PLOT_MAX_TARGETS];  /* chance level drawn per target (NaN: none) */
   gboolean markers;              /* points were marked (FALSE when too dense to tell apart) */
+  ClPlotRect legend;             /* the legend's rows (full figure width) */
 } ClProbePlotGeometry;
 
 ClRgb cl_probe_plot_target_color (int index);
@@ -40,3 +41,38 @@ void cl_probe_plot_draw_full (cairo_t *cr, double width, double height,
                               const ClProbeRow *rows, int n_rows,
                               const ClEvent *events, int n_events, const char *title,
                               ClProbePlotGeometry *geometry);
+
+/* ---- other runs on the same axes: faded overlays and A/B comparison ---- */
+
+/* Another run's probe rows; not owned. */
+typedef struct {
+  const ClProbeRow *rows;
+  int n_rows;
+  const char *label;            /* for the legend; NULL for none */
+} ClProbePlotRun;
+
+typedef struct {
+  /* Earlier runs as faded, thin lines (no markers, no chance lines) under the main run, each
+   * target in its colour; one legend entry names them (overlays_label, or NULL for
+   * "N earlier runs (faded)"). */
+  const ClProbePlotRun *overlays;
+  int n_overlays;
+  const char *overlays_label;
+  /* A/B: the main run is A (solid lines, round points), compare is B (dashed lines, square
+   * points), same colours per target; the legend names "A (...): label_a" and
+   * "B (...): compare->label". */
+  const ClProbePlotRun *compare;
+  const char *label_a;
+} ClProbePlotOthers;
+
+/* Opacity and line width of overlay traces. */
+#define CL_PROBE_PLOT_OVERLAY_ALPHA 0.3
+#define CL_PROBE_PLOT_OVERLAY_WIDTH 1.0
+
+/* cl_probe_plot_draw_full with other runs (others may be NULL). Targets are those of every
+ * run, in order of first appearance (the main run first), coloured by that order; the axes
+ * span every run. */
+void cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
+                              const ClProbeRow *rows, int n_rows,
+                              const ClEvent *events, int n_events, const char *title,
+                              const ClProbePlotOthers *others, ClProbePlotGeometry *geometry);

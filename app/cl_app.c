@@ -7,6 +7,7 @@
 struct _ClApp {
   GtkApplication parent_instance;
   ClConfig initial;
+  char **open_dirs;
 };
 
 G_DEFINE_FINAL_TYPE (ClApp, cl_app, GTK_TYPE_APPLICATION)
@@ -52,9 +53,11 @@ cl_app_startup (GApplication *app)
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   GtkApplication *gapp = GTK_APPLICATION (app);
   const char *quit[] = { "<Control>q", NULL };
-  const char *play[] = { "space", NULL };
   const char *reset[] = { "<Control>r", NULL };
   const char *export[] = { "<Control>e", NULL };
+  const char *export_csv[] = { "<Control><Shift>e", NULL };
+  const char *open_runs[] = { "<Control><Shift>o", NULL };
+  const char *sweep[] = { "<Control><Shift>w", NULL };
   const char *open_config[] = { "<Control>o", NULL };
   const char *save_config[] = { "<Control>s", NULL };
   const char *help[] = { "<Control>question", NULL };
@@ -62,9 +65,11 @@ cl_app_startup (GApplication *app)
   gtk_application_set_accels_for_action (gapp, "win.save-config", save_config);
   gtk_application_set_accels_for_action (gapp, "win.show-help-overlay", help);
   gtk_application_set_accels_for_action (gapp, "app.quit", quit);
-  gtk_application_set_accels_for_action (gapp, "win.play-pause", play);
   gtk_application_set_accels_for_action (gapp, "win.reset", reset);
   gtk_application_set_accels_for_action (gapp, "win.export", export);
+  gtk_application_set_accels_for_action (gapp, "win.export-csv", export_csv);
+  gtk_application_set_accels_for_action (gapp, "win.open-runs", open_runs);
+  gtk_application_set_accels_for_action (gapp, "win.sweep", sweep);
 
   GtkCssProvider *css = gtk_css_provider_new ();
   gtk_css_provider_load_from_resource (css, "/org/contrastlab/ContrastLab/style.css");
@@ -78,12 +83,36 @@ cl_app_activate (GApplication *app)
 {
   ClApp *self = CL_APP (app);
   ClWindow *win = cl_window_new (GTK_APPLICATION (app), &self->initial);
+  for (int i = 0; self->open_dirs && self->open_dirs[i]; i++)
+    {
+      GError *error = NULL;
+      if (!cl_window_open_runs_folder (win, self->open_dirs[i], &error))
+        {
+          cl_window_show_error (win, error->message);
+          g_error_free (error);
+        }
+    }
   gtk_window_present (GTK_WINDOW (win));
+}
+
+void
+cl_app_set_open_dirs (ClApp *self, const char *const *dirs)
+{
+  g_strfreev (self->open_dirs);
+  self->open_dirs = g_strdupv ((char **) dirs);
+}
+
+static void
+cl_app_finalize (GObject *object)
+{
+  g_strfreev (CL_APP (object)->open_dirs);
+  G_OBJECT_CLASS (cl_app_parent_class)->finalize (object);
 }
 
 static void
 cl_app_class_init (ClAppClass *klass)
 {
+  G_OBJECT_CLASS (klass)->finalize = cl_app_finalize;
   G_APPLICATION_CLASS (klass)->startup = cl_app_startup;
   G_APPLICATION_CLASS (klass)->activate = cl_app_activate;
 }
@@ -103,7 +132,7 @@ cl_app_new (const ClConfig *initial)
 }
 
 int
-cl_app_run (const ClCliOptions *opts, const char *argv0)
+cl_app_run (const ClCliOptions *opts, const char *const *open_dirs, const char *argv0)
 {
   ClConfig cfg;
   cl_config_init (&cfg);
@@ -116,10 +145,19 @@ cl_app_run (const ClCliOptions *opts, const char *argv0)
   if (opts->steps > 0 && !cl_config_set_number (&cfg, cl_param_lookup ("train.steps"), opts->steps, &error))
     goto fail;
 
+  for (int i = 0; open_dirs && open_dirs[i]; i++)
+    if (!g_file_test (open_dirs[i], G_FILE_TEST_IS_DIR))
+      {
+        g_autofree char *display = g_filename_display_name (open_dirs[i]);
+        g_printerr ("contrastlab: --open %s: no such folder\n", display);
+        return 2;
+      }
   ClApp *app = cl_app_new (&cfg);
+  cl_app_set_open_dirs (app, open_dirs);
   char *args[] = { (char *) argv0, NULL };
   int code = g_application_run (G_APPLICATION (app), 1, args);
   g_object_unref (app);
+  cl_window_wait_for_exports ();
   return code;
 
 fail:

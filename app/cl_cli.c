@@ -10,9 +10,9 @@
 #include "cl_config.h"
 #include "cl_export.h"
 #include "engine/cl_data.h"
+#include "engine/cl_sweep.h"
 #include "engine/cl_trainer.h"
-#include "ui/cl_png.h"
-#include "ui/plots/cl_bar_chart.h"
+#include "ui/plots/cl_sweep_plot.h"
 
 gboolean
 cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
@@ -192,42 +192,30 @@ write_text (const char *dir, const char *name, const char *text, GError **error)
   return g_file_set_contents (path, text, -1, error);
 }
 
-/* Trains cfg to the end and writes DIR's files; FALSE with error set on bad input. */
-static int
-train_and_write (const ClConfig *cfg, const char *out, const char *label, ClSnapshot **final_out, GError **error)
+/* One run's progress on stderr: a redrawn bar on a terminal, else one line per tenth of the run
+ * (logs and CI). last_tenth keeps the tenths already reported. */
+static void
+report_progress (const ClSnapshot *snap, const char *label, gboolean tty, int *last_tenth)
 {
-  ClTrainer *trainer = cl_trainer_new (cfg, error);
-  if (!trainer)
-    return -1;
-  gboolean tty = isatty (STDERR_FILENO);
-  int last_tenth = 0;
-  cl_trainer_start (trainer, FALSE);
-  for (;;)
+  if (tty)
+    print_progress (snap, label, snap->finished);
+  else if (snap->total_steps > 0)
     {
-      g_usleep (tty ? 100000 : 200000);
-      ClSnapshot *snap = cl_trainer_get_snapshot (trainer);
-      gboolean finished = snap->finished;
-      if (tty)
-        print_progress (snap, label, finished);
-      else if (snap->total_steps > 0)
+      int tenth = (int) (10 * snap->step / snap->total_steps);
+      if (tenth > *last_tenth)
         {
-          /* Logs and CI get one line per tenth of the run instead of a redrawn bar. */
-          int tenth = (int) (10 * snap->step / snap->total_steps);
-          if (tenth > last_tenth)
-            {
-              last_tenth = tenth;
-              g_printerr ("contrastlab: %s%d%% (step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT ", %.1f steps/s)\n",
-                          label ? label : "", tenth * 10, snap->step, snap->total_steps, snap->steps_per_second);
-            }
+          *last_tenth = tenth;
+          g_printerr ("contrastlab: %s%d%% (step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT ", %.1f steps/s)\n",
+                      label ? label : "", tenth * 10, snap->step, snap->total_steps, snap->steps_per_second);
         }
-      cl_snapshot_unref (snap);
-      if (finished)
-        break;
     }
-  /* The thread publishes once more as it ends: wait for it so the files hold the final state. */
-  cl_trainer_wait (trainer);
-  ClSnapshot *final = cl_trainer_get_snapshot (trainer);
+}
 
+/* Writes DIR's files of a finished run and prints its summary. CL_EXIT_OK, CL_EXIT_INTERNAL
+ * when the run itself failed (files still written), -1 with error set when writing failed. */
+static int
+write_run (const ClSnapshot *final, const char *out, GError **error)
+{
   int code = CL_EXIT_OK;
   if (final->error)
     {
@@ -248,272 +236,158 @@ train_and_write (const ClConfig *cfg, const char *out, const char *label, ClSnap
       ok = cl_export_figure_png (path, (ClFigureKind) k, final, 1.0, error);
     }
   if (!ok)
-    code = -1;
-  else
+    return -1;
+  g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s (probes %.1f s, %.1f%%); wrote %s/run.ini, "
+              "metrics.csv, probes.csv and figures/\n",
+              final->step, final->seconds, final->probe_seconds,
+              final->seconds > 0 ? 100 * final->probe_seconds / final->seconds : 0.0, out);
+  for (int i = 0; i < final->n_probes; i++)
+    if (final->probes[i].step == final->step || i == 0)
+      g_printerr ("contrastlab: probe %s at step %" G_GINT64_FORMAT ": accuracy %.3f (chance %.3f)\n",
+                  final->probes[i].target, final->probes[i].step, final->probes[i].accuracy, final->probes[i].chance);
+  return code;
+}
+
+/* Trains cfg to the end and writes DIR's files; -1 with error set on bad input. */
+static int
+train_and_write (const ClConfig *cfg, const char *out, GError **error)
+{
+  ClTrainer *trainer = cl_trainer_new (cfg, error);
+  if (!trainer)
+    return -1;
+  gboolean tty = isatty (STDERR_FILENO);
+  int last_tenth = 0;
+  cl_trainer_start (trainer, FALSE);
+  for (;;)
     {
-      g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s (probes %.1f s, %.1f%%); wrote %s/run.ini, "
-                  "metrics.csv, probes.csv and figures/\n",
-                  final->step, final->seconds, final->probe_seconds,
-                  final->seconds > 0 ? 100 * final->probe_seconds / final->seconds : 0.0, out);
-      for (int i = 0; i < final->n_probes; i++)
-        if (final->probes[i].step == final->step || i == 0)
-          g_printerr ("contrastlab: probe %s at step %" G_GINT64_FORMAT ": accuracy %.3f (chance %.3f)\n",
-                      final->probes[i].target, final->probes[i].step, final->probes[i].accuracy,
-                      final->probes[i].chance);
+      g_usleep (tty ? 100000 : 200000);
+      ClSnapshot *snap = cl_trainer_get_snapshot (trainer);
+      gboolean finished = snap->finished;
+      report_progress (snap, NULL, tty, &last_tenth);
+      cl_snapshot_unref (snap);
+      if (finished)
+        break;
     }
-  if (final_out)
-    *final_out = final;
-  else
-    cl_snapshot_unref (final);
+  /* The thread publishes once more as it ends: wait for it so the files hold the final state. */
+  cl_trainer_wait (trainer);
+  ClSnapshot *final = cl_trainer_get_snapshot (trainer);
+  int code = write_run (final, out, error);
+  cl_snapshot_unref (final);
   cl_trainer_free (trainer);
   return code;
 }
 
-
-typedef struct {
-  const ClParam *param;
-  char **values;
-} SweepAxis;
-
-static gboolean
-parse_sweeps (char **specs, const ClConfig *base, GArray *axes, GError **error)
-{
-  for (int i = 0; specs[i]; i++)
-    {
-      const char *eq = strchr (specs[i], '=');
-      if (!eq || eq == specs[i] || eq[1] == '\0')
-        {
-          g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
-                       "--sweep '%s': expected KEY=V1,V2,..., e.g. loss.kind=ntxent,decoupled", specs[i]);
-          return FALSE;
-        }
-      g_autofree char *key = g_strndup (specs[i], eq - specs[i]);
-      SweepAxis axis = { cl_param_lookup (key), g_strsplit (eq + 1, ",", -1) };
-      g_array_append_val (axes, axis);
-      for (int v = 0; axis.values[v]; v++)
-        {
-          ClConfig probe = *base;
-          g_strstrip (axis.values[v]);
-          if (!cl_config_set (&probe, key, axis.values[v], error))
-            return FALSE;
-        }
-      for (guint a = 0; a + 1 < axes->len; a++)
-        if (g_array_index (axes, SweepAxis, a).param == axis.param)
-          {
-            g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "--sweep %s is given twice", key);
-            return FALSE;
-          }
-    }
-  return TRUE;
-}
-
-/* Final accuracy of each probe target, in order of first appearance. */
 static void
-final_probes (const ClSnapshot *s, GPtrArray *targets, GHashTable *acc)
+format_eta (double seconds, char *buf, size_t size)
 {
-  for (int i = 0; i < s->n_probes; i++)
-    {
-      const ClProbeRow *p = &s->probes[i];
-      if (!g_ptr_array_find_with_equal_func (targets, p->target, g_str_equal, NULL))
-        g_ptr_array_add (targets, g_strdup (p->target));
-      double *v = g_new (double, 1);
-      *v = p->accuracy;
-      g_hash_table_insert (acc, g_strdup (p->target), v);
-    }
+  if (seconds < 0)
+    g_strlcpy (buf, "--:--", size);
+  else
+    g_snprintf (buf, size, "%d:%02d", (int) seconds / 60, (int) seconds % 60);
 }
 
-static void
-draw_sweep (cairo_t *cr, double w, double h, gpointer data)
-{
-  cl_bar_chart_draw (cr, w, h, data);
-}
-
+/* Runs every point of grid with the engine's sweep runner, writing each run's files into
+ * DIR/runs/KEY=V,.../ as it ends, then DIR/sweep.csv, DIR/run.ini and DIR/figures/sweep.png. */
 static int
-run_sweep (const ClCliOptions *opts, const ClConfig *base, const char *out, GError **error)
+run_sweep (ClSweepGrid *grid_in, const char *out, GError **error)
 {
-  g_autoptr (GArray) axes = g_array_new (FALSE, TRUE, sizeof (SweepAxis));
-  int code = CL_EXIT_OK;
-  if (!parse_sweeps (opts->sweeps, base, axes, error))
-    {
-      code = -1;
-      goto done;
-    }
-  int n_axes = (int) axes->len, n_runs = 1;
-  int *sizes = g_new0 (int, n_axes), *at = g_new0 (int, n_axes);
-  for (int a = 0; a < n_axes; a++)
-    {
-      sizes[a] = (int) g_strv_length (g_array_index (axes, SweepAxis, a).values);
-      n_runs *= sizes[a];
-    }
-
-  GPtrArray *targets = g_ptr_array_new_with_free_func (g_free);
-  GHashTable **results = g_new0 (GHashTable *, n_runs);
-  float chance = NAN;
-  GString *csv_keys = g_string_new (NULL);
-  for (int a = 0; a < n_axes; a++)
-    g_string_append_printf (csv_keys, "%s%s", a ? "," : "", g_array_index (axes, SweepAxis, a).param->key);
-
+  ClSweep *sweep = cl_sweep_new (grid_in); /* takes the grid */
+  const ClSweepGrid *grid = cl_sweep_get_grid (sweep);
+  int n_runs = cl_sweep_grid_n_points (grid);
+  gboolean tty = isatty (STDERR_FILENO);
+  cl_sweep_set_keep_snapshots (sweep, TRUE);
   gint64 t0 = g_get_monotonic_time ();
-  int failed_runs = 0;
-  for (int r = 0; r < n_runs && code == CL_EXIT_OK; r++)
+  cl_sweep_start (sweep);
+
+  int code = CL_EXIT_OK, failed_runs = 0;
+  int announced = -1, written = 0, last_tenth = 0;
+  for (;;)
     {
-      ClConfig cfg = *base;
-      GString *name = g_string_new (NULL);
-      for (int a = 0; a < n_axes; a++)
+      ClSweepProgress pr;
+      cl_sweep_get_progress (sweep, &pr);
+      /* Points start and end in grid order; a short one may start and end between two polls,
+       * so each is announced, then reported, in turn. */
+      int started = pr.current_point >= 0 ? pr.current_point : pr.points_done - 1;
+      while (code == CL_EXIT_OK)
         {
-          SweepAxis *axis = &g_array_index (axes, SweepAxis, a);
-          cl_config_set (&cfg, axis->param->key, axis->values[at[a]], NULL);
-          g_string_append_printf (name, "%s%s=%s", a ? "," : "", axis->param->key, axis->values[at[a]]);
-        }
-      g_autofree char *run_dir = g_build_filename (out, "runs", name->str, NULL);
-      double elapsed = (g_get_monotonic_time () - t0) / 1e6;
-      char eta[32] = "--:--";
-      if (r > 0)
-        {
-          int left = (int) (elapsed / r * (n_runs - r));
-          g_snprintf (eta, sizeof eta, "%d:%02d", left / 60, left % 60);
-        }
-      g_printerr ("contrastlab: sweep run %d/%d (%s), sweep ETA %s\n", r + 1, n_runs, name->str, eta);
-      g_autofree char *label = g_strdup_printf ("run %d/%d ", r + 1, n_runs);
-      ClSnapshot *final = NULL;
-      if (!prepare_out_dir (run_dir, error))
-        code = -1;
-      else
-        {
-          /* A run that fails on its own (say, it diverges) is reported and the sweep goes on. */
-          int rc = train_and_write (&cfg, run_dir, label, &final, error);
-          if (rc == -1)
-            code = -1;
-          else if (rc != CL_EXIT_OK)
-            failed_runs++;
-        }
-      if (final)
-        {
-          results[r] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-          final_probes (final, targets, results[r]);
-          for (int i = 0; i < final->n_probes; i++)
-            if (strcmp (final->probes[i].target, "class") == 0)
-              chance = final->probes[i].chance;
-          cl_snapshot_unref (final);
-        }
-      g_string_free (name, TRUE);
-      for (int a = n_axes - 1; a >= 0; a--)
-        {
-          if (++at[a] < sizes[a])
+          if (announced < started && announced < written)
+            {
+              announced++;
+              g_autofree char *name = cl_sweep_grid_point_name (grid, announced);
+              char eta[32];
+              format_eta (announced > 0 ? pr.eta_seconds : -1, eta, sizeof eta);
+              g_printerr ("contrastlab: sweep run %d/%d (%s), sweep ETA %s\n", announced + 1, n_runs, name, eta);
+              last_tenth = 0;
+              continue;
+            }
+          if (written >= pr.points_done)
             break;
-          at[a] = 0;
+          ClSnapshot *final = cl_sweep_take_snapshot (sweep, written);
+          if (final)
+            {
+              g_autofree char *label = g_strdup_printf ("run %d/%d ", written + 1, n_runs);
+              report_progress (final, label, tty, &last_tenth);
+              g_autofree char *name = cl_sweep_grid_point_name (grid, written);
+              g_autofree char *run_dir = g_build_filename (out, "runs", name, NULL);
+              int rc = prepare_out_dir (run_dir, error) ? write_run (final, run_dir, error) : -1;
+              cl_snapshot_unref (final);
+              /* A run that fails on its own (say, it diverges) is reported and the sweep goes on. */
+              if (rc == -1)
+                {
+                  code = -1;
+                  cl_sweep_cancel (sweep);
+                }
+              else if (rc != CL_EXIT_OK)
+                failed_runs++;
+            }
+          written++;
         }
+      if (code != CL_EXIT_OK || (pr.finished && written >= pr.points_done))
+        break;
+      if (pr.current_point >= 0 && pr.current_point == announced)
+        {
+          ClSnapshot *snap = cl_sweep_get_current_snapshot (sweep);
+          if (snap)
+            {
+              g_autofree char *label = g_strdup_printf ("run %d/%d ", announced + 1, n_runs);
+              /* the end of a run is reported from its final snapshot, above */
+              if (!snap->finished)
+                report_progress (snap, label, tty, &last_tenth);
+              cl_snapshot_unref (snap);
+            }
+        }
+      g_usleep (tty ? 100000 : 200000);
     }
+  cl_sweep_wait (sweep);
+  if (code == CL_EXIT_OK && !cl_sweep_get_error (sweep, error))
+    code = -1;
 
   if (code == CL_EXIT_OK)
     {
-      /* sweep.csv: the swept keys, then each target's final accuracy. */
-      GString *csv = g_string_new (csv_keys->str);
-      for (guint k = 0; k < targets->len; k++)
-        g_string_append_printf (csv, ",%s", (char *) targets->pdata[k]);
-      g_string_append_c (csv, '\n');
-      memset (at, 0, sizeof (int) * n_axes);
-      /* The chart: groups = values of the first key; series = combinations of the others. */
-      int n_groups = sizes[0], n_series = n_runs / sizes[0];
-      double *values = g_new (double, n_runs);
-      const char **group_labels = g_new0 (const char *, n_groups);
-      char **series_labels = g_new0 (char *, n_series + 1);
-      for (int r = 0; r < n_runs; r++)
-        {
-          GString *series = g_string_new (NULL);
-          for (int a = 0; a < n_axes; a++)
-            {
-              SweepAxis *axis = &g_array_index (axes, SweepAxis, a);
-              g_string_append_printf (csv, "%s%s", a ? "," : "", axis->values[at[a]]);
-              if (a > 0)
-                g_string_append_printf (series, "%s%s", a > 1 ? ", " : "", axis->values[at[a]]);
-            }
-          for (guint k = 0; k < targets->len; k++)
-            {
-              double *v = results[r] ? g_hash_table_lookup (results[r], targets->pdata[k]) : NULL;
-              char num[G_ASCII_DTOSTR_BUF_SIZE] = "";
-              if (v)
-                g_ascii_formatd (num, sizeof num, "%.5f", *v);
-              g_string_append_printf (csv, ",%s", num);
-            }
-          g_string_append_c (csv, '\n');
-          double *cls = results[r] ? g_hash_table_lookup (results[r], "class") : NULL;
-          values[r] = cls ? *cls : NAN;
-          group_labels[at[0]] = g_array_index (axes, SweepAxis, 0).values[at[0]];
-          int s = r % n_series;
-          if (!series_labels[s])
-            series_labels[s] = g_string_free (series, FALSE);
-          else
-            g_string_free (series, TRUE);
-          for (int a = n_axes - 1; a >= 0; a--)
-            {
-              if (++at[a] < sizes[a])
-                break;
-              at[a] = 0;
-            }
-        }
-      GString *series_key = g_string_new (NULL);
-      for (int a = 1; a < n_axes; a++)
-        g_string_append_printf (series_key, "%s%s", a > 1 ? ", " : "", g_array_index (axes, SweepAxis, a).param->key);
-      ClBarChartData chart = {
-        .title = "Final class probe accuracy (held-out)",
-        .y_label = "linear-probe accuracy",
-        .group_key = g_array_index (axes, SweepAxis, 0).param->key,
-        .series_key = n_axes > 1 ? series_key->str : NULL,
-        .n_groups = n_groups,
-        .group_labels = group_labels,
-        .n_series = n_series,
-        .series_labels = (const char *const *) series_labels,
-        .values = values,
-        .y_min = 0,
-        .y_max = 1,
-        .reference = chance,
-        .reference_label = "chance",
-      };
-      g_autofree char *config = cl_config_to_ini (base);
-      g_autofree char *sweep_desc = g_strjoinv (" ", opts->sweeps);
-      g_autofree char *config_with_sweep = g_strdup_printf ("# sweep: %s\n%s", sweep_desc, config);
-      g_autofree char *step = g_strdup_printf ("%d", base->train_steps);
-      const ClPngText texts[] = {
-        { "Software", "ContrastLab " CL_VERSION },
-        { "Title", chart.title },
-        { "contrastlab:config", config_with_sweep },
-        { "contrastlab:step", step },
-      };
+      int n_rows = 0;
+      g_autofree ClSweepRow *rows = cl_sweep_get_rows (sweep, &n_rows);
+      g_autofree char *csv = cl_sweep_csv (grid, rows, n_rows);
+      g_autofree char *config = cl_config_to_ini (cl_sweep_grid_base (grid));
+      g_autofree char *sweep_desc = cl_sweep_grid_describe (grid);
       g_autofree char *png = g_build_filename (out, "figures", "sweep.png", NULL);
       g_autofree char *ini = g_strdup_printf ("# ContrastLab %s sweep base configuration; swept: %s\n%s", CL_VERSION,
                                               sweep_desc, config);
-      if (!write_text (out, "sweep.csv", csv->str, error) || !write_text (out, "run.ini", ini, error)
-          || !cl_png_export_figure (png, 900, 520, 1.0, draw_sweep, &chart, texts, G_N_ELEMENTS (texts), error))
+      if (!write_text (out, "sweep.csv", csv, error) || !write_text (out, "run.ini", ini, error)
+          || !cl_sweep_plot_export_png (png, grid, rows, n_rows, NULL, 1.0, error))
         code = -1;
       else
         {
           g_printerr ("contrastlab: sweep of %d runs in %.0f s; wrote %s/sweep.csv and %s\n", n_runs,
                       (g_get_monotonic_time () - t0) / 1e6, out, png);
-          g_printerr ("%s", csv->str);
+          g_printerr ("%s", csv);
         }
-      g_string_free (series_key, TRUE);
-      g_free (values);
-      g_free (group_labels);
-      g_strfreev (series_labels);
-      g_string_free (csv, TRUE);
     }
   if (code == CL_EXIT_OK && failed_runs > 0)
     {
       g_printerr ("contrastlab: %d of %d sweep runs failed (see above)\n", failed_runs, n_runs);
       code = CL_EXIT_INTERNAL;
     }
-  for (int r = 0; r < n_runs; r++)
-    if (results[r])
-      g_hash_table_unref (results[r]);
-  g_free (results);
-  g_ptr_array_unref (targets);
-  g_string_free (csv_keys, TRUE);
-  g_free (sizes);
-  g_free (at);
-done:
-  for (guint a = 0; a < axes->len; a++)
-    g_strfreev (g_array_index (axes, SweepAxis, a).values);
+  cl_sweep_free (sweep);
   return code;
 }
 
@@ -538,29 +412,29 @@ cl_cli_headless (const ClCliOptions *opts)
   ClConfig cfg;
   const char *out = opts->out ? opts->out : "out";
   int code = CL_EXIT_INTERNAL;
-  ClCliOptions effective = *opts;
-  g_auto (GStrv) preset_sweeps = NULL;
-  if (build_config (opts, &cfg, &error) && prepare_out_dir (out, &error))
+  ClSweepGrid *grid = NULL;
+  if (build_config (opts, &cfg, &error))
     {
-      /* A preset may name the sweep that reproduces its figure; --sweep on the command line wins. */
-      if (!opts->sweeps)
+      if (opts->sweeps)
+        grid = cl_sweep_grid_new (&cfg, (const char *const *) opts->sweeps, &error);
+      else
         {
+          /* A preset may name the sweep that reproduces its figure; --sweep on the command line wins. */
           g_autofree char *path = cl_preset_resolve (opts->preset ? opts->preset : "default", NULL);
-          g_autoptr (GKeyFile) kf = g_key_file_new ();
-          if (path && g_str_has_suffix (path, ".ini") && g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+          g_autofree char *spec = cl_sweep_preset_spec (path);
+          if (spec)
             {
-              g_autofree char *spec = g_key_file_get_string (kf, "preset", "sweep", NULL);
-              if (spec && *g_strstrip (spec))
-                {
-                  preset_sweeps = g_regex_split_simple ("\\s+", spec, 0, 0);
-                  effective.sweeps = preset_sweeps;
-                  g_printerr ("contrastlab: the preset's sweep: %s\n", spec);
-                }
+              g_printerr ("contrastlab: the preset's sweep: %s\n", spec);
+              grid = cl_sweep_grid_new_from_text (&cfg, spec, &error);
             }
         }
-      code = effective.sweeps ? run_sweep (&effective, &cfg, out, &error)
-                              : train_and_write (&cfg, out, NULL, NULL, &error);
     }
+  if (!error && prepare_out_dir (out, &error))
+    {
+      code = grid ? run_sweep (grid, out, &error) : train_and_write (&cfg, out, &error);
+      grid = NULL; /* run_sweep owns it */
+    }
+  cl_sweep_grid_free (grid);
   if (error)
     {
       g_printerr ("contrastlab: %s\n", error->message);

@@ -1,7 +1,9 @@
 #pragma once
 #include <gtk/gtk.h>
 #include "engine/cl_params.h"
+#include "engine/cl_runs.h"
 #include "engine/cl_trainer.h"
+#include "cl_export.h"
 #include "ui/cl_param_row.h"
 #include "ui/plots/cl_figures.h"
 
@@ -16,12 +18,50 @@ ClTrainer *cl_window_get_trainer (ClWindow *win);
 ClParamRow *cl_window_get_param_row (ClWindow *win, const char *key);
 ClFigureKind cl_window_get_visible_figure (ClWindow *win);
 void cl_window_show_figure (ClWindow *win, ClFigureKind kind);
-/* Exports the shown figure of the latest snapshot without asking for a file name. */
+/* Exports the shown figure of the latest snapshot as PNG (1x) without asking for a file name;
+ * refuses an existing file. */
 gboolean cl_window_export_png (ClWindow *win, const char *path, GError **error);
+/* Exports the shown figure, or the dashboard, of the latest snapshot; the format comes from
+ * path's extension (.png, .svg, .pdf), scale applies to PNG. Synchronous. */
+gboolean cl_window_export (ClWindow *win, const char *path, gboolean dashboard, double scale, ClExportFlags flags,
+                           GError **error);
+/* What the export dialog does with the chosen file: exports on a worker thread, then shows
+ * "Exported NAME" beside the status line, or a message dialog naming the file on failure. */
+void cl_window_export_async (ClWindow *win, const char *path, gboolean dashboard, double scale, ClExportFlags flags);
+gboolean cl_window_exports_running (ClWindow *win);
+/* Blocks until every export started by any window has finished writing (before exit). */
+void cl_window_wait_for_exports (void);
+/* Writes metrics.csv, probes.csv, clusters.csv and similarity.csv of the latest snapshot
+ * into folder (see cl_export_csv_folder). */
+gboolean cl_window_export_csv (ClWindow *win, const char *folder, ClExportFlags flags, GError **error);
 /* Loads a preset NAME, an .ini file or an exported PNG, and restarts the run with it. */
 gboolean cl_window_load (ClWindow *win, const char *name_or_file, GError **error);
 /* Writes the current configuration as .ini (atomically). */
 gboolean cl_window_save_config (ClWindow *win, const char *path, GError **error);
+/* The run list. Every run of the window (each reset and restart too) is kept in the run store
+ * ($CONTRASTLAB_DATA_DIR/runs, else the user data dir): begun when it starts, written every few
+ * seconds and at its end. Runs are named by key: the store id for kept runs, the folder path
+ * for runs opened from a folder. */
+/* The kept runs as ClRunInfo* (cl_run_store_list), NULL when the run list is off. */
+GPtrArray *cl_window_list_kept_runs (ClWindow *win);
+guint cl_window_get_n_runs (ClWindow *win);
+/* Writes the live run's new rows to the store now, on this thread (the window does it every
+ * 3 s on a worker thread). */
+void cl_window_record_runs_now (ClWindow *win);
+/* Adds the runs found under dir (cl_runs_scan_dir) to the list; what `--open DIR` and
+ * "Open Runs Folder…" do. */
+gboolean cl_window_open_runs_folder (ClWindow *win, const char *dir, GError **error);
+/* Ticks or unticks a run: ticked runs are drawn as faded traces on the loss and probe charts. */
+gboolean cl_window_set_run_overlay (ClWindow *win, const char *key, gboolean on, GError **error);
+/* What the A and B drop-downs pick: the figures show run key_a (NULL: the live run), compared
+ * with key_b (NULL: no comparison) on shared axes. */
+gboolean cl_window_compare_runs (ClWindow *win, const char *key_a, const char *key_b, GError **error);
+/* Shows the Runs page of the sidebar (TRUE) or the controls (FALSE). */
+void cl_window_show_runs (ClWindow *win, gboolean show);
+/* The options a figure is drawn (and exported) with, overlays and comparison included. */
+const ClFigureOptions *cl_window_get_figure_options (ClWindow *win, ClFigureKind kind);
+/* TRUE while the status bar shows a probe in progress (training waits for linear probes). */
+gboolean cl_window_is_probing (ClWindow *win);
 /* Shows a message in the window's error bar. */
 void cl_window_show_error (ClWindow *win, const char *message);
 G_END_DECLS

@@ -175,6 +175,107 @@ test_headless_run (void)
   g_assert_cmpint (cfg2.train_steps, ==, 2);
 }
 
+static char *
+read_text (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *text = NULL;
+  GError *error = NULL;
+  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
+  g_assert_no_error (error);
+  return text;
+}
+
+/* --sweep: every combination in grid order (last key fastest), one run folder each, sweep.csv
+ * with the swept keys then each probe target's final accuracy, and the figure with metadata. */
+static void
+test_sweep (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = g_build_filename (dir, "sweep", NULL);
+  g_autofree char *err = NULL;
+  int code = run (NULL, &err, "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--steps", "2",
+                  "--sweep", "data.bits=0,3", "--sweep", "loss.temperature=0.1,0.2", "--out", out, NULL);
+  g_test_message ("stderr: %s", err);
+  g_assert_cmpint (code, ==, 0);
+  g_assert_nonnull (strstr (err, "sweep run 4/4 (data.bits=3,loss.temperature=0.2)"));
+
+  g_autofree char *csv = read_text (out, "sweep.csv");
+  g_assert_cmpint (count_lines (csv), ==, 5);
+  g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
+  g_auto (GStrv) header = g_strsplit (lines[0], ",", -1);
+  g_assert_cmpstr (header[0], ==, "data.bits");
+  g_assert_cmpstr (header[1], ==, "loss.temperature");
+  g_assert_cmpstr (header[2], ==, "class");
+  int bits_col = -1;
+  for (int k = 3; header[k]; k++)
+    if (strcmp (header[k], "bits") == 0)
+      bits_col = k;
+  g_assert_cmpint (bits_col, >, 2);
+  g_assert_nonnull (strstr (lines[0], ",bit2"));
+  g_assert_null (strstr (lines[0], ",bit3"));
+  const char *expect[] = { "0,0.1,", "0,0.2,", "3,0.1,", "3,0.2," };
+  for (int i = 1; i <= 4; i++)
+    {
+      g_assert_true (g_str_has_prefix (lines[i], expect[i - 1]));
+      g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+      g_assert_cmpint (g_strv_length (f), ==, g_strv_length (header));
+      double cls = g_ascii_strtod (f[2], NULL);
+      g_assert_cmpfloat (cls, >, 0.1);
+      g_assert_cmpfloat (cls, <=, 1.0);
+      /* runs without bits have no bit targets */
+      g_assert_cmpint (*f[bits_col] != '\0', ==, i >= 3);
+    }
+
+  /* Each run is a complete headless run of its combination. */
+  g_autofree char *run_dir = g_build_filename (out, "runs", "data.bits=3,loss.temperature=0.2", NULL);
+  g_autofree char *metrics = read_text (run_dir, "metrics.csv");
+  g_assert_cmpint (count_lines (metrics), ==, 3);
+  g_autofree char *probes = read_text (run_dir, "probes.csv");
+  g_assert_nonnull (strstr (probes, ",bits,"));
+  g_autofree char *views = g_build_filename (run_dir, "figures", "views.png", NULL);
+  g_assert_true (g_file_test (views, G_FILE_TEST_IS_REGULAR));
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  GError *error = NULL;
+  g_autofree char *run_ini = g_build_filename (run_dir, "run.ini", NULL);
+  g_assert_true (cl_config_load_file (&cfg, run_ini, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (cfg.data_bits, ==, 3);
+  g_assert_cmpfloat (cfg.loss_temperature, ==, 0.2);
+  g_assert_cmpint (cfg.train_batch, ==, 16);
+
+  /* The sweep's run.ini is the base configuration and loads back. */
+  g_autofree char *base_ini = g_build_filename (out, "run.ini", NULL);
+  cl_config_init (&cfg);
+  g_assert_true (cl_config_load_file (&cfg, base_ini, &error));
+  g_assert_cmpint (cfg.train_steps, ==, 2);
+
+  g_autofree char *png = g_build_filename (out, "figures", "sweep.png", NULL);
+  GHashTable *texts = NULL;
+  g_assert_true (cl_png_read_text (png, &texts, &error));
+  g_assert_no_error (error);
+  const char *config = g_hash_table_lookup (texts, "contrastlab:config");
+  g_assert_nonnull (config);
+  g_assert_true (g_str_has_prefix (config, "# sweep: data.bits=0,3 loss.temperature=0.1,0.2\n"));
+  g_assert_cmpstr (g_hash_table_lookup (texts, "contrastlab:step"), ==, "2");
+  g_assert_true (g_str_has_prefix (g_hash_table_lookup (texts, "Software"), "ContrastLab "));
+  g_hash_table_unref (texts);
+
+  /* A preset's [preset] sweep= runs when no --sweep is given. */
+  const char *preset = "[preset]\ndescription=test\nminutes=1\nsweep=data.bits=0,2\n"
+                       "[train]\nbatch=16\nsteps=2\n[probe]\nevery=0\n";
+  g_autofree char *preset_path = g_build_filename (dir, "mini.ini", NULL);
+  g_assert_true (g_file_set_contents (preset_path, preset, -1, NULL));
+  g_autofree char *out2 = g_build_filename (dir, "preset-sweep", NULL);
+  g_autofree char *err2 = NULL;
+  g_assert_cmpint (run (NULL, &err2, "--headless", "--preset", preset_path, "--out", out2, NULL), ==, 0);
+  g_assert_nonnull (strstr (err2, "the preset's sweep: data.bits=0,2"));
+  g_autofree char *csv2 = read_text (out2, "sweep.csv");
+  g_assert_true (g_str_has_prefix (csv2, "data.bits,class"));
+  g_assert_cmpint (count_lines (csv2), ==, 3);
+}
+
 static void
 expect_bad_input (const char *must_mention, const char *out_dir, ...)
 {
@@ -250,6 +351,12 @@ test_bad_input (void)
   g_autofree char *under_file = g_build_filename (file, "out", NULL);
   expect_bad_input ("--out", under_file, NULL);
 
+  /* Bad sweeps name the key or value, and nothing runs. */
+  expect_bad_input ("data.bitz", out, "--sweep", "data.bitz=0,1", NULL);
+  expect_bad_input ("'99'", out, "--sweep", "data.bits=0,99", NULL);
+  expect_bad_input ("twice", out, "--sweep", "data.bits=0,1", "--sweep", "data.bits=2", NULL);
+  expect_bad_input ("KEY=V1,V2", out, "--sweep", "data.bits", NULL);
+
   /* Usage errors. */
   g_autofree char *err = NULL;
   g_assert_cmpint (run (NULL, &err, "--no-such-option", NULL), ==, 2);
@@ -263,5 +370,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/version-and-lists", test_version_and_lists);
   g_test_add_func ("/cli/headless-run", test_headless_run);
   g_test_add_func ("/cli/bad-input", test_bad_input);
+  g_test_add_func ("/cli/sweep", test_sweep);
   return g_test_run ();
 }

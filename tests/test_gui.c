@@ -1,8 +1,10 @@
 /* The window, in-process under Xvfb: it trains, its sliders reach the engine, it exports. */
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <math.h>
 #include <string.h>
 
+#include "app/cl_sweep_window.h"
 #include "app/cl_window.h"
 #include "ui/cl_png.h"
 
@@ -57,6 +59,239 @@ move_slider (ClWindow *win, const char *key, double position)
   g_assert_nonnull (tip);
   g_assert_nonnull (strstr (tip, cl_param_row_get_param (row)->help));
   gtk_range_set_value (GTK_RANGE (control), position);
+}
+
+static GtkMessageDialog *
+find_message_dialog (void)
+{
+  GList *tops = gtk_window_list_toplevels ();
+  GtkMessageDialog *found = NULL;
+  for (GList *l = tops; l; l = l->next)
+    if (GTK_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+      found = l->data;
+  g_list_free (tops);
+  return found;
+}
+
+static gboolean
+message_dialog_shown (gpointer data)
+{
+  (void) data;
+  return find_message_dialog () != NULL;
+}
+
+static gboolean
+exports_done (gpointer win)
+{
+  return !cl_window_exports_running (win);
+}
+
+static gboolean
+file_has_prefix (const char *path, const char *prefix)
+{
+  char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &text, &len, NULL))
+    return FALSE;
+  gboolean ok = len >= strlen (prefix) && memcmp (text, prefix, strlen (prefix)) == 0;
+  g_free (text);
+  return ok;
+}
+
+/* Every format, the dashboard, refusal to overwrite, and the message dialog of a failed export. */
+static void
+test_window_export_formats (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 32;
+  cfg.train_steps = 100000;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  wanted_step = 2;
+  g_assert_true (spin_until (reached_step, win, 60));
+
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("contrastlab-gui-XXXXXX", &error);
+  g_assert_no_error (error);
+  cl_window_show_figure (win, CL_FIGURE_GEOMETRY);
+  g_autofree char *svg = g_build_filename (dir, "geometry.svg", NULL);
+  g_autofree char *pdf = g_build_filename (dir, "geometry.pdf", NULL);
+  g_autofree char *dash = g_build_filename (dir, "dashboard.png", NULL);
+  g_assert_true (cl_window_export (win, svg, FALSE, 1.0, CL_EXPORT_FLAGS_NONE, &error));
+  g_assert_no_error (error);
+  g_assert_true (cl_window_export (win, pdf, FALSE, 1.0, CL_EXPORT_FLAGS_NONE, &error));
+  g_assert_no_error (error);
+  g_assert_true (cl_window_export (win, dash, TRUE, 2.0, CL_EXPORT_FLAGS_NONE, &error));
+  g_assert_no_error (error);
+  g_assert_true (file_has_prefix (svg, "<?xml"));
+  g_assert_true (file_has_prefix (pdf, "%PDF-"));
+  int dw, dh;
+  cl_export_dashboard_size (&dw, &dh);
+  cairo_surface_t *img = cairo_image_surface_create_from_png (dash);
+  g_assert_cmpint (cairo_image_surface_get_width (img), ==, 2 * dw);
+  g_assert_cmpint (cairo_image_surface_get_height (img), ==, 2 * dh);
+  cairo_surface_destroy (img);
+  /* The figure export is the shown figure: its title is in the SVG. */
+  char *text = NULL;
+  g_assert_true (g_file_get_contents (svg, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "<title>Geometry of z, step"));
+  g_free (text);
+
+  /* Programmatic exports never replace a file unless told to. */
+  g_assert_false (cl_window_export_png (win, dash, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST);
+  g_clear_error (&error);
+  g_autofree char *noext = g_build_filename (dir, "figure.jpeg", NULL);
+  g_assert_false (cl_window_export (win, noext, FALSE, 1.0, CL_EXPORT_FLAGS_NONE, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+  g_clear_error (&error);
+
+  /* What the dialog does: a good path is written on a worker thread... */
+  g_autofree char *async_png = g_build_filename (dir, "async.png", NULL);
+  cl_window_export_async (win, async_png, FALSE, 1.0, CL_EXPORT_FLAGS_NONE);
+  g_assert_true (spin_until (exports_done, win, 30));
+  g_assert_true (file_has_prefix (async_png, "\x89PNG"));
+  g_assert_null (find_message_dialog ());
+  /* ...and an unwritable folder gives a message dialog that names the file, and no file.
+   * (sysfs is read-only even for root.) */
+  const char *bad = "/sys/contrastlab-gui-test.pdf";
+  cl_window_export_async (win, bad, TRUE, 1.0, CL_EXPORT_FLAGS_NONE);
+  g_assert_true (spin_until (message_dialog_shown, NULL, 30));
+  GtkMessageDialog *msg = find_message_dialog ();
+  g_autofree char *primary = NULL, *secondary = NULL;
+  g_object_get (msg, "text", &primary, "secondary-text", &secondary, NULL);
+  g_assert_nonnull (strstr (primary, "contrastlab-gui-test.pdf"));
+  g_assert_nonnull (strstr (secondary, bad));
+  g_assert_nonnull (strstr (secondary, "Nothing was written"));
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (msg)) == GTK_WINDOW (win));
+  g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+  gtk_window_destroy (GTK_WINDOW (msg));
+
+  /* CSV: the four files of the run, and a second export into the same folder is refused. */
+  g_assert_true (cl_window_export_csv (win, dir, CL_EXPORT_FLAGS_NONE, &error));
+  g_assert_no_error (error);
+  g_autofree char *sim_csv = g_build_filename (dir, "similarity.csv", NULL);
+  g_autofree char *metrics_csv = g_build_filename (dir, "metrics.csv", NULL);
+  g_assert_true (file_has_prefix (sim_csv, "label,image,view,class,code,i0.v1,"));
+  g_assert_true (file_has_prefix (metrics_csv, "step,seconds,loss,alignment,distribution,contrastive_acc"));
+  g_assert_false (cl_window_export_csv (win, dir, CL_EXPORT_FLAGS_NONE, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST);
+  g_clear_error (&error);
+  g_assert_true (cl_window_export_csv (win, dir, CL_EXPORT_OVERWRITE, &error));
+  g_assert_no_error (error);
+
+  const char *names[] = { "async.png", "dashboard.png", "geometry.pdf", "geometry.svg",
+                          "metrics.csv", "probes.csv", "clusters.csv", "similarity.csv" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *p = g_build_filename (dir, names[i], NULL);
+      g_assert_cmpint (g_remove (p), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0); /* nothing else (no temp file) was left */
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+/* Walks the Tab chain twice round and records every widget that took the focus. */
+static GPtrArray *
+tab_chain (ClWindow *win)
+{
+  GPtrArray *seen = g_ptr_array_new ();
+  for (int i = 0; i < 300; i++)
+    {
+      g_signal_emit_by_name (win, "move-focus", GTK_DIR_TAB_FORWARD);
+      GtkWidget *f = gtk_root_get_focus (GTK_ROOT (win));
+      if (f)
+        g_ptr_array_add (seen, f);
+    }
+  return seen;
+}
+
+static gboolean
+reached (GPtrArray *seen, GtkWidget *control)
+{
+  for (guint i = 0; i < seen->len; i++)
+    if (seen->pdata[i] == control || gtk_widget_is_ancestor (seen->pdata[i], control))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+reached_action (GPtrArray *seen, const char *action)
+{
+  for (guint i = 0; i < seen->len; i++)
+    if (GTK_IS_ACTIONABLE (seen->pdata[i])
+        && g_strcmp0 (gtk_actionable_get_action_name (seen->pdata[i]), action) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static int
+count_reached_type (GPtrArray *seen, GType ancestor_type)
+{
+  GHashTable *distinct = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < seen->len; i++)
+    if (gtk_widget_get_ancestor (seen->pdata[i], ancestor_type))
+      g_hash_table_add (distinct, seen->pdata[i]);
+  int n = g_hash_table_size (distinct);
+  g_hash_table_unref (distinct);
+  return n;
+}
+
+/* Every control can be reached with Tab: each parameter's slider, spin button or drop-down,
+ * the header bar's buttons, the six figure tabs and, on the Similarity page, its row order. */
+static void
+test_keyboard_reaches_every_control (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 16;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  spin_until (message_dialog_shown, NULL, 0.5); /* let it map */
+  GPtrArray *seen = tab_chain (win);
+  int n_params, n_rows = 0;
+  const ClParam *params = cl_params (&n_params);
+  for (int i = 0; i < n_params; i++)
+    {
+      ClParamRow *row = cl_window_get_param_row (win, params[i].key);
+      if (!row)
+        continue;
+      n_rows++;
+      if (!reached (seen, cl_param_row_get_control (row)))
+        g_error ("%s cannot be reached with Tab", params[i].key);
+    }
+  g_assert_cmpint (n_rows, >, 10);
+  g_assert_true (reached_action (seen, "win.play-pause"));
+  g_assert_true (reached_action (seen, "win.reset"));
+  g_assert_true (reached_action (seen, "win.export"));
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_MENU_BUTTON), ==, 1);
+  /* The figure tabs and the sidebar's Controls / Runs tabs. */
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_STACK_SWITCHER), ==, CL_N_FIGURES + 2);
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN) , >, 0);
+  int dropdowns_before = count_reached_type (seen, GTK_TYPE_DROP_DOWN);
+  g_ptr_array_unref (seen);
+
+  /* The Similarity page adds its row-order drop-down to the chain. */
+  cl_window_show_figure (win, CL_FIGURE_SIMILARITY);
+  seen = tab_chain (win);
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), ==, dropdowns_before + 1);
+  g_ptr_array_unref (seen);
+
+  /* The Runs page: the A and B drop-downs, the list (rows and their ticks), its buttons. */
+  cl_window_show_runs (win, TRUE);
+  seen = tab_chain (win);
+  g_assert_true (reached_action (seen, "win.open-runs"));
+  g_assert_true (reached_action (seen, "win.clear-overlays"));
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_LIST_VIEW), >, 0);
+  int ticks = 0;
+  for (guint i = 0; i < seen->len; i++)
+    ticks += GTK_IS_CHECK_BUTTON (seen->pdata[i]) && gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_LIST_VIEW);
+  g_assert_cmpint (ticks, >, 0);
+  /* The live run's drop-downs replace the parameter drop-downs in the chain. */
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), ==, 2 + 1);
+  g_ptr_array_unref (seen);
+  gtk_window_destroy (GTK_WINDOW (win));
 }
 
 static void
@@ -169,10 +404,266 @@ test_window_trains_and_exports (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+
+static ClRunInfo *
+store_run (ClWindow *win, guint index)
+{
+  GPtrArray *list = cl_window_list_kept_runs (win);
+  g_assert_cmpuint (index, <, list->len);
+  ClRunInfo *info = cl_run_info_copy (list->pdata[index]);
+  g_ptr_array_unref (list);
+  return info;
+}
+
+static guint
+store_size (ClWindow *win)
+{
+  GPtrArray *list = cl_window_list_kept_runs (win);
+  g_assert_nonnull (list);
+  guint n = list->len;
+  g_ptr_array_unref (list);
+  return n;
+}
+
+static guint second_index;
+static gboolean
+kept_run_has_rows (gpointer win)
+{
+  g_autoptr (ClRunInfo) info = store_run (win, second_index);
+  return info->steps >= 3 && info->status == CL_RUN_STATUS_RUNNING;
+}
+
+static char *
+png_config (const char *path)
+{
+  GHashTable *texts = NULL;
+  GError *error = NULL;
+  g_assert_true (cl_png_read_text (path, &texts, &error));
+  g_assert_no_error (error);
+  char *config = g_strdup (g_hash_table_lookup (texts, "contrastlab:config"));
+  g_hash_table_unref (texts);
+  return config;
+}
+
+/* Every run is kept, resets included; earlier runs overlay and compare; a folder of runs opens. */
+static void
+test_run_list (void)
+{
+  GError *error = NULL;
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 16;
+  cfg.train_seed = 5;
+  cfg.train_steps = 100000;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  /* The window began recording its run as it started (earlier tests' runs are there too). */
+  guint before = store_size (win) - 1;
+  wanted_step = 4;
+  g_assert_true (spin_until (reached_step, win, 60));
+  cl_window_record_runs_now (win);
+  g_assert_cmpuint (store_size (win), ==, before + 1);
+  g_autoptr (ClRunInfo) first = store_run (win, before);
+  g_assert_cmpint (first->status, ==, CL_RUN_STATUS_RUNNING);
+  g_assert_cmpint (first->steps, >=, 4);
+  g_assert_cmpint (first->seed, ==, 5);
+
+  /* A reset is a new run; the old one is ended with its rows. */
+  GtkWidget *seed_row = GTK_WIDGET (cl_window_get_param_row (win, "train.seed"));
+  g_assert_nonnull (seed_row);
+  cl_param_row_set_value (CL_PARAM_ROW (seed_row), "6");
+  g_signal_emit_by_name (seed_row, "value-changed", "6");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.reset", NULL));
+  g_assert_cmpuint (store_size (win), ==, before + 2);
+  g_autoptr (ClRunInfo) ended = store_run (win, before);
+  g_assert_cmpint (ended->status, ==, CL_RUN_STATUS_STOPPED);
+  g_assert_cmpint (ended->steps, >=, 4);
+  g_assert_cmpuint (cl_window_get_n_runs (win), >=, before + 2);
+  wanted_step = 3;
+  g_assert_true (spin_until (reached_step, win, 60));
+  /* Left alone, the window writes the live run every 3 s (on a worker thread). */
+  second_index = before + 1;
+  g_assert_true (spin_until (kept_run_has_rows, win, 20));
+
+  /* Tick the first run: the loss and probe views draw it faded. */
+  const ClFigureOptions *o = cl_window_get_figure_options (win, CL_FIGURE_LOSS);
+  g_assert_cmpint (o->n_overlays, ==, 0);
+  g_assert_true (cl_window_set_run_overlay (win, first->id, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (o->n_overlays, ==, 1);
+  g_assert_cmpint (o->overlays[0]->n_rows, >=, 4);
+  g_assert_cmpstr (o->overlay_labels[0], ==, first->label);
+  g_assert_cmpint (cl_window_get_figure_options (win, CL_FIGURE_PROBES)->n_overlays, ==, 1);
+  g_assert_false (cl_window_set_run_overlay (win, "no-such-run", TRUE, &error));
+  g_clear_error (&error);
+
+  /* A/B: the live run against the first one. */
+  g_assert_true (cl_window_compare_runs (win, NULL, first->id, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (o->compare);
+  g_assert_cmpstr (o->label_b, ==, first->label);
+  g_assert_nonnull (strstr (o->compare->config_ini, "seed=5"));
+  /* A = the first run: the figures (and exports) show it instead of the live run. */
+  g_assert_true (cl_window_compare_runs (win, first->id, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_null (o->compare);
+  g_assert_cmpint (o->n_overlays, ==, 0); /* A itself is not drawn again as an overlay */
+  g_autofree char *dir = g_dir_make_tmp ("contrastlab-runs-XXXXXX", &error);
+  g_autofree char *shown_png = g_build_filename (dir, "shown.png", NULL);
+  g_assert_true (cl_window_export_png (win, shown_png, &error));
+  g_assert_no_error (error);
+  g_autofree char *shown_cfg = png_config (shown_png);
+  g_assert_nonnull (strstr (shown_cfg, "seed=5"));
+  g_assert_true (cl_window_compare_runs (win, NULL, NULL, &error));
+  g_autofree char *live_png = g_build_filename (dir, "live.png", NULL);
+  g_assert_true (cl_window_export_png (win, live_png, &error));
+  g_autofree char *live_cfg = png_config (live_png);
+  g_assert_nonnull (strstr (live_cfg, "seed=6"));
+
+  /* A folder of runs made elsewhere (here: the first run saved as a headless-style folder). */
+  ClSnapshot *snap = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  g_autofree char *opened = g_build_filename (dir, "runs", "lab-pc", "seed6", NULL);
+  g_assert_true (cl_run_save (opened, snap, NULL, &error));
+  g_assert_no_error (error);
+  cl_snapshot_unref (snap);
+  g_autofree char *runs_dir = g_build_filename (dir, "runs", NULL);
+  guint n = cl_window_get_n_runs (win);
+  g_assert_true (cl_window_open_runs_folder (win, runs_dir, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (cl_window_get_n_runs (win), ==, n + 1);
+  /* Opening it again adds nothing. */
+  g_assert_true (cl_window_open_runs_folder (win, runs_dir, &error));
+  g_assert_cmpuint (cl_window_get_n_runs (win), ==, n + 1);
+  g_assert_true (cl_window_compare_runs (win, NULL, opened, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (o->compare);
+  g_assert_cmpint (o->compare->n_rows, >, 0);
+  g_assert_true (cl_window_set_run_overlay (win, opened, TRUE, &error));
+  g_assert_cmpint (o->n_overlays, ==, 2);
+  /* A folder without runs, and one that does not exist, are refused with a message. */
+  g_autofree char *empty = g_build_filename (dir, "empty", NULL);
+  g_assert_cmpint (g_mkdir (empty, 0755), ==, 0);
+  g_assert_false (cl_window_open_runs_folder (win, empty, &error));
+  g_assert_nonnull (strstr (error->message, "holds no runs"));
+  g_clear_error (&error);
+  g_autofree char *missing = g_build_filename (dir, "missing", NULL);
+  g_assert_false (cl_window_open_runs_folder (win, missing, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  /* Closing the window frees it at once (nothing it started holds it), which ends its run. */
+  g_object_add_weak_pointer (G_OBJECT (win), (gpointer *) &win);
+  gtk_window_destroy (GTK_WINDOW (win));
+  g_assert_null (win);
+
+  /* The next window (the app started again) finds both runs, ended cleanly. */
+  ClWindow *again = cl_window_new (NULL, &cfg);
+  g_assert_cmpuint (store_size (again), ==, before + 3); /* the two runs, and its own new one */
+  g_autoptr (ClRunInfo) second = store_run (again, before + 1);
+  g_assert_cmpint (second->status, ==, CL_RUN_STATUS_STOPPED);
+  g_assert_cmpint (second->seed, ==, 6);
+  g_assert_cmpint (second->steps, >=, 3);
+  gtk_window_destroy (GTK_WINDOW (again));
+}
+
+static GtkWindow *
+find_sweep_window (void)
+{
+  GList *tops = gtk_window_list_toplevels ();
+  GtkWindow *found = NULL;
+  for (GList *l = tops; l; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, CL_TYPE_SWEEP_WINDOW) && gtk_widget_get_visible (l->data))
+      found = l->data;
+  g_list_free (tops);
+  return found;
+}
+
+/* "Sweep…" (Ctrl+Shift+W) opens the sweep window for this window's configuration. */
+static void
+test_sweep_action (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 16;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  g_assert_null (find_sweep_window ());
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.sweep", NULL));
+  GtkWindow *sweep = find_sweep_window ();
+  g_assert_nonnull (sweep);
+  g_assert_true (gtk_window_get_transient_for (sweep) == GTK_WINDOW (win));
+  /* Prefilled from the window's configuration: the text names parameters of the table. */
+  const char *grid = cl_sweep_window_get_sweep_text (CL_SWEEP_WINDOW (sweep));
+  g_assert_nonnull (grid);
+  g_assert_nonnull (strchr (grid, '='));
+  gtk_window_destroy (sweep);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+static gboolean
+probing (gpointer win)
+{
+  return cl_window_is_probing (win);
+}
+
+static gboolean
+not_probing (gpointer win)
+{
+  return !cl_window_is_probing (win);
+}
+
+/* While a probe runs (the trainer publishes nothing), the status bar says so instead of
+ * looking frozen, and the probe's results arrive when it goes away. */
+static void
+test_probe_progress (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 16;
+  cfg.train_steps = 100000;
+  cfg.probe_every = 5;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  /* The step-0 probe first, then those every 5 steps: catch one after training began. */
+  wanted_step = 2;
+  g_assert_true (spin_until (reached_step, win, 60));
+  g_assert_true (spin_until (not_probing, win, 60));
+  ClSnapshot *before = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  g_assert_true (spin_until (probing, win, 60));
+  g_assert_true (spin_until (not_probing, win, 60));
+  ClSnapshot *after = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  g_assert_cmpint (after->n_probes, >, before->n_probes);
+  g_assert_cmpfloat (after->probe_seconds, >, before->probe_seconds);
+  g_assert_cmpint (after->probes[after->n_probes - 1].step % 5, ==, 0);
+  cl_snapshot_unref (before);
+  cl_snapshot_unref (after);
+  /* Paused, nothing is "probing" however long the snapshot stays the same. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.play-pause", NULL));
+  g_assert_true (spin_until (not_probing, win, 60));
+  gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_assert_false (cl_window_is_probing (win));
+      g_usleep (1000);
+    }
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 int
 main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
+  /* Runs go to a private store, never to the user's data dir. */
+  g_autofree char *data_dir = g_dir_make_tmp ("contrastlab-gui-data-XXXXXX", NULL);
+  g_assert_nonnull (data_dir);
+  g_setenv ("CONTRASTLAB_DATA_DIR", data_dir, TRUE);
+  /* Probes can be quick here: show the probe bar after 50 ms instead of 400 (read once). */
+  g_setenv ("CONTRASTLAB_PROBE_BAR_DELAY_MS", "50", TRUE);
   g_test_add_func ("/gui/window-trains-and-exports", test_window_trains_and_exports);
+  g_test_add_func ("/gui/window-export-formats", test_window_export_formats);
+  g_test_add_func ("/gui/keyboard-reaches-every-control", test_keyboard_reaches_every_control);
+  g_test_add_func ("/gui/run-list", test_run_list);
+  g_test_add_func ("/gui/sweep-action", test_sweep_action);
+  g_test_add_func ("/gui/probe-progress", test_probe_progress);
   return g_test_run ();
 }

@@ -3,11 +3,13 @@
 #
 # Usage: tools/screenshot.sh BUILD_DIR OUT_DIR [APP_ARGS...]
 #   BUILD_DIR  a meson build dir in which app/contrastlab is built
-#   OUT_DIR    gets main.png (Loss tab), geometry.png, views.png and probes.png
+#   OUT_DIR    gets main.png (Loss tab), geometry.png, views.png, probes.png and runs.png (the
+#              run list, with the run before a reset compared as B)
 #   APP_ARGS   passed to contrastlab, e.g. --preset generalized-loss
 # Environment: SHOT_DELAY seconds of training before the first shot (default 25);
 #   PROBES_DELAY further seconds before probes.png (default 35), so that the chart holds
-#   probe rounds after step 0 (the default preset probes every 100 steps, ~4 steps/s on 2 cores).
+#   probe rounds after step 0 (the default preset probes every 100 steps, ~4 steps/s on 2 cores);
+#   RUNS_DELAY seconds the second run trains before runs.png (default 20).
 # Needs xvfb-run, xauth, xdotool and ImageMagick's import (tools/install-deps.sh installs them).
 set -eu
 
@@ -45,6 +47,7 @@ cleanup() {
     wait "$app_pid" 2>/dev/null || true
   fi
   rm -f "$log"
+  if [ -n "${shot_data:-}" ]; then rm -rf "$shot_data"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -53,6 +56,12 @@ trap 'exit 130' INT TERM
 # The memory GSettings backend keeps the user's saved window size and folders out of the shots.
 export GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1 GTK_A11Y=none
 export CONTRASTLAB_PRESETS_DIR="$repo/data/presets" GSETTINGS_BACKEND=memory
+# The runs of the shoot go to a throw-away run list (set CONTRASTLAB_DATA_DIR to keep one, e.g.
+# to photograph the Runs page with earlier runs in it).
+if [ -z "${CONTRASTLAB_DATA_DIR:-}" ]; then
+  shot_data=$(mktemp -d "${TMPDIR:-/tmp}/contrastlab-shot-data.XXXXXX")
+  export CONTRASTLAB_DATA_DIR="$shot_data"
+fi
 if [ -f "$build_dir/resources/gschemas.compiled" ]; then
   export GSETTINGS_SCHEMA_DIR="$build_dir/resources"
 fi
@@ -98,8 +107,19 @@ shoot main.png
 show_tab alt+g; shoot geometry.png
 show_tab alt+v; shoot views.png
 show_tab alt+p; sleep "$probes_delay"; shoot probes.png
-# Leave the window on the Loss tab, as a user would find it next time.
-xdotool key --window "$win" --clearmodifiers alt+l
+# The run list: reset (Ctrl+R keeps the first run in the list and starts a second one), show the
+# Runs page, pick the first run as B (Alt+B opens the drop-down: Nothing, the live run, the
+# first run), and let the new run catch up a little on the Loss tab.
+xdotool key --window "$win" --clearmodifiers ctrl+r
+sleep 2
+xdotool key --window "$win" --clearmodifiers alt+r
+sleep 1
+xdotool key --window "$win" --clearmodifiers alt+b
+sleep 1
+xdotool key --clearmodifiers Down Down Return
+show_tab alt+l; sleep "${RUNS_DELAY:-20}"; shoot runs.png
+# Leave the window on the Loss tab and the controls, as a user would find it next time.
+xdotool key --window "$win" --clearmodifiers alt+c
 
 # Quit the way a user does (Ctrl+Q -> app.quit); kill only if it does not go within 10 s.
 xdotool key --window "$win" --clearmodifiers ctrl+q
@@ -117,4 +137,4 @@ if [ -s "$log" ] || [ "$status" -ne 0 ]; then
   cat "$log" >&2
 fi
 [ "$status" -eq 0 ] || die "the app did not shut down cleanly (screenshots were written)"
-echo "wrote $out_dir/main.png $out_dir/geometry.png $out_dir/views.png $out_dir/probes.png"
+echo "wrote $out_dir/main.png $out_dir/geometry.png $out_dir/views.png $out_dir/probes.png $out_dir/runs.png"

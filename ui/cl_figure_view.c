@@ -180,6 +180,20 @@ cl_figure_view_set_sim_order (ClFigureView *self, ClSimOrder order)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+void
+cl_figure_view_set_comparison (ClFigureView *self, const ClSnapshot *const *overlays, const char *const *overlay_labels,
+                               int n_overlays, const ClSnapshot *compare, const char *label_a, const char *label_b)
+{
+  g_return_if_fail (CL_IS_FIGURE_VIEW (self));
+  self->options.overlays = n_overlays > 0 ? overlays : NULL;
+  self->options.overlay_labels = n_overlays > 0 ? overlay_labels : NULL;
+  self->options.n_overlays = MAX (n_overlays, 0);
+  self->options.compare = compare;
+  self->options.label_a = compare ? label_a : NULL;
+  self->options.label_b = compare ? label_b : NULL;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 const ClFigureOptions *
 cl_figure_view_get_options (ClFigureView *self)
 {

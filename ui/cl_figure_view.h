@@ -13,6 +13,12 @@ ClFigureKind cl_figure_view_get_kind (ClFigureView *view);
 void cl_figure_view_set_sim_order (ClFigureView *view, ClSimOrder order);
 /* The view options in force (export draws with them too). */
 const ClFigureOptions *cl_figure_view_get_options (ClFigureView *view);
+/* Earlier runs drawn faded and an A/B comparison (see ClFigureOptions); the arrays, snapshots
+ * and labels are not copied and must outlive the next call (pass n_overlays 0 / NULL to clear).
+ * Redraws. */
+void cl_figure_view_set_comparison (ClFigureView *view, const ClSnapshot *const *overlays,
+                                    const char *const *overlay_labels, int n_overlays, const ClSnapshot *compare,
+                                    const char *label_a, const char *label_b);
 /* Takes a new reference; redraws. NULL shows an empty figure. */
 void cl_figure_view_set_snapshot (ClFigureView *view, ClSnapshot *snap);
 /* Number of figure draws so far, their mean and longest duration (GUI thread). */

@@ -383,7 +383,7 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
       }
       break;
     case CL_FIGURE_VIEWS:
-      cl_views_plot_draw (cr, w, h, s ? &s->preview : NULL);
+      cl_views_plot_draw_snapshot (cr, w, h, s);
       break;
     case CL_FIGURE_SIMILARITY:
       {

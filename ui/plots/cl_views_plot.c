@@ -1,8 +1,11 @@
 #include "cl_views_plot.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cl_plot_common.h"
+#include "engine/cl_params.h"
 
 /* One view as a cairo image; pixel values are clamped to [0, 1] (noise can leave them outside). */
 static cairo_surface_t *
@@ -51,30 +54,24 @@ draw_bits (cairo_t *cr, double x, double y, double cell, uint32_t code, uint32_t
     }
 }
 
-void
-cl_views_plot_draw (cairo_t *cr, double width, double height, const ClViewPreview *p)
+/* The views (and their bit strips) inside area, with a note under them. */
+static void
+draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p)
 {
-  cairo_save (cr);
-  cl_plot_set_rgb (cr, cl_plot_color_background ());
-  cairo_paint (cr);
-  cl_plot_text_setup (cr);
-  double top = 8 + cl_plot_title_draw (cr, width, 8, "What the model sees: two augmented views per image", 15, TRUE) + 6;
-  ClPlotRect area = { 16, top + 4, width - 32, height - top - 12 };
+  ClPlotRect area = *area_in;
   if (!p || p->n_pairs == 0 || !p->pixels)
     {
       cl_plot_note_draw (cr, &area, "waiting for the first batch", 13);
-      cairo_restore (cr);
       return;
     }
   int n = p->n_pairs;
-  double label_w = 56, gap = 10, strip_gap = 4;
+  double label_w = 56, gap = 10, strip_gap = 4, note_room = 36;
   double col_w = (area.w - label_w - gap * (n - 1)) / n;
   double bits_h = p->bits > 0 ? MIN (col_w / MAX (p->bits, 8), 14.0) + strip_gap : 0;
-  double img = MIN (col_w, (area.h - 2 * bits_h - 3 * gap - 20) / 2);
+  double img = MIN (col_w, (area.h - 2 * bits_h - 3 * gap - note_room) / 2);
   if (img < 8)
     {
       cl_plot_note_draw (cr, &area, "too small to show the views", 12);
-      cairo_restore (cr);
       return;
     }
   double cell = p->bits > 0 ? MIN (img / MAX (p->bits, 8), 14.0) : 0;
@@ -101,15 +98,343 @@ cl_views_plot_draw (cairo_t *cr, double width, double height, const ClViewPrevie
             draw_bits (cr, x, y + img + strip_gap, cell, p->codes[i][v], p->codes[i][1 - v], p->bits);
         }
     }
-  char note[160];
+  char note[200];
   if (p->bits > 0)
     g_snprintf (note, sizeof note,
                 "Squares: the %d bit planes appended to each view (black = 1). Outlined red: re-drawn for view 2 "
                 "(data.bit_resample).", p->bits);
   else
     g_snprintf (note, sizeof note, "Batch of step %" G_GINT64_FORMAT "; no bit planes (data.bits = 0).", p->step);
-  cl_plot_font (cr, 11, FALSE);
+  char **lines = NULL;
+  int n_lines = 0;
+  cl_plot_wrap_fit (cr, note, 11, 9, area.w, 2, &lines, &n_lines);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
-  cl_plot_text (cr, area.x, area.y + 2 * (img + bits_h) + gap + 14, note, 0, 0.5, 0);
+  double line_h = cl_plot_text_height (cr);
+  double y0 = area.y + 2 * (img + bits_h) + gap + 8;
+  for (int i = 0; i < n_lines; i++)
+    cl_plot_text (cr, area.x, y0 + i * line_h, lines[i], 0, 0, 0);
+  g_strfreev (lines);
+}
+
+/* ------------------------------------------------------------ collision meter */
+
+double
+cl_views_plot_collision_theory (int bits, int batch)
+{
+  if (batch <= 1)
+    return 0.0;
+  if (bits <= 0)
+    return 1.0;
+  /* log1p keeps 2^-n accurate for large n, where 1 - 2^-n rounds to 1 in double only past n = 52 */
+  return -expm1 ((batch - 1) * log1p (-ldexp (1.0, -bits)));
+}
+
+static double
+theory_continuous (double bits, int batch)
+{
+  if (batch <= 1)
+    return 0.0;
+  if (bits <= 0)
+    return 1.0;
+  return -expm1 ((batch - 1) * log1p (-pow (2.0, -bits)));
+}
+
+ClRgb
+cl_views_plot_measured_color (void)
+{
+  return cl_plot_okabe_ito (CL_PLOT_OI_BLUE);
+}
+
+ClRgb
+cl_views_plot_theory_color (void)
+{
+  return cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION);
+}
+
+/* data.bits before the first recorded change. */
+static int
+initial_bits (const ClCollisionMeter *m)
+{
+  for (int i = 0; i < m->n_events; i++)
+    if (strcmp (m->events[i].key, "data.bits") == 0)
+      return atoi (m->events[i].old_value);
+  return m->bits;
+}
+
+/* data.bits in force at step (events are in step order). */
+static int
+bits_at (const ClCollisionMeter *m, int64_t step, int start_bits)
+{
+  int bits = start_bits;
+  for (int i = 0; i < m->n_events; i++)
+    if (m->events[i].step <= step && strcmp (m->events[i].key, "data.bits") == 0)
+      bits = atoi (m->events[i].new_value);
+  return bits;
+}
+
+/* Mean measured sharing over the latest rows at the bits now in force (a batch is noisy). */
+static double
+recent_measured (const ClCollisionMeter *m, int start_bits)
+{
+  double sum = 0;
+  int n = 0;
+  for (int i = m->n_rows - 1; i >= 0 && n < 20; i--)
+    {
+      if (bits_at (m, m->rows[i].step, start_bits) != m->bits)
+        break;
+      if (isfinite (m->rows[i].code_collision))
+        {
+          sum += m->rows[i].code_collision;
+          n++;
+        }
+    }
+  return n > 0 ? sum / n : NAN;
+}
+
+static void
+small_axes (cairo_t *cr, const ClPlotRect *plot, const ClPlotScale *x, const ClPlotTicks *xt, const ClPlotScale *y,
+            const ClPlotTicks *yt, const char *x_title, const ClPlotAxisStyle *style)
+{
+  cl_plot_grid_draw (cr, plot, NULL, NULL, y, yt, 1.0);
+  cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_LEFT, y, yt, NULL, style, NULL);
+  cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_BOTTOM, x, xt, x_title, style, NULL);
+}
+
+static void
+draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClViewsPlotGeometry *g)
+{
+  ClPlotAxisStyle style;
+  cl_plot_axis_style_init (&style, 0.85);
+  ClRgb measured = cl_views_plot_measured_color (), theory = cl_views_plot_theory_color ();
+  int start_bits = initial_bits (m);
+  double y = area->y;
+
+  cl_plot_font (cr, 12.5, TRUE);
+  cl_plot_set_rgb (cr, cl_plot_color_text ());
+  cl_plot_text (cr, area->x, y, "Collision meter", 0, 0, 0);
+  y += cl_plot_text_height (cr) + 2;
+  char **lines = NULL;
+  int n_lines = 0;
+  cl_plot_wrap_fit (cr, "Share of anchors whose bit code another image of the batch also has. Where it is low, "
+                        "the bits alone tell the images apart and the class is suppressed.",
+                    10.5, 9, area->w, 3, &lines, &n_lines);
+  cl_plot_set_rgb (cr, cl_plot_color_muted ());
+  double line_h = cl_plot_text_height (cr);
+  for (int i = 0; i < n_lines; i++)
+    cl_plot_text (cr, area->x, y + i * line_h, lines[i], 0, 0, 0);
+  g_strfreev (lines);
+  y += n_lines * line_h + 6;
+
+  ClPlotLegendEntry legend[] = {
+    { "measured (batch)", measured, CL_PLOT_LEGEND_LINE, 1.6 },
+    { "theory 1\u2212(1\u22122\u207b\u207f)\u1d2e\u207b\u00b9", theory, CL_PLOT_LEGEND_DASHED, 1.6 },
+  };
+  y += cl_plot_legend_draw (cr, legend, G_N_ELEMENTS (legend), area->x + 0.5 * area->w, y, area->w, 10) + 4;
+
+  cl_plot_font (cr, style.tick_font, FALSE);
+  double tick_h = cl_plot_text_height (cr);
+  cl_plot_font (cr, style.title_font, FALSE);
+  double title_h = cl_plot_text_height (cr);
+  double x_extent = style.tick_length + style.pad + tick_h + style.pad + title_h;
+  double summary_h = 16;
+  double chart_h = (area->y + area->h - y - summary_h - 8 - 2 * x_extent) / 2;
+  if (chart_h < 30)
+    return;
+
+  ClPlotTicks yt;
+  cl_plot_ticks_compute (&yt, 0, 1, 2, FALSE, FALSE);
+  double left = cl_plot_axis_extent (cr, CL_PLOT_SIDE_LEFT, &yt, NULL, &style) + 2;
+
+  /* chart 1: sharing over steps */
+  ClPlotRange steps;
+  cl_plot_range_init (&steps);
+  cl_plot_range_add (&steps, 0);
+  for (int i = 0; i < m->n_rows; i++)
+    cl_plot_range_add (&steps, (double) m->rows[i].step);
+  ClPlotTicks xt;
+  cl_plot_ticks_compute (&xt, 0, MAX (steps.hi, 10), 4, TRUE, TRUE);
+  g->steps_plot = (ClPlotRect){ area->x + left, y + 4, area->w - left - 12, chart_h - 4 };
+  cl_plot_scale_init (&g->steps_x, xt.lo, xt.hi, g->steps_plot.x, g->steps_plot.x + g->steps_plot.w);
+  cl_plot_scale_init (&g->steps_y, 0, 1, g->steps_plot.y + g->steps_plot.h, g->steps_plot.y);
+  small_axes (cr, &g->steps_plot, &g->steps_x, &xt, &g->steps_y, &yt, "step", &style);
+  if (m->n_rows > 0)
+    {
+      /* theory: a step function following the bits in force */
+      cairo_save (cr);
+      cl_plot_set_rgb (cr, theory);
+      cairo_set_line_width (cr, 1.6);
+      double dash[] = { 5, 3 };
+      cairo_set_dash (cr, dash, 2, 0);
+      int prev_bits = bits_at (m, m->rows[0].step, start_bits);
+      cairo_move_to (cr, cl_plot_scale_map (&g->steps_x, (double) m->rows[0].step),
+                     cl_plot_scale_map (&g->steps_y, cl_views_plot_collision_theory (prev_bits, m->batch)));
+      for (int i = 1; i < m->n_rows; i++)
+        {
+          int b = bits_at (m, m->rows[i].step, start_bits);
+          if (b == prev_bits)
+            continue;
+          double x = cl_plot_scale_map (&g->steps_x, (double) m->rows[i].step);
+          cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_views_plot_collision_theory (prev_bits, m->batch)));
+          cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_views_plot_collision_theory (b, m->batch)));
+          prev_bits = b;
+        }
+      cairo_line_to (cr, cl_plot_scale_map (&g->steps_x, (double) m->rows[m->n_rows - 1].step),
+                     cl_plot_scale_map (&g->steps_y, cl_views_plot_collision_theory (prev_bits, m->batch)));
+      cairo_stroke (cr);
+      cairo_restore (cr);
+
+      /* measured: broken where a step had no bits */
+      cairo_save (cr);
+      cl_plot_set_rgb (cr, measured);
+      ClPlotLine line;
+      cl_plot_line_begin (&line, cr, 1.4);
+      for (int i = 0; i < m->n_rows; i++)
+        {
+          double v = m->rows[i].code_collision;
+          if (!isfinite (v))
+            {
+              cl_plot_line_draw (&line);
+              cl_plot_line_begin (&line, cr, 1.4);
+              continue;
+            }
+          cl_plot_line_add (&line, cl_plot_scale_map (&g->steps_x, (double) m->rows[i].step),
+                            cl_plot_scale_map (&g->steps_y, CLAMP (v, 0.0, 1.0)));
+        }
+      cl_plot_line_draw (&line);
+      cairo_restore (cr);
+    }
+  y += chart_h + x_extent + 8;
+
+  /* chart 2: the theory against n, log2(B) marked, the run's n as a point */
+  ClPlotTicks bt;
+  cl_plot_ticks_compute (&bt, 0, 24, 6, FALSE, TRUE);
+  g->bits_plot = (ClPlotRect){ area->x + left, y + 4, area->w - left - 12, chart_h - 4 };
+  cl_plot_scale_init (&g->bits_x, 0, 24, g->bits_plot.x, g->bits_plot.x + g->bits_plot.w);
+  cl_plot_scale_init (&g->bits_y, 0, 1, g->bits_plot.y + g->bits_plot.h, g->bits_plot.y);
+  small_axes (cr, &g->bits_plot, &g->bits_x, &bt, &g->bits_y, &yt, "data.bits (n)", &style);
+  cairo_save (cr);
+  cl_plot_set_rgb (cr, theory);
+  cairo_set_line_width (cr, 1.6);
+  double dash[] = { 5, 3 };
+  cairo_set_dash (cr, dash, 2, 0);
+  for (int i = 0; i <= 240; i++)
+    {
+      double n = i / 10.0;
+      double px = cl_plot_scale_map (&g->bits_x, n), py = cl_plot_scale_map (&g->bits_y, theory_continuous (n, m->batch));
+      if (i == 0)
+        cairo_move_to (cr, px, py);
+      else
+        cairo_line_to (cr, px, py);
+    }
+  cairo_stroke (cr);
   cairo_restore (cr);
+  if (m->batch > 1)
+    {
+      double lb = log2 ((double) m->batch);
+      if (lb <= 24)
+        {
+          double x = cl_plot_scale_map (&g->bits_x, lb);
+          cl_plot_vmarker_draw (cr, &g->bits_plot, x, cl_plot_color_marker (), 1.0);
+          char text[48];
+          g_snprintf (text, sizeof text, "log\u2082 B = %.3g", lb);
+          cl_plot_font (cr, 10, FALSE);
+          cl_plot_set_rgb (cr, cl_plot_color_text ());
+          gboolean right = x + 4 + cl_plot_text_width (cr, text) < g->bits_plot.x + g->bits_plot.w;
+          cl_plot_text (cr, right ? x + 4 : x - 4, g->bits_plot.y + 2, text, right ? 0 : 1, 0, 0);
+        }
+    }
+  double now_theory = cl_views_plot_collision_theory (m->bits, m->batch);
+  double now_measured = recent_measured (m, start_bits);
+  double nx = cl_plot_scale_map (&g->bits_x, CLAMP (m->bits, 0, 24));
+  cl_plot_point_draw (cr, nx, cl_plot_scale_map (&g->bits_y, now_theory), 4.5, theory, TRUE);
+  if (isfinite (now_measured))
+    cl_plot_point_draw (cr, nx, cl_plot_scale_map (&g->bits_y, CLAMP (now_measured, 0.0, 1.0)), 3.2, measured, FALSE);
+  y += chart_h + x_extent + 4;
+
+  char summary[160], m_text[32] = "n/a";
+  if (isfinite (now_measured))
+    g_snprintf (m_text, sizeof m_text, "%.2f", now_measured);
+  g_snprintf (summary, sizeof summary, "n = %d, B = %d: shared %s measured, %.2f in theory", m->bits, m->batch, m_text,
+              now_theory);
+  cl_plot_font (cr, 10.5, TRUE);
+  cl_plot_set_rgb (cr, cl_plot_color_text ());
+  cl_plot_text (cr, area->x, y, summary, 0, 0, 0);
+}
+
+void
+cl_views_plot_meter_from_snapshot (ClCollisionMeter *meter, const ClSnapshot *snap)
+{
+  memset (meter, 0, sizeof *meter);
+  if (!snap || !snap->config_ini)
+    return;
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  if (!cl_config_load_data (&cfg, snap->config_ini, "snapshot", NULL))
+    return;
+  meter->rows = snap->rows;
+  meter->n_rows = snap->n_rows;
+  meter->events = snap->events;
+  meter->n_events = snap->n_events;
+  meter->batch = cfg.train_batch;
+  meter->bits = cfg.data_bits;
+  gboolean any_bits = cfg.data_bits > 0;
+  for (int i = 0; i < snap->n_events && !any_bits; i++)
+    any_bits = strcmp (snap->events[i].key, "data.bits") == 0;
+  meter->show = cfg.data_kind == 0 /* randbits */ || any_bits;
+}
+
+void
+cl_views_plot_draw_full (cairo_t *cr, double width, double height, const ClViewPreview *p,
+                         const ClCollisionMeter *meter, ClViewsPlotGeometry *geometry)
+{
+  ClViewsPlotGeometry g;
+  memset (&g, 0, sizeof g);
+  cairo_save (cr);
+  cl_plot_set_rgb (cr, cl_plot_color_background ());
+  cairo_paint (cr);
+  cl_plot_text_setup (cr);
+  double top = 8 + cl_plot_title_draw (cr, width, 8, "What the model sees: two augmented views per image", 15, TRUE) + 6;
+  g.views = (ClPlotRect){ 16, top + 4, width - 32, height - top - 12 };
+  if (meter && meter->show && width >= 480)
+    {
+      double meter_w = CLAMP (0.36 * width, 240, 380);
+      ClPlotRect area = { width - 16 - meter_w, top + 4, meter_w, height - top - 12 };
+      g.views.w -= meter_w + 20;
+      /* a thin rule between the two parts */
+      cairo_save (cr);
+      cl_plot_set_rgb (cr, cl_plot_color_grid ());
+      cairo_set_line_width (cr, 1);
+      double x = cl_plot_snap (cr, area.x - 10, TRUE, 1);
+      cairo_move_to (cr, x, area.y);
+      cairo_line_to (cr, x, area.y + area.h);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+      g.shown = TRUE;
+      draw_meter (cr, &area, meter, &g);
+    }
+  draw_views (cr, &g.views, p);
+  cairo_restore (cr);
+  if (geometry)
+    *geometry = g;
+}
+
+void
+cl_views_plot_draw_with_meter (cairo_t *cr, double width, double height, const ClViewPreview *p,
+                               const ClCollisionMeter *meter)
+{
+  cl_views_plot_draw_full (cr, width, height, p, meter, NULL);
+}
+
+void
+cl_views_plot_draw_snapshot (cairo_t *cr, double width, double height, const ClSnapshot *snap)
+{
+  ClCollisionMeter meter;
+  cl_views_plot_meter_from_snapshot (&meter, snap);
+  cl_views_plot_draw_full (cr, width, height, snap ? &snap->preview : NULL, &meter, NULL);
+}
+
+void
+cl_views_plot_draw (cairo_t *cr, double width, double height, const ClViewPreview *p)
+{
+  cl_views_plot_draw_full (cr, width, height, p, NULL, NULL);
 }

@@ -1,7 +1,54 @@
 /* "What the model sees": both augmented views of the first images of the latest batch,
- * with each view's appended bit code drawn as a strip of squares under it. */
+ * with each view's appended bit code drawn as a strip of squares under it; beside them, for
+ * runs with bit codes, the collision meter: the fraction of anchors whose code another image
+ * of the batch shares, measured over the steps and against 1 - (1 - 2^-n)^(B-1), so a student
+ * sees why suppression starts near log2(batch) bits. */
 #pragma once
 #include <cairo.h>
+#include <glib.h>
+#include "cl_plot_common.h"
 #include "engine/cl_snapshot.h"
 
+/* The views alone (no meter). */
 void cl_views_plot_draw (cairo_t *cr, double width, double height, const ClViewPreview *preview);
+
+/* What the collision meter draws. */
+typedef struct {
+  const ClMetricRow *rows;   /* code_collision per logged step (NaN where there were no bits) */
+  int n_rows;
+  const ClEvent *events;     /* data.bits changes move the theory line */
+  int n_events;
+  int batch;                 /* train.batch (B) */
+  int bits;                  /* data.bits in force now (n) */
+  gboolean show;             /* FALSE: no meter, the views take the whole figure */
+} ClCollisionMeter;
+
+/* Fills meter from a snapshot (rows, events, and batch/bits/kind from its config_ini); the
+ * meter is shown for data.kind = randbits and for any run with bits. */
+void cl_views_plot_meter_from_snapshot (ClCollisionMeter *meter, const ClSnapshot *snap);
+
+/* The views with the meter beside them (meter NULL or !show: the views alone). */
+void cl_views_plot_draw_with_meter (cairo_t *cr, double width, double height, const ClViewPreview *preview,
+                                    const ClCollisionMeter *meter);
+/* The whole figure from a snapshot: views plus meter (the figure's entry point). */
+void cl_views_plot_draw_snapshot (cairo_t *cr, double width, double height, const ClSnapshot *snap);
+
+/* p = 1 - (1 - 2^-bits)^(batch - 1): the chance that an anchor's n-bit code is shared by at least
+ * one of the other batch - 1 images when codes are uniform. 1 for bits = 0; 0 for batch <= 1. */
+double cl_views_plot_collision_theory (int bits, int batch);
+
+/* Where the meter's parts went (for tests): the over-steps chart and the p-vs-bits chart. */
+typedef struct {
+  gboolean shown;
+  ClPlotRect views;           /* area of the views */
+  ClPlotRect steps_plot;      /* code sharing over steps */
+  ClPlotScale steps_x, steps_y;
+  ClPlotRect bits_plot;       /* p against n */
+  ClPlotScale bits_x, bits_y;
+} ClViewsPlotGeometry;
+
+void cl_views_plot_draw_full (cairo_t *cr, double width, double height, const ClViewPreview *preview,
+                              const ClCollisionMeter *meter, ClViewsPlotGeometry *geometry);
+/* Colours of the measured and theoretical collision lines. */
+ClRgb cl_views_plot_measured_color (void);
+ClRgb cl_views_plot_theory_color (void);

@@ -1,0 +1,31 @@
+/* The Sweep window: a grid of runs in the background (engine/cl_sweep.h), with progress, ETA,
+ * cancel, and the paper's figure (final accuracy against the first key, one line per value of
+ * the others) filling in as points end. It never touches the main window's live run. */
+#pragma once
+#include <gtk/gtk.h>
+#include "engine/cl_params.h"
+#include "engine/cl_sweep.h"
+
+G_BEGIN_DECLS
+#define CL_TYPE_SWEEP_WINDOW (cl_sweep_window_get_type ())
+G_DECLARE_FINAL_TYPE (ClSweepWindow, cl_sweep_window, CL, SWEEP_WINDOW, GtkWindow)
+
+/* Shows the parent's Sweep window (one per parent; created on first use, transient for parent),
+ * its entries prefilled for base: the paper's bits x temperature grid for randbits. */
+void cl_sweep_window_present (GtkWindow *parent, const ClConfig *base);
+
+/* For tests and scripting. */
+ClSweepWindow *cl_sweep_window_new (GtkWindow *parent, const ClConfig *base);
+void cl_sweep_window_set_text (ClSweepWindow *self, const char *sweep, const char *also_set);
+const char *cl_sweep_window_get_sweep_text (ClSweepWindow *self);
+const char *cl_sweep_window_get_set_text (ClSweepWindow *self);
+/* What the Start button does: builds the grid from the entries (errors name the key) and starts. */
+gboolean cl_sweep_window_start (ClSweepWindow *self, GError **error);
+void cl_sweep_window_cancel (ClSweepWindow *self);
+/* The sweep shown (NULL before the first start). */
+ClSweep *cl_sweep_window_get_sweep (ClSweepWindow *self);
+/* The on-screen figure's drawing, on any cairo_t. */
+void cl_sweep_window_draw_figure (ClSweepWindow *self, cairo_t *cr, double width, double height);
+gboolean cl_sweep_window_export_png (ClSweepWindow *self, const char *path, GError **error);
+gboolean cl_sweep_window_export_csv (ClSweepWindow *self, const char *path, GError **error);
+G_END_DECLS

@@ -1,5 +1,7 @@
 #include "cl_export.h"
 
+#include "engine/cl_runs.h"
+
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <errno.h>
@@ -82,54 +84,19 @@ cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError **error)
 char *
 cl_export_metrics_csv (const ClSnapshot *snap)
 {
-  GString *out = g_string_new ("step,seconds,loss,alignment,distribution,contrastive_acc,temperature,lr,wi_alignment,wi_uniformity,z_std,code_collision\n");
-  char a[G_ASCII_DTOSTR_BUF_SIZE];
-  for (int i = 0; i < snap->n_rows; i++)
-    {
-      const ClMetricRow *r = &snap->rows[i];
-      g_string_append_printf (out, "%" G_GINT64_FORMAT, r->step);
-      const float values[] = { r->seconds, r->loss, r->alignment, r->distribution, r->contrastive_acc,
-                               r->temperature, r->lr, r->wi_alignment, r->wi_uniformity, r->z_std, r->code_collision };
-      for (gsize k = 0; k < G_N_ELEMENTS (values); k++)
-        {
-          g_string_append_c (out, ',');
-          /* Not applicable (e.g. code_collision without bits) is an empty field, not "nan". */
-          if (isfinite (values[k]))
-            g_string_append (out, g_ascii_formatd (a, sizeof a, "%.7g", values[k]));
-        }
-      g_string_append_c (out, '\n');
-    }
-  return g_string_free (out, FALSE);
+  return cl_runs_metrics_csv (snap);
 }
 
 char *
 cl_export_probes_csv (const ClSnapshot *snap)
 {
-  GString *out = g_string_new ("step,target,accuracy,chance\n");
-  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE];
-  for (int i = 0; i < snap->n_probes; i++)
-    {
-      const ClProbeRow *p = &snap->probes[i];
-      g_ascii_formatd (a, sizeof a, "%.5f", p->accuracy);
-      g_ascii_formatd (b, sizeof b, "%.5f", p->chance);
-      g_string_append_printf (out, "%" G_GINT64_FORMAT ",%s,%s,%s\n", p->step, p->target, a, b);
-    }
-  return g_string_free (out, FALSE);
+  return cl_runs_probes_csv (snap);
 }
 
 char *
 cl_export_clusters_csv (const ClSnapshot *snap)
 {
-  GString *out = g_string_new ("step,layer,k,object_iou,instance_ari\n");
-  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE];
-  for (int i = 0; i < snap->n_cluster_rows; i++)
-    {
-      const ClClusterRow *r = &snap->cluster_rows[i];
-      g_string_append_printf (out, "%" G_GINT64_FORMAT ",%s,%d,%s,%s\n", r->step, r->layer, r->k,
-                              isfinite (r->object_iou) ? g_ascii_formatd (a, sizeof a, "%.5f", r->object_iou) : "",
-                              isfinite (r->instance_ari) ? g_ascii_formatd (b, sizeof b, "%.5f", r->instance_ari) : "");
-    }
-  return g_string_free (out, FALSE);
+  return cl_runs_clusters_csv (snap);
 }
 
 /* ------------------------------------------------------------ atomic writes */

@@ -1,11 +1,14 @@
 #include "cl_clusters_plot.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_K 256           /* clusters per column beyond this are left uncoloured */
 #define CARD_SCALE 2.5      /* the enlarged view's size relative to a cell */
 #define DEFAULT_TITLE "Local features: K-means of each layer's feature map"
+#define TREND_ALONE_CAPTION "Scores of the K-means clusterings over training, per layer: object IoU of the best union of " \
+  "clusters with the foreground, and instance ARI on the foreground. Cluster maps are not stored with a run."
 
 typedef struct {
   double pad, gap_x, gap_y;
@@ -315,9 +318,146 @@ cl_clusters_plot_cluster_color (const ClClustersData *d, int row, int col, int l
   return c;
 }
 
+/* ------------------------------------------------------------- trend data */
+
+#define TREND_MAX_LAYERS 8
+#define TREND_SWATCH 18.0   /* line sample beside a row label */
+#define TREND_MIN_W 230.0   /* below this the chart is left out */
+#define TREND_MIN_H 200.0
+#define TREND_MAX_W 460.0
+
+typedef enum { TREND_NONE, TREND_SIDE, TREND_BELOW, TREND_ALONE } TrendMode;
+
+/* The history, sorted out once per layout: which layers, which k, what ranges. */
+typedef struct {
+  int n_layers;
+  const char *names[TREND_MAX_LAYERS];  /* point into the data */
+  int row[TREND_MAX_LAYERS];            /* the grid row of the layer, or -1 */
+  int k[2];                             /* IoU panel, ARI panel */
+  int n_points[2];                      /* finite values shown in each panel */
+  int most_steps;                       /* the most points any one line has */
+  double step_lo, step_hi, value_lo[2];
+} Trend;
+
+static gboolean
+layer_is (const ClClusterRow *r, const char *name)
+{
+  return name != NULL && strncmp (r->layer, name, sizeof r->layer) == 0;
+}
+
+static int
+trend_layer_index (const Trend *tr, const ClClusterRow *r)
+{
+  for (int i = 0; i < tr->n_layers; i++)
+    if (layer_is (r, tr->names[i]))
+      return i;
+  return -1;
+}
+
+static gboolean
+history_usable (const ClClustersData *d)
+{
+  return d != NULL && d->history != NULL && d->n_history > 0;
+}
+
+static void
+trend_collect (const ClClustersData *d, gboolean grid, Trend *tr)
+{
+  memset (tr, 0, sizeof *tr);
+  if (!history_usable (d))
+    return;
+  /* the grid's rows first, in their order, if the history has them */
+  if (grid && d->row_names != NULL)
+    for (int r = 0; r < d->n_rows && tr->n_layers < TREND_MAX_LAYERS; r++)
+      for (int i = 0; i < d->n_history; i++)
+        if (layer_is (&d->history[i], d->row_names[r]))
+          {
+            tr->names[tr->n_layers] = d->row_names[r];
+            tr->row[tr->n_layers++] = r;
+            break;
+          }
+  int kmin = 0, kmax = 0;
+  for (int i = 0; i < d->n_history; i++)
+    {
+      const ClClusterRow *r = &d->history[i];
+      if (r->layer[0] != '\0' && trend_layer_index (tr, r) < 0 && tr->n_layers < TREND_MAX_LAYERS)
+        {
+          tr->names[tr->n_layers] = r->layer;
+          tr->row[tr->n_layers++] = -1;
+        }
+      if (r->k >= 1)
+        {
+          kmin = kmin == 0 ? r->k : MIN (kmin, r->k);
+          kmax = MAX (kmax, r->k);
+        }
+    }
+  tr->k[0] = d->trend_iou_k > 0 ? d->trend_iou_k : kmin;
+  tr->k[1] = d->trend_ari_k > 0 ? d->trend_ari_k : kmax;
+  ClPlotRange steps, values[2];
+  cl_plot_range_init (&steps);
+  cl_plot_range_init (&values[0]);
+  cl_plot_range_init (&values[1]);
+  int count[2][TREND_MAX_LAYERS] = { { 0 } };
+  for (int i = 0; i < d->n_history; i++)
+    {
+      const ClClusterRow *r = &d->history[i];
+      int li = trend_layer_index (tr, r);
+      if (li < 0)
+        continue;
+      for (int p = 0; p < 2; p++)
+        {
+          double v = p == 0 ? r->object_iou : r->instance_ari;
+          if (r->k != tr->k[p] || !isfinite (v))
+            continue;
+          cl_plot_range_add (&steps, (double) r->step);
+          cl_plot_range_add (&values[p], v);
+          tr->n_points[p]++;
+          count[p][li]++;
+          tr->most_steps = MAX (tr->most_steps, count[p][li]);
+        }
+    }
+  tr->step_lo = steps.n > 0 ? steps.lo : 0.0;
+  tr->step_hi = steps.n > 0 ? steps.hi : 0.0;
+  if (tr->step_hi - tr->step_lo < 1.0)
+    tr->step_hi = tr->step_lo + 100.0;  /* a lone probe at step 0: show where the next ones come */
+  for (int p = 0; p < 2; p++)
+    /* scores live in [0, 1]; ARI can dip below 0, and then the axis follows it */
+    tr->value_lo[p] = values[p].n > 0 && values[p].lo < 0.0 ? floor (values[p].lo * 10.0) / 10.0 : 0.0;
+}
+
+ClRgb
+cl_clusters_plot_layer_color (const char *layer, int index)
+{
+  static const ClPlotOkabeIto order[] = {
+    CL_PLOT_OI_ORANGE, CL_PLOT_OI_GREEN, CL_PLOT_OI_BLUE, CL_PLOT_OI_PURPLE,
+    CL_PLOT_OI_VERMILLION, CL_PLOT_OI_SKY_BLUE, CL_PLOT_OI_YELLOW,
+  };
+  const int n = (int) G_N_ELEMENTS (order);
+  if (layer != NULL && strcmp (layer, "pixels") == 0)
+    return (ClRgb){ 0.45, 0.45, 0.45 };
+  /* conv layers keep their colour whatever else the history holds: conv2 is always green */
+  int depth = 0;
+  if (layer != NULL && g_str_has_prefix (layer, "conv") && g_ascii_isdigit (layer[4]))
+    depth = atoi (layer + 4);
+  if (depth >= 1)
+    return cl_plot_okabe_ito (order[(depth - 1) % n]);
+  return cl_plot_okabe_ito (order[MAX (index, 0) % n]);
+}
+
+static gboolean
+layer_dashed (const char *layer)
+{
+  return layer != NULL && strcmp (layer, "pixels") == 0;
+}
+
 /* ----------------------------------------------------------------- layout */
 
 typedef enum { METRIC_NONE, METRIC_SHORT, METRIC_FULL } MetricMode;
+
+typedef struct {
+  double title_y, plot_title_font, axis_font_scale;
+  ClPlotTicks x_ticks, y_ticks;
+} TrendPanel;
 
 typedef struct {
   ClClustersPlotGeometry g;
@@ -330,6 +470,11 @@ typedef struct {
   double key_y, key_h, key_swatch;   /* the enlarged view's colour key */
   const char *note;
   ClPlotRect note_area;
+  /* the trend chart */
+  TrendMode trend_mode;
+  Trend trend;
+  double legend_y, legend_font;
+  TrendPanel panel[2];
 } Layout;
 
 static void
@@ -409,33 +554,22 @@ caption_text (const ClClustersData *d)
          "shade of the cluster it split from.";
 }
 
+#define TREND_GAP 18.0
+#define TREND_POINT_RADIUS 2.6
+#define TREND_LINE_WIDTH 1.8
+
+/* What the grid needs besides its cells. */
+typedef struct {
+  double label_w, header_h, metric_line;
+} GridMetrics;
+
 static void
-compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout *l)
+grid_metrics (cairo_t *mc, double w, const ClClustersData *d, gboolean swatches, GridMetrics *m)
 {
   Look look = look_default ();
-  memset (l, 0, sizeof *l);
-  double y = look.pad;
-  l->title_y = y;
-  const char *title = d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE;
-  y += cl_plot_title_draw (mc, w, y, title, look.title_font, FALSE) + 6.0;
-  l->note_area = (ClPlotRect){ look.pad, y, MAX (w - 2 * look.pad, 1.0), MAX (h - y - look.pad, 1.0) };
-  if (!data_usable (d))
-    {
-      l->note = "no clusters yet: K-means runs with the probes";
-      return;
-    }
-
-  /* caption at the bottom, at most two lines */
-  cairo_save (mc);
-  l->caption_font = cl_plot_wrap_fit (mc, caption_text (d), look.caption_font, 7.5, w - 2 * look.pad, 2,
-                                      &l->caption, &l->caption_lines);
-  l->caption_line_h = cl_plot_text_height (mc);
-  cairo_restore (mc);
-  double bottom = h - look.pad - l->caption_lines * l->caption_line_h - 6.0;
-
   cairo_save (mc);
   cl_plot_font (mc, look.header_font, TRUE);
-  double header_h = cl_plot_text_height (mc) + 4.0;
+  m->header_h = cl_plot_text_height (mc) + 4.0;
   cl_plot_font (mc, look.row_font, FALSE);
   double label_w = 0.0;
   for (int r = 0; r < d->n_rows; r++)
@@ -444,22 +578,27 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
       row_name (d, r, name, sizeof name);
       label_w = MAX (label_w, cl_plot_text_width (mc, name));
     }
-  label_w = MIN (label_w, 0.3 * w) + 8.0;
+  m->label_w = MIN (label_w, 0.3 * w) + 8.0 + (swatches ? TREND_SWATCH + 6.0 : 0.0);
   cl_plot_font (mc, look.metric_font, FALSE);
-  double metric_line = has_metrics (d) ? cl_plot_text_height (mc) + 3.0 : 0.0;
+  m->metric_line = has_metrics (d) ? cl_plot_text_height (mc) + 3.0 : 0.0;
   cairo_restore (mc);
+}
 
-  double avail_w = w - 2 * look.pad - label_w;
-  double avail_h = bottom - y - header_h;
-  double s = MIN ((avail_w - (d->n_cols - 1) * look.gap_x) / d->n_cols,
-                  (avail_h - d->n_rows * metric_line - (d->n_rows - 1) * look.gap_y) / d->n_rows);
-  s = floor (s);
-  if (!(s >= 12.0))
-    {
-      l->note = "too small to show the clusters";
-      return;
-    }
+/* Side of the cells of a grid filling an area of aw x ah. */
+static double
+grid_cell (const ClClustersData *d, const GridMetrics *m, double aw, double ah)
+{
+  Look look = look_default ();
+  double s = MIN ((aw - m->label_w - (d->n_cols - 1) * look.gap_x) / d->n_cols,
+                  (ah - m->header_h - d->n_rows * m->metric_line - (d->n_rows - 1) * look.gap_y) / d->n_rows);
+  return floor (s);
+}
 
+/* The grid with cells of side s, centred in area. */
+static void
+place_grid (cairo_t *mc, const ClClustersData *d, const GridMetrics *m, double s, ClPlotRect area, Layout *l)
+{
+  Look look = look_default ();
   /* the metrics in full, as bare numbers, or not at all, whichever fits the cell's width */
   l->metric_mode = METRIC_NONE;
   if (has_metrics (d))
@@ -482,22 +621,225 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
         }
       cairo_restore (mc);
     }
-  l->metric_h = l->metric_mode != METRIC_NONE ? metric_line : 0.0;
+  l->metric_h = l->metric_mode != METRIC_NONE ? m->metric_line : 0.0;
 
-  double grid_w = label_w + d->n_cols * s + (d->n_cols - 1) * look.gap_x;
-  double grid_h = header_h + d->n_rows * (s + l->metric_h) + (d->n_rows - 1) * look.gap_y;
+  double grid_w = m->label_w + d->n_cols * s + (d->n_cols - 1) * look.gap_x;
+  double grid_h = m->header_h + d->n_rows * (s + l->metric_h) + (d->n_rows - 1) * look.gap_y;
   l->g.has_grid = TRUE;
   l->g.n_rows = d->n_rows;
   l->g.n_cols = d->n_cols;
   l->g.cell = s;
-  l->g.x0 = round (0.5 * (w - grid_w) + label_w);
-  l->g.y0 = round (y + header_h + 0.5 * MAX (avail_h + header_h - grid_h, 0.0));
+  l->g.x0 = round (area.x + 0.5 * (area.w - grid_w) + m->label_w);
+  l->g.y0 = round (area.y + m->header_h + 0.5 * MAX (area.h - grid_h, 0.0));
   l->g.pitch_x = s + look.gap_x;
   l->g.pitch_y = s + l->metric_h + look.gap_y;
   l->g.image = image_in (d, l->g.x0, l->g.y0, s);
   l->header_y = l->g.y0 - 4.0;
   l->row_label_right = l->g.x0 - 8.0;
-  double under = l->g.y0 + d->n_rows * l->g.pitch_y - look.gap_y + 6.0;
+}
+
+/* The bottom of the grid's last row (metrics included). */
+static double
+grid_bottom (const Layout *l)
+{
+  return l->g.y0 + l->g.n_rows * l->g.pitch_y - look_default ().gap_y;
+}
+
+static void
+trend_axis_style (ClPlotAxisStyle *axis)
+{
+  cl_plot_axis_style_init (axis, 0.9);
+}
+
+/* One panel of the chart in r: its title on top, then the plot with its axes. */
+static void
+place_panel (cairo_t *mc, Layout *l, int p, ClPlotRect r)
+{
+  const Trend *tr = &l->trend;
+  TrendPanel *tp = &l->panel[p];
+  ClPlotAxisStyle axis;
+  trend_axis_style (&axis);
+  tp->plot_title_font = 11.0;
+  tp->title_y = r.y;
+  cairo_save (mc);
+  cl_plot_font (mc, tp->plot_title_font, TRUE);
+  double top = r.y + cl_plot_text_height (mc) + 6.0 + TREND_POINT_RADIUS;
+  cairo_restore (mc);
+
+  ClPlotTicks unit;
+  cl_plot_ticks_compute (&unit, 0.0, 1.0, 5, TRUE, FALSE);
+  double bottom_extent = cl_plot_axis_extent (mc, CL_PLOT_SIDE_BOTTOM, &unit, "step", &axis);
+  double plot_h = r.y + r.h - bottom_extent - top;
+  /* scores: 0.2 steps from the lowest value (0 unless ARI dips below it) to 1, coarser when short */
+  double span = 1.0 - tr->value_lo[p];
+  double step = plot_h >= 130.0 * span ? 0.2 : plot_h >= 50.0 * span ? 0.5 : 1.0;
+  memset (&tp->y_ticks, 0, sizeof tp->y_ticks);
+  tp->y_ticks.step = step;
+  tp->y_ticks.lo = tr->value_lo[p];
+  tp->y_ticks.hi = 1.0;
+  double first = ceil (tp->y_ticks.lo / step - 1e-9);
+  tp->y_ticks.n = MIN ((int) lround (1.0 / step - first) + 1, CL_PLOT_MAX_TICKS);
+  for (int i = 0; i < tp->y_ticks.n; i++)
+    tp->y_ticks.v[i] = (first + i) * step;
+  tp->y_ticks.decimals = 1;
+  double left_extent = cl_plot_axis_extent (mc, CL_PLOT_SIDE_LEFT, &tp->y_ticks, NULL, &axis);
+  ClPlotRect plot = { r.x + left_extent, top, MAX (r.w - left_extent - 4.0, 1.0), MAX (plot_h, 1.0) };
+  int x_target = CLAMP ((int) (plot.w / 60.0), 2, 8);
+  cl_plot_ticks_compute (&tp->x_ticks, tr->step_lo, tr->step_hi, x_target, TRUE, TRUE);
+  /* the last step label hangs past the plot's end: keep it inside the chart */
+  double overhang = cl_plot_axis_end_overhang (mc, &tp->x_ticks, &axis);
+  if (overhang > 4.0)
+    {
+      plot.w = MAX (r.x + r.w - overhang - plot.x, 1.0);
+      x_target = CLAMP ((int) (plot.w / 60.0), 2, 8);
+      cl_plot_ticks_compute (&tp->x_ticks, tr->step_lo, tr->step_hi, x_target, TRUE, TRUE);
+    }
+  l->g.trend_plot[p] = plot;
+  l->g.trend_k[p] = tr->k[p];
+  cl_plot_scale_init (&l->g.trend_x[p], tp->x_ticks.lo, tp->x_ticks.hi, plot.x, plot.x + plot.w);
+  cl_plot_scale_init (&l->g.trend_y[p], tp->y_ticks.lo, tp->y_ticks.hi, plot.y + plot.h, plot.y);
+}
+
+static int
+trend_legend (const Layout *l, int bold_layer, ClPlotLegendEntry *entries)
+{
+  const Trend *tr = &l->trend;
+  for (int i = 0; i < tr->n_layers; i++)
+    entries[i] = (ClPlotLegendEntry){
+      .label = tr->names[i],
+      .color = cl_clusters_plot_layer_color (tr->names[i], i),
+      .kind = layer_dashed (tr->names[i]) ? CL_PLOT_LEGEND_DASHED : CL_PLOT_LEGEND_LINE,
+      .line_width = i == bold_layer ? 3.0 : 2.0,
+    };
+  return tr->n_layers;
+}
+
+/* The chart in r: the layers' legend on top, then the IoU and ARI panels, stacked or side by side. */
+static void
+place_trend (cairo_t *mc, Layout *l, ClPlotRect r, gboolean side_by_side)
+{
+  l->g.trend_shown = TRUE;
+  l->g.trend = r;
+  l->legend_font = 10.5;
+  l->legend_y = r.y;
+  ClPlotLegendEntry entries[TREND_MAX_LAYERS];
+  int n = trend_legend (l, -1, entries);
+  double top = r.y + cl_plot_legend_measure (mc, entries, n, r.w, l->legend_font) + 6.0;
+  double bottom = r.y + r.h;
+  if (side_by_side)
+    {
+      double pw = 0.5 * (r.w - TREND_GAP);
+      for (int p = 0; p < 2; p++)
+        place_panel (mc, l, p, (ClPlotRect){ r.x + p * (pw + TREND_GAP), top, pw, bottom - top });
+    }
+  else
+    {
+      double ph = 0.5 * (bottom - top - 0.5 * TREND_GAP);
+      for (int p = 0; p < 2; p++)
+        place_panel (mc, l, p, (ClPlotRect){ r.x, top + p * (ph + 0.5 * TREND_GAP), r.w, ph });
+    }
+}
+
+static void
+compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout *l)
+{
+  Look look = look_default ();
+  memset (l, 0, sizeof *l);
+  double y = look.pad;
+  l->title_y = y;
+  const char *title = d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE;
+  y += cl_plot_title_draw (mc, w, y, title, look.title_font, FALSE) + 6.0;
+  l->note_area = (ClPlotRect){ look.pad, y, MAX (w - 2 * look.pad, 1.0), MAX (h - y - look.pad, 1.0) };
+  gboolean grid_ok = data_usable (d);
+  trend_collect (d, grid_ok, &l->trend);
+  gboolean want_trend = l->trend.n_layers > 0;
+  if (!grid_ok && !want_trend)
+    {
+      l->note = "no clusters yet: K-means runs with the probes";
+      return;
+    }
+
+  /* caption at the bottom, at most two lines */
+  cairo_save (mc);
+  l->caption_font = cl_plot_wrap_fit (mc, grid_ok ? caption_text (d) : TREND_ALONE_CAPTION, look.caption_font, 7.5,
+                                      w - 2 * look.pad, 2, &l->caption, &l->caption_lines);
+  l->caption_line_h = cl_plot_text_height (mc);
+  cairo_restore (mc);
+  double bottom = h - look.pad - l->caption_lines * l->caption_line_h - 6.0;
+  ClPlotRect avail = { look.pad, y, w - 2 * look.pad, bottom - y };
+
+  if (!grid_ok)
+    {
+      if (avail.w < TREND_MIN_W || avail.h < 0.6 * TREND_MIN_H)
+        {
+          l->note = "too small to show the scores";
+          return;
+        }
+      l->trend_mode = TREND_ALONE;
+      place_trend (mc, l, avail, avail.w >= 1.3 * avail.h);
+      l->caption_y = bottom + 6.0;
+      return;
+    }
+
+  GridMetrics plain, swatched;
+  grid_metrics (mc, w, d, FALSE, &plain);
+  grid_metrics (mc, w, d, TRUE, &swatched);
+  double s = grid_cell (d, &plain, avail.w, avail.h);
+  if (want_trend)
+    {
+      /* beside the grid or below it, whichever leaves the larger cells; left out when the
+       * cells would shrink too much: the clusters are the figure's point */
+      double side_w = CLAMP (0.36 * avail.w, TREND_MIN_W, TREND_MAX_W);
+      double below_h = CLAMP (0.36 * avail.h, TREND_MIN_H, 320.0);
+      double s_side = avail.h >= TREND_MIN_H ? grid_cell (d, &swatched, avail.w - side_w - TREND_GAP, avail.h) : -1.0;
+      double s_below = avail.w >= 1.5 * TREND_MIN_W ? grid_cell (d, &swatched, avail.w, avail.h - below_h - TREND_GAP)
+                                                    : -1.0;
+      double best = MAX (s_side, s_below);
+      if (best >= 24.0 && best >= 0.55 * s)
+        {
+          l->trend_mode = s_side >= s_below ? TREND_SIDE : TREND_BELOW;
+          s = best;
+        }
+    }
+  if (!(s >= 12.0))
+    {
+      l->note = "too small to show the clusters";
+      return;
+    }
+  const GridMetrics *m = l->trend_mode != TREND_NONE ? &swatched : &plain;
+  double chart_bottom = 0.0;
+  if (l->trend_mode == TREND_SIDE)
+    {
+      /* grid and chart side by side, centred together; the chart takes the slack up to its
+       * widest, and spans the grid's height */
+      double grid_w = m->label_w + d->n_cols * s + (d->n_cols - 1) * look.gap_x;
+      double chart_w = MIN (TREND_MAX_W, avail.w - grid_w - TREND_GAP);
+      double x = avail.x + 0.5 * (avail.w - grid_w - TREND_GAP - chart_w);
+      place_grid (mc, d, m, s, (ClPlotRect){ x, avail.y, grid_w, avail.h }, l);
+      double top = l->g.y0 - m->header_h;
+      double chart_h = MIN (MAX (grid_bottom (l) - top, TREND_MIN_H), bottom - top);
+      place_trend (mc, l, (ClPlotRect){ round (x + grid_w + TREND_GAP), top, chart_w, chart_h }, FALSE);
+      chart_bottom = top + chart_h;
+    }
+  else if (l->trend_mode == TREND_BELOW)
+    {
+      double below_h = CLAMP (0.36 * avail.h, TREND_MIN_H, 320.0);
+      place_grid (mc, d, m, s, (ClPlotRect){ avail.x, avail.y, avail.w, avail.h - below_h - TREND_GAP }, l);
+      /* the grid at the top, not centred in its share: the chart takes what is left */
+      double slack = l->g.y0 - m->header_h - avail.y;
+      l->g.y0 -= slack;
+      l->header_y -= slack;
+      l->g.image.y -= slack;
+      double top = grid_bottom (l) + TREND_GAP;
+      double chart_w = MIN (avail.w, 2.0 * TREND_MAX_W);
+      double chart_h = MIN (bottom - top, 340.0);
+      place_trend (mc, l, (ClPlotRect){ round (avail.x + 0.5 * (avail.w - chart_w)), top, chart_w, chart_h },
+                   chart_w >= 1.3 * chart_h);
+      chart_bottom = top + chart_h;
+    }
+  else
+    place_grid (mc, d, m, s, avail, l);
+  double under = MAX (grid_bottom (l), chart_bottom) + 6.0;
   l->caption_y = MIN (bottom + 6.0, under);
 
   /* the enlarged view: centred on its cell, kept inside the figure */
@@ -825,6 +1167,161 @@ draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const Look *lo
   cairo_restore (cr);
 }
 
+/* ------------------------------------------------------------ trend chart */
+
+typedef struct {
+  double step, value;
+} TrendPoint;
+
+static int
+compare_points (gconstpointer a, gconstpointer b)
+{
+  const TrendPoint *pa = a, *pb = b;
+  return (pa->step > pb->step) - (pa->step < pb->step);
+}
+
+/* The layer whose cell is enlarged, or -1. */
+static int
+highlighted_layer (const ClClustersData *d, const Layout *l)
+{
+  if (!l->g.has_grid || d->highlight < 0 || d->highlight >= d->n_rows * d->n_cols)
+    return -1;
+  int row = d->highlight / d->n_cols;
+  for (int i = 0; i < l->trend.n_layers; i++)
+    if (l->trend.row[i] == row)
+      return i;
+  return -1;
+}
+
+static void
+draw_trend_line (cairo_t *cr, const ClClustersData *d, const Layout *l, int p, int li, int bold)
+{
+  const Trend *tr = &l->trend;
+  const ClPlotScale *xs = &l->g.trend_x[p], *ys = &l->g.trend_y[p];
+  GArray *pts = g_array_new (FALSE, FALSE, sizeof (TrendPoint));
+  for (int i = 0; i < d->n_history; i++)
+    {
+      const ClClusterRow *r = &d->history[i];
+      double v = p == 0 ? r->object_iou : r->instance_ari;
+      if (r->k == tr->k[p] && isfinite (v) && layer_is (r, tr->names[li]))
+        g_array_append_val (pts, ((TrendPoint){ (double) r->step, v }));
+    }
+  /* stable: the history is in step order already, and a re-measured step keeps its last value on top */
+  g_array_sort (pts, compare_points);
+  ClRgb color = cl_clusters_plot_layer_color (tr->names[li], li);
+  double alpha = bold < 0 || bold == li ? 1.0 : 0.35;
+  double lw = bold == li ? TREND_LINE_WIDTH + 1.2 : TREND_LINE_WIDTH;
+  cairo_save (cr);
+  cl_plot_set_rgba (cr, color, alpha);
+  if (pts->len > 1)
+    {
+      ClPlotLine line;
+      cl_plot_line_begin (&line, cr, lw);
+      for (guint j = 0; j < pts->len; j++)
+        {
+          const TrendPoint *q = &g_array_index (pts, TrendPoint, j);
+          cl_plot_line_add (&line, cl_plot_scale_map (xs, q->step), cl_plot_scale_map (ys, q->value));
+        }
+      if (cl_plot_line_end (&line))
+        cairo_fill (cr);
+      else
+        {
+          cairo_set_line_width (cr, lw);
+          cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+          if (layer_dashed (tr->names[li]))
+            {
+              double dash[2] = { 5.0 * lw, 3.0 * lw };
+              cairo_set_dash (cr, dash, 2, 0.0);
+            }
+          cairo_stroke (cr);
+        }
+    }
+  /* points where they are few enough to tell apart (a lone point always) */
+  double room = l->g.trend_plot[p].w / MAX (tr->most_steps, 1);
+  if (pts->len == 1 || (room >= 4.0 * TREND_POINT_RADIUS && !layer_dashed (tr->names[li])))
+    for (guint j = 0; j < pts->len; j++)
+      {
+        const TrendPoint *q = &g_array_index (pts, TrendPoint, j);
+        double x = cl_plot_scale_map (xs, q->step), y = cl_plot_scale_map (ys, q->value);
+        if (alpha < 1.0)
+          {
+            cairo_new_path (cr);
+            cairo_arc (cr, x, y, TREND_POINT_RADIUS, 0, 2 * G_PI);
+            cairo_fill (cr);
+          }
+        else
+          cl_plot_point_draw (cr, x, y, TREND_POINT_RADIUS, color, layer_dashed (tr->names[li]));
+      }
+  cairo_restore (cr);
+  g_array_free (pts, TRUE);
+}
+
+static void
+draw_trend (cairo_t *cr, const ClClustersData *d, const Layout *l)
+{
+  const Trend *tr = &l->trend;
+  int bold = highlighted_layer (d, l);
+  ClPlotLegendEntry entries[TREND_MAX_LAYERS];
+  int n = trend_legend (l, bold, entries);
+  cl_plot_legend_draw (cr, entries, n, l->g.trend.x + 0.5 * l->g.trend.w, l->legend_y, l->g.trend.w, l->legend_font);
+  ClPlotAxisStyle axis;
+  trend_axis_style (&axis);
+  for (int p = 0; p < 2; p++)
+    {
+      const TrendPanel *tp = &l->panel[p];
+      const ClPlotRect *plot = &l->g.trend_plot[p];
+      char text[96];
+      g_snprintf (text, sizeof text, p == 0 ? "object IoU, k = %d" : "instance ARI, k = %d", tr->k[p]);
+      cl_plot_font (cr, tp->plot_title_font, TRUE);
+      cl_plot_set_rgb (cr, cl_plot_color_text ());
+      cl_plot_text (cr, plot->x + 0.5 * plot->w, tp->title_y, text, 0.5, 0.0, 0.0);
+      cl_plot_grid_draw (cr, plot, &l->g.trend_x[p], &tp->x_ticks, &l->g.trend_y[p], &tp->y_ticks, 1.0);
+      cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_LEFT, &l->g.trend_y[p], &tp->y_ticks, NULL, &axis, NULL);
+      cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_BOTTOM, &l->g.trend_x[p], &tp->x_ticks, "step", &axis, NULL);
+      if (tr->n_points[p] == 0)
+        {
+          g_snprintf (text, sizeof text, "no scores at k = %d", tr->k[p]);
+          cl_plot_note_draw (cr, plot, text, 10.5);
+          continue;
+        }
+      cairo_save (cr);
+      double margin = TREND_POINT_RADIUS + 2.0;
+      cairo_rectangle (cr, plot->x - margin, plot->y - margin, plot->w + 2 * margin, plot->h + 2 * margin);
+      cairo_clip (cr);
+      /* the baseline under the layers, the hovered layer on top */
+      for (int li = 0; li < tr->n_layers; li++)
+        if (li != bold)
+          draw_trend_line (cr, d, l, p, li, bold);
+      if (bold >= 0)
+        draw_trend_line (cr, d, l, p, bold, bold);
+      cairo_restore (cr);
+    }
+}
+
+/* A short line in the layer's colour left of a row label: the key between grid and chart. */
+static void
+draw_row_swatch (cairo_t *cr, const Layout *l, int row, double label_w, double y)
+{
+  for (int i = 0; i < l->trend.n_layers; i++)
+    if (l->trend.row[i] == row)
+      {
+        double x1 = l->row_label_right - label_w - 6.0, x0 = x1 - TREND_SWATCH;
+        cairo_save (cr);
+        cairo_set_line_width (cr, 2.5);
+        if (layer_dashed (l->trend.names[i]))
+          {
+            double dash[2] = { 5.0, 3.0 };
+            cairo_set_dash (cr, dash, 2, 0.0);
+          }
+        cl_plot_set_rgb (cr, cl_clusters_plot_layer_color (l->trend.names[i], i));
+        cairo_move_to (cr, x0, y);
+        cairo_line_to (cr, x1, y);
+        cairo_stroke (cr);
+        cairo_restore (cr);
+        return;
+      }
+}
+
 void
 cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
 {
@@ -843,9 +1340,16 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
   cairo_paint (cr);
   cl_plot_title_draw (cr, w, l.title_y, d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE,
                       look.title_font, TRUE);
+  if (l.g.trend_shown)
+    draw_trend (cr, d, &l);
   if (!l.g.has_grid)
     {
-      cl_plot_note_draw (cr, &l.note_area, l.note, 12.5);
+      if (l.note != NULL)
+        cl_plot_note_draw (cr, &l.note_area, l.note, 12.5);
+      cl_plot_font (cr, l.caption_font, FALSE);
+      cl_plot_set_rgb (cr, cl_plot_color_muted ());
+      for (int i = 0; l.g.trend_shown && i < l.caption_lines; i++)
+        cl_plot_text (cr, 0.5 * w, l.caption_y + i * l.caption_line_h, l.caption[i], 0.5, 0.0, 0.0);
       cairo_restore (cr);
       layout_clear (&l);
       return;
@@ -869,6 +1373,8 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
       cl_plot_font (cr, look.row_font, FALSE);
       cl_plot_set_rgb (cr, cl_plot_color_text ());
       cl_plot_text (cr, l.row_label_right, l.g.y0 + r * l.g.pitch_y + 0.5 * l.g.cell, name, 1.0, 0.5, 0.0);
+      if (l.g.trend_shown)
+        draw_row_swatch (cr, &l, r, cl_plot_text_width (cr, name), l.g.y0 + r * l.g.pitch_y + 0.5 * l.g.cell);
       RowColors rc = row_colors (d, r);
       for (int c = 0; c < d->n_cols; c++)
         {

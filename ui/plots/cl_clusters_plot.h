@@ -8,11 +8,15 @@
  * numbers clusters arbitrarily, so the first-column clusters of each row below the first are
  * matched by overlap to the row above and take their colours: the same region keeps its
  * hue from layer to layer. Row 0 keeps cluster j -> base colour j.
+ * With a history of scores (clusters.csv rows), a small line chart beside the grid (below it
+ * in a tall figure, alone without a grid) shows object IoU at the smallest k and instance ARI
+ * at the largest k over training, one line per layer in that layer's colour (raw pixels dashed
+ * grey), and each row label of the grid carries its layer's line sample.
  * Pure cairo, like every renderer in ui/plots. */
 #pragma once
 #include <cairo.h>
 #include <glib.h>
-#include "cl_plot_common.h"
+#include "cl_plot_common.h"  /* and engine/cl_snapshot.h: ClClusterRow */
 
 typedef struct {
   int n_rows;                      /* layers: row 0 = "pixels", then e.g. "conv1", "conv2", "conv3" */
@@ -31,8 +35,16 @@ typedef struct {
                                     * that overlaps most), so the colours stay consistent anyway. */
   const double *object_iou, *instance_ari; /* [row*n_cols+col] or NULL: printed small under each
                                             * cell (NaN prints as a dash) */
-  int highlight;                   /* -1 or the cell index to draw enlarged (hover) */
+  int highlight;                   /* -1 or the cell index to draw enlarged (hover); its layer's
+                                    * lines are drawn bold in the trend chart */
   const char *title;               /* NULL: "Local features: K-means of each layer's feature map" */
+  /* Scores over training for the trend chart (ClSnapshot.cluster_rows), any order; NULL or 0
+   * rows: no chart. Layers are matched to the grid's rows by name; layers the grid lacks
+   * follow in order of first appearance. */
+  const ClClusterRow *history;
+  int n_history;
+  int trend_iou_k, trend_ari_k;    /* k of the IoU and ARI panels; 0 = the smallest and largest
+                                    * k of the history (objects at small k, instances at large k) */
 } ClClustersData;
 
 /* How strongly the cluster colours cover the grey image (0 = not at all, 1 = opaque). */
@@ -51,6 +63,12 @@ typedef struct {
   gboolean card_shown;      /* the highlighted cell is drawn enlarged */
   ClPlotRect card;          /* the enlarged view's frame */
   ClPlotRect card_image;    /* the image in it */
+  /* the trend chart: panel 0 object IoU, panel 1 instance ARI */
+  gboolean trend_shown;
+  ClPlotRect trend;                 /* the chart with its legend */
+  ClPlotRect trend_plot[2];         /* the plot areas */
+  ClPlotScale trend_x[2], trend_y[2]; /* step -> x, score -> y of each panel */
+  int trend_k[2];                   /* the k each panel shows */
 } ClClustersPlotGeometry;
 
 void cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d);
@@ -65,6 +83,11 @@ ClPlotRect cl_clusters_plot_cell_rect (const ClClustersPlotGeometry *geometry, i
  * the enlarged view returns that cell (the view covers its neighbours, and it should stay
  * while the pointer is on it); elsewhere the cell below the pointer. */
 int cl_clusters_plot_hit (double w, double h, const ClClustersData *d, double x, double y);
+
+/* The line colour of a layer in the trend chart and beside the grid's row labels: index is
+ * the layer's place (row 0 = pixels); "pixels" is always a mid grey (a baseline), conv
+ * layers take orange, bluish green, blue, then the other series colours. */
+ClRgb cl_clusters_plot_layer_color (const char *layer, int index);
 
 /* The colour of cluster label at (row, col) before it is blended over the image; grey for a
  * label that is out of range. */

@@ -6,49 +6,83 @@
 #include <stdint.h>
 #include <string.h>
 
+/* max(v, 0) on the bits (GCC turns the float select into a branch at -O2). -0 and negative NaNs
+ * give +0. */
+static inline float
+relu_f (float v)
+{
+  uint32_t u;
+  memcpy (&u, &v, sizeof u);
+  u &= ~(uint32_t) ((int32_t) u >> 31);
+  memcpy (&v, &u, sizeof v);
+  return v;
+}
+
+/* d where the ReLU output y passed, else 0. y comes from relu_f, so y > 0 iff its bits are a positive int. */
+static inline float
+relu_pass (float d, float y)
+{
+  uint32_t ud, uy;
+  memcpy (&ud, &d, sizeof ud);
+  memcpy (&uy, &y, sizeof uy);
+  ud &= (uint32_t) - (int32_t) ((int32_t) uy > 0);
+  memcpy (&d, &ud, sizeof d);
+  return d;
+}
+
 /* ------------------------------------------------------------------ thread team
  * Workers sleep on a condition variable between jobs: OpenMP's and OpenBLAS's spinning workers
- * collapsed when other processes shared the two cores. A job runs as `parts` calls fn (arg, part,
- * parts), part 0 on the calling thread. Which part does what depends only on `parts`, so results
- * are bit-reproducible for a given thread count. Concurrent callers (two models on two threads)
- * are serialised by dispatch_lock rather than interleaved. */
-typedef void (*ClTeamFn) (void *arg, int part, int parts);
+ * collapsed when other processes shared the two cores. A job is a number of independent items;
+ * the caller and the workers claim them one at a time under the lock until none is left, so a
+ * thread that another process keeps off its core simply claims fewer, and the caller never waits
+ * for a worker that has not started (only for items already claimed). What an item computes
+ * depends only on its index, never on the thread that runs it, so results do not depend on the
+ * thread count. Concurrent callers (two models on two threads) are serialised by dispatch_lock. */
+typedef void (*ClTeamItemFn) (void *arg, int item, int thread);
 
 static struct {
   pthread_mutex_t lock, dispatch_lock;
   pthread_cond_t go, done;
-  int threads;   /* parts per job, 1..CL_LAYERS_MAX_THREADS */
-  int started;   /* workers created (they are never joined: they live as long as the process) */
-  unsigned gen;  /* bumped per job */
-  int pending;   /* workers still running the current job */
-  int parts;     /* of the current job */
-  ClTeamFn fn;
+  int threads;  /* threads per job, caller included: 1..CL_LAYERS_MAX_THREADS */
+  int started;  /* workers created (they are never joined: they live as long as the process) */
+  unsigned gen; /* bumped per job, to wake the workers */
+  ClTeamItemFn fn;
   void *arg;
-  unsigned start_gen[CL_LAYERS_MAX_THREADS]; /* gen when each worker was created: jobs after it are its */
+  int items, next, finished; /* of the current job; items = 0 between jobs */
 } team = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-           1, 0, 0, 0, 1, NULL, NULL, { 0 } };
+           1, 0, 0, NULL, NULL, 0, 0, 0 };
+
+/* Claims and runs items of the current job until none is left. Called and returns with the lock held. */
+static void
+team_work_locked (int thread)
+{
+  while (team.next < team.items)
+    {
+      const int item = team.next++;
+      ClTeamItemFn fn = team.fn;
+      void *arg = team.arg;
+      pthread_mutex_unlock (&team.lock);
+      fn (arg, item, thread);
+      pthread_mutex_lock (&team.lock);
+      if (++team.finished == team.items)
+        pthread_cond_signal (&team.done);
+    }
+}
 
 static void *
 team_worker (void *data)
 {
-  const int part = (int) (intptr_t) data;
+  const int thread = (int) (intptr_t) data;
   pthread_mutex_lock (&team.lock);
-  unsigned seen = team.start_gen[part];
+  unsigned seen = team.gen;
   for (;;)
     {
       while (team.gen == seen)
         pthread_cond_wait (&team.go, &team.lock);
       seen = team.gen;
-      if (part >= team.parts)
-        continue;
-      ClTeamFn fn = team.fn;
-      void *arg = team.arg;
-      const int parts = team.parts;
-      pthread_mutex_unlock (&team.lock);
-      fn (arg, part, parts);
-      pthread_mutex_lock (&team.lock);
-      if (--team.pending == 0)
-        pthread_cond_signal (&team.done);
+      /* Workers beyond the current thread count stay out (the count may have been lowered). */
+      if (thread < team.threads)
+        team_work_locked (thread);
     }
   return NULL;
 }
@@ -62,15 +96,24 @@ cl_layers_set_threads (int threads)
   while (team.started < threads - 1)
     {
       pthread_t tid;
-      team.start_gen[team.started + 1] = team.gen;
       if (pthread_create (&tid, NULL, team_worker, (void *) (intptr_t) (team.started + 1)) != 0)
-        break; /* fewer threads then; results stay correct */
+        break; /* fewer threads then; results stay the same */
       pthread_detach (tid);
       team.started++;
     }
   team.threads = MIN (threads, team.started + 1);
   pthread_mutex_unlock (&team.lock);
   pthread_mutex_unlock (&team.dispatch_lock);
+}
+
+/* OpenBLAS's own declaration lives in its cblas.h; repeated so a netlib cblas.h also builds. */
+extern void openblas_set_num_threads (int num_threads);
+
+void
+cl_layers_use_threads (int threads)
+{
+  openblas_set_num_threads (1);
+  cl_layers_set_threads (threads);
 }
 
 int
@@ -82,30 +125,60 @@ cl_layers_get_threads (void)
   return t;
 }
 
-/* Runs fn with `parts` parts (parts <= team.threads, read by the caller beforehand). */
+/* Runs fn (arg, item, thread) for item 0..items-1 over the team; thread (0 = the caller) tells
+ * which per-thread scratch to use. */
 static void
-team_run (ClTeamFn fn, void *arg, int parts)
+team_for (ClTeamItemFn fn, void *arg, int items)
 {
-  if (parts <= 1)
+  if (items <= 0)
+    return;
+  if (items == 1 || cl_layers_get_threads () <= 1)
     {
-      fn (arg, 0, 1);
+      for (int i = 0; i < items; i++)
+        fn (arg, i, 0);
       return;
     }
   pthread_mutex_lock (&team.dispatch_lock);
   pthread_mutex_lock (&team.lock);
   team.fn = fn;
   team.arg = arg;
-  team.parts = parts;
-  team.pending = parts - 1;
+  team.items = items;
+  team.next = 0;
+  team.finished = 0;
   team.gen++;
   pthread_cond_broadcast (&team.go);
-  pthread_mutex_unlock (&team.lock);
-  fn (arg, 0, parts);
-  pthread_mutex_lock (&team.lock);
-  while (team.pending > 0)
+  team_work_locked (0);
+  while (team.finished < team.items)
     pthread_cond_wait (&team.done, &team.lock);
+  /* A worker waking only now finds nothing to claim and never touches arg. */
+  team.items = team.next = team.finished = 0;
+  team.fn = NULL;
+  team.arg = NULL;
   pthread_mutex_unlock (&team.lock);
   pthread_mutex_unlock (&team.dispatch_lock);
+}
+
+/* The NCHW kernels split their work into `parts` fixed parts: fn (arg, part, parts). */
+typedef void (*ClTeamFn) (void *arg, int part, int parts);
+typedef struct {
+  ClTeamFn fn;
+  void *arg;
+  int parts;
+} TeamParts;
+
+static void
+team_parts_item (void *arg, int item, int thread)
+{
+  (void) thread;
+  const TeamParts *tp = arg;
+  tp->fn (tp->arg, item, tp->parts);
+}
+
+static void
+team_run (ClTeamFn fn, void *arg, int parts)
+{
+  TeamParts tp = { fn, arg, MAX (parts, 1) };
+  team_for (team_parts_item, &tp, tp.parts);
 }
 
 /* The thread count a job starts with: the current setting, read once so a concurrent
@@ -117,7 +190,9 @@ team_parts (void)
 }
 
 /* Columns per im2col block: ~512 KiB, so col, dcol and the GEMM panels stay in L2. */
+#ifndef CL_CONV_COL_TARGET_FLOATS
 #define CL_CONV_COL_TARGET_FLOATS (128 * 1024)
+#endif
 #define CL_CONV_MAX_CHUNK 4096
 
 /* ------------------------------------------------------------------ conv2d */
@@ -474,6 +549,961 @@ cl_conv2d_backward_ref (const ClConv2d *conv, const float *w, const float *x, co
           }
 }
 
+/* ------------------------------------------------------------------ conv2d, channels last */
+
+void
+cl_conv2d_weights_to_nhwc (const ClConv2d *conv, const float *w, int w_in_c, float *wp)
+{
+  const int k = conv->k, C = conv->in_c, kk = k * k;
+  for (int o = 0; o < conv->out_c; o++)
+    for (int c = 0; c < C; c++)
+      {
+        const float *src = w + ((size_t) o * w_in_c + c) * kk;
+        float *dst = wp + (size_t) o * kk * C + c;
+        for (int j = 0; j < kk; j++)
+          dst[(size_t) j * C] = src[j];
+      }
+}
+
+void
+cl_conv2d_weights_from_nhwc (const ClConv2d *conv, const float *wp, int w_in_c, float *w)
+{
+  const int k = conv->k, C = conv->in_c, kk = k * k;
+  for (int o = 0; o < conv->out_c; o++)
+    {
+      for (int c = 0; c < C; c++)
+        {
+          const float *src = wp + (size_t) o * kk * C + c;
+          float *dst = w + ((size_t) o * w_in_c + c) * kk;
+          for (int j = 0; j < kk; j++)
+            dst[j] = src[(size_t) j * C];
+        }
+      if (w_in_c > C)
+        memset (w + ((size_t) o * w_in_c + C) * kk, 0, sizeof (float) * (size_t) (w_in_c - C) * kk);
+    }
+}
+
+/* The NHWC scratch, in floats from its start. Per thread: a column block (im2col, or the SIMD
+ * kernels' zero-filled copies of patch rows that cross the padding), a second one for dcol, and a
+ * table of patch-row pointers. Shared: the lanes' kernel-gradient partials, the kernel packed in
+ * tiles of 16 output channels, and a run of zeros. Regions start on 64-byte boundaries. */
+#define CL_SIMD_TILE_O 16
+typedef struct {
+  size_t col, dcol, ptab; /* first thread's; the next thread's follows after `per_thread` */
+  size_t per_thread;
+  size_t lanes, packed, zeros, total;
+} NhwcScratch;
+
+static size_t
+round16 (size_t v)
+{
+  return (v + 15) & ~(size_t) 15;
+}
+
+static void
+nhwc_scratch_layout (const ClConv2d *conv, NhwcScratch *l)
+{
+  const size_t P = (size_t) conv->out_h * conv->out_w, run = (size_t) conv->k * conv->in_c;
+  const size_t K = (size_t) conv->k * run;
+  const size_t col = round16 ((size_t) conv->chunk * P * K);
+  const size_t floats_per_pointer = (sizeof (const float *) + sizeof (float) - 1) / sizeof (float);
+  const size_t ptab = round16 ((size_t) conv->chunk * P * conv->k * floats_per_pointer);
+  l->col = 0;
+  l->dcol = col;
+  l->ptab = 2 * col;
+  l->per_thread = 2 * col + ptab;
+  l->lanes = CL_LAYERS_MAX_THREADS * l->per_thread;
+  l->packed = l->lanes + round16 ((size_t) CL_LAYERS_LANES * cl_conv2d_num_weights (conv));
+  l->zeros = l->packed + round16 ((size_t) (conv->out_c + CL_SIMD_TILE_O - 1) / CL_SIMD_TILE_O * CL_SIMD_TILE_O * K);
+  l->total = l->zeros + round16 (run);
+}
+
+size_t
+cl_conv2d_nhwc_scratch_floats (const ClConv2d *conv)
+{
+  NhwcScratch l;
+  nhwc_scratch_layout (conv, &l);
+  return l.total;
+}
+
+/* Runs are short (k*C floats: 3 to a few hundred), and GCC turns a copy loop into a call to
+ * memmove, whose per-call overhead then dominated im2col (10% of a step): the column builders are
+ * compiled without that pattern replacement. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define CL_INLINE_COPIES __attribute__ ((optimize ("no-tree-loop-distribute-patterns")))
+#else
+#define CL_INLINE_COPIES
+#endif
+
+static inline void
+copy_run (float *restrict dst, const float *restrict src, int count)
+{
+  for (int j = 0; j < count; j++)
+    dst[j] = src[j];
+}
+
+static inline void
+add_run (float *restrict dst, const float *restrict src, int count)
+{
+  for (int j = 0; j < count; j++)
+    dst[j] += src[j];
+}
+
+/* Patch-major columns of g NHWC samples: col[s*P + oh*out_w + ow][(ki*k + kj)*C + c]. A patch row
+ * (fixed ki) is x[ih][iw0..iw0+k)[0..C), contiguous in NHWC, so each row is one run of k*C floats
+ * unless it crosses the padding. */
+CL_INLINE_COPIES static void
+im2col_nhwc (const ClConv2d *conv, const float *x, int g, float *col)
+{
+  const int k = conv->k, stride = conv->stride, pad = conv->pad, C = conv->in_c;
+  const int in_h = conv->in_h, in_w = conv->in_w, out_h = conv->out_h, out_w = conv->out_w;
+  const int run = k * C;
+  const size_t K = (size_t) k * run, in_sample = (size_t) in_h * in_w * C;
+  float *dst = col;
+  for (int s = 0; s < g; s++)
+    {
+      const float *xs = x + s * in_sample;
+      for (int oh = 0; oh < out_h; oh++)
+        {
+          const int ih0 = oh * stride - pad;
+          for (int ow = 0; ow < out_w; ow++, dst += K)
+            {
+              const int iw0 = ow * stride - pad;
+              const gboolean full_w = iw0 >= 0 && iw0 + k <= in_w;
+              for (int ki = 0; ki < k; ki++)
+                {
+                  const int ih = ih0 + ki;
+                  float *d = dst + (size_t) ki * run;
+                  if (ih < 0 || ih >= in_h)
+                    memset (d, 0, sizeof (float) * run);
+                  else if (full_w)
+                    copy_run (d, xs + ((size_t) ih * in_w + iw0) * C, run);
+                  else
+                    for (int kj = 0; kj < k; kj++, d += C)
+                      {
+                        const int iw = iw0 + kj;
+                        if (iw < 0 || iw >= in_w)
+                          memset (d, 0, sizeof (float) * C);
+                        else
+                          copy_run (d, xs + ((size_t) ih * in_w + iw) * C, C);
+                      }
+                }
+            }
+        }
+    }
+}
+
+/* dx (g NHWC samples, overwritten) = col2im (dcol), dcol in the layout of im2col_nhwc. */
+CL_INLINE_COPIES static void
+col2im_nhwc (const ClConv2d *conv, const float *dcol, int g, float *dx)
+{
+  const int k = conv->k, stride = conv->stride, pad = conv->pad, C = conv->in_c;
+  const int in_h = conv->in_h, in_w = conv->in_w, out_h = conv->out_h, out_w = conv->out_w;
+  const int run = k * C;
+  const size_t K = (size_t) k * run, in_sample = (size_t) in_h * in_w * C;
+  memset (dx, 0, sizeof (float) * g * in_sample);
+  const float *src = dcol;
+  for (int s = 0; s < g; s++)
+    {
+      float *xs = dx + s * in_sample;
+      for (int oh = 0; oh < out_h; oh++)
+        {
+          const int ih0 = oh * stride - pad;
+          for (int ow = 0; ow < out_w; ow++, src += K)
+            {
+              const int iw0 = ow * stride - pad;
+              const gboolean full_w = iw0 >= 0 && iw0 + k <= in_w;
+              for (int ki = 0; ki < k; ki++)
+                {
+                  const int ih = ih0 + ki;
+                  const float *d = src + (size_t) ki * run;
+                  if (ih < 0 || ih >= in_h)
+                    continue;
+                  if (full_w)
+                    add_run (xs + ((size_t) ih * in_w + iw0) * C, d, run);
+                  else
+                    for (int kj = 0; kj < k; kj++, d += C)
+                      {
+                        const int iw = iw0 + kj;
+                        if (iw >= 0 && iw < in_w)
+                          add_run (xs + ((size_t) ih * in_w + iw) * C, d, C);
+                      }
+                }
+            }
+        }
+    }
+}
+
+/* ---- SIMD kernels (x86-64 with AVX2 and FMA, chosen at run time): implicit GEMM, reading patch
+ * rows straight from the NHWC input through a pointer table instead of building columns.
+ * Every output element is one chain of fused multiply-adds in a fixed order (kernel row, then
+ * position in the row), whichever tile or thread computes it. */
+
+/* How the kernels see a pixel's K = k*k*C inputs: nseg runs of seg contiguous floats. With enough
+ * channels these are the k patch rows, read in place; with few (a patch row of fewer than 16 floats,
+ * e.g. conv1 on one image plane) the block is im2col'd first and each pixel is one run of K, so the
+ * kernels' inner loops are not all loop overhead. */
+typedef struct {
+  int nseg, seg;
+} RowShape;
+
+#define CL_SIMD_MIN_RUN 16
+
+static RowShape
+row_shape (const ClConv2d *conv)
+{
+  const int run = conv->k * conv->in_c;
+  return run < CL_SIMD_MIN_RUN ? (RowShape){ 1, conv->k * run } : (RowShape){ conv->k, run };
+}
+
+/* Where each run of the g samples at x starts: ptab[q * nseg + i] for output pixel q of the block.
+ * Patch rows in the padding point to zeros; rows that cross the left or right padding are copied,
+ * zero-filled, into stage (at most the size of an im2col block, which the one-run shape uses). */
+CL_INLINE_COPIES static void
+build_row_table (const ClConv2d *conv, const float *x, int g, const float **ptab, float *stage, const float *zeros)
+{
+  const RowShape sh = row_shape (conv);
+  if (sh.nseg == 1)
+    {
+      im2col_nhwc (conv, x, g, stage);
+      const size_t rows = (size_t) g * conv->out_h * conv->out_w;
+      for (size_t q = 0; q < rows; q++)
+        ptab[q] = stage + q * sh.seg;
+      return;
+    }
+  const int k = conv->k, stride = conv->stride, pad = conv->pad, C = conv->in_c;
+  const int in_h = conv->in_h, in_w = conv->in_w, out_h = conv->out_h, out_w = conv->out_w;
+  const int run = k * C;
+  const size_t in_sample = (size_t) in_h * in_w * C;
+  size_t q = 0;
+  for (int s = 0; s < g; s++)
+    {
+      const float *xs = x + s * in_sample;
+      for (int oh = 0; oh < out_h; oh++)
+        {
+          const int ih0 = oh * stride - pad;
+          for (int ow = 0; ow < out_w; ow++, q++)
+            {
+              const int iw0 = ow * stride - pad;
+              const gboolean full_w = iw0 >= 0 && iw0 + k <= in_w;
+              for (int ki = 0; ki < k; ki++)
+                {
+                  const int ih = ih0 + ki;
+                  if (ih < 0 || ih >= in_h)
+                    ptab[q * k + ki] = zeros;
+                  else if (full_w)
+                    ptab[q * k + ki] = xs + ((size_t) ih * in_w + iw0) * C;
+                  else
+                    {
+                      for (int kj = 0; kj < k; kj++)
+                        {
+                          const int iw = iw0 + kj;
+                          if (iw < 0 || iw >= in_w)
+                            memset (stage + kj * C, 0, sizeof (float) * C);
+                          else
+                            copy_run (stage + kj * C, xs + ((size_t) ih * in_w + iw) * C, C);
+                        }
+                      ptab[q * k + ki] = stage;
+                      stage += run;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* For the input gradient: where each run's gradient goes. dtab[q * nseg + i] is NULL for patch
+ * rows in the padding, the place in dx for rows inside it, or a zeroed run of stage for rows
+ * crossing the left or right padding (every pixel's one run, in the one-run shape);
+ * flush_staged_rows adds those into dx afterwards. */
+static void
+build_grad_row_table (const ClConv2d *conv, float *dx, int g, float **dtab, float *stage)
+{
+  const RowShape sh = row_shape (conv);
+  if (sh.nseg == 1)
+    {
+      const size_t rows = (size_t) g * conv->out_h * conv->out_w;
+      memset (stage, 0, sizeof (float) * rows * sh.seg);
+      for (size_t q = 0; q < rows; q++)
+        dtab[q] = stage + q * sh.seg;
+      return;
+    }
+  const int k = conv->k, stride = conv->stride, pad = conv->pad, C = conv->in_c;
+  const int in_h = conv->in_h, in_w = conv->in_w, out_h = conv->out_h, out_w = conv->out_w;
+  const int run = k * C;
+  const size_t in_sample = (size_t) in_h * in_w * C;
+  size_t q = 0;
+  for (int s = 0; s < g; s++)
+    for (int oh = 0; oh < out_h; oh++)
+      {
+        const int ih0 = oh * stride - pad;
+        for (int ow = 0; ow < out_w; ow++, q++)
+          {
+            const int iw0 = ow * stride - pad;
+            const gboolean full_w = iw0 >= 0 && iw0 + k <= in_w;
+            for (int ki = 0; ki < k; ki++)
+              {
+                const int ih = ih0 + ki;
+                if (ih < 0 || ih >= in_h)
+                  dtab[q * k + ki] = NULL;
+                else if (full_w)
+                  dtab[q * k + ki] = dx + s * in_sample + ((size_t) ih * in_w + iw0) * C;
+                else
+                  {
+                    memset (stage, 0, sizeof (float) * run);
+                    dtab[q * k + ki] = stage;
+                    stage += run;
+                  }
+              }
+          }
+      }
+}
+
+/* Adds the staged rows of build_grad_row_table into dx, in the table's order. */
+static void
+flush_staged_rows (const ClConv2d *conv, float *dx, int g, const float *stage)
+{
+  if (row_shape (conv).nseg == 1)
+    {
+      col2im_nhwc (conv, stage, g, dx);
+      return;
+    }
+  const int k = conv->k, stride = conv->stride, pad = conv->pad, C = conv->in_c;
+  const int in_h = conv->in_h, in_w = conv->in_w, out_h = conv->out_h, out_w = conv->out_w;
+  const size_t in_sample = (size_t) in_h * in_w * C;
+  for (int s = 0; s < g; s++)
+    for (int oh = 0; oh < out_h; oh++)
+      {
+        const int ih0 = oh * stride - pad;
+        for (int ow = 0; ow < out_w; ow++)
+          {
+            const int iw0 = ow * stride - pad;
+            if (iw0 >= 0 && iw0 + k <= in_w)
+              continue;
+            for (int ki = 0; ki < k; ki++)
+              {
+                const int ih = ih0 + ki;
+                if (ih < 0 || ih >= in_h)
+                  continue;
+                for (int kj = 0; kj < k; kj++, stage += C)
+                  {
+                    const int iw = iw0 + kj;
+                    if (iw >= 0 && iw < in_w)
+                      add_run (dx + s * in_sample + ((size_t) ih * in_w + iw) * C, stage, C);
+                  }
+              }
+          }
+      }
+}
+
+/* wp [O][K] -> tiles of CL_SIMD_TILE_O output channels, [O/16][K][16], zero beyond O. */
+static void
+pack_kernel_tiles (const ClConv2d *conv, const float *wp, float *packed)
+{
+  const int O = conv->out_c, K = conv->k * conv->k * conv->in_c;
+  for (int o0 = 0; o0 < O; o0 += CL_SIMD_TILE_O)
+    {
+      float *t = packed + (size_t) o0 * K;
+      for (int kk = 0; kk < K; kk++)
+        for (int l = 0; l < CL_SIMD_TILE_O; l++)
+          t[(size_t) kk * CL_SIMD_TILE_O + l] = o0 + l < O ? wp[(size_t) (o0 + l) * K + kk] : 0.0f;
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define CL_HAVE_SIMD 1
+#define CL_SIMD __attribute__ ((target ("avx2,fma")))
+
+/* y rows [rows][O] of one block: tiles of 6 output pixels x 16 output channels held in 12
+ * registers, each fed by broadcasts from the 6 pixels' runs and two loads of the packed kernel.
+ * With ep (evaluation BatchNorm), y = max(0, scale * (conv - mean) + shift) as the tile is stored,
+ * the same float operations as cl_batchnorm_forward_eval. */
+typedef struct {
+  const float *scale, *mean, *shift; /* [O] */
+} ConvEpilogue;
+
+CL_SIMD static void
+conv_forward_block_simd (const ClConv2d *conv, const float *packed, const float *const *ptab, int rows, float *y,
+                         const float *zeros, const ConvEpilogue *ep)
+{
+  const RowShape sh = row_shape (conv);
+  const int k = sh.nseg, run = sh.seg, O = conv->out_c, K = k * run;
+  for (int o0 = 0; o0 < O; o0 += CL_SIMD_TILE_O)
+    {
+      const float *wt = packed + (size_t) o0 * K;
+      const int ov = MIN (CL_SIMD_TILE_O, O - o0);
+      for (int q0 = 0; q0 < rows; q0 += 6)
+        {
+          const int rv = MIN (6, rows - q0);
+          __m256 a00 = _mm256_setzero_ps (), a01 = _mm256_setzero_ps (), a10 = _mm256_setzero_ps ();
+          __m256 a11 = _mm256_setzero_ps (), a20 = _mm256_setzero_ps (), a21 = _mm256_setzero_ps ();
+          __m256 a30 = _mm256_setzero_ps (), a31 = _mm256_setzero_ps (), a40 = _mm256_setzero_ps ();
+          __m256 a41 = _mm256_setzero_ps (), a50 = _mm256_setzero_ps (), a51 = _mm256_setzero_ps ();
+          for (int ki = 0; ki < k; ki++)
+            {
+              const float *const *pt = ptab + (size_t) q0 * k + ki;
+              const float *p0 = pt[0];
+              const float *p1 = rv > 1 ? pt[k] : zeros, *p2 = rv > 2 ? pt[2 * k] : zeros;
+              const float *p3 = rv > 3 ? pt[3 * k] : zeros, *p4 = rv > 4 ? pt[4 * k] : zeros;
+              const float *p5 = rv > 5 ? pt[5 * k] : zeros;
+              const float *w = wt + (size_t) ki * run * CL_SIMD_TILE_O;
+              for (int j = 0; j < run; j++, w += CL_SIMD_TILE_O)
+                {
+                  const __m256 w0 = _mm256_loadu_ps (w), w1 = _mm256_loadu_ps (w + 8);
+                  __m256 b = _mm256_broadcast_ss (p0 + j);
+                  a00 = _mm256_fmadd_ps (b, w0, a00);
+                  a01 = _mm256_fmadd_ps (b, w1, a01);
+                  b = _mm256_broadcast_ss (p1 + j);
+                  a10 = _mm256_fmadd_ps (b, w0, a10);
+                  a11 = _mm256_fmadd_ps (b, w1, a11);
+                  b = _mm256_broadcast_ss (p2 + j);
+                  a20 = _mm256_fmadd_ps (b, w0, a20);
+                  a21 = _mm256_fmadd_ps (b, w1, a21);
+                  b = _mm256_broadcast_ss (p3 + j);
+                  a30 = _mm256_fmadd_ps (b, w0, a30);
+                  a31 = _mm256_fmadd_ps (b, w1, a31);
+                  b = _mm256_broadcast_ss (p4 + j);
+                  a40 = _mm256_fmadd_ps (b, w0, a40);
+                  a41 = _mm256_fmadd_ps (b, w1, a41);
+                  b = _mm256_broadcast_ss (p5 + j);
+                  a50 = _mm256_fmadd_ps (b, w0, a50);
+                  a51 = _mm256_fmadd_ps (b, w1, a51);
+                }
+            }
+          __m256 acc[12] = { a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51 };
+          if (ep)
+            {
+              float sc[CL_SIMD_TILE_O] = { 0 }, mu[CL_SIMD_TILE_O] = { 0 }, sh_[CL_SIMD_TILE_O] = { 0 };
+              memcpy (sc, ep->scale + o0, sizeof (float) * ov);
+              memcpy (mu, ep->mean + o0, sizeof (float) * ov);
+              memcpy (sh_, ep->shift + o0, sizeof (float) * ov);
+              for (int h = 0; h < 2; h++)
+                {
+                  const __m256 vs = _mm256_loadu_ps (sc + 8 * h), vm = _mm256_loadu_ps (mu + 8 * h);
+                  const __m256 vb = _mm256_loadu_ps (sh_ + 8 * h);
+                  for (int r = 0; r < rv; r++)
+                    {
+                      /* relu_f on the bits: clear every lane whose sign bit is set. */
+                      const __m256i v = _mm256_castps_si256 (
+                        _mm256_add_ps (_mm256_mul_ps (vs, _mm256_sub_ps (acc[2 * r + h], vm)), vb));
+                      acc[2 * r + h] = _mm256_castsi256_ps (_mm256_andnot_si256 (_mm256_srai_epi32 (v, 31), v));
+                    }
+                }
+            }
+          for (int r = 0; r < rv; r++)
+            {
+              float *dst = y + (size_t) (q0 + r) * O + o0;
+              if (ov == CL_SIMD_TILE_O)
+                {
+                  _mm256_storeu_ps (dst, acc[2 * r]);
+                  _mm256_storeu_ps (dst + 8, acc[2 * r + 1]);
+                }
+              else
+                {
+                  float tmp[CL_SIMD_TILE_O];
+                  _mm256_storeu_ps (tmp, acc[2 * r]);
+                  _mm256_storeu_ps (tmp + 8, acc[2 * r + 1]);
+                  memcpy (dst, tmp, sizeof (float) * ov);
+                }
+            }
+        }
+    }
+}
+
+/* Lanes [0, n) of a 16-float tile. */
+CL_SIMD static inline void
+tile_masks (int n, __m256i *m0, __m256i *m1)
+{
+  const __m256i idx = _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7);
+  *m0 = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (n), idx);
+  *m1 = _mm256_cmpgt_epi32 (_mm256_set1_epi32 (n - 8), idx);
+}
+
+/* Pixels per pass of the kernel-gradient kernel: their dy stripe and patch-row pieces should stay
+ * in L1. Patch rows of neighbouring pixels lie stride * C floats apart, often a power of two, so
+ * they compete for a few of L1's 64 sets of 8 lines: passes are cut to about 6 lines per set and
+ * the dy stripe is packed so it spreads over all sets. */
+#define CL_SIMD_DW_PIXELS 128
+
+static int
+dw_pass_pixels (const ClConv2d *conv)
+{
+  /* Neighbouring pixels' runs: stride * C floats apart in place, K apart after im2col. */
+  const long stride_bytes = (long) (row_shape (conv).nseg == 1 ? conv->k * conv->k * conv->in_c
+                                                                 : conv->stride * conv->in_c)
+                            * (long) sizeof (float);
+  long sets = 64;
+  if (stride_bytes >= 64 && (stride_bytes & (stride_bytes - 1)) == 0)
+    sets = MAX (1, 64 * 64 / stride_bytes);
+  return (int) CLAMP (6 * sets, 16, CL_SIMD_DW_PIXELS);
+}
+
+/* dwt [K][O] (+)= x-patches^T dy of one block, kernel-column-major so that a tile of 16 output
+ * channels (two loads of a dy row) x 6 kernel columns (broadcasts from the patch row) loads and
+ * stores whole vectors. Each element's sum runs over the block's pixels in order, continuing from
+ * the stored partial (from zero when `first`). */
+CL_SIMD static void
+conv_dw_block_simd (const ClConv2d *conv, const float *const *ptab, const float *dy, int rows, float *dwt,
+                    gboolean first)
+{
+  const RowShape sh = row_shape (conv);
+  const int k = sh.nseg, run = sh.seg, O = conv->out_c, pass = dw_pass_pixels (conv);
+  for (int q0 = 0; q0 < rows; q0 += pass)
+    {
+      const int qe = MIN (rows, q0 + pass);
+      const gboolean from_zero = first && q0 == 0;
+      for (int o0 = 0; o0 < O; o0 += CL_SIMD_TILE_O)
+        {
+          const int ov = MIN (CL_SIMD_TILE_O, O - o0);
+          __m256i m0, m1;
+          tile_masks (ov, &m0, &m1);
+          /* The pass's dy stripe, contiguous and zero beyond ov. */
+          float stripe[CL_SIMD_DW_PIXELS * CL_SIMD_TILE_O] __attribute__ ((aligned (32)));
+          for (int q = q0; q < qe; q++)
+            {
+              const float *d = dy + (size_t) q * O + o0;
+              float *t = stripe + (size_t) (q - q0) * CL_SIMD_TILE_O;
+              if (ov == CL_SIMD_TILE_O)
+                {
+                  _mm256_store_ps (t, _mm256_loadu_ps (d));
+                  _mm256_store_ps (t + 8, _mm256_loadu_ps (d + 8));
+                }
+              else
+                {
+                  _mm256_store_ps (t, _mm256_maskload_ps (d, m0));
+                  _mm256_store_ps (t + 8, _mm256_maskload_ps (d + 8, m1));
+                }
+            }
+          for (int ki = 0; ki < k; ki++)
+            for (int j0 = 0; j0 < run; j0 += 6)
+              {
+                const int jv = MIN (6, run - j0);
+                /* Columns past the row's end repeat its last column; their sums are dropped. */
+                const int c1 = MIN (1, jv - 1), c2 = MIN (2, jv - 1), c3 = MIN (3, jv - 1);
+                const int c4 = MIN (4, jv - 1), c5 = MIN (5, jv - 1);
+                float *t0 = dwt + ((size_t) ki * run + j0) * O + o0;
+                float *t[6] = { t0, t0 + (size_t) c1 * O, t0 + (size_t) c2 * O, t0 + (size_t) c3 * O,
+                                t0 + (size_t) c4 * O, t0 + (size_t) c5 * O };
+                __m256 a[12];
+                for (int c = 0; c < 6; c++)
+                  if (from_zero)
+                    a[2 * c] = a[2 * c + 1] = _mm256_setzero_ps ();
+                  else if (ov == CL_SIMD_TILE_O)
+                    {
+                      a[2 * c] = _mm256_loadu_ps (t[c]);
+                      a[2 * c + 1] = _mm256_loadu_ps (t[c] + 8);
+                    }
+                  else
+                    {
+                      a[2 * c] = _mm256_maskload_ps (t[c], m0);
+                      a[2 * c + 1] = _mm256_maskload_ps (t[c] + 8, m1);
+                    }
+                __m256 a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3], a20 = a[4], a21 = a[5];
+                __m256 a30 = a[6], a31 = a[7], a40 = a[8], a41 = a[9], a50 = a[10], a51 = a[11];
+                const float *d = stripe;
+                for (int q = q0; q < qe; q++, d += CL_SIMD_TILE_O)
+                  {
+                    const float *p = ptab[(size_t) q * k + ki] + j0;
+                    const __m256 d0 = _mm256_load_ps (d), d1 = _mm256_load_ps (d + 8);
+                    __m256 b = _mm256_broadcast_ss (p);
+                    a00 = _mm256_fmadd_ps (d0, b, a00);
+                    a01 = _mm256_fmadd_ps (d1, b, a01);
+                    b = _mm256_broadcast_ss (p + c1);
+                    a10 = _mm256_fmadd_ps (d0, b, a10);
+                    a11 = _mm256_fmadd_ps (d1, b, a11);
+                    b = _mm256_broadcast_ss (p + c2);
+                    a20 = _mm256_fmadd_ps (d0, b, a20);
+                    a21 = _mm256_fmadd_ps (d1, b, a21);
+                    b = _mm256_broadcast_ss (p + c3);
+                    a30 = _mm256_fmadd_ps (d0, b, a30);
+                    a31 = _mm256_fmadd_ps (d1, b, a31);
+                    b = _mm256_broadcast_ss (p + c4);
+                    a40 = _mm256_fmadd_ps (d0, b, a40);
+                    a41 = _mm256_fmadd_ps (d1, b, a41);
+                    b = _mm256_broadcast_ss (p + c5);
+                    a50 = _mm256_fmadd_ps (d0, b, a50);
+                    a51 = _mm256_fmadd_ps (d1, b, a51);
+                  }
+                const __m256 r[12] = { a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51 };
+                for (int c = 0; c < jv; c++)
+                  if (ov == CL_SIMD_TILE_O)
+                    {
+                      _mm256_storeu_ps (t[c], r[2 * c]);
+                      _mm256_storeu_ps (t[c] + 8, r[2 * c + 1]);
+                    }
+                  else
+                    {
+                      _mm256_maskstore_ps (t[c], m0, r[2 * c]);
+                      _mm256_maskstore_ps (t[c] + 8, m1, r[2 * c + 1]);
+                    }
+              }
+        }
+    }
+}
+
+/* dx of one block: tiles of 6 pixels x 16 columns of a patch row, summed over the output channels
+ * (broadcasts from dy, two loads of a kernel row), added where dtab says. */
+CL_SIMD static void
+conv_dx_block_simd (const ClConv2d *conv, const float *wp, float *const *dtab, const float *dy, int rows)
+{
+  const RowShape sh = row_shape (conv);
+  const int k = sh.nseg, run = sh.seg, O = conv->out_c, K = k * run;
+  for (int ki = 0; ki < k; ki++)
+    for (int j0 = 0; j0 < run; j0 += CL_SIMD_TILE_O)
+      {
+        const int jv = MIN (CL_SIMD_TILE_O, run - j0);
+        __m256i m0, m1;
+        tile_masks (jv, &m0, &m1);
+        const float *wcol = wp + (size_t) ki * run + j0;
+        for (int q0 = 0; q0 < rows; q0 += 6)
+          {
+            const int rv = MIN (6, rows - q0);
+            __m256 a00 = _mm256_setzero_ps (), a01 = _mm256_setzero_ps (), a10 = _mm256_setzero_ps ();
+            __m256 a11 = _mm256_setzero_ps (), a20 = _mm256_setzero_ps (), a21 = _mm256_setzero_ps ();
+            __m256 a30 = _mm256_setzero_ps (), a31 = _mm256_setzero_ps (), a40 = _mm256_setzero_ps ();
+            __m256 a41 = _mm256_setzero_ps (), a50 = _mm256_setzero_ps (), a51 = _mm256_setzero_ps ();
+            /* Missing pixels of a short tile repeat the last one; their sums are dropped. */
+            const float *d0 = dy + (size_t) q0 * O;
+            const float *d1 = dy + (size_t) (q0 + MIN (1, rv - 1)) * O, *d2 = dy + (size_t) (q0 + MIN (2, rv - 1)) * O;
+            const float *d3 = dy + (size_t) (q0 + MIN (3, rv - 1)) * O, *d4 = dy + (size_t) (q0 + MIN (4, rv - 1)) * O;
+            const float *d5 = dy + (size_t) (q0 + MIN (5, rv - 1)) * O;
+            const float *w = wcol;
+            for (int o = 0; o < O; o++, w += K)
+              {
+                __m256 w0, w1;
+                if (jv == CL_SIMD_TILE_O)
+                  {
+                    w0 = _mm256_loadu_ps (w);
+                    w1 = _mm256_loadu_ps (w + 8);
+                  }
+                else
+                  {
+                    w0 = _mm256_maskload_ps (w, m0);
+                    w1 = _mm256_maskload_ps (w + 8, m1);
+                  }
+                __m256 b = _mm256_broadcast_ss (d0 + o);
+                a00 = _mm256_fmadd_ps (b, w0, a00);
+                a01 = _mm256_fmadd_ps (b, w1, a01);
+                b = _mm256_broadcast_ss (d1 + o);
+                a10 = _mm256_fmadd_ps (b, w0, a10);
+                a11 = _mm256_fmadd_ps (b, w1, a11);
+                b = _mm256_broadcast_ss (d2 + o);
+                a20 = _mm256_fmadd_ps (b, w0, a20);
+                a21 = _mm256_fmadd_ps (b, w1, a21);
+                b = _mm256_broadcast_ss (d3 + o);
+                a30 = _mm256_fmadd_ps (b, w0, a30);
+                a31 = _mm256_fmadd_ps (b, w1, a31);
+                b = _mm256_broadcast_ss (d4 + o);
+                a40 = _mm256_fmadd_ps (b, w0, a40);
+                a41 = _mm256_fmadd_ps (b, w1, a41);
+                b = _mm256_broadcast_ss (d5 + o);
+                a50 = _mm256_fmadd_ps (b, w0, a50);
+                a51 = _mm256_fmadd_ps (b, w1, a51);
+              }
+            const __m256 acc[12] = { a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51 };
+            for (int r = 0; r < rv; r++)
+              {
+                float *dst = dtab[(size_t) (q0 + r) * k + ki];
+                if (!dst)
+                  continue;
+                dst += j0;
+                if (jv == CL_SIMD_TILE_O)
+                  {
+                    _mm256_storeu_ps (dst, _mm256_add_ps (_mm256_loadu_ps (dst), acc[2 * r]));
+                    _mm256_storeu_ps (dst + 8, _mm256_add_ps (_mm256_loadu_ps (dst + 8), acc[2 * r + 1]));
+                  }
+                else
+                  {
+                    _mm256_maskstore_ps (dst, m0, _mm256_add_ps (_mm256_maskload_ps (dst, m0), acc[2 * r]));
+                    _mm256_maskstore_ps (dst + 8, m1,
+                                         _mm256_add_ps (_mm256_maskload_ps (dst + 8, m1), acc[2 * r + 1]));
+                  }
+              }
+          }
+      }
+}
+
+static gboolean
+simd_supported (void)
+{
+  static int supported = -1;
+  int s = g_atomic_int_get (&supported);
+  if (s < 0)
+    {
+      __builtin_cpu_init ();
+      s = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+      g_atomic_int_set (&supported, s);
+    }
+  return s;
+}
+#else
+#define CL_HAVE_SIMD 0
+static gboolean
+simd_supported (void)
+{
+  return FALSE;
+}
+#endif
+
+static int simd_wanted = 1;
+
+gboolean
+cl_layers_simd_available (void)
+{
+  return simd_supported ();
+}
+
+void
+cl_layers_set_simd (gboolean enabled)
+{
+  g_atomic_int_set (&simd_wanted, enabled ? 1 : 0);
+}
+
+gboolean
+cl_layers_get_simd (void)
+{
+  return g_atomic_int_get (&simd_wanted) && simd_supported ();
+}
+
+typedef struct {
+  const ClConv2d *conv;
+  const float *wp, *x, *dy;
+  int n;
+  float *y, *dx, *scratch;
+  NhwcScratch l;
+  gboolean simd;
+  const ConvEpilogue *ep;
+} NhwcJob;
+
+static void
+nhwc_forward_item (void *arg, int b, int thread)
+{
+  const NhwcJob *job = arg;
+  const ClConv2d *conv = job->conv;
+  const int chunk = conv->chunk, out_c = conv->out_c, K = conv->k * conv->k * conv->in_c;
+  const size_t P = (size_t) conv->out_h * conv->out_w;
+  const size_t in_sample = (size_t) conv->in_h * conv->in_w * conv->in_c;
+  float *own = job->scratch + (size_t) thread * job->l.per_thread;
+  float *col = own + job->l.col;
+  const int n0 = b * chunk, g = MIN (chunk, job->n - n0), rows = g * (int) P;
+  float *y = job->y + (size_t) n0 * P * out_c;
+#if CL_HAVE_SIMD
+  if (job->simd)
+    {
+      const float **ptab = (const float **) (own + job->l.ptab);
+      const float *zeros = job->scratch + job->l.zeros;
+      build_row_table (conv, job->x + n0 * in_sample, g, ptab, col, zeros);
+      conv_forward_block_simd (conv, job->scratch + job->l.packed, ptab, rows, y, zeros, job->ep);
+      return;
+    }
+#endif
+  im2col_nhwc (conv, job->x + n0 * in_sample, g, col);
+  /* y rows [rows][out_c] = col [rows][K] wp^T: the block's output, already in NHWC order. */
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, out_c, K, 1.0f, col, K, job->wp, K, 0.0f, y, out_c);
+  if (job->ep)
+    for (int r = 0; r < rows; r++)
+      {
+        float *yr = y + (size_t) r * out_c;
+        for (int c = 0; c < out_c; c++)
+          yr[c] = relu_f (job->ep->scale[c] * (yr[c] - job->ep->mean[c]) + job->ep->shift[c]);
+      }
+}
+
+static void
+nhwc_job_init (NhwcJob *job, const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *y,
+               float *dx, float *scratch)
+{
+  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, cl_layers_get_simd (), NULL };
+  nhwc_scratch_layout (conv, &job->l);
+  if (job->simd)
+    {
+      memset (scratch + job->l.zeros, 0, sizeof (float) * (size_t) conv->k * conv->in_c);
+      pack_kernel_tiles (conv, wp, scratch + job->l.packed);
+    }
+}
+
+void
+cl_conv2d_forward_nhwc (const ClConv2d *conv, const float *wp, const float *x, int n, float *y, float *scratch)
+{
+  NhwcJob job;
+  nhwc_job_init (&job, conv, wp, x, NULL, n, y, NULL, scratch);
+  team_for (nhwc_forward_item, &job, (n + conv->chunk - 1) / conv->chunk);
+}
+
+void
+cl_conv2d_forward_nhwc_eval_bn_relu (const ClConv2d *conv, const float *wp, const float *x, int n, const float *gamma,
+                                     const float *beta, const float *running_mean, const float *running_var, float *y,
+                                     float *scratch)
+{
+  NhwcJob job;
+  nhwc_job_init (&job, conv, wp, x, NULL, n, y, NULL, scratch);
+  /* scale = gamma * 1/sqrt(var + eps), as cl_batchnorm_forward_eval computes it; kept in the
+   * scratch's lane area, which a forward does not use. */
+  float *scale = scratch + job.l.lanes;
+  for (int c = 0; c < conv->out_c; c++)
+    scale[c] = gamma[c] * (float) (1.0 / sqrt ((double) running_var[c] + CL_BN_EPS));
+  const ConvEpilogue ep = { scale, running_mean, beta };
+  job.ep = &ep;
+  team_for (nhwc_forward_item, &job, (n + conv->chunk - 1) / conv->chunk);
+}
+
+/* One lane: blocks lane, lane + LANES, ... in order, summing their kernel gradient into the lane's partial. */
+static void
+nhwc_backward_item (void *arg, int lane, int thread)
+{
+  NhwcJob *job = arg;
+  const ClConv2d *conv = job->conv;
+  const int chunk = conv->chunk, out_c = conv->out_c, K = conv->k * conv->k * conv->in_c;
+  const size_t P = (size_t) conv->out_h * conv->out_w;
+  const size_t in_sample = (size_t) conv->in_h * conv->in_w * conv->in_c;
+  float *own = job->scratch + (size_t) thread * job->l.per_thread;
+  float *col = own + job->l.col, *dcol = own + job->l.dcol;
+  float *dw = job->scratch + job->l.lanes + lane * cl_conv2d_num_weights (conv);
+  const int blocks = (job->n + chunk - 1) / chunk;
+  for (int b = lane; b < blocks; b += CL_LAYERS_LANES)
+    {
+      const int n0 = b * chunk, g = MIN (chunk, job->n - n0), rows = g * (int) P;
+      const float *dy = job->dy + (size_t) n0 * P * out_c;
+#if CL_HAVE_SIMD
+      if (job->simd)
+        {
+          const float **ptab = (const float **) (own + job->l.ptab);
+          build_row_table (conv, job->x + n0 * in_sample, g, ptab, col, job->scratch + job->l.zeros);
+          conv_dw_block_simd (conv, ptab, dy, rows, dw, b == lane);
+          if (job->dx)
+            {
+              float *dx = job->dx + n0 * in_sample;
+              float **dtab = (float **) ptab; /* the kernel gradient is done with it */
+              memset (dx, 0, sizeof (float) * g * in_sample);
+              build_grad_row_table (conv, dx, g, dtab, dcol);
+              conv_dx_block_simd (conv, job->wp, dtab, dy, rows);
+              flush_staged_rows (conv, dx, g, dcol);
+            }
+          continue;
+        }
+#endif
+      im2col_nhwc (conv, job->x + n0 * in_sample, g, col);
+      /* dw [out_c][K] (+)= dy^T [out_c][rows] col [rows][K] */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, out_c, K, rows, 1.0f, dy, out_c, col, K,
+                   b == lane ? 0.0f : 1.0f, dw, K);
+      if (job->dx)
+        {
+          /* dcol [rows][K] = dy [rows][out_c] wp [out_c][K] */
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, K, out_c, 1.0f, dy, out_c, job->wp, K, 0.0f,
+                       dcol, K);
+          col2im_nhwc (conv, dcol, g, job->dx + n0 * in_sample);
+        }
+    }
+}
+
+void
+cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *dwp,
+                         float *dx, float *scratch)
+{
+  NhwcJob job;
+  nhwc_job_init (&job, conv, wp, x, dy, n, NULL, dx, scratch);
+  const int blocks = (n + conv->chunk - 1) / conv->chunk, lanes = MIN (blocks, CL_LAYERS_LANES);
+  team_for (nhwc_backward_item, &job, lanes);
+  const size_t nw = cl_conv2d_num_weights (conv);
+  float *partial = scratch + job.l.lanes;
+  for (int l = 1; l < lanes; l++)
+    for (size_t i = 0; i < nw; i++)
+      partial[i] += partial[l * nw + i];
+  if (!job.simd)
+    memcpy (dwp, partial, sizeof (float) * nw);
+  else
+    {
+      /* The SIMD lanes are [K][O]. */
+      const int O = conv->out_c, K = (int) (nw / (size_t) O);
+      for (int o = 0; o < O; o++)
+        for (int kk = 0; kk < K; kk++)
+          dwp[(size_t) o * K + kk] = partial[(size_t) kk * O + o];
+    }
+}
+
+typedef struct {
+  const float *src;
+  int n, c_src, c, P;
+  float *dst;
+} LayoutJob;
+
+#define CL_LAYOUT_SAMPLES 32
+
+/* Eight pixels at a time: each channel row gives 8 floats that land c apart in a block the
+ * writes then fill contiguously (the transposed loops cost 1.7x more). */
+static void
+nchw_to_nhwc_item (void *arg, int item, int thread)
+{
+  (void) thread;
+  const LayoutJob *job = arg;
+  const int c = job->c, P = job->P;
+  const int s_end = MIN (job->n, (item + 1) * CL_LAYOUT_SAMPLES);
+  for (int s = item * CL_LAYOUT_SAMPLES; s < s_end; s++)
+    {
+      const float *xs = job->src + (size_t) s * job->c_src * P;
+      float *ys = job->dst + (size_t) s * P * c;
+      if (c == 1)
+        {
+          memcpy (ys, xs, sizeof (float) * P);
+          continue;
+        }
+      int p0 = 0;
+      for (; p0 + 8 <= P; p0 += 8)
+        {
+          float *out = ys + (size_t) p0 * c;
+          for (int ch = 0; ch < c; ch++)
+            {
+              const float *r = xs + (size_t) ch * P + p0;
+              out[ch] = r[0];
+              out[c + ch] = r[1];
+              out[2 * c + ch] = r[2];
+              out[3 * c + ch] = r[3];
+              out[4 * c + ch] = r[4];
+              out[5 * c + ch] = r[5];
+              out[6 * c + ch] = r[6];
+              out[7 * c + ch] = r[7];
+            }
+        }
+      for (; p0 < P; p0++)
+        for (int ch = 0; ch < c; ch++)
+          ys[(size_t) p0 * c + ch] = xs[(size_t) ch * P + p0];
+    }
+}
+
+void
+cl_nchw_to_nhwc (const float *src, int n, int c_src, int c, int P, float *dst)
+{
+  LayoutJob job = { src, n, c_src, c, P, dst };
+  team_for (nchw_to_nhwc_item, &job, (n + CL_LAYOUT_SAMPLES - 1) / CL_LAYOUT_SAMPLES);
+}
+
+void
+cl_nhwc_to_nchw (const float *src, int n, int c, int P, float *dst)
+{
+  enum { TILE = 64 };
+  for (int s = 0; s < n; s++)
+    {
+      const float *xs = src + (size_t) s * P * c;
+      float *ys = dst + (size_t) s * c * P;
+      if (c == 1)
+        {
+          memcpy (ys, xs, sizeof (float) * P);
+          continue;
+        }
+      for (int p0 = 0; p0 < P; p0 += TILE)
+        {
+          const int pe = MIN (P, p0 + TILE);
+          for (int ch = 0; ch < c; ch++)
+            {
+              float *row = ys + (size_t) ch * P;
+              for (int p = p0; p < pe; p++)
+                row[p] = xs[(size_t) p * c + ch];
+            }
+        }
+    }
+}
+
 /* ------------------------------------------------------------------ batchnorm */
 
 /* The loops below are branch-free and written with independent lanes so the compiler can vectorise
@@ -483,30 +1513,6 @@ cl_conv2d_backward_ref (const ClConv2d *conv, const float *w, const float *x, co
 #define CL_BN_LANES 8
 #define CL_BN_TILE 256 /* channels per tile in the [n][C] (P = 1) layout */
 #define CL_BN_ROWS 64  /* rows per float partial sum in that layout */
-
-/* max(v, 0) on the bits (GCC turns the float select into a branch at -O2). -0 and negative NaNs
- * give +0. */
-static inline float
-relu_f (float v)
-{
-  uint32_t u;
-  memcpy (&u, &v, sizeof u);
-  u &= ~(uint32_t) ((int32_t) u >> 31);
-  memcpy (&v, &u, sizeof v);
-  return v;
-}
-
-/* d where the ReLU output y passed, else 0. y comes from relu_f, so y > 0 iff its bits are a positive int. */
-static inline float
-relu_pass (float d, float y)
-{
-  uint32_t ud, uy;
-  memcpy (&ud, &d, sizeof ud);
-  memcpy (&uy, &y, sizeof uy);
-  ud &= (uint32_t) - (int32_t) ((int32_t) uy > 0);
-  memcpy (&d, &ud, sizeof d);
-  return d;
-}
 
 /* Sum and sum of squares of x[0..P) - shift. */
 static void
@@ -596,8 +1602,7 @@ finish_moments (double sum, double sumsq, double m, float shift, float *mean, fl
     }
 }
 
-/* y = gamma * (x - mean) * invstd + beta (then ReLU), channel by channel, for channels [c_lo, c_hi)
- * when P > 1 (all of them when P == 1). */
+/* y = gamma * (x - mean) * invstd + beta (then ReLU) for channels [c_lo, c_hi). */
 static void
 normalize (const ClBatchNorm *bn, const float *x, int n, const float *gamma, const float *beta, const float *mean,
            const float *invstd, float *y, gboolean relu, int c_lo, int c_hi)
@@ -606,19 +1611,27 @@ normalize (const ClBatchNorm *bn, const float *x, int n, const float *gamma, con
   const size_t P = (size_t) bn->spatial;
   if (P == 1)
     {
-      for (int i = 0; i < n; i++)
+      for (int c0 = c_lo; c0 < c_hi; c0 += CL_BN_TILE)
         {
-          const float *xr = x + (size_t) i * C;
-          float *yr = y + (size_t) i * C;
-          if (relu)
-            for (int c = 0; c < C; c++)
-              {
-                float v = gamma[c] * invstd[c] * (xr[c] - mean[c]) + beta[c];
-                yr[c] = relu_f (v);
-              }
-          else
-            for (int c = 0; c < C; c++)
-              yr[c] = gamma[c] * invstd[c] * (xr[c] - mean[c]) + beta[c];
+          const int cw = MIN (CL_BN_TILE, c_hi - c0);
+          float a[CL_BN_TILE], b[CL_BN_TILE], mu[CL_BN_TILE];
+          for (int c = 0; c < cw; c++)
+            {
+              a[c] = gamma[c0 + c] * invstd[c0 + c];
+              b[c] = beta[c0 + c];
+              mu[c] = mean[c0 + c];
+            }
+          for (int i = 0; i < n; i++)
+            {
+              const float *xr = x + (size_t) i * C + c0;
+              float *yr = y + (size_t) i * C + c0;
+              if (relu)
+                for (int c = 0; c < cw; c++)
+                  yr[c] = relu_f (a[c] * (xr[c] - mu[c]) + b[c]);
+              else
+                for (int c = 0; c < cw; c++)
+                  yr[c] = a[c] * (xr[c] - mu[c]) + b[c];
+            }
         }
       return;
     }
@@ -663,6 +1676,178 @@ bn_part_range (int C, int part, int parts, int *lo, int *hi)
   *hi = (int) ((long) C * (part + 1) / parts);
 }
 
+/* In the [rows][C] layout (P == 1) threads take whole groups of CL_BN_GROUP channels (a cache line),
+ * so no two threads write the same line; each channel's sums run over the rows in the same order
+ * whoever computes them, so results do not depend on the thread count. */
+#define CL_BN_GROUP 16
+
+static int
+bn_rows_parts (int C, int n)
+{
+  /* Below ~64K values a second thread costs more to wake than it saves. */
+  const int threads = team_parts ();
+  if ((long) C * n < 65536 || threads == 1)
+    return 1;
+  /* Two parts per thread let a thread that keeps its core take over from one that lost it. */
+  return MAX (1, MIN (2 * threads, C / CL_BN_GROUP));
+}
+
+static void
+bn_rows_range (int C, int part, int parts, int *lo, int *hi)
+{
+  const int groups = (C + CL_BN_GROUP - 1) / CL_BN_GROUP;
+  *lo = MIN (C, CL_BN_GROUP * (int) ((long) groups * part / parts));
+  *hi = MIN (C, CL_BN_GROUP * (int) ((long) groups * (part + 1) / parts));
+}
+
+/* Training forward of the [rows][C] layout over channels [lo, hi): rows walked in order, channels
+ * innermost, float partial sums over CL_BN_ROWS rows gathered in double. */
+static void
+bn_rows_forward_part (void *arg, int part, int parts)
+{
+  const BnJob *job = arg;
+  const int C = job->bn->channels, n = job->n;
+  const double m = (double) n;
+  const float *x = job->x;
+  int lo, hi;
+  bn_rows_range (C, part, parts, &lo, &hi);
+  for (int c0 = lo; c0 < hi; c0 += CL_BN_TILE)
+    {
+      const int cw = MIN (CL_BN_TILE, hi - c0);
+      double sum[CL_BN_TILE] = { 0 }, sumsq[CL_BN_TILE] = { 0 };
+      float shift[CL_BN_TILE], s[CL_BN_TILE], q[CL_BN_TILE];
+      memcpy (shift, x + c0, sizeof (float) * cw);
+      for (int i0 = 0; i0 < n; i0 += CL_BN_ROWS)
+        {
+          memset (s, 0, sizeof s);
+          memset (q, 0, sizeof q);
+          for (int i = i0; i < MIN (n, i0 + CL_BN_ROWS); i++)
+            {
+              const float *xr = x + (size_t) i * C + c0;
+              for (int c = 0; c < cw; c++)
+                {
+                  float v = xr[c] - shift[c];
+                  s[c] += v;
+                  q[c] += v * v;
+                }
+            }
+          for (int c = 0; c < cw; c++)
+            {
+              sum[c] += s[c];
+              sumsq[c] += q[c];
+            }
+        }
+      for (int c = 0; c < cw; c++)
+        finish_moments (sum[c], sumsq[c], m, shift[c], &job->mean[c0 + c], &job->invstd[c0 + c],
+                        job->running_mean ? &job->running_mean[c0 + c] : NULL,
+                        job->running_var ? &job->running_var[c0 + c] : NULL);
+    }
+  normalize (job->bn, x, n, job->gamma, job->beta, job->mean, job->invstd, job->y, job->relu, lo, hi);
+}
+
+static void
+bn_rows_eval_part (void *arg, int part, int parts)
+{
+  const BnJob *job = arg;
+  const int C = job->bn->channels;
+  int lo, hi;
+  bn_rows_range (C, part, parts, &lo, &hi);
+  /* 1/sqrt(var + eps) computed per tile keeps evaluation free of scratch memory. */
+  for (int c0 = lo; c0 < hi; c0 += CL_BN_TILE)
+    {
+      const int cw = MIN (CL_BN_TILE, hi - c0);
+      float a[CL_BN_TILE], b[CL_BN_TILE], mu[CL_BN_TILE];
+      for (int c = 0; c < cw; c++)
+        {
+          a[c] = job->gamma[c0 + c] * (float) (1.0 / sqrt ((double) job->running_var[c0 + c] + CL_BN_EPS));
+          b[c] = job->beta[c0 + c];
+          mu[c] = job->running_mean[c0 + c];
+        }
+      for (int i = 0; i < job->n; i++)
+        {
+          const float *xr = job->x + (size_t) i * C + c0;
+          float *yr = job->y + (size_t) i * C + c0;
+          if (job->relu)
+            for (int c = 0; c < cw; c++)
+              yr[c] = relu_f (a[c] * (xr[c] - mu[c]) + b[c]);
+          else
+            for (int c = 0; c < cw; c++)
+              yr[c] = a[c] * (xr[c] - mu[c]) + b[c];
+        }
+    }
+}
+
+/* Backward of the [rows][C] layout over channels [lo, hi). */
+static void
+bn_rows_backward_part (void *arg, int part, int parts)
+{
+  const BnJob *job = arg;
+  const int C = job->bn->channels, n = job->n;
+  const double m = (double) n;
+  const float *x = job->x, *y = job->y_in, *dy = job->dy, *mean = job->mean, *invstd = job->invstd;
+  float *dx = job->dx;
+  const gboolean relu = job->relu;
+  int lo, hi;
+  bn_rows_range (C, part, parts, &lo, &hi);
+  for (int c0 = lo; c0 < hi; c0 += CL_BN_TILE)
+    {
+      const int cw = MIN (CL_BN_TILE, hi - c0);
+      double sum_d[CL_BN_TILE] = { 0 }, sum_dx[CL_BN_TILE] = { 0 };
+      float s[CL_BN_TILE], q[CL_BN_TILE], k0[CL_BN_TILE], k1[CL_BN_TILE], k2[CL_BN_TILE], mu[CL_BN_TILE];
+      memcpy (mu, mean + c0, sizeof (float) * cw);
+      for (int i0 = 0; i0 < n; i0 += CL_BN_ROWS)
+        {
+          memset (s, 0, sizeof s);
+          memset (q, 0, sizeof q);
+          for (int i = i0; i < MIN (n, i0 + CL_BN_ROWS); i++)
+            {
+              const size_t off = (size_t) i * C + c0;
+              if (relu)
+                for (int c = 0; c < cw; c++)
+                  {
+                    float d = relu_pass (dy[off + c], y[off + c]);
+                    s[c] += d;
+                    q[c] += d * (x[off + c] - mu[c]);
+                  }
+              else
+                for (int c = 0; c < cw; c++)
+                  {
+                    float d = dy[off + c];
+                    s[c] += d;
+                    q[c] += d * (x[off + c] - mu[c]);
+                  }
+            }
+          for (int c = 0; c < cw; c++)
+            {
+              sum_d[c] += s[c];
+              sum_dx[c] += q[c];
+            }
+        }
+      for (int c = 0; c < cw; c++)
+        {
+          const float is = invstd[c0 + c];
+          job->dgamma[c0 + c] = (float) (sum_dx[c] * is);
+          job->dbeta[c0 + c] = (float) sum_d[c];
+          k1[c] = job->gamma[c0 + c] * is;
+          k0[c] = (float) (k1[c] * sum_d[c] / m);
+          k2[c] = (float) (k1[c] * is * is * sum_dx[c] / m);
+        }
+      for (int i = 0; i < n; i++)
+        {
+          const size_t off = (size_t) i * C + c0;
+          if (relu)
+            for (int c = 0; c < cw; c++)
+              {
+                float d = relu_pass (dy[off + c], y[off + c]);
+                dx[off + c] = k1[c] * d - k0[c] - k2[c] * (x[off + c] - mu[c]);
+              }
+          else
+            for (int c = 0; c < cw; c++)
+              dx[off + c] = k1[c] * dy[off + c] - k0[c] - k2[c] * (x[off + c] - mu[c]);
+        }
+    }
+}
+
 /* Training forward of the [n][C][P] layout (P > 1) over a range of channels. */
 static void
 bn_forward_part (void *arg, int part, int parts)
@@ -693,51 +1878,12 @@ cl_batchnorm_forward_train (const ClBatchNorm *bn, const float *x, int n, const 
                             gboolean relu)
 {
   const int C = bn->channels;
-  const size_t P = (size_t) bn->spatial;
-  const double m = (double) n * P;
-
-  if (P == 1)
-    {
-      /* [n][C]: walk rows, channels innermost, in tiles so the accumulators stay on the stack. */
-      for (int c0 = 0; c0 < C; c0 += CL_BN_TILE)
-        {
-          const int cw = MIN (CL_BN_TILE, C - c0);
-          double sum[CL_BN_TILE] = { 0 }, sumsq[CL_BN_TILE] = { 0 };
-          float shift[CL_BN_TILE], s[CL_BN_TILE], q[CL_BN_TILE];
-          memcpy (shift, x + c0, sizeof (float) * cw);
-          for (int i0 = 0; i0 < n; i0 += CL_BN_ROWS)
-            {
-              memset (s, 0, sizeof s);
-              memset (q, 0, sizeof q);
-              for (int i = i0; i < MIN (n, i0 + CL_BN_ROWS); i++)
-                {
-                  const float *xr = x + (size_t) i * C + c0;
-                  for (int c = 0; c < cw; c++)
-                    {
-                      float v = xr[c] - shift[c];
-                      s[c] += v;
-                      q[c] += v * v;
-                    }
-                }
-              for (int c = 0; c < cw; c++)
-                {
-                  sum[c] += s[c];
-                  sumsq[c] += q[c];
-                }
-            }
-          for (int c = 0; c < cw; c++)
-            finish_moments (sum[c], sumsq[c], m, shift[c], &mean[c0 + c], &invstd[c0 + c],
-                            running_mean ? &running_mean[c0 + c] : NULL, running_var ? &running_var[c0 + c] : NULL);
-        }
-    }
+  BnJob job = { bn, x, NULL, NULL, n, gamma, beta, y, mean, invstd, running_mean, running_var, NULL, NULL, NULL,
+                relu };
+  if (bn->spatial == 1)
+    team_run (bn_rows_forward_part, &job, bn_rows_parts (C, n));
   else
-    {
-      BnJob job = { bn, x, NULL, NULL, n, gamma, beta, y, mean, invstd, running_mean, running_var, NULL, NULL, NULL,
-                    relu };
-      team_run (bn_forward_part, &job, MIN (team_parts (), C));
-      return;
-    }
-  normalize (bn, x, n, gamma, beta, mean, invstd, y, relu, 0, C);
+    team_run (bn_forward_part, &job, MIN (team_parts (), C));
 }
 
 void
@@ -749,23 +1895,9 @@ cl_batchnorm_forward_eval (const ClBatchNorm *bn, const float *x, int n, const f
   const size_t P = (size_t) bn->spatial;
   if (P == 1)
     {
-      for (int c0 = 0; c0 < C; c0 += CL_BN_TILE)
-        {
-          const int cw = MIN (CL_BN_TILE, C - c0);
-          float a[CL_BN_TILE];
-          for (int c = 0; c < cw; c++)
-            a[c] = (float) (1.0 / sqrt ((double) running_var[c0 + c] + CL_BN_EPS));
-          for (int i = 0; i < n; i++)
-            {
-              const float *xr = x + (size_t) i * C + c0;
-              float *yr = y + (size_t) i * C + c0;
-              for (int c = 0; c < cw; c++)
-                {
-                  float v = gamma[c0 + c] * a[c] * (xr[c] - running_mean[c0 + c]) + beta[c0 + c];
-                  yr[c] = relu ? relu_f (v) : v;
-                }
-            }
-        }
+      BnJob job = { bn, x, NULL, NULL, n, gamma, beta, y, NULL, NULL, (float *) running_mean, (float *) running_var,
+                    NULL, NULL, NULL, relu };
+      team_run (bn_rows_eval_part, &job, bn_rows_parts (C, n));
       return;
     }
   for (int c = 0; c < C; c++)
@@ -843,83 +1975,95 @@ cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, co
                        float *dbeta, gboolean relu)
 {
   const int C = bn->channels;
-  const size_t P = (size_t) bn->spatial;
-  const double m = (double) n * P;
-
   /* dx = k1 (d - mean(d) - xhat mean(d xhat)) = k1 d - k0 - k2 (x - mean), with k1 = gamma invstd,
    * k0 = k1 mean(d), k2 = k1 invstd^2 mean(d (x - mean)). */
-  if (P == 1)
-    {
-      for (int c0 = 0; c0 < C; c0 += CL_BN_TILE)
-        {
-          const int cw = MIN (CL_BN_TILE, C - c0);
-          double sum_d[CL_BN_TILE] = { 0 }, sum_dx[CL_BN_TILE] = { 0 };
-          float s[CL_BN_TILE], q[CL_BN_TILE], k0[CL_BN_TILE], k1[CL_BN_TILE], k2[CL_BN_TILE];
-          for (int i0 = 0; i0 < n; i0 += CL_BN_ROWS)
-            {
-              memset (s, 0, sizeof s);
-              memset (q, 0, sizeof q);
-              for (int i = i0; i < MIN (n, i0 + CL_BN_ROWS); i++)
-                {
-                  const size_t off = (size_t) i * C + c0;
-                  for (int c = 0; c < cw; c++)
-                    {
-                      float d = relu ? relu_pass (dy[off + c], y[off + c]) : dy[off + c];
-                      s[c] += d;
-                      q[c] += d * (x[off + c] - mean[c0 + c]);
-                    }
-                }
-              for (int c = 0; c < cw; c++)
-                {
-                  sum_d[c] += s[c];
-                  sum_dx[c] += q[c];
-                }
-            }
-          for (int c = 0; c < cw; c++)
-            {
-              const float is = invstd[c0 + c];
-              dgamma[c0 + c] = (float) (sum_dx[c] * is);
-              dbeta[c0 + c] = (float) sum_d[c];
-              k1[c] = gamma[c0 + c] * is;
-              k0[c] = (float) (k1[c] * sum_d[c] / m);
-              k2[c] = (float) (k1[c] * is * is * sum_dx[c] / m);
-            }
-          for (int i = 0; i < n; i++)
-            {
-              const size_t off = (size_t) i * C + c0;
-              for (int c = 0; c < cw; c++)
-                {
-                  float d = relu ? relu_pass (dy[off + c], y[off + c]) : dy[off + c];
-                  dx[off + c] = k1[c] * d - k0[c] - k2[c] * (x[off + c] - mean[c0 + c]);
-                }
-            }
-        }
-      return;
-    }
-
   BnJob job = { bn, x, y, dy, n, gamma, NULL, NULL, (float *) mean, (float *) invstd, NULL, NULL, dx, dgamma, dbeta,
                 relu };
-  team_run (bn_backward_part, &job, MIN (team_parts (), C));
+  if (bn->spatial == 1)
+    team_run (bn_rows_backward_part, &job, bn_rows_parts (C, n));
+  else
+    team_run (bn_backward_part, &job, MIN (team_parts (), C));
 }
 
 /* ------------------------------------------------------------------ dense */
 
+/* Work is cut into fixed pieces (CL_DENSE_ROWS rows of x, or CL_DENSE_OUTS rows of the kernel
+ * gradient), whatever the thread count, and each output element is one sgemm dot product over its
+ * whole reduction, so results do not depend on the team size. Small layers stay one sgemm. */
+#define CL_DENSE_ROWS 256
+#define CL_DENSE_OUTS 32
+#define CL_DENSE_MIN_MACS (1 << 20)
+
+typedef struct {
+  const ClDense *dense;
+  const float *w, *x, *dy;
+  int n;
+  float *y, *dw, *dx;
+} DenseJob;
+
+static void
+dense_forward_item (void *arg, int item, int thread)
+{
+  (void) thread;
+  const DenseJob *job = arg;
+  const int in = job->dense->in, out = job->dense->out;
+  const int r0 = item * CL_DENSE_ROWS, rows = MIN (CL_DENSE_ROWS, job->n - r0);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, job->x + (size_t) r0 * in, in, job->w,
+               in, 0.0f, job->y + (size_t) r0 * out, out);
+}
+
 void
 cl_dense_forward (const ClDense *dense, const float *w, const float *x, int n, float *y)
 {
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, dense->out, dense->in, 1.0f, x, dense->in, w,
-               dense->in, 0.0f, y, dense->out);
+  DenseJob job = { dense, w, x, NULL, n, y, NULL, NULL };
+  const gboolean split = (double) n * dense->in * dense->out >= CL_DENSE_MIN_MACS;
+  if (!split)
+    {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, dense->out, dense->in, 1.0f, x, dense->in, w,
+                   dense->in, 0.0f, y, dense->out);
+      return;
+    }
+  team_for (dense_forward_item, &job, (n + CL_DENSE_ROWS - 1) / CL_DENSE_ROWS);
+}
+
+/* Items [0, out_items): slices of dw; then [out_items, ...): row blocks of dx. */
+static void
+dense_backward_item (void *arg, int item, int thread)
+{
+  (void) thread;
+  const DenseJob *job = arg;
+  const int in = job->dense->in, out = job->dense->out;
+  const int out_items = (out + CL_DENSE_OUTS - 1) / CL_DENSE_OUTS;
+  if (item < out_items)
+    {
+      /* dw [o0..o0+m)[in] = dy[:, o0..o0+m)^T x */
+      const int o0 = item * CL_DENSE_OUTS, m = MIN (CL_DENSE_OUTS, out - o0);
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, m, in, job->n, 1.0f, job->dy + o0, out, job->x, in, 0.0f,
+                   job->dw + (size_t) o0 * in, in);
+      return;
+    }
+  const int r0 = (item - out_items) * CL_DENSE_ROWS, rows = MIN (CL_DENSE_ROWS, job->n - r0);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, out, 1.0f, job->dy + (size_t) r0 * out, out,
+               job->w, in, 0.0f, job->dx + (size_t) r0 * in, in);
 }
 
 void
 cl_dense_backward (const ClDense *dense, const float *w, const float *x, const float *dy, int n, float *dw,
                    float *dx)
 {
-  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, dense->out, dense->in, n, 1.0f, dy, dense->out, x,
-               dense->in, 0.0f, dw, dense->in);
-  if (dx)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, dense->in, dense->out, 1.0f, dy, dense->out, w,
-                 dense->in, 0.0f, dx, dense->in);
+  const gboolean split = (double) n * dense->in * dense->out >= CL_DENSE_MIN_MACS;
+  if (!split)
+    {
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, dense->out, dense->in, n, 1.0f, dy, dense->out, x,
+                   dense->in, 0.0f, dw, dense->in);
+      if (dx)
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, dense->in, dense->out, 1.0f, dy, dense->out, w,
+                     dense->in, 0.0f, dx, dense->in);
+      return;
+    }
+  DenseJob job = { dense, w, x, dy, n, NULL, dw, dx };
+  const int out_items = (dense->out + CL_DENSE_OUTS - 1) / CL_DENSE_OUTS;
+  team_for (dense_backward_item, &job, out_items + (dx ? (n + CL_DENSE_ROWS - 1) / CL_DENSE_ROWS : 0));
 }
 
 /* ------------------------------------------------------------------ relu */

@@ -7,13 +7,12 @@
  *
  * Threads: by default single-threaded, apart from whatever OpenBLAS does inside sgemm. Every sum is
  * taken in a fixed order, so results are bit-reproducible for a given OpenBLAS thread count.
- * cl_layers_set_threads (t > 1) lets conv2d split its im2col blocks (and BatchNorm over [n][C][P]
- * its channels) over a team of t threads that sleep between jobs; results are then bit-reproducible
- * for a given t, with OpenBLAS on 1 thread (set it with openblas_set_num_threads (1): each team
- * thread runs its own single-threaded sgemm).
- * Measured on the 2-vCPU target: a second busy thread adds no compute (sgemm runs at ~66 GFLOP/s
- * on 1 thread, ~69 on 2), and an idle OpenBLAS worker spinning beside these loops slows them ~2x,
- * so the model runs fastest with OpenBLAS on 1 thread. */
+ * cl_layers_set_threads (t > 1) spreads the work over a team of t threads that sleep between jobs
+ * and claim work items one by one (a thread that loses its core to another process just claims
+ * fewer). OpenBLAS must then run on 1 thread (cl_layers_use_threads does both): each team thread
+ * calls its own single-threaded sgemm. The channels-last conv and the [rows][C] BatchNorm the model
+ * uses give the same bits for every team size; the NCHW conv splits its blocks by the thread count
+ * and is bit-reproducible for a given count only. */
 #pragma once
 #include <glib.h>
 #include <stddef.h>
@@ -23,6 +22,10 @@
  * Call between steps, not while a forward or backward runs. The extra threads live until exit. */
 void cl_layers_set_threads (int threads);
 int cl_layers_get_threads (void);
+/* The engine's thread setting, what the trainer and the benchmark use: the team gets `threads` and
+ * OpenBLAS runs single-threaded inside it (each team thread calls its own sgemm; an idle OpenBLAS
+ * worker spinning beside the team's loops slows them). Process-wide, between steps. */
+void cl_layers_use_threads (int threads);
 
 /* BatchNorm conventions (PyTorch's): running = (1 - CL_BN_MOMENTUM) * running + CL_BN_MOMENTUM * batch,
  * i.e. Keras momentum 0.9; the running variance stores the unbiased (m / (m - 1)) batch variance,
@@ -70,6 +73,48 @@ void cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, c
 void cl_conv2d_forward_ref (const ClConv2d *conv, const float *w, const float *x, int n, float *y);
 void cl_conv2d_backward_ref (const ClConv2d *conv, const float *w, const float *x, const float *dy, int n,
                              float *dw, float *dx);
+
+/* ---- conv2d on channels-last ("NHWC") tensors: the path the model trains with.
+ * x [n][in_h][in_w][in_c], y [n][out_h][out_w][out_c]. A patch row is then one run of k*in_c
+ * contiguous floats, so im2col is a few short copies per output pixel, the GEMM writes its output
+ * rows in place (no transpose), and a BatchNorm over the result is the [rows][C] layout (spatial 1,
+ * n*H*W rows), which walks memory once. Kernels are in the permuted order wp [out_c][k][k][in_c]
+ * (cl_conv2d_weights_to_nhwc). active_c is ignored: x has exactly in_c channels per pixel.
+ *
+ * Samples go in blocks of conv->chunk; block b belongs to lane b % CL_LAYERS_LANES, and the team's
+ * threads claim whole lanes as they become free. The kernel gradient is summed per lane in block
+ * order and the lanes are added in lane order, so every result is bit-identical for any thread count. */
+#define CL_LAYERS_LANES 8
+
+/* w [out_c][w_in_c][k][k] (its first conv->in_c input channels) -> wp [out_c][k][k][in_c]. */
+void cl_conv2d_weights_to_nhwc (const ClConv2d *conv, const float *w, int w_in_c, float *wp);
+/* wp [out_c][k][k][in_c] -> w [out_c][w_in_c][k][k]; input channels in_c..w_in_c-1 are set to 0. */
+void cl_conv2d_weights_from_nhwc (const ClConv2d *conv, const float *wp, int w_in_c, float *w);
+/* Scratch floats of the NHWC forward and backward (column blocks of every thread, lane partials of
+ * the kernel gradient). Follows conv->chunk. */
+size_t cl_conv2d_nhwc_scratch_floats (const ClConv2d *conv);
+void cl_conv2d_forward_nhwc (const ClConv2d *conv, const float *wp, const float *x, int n, float *y,
+                             float *scratch);
+/* Evaluation forward fused with the BatchNorm (running statistics) + ReLU that follows:
+ * y = max(0, gamma / sqrt(var + eps) * (conv - mean) + beta), the same float operations as
+ * cl_conv2d_forward_nhwc then cl_batchnorm_forward_eval (spatial 1, relu), without a pass over y. */
+void cl_conv2d_forward_nhwc_eval_bn_relu (const ClConv2d *conv, const float *wp, const float *x, int n,
+                                         const float *gamma, const float *beta, const float *running_mean,
+                                         const float *running_var, float *y, float *scratch);
+/* dwp [out_c][k][k][in_c] and dx (may be NULL) are overwritten. x must be the forward's input. */
+void cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n,
+                              float *dwp, float *dx, float *scratch);
+
+/* The channels-last conv uses AVX2+FMA kernels (implicit GEMM, no im2col) when the CPU has them,
+ * else im2col + sgemm. Both give the results above; they differ from each other by rounding only.
+ * Tests switch the SIMD kernels off to check the other path; process-wide, between calls. */
+gboolean cl_layers_simd_available (void);
+void cl_layers_set_simd (gboolean enabled);
+gboolean cl_layers_get_simd (void); /* enabled and available */
+
+/* Layout changes: src [n][c_src][P] (its first c planes) -> dst [n][P][c]; and back, dst [n][c][P]. */
+void cl_nchw_to_nhwc (const float *src, int n, int c_src, int c, int P, float *dst);
+void cl_nhwc_to_nchw (const float *src, int n, int c, int P, float *dst);
 
 /* ---- BatchNorm over [n][C][P]: per channel, statistics over n and P (P = 1 gives BatchNorm1d).
  * The "relu" variants fuse a following ReLU (out = max(0, bn(x))); relu = FALSE is the plain

@@ -9,7 +9,7 @@
 #ifdef CL_MODEL_PROFILE
 /* Benchmarks compile this file with CL_MODEL_PROFILE to time each block. */
 #include <time.h>
-static double cl_prof_fwd[32][2], cl_prof_bwd[32][2];
+static double cl_prof_fwd[32][2], cl_prof_bwd[32][2]; /* [CL_MODEL_MAX_BLOCKS]: layout changes */
 static double
 cl_prof_now (void)
 {
@@ -35,13 +35,20 @@ cl_prof_now (void)
 #define CL_MODEL_MAX_BLOCKS (4 + CL_MODEL_MAX_HEAD_LAYERS)
 #define CL_CONVN_LAYERS 3
 
-/* One block: a kernel op (conv or dense, no bias), then optionally BN + ReLU. */
+/* One block: a kernel op (conv or dense, no bias), then optionally BN + ReLU.
+ * Conv blocks run channels-last (NHWC, see cl_layers.h): pre and act are [n][H][W][C], BatchNorm
+ * sees them as [n*H*W][C] rows, and the kernel is used in the permuted order wp. The parameter
+ * arena keeps the [out][in][k][k] order, so wp is refreshed at each forward and dwp folded back
+ * after each backward (a few thousand floats). The last conv's act is also kept NCHW (flat), which
+ * is the flatten order of the representation dense. */
 typedef struct {
   gboolean is_conv;
-  ClConv2d conv;
+  ClConv2d conv;  /* the layer's shape, in_c = every input channel */
+  ClConv2d convx; /* what runs: conv1 with in_c = its active channels (x_copy holds only those) */
   ClDense dense;
   gboolean has_bn;
-  ClBatchNorm bn;
+  ClBatchNorm bn; /* spatial 1: conv maps are normalised as rows of channels */
+  int rows_per_view;        /* H*W for a conv block, 1 for dense */
   size_t in_size, out_size; /* floats per view */
   size_t w_off, w_count;    /* into params */
   size_t gamma_off, beta_off;
@@ -49,7 +56,15 @@ typedef struct {
   float *pre;                       /* kernel output [max_views][out_size] */
   float *act;                       /* BN + ReLU output, == pre without BN */
   float *bn_mean, *bn_invstd;
+  float *wp, *dwp; /* conv: the kernel and its gradient in [out][k][k][in] order */
 } ClBlock;
+
+/* NCHW copies of the conv maps, made on request (cl_model_conv_activation). Reached through a
+ * pointer so the const accessors may fill them. */
+typedef struct {
+  float *nchw[CL_MODEL_MAX_BLOCKS];
+  size_t cap[CL_MODEL_MAX_BLOCKS];
+} ClModelViews;
 
 struct ClModel {
   ClModelSpec spec;
@@ -62,9 +77,11 @@ struct ClModel {
   float *params, *grads, *buffers;
 
   float *workspace;
-  float *x_copy;
+  float *x_copy; /* the input NHWC, active channels only */
+  float *flat;   /* the last conv's act in NCHW order: the representation dense's input */
   float *grad_buf[2];
-  float *col, *dcol, *tmp;
+  float *scratch; /* conv column blocks and kernel-gradient lanes */
+  ClModelViews *views;
 
   int last_n;
   gboolean backward_ready;
@@ -183,8 +200,10 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
       w = b->conv.out_w;
       b->out_size = (size_t) c * h * w;
       b->w_count = cl_conv2d_num_weights (&b->conv);
+      b->convx = b->conv;
       b->has_bn = TRUE;
-      b->bn = (ClBatchNorm){ c, h * w };
+      b->bn = (ClBatchNorm){ c, 1 };
+      b->rows_per_view = h * w;
     }
   int features = c * h * w;
   /* Representation: Dense rep_dim + BN + ReLU. Head: (k-1) x [Dense hidden + BN + ReLU], Dense out_dim. */
@@ -200,6 +219,7 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
       b->w_count = (size_t) features * out;
       b->has_bn = !last;
       b->bn = (ClBatchNorm){ out, 1 };
+      b->rows_per_view = 1;
       features = out;
     }
   model->n_blocks = nb;
@@ -264,7 +284,7 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
 
   /* ---- workspace, one block of memory */
   const size_t mv = (size_t) spec->max_views;
-  size_t max_out = 0, col = 0, tmp = 0, total = 0;
+  size_t max_out = 0, scratch = 0, total = 0;
   total += mv * model->blocks[0].in_size; /* x_copy */
   for (int i = 0; i < nb; i++)
     {
@@ -275,11 +295,19 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
         total += 2 * (size_t) b->bn.channels;
       if (b->is_conv)
         {
-          col = MAX (col, cl_conv2d_col_floats (&b->conv));
-          tmp = MAX (tmp, cl_conv2d_tmp_floats (&b->conv));
+          total += 2 * b->w_count;
+          /* conv1 runs with any active channel count, and its blocks grow as that shrinks. */
+          for (int a = b->conv.in_c; a >= (i == 0 ? 1 : b->conv.in_c); a--)
+            {
+              ClConv2d cx;
+              cl_conv2d_init (&cx, a, b->conv.out_c, b->conv.k, b->conv.stride, b->conv.pad, b->conv.in_h,
+                              b->conv.in_w);
+              scratch = MAX (scratch, cl_conv2d_nhwc_scratch_floats (&cx));
+            }
         }
     }
-  total += 2 * mv * max_out + 2 * col + tmp;
+  total += mv * model->blocks[CL_CONVN_LAYERS - 1].out_size; /* flat */
+  total += 2 * mv * max_out + scratch;
   model->workspace = g_try_new (float, total);
   if (!model->workspace)
     {
@@ -308,18 +336,24 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
         }
       else
         b->act = b->pre;
+      if (b->is_conv)
+        {
+          b->wp = p;
+          p += b->w_count;
+          b->dwp = p;
+          p += b->w_count;
+        }
     }
+  model->flat = p;
+  p += mv * model->blocks[CL_CONVN_LAYERS - 1].out_size;
   model->grad_buf[0] = p;
   p += mv * max_out;
   model->grad_buf[1] = p;
   p += mv * max_out;
-  model->col = p;
-  p += col;
-  model->dcol = p;
-  p += col;
-  model->tmp = p;
-  p += tmp;
+  model->scratch = p;
+  p += scratch;
   g_assert ((size_t) (p - model->workspace) == total);
+  model->views = g_new0 (ClModelViews, 1);
   return model;
 }
 
@@ -332,6 +366,10 @@ cl_model_free (ClModel *model)
   g_free (model->grads);
   g_free (model->buffers);
   g_free (model->workspace);
+  if (model->views)
+    for (int i = 0; i < CL_MODEL_MAX_BLOCKS; i++)
+      g_free (model->views->nchw[i]);
+  g_free (model->views);
   g_free (model);
 }
 
@@ -357,44 +395,56 @@ const float *
 cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
 {
   g_return_val_if_fail (n >= 1 && n <= model->spec.max_views, NULL);
-  const float *in = x;
-  model->blocks[0].conv.active_c = model->active_in;
-  if (training)
-    {
-      /* Keep our own copy: conv1's weight gradient needs x, and the caller may reuse its buffer.
-       * Inactive planes are never read, so they are not copied either. */
-      const ClConv2d *c1 = &model->blocks[0].conv;
-      const size_t plane = (size_t) c1->in_h * c1->in_w, in_size = model->blocks[0].in_size;
-      const size_t active = (size_t) c1->active_c * plane;
-      if (active == in_size)
-        memcpy (model->x_copy, x, sizeof (float) * n * in_size);
-      else
-        for (int s = 0; s < n; s++)
-          memcpy (model->x_copy + s * in_size, x + s * in_size, sizeof (float) * active);
-      in = model->x_copy;
-    }
+  PROF_START ();
+  /* The input goes channels-last into our own buffer (conv1's kernel gradient needs it, and the
+   * caller may reuse x). Inactive planes are never read, so they are not copied either. */
+  ClBlock *b0 = &model->blocks[0];
+  if (b0->convx.in_c != model->active_in)
+    cl_conv2d_init (&b0->convx, model->active_in, b0->conv.out_c, b0->conv.k, b0->conv.stride, b0->conv.pad,
+                    b0->conv.in_h, b0->conv.in_w);
+  b0->conv.active_c = model->active_in;
+  cl_nchw_to_nhwc (x, n, model->spec.in_channels, model->active_in, b0->conv.in_h * b0->conv.in_w, model->x_copy);
+  PROF_LAP (cl_prof_fwd, CL_MODEL_MAX_BLOCKS, 0);
+  const float *in = model->x_copy;
   for (int i = 0; i < model->n_blocks; i++)
     {
       ClBlock *b = &model->blocks[i];
       const float *w = model->params + b->w_off;
-      PROF_START ();
-      if (b->is_conv)
-        cl_conv2d_forward (&b->conv, w, in, n, b->pre, model->col, model->tmp);
+      const gboolean fused = b->is_conv && !training;
+      if (fused)
+        {
+          /* Evaluation: the BatchNorm + ReLU is applied as the conv stores its output. */
+          cl_conv2d_weights_to_nhwc (&b->convx, w, b->conv.in_c, b->wp);
+          cl_conv2d_forward_nhwc_eval_bn_relu (&b->convx, b->wp, in, n, model->params + b->gamma_off,
+                                              model->params + b->beta_off, model->buffers + b->run_mean_off,
+                                              model->buffers + b->run_var_off, b->act, model->scratch);
+        }
+      else if (b->is_conv)
+        {
+          cl_conv2d_weights_to_nhwc (&b->convx, w, b->conv.in_c, b->wp);
+          cl_conv2d_forward_nhwc (&b->convx, b->wp, in, n, b->pre, model->scratch);
+        }
       else
         cl_dense_forward (&b->dense, w, in, n, b->pre);
       PROF_LAP (cl_prof_fwd, i, 0);
-      if (b->has_bn)
+      const int rows = n * b->rows_per_view;
+      if (b->has_bn && !fused)
         {
           const float *gamma = model->params + b->gamma_off, *beta = model->params + b->beta_off;
           float *rm = model->buffers + b->run_mean_off, *rv = model->buffers + b->run_var_off;
           if (training)
-            cl_batchnorm_forward_train (&b->bn, b->pre, n, gamma, beta, b->act, b->bn_mean, b->bn_invstd, rm, rv,
-                                        TRUE);
+            cl_batchnorm_forward_train (&b->bn, b->pre, rows, gamma, beta, b->act, b->bn_mean, b->bn_invstd, rm,
+                                        rv, TRUE);
           else
-            cl_batchnorm_forward_eval (&b->bn, b->pre, n, gamma, beta, rm, rv, b->act, TRUE);
+            cl_batchnorm_forward_eval (&b->bn, b->pre, rows, gamma, beta, rm, rv, b->act, TRUE);
+        }
+      in = b->act;
+      if (i == CL_CONVN_LAYERS - 1)
+        {
+          cl_nhwc_to_nchw (b->act, n, b->conv.out_c, b->rows_per_view, model->flat);
+          in = model->flat;
         }
       PROF_LAP (cl_prof_fwd, i, 1);
-      in = b->act;
     }
   model->last_n = n;
   model->backward_ready = training;
@@ -413,35 +463,54 @@ cl_model_backward (ClModel *model, const float *dz)
   g_return_if_fail (model->backward_ready);
   const int n = model->last_n;
   const float *g = dz;
-  int free_buf = 0; /* grad_buf[free_buf] is not holding g */
+  int cur = -1; /* grad_buf[cur] holds g; -1 while g is dz, which is never written */
   for (int i = model->n_blocks - 1; i >= 0; i--)
     {
       ClBlock *b = &model->blocks[i];
       PROF_START ();
       if (b->has_bn)
         {
-          /* In place when g is already ours; dz itself is never written. */
-          float *dpre = g == dz ? model->grad_buf[free_buf] : (float *) g;
-          if (g == dz)
-            free_buf ^= 1;
-          cl_batchnorm_backward (&b->bn, b->pre, b->act, g, n, model->params + b->gamma_off, b->bn_mean,
-                                 b->bn_invstd, dpre, model->grads + b->gamma_off, model->grads + b->beta_off, TRUE);
+          if (cur < 0)
+            cur = 0;
+          float *dpre = model->grad_buf[cur]; /* in place when g is already ours */
+          cl_batchnorm_backward (&b->bn, b->pre, b->act, g, n * b->rows_per_view, model->params + b->gamma_off,
+                                 b->bn_mean, b->bn_invstd, dpre, model->grads + b->gamma_off,
+                                 model->grads + b->beta_off, TRUE);
           g = dpre;
         }
       PROF_LAP (cl_prof_bwd, i, 1);
-      const float *in = i == 0 ? model->x_copy : model->blocks[i - 1].act;
-      float *dx = i == 0 ? NULL : model->grad_buf[free_buf];
-      const float *w = model->params + b->w_off;
+      const int other = cur < 0 ? 0 : cur ^ 1;
+      float *dx = i == 0 ? NULL : model->grad_buf[other];
       float *dw = model->grads + b->w_off;
       if (b->is_conv)
-        cl_conv2d_backward (&b->conv, w, in, g, n, dw, dx, model->col, model->dcol, model->tmp);
+        {
+          const float *in = i == 0 ? model->x_copy : model->blocks[i - 1].act;
+          cl_conv2d_backward_nhwc (&b->convx, b->wp, in, g, n, b->dwp, dx, model->scratch);
+          cl_conv2d_weights_from_nhwc (&b->convx, b->dwp, b->conv.in_c, dw);
+        }
       else
-        cl_dense_backward (&b->dense, w, in, g, n, dw, dx);
+        {
+          const float *in = i == CL_CONVN_LAYERS ? model->flat : model->blocks[i - 1].act;
+          cl_dense_backward (&b->dense, model->params + b->w_off, in, g, n, dw, dx);
+        }
       PROF_LAP (cl_prof_bwd, i, 0);
-      if (dx)
+      if (!dx)
+        continue;
+      if (i == CL_CONVN_LAYERS)
+        {
+          /* dx is in the flatten (NCHW) order; the conv below wants NHWC. g is spent, so its buffer
+           * takes it, unless g was dz. */
+          const ClBlock *c3 = &model->blocks[CL_CONVN_LAYERS - 1];
+          const int dst = cur < 0 ? other ^ 1 : cur;
+          cl_nchw_to_nhwc (dx, n, c3->conv.out_c, c3->conv.out_c, c3->rows_per_view, model->grad_buf[dst]);
+          g = model->grad_buf[dst];
+          cur = dst;
+          PROF_LAP (cl_prof_bwd, CL_MODEL_MAX_BLOCKS, 0);
+        }
+      else
         {
           g = dx;
-          free_buf = dx == model->grad_buf[0] ? 1 : 0;
+          cur = other;
         }
     }
 }
@@ -551,6 +620,25 @@ cl_model_num_conv_layers (const ClModel *model)
   return CL_CONVN_LAYERS;
 }
 
+/* Layer l's act in NCHW order for the last forward's views. */
+static const float *
+conv_nchw (const ClModel *model, int l)
+{
+  const ClBlock *b = &model->blocks[l];
+  if (l == CL_CONVN_LAYERS - 1)
+    return model->flat;
+  ClModelViews *v = model->views;
+  const size_t need = (size_t) MAX (model->last_n, 1) * b->out_size;
+  if (v->cap[l] < need)
+    {
+      g_free (v->nchw[l]);
+      v->nchw[l] = g_new (float, need);
+      v->cap[l] = need;
+    }
+  cl_nhwc_to_nchw (b->act, model->last_n, b->conv.out_c, b->rows_per_view, v->nchw[l]);
+  return v->nchw[l];
+}
+
 const float *
 cl_model_conv_activation (const ClModel *model, int layer, int *channels, int *height, int *width)
 {
@@ -562,7 +650,7 @@ cl_model_conv_activation (const ClModel *model, int layer, int *channels, int *h
     *height = b->conv.out_h;
   if (width)
     *width = b->conv.out_w;
-  return b->act;
+  return conv_nchw (model, layer);
 }
 
 int
@@ -577,7 +665,7 @@ cl_model_layer_output (const ClModel *model, int layer, size_t *size)
   g_return_val_if_fail (layer >= 0 && layer < model->n_blocks, NULL);
   if (size)
     *size = model->blocks[layer].out_size;
-  return model->blocks[layer].act;
+  return layer < CL_CONVN_LAYERS ? conv_nchw (model, layer) : model->blocks[layer].act;
 }
 
 /* ------------------------------------------------------------------ optimizer */

@@ -10,6 +10,7 @@
 #include "cl_loss.h"
 #include "cl_metrics.h"
 #include "cl_kmeans.h"
+#include "cl_layers.h"
 #include "cl_model.h"
 #include "cl_probe.h"
 #include "cl_rng.h"
@@ -17,9 +18,6 @@
 #include "cl_augment_color.h"
 
 G_DEFINE_QUARK (cl-trainer-error-quark, cl_trainer_error)
-
-/* OpenBLAS's own declaration lives in its cblas.h; repeated so a netlib cblas.h also builds. */
-extern void openblas_set_num_threads (int num_threads);
 
 #define MAX_EVENTS 4096
 #define MAX_PROBE_ROWS 8192
@@ -212,6 +210,17 @@ shared_data_unref (SharedData *sd)
 
 /* ---- the run ---- */
 
+/* The two views of every image of one step, and what building them learnt. */
+typedef struct {
+  float *x;           /* [2 batch][in_channels][h][w]: view 1 in rows 0..B-1, view 2 in B..2B-1 */
+  uint8_t *scene_buf; /* one rendered scene (the builder's own, so probes can render meanwhile) */
+  uint32_t *codes;    /* scratch: the batch's masked codes, sorted to count collisions */
+  float code_collision;
+  ClViewPreview preview; /* pixels point into preview_pixels */
+  float *preview_pixels;
+  int64_t step; /* the 0-based step the views are for */
+} ClBatch;
+
 struct ClTrainer {
   /* Shared with other threads: guarded by lock. */
   pthread_mutex_t lock;
@@ -246,12 +255,28 @@ struct ClTrainer {
   float *geometry_ws;
   ClZHistogram zhist;
   uint32_t *order;
-  uint32_t *batch_codes; /* scratch: the batch's masked codes, sorted to count collisions */
-  float code_collision;
-  ClViewPreview preview;   /* pixels point into preview_pixels */
+  float code_collision;  /* of the batch the last step trained on */
+  ClViewPreview preview; /* of that batch; pixels point into preview_pixels */
   float *preview_pixels;
-  int order_pos;
+  int order_pos; /* the data order: only the batch builder moves it */
   uint64_t epoch;
+  /* Batch preparation: while step t computes, a helper thread builds the batch of step t + 1 into
+   * `views` with the configuration then in force. A control change at the start of step t + 1
+   * throws it away and rewinds the data order, so every batch is exactly the one a sequential run
+   * builds: same views, same numbers. The helper owns views, order and order_pos/epoch from
+   * prep_launch to prep_wait; t->x stays the main thread's scratch for probes and similarity. */
+  ClBatch views;
+  gboolean views_valid; /* views holds the batch of views.step */
+  gboolean prep_enabled;
+  pthread_t prep_thread;
+  gboolean prep_started;
+  pthread_mutex_t prep_lock;
+  pthread_cond_t prep_cond;
+  gboolean prep_requested, prep_busy, prep_quit; /* guarded by prep_lock */
+  ClConfig prep_cfg;                             /* the helper's copy, set before each request */
+  int64_t prep_step;
+  int prep_order_pos; /* data order before the prefetched batch, to rewind to */
+  uint64_t prep_epoch;
   int64_t step;
   ClHistory *hist;
   int n_rows;
@@ -275,6 +300,9 @@ struct ClTrainer {
   float probe_target_chance[CL_N_SCENE_TARGETS];
   uint8_t *probe_train_bits, *probe_test_bits; /* [bit][image]: bit k of each probe image's code */
   float *probe_train_f, *probe_test_f;
+  /* Each split's probe scenes as rendered once at the start ([i][channels][h][w] bytes): rendering
+   * them again at every probe cost an eighth of the probe on 64x64 canvases. */
+  uint8_t *probe_pixels[2];
   double *probe_ws;
   char *config_ini;
   GTimer *timer; /* runs only while training */
@@ -397,14 +425,19 @@ setup_probes (ClTrainer *t)
       t->probe_test_y[k] = g_new (uint8_t, t->probe_n_test);
       total_classes += t->target_classes[k];
     }
+  const size_t scene_bytes = (size_t) t->img_channels * t->height * t->width;
   for (int split = 0; split < 2; split++)
-    for (int i = 0; i < n_split[split]; i++)
-      {
-        uint8_t labels[CL_N_SCENE_TARGETS];
-        cl_scenes_render (t->scenes, split, (int) idx_split[split][i], t->scene_buf, labels, NULL);
-        for (int k = 0; k < t->n_targets; k++)
-          (split == 0 ? t->probe_train_y : t->probe_test_y)[k][i] = labels[t->targets[k]];
-      }
+    {
+      t->probe_pixels[split] = g_new (uint8_t, (size_t) n_split[split] * scene_bytes);
+      for (int i = 0; i < n_split[split]; i++)
+        {
+          uint8_t labels[CL_N_SCENE_TARGETS];
+          cl_scenes_render (t->scenes, split, (int) idx_split[split][i], t->probe_pixels[split] + i * scene_bytes,
+                            labels, NULL);
+          for (int k = 0; k < t->n_targets; k++)
+            (split == 0 ? t->probe_train_y : t->probe_test_y)[k][i] = labels[t->targets[k]];
+        }
+    }
   for (int k = 0; k < t->n_targets; k++)
     t->probe_target_chance[k] = majority_share (t->probe_test_y[k], t->probe_n_test);
 
@@ -424,14 +457,15 @@ setup_probes (ClTrainer *t)
     }
 }
 
-/* Un-augmented views of the given images (with their bit planes) through the frozen encoder,
- * in chunks that reuse the training input buffer. */
+/* Un-augmented views of the split's probe images (with their bit planes) through the frozen
+ * encoder, in chunks that reuse the training input buffer. */
 static void
 embed_split (ClTrainer *t, int split, const uint32_t *idx, int n, float *features)
 {
   int plane = t->height * t->width, dim = cl_model_rep_dim (t->model);
   size_t view_size = (size_t) t->in_channels * plane;
   int chunk = 2 * t->batch;
+  const int n_px = t->img_channels * plane;
   for (int start = 0; start < n; start += chunk)
     {
       int m = MIN (chunk, n - start);
@@ -439,10 +473,9 @@ embed_split (ClTrainer *t, int split, const uint32_t *idx, int n, float *feature
         {
           int id = (int) idx[start + i];
           float *dst = t->x + (size_t) i * view_size;
-          cl_scenes_render (t->scenes, split, id, t->scene_buf, NULL, NULL);
-          int n_px = t->img_channels * plane;
+          const uint8_t *src = t->probe_pixels[split] + (size_t) (start + i) * n_px;
           for (int j = 0; j < n_px; j++)
-            dst[j] = t->scene_buf[j] * (1.0f / 255.0f);
+            dst[j] = src[j] * (1.0f / 255.0f);
           write_bit_planes (t, dst, image_code ((uint64_t) t->cfg.train_seed, split, id));
         }
       cl_model_forward (t->model, t->x, m, FALSE);
@@ -667,6 +700,8 @@ cl_trainer_new (const ClConfig *config, GError **error)
   ClTrainer *t = g_new0 (ClTrainer, 1);
   pthread_mutex_init (&t->lock, NULL);
   pthread_cond_init (&t->cond, NULL);
+  pthread_mutex_init (&t->prep_lock, NULL);
+  pthread_cond_init (&t->prep_cond, NULL);
   t->cfg = *config;
   t->requested = *config;
 
@@ -679,7 +714,7 @@ cl_trainer_new (const ClConfig *config, GError **error)
   t->ds = t->data->ds;
 
   t->threads = config->train_threads > 0 ? config->train_threads : (int) g_get_num_processors ();
-  openblas_set_num_threads (t->threads);
+  cl_layers_use_threads (t->threads);
 
   ClSceneParams scene = {
     .kind = config->data_kind,
@@ -737,11 +772,18 @@ cl_trainer_new (const ClConfig *config, GError **error)
   for (int i = 0; i < t->ds->train.n; i++)
     t->train_codes[i] = image_code ((uint64_t) config->train_seed, 0, i);
   t->order = g_new (uint32_t, t->ds->train.n);
-  t->batch_codes = g_new (uint32_t, t->batch);
+  const size_t preview_floats = (size_t) CL_PREVIEW_PAIRS * 2 * t->img_channels * spec.height * spec.width;
   t->preview.channels = t->img_channels;
   t->preview.height = spec.height;
   t->preview.width = spec.width;
-  t->preview_pixels = g_new0 (float, (size_t) CL_PREVIEW_PAIRS * 2 * t->img_channels * spec.height * spec.width);
+  t->preview_pixels = g_new0 (float, preview_floats);
+  t->views.x = g_new (float, view * 2 * t->batch);
+  t->views.scene_buf = g_new (uint8_t, (size_t) t->img_channels * t->height * t->width);
+  t->views.codes = g_new (uint32_t, t->batch);
+  t->views.preview = t->preview;
+  t->views.preview_pixels = g_new0 (float, preview_floats);
+  /* With one core the helper would only take turns with the step. */
+  t->prep_enabled = g_get_num_processors () > 1;
   shuffle_order (t, 0);
 
   setup_probes (t);
@@ -768,6 +810,18 @@ cl_trainer_free (ClTrainer *t)
     return;
   cl_trainer_request_stop (t);
   cl_trainer_wait (t);
+  if (t->prep_started)
+    {
+      pthread_mutex_lock (&t->prep_lock);
+      t->prep_quit = TRUE;
+      pthread_cond_broadcast (&t->prep_cond);
+      pthread_mutex_unlock (&t->prep_lock);
+      pthread_join (t->prep_thread, NULL);
+    }
+  g_free (t->views.x);
+  g_free (t->views.scene_buf);
+  g_free (t->views.codes);
+  g_free (t->views.preview_pixels);
   cl_model_free (t->model);
   if (t->opt)
     cl_optimizer_free (t->opt);
@@ -777,10 +831,11 @@ cl_trainer_free (ClTrainer *t)
   g_free (t->geometry_ws);
   g_free (t->train_codes);
   g_free (t->order);
-  g_free (t->batch_codes);
   g_free (t->preview_pixels);
   g_free (t->probe_train_idx);
   g_free (t->probe_test_idx);
+  g_free (t->probe_pixels[0]);
+  g_free (t->probe_pixels[1]);
   for (int k = 0; k < CL_N_SCENE_TARGETS; k++)
     {
       g_free (t->probe_train_y[k]);
@@ -809,6 +864,8 @@ cl_trainer_free (ClTrainer *t)
   shared_data_unref (t->data);
   pthread_mutex_destroy (&t->lock);
   pthread_cond_destroy (&t->cond);
+  pthread_mutex_destroy (&t->prep_lock);
+  pthread_cond_destroy (&t->prep_cond);
   g_free (t);
 }
 
@@ -818,15 +875,16 @@ cl_trainer_threads (const ClTrainer *t)
   return t->threads;
 }
 
-/* Apply control changes made since the last step, recording each as an event. */
-static void
+/* Apply control changes made since the last step, recording each as an event. TRUE when a
+ * new version of the controls was applied. */
+static gboolean
 apply_controls (ClTrainer *t)
 {
   pthread_mutex_lock (&t->lock);
   if (t->requested_version == t->applied_version)
     {
       pthread_mutex_unlock (&t->lock);
-      return;
+      return FALSE;
     }
   ClConfig next = t->requested;
   t->applied_version = t->requested_version;
@@ -854,6 +912,7 @@ apply_controls (ClTrainer *t)
   cl_model_set_active_input_channels (t->model, t->img_channels + MIN (t->cfg.data_bits, t->max_bits));
   g_free (t->config_ini);
   t->config_ini = cl_config_to_ini (&t->cfg);
+  return TRUE;
 }
 
 static void
@@ -928,25 +987,31 @@ code_collision_fraction (uint32_t *codes, int n)
 
 /* Two independently augmented views of each batch image: view 1 in rows 0..B-1, view 2 in B..2B-1.
  * Each view has its own random stream keyed by (seed, step, row), so views do not depend on the
- * order in which they are built. */
+ * order in which they are built. Reads cfg (not t->cfg, which the main thread may change meanwhile)
+ * and the run's immutable data; moves the data order. */
 static void
-build_batch (ClTrainer *t)
+build_batch_into (ClTrainer *t, ClBatch *b, int64_t step, const ClConfig *cfg)
 {
   const ClImageSet *set = &t->ds->train;
   int h = t->height, w = t->width, plane = h * w, c = t->img_channels;
   size_t view_size = (size_t) t->in_channels * plane;
-  ClAugParams aug = aug_params (t);
-  uint64_t step_key = cl_hash64 ((uint64_t) t->cfg.train_seed ^ cl_hash64 ((uint64_t) t->step));
-  int bits = MIN (t->cfg.data_bits, t->max_bits);
+  ClAugParams aug = {
+    .crop_min_area = (float) cfg->aug_crop_min_area,
+    .flip = (float) cfg->aug_flip,
+    .jitter = (float) cfg->aug_jitter,
+    .noise = (float) cfg->aug_noise,
+  };
+  uint64_t step_key = cl_hash64 ((uint64_t) cfg->train_seed ^ cl_hash64 ((uint64_t) step));
+  int bits = MIN (cfg->data_bits, t->max_bits);
 
   for (int i = 0; i < t->batch; i++)
     {
       if (t->order_pos >= set->n)
         shuffle_order (t, ++t->epoch);
       int idx = (int) t->order[t->order_pos++];
-      cl_scenes_render (t->scenes, 0, idx, t->scene_buf, NULL, NULL);
+      cl_scenes_render (t->scenes, 0, idx, b->scene_buf, NULL, NULL);
       uint32_t code = t->train_codes[idx];
-      t->batch_codes[i] = bits >= 32 ? code : code & ((1u << bits) - 1u);
+      b->codes[i] = bits >= 32 ? code : code & ((1u << bits) - 1u);
 
       ClRng resample;
       cl_rng_seed (&resample, step_key, ((uint64_t) CL_STREAM_RESAMPLE << 32) | (uint64_t) i);
@@ -955,23 +1020,129 @@ build_batch (ClTrainer *t)
 
       for (int v = 0; v < 2; v++)
         {
-          float *dst = t->x + (size_t) (v * t->batch + i) * view_size;
+          float *dst = b->x + (size_t) (v * t->batch + i) * view_size;
           ClRng rng;
           cl_rng_seed (&rng, step_key, ((uint64_t) CL_STREAM_AUG << 32) | (uint64_t) (2 * i + v));
-          cl_augment_view_color (t->scene_buf, c, h, w, &aug, &rng, dst);
-          uint32_t view_code = (v == 1 && u < t->cfg.data_bit_resample) ? fresh : code;
+          cl_augment_view_color (b->scene_buf, c, h, w, &aug, &rng, dst);
+          uint32_t view_code = (v == 1 && u < cfg->data_bit_resample) ? fresh : code;
           if (i < CL_PREVIEW_PAIRS)
             {
-              memcpy (t->preview_pixels + (size_t) (2 * i + v) * c * plane, dst, sizeof (float) * c * plane);
-              t->preview.codes[i][v] = view_code;
+              memcpy (b->preview_pixels + (size_t) (2 * i + v) * c * plane, dst, sizeof (float) * c * plane);
+              b->preview.codes[i][v] = view_code;
             }
-          write_bit_planes (t, dst, view_code);
+          /* Planes beyond data.bits are left as they are: the model only reads the active ones. */
+          fill_planes (dst + (size_t) c * plane, plane, view_code, bits);
         }
     }
-  t->code_collision = bits > 0 ? code_collision_fraction (t->batch_codes, t->batch) : NAN;
-  t->preview.n_pairs = MIN (CL_PREVIEW_PAIRS, t->batch);
-  t->preview.bits = bits;
-  t->preview.step = t->step + 1;
+  b->code_collision = bits > 0 ? code_collision_fraction (b->codes, t->batch) : NAN;
+  b->preview.n_pairs = MIN (CL_PREVIEW_PAIRS, t->batch);
+  b->preview.bits = bits;
+  b->preview.step = step + 1;
+  b->step = step;
+}
+
+static gpointer
+prep_main (gpointer data)
+{
+  ClTrainer *t = data;
+  pthread_mutex_lock (&t->prep_lock);
+  for (;;)
+    {
+      while (!t->prep_requested && !t->prep_quit)
+        pthread_cond_wait (&t->prep_cond, &t->prep_lock);
+      if (t->prep_quit)
+        break;
+      t->prep_requested = FALSE;
+      t->prep_busy = TRUE;
+      pthread_mutex_unlock (&t->prep_lock);
+      build_batch_into (t, &t->views, t->prep_step, &t->prep_cfg);
+      pthread_mutex_lock (&t->prep_lock);
+      t->prep_busy = FALSE;
+      pthread_cond_broadcast (&t->prep_cond);
+    }
+  pthread_mutex_unlock (&t->prep_lock);
+  return NULL;
+}
+
+static void *
+prep_thread_fn (void *data)
+{
+  return prep_main (data);
+}
+
+/* Waits until the helper is idle; afterwards the main thread owns views and the data order. */
+static void
+prep_wait (ClTrainer *t)
+{
+  if (!t->prep_started)
+    return;
+  pthread_mutex_lock (&t->prep_lock);
+  while (t->prep_requested || t->prep_busy)
+    pthread_cond_wait (&t->prep_cond, &t->prep_lock);
+  pthread_mutex_unlock (&t->prep_lock);
+}
+
+/* Asks the helper for the batch of `step` with the current configuration. */
+static void
+prep_launch (ClTrainer *t, int64_t step)
+{
+  if (!t->prep_enabled || step >= t->cfg.train_steps)
+    return;
+  if (!t->prep_started)
+    {
+      if (pthread_create (&t->prep_thread, NULL, prep_thread_fn, t) != 0)
+        {
+          t->prep_enabled = FALSE; /* build on the main thread then; same batches */
+          return;
+        }
+      t->prep_started = TRUE;
+    }
+  prep_wait (t);
+  t->prep_order_pos = t->order_pos;
+  t->prep_epoch = t->epoch;
+  pthread_mutex_lock (&t->prep_lock);
+  t->prep_cfg = t->cfg;
+  t->prep_step = step;
+  t->views_valid = TRUE; /* once the helper is idle again */
+  t->prep_requested = TRUE;
+  pthread_cond_broadcast (&t->prep_cond);
+  pthread_mutex_unlock (&t->prep_lock);
+}
+
+/* Throws away a prefetched batch (the configuration it was built with changed) and rewinds the
+ * data order to where it stood before it. */
+static void
+prep_discard (ClTrainer *t)
+{
+  prep_wait (t);
+  if (!t->views_valid)
+    return;
+  t->views_valid = FALSE;
+  if (t->epoch != t->prep_epoch)
+    shuffle_order (t, t->prep_epoch);
+  t->epoch = t->prep_epoch;
+  t->order_pos = t->prep_order_pos;
+}
+
+/* The batch of the current step: the prefetched one, or built now. Publishes its preview. */
+static const ClBatch *
+prep_take (ClTrainer *t)
+{
+  prep_wait (t);
+  if (!t->views_valid || t->views.step != t->step)
+    {
+      prep_discard (t);
+      build_batch_into (t, &t->views, t->step, &t->cfg);
+    }
+  t->views_valid = FALSE;
+  const ClBatch *b = &t->views;
+  float *pixels = t->preview_pixels;
+  t->preview = b->preview;
+  t->preview.pixels = pixels;
+  memcpy (pixels, b->preview_pixels,
+          sizeof (float) * (size_t) CL_PREVIEW_PAIRS * 2 * t->img_channels * t->height * t->width);
+  t->code_collision = b->code_collision;
+  return b;
 }
 
 /* Pooled marginal of z's coordinates, in the space the loss sees them (normalised or raw). */
@@ -1040,11 +1211,14 @@ cl_trainer_step (ClTrainer *t)
 {
   if (t->step >= t->cfg.train_steps || t->error)
     return FALSE;
-  apply_controls (t);
+  if (apply_controls (t))
+    prep_discard (t);
   maybe_probe (t);
 
-  build_batch (t);
-  const float *z = cl_model_forward (t->model, t->x, 2 * t->batch, TRUE);
+  const ClBatch *batch = prep_take (t);
+  const float *z = cl_model_forward (t->model, batch->x, 2 * t->batch, TRUE);
+  /* The model keeps its own copy of the views: the helper may refill the batch already. */
+  prep_launch (t, t->step + 1);
   ClLossParams lp = {
     .kind = (ClLossKind) t->cfg.loss_kind,
     .temperature = (float) t->cfg.loss_temperature,

@@ -1,6 +1,13 @@
 /* Training-step benchmark: views/s of one ConvN step (forward + NT-Xent + backward + Adam) at
- * batch 256 and 1000 with 8 bit planes (9 input channels), on views prepared once, next to the
- * identical step in PyTorch (tests/bench/torch_step.py, found through TORCH_REFERENCE).
+ * batch 256 and 1000 with 8 bit planes (9 input channels), and of the padded convn-same on 64x64
+ * single-plane canvases (the local-features preset's input) at batch 128 and 256, on views
+ * prepared once, next to the identical step in PyTorch (tests/bench/torch_step.py, found through
+ * TORCH_REFERENCE).
+ *
+ * "threads T" is the engine's setting for train.threads = T (cl_layers_use_threads: T team
+ * threads, OpenBLAS single-threaded inside them) against torch.set_num_threads (T).
+ * --blas-threads instead leaves the team at 1 thread and gives OpenBLAS T threads (the engine's
+ * setting before the team existed), for comparison.
  *
  * The reference runs as a child in its --serve mode and the timed repetitions alternate between
  * it and us, so both sides sample the same machine load; the ratio is reported both as the ratio
@@ -21,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/cl_layers.h"
 #include "engine/cl_loss.h"
 #include "engine/cl_model.h"
 #include "engine/cl_rng.h"
@@ -31,8 +39,18 @@ extern void openblas_set_num_threads (int num_threads);
  * -fopenmp, and the benchmark still links when it is not. */
 extern void omp_set_num_threads (int num_threads) __attribute__ ((weak));
 
-#define BENCH_BITS 8
-#define BENCH_SIZE 28
+/* The two encoders timed, and their inputs. */
+typedef struct {
+  const char *arch;
+  int planes, bits, size;
+  int batches[2];
+} BenchModel;
+
+static const BenchModel bench_models[] = {
+  { "convn", 1, 8, 28, { 256, 1000 } },
+  { "convn-same", 1, 0, 64, { 128, 256 } },
+};
+
 #define BENCH_TAU 0.1f
 #define BENCH_LR 1e-3f
 #define BENCH_WEIGHT_DECAY 1e-4f
@@ -42,6 +60,8 @@ extern void omp_set_num_threads (int num_threads) __attribute__ ((weak));
 #define SGEMM_N 1024
 
 typedef struct {
+  const BenchModel *model;
+  double flops_per_view; /* forward multiply-adds */
   int batch, threads;
   int steps_per_rep, reps_done;
   double ours_s[BENCH_MAX_REPS], torch_s[BENCH_MAX_REPS]; /* seconds per step, per repetition */
@@ -53,14 +73,29 @@ typedef struct {
 
 static int opt_batch = 0, opt_threads = 0, opt_reps = 5;
 static double opt_seconds = 2.0;
-static gboolean opt_no_torch = FALSE;
+static gboolean opt_no_torch = FALSE, opt_blas_threads = FALSE;
+static char *opt_arch = NULL;
 
+/* For the sgemm ceiling: OpenBLAS itself on `threads` threads. */
 static void
-set_threads (int threads)
+set_blas_threads (int threads)
 {
   openblas_set_num_threads (threads);
   if (omp_set_num_threads)
     omp_set_num_threads (threads);
+}
+
+/* For our step: what the trainer does for train.threads (or the OpenBLAS-only variant). */
+static void
+set_engine_threads (int threads)
+{
+  if (opt_blas_threads)
+    {
+      cl_layers_set_threads (1);
+      set_blas_threads (threads);
+    }
+  else
+    cl_layers_use_threads (threads);
 }
 
 static int
@@ -117,7 +152,7 @@ sgemm_gflops (int threads)
       a[i] = (float) cl_rng_uniform (&rng) - 0.5f;
       b[i] = (float) cl_rng_uniform (&rng) - 0.5f;
     }
-  set_threads (threads);
+  set_blas_threads (threads);
   double t[5];
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
   for (int r = 0; r < reps; r++)
@@ -133,27 +168,27 @@ sgemm_gflops (int threads)
 }
 
 /* 2*batch views: rows i and i+batch are the two views of image i. Each view has its own random
- * image plane (standing in for two different crops) and the image's constant 0/1 bit planes. */
+ * image planes (standing in for two different crops) and the image's constant 0/1 bit planes. */
 static float *
-prepare_views (int batch)
+prepare_views (const BenchModel *bm, int batch)
 {
-  const size_t plane = BENCH_SIZE * BENCH_SIZE, per_view = (1 + BENCH_BITS) * plane;
+  const size_t plane = (size_t) bm->size * bm->size, per_view = (size_t) (bm->planes + bm->bits) * plane;
   float *x = g_new (float, 2 * (size_t) batch * per_view);
   ClRng rng;
   cl_rng_seed (&rng, BENCH_SEED, CL_STREAM_AUG);
   for (int i = 0; i < batch; i++)
     {
-      uint32_t code = cl_rng_u32 (&rng) & ((1u << BENCH_BITS) - 1);
+      uint32_t code = cl_rng_u32 (&rng) & ((1u << bm->bits) - 1);
       for (int v = 0; v < 2; v++)
         {
           float *view = x + ((size_t) i + (size_t) v * batch) * per_view;
-          for (size_t p = 0; p < plane; p++)
+          for (size_t p = 0; p < (size_t) bm->planes * plane; p++)
             view[p] = (float) cl_rng_uniform (&rng);
-          for (int k = 0; k < BENCH_BITS; k++)
+          for (int k = 0; k < bm->bits; k++)
             {
               const float bit = (float) ((code >> k) & 1u);
               for (size_t p = 0; p < plane; p++)
-                view[(size_t) (1 + k) * plane + p] = bit;
+                view[(size_t) (bm->planes + k) * plane + p] = bit;
             }
         }
     }
@@ -170,12 +205,13 @@ typedef struct {
 } OurStep;
 
 static gboolean
-ours_init (OurStep *s, int batch, double *flops_per_view)
+ours_init (OurStep *s, const BenchModel *bm, int batch, double *flops_per_view)
 {
   ClModelSpec spec;
   cl_model_spec_init (&spec);
-  spec.in_channels = 1 + BENCH_BITS;
-  spec.height = spec.width = BENCH_SIZE;
+  spec.arch = bm->arch;
+  spec.in_channels = bm->planes + bm->bits;
+  spec.height = spec.width = bm->size;
   spec.max_views = 2 * batch;
   GError *error = NULL;
   memset (s, 0, sizeof *s);
@@ -190,7 +226,7 @@ ours_init (OurStep *s, int batch, double *flops_per_view)
   s->batch = batch;
   s->d = cl_model_out_dim (s->model);
   s->opt = cl_optimizer_new (CL_OPT_ADAM, cl_model_num_params (s->model), cl_model_num_decay_params (s->model));
-  s->x = prepare_views (batch);
+  s->x = prepare_views (bm, batch);
   s->dz = g_new (float, 2 * (size_t) batch * s->d);
   s->ws = g_new (float, cl_ntxent_workspace_floats (batch, s->d));
   return TRUE;
@@ -288,12 +324,16 @@ torch_start (TorchServer *ts, const BenchRow *row, char *note, size_t note_size)
       g_snprintf (note, note_size, "%s not found (set TORCH_REFERENCE)", script);
       return FALSE;
     }
-  char batch[16], threads[16];
+  char batch[16], threads[16], bits[16], planes[16], size[16];
   g_snprintf (batch, sizeof batch, "%d", row->batch);
   g_snprintf (threads, sizeof threads, "%d", row->threads);
+  g_snprintf (bits, sizeof bits, "%d", row->model->bits);
+  g_snprintf (planes, sizeof planes, "%d", row->model->planes);
+  g_snprintf (size, sizeof size, "%d", row->model->size);
   char *argv[] = { (char *) BENCH_PYTHON, (char *) script, (char *) "--serve", (char *) "--batch", batch,
-                   (char *) "--threads", threads, (char *) "--warmup", (char *) "3", (char *) "--bits",
-                   (char *) G_STRINGIFY (BENCH_BITS), NULL };
+                   (char *) "--threads", threads, (char *) "--warmup", (char *) "3", (char *) "--bits", bits,
+                   (char *) "--planes", planes, (char *) "--size", size, (char *) "--arch",
+                   (char *) row->model->arch, NULL };
   int in_fd = -1, out_fd = -1;
   GError *error = NULL;
   /* stderr is inherited: a traceback shows up in the benchmark's own log. */
@@ -363,12 +403,12 @@ torch_run (TorchServer *ts, int steps, double *loss, char *note, size_t note_siz
 /* ------------------------------------------------------------------ one configuration */
 
 static gboolean
-bench_row (BenchRow *row, double *flops_per_view)
+bench_row (BenchRow *row)
 {
   OurStep s;
-  if (!ours_init (&s, row->batch, flops_per_view))
+  if (!ours_init (&s, row->model, row->batch, &row->flops_per_view))
     return FALSE;
-  set_threads (row->threads);
+  set_engine_threads (row->threads);
   /* Warm-up also sizes the repetitions: about opt_seconds each, whatever the machine. */
   double loss = 0.0;
   ours_step (&s);
@@ -408,11 +448,14 @@ int
 main (int argc, char **argv)
 {
   GOptionEntry entries[] = {
-    { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Only this batch size (default: 256 and 1000)", "B" },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Only this batch size (default: each model's two)", "B" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads, "Only this thread count (default: 1 and 2)", "T" },
+    { "arch", 0, 0, G_OPTION_ARG_STRING, &opt_arch, "Only this model: convn or convn-same (default: both)", "A" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps, "Timed repetitions per side, medians reported (default 5)", "R" },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_seconds, "Target seconds per repetition (default 2)", "S" },
     { "no-torch", 0, 0, G_OPTION_ARG_NONE, &opt_no_torch, "Do not run the PyTorch reference", NULL },
+    { "blas-threads", 0, 0, G_OPTION_ARG_NONE, &opt_blas_threads,
+      "Give the threads to OpenBLAS instead of the engine's team", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   GOptionContext *ctx = g_option_context_new ("- ConvN training-step benchmark against PyTorch");
@@ -425,26 +468,30 @@ main (int argc, char **argv)
     }
   g_option_context_free (ctx);
   if (opt_batch < 0 || opt_batch == 1 || opt_threads < 0 || opt_reps < 1 || opt_reps > BENCH_MAX_REPS
-      || !(opt_seconds > 0.0 && opt_seconds <= 600.0))
+      || !(opt_seconds > 0.0 && opt_seconds <= 600.0)
+      || (opt_arch && strcmp (opt_arch, "convn") != 0 && strcmp (opt_arch, "convn-same") != 0))
     {
-      fprintf (stderr, "bench_step: expected --batch >= 2, --threads >= 1, --reps in 1..%d, --seconds in (0, 600]\n",
+      fprintf (stderr, "bench_step: expected --batch >= 2, --threads >= 1, --reps in 1..%d, --seconds in (0, 600], "
+               "--arch convn or convn-same\n",
                BENCH_MAX_REPS);
       return 2;
     }
   /* A reference that dies must not take the benchmark with it when we write to its stdin. */
   signal (SIGPIPE, SIG_IGN);
 
-  const int batches[] = { 256, 1000 }, thread_counts[] = { 1, 2 };
-  BenchRow rows[G_N_ELEMENTS (batches) * G_N_ELEMENTS (thread_counts)];
+  const int thread_counts[] = { 1, 2 };
+  BenchRow rows[G_N_ELEMENTS (bench_models) * 2 * G_N_ELEMENTS (thread_counts)];
   int n_rows = 0;
-  double flops_per_view = 0.0;
 
-  printf ("bench_step: ConvN step = forward + NT-Xent (tau %.2g, 2B-2 negatives) + backward + Adam (lr %g, "
+  printf ("bench_step: step = forward + NT-Xent (tau %.2g, 2B-2 negatives) + backward + Adam (lr %g, "
           "weight decay %g on kernels)\n",
           BENCH_TAU, BENCH_LR, BENCH_WEIGHT_DECAY);
-  printf ("input %d channels (1 image plane + %d bit planes) x %dx%d, views prepared once and reused; "
-          "OpenMP in the engine: %s\n",
-          1 + BENCH_BITS, BENCH_BITS, BENCH_SIZE, BENCH_SIZE, omp_set_num_threads ? "yes" : "no");
+  for (size_t mi = 0; mi < G_N_ELEMENTS (bench_models); mi++)
+    printf ("%s: %d image plane(s) + %d bit planes, %dx%d; views prepared once and reused\n", bench_models[mi].arch,
+            bench_models[mi].planes, bench_models[mi].bits, bench_models[mi].size, bench_models[mi].size);
+  printf ("our threads: %s; OpenMP in the engine: %s\n",
+          opt_blas_threads ? "OpenBLAS's (the team on 1 thread)" : "the engine's team (OpenBLAS on 1 thread inside)",
+          omp_set_num_threads ? "yes" : "no");
   printf ("PyTorch reference: %s %s\n", BENCH_PYTHON, opt_no_torch ? "(disabled by --no-torch)" : torch_script ());
   print_loadavg ("at start");
   fflush (stdout);
@@ -455,29 +502,38 @@ main (int argc, char **argv)
       const double peak = sgemm_gflops (threads);
       printf ("threads %d: cblas_sgemm %dx%dx%d: %.1f GFLOPS\n", threads, SGEMM_N, SGEMM_N, SGEMM_N, peak);
       fflush (stdout);
-      for (size_t bi = 0; bi < G_N_ELEMENTS (batches) && !(opt_batch && bi > 0); bi++)
+      for (size_t mi = 0; mi < G_N_ELEMENTS (bench_models); mi++)
         {
-          BenchRow *row = &rows[n_rows++];
-          memset (row, 0, sizeof *row);
-          row->batch = opt_batch ? opt_batch : batches[bi];
-          row->threads = threads;
-          row->sgemm_gflops = peak;
-          if (!bench_row (row, &flops_per_view))
+          const BenchModel *bm = &bench_models[mi];
+          if (opt_arch && strcmp (opt_arch, bm->arch) != 0)
+            continue;
+          for (size_t bi = 0; bi < G_N_ELEMENTS (bm->batches) && !(opt_batch && bi > 0); bi++)
             {
-              fprintf (stderr, "bench_step: batch %d threads %d: our loss is not finite (%g) or the model failed\n",
-                       row->batch, row->threads, row->ours_loss);
-              return 1;
+              BenchRow *row = &rows[n_rows++];
+              memset (row, 0, sizeof *row);
+              row->model = bm;
+              row->batch = opt_batch ? opt_batch : bm->batches[bi];
+              row->threads = threads;
+              row->sgemm_gflops = peak;
+              if (!bench_row (row))
+                {
+                  fprintf (stderr,
+                           "bench_step: %s batch %d threads %d: our loss is not finite (%g) or the model failed\n",
+                           bm->arch, row->batch, row->threads, row->ours_loss);
+                  return 1;
+                }
+              printf ("  %s batch=%d threads=%d, %d steps x %d reps per side: ours ms/step median %.2f min %.2f "
+                      "(loss %.4f)",
+                      bm->arch, row->batch, row->threads, row->steps_per_rep, row->reps_done,
+                      1e3 * median (row->ours_s, opt_reps), 1e3 * minimum (row->ours_s, opt_reps), row->ours_loss);
+              if (row->torch_ran)
+                printf ("; torch median %.2f min %.2f (loss %.4f)\n", 1e3 * median (row->torch_s, opt_reps),
+                        1e3 * minimum (row->torch_s, opt_reps), row->torch_loss);
+              else
+                printf ("\n  PyTorch reference NOT run for %s batch %d threads %d: %s\n", bm->arch, row->batch,
+                        row->threads, row->torch_note);
+              fflush (stdout);
             }
-          printf ("  batch=%d threads=%d, %d steps x %d reps per side: ours ms/step median %.2f min %.2f (loss %.4f)",
-                  row->batch, row->threads, row->steps_per_rep, row->reps_done, 1e3 * median (row->ours_s, opt_reps),
-                  1e3 * minimum (row->ours_s, opt_reps), row->ours_loss);
-          if (row->torch_ran)
-            printf ("; torch median %.2f min %.2f (loss %.4f)\n", 1e3 * median (row->torch_s, opt_reps),
-                    1e3 * minimum (row->torch_s, opt_reps), row->torch_loss);
-          else
-            printf ("\n  PyTorch reference NOT run for batch %d threads %d: %s\n", row->batch, row->threads,
-                    row->torch_note);
-          fflush (stdout);
         }
     }
   print_loadavg ("at end");
@@ -485,17 +541,22 @@ main (int argc, char **argv)
   /* Convention: backward costs about twice the forward (input and weight gradients), so a step is
    * ~3x the forward multiply-adds at 2 flops each. The first conv needs no input gradient, so this
    * slightly overstates the work; BN, ReLU, the loss and Adam are not counted. */
-  const double flops_per_step_view = 3.0 * 2.0 * flops_per_view;
-  printf ("\nforward multiply-adds per view: %.3f M; GFLOPS below = views/s x 3 (fwd+bwd) x 2 (flops/MAC) x that\n",
-          flops_per_view * 1e-6);
-  printf ("%6s %8s %13s %14s %11s %9s %9s %10s %8s\n", "batch", "threads", "ours views/s", "torch views/s",
-          "ours/torch", "(paired)", "GFLOPS", "sgemm GF", "of sgemm");
+  printf ("\nGFLOPS below = views/s x 3 (fwd+bwd) x 2 (flops/MAC) x forward multiply-adds per view:");
+  for (size_t mi = 0; mi < G_N_ELEMENTS (bench_models); mi++)
+    for (int i = 0; i < n_rows; i++)
+      if (rows[i].model == &bench_models[mi])
+        {
+          printf (" %s %.3f M;", bench_models[mi].arch, rows[i].flops_per_view * 1e-6);
+          break;
+        }
+  printf ("\n%-11s %6s %8s %13s %14s %11s %9s %9s %10s %8s\n", "model", "batch", "threads", "ours views/s",
+          "torch views/s", "ours/torch", "(paired)", "GFLOPS", "sgemm GF", "of sgemm");
   gboolean any_missing = FALSE;
   for (int i = 0; i < n_rows; i++)
     {
       const BenchRow *row = &rows[i];
       const double ours_vps = 2.0 * row->batch / median (row->ours_s, row->reps_done);
-      const double gflops = ours_vps * flops_per_step_view * 1e-9;
+      const double gflops = ours_vps * 3.0 * 2.0 * row->flops_per_view * 1e-9;
       char torch_col[32] = "not run", ratio_col[32] = "n/a", paired_col[32] = "n/a";
       if (row->torch_ran)
         {
@@ -509,8 +570,8 @@ main (int argc, char **argv)
         }
       else
         any_missing = TRUE;
-      printf ("%6d %8d %13.1f %14s %11s %9s %9.2f %10.1f %7.1f%%\n", row->batch, row->threads, ours_vps, torch_col,
-              ratio_col, paired_col, gflops, row->sgemm_gflops, 100.0 * gflops / row->sgemm_gflops);
+      printf ("%-11s %6d %8d %13.1f %14s %11s %9s %9.2f %10.1f %7.1f%%\n", row->model->arch, row->batch, row->threads,
+              ours_vps, torch_col, ratio_col, paired_col, gflops, row->sgemm_gflops, 100.0 * gflops / row->sgemm_gflops);
     }
   printf ("views/s: median repetition of each side; ours/torch: ratio of those medians; (paired): median over the\n"
           "alternating repetitions of torch time / our time. Other processes on the cores distort all of it,\n"
@@ -518,5 +579,6 @@ main (int argc, char **argv)
   if (any_missing)
     printf ("NOTE: the PyTorch reference did not run for every row (reasons above); those ratios are missing, "
             "not measured.\n");
+  g_free (opt_arch);
   return 0;
 }

@@ -309,6 +309,323 @@ test_conv_active_channels (void)
     }
 }
 
+/* ------------------------------------------------------------------ conv, channels last */
+
+/* The NHWC conv against the NCHW loop references, through the layout and kernel-order changes:
+ * random shapes with odd sizes, padding, strides 1-3, channel counts across the 8- and 16-float
+ * tiles of the SIMD kernels, on both paths (SIMD kernels, and im2col + sgemm). */
+static void
+test_conv_nhwc_vs_ref (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 15, TEST_STREAM);
+  const gboolean simd_saved = cl_layers_get_simd ();
+  if (!cl_layers_simd_available ())
+    g_test_message ("no AVX2+FMA on this CPU: only the im2col + sgemm path is tested");
+  for (int trial = 0; trial < 160; trial++)
+    {
+      cl_layers_set_simd (trial % 2 == 0);
+      int k = 1 + (int) cl_rng_below (&rng, 5);
+      int stride = 1 + (int) cl_rng_below (&rng, 3);
+      int pad = (int) cl_rng_below (&rng, (uint32_t) k);
+      if (trial < 16)
+        k = 3, stride = 2, pad = (trial / 2) % 2; /* the model's two convs */
+      int h = k + (int) cl_rng_below (&rng, 13), w = k + (int) cl_rng_below (&rng, 13);
+      int in_c = 1 + (int) cl_rng_below (&rng, trial % 3 == 0 ? 40 : 7), out_c = 1 + (int) cl_rng_below (&rng, 40);
+      int n = 1 + (int) cl_rng_below (&rng, 7);
+      ConvCase cc;
+      conv_case_init (&cc, &rng, n, in_c, out_c, k, stride, pad, h, w);
+      if (trial % 2)
+        cc.conv.chunk = 1 + (int) cl_rng_below (&rng, 3);
+      const ClConv2d *conv = &cc.conv;
+      const int P_in = h * w, P_out = conv->out_h * conv->out_w;
+      const size_t scratch_n = cl_conv2d_nhwc_scratch_floats (conv);
+      float *scratch = g_new (float, scratch_n);
+      fill_uniform (&rng, scratch, scratch_n, -1e3, 1e3); /* stale scratch must not matter */
+      float *xh = g_new (float, cc.nx), *rh = g_new (float, cc.ny), *yh = g_new (float, cc.ny);
+      float *wp = g_new (float, cc.nw), *dwp = g_new (float, cc.nw), *dwp2 = g_new (float, cc.nw);
+      float *dxh = g_new (float, cc.nx), *y = g_new (float, cc.ny), *dw = g_new (float, cc.nw);
+      float *dx = g_new (float, cc.nx), *y_ref = g_new (float, cc.ny), *dw_ref = g_new (float, cc.nw);
+      float *dx_ref = g_new (float, cc.nx);
+      cl_nchw_to_nhwc (cc.x, n, in_c, in_c, P_in, xh);
+      cl_nchw_to_nhwc (cc.r, n, out_c, out_c, P_out, rh);
+      cl_conv2d_weights_to_nhwc (conv, cc.w, in_c, wp);
+      cl_conv2d_forward_nhwc (conv, wp, xh, n, yh, scratch);
+      cl_conv2d_backward_nhwc (conv, wp, xh, rh, n, dwp, dxh, scratch);
+      cl_nhwc_to_nchw (yh, n, out_c, P_out, y);
+      cl_nhwc_to_nchw (dxh, n, in_c, P_in, dx);
+      cl_conv2d_weights_from_nhwc (conv, dwp, in_c, dw);
+      cl_conv2d_forward_ref (conv, cc.w, cc.x, n, y_ref);
+      cl_conv2d_backward_ref (conv, cc.w, cc.x, cc.r, n, dw_ref, dx_ref);
+      double tol = 1e-5 * (1.0 + cl_conv2d_macs (conv) / out_c);
+      g_assert_cmpfloat (max_abs_diff (y, y_ref, cc.ny), <=, tol);
+      g_assert_cmpfloat (max_abs_diff (dw, dw_ref, cc.nw), <=, tol * n);
+      g_assert_cmpfloat (max_abs_diff (dx, dx_ref, cc.nx), <=, tol);
+      g_assert_cmpfloat (max_abs (y_ref, cc.ny), >, 0.0);
+      g_assert_cmpfloat (max_abs (dw_ref, cc.nw), >, 0.0);
+      /* Without dx: the same kernel gradient, bit for bit. */
+      cl_conv2d_backward_nhwc (conv, wp, xh, rh, n, dwp2, NULL, scratch);
+      g_assert_cmpmem (dwp, sizeof (float) * cc.nw, dwp2, sizeof (float) * cc.nw);
+      g_free (scratch);
+      g_free (xh);
+      g_free (rh);
+      g_free (yh);
+      g_free (wp);
+      g_free (dwp);
+      g_free (dwp2);
+      g_free (dxh);
+      g_free (y);
+      g_free (dw);
+      g_free (dx);
+      g_free (y_ref);
+      g_free (dw_ref);
+      g_free (dx_ref);
+      conv_case_free (&cc);
+    }
+  cl_layers_set_simd (simd_saved);
+}
+
+/* The evaluation conv with its BatchNorm + ReLU fused gives the bits of the two steps done apart,
+ * on both paths, including partial tiles of output channels and padded convs. */
+static void
+test_conv_nhwc_eval_fused (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 18, TEST_STREAM);
+  const gboolean simd_saved = cl_layers_get_simd ();
+  for (int trial = 0; trial < 40; trial++)
+    {
+      cl_layers_set_simd (trial % 2 == 0);
+      const int k = 1 + (int) cl_rng_below (&rng, 4), stride = 1 + (int) cl_rng_below (&rng, 2);
+      const int pad = (int) cl_rng_below (&rng, (uint32_t) k);
+      const int h = k + (int) cl_rng_below (&rng, 11), w = k + (int) cl_rng_below (&rng, 11);
+      const int in_c = 1 + (int) cl_rng_below (&rng, 20), out_c = 1 + (int) cl_rng_below (&rng, 40);
+      const int n = 1 + (int) cl_rng_below (&rng, 5);
+      ConvCase cc;
+      conv_case_init (&cc, &rng, n, in_c, out_c, k, stride, pad, h, w);
+      float *scratch = g_new (float, cl_conv2d_nhwc_scratch_floats (&cc.conv));
+      float *gamma = g_new (float, out_c), *beta = g_new (float, out_c), *rm = g_new (float, out_c);
+      float *rv = g_new (float, out_c), *y2 = g_new (float, cc.ny);
+      fill_uniform (&rng, gamma, out_c, 0.5, 1.5);
+      fill_uniform (&rng, beta, out_c, -0.5, 0.5);
+      fill_uniform (&rng, rm, out_c, -0.5, 0.5);
+      fill_uniform (&rng, rv, out_c, 0.2, 2.0);
+      const ClBatchNorm bn = { out_c, 1 };
+      const int rows = n * cc.conv.out_h * cc.conv.out_w;
+      cl_conv2d_forward_nhwc (&cc.conv, cc.w, cc.x, n, cc.y, scratch);
+      cl_batchnorm_forward_eval (&bn, cc.y, rows, gamma, beta, rm, rv, cc.y, TRUE);
+      cl_conv2d_forward_nhwc_eval_bn_relu (&cc.conv, cc.w, cc.x, n, gamma, beta, rm, rv, y2, scratch);
+      g_assert_cmpmem (y2, sizeof (float) * cc.ny, cc.y, sizeof (float) * cc.ny);
+      g_assert_cmpfloat (max_abs (y2, cc.ny), >, 0.0);
+      g_free (scratch);
+      g_free (gamma);
+      g_free (beta);
+      g_free (rm);
+      g_free (rv);
+      g_free (y2);
+      conv_case_free (&cc);
+    }
+  cl_layers_set_simd (simd_saved);
+}
+
+/* The layout and kernel-order changes, index by index. */
+static void
+test_layout_changes (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 16, TEST_STREAM);
+  const int n = 3, c_src = 7, c = 5, P = 131;
+  float *x = g_new (float, (size_t) n * c_src * P), *h = g_new (float, (size_t) n * P * c);
+  float *back = g_new (float, (size_t) n * c * P);
+  fill_uniform (&rng, x, (size_t) n * c_src * P, -1, 1);
+  cl_nchw_to_nhwc (x, n, c_src, c, P, h);
+  for (int s = 0; s < n; s++)
+    for (int ch = 0; ch < c; ch++)
+      for (int p = 0; p < P; p++)
+        g_assert_cmpfloat (h[((size_t) s * P + p) * c + ch], ==, x[((size_t) s * c_src + ch) * P + p]);
+  cl_nhwc_to_nchw (h, n, c, P, back);
+  for (int s = 0; s < n; s++)
+    g_assert_cmpmem (back + (size_t) s * c * P, sizeof (float) * c * P, x + (size_t) s * c_src * P,
+                     sizeof (float) * c * P);
+  /* One channel is a plain copy either way. */
+  cl_nchw_to_nhwc (x, n, c_src, 1, P, h);
+  for (int s = 0; s < n; s++)
+    g_assert_cmpmem (h + (size_t) s * P, sizeof (float) * P, x + (size_t) s * c_src * P, sizeof (float) * P);
+
+  /* Kernels: w [out][w_in][k][k] (first in_c channels) <-> wp [out][k][k][in_c]; extra channels zeroed. */
+  ClConv2d conv;
+  g_assert_true (cl_conv2d_init (&conv, 3, 4, 3, 2, 1, 9, 9));
+  const int w_in = 6, nw_full = 4 * w_in * 9;
+  float *w = g_new (float, nw_full), *wp = g_new (float, cl_conv2d_num_weights (&conv)), *w2 = g_new (float, nw_full);
+  fill_uniform (&rng, w, nw_full, -1, 1);
+  fill_uniform (&rng, w2, nw_full, -1, 1);
+  cl_conv2d_weights_to_nhwc (&conv, w, w_in, wp);
+  for (int o = 0; o < 4; o++)
+    for (int ch = 0; ch < 3; ch++)
+      for (int j = 0; j < 9; j++)
+        g_assert_cmpfloat (wp[((size_t) o * 9 + j) * 3 + ch], ==, w[((size_t) o * w_in + ch) * 9 + j]);
+  cl_conv2d_weights_from_nhwc (&conv, wp, w_in, w2);
+  for (int o = 0; o < 4; o++)
+    for (int ch = 0; ch < w_in; ch++)
+      for (int j = 0; j < 9; j++)
+        g_assert_cmpfloat (w2[((size_t) o * w_in + ch) * 9 + j], ==, ch < 3 ? w[((size_t) o * w_in + ch) * 9 + j] : 0.0f);
+  g_free (x);
+  g_free (h);
+  g_free (back);
+  g_free (w);
+  g_free (wp);
+  g_free (w2);
+}
+
+/* The NHWC conv and the [rows][C] BatchNorm give the same bits for every team size: the team hands
+ * out lanes and channel groups whose sums do not depend on who computes them. */
+static void
+test_nhwc_threads_identical (void)
+{
+  const int saved_blas = openblas_get_num_threads ();
+  openblas_set_num_threads (1);
+  ClRng rng;
+  cl_rng_seed (&rng, 17, TEST_STREAM);
+  for (int trial = 0; trial < 6; trial++)
+    {
+      const int n = 19 + trial, in_c = 3 + 7 * trial, out_c = 5 + 3 * trial;
+      ConvCase cc;
+      conv_case_init (&cc, &rng, n, in_c, out_c, 3, 2, trial % 2, 11, 10);
+      cc.conv.chunk = 1 + trial % 3; /* more blocks than lanes */
+      const size_t scratch_n = cl_conv2d_nhwc_scratch_floats (&cc.conv);
+      float *scratch = g_new (float, scratch_n), *wp = g_new (float, cc.nw);
+      cl_conv2d_weights_to_nhwc (&cc.conv, cc.w, in_c, wp);
+      float *y[4], *dw[4], *dx[4];
+      cl_layers_set_simd (trial % 2 == 0);
+      for (int t = 0; t < 4; t++)
+        {
+          cl_layers_set_threads (t + 1);
+          y[t] = g_new (float, cc.ny);
+          dw[t] = g_new (float, cc.nw);
+          dx[t] = g_new (float, cc.nx);
+          fill_uniform (&rng, scratch, scratch_n, -1, 1);
+          cl_conv2d_forward_nhwc (&cc.conv, wp, cc.x, n, y[t], scratch);
+          cl_conv2d_backward_nhwc (&cc.conv, wp, cc.x, cc.r, n, dw[t], dx[t], scratch);
+        }
+      for (int t = 1; t < 4; t++)
+        {
+          g_assert_cmpmem (y[t], sizeof (float) * cc.ny, y[0], sizeof (float) * cc.ny);
+          g_assert_cmpmem (dw[t], sizeof (float) * cc.nw, dw[0], sizeof (float) * cc.nw);
+          g_assert_cmpmem (dx[t], sizeof (float) * cc.nx, dx[0], sizeof (float) * cc.nx);
+        }
+      for (int t = 0; t < 4; t++)
+        {
+          g_free (y[t]);
+          g_free (dw[t]);
+          g_free (dx[t]);
+        }
+      g_free (scratch);
+      g_free (wp);
+      conv_case_free (&cc);
+    }
+  cl_layers_set_simd (TRUE);
+
+  /* BatchNorm over rows of channels, large enough to be split (C * rows >= 64K). */
+  const int rows = 3001, C = 48;
+  const size_t count = (size_t) rows * C;
+  float *x = g_new (float, count), *r = g_new (float, count), *gamma = g_new (float, C), *beta = g_new (float, C);
+  fill_uniform (&rng, x, count, -2, 3);
+  fill_uniform (&rng, r, count, -1, 1);
+  fill_uniform (&rng, gamma, C, 0.5, 1.5);
+  fill_uniform (&rng, beta, C, -0.5, 0.5);
+  ClBatchNorm bn = { C, 1 };
+  float *out[4][9];
+  for (int t = 0; t < 4; t++)
+    {
+      cl_layers_set_threads (t + 1);
+      float *y = g_new (float, count), *dx = g_new (float, count), *ye = g_new (float, count);
+      float *mean = g_new (float, C), *invstd = g_new (float, C), *rm = g_new0 (float, C), *rv = g_new (float, C);
+      float *dg = g_new (float, C), *db = g_new (float, C);
+      for (int i = 0; i < C; i++)
+        rv[i] = 1.0f;
+      cl_batchnorm_forward_train (&bn, x, rows, gamma, beta, y, mean, invstd, rm, rv, TRUE);
+      cl_batchnorm_backward (&bn, x, y, r, rows, gamma, mean, invstd, dx, dg, db, TRUE);
+      cl_batchnorm_forward_eval (&bn, x, rows, gamma, beta, rm, rv, ye, TRUE);
+      float *o[9] = { y, dx, ye, mean, invstd, rm, rv, dg, db };
+      memcpy (out[t], o, sizeof o);
+    }
+  const size_t sizes[9] = { count, count, count, C, C, C, C, C, C };
+  for (int t = 0; t < 4; t++)
+    for (int i = 0; i < 9; i++)
+      {
+        if (t > 0)
+          g_assert_cmpmem (out[t][i], sizeof (float) * sizes[i], out[0][i], sizeof (float) * sizes[i]);
+      }
+  for (int t = 0; t < 4; t++)
+    for (int i = 0; i < 9; i++)
+      g_free (out[t][i]);
+  g_free (x);
+  g_free (r);
+  g_free (gamma);
+  g_free (beta);
+
+  /* A dense layer large enough to be cut into pieces: against double loops, and the same bits for
+   * every team size. */
+  ClDense dense = { 300, 70 };
+  const int dn = 700;
+  float *dxin = g_new (float, (size_t) dn * dense.in), *dw_ = g_new (float, (size_t) dense.out * dense.in);
+  float *ddy = g_new (float, (size_t) dn * dense.out);
+  fill_uniform (&rng, dxin, (size_t) dn * dense.in, -1, 1);
+  fill_uniform (&rng, dw_, (size_t) dense.out * dense.in, -1, 1);
+  fill_uniform (&rng, ddy, (size_t) dn * dense.out, -1, 1);
+  float *dres[4][3];
+  for (int t = 0; t < 4; t++)
+    {
+      cl_layers_set_threads (t + 1);
+      dres[t][0] = g_new (float, (size_t) dn * dense.out);
+      dres[t][1] = g_new (float, (size_t) dense.out * dense.in);
+      dres[t][2] = g_new (float, (size_t) dn * dense.in);
+      cl_dense_forward (&dense, dw_, dxin, dn, dres[t][0]);
+      cl_dense_backward (&dense, dw_, dxin, ddy, dn, dres[t][1], dres[t][2]);
+    }
+  const size_t dsz[3] = { (size_t) dn * dense.out, (size_t) dense.out * dense.in, (size_t) dn * dense.in };
+  for (int t = 1; t < 4; t++)
+    for (int i = 0; i < 3; i++)
+      g_assert_cmpmem (dres[t][i], sizeof (float) * dsz[i], dres[0][i], sizeof (float) * dsz[i]);
+  double worst[3] = { 0, 0, 0 };
+  for (int i = 0; i < dn; i++)
+    for (int o = 0; o < dense.out; o++)
+      {
+        double acc = 0;
+        for (int k = 0; k < dense.in; k++)
+          acc += (double) dxin[(size_t) i * dense.in + k] * dw_[(size_t) o * dense.in + k];
+        worst[0] = MAX (worst[0], fabs (acc - dres[0][0][(size_t) i * dense.out + o]));
+      }
+  for (int o = 0; o < dense.out; o++)
+    for (int k = 0; k < dense.in; k++)
+      {
+        double acc = 0;
+        for (int i = 0; i < dn; i++)
+          acc += (double) ddy[(size_t) i * dense.out + o] * dxin[(size_t) i * dense.in + k];
+        worst[1] = MAX (worst[1], fabs (acc - dres[0][1][(size_t) o * dense.in + k]));
+      }
+  for (int i = 0; i < dn; i++)
+    for (int k = 0; k < dense.in; k++)
+      {
+        double acc = 0;
+        for (int o = 0; o < dense.out; o++)
+          acc += (double) ddy[(size_t) i * dense.out + o] * dw_[(size_t) o * dense.in + k];
+        worst[2] = MAX (worst[2], fabs (acc - dres[0][2][(size_t) i * dense.in + k]));
+      }
+  /* Float sums of 300, 700 and 70 products of magnitude <= 1. */
+  g_assert_cmpfloat (worst[0], <=, 1e-5 * dense.in);
+  g_assert_cmpfloat (worst[1], <=, 1e-5 * dn);
+  g_assert_cmpfloat (worst[2], <=, 1e-5 * dense.out);
+  for (int t = 0; t < 4; t++)
+    for (int i = 0; i < 3; i++)
+      g_free (dres[t][i]);
+  g_free (dxin);
+  g_free (dw_);
+  g_free (ddy);
+  cl_layers_set_threads (1);
+  openblas_set_num_threads (saved_blas);
+}
+
 static void
 test_conv_shapes (void)
 {
@@ -1610,6 +1927,67 @@ test_model_threads (void)
   cl_model_free (ref);
 }
 
+/* The model gives the same bits on 1 to 4 team threads (OpenBLAS on 1 thread, as the trainer runs
+ * it): forward output, every gradient and the running statistics, convn and convn-same, with the
+ * full width so the BatchNorms are split across threads. */
+static void
+test_model_threads_identical (void)
+{
+  const int saved_blas = openblas_get_num_threads ();
+  openblas_set_num_threads (1);
+  for (int same = 0; same < 2; same++)
+    {
+      ClModelSpec spec;
+      cl_model_spec_init (&spec);
+      spec.arch = same ? "convn-same" : "convn";
+      spec.in_channels = same ? 2 : 9;
+      spec.height = spec.width = same ? 32 : 28;
+      spec.max_views = 96;
+      ClRng rng;
+      cl_rng_seed (&rng, 82 + same, TEST_STREAM);
+      const int n = spec.max_views;
+      float *x = random_views (&rng, &spec, n);
+      float *z[4], *g[4], *buf[4];
+      size_t np = 0, nb = 0;
+      int d = 0;
+      for (int t = 0; t < 4; t++)
+        {
+          cl_layers_use_threads (t + 1);
+          ClModel *m = cl_model_new (&spec, 9, NULL);
+          g_assert_nonnull (m);
+          d = cl_model_out_dim (m);
+          np = cl_model_num_params (m);
+          nb = cl_model_num_buffers (m);
+          ClRng rr;
+          cl_rng_seed (&rr, 5, TEST_STREAM);
+          float *r = g_new (float, (size_t) n * d);
+          fill_uniform (&rr, r, (size_t) n * d, -1, 1);
+          z[t] = g_memdup2 (cl_model_forward (m, x, n, TRUE), sizeof (float) * n * d);
+          cl_model_backward (m, r);
+          g[t] = g_memdup2 (cl_model_grads (m), sizeof (float) * np);
+          buf[t] = g_memdup2 (cl_model_buffers (m), sizeof (float) * nb);
+          g_free (r);
+          cl_model_free (m);
+        }
+      for (int t = 1; t < 4; t++)
+        {
+          g_assert_cmpmem (z[t], sizeof (float) * n * d, z[0], sizeof (float) * n * d);
+          g_assert_cmpmem (g[t], sizeof (float) * np, g[0], sizeof (float) * np);
+          g_assert_cmpmem (buf[t], sizeof (float) * nb, buf[0], sizeof (float) * nb);
+        }
+      g_assert_cmpfloat (max_abs (g[0], np), >, 0.0);
+      for (int t = 0; t < 4; t++)
+        {
+          g_free (z[t]);
+          g_free (g[t]);
+          g_free (buf[t]);
+        }
+      g_free (x);
+    }
+  cl_layers_set_threads (1);
+  openblas_set_num_threads (saved_blas);
+}
+
 /* Views per second of a training step (forward + backward) at 28x28, full width, batch of 512 views. */
 static double
 views_per_second (int in_channels, int active)
@@ -1731,6 +2109,10 @@ main (int argc, char **argv)
   g_test_add_func ("/model/convn-same/shapes", test_model_same_shapes);
   g_test_add_func ("/layers/conv/ref-vs-fast", test_conv_ref_vs_fast);
   g_test_add_func ("/layers/conv/active-channels", test_conv_active_channels);
+  g_test_add_func ("/layers/conv-nhwc/ref-vs-fast", test_conv_nhwc_vs_ref);
+  g_test_add_func ("/layers/conv-nhwc/layout", test_layout_changes);
+  g_test_add_func ("/layers/conv-nhwc/eval-bn-relu-fused", test_conv_nhwc_eval_fused);
+  g_test_add_func ("/layers/conv-nhwc/threads-identical", test_nhwc_threads_identical);
   g_test_add_func ("/layers/batchnorm/grad-2d", test_bn2d_grad);
   g_test_add_func ("/layers/batchnorm/grad-1d", test_bn1d_grad);
   g_test_add_func ("/layers/batchnorm/relu-fused", test_bn_relu_fused);
@@ -1747,6 +2129,7 @@ main (int argc, char **argv)
   g_test_add_func ("/model/grad-active", test_model_grad_active);
   g_test_add_func ("/model/active-channels", test_model_active_channels);
   g_test_add_func ("/model/threads", test_model_threads);
+  g_test_add_func ("/model/threads-identical", test_model_threads_identical);
   if (g_test_perf ())
     g_test_add_func ("/model/active-channels-cost", test_model_active_channels_cost);
   g_test_add_func ("/model/eval-and-embed", test_model_eval_and_embed);

@@ -4,6 +4,7 @@
 The model, loss and optimizer mirror the C engine (paper.md section 3.3):
 three 3x3 stride-2 'valid' convs without bias (in->32->64->64), each + BatchNorm2d + ReLU,
 flatten -> Linear(256,128) + BN1d + ReLU = y, head Linear(128,256) + BN1d + ReLU -> Linear(256,64) = z.
+--arch convn-same pads the convs by 1 (a 64x64 canvas gives 32/16/8 maps, flatten 4096).
 Loss: NT-Xent over 2B rows, cosine similarity, temperature 0.1, self masked (2B-2 negatives),
 mean over the 2B anchors. Adam lr 1e-3, eps 1e-7 (the engine's Keras value), weight decay 1e-4
 added to the gradient of the conv/linear kernels only.
@@ -32,14 +33,14 @@ except ImportError as exc:  # Debian's python3-torch missing: say so where bench
     sys.exit(3)
 
 
-def build_model(in_channels, height, width):
+def build_model(in_channels, height, width, pad=0):
     layers = []
     c, h, w = in_channels, height, width
     for out_c in (32, 64, 64):
-        layers += [nn.Conv2d(c, out_c, 3, stride=2, padding=0, bias=False),
+        layers += [nn.Conv2d(c, out_c, 3, stride=2, padding=pad, bias=False),
                    nn.BatchNorm2d(out_c, eps=1e-5, momentum=0.1),
                    nn.ReLU()]
-        c, h, w = out_c, (h - 3) // 2 + 1, (w - 3) // 2 + 1
+        c, h, w = out_c, (h + 2 * pad - 3) // 2 + 1, (w + 2 * pad - 3) // 2 + 1
     flat = c * h * w
     layers += [nn.Flatten(),
                nn.Linear(flat, 128, bias=False), nn.BatchNorm1d(128, eps=1e-5, momentum=0.1), nn.ReLU(),
@@ -88,26 +89,32 @@ def main():
     ap.add_argument("--steps", type=int, default=10, help="steps per timed repetition")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps before timing")
     ap.add_argument("--reps", type=int, default=5, help="timed repetitions (the median is reported)")
-    ap.add_argument("--bits", type=int, default=8, help="constant 0/1 bit planes after the image plane")
+    ap.add_argument("--bits", type=int, default=8, help="constant 0/1 bit planes after the image planes")
+    ap.add_argument("--planes", type=int, default=1, help="image planes")
+    ap.add_argument("--size", type=int, default=28, help="input height and width")
+    ap.add_argument("--arch", choices=("convn", "convn-same"), default="convn")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--serve", action="store_true", help="answer 'run N' lines on stdin (for bench_step.c)")
     args = ap.parse_args()
-    if args.batch < 2 or args.threads < 1 or args.steps < 1 or args.reps < 1 or args.warmup < 0:
-        ap.error("batch >= 2, threads >= 1, steps >= 1, reps >= 1, warmup >= 0 expected")
+    if (args.batch < 2 or args.threads < 1 or args.steps < 1 or args.reps < 1 or args.warmup < 0
+            or args.planes < 1 or args.bits < 0 or args.size < 15):
+        ap.error("batch >= 2, threads >= 1, steps >= 1, reps >= 1, warmup >= 0, planes >= 1, bits >= 0, "
+                 "size >= 15 expected")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    in_channels = 1 + args.bits
+    in_channels = args.planes + args.bits
     n_views = 2 * args.batch
+    size = args.size
 
-    # Prepared views: a random image plane plus per-image constant bit planes shared by both views.
-    img = torch.rand(n_views, 1, 28, 28)
+    # Prepared views: random image planes plus per-image constant bit planes shared by both views.
+    img = torch.rand(n_views, args.planes, size, size)
     codes = torch.randint(0, 2, (args.batch, args.bits), dtype=torch.float32)
     codes = torch.cat([codes, codes], dim=0)
-    planes = codes[:, :, None, None].expand(n_views, args.bits, 28, 28)
+    planes = codes[:, :, None, None].expand(n_views, args.bits, size, size)
     x = torch.cat([img, planes], dim=1).contiguous()
 
-    model = build_model(in_channels, 28, 28)
+    model = build_model(in_channels, size, size, 1 if args.arch == "convn-same" else 0)
     model.train()
     kernels = [p for name, p in model.named_parameters() if p.dim() >= 2]
     others = [p for name, p in model.named_parameters() if p.dim() < 2]
@@ -137,8 +144,8 @@ def main():
     if not torch.isfinite(loss):
         print("torch_step: loss is not finite", file=sys.stderr)
         return 1
-    print("torch batch=%d threads=%d views_per_s=%.1f ms_per_step=%.2f min_ms_per_step=%.2f loss=%.4f"
-          % (args.batch, args.threads, n_views / sec, sec * 1e3, min(times) * 1e3, float(loss)))
+    print("torch arch=%s batch=%d threads=%d views_per_s=%.1f ms_per_step=%.2f min_ms_per_step=%.2f loss=%.4f"
+          % (args.arch, args.batch, args.threads, n_views / sec, sec * 1e3, min(times) * 1e3, float(loss)))
     return 0
 
 

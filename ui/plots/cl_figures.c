@@ -49,7 +49,8 @@ static const FigureInfo figures[CL_N_FIGURES] = {
                            "k = 2, 4, 8 (children drawn in shades of their parent's colour). Raw pixels group by "
                            "brightness; learned layers should group positions into objects at small k and parts at "
                            "larger k. Numbers: object IoU of the best union of clusters with the foreground, and ARI "
-                           "against the instances (means over 4 canvases)." },
+                           "against the instances (means over probe.cluster_images canvases); the chart shows both over "
+                           "steps per layer, raw pixels dashed." },
 };
 
 static const char *const sim_order_names[CL_N_SIM_ORDERS] = { "by view", "by view pair", "by class", "by bit code" };
@@ -138,6 +139,12 @@ clusters_data (const ClSnapshot *s, const ClFigureOptions *o, ClClustersData *d)
   memset (d, 0, sizeof *d);
   d->highlight = o->cluster_highlight;
   d->title = "Local features: K-means of each layer's feature map";
+  if (s)
+    {
+      /* Opened runs have scores over steps but no label maps: the chart still shows. */
+      d->history = s->cluster_rows;
+      d->n_history = s->n_cluster_rows;
+    }
   if (!m)
     return;
   d->n_rows = m->n_layers;

@@ -85,7 +85,8 @@ static const ClParam params[] = {
   { "probe.sim_images", CL_PARAM_INT, OFF (probe_sim_images), 0, 2, 128, 32, NULL, NULL, "images",
     "Fixed training images (x 2 views) whose cosine similarities the batch-similarity heatmap shows", 0 },
   { "probe.cluster_images", CL_PARAM_INT, OFF (probe_cluster_images), 0, 1, 64, 4, NULL, NULL, "images",
-    "Held-out scenes whose local feature maps are clustered at each probe (object_iou/instance_ari are their mean)", 0 },
+    "Held-out scenes whose local feature maps are clustered at each probe (object_iou/instance_ari are their mean; "
+    "at most 2 x train.batch are used)", 0 },
   { "probe.every", CL_PARAM_INT, OFF (probe_every), 0, 0, 1000000, 100, NULL, NULL, "steps",
     "Fit and evaluate the linear probes every N steps (0 = only at the end)", CL_PARAM_LIVE },
 };

@@ -575,7 +575,8 @@ run_clusters (ClTrainer *t)
 {
   int h = t->height, w = t->width, plane = h * w, c = t->img_channels;
   size_t view_size = (size_t) t->in_channels * plane;
-  int n_img = MIN (t->cfg.probe_cluster_images, t->probe_n_test);
+  /* The canvases go through the step's input buffer and one forward: at most 2 x batch of them. */
+  int n_img = MIN (MIN (t->cfg.probe_cluster_images, t->probe_n_test), 2 * t->batch);
   uint8_t *masks = g_new (uint8_t, (size_t) n_img * plane);
   for (int i = 0; i < n_img; i++)
     {

@@ -82,6 +82,24 @@ tmp_dir (void)
   return d;
 }
 
+/* More cluster canvases than the step's input buffer holds (2 x batch): clamped, not a crash. */
+static void
+test_cluster_images_above_batch (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out_dir = g_build_filename (dir, "run", NULL);
+  g_autofree char *err = NULL;
+  int code = run (NULL, &err, "--headless", "--set", "data.kind=multi-objects", "--set", "train.batch=4", "--set",
+                  "probe.cluster_images=64", "--steps", "1", "--out", out_dir, NULL);
+  g_test_message ("stderr: %s", err);
+  g_assert_cmpint (code, ==, 0);
+  g_assert_null (strstr (err, "CRITICAL"));
+  g_autofree char *csv_path = g_build_filename (out_dir, "clusters.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv, "step,layer,k,object_iou,instance_ari\n0,pixels,2,"));
+}
+
 static void
 test_headless_run (void)
 {
@@ -371,5 +389,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/headless-run", test_headless_run);
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/sweep", test_sweep);
+  g_test_add_func ("/cli/cluster-images-above-batch", test_cluster_images_above_batch);
   return g_test_run ();
 }

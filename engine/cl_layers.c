@@ -589,7 +589,7 @@ cl_conv2d_weights_from_nhwc (const ClConv2d *conv, const float *wp, int w_in_c, 
  * tiles of 16 output channels, and a run of zeros. Regions start on 64-byte boundaries. */
 #define CL_SIMD_TILE_O 16
 typedef struct {
-  size_t col, dcol, ptab; /* first thread's; the next thread's follows after `per_thread` */
+  size_t col, dcol, ptab, dyb; /* first thread's; the next thread's follows after `per_thread` */
   size_t per_thread;
   size_t lanes, packed, zeros, total;
 } NhwcScratch;
@@ -608,10 +608,12 @@ nhwc_scratch_layout (const ClConv2d *conv, NhwcScratch *l)
   const size_t col = round16 ((size_t) conv->chunk * P * K);
   const size_t floats_per_pointer = (sizeof (const float *) + sizeof (float) - 1) / sizeof (float);
   const size_t ptab = round16 ((size_t) conv->chunk * P * conv->k * floats_per_pointer);
+  const size_t dyb = round16 ((size_t) conv->chunk * P * conv->out_c);
   l->col = 0;
   l->dcol = col;
   l->ptab = 2 * col;
-  l->per_thread = 2 * col + ptab;
+  l->dyb = 2 * col + ptab;
+  l->per_thread = 2 * col + ptab + dyb;
   l->lanes = CL_LAYERS_MAX_THREADS * l->per_thread;
   l->packed = l->lanes + round16 ((size_t) CL_LAYERS_LANES * cl_conv2d_num_weights (conv));
   l->zeros = l->packed + round16 ((size_t) (conv->out_c + CL_SIMD_TILE_O - 1) / CL_SIMD_TILE_O * CL_SIMD_TILE_O * K);
@@ -1274,6 +1276,7 @@ typedef struct {
   NhwcScratch l;
   gboolean simd;
   const ConvEpilogue *ep;
+  const ClBnReluGrad *bng; /* backward: dy comes from this BatchNorm + ReLU, block by block */
 } NhwcJob;
 
 static void
@@ -1314,7 +1317,7 @@ static void
 nhwc_job_init (NhwcJob *job, const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *y,
                float *dx, float *scratch)
 {
-  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, cl_layers_get_simd (), NULL };
+  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, cl_layers_get_simd (), NULL, NULL };
   nhwc_scratch_layout (conv, &job->l);
   if (job->simd)
     {
@@ -1348,6 +1351,18 @@ cl_conv2d_forward_nhwc_eval_bn_relu (const ClConv2d *conv, const float *wp, cons
   team_for (nhwc_forward_item, &job, (n + conv->chunk - 1) / conv->chunk);
 }
 
+/* rows x C values of dy from offset off of the BatchNorm + ReLU gradient: the operations of the
+ * second pass of cl_batchnorm_backward. */
+static void
+bn_relu_grad_rows (const ClBnReluGrad *bg, size_t off, int rows, int C, float *restrict out)
+{
+  const float *restrict dact = bg->dact + off, *restrict act = bg->act + off, *restrict pre = bg->pre + off;
+  const float *restrict k0 = bg->k0, *restrict k1 = bg->k1, *restrict k2 = bg->k2, *restrict mu = bg->mean;
+  for (int r = 0; r < rows; r++, dact += C, act += C, pre += C, out += C)
+    for (int c = 0; c < C; c++)
+      out[c] = k1[c] * relu_pass (dact[c], act[c]) - k0[c] - k2[c] * (pre[c] - mu[c]);
+}
+
 /* One lane: blocks lane, lane + LANES, ... in order, summing their kernel gradient into the lane's partial. */
 static void
 nhwc_backward_item (void *arg, int lane, int thread)
@@ -1365,6 +1380,12 @@ nhwc_backward_item (void *arg, int lane, int thread)
     {
       const int n0 = b * chunk, g = MIN (chunk, job->n - n0), rows = g * (int) P;
       const float *dy = job->dy + (size_t) n0 * P * out_c;
+      if (job->bng)
+        {
+          float *dyb = own + job->l.dyb;
+          bn_relu_grad_rows (job->bng, (size_t) n0 * P * out_c, rows, out_c, dyb);
+          dy = dyb;
+        }
 #if CL_HAVE_SIMD
       if (job->simd)
         {
@@ -1397,20 +1418,20 @@ nhwc_backward_item (void *arg, int lane, int thread)
     }
 }
 
-void
-cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *dwp,
-                         float *dx, float *scratch)
+static void
+nhwc_backward_run (NhwcJob *job, float *dwp)
 {
-  NhwcJob job;
-  nhwc_job_init (&job, conv, wp, x, dy, n, NULL, dx, scratch);
+  const ClConv2d *conv = job->conv;
+  float *scratch = job->scratch;
+  const int n = job->n;
   const int blocks = (n + conv->chunk - 1) / conv->chunk, lanes = MIN (blocks, CL_LAYERS_LANES);
-  team_for (nhwc_backward_item, &job, lanes);
+  team_for (nhwc_backward_item, job, lanes);
   const size_t nw = cl_conv2d_num_weights (conv);
-  float *partial = scratch + job.l.lanes;
+  float *partial = scratch + job->l.lanes;
   for (int l = 1; l < lanes; l++)
     for (size_t i = 0; i < nw; i++)
       partial[i] += partial[l * nw + i];
-  if (!job.simd)
+  if (!job->simd)
     memcpy (dwp, partial, sizeof (float) * nw);
   else
     {
@@ -1420,6 +1441,15 @@ cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, 
         for (int kk = 0; kk < K; kk++)
           dwp[(size_t) o * K + kk] = partial[(size_t) kk * O + o];
     }
+}
+
+void
+cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *dwp,
+                         float *dx, float *scratch)
+{
+  NhwcJob job;
+  nhwc_job_init (&job, conv, wp, x, dy, n, NULL, dx, scratch);
+  nhwc_backward_run (&job, dwp);
 }
 
 typedef struct {
@@ -1469,6 +1499,16 @@ nchw_to_nhwc_item (void *arg, int item, int thread)
         for (int ch = 0; ch < c; ch++)
           ys[(size_t) p0 * c + ch] = xs[(size_t) ch * P + p0];
     }
+}
+
+void
+cl_conv2d_backward_nhwc_bn (const ClConv2d *conv, const float *wp, const float *x, const ClBnReluGrad *bng, int n,
+                            float *dwp, float *dx, float *scratch)
+{
+  NhwcJob job;
+  nhwc_job_init (&job, conv, wp, x, NULL, n, NULL, dx, scratch);
+  job.bng = bng;
+  nhwc_backward_run (&job, dwp);
 }
 
 void
@@ -1666,6 +1706,7 @@ typedef struct {
   float *y, *mean, *invstd, *running_mean, *running_var;
   float *dx, *dgamma, *dbeta;
   gboolean relu;
+  float *k0, *k1, *k2; /* backward: the coefficients, when asked for ([C] each) */
 } BnJob;
 
 /* Channels of part `part` of `parts`: contiguous, fixed by the counts. */
@@ -1676,175 +1717,229 @@ bn_part_range (int C, int part, int parts, int *lo, int *hi)
   *hi = (int) ((long) C * (part + 1) / parts);
 }
 
-/* In the [rows][C] layout (P == 1) threads take whole groups of CL_BN_GROUP channels (a cache line),
- * so no two threads write the same line; each channel's sums run over the rows in the same order
- * whoever computes them, so results do not depend on the thread count. */
-#define CL_BN_GROUP 16
+/* The [rows][C] layout (spatial 1: BatchNorm1d, and conv maps stored channels-last). Threads split
+ * the rows, never the channels, so each streams whole rows and no two write the same cache line
+ * (splitting channels cost more than it saved: a thread read one line of every four and wrote
+ * lines its neighbour wrote too). Sums over rows go in blocks of CL_BN_ROWS rows: a block's float
+ * partial is added, in double, to its lane (the lanes cut the blocks into CL_BN_SUM_LANES runs of
+ * consecutive blocks), and the lanes are added in order; elementwise passes take chunks of rows. Which thread does what does not change a
+ * bit of the result. Channels go in tiles of CL_BN_TILE so the per-lane sums fit on the stack. */
+#define CL_BN_SUM_LANES 8
+#define CL_BN_CHUNK_ROWS 4096
+/* Below this many values the team costs more to wake than it saves. */
+#define CL_BN_MIN_PARALLEL 65536
+
+typedef struct {
+  const BnJob *job;
+  int c0, cw; /* the channel tile */
+  gboolean backward;
+  float shift[CL_BN_TILE]; /* forward: subtracted before squaring, so E[x^2] - E[x]^2 does not cancel */
+  double sum[CL_BN_SUM_LANES][CL_BN_TILE], sq[CL_BN_SUM_LANES][CL_BN_TILE];
+  float a[CL_BN_TILE], b[CL_BN_TILE], mu[CL_BN_TILE]; /* elementwise: y = a (x - mu) + b */
+  float k0[CL_BN_TILE], k1[CL_BN_TILE], k2[CL_BN_TILE]; /* backward elementwise */
+} BnTileJob;
 
 static int
-bn_rows_parts (int C, int n)
+bn_items (const BnJob *job, int items)
 {
-  /* Below ~64K values a second thread costs more to wake than it saves. */
-  const int threads = team_parts ();
-  if ((long) C * n < 65536 || threads == 1)
-    return 1;
-  /* Two parts per thread let a thread that keeps its core take over from one that lost it. */
-  return MAX (1, MIN (2 * threads, C / CL_BN_GROUP));
+  return (long) job->n * job->bn->channels < CL_BN_MIN_PARALLEL ? 1 : items;
 }
 
+/* Forward: sums of x - shift and its square. Backward: sums of d and d (x - mean), d = dy masked
+ * by y > 0 when relu. Lane `lane` of the tile. With one item (a small layer) it does every lane. */
 static void
-bn_rows_range (int C, int part, int parts, int *lo, int *hi)
+bn_tile_sums_item (void *arg, int item, int thread)
 {
-  const int groups = (C + CL_BN_GROUP - 1) / CL_BN_GROUP;
-  *lo = MIN (C, CL_BN_GROUP * (int) ((long) groups * part / parts));
-  *hi = MIN (C, CL_BN_GROUP * (int) ((long) groups * (part + 1) / parts));
-}
-
-/* Training forward of the [rows][C] layout over channels [lo, hi): rows walked in order, channels
- * innermost, float partial sums over CL_BN_ROWS rows gathered in double. */
-static void
-bn_rows_forward_part (void *arg, int part, int parts)
-{
-  const BnJob *job = arg;
-  const int C = job->bn->channels, n = job->n;
-  const double m = (double) n;
-  const float *x = job->x;
-  int lo, hi;
-  bn_rows_range (C, part, parts, &lo, &hi);
-  for (int c0 = lo; c0 < hi; c0 += CL_BN_TILE)
-    {
-      const int cw = MIN (CL_BN_TILE, hi - c0);
-      double sum[CL_BN_TILE] = { 0 }, sumsq[CL_BN_TILE] = { 0 };
-      float shift[CL_BN_TILE], s[CL_BN_TILE], q[CL_BN_TILE];
-      memcpy (shift, x + c0, sizeof (float) * cw);
-      for (int i0 = 0; i0 < n; i0 += CL_BN_ROWS)
-        {
-          memset (s, 0, sizeof s);
-          memset (q, 0, sizeof q);
-          for (int i = i0; i < MIN (n, i0 + CL_BN_ROWS); i++)
-            {
-              const float *xr = x + (size_t) i * C + c0;
+  (void) thread;
+  BnTileJob *tj = arg;
+  const BnJob *job = tj->job;
+  const int C = job->bn->channels, n = job->n, cw = tj->cw;
+  const int blocks = (n + CL_BN_ROWS - 1) / CL_BN_ROWS;
+  const int lane_lo = bn_items (job, 2) == 1 ? 0 : item, lane_hi = bn_items (job, 2) == 1 ? CL_BN_SUM_LANES : item + 1;
+  for (int lane = lane_lo; lane < lane_hi; lane++)
+    for (int blk = (int) ((long) blocks * lane / CL_BN_SUM_LANES);
+         blk < (int) ((long) blocks * (lane + 1) / CL_BN_SUM_LANES); blk++)
+      {
+        float s[CL_BN_TILE] = { 0 }, q[CL_BN_TILE] = { 0 };
+        const int i_end = MIN (n, (blk + 1) * CL_BN_ROWS);
+        for (int i = blk * CL_BN_ROWS; i < i_end; i++)
+          {
+            const size_t off = (size_t) i * C + tj->c0;
+            const float *xr = job->x + off;
+            if (!tj->backward)
               for (int c = 0; c < cw; c++)
                 {
-                  float v = xr[c] - shift[c];
+                  float v = xr[c] - tj->shift[c];
                   s[c] += v;
                   q[c] += v * v;
                 }
-            }
-          for (int c = 0; c < cw; c++)
-            {
-              sum[c] += s[c];
-              sumsq[c] += q[c];
-            }
-        }
-      for (int c = 0; c < cw; c++)
-        finish_moments (sum[c], sumsq[c], m, shift[c], &job->mean[c0 + c], &job->invstd[c0 + c],
-                        job->running_mean ? &job->running_mean[c0 + c] : NULL,
-                        job->running_var ? &job->running_var[c0 + c] : NULL);
-    }
-  normalize (job->bn, x, n, job->gamma, job->beta, job->mean, job->invstd, job->y, job->relu, lo, hi);
+            else if (job->relu)
+              for (int c = 0; c < cw; c++)
+                {
+                  float d = relu_pass (job->dy[off + c], job->y_in[off + c]);
+                  s[c] += d;
+                  q[c] += d * (xr[c] - tj->mu[c]);
+                }
+            else
+              for (int c = 0; c < cw; c++)
+                {
+                  float d = job->dy[off + c];
+                  s[c] += d;
+                  q[c] += d * (xr[c] - tj->mu[c]);
+                }
+          }
+        for (int c = 0; c < cw; c++)
+          {
+            tj->sum[lane][c] += s[c];
+            tj->sq[lane][c] += q[c];
+          }
+      }
 }
 
+/* The tile's channels over one chunk of rows: y = a (x - mu) + b (then ReLU), or the backward's
+ * dx = k1 d - k0 - k2 (x - mu). */
 static void
-bn_rows_eval_part (void *arg, int part, int parts)
+bn_tile_rows_item (void *arg, int item, int thread)
 {
-  const BnJob *job = arg;
-  const int C = job->bn->channels;
-  int lo, hi;
-  bn_rows_range (C, part, parts, &lo, &hi);
-  /* 1/sqrt(var + eps) computed per tile keeps evaluation free of scratch memory. */
-  for (int c0 = lo; c0 < hi; c0 += CL_BN_TILE)
+  (void) thread;
+  const BnTileJob *tj = arg;
+  const BnJob *job = tj->job;
+  const int C = job->bn->channels, cw = tj->cw;
+  const int r0 = bn_items (job, 2) == 1 ? 0 : item * CL_BN_CHUNK_ROWS;
+  const int r1 = bn_items (job, 2) == 1 ? job->n : MIN (job->n, r0 + CL_BN_CHUNK_ROWS);
+  for (int i = r0; i < r1; i++)
     {
-      const int cw = MIN (CL_BN_TILE, hi - c0);
-      float a[CL_BN_TILE], b[CL_BN_TILE], mu[CL_BN_TILE];
-      for (int c = 0; c < cw; c++)
+      const size_t off = (size_t) i * C + tj->c0;
+      const float *xr = job->x + off;
+      if (!tj->backward)
         {
-          a[c] = job->gamma[c0 + c] * (float) (1.0 / sqrt ((double) job->running_var[c0 + c] + CL_BN_EPS));
-          b[c] = job->beta[c0 + c];
-          mu[c] = job->running_mean[c0 + c];
-        }
-      for (int i = 0; i < job->n; i++)
-        {
-          const float *xr = job->x + (size_t) i * C + c0;
-          float *yr = job->y + (size_t) i * C + c0;
+          float *yr = job->y + off;
           if (job->relu)
             for (int c = 0; c < cw; c++)
-              yr[c] = relu_f (a[c] * (xr[c] - mu[c]) + b[c]);
+              yr[c] = relu_f (tj->a[c] * (xr[c] - tj->mu[c]) + tj->b[c]);
           else
             for (int c = 0; c < cw; c++)
-              yr[c] = a[c] * (xr[c] - mu[c]) + b[c];
+              yr[c] = tj->a[c] * (xr[c] - tj->mu[c]) + tj->b[c];
         }
-    }
-}
-
-/* Backward of the [rows][C] layout over channels [lo, hi). */
-static void
-bn_rows_backward_part (void *arg, int part, int parts)
-{
-  const BnJob *job = arg;
-  const int C = job->bn->channels, n = job->n;
-  const double m = (double) n;
-  const float *x = job->x, *y = job->y_in, *dy = job->dy, *mean = job->mean, *invstd = job->invstd;
-  float *dx = job->dx;
-  const gboolean relu = job->relu;
-  int lo, hi;
-  bn_rows_range (C, part, parts, &lo, &hi);
-  for (int c0 = lo; c0 < hi; c0 += CL_BN_TILE)
-    {
-      const int cw = MIN (CL_BN_TILE, hi - c0);
-      double sum_d[CL_BN_TILE] = { 0 }, sum_dx[CL_BN_TILE] = { 0 };
-      float s[CL_BN_TILE], q[CL_BN_TILE], k0[CL_BN_TILE], k1[CL_BN_TILE], k2[CL_BN_TILE], mu[CL_BN_TILE];
-      memcpy (mu, mean + c0, sizeof (float) * cw);
-      for (int i0 = 0; i0 < n; i0 += CL_BN_ROWS)
+      else
         {
-          memset (s, 0, sizeof s);
-          memset (q, 0, sizeof q);
-          for (int i = i0; i < MIN (n, i0 + CL_BN_ROWS); i++)
-            {
-              const size_t off = (size_t) i * C + c0;
-              if (relu)
-                for (int c = 0; c < cw; c++)
-                  {
-                    float d = relu_pass (dy[off + c], y[off + c]);
-                    s[c] += d;
-                    q[c] += d * (x[off + c] - mu[c]);
-                  }
-              else
-                for (int c = 0; c < cw; c++)
-                  {
-                    float d = dy[off + c];
-                    s[c] += d;
-                    q[c] += d * (x[off + c] - mu[c]);
-                  }
-            }
-          for (int c = 0; c < cw; c++)
-            {
-              sum_d[c] += s[c];
-              sum_dx[c] += q[c];
-            }
-        }
-      for (int c = 0; c < cw; c++)
-        {
-          const float is = invstd[c0 + c];
-          job->dgamma[c0 + c] = (float) (sum_dx[c] * is);
-          job->dbeta[c0 + c] = (float) sum_d[c];
-          k1[c] = job->gamma[c0 + c] * is;
-          k0[c] = (float) (k1[c] * sum_d[c] / m);
-          k2[c] = (float) (k1[c] * is * is * sum_dx[c] / m);
-        }
-      for (int i = 0; i < n; i++)
-        {
-          const size_t off = (size_t) i * C + c0;
-          if (relu)
+          float *dxr = job->dx + off;
+          if (job->relu)
             for (int c = 0; c < cw; c++)
               {
-                float d = relu_pass (dy[off + c], y[off + c]);
-                dx[off + c] = k1[c] * d - k0[c] - k2[c] * (x[off + c] - mu[c]);
+                float d = relu_pass (job->dy[off + c], job->y_in[off + c]);
+                dxr[c] = tj->k1[c] * d - tj->k0[c] - tj->k2[c] * (xr[c] - tj->mu[c]);
               }
           else
             for (int c = 0; c < cw; c++)
-              dx[off + c] = k1[c] * dy[off + c] - k0[c] - k2[c] * (x[off + c] - mu[c]);
+              dxr[c] = tj->k1[c] * job->dy[off + c] - tj->k0[c] - tj->k2[c] * (xr[c] - tj->mu[c]);
         }
+    }
+}
+
+static void
+bn_tile_sums (BnTileJob *tj)
+{
+  memset (tj->sum, 0, sizeof tj->sum);
+  memset (tj->sq, 0, sizeof tj->sq);
+  team_for (bn_tile_sums_item, tj, bn_items (tj->job, CL_BN_SUM_LANES));
+  for (int l = 1; l < CL_BN_SUM_LANES; l++)
+    for (int c = 0; c < tj->cw; c++)
+      {
+        tj->sum[0][c] += tj->sum[l][c];
+        tj->sq[0][c] += tj->sq[l][c];
+      }
+}
+
+static void
+bn_tile_rows (BnTileJob *tj)
+{
+  team_for (bn_tile_rows_item, tj, bn_items (tj->job, (tj->job->n + CL_BN_CHUNK_ROWS - 1) / CL_BN_CHUNK_ROWS));
+}
+
+static void
+bn_rows_forward (const BnJob *job)
+{
+  const int C = job->bn->channels;
+  BnTileJob tj;
+  tj.job = job;
+  tj.backward = FALSE;
+  for (int c0 = 0; c0 < C; c0 += CL_BN_TILE)
+    {
+      tj.c0 = c0;
+      tj.cw = MIN (CL_BN_TILE, C - c0);
+      memcpy (tj.shift, job->x + c0, sizeof (float) * tj.cw);
+      bn_tile_sums (&tj);
+      for (int c = 0; c < tj.cw; c++)
+        {
+          const int ch = c0 + c;
+          finish_moments (tj.sum[0][c], tj.sq[0][c], (double) job->n, tj.shift[c], &job->mean[ch], &job->invstd[ch],
+                          job->running_mean ? &job->running_mean[ch] : NULL,
+                          job->running_var ? &job->running_var[ch] : NULL);
+          tj.a[c] = job->gamma[ch] * job->invstd[ch];
+          tj.b[c] = job->beta[ch];
+          tj.mu[c] = job->mean[ch];
+        }
+      bn_tile_rows (&tj);
+    }
+}
+
+static void
+bn_rows_eval (const BnJob *job)
+{
+  const int C = job->bn->channels;
+  BnTileJob tj;
+  tj.job = job;
+  tj.backward = FALSE;
+  for (int c0 = 0; c0 < C; c0 += CL_BN_TILE)
+    {
+      tj.c0 = c0;
+      tj.cw = MIN (CL_BN_TILE, C - c0);
+      for (int c = 0; c < tj.cw; c++)
+        {
+          const int ch = c0 + c;
+          tj.a[c] = job->gamma[ch] * (float) (1.0 / sqrt ((double) job->running_var[ch] + CL_BN_EPS));
+          tj.b[c] = job->beta[ch];
+          tj.mu[c] = job->running_mean[ch];
+        }
+      bn_tile_rows (&tj);
+    }
+}
+
+/* dgamma, dbeta, the coefficients (into job->k0.. when asked), and dx when job->dx. */
+static void
+bn_rows_backward (const BnJob *job)
+{
+  const int C = job->bn->channels;
+  const double m = (double) job->n;
+  BnTileJob tj;
+  tj.job = job;
+  tj.backward = TRUE;
+  for (int c0 = 0; c0 < C; c0 += CL_BN_TILE)
+    {
+      tj.c0 = c0;
+      tj.cw = MIN (CL_BN_TILE, C - c0);
+      memcpy (tj.mu, job->mean + c0, sizeof (float) * tj.cw);
+      bn_tile_sums (&tj);
+      for (int c = 0; c < tj.cw; c++)
+        {
+          const int ch = c0 + c;
+          const float is = job->invstd[ch];
+          const double sum_d = tj.sum[0][c], sum_dx = tj.sq[0][c];
+          job->dgamma[ch] = (float) (sum_dx * is);
+          job->dbeta[ch] = (float) sum_d;
+          tj.k1[c] = job->gamma[ch] * is;
+          tj.k0[c] = (float) (tj.k1[c] * sum_d / m);
+          tj.k2[c] = (float) (tj.k1[c] * is * is * sum_dx / m);
+        }
+      if (job->k0)
+        {
+          memcpy (job->k0 + c0, tj.k0, sizeof (float) * tj.cw);
+          memcpy (job->k1 + c0, tj.k1, sizeof (float) * tj.cw);
+          memcpy (job->k2 + c0, tj.k2, sizeof (float) * tj.cw);
+        }
+      if (job->dx)
+        bn_tile_rows (&tj);
     }
 }
 
@@ -1879,9 +1974,9 @@ cl_batchnorm_forward_train (const ClBatchNorm *bn, const float *x, int n, const 
 {
   const int C = bn->channels;
   BnJob job = { bn, x, NULL, NULL, n, gamma, beta, y, mean, invstd, running_mean, running_var, NULL, NULL, NULL,
-                relu };
+                relu, NULL, NULL, NULL };
   if (bn->spatial == 1)
-    team_run (bn_rows_forward_part, &job, bn_rows_parts (C, n));
+    bn_rows_forward (&job);
   else
     team_run (bn_forward_part, &job, MIN (team_parts (), C));
 }
@@ -1896,8 +1991,8 @@ cl_batchnorm_forward_eval (const ClBatchNorm *bn, const float *x, int n, const f
   if (P == 1)
     {
       BnJob job = { bn, x, NULL, NULL, n, gamma, beta, y, NULL, NULL, (float *) running_mean, (float *) running_var,
-                    NULL, NULL, NULL, relu };
-      team_run (bn_rows_eval_part, &job, bn_rows_parts (C, n));
+                    NULL, NULL, NULL, relu, NULL, NULL, NULL };
+      bn_rows_eval (&job);
       return;
     }
   for (int c = 0; c < C; c++)
@@ -1978,11 +2073,22 @@ cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, co
   /* dx = k1 (d - mean(d) - xhat mean(d xhat)) = k1 d - k0 - k2 (x - mean), with k1 = gamma invstd,
    * k0 = k1 mean(d), k2 = k1 invstd^2 mean(d (x - mean)). */
   BnJob job = { bn, x, y, dy, n, gamma, NULL, NULL, (float *) mean, (float *) invstd, NULL, NULL, dx, dgamma, dbeta,
-                relu };
+                relu, NULL, NULL, NULL };
   if (bn->spatial == 1)
-    team_run (bn_rows_backward_part, &job, bn_rows_parts (C, n));
+    bn_rows_backward (&job);
   else
     team_run (bn_backward_part, &job, MIN (team_parts (), C));
+}
+
+void
+cl_batchnorm_backward_coefficients (const ClBatchNorm *bn, const float *x, const float *y, const float *dy, int n,
+                                    const float *gamma, const float *mean, const float *invstd, float *dgamma,
+                                    float *dbeta, float *k0, float *k1, float *k2, gboolean relu)
+{
+  g_return_if_fail (bn->spatial == 1);
+  BnJob job = { bn, x, y, dy, n, gamma, NULL, NULL, (float *) mean, (float *) invstd, NULL, NULL, NULL, dgamma, dbeta,
+                relu, k0, k1, k2 };
+  bn_rows_backward (&job);
 }
 
 /* ------------------------------------------------------------------ dense */

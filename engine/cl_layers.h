@@ -112,6 +112,17 @@ gboolean cl_layers_simd_available (void);
 void cl_layers_set_simd (gboolean enabled);
 gboolean cl_layers_get_simd (void); /* enabled and available */
 
+/* Backward through a conv whose output feeds a BatchNorm (spatial 1) + ReLU, without the BatchNorm's
+ * second pass over memory: each block's dy = k1 * d - k0 - k2 * (pre - mean), d = dact where
+ * act > 0, is formed in the scratch as the block is used (the same float operations as
+ * cl_batchnorm_backward, so the results are identical to that then cl_conv2d_backward_nhwc). */
+typedef struct {
+  const float *dact, *act, *pre;    /* [n][out_h][out_w][out_c] */
+  const float *mean, *k0, *k1, *k2; /* [out_c], from cl_batchnorm_backward_coefficients (relu) */
+} ClBnReluGrad;
+void cl_conv2d_backward_nhwc_bn (const ClConv2d *conv, const float *wp, const float *x, const ClBnReluGrad *bng,
+                                 int n, float *dwp, float *dx, float *scratch);
+
 /* Layout changes: src [n][c_src][P] (its first c planes) -> dst [n][P][c]; and back, dst [n][c][P]. */
 void cl_nchw_to_nhwc (const float *src, int n, int c_src, int c, int P, float *dst);
 void cl_nhwc_to_nchw (const float *src, int n, int c, int P, float *dst);
@@ -138,6 +149,12 @@ void cl_batchnorm_forward_eval (const ClBatchNorm *bn, const float *x, int n, co
 void cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, const float *dy, int n,
                             const float *gamma, const float *mean, const float *invstd, float *dx,
                             float *dgamma, float *dbeta, gboolean relu);
+
+/* The first pass of cl_batchnorm_backward for spatial 1 ([n][C] rows): dgamma, dbeta, and the
+ * per-channel coefficients of dx = k1 * d - k0 - k2 * (x - mean) for cl_conv2d_backward_nhwc_bn. */
+void cl_batchnorm_backward_coefficients (const ClBatchNorm *bn, const float *x, const float *y, const float *dy, int n,
+                                         const float *gamma, const float *mean, const float *invstd, float *dgamma,
+                                         float *dbeta, float *k0, float *k1, float *k2, gboolean relu);
 
 /* ---- dense, no bias: y [n][out] = x [n][in] W^T, W [out][in]. */
 typedef struct {

@@ -76,11 +76,13 @@ struct ClModel {
   size_t n_params, n_decay, n_buffers;
   float *params, *grads, *buffers;
 
-  float *workspace;
-  float *x_copy; /* the input NHWC, active channels only */
+  float *workspace;       /* 64-byte aligned, inside workspace_block */
+  void *workspace_block; /* as allocated */
+  float *x_copy;         /* the input NHWC, active channels only */
   float *flat;   /* the last conv's act in NCHW order: the representation dense's input */
   float *grad_buf[2];
   float *scratch; /* conv column blocks and kernel-gradient lanes */
+  float *bn_k;    /* a conv BatchNorm's backward coefficients k0, k1, k2 [3][channels] */
   ClModelViews *views;
 
   int last_n;
@@ -156,6 +158,15 @@ glorot_fill (float *w, size_t count, double fan_in, double fan_out, ClRng *rng)
   for (size_t i = 0; i < count; i++)
     w[i] = (float) ((2.0 * cl_rng_uniform (rng) - 1.0) * limit);
   return count;
+}
+
+/* The next region of count floats, rounded up to whole 64-byte lines; NULL while only sizing. */
+static float *
+carve (float *base, size_t *off, size_t count)
+{
+  float *p = base ? base + *off : NULL;
+  *off += (count + 15) & ~(size_t) 15;
+  return p;
 }
 
 ClModel *
@@ -282,77 +293,62 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
           }
     }
 
-  /* ---- workspace, one block of memory */
+  /* ---- workspace, one block of memory. Every region starts on a 64-byte line, so per-thread
+   * pieces of it never share a cache line and vector loads stay within lines. */
   const size_t mv = (size_t) spec->max_views;
-  size_t max_out = 0, scratch = 0, total = 0;
-  total += mv * model->blocks[0].in_size; /* x_copy */
+  size_t max_out = 0, scratch = 0, max_conv_c = 0;
   for (int i = 0; i < nb; i++)
     {
       ClBlock *b = &model->blocks[i];
       max_out = MAX (max_out, b->out_size);
-      total += mv * b->out_size * (b->has_bn ? 2 : 1);
-      if (b->has_bn)
-        total += 2 * (size_t) b->bn.channels;
-      if (b->is_conv)
+      if (!b->is_conv)
+        continue;
+      max_conv_c = MAX (max_conv_c, (size_t) b->conv.out_c);
+      /* conv1 runs with any active channel count, and its blocks grow as that shrinks. */
+      for (int a = b->conv.in_c; a >= (i == 0 ? 1 : b->conv.in_c); a--)
         {
-          total += 2 * b->w_count;
-          /* conv1 runs with any active channel count, and its blocks grow as that shrinks. */
-          for (int a = b->conv.in_c; a >= (i == 0 ? 1 : b->conv.in_c); a--)
-            {
-              ClConv2d cx;
-              cl_conv2d_init (&cx, a, b->conv.out_c, b->conv.k, b->conv.stride, b->conv.pad, b->conv.in_h,
-                              b->conv.in_w);
-              scratch = MAX (scratch, cl_conv2d_nhwc_scratch_floats (&cx));
-            }
+          ClConv2d cx;
+          cl_conv2d_init (&cx, a, b->conv.out_c, b->conv.k, b->conv.stride, b->conv.pad, b->conv.in_h, b->conv.in_w);
+          scratch = MAX (scratch, cl_conv2d_nhwc_scratch_floats (&cx));
         }
     }
-  total += mv * model->blocks[CL_CONVN_LAYERS - 1].out_size; /* flat */
-  total += 2 * mv * max_out + scratch;
-  model->workspace = g_try_new (float, total);
-  if (!model->workspace)
+  /* Two passes over the same carving: sizes first (base NULL), then pointers. */
+  size_t total = 0;
+  for (int pass = 0; pass < 2; pass++)
     {
-      g_set_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_NO_MEMORY,
-                   "model: cannot allocate %.0f MiB of workspace for max_views %d", total * 4.0 / 1048576.0,
-                   spec->max_views);
-      cl_model_free (model);
-      return NULL;
-    }
-  float *p = model->workspace;
-  model->x_copy = p;
-  p += mv * model->blocks[0].in_size;
-  for (int i = 0; i < nb; i++)
-    {
-      ClBlock *b = &model->blocks[i];
-      b->pre = p;
-      p += mv * b->out_size;
-      if (b->has_bn)
+      float *base = pass == 0 ? NULL : model->workspace;
+      size_t off = 0;
+      model->x_copy = carve (base, &off, mv * model->blocks[0].in_size);
+      for (int i = 0; i < nb; i++)
         {
-          b->act = p;
-          p += mv * b->out_size;
-          b->bn_mean = p;
-          p += b->bn.channels;
-          b->bn_invstd = p;
-          p += b->bn.channels;
+          ClBlock *b = &model->blocks[i];
+          b->pre = carve (base, &off, mv * b->out_size);
+          b->act = b->has_bn ? carve (base, &off, mv * b->out_size) : b->pre;
+          b->bn_mean = b->has_bn ? carve (base, &off, (size_t) b->bn.channels) : NULL;
+          b->bn_invstd = b->has_bn ? carve (base, &off, (size_t) b->bn.channels) : NULL;
+          b->wp = b->is_conv ? carve (base, &off, b->w_count) : NULL;
+          b->dwp = b->is_conv ? carve (base, &off, b->w_count) : NULL;
         }
-      else
-        b->act = b->pre;
-      if (b->is_conv)
+      model->flat = carve (base, &off, mv * model->blocks[CL_CONVN_LAYERS - 1].out_size);
+      model->grad_buf[0] = carve (base, &off, mv * max_out);
+      model->grad_buf[1] = carve (base, &off, mv * max_out);
+      model->scratch = carve (base, &off, scratch);
+      model->bn_k = carve (base, &off, 3 * max_conv_c);
+      if (pass == 1)
+        break;
+      total = off;
+      model->workspace = g_try_malloc (sizeof (float) * total + 64);
+      if (!model->workspace)
         {
-          b->wp = p;
-          p += b->w_count;
-          b->dwp = p;
-          p += b->w_count;
+          g_set_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_NO_MEMORY,
+                       "model: cannot allocate %.0f MiB of workspace for max_views %d", total * 4.0 / 1048576.0,
+                       spec->max_views);
+          cl_model_free (model);
+          return NULL;
         }
+      model->workspace_block = model->workspace;
+      model->workspace = (float *) (((uintptr_t) model->workspace + 63) & ~(uintptr_t) 63);
     }
-  model->flat = p;
-  p += mv * model->blocks[CL_CONVN_LAYERS - 1].out_size;
-  model->grad_buf[0] = p;
-  p += mv * max_out;
-  model->grad_buf[1] = p;
-  p += mv * max_out;
-  model->scratch = p;
-  p += scratch;
-  g_assert ((size_t) (p - model->workspace) == total);
   model->views = g_new0 (ClModelViews, 1);
   return model;
 }
@@ -365,7 +361,7 @@ cl_model_free (ClModel *model)
   g_free (model->params);
   g_free (model->grads);
   g_free (model->buffers);
-  g_free (model->workspace);
+  g_free (model->workspace_block);
   if (model->views)
     for (int i = 0; i < CL_MODEL_MAX_BLOCKS; i++)
       g_free (model->views->nchw[i]);
@@ -468,6 +464,31 @@ cl_model_backward (ClModel *model, const float *dz)
     {
       ClBlock *b = &model->blocks[i];
       PROF_START ();
+      if (b->is_conv && b->has_bn && cur >= 0)
+        {
+          /* The BatchNorm's first pass gives its coefficients; the conv forms each block's dy from
+           * them as it goes, so the pre-BN gradient never goes through memory. */
+          const int C = b->bn.channels;
+          float *k0 = model->bn_k, *k1 = k0 + C, *k2 = k1 + C;
+          cl_batchnorm_backward_coefficients (&b->bn, b->pre, b->act, g, n * b->rows_per_view,
+                                              model->params + b->gamma_off, b->bn_mean, b->bn_invstd,
+                                              model->grads + b->gamma_off, model->grads + b->beta_off, k0, k1, k2,
+                                              TRUE);
+          PROF_LAP (cl_prof_bwd, i, 1);
+          const ClBnReluGrad bng = { g, b->act, b->pre, b->bn_mean, k0, k1, k2 };
+          const int other = cur ^ 1;
+          float *dx = i == 0 ? NULL : model->grad_buf[other];
+          const float *in = i == 0 ? model->x_copy : model->blocks[i - 1].act;
+          cl_conv2d_backward_nhwc_bn (&b->convx, b->wp, in, &bng, n, b->dwp, dx, model->scratch);
+          cl_conv2d_weights_from_nhwc (&b->convx, b->dwp, b->conv.in_c, model->grads + b->w_off);
+          PROF_LAP (cl_prof_bwd, i, 0);
+          if (dx)
+            {
+              g = dx;
+              cur = other;
+            }
+          continue;
+        }
       if (b->has_bn)
         {
           if (cur < 0)

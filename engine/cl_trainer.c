@@ -876,6 +876,8 @@ cl_trainer_threads (const ClTrainer *t)
   return t->threads;
 }
 
+
+
 /* Apply control changes made since the last step, recording each as an event. TRUE when a
  * new version of the controls was applied. */
 static gboolean
@@ -1144,6 +1146,13 @@ prep_take (ClTrainer *t)
           sizeof (float) * (size_t) CL_PREVIEW_PAIRS * 2 * t->img_channels * t->height * t->width);
   t->code_collision = b->code_collision;
   return b;
+}
+
+void
+cl_trainer_set_prefetch (ClTrainer *t, gboolean enabled)
+{
+  prep_discard (t);
+  t->prep_enabled = enabled;
 }
 
 /* Pooled marginal of z's coordinates, in the space the loss sees them (normalised or raw). */

@@ -53,3 +53,8 @@ double cl_trainer_effective_lambda (const ClConfig *cfg, int out_dim);
 
 /* Number of compute threads in use, after train.threads = 0 is resolved. */
 int cl_trainer_threads (const ClTrainer *trainer);
+
+/* Whether the batch of step t + 1 is built on a helper thread while step t computes (default: on
+ * when the machine has more than one core). The batches, and so every number of the run, are the
+ * same either way; tests switch it off to check that. Call before the first step. */
+void cl_trainer_set_prefetch (ClTrainer *trainer, gboolean enabled);

@@ -428,6 +428,59 @@ test_conv_nhwc_eval_fused (void)
   cl_layers_set_simd (simd_saved);
 }
 
+/* The conv backward that forms dy from the BatchNorm + ReLU coefficients block by block gives the
+ * bits of cl_batchnorm_backward then cl_conv2d_backward_nhwc, on both paths. */
+static void
+test_conv_nhwc_backward_bn_fused (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 19, TEST_STREAM);
+  const gboolean simd_saved = cl_layers_get_simd ();
+  for (int trial = 0; trial < 30; trial++)
+    {
+      cl_layers_set_simd (trial % 2 == 0);
+      const int k = 1 + (int) cl_rng_below (&rng, 4), stride = 1 + (int) cl_rng_below (&rng, 2);
+      const int pad = (int) cl_rng_below (&rng, (uint32_t) k);
+      const int h = k + (int) cl_rng_below (&rng, 11), w = k + (int) cl_rng_below (&rng, 11);
+      const int in_c = 1 + (int) cl_rng_below (&rng, 20), out_c = 1 + (int) cl_rng_below (&rng, 40);
+      const int n = 1 + (int) cl_rng_below (&rng, 6);
+      ConvCase cc;
+      conv_case_init (&cc, &rng, n, in_c, out_c, k, stride, pad, h, w);
+      if (trial % 3 == 0)
+        cc.conv.chunk = 1 + (int) cl_rng_below (&rng, 2);
+      const int rows = n * cc.conv.out_h * cc.conv.out_w;
+      float *scratch = g_new (float, cl_conv2d_nhwc_scratch_floats (&cc.conv));
+      float *gamma = g_new (float, out_c), *beta = g_new (float, out_c), *mean = g_new (float, out_c);
+      float *invstd = g_new (float, out_c), *act = g_new (float, cc.ny), *dpre = g_new (float, cc.ny);
+      float *dg = g_new (float, out_c), *db = g_new (float, out_c), *dg2 = g_new (float, out_c);
+      float *db2 = g_new (float, out_c), *k0 = g_new (float, out_c), *k1 = g_new (float, out_c);
+      float *k2 = g_new (float, out_c);
+      float *dw = g_new (float, cc.nw), *dx = g_new (float, cc.nx), *dw2 = g_new (float, cc.nw);
+      float *dx2 = g_new (float, cc.nx);
+      fill_uniform (&rng, gamma, out_c, 0.5, 1.5);
+      fill_uniform (&rng, beta, out_c, -0.5, 0.5);
+      const ClBatchNorm bn = { out_c, 1 };
+      /* pre = the conv's output, act its training BatchNorm + ReLU, r the gradient of act. */
+      cl_conv2d_forward_nhwc (&cc.conv, cc.w, cc.x, n, cc.y, scratch);
+      cl_batchnorm_forward_train (&bn, cc.y, rows, gamma, beta, act, mean, invstd, NULL, NULL, TRUE);
+      cl_batchnorm_backward (&bn, cc.y, act, cc.r, rows, gamma, mean, invstd, dpre, dg, db, TRUE);
+      cl_conv2d_backward_nhwc (&cc.conv, cc.w, cc.x, dpre, n, dw, dx, scratch);
+      cl_batchnorm_backward_coefficients (&bn, cc.y, act, cc.r, rows, gamma, mean, invstd, dg2, db2, k0, k1, k2, TRUE);
+      const ClBnReluGrad bng = { cc.r, act, cc.y, mean, k0, k1, k2 };
+      cl_conv2d_backward_nhwc_bn (&cc.conv, cc.w, cc.x, &bng, n, dw2, dx2, scratch);
+      g_assert_cmpmem (dg, sizeof (float) * out_c, dg2, sizeof (float) * out_c);
+      g_assert_cmpmem (db, sizeof (float) * out_c, db2, sizeof (float) * out_c);
+      g_assert_cmpmem (dw, sizeof (float) * cc.nw, dw2, sizeof (float) * cc.nw);
+      g_assert_cmpmem (dx, sizeof (float) * cc.nx, dx2, sizeof (float) * cc.nx);
+      g_assert_cmpfloat (max_abs (dw, cc.nw), >, 0.0);
+      float *bufs[] = { scratch, gamma, beta, mean, invstd, act, dpre, dg, db, dg2, db2, k0, k1, k2, dw, dx, dw2, dx2 };
+      for (gsize i = 0; i < G_N_ELEMENTS (bufs); i++)
+        g_free (bufs[i]);
+      conv_case_free (&cc);
+    }
+  cl_layers_set_simd (simd_saved);
+}
+
 /* The layout and kernel-order changes, index by index. */
 static void
 test_layout_changes (void)
@@ -2112,6 +2165,7 @@ main (int argc, char **argv)
   g_test_add_func ("/layers/conv-nhwc/ref-vs-fast", test_conv_nhwc_vs_ref);
   g_test_add_func ("/layers/conv-nhwc/layout", test_layout_changes);
   g_test_add_func ("/layers/conv-nhwc/eval-bn-relu-fused", test_conv_nhwc_eval_fused);
+  g_test_add_func ("/layers/conv-nhwc/backward-bn-fused", test_conv_nhwc_backward_bn_fused);
   g_test_add_func ("/layers/conv-nhwc/threads-identical", test_nhwc_threads_identical);
   g_test_add_func ("/layers/batchnorm/grad-2d", test_bn2d_grad);
   g_test_add_func ("/layers/batchnorm/grad-1d", test_bn1d_grad);

@@ -71,6 +71,72 @@ test_determinism (void)
   g_assert_cmpint (same, <, 10);
 }
 
+/* Building the next batch on a helper thread changes nothing: the same losses, bit for bit, as
+ * building each batch in its step, also when live changes (augmentation, bit count, temperature)
+ * throw a prefetched batch away, and the same previews and code collisions. */
+static void
+test_prefetch_same_numbers (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.aug_jitter = 0.3;
+  const char *changes[][2] = { { "aug.jitter", "0.8" }, { "data.bits", "5" }, { "loss.temperature", "0.3" },
+                               { "aug.crop_min_area", "0.3" } };
+  float losses[2][24];
+  float collision[2][24];
+  float preview[2][64];
+  for (int run = 0; run < 2; run++)
+    {
+      ClTrainer *t = new_trainer (&cfg);
+      cl_trainer_set_prefetch (t, run == 0);
+      for (int c = 0; c < 4; c++)
+        {
+          run_steps (t, 6, losses[run] + 6 * c);
+          ClSnapshot *s = cl_trainer_get_snapshot (t);
+          for (int i = 0; i < 6; i++)
+            collision[run][6 * c + i] = s->rows[6 * c + i].code_collision;
+          memcpy (preview[run] + 16 * c, s->preview.pixels + 100, sizeof (float) * 16);
+          g_assert_cmpint (s->preview.step, ==, 6 * c + 6);
+          cl_snapshot_unref (s);
+          GError *error = NULL;
+          g_assert_true (cl_trainer_set (t, changes[c][0], changes[c][1], &error));
+          g_assert_no_error (error);
+        }
+      cl_trainer_free (t);
+    }
+  g_assert_cmpmem (losses[0], sizeof losses[0], losses[1], sizeof losses[1]);
+  g_assert_cmpmem (collision[0], sizeof collision[0], collision[1], sizeof collision[1]);
+  g_assert_cmpmem (preview[0], sizeof preview[0], preview[1], sizeof preview[1]);
+  /* The changes took effect: a different run from the unchanged configuration. */
+  ClTrainer *t = new_trainer (&cfg);
+  float plain[24];
+  run_steps (t, 24, plain);
+  cl_trainer_free (t);
+  g_assert_cmpmem (plain, sizeof (float) * 6, losses[0], sizeof (float) * 6);
+  g_assert_true (memcmp (plain + 6, losses[0] + 6, sizeof (float) * 18) != 0);
+}
+
+/* train.threads changes the speed, not the numbers: the engine's sums are cut into the same pieces
+ * whatever the number of threads, and OpenBLAS runs single-threaded inside them. */
+static void
+test_threads_same_numbers (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.train_batch = 256; /* large enough for every layer to be split across threads */
+  float losses[3][4];
+  for (int run = 0; run < 3; run++)
+    {
+      cfg.train_threads = run + 1;
+      ClTrainer *t = new_trainer (&cfg);
+      g_assert_cmpint (cl_trainer_threads (t), ==, run + 1);
+      run_steps (t, 4, losses[run]);
+      cl_trainer_free (t);
+    }
+  g_assert_cmpmem (losses[0], sizeof losses[0], losses[1], sizeof losses[1]);
+  g_assert_cmpmem (losses[0], sizeof losses[0], losses[2], sizeof losses[2]);
+}
+
 /* A few dozen steps must lower the loss: the whole step (augment, forward, loss, backward, Adam) works. */
 static void
 test_learns (void)
@@ -377,6 +443,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/trainer/determinism", test_determinism);
+  g_test_add_func ("/trainer/prefetch-same-numbers", test_prefetch_same_numbers);
+  g_test_add_func ("/trainer/threads-same-numbers", test_threads_same_numbers);
   g_test_add_func ("/trainer/learns", test_learns);
   g_test_add_func ("/trainer/live-controls", test_live_controls);
   g_test_add_func ("/trainer/thread", test_thread);

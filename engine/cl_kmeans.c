@@ -782,6 +782,7 @@ cl_downsample_labels (const uint8_t *map, int h, int w, int gh, int gw, uint8_t 
 {
   if (h < 1 || w < 1 || gh < 1 || gw < 1)
     return;
+  int votes[256] = { 0 };
   for (int gy = 0; gy < gh; gy++)
     {
       int y0 = (int) ((gint64) gy * h / gh), y1 = (int) ((gint64) (gy + 1) * h / gh);
@@ -792,14 +793,19 @@ cl_downsample_labels (const uint8_t *map, int h, int w, int gh, int gw, uint8_t 
           int x0 = (int) ((gint64) gx * w / gw), x1 = (int) ((gint64) (gx + 1) * w / gw);
           if (x1 <= x0)
             x1 = x0 + 1;
-          int votes[256] = { 0 };
+          /* The most frequent label, the smallest on a tie, found while voting; only the bins
+           * this cell touched are cleared again (clearing all 256 per cell dominated the clustering). */
+          int best = 0, best_votes = 0;
           for (int y = y0; y < y1; y++)
             for (int x = x0; x < x1; x++)
-              votes[map[(size_t) y * w + x]]++;
-          int best = 0;
-          for (int v = 1; v < 256; v++)
-            if (votes[v] > votes[best])
-              best = v;
+              {
+                const int v = map[(size_t) y * w + x], c = ++votes[v];
+                if (c > best_votes || (c == best_votes && v < best))
+                  best = v, best_votes = c;
+              }
+          for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++)
+              votes[map[(size_t) y * w + x]] = 0;
           out[(size_t) gy * gw + gx] = (uint8_t) best;
         }
     }

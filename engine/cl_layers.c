@@ -1642,39 +1642,14 @@ finish_moments (double sum, double sumsq, double m, float shift, float *mean, fl
     }
 }
 
-/* y = gamma * (x - mean) * invstd + beta (then ReLU) for channels [c_lo, c_hi). */
+/* y = gamma * (x - mean) * invstd + beta (then ReLU) for channels [c_lo, c_hi) of the [n][C][P]
+ * layout (P > 1; the [rows][C] layout has its own passes below). */
 static void
 normalize (const ClBatchNorm *bn, const float *x, int n, const float *gamma, const float *beta, const float *mean,
            const float *invstd, float *y, gboolean relu, int c_lo, int c_hi)
 {
   const int C = bn->channels;
   const size_t P = (size_t) bn->spatial;
-  if (P == 1)
-    {
-      for (int c0 = c_lo; c0 < c_hi; c0 += CL_BN_TILE)
-        {
-          const int cw = MIN (CL_BN_TILE, c_hi - c0);
-          float a[CL_BN_TILE], b[CL_BN_TILE], mu[CL_BN_TILE];
-          for (int c = 0; c < cw; c++)
-            {
-              a[c] = gamma[c0 + c] * invstd[c0 + c];
-              b[c] = beta[c0 + c];
-              mu[c] = mean[c0 + c];
-            }
-          for (int i = 0; i < n; i++)
-            {
-              const float *xr = x + (size_t) i * C + c0;
-              float *yr = y + (size_t) i * C + c0;
-              if (relu)
-                for (int c = 0; c < cw; c++)
-                  yr[c] = relu_f (a[c] * (xr[c] - mu[c]) + b[c]);
-              else
-                for (int c = 0; c < cw; c++)
-                  yr[c] = a[c] * (xr[c] - mu[c]) + b[c];
-            }
-        }
-      return;
-    }
   for (int c = c_lo; c < c_hi; c++)
     {
       const float mf = mean[c], a = gamma[c] * invstd[c], b = beta[c];
@@ -2096,7 +2071,7 @@ cl_batchnorm_backward_coefficients (const ClBatchNorm *bn, const float *x, const
 /* Work is cut into fixed pieces (CL_DENSE_ROWS rows of x, or CL_DENSE_OUTS rows of the kernel
  * gradient), whatever the thread count, and each output element is one sgemm dot product over its
  * whole reduction, so results do not depend on the team size. Small layers stay one sgemm. */
-#define CL_DENSE_ROWS 256
+#define CL_DENSE_ROWS 64
 #define CL_DENSE_OUTS 32
 #define CL_DENSE_MIN_MACS (1 << 20)
 

@@ -76,14 +76,16 @@ void cl_conv2d_backward_ref (const ClConv2d *conv, const float *w, const float *
 
 /* ---- conv2d on channels-last ("NHWC") tensors: the path the model trains with.
  * x [n][in_h][in_w][in_c], y [n][out_h][out_w][out_c]. A patch row is then one run of k*in_c
- * contiguous floats, so im2col is a few short copies per output pixel, the GEMM writes its output
- * rows in place (no transpose), and a BatchNorm over the result is the [rows][C] layout (spatial 1,
- * n*H*W rows), which walks memory once. Kernels are in the permuted order wp [out_c][k][k][in_c]
- * (cl_conv2d_weights_to_nhwc). active_c is ignored: x has exactly in_c channels per pixel.
+ * contiguous floats: the SIMD kernels (below) read those runs in place, as an implicit GEMM, and the
+ * portable path builds its im2col columns from a few short copies per pixel and lets sgemm write
+ * the output rows in place (no transpose). A BatchNorm over the result is the [rows][C] layout
+ * (spatial 1, n*H*W rows), which walks memory once. Kernels are in the permuted order
+ * wp [out_c][k][k][in_c] (cl_conv2d_weights_to_nhwc). active_c is ignored: x has exactly in_c
+ * channels per pixel.
  *
  * Samples go in blocks of conv->chunk; block b belongs to lane b % CL_LAYERS_LANES, and the team's
- * threads claim whole lanes as they become free. The kernel gradient is summed per lane in block
- * order and the lanes are added in lane order, so every result is bit-identical for any thread count. */
+ * threads claim whole lanes as they become free. The kernel gradient is summed per lane, blocks in
+ * order, and the lanes are added in lane order, so every result is bit-identical for any thread count. */
 #define CL_LAYERS_LANES 8
 
 /* w [out_c][w_in_c][k][k] (its first conv->in_c input channels) -> wp [out_c][k][k][in_c]. */

@@ -554,15 +554,11 @@ run_probes (ClTrainer *t)
 static const int cluster_ks[CL_CLUSTER_KS] = { 2, 4, 8 };
 static const char *const cluster_layer_names[CL_CLUSTER_LAYERS] = { "pixels", "conv1", "conv2", "conv3" };
 
-/* Scores one clustering of a (gh x gw) grid against the canvas' instance mask. */
+/* Scores one clustering of a grid of n cells against the canvas' instance mask on that grid. */
 static void
-score_clusters (const int *labels, int k, const uint8_t *mask, int h, int w, int gh, int gw, uint8_t *grid_inst,
-                uint8_t *grid_fg, double *iou, double *ari)
+score_clusters (const int *labels, int k, const uint8_t *grid_inst, const uint8_t *grid_fg, int n, double *iou,
+                double *ari)
 {
-  int n = gh * gw;
-  cl_downsample_labels (mask, h, w, gh, gw, grid_inst);
-  for (int i = 0; i < n; i++)
-    grid_fg[i] = grid_inst[i] > 0;
   *iou = cl_best_union_iou (labels, k, grid_fg, n);
   *ari = cl_foreground_ari (labels, grid_inst, n);
 }
@@ -626,12 +622,16 @@ run_clusters (ClTrainer *t)
           /* Raw pixels are clustered as they are (normalising a grey value leaves only its sign). */
           cl_kmeans_positions (chw, ch, gh, gw, l > 0, x);
           cl_kmeans_bisect (x, n, ch, CLUSTER_KMAX, 2, (uint64_t) t->cfg.train_seed + (uint64_t) i, labels, parents, ws);
+          /* The mask on this layer's grid, once for every k. */
+          cl_downsample_labels (masks + (size_t) i * plane, h, w, gh, gw, grid_inst);
+          for (int c = 0; c < n; c++)
+            grid_fg[c] = grid_inst[c] > 0;
           for (int j = 0; j < CL_CLUSTER_KS; j++)
             {
               int k = cluster_ks[j];
               const int *lk = labels + (size_t) (k - 2) * n;
               double iou, ari;
-              score_clusters (lk, k, masks + (size_t) i * plane, h, w, gh, gw, grid_inst, grid_fg, &iou, &ari);
+              score_clusters (lk, k, grid_inst, grid_fg, n, &iou, &ari);
               int cell = l * CL_CLUSTER_KS + j;
               if (isfinite (iou))
                 sum_iou[cell] += iou, n_iou[cell]++;

@@ -42,27 +42,33 @@ cl_geometry (const float *z, int n, int d, float *ws, ClGeometry *out)
 
   int m = uniformity_rows (n);
   float *gram = zn + (size_t) rows * d;
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, m, m, d, 1.0f, zn, d, zn, d, 0.0f, gram, m);
-  /* ||a-b||^2 = 2 - 2 a.b for unit vectors; log-mean-exp with the largest term factored out. */
-  double best = -INFINITY;
-  for (int i = 0; i < m; i++)
-    for (int j = 0; j < m; j++)
-      if (i != j)
-        {
-          double e = -2.0 * (2.0 - 2.0 * gram[(size_t) i * m + j]);
-          if (e > best)
-            best = e;
-        }
+  /* Only the upper triangle is read below: syrk computes just that half. */
+  cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, m, d, 1.0f, zn, d, 0.0f, gram, m);
+  /* ||a-b||^2 = 2 - 2 a.b for unit vectors, so -2||a-b||^2 = 4 (a.b - 1); log-mean-exp over the
+   * pairs i != j with the largest term factored out. The Gram matrix is symmetric: each unordered
+   * pair is visited once (upper triangle), which halves the exponentials of this per-step metric. */
   if (m < 2)
     out->uniformity = 0;
   else
     {
-      double sum = 0;
+      float gmax = -INFINITY;
       for (int i = 0; i < m; i++)
-        for (int j = 0; j < m; j++)
-          if (i != j)
-            sum += exp (-2.0 * (2.0 - 2.0 * gram[(size_t) i * m + j]) - best);
-      out->uniformity = best + log (sum / ((double) m * (m - 1)));
+        {
+          const float *gi = gram + (size_t) i * m;
+          for (int j = i + 1; j < m; j++)
+            gmax = fmaxf (gmax, gi[j]);
+        }
+      double sum = 0;
+      for (int i = 0; i < m - 1; i++)
+        {
+          const float *gi = gram + (size_t) i * m;
+          float row = 0;
+          for (int j = i + 1; j < m; j++)
+            row += expf (4.0f * (gi[j] - gmax));
+          sum += row;
+        }
+      /* sum over ordered pairs = 2 x unordered; mean over the m (m - 1) ordered pairs. */
+      out->uniformity = 4.0 * ((double) gmax - 1.0) + log (2.0 * sum / ((double) m * (m - 1)));
     }
 
   double std_sum = 0;

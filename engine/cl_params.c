@@ -89,6 +89,9 @@ static const ClParam params[] = {
     "at most 2 x train.batch are used)", 0 },
   { "probe.every", CL_PARAM_INT, OFF (probe_every), 0, 0, 1000000, 100, NULL, NULL, "steps",
     "Fit and evaluate the linear probes every N steps (0 = only at the end)", CL_PARAM_LIVE },
+  { "probe.images", CL_PARAM_INT, OFF (probe_images), 0, 100, 10000, 5000, NULL, NULL, "images",
+    "Images per probe split: the ridge probes fit on this many un-augmented training images and score on as "
+    "many held-out ones (fewer: cheaper probes, noisier accuracies)", 0 },
 };
 
 const ClParam *

@@ -58,6 +58,7 @@ typedef struct {
   int probe_every;
   int probe_sim_images;
   int probe_cluster_images;
+  int probe_images;
 } ClConfig;
 
 /* Smallest positive value a log-scale slider of a CL_PARAM_NEGATIVE_IS_AUTO parameter reaches. */

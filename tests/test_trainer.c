@@ -339,6 +339,35 @@ test_bits_probes_and_collisions (void)
   cl_trainer_free (t);
 }
 
+/* probe.images sets the size of both probe splits: with 300 held-out images every accuracy is a
+ * count out of 300, and the probe still reads the class well above chance (the untrained encoder
+ * gets about 0.7 with 5000). The default is 5000 per split. */
+static void
+test_probe_images (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  g_assert_cmpint (cfg.probe_images, ==, 5000);
+  cfg.data_bits = 0;
+  cfg.probe_images = 300;
+  ClTrainer *t = new_trainer (&cfg);
+  float losses[1];
+  run_steps (t, 1, losses);
+  ClSnapshot *s = cl_trainer_get_snapshot (t);
+  g_assert_cmpint (s->n_probes, >=, 1);
+  for (int i = 0; i < s->n_probes; i++)
+    {
+      const double correct = s->probes[i].accuracy * 300.0;
+      g_test_message ("%s at step %d: %.4f (%.2f of 300)", s->probes[i].target, (int) s->probes[i].step,
+                      s->probes[i].accuracy, correct);
+      g_assert_cmpfloat (fabs (correct - round (correct)), <, 1e-3);
+      if (strcmp (s->probes[i].target, "class") == 0)
+        g_assert_cmpfloat (s->probes[i].accuracy, >, 0.4);
+    }
+  cl_snapshot_unref (s);
+  cl_trainer_free (t);
+}
+
 /* lambda = 0 leaves alignment alone: nothing keeps images apart and z collapses, which the
  * collapse indicator shows; the automatic lambda keeps z spread. */
 static double
@@ -453,5 +482,6 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/alignment-only-collapses", test_alignment_only_collapses);
   g_test_add_func ("/trainer/live-bits", test_live_bits);
   g_test_add_func ("/trainer/missing-data", test_missing_data);
+  g_test_add_func ("/trainer/probe-images", test_probe_images);
   return g_test_run ();
 }

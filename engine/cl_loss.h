@@ -14,6 +14,13 @@ typedef struct {
 } ClLossResult;
 
 /* Workspace needed by cl_ntxent for n images (2n rows) of dimension d, in floats. */
+/* exp(x) for x <= 0 as the losses compute it (the softmax terms of the shifted logits): within
+ * a few ulp of expf, exactly 1 at 0, 0 at -inf and below -87, NaN for NaN; for x > 0 it is
+ * not defined. cl_exp_shifted: y[k] = that of (x[k] - m) * inv_tau for x[k] <= m, 8 lanes at a
+ * time where the CPU has AVX2 + FMA (y may be x). Both are compared with expf in test_loss. */
+float cl_exp_nonpositive (float x);
+void cl_exp_shifted (const float *x, int count, float m, float inv_tau, float *y);
+
 size_t cl_ntxent_workspace_floats (int n, int d);
 
 /* NT-Xent (SimCLR) with 2n-2 negatives per anchor, cosine similarity, temperature tau:

@@ -884,10 +884,78 @@ test_timing (void)
   g_free (ws);
 }
 
+/* The losses' exponential (cl_exp_nonpositive, and cl_exp_shifted's 8-lane path) against the C
+ * library's expf: within 4 ulp wherever the result is a normal float, exactly 1 at 0, 0 at -inf
+ * and below -87 (where expf is under 1.7e-38), NaN stays NaN; the vector path also on a length
+ * that is not a multiple of 8 and in place. */
+static double
+ulps (float got, float want)
+{
+  return fabs ((double) got - want) / (ldexp (1.0, -23) * fabs ((double) want));
+}
+
+static void
+test_exp_nonpositive (void)
+{
+  const int n = 1000003;
+  float *x = g_new (float, n), *y = g_new (float, n);
+  ClRng rng;
+  cl_rng_seed (&rng, 17, 1);
+  for (int i = 0; i < n; i++)
+    x[i] = i % 2 ? (float) (-87.0 * i / n) : (float) (-90.0 * cl_rng_uniform (&rng));
+  x[0] = 0.0f;
+  cl_exp_shifted (x, n, 0.0f, 1.0f, y);
+  double worst_scalar = 0, worst_vector = 0;
+  for (int i = 0; i < n; i++)
+    {
+      const float want = expf (x[i]), scalar = cl_exp_nonpositive (x[i]);
+      if (x[i] >= -87.0f)
+        {
+          worst_scalar = MAX (worst_scalar, ulps (scalar, want));
+          worst_vector = MAX (worst_vector, ulps (y[i], want));
+        }
+      else
+        {
+          g_assert_cmpfloat (scalar, ==, 0.0f);
+          g_assert_cmpfloat (y[i], ==, 0.0f);
+        }
+    }
+  g_test_message ("worst error against expf on [-87, 0]: scalar %.2f ulp, vector %.2f ulp", worst_scalar,
+                  worst_vector);
+  g_assert_cmpfloat (worst_scalar, <=, 4.0);
+  g_assert_cmpfloat (worst_vector, <=, 4.0);
+  g_assert_cmpfloat (cl_exp_nonpositive (0.0f), ==, 1.0f);
+  g_assert_cmpfloat (y[0], ==, 1.0f);
+  g_assert_cmpfloat (cl_exp_nonpositive (-INFINITY), ==, 0.0f);
+  g_assert_true (isnan (cl_exp_nonpositive (NAN)));
+
+  /* Shift and scale as the softmax uses them, in place, 13 values (one 8-lane block + a tail). */
+  float row[13], want[13];
+  for (int i = 0; i < 13; i++)
+    row[i] = (float) cl_rng_uniform (&rng) * 2.0f - 1.0f;
+  row[4] = -INFINITY;
+  row[6] = 1.0f;
+  row[11] = NAN;
+  for (int i = 0; i < 13; i++)
+    want[i] = expf ((row[i] - 1.0f) * 20.0f);
+  cl_exp_shifted (row, 13, 1.0f, 20.0f, row);
+  for (int i = 0; i < 13; i++)
+    if (i == 11)
+      g_assert_true (isnan (row[i]));
+    else if (i == 4)
+      g_assert_cmpfloat (row[i], ==, 0.0f);
+    else
+      g_assert_cmpfloat (ulps (row[i], want[i]), <=, 4.0);
+  g_assert_cmpfloat (row[6], ==, 1.0f);
+  g_free (x);
+  g_free (y);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/loss/exp-nonpositive", test_exp_nonpositive);
   g_test_add_func ("/loss/fixture/ntxent", test_fixture_ntxent);
   g_test_add_func ("/loss/fixture/decoupled", test_fixture_decoupled);
   g_test_add_func ("/loss/fixture/swd", test_fixture_swd);

@@ -5,6 +5,11 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 /* max(v, 0) on the bits (GCC turns the float select into a branch at -O2). -0 and negative NaNs
  * give +0. */
@@ -69,10 +74,31 @@ team_work_locked (int thread)
     }
 }
 
+static int compute_nice; /* atomic */
+
+void
+cl_layers_set_compute_nice (int nice)
+{
+  g_atomic_int_set (&compute_nice, CLAMP (nice, 0, 19));
+}
+
+void
+cl_layers_apply_compute_nice (void)
+{
+#ifdef __linux__
+  const int nice = g_atomic_int_get (&compute_nice);
+  /* On Linux the nice value is per thread when set by thread id. Raising it needs no privilege;
+   * a failure only means the thread keeps its priority. */
+  if (nice > 0)
+    (void) setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), nice);
+#endif
+}
+
 static void *
 team_worker (void *data)
 {
   const int thread = (int) (intptr_t) data;
+  cl_layers_apply_compute_nice ();
   pthread_mutex_lock (&team.lock);
   unsigned seen = team.gen;
   for (;;)

@@ -27,6 +27,15 @@ int cl_layers_get_threads (void);
  * worker spinning beside the team's loops slows them). Process-wide, between steps. */
 void cl_layers_use_threads (int threads);
 
+/* Niceness (0..19) of the engine's compute threads: the team's workers, the trainer thread, the
+ * batch-preparation helper and the sweep runner each apply it when they start
+ * (cl_layers_apply_compute_nice), so set it before the first trainer. 0 (the default) keeps the
+ * process' own. The window sets it so that on a machine whose cores the training fills, the GUI
+ * thread and the display server still get the CPU when a frame is due. Linux threads only;
+ * elsewhere it does nothing. */
+void cl_layers_set_compute_nice (int nice);
+void cl_layers_apply_compute_nice (void);
+
 /* BatchNorm conventions (PyTorch's): running = (1 - CL_BN_MOMENTUM) * running + CL_BN_MOMENTUM * batch,
  * i.e. Keras momentum 0.9; the running variance stores the unbiased (m / (m - 1)) batch variance,
  * normalisation in training uses the biased one. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cl_layers.h"
 #include "cl_trainer.h"
 
 /* How often the sweep thread looks at the running trainer (progress, cancel). */
@@ -473,6 +474,7 @@ static gpointer
 sweep_thread (gpointer data)
 {
   ClSweep *s = data;
+  cl_layers_apply_compute_nice ();
   for (int p = 0; p < s->grid->n_points; p++)
     {
       pthread_mutex_lock (&s->lock);

@@ -1046,6 +1046,7 @@ static gpointer
 prep_main (gpointer data)
 {
   ClTrainer *t = data;
+  cl_layers_apply_compute_nice ();
   pthread_mutex_lock (&t->prep_lock);
   for (;;)
     {
@@ -1335,6 +1336,7 @@ static gpointer
 trainer_thread (gpointer data)
 {
   ClTrainer *t = data;
+  cl_layers_apply_compute_nice ();
   for (;;)
     {
       pthread_mutex_lock (&t->lock);

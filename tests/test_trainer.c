@@ -3,8 +3,13 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "engine/cl_data.h"
+#include "engine/cl_layers.h"
 #include "engine/cl_trainer.h"
 
 static void
@@ -467,6 +472,79 @@ test_missing_data (void)
   g_clear_error (&error);
 }
 
+/* The nice value of one thread of this process (field 19 of /proc/self/task/TID/stat), or
+ * G_MININT when it cannot be read; the thread's name (comm) goes to name. */
+static int
+thread_nice (const char *tid, char *name, size_t name_size)
+{
+  char *path = g_strdup_printf ("/proc/self/task/%s/stat", tid), *text = NULL;
+  int nice = G_MININT;
+  if (g_file_get_contents (path, &text, NULL, NULL))
+    {
+      const char *open = strchr (text, '('), *close = strrchr (text, ')');
+      if (open && close && close > open)
+        {
+          g_strlcpy (name, open + 1, MIN (name_size, (size_t) (close - open)));
+          /* After ") ": field 3 (state) ... field 19 (nice) is the 17th token. */
+          char **tok = g_strsplit (close + 2, " ", 0);
+          if (g_strv_length (tok) > 16)
+            nice = atoi (tok[16]);
+          g_strfreev (tok);
+        }
+    }
+  g_free (text);
+  g_free (path);
+  return nice;
+}
+
+/* The window lowers the priority of the training threads (cl_layers_set_compute_nice): the
+ * trainer thread and the threads it starts run at that niceness, the calling thread keeps its own.
+ * Runs last: the niceness of a thread cannot be lowered again without privileges. */
+static void
+test_compute_nice (void)
+{
+#ifdef __linux__
+  char name[64] = "";
+  char *self_tid = g_strdup_printf ("%ld", (long) syscall (SYS_gettid));
+  const int before = thread_nice (self_tid, name, sizeof name);
+  g_assert_cmpint (before, !=, G_MININT);
+  cl_layers_set_compute_nice (before + 3);
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.train_steps = 30;
+  ClTrainer *t = new_trainer (&cfg);
+  cl_trainer_start (t, FALSE);
+  g_assert_true (wait_for (t, 5, 60)); /* the helper that prepares batches has started too */
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  g_assert_nonnull (dir);
+  int trainer_seen = 0, lowered = 0;
+  const char *tid;
+  while ((tid = g_dir_read_name (dir)))
+    {
+      const int nice = thread_nice (tid, name, sizeof name);
+      g_test_message ("thread %s '%s': nice %d", tid, name, nice);
+      if (strcmp (name, "cl-trainer") == 0)
+        {
+          trainer_seen++;
+          g_assert_cmpint (nice, ==, before + 3);
+        }
+      lowered += nice == before + 3;
+    }
+  g_dir_close (dir);
+  cl_trainer_wait (t);
+  cl_trainer_free (t);
+  /* The batch-preparation helper, started by the trainer thread, inherits its name. */
+  g_assert_cmpint (trainer_seen, >=, 1);
+  g_assert_cmpint (lowered, >=, 2); /* the trainer and its helper at least (team workers started
+                                     * by an earlier test keep the niceness they started with) */
+  g_assert_cmpint (thread_nice (self_tid, name, sizeof name), ==, before);
+  cl_layers_set_compute_nice (0);
+  g_free (self_tid);
+#else
+  g_test_skip ("per-thread niceness is Linux-only");
+#endif
+}
+
 int
 main (int argc, char **argv)
 {
@@ -483,5 +561,6 @@ main (int argc, char **argv)
   g_test_add_func ("/trainer/live-bits", test_live_bits);
   g_test_add_func ("/trainer/missing-data", test_missing_data);
   g_test_add_func ("/trainer/probe-images", test_probe_images);
+  g_test_add_func ("/trainer/compute-nice", test_compute_nice);
   return g_test_run ();
 }

@@ -39,21 +39,28 @@ compare_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static gboolean
-load_preset (const char *name, ClConfig *cfg)
+/* A trainer for the preset's configuration (steps > 0 overrides train.steps); NULL after a
+ * message on stderr. */
+static ClTrainer *
+preset_trainer (const char *name, int64_t steps, ClConfig *cfg)
 {
   cl_config_init (cfg);
   GError *error = NULL;
   char *path = cl_preset_resolve (name, &error);
-  if (!path || !cl_config_load_file (cfg, path, &error))
+  ClTrainer *t = NULL;
+  if (path && cl_config_load_file (cfg, path, &error))
     {
-      fprintf (stderr, "bench_trainer: %s\n", error->message);
+      if (steps > 0)
+        cfg->train_steps = steps;
+      t = cl_trainer_new (cfg, &error);
+    }
+  if (!t)
+    {
+      fprintf (stderr, "bench_trainer: %s: %s\n", name, error->message);
       g_error_free (error);
-      g_free (path);
-      return FALSE;
     }
   g_free (path);
-  return TRUE;
+  return t;
 }
 
 static ClSnapshot *
@@ -73,16 +80,9 @@ static gboolean
 probe_share (const char *name)
 {
   ClConfig cfg;
-  if (!load_preset (name, &cfg))
-    return FALSE;
-  GError *error = NULL;
-  ClTrainer *t = cl_trainer_new (&cfg, &error);
+  ClTrainer *t = preset_trainer (name, 0, &cfg);
   if (!t)
-    {
-      fprintf (stderr, "bench_trainer: %s: %s\n", name, error->message);
-      g_error_free (error);
-      return FALSE;
-    }
+    return FALSE;
   cl_trainer_step (t); /* includes the step-0 probe; warms up */
   double probe = 1e9;
   for (int r = 0; r < 2; r++)
@@ -112,17 +112,9 @@ static gboolean
 end_to_end (const char *name)
 {
   ClConfig cfg;
-  if (!load_preset (name, &cfg))
-    return FALSE;
-  cfg.train_steps = 1000000; /* never finishes inside the windows */
-  GError *error = NULL;
-  ClTrainer *t = cl_trainer_new (&cfg, &error);
+  ClTrainer *t = preset_trainer (name, 1000000, &cfg); /* never finishes inside the windows */
   if (!t)
-    {
-      fprintf (stderr, "bench_trainer: %s: %s\n", name, error->message);
-      g_error_free (error);
-      return FALSE;
-    }
+    return FALSE;
   /* The compute-only twin: same spec and active input planes, views of the trainer's first batch. */
   ClModel *m = cl_model_new (cl_model_spec (t->model), 7, NULL);
   cl_model_set_active_input_channels (m, cl_model_active_input_channels (t->model));

@@ -1,9 +1,9 @@
-#include "cl_app.h"
+#include "app/cl_app.h"
 
 #include "cl_config.h"
-#include "cl_export.h"
-#include "cl_window.h"
-#include "engine/cl_layers.h"
+#include "app/cl_export.h"
+#include "app/cl_window.h"
+#include "engine/nn/cl_layers.h"
 
 /* Niceness of the training threads while the window is open (the headless CLI keeps 0). */
 #define CL_APP_COMPUTE_NICE 5

@@ -1,7 +1,7 @@
 #pragma once
 #include <gtk/gtk.h>
-#include "cl_cli.h"
-#include "engine/cl_params.h"
+#include "app/cl_cli.h"
+#include "engine/base/cl_params.h"
 
 G_BEGIN_DECLS
 #define CL_TYPE_APP (cl_app_get_type ())

@@ -1,4 +1,4 @@
-#include "cl_cli.h"
+#include "app/cl_cli.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "cl_config.h"
-#include "cl_export.h"
-#include "engine/cl_data.h"
-#include "engine/cl_sweep.h"
-#include "engine/cl_trainer.h"
+#include "app/cl_export.h"
+#include "engine/data/cl_data.h"
+#include "engine/sweep/cl_sweep.h"
+#include "engine/train/cl_trainer.h"
 #include "ui/plots/cl_sweep_plot.h"
 
 gboolean

@@ -1,6 +1,6 @@
-#include "cl_export.h"
+#include "app/cl_export.h"
 
-#include "engine/cl_runs.h"
+#include "engine/store/cl_runs.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>

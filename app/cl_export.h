@@ -1,8 +1,8 @@
 /* Figure export and configuration restore, shared by the window and the headless CLI. */
 #pragma once
 #include <glib.h>
-#include "engine/cl_params.h"
-#include "engine/cl_snapshot.h"
+#include "engine/base/cl_params.h"
+#include "engine/train/cl_snapshot.h"
 #include "ui/plots/cl_figures.h"
 
 /* Writes a figure of snap to path (PNG, atomically) at the given scale, with the

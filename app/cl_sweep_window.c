@@ -1,9 +1,9 @@
-#include "cl_sweep_window.h"
+#include "app/cl_sweep_window.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "engine/cl_scenes.h"
+#include "engine/data/cl_scenes.h"
 #include "ui/plots/cl_sweep_plot.h"
 
 /* How often the window reads the sweep's progress and rows (the runner never waits on it). */

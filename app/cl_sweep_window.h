@@ -1,10 +1,10 @@
-/* The Sweep window: a grid of runs in the background (engine/cl_sweep.h), with progress, ETA,
+/* The Sweep window: a grid of runs in the background (engine/sweep/cl_sweep.h), with progress, ETA,
  * cancel, and the paper's figure (final accuracy against the first key, one line per value of
  * the others) filling in as points end. It never touches the main window's live run. */
 #pragma once
 #include <gtk/gtk.h>
-#include "engine/cl_params.h"
-#include "engine/cl_sweep.h"
+#include "engine/base/cl_params.h"
+#include "engine/sweep/cl_sweep.h"
 
 G_BEGIN_DECLS
 #define CL_TYPE_SWEEP_WINDOW (cl_sweep_window_get_type ())

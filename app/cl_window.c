@@ -1,12 +1,12 @@
-#include "cl_window.h"
+#include "app/cl_window.h"
 
 #include "cl_config.h"
-#include "cl_export.h"
+#include "app/cl_export.h"
 
 #include <math.h>
 #include <string.h>
-#include "cl_sweep_window.h"
-#include "engine/cl_runs.h"
+#include "app/cl_sweep_window.h"
+#include "engine/store/cl_runs.h"
 #include "ui/cl_figure_view.h"
 
 typedef struct _ClRunEntry ClRunEntry;

@@ -1,9 +1,9 @@
 #pragma once
 #include <gtk/gtk.h>
-#include "engine/cl_params.h"
-#include "engine/cl_runs.h"
-#include "engine/cl_trainer.h"
-#include "cl_export.h"
+#include "engine/base/cl_params.h"
+#include "engine/store/cl_runs.h"
+#include "engine/train/cl_trainer.h"
+#include "app/cl_export.h"
 #include "ui/cl_param_row.h"
 #include "ui/plots/cl_figures.h"
 

@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cl_cli.h"
+#include "app/cl_cli.h"
 #include "cl_config.h"
 #ifdef CL_HAVE_GUI
-#include "cl_app.h"
+#include "app/cl_app.h"
 #endif
 
 /* --open DIR is the window's option; cl_cli.c owns the rest of the command line. It is taken

@@ -1,4 +1,4 @@
-#include "cl_figure_view.h"
+#include "ui/cl_figure_view.h"
 
 struct _ClFigureView {
   GtkWidget parent_instance;

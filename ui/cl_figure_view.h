@@ -1,8 +1,8 @@
 /* On-screen figure: a thin widget over the shared cairo renderers (ui/plots/cl_figures.h). */
 #pragma once
 #include <gtk/gtk.h>
-#include "engine/cl_snapshot.h"
-#include "plots/cl_figures.h"
+#include "engine/train/cl_snapshot.h"
+#include "ui/plots/cl_figures.h"
 
 G_BEGIN_DECLS
 #define CL_TYPE_FIGURE_VIEW (cl_figure_view_get_type ())

@@ -1,4 +1,4 @@
-#include "cl_param_row.h"
+#include "ui/cl_param_row.h"
 
 #include <math.h>
 #include <string.h>

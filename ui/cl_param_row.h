@@ -4,7 +4,7 @@
  * (C locale), debounced while a slider is dragged. */
 #pragma once
 #include <gtk/gtk.h>
-#include "engine/cl_params.h"
+#include "engine/base/cl_params.h"
 
 G_BEGIN_DECLS
 #define CL_TYPE_PARAM_ROW (cl_param_row_get_type ())

@@ -1,4 +1,4 @@
-#include "cl_png.h"
+#include "ui/cl_png.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch reference for tests/bench_step.c: times one ConvN training step.
+"""PyTorch reference for tests/bench/bench_step.c: times one ConvN training step.
 
 The model, loss and optimizer mirror the C engine (paper.md section 3.3):
 three 3x3 stride-2 'valid' convs without bias (in->32->64->64), each + BatchNorm2d + ReLU,

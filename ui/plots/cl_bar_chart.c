@@ -1,4 +1,4 @@
-#include "cl_bar_chart.h"
+#include "ui/plots/cl_bar_chart.h"
 
 #include <math.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * an optional dashed reference line (e.g. chance). Pure cairo, like every renderer in ui/plots. */
 #pragma once
 #include <cairo.h>
-#include "cl_plot_common.h"
+#include "ui/plots/cl_plot_common.h"
 
 typedef struct {
   const char *title;        /* NULL for none */

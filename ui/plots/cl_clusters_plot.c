@@ -1,4 +1,4 @@
-#include "cl_clusters_plot.h"
+#include "ui/plots/cl_clusters_plot.h"
 
 #include <math.h>
 #include <stdlib.h>

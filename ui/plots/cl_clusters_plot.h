@@ -16,7 +16,7 @@
 #pragma once
 #include <cairo.h>
 #include <glib.h>
-#include "cl_plot_common.h"  /* and engine/cl_snapshot.h: ClClusterRow */
+#include "ui/plots/cl_plot_common.h"  /* and engine/train/cl_snapshot.h: ClClusterRow */
 
 typedef struct {
   int n_rows;                      /* layers: row 0 = "pixels", then e.g. "conv1", "conv2", "conv3" */

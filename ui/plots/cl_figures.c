@@ -1,13 +1,13 @@
-#include "cl_figures.h"
+#include "ui/plots/cl_figures.h"
 
-#include "cl_geometry_plot.h"
-#include "cl_loss_plot.h"
-#include "cl_probe_plot.h"
-#include "cl_views_plot.h"
-#include "cl_heatmap_plot.h"
-#include "cl_clusters_plot.h"
+#include "ui/plots/cl_geometry_plot.h"
+#include "ui/plots/cl_loss_plot.h"
+#include "ui/plots/cl_probe_plot.h"
+#include "ui/plots/cl_views_plot.h"
+#include "ui/plots/cl_heatmap_plot.h"
+#include "ui/plots/cl_clusters_plot.h"
 
-#include "engine/cl_runs.h"
+#include "engine/store/cl_runs.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * window, by export (PNG/SVG/PDF surfaces) and by the headless CLI. */
 #pragma once
 #include <cairo.h>
-#include "engine/cl_snapshot.h"
+#include "engine/train/cl_snapshot.h"
 
 typedef enum {
   CL_FIGURE_LOSS,

@@ -1,9 +1,9 @@
-#include "cl_geometry_plot.h"
+#include "ui/plots/cl_geometry_plot.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "../../engine/cl_loss.h"
+#include "engine/nn/cl_loss.h"
 
 #define EVENT_LABEL_MAX_ROWS 2
 #define PRIOR_SAMPLES 480

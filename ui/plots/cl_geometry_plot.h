@@ -7,8 +7,8 @@
  * Pure cairo, like every renderer in ui/plots. */
 #pragma once
 #include <cairo.h>
-#include "../../engine/cl_snapshot.h"
-#include "cl_plot_common.h"
+#include "engine/train/cl_snapshot.h"
+#include "ui/plots/cl_plot_common.h"
 
 /* zhist may be NULL or have step 0 (no batch yet): panel a) then shows a waiting note.
  * rows/events may be empty. */

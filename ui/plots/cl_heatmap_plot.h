@@ -7,7 +7,7 @@
 #pragma once
 #include <cairo.h>
 #include <glib.h>
-#include "cl_plot_common.h"
+#include "ui/plots/cl_plot_common.h"
 
 typedef struct {
   int m;                  /* images; the matrix is 2m x 2m: rows 0..m-1 view 1, m..2m-1 view 2 */

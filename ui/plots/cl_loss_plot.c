@@ -1,4 +1,4 @@
-#include "cl_loss_plot.h"
+#include "ui/plots/cl_loss_plot.h"
 
 #include <math.h>
 #include <string.h>

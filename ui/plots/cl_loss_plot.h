@@ -4,7 +4,7 @@
  * tests draw it and check pixels. */
 #pragma once
 #include <cairo.h>
-#include "../../engine/cl_snapshot.h"
+#include "engine/train/cl_snapshot.h"
 
 /* Another run drawn on the same axes as the main one: an earlier run as a faded overlay, or
  * the B of an A/B comparison. Not owned. */
@@ -45,7 +45,7 @@ void cl_loss_plot_draw (cairo_t *cr, double width, double height,
                         const ClLossPlotStyle *style);
 
 /* ---- additions: geometry for hit-testing and tests, series colours ---- */
-#include "cl_plot_common.h"
+#include "ui/plots/cl_plot_common.h"
 
 typedef enum {
   CL_LOSS_SERIES_TOTAL,

@@ -1,4 +1,4 @@
-#include "cl_plot_common.h"
+#include "ui/plots/cl_plot_common.h"
 
 #include <math.h>
 #include <string.h>

@@ -305,7 +305,7 @@ void cl_plot_hmarker_draw (cairo_t *cr, const ClPlotRect *area, double y, ClRgb 
 
 /* ---------------------------------------------------------- event markers */
 
-#include "../../engine/cl_snapshot.h"
+#include "engine/train/cl_snapshot.h"
 
 /* Control changes drawn as dashed vertical markers, each labelled "key=value" in a band of
  * rows above a plot (the loss plot's look, shared by every chart with a step axis). Labels

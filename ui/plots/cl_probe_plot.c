@@ -1,4 +1,4 @@
-#include "cl_probe_plot.h"
+#include "ui/plots/cl_probe_plot.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,8 +4,8 @@
  * markers where a control changed. Pure cairo, like every renderer in ui/plots. */
 #pragma once
 #include <cairo.h>
-#include "../../engine/cl_snapshot.h"
-#include "cl_plot_common.h"
+#include "engine/train/cl_snapshot.h"
+#include "ui/plots/cl_plot_common.h"
 
 /* Draws into (0,0)-(width,height) of cr. rows hold several targets interleaved ("class",
  * "bits", "bit0".., "small", ...); each distinct target gets a line, in order of first

@@ -1,9 +1,9 @@
-#include "cl_sweep_plot.h"
+#include "ui/plots/cl_sweep_plot.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "cl_bar_chart.h"
+#include "ui/plots/cl_bar_chart.h"
 #include "cl_config.h"
 #include "ui/cl_png.h"
 

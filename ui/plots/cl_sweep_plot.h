@@ -6,8 +6,8 @@
 #pragma once
 #include <cairo.h>
 #include <glib.h>
-#include "cl_plot_common.h"
-#include "engine/cl_sweep.h"
+#include "ui/plots/cl_plot_common.h"
+#include "engine/sweep/cl_sweep.h"
 
 typedef struct {
   const char *title;

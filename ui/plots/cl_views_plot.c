@@ -1,11 +1,11 @@
-#include "cl_views_plot.h"
+#include "ui/plots/cl_views_plot.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_plot_common.h"
-#include "engine/cl_params.h"
+#include "ui/plots/cl_plot_common.h"
+#include "engine/base/cl_params.h"
 
 /* One view as a cairo image; pixel values are clamped to [0, 1] (noise can leave them outside). */
 static cairo_surface_t *

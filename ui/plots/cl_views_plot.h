@@ -6,8 +6,8 @@
 #pragma once
 #include <cairo.h>
 #include <glib.h>
-#include "cl_plot_common.h"
-#include "engine/cl_snapshot.h"
+#include "ui/plots/cl_plot_common.h"
+#include "engine/train/cl_snapshot.h"
 
 /* The views alone (no meter). */
 void cl_views_plot_draw (cairo_t *cr, double width, double height, const ClViewPreview *preview);

@@ -1,0 +1,495 @@
+#include "engine/base/cl_params.h"
+
+#include "cl_config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+G_DEFINE_QUARK (cl-config-error-quark, cl_config_error)
+
+/* Same order as ClSceneKind in cl_scenes.h. */
+static const char *const data_kinds[] = { "randbits", "overlay", "two-objects", "multi-objects", NULL };
+/* Same order as ClLossKind in cl_loss.h. */
+static const char *const loss_kinds[] = { "ntxent", "decoupled", "swd-normal", "swd-cube", "swd-sphere", NULL };
+static const char *const archs[] = { "convn", "convn-same", NULL };
+static const char *const optimizers[] = { "adam", "sgd", "lars", NULL };
+
+#define OFF(field) offsetof (ClConfig, field)
+#define SZ(field) sizeof (((ClConfig *) 0)->field)
+
+/* Keep the keys in DESIGN.md's contract spelled exactly; extend, never rename. */
+static const ClParam params[] = {
+  { "data.base", CL_PARAM_STRING, OFF (data_base), SZ (data_base), 0, 0, 0, "fashion-mnist", NULL, "",
+    "Base image dataset: fashion-mnist (Debian package dataset-fashion-mnist)", 0 },
+  { "data.path", CL_PARAM_STRING, OFF (data_path), SZ (data_path), 0, 0, 0, "", NULL, "",
+    "Folder of MNIST-format IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]); overrides data.base's folder", 0 },
+  { "data.kind", CL_PARAM_ENUM, OFF (data_kind), 0, 0, 0, 0, NULL, data_kinds, "",
+    "Dataset construction: randbits = the images (plus data.bits random-bit planes); overlay = a pattern from a pool of "
+    "data.pool replicated 3x3 over an upscaled image (DigitOnImageNet); two-objects = a small and a large item "
+    "(MultiDigits object size); multi-objects = 2-4 items on a textured 64x64 canvas", 0 },
+  { "data.pool", CL_PARAM_INT, OFF (data_pool), 0, 1, 4096, 16, NULL, NULL, "patterns",
+    "overlay: number of unique patterns stamped on the images (more patterns = more competing information)", 0 },
+  { "data.big_size", CL_PARAM_INT, OFF (data_big_size), 0, 14, 56, 28, NULL, NULL, "px",
+    "two-objects: side of the large item (the small one is 14 px)", 0 },
+  { "data.tint", CL_PARAM_INT, OFF (data_tint), 0, 0, 1, 0, NULL, NULL, "",
+    "1 = give each image a fixed random colour tint (a competing feature; aug.jitter's hue/saturation can remove it)", 0 },
+  { "data.bits", CL_PARAM_INT, OFF (data_bits), 0, 0, 24, 0, NULL, NULL, "bits",
+    "Competing random bits: constant input planes carrying a fixed per-image code, identical in both views "
+    "(live with data.kind=randbits)", CL_PARAM_LIVE },
+  { "data.bit_resample", CL_PARAM_FLOAT, OFF (data_bit_resample), 0, 0, 1, 0, NULL, NULL, "",
+    "Probability that one view's bits are re-drawn at random (an augmentation of the bits; an extension, not in the paper)",
+    CL_PARAM_LIVE },
+  { "aug.crop_min_area", CL_PARAM_FLOAT, OFF (aug_crop_min_area), 0, 0.08, 1, 0.5, NULL, NULL, "",
+    "Random resized crop: smallest kept fraction of the image area (1 = no crop)", CL_PARAM_LIVE },
+  { "aug.flip", CL_PARAM_FLOAT, OFF (aug_flip), 0, 0, 1, 0.5, NULL, NULL, "",
+    "Probability of a horizontal flip", CL_PARAM_LIVE },
+  { "aug.jitter", CL_PARAM_FLOAT, OFF (aug_jitter), 0, 0, 1, 0.4, NULL, NULL, "",
+    "Brightness/contrast jitter strength s (factors drawn in [1-0.8s, 1+0.8s])", CL_PARAM_LIVE },
+  { "aug.noise", CL_PARAM_FLOAT, OFF (aug_noise), 0, 0, 0.5, 0, NULL, NULL, "",
+    "Standard deviation of additive Gaussian pixel noise (pixels in [0, 1])", CL_PARAM_LIVE },
+  { "loss.kind", CL_PARAM_ENUM, OFF (loss_kind), 0, 0, 0, 0, NULL, loss_kinds, "",
+    "Contrastive loss: ntxent (SimCLR, 2B-2 negatives), decoupled (alignment + lambda x log-sum-exp over all 2B rows, "
+    "self and positive kept, as the official code), swd-normal / swd-cube / swd-sphere (alignment + lambda x sliced "
+    "Wasserstein distance to N(0,I), U(-1,1)^d, or the uniform sphere)", CL_PARAM_LIVE },
+  { "loss.lambda", CL_PARAM_FLOAT, OFF (loss_lambda), 0, -1, 100, -1, NULL, NULL, "",
+    "Weight of the distribution term for decoupled and swd-* (-1 = auto: tau/d for decoupled, which matches NT-Xent, "
+    "and " G_STRINGIFY (CL_SWD_AUTO_LAMBDA) " for swd-*; 0 = alignment only, which collapses); ntxent ignores it",
+    CL_PARAM_LIVE | CL_PARAM_LOG_SCALE | CL_PARAM_NEGATIVE_IS_AUTO },
+  { "loss.temperature", CL_PARAM_FLOAT, OFF (loss_temperature), 0, 0.01, 10, 0.1, NULL, NULL, "",
+    "Softmax temperature tau of the similarity logits (lower = harder negatives weigh more)",
+    CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },
+  { "model.arch", CL_PARAM_ENUM, OFF (model_arch), 0, 0, 0, CL_ARCH_CONVN, NULL, archs, "",
+    "Encoder: convn = three 3x3 stride-2 valid convs (32/64/64) + dense 128, as in the paper's RandBits colab; "
+    "convn-same = the same convs padded, so maps halve (64x64 -> 32/16/8) and stay large enough to cluster", 0 },
+  { "model.width", CL_PARAM_FLOAT, OFF (model_width), 0, 0.25, 4, 1, NULL, NULL, "x",
+    "Channel multiplier of the encoder's conv layers", 0 },
+  { "model.head_layers", CL_PARAM_INT, OFF (model_head_layers), 0, 0, 3, 2, NULL, NULL, "layers",
+    "Projection head depth: 0 = loss on y directly, 1 = linear, k = k-1 hidden (dense 256+BN+ReLU) layers then dense 64", 0 },
+  { "train.batch", CL_PARAM_INT, OFF (train_batch), 0, 4, 2048, 256, NULL, NULL, "images",
+    "Images per step (each gives two views, so 2B rows in the loss)", 0 },
+  { "train.lr", CL_PARAM_FLOAT, OFF (train_lr), 0, 1e-6, 10, 1e-3, NULL, NULL, "",
+    "Peak learning rate (decay schedule: see train.optimizer)", CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },
+  { "train.optimizer", CL_PARAM_ENUM, OFF (train_optimizer), 0, 0, 0, CL_OPTIMIZER_ADAM, NULL, optimizers, "",
+    "Optimizer: adam (linear decay to 0), sgd with momentum 0.9 (linear decay), or lars as in SimCLR (momentum 0.9, "
+    "trust 0.001, BatchNorm excluded; 10% linear warm-up then cosine decay; SimCLR uses lr = 0.3 x batch/256)", 0 },
+  { "train.steps", CL_PARAM_INT, OFF (train_steps), 0, 1, 1000000, 1000, NULL, NULL, "steps",
+    "Length of the run (sets the learning-rate decay)", 0 },
+  { "train.seed", CL_PARAM_INT, OFF (train_seed), 0, 0, 2147483647, 1, NULL, NULL, "",
+    "Seed of every random stream (init, data order, augmentation, bits); same seed, same numbers", 0 },
+  { "train.threads", CL_PARAM_INT, OFF (train_threads), 0, 0, 64, 0, NULL, NULL, "threads",
+    "Compute threads (0 = all cores); results are reproducible for a fixed thread count", 0 },
+  { "train.weight_decay", CL_PARAM_FLOAT, OFF (train_weight_decay), 0, 0, 0.1, 1e-4, NULL, NULL, "",
+    "L2 weight decay on conv and dense kernels (not on BatchNorm)", CL_PARAM_LIVE },
+  { "probe.sim_images", CL_PARAM_INT, OFF (probe_sim_images), 0, 2, 128, 32, NULL, NULL, "images",
+    "Fixed training images (x 2 views) whose cosine similarities the batch-similarity heatmap shows", 0 },
+  { "probe.cluster_images", CL_PARAM_INT, OFF (probe_cluster_images), 0, 1, 64, 4, NULL, NULL, "images",
+    "Held-out scenes whose local feature maps are clustered at each probe (object_iou/instance_ari are their mean; "
+    "at most 2 x train.batch are used)", 0 },
+  { "probe.every", CL_PARAM_INT, OFF (probe_every), 0, 0, 1000000, 100, NULL, NULL, "steps",
+    "Fit and evaluate the linear probes every N steps (0 = only at the end)", CL_PARAM_LIVE },
+  { "probe.images", CL_PARAM_INT, OFF (probe_images), 0, 100, 10000, 5000, NULL, NULL, "images",
+    "Images per probe split: the ridge probes fit on this many un-augmented training images and score on as "
+    "many held-out ones (fewer: cheaper probes, noisier accuracies)", 0 },
+};
+
+const ClParam *
+cl_params (int *n_params)
+{
+  if (n_params)
+    *n_params = G_N_ELEMENTS (params);
+  return params;
+}
+
+const ClParam *
+cl_param_lookup (const char *key)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (params); i++)
+    if (strcmp (params[i].key, key) == 0)
+      return &params[i];
+  return NULL;
+}
+
+static void *
+field (ClConfig *cfg, const ClParam *p)
+{
+  return (char *) cfg + p->offset;
+}
+
+static const void *
+cfield (const ClConfig *cfg, const ClParam *p)
+{
+  return (const char *) cfg + p->offset;
+}
+
+void
+cl_config_init (ClConfig *cfg)
+{
+  memset (cfg, 0, sizeof *cfg);
+  for (gsize i = 0; i < G_N_ELEMENTS (params); i++)
+    {
+      const ClParam *p = &params[i];
+      switch (p->type)
+        {
+        case CL_PARAM_STRING:
+          g_strlcpy (field (cfg, p), p->def_str, p->size);
+          break;
+        case CL_PARAM_FLOAT:
+          *(double *) field (cfg, p) = p->def;
+          break;
+        case CL_PARAM_INT:
+        case CL_PARAM_ENUM:
+          *(int *) field (cfg, p) = (int) p->def;
+          break;
+        }
+    }
+}
+
+static char *
+describe_range (const ClParam *p)
+{
+  if (p->type == CL_PARAM_ENUM)
+    {
+      char *joined = g_strjoinv (", ", (char **) p->choices);
+      char *s = g_strdup_printf ("one of: %s", joined);
+      g_free (joined);
+      return s;
+    }
+  char lo[32], hi[32];
+  g_ascii_formatd (lo, sizeof lo, "%g", p->min);
+  g_ascii_formatd (hi, sizeof hi, "%g", p->max);
+  return g_strdup_printf ("%s in [%s, %s]", p->type == CL_PARAM_INT ? "an integer" : "a number", lo, hi);
+}
+
+static gboolean
+bad_value (const ClParam *p, const char *value, GError **error)
+{
+  char *range = describe_range (p);
+  g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "%s: bad value '%s'; expected %s", p->key,
+               value, range);
+  g_free (range);
+  return FALSE;
+}
+
+gboolean
+cl_config_set_number (ClConfig *cfg, const ClParam *p, double v, GError **error)
+{
+  char text[64];
+  g_ascii_formatd (text, sizeof text, "%.9g", v);
+  if (p->type == CL_PARAM_STRING)
+    return bad_value (p, text, error);
+  if (p->type == CL_PARAM_ENUM)
+    {
+      int n = (int) g_strv_length ((char **) p->choices);
+      if (!(v >= 0 && v < n && v == floor (v)))
+        return bad_value (p, text, error);
+      *(int *) field (cfg, p) = (int) v;
+      return TRUE;
+    }
+  if (!isfinite (v) || v < p->min || v > p->max)
+    return bad_value (p, text, error);
+  if (p->type == CL_PARAM_INT)
+    {
+      if (v != floor (v))
+        return bad_value (p, text, error);
+      *(int *) field (cfg, p) = (int) v;
+    }
+  else
+    *(double *) field (cfg, p) = v;
+  return TRUE;
+}
+
+gboolean
+cl_config_set (ClConfig *cfg, const char *key, const char *value, GError **error)
+{
+  const ClParam *p = cl_param_lookup (key);
+  if (!p)
+    {
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_UNKNOWN_KEY,
+                   "unknown parameter '%s' (contrastlab --list-params lists them)", key);
+      return FALSE;
+    }
+  switch (p->type)
+    {
+    case CL_PARAM_STRING:
+      if (strlen (value) >= p->size)
+        {
+          g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "%s: value is longer than %zu characters",
+                       key, p->size - 1);
+          return FALSE;
+        }
+      g_strlcpy (field (cfg, p), value, p->size);
+      return TRUE;
+    case CL_PARAM_ENUM:
+      for (int i = 0; p->choices[i]; i++)
+        if (strcmp (p->choices[i], value) == 0)
+          {
+            *(int *) field (cfg, p) = i;
+            return TRUE;
+          }
+      return bad_value (p, value, error);
+    case CL_PARAM_INT:
+    case CL_PARAM_FLOAT:
+      {
+        char *end = NULL;
+        const char *s = value;
+        while (g_ascii_isspace (*s))
+          s++;
+        if (*s == '\0')
+          return bad_value (p, value, error);
+        errno = 0;
+        double v = g_ascii_strtod (s, &end);
+        while (end && g_ascii_isspace (*end))
+          end++;
+        if (errno != 0 || !end || *end != '\0')
+          return bad_value (p, value, error);
+        if (!cl_config_set_number (cfg, p, v, NULL))
+          return bad_value (p, value, error);
+        return TRUE;
+      }
+    }
+  return FALSE;
+}
+
+gboolean
+cl_config_set_assignment (ClConfig *cfg, const char *assignment, GError **error)
+{
+  const char *eq = strchr (assignment, '=');
+  if (!eq || eq == assignment)
+    {
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "'%s': expected KEY=VALUE, e.g. loss.temperature=0.2",
+                   assignment);
+      return FALSE;
+    }
+  char *key = g_strndup (assignment, eq - assignment);
+  gboolean ok = cl_config_set (cfg, g_strstrip (key), eq + 1, error);
+  g_free (key);
+  return ok;
+}
+
+double
+cl_config_get_number (const ClConfig *cfg, const ClParam *p)
+{
+  switch (p->type)
+    {
+    case CL_PARAM_FLOAT:
+      return *(const double *) cfield (cfg, p);
+    case CL_PARAM_INT:
+    case CL_PARAM_ENUM:
+      return *(const int *) cfield (cfg, p);
+    case CL_PARAM_STRING:
+      break;
+    }
+  return NAN;
+}
+
+char *
+cl_config_get (const ClConfig *cfg, const ClParam *p)
+{
+  char buf[64];
+  switch (p->type)
+    {
+    case CL_PARAM_STRING:
+      return g_strdup (cfield (cfg, p));
+    case CL_PARAM_ENUM:
+      return g_strdup (p->choices[*(const int *) cfield (cfg, p)]);
+    case CL_PARAM_INT:
+      return g_strdup_printf ("%d", *(const int *) cfield (cfg, p));
+    case CL_PARAM_FLOAT:
+      g_ascii_formatd (buf, sizeof buf, "%.9g", *(const double *) cfield (cfg, p));
+      return g_strdup (buf);
+    }
+  return NULL;
+}
+
+gboolean
+cl_config_value_equal (const ClConfig *a, const ClConfig *b, const ClParam *p)
+{
+  if (p->type == CL_PARAM_STRING)
+    return strcmp (cfield (a, p), cfield (b, p)) == 0;
+  return cl_config_get_number (a, p) == cl_config_get_number (b, p);
+}
+
+gboolean
+cl_config_needs_restart (const ClConfig *a, const ClConfig *b)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (params); i++)
+    if (!(params[i].flags & CL_PARAM_LIVE) && !cl_config_value_equal (a, b, &params[i]))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+cl_config_load_keyfile (ClConfig *cfg, GKeyFile *kf, const char *source, GError **error)
+{
+  gsize n_groups = 0;
+  g_auto (GStrv) groups = g_key_file_get_groups (kf, &n_groups);
+  for (gsize g = 0; g < n_groups; g++)
+    {
+      if (strcmp (groups[g], "preset") == 0)
+        continue;
+      gsize n_keys = 0;
+      g_auto (GStrv) keys = g_key_file_get_keys (kf, groups[g], &n_keys, NULL);
+      for (gsize k = 0; k < n_keys; k++)
+        {
+          g_autofree char *full = g_strdup_printf ("%s.%s", groups[g], keys[k]);
+          GError *local = NULL;
+          g_autofree char *value = g_key_file_get_string (kf, groups[g], keys[k], &local);
+          if (!value)
+            {
+              g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "%s: [%s] %s: %s", source, groups[g],
+                           keys[k], local->message);
+              g_error_free (local);
+              return FALSE;
+            }
+          if (!cl_config_set (cfg, full, g_strstrip (value), &local))
+            {
+              g_set_error (error, CL_CONFIG_ERROR, local->code, "%s: [%s] %s", source, groups[g], local->message);
+              g_error_free (local);
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+cl_config_load_data (ClConfig *cfg, const char *text, const char *source, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  GError *local = NULL;
+  if (!g_key_file_load_from_data (kf, text, (gsize) -1, G_KEY_FILE_NONE, &local))
+    {
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE, "%s: not a valid .ini file: %s", source,
+                   local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  return cl_config_load_keyfile (cfg, kf, source, error);
+}
+
+gboolean
+cl_config_load_file (ClConfig *cfg, const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  GError *local = NULL;
+  if (!g_file_get_contents (path, &text, NULL, &local))
+    {
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE, "%s", local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  return cl_config_load_data (cfg, text, path, error);
+}
+
+char *
+cl_config_to_ini (const ClConfig *cfg)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  for (gsize i = 0; i < G_N_ELEMENTS (params); i++)
+    {
+      const ClParam *p = &params[i];
+      const char *dot = strchr (p->key, '.');
+      g_autofree char *group = g_strndup (p->key, (gsize) (dot - p->key));
+      g_autofree char *v = cl_config_get (cfg, p);
+      g_key_file_set_string (kf, group, dot + 1, v);
+    }
+  g_key_file_set_comment (kf, NULL, NULL,
+                          " ContrastLab run configuration (every parameter; contrastlab --list-params explains them)",
+                          NULL);
+  return g_key_file_to_data (kf, NULL, NULL);
+}
+
+/* ---- presets ---- */
+
+const char *
+cl_presets_dir (void)
+{
+  static char *dir;
+  if (g_once_init_enter (&dir))
+    {
+      char *found = NULL;
+      const char *env = g_getenv ("CONTRASTLAB_PRESETS_DIR");
+      if (env && *env)
+        found = g_strdup (env);
+#ifdef CL_INSTALLED_PRESETS_DIR
+      if (!found && g_file_test (CL_INSTALLED_PRESETS_DIR, G_FILE_TEST_IS_DIR))
+        found = g_strdup (CL_INSTALLED_PRESETS_DIR);
+#endif
+#ifdef CL_SOURCE_PRESETS_DIR
+      if (!found)
+        found = g_strdup (CL_SOURCE_PRESETS_DIR);
+#endif
+      if (!found)
+        found = g_strdup ("data/presets");
+      g_once_init_leave (&dir, found);
+    }
+  return dir;
+}
+
+char *
+cl_preset_resolve (const char *name_or_file, GError **error)
+{
+  if (strchr (name_or_file, '/') || g_str_has_suffix (name_or_file, ".ini") || g_str_has_suffix (name_or_file, ".png"))
+    {
+      if (!g_file_test (name_or_file, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE, "--preset %s: no such file", name_or_file);
+          return NULL;
+        }
+      return g_strdup (name_or_file);
+    }
+  g_autofree char *file = g_strdup_printf ("%s.ini", name_or_file);
+  char *path = g_build_filename (cl_presets_dir (), file, NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autoptr (GPtrArray) names = cl_preset_list ();
+      g_ptr_array_add (names, NULL);
+      g_autofree char *joined = g_strjoinv (", ", (char **) names->pdata);
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE, "--preset %s: no such preset in %s (have: %s)",
+                   name_or_file, cl_presets_dir (), joined);
+      g_free (path);
+      return NULL;
+    }
+  return path;
+}
+
+static gint
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+GPtrArray *
+cl_preset_list (void)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GDir *dir = g_dir_open (cl_presets_dir (), 0, NULL);
+  if (!dir)
+    return names;
+  const char *entry;
+  while ((entry = g_dir_read_name (dir)))
+    if (g_str_has_suffix (entry, ".ini"))
+      g_ptr_array_add (names, g_strndup (entry, strlen (entry) - 4));
+  g_dir_close (dir);
+  g_ptr_array_sort (names, compare_strings);
+  return names;
+}
+
+gboolean
+cl_preset_describe (const char *path, char **description, double *minutes)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  if (description)
+    *description = NULL;
+  if (minutes)
+    *minutes = 0;
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+    return FALSE;
+  if (description)
+    *description = g_key_file_get_string (kf, "preset", "description", NULL);
+  if (minutes)
+    *minutes = g_key_file_get_double (kf, "preset", "minutes", NULL);
+  return TRUE;
+}

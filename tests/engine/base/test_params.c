@@ -1,0 +1,216 @@
+/* The parameter table: parsing, ranges, errors, .ini round trip, presets. */
+#include <glib.h>
+#include <string.h>
+
+#include "engine/base/cl_params.h"
+
+static void
+test_table_complete (void)
+{
+  /* The keys DESIGN.md promises to outside tools (those this build has so far). */
+  const char *contract[] = { "data.base", "data.path", "data.kind", "data.bits", "data.bit_resample",
+                             "aug.crop_min_area", "aug.flip", "aug.jitter", "aug.noise", "loss.kind",
+                             "loss.temperature", "model.arch", "model.width", "model.head_layers", "train.batch",
+                             "train.lr", "train.optimizer", "train.steps", "train.seed", "train.threads",
+                             "probe.every", "loss.lambda" };
+  for (gsize i = 0; i < G_N_ELEMENTS (contract); i++)
+    g_assert_nonnull (cl_param_lookup (contract[i]));
+
+  int n;
+  const ClParam *params = cl_params (&n);
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  for (int i = 0; i < n; i++)
+    {
+      const ClParam *p = &params[i];
+      g_assert_nonnull (strchr (p->key, '.'));
+      g_assert_cmpuint (strlen (p->help), >, 10);
+      if (p->type == CL_PARAM_INT || p->type == CL_PARAM_FLOAT)
+        {
+          double v = cl_config_get_number (&cfg, p);
+          g_assert_cmpfloat (v, >=, p->min);
+          g_assert_cmpfloat (v, <=, p->max);
+          g_assert_cmpfloat (p->min, <, p->max);
+          if ((p->flags & CL_PARAM_LOG_SCALE) && !(p->flags & CL_PARAM_NEGATIVE_IS_AUTO))
+            g_assert_cmpfloat (p->min, >, 0);
+          if (p->flags & CL_PARAM_NEGATIVE_IS_AUTO)
+            g_assert_cmpfloat (p->min, ==, -1);
+        }
+      for (int j = 0; j < i; j++)
+        g_assert_cmpstr (params[j].key, !=, p->key);
+    }
+}
+
+static void
+test_set_and_get (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  GError *error = NULL;
+  g_assert_true (cl_config_set (&cfg, "loss.temperature", "0.2", &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (cfg.loss_temperature, ==, 0.2);
+  g_assert_true (cl_config_set_assignment (&cfg, "data.bits=12", &error));
+  g_assert_cmpint (cfg.data_bits, ==, 12);
+  g_assert_true (cl_config_set (&cfg, "train.optimizer", "sgd", &error));
+  g_assert_cmpint (cfg.train_optimizer, ==, CL_OPTIMIZER_SGD);
+  g_assert_true (cl_config_set (&cfg, "data.path", "/tmp/some where", &error));
+  g_assert_cmpstr (cfg.data_path, ==, "/tmp/some where");
+  g_autofree char *t = cl_config_get (&cfg, cl_param_lookup ("loss.temperature"));
+  g_assert_cmpstr (t, ==, "0.2");
+  g_autofree char *o = cl_config_get (&cfg, cl_param_lookup ("train.optimizer"));
+  g_assert_cmpstr (o, ==, "sgd");
+  /* Surrounding blanks are tolerated, as in hand-edited .ini files. */
+  g_assert_true (cl_config_set (&cfg, "train.batch", " 64 ", &error));
+  g_assert_cmpint (cfg.train_batch, ==, 64);
+}
+
+static void
+expect_error (const char *key, const char *value, int code, const char *must_mention)
+{
+  ClConfig cfg, before;
+  cl_config_init (&cfg);
+  before = cfg;
+  GError *error = NULL;
+  g_assert_false (cl_config_set (&cfg, key, value, &error));
+  g_assert_error (error, CL_CONFIG_ERROR, code);
+  g_assert_nonnull (strstr (error->message, must_mention));
+  g_assert_null (strchr (error->message, '\n'));
+  g_error_free (error);
+  g_assert_true (memcmp (&cfg, &before, sizeof cfg) == 0); /* nothing changed on failure */
+}
+
+static void
+test_bad_values (void)
+{
+  expect_error ("loss.temprature", "0.1", CL_CONFIG_ERROR_UNKNOWN_KEY, "loss.temprature");
+  expect_error ("loss.temperature", "0", CL_CONFIG_ERROR_BAD_VALUE, "[0.01, 10]");
+  expect_error ("loss.temperature", "abc", CL_CONFIG_ERROR_BAD_VALUE, "loss.temperature");
+  expect_error ("loss.temperature", "", CL_CONFIG_ERROR_BAD_VALUE, "loss.temperature");
+  expect_error ("loss.temperature", "nan", CL_CONFIG_ERROR_BAD_VALUE, "loss.temperature");
+  expect_error ("loss.temperature", "inf", CL_CONFIG_ERROR_BAD_VALUE, "loss.temperature");
+  expect_error ("loss.temperature", "0.1x", CL_CONFIG_ERROR_BAD_VALUE, "loss.temperature");
+  expect_error ("data.bits", "25", CL_CONFIG_ERROR_BAD_VALUE, "data.bits");
+  expect_error ("data.bits", "2.5", CL_CONFIG_ERROR_BAD_VALUE, "an integer");
+  expect_error ("train.optimizer", "adamw", CL_CONFIG_ERROR_BAD_VALUE, "adam, sgd");
+  expect_error ("train.batch", "1e9", CL_CONFIG_ERROR_BAD_VALUE, "train.batch");
+  expect_error ("loss.lambda", "-2", CL_CONFIG_ERROR_BAD_VALUE, "[-1, 100]");
+  expect_error ("loss.kind", "infonce", CL_CONFIG_ERROR_BAD_VALUE, "ntxent, decoupled, swd-normal, swd-cube, swd-sphere");
+
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  GError *error = NULL;
+  g_assert_false (cl_config_set_assignment (&cfg, "loss.temperature", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE);
+  g_clear_error (&error);
+  g_assert_false (cl_config_set_assignment (&cfg, "=3", &error));
+  g_clear_error (&error);
+}
+
+static void
+test_ini_round_trip (void)
+{
+  ClConfig a, b;
+  cl_config_init (&a);
+  GError *error = NULL;
+  g_assert_true (cl_config_set (&a, "loss.temperature", "0.0512345678", &error));
+  g_assert_true (cl_config_set (&a, "aug.jitter", "0.3", &error));
+  g_assert_true (cl_config_set (&a, "data.path", "/data/with \"quotes\" and = sign", &error));
+  g_assert_true (cl_config_set (&a, "train.seed", "2147483647", &error));
+  g_autofree char *ini = cl_config_to_ini (&a);
+  g_assert_nonnull (strstr (ini, "[loss]\n"));
+  g_assert_nonnull (strstr (ini, "temperature=0.0512345678\n"));
+  cl_config_init (&b);
+  g_assert_true (cl_config_load_data (&b, ini, "round-trip", &error));
+  g_assert_no_error (error);
+  int n;
+  const ClParam *params = cl_params (&n);
+  for (int i = 0; i < n; i++)
+    g_assert_true (cl_config_value_equal (&a, &b, &params[i]));
+}
+
+static void
+test_ini_errors (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  GError *error = NULL;
+  g_assert_false (cl_config_load_data (&cfg, "[loss]\ntemprature=0.1\n", "my.ini", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_UNKNOWN_KEY);
+  g_assert_nonnull (strstr (error->message, "my.ini"));
+  g_assert_nonnull (strstr (error->message, "loss.temprature"));
+  g_clear_error (&error);
+  g_assert_false (cl_config_load_data (&cfg, "[loss]\ntemperature=99\n", "my.ini", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE);
+  g_assert_nonnull (strstr (error->message, "[0.01, 10]"));
+  g_clear_error (&error);
+  g_assert_false (cl_config_load_data (&cfg, "this is [not an ini\n", "junk.ini", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE);
+  g_assert_nonnull (strstr (error->message, "junk.ini"));
+  g_clear_error (&error);
+  g_assert_false (cl_config_load_file (&cfg, "/nonexistent/x.ini", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE);
+  g_clear_error (&error);
+  /* [preset] is metadata, not parameters. */
+  g_assert_true (cl_config_load_data (&cfg, "[preset]\ndescription=x\nminutes=2\n[aug]\nflip=0\n", "ok.ini", &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (cfg.aug_flip, ==, 0);
+}
+
+static void
+test_needs_restart (void)
+{
+  ClConfig a, b;
+  cl_config_init (&a);
+  b = a;
+  g_assert_false (cl_config_needs_restart (&a, &b));
+  g_assert_true (cl_config_set (&b, "loss.temperature", "0.5", NULL));
+  g_assert_false (cl_config_needs_restart (&a, &b));
+  g_assert_true (cl_config_set (&b, "model.head_layers", "3", NULL));
+  g_assert_true (cl_config_needs_restart (&a, &b));
+}
+
+static void
+test_presets (void)
+{
+  g_autoptr (GPtrArray) names = cl_preset_list ();
+  g_assert_cmpuint (names->len, >=, 1);
+  gboolean has_default = FALSE;
+  for (guint i = 0; i < names->len; i++)
+    {
+      GError *error = NULL;
+      g_autofree char *path = cl_preset_resolve (names->pdata[i], &error);
+      g_assert_no_error (error);
+      ClConfig cfg;
+      cl_config_init (&cfg);
+      /* Every shipped preset loads without error. */
+      g_assert_true (cl_config_load_file (&cfg, path, &error));
+      g_assert_no_error (error);
+      g_autofree char *desc = NULL;
+      double minutes = 0;
+      g_assert_true (cl_preset_describe (path, &desc, &minutes));
+      g_assert_nonnull (desc);
+      g_assert_cmpfloat (minutes, >, 0);
+      has_default |= strcmp (names->pdata[i], "default") == 0;
+    }
+  g_assert_true (has_default);
+  GError *error = NULL;
+  g_assert_null (cl_preset_resolve ("no-such-preset", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE);
+  g_assert_nonnull (strstr (error->message, "default"));
+  g_clear_error (&error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/params/table-complete", test_table_complete);
+  g_test_add_func ("/params/set-and-get", test_set_and_get);
+  g_test_add_func ("/params/bad-values", test_bad_values);
+  g_test_add_func ("/params/ini-round-trip", test_ini_round_trip);
+  g_test_add_func ("/params/ini-errors", test_ini_errors);
+  g_test_add_func ("/params/needs-restart", test_needs_restart);
+  g_test_add_func ("/params/presets", test_presets);
+  return g_test_run ();
+}

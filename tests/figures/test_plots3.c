@@ -1,0 +1,1009 @@
+/* Figure renderer tests, part three: the batch similarity heatmap and the local-feature
+ * cluster grid, checked on the pixels they draw and through their hit tests. */
+#include "ui/plots/cl_clusters_plot.h"
+#include "ui/plots/cl_heatmap_plot.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ pixel tools */
+
+#include "tests/figures/plot_pixels.h"
+
+static ClRgb
+hex (guint32 rgb)
+{
+  return (ClRgb){ ((rgb >> 16) & 0xFF) / 255.0, ((rgb >> 8) & 0xFF) / 255.0, (rgb & 0xFF) / 255.0 };
+}
+
+static double
+luminance (ClRgb c)
+{
+  return 0.299 * c.r + 0.587 * c.g + 0.114 * c.b;
+}
+
+/* Device pixels in a user-space box darker than max_lum (text, lines). */
+static long
+count_dark (const Image *im, double x0, double y0, double x1, double y1, double max_lum)
+{
+  int px0 = MAX (0, (int) floor (x0 * im->scale)), py0 = MAX (0, (int) floor (y0 * im->scale));
+  int px1 = MIN (im->width, (int) ceil (x1 * im->scale)), py1 = MIN (im->height, (int) ceil (y1 * im->scale));
+  long n = 0;
+  for (int y = py0; y < py1; y++)
+    for (int x = px0; x < px1; x++)
+      if (luminance (pixel_at (im, x, y)) < max_lum)
+        n++;
+  return n;
+}
+
+static long
+count_near (const Image *im, ClRgb c, double tolerance)
+{
+  long n = 0;
+  for (int y = 0; y < im->height; y++)
+    for (int x = 0; x < im->width; x++)
+      if (color_distance (pixel_at (im, x, y), c) < tolerance)
+        n++;
+  return n;
+}
+
+/* Distance between two hue angles on the circle, degrees. */
+static double
+hue_distance (double a, double b)
+{
+  double d = fabs (fmod (a - b, 360.0));
+  return d > 180.0 ? 360.0 - d : d;
+}
+
+static const ClRgb white = { 1, 1, 1 };
+/* The diverging map's ends and middle (ColorBrewer RdBu), written out here rather than taken
+ * from the code under test. */
+#define RDBU_RED 0xB2182B
+#define RDBU_BLUE 0x2166AC
+#define RDBU_MID 0xF7F7F7
+/* Okabe-Ito blue and vermillion: hue angles of #0072B2 and #D55E00. */
+#define HUE_BLUE 201.6
+#define HUE_VERMILLION 26.5
+#define HUE_GREEN 163.7
+#define HUE_PURPLE 326.7
+
+/* --------------------------------------------------------------- heatmap */
+
+/* Symmetric matrix of a realistic batch: positives ~0.8, same class ~0.3, others ~0. */
+static float *
+realistic_sim (int m, const int *cls, guint32 seed)
+{
+  int n = 2 * m;
+  float *sim = g_new (float, (size_t) n * n);
+  GRand *rand = g_rand_new_with_seed (seed);
+  for (int a = 0; a < n; a++)
+    for (int b = a; b < n; b++)
+      {
+        double v, noise = g_rand_double_range (rand, -0.1, 0.1);
+        if (a == b)
+          v = 1.0;
+        else if (a % m == b % m)
+          v = 0.8 + noise;
+        else if (cls[a % m] == cls[b % m])
+          v = 0.3 + noise;
+        else
+          v = noise;
+        sim[a * n + b] = sim[b * n + a] = (float) v;
+      }
+  g_rand_free (rand);
+  return sim;
+}
+
+static ClHeatmapData
+heatmap_data (int m, const float *sim)
+{
+  ClHeatmapData d = { 0 };
+  d.m = m;
+  d.sim = sim;
+  d.highlight_row = d.highlight_col = -1;
+  d.title = "Batch similarity";
+  return d;
+}
+
+static Image
+draw_heatmap (const ClHeatmapData *d, double w, double h, double scale)
+{
+  cairo_t *cr;
+  Image im = image_new (w, h, scale, &cr);
+  cl_heatmap_plot_draw (cr, w, h, d);
+  image_finish (&im, cr);
+  return im;
+}
+
+static void
+cell_centre (const ClHeatmapPlotGeometry *g, int p, int q, double *x, double *y)
+{
+  *x = g->matrix.x + (q + 0.5) * g->cell;
+  *y = g->matrix.y + (p + 0.5) * g->cell;
+}
+
+static void
+test_heatmap_colors (void)
+{
+  /* m = 4: +1, -1 and 0 at known cells, everything else 0.5 */
+  int m = 4, n = 8;
+  float sim[64];
+  for (int i = 0; i < 64; i++)
+    sim[i] = 0.5f;
+  sim[1 * n + 6] = 1.0f;
+  sim[2 * n + 5] = -1.0f;
+  sim[7 * n + 0] = 0.0f;
+  sim[3 * n + 3] = 7.0f;    /* out of range: clamped to +1 */
+  sim[4 * n + 2] = -3.0f;   /* clamped to -1 */
+  sim[0 * n + 7] = NAN;     /* grey, not a crash */
+  ClHeatmapData d = heatmap_data (m, sim);
+  ClHeatmapPlotGeometry g;
+  cl_heatmap_plot_layout (500, 420, &d, &g);
+  g_assert_true (g.has_matrix);
+  g_assert_cmpint (g.n, ==, n);
+  g_assert_cmpfloat (g.cell, >=, 20.0);
+  g_assert_cmpfloat (g.cell, ==, floor (g.cell));  /* whole units: crisp at 1x and 2x */
+  g_assert_cmpfloat_with_epsilon (g.matrix.w, n * g.cell, 1e-9);
+  g_assert_cmpfloat_with_epsilon (g.matrix.h, g.matrix.w, 1e-9);
+  g_assert_cmpfloat (g.matrix.x, >=, 0.0);
+  g_assert_cmpfloat (g.colorbar.x + g.colorbar.w, <=, 500.0);
+
+  Image im = draw_heatmap (&d, 500, 420, 1.0);
+  struct { int r, c; guint32 expect; } cases[] = {
+    { 1, 6, RDBU_RED }, { 2, 5, RDBU_BLUE }, { 7, 0, RDBU_MID }, { 3, 3, RDBU_RED }, { 4, 2, RDBU_BLUE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      double x, y;
+      cell_centre (&g, cases[i].r, cases[i].c, &x, &y);
+      int row = -1, col = -1;
+      g_assert_true (cl_heatmap_plot_hit (500, 420, &d, x, y, &row, &col));
+      g_assert_cmpint (row, ==, cases[i].r);
+      g_assert_cmpint (col, ==, cases[i].c);
+      /* the whole cell is flat: its centre and a point near its corner */
+      for (int k = 0; k < 2; k++)
+        {
+          double px = k == 0 ? x : x - 0.4 * g.cell, py = k == 0 ? y : y - 0.4 * g.cell;
+          ClRgb p = user_pixel (&im, px, py);
+          g_assert_cmpfloat (color_distance (p, hex (cases[i].expect)), <, 0.02);
+        }
+    }
+  /* +1 is red, -1 blue, 0 white in plain terms too */
+  double x, y;
+  cell_centre (&g, 1, 6, &x, &y);
+  ClRgb red = user_pixel (&im, x, y);
+  g_assert_cmpfloat (red.r, >, 0.6);
+  g_assert_cmpfloat (red.b, <, 0.3);
+  cell_centre (&g, 2, 5, &x, &y);
+  ClRgb blue = user_pixel (&im, x, y);
+  g_assert_cmpfloat (blue.b, >, 0.6);
+  g_assert_cmpfloat (blue.r, <, 0.3);
+  cell_centre (&g, 7, 0, &x, &y);
+  g_assert_cmpfloat (color_distance (user_pixel (&im, x, y), white), <, 0.06);
+  cell_centre (&g, 0, 7, &x, &y);
+  ClRgb nan_cell = user_pixel (&im, x, y);
+  g_assert_cmpfloat (fabs (nan_cell.r - nan_cell.b), <, 0.02);  /* grey */
+  g_assert_cmpfloat (nan_cell.r, <, 0.7);
+  image_free (&im);
+}
+
+/* Every cell's centre hits that cell, and the pixel there has that cell's colour, at two
+ * sizes, in stored order and under a permutation. */
+static void
+test_heatmap_hit_roundtrip (void)
+{
+  int m = 32, n = 64;
+  int cls[32];
+  for (int i = 0; i < m; i++)
+    cls[i] = (i * 7) % 5;
+  float *sim = realistic_sim (m, cls, 11);
+  int order[64];
+  for (int i = 0; i < m; i++)
+    {
+      order[2 * i] = i;
+      order[2 * i + 1] = i + m;
+    }
+  const double sizes[2][2] = { { 640, 560 }, { 333, 301 } };
+  for (int ordered = 0; ordered < 2; ordered++)
+    for (int s = 0; s < 2; s++)
+      {
+        ClHeatmapData d = heatmap_data (m, sim);
+        if (ordered)
+          {
+            d.order = order;
+            d.order_name = "by view pair";
+          }
+        double w = sizes[s][0], h = sizes[s][1];
+        ClHeatmapPlotGeometry g;
+        cl_heatmap_plot_layout (w, h, &d, &g);
+        g_assert_true (g.has_matrix);
+        g_test_message ("%s %gx%g: cell %g at (%g, %g)", ordered ? "by pair" : "stored", w, h, g.cell,
+                        g.matrix.x, g.matrix.y);
+        Image im = draw_heatmap (&d, w, h, 1.0);
+        long wrong_colour = 0;
+        for (int p = 0; p < n; p++)
+          for (int q = 0; q < n; q++)
+            {
+              double x, y;
+              cell_centre (&g, p, q, &x, &y);
+              int row = -1, col = -1;
+              g_assert_true (cl_heatmap_plot_hit (w, h, &d, x, y, &row, &col));
+              int er = ordered ? order[p] : p, ec = ordered ? order[q] : q;
+              if (row != er || col != ec)
+                g_error ("hit at display (%d, %d) gave (%d, %d), expected (%d, %d)", p, q, row, col, er, ec);
+              /* just inside the cell's top-left corner still hits it */
+              g_assert_true (cl_heatmap_plot_hit (w, h, &d, x - 0.45 * g.cell, y - 0.45 * g.cell, &row, &col));
+              g_assert_cmpint (row, ==, er);
+              g_assert_cmpint (col, ==, ec);
+              ClRgb expect = cl_plot_colormap_diverging (0.5 * (sim[er * n + ec] + 1.0));
+              if (color_distance (user_pixel (&im, x, y), expect) > 0.02)
+                wrong_colour++;
+            }
+        g_assert_cmpint (wrong_colour, ==, 0);
+        /* outside the matrix */
+        int row = 7, col = 7;
+        g_assert_false (cl_heatmap_plot_hit (w, h, &d, g.matrix.x - 1.0, g.matrix.y + 5.0, &row, &col));
+        g_assert_false (cl_heatmap_plot_hit (w, h, &d, g.matrix.x + 5.0, g.matrix.y + g.matrix.h + 0.5, &row, &col));
+        g_assert_false (cl_heatmap_plot_hit (w, h, &d, g.colorbar.x + 2.0, g.colorbar.y + 2.0, NULL, NULL));
+        g_assert_false (cl_heatmap_plot_hit (w, h, &d, -5.0, -5.0, NULL, NULL));
+        image_free (&im);
+      }
+  g_free (sim);
+}
+
+/* The positive pairs are red lines at (i, i+m) in stored order, and 2x2 blocks by view pair. */
+static void
+test_heatmap_positive_pairs (void)
+{
+  int m = 16, n = 32;
+  int cls[16];
+  for (int i = 0; i < m; i++)
+    cls[i] = i % 8;
+  float *sim = realistic_sim (m, cls, 5);
+  ClHeatmapData d = heatmap_data (m, sim);
+  ClHeatmapPlotGeometry g;
+  cl_heatmap_plot_layout (600, 540, &d, &g);
+  Image im = draw_heatmap (&d, 600, 540, 1.0);
+  int reddish_pos = 0, reddish_other = 0, others = 0;
+  for (int p = 0; p < n; p++)
+    for (int q = 0; q < n; q++)
+      {
+        double x, y;
+        cell_centre (&g, p, q, &x, &y);
+        ClRgb c = user_pixel (&im, x, y);
+        /* positives (>= 0.7) give r - b >= 0.5, same-class pairs (<= 0.4) at most 0.36 */
+        gboolean reddish = c.r - c.b > 0.45;
+        if (p != q && p % m == q % m)
+          reddish_pos += reddish;
+        else if (p != q)
+          {
+            reddish_other += reddish;
+            others++;
+          }
+      }
+  g_assert_cmpint (reddish_pos, ==, 2 * m);
+  g_assert_cmpint (reddish_other, ==, 0);
+  image_free (&im);
+
+  int order[32];
+  for (int i = 0; i < m; i++)
+    {
+      order[2 * i] = i + m;  /* view 2 first: the block must still be the pair */
+      order[2 * i + 1] = i;
+    }
+  d.order = order;
+  d.order_name = "by view pair";
+  cl_heatmap_plot_layout (600, 540, &d, &g);
+  im = draw_heatmap (&d, 600, 540, 1.0);
+  for (int i = 0; i < m; i++)
+    {
+      double x, y;
+      cell_centre (&g, 2 * i, 2 * i + 1, &x, &y);
+      ClRgb c = user_pixel (&im, x, y);
+      g_assert_cmpfloat (c.r - c.b, >, 0.45);
+      if (i + 1 < m)
+        {
+          cell_centre (&g, 2 * i + 1, 2 * i + 2, &x, &y);
+          c = user_pixel (&im, x, y);
+          g_assert_cmpfloat (c.r - c.b, <, 0.45);
+        }
+    }
+  image_free (&im);
+  g_free (sim);
+}
+
+static void
+test_heatmap_colorbar (void)
+{
+  int m = 8;
+  int cls[8] = { 0, 1, 2, 3, 0, 1, 2, 3 };
+  float *sim = realistic_sim (m, cls, 3);
+  ClHeatmapData d = heatmap_data (m, sim);
+  double w = 560, h = 480;
+  ClHeatmapPlotGeometry g;
+  cl_heatmap_plot_layout (w, h, &d, &g);
+  g_assert_cmpfloat (g.colorbar.x, >, g.matrix.x + g.matrix.w);
+  g_assert_cmpfloat (g.colorbar.h, >, 0.5 * g.matrix.h);
+  Image im = draw_heatmap (&d, w, h, 1.0);
+  double cx = g.colorbar.x + 0.5 * g.colorbar.w;
+  ClRgb top = user_pixel (&im, cx, g.colorbar.y + 1.5);
+  ClRgb mid = user_pixel (&im, cx, g.colorbar.y + 0.5 * g.colorbar.h);
+  ClRgb bottom = user_pixel (&im, cx, g.colorbar.y + g.colorbar.h - 1.5);
+  g_assert_cmpfloat (color_distance (top, hex (RDBU_RED)), <, 0.05);
+  g_assert_cmpfloat (color_distance (bottom, hex (RDBU_BLUE)), <, 0.05);
+  g_assert_cmpfloat (color_distance (mid, hex (RDBU_MID)), <, 0.05);
+  /* red falls and blue rises monotonically down the bar */
+  double last_r = 2.0, last_b = -1.0;
+  for (int i = 1; i < 40; i++)
+    {
+      ClRgb c = user_pixel (&im, cx, g.colorbar.y + g.colorbar.h * i / 40.0);
+      double score_r = c.r - c.b;
+      g_assert_cmpfloat (score_r, <=, last_r + 0.01);
+      g_assert_cmpfloat (c.b - c.r, >=, last_b - 0.01);
+      last_r = score_r;
+      last_b = c.b - c.r;
+    }
+  /* tick labels at the five ticks and the rotated title: dark pixels right of the bar */
+  double label_x0 = g.colorbar.x + g.colorbar.w + 6.0;  /* past the tick marks */
+  for (int t = 0; t < 5; t++)
+    {
+      double ty = g.colorbar.y + g.colorbar.h * t / 4.0;
+      g_assert_cmpint (count_dark (&im, label_x0, ty - 6.0, label_x0 + 30.0, ty + 6.0, 0.5), >, 5);
+    }
+  g_assert_cmpint (count_dark (&im, label_x0 + 25.0, g.colorbar.y + 0.3 * g.colorbar.h, w,
+                               g.colorbar.y + 0.7 * g.colorbar.h, 0.5), >, 40);
+  image_free (&im);
+  g_free (sim);
+}
+
+static void
+test_heatmap_highlight (void)
+{
+  int m = 8, n = 16;
+  float *sim = g_new0 (float, n * n);  /* all 0: white cells, so marks show plainly */
+  ClHeatmapData d = heatmap_data (m, sim);
+  double w = 520, h = 460;
+  ClHeatmapPlotGeometry g;
+  cl_heatmap_plot_layout (w, h, &d, &g);
+  Image plain = draw_heatmap (&d, w, h, 1.0);
+  d.highlight_row = 3;
+  d.highlight_col = 11;
+  Image marked = draw_heatmap (&d, w, h, 1.0);
+  double x, y;
+  cell_centre (&g, 3, 11, &x, &y);
+  double half = 0.5 * g.cell;
+  /* the outline: dark along all four edges of the cell, none there without the highlight */
+  double edge[4][2] = { { x, y - half }, { x, y + half }, { x - half, y }, { x + half, y } };
+  for (int e = 0; e < 4; e++)
+    {
+      g_assert_cmpint (count_dark (&marked, edge[e][0] - 2, edge[e][1] - 2, edge[e][0] + 2, edge[e][1] + 2, 0.4),
+                       >, 2);
+      g_assert_cmpint (count_dark (&plain, edge[e][0] - 2, edge[e][1] - 2, edge[e][0] + 2, edge[e][1] + 2, 0.4),
+                       ==, 0);
+    }
+  /* crosshair: the row line far left of the cell and the column line far below it */
+  double lx = g.matrix.x + 0.5 * g.cell;
+  double ly = g.matrix.y + g.matrix.h - 0.5 * g.cell;
+  g_assert_cmpint (count_dark (&marked, lx - 3, y - 1.5, lx + 3, y + 1.5, 0.85), >, 0);
+  g_assert_cmpint (count_dark (&plain, lx - 3, y - 1.5, lx + 3, y + 1.5, 0.85), ==, 0);
+  g_assert_cmpint (count_dark (&marked, x - 1.5, ly - 3, x + 1.5, ly + 3, 0.85), >, 0);
+  g_assert_cmpint (count_dark (&plain, x - 1.5, ly - 3, x + 1.5, ly + 3, 0.85), ==, 0);
+  /* a cell elsewhere is untouched */
+  cell_centre (&g, 12, 4, &x, &y);
+  g_assert_cmpfloat (color_distance (user_pixel (&marked, x, y), user_pixel (&plain, x, y)), <, 1e-9);
+  image_free (&plain);
+  image_free (&marked);
+
+  /* highlighting through an order: the stored indices are followed to their display place */
+  int order[16];
+  for (int i = 0; i < n; i++)
+    order[i] = n - 1 - i;
+  d.order = order;
+  cl_heatmap_plot_layout (w, h, &d, &g);
+  marked = draw_heatmap (&d, w, h, 1.0);
+  cell_centre (&g, n - 1 - 3, n - 1 - 11, &x, &y);
+  g_assert_cmpint (count_dark (&marked, x - 2, y - half - 2, x + 2, y - half + 2, 0.4), >, 2);
+  int row, col;
+  g_assert_true (cl_heatmap_plot_hit (w, h, &d, x, y, &row, &col));
+  g_assert_cmpint (row, ==, 3);
+  g_assert_cmpint (col, ==, 11);
+  image_free (&marked);
+  g_free (sim);
+}
+
+static void
+test_heatmap_groups (void)
+{
+  int m = 8, n = 16;
+  float *sim = g_new0 (float, n * n);
+  int order[16], group[16];
+  for (int i = 0; i < n; i++)
+    {
+      order[i] = i;
+      group[i] = i < 6 ? 4 : i < 12 ? 7 : 9;
+    }
+  ClHeatmapData d = heatmap_data (m, sim);
+  d.order = order;
+  d.order_name = "by class";
+  d.group = group;
+  double w = 520, h = 460;
+  ClHeatmapPlotGeometry g;
+  cl_heatmap_plot_layout (w, h, &d, &g);
+  Image im = draw_heatmap (&d, w, h, 1.0);
+  /* a separator between positions 5 and 6 (and 11, 12), in both directions, over white cells */
+  for (int b = 0; b < 2; b++)
+    {
+      double at = (b == 0 ? 6 : 12) * g.cell;
+      double x = g.matrix.x + 2.5 * g.cell, y = g.matrix.y + at;
+      g_assert_cmpint (count_dark (&im, x - 1, y - 1.5, x + 1, y + 1.5, 0.8), >, 0);
+      g_assert_cmpint (count_dark (&im, y - g.matrix.y + g.matrix.x - 1.5, g.matrix.y + 2.5 * g.cell - 1,
+                                   y - g.matrix.y + g.matrix.x + 1.5, g.matrix.y + 2.5 * g.cell + 1, 0.8), >, 0);
+    }
+  /* none inside a group */
+  double x = g.matrix.x + 2.5 * g.cell, y = g.matrix.y + 3.0 * g.cell;
+  g_assert_cmpint (count_dark (&im, x - 1, y - 1.5, x + 1, y + 1.5, 0.8), ==, 0);
+  /* group labels at the left of each group */
+  for (int k = 0; k < 3; k++)
+    {
+      double cy = g.matrix.y + (k * 6 + (k == 2 ? 2 : 3)) * g.cell;
+      /* right next to the matrix, where the rotated view labels do not reach */
+      g_assert_cmpint (count_dark (&im, g.matrix.x - 13, cy - 6, g.matrix.x - 1, cy + 6, 0.5), >, 5);
+    }
+  image_free (&im);
+  g_free (sim);
+}
+
+static void
+test_heatmap_scale_2x (void)
+{
+  int m = 32, n = 64;
+  int cls[32];
+  for (int i = 0; i < m; i++)
+    cls[i] = i % 6;
+  float *sim = realistic_sim (m, cls, 9);
+  ClHeatmapData d = heatmap_data (m, sim);
+  d.highlight_row = 5;
+  d.highlight_col = 40;
+  double w = 620, h = 560;
+  ClHeatmapPlotGeometry g;
+  cl_heatmap_plot_layout (w, h, &d, &g);
+  Image one = draw_heatmap (&d, w, h, 1.0);
+  Image two = draw_heatmap (&d, w, h, 2.0);
+  long differ = 0;
+  for (int p = 0; p < n; p++)
+    for (int q = 0; q < n; q++)
+      {
+        if (p == 5 || q == 40)
+          continue;  /* under the crosshair */
+        double x, y;
+        cell_centre (&g, p, q, &x, &y);
+        if (color_distance (user_pixel (&one, x, y), user_pixel (&two, x, y)) > 0.01)
+          differ++;
+      }
+  g_assert_cmpint (differ, ==, 0);
+  /* crisp cells: every device pixel of a cell has the cell's colour, up to its edges */
+  int px0 = (int) (g.matrix.x * 2), py0 = (int) (g.matrix.y * 2), cell2 = (int) (g.cell * 2);
+  g_assert_cmpfloat (g.cell * 2, ==, cell2);
+  long blurred = 0;
+  for (int p = 10; p < 20; p++)
+    for (int q = 45; q < 55; q++)
+      {
+        ClRgb c = pixel_at (&two, px0 + q * cell2 + cell2 / 2, py0 + p * cell2 + cell2 / 2);
+        for (int k = 0; k < cell2; k++)
+          {
+            if (color_distance (pixel_at (&two, px0 + q * cell2 + k, py0 + p * cell2), c) > 1e-9)
+              blurred++;
+            if (color_distance (pixel_at (&two, px0 + q * cell2, py0 + p * cell2 + k), c) > 1e-9)
+              blurred++;
+          }
+      }
+  g_assert_cmpint (blurred, ==, 0);
+  long red1 = count_near (&one, hex (RDBU_RED), 0.08), red2 = count_near (&two, hex (RDBU_RED), 0.08);
+  double ratio = (double) red2 / red1;
+  g_test_message ("deep red pixels: %ld at 1x, %ld at 2x, ratio %.3f", red1, red2, ratio);
+  g_assert_cmpfloat (ratio, >, 3.9);
+  g_assert_cmpfloat (ratio, <, 4.1);
+  image_free (&one);
+  image_free (&two);
+  g_free (sim);
+}
+
+/* NULL and degenerate inputs: a note, no crash, no hits. */
+static void
+test_heatmap_empty (void)
+{
+  float sim[16] = { 0 };
+  ClHeatmapData empty = heatmap_data (0, sim);
+  ClHeatmapData no_sim = heatmap_data (4, NULL);
+  const ClHeatmapData *cases[] = { NULL, &empty, &no_sim };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      Image im = draw_heatmap (cases[i], 400, 300, 1.0);
+      /* the note's muted text in the middle, nothing else coloured */
+      g_assert_cmpint (count_dark (&im, 0, 110, 400, 190, 0.8), >, 30);
+      long coloured = 0;
+      for (int y = 40; y < 300; y++)
+        for (int x = 0; x < 400; x++)
+          {
+            ClRgb c = pixel_at (&im, x, y);
+            if (MAX (c.r, MAX (c.g, c.b)) - MIN (c.r, MIN (c.g, c.b)) > 0.05)
+              coloured++;
+          }
+      g_assert_cmpint (coloured, ==, 0);
+      g_assert_false (cl_heatmap_plot_hit (400, 300, cases[i], 200, 150, NULL, NULL));
+      ClHeatmapPlotGeometry g;
+      cl_heatmap_plot_layout (400, 300, cases[i], &g);
+      g_assert_false (g.has_matrix);
+      image_free (&im);
+    }
+  /* too small for a matrix: a note; degenerate sizes draw nothing and leave cr healthy */
+  ClHeatmapData d = heatmap_data (2, sim);
+  Image tiny = draw_heatmap (&d, 60, 40, 1.0);
+  image_free (&tiny);
+  g_assert_false (cl_heatmap_plot_hit (60, 40, &d, 30, 20, NULL, NULL));
+  cairo_t *cr;
+  Image zero = image_new (10, 10, 1.0, &cr);
+  cl_heatmap_plot_draw (cr, 0, 0, &d);
+  cl_heatmap_plot_draw (cr, NAN, 10, &d);
+  image_finish (&zero, cr);
+  image_free (&zero);
+  /* an order that is not a permutation is ignored, not trusted */
+  int bad[4] = { 0, 0, 1, 9 };
+  d.order = bad;
+  ClHeatmapPlotGeometry g;
+  cl_heatmap_plot_layout (400, 300, &d, &g);
+  for (int p = 0; p < 4; p++)
+    {
+      double x, y;
+      int row, col;
+      cell_centre (&g, p, 3 - p, &x, &y);
+      g_assert_true (cl_heatmap_plot_hit (400, 300, &d, x, y, &row, &col));
+      g_assert_cmpint (row, ==, p);
+      g_assert_cmpint (col, ==, 3 - p);
+    }
+  Image bad_im = draw_heatmap (&d, 400, 300, 1.0);
+  image_free (&bad_im);
+}
+
+/* -------------------------------------------------------------- clusters */
+
+#define IMG 32
+
+typedef struct {
+  float image[IMG * IMG];
+  int ks[3];
+  int grid_h[2], grid_w[2];
+  int maps[6][64];
+  const int *labels[6];
+  int parents[6][8];
+  const int *parent[6];
+  double iou[6], ari[6];
+  const char *names[2];
+} Synthetic;
+
+/* Grey image (uniform 0.5, or bright top half) and label maps on an 8x8 grid. */
+static ClClustersData
+synthetic (Synthetic *s, int n_rows, int n_cols, const int *ks)
+{
+  memset (s, 0, sizeof *s);
+  for (int i = 0; i < IMG * IMG; i++)
+    s->image[i] = 0.5f;
+  for (int c = 0; c < n_cols; c++)
+    s->ks[c] = ks[c];
+  s->names[0] = "pixels";
+  s->names[1] = "conv1";
+  for (int r = 0; r < n_rows; r++)
+    {
+      s->grid_h[r] = 8;
+      s->grid_w[r] = 8;
+    }
+  for (int i = 0; i < n_rows * n_cols; i++)
+    {
+      s->labels[i] = s->maps[i];
+      s->iou[i] = 0.1 * (i + 1);
+      s->ari[i] = 0.05 * (i + 1);
+    }
+  return (ClClustersData){
+    .n_rows = n_rows, .row_names = s->names, .n_cols = n_cols, .ks = s->ks,
+    .img_h = IMG, .img_w = IMG, .img_c = 1, .image = s->image,
+    .grid_h = s->grid_h, .grid_w = s->grid_w, .labels = s->labels, .parent = NULL,
+    .object_iou = s->iou, .instance_ari = s->ari, .highlight = -1, .title = "Local features",
+  };
+}
+
+static Image
+draw_clusters (const ClClustersData *d, double w, double h, double scale)
+{
+  cairo_t *cr;
+  Image im = image_new (w, h, scale, &cr);
+  cl_clusters_plot_draw (cr, w, h, d);
+  image_finish (&im, cr);
+  return im;
+}
+
+/* Pixel at a relative place (fx, fy in [0, 1]) of the image in cell index. */
+static ClRgb
+cell_pixel (const Image *im, const ClClustersPlotGeometry *g, int index, double fx, double fy)
+{
+  ClPlotRect cell = cl_clusters_plot_cell_rect (g, index);
+  double ox = g->image.x - g->x0, oy = g->image.y - g->y0;
+  return user_pixel (im, cell.x + ox + fx * g->image.w, cell.y + oy + fy * g->image.h);
+}
+
+static void
+test_clusters_two_halves (void)
+{
+  Synthetic s;
+  int ks[1] = { 2 };
+  ClClustersData d = synthetic (&s, 1, 1, ks);
+  for (int i = 0; i < 64; i++)
+    s.maps[0][i] = (i % 8) >= 4;  /* left half cluster 0, right half cluster 1 */
+  /* a bright top half in the image: it must show through the colours */
+  for (int i = 0; i < IMG * IMG / 2; i++)
+    s.image[i] = 1.0f;
+  double w = 360, h = 360;
+  ClClustersPlotGeometry g;
+  cl_clusters_plot_layout (w, h, &d, &g);
+  g_assert_true (g.has_grid);
+  g_assert_cmpfloat (g.cell, >=, 150.0);
+  g_assert_cmpfloat_with_epsilon (g.image.w, g.cell, 1e-9);  /* square image fills the cell */
+  Image im = draw_clusters (&d, w, h, 1.0);
+  for (int half = 0; half < 2; half++)
+    for (int vy = 0; vy < 2; vy++)
+      {
+        double fx = half == 0 ? 0.22 : 0.78, fy = vy == 0 ? 0.25 : 0.75;
+        ClRgb c = cell_pixel (&im, &g, 0, fx, fy);
+        double hue = cl_plot_hue (c);
+        g_test_message ("half %d, %s: (%.3f %.3f %.3f) hue %.1f", half, vy ? "dark" : "bright", c.r, c.g, c.b, hue);
+        g_assert_cmpfloat (hue_distance (hue, half == 0 ? HUE_BLUE : HUE_VERMILLION), <, 6.0);
+        /* coloured, not a faint tint */
+        g_assert_cmpfloat (MAX (c.r, MAX (c.g, c.b)) - MIN (c.r, MIN (c.g, c.b)), >, 0.25);
+      }
+  for (int half = 0; half < 2; half++)
+    {
+      double fx = half == 0 ? 0.22 : 0.78;
+      g_assert_cmpfloat (luminance (cell_pixel (&im, &g, 0, fx, 0.25)), >, luminance (cell_pixel (&im, &g, 0, fx, 0.75)) + 0.08);
+    }
+  g_assert_cmpfloat (color_distance (cell_pixel (&im, &g, 0, 0.22, 0.75), cell_pixel (&im, &g, 0, 0.78, 0.75)), >, 0.3);
+  /* the border between the colours sits in the middle of the image */
+  ClRgb left = cell_pixel (&im, &g, 0, 0.22, 0.75), right = cell_pixel (&im, &g, 0, 0.78, 0.75);
+  for (int k = -3; k <= 3; k++)
+    {
+      if (k == 0)
+        continue;
+      double fx = 0.5 + k * 0.02;
+      ClRgb c = cell_pixel (&im, &g, 0, fx, 0.75);
+      ClRgb expect = k < 0 ? left : right;
+      g_assert_cmpfloat (color_distance (c, expect), <, 0.02);
+    }
+  /* the header and the row label */
+  g_assert_cmpint (count_dark (&im, g.x0, g.y0 - 20, g.x0 + g.cell, g.y0 - 2, 0.5), >, 10);
+  g_assert_cmpint (count_dark (&im, 0, g.y0 + 0.4 * g.cell, g.x0 - 2, g.y0 + 0.6 * g.cell, 0.5), >, 10);
+  /* out-of-range labels are left uncoloured */
+  s.maps[0][0] = 5;
+  s.maps[0][7] = -1;
+  image_free (&im);
+  im = draw_clusters (&d, w, h, 1.0);
+  ClRgb corner = cell_pixel (&im, &g, 0, 0.04, 0.04), other = cell_pixel (&im, &g, 0, 0.96, 0.04);
+  g_assert_cmpfloat (MAX (corner.r, MAX (corner.g, corner.b)) - MIN (corner.r, MIN (corner.g, corner.b)), <, 0.02);
+  g_assert_cmpfloat (MAX (other.r, MAX (other.g, other.b)) - MIN (other.r, MIN (other.g, other.b)), <, 0.02);
+  image_free (&im);
+}
+
+/* K-means ids are arbitrary: a lower row with the ids swapped (and a coarser grid) still
+ * colours the same regions with the same hues. */
+static void
+test_clusters_rows_match (void)
+{
+  Synthetic s;
+  int ks[1] = { 3 };
+  ClClustersData d = synthetic (&s, 2, 1, ks);
+  s.grid_h[1] = s.grid_w[1] = 4;
+  for (int i = 0; i < 64; i++)
+    {
+      int x = i % 8, y = i / 8;
+      s.maps[0][i] = x < 4 ? 0 : y < 4 ? 1 : 2;
+    }
+  for (int i = 0; i < 16; i++)
+    {
+      int x = i % 4, y = i / 4;
+      s.maps[1][i] = x < 2 ? 2 : y < 2 ? 0 : 1;  /* same regions, ids rotated */
+    }
+  double w = 400, h = 600;
+  ClClustersPlotGeometry g;
+  cl_clusters_plot_layout (w, h, &d, &g);
+  Image im = draw_clusters (&d, w, h, 1.0);
+  const double expect[3] = { HUE_BLUE, HUE_VERMILLION, HUE_GREEN };
+  const double place[3][2] = { { 0.25, 0.5 }, { 0.75, 0.25 }, { 0.75, 0.75 } };
+  for (int row = 0; row < 2; row++)
+    for (int r = 0; r < 3; r++)
+      {
+        double hue = cl_plot_hue (cell_pixel (&im, &g, row, place[r][0], place[r][1]));
+        g_assert_cmpfloat (hue_distance (hue, expect[r]), <, 6.0);
+      }
+  image_free (&im);
+}
+
+/* Children are shades of their parent: hue measured on the drawn pixels. */
+static void
+test_clusters_shades (void)
+{
+  for (int explicit_parents = 0; explicit_parents < 2; explicit_parents++)
+    {
+      Synthetic s;
+      int ks[3] = { 4, 8, 16 };
+      ClClustersData d = synthetic (&s, 1, 3, ks);
+      /* k=4: columns of width 2 (clusters 0..3); k=8: each split top/bottom; k=16: each of those
+       * split left/right within the column */
+      for (int y = 0; y < 8; y++)
+        for (int x = 0; x < 8; x++)
+          {
+            int a = x / 2, b = 2 * a + (y >= 4), c = 2 * b + (x % 2);
+            s.maps[0][y * 8 + x] = a;
+            s.maps[1][y * 8 + x] = b;
+            s.maps[2][y * 8 + x] = c;
+          }
+      for (int j = 0; j < 8; j++)
+        s.parents[1][j] = j / 2;
+      int parents16[16];
+      for (int j = 0; j < 16; j++)
+        parents16[j] = j / 2;
+      const int *parent[3] = { NULL, s.parents[1], parents16 };
+      if (explicit_parents)
+        d.parent = parent;
+      double w = 700, h = 330;
+      ClClustersPlotGeometry g;
+      cl_clusters_plot_layout (w, h, &d, &g);
+      Image im = draw_clusters (&d, w, h, 1.0);
+      const double base_hue[4] = { HUE_BLUE, HUE_VERMILLION, HUE_GREEN, HUE_PURPLE };
+      double parent_hue[4];
+      for (int a = 0; a < 4; a++)
+        {
+          parent_hue[a] = cl_plot_hue (cell_pixel (&im, &g, 0, (2 * a + 1) / 8.0, 0.5));
+          g_assert_cmpfloat (hue_distance (parent_hue[a], base_hue[a]), <, 6.0);
+        }
+      for (int col = 1; col < 3; col++)
+        {
+          ClRgb seen[16];
+          int n_seen = 0;
+          for (int x = 0; x < 8; x++)
+            for (int half = 0; half < 2; half++)
+              {
+                if (col == 1 && x % 2 == 1)
+                  continue;  /* k=8 clusters span two columns */
+                double fx = (x + 0.5) / 8.0, fy = half == 0 ? 0.25 : 0.75;
+                ClRgb c = cell_pixel (&im, &g, col, fx, fy);
+                double hue = cl_plot_hue (c);
+                int a = x / 2;
+                for (int other = 0; other < 4; other++)
+                  if (other != a)
+                    g_assert_cmpfloat (hue_distance (hue, parent_hue[a]), <, hue_distance (hue, parent_hue[other]));
+                g_assert_cmpfloat (hue_distance (hue, parent_hue[a]), <, 8.0);
+                seen[n_seen++] = c;
+              }
+          /* siblings and cousins are told apart */
+          for (int i = 0; i < n_seen; i++)
+            for (int j = i + 1; j < n_seen; j++)
+              g_assert_cmpfloat (color_distance (seen[i], seen[j]), >, 0.03);
+        }
+      /* the reported colours agree with what was drawn, and with the inference */
+      ClRgb child = cl_clusters_plot_cluster_color (&d, 0, 2, 10);  /* 10 -> 5 -> 2: green */
+      g_assert_cmpfloat (hue_distance (cl_plot_hue (child), HUE_GREEN), <, 3.0);
+      ClRgb bad = cl_clusters_plot_cluster_color (&d, 0, 2, 16);
+      g_assert_cmpfloat (fabs (bad.r - bad.b), <, 1e-9);
+      image_free (&im);
+    }
+}
+
+static void
+test_clusters_hit (void)
+{
+  Synthetic s;
+  int ks[3] = { 2, 4, 8 };
+  ClClustersData d = synthetic (&s, 2, 3, ks);
+  const double sizes[2][2] = { { 640, 480 }, { 300, 380 } };
+  for (int z = 0; z < 2; z++)
+    {
+      double w = sizes[z][0], h = sizes[z][1];
+      d.highlight = -1;
+      ClClustersPlotGeometry g;
+      cl_clusters_plot_layout (w, h, &d, &g);
+      g_assert_true (g.has_grid);
+      g_assert_false (g.card_shown);
+      for (int i = 0; i < 6; i++)
+        {
+          ClPlotRect r = cl_clusters_plot_cell_rect (&g, i);
+          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x + 0.5 * r.w, r.y + 0.5 * r.h), ==, i);
+          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x + 0.5, r.y + 0.5), ==, i);
+          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x + r.w - 0.5, r.y + r.h - 0.5), ==, i);
+          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x - 1.0, r.y + 0.5 * r.h), ==, -1);  /* gap / labels */
+          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x + 0.5 * r.w, r.y + r.h + 1.0), ==, -1);  /* metrics */
+          /* cells are square, inside the figure, and do not overlap */
+          g_assert_cmpfloat (r.w, ==, r.h);
+          g_assert_cmpfloat (r.x, >=, 0);
+          g_assert_cmpfloat (r.x + r.w, <=, w);
+          g_assert_cmpfloat (r.y + r.h, <=, h);
+        }
+      g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, 1, 1), ==, -1);
+
+      /* with the enlarged view: on it -> the highlighted cell, elsewhere the cell below */
+      d.highlight = 4;
+      cl_clusters_plot_layout (w, h, &d, &g);
+      g_assert_true (g.card_shown);
+      g_assert_cmpfloat (g.card_image.w, >=, 1.2 * g.cell - 1e-9);
+      g_assert_cmpfloat (g.card.x, >=, 0);
+      g_assert_cmpfloat (g.card.x + g.card.w, <=, w);
+      g_assert_cmpfloat (g.card.y + g.card.h, <=, h);
+      g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, g.card.x + 2, g.card.y + 2), ==, 4);
+      g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, g.card.x + g.card.w - 2, g.card.y + g.card.h - 2), ==, 4);
+      for (int i = 0; i < 6; i++)
+        {
+          ClPlotRect r = cl_clusters_plot_cell_rect (&g, i);
+          double x = r.x + 0.5 * r.w, y = r.y + 0.5 * r.h;
+          gboolean covered = x >= g.card.x && x < g.card.x + g.card.w && y >= g.card.y && y < g.card.y + g.card.h;
+          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, x, y), ==, covered ? 4 : i);
+        }
+    }
+}
+
+static void
+test_clusters_highlight (void)
+{
+  Synthetic s;
+  int ks[3] = { 2, 4, 8 };
+  ClClustersData d = synthetic (&s, 2, 3, ks);
+  for (int i = 0; i < 6; i++)
+    for (int p = 0; p < 64; p++)
+      {
+        int x = p % 8, y = p / 8;
+        s.maps[i][p] = i % 3 == 0 ? x >= 4 : i % 3 == 1 ? 2 * (x >= 4) + (y >= 4) : 4 * (x >= 4) + 2 * (y >= 4) + (x % 4 >= 2);
+      }
+  double w = 640, h = 620;
+  ClClustersPlotGeometry g;
+  cl_clusters_plot_layout (w, h, &d, &g);
+  Image plain = draw_clusters (&d, w, h, 1.0);
+  d.highlight = 2;  /* top right: the view is pushed inside the figure */
+  ClClustersPlotGeometry gh;
+  cl_clusters_plot_layout (w, h, &d, &gh);
+  g_assert_true (gh.card_shown);
+  g_assert_cmpfloat_with_epsilon (gh.card_image.w, 2.5 * g.cell, 1.0);
+  Image marked = draw_clusters (&d, w, h, 1.0);
+  /* the enlarged picture shows cell 2's clusters at the same relative places */
+  for (int qy = 0; qy < 4; qy++)
+    for (int qx = 0; qx < 4; qx++)
+      {
+        double fx = (qx + 0.5) / 4.0, fy = (qy + 0.5) / 4.0;
+        ClRgb small = cell_pixel (&plain, &g, 2, fx, fy);
+        ClRgb big = user_pixel (&marked, gh.card_image.x + fx * gh.card_image.w, gh.card_image.y + fy * gh.card_image.h);
+        g_assert_cmpfloat (color_distance (small, big), <, 0.02);
+      }
+  /* its title and metrics: dark text above and below the picture */
+  g_assert_cmpint (count_dark (&marked, gh.card.x, gh.card.y, gh.card.x + gh.card.w, gh.card_image.y - 1, 0.5), >, 20);
+  g_assert_cmpint (count_dark (&marked, gh.card.x, gh.card_image.y + gh.card_image.h + 1, gh.card.x + gh.card.w,
+                               gh.card.y + gh.card.h, 0.5), >, 20);
+  /* a soft shadow below the view: darker than the page, far from black */
+  double sx = gh.card.x + gh.card.w + 3.5, sy = gh.card.y + 0.5 * gh.card.h;
+  g_assert_cmpfloat (sx, <, w);
+  ClRgb shade = user_pixel (&marked, sx, sy);
+  ClRgb page = user_pixel (&plain, sx, sy);
+  g_test_message ("shadow %.3f over page %.3f", luminance (shade), luminance (page));
+  g_assert_cmpfloat (luminance (shade), <, luminance (page) - 0.02);
+  g_assert_cmpfloat (luminance (shade), >, 0.6 * luminance (page));
+  /* cells the view does not cover are unchanged */
+  ClPlotRect far = cl_clusters_plot_cell_rect (&g, 3);
+  g_assert_cmpfloat (far.x + 5, <, gh.card.x - 8);
+  g_assert_cmpfloat (color_distance (user_pixel (&plain, far.x + 5, far.y + far.h - 5),
+                                     user_pixel (&marked, far.x + 5, far.y + far.h - 5)), <, 1e-9);
+  image_free (&plain);
+  image_free (&marked);
+  /* out-of-range highlights are ignored */
+  d.highlight = 6;
+  cl_clusters_plot_layout (w, h, &d, &gh);
+  g_assert_false (gh.card_shown);
+  d.highlight = -7;
+  Image none = draw_clusters (&d, w, h, 1.0);
+  image_free (&none);
+}
+
+static void
+test_clusters_scale_2x (void)
+{
+  Synthetic s;
+  int ks[3] = { 2, 4, 8 };
+  ClClustersData d = synthetic (&s, 2, 3, ks);
+  for (int i = 0; i < 6; i++)
+    for (int p = 0; p < 64; p++)
+      s.maps[i][p] = (p * 7 + i) % ks[i % 3];
+  double w = 600, h = 480;
+  ClClustersPlotGeometry g;
+  cl_clusters_plot_layout (w, h, &d, &g);
+  Image one = draw_clusters (&d, w, h, 1.0);
+  Image two = draw_clusters (&d, w, h, 2.0);
+  for (int i = 0; i < 6; i++)
+    for (int q = 0; q < 8; q++)
+      for (int r = 0; r < 8; r++)
+        {
+          double fx = (q + 0.5) / 8.0, fy = (r + 0.5) / 8.0;
+          g_assert_cmpfloat (color_distance (cell_pixel (&one, &g, i, fx, fy), cell_pixel (&two, &g, i, fx, fy)), <, 0.02);
+        }
+  ClRgb blue_blend = cell_pixel (&one, &g, 0, 0.5 / 8.0, 0.5 / 8.0);  /* label 0 at k=2 */
+  long n1 = count_near (&one, blue_blend, 0.01), n2 = count_near (&two, blue_blend, 0.01);
+  double ratio = (double) n2 / n1;
+  g_test_message ("cluster-0 pixels: %ld at 1x, %ld at 2x, ratio %.3f", n1, n2, ratio);
+  g_assert_cmpfloat (ratio, >, 3.8);
+  g_assert_cmpfloat (ratio, <, 4.2);
+  image_free (&one);
+  image_free (&two);
+}
+
+static void
+test_clusters_empty (void)
+{
+  Synthetic s;
+  int ks[3] = { 2, 4, 8 };
+  ClClustersData none_rows = synthetic (&s, 0, 3, ks);
+  ClClustersData no_ks = synthetic (&s, 1, 3, ks);
+  no_ks.ks = NULL;
+  const ClClustersData *empty_cases[] = { NULL, &none_rows, &no_ks };
+  for (guint i = 0; i < G_N_ELEMENTS (empty_cases); i++)
+    {
+      Image im = draw_clusters (empty_cases[i], 400, 300, 1.0);
+      g_assert_cmpint (count_dark (&im, 0, 110, 400, 190, 0.8), >, 30);
+      g_assert_cmpint (cl_clusters_plot_hit (400, 300, empty_cases[i], 200, 150), ==, -1);
+      image_free (&im);
+    }
+  /* partial data: no image, no label maps, no grid sizes, bad k, no metrics, no names */
+  ClClustersData d = synthetic (&s, 2, 3, ks);
+  d.image = NULL;
+  Image a = draw_clusters (&d, 500, 400, 1.0);
+  image_free (&a);
+  d.labels = NULL;
+  d.object_iou = NULL;
+  d.row_names = NULL;
+  Image b = draw_clusters (&d, 500, 400, 1.0);
+  /* "layer 0" is written in place of the name */
+  ClClustersPlotGeometry g;
+  cl_clusters_plot_layout (500, 400, &d, &g);
+  g_assert_cmpint (count_dark (&b, 0, g.y0, g.x0 - 2, g.y0 + g.cell, 0.5), >, 10);
+  image_free (&b);
+  d.labels = s.labels;
+  d.grid_h = NULL;
+  s.ks[1] = 0;
+  s.ks[2] = 100000;
+  d.instance_ari = NULL;
+  d.highlight = 1;
+  Image c = draw_clusters (&d, 500, 400, 1.0);
+  image_free (&c);
+  /* too small, and degenerate sizes */
+  Image tiny = draw_clusters (&d, 50, 40, 1.0);
+  image_free (&tiny);
+  g_assert_cmpint (cl_clusters_plot_hit (50, 40, &d, 25, 20), ==, -1);
+  cairo_t *cr;
+  Image zero = image_new (10, 10, 1.0, &cr);
+  cl_clusters_plot_draw (cr, 0, 10, &d);
+  cl_clusters_plot_draw (cr, INFINITY, 10, &d);
+  image_finish (&zero, cr);
+  image_free (&zero);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/plots3/heatmap/colors", test_heatmap_colors);
+  g_test_add_func ("/plots3/heatmap/hit-roundtrip", test_heatmap_hit_roundtrip);
+  g_test_add_func ("/plots3/heatmap/positive-pairs", test_heatmap_positive_pairs);
+  g_test_add_func ("/plots3/heatmap/colorbar", test_heatmap_colorbar);
+  g_test_add_func ("/plots3/heatmap/highlight", test_heatmap_highlight);
+  g_test_add_func ("/plots3/heatmap/groups", test_heatmap_groups);
+  g_test_add_func ("/plots3/heatmap/scale-2x", test_heatmap_scale_2x);
+  g_test_add_func ("/plots3/heatmap/empty", test_heatmap_empty);
+  g_test_add_func ("/plots3/clusters/two-halves", test_clusters_two_halves);
+  g_test_add_func ("/plots3/clusters/rows-match", test_clusters_rows_match);
+  g_test_add_func ("/plots3/clusters/shades", test_clusters_shades);
+  g_test_add_func ("/plots3/clusters/hit", test_clusters_hit);
+  g_test_add_func ("/plots3/clusters/highlight", test_clusters_highlight);
+  g_test_add_func ("/plots3/clusters/scale-2x", test_clusters_scale_2x);
+  g_test_add_func ("/plots3/clusters/empty", test_clusters_empty);
+  return g_test_run ();
+}

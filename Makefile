@@ -3,12 +3,18 @@ BUILD ?= build
 XVFB = xvfb-run -a -s '-screen 0 1280x800x24'
 GUI_ENV = GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1 GTK_A11Y=none
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps test-deps bench-deps build run test bench clean
 
 all: build
 
 deps:
 	@./tools/install-deps.sh
+
+test-deps:
+	@./tools/install-deps.sh test
+
+bench-deps:
+	@./tools/install-deps.sh bench
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
@@ -25,10 +31,10 @@ run: build
 	  ./$(BUILD)/app/contrastlab --headless --preset default --out out; \
 	fi
 
-test: build
+test: test-deps build
 	$(XVFB) env $(GUI_ENV) meson test -C $(BUILD) --print-errorlogs
 
-bench: build
+bench: bench-deps build
 	meson test -C $(BUILD) --benchmark --verbose
 
 clean:

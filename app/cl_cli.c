@@ -95,9 +95,9 @@ cl_cli_list_params (void)
           g_ascii_formatd (hi, sizeof hi, "%g", p->max);
           range = g_strdup_printf ("%s..%s%s%s", lo, hi, *p->unit ? " " : "", p->unit);
         }
-      printf ("%-20s %-8s default=%-14s [%s] %s\n    %s\n", p->key,
+      printf ("%-20s %-8s default=%-14s [%s] %s\n    %s: %s\n", p->key,
               p->type == CL_PARAM_INT ? "int" : p->type == CL_PARAM_FLOAT ? "float" : p->type == CL_PARAM_ENUM ? "choice" : "string",
-              *def ? def : "\"\"", range, (p->flags & CL_PARAM_LIVE) ? "live" : "restart", p->help);
+              *def ? def : "\"\"", range, (p->flags & CL_PARAM_LIVE) ? "live" : "restart", p->label, p->help);
     }
   return CL_EXIT_OK;
 }

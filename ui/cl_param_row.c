@@ -180,8 +180,9 @@ cl_param_row_new (const ClParam *p, const char *value)
 {
   ClParamRow *self = g_object_new (CL_TYPE_PARAM_ROW, NULL);
   self->param = p;
-  gtk_label_set_text (self->name_label, p->key);
-  g_autofree char *tip = g_strdup_printf ("%s%s", p->help,
+  gtk_label_set_text (self->name_label, p->label);
+  /* The key stays one hover away: it is what presets, --set and run.ini spell. */
+  g_autofree char *tip = g_strdup_printf ("%s\n%s%s", p->key, p->help,
                                           (p->flags & CL_PARAM_LIVE) ? "" : "\n(Changing it restarts the run.)");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
   self->updating = TRUE;
@@ -213,7 +214,7 @@ cl_param_row_new (const ClParam *p, const char *value)
       g_signal_connect_swapped (self->spin, "value-changed", G_CALLBACK (on_control_changed), self);
     }
   gtk_widget_set_visible (control, TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (control), GTK_ACCESSIBLE_PROPERTY_LABEL, p->key,
+  gtk_accessible_update_property (GTK_ACCESSIBLE (control), GTK_ACCESSIBLE_PROPERTY_LABEL, p->label,
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, p->help, -1);
   self->updating = FALSE;
   cl_param_row_set_value (self, value);

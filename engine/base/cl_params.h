@@ -1,4 +1,4 @@
-/* The one parameter table. Every tunable is one row here: key, type, range, default,
+/* The one parameter table. Every tunable is one row here: key, label, type, range, default,
  * unit, help, live-or-restart. The CLI (--set, --list-params), preset files, run.ini, the GUI
  * sliders and their tooltips, and PNG metadata are all driven from this table. */
 #pragma once
@@ -66,6 +66,7 @@ typedef struct {
 
 typedef struct {
   const char *key;       /* "group.name" */
+  const char *label;     /* what a person reads: "Temperature τ" (UTF-8, capitalised, no key) */
   ClParamType type;
   size_t offset;         /* into ClConfig */
   size_t size;           /* buffer size, for strings */

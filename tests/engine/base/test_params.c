@@ -170,6 +170,33 @@ test_needs_restart (void)
   g_assert_true (cl_config_needs_restart (&a, &b));
 }
 
+/* Every parameter has a label a person reads (the GUI shows it, --list-params prints it beside the key):
+ * present, valid UTF-8, capitalised, not the key itself, short enough for the sidebar, and no two alike. */
+static void
+test_labels (void)
+{
+  int n;
+  const ClParam *params = cl_params (&n);
+  g_assert_cmpint (n, >, 0);
+  for (int i = 0; i < n; i++)
+    {
+      const ClParam *p = &params[i];
+      g_test_message ("%s: %s", p->key, p->label ? p->label : "(none)");
+      g_assert_nonnull (p->label);
+      g_assert_true (g_utf8_validate (p->label, -1, NULL));
+      g_assert_cmpuint (g_utf8_strlen (p->label, -1), >=, 3);
+      g_assert_cmpuint (g_utf8_strlen (p->label, -1), <=, 28);
+      g_assert_true (g_unichar_isupper (g_utf8_get_char (p->label)));
+      g_assert_cmpstr (p->label, !=, p->key);
+      g_assert_null (strchr (p->label, '.'));
+      g_assert_null (strchr (p->label, '_'));
+      for (int j = 0; j < i; j++)
+        g_assert_cmpstr (params[j].label, !=, p->label);
+    }
+  g_assert_cmpstr (cl_param_lookup ("loss.temperature")->label, ==, "Temperature τ");
+  g_assert_cmpstr (cl_param_lookup ("data.bits")->label, ==, "Random bits per image");
+}
+
 static void
 test_presets (void)
 {
@@ -206,6 +233,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/params/table-complete", test_table_complete);
+  g_test_add_func ("/params/labels", test_labels);
   g_test_add_func ("/params/set-and-get", test_set_and_get);
   g_test_add_func ("/params/bad-values", test_bad_values);
   g_test_add_func ("/params/ini-round-trip", test_ini_round_trip);

@@ -71,7 +71,7 @@ static const ClParam params[] = {
     "Images per step (each gives two views, so 2B rows in the loss)", 0 },
   { "train.lr", "Learning rate", CL_PARAM_FLOAT, OFF (train_lr), 0, 1e-6, 10, 1e-3, NULL, NULL, "",
     "Peak learning rate (decay schedule: see train.optimizer)", CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },
-  { "train.optimizer", "Optimizer", CL_PARAM_ENUM, OFF (train_optimizer), 0, 0, 0, CL_OPTIMIZER_ADAM, NULL, optimizers, "",
+  { "train.optimizer", "Optimizer", CL_PARAM_ENUM, OFF (train_optimizer), 0, 0, 0, 0 /* adam */, NULL, optimizers, "",
     "Optimizer: adam (linear decay to 0), sgd with momentum 0.9 (linear decay), or lars as in SimCLR (momentum 0.9, "
     "trust 0.001, BatchNorm excluded; 10% linear warm-up then cosine decay; SimCLR uses lr = 0.3 x batch/256)", 0 },
   { "train.steps", "Training steps", CL_PARAM_INT, OFF (train_steps), 0, 1, 1000000, 1000, NULL, NULL, "steps",

@@ -26,7 +26,7 @@ typedef enum {
 /* loss.lambda < 0 (auto) means: tau/d for decoupled, this for swd-*. */
 #define CL_SWD_AUTO_LAMBDA 1
 typedef enum { CL_ARCH_CONVN = 0, CL_ARCH_CONVN_SAME = 1 } ClArch;
-typedef enum { CL_OPTIMIZER_ADAM = 0, CL_OPTIMIZER_SGD = 1, CL_OPTIMIZER_LARS = 2 } ClOptimizerParam;
+/* train.optimizer values are ClOptimizerKind (engine/nn/cl_optimizer.h), in the same order. */
 
 /* Values of every parameter, by name. Plain data: copy with '='. */
 typedef struct {

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "engine/nn/cl_loss.h"
+#include "engine/nn/cl_optimizer.h"
 
 double
 cl_trainer_lr_at (const ClConfig *cfg, int64_t step)

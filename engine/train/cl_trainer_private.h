@@ -10,6 +10,7 @@
 #include "engine/data/cl_data.h"
 #include "engine/data/cl_scenes.h"
 #include "engine/nn/cl_model.h"
+#include "engine/nn/cl_optimizer.h"
 #include "engine/analysis/cl_embedding_geometry.h"
 
 #define MAX_EVENTS 4096

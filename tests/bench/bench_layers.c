@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "engine/nn/cl_loss.h"
+#include "engine/nn/cl_optimizer.h"
 
 #define BENCH_TAU 0.1f
 
@@ -71,7 +72,7 @@ profile (const char *arch, int planes, int size, int batch, int threads)
   for (size_t i = 0; i < (size_t) n * insz; i++)
     x[i] = (float) cl_rng_uniform (&rng);
   float *dz = g_new (float, (size_t) n * d), *ws = g_new (float, cl_ntxent_workspace_floats (batch, d));
-  ClOptimizer *opt = cl_optimizer_new (CL_OPT_ADAM, cl_model_num_params (m), cl_model_num_decay_params (m));
+  ClOptimizer *opt = cl_optimizer_new (CL_OPTIMIZER_ADAM, cl_model_num_params (m), cl_model_num_decay_params (m));
   double best_f[32][2], best_b[32][2], best[5];
   for (int i = 0; i < 32; i++)
     best_f[i][0] = best_f[i][1] = best_b[i][0] = best_b[i][1] = 1e9;

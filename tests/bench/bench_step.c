@@ -31,6 +31,7 @@
 #include "engine/nn/cl_layers.h"
 #include "engine/nn/cl_loss.h"
 #include "engine/nn/cl_model.h"
+#include "engine/nn/cl_optimizer.h"
 #include "engine/base/cl_rng.h"
 
 /* OpenBLAS has no header declaration for this in every packaging. */
@@ -225,7 +226,7 @@ ours_init (OurStep *s, const BenchModel *bm, int batch, double *flops_per_view)
   *flops_per_view = cl_model_flops_per_view (s->model);
   s->batch = batch;
   s->d = cl_model_out_dim (s->model);
-  s->opt = cl_optimizer_new (CL_OPT_ADAM, cl_model_num_params (s->model), cl_model_num_decay_params (s->model));
+  s->opt = cl_optimizer_new (CL_OPTIMIZER_ADAM, cl_model_num_params (s->model), cl_model_num_decay_params (s->model));
   s->x = prepare_views (bm, batch);
   s->dz = g_new (float, 2 * (size_t) batch * s->d);
   s->ws = g_new (float, cl_ntxent_workspace_floats (batch, s->d));

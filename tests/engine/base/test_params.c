@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine/base/cl_params.h"
+#include "engine/nn/cl_optimizer.h" /* train.optimizer values */
 
 static void
 test_table_complete (void)

@@ -6,6 +6,7 @@
 
 #include "engine/nn/cl_layers.h"
 #include "engine/nn/cl_model.h"
+#include "engine/nn/cl_optimizer.h"
 #include "engine/base/cl_rng.h"
 
 #define TEST_STREAM 0x7e57
@@ -1614,8 +1615,8 @@ test_model_determinism (void)
   g_assert_cmpmem (cl_model_grads (a), sizeof (float) * np, g1, sizeof (float) * np);
 
   /* A few optimizer steps keep the two in lockstep. */
-  ClOptimizer *oa = cl_optimizer_new (CL_OPT_ADAM, np, cl_model_num_decay_params (a));
-  ClOptimizer *ob = cl_optimizer_new (CL_OPT_ADAM, np, cl_model_num_decay_params (b));
+  ClOptimizer *oa = cl_optimizer_new (CL_OPTIMIZER_ADAM, np, cl_model_num_decay_params (a));
+  ClOptimizer *ob = cl_optimizer_new (CL_OPTIMIZER_ADAM, np, cl_model_num_decay_params (b));
   cl_optimizer_step (oa, cl_model_params (a), cl_model_grads (a), 1e-3f, 2e-4f);
   for (int step = 0; step < 3; step++)
     {
@@ -1866,7 +1867,7 @@ test_model_active_channels (void)
   const size_t k1 = 9 * (size_t) spec.in_channels; /* conv1 weights per output channel */
   size_t starts[8], counts[8];
   const int n_layers = cl_model_kernel_ranges (a, starts, counts, 8);
-  ClOptimizer *oa = cl_optimizer_new (CL_OPT_LARS, np, nd), *ob = cl_optimizer_new (CL_OPT_LARS, np, nd);
+  ClOptimizer *oa = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd), *ob = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd);
   cl_optimizer_set_layers (oa, n_layers, starts, counts);
   cl_optimizer_set_layers (ob, n_layers, starts, counts);
 
@@ -2103,7 +2104,7 @@ test_adam_step (void)
   float p[3] = { 0.5f, -1.0f, 2.0f };
   const float g1[3] = { 0.1f, -0.2f, 0.3f }, g2[3] = { -0.05f, 0.4f, 0.0f };
   const double lr = 0.01, wd = 0.1;
-  ClOptimizer *opt = cl_optimizer_new (CL_OPT_ADAM, 3, 2);
+  ClOptimizer *opt = cl_optimizer_new (CL_OPTIMIZER_ADAM, 3, 2);
   double ep[3] = { 0.5, -1.0, 2.0 }, m[3] = { 0 }, v[3] = { 0 };
   const float *gs[2] = { g1, g2 };
   for (int t = 1; t <= 2; t++)
@@ -2128,7 +2129,7 @@ test_adam_step (void)
    * lr_t = 0.01*sqrt(0.001)/0.1, update = lr_t * 0.015 / (0.0047434 + 1e-7) = 0.0099998. */
   float q[1] = { 0.5f };
   const float gq[1] = { 0.1f };
-  opt = cl_optimizer_new (CL_OPT_ADAM, 1, 1);
+  opt = cl_optimizer_new (CL_OPTIMIZER_ADAM, 1, 1);
   cl_optimizer_step (opt, q, gq, 0.01f, 0.1f);
   g_assert_cmpfloat_with_epsilon (q[0], 0.5 - 0.0099998, 1e-6);
   cl_optimizer_free (opt);
@@ -2139,7 +2140,7 @@ test_sgd_step (void)
 {
   float p[2] = { 1.0f, 1.0f };
   const float g[2] = { 0.5f, 0.5f };
-  ClOptimizer *opt = cl_optimizer_new (CL_OPT_SGD, 2, 1);
+  ClOptimizer *opt = cl_optimizer_new (CL_OPTIMIZER_SGD, 2, 1);
   cl_optimizer_step (opt, p, g, 0.1f, 0.2f);
   /* v0 = 0.5 + 0.2*1 = 0.7 (decayed), v1 = 0.5. */
   g_assert_cmpfloat_with_epsilon (p[0], 1.0 - 0.07, 1e-6);

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "engine/nn/cl_model.h"
+#include "engine/nn/cl_optimizer.h"
 #include "engine/train/cl_trainer.h"
 
 /* Two "layers" (kernels) of 3 and 2 weights, then 2 BatchNorm parameters. */
@@ -17,7 +18,7 @@ test_lars_step (void)
     ref_w[i] = w[i];
   const double lr = 0.5, wd = 0.01, eta = 0.001, mom = 0.9;
 
-  ClOptimizer *opt = cl_optimizer_new (CL_OPT_LARS, 7, 5);
+  ClOptimizer *opt = cl_optimizer_new (CL_OPTIMIZER_LARS, 7, 5);
   cl_optimizer_set_layers (opt, 2, starts, counts);
   for (int step = 0; step < 2; step++)
     {

@@ -473,10 +473,10 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/clusters-trend/lines-where-data-says", test_trend_lines_where_data_says);
-  g_test_add_func ("/clusters-trend/colors-per-layer", test_trend_colors_per_layer);
-  g_test_add_func ("/clusters-trend/empty-history", test_trend_empty_history);
-  g_test_add_func ("/clusters-trend/placement", test_trend_placement);
-  g_test_add_func ("/clusters-trend/highlight", test_trend_highlight);
+  g_test_add_func ("/figures/clusters-trend/lines-where-data-says", test_trend_lines_where_data_says);
+  g_test_add_func ("/figures/clusters-trend/colors-per-layer", test_trend_colors_per_layer);
+  g_test_add_func ("/figures/clusters-trend/empty-history", test_trend_empty_history);
+  g_test_add_func ("/figures/clusters-trend/placement", test_trend_placement);
+  g_test_add_func ("/figures/clusters-trend/highlight", test_trend_highlight);
   return g_test_run ();
 }

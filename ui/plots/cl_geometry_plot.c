@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/analysis/cl_priors.h"
 #include "engine/nn/cl_loss.h"
 
 #define EVENT_LABEL_MAX_ROWS 2
@@ -11,38 +12,25 @@
 
 /* ------------------------------------------------------------ the prior */
 
+ClPriorKind
+cl_geometry_plot_prior_of_loss (int loss_kind)
+{
+  switch (loss_kind)
+    {
+    case CL_LOSS_SWD_NORMAL: return CL_PRIOR_NORMAL;
+    case CL_LOSS_SWD_CUBE: return CL_PRIOR_CUBE;
+    /* ntxent and decoupled normalise z: uniformity on the sphere is what they reward */
+    case CL_LOSS_NTXENT:
+    case CL_LOSS_DECOUPLED:
+    case CL_LOSS_SWD_SPHERE: return CL_PRIOR_SPHERE;
+    default: return CL_PRIOR_NONE;
+    }
+}
+
 double
 cl_prior_marginal_density (int loss_kind, int dim, double x)
 {
-  if (isnan (x))
-    return NAN;
-  switch (loss_kind)
-    {
-    case CL_LOSS_SWD_NORMAL:
-      return exp (-0.5 * x * x) / sqrt (2.0 * G_PI);
-    case CL_LOSS_SWD_CUBE:
-      return fabs (x) <= 1.0 ? 0.5 : 0.0;
-    case CL_LOSS_NTXENT:
-    case CL_LOSS_DECOUPLED:
-    case CL_LOSS_SWD_SPHERE:
-      {
-        if (dim < 2)
-          return NAN;  /* S^0 is two points: no density */
-        if (fabs (x) > 1.0)
-          return 0.0;
-        double d = dim;
-        /* in logs: Gamma overflows a double from d ~ 340 */
-        double log_c = lgamma (0.5 * d) - 0.5 * log (G_PI) - lgamma (0.5 * (d - 1.0));
-        double u = 1.0 - x * x;
-        if (dim == 3)
-          return 0.5;  /* (1-x^2)^0, also at the poles */
-        if (u <= 0.0)
-          return dim == 2 ? INFINITY : 0.0;
-        return exp (log_c + 0.5 * (d - 3.0) * log (u));
-      }
-    default:
-      return NAN;
-    }
+  return cl_prior_density (cl_geometry_plot_prior_of_loss (loss_kind), dim, x);
 }
 
 void
@@ -57,22 +45,6 @@ cl_prior_marginal_label (int loss_kind, int dim, char *buf, size_t size)
     case CL_LOSS_NTXENT:
     case CL_LOSS_DECOUPLED: g_snprintf (buf, size, "uniform sphere, d=%d (ideal)", dim); break;
     default: if (size > 0) buf[0] = '\0'; break;
-    }
-}
-
-/* Half-width of the region where the prior's density is above 1e-3 of its peak. */
-static double
-prior_extent (int loss_kind, int dim)
-{
-  switch (loss_kind)
-    {
-    case CL_LOSS_SWD_NORMAL: return sqrt (-2.0 * log (1e-3));
-    case CL_LOSS_SWD_CUBE: return 1.0;
-    default:
-      if (dim <= 3)
-        return 1.0;
-      /* (1-x^2)^((d-3)/2) = 1e-3 */
-      return sqrt (1.0 - pow (1e-3, 2.0 / (dim - 3.0)));
     }
 }
 
@@ -186,7 +158,7 @@ compute_ranges (const ClMetricRow *rows, int n_rows, const ClZHistogram *zh,
     }
   if (r->prior)
     {
-      double e = prior_extent (r->kind, r->dim);
+      double e = cl_prior_extent (cl_geometry_plot_prior_of_loss (r->kind), r->dim);
       double lo = -e, hi = e;
       if (r->hist)
         {

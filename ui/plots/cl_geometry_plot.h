@@ -9,6 +9,7 @@
 #include <cairo.h>
 #include "engine/train/cl_snapshot.h"
 #include "ui/plots/cl_plot_common.h"
+#include "engine/analysis/cl_priors.h"
 
 /* zhist may be NULL or have step 0 (no batch yet): panel a) then shows a waiting note.
  * rows/events may be empty. */
@@ -16,11 +17,13 @@ void cl_geometry_plot_draw (cairo_t *cr, double width, double height,
                             const ClMetricRow *rows, int n_rows, const ClZHistogram *zhist,
                             const ClEvent *events, int n_events);
 
-/* Density at x of the marginal of one coordinate of the prior of loss_kind (a ClLossKind):
- *   swd-normal: N(0, 1);  swd-cube: U(-1, 1), 0.5 on [-1, 1];
- *   swd-sphere, ntxent, decoupled (z normalised): one coordinate of a uniform point on the
- *   unit sphere S^{dim-1}, Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)) (1-x^2)^((d-3)/2) on [-1, 1].
- * 0 outside the support; NaN for an unknown kind or, on the sphere, dim < 2. */
+/* The prior the distribution term of loss_kind (a ClLossKind) pulls z toward:
+ *   swd-normal: N(0, 1);  swd-cube: U(-1, 1);  swd-sphere, ntxent, decoupled (z normalised): the
+ *   uniform sphere; CL_PRIOR_NONE for an unknown kind. The densities are in
+ *   engine/analysis/cl_priors.h. */
+ClPriorKind cl_geometry_plot_prior_of_loss (int loss_kind);
+/* cl_prior_density of that prior: 0 outside the support, NaN for an unknown kind or, on the
+ * sphere, dim < 2. */
 double cl_prior_marginal_density (int loss_kind, int dim, double x);
 
 /* "prior: N(0, 1)", "prior: uniform sphere, d=64", ... ; empty for an unknown kind. */

@@ -1,5 +1,7 @@
 #include "ui/plots/cl_views_plot.h"
 
+#include "engine/analysis/cl_collisions.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,27 +119,6 @@ draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p)
 }
 
 /* ------------------------------------------------------------ collision meter */
-
-double
-cl_views_plot_collision_theory (int bits, int batch)
-{
-  if (batch <= 1)
-    return 0.0;
-  if (bits <= 0)
-    return 1.0;
-  /* log1p keeps 2^-n accurate for large n, where 1 - 2^-n rounds to 1 in double only past n = 52 */
-  return -expm1 ((batch - 1) * log1p (-ldexp (1.0, -bits)));
-}
-
-static double
-theory_continuous (double bits, int batch)
-{
-  if (batch <= 1)
-    return 0.0;
-  if (bits <= 0)
-    return 1.0;
-  return -expm1 ((batch - 1) * log1p (-pow (2.0, -bits)));
-}
 
 ClRgb
 cl_views_plot_measured_color (void)
@@ -267,19 +248,19 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
       cairo_set_dash (cr, dash, 2, 0);
       int prev_bits = bits_at (m, m->rows[0].step, start_bits);
       cairo_move_to (cr, cl_plot_scale_map (&g->steps_x, (double) m->rows[0].step),
-                     cl_plot_scale_map (&g->steps_y, cl_views_plot_collision_theory (prev_bits, m->batch)));
+                     cl_plot_scale_map (&g->steps_y, cl_collision_theory (prev_bits, m->batch)));
       for (int i = 1; i < m->n_rows; i++)
         {
           int b = bits_at (m, m->rows[i].step, start_bits);
           if (b == prev_bits)
             continue;
           double x = cl_plot_scale_map (&g->steps_x, (double) m->rows[i].step);
-          cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_views_plot_collision_theory (prev_bits, m->batch)));
-          cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_views_plot_collision_theory (b, m->batch)));
+          cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_collision_theory (prev_bits, m->batch)));
+          cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_collision_theory (b, m->batch)));
           prev_bits = b;
         }
       cairo_line_to (cr, cl_plot_scale_map (&g->steps_x, (double) m->rows[m->n_rows - 1].step),
-                     cl_plot_scale_map (&g->steps_y, cl_views_plot_collision_theory (prev_bits, m->batch)));
+                     cl_plot_scale_map (&g->steps_y, cl_collision_theory (prev_bits, m->batch)));
       cairo_stroke (cr);
       cairo_restore (cr);
 
@@ -320,7 +301,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   for (int i = 0; i <= 240; i++)
     {
       double n = i / 10.0;
-      double px = cl_plot_scale_map (&g->bits_x, n), py = cl_plot_scale_map (&g->bits_y, theory_continuous (n, m->batch));
+      double px = cl_plot_scale_map (&g->bits_x, n), py = cl_plot_scale_map (&g->bits_y, cl_collision_theory_continuous (n, m->batch));
       if (i == 0)
         cairo_move_to (cr, px, py);
       else
@@ -343,7 +324,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
           cl_plot_text (cr, right ? x + 4 : x - 4, g->bits_plot.y + 2, text, right ? 0 : 1, 0, 0);
         }
     }
-  double now_theory = cl_views_plot_collision_theory (m->bits, m->batch);
+  double now_theory = cl_collision_theory (m->bits, m->batch);
   double now_measured = recent_measured (m, start_bits);
   double nx = cl_plot_scale_map (&g->bits_x, CLAMP (m->bits, 0, 24));
   cl_plot_point_draw (cr, nx, cl_plot_scale_map (&g->bits_y, now_theory), 4.5, theory, TRUE);

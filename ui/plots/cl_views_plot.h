@@ -33,9 +33,7 @@ void cl_views_plot_draw_with_meter (cairo_t *cr, double width, double height, co
 /* The whole figure from a snapshot: views plus meter (the figure's entry point). */
 void cl_views_plot_draw_snapshot (cairo_t *cr, double width, double height, const ClSnapshot *snap);
 
-/* p = 1 - (1 - 2^-bits)^(batch - 1): the chance that an anchor's n-bit code is shared by at least
- * one of the other batch - 1 images when codes are uniform. 1 for bits = 0; 0 for batch <= 1. */
-double cl_views_plot_collision_theory (int bits, int batch);
+/* The theory line is cl_collision_theory (engine/analysis/cl_collisions.h). */
 
 /* Where the meter's parts went (for tests): the over-steps chart and the p-vs-bits chart. */
 typedef struct {

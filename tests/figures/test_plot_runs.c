@@ -511,10 +511,10 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/plots/overlay/loss-faded", test_loss_overlay);
-  g_test_add_func ("/plots/overlay/loss-compare", test_loss_compare);
-  g_test_add_func ("/plots/overlay/probes-faded", test_probe_overlay);
-  g_test_add_func ("/plots/overlay/probes-compare", test_probe_compare);
-  g_test_add_func ("/plots/overlay/figures-pass-through", test_figures_pass_through);
+  g_test_add_func ("/figures/overlays/loss-faded", test_loss_overlay);
+  g_test_add_func ("/figures/overlays/loss-compare", test_loss_compare);
+  g_test_add_func ("/figures/overlays/probes-faded", test_probe_overlay);
+  g_test_add_func ("/figures/overlays/probes-compare", test_probe_compare);
+  g_test_add_func ("/figures/overlays/figures-pass-through", test_figures_pass_through);
   return g_test_run ();
 }

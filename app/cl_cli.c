@@ -1,6 +1,9 @@
 #include "app/cl_cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -10,6 +13,9 @@
 #include "cl_config.h"
 #include "app/cl_export.h"
 #include "engine/data/cl_data.h"
+#include "engine/nn/cl_model.h"
+#include "engine/store/cl_runs.h"
+#include "ui/cl_png.h"
 #include "engine/sweep/cl_sweep.h"
 #include "engine/train/cl_trainer.h"
 #include "ui/plots/cl_sweep_plot.h"
@@ -18,13 +24,19 @@ gboolean
 cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
 {
   memset (opts, 0, sizeof *opts);
+  /* Told apart from a given --steps 0, which is refused. */
+  opts->steps = G_MININT;
+  char *cell_text = NULL;
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &opts->headless, "Train without a window; write results to --out", NULL },
     { "preset", 'p', 0, G_OPTION_ARG_FILENAME, &opts->preset, "Preset NAME, or an .ini file, or a PNG exported by ContrastLab", "NAME|FILE" },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &opts->sets, "Set a parameter (repeatable), e.g. --set loss.temperature=0.2", "KEY=VALUE" },
-    { "steps", 'n', 0, G_OPTION_ARG_INT, &opts->steps, "Number of training steps (same as --set train.steps=N)", "N" },
+    { "steps", 'n', 0, G_OPTION_ARG_INT, &opts->steps, "Number of training steps, at least 1 (same as --set train.steps=N)", "N" },
     { "sweep", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->sweeps, "With --headless: run every combination of these values (repeatable), e.g. --sweep loss.kind=ntxent,decoupled", "KEY=V1,V2,..." },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opts->out, "Output folder of a headless run (default: out)", "DIR" },
+    { "plan", 0, 0, G_OPTION_ARG_NONE, &opts->plan, "With --headless and a sweep: write DIR/sweep.plan, print the number of cells, train nothing", NULL },
+    { "cell", 0, 0, G_OPTION_ARG_STRING, &cell_text, "With --headless --out DIR: run cell N (0-based) of DIR/sweep.plan into DIR/runs/ (a finished cell is left alone)", "N" },
+    { "collect", 0, 0, G_OPTION_ARG_NONE, &opts->collect, "With --headless --out DIR: write DIR/sweep.csv and DIR/figures/sweep.png from the finished cells", NULL },
     { "list-params", 0, 0, G_OPTION_ARG_NONE, &opts->list_params, "List every parameter with its range, default and help", NULL },
     { "list-presets", 0, 0, G_OPTION_ARG_NONE, &opts->list_presets, "List the presets", NULL },
     { "version", 'v', 0, G_OPTION_ARG_NONE, &opts->version, "Print the version", NULL },
@@ -34,8 +46,14 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_summary (ctx, "ContrastLab re-creates the experiments of 'Intriguing Properties of "
                                      "Contrastive Losses' (Chen, Luo, Li; NeurIPS 2021).");
+  g_option_context_set_description (ctx, "Exit codes: 0 success; 2 bad input (unknown key, bad value, missing or "
+                                         "corrupt data, unwritable output, a folder in use); 1 internal failure; "
+                                         "3 the run diverged (non-finite loss).");
   GError *error = NULL;
-  if (!g_option_context_parse (ctx, argc, argv, &error))
+  gboolean ok = g_option_context_parse (ctx, argc, argv, &error);
+  g_autofree char *cell = cell_text;
+  opts->cell = -1;
+  if (!ok)
     {
       g_printerr ("contrastlab: %s (try --help)\n", error->message);
       g_error_free (error);
@@ -46,15 +64,68 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
       g_printerr ("contrastlab: unexpected argument '%s' (try --help)\n", (*argv)[1]);
       return FALSE;
     }
+  if (opts->steps == G_MININT)
+    opts->steps = 0;
+  else if (opts->steps < 1)
+    {
+      g_printerr ("contrastlab: --steps %d: expected a number of steps of at least 1\n", opts->steps);
+      return FALSE;
+    }
+  if (opts->out && !*opts->out)
+    {
+      g_printerr ("contrastlab: --out: the folder name is empty\n");
+      return FALSE;
+    }
+  if (cell)
+    {
+      guint64 v = 0;
+      if (!g_ascii_string_to_unsigned (cell, 10, 0, CL_SWEEP_MAX_POINTS - 1, &v, NULL))
+        {
+          g_autofree char *shown = g_strescape (cell, NULL);
+          g_printerr ("contrastlab: --cell '%s': expected a cell index, 0 or more\n", shown);
+          return FALSE;
+        }
+      opts->cell = (int) v;
+    }
   if (opts->sweeps && !opts->headless)
     {
       g_printerr ("contrastlab: --sweep needs --headless\n");
       return FALSE;
     }
-  if (opts->steps < 0)
+  const char *mode = opts->plan ? "--plan" : opts->cell >= 0 ? "--cell" : opts->collect ? "--collect" : NULL;
+  if (mode && !opts->headless)
     {
-      g_printerr ("contrastlab: --steps %d: expected a positive number of steps\n", opts->steps);
+      g_printerr ("contrastlab: %s needs --headless\n", mode);
       return FALSE;
+    }
+  if ((opts->plan + (opts->cell >= 0) + opts->collect) > 1)
+    {
+      g_printerr ("contrastlab: --plan, --cell and --collect are separate steps; give one at a time\n");
+      return FALSE;
+    }
+  if (mode && !opts->out)
+    {
+      g_printerr ("contrastlab: %s needs --out DIR (the sweep's folder)\n", mode);
+      return FALSE;
+    }
+  if (opts->cell >= 0 || opts->collect)
+    {
+      /* The plan holds the configuration; only the thread count (which does not change the
+       * results) may be set per cell, e.g. from $SLURM_CPUS_PER_TASK. */
+      for (int i = 0; opts->sets && opts->sets[i]; i++)
+        if (!g_str_has_prefix (opts->sets[i], "train.threads=") || opts->collect)
+          {
+            g_autofree char *shown = g_strescape (opts->sets[i], NULL);
+            g_printerr ("contrastlab: %s: --set '%s': the configuration comes from DIR/sweep.plan (only "
+                        "--set train.threads=N may be given with --cell)\n", mode, shown);
+            return FALSE;
+          }
+      if (opts->preset || opts->sweeps || opts->steps)
+        {
+          g_printerr ("contrastlab: %s: --preset, --sweep and --steps belong to --plan; the configuration comes "
+                      "from DIR/sweep.plan\n", mode);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -125,6 +196,25 @@ cl_cli_list_presets (void)
   return CL_EXIT_OK;
 }
 
+/* Text for the terminal: control bytes (a newline in a value, an escape sequence in a file
+ * name) written as \xNN, so every message stays one line and cannot drive the terminal. */
+static char *
+escape_controls (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  for (const unsigned char *c = (const unsigned char *) text; *c; c++)
+    if (*c < 0x20 || *c == 0x7f)
+      g_string_append_printf (out, "\\x%02x", *c);
+    else
+      g_string_append_c (out, (char) *c);
+  return g_string_free (out, FALSE);
+}
+
+/* Errors of this file: a folder in use. */
+#define CL_CLI_ERROR (cl_cli_error_quark ())
+static G_DEFINE_QUARK (cl-cli-error-quark, cl_cli_error)
+enum { CL_CLI_ERROR_BUSY };
+
 /* Checks that dir (and dir/figures) can be created and written before any training starts. */
 static gboolean
 prepare_out_dir (const char *dir, GError **error)
@@ -155,6 +245,44 @@ prepare_out_dir (const char *dir, GError **error)
   return TRUE;
 }
 
+/* A run folder in use is locked (flock on DIR/.contrastlab.lock, held until the process ends,
+ * so a killed run frees it): a second run into it is refused. Returns the lock's fd or -1. */
+static int
+lock_folder (const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, ".contrastlab.lock", NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: cannot create the lock file: %s", path,
+                   g_strerror (e));
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      char pid[32] = "";
+      ssize_t n = pread (fd, pid, sizeof pid - 1, 0);
+      pid[n > 0 ? n : 0] = '\0';
+      g_strchomp (pid);
+      for (char *c = pid; *c; c++)
+        if (!g_ascii_isdigit (*c))
+          *c = '?';
+      g_set_error (error, CL_CLI_ERROR, CL_CLI_ERROR_BUSY,
+                   "%s: in use by another contrastlab run%s%s%s; wait for it or choose another folder", dir,
+                   *pid ? " (pid " : "", pid, *pid ? ")" : "");
+      close (fd);
+      return -1;
+    }
+  char pid[32];
+  int len = g_snprintf (pid, sizeof pid, "%d\n", (int) getpid ());
+  if (ftruncate (fd, 0) != 0 || pwrite (fd, pid, (size_t) len, 0) != len)
+    {
+      /* The pid is only for the message; the lock holds without it. */
+    }
+  return fd;
+}
+
 static void
 print_progress (const ClSnapshot *s, const char *label, gboolean done)
 {
@@ -177,19 +305,19 @@ print_progress (const ClSnapshot *s, const char *label, gboolean done)
   fflush (stderr);
 }
 
+/* Everything the user gave (options, presets, data, output folders) is input: 2. */
 static int
 exit_code_for (const GError *error)
 {
-  if (error->domain == CL_CONFIG_ERROR || error->domain == CL_DATA_ERROR || error->domain == G_FILE_ERROR)
+  if (error->domain == CL_CONFIG_ERROR || error->domain == CL_DATA_ERROR || error->domain == G_FILE_ERROR
+      || error->domain == CL_SWEEP_ERROR || error->domain == CL_CLI_ERROR || error->domain == CL_PNG_ERROR
+      || error->domain == CL_RUNS_ERROR)
+    return CL_EXIT_BAD_INPUT;
+  /* A model the configuration cannot build (images too small for it, say) is bad input; running
+   * out of memory is not. */
+  if (error->domain == CL_MODEL_ERROR && error->code == CL_MODEL_ERROR_BAD_SPEC)
     return CL_EXIT_BAD_INPUT;
   return CL_EXIT_INTERNAL;
-}
-
-static gboolean
-write_text (const char *dir, const char *name, const char *text, GError **error)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  return g_file_set_contents (path, text, -1, error);
 }
 
 /* One run's progress on stderr: a redrawn bar on a terminal, else one line per tenth of the run
@@ -211,50 +339,262 @@ report_progress (const ClSnapshot *snap, const char *label, gboolean tty, int *l
     }
 }
 
-/* Writes DIR's files of a finished run and prints its summary. CL_EXIT_OK, CL_EXIT_INTERNAL
- * when the run itself failed (files still written), -1 with error set when writing failed. */
-static int
-write_run (const ClSnapshot *final, const char *out, GError **error)
+/* ------------------------------------------------------------ run folders
+ *
+ * A headless run folder is written so that a kill -9 at any moment leaves a usable run:
+ * run.ini first (atomically), then metrics/probes/clusters rows appended as whole lines while
+ * training goes (readers drop an unterminated last line), then at the end every CSV, figure and
+ * run.ini replaced atomically. A write that fails (disk full) removes what the run wrote, so
+ * nothing half-written stays. */
+
+static const char *const run_csvs[] = { "metrics.csv", "probes.csv", "clusters.csv" };
+#define N_RUN_CSVS G_N_ELEMENTS (run_csvs)
+
+/* The files a run writes into its folder (removed before a run, and after a failed write). */
+static void
+remove_run_files (const char *dir)
 {
-  int code = CL_EXIT_OK;
-  if (final->error)
+  const char *names[] = { "run.ini", "metrics.csv", "probes.csv", "clusters.csv", "events.csv", CL_SWEEP_CELL_MARK };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     {
-      g_printerr ("contrastlab: %s\n", final->error);
-      code = CL_EXIT_INTERNAL;
+      g_autofree char *p = g_build_filename (dir, names[i], NULL);
+      g_unlink (p);
     }
-  g_autofree char *ini = g_strdup_printf ("# ContrastLab %s headless run: %" G_GINT64_FORMAT " steps in %.1f s\n%s",
-                                          CL_VERSION, final->step, final->seconds, final->config_ini);
+  for (int k = 0; k < CL_N_FIGURES; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s.png", cl_figure_slug ((ClFigureKind) k));
+      g_autofree char *p = g_build_filename (dir, "figures", name, NULL);
+      g_unlink (p);
+    }
+}
+
+/* Everything inside dir except its lock file, without following links (a cell redone from the
+ * start). */
+static gboolean
+remove_contents (const char *dir, gboolean keep_lock, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  if (!d)
+    return TRUE;
+  for (const char *name; (name = g_dir_read_name (d));)
+    {
+      if (keep_lock && strcmp (name, ".contrastlab.lock") == 0)
+        continue;
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+      struct stat st;
+      if (lstat (p, &st) != 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
+        {
+          if (!remove_contents (p, FALSE, error))
+            return FALSE;
+          if (g_rmdir (p) != 0)
+            {
+              int e = errno;
+              g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: cannot remove: %s", p, g_strerror (e));
+              return FALSE;
+            }
+        }
+      else if (g_unlink (p) != 0)
+        {
+          int e = errno;
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: cannot remove: %s", p, g_strerror (e));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+write_text (const char *dir, const char *name, const char *text, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  return g_file_set_contents (path, text, -1, error);
+}
+
+/* The CSV text of rows [from, snap's count) of file k, without the header. */
+static char *
+csv_tail (const ClSnapshot *snap, gsize k, int from)
+{
+  /* A shallow view of the snapshot holding only the new rows: the formatters read nothing else. */
+  ClSnapshot view = *snap;
+  g_autofree char *text = NULL;
+  if (k == 0)
+    {
+      view.rows = snap->rows + from;
+      view.n_rows = snap->n_rows - from;
+      text = cl_export_metrics_csv (&view);
+    }
+  else if (k == 1)
+    {
+      view.probes = snap->probes + from;
+      view.n_probes = snap->n_probes - from;
+      text = cl_export_probes_csv (&view);
+    }
+  else
+    {
+      view.cluster_rows = snap->cluster_rows + from;
+      view.n_cluster_rows = snap->n_cluster_rows - from;
+      text = cl_export_clusters_csv (&view);
+    }
+  const char *nl = strchr (text, '\n');
+  return g_strdup (nl ? nl + 1 : "");
+}
+
+static int
+snap_count (const ClSnapshot *snap, gsize k)
+{
+  return k == 0 ? snap->n_rows : k == 1 ? snap->n_probes : snap->n_cluster_rows;
+}
+
+typedef struct {
+  const char *dir;
+  int fd[N_RUN_CSVS];
+  int written[N_RUN_CSVS]; /* rows appended so far */
+} RowWriter;
+
+static gboolean
+set_write_error (GError **error, const char *dir, const char *name)
+{
+  int e = errno;
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s/%s: cannot write: %s", dir, name,
+               g_strerror (e));
+  return FALSE;
+}
+
+static gboolean
+write_all (int fd, const char *text, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t w = write (fd, text, len);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        {
+          if (w == 0)
+            errno = ENOSPC;
+          return FALSE;
+        }
+      text += w;
+      len -= (gsize) w;
+    }
+  return TRUE;
+}
+
+/* Creates the CSVs with their headers (an empty snapshot's texts). */
+static gboolean
+row_writer_open (RowWriter *w, const char *dir, const ClSnapshot *start, GError **error)
+{
+  w->dir = dir;
+  for (gsize k = 0; k < N_RUN_CSVS; k++)
+    w->fd[k] = -1;
+  for (gsize k = 0; k < N_RUN_CSVS; k++)
+    {
+      g_autofree char *path = g_build_filename (dir, run_csvs[k], NULL);
+      w->fd[k] = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (w->fd[k] < 0)
+        return set_write_error (error, dir, run_csvs[k]);
+      ClSnapshot empty = *start;
+      empty.n_rows = empty.n_probes = empty.n_cluster_rows = 0;
+      g_autofree char *text = k == 0 ? cl_export_metrics_csv (&empty) : k == 1 ? cl_export_probes_csv (&empty)
+                                                                               : cl_export_clusters_csv (&empty);
+      if (!write_all (w->fd[k], text, strlen (text)))
+        return set_write_error (error, dir, run_csvs[k]);
+      w->written[k] = 0;
+    }
+  return TRUE;
+}
+
+/* Appends the rows snap holds beyond those already written. */
+static gboolean
+row_writer_append (RowWriter *w, const ClSnapshot *snap, GError **error)
+{
+  for (gsize k = 0; k < N_RUN_CSVS; k++)
+    {
+      int n = snap_count (snap, k);
+      if (n <= w->written[k])
+        continue;
+      g_autofree char *text = csv_tail (snap, k, w->written[k]);
+      if (!write_all (w->fd[k], text, strlen (text)))
+        return set_write_error (error, w->dir, run_csvs[k]);
+      w->written[k] = n;
+    }
+  return TRUE;
+}
+
+static void
+row_writer_close (RowWriter *w)
+{
+  for (gsize k = 0; k < N_RUN_CSVS; k++)
+    if (w->fd[k] >= 0)
+      {
+        close (w->fd[k]);
+        w->fd[k] = -1;
+      }
+}
+
+/* The trainer reports a non-finite loss with this message (engine/train/cl_trainer.c). */
+static gboolean
+run_diverged (const ClSnapshot *final)
+{
+  return final->error && g_str_has_prefix (final->error, "training diverged");
+}
+
+/* The final files of a run: every CSV, figure and run.ini replaced atomically. */
+static gboolean
+write_final_files (const ClSnapshot *final, const char *out, GError **error)
+{
+  g_autofree char *ini = g_strdup_printf ("# ContrastLab %s headless run: %" G_GINT64_FORMAT " steps in %.1f s%s\n%s",
+                                          CL_VERSION, final->step, final->seconds,
+                                          run_diverged (final) ? " (diverged)" : final->error ? " (failed)" : "",
+                                          final->config_ini);
   g_autofree char *csv = cl_export_metrics_csv (final);
   g_autofree char *probes = cl_export_probes_csv (final);
   g_autofree char *clusters = cl_export_clusters_csv (final);
-  gboolean ok = write_text (out, "run.ini", ini, error) && write_text (out, "metrics.csv", csv, error)
-                && write_text (out, "probes.csv", probes, error) && write_text (out, "clusters.csv", clusters, error);
+  gboolean ok = write_text (out, "metrics.csv", csv, error) && write_text (out, "probes.csv", probes, error)
+                && write_text (out, "clusters.csv", clusters, error);
   for (int k = 0; ok && k < CL_N_FIGURES; k++)
     {
       g_autofree char *name = g_strdup_printf ("%s.png", cl_figure_slug ((ClFigureKind) k));
       g_autofree char *path = g_build_filename (out, "figures", name, NULL);
       ok = cl_export_figure_png (path, (ClFigureKind) k, final, 1.0, error);
     }
-  if (!ok)
-    return -1;
-  g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s (probes %.1f s, %.1f%%); wrote %s/run.ini, "
-              "metrics.csv, probes.csv and figures/\n",
-              final->step, final->seconds, final->probe_seconds,
-              final->seconds > 0 ? 100 * final->probe_seconds / final->seconds : 0.0, out);
-  for (int i = 0; i < final->n_probes; i++)
-    if (final->probes[i].step == final->step || i == 0)
-      g_printerr ("contrastlab: probe %s at step %" G_GINT64_FORMAT ": accuracy %.3f (chance %.3f)\n",
-                  final->probes[i].target, final->probes[i].step, final->probes[i].accuracy, final->probes[i].chance);
-  return code;
+  /* run.ini last: its header says the run ended. */
+  return ok && write_text (out, "run.ini", ini, error);
 }
 
-/* Trains cfg to the end and writes DIR's files; -1 with error set on bad input. */
-static int
-train_and_write (const ClConfig *cfg, const char *out, GError **error)
+typedef struct {
+  int64_t steps;
+  double seconds;
+  gboolean diverged;
+  char *message; /* the run's error, NULL when it reached its end */
+} RunOutcome;
+
+/* Trains cfg into the (locked) folder out and writes its files as above. Returns FALSE with
+ * error set when the trainer cannot be built (nothing is written then) or a write fails
+ * (what the run wrote is removed); TRUE when the run ended, outcome saying how. */
+static gboolean
+train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome *outcome, GError **error)
 {
+  memset (outcome, 0, sizeof *outcome);
   ClTrainer *trainer = cl_trainer_new (cfg, error);
   if (!trainer)
-    return -1;
+    return FALSE;
+  remove_run_files (out);
+  ClSnapshot *start = cl_trainer_get_snapshot (trainer);
+  g_autofree char *ini = g_strdup_printf ("# ContrastLab %s headless run (in progress, or stopped before its end)\n%s",
+                                          CL_VERSION, start->config_ini);
+  RowWriter rw = { 0 };
+  gboolean ok = write_text (out, "run.ini", ini, error) && row_writer_open (&rw, out, start, error);
+  cl_snapshot_unref (start);
+  if (!ok)
+    {
+      row_writer_close (&rw);
+      cl_trainer_free (trainer);
+      remove_run_files (out);
+      return FALSE;
+    }
   gboolean tty = isatty (STDERR_FILENO);
   int last_tenth = 0;
   cl_trainer_start (trainer, FALSE);
@@ -263,19 +603,82 @@ train_and_write (const ClConfig *cfg, const char *out, GError **error)
       g_usleep (tty ? 100000 : 200000);
       ClSnapshot *snap = cl_trainer_get_snapshot (trainer);
       gboolean finished = snap->finished;
-      report_progress (snap, NULL, tty, &last_tenth);
+      if (!finished)
+        report_progress (snap, label, tty, &last_tenth);
+      ok = row_writer_append (&rw, snap, error);
       cl_snapshot_unref (snap);
-      if (finished)
+      if (finished || !ok)
         break;
     }
+  if (!ok)
+    cl_trainer_request_stop (trainer);
   /* The thread publishes once more as it ends: wait for it so the files hold the final state. */
   cl_trainer_wait (trainer);
   ClSnapshot *final = cl_trainer_get_snapshot (trainer);
-  int code = write_run (final, out, error);
+  if (ok)
+    {
+      report_progress (final, label, tty, &last_tenth);
+      ok = row_writer_append (&rw, final, error);
+    }
+  row_writer_close (&rw);
+  ok = ok && write_final_files (final, out, error);
+  if (ok)
+    {
+      outcome->steps = final->step;
+      outcome->seconds = final->seconds;
+      outcome->diverged = run_diverged (final);
+      outcome->message = g_strdup (final->error);
+      g_printerr ("contrastlab: %" G_GINT64_FORMAT " steps in %.1f s (probes %.1f s, %.1f%%); wrote %s/run.ini, "
+                  "metrics.csv, probes.csv and figures/\n",
+                  final->step, final->seconds, final->probe_seconds,
+                  final->seconds > 0 ? 100 * final->probe_seconds / final->seconds : 0.0, out);
+      for (int i = 0; i < final->n_probes; i++)
+        if (final->probes[i].step == final->step || i == 0)
+          g_printerr ("contrastlab: probe %s at step %" G_GINT64_FORMAT ": accuracy %.3f (chance %.3f)\n",
+                      final->probes[i].target, final->probes[i].step, final->probes[i].accuracy,
+                      final->probes[i].chance);
+    }
+  else
+    remove_run_files (out);
   cl_snapshot_unref (final);
   cl_trainer_free (trainer);
+  return ok;
+}
+
+/* The exit code of an ended run, with its one line. */
+static int
+outcome_code (const RunOutcome *o, const char *what)
+{
+  if (o->diverged)
+    {
+      g_printerr ("contrastlab: %sthe run diverged: %s\n", what ? what : "", o->message);
+      return CL_EXIT_DIVERGED;
+    }
+  if (o->message)
+    {
+      g_printerr ("contrastlab: %s%s\n", what ? what : "", o->message);
+      return CL_EXIT_INTERNAL;
+    }
+  return CL_EXIT_OK;
+}
+
+/* A single headless run into out. */
+static int
+run_single (const ClConfig *cfg, const char *out, GError **error)
+{
+  if (!prepare_out_dir (out, error))
+    return -1;
+  int lock = lock_folder (out, error);
+  if (lock < 0)
+    return -1;
+  RunOutcome o;
+  int code = train_into (cfg, out, NULL, &o, error) ? outcome_code (&o, NULL) : -1;
+  g_free (o.message);
+  close (lock);
   return code;
 }
+
+/* ------------------------------------------------------------------ sweeps */
 
 static void
 format_eta (double seconds, char *buf, size_t size)
@@ -286,109 +689,166 @@ format_eta (double seconds, char *buf, size_t size)
     g_snprintf (buf, size, "%d:%02d", (int) seconds / 60, (int) seconds % 60);
 }
 
-/* Runs every point of grid with the engine's sweep runner, writing each run's files into
- * DIR/runs/KEY=V,.../ as it ends, then DIR/sweep.csv, DIR/run.ini and DIR/figures/sweep.png. */
-static int
-run_sweep (ClSweepGrid *grid_in, const char *out, GError **error)
+/* Names for messages: control bytes of hand-made values escaped. */
+static char *
+cell_name (const ClSweepGrid *grid, int point)
 {
-  ClSweep *sweep = cl_sweep_new (grid_in); /* takes the grid */
-  const ClSweepGrid *grid = cl_sweep_get_grid (sweep);
-  int n_runs = cl_sweep_grid_n_points (grid);
-  gboolean tty = isatty (STDERR_FILENO);
-  cl_sweep_set_keep_snapshots (sweep, TRUE);
-  gint64 t0 = g_get_monotonic_time ();
-  cl_sweep_start (sweep);
+  g_autofree char *name = cl_sweep_grid_point_name (grid, point);
+  return escape_controls (name);
+}
 
-  int code = CL_EXIT_OK, failed_runs = 0;
-  int announced = -1, written = 0, last_tenth = 0;
-  for (;;)
+/* Runs cell point of the plan in dir (locked, skipped when finished, redone from the start when
+ * a killed run left it half-written) and marks it finished. threads > 0 overrides
+ * train.threads. Returns the exit code of the cell, -1 with error set. */
+static int
+run_cell (const ClSweepGrid *grid, const char *dir, int point, int threads, const char *label, GError **error)
+{
+  int n = cl_sweep_grid_n_points (grid);
+  if (point < 0 || point >= n)
     {
-      ClSweepProgress pr;
-      cl_sweep_get_progress (sweep, &pr);
-      /* Points start and end in grid order; a short one may start and end between two polls,
-       * so each is announced, then reported, in turn. */
-      int started = pr.current_point >= 0 ? pr.current_point : pr.points_done - 1;
-      while (code == CL_EXIT_OK)
-        {
-          if (announced < started && announced < written)
-            {
-              announced++;
-              g_autofree char *name = cl_sweep_grid_point_name (grid, announced);
-              char eta[32];
-              format_eta (announced > 0 ? pr.eta_seconds : -1, eta, sizeof eta);
-              g_printerr ("contrastlab: sweep run %d/%d (%s), sweep ETA %s\n", announced + 1, n_runs, name, eta);
-              last_tenth = 0;
-              continue;
-            }
-          if (written >= pr.points_done)
-            break;
-          ClSnapshot *final = cl_sweep_take_snapshot (sweep, written);
-          if (final)
-            {
-              g_autofree char *label = g_strdup_printf ("run %d/%d ", written + 1, n_runs);
-              report_progress (final, label, tty, &last_tenth);
-              g_autofree char *name = cl_sweep_grid_point_name (grid, written);
-              g_autofree char *run_dir = g_build_filename (out, "runs", name, NULL);
-              int rc = prepare_out_dir (run_dir, error) ? write_run (final, run_dir, error) : -1;
-              cl_snapshot_unref (final);
-              /* A run that fails on its own (say, it diverges) is reported and the sweep goes on. */
-              if (rc == -1)
-                {
-                  code = -1;
-                  cl_sweep_cancel (sweep);
-                }
-              else if (rc != CL_EXIT_OK)
-                failed_runs++;
-            }
-          written++;
-        }
-      if (code != CL_EXIT_OK || (pr.finished && written >= pr.points_done))
-        break;
-      if (pr.current_point >= 0 && pr.current_point == announced)
-        {
-          ClSnapshot *snap = cl_sweep_get_current_snapshot (sweep);
-          if (snap)
-            {
-              g_autofree char *label = g_strdup_printf ("run %d/%d ", announced + 1, n_runs);
-              /* the end of a run is reported from its final snapshot, above */
-              if (!snap->finished)
-                report_progress (snap, label, tty, &last_tenth);
-              cl_snapshot_unref (snap);
-            }
-        }
-      g_usleep (tty ? 100000 : 200000);
+      g_set_error (error, CL_SWEEP_ERROR, CL_SWEEP_ERROR_BAD_CELL, "--cell %d: %s/%s has %d cells (0..%d)", point, dir,
+                   CL_SWEEP_PLAN_NAME, n, n - 1);
+      return -1;
     }
-  cl_sweep_wait (sweep);
-  if (code == CL_EXIT_OK && !cl_sweep_get_error (sweep, error))
-    code = -1;
-
-  if (code == CL_EXIT_OK)
+  g_autofree char *name = cell_name (grid, point);
+  g_autofree char *cell_dir = cl_sweep_cell_dir (grid, dir, point);
+  if (!prepare_out_dir (cell_dir, error))
+    return -1;
+  int lock = lock_folder (cell_dir, error);
+  if (lock < 0)
+    return -1;
+  int code = -1;
+  if (cl_sweep_cell_finished (grid, dir, point))
     {
-      int n_rows = 0;
-      g_autofree ClSweepRow *rows = cl_sweep_get_rows (sweep, &n_rows);
-      g_autofree char *csv = cl_sweep_csv (grid, rows, n_rows);
-      g_autofree char *config = cl_config_to_ini (cl_sweep_grid_base (grid));
-      g_autofree char *sweep_desc = cl_sweep_grid_describe (grid);
-      g_autofree char *png = g_build_filename (out, "figures", "sweep.png", NULL);
-      g_autofree char *ini = g_strdup_printf ("# ContrastLab %s sweep base configuration; swept: %s\n%s", CL_VERSION,
-                                              sweep_desc, config);
-      if (!write_text (out, "sweep.csv", csv, error) || !write_text (out, "run.ini", ini, error)
-          || !cl_sweep_plot_export_png (png, grid, rows, n_rows, NULL, 1.0, error))
-        code = -1;
-      else
-        {
-          g_printerr ("contrastlab: sweep of %d runs in %.0f s; wrote %s/sweep.csv and %s\n", n_runs,
-                      (g_get_monotonic_time () - t0) / 1e6, out, png);
-          g_printerr ("%s", csv);
-        }
+      g_printerr ("contrastlab: cell %d (%s) is finished already; left alone\n", point, name);
+      code = CL_EXIT_OK;
     }
-  if (code == CL_EXIT_OK && failed_runs > 0)
+  else
     {
-      g_printerr ("contrastlab: %d of %d sweep runs failed (see above)\n", failed_runs, n_runs);
-      code = CL_EXIT_INTERNAL;
+      ClConfig cfg;
+      cl_sweep_grid_config (grid, point, &cfg);
+      if (threads > 0)
+        cfg.train_threads = threads;
+      RunOutcome o = { 0 };
+      /* A half-written cell (a killed job) is redone from the start. */
+      if (remove_contents (cell_dir, TRUE, error) && g_mkdir_with_parents (cell_dir, 0755) == 0
+          && prepare_out_dir (cell_dir, error) && train_into (&cfg, cell_dir, label, &o, error))
+        {
+          ClSweepCellEnd end = o.diverged ? CL_SWEEP_CELL_DIVERGED : o.message ? CL_SWEEP_CELL_FAILED : CL_SWEEP_CELL_DONE;
+          g_autofree char *what = g_strdup_printf ("cell %d (%s): ", point, name);
+          if (cl_sweep_cell_mark (grid, cell_dir, point, end, o.steps, o.seconds, o.message, error))
+            code = outcome_code (&o, what);
+          else
+            remove_run_files (cell_dir);
+        }
+      g_free (o.message);
     }
-  cl_sweep_free (sweep);
+  close (lock);
   return code;
+}
+
+/* Writes DIR/sweep.csv, DIR/run.ini (the base) and DIR/figures/sweep.png from the finished
+ * cells. Exit 0 when every cell is finished, 2 naming the unfinished ones, -1 with error. */
+static int
+collect (const ClSweepGrid *grid, const char *out, gboolean quiet, GError **error)
+{
+  int n = cl_sweep_grid_n_points (grid);
+  g_autofree ClSweepRow *rows = g_new0 (ClSweepRow, n);
+  g_autoptr (GString) unfinished = g_string_new (NULL);
+  int n_unfinished = 0;
+  for (int p = 0; p < n; p++)
+    {
+      if (!cl_sweep_cell_row (grid, out, p, &rows[p], error))
+        return -1;
+      if (rows[p].state == CL_SWEEP_POINT_PENDING)
+        {
+          if (n_unfinished < 20)
+            {
+              g_autofree char *name = cell_name (grid, p);
+              g_string_append_printf (unfinished, "%s%d (%s)", n_unfinished ? ", " : "", p, name);
+            }
+          else if (n_unfinished == 20)
+            g_string_append (unfinished, ", ...");
+          n_unfinished++;
+        }
+    }
+  if (!prepare_out_dir (out, error))
+    return -1;
+  g_autofree char *csv = cl_sweep_csv (grid, rows, n);
+  g_autofree char *config = cl_config_to_ini (cl_sweep_grid_base (grid));
+  g_autofree char *sweep_desc = cl_sweep_grid_describe (grid);
+  g_autofree char *png = g_build_filename (out, "figures", "sweep.png", NULL);
+  g_autofree char *ini = g_strdup_printf ("# ContrastLab %s sweep base configuration; swept: %s\n%s", CL_VERSION,
+                                          sweep_desc, config);
+  if (!write_text (out, "sweep.csv", csv, error) || !write_text (out, "run.ini", ini, error)
+      || !cl_sweep_plot_export_png (png, grid, rows, n, NULL, 1.0, error))
+    return -1;
+  if (!quiet)
+    {
+      g_printerr ("contrastlab: %d of %d cells finished; wrote %s/sweep.csv and %s\n", n - n_unfinished, n, out, png);
+      g_printerr ("%s", csv);
+    }
+  if (n_unfinished > 0)
+    {
+      g_printerr ("contrastlab: %s: %d of %d cells unfinished: %s\n", out, n_unfinished, n, unfinished->str);
+      return CL_EXIT_BAD_INPUT;
+    }
+  return CL_EXIT_OK;
+}
+
+/* The sweep in this process: the plan written and read back, then every cell in turn, then
+ * collect, through the same code as --plan, --cell and --collect. A cell that diverges or
+ * fails is recorded and the sweep goes on. */
+static int
+run_sweep (const ClSweepGrid *grid_in, const char *out, GError **error)
+{
+  if (!prepare_out_dir (out, error) || !cl_sweep_plan_write (grid_in, out, error))
+    return -1;
+  g_autoptr (ClSweepGrid) grid = cl_sweep_plan_read (out, error);
+  if (!grid)
+    return -1;
+  int n = cl_sweep_grid_n_points (grid);
+  gint64 t0 = g_get_monotonic_time ();
+  int diverged = 0, failed = 0;
+  double trained_seconds = 0;
+  int trained = 0;
+  for (int p = 0; p < n; p++)
+    {
+      g_autofree char *name = cell_name (grid, p);
+      char eta[32];
+      format_eta (trained > 0 ? trained_seconds / trained * (n - p) : -1, eta, sizeof eta);
+      g_printerr ("contrastlab: sweep run %d/%d (%s), sweep ETA %s\n", p + 1, n, name, eta);
+      g_autofree char *label = g_strdup_printf ("run %d/%d ", p + 1, n);
+      gint64 c0 = g_get_monotonic_time ();
+      int rc = run_cell (grid, out, p, 0, label, error);
+      if (rc < 0)
+        return -1;
+      trained_seconds += (g_get_monotonic_time () - c0) / 1e6;
+      trained++;
+      diverged += rc == CL_EXIT_DIVERGED;
+      failed += rc == CL_EXIT_INTERNAL;
+    }
+  int code = collect (grid, out, TRUE, error);
+  if (code != CL_EXIT_OK)
+    return code;
+  g_autofree char *png = g_build_filename (out, "figures", "sweep.png", NULL);
+  g_autofree char *csv_path = g_build_filename (out, "sweep.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_file_get_contents (csv_path, &csv, NULL, NULL);
+  g_printerr ("contrastlab: sweep of %d runs in %.0f s; wrote %s/sweep.csv and %s\n", n,
+              (g_get_monotonic_time () - t0) / 1e6, out, png);
+  g_printerr ("%s", csv ? csv : "");
+  if (failed > 0)
+    {
+      g_printerr ("contrastlab: %d of %d sweep runs failed (see above)\n", failed, n);
+      return CL_EXIT_INTERNAL;
+    }
+  if (diverged > 0)
+    {
+      g_printerr ("contrastlab: %d of %d sweep runs diverged (recorded in sweep.csv with no accuracy)\n", diverged, n);
+      return CL_EXIT_DIVERGED;
+    }
+  return CL_EXIT_OK;
 }
 
 static gboolean
@@ -405,6 +865,28 @@ build_config (const ClCliOptions *opts, ClConfig *cfg, GError **error)
   return TRUE;
 }
 
+/* --cell N / --collect: the configuration comes from the plan. */
+static int
+run_plan_step (const ClCliOptions *opts, GError **error)
+{
+  g_autoptr (ClSweepGrid) grid = cl_sweep_plan_read (opts->out, error);
+  if (!grid)
+    return -1;
+  if (opts->collect)
+    return collect (grid, opts->out, FALSE, error);
+  int threads = 0;
+  for (int i = 0; opts->sets && opts->sets[i]; i++)
+    {
+      ClConfig check;
+      cl_config_init (&check);
+      if (!cl_config_set_assignment (&check, opts->sets[i], error))
+        return -1;
+      threads = check.train_threads;
+    }
+  g_autofree char *label = g_strdup_printf ("cell %d/%d ", opts->cell, cl_sweep_grid_n_points (grid));
+  return run_cell (grid, opts->out, opts->cell, threads, label, error);
+}
+
 int
 cl_cli_headless (const ClCliOptions *opts)
 {
@@ -412,32 +894,59 @@ cl_cli_headless (const ClCliOptions *opts)
   ClConfig cfg;
   const char *out = opts->out ? opts->out : "out";
   int code = CL_EXIT_INTERNAL;
-  ClSweepGrid *grid = NULL;
-  if (build_config (opts, &cfg, &error))
+  if (opts->cell >= 0 || opts->collect)
+    code = run_plan_step (opts, &error);
+  else
     {
-      if (opts->sweeps)
-        grid = cl_sweep_grid_new (&cfg, (const char *const *) opts->sweeps, &error);
-      else
+      g_autoptr (ClSweepGrid) grid = NULL;
+      if (build_config (opts, &cfg, &error))
         {
-          /* A preset may name the sweep that reproduces its figure; --sweep on the command line wins. */
-          g_autofree char *path = cl_preset_resolve (opts->preset ? opts->preset : "default", NULL);
-          g_autofree char *spec = cl_sweep_preset_spec (path);
-          if (spec)
+          if (opts->sweeps)
+            grid = cl_sweep_grid_new (&cfg, (const char *const *) opts->sweeps, &error);
+          else
             {
-              g_printerr ("contrastlab: the preset's sweep: %s\n", spec);
-              grid = cl_sweep_grid_new_from_text (&cfg, spec, &error);
+              /* A preset may name the sweep that reproduces its figure; --sweep on the command line wins. */
+              g_autofree char *path = cl_preset_resolve (opts->preset ? opts->preset : "default", NULL);
+              g_autofree char *spec = cl_sweep_preset_spec (path);
+              if (spec)
+                {
+                  g_autofree char *shown = escape_controls (spec);
+                  if (!opts->plan)
+                    g_printerr ("contrastlab: the preset's sweep: %s\n", shown);
+                  grid = cl_sweep_grid_new_from_text (&cfg, spec, &error);
+                }
             }
         }
+      if (error)
+        {
+          /* Whatever build_config or the sweep refused came from the user: options, presets
+           * (an .ini, or a PNG that is not one), values. */
+          g_autofree char *shown = escape_controls (error->message);
+          g_printerr ("contrastlab: %s\n", shown);
+          g_error_free (error);
+          return CL_EXIT_BAD_INPUT;
+        }
+      if (opts->plan)
+        {
+          if (!grid)
+            {
+              g_printerr ("contrastlab: --plan: nothing to sweep (give --sweep KEY=V1,V2,... or a preset with a sweep)\n");
+              return CL_EXIT_BAD_INPUT;
+            }
+          if (prepare_out_dir (out, &error) && cl_sweep_plan_write (grid, out, &error))
+            {
+              printf ("%d\n", cl_sweep_grid_n_points (grid));
+              fflush (stdout);
+              code = CL_EXIT_OK;
+            }
+        }
+      else
+        code = grid ? run_sweep (grid, out, &error) : run_single (&cfg, out, &error);
     }
-  if (!error && prepare_out_dir (out, &error))
-    {
-      code = grid ? run_sweep (grid, out, &error) : train_and_write (&cfg, out, &error);
-      grid = NULL; /* run_sweep owns it */
-    }
-  cl_sweep_grid_free (grid);
   if (error)
     {
-      g_printerr ("contrastlab: %s\n", error->message);
+      g_autofree char *shown = escape_controls (error->message);
+      g_printerr ("contrastlab: %s\n", shown);
       code = exit_code_for (error);
       g_error_free (error);
     }

@@ -12,9 +12,13 @@ typedef struct {
   int steps;     /* 0 = the configuration's train.steps */
   char *out;
   char **sweeps; /* KEY=V1,V2,... (grid over all of them) */
+  gboolean plan;    /* write DIR/sweep.plan and stop */
+  int cell;         /* run cell N of DIR/sweep.plan; -1 = not given */
+  gboolean collect; /* write DIR/sweep.csv and figures/sweep.png from the finished cells */
 } ClCliOptions;
 
-enum { CL_EXIT_OK = 0, CL_EXIT_INTERNAL = 1, CL_EXIT_BAD_INPUT = 2 };
+/* 3: the run diverged (non-finite loss); its files are written up to that step. */
+enum { CL_EXIT_OK = 0, CL_EXIT_INTERNAL = 1, CL_EXIT_BAD_INPUT = 2, CL_EXIT_DIVERGED = 3 };
 
 /* Parses argv. On a usage error prints one line to stderr and returns FALSE (exit 2). */
 gboolean cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts);

@@ -76,6 +76,24 @@ parse_spec (ClSweepGrid *grid, const char *spec, Axis *axis, GError **error)
           g_error_free (local);
           return FALSE;
         }
+      /* Two equal values ("0.1,0.1", or "0.1,0.10") would train the same run twice into one
+       * folder (or two folders holding the same run): refused. */
+      for (int w = 0; w < v; w++)
+        {
+          ClConfig other = grid->base;
+          gboolean ok = cl_config_set (&other, key, axis->values[w], NULL);
+          g_assert (ok);
+          if (cl_config_value_equal (&check, &other, axis->param))
+            {
+              if (strcmp (axis->values[w], axis->values[v]) == 0)
+                g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
+                             "sweep '%s': the value '%s' is given twice", spec, axis->values[v]);
+              else
+                g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
+                             "sweep '%s': '%s' and '%s' are the same value", spec, axis->values[w], axis->values[v]);
+              return FALSE;
+            }
+        }
     }
   return TRUE;
 }
@@ -271,6 +289,83 @@ row_fill_probes (ClSweepRow *row, const ClSnapshot *s)
     }
 }
 
+static int
+seed_axis (const ClSweepGrid *grid)
+{
+  for (int a = 0; a < grid->n_axes; a++)
+    if (strcmp (grid->axes[a].param->key, "train.seed") == 0)
+      return a;
+  return -1;
+}
+
+static const ClSweepRow *
+find_row (const ClSweepRow *rows, int n_rows, int point)
+{
+  if (point < n_rows && rows[point].point == point)
+    return &rows[point];
+  for (int r = 0; r < n_rows; r++)
+    if (rows[r].point == point)
+      return &rows[r];
+  return NULL;
+}
+
+gboolean
+cl_sweep_seed_stats (const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows, int point, const char *target,
+                     double *mean, double *std, int *n_seeds)
+{
+  *mean = *std = NAN;
+  *n_seeds = 0;
+  int sa = seed_axis (grid);
+  if (sa < 0)
+    return FALSE;
+  /* The points of the group differ from point only in the seed's digit. */
+  int stride = 1;
+  for (int a = grid->n_axes - 1; a > sa; a--)
+    stride *= grid->axes[a].n_values;
+  int first = point - cl_sweep_grid_value_index (grid, point, sa) * stride;
+  double sum = 0, sum2 = 0;
+  int n = 0;
+  for (int v = 0; v < grid->axes[sa].n_values; v++)
+    {
+      const ClSweepRow *row = find_row (rows, n_rows, first + v * stride);
+      if (!target)
+        {
+          n += row && row->state == CL_SWEEP_POINT_DONE;
+          continue;
+        }
+      double acc = row && row->state == CL_SWEEP_POINT_DONE ? cl_sweep_row_accuracy (row, target) : NAN;
+      if (!isfinite (acc))
+        continue;
+      sum += acc;
+      n++;
+    }
+  if (!target)
+    *n_seeds = n;
+  if (n == 0 || !target)
+    return TRUE;
+  double m = sum / n;
+  for (int v = 0; v < grid->axes[sa].n_values; v++)
+    {
+      const ClSweepRow *row = find_row (rows, n_rows, first + v * stride);
+      double acc = row && row->state == CL_SWEEP_POINT_DONE ? cl_sweep_row_accuracy (row, target) : NAN;
+      if (isfinite (acc))
+        sum2 += (acc - m) * (acc - m);
+    }
+  *mean = m;
+  *std = n >= 2 ? sqrt (sum2 / (n - 1)) : NAN;
+  *n_seeds = n;
+  return TRUE;
+}
+
+static void
+append_number (GString *csv, double v)
+{
+  char num[G_ASCII_DTOSTR_BUF_SIZE] = "";
+  if (isfinite (v))
+    g_ascii_formatd (num, sizeof num, "%.5f", v);
+  g_string_append_printf (csv, ",%s", num);
+}
+
 char *
 cl_sweep_csv (const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows)
 {
@@ -284,22 +379,36 @@ cl_sweep_csv (const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows)
         g_ptr_array_add (targets, (gpointer) rows[r].target[k]);
   for (guint k = 0; k < targets->len; k++)
     g_string_append_printf (csv, ",%s", (const char *) targets->pdata[k]);
+  /* Seeds swept: each row also carries its group's (the other keys' combination) mean and
+   * standard deviation per target and the number of seeds that finished. */
+  gboolean seeds = seed_axis (grid) >= 0;
+  if (seeds)
+    {
+      for (guint k = 0; k < targets->len; k++)
+        g_string_append_printf (csv, ",%s_mean,%s_std", (const char *) targets->pdata[k],
+                                (const char *) targets->pdata[k]);
+      g_string_append (csv, ",seeds");
+    }
   g_string_append_c (csv, '\n');
   for (int p = 0; p < grid->n_points; p++)
     {
-      const ClSweepRow *row = NULL;
-      for (int r = 0; r < n_rows && !row; r++)
-        if (rows[r].point == p)
-          row = &rows[r];
+      const ClSweepRow *row = find_row (rows, n_rows, p);
       for (int a = 0; a < grid->n_axes; a++)
         g_string_append_printf (csv, "%s%s", a ? "," : "", grid->axes[a].values[cl_sweep_grid_value_index (grid, p, a)]);
       for (guint k = 0; k < targets->len; k++)
+        append_number (csv, row ? cl_sweep_row_accuracy (row, targets->pdata[k]) : NAN);
+      if (seeds)
         {
-          double v = row ? cl_sweep_row_accuracy (row, targets->pdata[k]) : NAN;
-          char num[G_ASCII_DTOSTR_BUF_SIZE] = "";
-          if (isfinite (v))
-            g_ascii_formatd (num, sizeof num, "%.5f", v);
-          g_string_append_printf (csv, ",%s", num);
+          double mean, std;
+          int n_seeds;
+          for (guint k = 0; k < targets->len; k++)
+            {
+              cl_sweep_seed_stats (grid, rows, n_rows, p, targets->pdata[k], &mean, &std, &n_seeds);
+              append_number (csv, mean);
+              append_number (csv, std);
+            }
+          cl_sweep_seed_stats (grid, rows, n_rows, p, NULL, &mean, &std, &n_seeds);
+          g_string_append_printf (csv, ",%d", n_seeds);
         }
       g_string_append_c (csv, '\n');
     }

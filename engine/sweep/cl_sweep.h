@@ -127,5 +127,86 @@ gboolean cl_sweep_get_error (ClSweep *sweep, GError **error);
 
 /* sweep.csv: the swept keys, then the final accuracy of each probe target (in order of first
  * appearance over the rows, in grid order); one line per grid point, empty cells where a point
- * has no value. C locale, 5 decimals. */
+ * has no value. C locale, 5 decimals. With train.seed swept, then <target>_mean and
+ * <target>_std for each target and seeds (cl_sweep_seed_stats) on every line. */
 char *cl_sweep_csv (const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows);
+
+/* Mean, sample standard deviation (n - 1) and count of target's accuracy over the seeds of
+ * point's combination of the other keys, when train.seed is swept (only DONE rows count; a
+ * missing row counts as not done). FALSE when train.seed is not swept. std is NaN below 2
+ * seeds, mean NaN with none. target NULL: n_seeds counts the group's DONE rows.
+ * sweep.csv then adds, after the targets, <target>_mean,<target>_std per target and seeds. */
+gboolean cl_sweep_seed_stats (const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows, int point,
+                              const char *target, double *mean, double *std, int *n_seeds);
+
+/* ------------------------------------------------------ plans, cells, collect
+ *
+ * A sweep on disk (DIR is --out; any number of processes, on one machine or many sharing DIR):
+ *   DIR/sweep.plan            the base configuration, the sweep specs and one line per cell
+ *   DIR/runs/FOLDER/          cell N's run folder (a complete headless run)
+ *   DIR/runs/FOLDER/cell.ini  written last, atomically: the cell is finished (done, or
+ *                             recorded as diverged/failed); without it the cell is unfinished
+ *   DIR/sweep.csv, DIR/figures/sweep.png   from the finished cells (collect)
+ *
+ * sweep.plan is text, one record a line, fields separated by tabs and escaped as C strings
+ * (g_strescape), '#' lines are comments:
+ *   contrastlab-sweep-plan <TAB> 1
+ *   base <TAB> KEY <TAB> VALUE         every parameter (floats with 17 digits: exact)
+ *   sweep <TAB> SPEC                   one per swept key, as given ("data.bits=0,5,10")
+ *   cells <TAB> N
+ *   cell <TAB> I <TAB> K=V,K=V <TAB> FOLDER   one per cell, I = 0..N-1 in order
+ * The reader rebuilds the grid from base + sweep and checks every cell line against it, so a
+ * corrupt or hand-edited plan is refused with FILE:LINE and what was expected. */
+
+#define CL_SWEEP_ERROR (cl_sweep_error_quark ())
+GQuark cl_sweep_error_quark (void);
+typedef enum {
+  CL_SWEEP_ERROR_NO_PLAN,    /* DIR/sweep.plan is missing: not a sweep folder */
+  CL_SWEEP_ERROR_BAD_PLAN,   /* the plan is corrupt */
+  CL_SWEEP_ERROR_BAD_CELL,   /* a cell index out of range */
+  CL_SWEEP_ERROR_IO,         /* reading or writing failed */
+} ClSweepErrorCode;
+
+#define CL_SWEEP_PLAN_NAME "sweep.plan"
+#define CL_SWEEP_CELL_MARK "cell.ini"
+#define CL_SWEEP_PLAN_MAX_BYTES (64 << 20)
+
+/* The folder name of point under DIR/runs/: the point name with every byte outside
+ * [A-Za-z0-9._,=+-] written as %XX (so "/" and ".." cannot leave runs/, and two values never
+ * share a folder); a name longer than 200 bytes is cut and ends in "~" + 16 hex digits of its
+ * SHA-1. */
+char *cl_sweep_grid_point_folder (const ClSweepGrid *grid, int point);
+
+/* The plan's text, and a grid from such a text (source names it in errors: "DIR/sweep.plan"). */
+char *cl_sweep_plan_text (const ClSweepGrid *grid);
+ClSweepGrid *cl_sweep_plan_parse (const char *text, gsize length, const char *source, GError **error);
+/* Writes DIR/sweep.plan atomically (DIR must exist). */
+gboolean cl_sweep_plan_write (const ClSweepGrid *grid, const char *dir, GError **error);
+/* Reads DIR/sweep.plan (a regular file of at most CL_SWEEP_PLAN_MAX_BYTES). A missing plan is
+ * CL_SWEEP_ERROR_NO_PLAN naming the file. */
+ClSweepGrid *cl_sweep_plan_read (const char *dir, GError **error);
+/* SHA-1 of the plan's text: cells record it, so a cell of another plan in the same folder is
+ * not taken as finished. */
+char *cl_sweep_plan_id (const ClSweepGrid *grid);
+
+/* DIR/runs/FOLDER of point. */
+char *cl_sweep_cell_dir (const ClSweepGrid *grid, const char *dir, int point);
+
+/* How a cell ended, as cell.ini records it. */
+typedef enum {
+  CL_SWEEP_CELL_DONE,
+  CL_SWEEP_CELL_DIVERGED,
+  CL_SWEEP_CELL_FAILED,
+} ClSweepCellEnd;
+
+/* Writes cell_dir/cell.ini atomically: the cell is finished. message may be NULL. */
+gboolean cl_sweep_cell_mark (const ClSweepGrid *grid, const char *cell_dir, int point, ClSweepCellEnd end,
+                             int64_t steps, double seconds, const char *message, GError **error);
+/* Whether cell point of the sweep in dir is finished (its cell.ini is there, whole, for this
+ * point and plan). */
+gboolean cl_sweep_cell_finished (const ClSweepGrid *grid, const char *dir, int point);
+/* The row of a finished cell: its end, steps and seconds from cell.ini, the last probe of each
+ * target from probes.csv (a DONE cell only: a diverged or failed cell has no final accuracy).
+ * An unfinished cell gives a PENDING row and TRUE; FALSE with error when a finished cell's
+ * files are unreadable. */
+gboolean cl_sweep_cell_row (const ClSweepGrid *grid, const char *dir, int point, ClSweepRow *row, GError **error);

@@ -783,15 +783,16 @@ collect (const ClSweepGrid *grid, const char *out, gboolean quiet, GError **erro
   if (!write_text (out, "sweep.csv", csv, error) || !write_text (out, "run.ini", ini, error)
       || !cl_sweep_plot_export_png (png, grid, rows, n, NULL, 1.0, error))
     return -1;
-  if (!quiet)
-    {
-      g_printerr ("contrastlab: %d of %d cells finished; wrote %s/sweep.csv and %s\n", n - n_unfinished, n, out, png);
-      g_printerr ("%s", csv);
-    }
   if (n_unfinished > 0)
     {
+      /* One line: the partial sweep.csv and sweep.png are written all the same. */
       g_printerr ("contrastlab: %s: %d of %d cells unfinished: %s\n", out, n_unfinished, n, unfinished->str);
       return CL_EXIT_BAD_INPUT;
+    }
+  if (!quiet)
+    {
+      g_printerr ("contrastlab: %d cells finished; wrote %s/sweep.csv and %s\n", n, out, png);
+      g_printerr ("%s", csv);
     }
   return CL_EXIT_OK;
 }

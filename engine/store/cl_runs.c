@@ -1236,7 +1236,10 @@ read_sweep (Scan *scan, const char *dir)
         {
           char *end;
           double v = g_ascii_strtod (cells[c], &end);
-          if (end == cells[c] || *end != '\0' || is_per_bit_target (header[c]))
+          /* With train.seed swept, the group columns (<target>_mean, <target>_std, seeds) are
+           * not this run's accuracies. */
+          if (end == cells[c] || *end != '\0' || is_per_bit_target (header[c]) || g_str_has_suffix (header[c], "_mean")
+              || g_str_has_suffix (header[c], "_std") || strcmp (header[c], "seeds") == 0)
             continue;
           g_ptr_array_add (t, g_strdup (header[c]));
           g_array_append_val (a, v);

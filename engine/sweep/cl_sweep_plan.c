@@ -200,8 +200,8 @@ cl_sweep_plan_parse (const char *text, gsize length, const char *source, GError 
           int version = 0;
           if (nf != 2 || strcmp (f[0], PLAN_MAGIC) != 0 || !parse_int (f[1], 1000, &version))
             {
-              plan_error (error, source, lineno, "not a ContrastLab sweep plan (expected '%s<TAB>%d' first)",
-                          PLAN_MAGIC, PLAN_VERSION);
+              plan_error (error, source, lineno, "not a ContrastLab sweep plan: '%.40s' where '%s<TAB>%d' was expected",
+                          line, PLAN_MAGIC, PLAN_VERSION);
               goto fail;
             }
           if (version != PLAN_VERSION)
@@ -215,9 +215,10 @@ cl_sweep_plan_parse (const char *text, gsize length, const char *source, GError 
         }
       if (strcmp (f[0], "base") == 0)
         {
-          if (grid || nf != 3)
+          if (grid || specs->len > 0 || nf != 3)
             {
-              plan_error (error, source, lineno, grid ? "a 'base' line after the cells" : "expected base<TAB>KEY<TAB>VALUE");
+              plan_error (error, source, lineno,
+                          grid || specs->len > 0 ? "a 'base' line after the sweep lines" : "expected base<TAB>KEY<TAB>VALUE");
               goto fail;
             }
           if (g_hash_table_contains (seen_keys, f[1]))
@@ -241,6 +242,17 @@ cl_sweep_plan_parse (const char *text, gsize length, const char *source, GError 
               plan_error (error, source, lineno, grid ? "a 'sweep' line after the cells" : "expected sweep<TAB>KEY=V1,V2,...");
               goto fail;
             }
+          /* Checked alone here, so an error names this line. */
+          const char *one[] = { f[1], NULL };
+          GError *local = NULL;
+          ClSweepGrid *check = cl_sweep_grid_new (&base, one, &local);
+          if (!check)
+            {
+              plan_error (error, source, lineno, "%s", local->message);
+              g_error_free (local);
+              goto fail;
+            }
+          cl_sweep_grid_free (check);
           g_ptr_array_add (specs, g_strdup (f[1]));
         }
       else if (strcmp (f[0], "cells") == 0)

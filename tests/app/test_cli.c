@@ -3,7 +3,13 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/data/cl_data.h"
+#include "engine/store/cl_runs.h"
+#include "engine/sweep/cl_sweep.h"
 
 #include "engine/base/cl_params.h"
 #include "ui/cl_png.h"
@@ -381,6 +387,573 @@ test_bad_input (void)
   g_assert_cmpint (count_lines (err), ==, 1);
 }
 
+/* ------------------------------------------------------------ distributed sweeps */
+
+/* The sweep every distributed test runs: 4 short cells, seeds swept (so sweep.csv has the
+ * mean/std columns), long enough (60 steps) that a cell can be killed mid-run. */
+#define SWEEP_ARGS "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set", "probe.images=100", \
+                   "--set", "train.threads=1", "--steps", "60", "--sweep", "data.bits=0,3", "--sweep", "train.seed=1,2"
+
+/* The in-process sweep's sweep.csv (made once per test program). */
+static const char *
+reference_sweep_csv (void)
+{
+  static char *csv = NULL;
+  if (!csv)
+    {
+      g_autofree char *dir = tmp_dir ();
+      g_autofree char *out = g_build_filename (dir, "in-process", NULL);
+      g_autofree char *err = NULL;
+      int code = run (NULL, &err, SWEEP_ARGS, "--out", out, NULL);
+      g_test_message ("in-process sweep: %s", err);
+      g_assert_cmpint (code, ==, 0);
+      csv = read_text (out, "sweep.csv");
+      g_assert_true (g_str_has_prefix (csv, "data.bits,train.seed,class,"));
+      g_assert_nonnull (strstr (csv, ",class_mean,class_std,"));
+      g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
+      g_assert_true (g_str_has_suffix (lines[0], ",seeds"));
+      g_assert_true (g_str_has_suffix (lines[1], ",2"));
+      g_assert_cmpint (count_lines (csv), ==, 5);
+    }
+  return csv;
+}
+
+/* --plan: writes DIR/sweep.plan, prints the number of cells, trains nothing. */
+static char *
+make_plan (const char *parent, const char *name)
+{
+  char *out = g_build_filename (parent, name, NULL);
+  g_autofree char *stdout_text = NULL;
+  g_autofree char *err = NULL;
+  int code = run (&stdout_text, &err, SWEEP_ARGS, "--out", out, "--plan", NULL);
+  g_test_message ("--plan: %s", err);
+  g_assert_cmpint (code, ==, 0);
+  g_assert_cmpstr (stdout_text, ==, "4\n");
+  g_autofree char *runs = g_build_filename (out, "runs", NULL);
+  g_assert_false (g_file_test (runs, G_FILE_TEST_EXISTS));
+  return out;
+}
+
+static int
+run_in (const char *out, char **err, const char *first, ...)
+{
+  /* --headless --out DIR then the given arguments */
+  GPtrArray *argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, "--headless");
+  g_ptr_array_add (argv, "--out");
+  g_ptr_array_add (argv, (gpointer) out);
+  va_list ap;
+  va_start (ap, first);
+  for (const char *a = first; a; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  const char **a = (const char **) argv->pdata;
+  int code = run (NULL, err, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+  g_ptr_array_free (argv, TRUE);
+  return code;
+}
+
+/* --plan, every --cell in turn, --collect: the in-process sweep's sweep.csv byte for byte; a
+ * finished cell is left alone; collect before the end names the missing cells and exits 2. */
+static void
+test_sweep_cells (void)
+{
+  const char *reference = reference_sweep_csv ();
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = make_plan (dir, "cells");
+  g_autofree char *err = NULL;
+  for (int c = 0; c < 3; c++)
+    {
+      char index[8];
+      g_snprintf (index, sizeof index, "%d", c);
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (run_in (out, &err, "--cell", index, NULL), ==, 0);
+    }
+  /* collect with cell 3 missing: partial results, one line naming it, exit 2 */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_in (out, &err, "--collect", NULL), ==, 2);
+  g_test_message ("%s", err);
+  g_assert_cmpint (count_lines (err), ==, 1);
+  g_assert_nonnull (strstr (err, "1 of 4 cells unfinished: 3 (data.bits=3,train.seed=2)"));
+  g_autofree char *partial = read_text (out, "sweep.csv");
+  g_assert_cmpint (count_lines (partial), ==, 5);
+  g_auto (GStrv) partial_lines = g_strsplit (partial, "\n", -1);
+  g_assert_true (g_str_has_prefix (partial_lines[4], "3,2,,"));  /* no accuracy of its own */
+  g_assert_true (g_str_has_suffix (partial_lines[4], ",1"));     /* its group has one seed so far */
+  g_assert_true (g_str_has_suffix (partial_lines[1], ",2"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_in (out, &err, "--cell", "3", "--set", "train.threads=2", NULL), ==, 0);
+  /* a finished cell is left alone */
+  g_autofree char *cell0 = g_build_filename (out, "runs", "data.bits=0,train.seed=1", NULL);
+  g_autofree char *metrics0 = read_text (cell0, "metrics.csv");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_in (out, &err, "--cell", "0", NULL), ==, 0);
+  g_assert_cmpint (count_lines (err), ==, 1);
+  g_assert_nonnull (strstr (err, "cell 0 (data.bits=0,train.seed=1) is finished already"));
+  g_autofree char *metrics0_again = read_text (cell0, "metrics.csv");
+  g_assert_cmpstr (metrics0, ==, metrics0_again);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_in (out, &err, "--collect", NULL), ==, 0);
+  g_autofree char *csv = read_text (out, "sweep.csv");
+  g_assert_cmpstr (csv, ==, reference);
+  g_autofree char *png = g_build_filename (out, "figures", "sweep.png", NULL);
+  g_assert_true (g_file_test (png, G_FILE_TEST_IS_REGULAR));
+  /* each cell is a complete run the run list reads */
+  GError *error = NULL;
+  g_autoptr (GPtrArray) runs = cl_runs_scan_dir (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (runs->len, ==, 4);
+}
+
+/* GNU parallel runs the cells, two at a time: the same sweep.csv. */
+static void
+test_sweep_parallel (void)
+{
+  const char *reference = reference_sweep_csv ();
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = make_plan (dir, "parallel");
+  g_autofree char *cmd = g_strdup_printf ("seq 0 3 | parallel --will-cite -j 2 '%s' --headless --out '%s' --cell {}",
+                                          bin (), out);
+  const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+  int status = 0;
+  GError *error = NULL;
+  g_autofree char *err = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
+                               &error));
+  g_assert_no_error (error);
+  g_test_message ("parallel -j 2: %.1f s; %s", (g_get_monotonic_time () - t0) / 1e6, err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_in (out, &err, "--collect", NULL), ==, 0);
+  g_autofree char *csv = read_text (out, "sweep.csv");
+  g_assert_cmpstr (csv, ==, reference);
+}
+
+static GPid
+spawn_async (const char *const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) bin ());
+  for (int i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  GPid pid = 0;
+  GError *error = NULL;
+  g_assert_true (g_spawn_async (NULL, (char **) argv->pdata, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                NULL, &pid, &error));
+  g_assert_no_error (error);
+  g_ptr_array_free (argv, TRUE);
+  return pid;
+}
+
+/* Lines of dir/name, 0 when it does not exist yet. */
+static int
+file_lines (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  return count_lines (text);
+}
+
+/* Waits (up to 60 s) until dir/metrics.csv holds at least rows data rows; FALSE if pid ended first. */
+static gboolean
+wait_rows (GPid pid, const char *dir, int rows)
+{
+  for (int i = 0; i < 6000; i++)
+    {
+      if (file_lines (dir, "metrics.csv") >= 1 + rows)
+        return TRUE;
+      int status;
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        return FALSE;
+      g_usleep (10000);
+    }
+  return FALSE;
+}
+
+static void
+kill_and_reap (GPid pid)
+{
+  kill (pid, SIGKILL);
+  int status = 0;
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFSIGNALED (status));
+  g_spawn_close_pid (pid);
+}
+
+/* Every line of a CSV is whole: the file ends with a newline and each row has the header's
+ * number of fields. */
+static void
+assert_whole_rows (const char *dir, const char *name)
+{
+  g_autofree char *text = read_text (dir, name);
+  g_assert_true (g_str_has_suffix (text, "\n"));
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  guint fields = 0;
+  for (int i = 0; lines[i] && *lines[i]; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+      if (i == 0)
+        fields = g_strv_length (f);
+      else
+        g_assert_cmpuint (g_strv_length (f), ==, fields);
+    }
+}
+
+/* kill -9 a cell mid-run: it is left unfinished (run.ini and whole rows, no cell.ini); --cell N
+ * again redoes it from the start and the sweep is still the same. */
+static void
+test_sweep_killed_cell (void)
+{
+  const char *reference = reference_sweep_csv ();
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = make_plan (dir, "killed");
+  g_autofree char *cell1 = g_build_filename (out, "runs", "data.bits=0,train.seed=2", NULL);
+  const char *args[] = { "--headless", "--out", out, "--cell", "1", NULL };
+  GPid pid = spawn_async (args);
+  g_assert_true (wait_rows (pid, cell1, 2));
+  kill_and_reap (pid);
+  g_autofree char *mark = g_build_filename (cell1, "cell.ini", NULL);
+  g_assert_false (g_file_test (mark, G_FILE_TEST_EXISTS));
+  g_autofree char *ini = g_build_filename (cell1, "run.ini", NULL);
+  g_assert_true (g_file_test (ini, G_FILE_TEST_IS_REGULAR));
+  assert_whole_rows (cell1, "metrics.csv");
+  int killed_rows = file_lines (cell1, "metrics.csv") - 1;
+  g_assert_cmpint (killed_rows, >=, 2);
+  g_assert_cmpint (killed_rows, <, 60);
+  g_autofree char *err = NULL;
+  for (int c = 0; c < 4; c++)
+    {
+      char index[8];
+      g_snprintf (index, sizeof index, "%d", c);
+      g_clear_pointer (&err, g_free);
+      g_assert_cmpint (run_in (out, &err, "--cell", index, NULL), ==, 0);
+    }
+  g_assert_cmpint (file_lines (cell1, "metrics.csv"), ==, 61);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_in (out, &err, "--collect", NULL), ==, 0);
+  g_autofree char *csv = read_text (out, "sweep.csv");
+  g_assert_cmpstr (csv, ==, reference);
+}
+
+/* Runs bin with args; asserts exit 2 and one line on stderr mentioning must_mention. */
+static void
+expect_exit2 (const char *must_mention, const char *const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) bin ());
+  for (int i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  int status = 0;
+  char *err = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                               &status, NULL));
+  g_test_message ("stderr: %s", err);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+  g_assert_cmpint (count_lines (err), ==, 1);
+  g_assert_nonnull (strstr (err, must_mention));
+  g_free (err);
+  g_ptr_array_free (argv, TRUE);
+}
+
+/* --cell out of range, a missing or corrupt plan, --collect on a folder that is not a sweep,
+ * and misused flags: exit 2 with one line naming the file or index. */
+static void
+test_sweep_bad_input (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = make_plan (dir, "bad");
+  g_autofree char *plan = g_build_filename (out, "sweep.plan", NULL);
+  g_autofree char *range_msg = g_strdup_printf ("--cell 4: %s has 4 cells (0..3)", plan);
+  expect_exit2 (range_msg, (const char *[]){ "--headless", "--out", out, "--cell", "4", NULL });
+  expect_exit2 ("--cell '-1'", (const char *[]){ "--headless", "--out", out, "--cell", "-1", NULL });
+  expect_exit2 ("--cell 'x'", (const char *[]){ "--headless", "--out", out, "--cell", "x", NULL });
+  expect_exit2 ("--cell needs --out", (const char *[]){ "--headless", "--cell", "0", NULL });
+  expect_exit2 ("--cell needs --headless", (const char *[]){ "--out", out, "--cell", "0", NULL });
+  expect_exit2 ("only --set train.threads=N", (const char *[]){ "--headless", "--out", out, "--cell", "0", "--set",
+                                                                 "loss.temperature=0.2", NULL });
+  expect_exit2 ("--plan: nothing to sweep", (const char *[]){ "--headless", "--out", out, "--plan", NULL });
+  expect_exit2 ("one at a time", (const char *[]){ "--headless", "--out", out, "--plan", "--collect", NULL });
+
+  /* a folder that is not a sweep */
+  g_autofree char *empty = g_build_filename (dir, "not-a-sweep", NULL);
+  g_mkdir (empty, 0755);
+  g_autofree char *missing = g_build_filename (empty, "sweep.plan", NULL);
+  expect_exit2 (missing, (const char *[]){ "--headless", "--out", empty, "--collect", NULL });
+  expect_exit2 (missing, (const char *[]){ "--headless", "--out", empty, "--cell", "0", NULL });
+
+  /* a corrupt plan: a cell line edited to leave runs/, and a plan cut short */
+  g_autofree char *text = read_text (out, "sweep.plan");
+  g_autofree char *evil = g_strdup (text);
+  const char *found = strstr (evil, "\ncell\t2\t");
+  g_assert_nonnull (found);
+  gsize start = (gsize) (found - evil) + 1, at = start;
+  for (gsize i = start; evil[i] && evil[i] != '\n'; i++)
+    if (evil[i] == '\t')
+      at = i;
+  memcpy (evil + at + 1, "../..", 5);
+  write_file (out, "sweep.plan", evil, strlen (evil));
+  int cell2_line = 1;
+  for (gsize i = 0; i < start; i++)
+    cell2_line += evil[i] == '\n';
+  g_autofree char *where = g_strdup_printf ("%s:%d: cell 2", plan, cell2_line);
+  expect_exit2 (where, (const char *[]){ "--headless", "--out", out, "--cell", "2", NULL });
+  expect_exit2 (where, (const char *[]){ "--headless", "--out", out, "--collect", NULL });
+  write_file (out, "sweep.plan", text, strlen (text) - 10);
+  expect_exit2 ("the last line has no end", (const char *[]){ "--headless", "--out", out, "--cell", "0", NULL });
+  /* nothing was run */
+  g_autofree char *runs = g_build_filename (out, "runs", NULL);
+  g_assert_false (g_file_test (runs, G_FILE_TEST_EXISTS));
+}
+
+/* Sweep values that are paths: every run folder stays a direct child of DIR/runs. */
+static void
+test_sweep_folders_stay_inside (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *spec = g_strdup_printf ("data.path=%s,%s/../fashion-mnist", CL_FASHION_MNIST_DIR,
+                                           CL_FASHION_MNIST_DIR);
+  g_autofree char *err = NULL;
+  int code = run (NULL, &err, "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set",
+                  "probe.images=100", "--steps", "2", "--sweep", spec, "--out", out, NULL);
+  g_test_message ("%s", err);
+  g_assert_cmpint (code, ==, 0);
+  g_autofree char *runs = g_build_filename (out, "runs", NULL);
+  g_autoptr (GDir) d = g_dir_open (runs, 0, NULL);
+  g_assert_nonnull (d);
+  int n = 0;
+  for (const char *name; (name = g_dir_read_name (d)); n++)
+    {
+      g_assert_true (g_str_has_prefix (name, "data.path=%2F"));
+      g_autofree char *run_dir = g_build_filename (runs, name, NULL);
+      g_assert_cmpint (file_lines (run_dir, "metrics.csv"), ==, 3);
+    }
+  g_assert_cmpint (n, ==, 2);
+  /* nothing landed next to DIR */
+  g_autoptr (GDir) top = g_dir_open (dir, 0, NULL);
+  int entries = 0;
+  while (g_dir_read_name (top))
+    entries++;
+  g_assert_cmpint (entries, ==, 1);
+}
+
+/* A run that diverges exits 3 with its files written up to that step; in a sweep the cell is
+ * recorded (no accuracy) and the sweep goes on. */
+static void
+test_diverged (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *single = g_build_filename (dir, "single", NULL);
+  g_autofree char *err = NULL;
+#define DIVERGE "--set", "loss.kind=swd-normal", "--set", "loss.lambda=100", "--set", "train.optimizer=sgd", \
+                "--set", "train.batch=16", "--set", "probe.every=0", "--set", "probe.images=100", "--steps", "20"
+  int code = run (NULL, &err, "--headless", DIVERGE, "--set", "train.lr=10", "--out", single, NULL);
+  g_test_message ("%s", err);
+  g_assert_cmpint (code, ==, 3);
+  g_assert_nonnull (strstr (err, "the run diverged"));
+  g_autofree char *ini = read_text (single, "run.ini");
+  g_assert_nonnull (strstr (ini, "(diverged)"));
+  assert_whole_rows (single, "metrics.csv");
+
+  g_autofree char *sweep = g_build_filename (dir, "sweep", NULL);
+  g_clear_pointer (&err, g_free);
+  code = run (NULL, &err, "--headless", DIVERGE, "--sweep", "train.lr=10,0.001", "--out", sweep, NULL);
+  g_test_message ("%s", err);
+  g_assert_cmpint (code, ==, 3);
+  g_autofree char *csv = read_text (sweep, "sweep.csv");
+  g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, "train.lr,class");
+  g_assert_cmpstr (lines[1], ==, "10,");
+  g_assert_true (g_str_has_prefix (lines[2], "0.001,0."));
+  /* the diverged cell is finished: collect says so, and --cell leaves it alone */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_in (sweep, &err, "--collect", NULL), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_in (sweep, &err, "--cell", "0", NULL), ==, 0);
+  g_assert_nonnull (strstr (err, "finished already"));
+#undef DIVERGE
+}
+
+/* Two runs into one folder: the second is refused with exit 2 and one line, and the first's
+ * files are its own. The same for two jobs of one cell. */
+static void
+test_folder_lock (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = g_build_filename (dir, "run", NULL);
+  const char *first[] = { "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set",
+                          "probe.images=100", "--set", "train.seed=11", "--steps", "5000", "--out", out, NULL };
+  GPid pid = spawn_async (first);
+  g_assert_true (wait_rows (pid, out, 1));
+  expect_exit2 ("in use by another contrastlab run (pid ",
+                (const char *[]){ "--headless", "--set", "train.seed=22", "--steps", "2", "--out", out, NULL });
+  g_autofree char *ini = read_text (out, "run.ini");
+  g_assert_nonnull (strstr (ini, "seed=11"));
+  kill_and_reap (pid);
+
+  g_autofree char *sweep = make_plan (dir, "cells");
+  g_autofree char *cell = g_build_filename (sweep, "runs", "data.bits=3,train.seed=1", NULL);
+  const char *job[] = { "--headless", "--out", sweep, "--cell", "2", NULL };
+  pid = spawn_async (job);
+  g_assert_true (wait_rows (pid, cell, 1));
+  expect_exit2 ("in use by another contrastlab run", job);
+  kill_and_reap (pid);
+}
+
+/* kill -9 a headless run at several moments: the folder keeps run.ini and whole rows, the run
+ * reader loads it, and a new run into it replaces it completely. */
+static void
+test_killed_run (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = g_build_filename (dir, "run", NULL);
+  GRand *rand = g_rand_new_with_seed (7);
+  for (int trial = 0; trial < 4; trial++)
+    {
+      const char *args[] = { "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set",
+                             "probe.images=100", "--steps", "5000", "--out", out, NULL };
+      GPid pid = spawn_async (args);
+      g_assert_true (wait_rows (pid, out, 1 + g_rand_int_range (rand, 0, 20)));
+      g_usleep ((gulong) g_rand_int_range (rand, 0, 300000));
+      kill_and_reap (pid);
+      ClConfig cfg;
+      cl_config_init (&cfg);
+      GError *error = NULL;
+      g_autofree char *ini = g_build_filename (out, "run.ini", NULL);
+      g_assert_true (cl_config_load_file (&cfg, ini, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (cfg.train_steps, ==, 5000);
+      assert_whole_rows (out, "metrics.csv");
+      ClSnapshot *snap = cl_run_load (out, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (snap->n_rows, >=, 1);
+      g_assert_cmpint (snap->rows[snap->n_rows - 1].step, ==, snap->n_rows);
+      cl_snapshot_unref (snap);
+    }
+  g_rand_free (rand);
+  g_autofree char *err = NULL;
+  g_assert_cmpint (run (NULL, &err, "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set",
+                        "probe.images=100", "--steps", "3", "--out", out, NULL), ==, 0);
+  g_assert_cmpint (file_lines (out, "metrics.csv"), ==, 4);
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  g_autofree char *ini = g_build_filename (out, "run.ini", NULL);
+  g_assert_true (cl_config_load_file (&cfg, ini, NULL));
+  g_assert_cmpint (cfg.train_steps, ==, 3);
+}
+
+/* Issue 16 #6: every bad input exits 2 with one line. */
+static void
+test_exit_codes (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  /* presets that are not PNGs: text, empty, a real PNG cut short */
+  write_file (dir, "text.png", "not a png", 9);
+  write_file (dir, "empty.png", "", 0);
+  g_autofree char *text_png = g_build_filename (dir, "text.png", NULL);
+  g_autofree char *empty_png = g_build_filename (dir, "empty.png", NULL);
+  expect_bad_input ("text.png", out, "--preset", text_png, NULL);
+  expect_bad_input ("empty.png", out, "--preset", empty_png, NULL);
+  g_autofree char *good = g_build_filename (dir, "good", NULL);
+  g_assert_cmpint (run (NULL, NULL, "--headless", "--set", "train.batch=16", "--set", "probe.images=100", "--steps", "1",
+                        "--out", good, NULL), ==, 0);
+  g_autofree char *figures = g_build_filename (good, "figures", NULL);
+  g_autofree char *loss_path = g_build_filename (figures, "loss.png", NULL);
+  gsize png_len = 0;
+  g_autofree char *png_bytes = NULL;
+  g_assert_true (g_file_get_contents (loss_path, &png_bytes, &png_len, NULL));
+  write_file (dir, "cut.png", png_bytes, 40);
+  g_autofree char *cut_png = g_build_filename (dir, "cut.png", NULL);
+  expect_bad_input ("cut.png", out, "--preset", cut_png, NULL);
+
+  /* images too small for the model */
+  g_autofree char *small = g_build_filename (dir, "small", NULL);
+  g_mkdir (small, 0755);
+  const char *split[] = { "train", "t10k" };
+  for (int s = 0; s < 2; s++)
+    {
+      enum { N = 64, SIDE = 6 };
+      guint8 images[16 + N * SIDE * SIDE], labels[8 + N];
+      const guint8 ih[16] = { 0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, SIDE, 0, 0, 0, SIDE };
+      const guint8 lh[8] = { 0, 0, 8, 1, 0, 0, 0, N };
+      memcpy (images, ih, 16);
+      memcpy (labels, lh, 8);
+      for (int i = 0; i < N * SIDE * SIDE; i++)
+        images[16 + i] = (guint8) (i * 37);
+      for (int i = 0; i < N; i++)
+        labels[8 + i] = (guint8) (i % 10);
+      g_autofree char *in = g_strdup_printf ("%s-images-idx3-ubyte", split[s]);
+      g_autofree char *ln = g_strdup_printf ("%s-labels-idx1-ubyte", split[s]);
+      write_file (small, in, images, sizeof images);
+      write_file (small, ln, labels, sizeof labels);
+    }
+  g_autofree char *small_set = g_strdup_printf ("data.path=%s", small);
+  expect_bad_input ("too small", out, "--set", small_set, NULL);
+
+  /* --steps 0 and --out "" */
+  expect_exit2 ("--steps 0: expected a number of steps of at least 1",
+                (const char *[]){ "--headless", "--steps", "0", "--out", out, NULL });
+  expect_exit2 ("--out: the folder name is empty", (const char *[]){ "--headless", "--out", "", NULL });
+  /* one value twice would be one folder for two rows */
+  expect_bad_input ("given twice", out, "--sweep", "train.lr=0.1,0.1", NULL);
+  expect_bad_input ("same value", out, "--sweep", "train.lr=0.1,0.10", NULL);
+  /* control bytes in a value are not echoed raw */
+  expect_bad_input ("\\x1b[2J", out, "--set", "loss.kind=\x1b[2J", NULL);
+}
+
+/* Disk full while writing a run: exit 2 and none of the run's files left (a small tmpfs;
+ * the tests run as root). */
+static void
+test_disk_full (void)
+{
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *mount_cmd = g_strdup_printf ("mount -t tmpfs -o size=160k tmpfs '%s'", dir);
+  int status = 0;
+  g_autofree char *merr = NULL;
+  g_assert_true (g_spawn_command_line_sync (mount_cmd, NULL, &merr, &status, NULL));
+  g_test_message ("mount: %s", merr);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_autofree char *out = g_build_filename (dir, "run", NULL);
+  g_autofree char *err = NULL;
+  int code = run (NULL, &err, "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set",
+                  "probe.images=100", "--steps", "2", "--out", out, NULL);
+  g_test_message ("stderr: %s", err);
+  int run_files = 0;
+  const char *names[] = { "run.ini", "metrics.csv", "probes.csv", "clusters.csv" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *p = g_build_filename (out, names[i], NULL);
+      run_files += g_file_test (p, G_FILE_TEST_EXISTS);
+    }
+  g_autofree char *figures = g_build_filename (out, "figures", NULL);
+  GDir *d = g_dir_open (figures, 0, NULL);
+  int pngs = 0;
+  for (const char *name; d && (name = g_dir_read_name (d));)
+    pngs += g_str_has_suffix (name, ".png");
+  if (d)
+    g_dir_close (d);
+  g_autofree char *umount_cmd = g_strdup_printf ("umount '%s'", dir);
+  g_assert_true (g_spawn_command_line_sync (umount_cmd, NULL, NULL, &status, NULL));
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpint (code, ==, 2);
+  /* the last line says what failed (progress lines may come before it) */
+  g_strchomp (err);
+  const char *last = strrchr (err, '\n');
+  g_assert_nonnull (strstr (last ? last : err, "No space left on device"));
+  g_assert_cmpint (run_files, ==, 0);
+  g_assert_cmpint (pngs, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -390,5 +963,15 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/sweep", test_sweep);
   g_test_add_func ("/cli/cluster-images-above-batch", test_cluster_images_above_batch);
+  g_test_add_func ("/cli/exit-codes", test_exit_codes);
+  g_test_add_func ("/cli/disk-full", test_disk_full);
+  g_test_add_func ("/cli/killed-run", test_killed_run);
+  g_test_add_func ("/cli/folder-lock", test_folder_lock);
+  g_test_add_func ("/cli/diverged", test_diverged);
+  g_test_add_func ("/cli/sweep-cells", test_sweep_cells);
+  g_test_add_func ("/cli/sweep-parallel", test_sweep_parallel);
+  g_test_add_func ("/cli/sweep-killed-cell", test_sweep_killed_cell);
+  g_test_add_func ("/cli/sweep-bad-input", test_sweep_bad_input);
+  g_test_add_func ("/cli/sweep-folders-stay-inside", test_sweep_folders_stay_inside);
   return g_test_run ();
 }

@@ -222,7 +222,7 @@ test_sweep_window (void)
   g_assert_null (g_object_get_data (G_OBJECT (parent), "cl-sweep-window"));
   win = cl_sweep_window_new (GTK_WINDOW (parent), &base);
   gtk_window_present (GTK_WINDOW (win));
-  cl_sweep_window_set_text (win, "train.steps=4,100000,100000", "probe.every=0");
+  cl_sweep_window_set_text (win, "train.steps=4,100000,100001", "probe.every=0");
   g_assert_true (cl_sweep_window_start (win, &error));
   g_assert_true (spin_until (first_point_running, win, 120));
   gint64 t0 = g_get_monotonic_time ();
@@ -250,7 +250,7 @@ test_sweep_window (void)
   g_assert_cmpint (row.state, ==, CL_SWEEP_POINT_PENDING);
 
   /* Closing a window with a running sweep returns at once (the sweep is freed off the GUI thread). */
-  cl_sweep_window_set_text (win, "train.steps=100000,100000", NULL);
+  cl_sweep_window_set_text (win, "train.steps=100000,100001", NULL);
   g_assert_true (cl_sweep_window_start (win, &error));
   t0 = g_get_monotonic_time ();
   gtk_window_destroy (GTK_WINDOW (win));

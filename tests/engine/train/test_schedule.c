@@ -1,56 +1,9 @@
-/* LARS against a hand computation, and the learning-rate schedules. */
+/* The learning-rate schedules, and LARS training a model (its update rule: tests/engine/nn/test_optimizer.c). */
 #include <glib.h>
 #include <math.h>
 
-#include "engine/nn/cl_model.h"
 #include "engine/nn/cl_optimizer.h"
 #include "engine/train/cl_trainer.h"
-
-/* Two "layers" (kernels) of 3 and 2 weights, then 2 BatchNorm parameters. */
-static void
-test_lars_step (void)
-{
-  const size_t starts[] = { 0, 3 }, counts[] = { 3, 2 };
-  float w[7] = { 0.5f, -1.0f, 2.0f, 0.3f, 0.4f, 1.0f, 0.0f };
-  const float g[7] = { 0.1f, 0.2f, -0.3f, 1.0f, -2.0f, 0.5f, -0.25f };
-  double ref_w[7], ref_v[7] = { 0 };
-  for (int i = 0; i < 7; i++)
-    ref_w[i] = w[i];
-  const double lr = 0.5, wd = 0.01, eta = 0.001, mom = 0.9;
-
-  ClOptimizer *opt = cl_optimizer_new (CL_OPTIMIZER_LARS, 7, 5);
-  cl_optimizer_set_layers (opt, 2, starts, counts);
-  for (int step = 0; step < 2; step++)
-    {
-      cl_optimizer_step (opt, w, g, (float) lr, (float) wd);
-      /* Reference: per layer trust = eta ||w|| / ||g + wd w||, momentum on lr * trust * (g + wd w). */
-      for (int l = 0; l < 3; l++)
-        {
-          size_t s = l < 2 ? starts[l] : 5, c = l < 2 ? counts[l] : 2;
-          gboolean adapt = l < 2;
-          double wn = 0, gn = 0;
-          double gd[7];
-          for (size_t i = s; i < s + c; i++)
-            {
-              gd[i] = g[i] + (adapt ? wd * ref_w[i] : 0);
-              wn += ref_w[i] * ref_w[i];
-              gn += gd[i] * gd[i];
-            }
-          double trust = adapt ? eta * sqrt (wn) / sqrt (gn) : 1.0;
-          for (size_t i = s; i < s + c; i++)
-            {
-              ref_v[i] = mom * ref_v[i] + lr * trust * gd[i];
-              ref_w[i] -= ref_v[i];
-            }
-        }
-      for (int i = 0; i < 7; i++)
-        g_assert_cmpfloat (fabs (w[i] - ref_w[i]), <, 1e-6 * (1 + fabs (ref_w[i])));
-    }
-  /* The BatchNorm parameters moved by plain momentum SGD (lr * g), the kernels by tiny trusted steps. */
-  g_assert_cmpfloat (fabs (w[5] - 1.0), >, 0.1);
-  g_assert_cmpfloat (fabs (w[0] - 0.5), <, 1e-3);
-  cl_optimizer_free (opt);
-}
 
 static void
 test_schedules (void)
@@ -108,7 +61,6 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/optimizer/lars-step", test_lars_step);
   g_test_add_func ("/optimizer/schedules", test_schedules);
   g_test_add_func ("/optimizer/lars-trains", test_lars_trains);
   return g_test_run ();

@@ -12,6 +12,7 @@
 
 #include "cl_config.h"
 #include "app/cl_export.h"
+#include "engine/base/cl_format.h"
 #include "engine/data/cl_data.h"
 #include "engine/nn/cl_model.h"
 #include "engine/store/cl_runs.h"
@@ -680,15 +681,6 @@ run_single (const ClConfig *cfg, const char *out, GError **error)
 
 /* ------------------------------------------------------------------ sweeps */
 
-static void
-format_eta (double seconds, char *buf, size_t size)
-{
-  if (seconds < 0)
-    g_strlcpy (buf, "--:--", size);
-  else
-    g_snprintf (buf, size, "%d:%02d", (int) seconds / 60, (int) seconds % 60);
-}
-
 /* Names for messages: control bytes of hand-made values escaped. */
 static char *
 cell_name (const ClSweepGrid *grid, int point)
@@ -817,7 +809,7 @@ run_sweep (const ClSweepGrid *grid_in, const char *out, GError **error)
     {
       g_autofree char *name = cell_name (grid, p);
       char eta[32];
-      format_eta (trained > 0 ? trained_seconds / trained * (n - p) : -1, eta, sizeof eta);
+      cl_format_duration (trained > 0 ? trained_seconds / trained * (n - p) : -1, eta, sizeof eta);
       g_printerr ("contrastlab: sweep run %d/%d (%s), sweep ETA %s\n", p + 1, n, name, eta);
       g_autofree char *label = g_strdup_printf ("run %d/%d ", p + 1, n);
       gint64 c0 = g_get_monotonic_time ();

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/base/cl_format.h"
 #include "engine/data/cl_scenes.h"
 #include "ui/plots/cl_sweep_plot.h"
 
@@ -88,16 +89,6 @@ draw_figure (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer 
   cl_sweep_window_draw_figure (CL_SWEEP_WINDOW (data), cr, width, height);
 }
 
-static void
-format_duration (double seconds, char *buf, size_t size)
-{
-  int s = (int) (seconds + 0.5);
-  if (s >= 3600)
-    g_snprintf (buf, size, "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
-  else
-    g_snprintf (buf, size, "%d:%02d", s / 60, s % 60);
-}
-
 /* Adds probe targets seen in the rows to the Plot list (keeps the selection). */
 static void
 update_targets (ClSweepWindow *self)
@@ -146,8 +137,8 @@ refresh (ClSweepWindow *self)
   gtk_progress_bar_set_fraction (self->progress_bar, CLAMP (frac, 0, 1));
   char eta[32] = "--:--", elapsed[32];
   if (pr.eta_seconds >= 0)
-    format_duration (pr.eta_seconds, eta, sizeof eta);
-  format_duration (pr.elapsed_seconds, elapsed, sizeof elapsed);
+    cl_format_duration (pr.eta_seconds, eta, sizeof eta);
+  cl_format_duration (pr.elapsed_seconds, elapsed, sizeof elapsed);
   g_autofree char *text = NULL;
   if (!pr.finished)
     {

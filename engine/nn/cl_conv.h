@@ -106,6 +106,12 @@ gboolean cl_layers_get_simd (void); /* a fast microkernel set is in use */
 typedef struct {
   const float *dact, *act, *pre;    /* [n][out_h][out_w][out_c] */
   const float *mean, *k0, *k1, *k2; /* [out_c], from cl_batchnorm_backward_coefficients (relu) */
+  /* Optional (dy_sums NULL: none): per view, the sums of dy over the pixels of each of n_classes
+   * classes, pixel_class [out_h*out_w], pixels in order; dy_sums [n][n_classes][out_c] is
+   * overwritten. What constant input planes need (cl_const_planes.h). */
+  const int *pixel_class;
+  int n_classes;
+  float *dy_sums;
 } ClBnReluGrad;
 void cl_conv2d_backward_nhwc_bn (const ClConv2d *conv, const float *wp, const float *x, const ClBnReluGrad *bng,
                                  int n, float *dwp, float *dx, float *scratch);

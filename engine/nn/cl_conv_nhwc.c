@@ -513,6 +513,22 @@ bn_relu_grad_rows (const ClBnReluGrad *bg, size_t off, int rows, int C, float *r
       out[c] = k1[c] * relu_pass (dact[c], act[c]) - k0[c] - k2[c] * (pre[c] - mu[c]);
 }
 
+/* The block's per-view, per-class sums of dy (the views n0 .. n0 + g - 1 belong to this block only). */
+static void
+dy_class_sums (const ClBnReluGrad *bg, const float *dy, int n0, int g, int P, int C)
+{
+  float *sums = bg->dy_sums + (size_t) n0 * bg->n_classes * C;
+  memset (sums, 0, sizeof (float) * (size_t) g * bg->n_classes * C);
+  for (int s = 0; s < g; s++)
+    for (int p = 0; p < P; p++)
+      {
+        float *d = sums + ((size_t) s * bg->n_classes + bg->pixel_class[p]) * C;
+        const float *r = dy + ((size_t) s * P + p) * C;
+        for (int c = 0; c < C; c++)
+          d[c] += r[c];
+      }
+}
+
 /* One lane: blocks lane, lane + LANES, ... in order, summing their kernel gradient into the lane's partial. */
 static void
 nhwc_backward_item (void *arg, int lane, int thread)
@@ -535,6 +551,8 @@ nhwc_backward_item (void *arg, int lane, int thread)
           float *dyb = own + job->l.dyb;
           bn_relu_grad_rows (job->bng, (size_t) n0 * P * out_c, rows, out_c, dyb);
           dy = dyb;
+          if (job->bng->dy_sums)
+            dy_class_sums (job->bng, dyb, n0, g, (int) P, out_c);
         }
       if (job->kern)
         {

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/nn/cl_const_planes.h"
 #include "engine/nn/cl_layers.h"
 #include "engine/base/cl_rng.h"
 
@@ -88,6 +89,14 @@ struct ClModel {
   int last_n;
   gboolean backward_ready;
   int active_in; /* requested; conv1 takes it at the next forward, so backward matches its forward */
+
+  /* Constant input planes (cl_model_set_constant_input_planes): channels const_from .. active - 1
+   * are folded out of conv1 as a per-view bias (cl_const_planes.h). */
+  int const_from;         /* 0: none */
+  int const_planes;       /* folded in the last forward (backward matches it) */
+  ClConstPlanes cp;       /* conv1's border classes */
+  float *cp_values;       /* [max_views][in_channels] the planes' values */
+  float *cp_bias, *cp_sums; /* [max_views][classes][conv1 out_c]: forward bias, backward dy sums */
 };
 
 G_DEFINE_QUARK (cl-model-error-quark, cl_model_error)
@@ -312,6 +321,7 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
           scratch = MAX (scratch, cl_conv2d_nhwc_scratch_floats (&cx));
         }
     }
+  cl_const_planes_init (&model->cp, &model->blocks[0].conv, spec->in_channels);
   /* Two passes over the same carving: sizes first (base NULL), then pointers. */
   size_t total = 0;
   for (int pass = 0; pass < 2; pass++)
@@ -334,6 +344,10 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
       model->grad_buf[1] = carve (base, &off, mv * max_out);
       model->scratch = carve (base, &off, scratch);
       model->bn_k = carve (base, &off, 3 * max_conv_c);
+      const size_t cp_floats = mv * cl_const_planes_classes (&model->cp) * model->blocks[0].conv.out_c;
+      model->cp_values = carve (base, &off, mv * spec->in_channels);
+      model->cp_bias = carve (base, &off, cp_floats);
+      model->cp_sums = carve (base, &off, cp_floats);
       if (pass == 1)
         break;
       total = off;
@@ -366,6 +380,7 @@ cl_model_free (ClModel *model)
     for (int i = 0; i < CL_MODEL_MAX_BLOCKS; i++)
       g_free (model->views->nchw[i]);
   g_free (model->views);
+  cl_const_planes_clear (&model->cp);
   g_free (model);
 }
 
@@ -395,18 +410,30 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
   /* The input goes channels-last into our own buffer (conv1's kernel gradient needs it, and the
    * caller may reuse x). Inactive planes are never read, so they are not copied either. */
   ClBlock *b0 = &model->blocks[0];
-  if (b0->convx.in_c != model->active_in)
-    cl_conv2d_init (&b0->convx, model->active_in, b0->conv.out_c, b0->conv.k, b0->conv.stride, b0->conv.pad,
+  /* Constant planes are not convolved: conv1 runs on the planes before them and adds their bias. */
+  const int image_in = model->const_from > 0 && model->const_from < model->active_in ? model->const_from
+                                                                                      : model->active_in;
+  model->const_planes = model->active_in - image_in;
+  if (b0->convx.in_c != image_in)
+    cl_conv2d_init (&b0->convx, image_in, b0->conv.out_c, b0->conv.k, b0->conv.stride, b0->conv.pad,
                     b0->conv.in_h, b0->conv.in_w);
   b0->conv.active_c = model->active_in;
-  cl_nchw_to_nhwc (x, n, model->spec.in_channels, model->active_in, b0->conv.in_h * b0->conv.in_w, model->x_copy);
+  cl_nchw_to_nhwc (x, n, model->spec.in_channels, image_in, b0->conv.in_h * b0->conv.in_w, model->x_copy);
+  if (model->const_planes > 0)
+    {
+      cl_const_planes_values (x, n, model->spec.in_channels, (size_t) b0->conv.in_h * b0->conv.in_w, image_in,
+                              model->const_planes, model->cp_values);
+      cl_const_planes_bias (&model->cp, model->params + b0->w_off, b0->conv.in_c, image_in, model->const_planes,
+                            model->cp_values, n, model->cp_bias);
+    }
   PROF_LAP (cl_prof_fwd, CL_MODEL_MAX_BLOCKS, 0);
   const float *in = model->x_copy;
   for (int i = 0; i < model->n_blocks; i++)
     {
       ClBlock *b = &model->blocks[i];
       const float *w = model->params + b->w_off;
-      const gboolean fused = b->is_conv && !training;
+      const gboolean with_bias = i == 0 && model->const_planes > 0;
+      const gboolean fused = b->is_conv && !training && !with_bias;
       if (fused)
         {
           /* Evaluation: the BatchNorm + ReLU is applied as the conv stores its output. */
@@ -419,6 +446,8 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
         {
           cl_conv2d_weights_to_nhwc (&b->convx, w, b->conv.in_c, b->wp);
           cl_conv2d_forward_nhwc (&b->convx, b->wp, in, n, b->pre, model->scratch);
+          if (with_bias)
+            cl_const_planes_add_bias (&model->cp, model->cp_bias, n, b->pre);
         }
       else
         cl_dense_forward (&b->dense, w, in, n, b->pre);
@@ -475,12 +504,17 @@ cl_model_backward (ClModel *model, const float *dz)
                                               model->grads + b->gamma_off, model->grads + b->beta_off, k0, k1, k2,
                                               TRUE);
           PROF_LAP (cl_prof_bwd, i, 1);
-          const ClBnReluGrad bng = { g, b->act, b->pre, b->bn_mean, k0, k1, k2 };
+          const gboolean planes = i == 0 && model->const_planes > 0;
+          const ClBnReluGrad bng = { g, b->act, b->pre, b->bn_mean, k0, k1, k2, model->cp.pixel_class,
+                                     cl_const_planes_classes (&model->cp), planes ? model->cp_sums : NULL };
           const int other = cur ^ 1;
           float *dx = i == 0 ? NULL : model->grad_buf[other];
           const float *in = i == 0 ? model->x_copy : model->blocks[i - 1].act;
           cl_conv2d_backward_nhwc_bn (&b->convx, b->wp, in, &bng, n, b->dwp, dx, model->scratch);
           cl_conv2d_weights_from_nhwc (&b->convx, b->dwp, b->conv.in_c, model->grads + b->w_off);
+          if (planes)
+            cl_const_planes_dw (&model->cp, model->cp_sums, model->cp_values, n, b->convx.in_c, model->const_planes,
+                                b->conv.in_c, model->grads + b->w_off);
           PROF_LAP (cl_prof_bwd, i, 0);
           if (dx)
             {
@@ -508,6 +542,12 @@ cl_model_backward (ClModel *model, const float *dz)
           const float *in = i == 0 ? model->x_copy : model->blocks[i - 1].act;
           cl_conv2d_backward_nhwc (&b->convx, b->wp, in, g, n, b->dwp, dx, model->scratch);
           cl_conv2d_weights_from_nhwc (&b->convx, b->dwp, b->conv.in_c, dw);
+          if (i == 0 && model->const_planes > 0)
+            {
+              cl_const_planes_dy_sums (&model->cp, g, n, model->cp_sums);
+              cl_const_planes_dw (&model->cp, model->cp_sums, model->cp_values, n, b->convx.in_c,
+                                  model->const_planes, b->conv.in_c, dw);
+            }
         }
       else
         {
@@ -558,6 +598,18 @@ int
 cl_model_active_input_channels (const ClModel *model)
 {
   return model->active_in;
+}
+
+void
+cl_model_set_constant_input_planes (ClModel *model, int first)
+{
+  model->const_from = CLAMP (first, 0, model->spec.in_channels);
+}
+
+int
+cl_model_constant_input_planes (const ClModel *model)
+{
+  return model->const_from;
 }
 
 size_t

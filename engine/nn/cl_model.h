@@ -97,3 +97,15 @@ const float *cl_model_layer_output (const ClModel *model, int layer, size_t *siz
  * training forward and its backward. */
 void cl_model_set_active_input_channels (ClModel *model, int active);
 int cl_model_active_input_channels (const ClModel *model);
+
+/* Input channels first .. active - 1 are constant over each image (the random bit planes): each
+ * holds one value per view, which is all the model reads of them (pixel 0). conv1 then convolves
+ * the planes before `first` only and adds the constant planes' exact contribution as a per-view,
+ * per-channel bias (per border class for the padded convn-same), and the backward gets their kernel
+ * gradient from per-view sums of conv1's output gradient (cl_const_planes.h): the cost no longer
+ * grows with the number of planes. Results equal the full convolution up to float rounding (the
+ * sums are taken in another order). 0 (the default) = none; clamped to 0..in_channels. May change
+ * between steps, not between a training forward and its backward. Planes that are not constant
+ * give wrong results: only the caller knows they are. */
+void cl_model_set_constant_input_planes (ClModel *model, int first);
+int cl_model_constant_input_planes (const ClModel *model);

@@ -135,6 +135,8 @@ cl_trainer_new (const ClConfig *config, GError **error)
     }
   t->out_dim = cl_model_out_dim (t->model);
   cl_model_set_active_input_channels (t->model, t->img_channels + MIN (config->data_bits, t->max_bits));
+  /* The bit planes after the image are constant over each view: conv1 folds them into a bias. */
+  cl_model_set_constant_input_planes (t->model, t->img_channels);
   t->opt = cl_optimizer_new ((ClOptimizerKind) config->train_optimizer, cl_model_num_params (t->model),
                              cl_model_num_decay_params (t->model));
   size_t starts[32], counts[32];

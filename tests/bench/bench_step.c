@@ -15,7 +15,10 @@
  * processes share the cores). Achieved GFLOPS are compared with a large cblas_sgemm measured with
  * the same thread count, the practical ceiling of an im2col engine.
  *
- * Usage: bench_step [--batch B] [--threads T] [--reps R] [--seconds S] [--no-torch]
+ * Then our step at 0 and at 20 bit planes, the planes folded into conv1's bias and not (the cost of
+ * random bits). The header names the CPU and the kernels that ran (cl_nn_describe_kernels).
+ *
+ * Usage: bench_step [--batch B] [--threads T] [--reps R] [--seconds S] [--no-torch] [--no-fold] [--no-bits]
  * Exit 0 when it ran (also when the reference could not run: the output says so), 1 when our
  * step produced a non-finite loss or the model could not be built, 2 on bad options. */
 #include <cblas.h>
@@ -28,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/nn/cl_kernels_info.h"
 #include "engine/nn/cl_layers.h"
 #include "engine/nn/cl_loss.h"
 #include "engine/nn/cl_model.h"
@@ -74,7 +78,7 @@ typedef struct {
 
 static int opt_batch = 0, opt_threads = 0, opt_reps = 5;
 static double opt_seconds = 2.0;
-static gboolean opt_no_torch = FALSE, opt_blas_threads = FALSE;
+static gboolean opt_no_torch = FALSE, opt_blas_threads = FALSE, opt_no_fold = FALSE, opt_no_bits = FALSE;
 static char *opt_arch = NULL;
 
 /* For the sgemm ceiling: OpenBLAS itself on `threads` threads. */
@@ -171,21 +175,21 @@ sgemm_gflops (int threads)
 /* 2*batch views: rows i and i+batch are the two views of image i. Each view has its own random
  * image planes (standing in for two different crops) and the image's constant 0/1 bit planes. */
 static float *
-prepare_views (const BenchModel *bm, int batch)
+prepare_views (const BenchModel *bm, int bits, int batch)
 {
-  const size_t plane = (size_t) bm->size * bm->size, per_view = (size_t) (bm->planes + bm->bits) * plane;
+  const size_t plane = (size_t) bm->size * bm->size, per_view = (size_t) (bm->planes + bits) * plane;
   float *x = g_new (float, 2 * (size_t) batch * per_view);
   ClRng rng;
   cl_rng_seed (&rng, BENCH_SEED, CL_STREAM_AUG);
   for (int i = 0; i < batch; i++)
     {
-      uint32_t code = cl_rng_u32 (&rng) & ((1u << bm->bits) - 1);
+      uint32_t code = cl_rng_u32 (&rng) & ((1u << bits) - 1);
       for (int v = 0; v < 2; v++)
         {
           float *view = x + ((size_t) i + (size_t) v * batch) * per_view;
           for (size_t p = 0; p < (size_t) bm->planes * plane; p++)
             view[p] = (float) cl_rng_uniform (&rng);
-          for (int k = 0; k < bm->bits; k++)
+          for (int k = 0; k < bits; k++)
             {
               const float bit = (float) ((code >> k) & 1u);
               for (size_t p = 0; p < plane; p++)
@@ -205,13 +209,28 @@ typedef struct {
   int batch, d;
 } OurStep;
 
+/* Forward multiply-adds per view that run: with the bit planes folded into conv1's bias, conv1 convolves
+ * the image planes only. */
+static double
+executed_flops_per_view (const ClModelSpec *spec, int image_planes, gboolean folded)
+{
+  ClModelSpec run = *spec;
+  if (folded)
+    run.in_channels = image_planes;
+  run.max_views = 1;
+  ClModel *m = cl_model_new (&run, 1, NULL);
+  const double f = m ? cl_model_flops_per_view (m) : 0.0;
+  cl_model_free (m);
+  return f;
+}
+
 static gboolean
-ours_init (OurStep *s, const BenchModel *bm, int batch, double *flops_per_view)
+ours_init_bits (OurStep *s, const BenchModel *bm, int bits, gboolean fold, int batch, double *flops_per_view)
 {
   ClModelSpec spec;
   cl_model_spec_init (&spec);
   spec.arch = bm->arch;
-  spec.in_channels = bm->planes + bm->bits;
+  spec.in_channels = bm->planes + bits;
   spec.height = spec.width = bm->size;
   spec.max_views = 2 * batch;
   GError *error = NULL;
@@ -223,14 +242,22 @@ ours_init (OurStep *s, const BenchModel *bm, int batch, double *flops_per_view)
       g_error_free (error);
       return FALSE;
     }
-  *flops_per_view = cl_model_flops_per_view (s->model);
+  if (fold)
+    cl_model_set_constant_input_planes (s->model, bm->planes);
+  *flops_per_view = executed_flops_per_view (&spec, bm->planes, fold);
   s->batch = batch;
   s->d = cl_model_out_dim (s->model);
   s->opt = cl_optimizer_new (CL_OPTIMIZER_ADAM, cl_model_num_params (s->model), cl_model_num_decay_params (s->model));
-  s->x = prepare_views (bm, batch);
+  s->x = prepare_views (bm, bits, batch);
   s->dz = g_new (float, 2 * (size_t) batch * s->d);
   s->ws = g_new (float, cl_ntxent_workspace_floats (batch, s->d));
   return TRUE;
+}
+
+static gboolean
+ours_init (OurStep *s, const BenchModel *bm, int batch, double *flops_per_view)
+{
+  return ours_init_bits (s, bm, bm->bits, !opt_no_fold, batch, flops_per_view);
 }
 
 static void
@@ -445,6 +472,48 @@ bench_row (BenchRow *row)
   return isfinite (loss);
 }
 
+/* ------------------------------------------------------------------ what random bits cost */
+
+/* Our convn step at 0 and 20 bit planes (folded into conv1's bias, and not folded: the full
+ * convolution over every plane), repetitions alternating between the three so they share the load. */
+static void
+bench_bits (int batch, int threads)
+{
+  enum { CASES = 3 };
+  static const int bits[CASES] = { 0, 20, 20 };
+  static const gboolean fold[CASES] = { TRUE, TRUE, FALSE };
+  static const char *const names[CASES] = { "0 bits", "20 bits, folded", "20 bits, full conv" };
+  OurStep s[CASES];
+  double flops, t[CASES][BENCH_MAX_REPS], loss = 0.0;
+  set_engine_threads (threads);
+  for (int c = 0; c < CASES; c++)
+    if (!ours_init_bits (&s[c], &bench_models[0], bits[c], fold[c], batch, &flops))
+      return;
+  ours_step (&s[0]);
+  const double warm = ours_run (&s[0], 2, &loss);
+  const int steps = CLAMP ((int) ceil (0.5 * opt_seconds / MAX (warm, 1e-6)), 1, 200);
+  for (int r = 0; r < opt_reps; r++)
+    for (int c = 0; c < CASES; c++)
+      {
+        const int cc = (c + r) % CASES;
+        ours_run (&s[cc], 1, &loss); /* warm the caches after the other cases */
+        t[cc][r] = ours_run (&s[cc], steps, &loss);
+      }
+  const double base = median (t[0], opt_reps);
+  printf ("  convn batch=%d threads=%d, %d steps x %d reps:", batch, threads, steps, opt_reps);
+  for (int c = 0; c < CASES; c++)
+    {
+      double paired[BENCH_MAX_REPS];
+      for (int r = 0; r < opt_reps; r++)
+        paired[r] = t[c][r] / t[0][r];
+      printf (" %s %.2f ms (%.3fx, paired %.3fx)%s", names[c], 1e3 * median (t[c], opt_reps),
+              median (t[c], opt_reps) / base, median (paired, opt_reps), c + 1 < CASES ? ";" : "\n");
+    }
+  fflush (stdout);
+  for (int c = 0; c < CASES; c++)
+    ours_clear (&s[c]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -457,6 +526,9 @@ main (int argc, char **argv)
     { "no-torch", 0, 0, G_OPTION_ARG_NONE, &opt_no_torch, "Do not run the PyTorch reference", NULL },
     { "blas-threads", 0, 0, G_OPTION_ARG_NONE, &opt_blas_threads,
       "Give the threads to OpenBLAS instead of the engine's team", NULL },
+    { "no-fold", 0, 0, G_OPTION_ARG_NONE, &opt_no_fold,
+      "Convolve the bit planes instead of folding them into conv1's bias", NULL },
+    { "no-bits", 0, 0, G_OPTION_ARG_NONE, &opt_no_bits, "Skip the 0-vs-20-bits table", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   GOptionContext *ctx = g_option_context_new ("- ConvN training-step benchmark against PyTorch");
@@ -494,6 +566,12 @@ main (int argc, char **argv)
           opt_blas_threads ? "OpenBLAS's (the team on 1 thread)" : "the engine's team (OpenBLAS on 1 thread inside)",
           omp_set_num_threads ? "yes" : "no");
   printf ("PyTorch reference: %s %s\n", BENCH_PYTHON, opt_no_torch ? "(disabled by --no-torch)" : torch_script ());
+  printf ("bit planes: %s\n", opt_no_fold ? "convolved like the image (--no-fold)"
+                                          : "folded into conv1's per-image bias (cl_model_set_constant_input_planes)");
+  {
+    g_autofree char *kernels = cl_nn_describe_kernels ();
+    printf ("kernels: %s\n", kernels);
+  }
   print_loadavg ("at start");
   fflush (stdout);
 
@@ -537,11 +615,19 @@ main (int argc, char **argv)
             }
         }
     }
+  if (!opt_no_bits && (!opt_arch || strcmp (opt_arch, "convn") == 0))
+    {
+      printf ("\nwhat random bits cost (our step only; ratio to 0 bits):\n");
+      for (size_t ti = 0; ti < G_N_ELEMENTS (thread_counts) && !(opt_threads && ti > 0); ti++)
+        for (size_t bi = 0; bi < 2 && !(opt_batch && bi > 0); bi++)
+          bench_bits (opt_batch ? opt_batch : bench_models[0].batches[bi], opt_threads ? opt_threads : thread_counts[ti]);
+    }
   print_loadavg ("at end");
 
   /* Convention: backward costs about twice the forward (input and weight gradients), so a step is
    * ~3x the forward multiply-adds at 2 flops each. The first conv needs no input gradient, so this
-   * slightly overstates the work; BN, ReLU, the loss and Adam are not counted. */
+   * slightly overstates the work; BN, ReLU, the loss and Adam are not counted. Folded bit planes
+   * are not counted either (they are not convolved). */
   printf ("\nGFLOPS below = views/s x 3 (fwd+bwd) x 2 (flops/MAC) x forward multiply-adds per view:");
   for (size_t mi = 0; mi < G_N_ELEMENTS (bench_models); mi++)
     for (int i = 0; i < n_rows; i++)

@@ -325,7 +325,7 @@ test_conv_nhwc_backward_bn_fused (void)
       cl_batchnorm_backward (&bn, cc.y, act, cc.r, rows, gamma, mean, invstd, dpre, dg, db, TRUE);
       cl_conv2d_backward_nhwc (&cc.conv, cc.w, cc.x, dpre, n, dw, dx, scratch);
       cl_batchnorm_backward_coefficients (&bn, cc.y, act, cc.r, rows, gamma, mean, invstd, dg2, db2, k0, k1, k2, TRUE);
-      const ClBnReluGrad bng = { cc.r, act, cc.y, mean, k0, k1, k2 };
+      const ClBnReluGrad bng = { cc.r, act, cc.y, mean, k0, k1, k2, NULL, 0, NULL };
       cl_conv2d_backward_nhwc_bn (&cc.conv, cc.w, cc.x, &bng, n, dw2, dx2, scratch);
       g_assert_cmpmem (dg, sizeof (float) * out_c, dg2, sizeof (float) * out_c);
       g_assert_cmpmem (db, sizeof (float) * out_c, db2, sizeof (float) * out_c);

@@ -318,11 +318,12 @@ fill_inactive (float *x, const ClModelSpec *spec, int n, int active, gboolean ze
 /* active < in_channels: the model runs with that many active input channels on an x whose other
  * planes are NaN; the double rebuild sees them as zeros. */
 static void
-model_gradcheck (const ClModelSpec *spec, int n, double tol, int active, const char *name)
+model_gradcheck_planes (const ClModelSpec *spec, int n, double tol, int active, int const_from, const char *name)
 {
   GError *error = NULL;
   ClModel *model = cl_model_new (spec, 5, &error);
   g_assert_no_error (error);
+  cl_model_set_constant_input_planes (model, const_from);
   ClRng rng;
   cl_rng_seed (&rng, 41, TEST_STREAM);
   float *x = random_views (&rng, spec, n);
@@ -395,6 +396,24 @@ model_gradcheck (const ClModelSpec *spec, int n, double tol, int active, const c
   g_free (x_model);
   g_free (r);
   cl_model_free (model);
+}
+
+static void
+model_gradcheck (const ClModelSpec *spec, int n, double tol, int active, const char *name)
+{
+  model_gradcheck_planes (spec, n, tol, active, 0, name);
+}
+
+/* Constant bit planes folded out of conv1 (cl_model_set_constant_input_planes): the same
+ * finite-difference check, conv1's kernel of the bit planes included. */
+static void
+test_model_grad_constant_planes (void)
+{
+  ClModelSpec spec = small_spec (25, 28, 28, 2, 16);
+  model_gradcheck_planes (&spec, 6, 1e-4, 9, 1, "convn 28x28x25 head 2, active 9, planes from 1");
+  ClModelSpec same = small_spec (5, 19, 16, 2, 8);
+  same.arch = "convn-same";
+  model_gradcheck_planes (&same, 6, 1e-4, 5, 1, "convn-same 19x16x5 head 2, planes from 1");
 }
 
 static void
@@ -814,6 +833,106 @@ test_model_active_channels (void)
   cl_model_free (b);
 }
 
+
+/* Sets every pixel but pixel 0 of the planes first .. in_channels - 1 to NaN: a model folding
+ * constant planes reads only pixel 0 of them. */
+static void
+nan_constant_planes (float *x, const ClModelSpec *spec, int n, int first)
+{
+  const size_t plane = (size_t) spec->height * spec->width;
+  for (int i = 0; i < n; i++)
+    for (int c = first; c < spec->in_channels; c++)
+      for (size_t j = 1; j < plane; j++)
+        x[((size_t) i * spec->in_channels + c) * plane + j] = NAN;
+}
+
+/* Constant planes folded out of conv1 against the full convolution, step by step (forward,
+ * backward, LARS, evaluation), as the active count changes, for the valid convn and the padded
+ * convn-same (whose border pixels see only part of the planes). */
+static void
+test_model_constant_planes (void)
+{
+  for (int arch = 0; arch < 2; arch++)
+    {
+      ClModelSpec spec = arch == 0 ? small_spec (25, 28, 28, 2, 20) : small_spec (9, 21, 18, 2, 20);
+      if (arch == 1)
+        spec.arch = "convn-same";
+      ClModel *a = cl_model_new (&spec, 78, NULL);
+      ClModel *b = cl_model_new (&spec, 78, NULL);
+      g_assert_nonnull (a);
+      g_assert_nonnull (b);
+      g_assert_cmpint (cl_model_constant_input_planes (a), ==, 0);
+      cl_model_set_constant_input_planes (a, 1);
+      g_assert_cmpint (cl_model_constant_input_planes (a), ==, 1);
+      const size_t np = cl_model_num_params (a), nd = cl_model_num_decay_params (a);
+      const size_t nbuf = cl_model_num_buffers (a), nx = (size_t) spec.in_channels * spec.height * spec.width;
+      const size_t k1 = 9 * (size_t) spec.in_channels;
+      size_t starts[8], counts[8];
+      const int n_layers = cl_model_kernel_ranges (a, starts, counts, 8);
+      ClOptimizer *oa = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd), *ob = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd);
+      cl_optimizer_set_layers (oa, n_layers, starts, counts);
+      cl_optimizer_set_layers (ob, n_layers, starts, counts);
+      ClRng rng;
+      cl_rng_seed (&rng, 62 + arch, TEST_STREAM);
+      const int n = 20, d = cl_model_out_dim (a);
+      float *r = g_new (float, (size_t) n * d);
+      const int schedule[] = { spec.in_channels, 1, 5, spec.in_channels, 3 };
+      for (size_t step = 0; step < G_N_ELEMENTS (schedule); step++)
+        {
+          const int active = schedule[step];
+          float *x = random_views (&rng, &spec, n);
+          fill_inactive (x, &spec, n, active, TRUE);
+          float *x_nan = g_memdup2 (x, sizeof (float) * n * nx);
+          fill_inactive (x_nan, &spec, n, active, FALSE);
+          nan_constant_planes (x_nan, &spec, n, 1);
+          fill_uniform (&rng, r, (size_t) n * d, -1, 1);
+          cl_model_set_active_input_channels (a, active);
+          cl_model_set_active_input_channels (b, active);
+          const float *za = cl_model_forward (a, x_nan, n, TRUE);
+          const float *zb = cl_model_forward (b, x, n, TRUE);
+          g_assert_cmpfloat (rel_diff (za, zb, (size_t) n * d), <=, 1e-5);
+          cl_model_backward (a, r);
+          cl_model_backward (b, r);
+          for (int l = 0; l < n_layers; l++)
+            g_assert_cmpfloat (rel_diff (cl_model_grads (a) + starts[l], cl_model_grads (b) + starts[l], counts[l]), <=,
+                               1e-4);
+          g_assert_cmpfloat (rel_diff (cl_model_grads (a) + nd, cl_model_grads (b) + nd, np - nd), <=, 1e-4);
+          g_assert_cmpfloat (rel_diff (cl_model_buffers (a), cl_model_buffers (b), nbuf), <=, 1e-5);
+          /* conv1's gradient: exactly zero on the inactive channels, not all zero on the folded planes. */
+          const float *g = cl_model_grads (a);
+          double planes_norm = 0.0;
+          for (size_t o = 0; o < counts[0] / k1; o++)
+            for (size_t j = 9; j < k1; j++)
+              {
+                if (j >= 9 * (size_t) active)
+                  g_assert_cmpfloat (g[o * k1 + j], ==, 0.0f);
+                else
+                  planes_norm += fabs (g[o * k1 + j]);
+              }
+          if (active > 1)
+            g_assert_cmpfloat (planes_norm, >, 0.0);
+          cl_optimizer_step (oa, cl_model_params (a), cl_model_grads (a), 0.5f, 1e-3f);
+          cl_optimizer_step (ob, cl_model_params (b), cl_model_grads (b), 0.5f, 1e-3f);
+          g_assert_cmpfloat (rel_diff (cl_model_params (a), cl_model_params (b), np), <=, 1e-5);
+          g_assert_true (cl_model_copy_weights (a, b));
+          /* Evaluation folds the planes too. */
+          float *ya = g_new (float, (size_t) n * spec.rep_dim), *yb = g_new (float, (size_t) n * spec.rep_dim);
+          cl_model_embed (a, x_nan, n, ya);
+          cl_model_embed (b, x, n, yb);
+          g_assert_cmpfloat (rel_diff (ya, yb, (size_t) n * spec.rep_dim), <=, 1e-5);
+          g_free (ya);
+          g_free (yb);
+          g_free (x);
+          g_free (x_nan);
+        }
+      cl_optimizer_free (oa);
+      cl_optimizer_free (ob);
+      g_free (r);
+      cl_model_free (a);
+      cl_model_free (b);
+    }
+}
+
 /* The model on 2 and 3 team threads: bit-reproducible at a given count, equal to 1 thread to float
  * rounding (the conv blocks differ, so the sums are grouped differently). */
 static void
@@ -992,6 +1111,8 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/model/input-copied", test_model_input_copied);
   g_test_add_func ("/nn/model/grad-active", test_model_grad_active);
   g_test_add_func ("/nn/model/active-channels", test_model_active_channels);
+  g_test_add_func ("/nn/model/constant-planes", test_model_constant_planes);
+  g_test_add_func ("/nn/model/grad-constant-planes", test_model_grad_constant_planes);
   g_test_add_func ("/nn/model/threads", test_model_threads);
   g_test_add_func ("/nn/model/threads-identical", test_model_threads_identical);
   if (g_test_perf ())

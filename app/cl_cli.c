@@ -41,6 +41,7 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
     { "list-params", 0, 0, G_OPTION_ARG_NONE, &opts->list_params, "List every parameter with its range, default and help", NULL },
     { "list-presets", 0, 0, G_OPTION_ARG_NONE, &opts->list_presets, "List the presets", NULL },
     { "version", 'v', 0, G_OPTION_ARG_NONE, &opts->version, "Print the version", NULL },
+    { "verbose", 0, 0, G_OPTION_ARG_NONE, &opts->verbose, "With --version: also the CPU and the compute kernels chosen for it", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- watch contrastive learning happen");

@@ -7,6 +7,7 @@ typedef struct {
   gboolean list_params;
   gboolean list_presets;
   gboolean version;
+  gboolean verbose; /* with --version: the CPU and the compute kernels */
   char *preset;
   char **sets;   /* KEY=VALUE */
   int steps;     /* 0 = the configuration's train.steps */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app/cl_cli.h"
+#include "engine/nn/cl_kernels_info.h"
 #include "cl_config.h"
 #ifdef CL_HAVE_GUI
 #include "app/cl_app.h"
@@ -93,6 +94,11 @@ main (int argc, char **argv)
   else if (opts.version)
     {
       printf ("ContrastLab %s\n", CL_VERSION);
+      if (opts.verbose)
+        {
+          g_autofree char *kernels = cl_nn_describe_kernels ();
+          printf ("%s\n", kernels);
+        }
       code = CL_EXIT_OK;
     }
   else if (opts.list_params)

@@ -325,7 +325,7 @@ test_probe_overlay (void)
   ClProbePlotGeometry alone_g, g;
   Image alone = draw_probes (rows, n, NULL, &alone_g);
   ClProbePlotRun overlay = { old, n_old, NULL };
-  ClProbePlotOthers others = { &overlay, 1, NULL, NULL, NULL };
+  ClProbePlotOthers others = { &overlay, 1, NULL, NULL, NULL, NULL, 0, NULL, NULL };
   Image im = draw_probes (rows, n, &others, &g);
   maybe_save (&im, "overlay-probes");
   g_assert_cmpint (g.n_targets, ==, 2);
@@ -379,7 +379,7 @@ test_probe_compare (void)
   ClProbeRow *a = make_probes (1000, 100, 0.9, &n_a);
   ClProbeRow *b = make_probes (1000, 100, 0.5, &n_b);
   ClProbePlotRun other = { b, n_b, "Run 2 · data.bits=8" };
-  ClProbePlotOthers others = { NULL, 0, NULL, &other, "Run 1 · data.bits=0" };
+  ClProbePlotOthers others = { NULL, 0, NULL, &other, "Run 1 · data.bits=0", NULL, 0, NULL, NULL };
   ClProbePlotGeometry g;
   Image im = draw_probes (a, n_a, &others, &g);
   maybe_save (&im, "compare-probes");
@@ -395,7 +395,7 @@ test_probe_compare (void)
       flat_b[i] = (ClProbeRow){ i * 100, "class", 0.4f, 0.1f };
     }
   ClProbePlotRun flat_other = { flat_b, 11, "B" };
-  ClProbePlotOthers flat = { NULL, 0, NULL, &flat_other, "A" };
+  ClProbePlotOthers flat = { NULL, 0, NULL, &flat_other, "A", NULL, 0, NULL, NULL };
   ClProbePlotGeometry fg;
   Image shapes = draw_probes (flat_a, 11, &flat, &fg);
   maybe_save (&shapes, "compare-probes-markers");

@@ -1,4 +1,5 @@
 #include "ui/plots/cl_bar_chart.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
 #include <string.h>
@@ -6,25 +7,6 @@
 #define MAX_LEGEND_SERIES 24
 #define GROUP_LABEL_ANGLE (G_PI / 6.0)
 
-typedef struct {
-  double pad;
-  ClPlotAxisStyle axis;
-  double title_font, legend_font, group_font, value_font, note_font;
-} Look;
-
-static Look
-look_default (void)
-{
-  Look look;
-  look.pad = 8.0;
-  cl_plot_axis_style_init (&look.axis, 1.0);
-  look.title_font = 14.0;
-  look.legend_font = 11.0;
-  look.group_font = 11.0;
-  look.value_font = 10.0;
-  look.note_font = 13.0;
-  return look;
-}
 
 ClRgb
 cl_bar_chart_series_color (int series)
@@ -173,7 +155,7 @@ static void
 layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const Legend *legend,
         ClBarChartGeometry *g)
 {
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   memset (g, 0, sizeof *g);
   cl_plot_text_setup (cr);
   double top = look.pad;
@@ -187,7 +169,7 @@ layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const
   const char *y_label = d != NULL ? d->y_label : NULL;
   const char *x_label = d != NULL ? d->group_key : NULL;
   cairo_save (cr);
-  cl_plot_font (cr, look.group_font, FALSE);
+  cl_plot_font (cr, look.label_font, FALSE);
   double group_text_h = cl_plot_text_height (cr);
   cairo_restore (cr);
   cairo_save (cr);
@@ -211,7 +193,7 @@ layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const
   /* group labels: level when they fit their slot, else slanted */
   double widest_group = 0.0;
   cairo_save (cr);
-  cl_plot_font (cr, look.group_font, FALSE);
+  cl_plot_font (cr, look.label_font, FALSE);
   if (data_usable (d))
     for (int gi = 0; gi < d->n_groups; gi++)
       widest_group = MAX (widest_group, cl_plot_text_width (cr, group_label (d, gi)));
@@ -221,7 +203,7 @@ layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const
     {
       /* the first slanted label reaches left of its group, past the plot's edge */
       cairo_save (cr);
-      cl_plot_font (cr, look.group_font, FALSE);
+      cl_plot_font (cr, look.label_font, FALSE);
       double reach = cl_plot_text_width (cr, group_label (d, 0)) * cos (GROUP_LABEL_ANGLE) - 0.5 * g->group_width;
       cairo_restore (cr);
       if (look.pad + reach > g->plot.x)
@@ -240,7 +222,7 @@ layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const
   /* printed values: level above the bar when they fit its width, else upright */
   double widest_value = 0.0, value_h;
   cairo_save (cr);
-  cl_plot_font (cr, look.value_font, FALSE);
+  cl_plot_font (cr, look.small_font, FALSE);
   value_h = cl_plot_text_height (cr);
   if (data_usable (d))
     for (int gi = 0; gi < d->n_groups; gi++)
@@ -280,7 +262,7 @@ cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarCha
         *geometry = g;
       return;
     }
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   Legend legend;
   legend_build (d, &legend);
 
@@ -333,7 +315,7 @@ cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarCha
 
       /* values above the bars (below the negative ones) */
       cairo_save (cr);
-      cl_plot_font (cr, look.value_font, FALSE);
+      cl_plot_font (cr, look.small_font, FALSE);
       gboolean fits_upright = cl_plot_text_height (cr) <= g.bar_width + g.bar_gap + 1.0;
       for (int gi = 0; gi < d->n_groups; gi++)
         for (int s = 0; s < d->n_series; s++)
@@ -381,7 +363,7 @@ cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarCha
     }
   cairo_stroke (cr);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
-  cl_plot_font (cr, look.group_font, FALSE);
+  cl_plot_font (cr, look.label_font, FALSE);
   double label_y = spine + look.axis.tick_length + look.axis.pad;
   double labels_bottom = label_y + cl_plot_text_height (cr);
   for (int gi = 0; gi < n_groups; gi++)

@@ -1,4 +1,5 @@
 #include "ui/plots/cl_clusters_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -10,29 +11,6 @@
 #define TREND_ALONE_CAPTION "Scores of the K-means clusterings over training, per layer: object IoU of the best union of " \
   "clusters with the foreground, and instance ARI on the foreground. Cluster maps are not stored with a run."
 
-typedef struct {
-  double pad, gap_x, gap_y;
-  double title_font, header_font, row_font, metric_font, caption_font;
-  double card_pad, card_title_font, card_metric_font;
-} Look;
-
-static Look
-look_default (void)
-{
-  return (Look){
-    .pad = 8.0,
-    .gap_x = 10.0,
-    .gap_y = 8.0,
-    .title_font = 13.0,
-    .header_font = 11.5,
-    .row_font = 11.0,
-    .metric_font = 9.5,
-    .caption_font = 10.0,
-    .card_pad = 10.0,
-    .card_title_font = 12.0,
-    .card_metric_font = 11.0,
-  };
-}
 
 /* ---------------------------------------------------------------- colours */
 
@@ -566,11 +544,11 @@ typedef struct {
 static void
 grid_metrics (cairo_t *mc, double w, const ClClustersData *d, gboolean swatches, GridMetrics *m)
 {
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   cairo_save (mc);
   cl_plot_font (mc, look.header_font, TRUE);
   m->header_h = cl_plot_text_height (mc) + 4.0;
-  cl_plot_font (mc, look.row_font, FALSE);
+  cl_plot_font (mc, look.label_font, FALSE);
   double label_w = 0.0;
   for (int r = 0; r < d->n_rows; r++)
     {
@@ -579,7 +557,7 @@ grid_metrics (cairo_t *mc, double w, const ClClustersData *d, gboolean swatches,
       label_w = MAX (label_w, cl_plot_text_width (mc, name));
     }
   m->label_w = MIN (label_w, 0.3 * w) + 8.0 + (swatches ? TREND_SWATCH + 6.0 : 0.0);
-  cl_plot_font (mc, look.metric_font, FALSE);
+  cl_plot_font (mc, look.tiny_font, FALSE);
   m->metric_line = has_metrics (d) ? cl_plot_text_height (mc) + 3.0 : 0.0;
   cairo_restore (mc);
 }
@@ -588,9 +566,9 @@ grid_metrics (cairo_t *mc, double w, const ClClustersData *d, gboolean swatches,
 static double
 grid_cell (const ClClustersData *d, const GridMetrics *m, double aw, double ah)
 {
-  Look look = look_default ();
-  double s = MIN ((aw - m->label_w - (d->n_cols - 1) * look.gap_x) / d->n_cols,
-                  (ah - m->header_h - d->n_rows * m->metric_line - (d->n_rows - 1) * look.gap_y) / d->n_rows);
+  ClPlotTheme look = cl_plot_theme (1.0);
+  double s = MIN ((aw - m->label_w - (d->n_cols - 1) * look.gap) / d->n_cols,
+                  (ah - m->header_h - d->n_rows * m->metric_line - (d->n_rows - 1) * look.pad) / d->n_rows);
   return floor (s);
 }
 
@@ -598,13 +576,13 @@ grid_cell (const ClClustersData *d, const GridMetrics *m, double aw, double ah)
 static void
 place_grid (cairo_t *mc, const ClClustersData *d, const GridMetrics *m, double s, ClPlotRect area, Layout *l)
 {
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   /* the metrics in full, as bare numbers, or not at all, whichever fits the cell's width */
   l->metric_mode = METRIC_NONE;
   if (has_metrics (d))
     {
       cairo_save (mc);
-      cl_plot_font (mc, look.metric_font, FALSE);
+      cl_plot_font (mc, look.tiny_font, FALSE);
       const double sample_iou = -0.88, sample_ari = -0.88;  /* widest numbers */
       ClClustersData probe = *d;
       probe.object_iou = d->object_iou != NULL ? &sample_iou : NULL;
@@ -613,7 +591,7 @@ place_grid (cairo_t *mc, const ClClustersData *d, const GridMetrics *m, double s
       for (MetricMode mode = METRIC_FULL; mode > METRIC_NONE; mode--)
         {
           metric_text (&probe, 0, mode, buf, sizeof buf);
-          if (cl_plot_text_width (mc, buf) <= s + look.gap_x - 2.0)
+          if (cl_plot_text_width (mc, buf) <= s + look.gap - 2.0)
             {
               l->metric_mode = mode;
               break;
@@ -623,16 +601,16 @@ place_grid (cairo_t *mc, const ClClustersData *d, const GridMetrics *m, double s
     }
   l->metric_h = l->metric_mode != METRIC_NONE ? m->metric_line : 0.0;
 
-  double grid_w = m->label_w + d->n_cols * s + (d->n_cols - 1) * look.gap_x;
-  double grid_h = m->header_h + d->n_rows * (s + l->metric_h) + (d->n_rows - 1) * look.gap_y;
+  double grid_w = m->label_w + d->n_cols * s + (d->n_cols - 1) * look.gap;
+  double grid_h = m->header_h + d->n_rows * (s + l->metric_h) + (d->n_rows - 1) * look.pad;
   l->g.has_grid = TRUE;
   l->g.n_rows = d->n_rows;
   l->g.n_cols = d->n_cols;
   l->g.cell = s;
   l->g.x0 = round (area.x + 0.5 * (area.w - grid_w) + m->label_w);
   l->g.y0 = round (area.y + m->header_h + 0.5 * MAX (area.h - grid_h, 0.0));
-  l->g.pitch_x = s + look.gap_x;
-  l->g.pitch_y = s + l->metric_h + look.gap_y;
+  l->g.pitch_x = s + look.gap;
+  l->g.pitch_y = s + l->metric_h + look.pad;
   l->g.image = image_in (d, l->g.x0, l->g.y0, s);
   l->header_y = l->g.y0 - 4.0;
   l->row_label_right = l->g.x0 - 8.0;
@@ -642,7 +620,7 @@ place_grid (cairo_t *mc, const ClClustersData *d, const GridMetrics *m, double s
 static double
 grid_bottom (const Layout *l)
 {
-  return l->g.y0 + l->g.n_rows * l->g.pitch_y - look_default ().gap_y;
+  return l->g.y0 + l->g.n_rows * l->g.pitch_y - cl_plot_theme (1.0).pad;
 }
 
 static void
@@ -743,12 +721,12 @@ place_trend (cairo_t *mc, Layout *l, ClPlotRect r, gboolean side_by_side)
 static void
 compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout *l)
 {
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   memset (l, 0, sizeof *l);
   double y = look.pad;
   l->title_y = y;
   const char *title = d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE;
-  y += cl_plot_title_draw (mc, w, y, title, look.title_font, FALSE) + 6.0;
+  y += cl_plot_title_draw (mc, w, y, title, look.panel_title_font, FALSE) + 6.0;
   l->note_area = (ClPlotRect){ look.pad, y, MAX (w - 2 * look.pad, 1.0), MAX (h - y - look.pad, 1.0) };
   gboolean grid_ok = data_usable (d);
   trend_collect (d, grid_ok, &l->trend);
@@ -761,7 +739,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
 
   /* caption at the bottom, at most two lines */
   cairo_save (mc);
-  l->caption_font = cl_plot_wrap_fit (mc, grid_ok ? caption_text (d) : TREND_ALONE_CAPTION, look.caption_font, 7.5,
+  l->caption_font = cl_plot_wrap_fit (mc, grid_ok ? caption_text (d) : TREND_ALONE_CAPTION, look.small_font, 7.5,
                                       w - 2 * look.pad, 2, &l->caption, &l->caption_lines);
   l->caption_line_h = cl_plot_text_height (mc);
   cairo_restore (mc);
@@ -812,7 +790,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
     {
       /* grid and chart side by side, centred together; the chart takes the slack up to its
        * widest, and spans the grid's height */
-      double grid_w = m->label_w + d->n_cols * s + (d->n_cols - 1) * look.gap_x;
+      double grid_w = m->label_w + d->n_cols * s + (d->n_cols - 1) * look.gap;
       double chart_w = MIN (TREND_MAX_W, avail.w - grid_w - TREND_GAP);
       double x = avail.x + 0.5 * (avail.w - grid_w - TREND_GAP - chart_w);
       place_grid (mc, d, m, s, (ClPlotRect){ x, avail.y, grid_w, avail.h }, l);
@@ -847,12 +825,12 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
   if (hi >= 0 && hi < d->n_rows * d->n_cols)
     {
       cairo_save (mc);
-      cl_plot_font (mc, look.card_title_font, TRUE);
+      cl_plot_font (mc, look.heading_font, TRUE);
       double title_h = cl_plot_text_height (mc);
-      cl_plot_font (mc, look.card_metric_font, FALSE);
+      cl_plot_font (mc, look.label_font, FALSE);
       double metric_h = has_metrics (d) ? cl_plot_text_height (mc) + 6.0 : 0.0;
       cairo_restore (mc);
-      double cp = look.card_pad;
+      double cp = look.gap;
       int k = k_of (d, hi % d->n_cols);
       double key_swatch = 11.0;
       double key_h = k > 0 ? key_swatch + 8.0 : 0.0;
@@ -1119,7 +1097,7 @@ rounded_rect (cairo_t *cr, double x, double y, double w, double h, double radius
 }
 
 static void
-draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const Look *look)
+draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const ClPlotTheme *look)
 {
   int hi = d->highlight, row = hi / d->n_cols, col = hi % d->n_cols;
   const ClPlotRect *c = &l->g.card;
@@ -1141,7 +1119,7 @@ draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const Look *lo
   char name[128], text[200];
   row_name (d, row, name, sizeof name);
   g_snprintf (text, sizeof text, "%s, k = %d", name, d->ks[col]);
-  cl_plot_font (cr, look->card_title_font, TRUE);
+  cl_plot_font (cr, look->heading_font, TRUE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   cl_plot_text (cr, c->x + 0.5 * c->w, l->card_title_y, text, 0.5, 0.0, 0.0);
 
@@ -1161,7 +1139,7 @@ draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const Look *lo
         g_snprintf (text, sizeof text, "object IoU %s", iou);
       else
         g_snprintf (text, sizeof text, "instance ARI %s", ari);
-      cl_plot_font (cr, look->card_metric_font, FALSE);
+      cl_plot_font (cr, look->label_font, FALSE);
       cl_plot_text (cr, c->x + 0.5 * c->w, l->card_metric_y, text, 0.5, 0.0, 0.0);
     }
   cairo_restore (cr);
@@ -1327,7 +1305,7 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
 {
   if (!(w >= 1.0) || !(h >= 1.0) || !isfinite (w) || !isfinite (h))
     return;
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   Layout l;
   layout_for (w, h, d, &l);
 
@@ -1339,7 +1317,7 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
   cl_plot_set_rgb (cr, cl_plot_color_background ());
   cairo_paint (cr);
   cl_plot_title_draw (cr, w, l.title_y, d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE,
-                      look.title_font, TRUE);
+                      look.panel_title_font, TRUE);
   if (l.g.trend_shown)
     draw_trend (cr, d, &l);
   if (!l.g.has_grid)
@@ -1370,7 +1348,7 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
     {
       char name[128];
       row_name (d, r, name, sizeof name);
-      cl_plot_font (cr, look.row_font, FALSE);
+      cl_plot_font (cr, look.label_font, FALSE);
       cl_plot_set_rgb (cr, cl_plot_color_text ());
       cl_plot_text (cr, l.row_label_right, l.g.y0 + r * l.g.pitch_y + 0.5 * l.g.cell, name, 1.0, 0.5, 0.0);
       if (l.g.trend_shown)
@@ -1386,7 +1364,7 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
             {
               char text[96];
               metric_text (d, index, l.metric_mode, text, sizeof text);
-              cl_plot_font (cr, look.metric_font, FALSE);
+              cl_plot_font (cr, look.tiny_font, FALSE);
               cl_plot_set_rgb (cr, cl_plot_color_muted ());
               cl_plot_text (cr, cell.x + 0.5 * cell.w, cell.y + cell.h + 3.0, text, 0.5, 0.0, 0.0);
             }

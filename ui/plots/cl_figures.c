@@ -6,9 +6,11 @@
 #include "ui/plots/cl_views_plot.h"
 #include "ui/plots/cl_heatmap_plot.h"
 #include "ui/plots/cl_clusters_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include "engine/store/cl_runs.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +70,26 @@ cl_figure_options_init (ClFigureOptions *o)
   o->sim_order = CL_SIM_ORDER_VIEWS;
   o->sim_highlight_row = o->sim_highlight_col = -1;
   o->cluster_highlight = -1;
+  cl_plot_view_init (&o->view);
+}
+
+double
+cl_figure_font_scale (ClFigureKind kind, double width, double height)
+{
+  if (kind < 0 || kind >= CL_N_FIGURES)
+    return 1.0;
+  const FigureInfo *f = &figures[kind];
+  return MIN (cl_plot_theme_fit_scale (width, f->width), cl_plot_theme_fit_scale (height, f->height));
+}
+
+/* The view with its text scale decided. */
+static ClPlotView
+view_for (ClFigureKind kind, double w, double h, const ClFigureOptions *o)
+{
+  ClPlotView v = o->view;
+  if (!(v.font_scale > 0.0))
+    v.font_scale = cl_figure_font_scale (kind, w, h);
+  return v;
 }
 
 typedef struct {
@@ -313,7 +335,8 @@ other_labels_clear (OtherLabels *l)
 }
 
 static void
-draw_loss (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureOptions *o)
+draw_loss (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureOptions *o,
+           ClLossPlotGeometry *loss_geometry)
 {
   ClLossPlotStyle style;
   cl_loss_plot_style_init (&style);
@@ -335,16 +358,19 @@ draw_loss (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureO
       style.compare = &compare;
       style.label_a = labels.a;
     }
+  ClPlotView view = view_for (CL_FIGURE_LOSS, w, h, o);
+  style.view = &view;
   if (s)
-    cl_loss_plot_draw (cr, w, h, s->rows, s->n_rows, s->events, s->n_events, &style);
+    cl_loss_plot_draw_full (cr, w, h, s->rows, s->n_rows, s->events, s->n_events, &style, loss_geometry);
   else
-    cl_loss_plot_draw (cr, w, h, NULL, 0, NULL, 0, &style);
+    cl_loss_plot_draw_full (cr, w, h, NULL, 0, NULL, 0, &style, loss_geometry);
   g_free (overlays);
   other_labels_clear (&labels);
 }
 
 static void
-draw_probes (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureOptions *o)
+draw_probes (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureOptions *o,
+             ClProbePlotGeometry *probe_geometry)
 {
   OtherLabels labels;
   other_labels_init (&labels, s, o);
@@ -354,7 +380,13 @@ draw_probes (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigur
     if (o->overlays[i])
       overlays[i] = (ClProbePlotRun){ o->overlays[i]->probes, o->overlays[i]->n_probes, NULL };
   ClProbePlotRun compare = { 0 };
-  ClProbePlotOthers others = { overlays, n_overlays, labels.overlays, NULL, NULL };
+  ClPlotView view = view_for (CL_FIGURE_PROBES, w, h, o);
+  int n_reps = o->replicates ? MAX (o->n_replicates, 0) : 0;
+  ClProbePlotRun *reps = g_new0 (ClProbePlotRun, MAX (n_reps, 1));
+  for (int i = 0; i < n_reps; i++)
+    if (o->replicates[i])
+      reps[i] = (ClProbePlotRun){ o->replicates[i]->probes, o->replicates[i]->n_probes, NULL };
+  ClProbePlotOthers others = { overlays, n_overlays, labels.overlays, NULL, NULL, reps, n_reps, NULL, &view };
   if (o->compare)
     {
       compare = (ClProbePlotRun){ o->compare->probes, o->compare->n_probes, labels.b };
@@ -362,8 +394,9 @@ draw_probes (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigur
       others.label_a = labels.a;
     }
   cl_probe_plot_draw_runs (cr, w, h, s ? s->probes : NULL, s ? s->n_probes : 0, s ? s->events : NULL,
-                           s ? s->n_events : 0, figures[CL_FIGURE_PROBES].title, &others, NULL);
+                           s ? s->n_events : 0, figures[CL_FIGURE_PROBES].title, &others, probe_geometry);
   g_free (overlays);
+  g_free (reps);
   other_labels_clear (&labels);
 }
 
@@ -377,10 +410,10 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
   switch (kind)
     {
     case CL_FIGURE_LOSS:
-      draw_loss (cr, w, h, s, o);
+      draw_loss (cr, w, h, s, o, NULL);
       break;
     case CL_FIGURE_PROBES:
-      draw_probes (cr, w, h, s, o);
+      draw_probes (cr, w, h, s, o, NULL);
       break;
     case CL_FIGURE_GEOMETRY:
       {
@@ -416,4 +449,34 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
     case CL_N_FIGURES:
       break;
     }
+}
+
+gboolean
+cl_figure_chart_area (ClFigureKind kind, double w, double h, const ClSnapshot *s, const ClFigureOptions *options,
+                      ClFigureChartArea *area)
+{
+  if (kind != CL_FIGURE_LOSS && kind != CL_FIGURE_PROBES)
+    return FALSE;
+  ClFigureOptions o;
+  cl_figure_options_init (&o);
+  if (options)
+    o = *options;
+  o.view.hover_x = NAN;  /* the crosshair does not move anything */
+  /* laid out by drawing on a 1x1 surface: the same code path, so the same places */
+  cairo_t *cr = cl_plot_measure_context_new ();
+  memset (area, 0, sizeof *area);
+  if (kind == CL_FIGURE_LOSS)
+    {
+      ClLossPlotGeometry g;
+      draw_loss (cr, w, h, s, &o, &g);
+      *area = (ClFigureChartArea){ g.plot, g.x, g.left, g.log_y };
+    }
+  else
+    {
+      ClProbePlotGeometry g;
+      draw_probes (cr, w, h, s, &o, &g);
+      *area = (ClFigureChartArea){ g.plot, g.x, g.y, FALSE };
+    }
+  cairo_destroy (cr);
+  return TRUE;
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <cairo.h>
 #include "engine/train/cl_snapshot.h"
+#include "ui/plots/cl_plot_chart.h"
 
 typedef enum {
   CL_FIGURE_LOSS,
@@ -44,9 +45,32 @@ typedef struct {
    * compare as B on shared axes, labelled label_a / label_b. Not owned. */
   const ClSnapshot *compare;
   const char *label_a, *label_b;
+  /* Other runs of the snapshot's configuration (other seeds): the probe figure draws the mean
+   * over the snapshot and these with a +- std band. Not owned. n_replicates = 0: none. */
+  const ClSnapshot *const *replicates;
+  int n_replicates;
+  /* How the step charts (loss, probes) are looked at: zoom, log y (loss), fitted y (probes),
+   * smoothing (loss), the hover crosshair. view.font_scale <= 0 fits the text to the size
+   * drawn (1 at the export size, smaller in a narrower or lower area). */
+  ClPlotView view;
 } ClFigureOptions;
 
 void cl_figure_options_init (ClFigureOptions *options);
+
+/* The text scale a figure of kind gets at width x height when its view does not set one. */
+double cl_figure_font_scale (ClFigureKind kind, double width, double height);
+
+/* Where a step chart (loss, probes) puts its data, for turning pointer positions into steps
+ * and values (hover, zoom): the plot area and its x (step) and left y scales (log10 units on a
+ * log axis). FALSE for other figures. */
+typedef struct {
+  ClPlotRect plot;
+  ClPlotScale x, y;
+  gboolean log_y;
+} ClFigureChartArea;
+
+gboolean cl_figure_chart_area (ClFigureKind kind, double width, double height, const ClSnapshot *snap,
+                               const ClFigureOptions *options, ClFigureChartArea *area);
 
 /* The legend text the loss and probe figures give one side of an A/B comparison: its label
  * ("this run" / "other run" when NULL) and the parameters whose values differ between the two

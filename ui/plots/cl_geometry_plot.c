@@ -1,4 +1,5 @@
 #include "ui/plots/cl_geometry_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
 #include <string.h>
@@ -70,28 +71,6 @@ darker (ClRgb c)
   return (ClRgb){ 0.72 * c.r, 0.72 * c.g, 0.72 * c.b };
 }
 
-typedef struct {
-  double pad, cell_pad;
-  ClPlotAxisStyle axis;
-  double title_font, legend_font, event_font, note_font, ref_font;
-  double line_width;
-} Look;
-
-static Look
-look_default (void)
-{
-  Look look;
-  look.pad = 8.0;
-  look.cell_pad = 10.0;
-  cl_plot_axis_style_init (&look.axis, 1.0);
-  look.title_font = 13.0;
-  look.legend_font = 10.5;
-  look.event_font = 9.5;
-  look.note_font = 12.5;
-  look.ref_font = 10.0;
-  look.line_width = 1.8;
-  return look;
-}
 
 /* ------------------------------------------------------------- the data */
 
@@ -310,7 +289,7 @@ static void
 layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent *events,
         int n_events, Layout *L)
 {
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   ClGeometryPlotGeometry *g = &L->g;
   g->columns = width >= 840.0 ? 3 : width >= 520.0 ? 2 : 1;
   g->histogram_shown = r->hist;
@@ -339,9 +318,9 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
     {
       Panel *P = &L->panel[p];
       const ClPlotRect *cell = &g->cell[p];
-      double inner_w = MAX (cell->w - 2.0 * look.cell_pad, 1.0);
-      P->title_h = cl_plot_title_draw (cr, inner_w, 0.0, P->title, look.title_font, FALSE) + 0.4 * look.pad;
-      P->legend_h = cl_plot_legend_measure (cr, P->legend, P->n_legend, inner_w, look.legend_font)
+      double inner_w = MAX (cell->w - 2.0 * look.gap, 1.0);
+      P->title_h = cl_plot_title_draw (cr, inner_w, 0.0, P->title, look.panel_title_font, FALSE) + 0.4 * look.pad;
+      P->legend_h = cl_plot_legend_measure (cr, P->legend, P->n_legend, inner_w, look.panel_legend_font)
                     + 0.4 * look.pad;
       P->bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &unit_ticks, P->x_title, &look.axis);
       double guess_h = cell->h - look.pad - P->title_h - P->legend_h - P->bottom_extent;
@@ -362,8 +341,8 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
           cl_plot_ticks_compute (&g->y_right_ticks, r->unif_lo, r->unif_hi, y_target, TRUE, FALSE);
           right = cl_plot_axis_extent (cr, CL_PLOT_SIDE_RIGHT, &g->y_right_ticks, P->y_right_title, &look.axis);
         }
-      g->plot[p].x = cell->x + look.cell_pad + left;
-      g->plot[p].w = MAX (cell->x + cell->w - look.cell_pad - right - g->plot[p].x, 1.0);
+      g->plot[p].x = cell->x + look.gap + left;
+      g->plot[p].w = MAX (cell->x + cell->w - look.gap - right - g->plot[p].x, 1.0);
 
       /* at least four: fewer lets the last tick overshoot the data by up to half the axis */
       for (int pass = 0; pass < 2; pass++)
@@ -380,10 +359,10 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
             break;
           /* without a right axis, the last tick label needs room beyond the plot */
           double overhang = cl_plot_axis_end_overhang (cr, &g->x_ticks[p], &look.axis);
-          if (overhang <= look.cell_pad - 2.0)
+          if (overhang <= look.gap - 2.0)
             break;
-          right = overhang + 2.0 - look.cell_pad;
-          g->plot[p].w = MAX (cell->x + cell->w - look.cell_pad - right - g->plot[p].x, 1.0);
+          right = overhang + 2.0 - look.gap;
+          g->plot[p].w = MAX (cell->x + cell->w - look.gap - right - g->plot[p].x, 1.0);
         }
       cl_plot_scale_init (&g->x[p], g->x_ticks[p].lo, g->x_ticks[p].hi, g->plot[p].x,
                           g->plot[p].x + g->plot[p].w);
@@ -392,8 +371,8 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
       if (P->has_events)
         {
           cl_plot_event_labels_layout (cr, &P->labels, events, n_events, &g->x[p],
-                                       cell->x + look.cell_pad, cell->x + cell->w - look.cell_pad,
-                                       look.event_font, look.pad, EVENT_LABEL_MAX_ROWS);
+                                       cell->x + look.gap, cell->x + cell->w - look.gap,
+                                       look.tiny_font, look.pad, EVENT_LABEL_MAX_ROWS);
           P->band_h = cl_plot_event_labels_band_height (&P->labels, P->labels.rows);
           if (P->band_h > 0.0)
             P->band_h += 0.3 * look.pad;
@@ -430,7 +409,7 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
 
 static void
 draw_histogram (cairo_t *cr, const ClGeometryPlotGeometry *g, const Ranges *r,
-                const ClZHistogram *zh, const Look *look)
+                const ClZHistogram *zh, const ClPlotTheme *look)
 {
   const int p = CL_GEOMETRY_PANEL_HISTOGRAM;
   const ClPlotRect *plot = &g->plot[p];
@@ -551,10 +530,10 @@ draw_series (cairo_t *cr, const ClPlotScale *xs, const ClPlotScale *ys, const Cl
 /* A reference line's label, just above the line at the left of the plot, on a white
  * ground so a curve passing behind does not garble it. */
 static void
-reference_label (cairo_t *cr, const ClPlotRect *plot, double y, const char *text, const Look *look)
+reference_label (cairo_t *cr, const ClPlotRect *plot, double y, const char *text, const ClPlotTheme *look)
 {
   cairo_save (cr);
-  cl_plot_font (cr, look->ref_font, FALSE);
+  cl_plot_font (cr, look->small_font, FALSE);
   double w = cl_plot_text_width (cr, text), h = cl_plot_text_height (cr);
   double x = plot->x + 0.6 * look->pad, top = y - 2.0 - h;
   if (top < plot->y + 1.0)
@@ -584,7 +563,7 @@ cl_geometry_plot_draw_full (cairo_t *cr, double width, double height,
         *geometry = L.g;
       return;
     }
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   Ranges r;
   compute_ranges (rows, n_rows, zhist, events, n_events, &r);
   panel_texts (&L, &r, zhist, n_events);
@@ -604,13 +583,13 @@ cl_geometry_plot_draw_full (cairo_t *cr, double width, double height,
       Panel *P = &L.panel[p];
       const ClPlotRect *cell = &g->cell[p];
       const ClPlotRect *plot = &g->plot[p];
-      double inner_w = MAX (cell->w - 2.0 * look.cell_pad, 1.0);
+      double inner_w = MAX (cell->w - 2.0 * look.gap, 1.0);
       cairo_save (cr);
-      cairo_translate (cr, cell->x + look.cell_pad, 0.0);
+      cairo_translate (cr, cell->x + look.gap, 0.0);
       double top = cell->y + look.pad;
-      cl_plot_title_draw (cr, inner_w, top, P->title, look.title_font, TRUE);
+      cl_plot_title_draw (cr, inner_w, top, P->title, look.panel_title_font, TRUE);
       top += P->title_h;
-      cl_plot_legend_draw (cr, P->legend, P->n_legend, 0.5 * inner_w, top, inner_w, look.legend_font);
+      cl_plot_legend_draw (cr, P->legend, P->n_legend, 0.5 * inner_w, top, inner_w, look.panel_legend_font);
       cairo_restore (cr);
 
       const ClPlotScale *ys = &g->y[p];
@@ -665,9 +644,9 @@ cl_geometry_plot_draw_full (cairo_t *cr, double width, double height,
       cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_BOTTOM, &g->x[p], &g->x_ticks[p], P->x_title, &look.axis, NULL);
 
       if (p == CL_GEOMETRY_PANEL_HISTOGRAM && !r.hist)
-        cl_plot_note_draw (cr, plot, "waiting for the first batch", look.note_font);
+        cl_plot_note_draw (cr, plot, "waiting for the first batch", look.panel_note_font);
       else if (p != CL_GEOMETRY_PANEL_HISTOGRAM && n_rows == 0)
-        cl_plot_note_draw (cr, plot, "waiting for the first step", look.note_font);
+        cl_plot_note_draw (cr, plot, "waiting for the first step", look.panel_note_font);
       cl_plot_event_labels_clear (&P->labels);
     }
 

@@ -1,31 +1,15 @@
 #include "ui/plots/cl_heatmap_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
 #include <string.h>
 
-typedef struct {
-  double pad;
-  double title_font, subtitle_font, label_font, caption_font;
-  double bar_gap, bar_width, tick_length;
-  double strip, strip_gap;
-} Look;
 
-static Look
-look_default (void)
-{
-  return (Look){
-    .pad = 8.0,
-    .title_font = 13.0,
-    .subtitle_font = 10.5,
-    .label_font = 10.5,
-    .caption_font = 10.0,
-    .bar_gap = 14.0,
-    .bar_width = 14.0,
-    .tick_length = 4.0,
-    .strip = 6.0,
-    .strip_gap = 3.0,
-  };
-}
+/* The heatmap's own furniture: the colour bar and the group strips beside the matrix. */
+#define COLORBAR_GAP 14.0
+#define COLORBAR_WIDTH 14.0
+#define STRIP 6.0
+#define STRIP_GAP 3.0
 
 static ClRgb
 view_color (int view)
@@ -137,12 +121,12 @@ group_label (int id, char *buf, size_t size)
 static void
 compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout *l)
 {
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   memset (l, 0, sizeof *l);
   double y = look.pad;
   l->title_y = y;
   const char *title = d != NULL && d->title != NULL ? d->title : "Batch similarity";
-  double title_h = cl_plot_title_draw (mc, w, y, title, look.title_font, FALSE);
+  double title_h = cl_plot_title_draw (mc, w, y, title, look.panel_title_font, FALSE);
   y += title_h + 3.0;
 
   l->note_area = (ClPlotRect){ look.pad, y, MAX (w - 2 * look.pad, 1.0), MAX (h - y - look.pad, 1.0) };
@@ -181,7 +165,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
               l->ordered && d->order_name != NULL && d->order_name[0] != '\0' ? "ordered " : "",
               order_text);
   l->subtitle_y = y;
-  y += text_height (mc, look.subtitle_font, FALSE) + 6.0;
+  y += text_height (mc, look.panel_legend_font, FALSE) + 6.0;
 
   if (!l->ordered || (blocks && !l->positives_adjacent))
     g_strlcpy (l->caption,
@@ -209,7 +193,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
 
   /* bottom: caption (up to two lines), then the strips' legend */
   cairo_save (mc);
-  l->caption_font = cl_plot_wrap_fit (mc, l->caption, look.caption_font, 7.5, w - 2 * look.pad, 2,
+  l->caption_font = cl_plot_wrap_fit (mc, l->caption, look.small_font, 7.5, w - 2 * look.pad, 2,
                                       &l->caption_lines, &l->n_caption_lines);
   l->caption_line_h = cl_plot_text_height (mc);
   cairo_restore (mc);
@@ -221,7 +205,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
         { "view 1", view_color (0), CL_PLOT_LEGEND_SWATCH, 0 },
         { "view 2", view_color (1), CL_PLOT_LEGEND_SWATCH, 0 },
       };
-      legend_h = cl_plot_legend_measure (mc, entries, 2, w - 2 * look.pad, look.caption_font);
+      legend_h = cl_plot_legend_measure (mc, entries, 2, w - 2 * look.pad, look.small_font);
     }
   l->legend_h = legend_h;
   double bottom = h - look.pad - legend_h - caption_h - 6.0;
@@ -229,7 +213,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
   l->legend_y = l->caption_y + caption_h;
 
   /* margins around the matrix */
-  double label_h = text_height (mc, look.label_font, FALSE);
+  double label_h = text_height (mc, look.panel_legend_font, FALSE);
   double top_margin = 0.0, left_margin = 0.0;
   if (!l->strips)
     {
@@ -238,14 +222,14 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
     }
   else
     {
-      top_margin += look.strip + look.strip_gap;
-      left_margin += look.strip + look.strip_gap;
+      top_margin += STRIP + STRIP_GAP;
+      left_margin += STRIP + STRIP_GAP;
     }
   double group_w = 0.0;
   if (l->group != NULL)
     {
       cairo_save (mc);
-      cl_plot_font (mc, look.label_font, FALSE);
+      cl_plot_font (mc, look.panel_legend_font, FALSE);
       for (int p = 0; p < n; p++)
         if (p == 0 || l->group[p] != l->group[p - 1])
           {
@@ -261,9 +245,9 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
     {
       char buf[24];
       bar_tick_label (bar_ticks[i], buf, sizeof buf);
-      tick_w = MAX (tick_w, text_width (mc, buf, look.label_font, FALSE));
+      tick_w = MAX (tick_w, text_width (mc, buf, look.panel_legend_font, FALSE));
     }
-  double right_margin = look.bar_gap + look.bar_width + look.tick_length + 3.0 + tick_w + 6.0 + label_h;
+  double right_margin = COLORBAR_GAP + COLORBAR_WIDTH + look.axis.tick_length + 3.0 + tick_w + 6.0 + label_h;
 
   double avail_w = w - 2 * look.pad - left_margin - right_margin;
   double avail_h = bottom - y - top_margin;
@@ -282,10 +266,10 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
   l->g.has_matrix = TRUE;
   l->g.cell = cell;
   l->g.matrix = (ClPlotRect){ mx, my, side, side };
-  l->g.colorbar = (ClPlotRect){ mx + side + look.bar_gap, my, look.bar_width, side };
-  l->bar_label_x = l->g.colorbar.x + look.bar_width + look.tick_length + 3.0;
+  l->g.colorbar = (ClPlotRect){ mx + side + COLORBAR_GAP, my, COLORBAR_WIDTH, side };
+  l->bar_label_x = l->g.colorbar.x + COLORBAR_WIDTH + look.axis.tick_length + 3.0;
   l->bar_title_x = l->bar_label_x + tick_w + 6.0 + 0.5 * label_h;
-  l->label_right = mx - (l->strips ? look.strip + look.strip_gap : 0.0) - 4.0;
+  l->label_right = mx - (l->strips ? STRIP + STRIP_GAP : 0.0) - 4.0;
   l->view_label_x = mx - 4.0 - 0.5 * label_h - (l->group != NULL ? group_w + 4.0 : 0.0);
   l->top_label_y = my - 4.0 - 0.5 * label_h;
   /* the caption stays under the matrix when the window is taller than the matrix needs */
@@ -429,13 +413,13 @@ draw_separators (cairo_t *cr, const ClHeatmapData *d, const Layout *l)
 }
 
 static void
-draw_labels (cairo_t *cr, const ClHeatmapData *d, const Layout *l, const Look *look)
+draw_labels (cairo_t *cr, const ClHeatmapData *d, const Layout *l, const ClPlotTheme *look)
 {
   const ClPlotRect *m = &l->g.matrix;
   int n = l->g.n;
   double cell = l->g.cell;
   cairo_save (cr);
-  cl_plot_font (cr, look->label_font, FALSE);
+  cl_plot_font (cr, look->panel_legend_font, FALSE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   if (!l->strips)
     {
@@ -454,8 +438,8 @@ draw_labels (cairo_t *cr, const ClHeatmapData *d, const Layout *l, const Look *l
         {
           int v = l->display[p] >= d->m;
           cl_plot_set_rgb (cr, view_color (v));
-          cairo_rectangle (cr, m->x - look->strip_gap - look->strip, m->y + p * cell, look->strip, cell);
-          cairo_rectangle (cr, m->x + p * cell, m->y - look->strip_gap - look->strip, cell, look->strip);
+          cairo_rectangle (cr, m->x - STRIP_GAP - STRIP, m->y + p * cell, STRIP, cell);
+          cairo_rectangle (cr, m->x + p * cell, m->y - STRIP_GAP - STRIP, cell, STRIP);
           cairo_fill (cr);
         }
     }
@@ -500,7 +484,7 @@ draw_labels (cairo_t *cr, const ClHeatmapData *d, const Layout *l, const Look *l
 }
 
 static void
-draw_colorbar (cairo_t *cr, const Layout *l, const Look *look)
+draw_colorbar (cairo_t *cr, const Layout *l, const ClPlotTheme *look)
 {
   const ClPlotRect *b = &l->g.colorbar;
   cairo_save (cr);
@@ -521,13 +505,13 @@ draw_colorbar (cairo_t *cr, const Layout *l, const Look *look)
   cairo_stroke (cr);
   ClPlotScale scale;
   cl_plot_scale_init (&scale, -1.0, 1.0, b->y + b->h, b->y);
-  cl_plot_font (cr, look->label_font, FALSE);
+  cl_plot_font (cr, look->panel_legend_font, FALSE);
   for (guint i = 0; i < G_N_ELEMENTS (bar_ticks); i++)
     {
       double ty = cl_plot_snap (cr, cl_plot_scale_map (&scale, bar_ticks[i]), FALSE, 1.0);
       cl_plot_set_rgb (cr, cl_plot_color_axis ());
       cairo_move_to (cr, b->x + b->w, ty);
-      cairo_line_to (cr, b->x + b->w + look->tick_length, ty);
+      cairo_line_to (cr, b->x + b->w + look->axis.tick_length, ty);
       cairo_stroke (cr);
       char buf[24];
       bar_tick_label (bar_ticks[i], buf, sizeof buf);
@@ -609,7 +593,7 @@ cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d)
 {
   if (!(w >= 1.0) || !(h >= 1.0) || !isfinite (w) || !isfinite (h))
     return;
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   Layout l;
   layout_for (w, h, d, &l);
 
@@ -622,7 +606,7 @@ cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d)
   cairo_paint (cr);
 
   const char *title = d != NULL && d->title != NULL ? d->title : "Batch similarity";
-  cl_plot_title_draw (cr, w, l.title_y, title, look.title_font, TRUE);
+  cl_plot_title_draw (cr, w, l.title_y, title, look.panel_title_font, TRUE);
   if (!l.g.has_matrix)
     {
       cl_plot_note_draw (cr, &l.note_area, l.note, 12.5);
@@ -630,7 +614,7 @@ cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d)
       layout_clear (&l);
       return;
     }
-  double sub_font = fitted_font (cr, l.subtitle, look.subtitle_font, w - 2 * look.pad);
+  double sub_font = fitted_font (cr, l.subtitle, look.panel_legend_font, w - 2 * look.pad);
   cl_plot_font (cr, sub_font, FALSE);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
   cl_plot_text (cr, 0.5 * w, l.subtitle_y, l.subtitle, 0.5, 0.0, 0.0);
@@ -651,7 +635,7 @@ cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d)
         { "view 1", view_color (0), CL_PLOT_LEGEND_SWATCH, 0 },
         { "view 2", view_color (1), CL_PLOT_LEGEND_SWATCH, 0 },
       };
-      cl_plot_legend_draw (cr, entries, 2, 0.5 * w, l.legend_y, w - 2 * look.pad, look.caption_font);
+      cl_plot_legend_draw (cr, entries, 2, 0.5 * w, l.legend_y, w - 2 * look.pad, look.small_font);
     }
   cairo_restore (cr);
   layout_clear (&l);

@@ -1,4 +1,5 @@
 #include "ui/plots/cl_loss_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
 #include <string.h>
@@ -17,6 +18,7 @@ cl_loss_plot_style_init (ClLossPlotStyle *style)
   style->overlays_label = NULL;
   style->compare = NULL;
   style->label_a = NULL;
+  style->view = NULL;
 }
 
 ClRgb
@@ -54,38 +56,22 @@ series_value (const ClMetricRow *row, ClLossSeries series)
 static double
 style_ema (const ClLossPlotStyle *style)
 {
-  double ema = style->ema;
+  double ema = style->view != NULL && isfinite (style->view->ema) ? style->view->ema : style->ema;
   return isfinite (ema) ? CLAMP (ema, 0.0, 0.999) : 0.0;
 }
 
 static double
 style_font_scale (const ClLossPlotStyle *style)
 {
-  double s = style->font_scale;
+  double s = style->view != NULL && style->view->font_scale > 0.0 ? style->view->font_scale : style->font_scale;
   return (s > 0.0 && isfinite (s)) ? CLAMP (s, 0.25, 8.0) : 1.0;
 }
 
-typedef struct {
-  double pad;
-  ClPlotAxisStyle axis;
-  double title_font, legend_font, event_font, note_font;
-  double series_width, raw_width;
-} Look;
-
-static Look
+/* The theme at the style's text scale. */
+static ClPlotTheme
 look_for (const ClLossPlotStyle *style)
 {
-  double fs = style_font_scale (style);
-  Look look;
-  look.pad = 8.0 * fs;
-  cl_plot_axis_style_init (&look.axis, fs);
-  look.title_font = 14.0 * fs;
-  look.legend_font = 11.0 * fs;
-  look.event_font = 10.0 * fs;
-  look.note_font = 13.0 * fs;
-  look.series_width = 1.8;
-  look.raw_width = 1.0;
-  return look;
+  return cl_plot_theme (style_font_scale (style));
 }
 
 /* The other runs of a figure, cleaned of bad counts. */
@@ -121,39 +107,25 @@ faded (ClRgb c)
   return cl_plot_mix (cl_plot_color_background (), c, CL_LOSS_PLOT_OVERLAY_ALPHA);
 }
 
-#define MAX_LEGEND (CL_LOSS_SERIES_COUNT + 4)
-
-typedef struct {
-  char overlays[96];
-  char a[160], b[160];
-} LegendText;
+#define MAX_LEGEND (CL_LOSS_SERIES_COUNT + 5)
 
 static int
-legend_entries (int n_events, const ClLossPlotStyle *style, LegendText *text, ClPlotLegendEntry *entries)
+legend_entries (int n_events, const ClLossPlotStyle *style, ClPlotRunsText *text, ClPlotLegendEntry *entries)
 {
   Others o = others_of (style);
   int n = 0;
   for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
     entries[n++] = (ClPlotLegendEntry){ series_label[s], cl_loss_plot_series_color (s),
                                         CL_PLOT_LEGEND_LINE, 2.0 };
-  if (o.compare != NULL)
-    {
-      /* the line style, not the colour, tells A from B */
-      g_snprintf (text->a, sizeof text->a, "A (solid): %s", style->label_a ? style->label_a : "this run");
-      g_snprintf (text->b, sizeof text->b, "B (dashed): %s", o.compare->label ? o.compare->label : "other run");
-      entries[n++] = (ClPlotLegendEntry){ text->a, cl_plot_color_text (), CL_PLOT_LEGEND_LINE, 2.0 };
-      entries[n++] = (ClPlotLegendEntry){ text->b, cl_plot_color_text (), CL_PLOT_LEGEND_DASHED, 2.0 };
-    }
-  if (o.n_overlays > 0)
-    {
-      if (style->overlays_label)
-        g_strlcpy (text->overlays, style->overlays_label, sizeof text->overlays);
-      else
-        g_snprintf (text->overlays, sizeof text->overlays, "%d earlier run%s (faded)", o.n_overlays,
-                    o.n_overlays == 1 ? "" : "s");
-      entries[n++] = (ClPlotLegendEntry){ text->overlays, faded (cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL)),
-                                          CL_PLOT_LEGEND_LINE, CL_LOSS_PLOT_OVERLAY_WIDTH };
-    }
+  ClPlotRuns runs = {
+    .n_overlays = o.n_overlays,
+    .overlays_label = style->overlays_label,
+    .overlay_color = faded (cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL)),
+    .compare = o.compare != NULL,
+    .label_a = style->label_a,
+    .label_b = o.compare != NULL ? o.compare->label : NULL,
+  };
+  n += cl_plot_runs_legend (&runs, text, entries + n);
   if (n_events > 0)
     entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (),
                                         CL_PLOT_LEGEND_DASHED, 1.0 };
@@ -162,8 +134,8 @@ legend_entries (int n_events, const ClLossPlotStyle *style, LegendText *text, Cl
 
 /* Steps and smoothed values of a run as drawn, into the axis ranges. */
 static void
-range_add_run (ClPlotRange *steps, ClPlotRange *values, const ClMetricRow *rows, int n_rows, double ema,
-               gboolean raw)
+range_add_run (ClPlotRange *steps, ClPlotRange *values, ClPlotRange *positive, const ClMetricRow *rows, int n_rows,
+               double ema, gboolean raw, double x_lo, double x_hi)
 {
   ClPlotEma smooth[3];
   for (int s = 0; s < 3; s++)
@@ -171,10 +143,23 @@ range_add_run (ClPlotRange *steps, ClPlotRange *values, const ClMetricRow *rows,
   for (int i = 0; i < n_rows; i++)
     {
       cl_plot_range_add (steps, (double) rows[i].step);
+      /* under a zoom window, the values inside it decide the y axis */
+      gboolean inside = (double) rows[i].step >= x_lo && (double) rows[i].step <= x_hi;
       for (int s = CL_LOSS_SERIES_TOTAL; s <= CL_LOSS_SERIES_DISTRIBUTION; s++)
-        cl_plot_range_add (values, cl_plot_ema_push (&smooth[s], series_value (&rows[i], s)));
-      if (raw)
-        cl_plot_range_add (values, rows[i].loss);
+        {
+          double v = cl_plot_ema_push (&smooth[s], series_value (&rows[i], s));
+          if (!inside)
+            continue;
+          cl_plot_range_add (values, v);
+          if (v > 0.0)
+            cl_plot_range_add (positive, v);
+        }
+      if (raw && inside)
+        {
+          cl_plot_range_add (values, rows[i].loss);
+          if (rows[i].loss > 0.0f)
+            cl_plot_range_add (positive, rows[i].loss);
+        }
     }
 }
 
@@ -184,7 +169,7 @@ layout (cairo_t *cr, double width, double height,
         const ClMetricRow *rows, int n_rows, const ClEvent *events, int n_events,
         const ClLossPlotStyle *style, ClLossPlotGeometry *g, ClPlotEventLabels *labels)
 {
-  Look look = look_for (style);
+  ClPlotTheme look = look_for (style);
   double ema = style_ema (style);
   memset (g, 0, sizeof *g);
   /* tick counts are computed from sizes as ints: keep them finite */
@@ -200,25 +185,45 @@ layout (cairo_t *cr, double width, double height,
   /* data ranges: the curves as drawn (smoothed), plus the raw loss when it is shown, over
    * every run on the axes */
   Others others = others_of (style);
-  ClPlotRange steps, values;
+  const ClPlotView *view = style->view;
+  double x_lo = -INFINITY, x_hi = INFINITY;
+  cl_plot_view_apply_x (view, &x_lo, &x_hi);
+  gboolean x_zoomed = isfinite (x_lo);
+  ClPlotRange steps, values, positive;
   cl_plot_range_init (&steps);
   cl_plot_range_init (&values);
-  range_add_run (&steps, &values, rows, n_rows, ema, style->show_raw && others.compare == NULL);
+  cl_plot_range_init (&positive);
+  range_add_run (&steps, &values, &positive, rows, n_rows, ema, style->show_raw && others.compare == NULL, x_lo, x_hi);
   for (int k = 0; k < others.n_overlays; k++)
     if (run_usable (&others.overlays[k]))
-      range_add_run (&steps, &values, others.overlays[k].rows, others.overlays[k].n_rows, ema, FALSE);
+      range_add_run (&steps, &values, &positive, others.overlays[k].rows, others.overlays[k].n_rows, ema, FALSE,
+                     x_lo, x_hi);
   if (run_usable (others.compare))
-    range_add_run (&steps, &values, others.compare->rows, others.compare->n_rows, ema, FALSE);
+    range_add_run (&steps, &values, &positive, others.compare->rows, others.compare->n_rows, ema, FALSE, x_lo, x_hi);
   for (int i = 0; i < n_events; i++)
     cl_plot_range_add (&steps, (double) events[i].step);
   double step_lo = steps.n > 0 ? steps.lo : 0.0, step_hi = steps.n > 0 ? steps.hi : 100.0;
+  if (x_zoomed)
+    {
+      step_lo = x_lo;
+      step_hi = x_hi;
+    }
   double value_lo = values.n > 0 ? values.lo : 0.0, value_hi = values.n > 0 ? values.hi : 1.0;
+  g->log_y = view != NULL && view->log_y;
+  if (g->log_y)
+    {
+      value_lo = positive.n > 0 ? positive.lo : 0.1;
+      value_hi = positive.n > 0 ? positive.hi : 10.0;
+    }
+  double y_lo = NAN, y_hi = NAN;
+  cl_plot_view_apply_y (view, &y_lo, &y_hi);
+  gboolean y_zoomed = isfinite (y_lo);
 
   cl_plot_text_setup (cr);
 
   /* vertical furniture that does not depend on the axes */
   ClPlotLegendEntry entries[MAX_LEGEND];
-  LegendText legend_text;
+  ClPlotRunsText legend_text;
   int n_entries = legend_entries (n_events, style, &legend_text, entries);
   double top = look.pad;
   double title_h = cl_plot_title_draw (cr, width, top, style->title, look.title_font, FALSE);
@@ -230,7 +235,7 @@ layout (cairo_t *cr, double width, double height,
   top += legend_h + 0.5 * look.pad;
 
   cairo_save (cr);
-  cl_plot_font (cr, look.event_font, FALSE);
+  cl_plot_font (cr, look.small_font, FALSE);
   double event_row_h = cl_plot_text_height (cr) + 0.6 * look.pad;
   cairo_restore (cr);
 
@@ -240,18 +245,44 @@ layout (cairo_t *cr, double width, double height,
   double bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &probe, "step", &look.axis);
   double guess_h = height - top - bottom_extent - look.pad - (n_events > 0 ? event_row_h : 0.0);
   int y_target = CLAMP ((int) (guess_h / (45.0 * style_font_scale (style))), 2, 8);
-  cl_plot_ticks_compute (&g->left_ticks, value_lo, value_hi, y_target, TRUE, FALSE);
+  if (y_zoomed)
+    {
+      /* a zoom window is shown as it is (in log10 units on a log axis) */
+      cl_plot_ticks_compute (&g->left_ticks, y_lo, y_hi, y_target, FALSE, FALSE);
+      g->left_ticks.lo = y_lo;
+      g->left_ticks.hi = y_hi;
+      if (g->log_y)
+        {
+          cl_plot_ticks_compute_log (&g->left_ticks, pow (10.0, y_lo), pow (10.0, y_hi), y_target);
+          g->left_ticks.lo = y_lo;
+          g->left_ticks.hi = y_hi;
+          int k = 0;
+          for (int i = 0; i < g->left_ticks.n; i++)
+            if (g->left_ticks.v[i] >= y_lo - 1e-9 && g->left_ticks.v[i] <= y_hi + 1e-9)
+              g->left_ticks.v[k++] = g->left_ticks.v[i];
+          g->left_ticks.n = k;
+        }
+    }
+  else if (g->log_y)
+    cl_plot_ticks_compute_log (&g->left_ticks, value_lo, value_hi, y_target);
+  else
+    cl_plot_ticks_compute (&g->left_ticks, value_lo, value_hi, y_target, TRUE, FALSE);
   cl_plot_ticks_compute (&g->right_ticks, 0.0, 1.0, MIN (y_target, 5), TRUE, FALSE);
 
   double left_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_LEFT, &g->left_ticks,
-                                            "loss (nats)", &look.axis);
+                                            g->log_y ? "loss (nats, log scale)" : "loss (nats)", &look.axis);
   double right_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_RIGHT, &g->right_ticks,
                                              "contrastive accuracy", &look.axis);
   g->plot.x = look.pad + left_extent;
   g->plot.w = MAX (width - look.pad - right_extent - g->plot.x, 1.0);
 
   int x_target = CLAMP ((int) (g->plot.w / (90.0 * style_font_scale (style))), 2, 10);
-  cl_plot_ticks_compute (&g->x_ticks, step_lo, step_hi, x_target, TRUE, TRUE);
+  cl_plot_ticks_compute (&g->x_ticks, step_lo, step_hi, x_target, !x_zoomed, !x_zoomed || step_hi - step_lo >= 4.0);
+  if (x_zoomed)
+    {
+      g->x_ticks.lo = step_lo;
+      g->x_ticks.hi = step_hi;
+    }
   cl_plot_scale_init (&g->x, g->x_ticks.lo, g->x_ticks.hi, g->plot.x, g->plot.x + g->plot.w);
   bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &g->x_ticks, "step", &look.axis);
 
@@ -259,7 +290,7 @@ layout (cairo_t *cr, double width, double height,
   ClPlotEventLabels local = { 0 };
   ClPlotEventLabels *lab = labels != NULL ? labels : &local;
   cl_plot_event_labels_layout (cr, lab, events, n_events, &g->x, look.pad, width - look.pad,
-                               look.event_font, look.pad, EVENT_LABEL_MAX_ROWS);
+                               look.small_font, look.pad, EVENT_LABEL_MAX_ROWS);
   g->event_label_rows = lab->rows;
   g->events_labelled = lab->labelled;
   double band_h = cl_plot_event_labels_band_height (lab, lab->rows);
@@ -292,80 +323,116 @@ cl_loss_plot_layout (cairo_t *cr, double width, double height,
   cairo_restore (cr);
 }
 
-/* B of a comparison: a dashed stroke, which the decimator's filled envelope cannot carry.
- * The smoothed curve is thinned to one point per device pixel column, which it cannot tell
- * apart from the full polyline. */
-static void
-draw_series_dashed (cairo_t *cr, const ClLossPlotGeometry *g, const ClMetricRow *rows, int n_rows,
-                    ClLossSeries series, double ema, double line_width)
+/* A series of a run as drawn: steps and smoothed values (the accuracy clamped to its axis). */
+typedef struct {
+  int n;
+  double *x, *y;
+} Series;
+
+static Series
+series_of (const ClMetricRow *rows, int n_rows, ClLossSeries series, double ema)
 {
-  const ClPlotScale *y = series == CL_LOSS_SERIES_ACCURACY ? &g->right : &g->left;
-  double ux = 1.0, uy = 0.0;
-  cairo_user_to_device_distance (cr, &ux, &uy);
-  double column = 1.0 / MAX (hypot (ux, uy), 1e-6);
+  Series out = { n_rows, g_new (double, MAX (n_rows, 1)), g_new (double, MAX (n_rows, 1)) };
   ClPlotEma smooth;
   cl_plot_ema_init (&smooth, ema);
-  double last_x = -INFINITY, pending_x = NAN, pending_y = NAN;
-  gboolean drawing = FALSE;
-  cairo_new_path (cr);
-  for (int i = 0; i < n_rows; i++)
-    {
-      double v = cl_plot_ema_push (&smooth, series_value (&rows[i], series));
-      if (!isfinite (v))
-        continue;
-      if (series == CL_LOSS_SERIES_ACCURACY)
-        v = CLAMP (v, 0.0, 1.0);
-      double x = cl_plot_scale_map (&g->x, (double) rows[i].step), yy = cl_plot_scale_map (y, v);
-      if (!drawing)
-        {
-          cairo_move_to (cr, x, yy);
-          drawing = TRUE;
-          last_x = x;
-          continue;
-        }
-      if (x - last_x >= column)
-        {
-          cairo_line_to (cr, x, yy);
-          last_x = x;
-          pending_x = NAN;
-        }
-      else
-        {
-          pending_x = x;
-          pending_y = yy;
-        }
-    }
-  if (isfinite (pending_x))
-    cairo_line_to (cr, pending_x, pending_y);
-  double dash[2] = { 4.0 * line_width, 2.5 * line_width };
-  cairo_save (cr);
-  cairo_set_dash (cr, dash, 2, 0.0);
-  cairo_set_line_width (cr, line_width);
-  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  cairo_stroke (cr);
-  cairo_restore (cr);
-}
-
-static void
-draw_series (cairo_t *cr, const ClLossPlotGeometry *g, const ClMetricRow *rows, int n_rows,
-             ClLossSeries series, double ema, gboolean raw, double line_width)
-{
-  const ClPlotScale *y = series == CL_LOSS_SERIES_ACCURACY ? &g->right : &g->left;
-  ClPlotEma smooth;
-  cl_plot_ema_init (&smooth, raw ? 0.0 : ema);
-  ClPlotLine line;
-  cl_plot_line_begin (&line, cr, line_width);
-  /* the scales as x -> a*x + b: this loop runs for every logged step, every frame */
-  double xa = (g->x.p1 - g->x.p0) / (g->x.d1 - g->x.d0), xb = g->x.p0 - xa * g->x.d0;
-  double ya = (y->p1 - y->p0) / (y->d1 - y->d0), yb = y->p0 - ya * y->d0;
   for (int i = 0; i < n_rows; i++)
     {
       double v = cl_plot_ema_push (&smooth, series_value (&rows[i], series));
       if (series == CL_LOSS_SERIES_ACCURACY && isfinite (v))
         v = CLAMP (v, 0.0, 1.0);
-      cl_plot_line_add (&line, xa * (double) rows[i].step + xb, ya * v + yb);
+      out.x[i] = (double) rows[i].step;
+      out.y[i] = v;
     }
-  cl_plot_line_draw (&line);
+  return out;
+}
+
+static void
+series_free (Series *s)
+{
+  g_free (s->x);
+  g_free (s->y);
+}
+
+static ClPlotAxes
+axes_for (const ClLossPlotGeometry *g, ClLossSeries series)
+{
+  if (series == CL_LOSS_SERIES_ACCURACY)
+    return (ClPlotAxes){ &g->x, &g->right, FALSE };
+  return (ClPlotAxes){ &g->x, &g->left, g->log_y };
+}
+
+static void
+draw_series (cairo_t *cr, const ClLossPlotGeometry *g, const ClMetricRow *rows, int n_rows, ClLossSeries series,
+             double ema, const ClPlotStroke *stroke)
+{
+  Series s = series_of (rows, n_rows, series, ema);
+  ClPlotAxes axes = axes_for (g, series);
+  cl_plot_chart_line (cr, &axes, s.x, s.y, s.n, stroke);
+  series_free (&s);
+}
+
+/* The main run's row nearest to step (rows are in step order), or -1. */
+static int
+row_near (const ClMetricRow *rows, int n_rows, double step)
+{
+  if (n_rows <= 0 || !isfinite (step))
+    return -1;
+  int lo = 0, hi = n_rows - 1;
+  while (lo < hi)
+    {
+      int mid = (lo + hi) / 2;
+      if ((double) rows[mid].step < step)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  if (lo > 0 && fabs ((double) rows[lo - 1].step - step) <= fabs ((double) rows[lo].step - step))
+    lo--;
+  return lo;
+}
+
+/* The crosshair: every series' smoothed value at the hovered step, for A (and B). */
+static void
+draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClLossPlotGeometry *g, const ClMetricRow *rows, int n_rows,
+                const ClLossPlotStyle *style, double ema)
+{
+  const ClPlotView *view = style->view;
+  g->hover_row = -1;
+  if (view == NULL || !isfinite (view->hover_x))
+    return;
+  Others o = others_of (style);
+  int row = row_near (rows, n_rows, view->hover_x);
+  int row_b = run_usable (o.compare) ? row_near (o.compare->rows, o.compare->n_rows, view->hover_x) : -1;
+  if (row < 0 && row_b < 0)
+    return;
+  double step = row >= 0 ? (double) rows[row].step : (double) o.compare->rows[row_b].step;
+  g->hover_row = row;
+  ClPlotReadout readouts[2 * CL_LOSS_SERIES_COUNT];
+  char labels[2 * CL_LOSS_SERIES_COUNT][64];
+  static const char *const short_label[CL_LOSS_SERIES_COUNT] = { "total loss", "alignment", "distribution",
+                                                                 "contrastive acc." };
+  int n = 0;
+  for (int run = 0; run < 2; run++)
+    {
+      const ClMetricRow *r = run == 0 ? rows : (row_b >= 0 ? o.compare->rows : NULL);
+      int at = run == 0 ? row : row_b, count = run == 0 ? n_rows : (row_b >= 0 ? o.compare->n_rows : 0);
+      if (r == NULL || at < 0)
+        continue;
+      for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
+        {
+          Series series = series_of (r, count, s, ema);
+          ClPlotAxes axes = axes_for (g, s);
+          g_snprintf (labels[n], sizeof labels[n], "%s%s", o.compare != NULL ? (run == 0 ? "A " : "B ") : "",
+                      short_label[s]);
+          readouts[n] = (ClPlotReadout){ labels[n], cl_loss_plot_series_color (s), series.y[at],
+                                         cl_plot_axes_y (&axes, series.y[at]), 3 };
+          n++;
+          series_free (&series);
+        }
+    }
+  char heading[64];
+  g_snprintf (heading, sizeof heading, "step %" G_GINT64_FORMAT, (gint64) step);
+  cl_plot_crosshair_draw (cr, look, &g->plot, cl_plot_scale_map (&g->x, step), heading, readouts, n);
 }
 
 void
@@ -387,7 +454,7 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
   if (!(width > 0.0) || !(height > 0.0) || !isfinite (width) || !isfinite (height))
     return;
 
-  Look look = look_for (style);
+  ClPlotTheme look = look_for (style);
   ClLossPlotGeometry g;
   ClPlotEventLabels labels = { 0 };
 
@@ -405,7 +472,7 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
   if (title_h > 0.0)
     top += title_h + 0.5 * look.pad;
   ClPlotLegendEntry entries[MAX_LEGEND];
-  LegendText legend_text;
+  ClPlotRunsText legend_text;
   int n_entries = legend_entries (n_events, style, &legend_text, entries);
   cl_plot_legend_draw (cr, entries, n_entries, 0.5 * width, top, width - 2 * look.pad,
                        look.legend_font);
@@ -424,7 +491,7 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
   double ema = style_ema (style);
   cairo_save (cr);
   /* room for the stroke of a curve lying on the frame */
-  cairo_rectangle (cr, g.plot.x, g.plot.y - look.series_width, g.plot.w, g.plot.h + 2 * look.series_width);
+  cairo_rectangle (cr, g.plot.x, g.plot.y - look.line_width, g.plot.w, g.plot.h + 2 * look.line_width);
   cairo_clip (cr);
   /* earlier runs under everything of this one */
   for (int k = 0; k < others.n_overlays; k++)
@@ -434,33 +501,35 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
         continue;
       for (size_t s = 0; s < G_N_ELEMENTS (order); s++)
         {
-          cl_plot_set_rgba (cr, cl_loss_plot_series_color (order[s]), CL_LOSS_PLOT_OVERLAY_ALPHA);
-          draw_series (cr, &g, run->rows, run->n_rows, order[s], ema, FALSE, CL_LOSS_PLOT_OVERLAY_WIDTH);
+          ClPlotStroke faded_stroke = cl_plot_stroke (cl_loss_plot_series_color (order[s]), look.overlay_width);
+          faded_stroke.alpha = look.overlay_alpha;
+          draw_series (cr, &g, run->rows, run->n_rows, order[s], ema, &faded_stroke);
         }
     }
   if (run_usable (others.compare))
     for (size_t s = 0; s < G_N_ELEMENTS (order); s++)
       {
-        cl_plot_set_rgb (cr, cl_loss_plot_series_color (order[s]));
-        draw_series_dashed (cr, &g, others.compare->rows, others.compare->n_rows, order[s], ema, look.series_width);
+        ClPlotStroke b = cl_plot_stroke_b (cl_loss_plot_series_color (order[s]), look.line_width);
+        draw_series (cr, &g, others.compare->rows, others.compare->n_rows, order[s], ema, &b);
       }
   cairo_restore (cr);
 
   if (n_rows > 0)
     {
       cairo_save (cr);
-      cairo_rectangle (cr, g.plot.x, g.plot.y - look.series_width,
-                       g.plot.w, g.plot.h + 2 * look.series_width);
+      cairo_rectangle (cr, g.plot.x, g.plot.y - look.line_width,
+                       g.plot.w, g.plot.h + 2 * look.line_width);
       cairo_clip (cr);
       if (style->show_raw && ema > 0.0 && others.compare == NULL)
         {
-          cl_plot_set_rgba (cr, cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL), 0.28);
-          draw_series (cr, &g, rows, n_rows, CL_LOSS_SERIES_TOTAL, ema, TRUE, look.raw_width);
+          ClPlotStroke raw = cl_plot_stroke (cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL), look.raw_width);
+          raw.alpha = 0.28;
+          draw_series (cr, &g, rows, n_rows, CL_LOSS_SERIES_TOTAL, 0.0, &raw);
         }
       for (size_t s = 0; s < G_N_ELEMENTS (order); s++)
         {
-          cl_plot_set_rgb (cr, cl_loss_plot_series_color (order[s]));
-          draw_series (cr, &g, rows, n_rows, order[s], ema, FALSE, look.series_width);
+          ClPlotStroke solid = cl_plot_stroke (cl_loss_plot_series_color (order[s]), look.line_width);
+          draw_series (cr, &g, rows, n_rows, order[s], ema, &solid);
         }
       cairo_restore (cr);
     }
@@ -468,7 +537,8 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
   ClRgb accuracy_color = cl_loss_plot_series_color (CL_LOSS_SERIES_ACCURACY);
   /* darker than the line so the tick labels stay readable as text */
   ClRgb accuracy_text = { accuracy_color.r * 0.75, accuracy_color.g * 0.75, accuracy_color.b * 0.75 };
-  cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_LEFT, &g.left, &g.left_ticks, "loss (nats)",
+  cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_LEFT, &g.left, &g.left_ticks,
+                     g.log_y ? "loss (nats, log scale)" : "loss (nats)",
                      &look.axis, NULL);
   cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_RIGHT, &g.right, &g.right_ticks,
                      "contrastive accuracy", &look.axis, &accuracy_text);
@@ -476,6 +546,7 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
 
   if (n_rows == 0 && !run_usable (others.compare))
     cl_plot_note_draw (cr, &g.plot, "waiting for the first step", look.note_font);
+  draw_crosshair (cr, &look, &g, rows, n_rows, style, ema);
 
   cl_plot_event_labels_clear (&labels);
   cairo_restore (cr);

@@ -5,6 +5,7 @@
 #pragma once
 #include <cairo.h>
 #include "engine/train/cl_snapshot.h"
+#include "ui/plots/cl_plot_chart.h"
 
 /* Another run drawn on the same axes as the main one: an earlier run as a faded overlay, or
  * the B of an A/B comparison. Not owned. */
@@ -29,6 +30,10 @@ typedef struct {
    * and "B (dashed): compare->label". The raw loss is not drawn in a comparison. */
   const ClLossPlotRun *compare;
   const char *label_a;
+  /* How the chart is looked at (zoom, log y, smoothing, hover crosshair, text scale); NULL:
+   * the whole run, linear, with ema and font_scale above. A finite view->ema replaces ema, a
+   * view->font_scale > 0 replaces font_scale. Not owned. */
+  const ClPlotView *view;
 } ClLossPlotStyle;
 
 /* Opacity and line width of overlay traces. */
@@ -70,6 +75,8 @@ typedef struct {
   int event_label_rows;     /* rows of event labels actually used */
   int events_labelled;      /* events whose label fitted without overlap */
   ClPlotRect legend;        /* the legend's rows (full figure width) */
+  gboolean log_y;           /* left holds log10 of the loss (ticks too) */
+  int hover_row;            /* the main run's row the crosshair names (-1: none) */
 } ClLossPlotGeometry;
 
 /* Lays the figure out exactly as cl_loss_plot_draw does; cr is only used to measure text

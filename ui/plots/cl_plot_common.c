@@ -297,6 +297,14 @@ cl_plot_format_number (double v, int decimals, char *buf, size_t size)
 void
 cl_plot_ticks_format (const ClPlotTicks *ticks, double v, char *buf, size_t size)
 {
+  if (ticks->log10)
+    {
+      /* a value of a log axis: as many decimals as its own magnitude needs (0.05, 0.2, 3, 20) */
+      double value = pow (10.0, v);
+      int exponent = (int) floor (v + 1e-9);
+      cl_plot_format_number (value, exponent < 0 ? MIN (-exponent, 12) : 0, buf, size);
+      return;
+    }
   if (ticks->si_power > 0)
     {
       char number[64];

@@ -96,6 +96,7 @@ typedef struct {
   int decimals;     /* digits after the point that distinguish neighbouring ticks */
   int si_power;     /* 0, 3 or 6: labels are divided by 10^si_power and get a "k"/"M"
                      * suffix, used when every tick is such a multiple and the values are large */
+  gboolean log10;   /* v[], lo and hi are log10 of the values (a log axis): labels print 10^v */
 } ClPlotTicks;
 
 /* The 1-2-5 step that gives about target_ticks intervals over span (span > 0). */

@@ -1,32 +1,11 @@
 #include "ui/plots/cl_probe_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
 #include <string.h>
 
 #define EVENT_LABEL_MAX_ROWS 3
 
-typedef struct {
-  double pad;
-  ClPlotAxisStyle axis;
-  double title_font, legend_font, event_font, note_font;
-  double line_width, point_radius, chance_width;
-} Look;
-
-static Look
-look_default (void)
-{
-  Look look;
-  look.pad = 8.0;
-  cl_plot_axis_style_init (&look.axis, 1.0);
-  look.title_font = 14.0;
-  look.legend_font = 11.0;
-  look.event_font = 10.0;
-  look.note_font = 13.0;
-  look.line_width = 1.8;
-  look.point_radius = 3.2;
-  look.chance_width = 1.2;
-  return look;
-}
 
 ClRgb
 cl_probe_plot_target_color (int index)
@@ -151,11 +130,74 @@ typedef struct {
   int compare;           /* index of B, -1 for none */
   int first_overlay, n_overlays;
   const char *label_a, *label_b, *overlays_label;
+  const ClPlotView *view;
+  double scale;              /* text scale */
+  /* replicates: runs[0] holds the mean rows (owned), std their standard deviation */
+  int n_replicates;
+  const char *replicates_label;
+  ClProbeRow *mean_rows;
+  double *std;
 } Runs;
+
+static gboolean
+same_target (const ClProbeRow *a, const ClProbeRow *b)
+{
+  return strncmp (a->target, b->target, sizeof a->target) == 0;
+}
+
+/* The mean and sample standard deviation, over the main run and its replicates, of every
+ * (step, target) of the main run that at least two runs measured; rows measured by the main
+ * run alone keep their value and get std NaN. */
+static int
+mean_over_runs (const ClProbeRow *rows, int n_rows, const ClProbePlotRun *reps, int n_reps, ClProbeRow **mean_out,
+                double **std_out)
+{
+  ClProbeRow *mean = g_new (ClProbeRow, MAX (n_rows, 1));
+  double *std = g_new (double, MAX (n_rows, 1));
+  for (int i = 0; i < n_rows; i++)
+    {
+      double sum = 0.0, sum2 = 0.0;
+      int n = 0;
+      for (int run = -1; run < n_reps; run++)
+        {
+          const ClProbeRow *rr = run < 0 ? rows : reps[run].rows;
+          int nr = run < 0 ? n_rows : (reps[run].rows ? reps[run].n_rows : 0);
+          /* the run's value at this step and target (the last one measured) */
+          double v = NAN;
+          if (run < 0)
+            v = rows[i].accuracy;
+          else
+            for (int j = 0; j < nr; j++)
+              if (rr[j].step == rows[i].step && same_target (&rr[j], &rows[i]))
+                v = rr[j].accuracy;
+          if (!isfinite (v))
+            continue;
+          sum += v;
+          sum2 += v * v;
+          n++;
+        }
+      mean[i] = rows[i];
+      mean[i].accuracy = n > 0 ? (float) (sum / n) : NAN;
+      std[i] = n > 1 ? sqrt (MAX (0.0, (sum2 - sum * sum / n) / (n - 1))) : NAN;
+    }
+  *mean_out = mean;
+  *std_out = std;
+  return n_rows;
+}
 
 static void
 runs_collect (Runs *r, const ClProbeRow *rows, int n_rows, const ClProbePlotOthers *others, ClProbePlotGeometry *g)
 {
+  int n_reps = others && others->replicates && others->n_replicates > 0 ? others->n_replicates : 0;
+  ClProbeRow *mean_rows = NULL;
+  double *std = NULL;
+  if (n_reps > 0 && n_rows > 0)
+    {
+      mean_over_runs (rows, n_rows, others->replicates, n_reps, &mean_rows, &std);
+      rows = mean_rows;
+    }
+  else
+    n_reps = 0;
   int n_overlays = others && others->overlays && others->n_overlays > 0 ? others->n_overlays : 0;
   gboolean compare = others && others->compare;
   r->runs = g_new0 (Run, 1 + (compare ? 1 : 0) + n_overlays);
@@ -178,6 +220,13 @@ runs_collect (Runs *r, const ClProbeRow *rows, int n_rows, const ClProbePlotOthe
   r->label_a = others ? others->label_a : NULL;
   r->label_b = compare ? others->compare->label : NULL;
   r->overlays_label = others ? others->overlays_label : NULL;
+  r->view = others ? others->view : NULL;
+  r->scale = r->view != NULL && r->view->font_scale > 0.0 ? r->view->font_scale : 1.0;
+  r->n_replicates = n_reps;
+  r->replicates_label = n_reps > 0 ? others->replicates_label : NULL;
+  r->mean_rows = mean_rows;
+  r->std = std;
+  g->replicates = n_reps > 0 ? n_reps + 1 : 0;
   g->n_targets = 0;
   for (int i = 0; i < r->n; i++)
     collect_targets (r->runs[i].rows, r->runs[i].n_rows, &r->runs[i].ts, g);
@@ -189,6 +238,8 @@ runs_clear (Runs *r)
   for (int i = 0; i < r->n; i++)
     targets_clear (&r->runs[i].ts);
   g_free (r->runs);
+  g_free (r->mean_rows);
+  g_free (r->std);
   memset (r, 0, sizeof *r);
 }
 
@@ -199,12 +250,7 @@ target_label (const char *target)
   return strcmp (target, "bits") == 0 ? "bits (mean over bits)" : target;
 }
 
-#define MAX_LEGEND (CL_PROBE_PLOT_MAX_TARGETS + 6)
-
-typedef struct {
-  char overlays[96];
-  char a[160], b[160];
-} LegendText;
+#define MAX_LEGEND (CL_PROBE_PLOT_MAX_TARGETS + 7)
 
 static ClRgb
 faded (ClRgb c)
@@ -213,7 +259,7 @@ faded (ClRgb c)
 }
 
 static int
-legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, LegendText *text,
+legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, ClPlotRunsText *text,
                 ClPlotLegendEntry *entries)
 {
   int n = 0;
@@ -235,23 +281,20 @@ legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, Legen
   if (chance)
     entries[n++] = (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (),
                                         CL_PLOT_LEGEND_DASHED, 1.2 };
-  if (r->compare >= 0)
-    {
-      g_snprintf (text->a, sizeof text->a, "A (solid, round points): %s", r->label_a ? r->label_a : "this run");
-      g_snprintf (text->b, sizeof text->b, "B (dashed, square points): %s", r->label_b ? r->label_b : "other run");
-      entries[n++] = (ClPlotLegendEntry){ text->a, cl_plot_color_text (), CL_PLOT_LEGEND_LINE, 2.0 };
-      entries[n++] = (ClPlotLegendEntry){ text->b, cl_plot_color_text (), CL_PLOT_LEGEND_DASHED, 2.0 };
-    }
-  if (r->n_overlays > 0)
-    {
-      if (r->overlays_label)
-        g_strlcpy (text->overlays, r->overlays_label, sizeof text->overlays);
-      else
-        g_snprintf (text->overlays, sizeof text->overlays, "%d earlier run%s (faded)", r->n_overlays,
-                    r->n_overlays == 1 ? "" : "s");
-      entries[n++] = (ClPlotLegendEntry){ text->overlays, faded (cl_probe_plot_target_color (0)),
-                                          CL_PLOT_LEGEND_LINE, CL_PROBE_PLOT_OVERLAY_WIDTH };
-    }
+  ClPlotRuns runs = {
+    .n_overlays = r->n_overlays,
+    .overlays_label = r->overlays_label,
+    .overlay_color = faded (cl_probe_plot_target_color (0)),
+    .compare = r->compare >= 0,
+    .label_a = r->label_a,
+    .label_b = r->label_b,
+    .a_marks = "solid, round points",
+    .b_marks = "dashed, square points",
+    .n_replicates = r->n_replicates > 0 ? r->n_replicates + 1 : 0,
+    .replicates_label = r->replicates_label,
+    .replicates_color = cl_plot_mix (cl_plot_color_background (), cl_plot_color_muted (), 0.45),
+  };
+  n += cl_plot_runs_legend (&runs, text, entries + n);
   if (n_events > 0)
     entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (),
                                         CL_PLOT_LEGEND_DASHED, 1.0 };
@@ -262,7 +305,7 @@ static void
 layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_events, const char *title,
         const Runs *r, ClProbePlotGeometry *g, ClPlotEventLabels *labels)
 {
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (r->scale);
 
   ClPlotRange steps;
   cl_plot_range_init (&steps);
@@ -289,6 +332,14 @@ layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_e
   double step_lo = steps.lo, step_hi = steps.hi;
   if (step_hi - step_lo < 1.0)
     step_hi = step_lo + 100.0;  /* a lone probe at step 0: show where the next ones will come */
+  double x_lo = NAN, x_hi = NAN;
+  cl_plot_view_apply_x (r->view, &x_lo, &x_hi);
+  gboolean x_zoomed = isfinite (x_lo);
+  if (x_zoomed)
+    {
+      step_lo = x_lo;
+      step_hi = x_hi;
+    }
 
   cl_plot_text_setup (cr);
   double top = look.pad;
@@ -300,7 +351,7 @@ layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_e
    * as the figure (the exact width depends on the y labels, which are fixed: 0.0 .. 1.0) */
   g->markers = most_points <= 1 || (width - 90.0) / most_points >= 4.0 * look.point_radius;
   ClPlotLegendEntry entries[MAX_LEGEND];
-  LegendText legend_text;
+  ClPlotRunsText legend_text;
   int n_entries = legend_entries (g, r, n_events, &legend_text, entries);
   double legend_h = cl_plot_legend_measure (cr, entries, n_entries, width - 2 * look.pad, look.legend_font);
   g->legend = (ClPlotRect){ 0.0, top, width, legend_h };
@@ -310,13 +361,60 @@ layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_e
   cl_plot_ticks_compute (&probe_ticks, 0.0, 1.0, 5, TRUE, FALSE);
   double bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &probe_ticks, "step", &look.axis);
   cairo_save (cr);
-  cl_plot_font (cr, look.event_font, FALSE);
+  cl_plot_font (cr, look.small_font, FALSE);
   double event_row_h = cl_plot_text_height (cr) + 0.6 * look.pad;
   cairo_restore (cr);
   double guess_h = height - top - bottom_extent - look.pad - (n_events > 0 ? event_row_h : 0.0);
   /* 0.1 steps only when there is room for eleven readable labels */
-  cl_plot_ticks_compute (&g->y_ticks, 0.0, 1.0, guess_h >= 330.0 ? 10 : guess_h >= 90.0 ? 5 : 2,
-                         TRUE, FALSE);
+  int y_target = guess_h >= 330.0 ? 10 : guess_h >= 90.0 ? 5 : 2;
+  double y_lo = NAN, y_hi = NAN;
+  cl_plot_view_apply_y (r->view, &y_lo, &y_hi);
+  g->fitted = FALSE;
+  if (isfinite (y_lo))
+    {
+      cl_plot_ticks_compute (&g->y_ticks, y_lo, y_hi, y_target, FALSE, FALSE);
+      g->y_ticks.lo = y_lo;
+      g->y_ticks.hi = y_hi;
+      g->fitted = TRUE;
+    }
+  else if (r->view != NULL && r->view->fit_y)
+    {
+      /* the data decide: a 0.745 -> 0.79 gain fills the axis instead of 5% of it */
+      ClPlotRange acc;
+      cl_plot_range_init (&acc);
+      for (int i = 0; i < r->n; i++)
+        {
+          const Targets *ts = &r->runs[i].ts;
+          for (int k = 0; k < ts->n; k++)
+            {
+              const GArray *p = ts->t[k].points;
+              for (guint j = 0; p != NULL && j < p->len; j++)
+                {
+                  int at = g_array_index (p, int, j);
+                  const ClProbeRow *row = &r->runs[i].rows[at];
+                  if ((double) row->step < step_lo || (double) row->step > step_hi)
+                    continue;
+                  double v = row->accuracy, sd = i == 0 && r->std != NULL ? r->std[at] : NAN;
+                  cl_plot_range_add (&acc, v);
+                  if (isfinite (sd) && isfinite (v))
+                    {
+                      cl_plot_range_add (&acc, v - sd);
+                      cl_plot_range_add (&acc, v + sd);
+                    }
+                }
+            }
+        }
+      double lo = acc.n > 0 ? acc.lo : 0.0, hi = acc.n > 0 ? acc.hi : 1.0;
+      double margin = MAX (0.05 * (hi - lo), 0.005);
+      lo = MAX (0.0, lo - margin);
+      hi = MIN (1.0, hi + margin);
+      cl_plot_ticks_compute (&g->y_ticks, lo, hi, MAX (y_target, 4), TRUE, FALSE);
+      g->y_ticks.lo = MAX (g->y_ticks.lo, 0.0);
+      g->y_ticks.hi = MIN (g->y_ticks.hi, 1.0);
+      g->fitted = TRUE;
+    }
+  else
+    cl_plot_ticks_compute (&g->y_ticks, 0.0, 1.0, y_target, TRUE, FALSE);
 
   const char *y_title = "linear-probe accuracy (held-out)";
   double left_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_LEFT, &g->y_ticks, y_title, &look.axis);
@@ -324,21 +422,26 @@ layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_e
   g->plot.w = MAX (width - 2.0 * look.pad - g->plot.x, 1.0);
 
   /* at least four: fewer lets the last tick overshoot the data by up to half the axis */
-  int x_target = CLAMP ((int) (g->plot.w / 70.0), 4, 10);
-  cl_plot_ticks_compute (&g->x_ticks, step_lo, step_hi, x_target, TRUE, TRUE);
+  int x_target = CLAMP ((int) (g->plot.w / (70.0 * r->scale)), 4, 10);
+  cl_plot_ticks_compute (&g->x_ticks, step_lo, step_hi, x_target, !x_zoomed, !x_zoomed || step_hi - step_lo >= 4.0);
   /* the last step label hangs past the plot's end: keep it inside the figure */
   double overhang = cl_plot_axis_end_overhang (cr, &g->x_ticks, &look.axis);
   if (overhang + 2.0 > 2.0 * look.pad)
     {
       g->plot.w = MAX (width - overhang - 2.0 - g->plot.x, 1.0);
-      x_target = CLAMP ((int) (g->plot.w / 70.0), 4, 10);
-      cl_plot_ticks_compute (&g->x_ticks, step_lo, step_hi, x_target, TRUE, TRUE);
+      x_target = CLAMP ((int) (g->plot.w / (70.0 * r->scale)), 4, 10);
+      cl_plot_ticks_compute (&g->x_ticks, step_lo, step_hi, x_target, !x_zoomed, !x_zoomed || step_hi - step_lo >= 4.0);
+    }
+  if (x_zoomed)
+    {
+      g->x_ticks.lo = step_lo;
+      g->x_ticks.hi = step_hi;
     }
   cl_plot_scale_init (&g->x, g->x_ticks.lo, g->x_ticks.hi, g->plot.x, g->plot.x + g->plot.w);
   bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &g->x_ticks, "step", &look.axis);
 
   cl_plot_event_labels_layout (cr, labels, events, n_events, &g->x, look.pad, width - look.pad,
-                               look.event_font, look.pad, EVENT_LABEL_MAX_ROWS);
+                               look.small_font, look.pad, EVENT_LABEL_MAX_ROWS);
   g->event_label_rows = labels->rows;
   g->events_labelled = labels->labelled;
   double band_h = cl_plot_event_labels_band_height (labels, labels->rows);
@@ -355,12 +458,14 @@ layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_e
  * often share 0.1): those share the row of the group's first member with interleaved
  * dashes, one dash per target in turn. */
 static void
-draw_chance_lines (cairo_t *cr, const ClProbePlotGeometry *g, const Look *look)
+draw_chance_lines (cairo_t *cr, const ClProbePlotGeometry *g, const ClPlotTheme *look)
 {
   double y[CL_PROBE_PLOT_MAX_TARGETS];
   int n = g->n_targets;
   for (int k = 0; k < n; k++)
-    y[k] = isfinite (g->chance[k]) ? cl_plot_scale_map (&g->y, g->chance[k]) : NAN;
+    y[k] = isfinite (g->chance[k]) && g->chance[k] >= g->y_ticks.lo - 1e-9 && g->chance[k] <= g->y_ticks.hi + 1e-9
+               ? cl_plot_scale_map (&g->y, g->chance[k])
+               : NAN;
   for (int k = 0; k < n; k++)
     {
       if (!isfinite (y[k]))
@@ -374,12 +479,12 @@ draw_chance_lines (cairo_t *cr, const ClProbePlotGeometry *g, const Look *look)
             place += j < k;
             group++;
           }
-      double on = 6.0 * look->chance_width;
-      double off = group > 1 ? (on + 2.0) * (group - 1) + 2.0 : 3.0 * look->chance_width;
+      double on = 6.0 * look->reference_width;
+      double off = group > 1 ? (on + 2.0) * (group - 1) + 2.0 : 3.0 * look->reference_width;
       double dash[2] = { on, off };
-      double row = cl_plot_snap (cr, y[first], FALSE, look->chance_width);
+      double row = cl_plot_snap (cr, y[first], FALSE, look->reference_width);
       cairo_save (cr);
-      cairo_set_line_width (cr, look->chance_width);
+      cairo_set_line_width (cr, look->reference_width);
       cairo_set_dash (cr, dash, 2, -place * (on + 2.0));
       cl_plot_set_rgb (cr, cl_probe_plot_target_color (k));
       cairo_move_to (cr, g->plot.x, row);
@@ -415,58 +520,56 @@ square_draw (cairo_t *cr, double x, double y, double radius, ClRgb color, gboole
   cairo_restore (cr);
 }
 
+/* The mean +- std band of a target over the replicates, in the target's colour. */
+static void
+draw_band (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows, const double *std, const Target *t,
+           int index, const ClPlotTheme *look)
+{
+  const GArray *p = t->points;
+  if (p == NULL)
+    return;
+  double *xs = g_new (double, p->len), *lo = g_new (double, p->len), *hi = g_new (double, p->len);
+  for (guint j = 0; j < p->len; j++)
+    {
+      int at = g_array_index (p, int, j);
+      xs[j] = (double) rows[at].step;
+      lo[j] = CLAMP (rows[at].accuracy - std[at], 0.0, 1.0);
+      hi[j] = CLAMP (rows[at].accuracy + std[at], 0.0, 1.0);
+    }
+  ClPlotAxes axes = { &g->x, &g->y, FALSE };
+  cl_plot_chart_band (cr, &axes, xs, lo, hi, (int) p->len, cl_probe_plot_target_color (index), look->band_alpha);
+  g_free (xs);
+  g_free (lo);
+  g_free (hi);
+}
+
 static void
 draw_target (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows,
-             const Target *t, int index, const Look *look, Role role)
+             const Target *t, int index, const ClPlotTheme *look, Role role)
 {
   ClRgb color = cl_probe_plot_target_color (index);
   const GArray *p = t->points;
   if (p == NULL)
     return;
-  double width = role == ROLE_OVERLAY ? CL_PROBE_PLOT_OVERLAY_WIDTH : look->line_width;
-  if (role == ROLE_OVERLAY)
-    cl_plot_set_rgba (cr, color, CL_PROBE_PLOT_OVERLAY_ALPHA);
-  else
-    cl_plot_set_rgb (cr, color);
-  ClPlotLine line;
-  cl_plot_line_begin (&line, cr, width);
+  double width = role == ROLE_OVERLAY ? look->overlay_width : look->line_width;
+  double *xs = g_new (double, p->len), *ys = g_new (double, p->len);
   for (guint j = 0; j < p->len; j++)
     {
       const ClProbeRow *row = &rows[g_array_index (p, int, j)];
-      if (!isfinite (row->accuracy))
-        continue;
-      cl_plot_line_add (&line, cl_plot_scale_map (&g->x, (double) row->step),
-                        cl_plot_scale_map (&g->y, CLAMP (row->accuracy, 0.0, 1.0)));
+      xs[j] = (double) row->step;
+      ys[j] = isfinite (row->accuracy) ? CLAMP (row->accuracy, 0.0, 1.0) : NAN;
     }
-  long points = line.points;
-  if (role == ROLE_B && points > 1)
-    {
-      /* dashes need a stroke: the polyline of the decimated points */
-      gboolean filled = cl_plot_line_end (&line);
-      if (filled)
-        {
-          /* too dense for a polyline: a plain path through every point, dashed */
-          cairo_new_path (cr);
-          for (guint j = 0; j < p->len; j++)
-            {
-              const ClProbeRow *row = &rows[g_array_index (p, int, j)];
-              if (isfinite (row->accuracy))
-                cairo_line_to (cr, cl_plot_scale_map (&g->x, (double) row->step),
-                               cl_plot_scale_map (&g->y, CLAMP (row->accuracy, 0.0, 1.0)));
-            }
-        }
-      double dash[2] = { 4.0 * width, 2.5 * width };
-      cairo_save (cr);
-      cairo_set_dash (cr, dash, 2, 0.0);
-      cairo_set_line_width (cr, width);
-      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-      cairo_stroke (cr);
-      cairo_restore (cr);
-    }
-  else if (points > 1)
-    cl_plot_line_draw (&line);
-  else
-    cl_plot_line_end (&line);  /* a lone point is shown by its marker below */
+  ClPlotStroke stroke = role == ROLE_B ? cl_plot_stroke_b (color, width) : cl_plot_stroke (color, width);
+  if (role == ROLE_OVERLAY)
+    stroke.alpha = look->overlay_alpha;
+  ClPlotAxes axes = { &g->x, &g->y, FALSE };
+  int points = 0;
+  for (guint j = 0; j < p->len; j++)
+    points += isfinite (ys[j]);
+  if (points > 1)
+    cl_plot_chart_line (cr, &axes, xs, ys, (int) p->len, &stroke);  /* a lone point is shown by its marker below */
+  g_free (xs);
+  g_free (ys);
   cairo_new_path (cr);
   if (role == ROLE_OVERLAY)
     return;
@@ -489,6 +592,78 @@ draw_target (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows,
     }
 }
 
+/* The value of target t of a run at step (the last measured), NaN if none; *at gets its row. */
+static double
+value_at_step (const ClProbeRow *rows, const Target *t, double step, int *at)
+{
+  double v = NAN;
+  *at = -1;
+  for (guint j = 0; t->points != NULL && j < t->points->len; j++)
+    {
+      int i = g_array_index (t->points, int, j);
+      if ((double) rows[i].step == step)
+        {
+          v = rows[i].accuracy;
+          *at = i;
+        }
+    }
+  return v;
+}
+
+/* The crosshair at the probe step nearest the pointer: every target's accuracy there (the mean
+ * +- std over replicates; A and B in a comparison). */
+static void
+draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotGeometry *g, const Runs *r)
+{
+  g->hover_step = NAN;
+  if (r->view == NULL || !isfinite (r->view->hover_x))
+    return;
+  double best = NAN;
+  for (int i = 0; i < r->n; i++)
+    if (i == 0 || i == r->compare)
+      for (int k = 0; k < r->runs[i].ts.n; k++)
+        for (guint j = 0; r->runs[i].ts.t[k].points != NULL && j < r->runs[i].ts.t[k].points->len; j++)
+          {
+            double step = (double) r->runs[i].rows[g_array_index (r->runs[i].ts.t[k].points, int, j)].step;
+            if (!isfinite (best) || fabs (step - r->view->hover_x) < fabs (best - r->view->hover_x))
+              best = step;
+          }
+  if (!isfinite (best))
+    return;
+  g->hover_step = best;
+  ClPlotReadout readouts[2 * CL_PROBE_PLOT_MAX_TARGETS];
+  char labels[2 * CL_PROBE_PLOT_MAX_TARGETS][96];
+  int n = 0;
+  for (int i = 0; i < r->n; i++)
+    {
+      if (i != 0 && i != r->compare)
+        continue;
+      for (int k = 0; k < r->runs[i].ts.n; k++)
+        {
+          int at;
+          double v = value_at_step (r->runs[i].rows, &r->runs[i].ts.t[k], best, &at);
+          if (at < 0)
+            continue;
+          double sd = i == 0 && r->std != NULL ? r->std[at] : NAN;
+          char sd_text[32] = "";
+          if (isfinite (sd))
+            {
+              char number[24];
+              cl_plot_format_number (sd, 3, number, sizeof number);
+              g_snprintf (sd_text, sizeof sd_text, " \xC2\xB1 %s", number);
+            }
+          g_snprintf (labels[n], sizeof labels[n], "%s%s%s", r->compare >= 0 ? (i == 0 ? "A " : "B ") : "",
+                      target_label (g->targets[k]), sd_text);
+          readouts[n] = (ClPlotReadout){ labels[n], cl_probe_plot_target_color (k), v,
+                                         isfinite (v) ? cl_plot_scale_map (&g->y, CLAMP (v, 0.0, 1.0)) : NAN, 3 };
+          n++;
+        }
+    }
+  char heading[64];
+  g_snprintf (heading, sizeof heading, "step %" G_GINT64_FORMAT, (gint64) best);
+  cl_plot_crosshair_draw (cr, look, &g->plot, cl_plot_scale_map (&g->x, best), heading, readouts, n);
+}
+
 void
 cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
                          const ClProbeRow *rows, int n_rows,
@@ -497,6 +672,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
 {
   ClProbePlotGeometry g;
   memset (&g, 0, sizeof g);
+  g.hover_step = NAN;
   if (n_rows < 0 || rows == NULL)
     n_rows = 0;
   if (n_events < 0 || events == NULL)
@@ -508,10 +684,11 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
       return;
     }
 
-  Look look = look_default ();
   Runs r;
   ClPlotEventLabels labels = { 0 };
   runs_collect (&r, rows, n_rows, others, &g);
+  ClPlotTheme look = cl_plot_theme (r.scale);
+  rows = r.runs[0].rows;  /* the mean rows when there are replicates */
 
   cairo_save (cr);
   cairo_rectangle (cr, 0, 0, width, height);
@@ -527,7 +704,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
   if (title_h > 0.0)
     top += title_h + 0.5 * look.pad;
   ClPlotLegendEntry entries[MAX_LEGEND];
-  LegendText legend_text;
+  ClPlotRunsText legend_text;
   int n_entries = legend_entries (&g, &r, n_events, &legend_text, entries);
   cl_plot_legend_draw (cr, entries, n_entries, 0.5 * width, top, width - 2 * look.pad, look.legend_font);
 
@@ -551,12 +728,16 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
   if (r.compare >= 0)
     for (int k = r.runs[r.compare].ts.n - 1; k >= 0; k--)
       draw_target (cr, &g, r.runs[r.compare].rows, &r.runs[r.compare].ts.t[k], k, &look, ROLE_B);
+  if (r.std != NULL)
+    for (int k = r.runs[0].ts.n - 1; k >= 0; k--)
+      draw_band (cr, &g, rows, r.std, &r.runs[0].ts.t[k], k, &look);
   for (int k = r.runs[0].ts.n - 1; k >= 0; k--)
     draw_target (cr, &g, rows, &r.runs[0].ts.t[k], k, &look, ROLE_MAIN);
   cairo_restore (cr);
 
   if (g.n_targets == 0)
     cl_plot_note_draw (cr, &g.plot, "the first probe runs at step 0", look.note_font);
+  draw_crosshair (cr, &look, &g, &r);
 
   cl_plot_event_labels_clear (&labels);
   runs_clear (&r);

@@ -6,6 +6,7 @@
 #include <cairo.h>
 #include "engine/train/cl_snapshot.h"
 #include "ui/plots/cl_plot_common.h"
+#include "ui/plots/cl_plot_chart.h"
 
 /* Draws into (0,0)-(width,height) of cr. rows hold several targets interleaved ("class",
  * "bits", "bit0".., "small", ...); each distinct target gets a line, in order of first
@@ -30,6 +31,9 @@ typedef struct {
   double chance[CL_PROBE_PLOT_MAX_TARGETS];  /* chance level drawn per target (NaN: none) */
   gboolean markers;              /* points were marked (FALSE when too dense to tell apart) */
   ClPlotRect legend;             /* the legend's rows (full figure width) */
+  gboolean fitted;               /* the y axis fits the data (view->fit_y) instead of 0..1 */
+  int replicates;                /* runs averaged into the mean +- std band (0: none) */
+  double hover_step;             /* the probe step the crosshair names (NaN: none) */
 } ClProbePlotGeometry;
 
 ClRgb cl_probe_plot_target_color (int index);
@@ -63,6 +67,16 @@ typedef struct {
    * "B (...): compare->label". */
   const ClProbePlotRun *compare;
   const char *label_a;
+  /* Other runs of the main run's configuration (other seeds): the figure then draws, per
+   * target, the mean over the main run and these (a line with points) and a band of +- one
+   * (sample) standard deviation, at the steps the runs share; the legend names them
+   * (replicates_label, or NULL for "mean ± std over N runs (band)"). */
+  const ClProbePlotRun *replicates;
+  int n_replicates;
+  const char *replicates_label;
+  /* How the chart is looked at (zoom, fitted y, hover crosshair, text scale); NULL: the
+   * whole run on a 0..1 axis. Not owned. */
+  const ClPlotView *view;
 } ClProbePlotOthers;
 
 /* Opacity and line width of overlay traces. */

@@ -1,4 +1,5 @@
 #include "ui/plots/cl_sweep_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
 #include <string.h>
@@ -9,28 +10,6 @@
 
 #define MAX_LEGEND 24
 
-typedef struct {
-  double pad;
-  ClPlotAxisStyle axis;
-  double title_font, note_font, legend_font, empty_font;
-  double line_width, point_radius, chance_width;
-} Look;
-
-static Look
-look_default (void)
-{
-  Look look;
-  look.pad = 8.0;
-  cl_plot_axis_style_init (&look.axis, 1.0);
-  look.title_font = 14.0;
-  look.note_font = 11.0;
-  look.legend_font = 11.0;
-  look.empty_font = 13.0;
-  look.line_width = 2.0;
-  look.point_radius = 3.6;
-  look.chance_width = 1.2;
-  return look;
-}
 
 ClRgb
 cl_sweep_plot_series_color (int series)
@@ -183,7 +162,7 @@ compare_x (const void *a, const void *b, void *data)
 static void
 draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, ClSweepPlotGeometry *g)
 {
-  Look look = look_default ();
+  ClPlotTheme look = cl_plot_theme (1.0);
   Legend legend;
   legend_build (d, &legend);
   cl_plot_text_setup (cr);
@@ -196,7 +175,7 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
     top += title_h + 0.25 * look.pad;
   if (d->note && *d->note)
     {
-      cl_plot_font (cr, look.note_font, FALSE);
+      cl_plot_font (cr, look.label_font, FALSE);
       cl_plot_set_rgb (cr, cl_plot_color_muted ());
       cl_plot_text (cr, 0.5 * width, top, d->note, 0.5, 0.0, 0.0);
       top += cl_plot_text_height (cr) + 0.25 * look.pad;
@@ -248,11 +227,11 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
             && d->series_reference[s] <= g->y_ticks.hi)
           cl_plot_hmarker_draw (cr, &g->plot, cl_plot_scale_map (&g->y, d->series_reference[s]),
                                 cl_plot_mix (cl_sweep_plot_series_color (s), cl_plot_color_background (), 0.35),
-                                look.chance_width);
+                                look.reference_width);
     }
   else if (isfinite (d->reference) && d->reference >= g->y_ticks.lo && d->reference <= g->y_ticks.hi)
     cl_plot_hmarker_draw (cr, &g->plot, cl_plot_scale_map (&g->y, d->reference), cl_plot_color_marker (),
-                          look.chance_width);
+                          look.reference_width);
 
   /* series: lines through the measured points in x order, broken where a point is missing */
   int *order = g_new (int, (gsize) MAX (d->n_x, 1));
@@ -261,8 +240,8 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
   g_qsort_with_data (order, d->n_x, sizeof (int), compare_x, (gpointer) d->x_values);
   int n_points = 0;
   cairo_save (cr);
-  cairo_rectangle (cr, g->plot.x - look.point_radius - 1, g->plot.y - look.point_radius - 1,
-                   g->plot.w + 2 * look.point_radius + 2, g->plot.h + 2 * look.point_radius + 2);
+  cairo_rectangle (cr, g->plot.x - look.sparse_point_radius - 1, g->plot.y - look.sparse_point_radius - 1,
+                   g->plot.w + 2 * look.sparse_point_radius + 2, g->plot.h + 2 * look.sparse_point_radius + 2);
   cairo_clip (cr);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
@@ -270,7 +249,7 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
     {
       ClRgb color = cl_sweep_plot_series_color (s);
       cl_plot_set_rgb (cr, color);
-      cairo_set_line_width (cr, look.line_width);
+      cairo_set_line_width (cr, look.sparse_line_width);
       gboolean open = FALSE;
       for (int j = 0; j < d->n_x; j++)
         {
@@ -292,7 +271,7 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
           double px, py;
           if (cl_sweep_plot_point (g, d, j, s, &px, &py))
             {
-              cl_plot_point_draw (cr, px, py, look.point_radius, color, FALSE);
+              cl_plot_point_draw (cr, px, py, look.sparse_point_radius, color, FALSE);
               n_points++;
             }
         }
@@ -302,7 +281,7 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
     {
       /* Where the next result will appear: a ring on the x axis in the series' colour. */
       double px = cl_plot_scale_map (&g->x, x_coord (d, d->x_values[d->running_x]));
-      cl_plot_point_draw (cr, px, g->plot.y + g->plot.h - look.point_radius - 3, look.point_radius + 1.5,
+      cl_plot_point_draw (cr, px, g->plot.y + g->plot.h - look.sparse_point_radius - 3, look.sparse_point_radius + 1.5,
                           cl_sweep_plot_series_color (d->running_series), TRUE);
     }
 
@@ -351,7 +330,7 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
   cairo_restore (cr);
 
   if (n_points == 0)
-    cl_plot_note_draw (cr, &g->plot, "no results yet: each point appears when its run ends", look.empty_font);
+    cl_plot_note_draw (cr, &g->plot, "no results yet: each point appears when its run ends", look.note_font);
 }
 
 void
@@ -376,7 +355,7 @@ cl_sweep_plot_draw_full (cairo_t *cr, double width, double height, const ClSweep
       cl_plot_set_rgb (cr, cl_plot_color_background ());
       cairo_paint (cr);
       ClPlotRect all = { 0, 0, width, height };
-      cl_plot_note_draw (cr, &all, "no sweep yet", look_default ().empty_font);
+      cl_plot_note_draw (cr, &all, "no sweep yet", cl_plot_theme (1.0).note_font);
     }
   else if (d->x_values)
     draw_lines (cr, width, height, d, &g);

@@ -1,4 +1,5 @@
 #include "ui/plots/cl_views_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include "engine/analysis/cl_collisions.h"
 
@@ -77,7 +78,7 @@ draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p)
       return;
     }
   double cell = p->bits > 0 ? MIN (img / MAX (p->bits, 8), 14.0) : 0;
-  cl_plot_font (cr, 12, FALSE);
+  cl_plot_font (cr, cl_plot_theme (1.0).heading_font, FALSE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   for (int v = 0; v < 2; v++)
     {
@@ -109,7 +110,7 @@ draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p)
     g_snprintf (note, sizeof note, "Batch of step %" G_GINT64_FORMAT "; no bit planes (data.bits = 0).", p->step);
   char **lines = NULL;
   int n_lines = 0;
-  cl_plot_wrap_fit (cr, note, 11, 9, area.w, 2, &lines, &n_lines);
+  cl_plot_wrap_fit (cr, note, cl_plot_theme (1.0).label_font, 9, area.w, 2, &lines, &n_lines);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
   double line_h = cl_plot_text_height (cr);
   double y0 = area.y + 2 * (img + bits_h) + gap + 8;
@@ -190,7 +191,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   int start_bits = initial_bits (m);
   double y = area->y;
 
-  cl_plot_font (cr, 12.5, TRUE);
+  cl_plot_font (cr, cl_plot_theme (1.0).panel_note_font, TRUE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   cl_plot_text (cr, area->x, y, "Collision meter", 0, 0, 0);
   y += cl_plot_text_height (cr) + 2;
@@ -318,7 +319,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
           cl_plot_vmarker_draw (cr, &g->bits_plot, x, cl_plot_color_marker (), 1.0);
           char text[48];
           g_snprintf (text, sizeof text, "log\u2082 B = %.3g", lb);
-          cl_plot_font (cr, 10, FALSE);
+          cl_plot_font (cr, cl_plot_theme (1.0).small_font, FALSE);
           cl_plot_set_rgb (cr, cl_plot_color_text ());
           gboolean right = x + 4 + cl_plot_text_width (cr, text) < g->bits_plot.x + g->bits_plot.w;
           cl_plot_text (cr, right ? x + 4 : x - 4, g->bits_plot.y + 2, text, right ? 0 : 1, 0, 0);
@@ -337,7 +338,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
     g_snprintf (m_text, sizeof m_text, "%.2f", now_measured);
   g_snprintf (summary, sizeof summary, "n = %d, B = %d: shared %s measured, %.2f in theory", m->bits, m->batch, m_text,
               now_theory);
-  cl_plot_font (cr, 10.5, TRUE);
+  cl_plot_font (cr, cl_plot_theme (1.0).panel_legend_font, TRUE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   cl_plot_text (cr, area->x, y, summary, 0, 0, 0);
 }

@@ -545,6 +545,180 @@ test_font_scale_and_title (void)
 }
 
 
+
+/* ------------------------------------------------------- the view (instruments) */
+
+/* A loss falling over three decades, 10 -> 0.01, exponentially in the step. */
+static ClMetricRow *
+make_decay_rows (int n)
+{
+  ClMetricRow *rows = make_rows (n);
+  for (int i = 0; i < n; i++)
+    rows[i].loss = (float) (10.0 * pow (1e-3, i / (double) (n - 1)));
+  return rows;
+}
+
+/* The topmost y in column x (user units) whose pixel is covered by colour c, or NaN. */
+static double
+top_covered (const Render *r, ClRgb c, double x, double y0, double y1)
+{
+  int px = (int) floor (x * r->scale);
+  for (int y = (int) floor (y0 * r->scale); y < (int) ceil (y1 * r->scale); y++)
+    if (covered_by (pixel_at (r, px, y), c))
+      return (y + 0.5) / r->scale;
+  return NAN;
+}
+
+static void
+test_loss_log_y (void)
+{
+  ClMetricRow *rows = make_decay_rows (N_ROWS);
+  ClLossPlotStyle style = raw_style ();
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  view.log_y = TRUE;
+  style.view = &view;
+  Render r = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  g_assert_true (r.g.log_y);
+  g_assert_true (r.g.left_ticks.log10);
+  /* the axis spans the data's decades: 0.01 .. 10 */
+  g_assert_cmpfloat (r.g.left.d0, <=, -2.0 + 1e-9);
+  g_assert_cmpfloat (r.g.left.d1, >=, 1.0 - 1e-9);
+  g_assert_cmpfloat (r.g.left.d1 - r.g.left.d0, <=, 4.0 + 1e-9);
+  /* an exponential decay is a straight line on a log axis: the curve at the middle step sits
+   * half way between its ends */
+  ClRgb total = cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL);
+  double x_mid = cl_plot_scale_map (&r.g.x, rows[N_ROWS / 2].step);
+  double y_mid = cl_plot_scale_map (&r.g.left, log10 (rows[N_ROWS / 2].loss));
+  double y_first = cl_plot_scale_map (&r.g.left, log10 (rows[0].loss));
+  double y_last = cl_plot_scale_map (&r.g.left, log10 (rows[N_ROWS - 1].loss));
+  g_assert_cmpfloat (fabs (y_mid - 0.5 * (y_first + y_last)), <, 1.5);
+  double found = top_covered (&r, total, x_mid, y_mid - 6, y_mid + 6);
+  g_assert_true (isfinite (found));
+  g_assert_cmpfloat (fabs (found - y_mid), <, 2.5);
+  /* on a linear axis the second half of the decay (0.3 -> 0.01) is flat: the middle step sits
+   * within 2% of the axis from the last one */
+  ClLossPlotStyle plain = raw_style ();
+  Render linear = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &plain);
+  g_assert_false (linear.g.log_y);
+  double y_lin = cl_plot_scale_map (&linear.g.left, rows[N_ROWS / 2].loss);
+  double y_lin_last = cl_plot_scale_map (&linear.g.left, rows[N_ROWS - 1].loss);
+  g_assert_cmpfloat (fabs (y_lin - y_lin_last), <, 0.02 * linear.g.plot.h);
+  /* tick labels print values, not exponents */
+  char label[32];
+  cl_plot_ticks_format (&r.g.left_ticks, -2.0, label, sizeof label);
+  g_assert_cmpstr (label, ==, "0.01");
+  cl_plot_ticks_format (&r.g.left_ticks, 1.0, label, sizeof label);
+  g_assert_cmpstr (label, ==, "10");
+  render_free (&linear);
+  render_free (&r);
+  g_free (rows);
+}
+
+static void
+test_loss_zoom (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  ClLossPlotStyle style = raw_style ();
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  view.x_lo = 100;
+  view.x_hi = 150;
+  style.view = &view;
+  Render r = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  /* the step axis is exactly the window */
+  g_assert_cmpfloat (r.g.x.d0, ==, 100.0);
+  g_assert_cmpfloat (r.g.x.d1, ==, 150.0);
+  /* and the loss axis fits the values inside it: 6 - 1.2 t over t in [0.33, 0.5] and the other
+   * series; the total loss at step 125 is where the scales say */
+  ClRgb total = cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL);
+  double x = cl_plot_scale_map (&r.g.x, 125.0);
+  double y = cl_plot_scale_map (&r.g.left, rows[124].loss);
+  double found = top_covered (&r, total, x, y - 6, y + 6);
+  g_assert_true (isfinite (found));
+  g_assert_cmpfloat (fabs (found - y), <, 2.5);
+  /* nothing of the curves is drawn left of the plot (the rest of the run is outside) */
+  g_assert_cmpint (count_covered (&r, total, 0, r.g.plot.y + 2, r.g.plot.x - 6, r.g.plot.y + r.g.plot.h - 2), ==, 0);
+  /* a y window is shown as it is */
+  view.y_lo = 5.0;
+  view.y_hi = 5.5;
+  Render ry = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  g_assert_cmpfloat (ry.g.left.d0, ==, 5.0);
+  g_assert_cmpfloat (ry.g.left.d1, ==, 5.5);
+  g_assert_true (cl_plot_view_zoomed (&view));
+  render_free (&ry);
+  render_free (&r);
+  g_free (rows);
+}
+
+static void
+test_loss_smoothing_and_crosshair (void)
+{
+  /* a noisy loss: +-0.5 alternating around the line */
+  ClMetricRow *rows = make_rows (N_ROWS);
+  for (int i = 0; i < N_ROWS; i++)
+    rows[i].loss += (float) (i % 2 ? 0.5 : -0.5);
+  ClLossPlotStyle style = raw_style ();
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  style.view = &view;
+  ClRgb total = cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL);
+  view.ema = 0.0;
+  Render raw = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  view.ema = 0.95;
+  Render smooth = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  const ClPlotRect *p = &raw.g.plot;
+  long n_raw = count_covered (&raw, total, p->x, p->y, p->x + p->w, p->y + p->h);
+  long n_smooth = count_covered (&smooth, total, p->x, p->y, p->x + p->w, p->y + p->h);
+  g_test_message ("total-loss pixels: raw %ld, smoothed %ld", n_raw, n_smooth);
+  /* the zigzag covers a band a unit tall; the smoothed line is a thin curve */
+  g_assert_cmpint (n_raw, >, 4 * n_smooth);
+
+  /* the crosshair at step 137: the row it names, a vertical line there, a readout box */
+  view.ema = 0.0;
+  view.hover_x = 137.4;
+  Render hover = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  g_assert_cmpint (hover.g.hover_row, ==, 136);
+  g_assert_cmpint ((int) rows[hover.g.hover_row].step, ==, 137);
+  double x = cl_plot_scale_map (&hover.g.x, 137.0);
+  /* the line: the column at that step differs from the plain figure over most of the plot */
+  int rows_changed = 0, n = 0;
+  for (double y = hover.g.plot.y + 0.55 * hover.g.plot.h; y < hover.g.plot.y + 0.95 * hover.g.plot.h; y += 1.0, n++)
+    rows_changed += color_distance (pixel_at (&hover, (int) floor (x), (int) y), pixel_at (&raw, (int) floor (x), (int) y)) > 0.1;
+  g_assert_cmpint (rows_changed, >, n / 2);
+  /* the readout box beside it differs from the plain figure */
+  long changed = 0;
+  for (int y = (int) hover.g.plot.y; y < (int) (hover.g.plot.y + 90); y++)
+    for (int xx = (int) x + 4; xx < (int) x + 160 && xx < hover.width; xx++)
+      changed += color_distance (pixel_at (&hover, xx, y), pixel_at (&raw, xx, y)) > 0.1;
+  g_assert_cmpint (changed, >, 300);
+  /* no hover: no row */
+  g_assert_cmpint (raw.g.hover_row, ==, -1);
+  render_free (&hover);
+  render_free (&raw);
+  render_free (&smooth);
+  g_free (rows);
+}
+
+static void
+test_loss_font_scale_from_view (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  ClLossPlotStyle style = raw_style ();
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  style.view = &view;
+  Render one = render_plot (480, 320, 1.0, rows, N_ROWS, NULL, 0, &style);
+  view.font_scale = 0.72;
+  Render small = render_plot (480, 320, 1.0, rows, N_ROWS, NULL, 0, &style);
+  /* smaller text leaves more of a narrow figure to the data */
+  g_assert_cmpfloat (small.g.plot.w, >, one.g.plot.w + 8);
+  g_assert_cmpfloat (small.g.plot.h, >, one.g.plot.h + 8);
+  render_free (&one);
+  render_free (&small);
+  g_free (rows);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -558,5 +732,9 @@ main (int argc, char **argv)
   g_test_add_func ("/figures/loss/many-rows", test_many_rows);
   g_test_add_func ("/figures/loss/raw-loss-range", test_raw_loss_range);
   g_test_add_func ("/figures/loss/font-scale-and-title", test_font_scale_and_title);
+  g_test_add_func ("/figures/loss/log-y", test_loss_log_y);
+  g_test_add_func ("/figures/loss/zoom", test_loss_zoom);
+  g_test_add_func ("/figures/loss/smoothing-and-crosshair", test_loss_smoothing_and_crosshair);
+  g_test_add_func ("/figures/loss/font-scale-from-view", test_loss_font_scale_from_view);
   return g_test_run ();
 }

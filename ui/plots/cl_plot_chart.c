@@ -60,7 +60,8 @@ cl_plot_ticks_compute_log (ClPlotTicks *ticks, double lo, double hi, int target_
   double a = log10 (lo), b = log10 (hi);
   /* the axis ends at 1-2-5 values around the data */
   static const double mantissa[] = { 1.0, 2.0, 5.0 };
-  double first = floor (a), last = ceil (b);
+  /* 1e-6 decades forgive a value a rounding error past a power of ten */
+  double first = floor (a + 1e-6), last = ceil (b - 1e-6);
   double decades = last - first;
   gboolean fine = decades <= MAX (target_ticks, 2) / 2.5;
   double axis_lo = first, axis_hi = last;

@@ -91,6 +91,27 @@ main (int argc, char **argv)
           write_figure (out, f, kinds[i], w, h, runs[0], &faded);
         }
     }
+  /* the instruments: log y, fitted y, a zoom window, the hover crosshair */
+  ClFigureOptions tools = plain;
+  tools.view.log_y = TRUE;
+  write_figure (out, "loss-log.png", CL_FIGURE_LOSS, 900, 500, runs[0], &tools);
+  tools = plain;
+  tools.view.hover_x = 0.4 * runs[0]->step;
+  write_figure (out, "loss-hover.png", CL_FIGURE_LOSS, 900, 500, runs[0], &tools);
+  tools.view.x_lo = 0.25 * runs[0]->step;
+  tools.view.x_hi = 0.75 * runs[0]->step;
+  write_figure (out, "loss-zoom.png", CL_FIGURE_LOSS, 900, 500, runs[0], &tools);
+  tools = plain;
+  tools.view.fit_y = TRUE;
+  tools.view.hover_x = runs[0]->step;
+  write_figure (out, "probes-fit.png", CL_FIGURE_PROBES, 900, 500, runs[0], &tools);
+  if (n_runs > 1)
+    {
+      /* the other runs as replicates of the first (meaningful when they differ only in train.seed) */
+      tools.replicates = (const ClSnapshot *const *) runs + 1;
+      tools.n_replicates = n_runs - 1;
+      write_figure (out, "probes-seeds.png", CL_FIGURE_PROBES, 900, 500, runs[0], &tools);
+    }
   for (int i = 0; i < n_runs; i++)
     cl_snapshot_unref (runs[i]);
   g_free (runs);

@@ -1,5 +1,6 @@
 /* The linear-probe figure (ui/plots/cl_probe_plot.h), checked on the pixels it draws. */
 #include "ui/plots/cl_probe_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
 #include <string.h>
@@ -323,6 +324,138 @@ test_probe_scale_2x (void)
 }
 
 
+
+/* ------------------------------------------------------- the view and replicates */
+
+static Image
+render_runs (double width, double height, const ClProbeRow *rows, int n_rows, const ClProbePlotOthers *others,
+             ClProbePlotGeometry *g)
+{
+  cairo_t *cr;
+  Image im = image_new (width, height, 1.0, &cr);
+  cl_probe_plot_draw_runs (cr, width, height, rows, n_rows, NULL, 0, "test", others, g);
+  image_finish (&im, cr);
+  return im;
+}
+
+/* One class target rising 0.745 -> 0.79 over 10 probes (chance 0.1). */
+static ProbeRows
+small_gain (double offset)
+{
+  ProbeRows p;
+  p.rows = g_new0 (ClProbeRow, 11);
+  p.n = 0;
+  for (int i = 0; i <= 10; i++)
+    probe_add (&p, i * 100, "class", 0.745 + 0.0045 * i + offset, 0.1);
+  return p;
+}
+
+static void
+test_probe_fit_y (void)
+{
+  ProbeRows p = small_gain (0.0);
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  ClProbePlotOthers others = { 0 };
+  others.view = &view;
+  ClProbePlotGeometry fixed, fitted;
+  Image a = render_runs (900, 500, p.rows, p.n, &others, &fixed);
+  view.fit_y = TRUE;
+  Image b = render_runs (900, 500, p.rows, p.n, &others, &fitted);
+  g_assert_false (fixed.fitted);
+  g_assert_true (fitted.fitted);
+  double gain_fixed = cl_plot_scale_map (&fixed.y, 0.745) - cl_plot_scale_map (&fixed.y, 0.79);
+  double gain_fitted = cl_plot_scale_map (&fitted.y, 0.745) - cl_plot_scale_map (&fitted.y, 0.79);
+  g_test_message ("the gain spans %.1f px on 0..1 and %.1f px fitted (plot %.0f px)", gain_fixed, gain_fitted,
+                  fitted.plot.h);
+  g_assert_cmpfloat (gain_fixed, <, 0.06 * fixed.plot.h);
+  g_assert_cmpfloat (gain_fitted, >, 0.5 * fitted.plot.h);
+  g_assert_cmpfloat (fitted.y_ticks.lo, >=, 0.6);
+  g_assert_cmpfloat (fitted.y_ticks.hi, <=, 0.9);
+  /* the line is where the fitted scale says: the class colour at step 500 */
+  ClRgb c = cl_probe_plot_target_color (0);
+  double x = cl_plot_scale_map (&fitted.x, 500), y = cl_plot_scale_map (&fitted.y, p.rows[5].accuracy);
+  g_assert_cmpint (count_near (&b, c, 0.25, x - 3, y - 3, x + 3, y + 3), >, 6);
+  /* the chance line at 0.1 is off the fitted axis: not drawn */
+  g_assert_cmpint (columns_with (&b, c, 0.3, fitted.plot.x, fitted.plot.y + fitted.plot.h - 4, fitted.plot.x + fitted.plot.w,
+                                 fitted.plot.y + fitted.plot.h + 1), <, 30);
+  image_free (&a);
+  image_free (&b);
+  g_free (p.rows);
+}
+
+static void
+test_probe_replicates_band (void)
+{
+  /* three seeds: the main run and two more, 0.02 apart: mean = the main run + 0.01 at every
+   * step but the last, std 0.01 (sample std of x, x + 0.01, x + 0.02 is 0.01) */
+  ProbeRows a = small_gain (0.0), b = small_gain (0.01), c = small_gain (0.02);
+  ClProbePlotRun reps[2] = { { b.rows, b.n, NULL }, { c.rows, c.n - 1, NULL } };  /* C lacks the last probe */
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  view.fit_y = TRUE;
+  view.hover_x = 480;
+  ClProbePlotOthers others = { 0 };
+  others.view = &view;
+  others.replicates = reps;
+  others.n_replicates = 2;
+  ClProbePlotGeometry g;
+  Image im = render_runs (900, 500, a.rows, a.n, &others, &g);
+  g_assert_cmpint (g.replicates, ==, 3);
+  g_assert_cmpfloat (g.hover_step, ==, 500.0);
+  ClRgb color = cl_probe_plot_target_color (0);
+  /* the mean line at step 300 (between points) */
+  double x = cl_plot_scale_map (&g.x, 350);
+  double mean = 0.745 + 0.0045 * 3.5 + 0.01;
+  double y_mean = cl_plot_scale_map (&g.y, mean);
+  g_assert_cmpint (count_near (&im, color, 0.25, x - 2, y_mean - 2, x + 2, y_mean + 2), >, 3);
+  /* the band: a light tint of the target's colour half way between the mean and mean + std */
+  double y_band = cl_plot_scale_map (&g.y, mean + 0.006);
+  ClRgb tint = cl_plot_mix ((ClRgb){ 1, 1, 1 }, color, cl_plot_theme (1.0).band_alpha);
+  g_assert_cmpint (count_near (&im, tint, 0.06, x - 1, y_band - 1, x + 1, y_band + 1), >, 2);
+  /* and none beyond mean + 2 std */
+  double y_out = cl_plot_scale_map (&g.y, mean + 0.02);
+  g_assert_cmpint (count_near (&im, tint, 0.06, x - 1, y_out - 1, x + 1, y_out + 1), ==, 0);
+  /* without replicates there is no band */
+  ClProbePlotOthers plain = { 0 };
+  plain.view = &view;
+  ClProbePlotGeometry g0;
+  Image im0 = render_runs (900, 500, a.rows, a.n, &plain, &g0);
+  g_assert_cmpint (g0.replicates, ==, 0);
+  double y_band0 = cl_plot_scale_map (&g0.y, 0.745 + 0.0045 * 3.5 + 0.006);
+  g_assert_cmpint (count_near (&im0, tint, 0.06, x - 1, y_band0 - 1, x + 1, y_band0 + 1), ==, 0);
+  image_free (&im0);
+  image_free (&im);
+  g_free (a.rows);
+  g_free (b.rows);
+  g_free (c.rows);
+}
+
+static void
+test_probe_zoom (void)
+{
+  ProbeRows p = make_probes ();
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  view.x_lo = 200;
+  view.x_hi = 600;
+  ClProbePlotOthers others = { 0 };
+  others.view = &view;
+  ClProbePlotGeometry g;
+  Image im = render_runs (900, 500, p.rows, p.n, &others, &g);
+  g_assert_cmpfloat (g.x.d0, ==, 200.0);
+  g_assert_cmpfloat (g.x.d1, ==, 600.0);
+  /* the class points at 300 and 500 are where the window puts them */
+  ClRgb c = cl_probe_plot_target_color (0);
+  for (int step = 300; step <= 500; step += 200)
+    {
+      double x = cl_plot_scale_map (&g.x, step), y = cl_plot_scale_map (&g.y, 0.8);
+      g_assert_cmpint (count_near (&im, c, 0.2, x - 2, y - 2, x + 2, y + 2), >, 8);
+    }
+  image_free (&im);
+  g_free (p.rows);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -334,5 +467,8 @@ main (int argc, char **argv)
   g_test_add_func ("/figures/probe/empty-and-odd", test_probe_empty_and_odd);
   g_test_add_func ("/figures/probe/dense", test_probe_dense);
   g_test_add_func ("/figures/probe/scale-2x", test_probe_scale_2x);
+  g_test_add_func ("/figures/probe/fit-y", test_probe_fit_y);
+  g_test_add_func ("/figures/probe/replicates-band", test_probe_replicates_band);
+  g_test_add_func ("/figures/probe/zoom", test_probe_zoom);
   return g_test_run ();
 }

@@ -7,7 +7,7 @@ struct _ClFigureView {
   ClFigureKind kind;
   ClSnapshot *snap;
   ClFigureOptions options;
-  ClFigureOptions export_options;  /* options without the transient crosshair */
+  double hover_step;        /* the crosshair's step (NaN: none); drawn on screen only */
   double smoothing;         /* the loss' EMA (options.view.ema follows it) */
   /* a drag zoom in progress: the box from (drag_x0, drag_y0) to (drag_x1, drag_y1) */
   gboolean dragging;
@@ -68,7 +68,9 @@ cl_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     return;
   gint64 t0 = g_get_monotonic_time ();
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  cl_figure_draw_with (self->kind, cr, w, h, self->snap, &self->options);
+  ClFigureOptions shown = self->options;
+  shown.view.hover_x = self->hover_step;
+  cl_figure_draw_with (self->kind, cr, w, h, self->snap, &shown);
   if (self->dragging)
     {
       /* the box a drag will zoom to (screen only: it is not part of the figure) */
@@ -476,6 +478,7 @@ cl_figure_view_init (ClFigureView *self)
 {
   self->smoothing = 0.9;
   self->show_toolbar = TRUE;
+  self->hover_step = NAN;
   cl_figure_options_init (&self->options);
   GtkEventController *motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
@@ -533,10 +536,8 @@ cl_figure_view_set_comparison (ClFigureView *self, const ClSnapshot *const *over
 const ClFigureOptions *
 cl_figure_view_get_options (ClFigureView *self)
 {
-  /* what the figure shows, less the crosshair that follows the pointer */
-  self->export_options = self->options;
-  self->export_options.view.hover_x = NAN;
-  return &self->export_options;
+  /* what the figure shows, less the crosshair that follows the pointer (kept apart) */
+  return &self->options;
 }
 
 ClFigureKind
@@ -659,9 +660,15 @@ void
 cl_figure_view_set_hover_step (ClFigureView *self, double step)
 {
   g_return_if_fail (CL_IS_FIGURE_VIEW (self));
-  double old = self->options.view.hover_x;
+  double old = self->hover_step;
   if ((isnan (old) && isnan (step)) || old == step)
     return;
-  self->options.view.hover_x = step;
+  self->hover_step = step;
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+double
+cl_figure_view_get_hover_step (ClFigureView *self)
+{
+  return self->hover_step;
 }

@@ -21,7 +21,7 @@ GtkWidget *cl_figure_view_new (ClFigureKind kind);
 ClFigureKind cl_figure_view_get_kind (ClFigureView *view);
 void cl_figure_view_set_sim_order (ClFigureView *view, ClSimOrder order);
 /* The view options in force (export draws with them too): zoom, log/fitted y, smoothing; not
- * the hover crosshair. Valid until the next call. */
+ * the hover crosshair, which is drawn on screen only. The pointer stays valid and current. */
 const ClFigureOptions *cl_figure_view_get_options (ClFigureView *view);
 /* Earlier runs drawn faded and an A/B comparison (see ClFigureOptions); the arrays, snapshots
  * and labels are not copied and must outlive the next call (pass n_overlays 0 / NULL to clear).
@@ -50,6 +50,7 @@ void cl_figure_view_reset_zoom (ClFigureView *view);
 gboolean cl_figure_view_get_zoomed (ClFigureView *view);
 /* The crosshair at a step (NaN: none), as hovering does. */
 void cl_figure_view_set_hover_step (ClFigureView *view, double step);
+double cl_figure_view_get_hover_step (ClFigureView *view);
 
 /* Number of figure draws so far, their mean and longest duration (GUI thread). */
 void cl_figure_view_draw_stats (gint64 *count, double *mean_ms, double *max_ms);

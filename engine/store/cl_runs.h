@@ -24,6 +24,10 @@
 #include <glib.h>
 #include "engine/train/cl_snapshot.h"
 
+/* Where things are: CSV reading/writing cl_csv.c; config diff and summary cl_run_ini.c;
+ * ClRunInfo cl_run_info.c; loading/saving one folder cl_run_folder.c; scanning cl_run_scan.c;
+ * the run store cl_run_store.c; writing one run as it trains cl_run_writer.h. */
+
 #define CL_RUNS_ERROR (cl_runs_error_quark ())
 GQuark cl_runs_error_quark (void);
 typedef enum {
@@ -70,6 +74,9 @@ typedef enum {
   CL_RUN_STATUS_STOPPED,      /* ended early: reset, restart, quit, or the run failed */
   CL_RUN_STATUS_INTERRUPTED,  /* the recording process died (crash, power loss); rows up to
                                * the last complete line are kept */
+  CL_RUN_STATUS_DAMAGED,      /* run.ini or metrics.csv is there but cannot be read (not a regular
+                               * file, too large, not text), or info.ini is junk: listed, with
+                               * ClRunInfo.problem saying why, so that it is not silently hidden */
 } ClRunStatus;
 
 const char *cl_run_status_name (ClRunStatus status); /* "running", "finished", ... */
@@ -90,6 +97,7 @@ typedef struct {
   int n_final;        /* final probe accuracies, one per target (per-bit targets left out) */
   char **final_targets;    /* n_final names, NULL-terminated */
   double *final_accuracy;  /* n_final values */
+  char *problem;      /* status damaged: what is wrong, one line naming the file; else NULL */
 } ClRunInfo;
 
 void cl_run_info_free (ClRunInfo *info);
@@ -102,7 +110,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ClRunInfo, cl_run_info_free)
  * array with g_ptr_array_unref), sorted by id in natural order ("run2" before "run10").
  * Reads only run.ini (and info.ini, and a sweep's sweep.csv for the final accuracies of its
  * points); does not descend into run folders or hidden folders, nor follow more than 16
- * levels. A missing or unreadable dir is an error; unreadable sub-folders are skipped. */
+ * levels. A missing or unreadable dir is an error; unreadable sub-folders are skipped.
+ * Only regular files are read, each with a size cap; a folder holding run.ini and
+ * metrics.csv that cannot be read is listed with status damaged. A run whose info.ini says
+ * "running" but whose writer is gone (its lock is free) is listed as interrupted. */
 GPtrArray *cl_runs_scan_dir (const char *dir, GError **error);
 
 /* ------------------------------------------------------------- comparing configs */

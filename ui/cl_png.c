@@ -1,5 +1,7 @@
 #include "ui/cl_png.h"
 
+#include "engine/base/cl_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -22,7 +24,8 @@ G_DEFINE_QUARK (cl-png-error-quark, cl_png_error)
 /* State shared with libpng's callbacks. libpng reports errors by longjmp-ing out of the
  * call that failed, so anything that must be freed afterwards lives here, not in locals. */
 typedef struct {
-  FILE *file;
+  FILE *file;            /* reading */
+  ClAtomicFile *out;     /* writing: the temp file beside the target */
   int saved_errno;       /* errno of a failed read/write, 0 if libpng itself gave up */
   char message[256];     /* libpng's last error message */
   png_bytep row;         /* scratch row, freed by the caller whatever happened */
@@ -48,9 +51,9 @@ static void
 on_png_write (png_structp png, png_bytep data, size_t length)
 {
   PngIo *io = png_get_io_ptr (png);
-  if (fwrite (data, 1, length, io->file) != length)
+  if (!cl_atomic_file_write (io->out, data, length))
     {
-      io->saved_errno = errno != 0 ? errno : EIO;
+      io->saved_errno = EIO; /* the file keeps the real errno and reports it at commit */
       png_error (png, "write failed");
     }
 }
@@ -58,12 +61,7 @@ on_png_write (png_structp png, png_bytep data, size_t length)
 static void
 on_png_flush (png_structp png)
 {
-  PngIo *io = png_get_io_ptr (png);
-  if (fflush (io->file) != 0)
-    {
-      io->saved_errno = errno != 0 ? errno : EIO;
-      png_error (png, "write failed");
-    }
+  (void) png; /* cl_atomic_file writes straight to the descriptor */
 }
 
 static void
@@ -249,21 +247,6 @@ check_arguments (const char *path, cairo_surface_t *surface, const ClPngText *te
   return ok;
 }
 
-/* The rename is durable only once the folder's entry is on disk too; a failure here loses
- * nothing that was promised, so it is not reported. */
-static void
-sync_parent_folder (const char *path)
-{
-  char *folder = g_path_get_dirname (path);
-  int fd = open (folder, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0)
-    {
-      (void) fsync (fd);
-      close (fd);
-    }
-  g_free (folder);
-}
-
 gboolean
 cl_png_write_surface (const char *path, cairo_surface_t *image_surface,
                       const ClPngText *texts, int n_texts, GError **error)
@@ -274,65 +257,25 @@ cl_png_write_surface (const char *path, cairo_surface_t *image_surface,
     return FALSE;
   cairo_surface_flush (image_surface);
 
-  char *temp = g_strconcat (path, ".XXXXXX", NULL);
-  int fd = g_mkstemp_full (temp, O_RDWR | O_CLOEXEC, 0666);
-  if (fd < 0)
-    {
-      int err = errno;
-      set_errno_error (error, err, "Cannot create a temporary file beside", path);
-      g_free (temp);
-      return FALSE;
-    }
-
+  /* atomic: a temp beside the target, fsync, rename (engine/base/cl_file.h) */
   PngIo io = { 0 };
-  io.file = fdopen (fd, "wb");
-  if (io.file == NULL)
-    {
-      int err = errno;
-      close (fd);
-      unlink (temp);
-      set_errno_error (error, err, "Cannot write", path);
-      g_free (temp);
-      return FALSE;
-    }
+  io.out = cl_atomic_file_new (path, error);
+  if (io.out == NULL)
+    return FALSE;
   io.row = g_malloc ((size_t) cairo_image_surface_get_width (image_surface) * 4);
-
   gboolean ok = encode (&io, image_surface, texts, n_texts);
-  int err = io.saved_errno;
-  if (ok && fflush (io.file) != 0)
-    ok = FALSE, err = errno;
-  if (ok && fsync (fileno (io.file)) != 0)
-    ok = FALSE, err = errno;
-  if (fclose (io.file) != 0 && ok)
-    ok = FALSE, err = errno;
   g_free (io.row);
-
-  if (ok && rename (temp, path) != 0)
+  if (!ok && io.saved_errno == 0)
     {
-      err = errno;
-      unlink (temp);
-      set_errno_error (error, err, "Cannot replace", path);
-      g_free (temp);
+      /* libpng itself gave up */
+      cl_atomic_file_abort (io.out);
+      char *display = g_filename_display_name (path);
+      g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_LIBPNG, "Cannot write “%s”: libpng: %s", display, io.message);
+      g_free (display);
       return FALSE;
     }
-  if (!ok)
-    {
-      unlink (temp);
-      if (err != 0)
-        set_errno_error (error, err, "Cannot write", path);
-      else
-        {
-          char *display = g_filename_display_name (path);
-          g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_LIBPNG, "Cannot write “%s”: libpng: %s",
-                       display, io.message);
-          g_free (display);
-        }
-      g_free (temp);
-      return FALSE;
-    }
-  g_free (temp);
-  sync_parent_folder (path);
-  return TRUE;
+  /* a failed write is remembered by the file: commit reports it with its errno */
+  return cl_atomic_file_commit (io.out, CL_FILE_REPLACE_DEFAULT, error);
 }
 
 /* ------------------------------------------------------------------- read */

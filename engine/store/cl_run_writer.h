@@ -7,7 +7,7 @@
  *   (figures and other whole files in between with cl_run_writer_replace or cl_file_replace)
  *
  * What is on disk at every moment (so kill -9 anywhere leaves a readable run):
- *   1. open takes DIR/.lock (flock; held until finish/free). A second writer, in this process or
+ *   1. open takes DIR/.contrastlab.lock (flock; held until finish/free). A second writer, in this process or
  *      another, is refused with CL_RUNS_ERROR_BUSY and one line naming the folder and the pid.
  *   2. open removes what an earlier run left in DIR: run.ini first (so old metadata never pairs
  *      with new rows), then info.ini, the CSVs and the figures (PNG) (and their temp files).

@@ -15,7 +15,7 @@
 #define INFO_INI "info.ini"
 #define INDEX_INI "index.ini"
 #define SWEEP_CSV "sweep.csv"
-#define LOCK_FILE ".lock"
+#define LOCK_FILE ".contrastlab.lock" /* the same name the CLI used before the writer */
 
 /* Size caps for what a run folder may hold (a hostile or broken folder must not make a reader
  * allocate without bound): text files of configuration, and CSV files of rows. */

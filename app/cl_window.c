@@ -1,4 +1,4 @@
-#include "app/cl_window.h"
+#include "app/cl_window_private.h"
 
 #include "cl_config.h"
 #include "app/cl_export.h"
@@ -1104,6 +1104,7 @@ update_pending (ClWindow *self)
       if (row)
         cl_param_row_set_pending (row, pending);
     }
+  /* Pinned below the scrolled list, so a waiting change is never scrolled out of view. */
   gtk_widget_set_visible (self->restart_button, n > 0);
   if (n > 0)
     {
@@ -2063,14 +2064,7 @@ build_param_rows (ClWindow *self)
       if (live)
         add_section (self, "Live controls", "Apply at the next step; marked on the charts.");
       else
-        {
-          add_section (self, "Run setup", "Changing these restarts the run.");
-          self->restart_button = gtk_button_new_with_label ("Restart to apply");
-          gtk_widget_add_css_class (self->restart_button, "suggested-action");
-          gtk_widget_set_visible (self->restart_button, FALSE);
-          g_signal_connect (self->restart_button, "clicked", G_CALLBACK (on_restart_clicked), self);
-          gtk_box_append (self->params_box, self->restart_button);
-        }
+        add_section (self, "Run setup", "Changing these restarts the run (the button below the list).");
       for (int i = 0; i < n; i++)
         {
           const ClParam *p = &params[i];
@@ -2183,6 +2177,8 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, ClWindow, run_b);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_revealer);
   gtk_widget_class_bind_template_child (wc, ClWindow, error_label);
+  gtk_widget_class_bind_template_child (wc, ClWindow, restart_button);
+  gtk_widget_class_bind_template_callback (wc, on_restart_clicked);
   gtk_widget_class_install_action (wc, "win.play-pause", NULL, action_play_pause);
   gtk_widget_class_install_action (wc, "win.reset", NULL, action_reset);
   gtk_widget_class_install_action (wc, "win.export", NULL, action_export);
@@ -2310,4 +2306,10 @@ ClParamRow *
 cl_window_get_param_row (ClWindow *self, const char *key)
 {
   return g_hash_table_lookup (self->rows, key);
+}
+
+GtkWidget *
+cl_window_get_restart_button (ClWindow *self)
+{
+  return self->restart_button;
 }

@@ -79,7 +79,7 @@ static const ClParam params[] = {
   { "train.seed", "Random seed", CL_PARAM_INT, OFF (train_seed), 0, 0, 2147483647, 1, NULL, NULL, "",
     "Seed of every random stream (init, data order, augmentation, bits); same seed, same numbers", 0 },
   { "train.threads", "Compute threads", CL_PARAM_INT, OFF (train_threads), 0, 0, 64, 0, NULL, NULL, "threads",
-    "Compute threads (0 = all cores); results are reproducible for a fixed thread count", 0 },
+    "Compute threads (0 = all cores); results are reproducible for a fixed thread count", CL_PARAM_ZERO_IS_AUTO },
   { "train.weight_decay", "Weight decay", CL_PARAM_FLOAT, OFF (train_weight_decay), 0, 0, 0.1, 1e-4, NULL, NULL, "",
     "L2 weight decay on conv and dense kernels (not on BatchNorm)", CL_PARAM_LIVE },
   { "probe.sim_images", "Similarity heatmap images", CL_PARAM_INT, OFF (probe_sim_images), 0, 2, 128, 32, NULL, NULL, "images",

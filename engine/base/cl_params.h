@@ -17,6 +17,7 @@ typedef enum {
   CL_PARAM_LOG_SCALE = 1 << 1, /* sliders use a log scale */
   CL_PARAM_NEGATIVE_IS_AUTO = 1 << 2, /* a negative value (min is -1) means "choose automatically"; 0 is a real 0;
                                        * log sliders span [CL_PARAM_LOG_FLOOR, max] plus notches for auto and 0 */
+  CL_PARAM_ZERO_IS_AUTO = 1 << 3,     /* 0 means "choose automatically" (shown as "auto") */
 } ClParamFlags;
 
 /* data.kind values are ClSceneKind (cl_scenes.h), in the same order. */

@@ -1,12 +1,17 @@
 #!/bin/sh
 # End-to-end test of the real binary under a private X server, driven like a user with xdotool:
-#   1. start contrastlab (randbits preset, small batch), drag the data.bits slider with the mouse;
+#   0. turn the mouse wheel over the controls column, down and up again: it scrolls the panel and
+#      changes nothing (no live event, no change waiting for a restart: Ctrl+S before and after
+#      save the same configuration);
+#   1. start contrastlab (randbits preset, small batch), drag the data.bits slider with the mouse,
+#      pausing half-way as a hesitant hand does: the drag leaves one event;
 #   2. Ctrl+E, type a file name into the save chooser: the PNG's contrastlab:config chunk must
 #      hold the dragged data.bits (so a drag that did nothing fails the test);
 #   3. Ctrl+S saves the configuration; drag again; Ctrl+O loads the saved file back: a second
 #      export must show the saved data.bits again, and the window title names the file;
 #   4. Ctrl+Q, then `contrastlab --preset FIG.png` restores the configuration from the PNG;
-#   5. the run list (a private store) holds every run of both launches, each ended cleanly.
+#   5. the run list (a private store) holds every run of both launches, each ended cleanly, and
+#      the live events are exactly the two drags (the wheel left none).
 # The file choosers are driven with keys (Ctrl+A, the full path, Return); no test-only hooks.
 #
 # Environment: CONTRASTLAB_BIN (the binary; meson sets it), CONTRASTLAB_PRESETS_DIR;
@@ -202,6 +207,7 @@ EOF
   for step in 1 2 3 4 5 6 7 8; do
     xdotool mousemove $((x0 + $1 * step / 8)) "$y0"
     sleep 0.03
+    [ $step -eq 4 ] && sleep 0.5 # a pause mid-drag, longer than the row's debounce
   done
   xdotool mouseup 1
   import -window root -crop "320x260+${X}+${Y}" "$work/side-after-drag.png" # for a look after a failure
@@ -213,6 +219,29 @@ EOF
 t0=$(date +%s)
 start_app --preset randbits --set train.batch=32 --set probe.every=0
 sleep 1.5 # mapped is not yet drawn: let the first frames and training steps happen
+
+# 0. the wheel over the controls column scrolls it and changes no value.
+press ctrl+s
+drive_chooser "Save Configuration" "$work/before-wheel.ini"
+wait_for_file "$work/before-wheel.ini"
+eval "$(xdotool getwindowgeometry --shell "$win")"
+for y in 120 200 280 360 440 520 600; do
+  xdotool mousemove $((X + 150)) $((Y + y))
+  xdotool click --repeat 4 --delay 40 5
+done
+import -window root -crop "320x${HEIGHT}+${X}+${Y}" "$work/side-after-wheel.png" # scrolled: for a look
+for y in 600 520 440 360 280 200 120; do
+  xdotool mousemove $((X + 150)) $((Y + y))
+  xdotool click --repeat 4 --delay 40 4
+done
+sleep 0.5 # past the rows' debounce
+press ctrl+s
+drive_chooser "Save Configuration" "$work/after-wheel.ini"
+i=0
+while [ ! -s "$work/after-wheel.ini" ] && [ $i -lt 60 ]; do sleep 0.25; i=$((i + 1)); done
+[ -s "$work/after-wheel.ini" ] || die "after-wheel.ini was not written"
+diff "$work/before-wheel.ini" "$work/after-wheel.ini" >&2 || die "the mouse wheel over the controls changed the configuration (diff above)"
+note "56 wheel notches over the controls column: configuration unchanged"
 
 # 1-2. drag, export, check the chunk.
 drag_bits 90
@@ -271,4 +300,11 @@ runs=$(grep -c '^status=' "$index")
 [ "$runs" -eq 3 ] || { cat "$index" >&2; die "the run list holds $runs runs, expected 3"; }
 if grep -E '^status=(running|interrupted)' "$index" >&2; then die "a run was not ended cleanly"; fi
 note "run list: $runs runs, all ended"
+# Live events of every run: the two drags of data.bits, one each (not the values they passed
+# through), and nothing from the wheel.
+events=$(cat "$CONTRASTLAB_DATA_DIR"/runs/*/events.csv | grep -v '^step,' || true)
+n_events=$(printf '%s\n' "$events" | grep -c , || true)
+[ "$n_events" -eq 2 ] || { printf '%s\n' "$events" >&2; die "the runs hold $n_events live events, expected 2 (one per drag)"; }
+printf '%s\n' "$events" | grep -v ',data.bits,' >&2 && die "a live event other than data.bits was recorded (above)"
+note "live events: one per drag, none from the wheel"
 note "passed in $(( $(date +%s) - t0 )) s"

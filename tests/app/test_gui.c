@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "app/cl_sweep_window.h"
-#include "app/cl_window.h"
+#include "app/cl_window_private.h"
 #include "ui/cl_png.h"
 
 static gboolean
@@ -291,6 +291,67 @@ test_keyboard_reaches_every_control (void)
   /* The live run's drop-downs replace the parameter drop-downs in the chain. */
   g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), ==, 2 + 1);
   g_ptr_array_unref (seen);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+static gboolean
+temperature_applied (gpointer data)
+{
+  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (data));
+  gboolean ok = s->n_events >= 1 && strcmp (s->events[s->n_events - 1].new_value, "0.05") == 0;
+  cl_snapshot_unref (s);
+  return ok;
+}
+
+/* Values can be typed: exactly (a slider cannot hit tau = 0.05), "auto" where the table has one,
+ * and bad text changes nothing. A restart parameter lights the restart button, which sits below
+ * the scrolled list so it never scrolls out of view. */
+static void
+test_typed_values_and_restart_bar (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 16;
+  cfg.train_threads = 1;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  wanted_step = 1;
+  g_assert_true (spin_until (reached_step, win, 60));
+
+  ClParamRow *tau = cl_window_get_param_row (win, "loss.temperature");
+  g_autofree char *reason = NULL;
+  g_assert_false (cl_param_row_commit_text (tau, "warm", &reason));
+  g_assert_nonnull (strstr (reason, "not a number"));
+  g_clear_pointer (&reason, g_free);
+  g_assert_false (cl_param_row_commit_text (tau, "50", &reason));
+  g_assert_nonnull (strstr (reason, "expected 0.01 to 10"));
+  g_assert_true (cl_param_row_commit_text (tau, "0.05", NULL));
+  g_assert_true (spin_until (temperature_applied, win, 30));
+
+  GtkWidget *restart = cl_window_get_restart_button (win);
+  g_assert_null (gtk_widget_get_ancestor (restart, GTK_TYPE_SCROLLED_WINDOW));
+  g_assert_false (gtk_widget_get_visible (restart));
+  ClParamRow *threads = cl_window_get_param_row (win, "train.threads");
+  g_assert_true (cl_param_row_commit_text (threads, "auto", NULL));
+  ClParamRow *steps = cl_window_get_param_row (win, "train.steps");
+  g_clear_pointer (&reason, g_free);
+  g_assert_false (cl_param_row_commit_text (steps, "12.5", &reason));
+  g_assert_nonnull (strstr (reason, "whole number"));
+  g_assert_true (cl_param_row_commit_text (steps, "300", NULL));
+  spin_until (message_dialog_shown, NULL, 0.3); /* let it lay out */
+  g_assert_true (is_pending (threads) && is_pending (steps));
+  g_assert_true (gtk_widget_get_visible (restart));
+  g_assert_true (gtk_widget_get_mapped (restart));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (restart)), ==, "Restart to apply 2 changes");
+  gtk_widget_activate (restart);
+  spin_until (message_dialog_shown, NULL, 0.3);
+  g_assert_false (gtk_widget_get_visible (restart));
+  g_assert_false (is_pending (steps));
+  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  g_assert_nonnull (strstr (s->config_ini, "\nsteps=300\n"));
+  g_assert_nonnull (strstr (s->config_ini, "\nthreads=0\n"));
+  g_assert_nonnull (strstr (s->config_ini, "\ntemperature=0.05\n"));
+  cl_snapshot_unref (s);
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
@@ -663,6 +724,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/window-export-formats", test_window_export_formats);
   g_test_add_func ("/gui/keyboard-reaches-every-control", test_keyboard_reaches_every_control);
   g_test_add_func ("/gui/run-list", test_run_list);
+  g_test_add_func ("/gui/typed-values-and-restart-bar", test_typed_values_and_restart_bar);
   g_test_add_func ("/gui/sweep-action", test_sweep_action);
   g_test_add_func ("/gui/probe-progress", test_probe_progress);
   return g_test_run ();

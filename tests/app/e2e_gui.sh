@@ -217,7 +217,7 @@ EOF
 }
 
 t0=$(date +%s)
-start_app --preset randbits --set train.batch=32 --set probe.every=0
+start_app --preset randbits --set train.batch=32 --set probe.every=0 --set train.steps=20000 # long enough to outlast the test
 sleep 1.5 # mapped is not yet drawn: let the first frames and training steps happen
 
 # 0. the wheel over the controls column scrolls it and changes no value.

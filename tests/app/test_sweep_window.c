@@ -249,12 +249,15 @@ test_sweep_window (void)
   cl_sweep_get_row (sweep, 2, &row);
   g_assert_cmpint (row.state, ==, CL_SWEEP_POINT_PENDING);
 
-  /* Closing a window with a running sweep returns at once (the sweep is freed off the GUI thread). */
+  /* Closing a window with a running sweep does not wait for the sweep (it is freed off the GUI
+   * thread). The cell trains 100000 steps, minutes even on an idle machine, so returning well
+   * within that shows the window did not wait for it; the bound is wide because this is not a
+   * speed test (a loaded CI machine took 1.2 s for what takes milliseconds idle). */
   cl_sweep_window_set_text (win, "train.steps=100000,100001", NULL);
   g_assert_true (cl_sweep_window_start (win, &error));
   t0 = g_get_monotonic_time ();
   gtk_window_destroy (GTK_WINDOW (win));
-  g_assert_cmpfloat ((g_get_monotonic_time () - t0) / 1e6, <, 0.5);
+  g_assert_cmpfloat ((g_get_monotonic_time () - t0) / 1e6, <, 20.0);
   gtk_window_destroy (GTK_WINDOW (parent));
   /* give the background free (cancel is within one step) time to end before the process exits */
   until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;

@@ -216,10 +216,90 @@ test_sweep_plot (void)
   image_free (&im);
 }
 
+
+/* train.seed swept with data.bits and loss.temperature: the seeds are aggregated into means
+ * with +- std error bars; x = bits, series = temperatures. */
+static void
+test_sweep_seeds (void)
+{
+  ClConfig base;
+  cl_config_init (&base);
+  GError *error = NULL;
+  g_autoptr (ClSweepGrid) grid
+      = cl_sweep_grid_new_from_text (&base, "data.bits=0,10 loss.temperature=0.1,0.5 train.seed=1,2,3", &error);
+  g_assert_no_error (error);
+  int n_points = cl_sweep_grid_n_points (grid);
+  g_assert_cmpint (n_points, ==, 12);
+  /* accuracy = 0.8 - 0.4 * (bits index) + 0.1 * (temperature index) + 0.02 * (seed index - 1): the
+   * mean over seeds is the seed-2 value, the sample std exactly 0.02 */
+  ClSweepRow rows[12];
+  int n = 0;
+  for (int p = 0; p < n_points; p++)
+    {
+      int b = cl_sweep_grid_value_index (grid, p, 0), t = cl_sweep_grid_value_index (grid, p, 1);
+      int seed = cl_sweep_grid_value_index (grid, p, 2);
+      if (b == 1 && t == 1 && seed == 2)
+        continue;  /* the last seed of one point not run yet */
+      rows[n++] = done_row (p, 0.8 - 0.4 * b + 0.1 * t + 0.02 * (seed - 1));
+    }
+  g_autoptr (ClSweepPlotData) d = cl_sweep_plot_data_new (grid, rows, n, "class", -1);
+  g_assert_cmpint (d->n_x, ==, 2);
+  g_assert_cmpint (d->n_series, ==, 2);
+  g_assert_cmpstr (d->x_key, ==, "data.bits");
+  g_assert_cmpstr (d->series_key, ==, "loss.temperature");
+  g_assert_nonnull (d->errors);
+  g_assert_cmpint (d->n_seeds, ==, 3);
+  g_assert_nonnull (strstr (d->note, "over 3 seeds"));
+  for (int x = 0; x < 2; x++)
+    for (int t = 0; t < 2; t++)
+      {
+        double mean = d->values[x * 2 + t], std = d->errors[x * 2 + t];
+        if (x == 1 && t == 1)
+          {
+            /* two seeds: 0.48 and 0.5 */
+            g_assert_cmpfloat (fabs (mean - 0.49), <, 1e-5);
+            g_assert_cmpfloat (fabs (std - 0.02 / sqrt (2.0)), <, 1e-5);
+            continue;
+          }
+        g_assert_cmpfloat (fabs (mean - (0.8 - 0.4 * x + 0.1 * t)), <, 1e-5);
+        g_assert_cmpfloat (fabs (std - 0.02), <, 1e-5);
+      }
+
+  cairo_t *cr;
+  Image im = image_new (CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, 1, &cr);
+  ClSweepPlotGeometry g;
+  cl_sweep_plot_draw_full (cr, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, d, &g);
+  image_finish (&im, cr);
+  save_png (&im, "sweep-seeds.png");
+  g_assert_true (g.lines);
+  /* the error bar's caps at mean +- std in the series' colour, a little off the point */
+  for (int t = 0; t < 2; t++)
+    {
+      double px, py;
+      g_assert_true (cl_sweep_plot_point (&g, d, 0, t, &px, &py));
+      double top = cl_plot_scale_map (&g.y, d->values[t] + d->errors[t]);
+      double bottom = cl_plot_scale_map (&g.y, d->values[t] - d->errors[t]);
+      g_assert_cmpfloat (py - top, >, 4.0);  /* a bar tall enough to see */
+      ClRgb c = cl_sweep_plot_series_color (t);
+      g_assert_cmpint (count_near_point (&im, c, px + 4.0, top, 1.5, 0.25), >, 1);
+      save_png (&im, "sweep-seeds.png");
+  g_assert_cmpint (count_near_point (&im, c, px + 4.0, bottom, 1.5, 0.25), >, 1);
+    }
+
+  /* without the seed axis there are no error bars */
+  g_autoptr (ClSweepGrid) plain = cl_sweep_grid_new_from_text (&base, "data.bits=0,10", &error);
+  g_assert_no_error (error);
+  ClSweepRow prow[2] = { done_row (0, 0.8), done_row (1, 0.4) };
+  g_autoptr (ClSweepPlotData) dp = cl_sweep_plot_data_new (plain, prow, 2, NULL, -1);
+  g_assert_null (dp->errors);
+  image_free (&im);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/figures/sweep/figure", test_sweep_plot);
+  g_test_add_func ("/figures/sweep/seeds", test_sweep_seeds);
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 #include "ui/cl_png.h"
 
 #define MAX_LEGEND 24
+#define CL_SWEEP_MAX_AXES_GUESS 16
 
 
 ClRgb
@@ -28,6 +29,22 @@ static gboolean
 usable (const ClSweepPlotData *d)
 {
   return d != NULL && d->n_x > 0 && d->n_series > 0;
+}
+
+/* One whisker: a vertical line from y0 to y1 at x with caps half_cap wide. */
+static void
+whisker (cairo_t *cr, double x, double y0, double y1, double half_cap)
+{
+  /* crisp caps: on device pixel rows */
+  double w = cairo_get_line_width (cr);
+  y0 = cl_plot_snap (cr, y0, FALSE, w);
+  y1 = cl_plot_snap (cr, y1, FALSE, w);
+  cairo_move_to (cr, x, y0);
+  cairo_line_to (cr, x, y1);
+  cairo_move_to (cr, x - half_cap, y0);
+  cairo_line_to (cr, x + half_cap, y0);
+  cairo_move_to (cr, x - half_cap, y1);
+  cairo_line_to (cr, x + half_cap, y1);
 }
 
 /* Bars for a categorical first key: the grouped bar chart, drawn from the same data. */
@@ -56,7 +73,30 @@ draw_bars (cairo_t *cr, double width, double height, const ClSweepPlotData *d)
   for (int i = 0; i < d->n_x * d->n_series; i++)
     if (isfinite (d->values[i]) && (d->values[i] < 0 || d->values[i] > 1))
       bars.y_min = bars.y_max = NAN;
-  cl_bar_chart_draw (cr, width, height, &bars);
+  ClBarChartGeometry bg;
+  cl_bar_chart_draw_full (cr, width, height, &bars, &bg);
+  if (!d->errors)
+    return;
+  /* +- one std of the seeds on each bar, in the text colour */
+  cairo_save (cr);
+  cairo_new_path (cr);
+  cl_plot_set_rgb (cr, cl_plot_color_text ());
+  cairo_set_line_width (cr, cl_plot_theme (1.0).reference_width);
+  for (int x = 0; x < d->n_x; x++)
+    for (int s = 0; s < d->n_series; s++)
+      {
+        double e = d->errors[(size_t) x * d->n_series + s], v = value_at (d, x, s);
+        if (!isfinite (e) || !isfinite (v))
+          continue;
+        ClPlotRect bar;
+        cl_bar_chart_bar_rect (&bg, &bars, x, s, &bar);
+        double cx = bar.x + 0.5 * bar.w;
+        double y0 = cl_plot_scale_map (&bg.y, CLAMP (v - e, bg.y_ticks.lo, bg.y_ticks.hi));
+        double y1 = cl_plot_scale_map (&bg.y, CLAMP (v + e, bg.y_ticks.lo, bg.y_ticks.hi));
+        whisker (cr, cx, y0, y1, MIN (0.25 * bar.w, 5.0));
+      }
+  cairo_stroke (cr);
+  cairo_restore (cr);
 }
 
 typedef struct {
@@ -157,6 +197,28 @@ compare_x (const void *a, const void *b, void *data)
   const double *xv = data;
   double va = xv[*(const int *) a], vb = xv[*(const int *) b];
   return va < vb ? -1 : va > vb ? 1 : 0;
+}
+
+/* +- one std of the seeds around each mean of series s, in its colour. */
+static void
+draw_error_bars (cairo_t *cr, const ClSweepPlotGeometry *g, const ClSweepPlotData *d, int s, const ClPlotTheme *look)
+{
+  cairo_save (cr);
+  cairo_new_path (cr);
+  cl_plot_set_rgb (cr, cl_sweep_plot_series_color (s));
+  cairo_set_line_width (cr, look->reference_width);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
+  for (int x = 0; x < d->n_x; x++)
+    {
+      double px, py, e = d->errors[(size_t) x * d->n_series + s], v = value_at (d, x, s);
+      if (!isfinite (e) || !cl_sweep_plot_point (g, d, x, s, &px, &py))
+        continue;
+      double y0 = cl_plot_scale_map (&g->y, CLAMP (v - e, g->y_ticks.lo, g->y_ticks.hi));
+      double y1 = cl_plot_scale_map (&g->y, CLAMP (v + e, g->y_ticks.lo, g->y_ticks.hi));
+      whisker (cr, px, y0, y1, look->sparse_point_radius + 1.0);
+    }
+  cairo_stroke (cr);
+  cairo_restore (cr);
 }
 
 static void
@@ -266,6 +328,8 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
           open = TRUE;
         }
       cairo_stroke (cr);
+      if (d->errors)
+        draw_error_bars (cr, g, d, s, &look);
       for (int j = 0; j < d->n_x; j++)
         {
           double px, py;
@@ -386,7 +450,7 @@ typedef struct {
   char *title, *series_key, *note;
   char **x_labels;
   char **series_labels;
-  double *x_values, *values, *series_reference;
+  double *x_values, *values, *series_reference, *errors;
 } Owned;
 
 static gboolean
@@ -481,6 +545,164 @@ series_by_target (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int
   (void) grid;
 }
 
+static int
+seed_axis_of (const ClSweepGrid *grid)
+{
+  for (int a = 0; a < cl_sweep_grid_n_axes (grid); a++)
+    if (strcmp (cl_sweep_grid_param (grid, a)->key, "train.seed") == 0)
+      return a;
+  return -1;
+}
+
+/* Series index of point over the axes in rest (mixed radix, the last axis fastest). */
+static int
+series_index (const ClSweepGrid *grid, int point, const int *rest, int n_rest)
+{
+  int s = 0;
+  for (int i = 0; i < n_rest; i++)
+    s = s * cl_sweep_grid_n_values (grid, rest[i]) + cl_sweep_grid_value_index (grid, point, rest[i]);
+  return s;
+}
+
+/* The figure of a sweep over train.seed and other keys: means over the seeds with their std. */
+static void
+data_over_seeds (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows, const char *target,
+                 int running_point, int sa)
+{
+  ClSweepPlotData *d = &o->data;
+  int n_axes = cl_sweep_grid_n_axes (grid), n_points = cl_sweep_grid_n_points (grid);
+  int other[CL_SWEEP_MAX_AXES_GUESS] = { 0 };
+  int n_other = 0;
+  for (int a = 0; a < n_axes && n_other < CL_SWEEP_MAX_AXES_GUESS; a++)
+    if (a != sa)
+      other[n_other++] = a;
+  int xa = other[0];
+  const int *rest = other + 1;
+  int n_rest = n_other - 1;
+  gboolean by_target = target == NULL && n_rest == 0;
+  const ClParam *xp = cl_sweep_grid_param (grid, xa);
+  int n_x = cl_sweep_grid_n_values (grid, xa);
+
+  /* the series: probe targets (one key besides the seed) or the combinations of the rest */
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  if (by_target)
+    {
+      for (int r = 0; r < n_rows; r++)
+        for (int k = 0; k < rows[r].n_targets; k++)
+          if (!is_per_bit (rows[r].target[k])
+              && !g_ptr_array_find_with_equal_func (names, rows[r].target[k], g_str_equal, NULL))
+            g_ptr_array_add (names, (gpointer) rows[r].target[k]);
+      if (names->len == 0)
+        g_ptr_array_add (names, "class");
+    }
+  int n_series = 1;
+  for (int i = 0; i < n_rest; i++)
+    n_series *= cl_sweep_grid_n_values (grid, rest[i]);
+  if (by_target)
+    n_series = (int) names->len;
+  d->n_x = n_x;
+  d->n_series = n_series;
+  d->x_key = xp->key;
+  o->title = by_target ? g_strdup ("Final probe accuracy of each target (held-out), mean over seeds")
+                       : g_strdup_printf ("Final %s probe accuracy (held-out), mean over seeds", target ? target : "class");
+  d->title = o->title;
+  o->x_labels = g_new0 (char *, (gsize) n_x + 1);
+  for (int i = 0; i < n_x; i++)
+    o->x_labels[i] = g_strdup (cl_sweep_grid_value (grid, xa, i));
+  d->x_labels = (const char *const *) o->x_labels;
+  if (xp->type == CL_PARAM_INT || xp->type == CL_PARAM_FLOAT)
+    {
+      o->x_values = g_new (double, (gsize) MAX (n_x, 1));
+      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE;
+      for (int i = 0; i < n_x; i++)
+        {
+          o->x_values[i] = g_ascii_strtod (o->x_labels[i], NULL);
+          lo = MIN (lo, o->x_values[i]);
+          hi = MAX (hi, o->x_values[i]);
+        }
+      d->x_values = o->x_values;
+      d->x_log = lo > 0 && hi / lo >= 64;
+    }
+  o->series_labels = g_new0 (char *, (gsize) n_series + 1);
+  if (by_target)
+    for (int s = 0; s < n_series; s++)
+      o->series_labels[s] = g_strdup (names->pdata[s]);
+  else
+    {
+      if (n_rest > 0)
+        {
+          GString *key = g_string_new (NULL);
+          for (int i = 0; i < n_rest; i++)
+            g_string_append_printf (key, "%s%s", i ? ", " : "", cl_sweep_grid_param (grid, rest[i])->key);
+          o->series_key = g_string_free (key, FALSE);
+          d->series_key = o->series_key;
+        }
+      for (int s = 0; s < n_series; s++)
+        {
+          GString *label = g_string_new (NULL);
+          int left = s;
+          char **parts = g_new0 (char *, (gsize) n_rest + 1);
+          for (int i = n_rest - 1; i >= 0; i--)
+            {
+              int nv = cl_sweep_grid_n_values (grid, rest[i]);
+              parts[i] = g_strdup (cl_sweep_grid_value (grid, rest[i], left % nv));
+              left /= nv;
+            }
+          for (int i = 0; i < n_rest; i++)
+            g_string_append_printf (label, "%s%s", i ? ", " : "", parts[i]);
+          g_strfreev (parts);
+          o->series_labels[s] = g_string_free (label, FALSE);
+        }
+    }
+  d->series_labels = (const char *const *) o->series_labels;
+  o->values = g_new (double, (gsize) n_x * n_series);
+  o->errors = g_new (double, (gsize) n_x * n_series);
+  o->series_reference = by_target ? g_new (double, (gsize) n_series) : NULL;
+  for (int i = 0; i < n_x * n_series; i++)
+    o->values[i] = o->errors[i] = NAN;
+  for (int s = 0; by_target && s < n_series; s++)
+    o->series_reference[s] = NAN;
+  d->reference = NAN;
+  d->reference_label = "chance";
+  for (int p = 0; p < n_points; p++)
+    {
+      if (cl_sweep_grid_value_index (grid, p, sa) != 0)
+        continue;  /* one point per group of seeds */
+      int x = cl_sweep_grid_value_index (grid, p, xa);
+      for (int s = 0; s < (by_target ? n_series : 1); s++)
+        {
+          const char *t = by_target ? names->pdata[s] : (target ? target : "class");
+          int series = by_target ? s : series_index (grid, p, rest, n_rest);
+          double mean, std;
+          int n;
+          cl_sweep_seed_stats (grid, rows, n_rows, p, t, &mean, &std, &n);
+          o->values[(size_t) x * n_series + series] = mean;
+          o->errors[(size_t) x * n_series + series] = std;
+          d->n_seeds = MAX (d->n_seeds, n);
+        }
+    }
+  for (int r = 0; r < n_rows; r++)
+    for (int s = 0; s < (by_target ? n_series : 1); s++)
+      {
+        double c = cl_sweep_row_chance (&rows[r], by_target ? names->pdata[s] : (target ? target : "class"));
+        if (!isfinite (c))
+          continue;
+        if (by_target)
+          o->series_reference[s] = c;
+        else
+          d->reference = c;
+      }
+  d->values = o->values;
+  d->errors = o->errors;
+  d->series_reference = o->series_reference;
+  d->running_x = d->running_series = -1;
+  if (running_point >= 0 && running_point < n_points)
+    {
+      d->running_x = cl_sweep_grid_value_index (grid, running_point, xa);
+      d->running_series = by_target ? 0 : series_index (grid, running_point, rest, n_rest);
+    }
+}
+
 ClSweepPlotData *
 cl_sweep_plot_data_new (const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows, const char *target,
                         int running_point)
@@ -488,6 +710,21 @@ cl_sweep_plot_data_new (const ClSweepGrid *grid, const ClSweepRow *rows, int n_r
   Owned *o = g_new0 (Owned, 1);
   ClSweepPlotData *d = &o->data;
   int n_axes = cl_sweep_grid_n_axes (grid), n_points = cl_sweep_grid_n_points (grid);
+  d->y_label = "linear-probe accuracy";
+  int sa = seed_axis_of (grid);
+  if (sa >= 0 && n_axes >= 2)
+    {
+      data_over_seeds (o, grid, rows, n_rows, target, running_point, sa);
+      int done = 0;
+      for (int r = 0; r < n_rows; r++)
+        done += rows[r].point >= 0 && rows[r].point < n_points
+                && (rows[r].state == CL_SWEEP_POINT_DONE || rows[r].state == CL_SWEEP_POINT_FAILED);
+      int seeds = cl_sweep_grid_n_values (grid, sa);
+      o->note = done < n_points ? g_strdup_printf ("mean \xC2\xB1 std over %d seeds; %d of %d runs", seeds, done, n_points)
+                                : g_strdup_printf ("mean \xC2\xB1 std over %d seeds (error bars)", seeds);
+      d->note = o->note;
+      return d;
+    }
   gboolean by_target = target == NULL && n_axes == 1;
   if (!target)
     target = "class";
@@ -600,6 +837,7 @@ cl_sweep_plot_data_free (ClSweepPlotData *data)
   g_free (o->x_values);
   g_free (o->values);
   g_free (o->series_reference);
+  g_free (o->errors);
   g_free (o);
 }
 

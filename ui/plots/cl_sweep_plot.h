@@ -27,6 +27,9 @@ typedef struct {
   const double *series_reference; /* NULL, or n_series chance levels drawn dashed in each series' colour
                                    * (when the series are probe targets; then reference is unused) */
   gboolean x_log;                 /* numeric x on a log scale (every x_value > 0) */
+  const double *errors;           /* NULL, or [x][series] standard deviations: values are means over
+                                   * seeds, drawn with error bars of +- one std */
+  int n_seeds;                    /* seeds per point when errors is set (the most any point has) */
 } ClSweepPlotData;
 
 /* Where the line chart put things (for tests and hit testing). */
@@ -54,6 +57,11 @@ gboolean cl_sweep_plot_point (const ClSweepPlotGeometry *geometry, const ClSweep
  * the figure shows what wins and what is suppressed; with more keys, "class".
  * A numeric first key whose values are all positive and span a factor of 64 or more (data.pool =
  * 1, 16, 256, 4096) gets a log x axis.
+ * With train.seed swept (and another key), the seeds are not an axis of the figure: x is the
+ * first other key, series the rest, and each point is the mean over the seeds
+ * (cl_sweep_seed_stats, the numbers of sweep.csv's <target>_mean and <target>_std columns)
+ * drawn with a +- std error bar; per-seed rows are aggregated here, so a live sweep draws the
+ * seeds done so far.
  * running_point >= 0 marks that point. Free with cl_sweep_plot_data_free. */
 ClSweepPlotData *cl_sweep_plot_data_new (const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows,
                                          const char *target, int running_point);

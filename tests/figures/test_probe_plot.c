@@ -456,6 +456,66 @@ test_probe_zoom (void)
   g_free (p.rows);
 }
 
+
+/* The overlay controls: background (overlaid at probe time) falls 0.79 -> 0.65 while
+ * background_clean stays near its untrained 0.785 and ends at 0.765: the drop is mostly
+ * occlusion (0.115 at the end) and a little suppression (0.02). */
+static void
+test_probe_occlusion_split (void)
+{
+  ProbeRows p;
+  p.rows = g_new0 (ClProbeRow, 40);
+  p.n = 0;
+  for (int i = 0; i <= 10; i++)
+    {
+      probe_add (&p, i * 100, "class", 0.5, 0.1);
+      probe_add (&p, i * 100, "background", 0.79 - 0.014 * i, 0.1);
+      probe_add (&p, i * 100, "background_clean", 0.785 - 0.002 * i, 0.1);
+    }
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  ClProbePlotOthers others = { 0 };
+  others.view = &view;
+  ClProbePlotGeometry g;
+  Image im = render_runs (900, 500, p.rows, p.n, &others, &g);
+  g_assert_cmpint (g.n_splits, ==, 1);
+  g_assert_cmpstr (g.targets[g.split[0].metric], ==, "background");
+  /* (the name as the rows' field keeps it) */
+  g_assert_true (g_str_has_prefix ("background_clean", g.targets[g.split[0].control]));
+  g_assert_cmpfloat (fabs (g.split[0].occlusion - 0.115), <, 1e-5);
+  g_assert_cmpfloat (fabs (g.split[0].suppression - 0.02), <, 1e-5);
+  /* the occlusion region between the two lines at step 750 is shaded; above the clean line and
+   * below the overlaid one it is not */
+  double x = cl_plot_scale_map (&g.x, 750);
+  double ym = cl_plot_scale_map (&g.y, 0.79 - 0.014 * 7.5), yc = cl_plot_scale_map (&g.y, 0.785 - 0.002 * 7.5);
+  ClRgb white = { 1, 1, 1 };
+  int shaded = 0, n = 0;
+  for (double y = yc + 3; y < ym - 3; y += 1.0, n++)
+    shaded += color_distance (user_pixel (&im, x, y), white) > 0.05;
+  g_assert_cmpint (n, >, 10);
+  g_assert_cmpint (shaded, ==, n);
+  double y_below = cl_plot_scale_map (&g.y, 0.5 + 0.06);
+  g_assert_cmpfloat (color_distance (user_pixel (&im, x, y_below), white), <, 0.05);
+  /* suppression: red between the untrained value and the clean line, at step 900 */
+  double x9 = cl_plot_scale_map (&g.x, 900);
+  double yu = cl_plot_scale_map (&g.y, 0.785), yc9 = cl_plot_scale_map (&g.y, 0.785 - 0.018);
+  ClRgb red = cl_plot_mix (white, cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION), 0.28);
+  g_assert_cmpint (count_near (&im, red, 0.08, x9 - 1, MIN (yu, yc9) + 2, x9 + 1, MAX (yu, yc9) - 2), >, 2);
+  image_free (&im);
+
+  /* without the control there is no split */
+  ClProbeRow *only = g_new0 (ClProbeRow, 22);
+  int k = 0;
+  for (int i = 0; i < p.n; i++)
+    if (strncmp (p.rows[i].target, "background_c", 12) != 0)  /* the name may be cut to the field */
+      only[k++] = p.rows[i];
+  Image im2 = render_runs (900, 500, only, k, &others, &g);
+  g_assert_cmpint (g.n_splits, ==, 0);
+  image_free (&im2);
+  g_free (only);
+  g_free (p.rows);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -470,5 +530,6 @@ main (int argc, char **argv)
   g_test_add_func ("/figures/probe/fit-y", test_probe_fit_y);
   g_test_add_func ("/figures/probe/replicates-band", test_probe_replicates_band);
   g_test_add_func ("/figures/probe/zoom", test_probe_zoom);
+  g_test_add_func ("/figures/probe/occlusion-split", test_probe_occlusion_split);
   return g_test_run ();
 }

@@ -185,6 +185,8 @@ mean_over_runs (const ClProbeRow *rows, int n_rows, const ClProbePlotRun *reps, 
   return n_rows;
 }
 
+static void find_splits (ClProbePlotGeometry *g, const Runs *r);
+
 static void
 runs_collect (Runs *r, const ClProbeRow *rows, int n_rows, const ClProbePlotOthers *others, ClProbePlotGeometry *g)
 {
@@ -230,6 +232,7 @@ runs_collect (Runs *r, const ClProbeRow *rows, int n_rows, const ClProbePlotOthe
   g->n_targets = 0;
   for (int i = 0; i < r->n; i++)
     collect_targets (r->runs[i].rows, r->runs[i].n_rows, &r->runs[i].ts, g);
+  find_splits (g, r);
 }
 
 static void
@@ -243,6 +246,134 @@ runs_clear (Runs *r)
   memset (r, 0, sizeof *r);
 }
 
+/* -------------------------------------------- occlusion vs suppression */
+
+static const struct {
+  const char *metric, *control, *occlusion_label;
+} splits[] = {
+  { "background", "background_clean", "occlusion: background_clean \xE2\x88\x92 background (probe-time overlay)" },
+  { "small", "small_alone", "probe-time interference: small_alone \xE2\x88\x92 small (large item present)" },
+};
+
+/* The index of target name, as it is stored (a name longer than the rows' field is cut). */
+static int
+target_index (const ClProbePlotGeometry *g, const char *name)
+{
+  size_t field = sizeof ((ClProbeRow *) 0)->target;
+  for (int k = 0; k < g->n_targets; k++)
+    {
+      size_t len = strlen (g->targets[k]);
+      /* whole, or cut at the field's size (with or without its terminating NUL) */
+      if (len > 0 && strncmp (g->targets[k], name, len) == 0 && (name[len] == '\0' || len + 1 >= field))
+        return k;
+    }
+  return -1;
+}
+
+static ClRgb
+occlusion_color (void)
+{
+  return cl_plot_color_muted ();
+}
+
+static ClRgb
+suppression_color (void)
+{
+  return cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION);
+}
+
+/* The pairs present in the main run. */
+static void
+find_splits (ClProbePlotGeometry *g, const Runs *r)
+{
+  g->n_splits = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (splits); i++)
+    {
+      int m = target_index (g, splits[i].metric), c = target_index (g, splits[i].control);
+      if (m < 0 || c < 0 || m >= r->runs[0].ts.n || c >= r->runs[0].ts.n || r->runs[0].ts.t[m].points == NULL
+          || r->runs[0].ts.t[c].points == NULL)
+        continue;
+      g->split[g->n_splits].metric = m;
+      g->split[g->n_splits].control = c;
+      g->split[g->n_splits].occlusion = g->split[g->n_splits].suppression = NAN;
+      g->n_splits++;
+    }
+}
+
+static double value_at_step (const ClProbeRow *rows, const Target *t, double step, int *at);
+
+/* Hatches the region between two curves given at the same xs (user units). */
+static void
+fill_between (cairo_t *cr, const double *xs, const double *ya, const double *yb, int n, ClRgb color, double alpha,
+              gboolean hatch)
+{
+  if (n < 2)
+    return;
+  cairo_save (cr);
+  cairo_new_path (cr);
+  for (int i = 0; i < n; i++)
+    cairo_line_to (cr, xs[i], ya[i]);
+  for (int i = n - 1; i >= 0; i--)
+    cairo_line_to (cr, xs[i], yb[i]);
+  cairo_close_path (cr);
+  cl_plot_set_rgba (cr, color, alpha);
+  if (!hatch)
+    {
+      cairo_fill (cr);
+      cairo_restore (cr);
+      return;
+    }
+  cairo_fill_preserve (cr);
+  cairo_clip (cr);
+  double x0, y0, x1, y1;
+  cairo_clip_extents (cr, &x0, &y0, &x1, &y1);
+  cl_plot_set_rgba (cr, color, MIN (1.0, 3.0 * alpha));
+  cairo_set_line_width (cr, 1.0);
+  for (double x = x0 - (y1 - y0); x < x1; x += 6.0)
+    {
+      cairo_move_to (cr, x, y1);
+      cairo_line_to (cr, x + (y1 - y0), y0);
+    }
+  cairo_stroke (cr);
+  cairo_restore (cr);
+}
+
+/* Occlusion between the metric and its control, suppression below the control's untrained value. */
+static void
+draw_splits (cairo_t *cr, ClProbePlotGeometry *g, const Runs *r)
+{
+  const ClProbeRow *rows = r->runs[0].rows;
+  for (int i = 0; i < g->n_splits; i++)
+    {
+      const Target *tm = &r->runs[0].ts.t[g->split[i].metric], *tc = &r->runs[0].ts.t[g->split[i].control];
+      int n = (int) tc->points->len;
+      double *xs = g_new (double, n), *ym = g_new (double, n), *yc = g_new (double, n), *yu = g_new (double, n);
+      int at, k = 0;
+      double untrained = value_at_step (rows, tc, 0.0, &at);
+      for (guint j = 0; j < tc->points->len; j++)
+        {
+          double step = (double) rows[g_array_index (tc->points, int, j)].step;
+          double c = value_at_step (rows, tc, step, &at), m = value_at_step (rows, tm, step, &at);
+          if (!isfinite (c) || !isfinite (m))
+            continue;
+          xs[k] = cl_plot_scale_map (&g->x, step);
+          ym[k] = cl_plot_scale_map (&g->y, CLAMP (m, 0.0, 1.0));
+          yc[k] = cl_plot_scale_map (&g->y, CLAMP (c, 0.0, 1.0));
+          /* the suppression region reaches up to the untrained value only where the control is below it */
+          yu[k] = isfinite (untrained) && c < untrained ? cl_plot_scale_map (&g->y, CLAMP (untrained, 0.0, 1.0)) : yc[k];
+          g->split[i].occlusion = c - m;
+          g->split[i].suppression = isfinite (untrained) ? untrained - c : NAN;
+          k++;
+        }
+      fill_between (cr, xs, ym, yc, k, occlusion_color (), 0.18, TRUE);
+      fill_between (cr, xs, yc, yu, k, suppression_color (), 0.28, FALSE);
+      g_free (xs);
+      g_free (ym);
+      g_free (yc);
+      g_free (yu);
+    }
+}
+
 static const char *
 target_label (const char *target)
 {
@@ -250,7 +381,7 @@ target_label (const char *target)
   return strcmp (target, "bits") == 0 ? "bits (mean over bits)" : target;
 }
 
-#define MAX_LEGEND (CL_PROBE_PLOT_MAX_TARGETS + 7)
+#define MAX_LEGEND (CL_PROBE_PLOT_MAX_TARGETS + 10)
 
 static ClRgb
 faded (ClRgb c)
@@ -281,6 +412,18 @@ legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, ClPlo
   if (chance)
     entries[n++] = (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (),
                                         CL_PLOT_LEGEND_DASHED, 1.2 };
+  for (int i = 0; i < g->n_splits; i++)
+    {
+      for (gsize j = 0; j < G_N_ELEMENTS (splits); j++)
+        if (strcmp (g->targets[g->split[i].metric], splits[j].metric) == 0)
+          entries[n++] = (ClPlotLegendEntry){ splits[j].occlusion_label, cl_plot_mix (cl_plot_color_background (),
+                                                                                      occlusion_color (), 0.5),
+                                              CL_PLOT_LEGEND_SWATCH, 0.0 };
+      if (i == 0)
+        entries[n++] = (ClPlotLegendEntry){ "suppression: untrained (step 0) \xE2\x88\x92 control",
+                                            cl_plot_mix (cl_plot_color_background (), suppression_color (), 0.28),
+                                            CL_PLOT_LEGEND_SWATCH, 0.0 };
+    }
   ClPlotRuns runs = {
     .n_overlays = r->n_overlays,
     .overlays_label = r->overlays_label,
@@ -631,8 +774,8 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotGeometry *g, co
   if (!isfinite (best))
     return;
   g->hover_step = best;
-  ClPlotReadout readouts[2 * CL_PROBE_PLOT_MAX_TARGETS];
-  char labels[2 * CL_PROBE_PLOT_MAX_TARGETS][96];
+  ClPlotReadout readouts[2 * CL_PROBE_PLOT_MAX_TARGETS + 4];
+  char labels[2 * CL_PROBE_PLOT_MAX_TARGETS + 4][96];
   int n = 0;
   for (int i = 0; i < r->n; i++)
     {
@@ -658,6 +801,21 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotGeometry *g, co
                                          isfinite (v) ? cl_plot_scale_map (&g->y, CLAMP (v, 0.0, 1.0)) : NAN, 3 };
           n++;
         }
+    }
+  /* the split of the control experiments at that step */
+  for (int i = 0; i < g->n_splits; i++)
+    {
+      const Target *tm = &r->runs[0].ts.t[g->split[i].metric], *tc = &r->runs[0].ts.t[g->split[i].control];
+      int at;
+      double m = value_at_step (r->runs[0].rows, tm, best, &at), c = value_at_step (r->runs[0].rows, tc, best, &at);
+      double u = value_at_step (r->runs[0].rows, tc, 0.0, &at);
+      g_snprintf (labels[n], sizeof labels[n], "occlusion (%s)", g->targets[g->split[i].metric]);
+      readouts[n] = (ClPlotReadout){ labels[n], cl_plot_mix (cl_plot_color_background (), occlusion_color (), 0.5),
+                                     c - m, NAN, 3 };
+      n++;
+      g_snprintf (labels[n], sizeof labels[n], "suppression (%s)", g->targets[g->split[i].control]);
+      readouts[n] = (ClPlotReadout){ labels[n], suppression_color (), u - c, NAN, 3 };
+      n++;
     }
   char heading[64];
   g_snprintf (heading, sizeof heading, "step %" G_GINT64_FORMAT, (gint64) best);
@@ -724,6 +882,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
   for (int i = r.first_overlay; i < r.first_overlay + r.n_overlays; i++)
     for (int k = r.runs[i].ts.n - 1; k >= 0; k--)
       draw_target (cr, &g, r.runs[i].rows, &r.runs[i].ts.t[k], k, &look, ROLE_OVERLAY);
+  draw_splits (cr, &g, &r);
   draw_chance_lines (cr, &g, &look);
   if (r.compare >= 0)
     for (int k = r.runs[r.compare].ts.n - 1; k >= 0; k--)

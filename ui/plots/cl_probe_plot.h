@@ -34,6 +34,16 @@ typedef struct {
   gboolean fitted;               /* the y axis fits the data (view->fit_y) instead of 0..1 */
   int replicates;                /* runs averaged into the mean +- std band (0: none) */
   double hover_step;             /* the probe step the crosshair names (NaN: none) */
+  /* The overlay control probes (issue 14): when a paper-metric target and its control are both
+   * present ("background" and "background_clean"; "small" and "small_alone"), the drop is split
+   * into the probe-time part (occlusion: control - metric, hatched grey between the two lines)
+   * and the representation part (suppression: the control's untrained value at step 0 - the
+   * control, shaded red where the control falls below it). Values at the last common step. */
+  int n_splits;
+  struct {
+    int metric, control;         /* target indices */
+    double occlusion, suppression;
+  } split[2];
 } ClProbePlotGeometry;
 
 ClRgb cl_probe_plot_target_color (int index);

@@ -13,14 +13,7 @@ G_DECLARE_FINAL_TYPE (ClWindow, cl_window, CL, WINDOW, GtkApplicationWindow)
 
 /* Opens a window that starts training config at once. */
 ClWindow *cl_window_new (GtkApplication *app, const ClConfig *config);
-/* The running trainer (NULL when the run could not start), e.g. for tests. */
-ClTrainer *cl_window_get_trainer (ClWindow *win);
-ClParamRow *cl_window_get_param_row (ClWindow *win, const char *key);
-ClFigureKind cl_window_get_visible_figure (ClWindow *win);
 void cl_window_show_figure (ClWindow *win, ClFigureKind kind);
-/* Exports the shown figure of the latest snapshot as PNG (1x) without asking for a file name;
- * refuses an existing file. */
-gboolean cl_window_export_png (ClWindow *win, const char *path, GError **error);
 /* Exports the shown figure, or the dashboard, of the latest snapshot; the format comes from
  * path's extension (.png, .svg, .pdf), scale applies to PNG. Synchronous. */
 gboolean cl_window_export (ClWindow *win, const char *path, gboolean dashboard, double scale, ClExportFlags flags,
@@ -28,7 +21,6 @@ gboolean cl_window_export (ClWindow *win, const char *path, gboolean dashboard, 
 /* What the export dialog does with the chosen file: exports on a worker thread, then shows
  * "Exported NAME" beside the status line, or a message dialog naming the file on failure. */
 void cl_window_export_async (ClWindow *win, const char *path, gboolean dashboard, double scale, ClExportFlags flags);
-gboolean cl_window_exports_running (ClWindow *win);
 /* Blocks until every export started by any window has finished writing (before exit). */
 void cl_window_wait_for_exports (void);
 /* Writes metrics.csv, probes.csv, clusters.csv and similarity.csv of the latest snapshot
@@ -42,12 +34,6 @@ gboolean cl_window_save_config (ClWindow *win, const char *path, GError **error)
  * ($CONTRASTLAB_DATA_DIR/runs, else the user data dir): begun when it starts, written every few
  * seconds and at its end. Runs are named by key: the store id for kept runs, the folder path
  * for runs opened from a folder. */
-/* The kept runs as ClRunInfo* (cl_run_store_list), NULL when the run list is off. */
-GPtrArray *cl_window_list_kept_runs (ClWindow *win);
-guint cl_window_get_n_runs (ClWindow *win);
-/* Writes the live run's new rows to the store now, on this thread (the window does it every
- * 3 s on a worker thread). */
-void cl_window_record_runs_now (ClWindow *win);
 /* Adds the runs found under dir (cl_runs_scan_dir) to the list; what `--open DIR` and
  * "Open Runs Folder…" do. */
 gboolean cl_window_open_runs_folder (ClWindow *win, const char *dir, GError **error);
@@ -58,10 +44,6 @@ gboolean cl_window_set_run_overlay (ClWindow *win, const char *key, gboolean on,
 gboolean cl_window_compare_runs (ClWindow *win, const char *key_a, const char *key_b, GError **error);
 /* Shows the Runs page of the sidebar (TRUE) or the controls (FALSE). */
 void cl_window_show_runs (ClWindow *win, gboolean show);
-/* The options a figure is drawn (and exported) with, overlays and comparison included. */
-const ClFigureOptions *cl_window_get_figure_options (ClWindow *win, ClFigureKind kind);
-/* TRUE while the status bar shows a probe in progress (training waits for linear probes). */
-gboolean cl_window_is_probing (ClWindow *win);
 /* Shows a message in the window's error bar. */
 void cl_window_show_error (ClWindow *win, const char *message);
 G_END_DECLS

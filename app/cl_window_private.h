@@ -1,8 +1,150 @@
-/* ClWindow internals the window's own files and its tests share; not part of the public API. */
+/* ClWindow's insides, shared by the files the window is made of (and its tests); not public API.
+ *   cl_window.c          core: the template, the run lifecycle (start_run), the frame tick, the sidebar
+ *   cl_window_actions.c  every win.* action handler, and the dialogs they open
+ *   cl_window_export.c   figure, dashboard and CSV export (worker threads, choosers)
+ *   cl_window_runs.c     the run list panel: ClRunEntry, its rows, A/B choice, overlays, opened folders
+ *   cl_window_recorder.c recording the live run into the run store on a worker thread
+ *   cl_window_status.c   the status line, probe progress bar, notices and messages */
 #pragma once
 #include "app/cl_window.h"
+#include "ui/cl_figure_view.h"
 
 G_BEGIN_DECLS
-/* The "Restart to apply N changes" button, pinned below the controls list. */
+
+typedef struct _ClRunEntry ClRunEntry;
+
+struct _ClWindow {
+  GtkApplicationWindow parent_instance;
+
+  GtkButton *play_button;
+  GtkBox *params_box;
+  GtkStack *figure_stack;
+  ClFigureView *figure_views[CL_N_FIGURES];
+  GtkLabel *caption_label;
+  GtkDropDown *sim_order;
+  /* Frame budget: intervals between frame-clock ticks and time spent in the tick callback. */
+  gint64 last_tick_us, ticks, ticks_over_16ms, tick_work_max_us, interval_max_us;
+  GtkLabel *status_label;
+  GtkLabel *notice_label;
+  guint notice_id;
+  /* Probes run inside a training step and publish nothing while they run: a snapshot that
+   * stops changing at a step where a probe is due means "probing", shown with a progress bar
+   * whose estimate is the previous probe's duration. */
+  GtkProgressBar *probe_bar;
+  gint64 last_snapshot_us;   /* when the shown snapshot arrived */
+  gint64 probe_bar_update_us;
+  gboolean probing;
+  double probe_seconds_before; /* the snapshot's probe_seconds when the probe began */
+  double last_probe_duration;  /* seconds, 0 until one probe was seen whole */
+  int exports_running;
+  gboolean disposed; /* a worker may finish after the window went */
+  GtkRevealer *error_revealer;
+  GtkLabel *error_label;
+  GtkWidget *restart_button;
+
+  GMenu *presets_menu;
+  GSettings *settings; /* NULL when the schema is not installed (running from a build tree) */
+  ClConfig config;     /* what the next run starts with, and what live changes requested */
+  ClConfig run_config; /* what the current run was started with */
+  ClTrainer *trainer;
+  ClSnapshot *shown;   /* last snapshot given to the views */
+  GHashTable *rows;    /* key -> ClParamRow (borrowed) */
+  guint tick_id;
+  gboolean paused;
+
+  /* Runs: every live run is recorded in the store; the list holds those and opened ones. */
+  GtkStack *sidebar_stack;
+  GtkListView *runs_view;
+  GtkDropDown *run_a, *run_b;
+  GListStore *runs;          /* ClRunEntry: opened runs first, then the window's, newest first */
+  GHashTable *entries;       /* key -> ClRunEntry (borrowed from runs) */
+  ClRunStore *store;         /* NULL when the run history cannot be kept (message shown) */
+  guint record_id;
+  gboolean run_end_recorded; /* the current run's end is in the store */
+  gint64 record_count, record_total_us, record_max_us; /* GUI-thread time spent writing runs */
+  GMutex store_lock;         /* the store is used by the GUI thread and the recording worker */
+  GThreadPool *record_pool;  /* one thread: the periodic writes */
+  int record_generation;     /* bumped when a run begins or ends: older queued writes are dropped */
+  char *current_id;          /* the run being recorded (copy of the store's), or NULL */
+  gboolean record_error_shown;
+  GPtrArray *choice_keys;    /* keys behind run_a/run_b items 1.. (item 0: live / none) */
+  gboolean syncing_choices;
+  ClRunEntry *show_a;        /* shown instead of the live run (ref), or NULL */
+  ClRunEntry *show_b;        /* compared against A (ref), or NULL */
+  guint n_opened;            /* opened runs at the top of the list */
+  /* What the loss and probe views' options point at (kept alive here). */
+  GPtrArray *overlay_snaps;  /* ClSnapshot refs */
+  GPtrArray *overlay_labels; /* char * */
+  char *label_a, *label_b;
+};
+
+/* One row of the run list: a run kept by this window's store, or read from an opened folder. */
+#define CL_TYPE_RUN_ENTRY (cl_run_entry_get_type ())
+G_DECLARE_FINAL_TYPE (ClRunEntry, cl_run_entry, CL, RUN_ENTRY, GObject)
+
+struct _ClRunEntry {
+  GObject parent_instance;
+  ClRunInfo *info;
+  char *key;          /* store id, or the folder path of an opened run */
+  gboolean from_store;
+  gboolean recording; /* the live run being recorded now: drawn live, not from its files */
+  gboolean overlay;
+  ClSnapshot *snap;   /* read from its folder on first use */
+  double class_read;  /* final class probe read from probes.csv when the info has none */
+  char *title, *summary, *detail;
+};
+
+/* ----------------------------------------------------------- for tests: what a user sees,
+ * read without a display's help, and shortcuts past the file choosers */
+/* The running trainer (NULL when the run could not start), e.g. for tests. */
+ClTrainer *cl_window_get_trainer (ClWindow *win);
+ClParamRow *cl_window_get_param_row (ClWindow *win, const char *key);
+ClFigureKind cl_window_get_visible_figure (ClWindow *win);
+/* Exports the shown figure of the latest snapshot as PNG (1x) without asking for a file name;
+ * refuses an existing file. */
+gboolean cl_window_export_png (ClWindow *win, const char *path, GError **error);
+gboolean cl_window_exports_running (ClWindow *win);
+/* The kept runs as ClRunInfo* (cl_run_store_list), NULL when the run list is off. */
+GPtrArray *cl_window_list_kept_runs (ClWindow *win);
+guint cl_window_get_n_runs (ClWindow *win);
+/* Writes the live run's new rows to the store now, on this thread (the window does it every
+ * 3 s on a worker thread). */
+void cl_window_record_runs_now (ClWindow *win);
+/* The options a figure is drawn (and exported) with, overlays and comparison included. */
+const ClFigureOptions *cl_window_get_figure_options (ClWindow *win, ClFigureKind kind);
+/* TRUE while the status bar shows a probe in progress (training waits for linear probes). */
+gboolean cl_window_is_probing (ClWindow *win);
+
+/* cl_window.c */
+void cl_window_start_run (ClWindow *self);
+void cl_window_load_or_complain (ClWindow *self, const char *name_or_file);
+/* The "Restart to apply N changes" button, pinned below the controls list (tests look at it). */
 GtkWidget *cl_window_get_restart_button (ClWindow *win);
+
+/* cl_window_actions.c: installs every win.* action on the class. */
+void cl_window_actions_init (GtkWidgetClass *widget_class);
+
+/* cl_window_runs.c */
+const char * cl_run_entry_label (const ClRunEntry *e);
+void cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current);
+void cl_window_runs_refresh (ClWindow *self);
+void cl_window_runs_init (ClWindow *self);
+void cl_window_runs_dispose (ClWindow *self);
+
+/* cl_window_recorder.c */
+void cl_window_record_begin (ClWindow *self);
+void cl_window_record_worker (gpointer data, gpointer user_data);
+void cl_window_record_run (ClWindow *self, gboolean end);
+gboolean cl_window_on_record_timer (gpointer data);
+
+/* cl_window_status.c */
+void cl_window_status_update (ClWindow *self, const ClSnapshot *s);
+void cl_window_status_update_probe_bar (ClWindow *self, gint64 now, gboolean new_snapshot);
+void cl_window_present_message (ClWindow *self, GtkMessageType type, const char *primary, const char *secondary);
+void cl_window_show_notice (ClWindow *self, const char *text);
+
+/* cl_window_export.c */
+void cl_window_open_export_chooser (ClWindow *self, gboolean dashboard);
+void cl_window_on_export_csv_response (GtkNativeDialog *dialog, int response, ClWindow *self);
+
 G_END_DECLS

@@ -17,12 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "engine/nn/cl_kernels_info.h"
 #include "engine/nn/cl_loss.h"
 #include "engine/nn/cl_optimizer.h"
 
 #define BENCH_TAU 0.1f
 
 static int opt_batch = 0, opt_threads = 0, opt_steps = 3, opt_reps = 5;
+static gboolean opt_no_fold = FALSE;
 static char *opt_arch = NULL;
 
 static const struct {
@@ -64,13 +66,21 @@ profile (const char *arch, int planes, int size, int batch, int threads)
       g_error_free (error);
       return FALSE;
     }
+  /* The trainer's setting: planes after the first are constant bit planes, folded into conv1's bias. */
+  if (!opt_no_fold)
+    cl_model_set_constant_input_planes (m, 1);
   const int n = 2 * batch, d = cl_model_out_dim (m);
-  const size_t insz = (size_t) planes * size * size;
+  const size_t plane = (size_t) size * size, insz = (size_t) planes * plane;
   float *x = g_new (float, (size_t) n * insz);
   ClRng rng;
   cl_rng_seed (&rng, 5, 1);
-  for (size_t i = 0; i < (size_t) n * insz; i++)
-    x[i] = (float) cl_rng_uniform (&rng);
+  for (int v = 0; v < n; v++)
+    for (int c = 0; c < planes; c++)
+      {
+        const float bit = (float) cl_rng_below (&rng, 2);
+        for (size_t j = 0; j < plane; j++)
+          x[((size_t) v * planes + c) * plane + j] = c == 0 ? (float) cl_rng_uniform (&rng) : bit;
+      }
   float *dz = g_new (float, (size_t) n * d), *ws = g_new (float, cl_ntxent_workspace_floats (batch, d));
   ClOptimizer *opt = cl_optimizer_new (CL_OPTIMIZER_ADAM, cl_model_num_params (m), cl_model_num_decay_params (m));
   double best_f[32][2], best_b[32][2], best[5];
@@ -144,6 +154,7 @@ main (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads, "Only this thread count (default: 1 and 2)", "T" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &opt_steps, "Steps per repetition (default 3)", "S" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps, "Repetitions, minimum reported (default 5)", "R" },
+    { "no-fold", 0, 0, G_OPTION_ARG_NONE, &opt_no_fold, "Convolve the bit planes instead of folding them into conv1's bias", NULL },
     { NULL },
   };
   GOptionContext *ctx = g_option_context_new ("- per-layer time of a training step");
@@ -168,6 +179,11 @@ main (int argc, char **argv)
   printf ("bench_layers: step = forward + NT-Xent (tau %.2f) + backward + Adam; the engine's thread team, OpenBLAS on "
           "1 thread inside it\n",
           BENCH_TAU);
+  {
+    g_autofree char *kernels = cl_nn_describe_kernels ();
+    printf ("kernels: %s\nconvn's 8 bit planes: %s\n", kernels,
+            opt_no_fold ? "convolved (--no-fold)" : "constant, folded into conv1's bias");
+  }
   gboolean ok = TRUE;
   for (int th = 1; th <= 2; th++)
     {

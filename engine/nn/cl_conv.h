@@ -81,7 +81,8 @@ void cl_conv2d_forward_nhwc (const ClConv2d *conv, const float *wp, const float 
 void cl_conv2d_forward_nhwc_eval_bn_relu (const ClConv2d *conv, const float *wp, const float *x, int n,
                                          const float *gamma, const float *beta, const float *running_mean,
                                          const float *running_var, float *y, float *scratch);
-/* dwp [out_c][k][k][in_c] and dx (may be NULL) are overwritten. x must be the forward's input. */
+/* dwp [out_c][k][k][in_c] and dx (may be NULL) are overwritten. x must be the forward's input.
+ * dwp NULL: only dx (x is then not read). */
 void cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n,
                               float *dwp, float *dx, float *scratch);
 

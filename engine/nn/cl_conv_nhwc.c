@@ -170,10 +170,33 @@ col2im_nhwc (const ClConv2d *conv, const float *dcol, int g, float *dx)
 /* Where each run of the g samples at x starts: ptab[q * nseg + i] for output pixel q of the block.
  * Patch rows in the padding point to zeros; rows that cross the left or right padding are copied,
  * zero-filled, into stage (at most the size of an im2col block, which the one-run shape uses). */
+/* A 1x1 kernel without padding (the GEMMs of cl_gemm.c): each pixel's one run is its place in x. */
+static gboolean
+direct_rows (const ClConv2d *conv)
+{
+  return conv->k == 1 && conv->pad == 0;
+}
+
+static size_t
+direct_offset (const ClConv2d *conv, int s, size_t q)
+{
+  const int oh = (int) (q / (size_t) conv->out_w), ow = (int) (q % (size_t) conv->out_w);
+  return ((size_t) s * conv->in_h * conv->in_w + (size_t) oh * conv->stride * conv->in_w + (size_t) ow * conv->stride)
+           * conv->in_c;
+}
+
 CL_INLINE_COPIES static void
 build_row_table (const ClConv2d *conv, const float *x, int g, const float **ptab, float *stage, const float *zeros)
 {
   const ClRowShape sh = cl_conv_row_shape (conv);
+  if (direct_rows (conv))
+    {
+      const size_t P = (size_t) conv->out_h * conv->out_w;
+      for (int s = 0; s < g; s++)
+        for (size_t q = 0; q < P; q++)
+          ptab[s * P + q] = x + direct_offset (conv, s, q);
+      return;
+    }
   if (sh.nseg == 1)
     {
       im2col_nhwc (conv, x, g, stage);
@@ -231,6 +254,14 @@ static void
 build_grad_row_table (const ClConv2d *conv, float *dx, int g, float **dtab, float *stage)
 {
   const ClRowShape sh = cl_conv_row_shape (conv);
+  if (direct_rows (conv))
+    {
+      const size_t P = (size_t) conv->out_h * conv->out_w;
+      for (int s = 0; s < g; s++)
+        for (size_t q = 0; q < P; q++)
+          dtab[s * P + q] = dx + direct_offset (conv, s, q);
+      return;
+    }
   if (sh.nseg == 1)
     {
       const size_t rows = (size_t) g * conv->out_h * conv->out_w;
@@ -274,6 +305,8 @@ build_grad_row_table (const ClConv2d *conv, float *dx, int g, float **dtab, floa
 static void
 flush_staged_rows (const ClConv2d *conv, float *dx, int g, const float *stage)
 {
+  if (direct_rows (conv))
+    return;
   if (cl_conv_row_shape (conv).nseg == 1)
     {
       col2im_nhwc (conv, stage, g, dx);
@@ -429,6 +462,7 @@ typedef struct {
   const ClConvKernels *kern; /* NULL: im2col + sgemm */
   const ClConvEpilogue *ep;
   const ClBnReluGrad *bng; /* backward: dy comes from this BatchNorm + ReLU, block by block */
+  gboolean want_dw;        /* backward: FALSE when only dx is asked for */
 } NhwcJob;
 
 static void
@@ -467,7 +501,7 @@ static void
 nhwc_job_init (NhwcJob *job, const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *y,
                float *dx, float *scratch)
 {
-  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, cl_conv_kernels_current (), NULL, NULL };
+  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, cl_conv_kernels_current (), NULL, NULL, TRUE };
   nhwc_scratch_layout (conv, &job->l);
   if (job->kern)
     {
@@ -557,8 +591,11 @@ nhwc_backward_item (void *arg, int lane, int thread)
       if (job->kern)
         {
           const float **ptab = (const float **) (own + job->l.ptab);
-          build_row_table (conv, job->x + n0 * in_sample, g, ptab, col, job->scratch + job->l.zeros);
-          job->kern->dw_block (conv, ptab, dy, rows, dw, b == lane);
+          if (job->want_dw)
+            {
+              build_row_table (conv, job->x + n0 * in_sample, g, ptab, col, job->scratch + job->l.zeros);
+              job->kern->dw_block (conv, ptab, dy, rows, dw, b == lane);
+            }
           if (job->dx)
             {
               float *dx = job->dx + n0 * in_sample;
@@ -570,10 +607,13 @@ nhwc_backward_item (void *arg, int lane, int thread)
             }
           continue;
         }
-      im2col_nhwc (conv, job->x + n0 * in_sample, g, col);
-      /* dw [out_c][K] (+)= dy^T [out_c][rows] col [rows][K] */
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, out_c, K, rows, 1.0f, dy, out_c, col, K,
-                   b == lane ? 0.0f : 1.0f, dw, K);
+      if (job->want_dw)
+        {
+          im2col_nhwc (conv, job->x + n0 * in_sample, g, col);
+          /* dw [out_c][K] (+)= dy^T [out_c][rows] col [rows][K] */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, out_c, K, rows, 1.0f, dy, out_c, col, K,
+                       b == lane ? 0.0f : 1.0f, dw, K);
+        }
       if (job->dx)
         {
           /* dcol [rows][K] = dy [rows][out_c] wp [out_c][K] */
@@ -592,6 +632,8 @@ nhwc_backward_run (NhwcJob *job, float *dwp)
   const int n = job->n;
   const int blocks = (n + conv->chunk - 1) / conv->chunk, lanes = MIN (blocks, CL_LAYERS_LANES);
   cl_team_for (nhwc_backward_item, job, lanes);
+  if (!dwp)
+    return;
   const size_t nw = cl_conv2d_num_weights (conv);
   float *partial = scratch + job->l.lanes;
   for (int l = 1; l < lanes; l++)
@@ -615,6 +657,7 @@ cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, 
 {
   NhwcJob job;
   nhwc_job_init (&job, conv, wp, x, dy, n, NULL, dx, scratch);
+  job.want_dw = dwp != NULL;
   nhwc_backward_run (&job, dwp);
 }
 

@@ -1,13 +1,14 @@
-/* Dense layer, no bias, over sgemm.
+/* Dense layer, no bias: on the conv microkernels (cl_gemm.h) when they run, else over OpenBLAS's sgemm.
  * forward:  y [n][out] = x [n][in] W^T, W [out][in]
  * backward: dW [out][in] = dy^T x;  dx [n][in] = dy W */
 #include "engine/nn/cl_dense.h"
 
 #include <cblas.h>
 
+#include "engine/nn/cl_gemm.h"
 #include "engine/nn/cl_layers_private.h"
 
-/* Work is cut into fixed pieces (CL_DENSE_ROWS rows of x, or CL_DENSE_OUTS rows of the kernel
+/* The sgemm path. Work is cut into fixed pieces (CL_DENSE_ROWS rows of x, or CL_DENSE_OUTS rows of the kernel
  * gradient), whatever the thread count, and each output element is one sgemm dot product over its
  * whole reduction, so results do not depend on the team size. Small layers stay one sgemm. */
 #define CL_DENSE_ROWS 64
@@ -35,6 +36,11 @@ dense_forward_item (void *arg, int item, int thread)
 void
 cl_dense_forward (const ClDense *dense, const float *w, const float *x, int n, float *y)
 {
+  if (cl_gemm_uses_microkernels ())
+    {
+      cl_gemm_nt (n, dense->out, dense->in, x, w, y);
+      return;
+    }
   DenseJob job = { dense, w, x, NULL, n, y, NULL, NULL };
   const gboolean split = (double) n * dense->in * dense->out >= CL_DENSE_MIN_MACS;
   if (!split)
@@ -71,6 +77,11 @@ void
 cl_dense_backward (const ClDense *dense, const float *w, const float *x, const float *dy, int n, float *dw,
                    float *dx)
 {
+  if (cl_gemm_uses_microkernels ())
+    {
+      cl_gemm_nt_backward (n, dense->out, dense->in, x, w, dy, dw, dx);
+      return;
+    }
   const gboolean split = (double) n * dense->in * dense->out >= CL_DENSE_MIN_MACS;
   if (!split)
     {

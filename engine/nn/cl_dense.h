@@ -1,4 +1,4 @@
-/* Dense (fully connected) layer, no bias, over sgemm. */
+/* Dense (fully connected) layer, no bias: the conv microkernels as a GEMM (cl_gemm.h), or sgemm. */
 #pragma once
 
 /* ---- dense, no bias: y [n][out] = x [n][in] W^T, W [out][in]. */

@@ -9,6 +9,9 @@
 #include "engine/nn/cl_loss.h"
 
 #include <cblas.h>
+
+#include "engine/nn/cl_gemm.h"
+#include "engine/nn/cl_layers_private.h"
 #include <glib.h>
 #include <math.h>
 #include <stdint.h>
@@ -124,6 +127,12 @@ normalise_backward (const float *h, const float *nrm, const float *dh, int rows,
 static void
 gram_full (const float *h, int rows, int d, float *s)
 {
+  /* On the microkernels: the full product, every element one fma chain, so exactly symmetric. */
+  if (cl_gemm_uses_microkernels ())
+    {
+      cl_gemm_nt (rows, rows, d, h, h, s);
+      return;
+    }
   cblas_ssyrk (CblasRowMajor, CblasUpper, CblasNoTrans, rows, d, 1.0f, h, d, 0.0f, s, rows);
   for (int ib = 0; ib < rows; ib += TILE)
     for (int jb = ib; jb < rows; jb += TILE)
@@ -159,6 +168,20 @@ static void
 gram_backward (float *s, const float *h, int rows, int d, float *dh)
 {
   fold_transpose_upper (s, rows);
+  if (cl_gemm_uses_microkernels ())
+    {
+      /* The full symmetric matrix, then dH = S H as the input gradient of S = A H^T. */
+      for (int ib = 0; ib < rows; ib += TILE)
+        for (int jb = ib; jb < rows; jb += TILE)
+          {
+            int ie = MIN (ib + TILE, rows), je = MIN (jb + TILE, rows);
+            for (int i = ib; i < ie; i++)
+              for (int j = MAX (jb, i + 1); j < je; j++)
+                s[(size_t) j * rows + i] = s[(size_t) i * rows + j];
+          }
+      cl_gemm_nt_backward (rows, rows, d, h, h, s, NULL, dh);
+      return;
+    }
   cblas_ssymm (CblasRowMajor, CblasLeft, CblasUpper, rows, d, 1.0f, s, rows, h, d, 0.0f, dh, d);
 }
 
@@ -317,7 +340,67 @@ gram_floats (int n, int d)
 size_t
 cl_ntxent_workspace_floats (int n, int d)
 {
-  return gram_floats (n, d) + 2 * (size_t) n * d; /* + dh */
+  /* + dh, then per-row results of the softmax rows ([rows] doubles, 2 floats each, at an even index) */
+  return gram_floats (n, d) + 2 * (size_t) n * d + 1 + 2 * 2 * (size_t) n;
+}
+
+/* ---- the softmax rows over the thread team
+ * Rows go in fixed blocks over the team's threads; each row's results (its log-sum-exp, positive
+ * similarity, whether it ranks its positive first) are kept per row and summed in row order after,
+ * so the loss is the same for any thread count (and the same as the one-thread loop before). */
+#define CL_LOSS_ROWS 32
+
+typedef struct {
+  float *s;
+  int n, rows;
+  float tau, inv_tau;
+  double grad_scale;
+  gboolean ntxent; /* NT-Xent: self masked, the positive's gradient; decoupled: nothing masked */
+  double *lse;     /* [rows] */
+} SoftmaxJob;
+
+static void
+softmax_rows_item (void *arg, int item, int thread)
+{
+  (void) thread;
+  const SoftmaxJob *job = arg;
+  const int rows = job->rows, n = job->n;
+  const int i_end = MIN (rows, (item + 1) * CL_LOSS_ROWS);
+  for (int i = item * CL_LOSS_ROWS; i < i_end; i++)
+    {
+      float *row = job->s + (size_t) i * rows;
+      const int p = (i + n) % rows;
+      float m;
+      if (job->ntxent)
+        {
+          /* The self-similarity is masked with -inf rather than -1e9, so a tiny tau cannot turn
+           * the mask into a finite competitor; exp(-inf) = 0 then also zeroes G_ii. */
+          row[i] = -INFINITY;
+          m = row[p];
+        }
+      else
+        m = row[i]; /* No mask: the official code keeps the self-similarity and the positive inside. */
+      for (int k = 0; k < rows; k++)
+        m = row[k] > m ? row[k] : m;
+      double sum = exp_shifted_sum (row, rows, m, job->inv_tau);
+      job->lse[i] = (double) m / job->tau + log (sum);
+      /* NT-Xent: G_ik = (softmax_ik - [k == p]) / (2n tau), dL/dS_ik through anchor i's term. */
+      float coef = (float) (job->grad_scale / sum);
+      for (int k = 0; k < rows; k++)
+        row[k] *= coef;
+      if (job->ntxent)
+        row[p] -= (float) job->grad_scale;
+    }
+}
+
+/* Runs the rows; lse [rows] from the workspace after dh. */
+static double *
+softmax_rows (float *s, float *ws_after_dh, int n, float tau, double grad_scale, gboolean ntxent)
+{
+  double *lse = (double *) (ws_after_dh + ((uintptr_t) ws_after_dh / sizeof (float)) % 2);
+  SoftmaxJob job = { s, n, 2 * n, tau, 1.0f / tau, grad_scale, ntxent, lse };
+  cl_team_for (softmax_rows_item, &job, (2 * n + CL_LOSS_ROWS - 1) / CL_LOSS_ROWS);
+  return lse;
 }
 
 /* The workspace layout both cosine losses share: normalised rows h, their norms, the 2n x 2n
@@ -348,31 +431,14 @@ cl_ntxent (const float *z, int n, int d, float tau, float *dz, float *ws)
   float *h, *nrm, *s, *dh;
   ClLossResult r = cosine_similarities (z, n, d, ws, &h, &nrm, &s, &dh);
 
-  const float inv_tau = 1.0f / tau;
   const double grad_scale = 1.0 / ((double) rows * tau);
   double align = 0.0, dist = 0.0;
+  /* The positives before the rows overwrite them. */
   for (int i = 0; i < rows; i++)
-    {
-      float *row = s + (size_t) i * rows;
-      int p = (i + n) % rows;
-      float pos = row[p];
-      /* The self-similarity is masked with -inf rather than -1e9, so a tiny tau cannot turn
-       * the mask into a finite competitor; exp(-inf) = 0 then also zeroes G_ii. */
-      row[i] = -INFINITY;
-      float m = row[p];
-      for (int k = 0; k < rows; k++)
-        m = row[k] > m ? row[k] : m;
-      double sum = exp_shifted_sum (row, rows, m, inv_tau);
-      double lse = (double) m / tau + log (sum);
-      align -= (double) pos / tau;
-      dist += lse;
-
-      /* G_ik = (softmax_ik - [k == p]) / (2n tau): dL/dS_ik through anchor i's term. */
-      float coef = (float) (grad_scale / sum);
-      for (int k = 0; k < rows; k++)
-        row[k] *= coef;
-      row[p] -= (float) grad_scale;
-    }
+    align -= (double) s[(size_t) i * rows + (i + n) % rows] / tau;
+  const double *lse = softmax_rows (s, dh + (size_t) rows * d, n, tau, grad_scale, TRUE);
+  for (int i = 0; i < rows; i++)
+    dist += lse[i];
 
   r.alignment = align / rows;
   r.distribution = dist / rows;
@@ -399,22 +465,11 @@ cl_loss_decoupled (const float *z, int n, int d, float tau, float lambda, float 
   float *h, *nrm, *s, *dh;
   ClLossResult r = cosine_similarities (z, n, d, ws, &h, &nrm, &s, &dh);
 
-  const float inv_tau = 1.0f / tau;
   const double grad_scale = (double) lambda / ((double) rows * tau);
   double dist = 0.0;
+  const double *lse = softmax_rows (s, dh + (size_t) rows * d, n, tau, grad_scale, FALSE);
   for (int i = 0; i < rows; i++)
-    {
-      float *row = s + (size_t) i * rows;
-      /* No mask: the official code keeps the self-similarity and the positive inside. */
-      float m = row[i];
-      for (int k = 0; k < rows; k++)
-        m = row[k] > m ? row[k] : m;
-      double sum = exp_shifted_sum (row, rows, m, inv_tau);
-      dist += (double) m / tau + log (sum);
-      float coef = (float) (grad_scale / sum);
-      for (int k = 0; k < rows; k++)
-        row[k] *= coef;
-    }
+    dist += lse[i];
   dist = dist / rows - log ((double) d);
 
   if (dz)

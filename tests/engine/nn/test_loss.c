@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/nn/cl_loss.h"
+#include "engine/nn/cl_team.h"
 #include "engine/base/cl_rng.h"
 #include "tests/fixtures/loss_fixtures.h"
 
@@ -951,11 +952,54 @@ test_exp_nonpositive (void)
   g_free (y);
 }
 
+/* The cosine losses on 1 to 4 team threads: the same loss, parts and gradient, bit for bit (the
+ * softmax rows go in fixed blocks and are summed in row order; the products are fixed blocks). */
+static void
+test_threads_identical (void)
+{
+  static const ClLossKind kinds[] = { CL_LOSS_NTXENT, CL_LOSS_DECOUPLED };
+  const int n = 300, d = 64;
+  ClRng rng;
+  cl_rng_seed (&rng, 77, 5);
+  float *z = g_new (float, 2 * (size_t) n * d);
+  for (size_t i = 0; i < 2 * (size_t) n * d; i++)
+    z[i] = (float) cl_rng_normal (&rng);
+  for (size_t ki = 0; ki < G_N_ELEMENTS (kinds); ki++)
+    {
+      float *ws = new_ws (kinds[ki], n, d);
+      float *dz1 = g_new (float, 2 * (size_t) n * d), *dz = g_new (float, 2 * (size_t) n * d);
+      ClLossResult r1 = { 0 };
+      for (int threads = 1; threads <= 4; threads++)
+        {
+          cl_layers_set_threads (threads);
+          ClLossResult r = kinds[ki] == CL_LOSS_NTXENT ? cl_ntxent (z, n, d, 0.2f, threads == 1 ? dz1 : dz, ws)
+                                                       : cl_loss_decoupled (z, n, d, 0.2f, 0.5f, threads == 1 ? dz1 : dz, ws);
+          g_assert_true (isfinite (r.loss));
+          if (threads == 1)
+            {
+              r1 = r;
+              continue;
+            }
+          g_assert_cmpmem (&r.loss, sizeof r.loss, &r1.loss, sizeof r1.loss);
+          g_assert_cmpmem (&r.alignment, sizeof r.alignment, &r1.alignment, sizeof r1.alignment);
+          g_assert_cmpmem (&r.distribution, sizeof r.distribution, &r1.distribution, sizeof r1.distribution);
+          g_assert_cmpmem (&r.accuracy, sizeof r.accuracy, &r1.accuracy, sizeof r1.accuracy);
+          g_assert_cmpmem (dz, sizeof (float) * 2 * n * d, dz1, sizeof (float) * 2 * n * d);
+        }
+      cl_layers_set_threads (1);
+      g_free (ws);
+      g_free (dz1);
+      g_free (dz);
+    }
+  g_free (z);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/loss/exp-nonpositive", test_exp_nonpositive);
+  g_test_add_func ("/loss/threads-identical", test_threads_identical);
   g_test_add_func ("/loss/fixture/ntxent", test_fixture_ntxent);
   g_test_add_func ("/loss/fixture/decoupled", test_fixture_decoupled);
   g_test_add_func ("/loss/fixture/swd", test_fixture_swd);

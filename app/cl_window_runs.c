@@ -1,5 +1,6 @@
 /* The run list panel: every run of this window and of opened folders, A/B choice and overlays. */
 #include "app/cl_window_private.h"
+#include "app/cl_sweep_follow.h"
 
 #include <math.h>
 #include <string.h>
@@ -492,6 +493,9 @@ final_probes_done (GObject *source, GAsyncResult *result, gpointer data)
 gboolean
 cl_window_open_runs_folder (ClWindow *self, const char *dir, GError **error)
 {
+  /* A sweep still filling (cells run elsewhere) is followed: app/cl_sweep_follow.c. */
+  if (cl_sweep_follow_is_filling (dir))
+    return cl_sweep_follow_open (self, dir, error) != NULL;
   GPtrArray *infos = cl_runs_scan_dir (dir, error);
   if (!infos)
     return FALSE;

@@ -10,6 +10,7 @@
 
 #include "app/cl_sweep_follow.h"
 #include "app/cl_window.h"
+#include "app/cl_window_private.h"
 
 static void
 cli (const char *out, const char *first, ...)

@@ -54,33 +54,6 @@ cl_export_figure_png_with (const char *path, ClFigureKind kind, const ClSnapshot
   return cl_png_export_figure (path, width, height, scale, draw_figure, &job, texts, G_N_ELEMENTS (texts), error);
 }
 
-gboolean
-cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError **error)
-{
-  g_autofree char *path = cl_preset_resolve (name_or_file, error);
-  if (!path)
-    return FALSE;
-  if (g_str_has_suffix (path, ".png") || g_str_has_suffix (path, ".PNG"))
-    {
-      GHashTable *texts = NULL;
-      if (!cl_png_read_text (path, &texts, error))
-        return FALSE;
-      const char *ini = g_hash_table_lookup (texts, "contrastlab:config");
-      gboolean ok;
-      if (!ini)
-        {
-          g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE,
-                       "%s: this PNG has no contrastlab:config text chunk (was it exported by ContrastLab?)", path);
-          ok = FALSE;
-        }
-      else
-        ok = cl_config_load_data (cfg, ini, path, error);
-      g_hash_table_unref (texts);
-      return ok;
-    }
-  return cl_config_load_file (cfg, path, error);
-}
-
 char *
 cl_export_metrics_csv (const ClSnapshot *snap)
 {

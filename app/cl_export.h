@@ -83,6 +83,5 @@ char **cl_export_csv_existing (const char *folder);
 gboolean cl_export_write_file (const char *path, const char *contents, gssize length, ClExportFlags flags,
                                GError **error);
 
-/* Applies a preset: a NAME from the presets folder, an .ini file, or a PNG exported by the app
- * (its contrastlab:config chunk). */
-gboolean cl_config_apply_preset (ClConfig *cfg, const char *name_or_file, GError **error);
+/* cl_config_apply_preset (a preset NAME, .ini or exported PNG) lives in the engine now. */
+#include "engine/store/cl_png_text.h"

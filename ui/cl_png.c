@@ -1,6 +1,7 @@
 #include "ui/cl_png.h"
 
 #include "engine/base/cl_file.h"
+#include "engine/store/cl_png_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +18,9 @@
 
 G_DEFINE_QUARK (cl-png-error-quark, cl_png_error)
 
-/* Enough for a config of a few hundred keys; stops a crafted zTXt from inflating without
- * bound when reading. */
-#define TEXT_CHUNK_LIMIT (16u * 1024u * 1024u)
-
 /* State shared with libpng's callbacks. libpng reports errors by longjmp-ing out of the
  * call that failed, so anything that must be freed afterwards lives here, not in locals. */
 typedef struct {
-  FILE *file;            /* reading */
   ClAtomicFile *out;     /* writing: the temp file beside the target */
   int saved_errno;       /* errno of a failed read/write, 0 if libpng itself gave up */
   char message[256];     /* libpng's last error message */
@@ -62,18 +58,6 @@ static void
 on_png_flush (png_structp png)
 {
   (void) png; /* cl_atomic_file writes straight to the descriptor */
-}
-
-static void
-on_png_read (png_structp png, png_bytep data, size_t length)
-{
-  PngIo *io = png_get_io_ptr (png);
-  if (fread (data, 1, length, io->file) != length)
-    {
-      if (ferror (io->file))
-        io->saved_errno = errno != 0 ? errno : EIO;
-      png_error (png, "the file ends too early (truncated)");
-    }
 }
 
 /* ------------------------------------------------------------------ write */
@@ -191,15 +175,6 @@ encode (PngIo *io, cairo_surface_t *surface, const ClPngText *texts, int n_texts
   return TRUE;
 }
 
-static void
-set_errno_error (GError **error, int err, const char *what, const char *path)
-{
-  char *display = g_filename_display_name (path);
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), "%s “%s”: %s", what, display,
-               g_strerror (err));
-  g_free (display);
-}
-
 static gboolean
 check_arguments (const char *path, cairo_surface_t *surface, const ClPngText *texts, int n_texts,
                  GError **error)
@@ -280,133 +255,26 @@ cl_png_write_surface (const char *path, cairo_surface_t *image_surface,
 
 /* ------------------------------------------------------------------- read */
 
-static char *
-text_to_utf8 (const png_text *t)
-{
-  gboolean international = t->compression == PNG_ITXT_COMPRESSION_NONE
-                           || t->compression == PNG_ITXT_COMPRESSION_zTXt;
-  const char *text = t->text != NULL ? t->text : "";
-  gssize length = (gssize) (international ? t->itxt_length : t->text_length);
-  if (length <= 0 || (size_t) length > strlen (text))
-    length = (gssize) strlen (text);
-  if (international)
-    return g_utf8_make_valid (text, length);
-  /* tEXt and zTXt are Latin-1, which maps byte for byte onto the first 256 code points */
-  GString *out = g_string_sized_new ((gsize) length + 16);
-  for (gssize i = 0; i < length; i++)
-    g_string_append_unichar (out, (gunichar) (unsigned char) text[i]);
-  return g_string_free (out, FALSE);
-}
-
-static char *
-latin1_to_utf8 (const char *s)
-{
-  png_text t = { 0 };
-  t.compression = PNG_TEXT_COMPRESSION_NONE;
-  t.text = (png_charp) s;
-  t.text_length = strlen (s);
-  return text_to_utf8 (&t);
-}
-
-static gboolean
-decode_text (PngIo *io, GHashTable *table)
-{
-  png_structp png = png_create_read_struct (PNG_LIBPNG_VER_STRING, io, on_png_error, on_png_warning);
-  if (png == NULL)
-    {
-      g_strlcpy (io->message, "out of memory", sizeof io->message);
-      return FALSE;
-    }
-  png_infop info = png_create_info_struct (png);
-  if (info == NULL)
-    {
-      g_strlcpy (io->message, "out of memory", sizeof io->message);
-      png_destroy_read_struct (&png, NULL, NULL);
-      return FALSE;
-    }
-  if (setjmp (png_jmpbuf (png)))
-    {
-      png_destroy_read_struct (&png, &info, NULL);
-      return FALSE;
-    }
-  png_set_read_fn (png, io, on_png_read);
-  png_set_sig_bytes (png, 8);
-  png_set_chunk_malloc_max (png, TEXT_CHUNK_LIMIT);
-  png_read_info (png, info);
-
-  /* the pixels are decoded and dropped only to reach text chunks stored after them */
-  int passes = png_set_interlace_handling (png);
-  png_read_update_info (png, info);
-  png_uint_32 height = png_get_image_height (png, info);
-  io->row = g_malloc (png_get_rowbytes (png, info));
-  for (int pass = 0; pass < passes; pass++)
-    for (png_uint_32 y = 0; y < height; y++)
-      png_read_row (png, io->row, NULL);
-  png_read_end (png, info);
-
-  png_textp texts = NULL;
-  int n = png_get_text (png, info, &texts, NULL);
-  for (int i = 0; i < n; i++)
-    {
-      if (texts[i].key == NULL)
-        continue;
-      char *key = latin1_to_utf8 (texts[i].key);
-      if (g_hash_table_contains (table, key))
-        g_free (key);
-      else
-        g_hash_table_insert (table, key, text_to_utf8 (&texts[i]));
-    }
-  png_destroy_read_struct (&png, &info, NULL);
-  return TRUE;
-}
-
+/* The engine's chunk walker (engine/store/cl_png_text.h): no libpng on the read side, hard
+ * size caps, CRC checks. Its corrupt-file errors become CL_PNG_ERROR_CORRUPT here. */
 gboolean
 cl_png_read_text (const char *path, GHashTable **texts_out, GError **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (texts_out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  *texts_out = NULL;
-
-  PngIo io = { 0 };
-  io.file = fopen (path, "rb");
-  if (io.file == NULL)
+  GError *local = NULL;
+  *texts_out = cl_png_text_read (path, &local);
+  if (*texts_out)
+    return TRUE;
+  if (local->domain == CL_PNG_TEXT_ERROR)
     {
-      int err = errno;
-      set_errno_error (error, err, "Cannot open", path);
-      return FALSE;
+      g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_CORRUPT, "%s", local->message);
+      g_error_free (local);
     }
-  png_byte signature[8];
-  size_t got = fread (signature, 1, sizeof signature, io.file);
-  if (got != sizeof signature || png_sig_cmp (signature, 0, sizeof signature) != 0)
-    {
-      char *display = g_filename_display_name (path);
-      g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_CORRUPT,
-                   "Cannot read “%s”: not a PNG file (bad signature)", display);
-      g_free (display);
-      fclose (io.file);
-      return FALSE;
-    }
-
-  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  gboolean ok = decode_text (&io, table);
-  g_free (io.row);
-  fclose (io.file);
-  if (!ok)
-    {
-      char *display = g_filename_display_name (path);
-      if (io.saved_errno != 0)
-        g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (io.saved_errno),
-                     "Cannot read “%s”: %s", display, g_strerror (io.saved_errno));
-      else
-        g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_CORRUPT,
-                     "Cannot read “%s”: corrupt PNG: %s", display, io.message);
-      g_free (display);
-      g_hash_table_unref (table);
-      return FALSE;
-    }
-  *texts_out = table;
-  return TRUE;
+  else
+    g_propagate_error (error, local);
+  return FALSE;
 }
 
 /* ----------------------------------------------------------------- export */

@@ -1,4 +1,4 @@
-/* PNG export with metadata (text chunks) and reading the metadata back, with libpng.
+/* PNG export with metadata (text chunks) with libpng, and reading the metadata back.
  * Writes are atomic: a temp file beside the target, fsync, rename; a failed write leaves
  * neither a partial target nor a temp file behind. */
 #pragma once
@@ -34,7 +34,8 @@ gboolean cl_png_write_surface (const char *path, cairo_surface_t *image_surface,
 
 /* Reads every tEXt, zTXt and iTXt chunk (before and after the image data) into a new table
  * key -> value, both UTF-8 (Latin-1 chunks are converted); when a key repeats the first
- * chunk wins. Corrupt or truncated files give CL_PNG_ERROR_CORRUPT. */
+ * chunk wins. Corrupt or truncated files give CL_PNG_ERROR_CORRUPT. The engine's chunk walker
+ * does the reading (engine/store/cl_png_text.h: no libpng, size caps, CRC checks). */
 gboolean cl_png_read_text (const char *path, GHashTable **texts_out, GError **error);
 
 /* Renders draw(cr, width, height, data) on a (width*scale) x (height*scale) ARGB32 surface

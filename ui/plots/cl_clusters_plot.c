@@ -1,4 +1,5 @@
 #include "ui/plots/cl_clusters_plot.h"
+#include "ui/plots/cl_plot_chart.h"
 #include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
@@ -1175,7 +1176,7 @@ static void
 draw_trend_line (cairo_t *cr, const ClClustersData *d, const Layout *l, int p, int li, int bold)
 {
   const Trend *tr = &l->trend;
-  const ClPlotScale *xs = &l->g.trend_x[p], *ys = &l->g.trend_y[p];
+  const ClPlotScale *xs_scale = &l->g.trend_x[p], *ys_scale = &l->g.trend_y[p];
   GArray *pts = g_array_new (FALSE, FALSE, sizeof (TrendPoint));
   for (int i = 0; i < d->n_history; i++)
     {
@@ -1193,26 +1194,23 @@ draw_trend_line (cairo_t *cr, const ClClustersData *d, const Layout *l, int p, i
   cl_plot_set_rgba (cr, color, alpha);
   if (pts->len > 1)
     {
-      ClPlotLine line;
-      cl_plot_line_begin (&line, cr, lw);
+      double *xs = g_new (double, pts->len), *ys = g_new (double, pts->len);
       for (guint j = 0; j < pts->len; j++)
         {
-          const TrendPoint *q = &g_array_index (pts, TrendPoint, j);
-          cl_plot_line_add (&line, cl_plot_scale_map (xs, q->step), cl_plot_scale_map (ys, q->value));
+          xs[j] = g_array_index (pts, TrendPoint, j).step;
+          ys[j] = g_array_index (pts, TrendPoint, j).value;
         }
-      if (cl_plot_line_end (&line))
-        cairo_fill (cr);
-      else
+      ClPlotAxes axes = { xs_scale, ys_scale, FALSE };
+      ClPlotStroke stroke = cl_plot_stroke (color, lw);
+      stroke.alpha = alpha;
+      if (layer_dashed (tr->names[li]))
         {
-          cairo_set_line_width (cr, lw);
-          cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-          if (layer_dashed (tr->names[li]))
-            {
-              double dash[2] = { 5.0 * lw, 3.0 * lw };
-              cairo_set_dash (cr, dash, 2, 0.0);
-            }
-          cairo_stroke (cr);
+          stroke.dash_on = 5.0 * lw;
+          stroke.dash_off = 3.0 * lw;
         }
+      cl_plot_chart_line (cr, &axes, xs, ys, (int) pts->len, &stroke);
+      g_free (xs);
+      g_free (ys);
     }
   /* points where they are few enough to tell apart (a lone point always) */
   double room = l->g.trend_plot[p].w / MAX (tr->most_steps, 1);
@@ -1220,7 +1218,7 @@ draw_trend_line (cairo_t *cr, const ClClustersData *d, const Layout *l, int p, i
     for (guint j = 0; j < pts->len; j++)
       {
         const TrendPoint *q = &g_array_index (pts, TrendPoint, j);
-        double x = cl_plot_scale_map (xs, q->step), y = cl_plot_scale_map (ys, q->value);
+        double x = cl_plot_scale_map (xs_scale, q->step), y = cl_plot_scale_map (ys_scale, q->value);
         if (alpha < 1.0)
           {
             cairo_new_path (cr);

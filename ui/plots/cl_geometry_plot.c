@@ -1,4 +1,5 @@
 #include "ui/plots/cl_geometry_plot.h"
+#include "ui/plots/cl_plot_chart.h"
 #include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
@@ -513,18 +514,19 @@ draw_series (cairo_t *cr, const ClPlotScale *xs, const ClPlotScale *ys, const Cl
 {
   ClPlotEma ema;
   cl_plot_ema_init (&ema, CL_GEOMETRY_PLOT_EMA);
-  ClPlotLine line;
-  cl_plot_set_rgb (cr, color);
-  cl_plot_line_begin (&line, cr, line_width);
-  double xa = (xs->p1 - xs->p0) / (xs->d1 - xs->d0), xb = xs->p0 - xa * xs->d0;
-  double ya = (ys->p1 - ys->p0) / (ys->d1 - ys->d0), yb = ys->p0 - ya * ys->d0;
+  double *x = g_new (double, MAX (n_rows, 1)), *y = g_new (double, MAX (n_rows, 1));
   for (int i = 0; i < n_rows; i++)
     {
       float v;
       memcpy (&v, (const char *) &rows[i] + offset, sizeof v);
-      cl_plot_line_add (&line, xa * (double) rows[i].step + xb, ya * cl_plot_ema_push (&ema, v) + yb);
+      x[i] = (double) rows[i].step;
+      y[i] = cl_plot_ema_push (&ema, v);
     }
-  cl_plot_line_draw (&line);
+  ClPlotAxes axes = { xs, ys, FALSE };
+  ClPlotStroke stroke = cl_plot_stroke (color, line_width);
+  cl_plot_chart_line (cr, &axes, x, y, n_rows, &stroke);
+  g_free (x);
+  g_free (y);
 }
 
 /* A reference line's label, just above the line at the left of the plot, on a white

@@ -1,4 +1,5 @@
 #include "ui/plots/cl_sweep_plot.h"
+#include "ui/plots/cl_plot_chart.h"
 #include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
@@ -310,24 +311,20 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
   for (int s = 0; s < d->n_series; s++)
     {
       ClRgb color = cl_sweep_plot_series_color (s);
-      cl_plot_set_rgb (cr, color);
-      cairo_set_line_width (cr, look.sparse_line_width);
-      gboolean open = FALSE;
+      /* a line through the measured points in x order, broken where one is missing */
+      double *xs = g_new (double, (gsize) MAX (d->n_x, 1)), *ys = g_new (double, (gsize) MAX (d->n_x, 1));
       for (int j = 0; j < d->n_x; j++)
         {
-          double px, py;
-          if (!cl_sweep_plot_point (g, d, order[j], s, &px, &py))
-            {
-              open = FALSE;
-              continue;
-            }
-          if (open)
-            cairo_line_to (cr, px, py);
-          else
-            cairo_move_to (cr, px, py);
-          open = TRUE;
+          double v = value_at (d, order[j], s);
+          xs[j] = x_coord (d, d->x_values[order[j]]);
+          ys[j] = isfinite (v) && isfinite (xs[j]) ? CLAMP (v, g->y_ticks.lo, g->y_ticks.hi) : NAN;
         }
-      cairo_stroke (cr);
+      ClPlotAxes axes = { &g->x, &g->y, FALSE };
+      ClPlotStroke stroke = cl_plot_stroke (color, look.sparse_line_width);
+      stroke.break_gaps = TRUE;
+      cl_plot_chart_line (cr, &axes, xs, ys, d->n_x, &stroke);
+      g_free (xs);
+      g_free (ys);
       if (d->errors)
         draw_error_bars (cr, g, d, s, &look);
       for (int j = 0; j < d->n_x; j++)

@@ -209,6 +209,7 @@ cl_figure_similarity_hit (double w, double h, const ClSnapshot *snap, const ClFi
   int *rows = g_new (int, n), *group = g_new (int, n);
   ClHeatmapData d;
   heatmap_data (snap, o ? o : &defaults, rows, group, &d);
+  d.font_scale = view_for (CL_FIGURE_SIMILARITY, w, h, o ? o : &defaults).font_scale;  /* as drawn */
   gboolean hit = cl_heatmap_plot_hit (w, h, &d, x, y, row, col);
   g_free (rows);
   g_free (group);
@@ -418,8 +419,9 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
     case CL_FIGURE_GEOMETRY:
       {
         static const ClZHistogram empty;
-        cl_geometry_plot_draw (cr, w, h, s ? s->rows : NULL, s ? s->n_rows : 0, s ? &s->zhist : &empty,
-                               s ? s->events : NULL, s ? s->n_events : 0);
+        cl_geometry_plot_draw_scaled (cr, w, h, s ? s->rows : NULL, s ? s->n_rows : 0, s ? &s->zhist : &empty,
+                                      s ? s->events : NULL, s ? s->n_events : 0,
+                                      view_for (CL_FIGURE_GEOMETRY, w, h, o).font_scale, NULL);
       }
       break;
     case CL_FIGURE_VIEWS:
@@ -434,6 +436,7 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
           heatmap_data (s, o, rows, group, &d);
         else
           d.highlight_row = d.highlight_col = -1;
+        d.font_scale = view_for (CL_FIGURE_SIMILARITY, w, h, o).font_scale;
         cl_heatmap_plot_draw (cr, w, h, &d);
         g_free (rows);
         g_free (group);

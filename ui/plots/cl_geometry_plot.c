@@ -226,6 +226,7 @@ typedef struct {
 typedef struct {
   Panel panel[CL_GEOMETRY_N_PANELS];
   ClGeometryPlotGeometry g;
+  double scale;  /* text scale */
 } Layout;
 
 static void
@@ -290,7 +291,7 @@ static void
 layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent *events,
         int n_events, Layout *L)
 {
-  ClPlotTheme look = cl_plot_theme (1.0);
+  ClPlotTheme look = cl_plot_theme (L->scale);
   ClGeometryPlotGeometry *g = &L->g;
   g->columns = width >= 840.0 ? 3 : width >= 520.0 ? 2 : 1;
   g->histogram_shown = r->hist;
@@ -325,7 +326,7 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
                     + 0.4 * look.pad;
       P->bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &unit_ticks, P->x_title, &look.axis);
       double guess_h = cell->h - look.pad - P->title_h - P->legend_h - P->bottom_extent;
-      int y_target = CLAMP ((int) (guess_h / 42.0), 2, 7);
+      int y_target = CLAMP ((int) (guess_h / (42.0 * look.scale)), 2, 7);
 
       double lo = 0.0, hi = 1.0;
       switch (p)
@@ -348,11 +349,11 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
       /* at least four: fewer lets the last tick overshoot the data by up to half the axis */
       for (int pass = 0; pass < 2; pass++)
         {
-          int x_target = CLAMP ((int) (g->plot[p].w / 70.0), 4, 8);
+          int x_target = CLAMP ((int) (g->plot[p].w / (70.0 * look.scale)), 4, 8);
           if (p == CL_GEOMETRY_PANEL_HISTOGRAM)
             /* more ticks than the step axes: the ends are extended to tick multiples, and a
              * coarse step would leave much of the axis empty */
-            cl_plot_ticks_compute (&g->x_ticks[p], r->x_lo, r->x_hi, CLAMP ((int) (g->plot[p].w / 55.0), 4, 10),
+            cl_plot_ticks_compute (&g->x_ticks[p], r->x_lo, r->x_hi, CLAMP ((int) (g->plot[p].w / (55.0 * look.scale)), 4, 10),
                                    TRUE, FALSE);
           else
             cl_plot_ticks_compute (&g->x_ticks[p], r->step_lo, r->step_hi, x_target, TRUE, TRUE);
@@ -553,8 +554,18 @@ cl_geometry_plot_draw_full (cairo_t *cr, double width, double height,
                             const ClMetricRow *rows, int n_rows, const ClZHistogram *zhist,
                             const ClEvent *events, int n_events, ClGeometryPlotGeometry *geometry)
 {
+  cl_geometry_plot_draw_scaled (cr, width, height, rows, n_rows, zhist, events, n_events, 1.0, geometry);
+}
+
+void
+cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height,
+                              const ClMetricRow *rows, int n_rows, const ClZHistogram *zhist,
+                              const ClEvent *events, int n_events, double font_scale,
+                              ClGeometryPlotGeometry *geometry)
+{
   Layout L;
   memset (&L, 0, sizeof L);
+  L.scale = cl_plot_theme (font_scale).scale;
   if (n_rows < 0 || rows == NULL)
     n_rows = 0;
   if (n_events < 0 || events == NULL)
@@ -565,7 +576,7 @@ cl_geometry_plot_draw_full (cairo_t *cr, double width, double height,
         *geometry = L.g;
       return;
     }
-  ClPlotTheme look = cl_plot_theme (1.0);
+  ClPlotTheme look = cl_plot_theme (L.scale);
   Ranges r;
   compute_ranges (rows, n_rows, zhist, events, n_events, &r);
   panel_texts (&L, &r, zhist, n_events);

@@ -65,3 +65,9 @@ void cl_geometry_plot_draw_full (cairo_t *cr, double width, double height,
                                  const ClMetricRow *rows, int n_rows, const ClZHistogram *zhist,
                                  const ClEvent *events, int n_events,
                                  ClGeometryPlotGeometry *geometry);
+
+/* cl_geometry_plot_draw_full with the text at font_scale (1 = the export size's). */
+void cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height,
+                                   const ClMetricRow *rows, int n_rows, const ClZHistogram *zhist,
+                                   const ClEvent *events, int n_events, double font_scale,
+                                   ClGeometryPlotGeometry *geometry);

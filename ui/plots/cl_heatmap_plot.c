@@ -121,7 +121,7 @@ group_label (int id, char *buf, size_t size)
 static void
 compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout *l)
 {
-  ClPlotTheme look = cl_plot_theme (1.0);
+  ClPlotTheme look = cl_plot_theme (d != NULL ? d->font_scale : 1.0);
   memset (l, 0, sizeof *l);
   double y = look.pad;
   l->title_y = y;
@@ -593,7 +593,7 @@ cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d)
 {
   if (!(w >= 1.0) || !(h >= 1.0) || !isfinite (w) || !isfinite (h))
     return;
-  ClPlotTheme look = cl_plot_theme (1.0);
+  ClPlotTheme look = cl_plot_theme (d != NULL ? d->font_scale : 1.0);
   Layout l;
   layout_for (w, h, d, &l);
 

@@ -21,6 +21,7 @@ typedef struct {
   int highlight_row, highlight_col; /* stored indices (as cl_heatmap_plot_hit returns), -1 = none:
                                      * outline this cell and draw crosshair lines */
   const char *title;      /* NULL: "Batch similarity" */
+  double font_scale;      /* text scale (cl_plot_theme); 0: 1 */
 } ClHeatmapData;
 
 /* Where the figure puts things, in the caller's user units. The same for drawing and hit

@@ -1,5 +1,7 @@
 #include "engine/data/cl_data.h"
 
+#include "engine/base/cl_file.h"
+
 #include <errno.h>
 #include <string.h>
 #include <zlib.h>
@@ -16,170 +18,162 @@ G_DEFINE_QUARK (cl-data-error-quark, cl_data_error)
  * within-limits) header costs no more memory than it holds. */
 #define CL_IDX_FIRST_CHUNK ((gsize) 64 << 20)
 
-typedef enum {
-  READ_OK,
-  READ_SHORT,     /* plain end of file before the wanted count */
-  READ_GZ_CUT,    /* gzip stream ended before its end marker */
-  READ_FAILED,    /* corrupt compressed data or an I/O error; message in *why */
-} ReadStatus;
-
-/* Reads up to len bytes; *got receives how many arrived. zlib reports a cut gzip stream as a
- * short read with Z_BUF_ERROR pending, so both the count and the error state are consulted. */
-static ReadStatus
-read_some (gzFile f, void *buf, gsize len, gsize *got, const char **why)
-{
-  *got = 0;
-  while (*got < len)
-    {
-      gsize want = MIN (len - *got, (gsize) 1 << 30);
-      int n = gzread (f, (char *) buf + *got, (unsigned) want);
-      if (n < 0)
-        {
-          int errnum;
-          const char *msg = gzerror (f, &errnum);
-          *why = errnum == Z_ERRNO ? g_strerror (errno) : msg;
-          return READ_FAILED;
-        }
-      *got += (gsize) n;
-      if ((gsize) n < want)
-        break;
-    }
-  /* zlib inflates ahead into its own buffer, so a cut stream can flag Z_BUF_ERROR while the
-   * bytes asked for so far are all good; the cut is reported by the read that comes up short. */
-  if (*got == len)
-    return READ_OK;
-  int errnum = Z_OK;
-  const char *msg = gzerror (f, &errnum);
-  if (errnum == Z_BUF_ERROR)
-    return READ_GZ_CUT;
-  if (errnum != Z_OK)
-    {
-      *why = errnum == Z_ERRNO ? g_strerror (errno) : msg;
-      return READ_FAILED;
-    }
-  return READ_SHORT;
-}
-
-/* zlib prefixes its messages with the path, which our messages already start with. */
-static const char *
-strip_path (const char *msg, const char *path)
-{
-  gsize n = strlen (path);
-  if (msg != NULL && strncmp (msg, path, n) == 0 && strncmp (msg + n, ": ", 2) == 0)
-    return msg + n + 2;
-  return msg;
-}
-
-static gboolean
-fail_read (const char *path, ReadStatus st, const char *why, const char *what, gsize want,
-           gsize got, GError **error)
-{
-  switch (st)
-    {
-    case READ_GZ_CUT:
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "%s: truncated gzip stream: expected %" G_GSIZE_FORMAT " bytes of %s, got %"
-                   G_GSIZE_FORMAT " before the compressed data ended",
-                   path, want, what, got);
-      break;
-    case READ_FAILED:
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "%s: corrupt or unreadable data: %s", path,
-                   why ? strip_path (why, path) : "unknown error");
-      break;
-    case READ_SHORT:
-    case READ_OK:
-    default:
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "%s: truncated: expected %" G_GSIZE_FORMAT " bytes of %s, got %" G_GSIZE_FORMAT,
-                   path, want, what, got);
-      break;
-    }
-  return FALSE;
-}
-
 static guint32
 be32 (const guint8 *b)
 {
   return ((guint32) b[0] << 24) | ((guint32) b[1] << 16) | ((guint32) b[2] << 8) | (guint32) b[3];
 }
 
-gboolean
-cl_idx_read (const char *path, int ndim_expected, uint8_t **data, int dims[3], GError **error)
+/* How a gzip layer ended. */
+typedef enum {
+  GZ_NONE,     /* the file is not gzip */
+  GZ_COMPLETE, /* every member ended with its CRC and size checked */
+  GZ_CUT,      /* the compressed data ended before the stream's end (trailer included) */
+} GzEnd;
+
+/* A file: its bytes, or the bytes its gzip layer inflates to. */
+static gboolean
+gunzip (const guint8 *in, gsize n, const char *path, guint8 **out, gsize *out_len, GzEnd *end, GError **error)
 {
-  g_return_val_if_fail (path != NULL && data != NULL && dims != NULL, FALSE);
-  g_return_val_if_fail (ndim_expected == 1 || ndim_expected == 3, FALSE);
+  z_stream z = { 0 };
+  if (inflateInit2 (&z, 16 + MAX_WBITS) != Z_OK)
+    {
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT, "%s: cannot start zlib", path);
+      return FALSE;
+    }
+  /* The most a valid file can hold (header, payload, one more byte to see trailing data); the
+   * buffer grows as data actually arrives, so a tiny file costs no more than it holds. */
+  const gsize max = 16 + (gsize) CL_IDX_MAX_PAYLOAD + 1;
+  gsize cap = MIN (MAX (n * 4, (gsize) 4096), CL_IDX_FIRST_CHUNK), have = 0;
+  guint8 *buf = g_try_malloc (cap);
+  const guint8 *next = in;
+  gsize left = n;
+  int rc = Z_OK;
+  *end = GZ_CUT;
+  while (buf)
+    {
+      if (have == cap)
+        {
+          if (cap >= max)
+            break; /* more than any valid file: the IDX check reports trailing data */
+          gsize grown = MIN (cap * 2, max);
+          guint8 *nb = g_try_realloc (buf, grown);
+          if (!nb)
+            {
+              g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT, "%s: cannot allocate %" G_GSIZE_FORMAT " bytes",
+                           path, grown);
+              g_free (buf);
+              inflateEnd (&z);
+              return FALSE;
+            }
+          buf = nb;
+          cap = grown;
+        }
+      z.next_in = (Bytef *) next;
+      z.avail_in = (uInt) MIN (left, (gsize) G_MAXUINT32);
+      z.next_out = buf + have;
+      z.avail_out = (uInt) MIN (cap - have, (gsize) G_MAXUINT32);
+      rc = inflate (&z, Z_NO_FLUSH);
+      have = (gsize) (z.next_out - buf);
+      left -= (gsize) (z.next_in - next);
+      next = z.next_in;
+      if (rc == Z_STREAM_END)
+        {
+          /* gzip allows members one after another; anything else after the trailer is not gzip */
+          if (left >= 2 && next[0] == 0x1F && next[1] == 0x8B && inflateReset (&z) == Z_OK)
+            continue;
+          if (left > 0)
+            {
+              g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
+                           "%s: corrupt or unreadable data: %" G_GSIZE_FORMAT " bytes after the gzip stream", path,
+                           left);
+              g_free (buf);
+              inflateEnd (&z);
+              return FALSE;
+            }
+          *end = GZ_COMPLETE;
+          break;
+        }
+      if (rc == Z_OK || rc == Z_BUF_ERROR)
+        {
+          if (have < cap && (left == 0 || rc == Z_BUF_ERROR))
+            break; /* no progress with room left: the input ended before the stream did (cut) */
+          continue;
+        }
+      if (rc != Z_OK)
+        {
+          g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT, "%s: corrupt or unreadable data: %s", path,
+                       z.msg ? z.msg : "zlib error");
+          g_free (buf);
+          inflateEnd (&z);
+          return FALSE;
+        }
+    }
+  inflateEnd (&z);
+  if (!buf)
+    {
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT, "%s: cannot allocate memory", path);
+      return FALSE;
+    }
+  *out = buf;
+  *out_len = have;
+  return TRUE;
+}
 
-  *data = NULL;
+/* The IDX layout in raw[0..len) (raw is taken: freed, or handed out as *data). end says how a
+ * gzip layer ended, for the message when the data is short. */
+static gboolean
+parse_idx (guint8 *raw, gsize len, GzEnd end, const char *path, int ndim_expected, uint8_t **data, int dims[3],
+           GError **error)
+{
   const char *kind = ndim_expected == 3 ? "image" : "label";
-
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING, "%s: not found", path);
-      return FALSE;
-    }
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING,
-                   "%s: is a folder, expected an IDX %s file", path, kind);
-      return FALSE;
-    }
-
-  gzFile f = gzopen (path, "rb");
-  if (f == NULL)
-    {
-      int saved = errno;
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING, "%s: cannot open: %s", path,
-                   saved ? g_strerror (saved) : "out of memory");
-      return FALSE;
-    }
-  gzbuffer (f, 1u << 18);
-
-  gboolean ok = FALSE;
-  guint8 *buf = NULL;
-  const char *why = NULL;
-  gsize got = 0;
-  guint8 header[4 + 4 * 3];
   gsize header_len = 4 + 4 * (gsize) ndim_expected;
-
-  ReadStatus st = read_some (f, header, 4, &got, &why);
-  if (st != READ_OK)
-    {
-      fail_read (path, st, why, "IDX header", header_len, got, error);
-      goto out;
-    }
-  if (header[0] != 0 || header[1] != 0)
+  char what[32];
+  g_snprintf (what, sizeof what, "%s data", kind);
+  gboolean ok = FALSE;
+#define SHORT(WANT, GOT, WHAT)                                                                                        \
+  do                                                                                                                  \
+    {                                                                                                                 \
+      if (end == GZ_CUT)                                                                                              \
+        g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,                                                     \
+                     "%s: truncated gzip stream: expected %" G_GSIZE_FORMAT " bytes of %s, got %" G_GSIZE_FORMAT      \
+                     " before the compressed data ended",                                                             \
+                     path, (gsize) (WANT), WHAT, (gsize) (GOT));                                                      \
+      else                                                                                                            \
+        g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,                                                     \
+                     "%s: truncated: expected %" G_GSIZE_FORMAT " bytes of %s, got %" G_GSIZE_FORMAT, path,           \
+                     (gsize) (WANT), WHAT, (gsize) (GOT));                                                            \
+      goto out;                                                                                                       \
+    }                                                                                                                 \
+  while (0)
+  if (len < 4)
+    SHORT (header_len, len, "IDX header");
+  if (raw[0] != 0 || raw[1] != 0)
     {
       g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "%s: not an IDX file: bad magic number 0x%08X (expected 0x%08X for %s data)",
-                   path, be32 (header), 0x800u + (unsigned) ndim_expected, kind);
+                   "%s: not an IDX file: bad magic number 0x%08X (expected 0x%08X for %s data)", path, be32 (raw),
+                   0x800u + (unsigned) ndim_expected, kind);
       goto out;
     }
-  if (header[2] != 0x08)
+  if (raw[2] != 0x08)
     {
       g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "%s: unsupported IDX element type 0x%02X (only unsigned byte, 0x08, is supported)",
-                   path, header[2]);
+                   "%s: unsupported IDX element type 0x%02X (only unsigned byte, 0x08, is supported)", path, raw[2]);
       goto out;
     }
-  if (header[3] != ndim_expected)
+  if (raw[3] != ndim_expected)
     {
       g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "%s: IDX file has %d dimensions, expected %d for %s data (magic 0x%08X)",
-                   path, header[3], ndim_expected, kind, 0x800u + (unsigned) ndim_expected);
+                   "%s: IDX file has %d dimensions, expected %d for %s data (magic 0x%08X)", path, raw[3],
+                   ndim_expected, kind, 0x800u + (unsigned) ndim_expected);
       goto out;
     }
-  st = read_some (f, header + 4, header_len - 4, &got, &why);
-  if (st != READ_OK)
-    {
-      fail_read (path, st, why, "IDX header", header_len, got + 4, error);
-      goto out;
-    }
-
+  if (len < header_len)
+    SHORT (header_len, len, "IDX header");
   guint64 payload = 1;
   for (int d = 0; d < ndim_expected; d++)
     {
-      guint32 v = be32 (header + 4 + 4 * d);
+      guint32 v = be32 (raw + 4 + 4 * d);
       guint32 limit = d == 0 ? CL_IDX_MAX_COUNT : CL_IDX_MAX_SIDE;
       if (v == 0 || v > limit)
         {
@@ -189,84 +183,115 @@ cl_idx_read (const char *path, int ndim_expected, uint8_t **data, int dims[3], G
           goto out;
         }
       dims[d] = (int) v;
-      /* Each factor is <= 2^24 and the running product stays <= 2^31 after the check below,
-       * so this cannot overflow 64 bits. */
+      /* each factor is <= 2^24 and the running product stays <= 2^31 after the check below */
       payload *= v;
       if (payload > CL_IDX_MAX_PAYLOAD)
         {
           g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                       "%s: IDX header declares more than %" G_GUINT64_FORMAT " bytes of %s data",
-                       path, CL_IDX_MAX_PAYLOAD, kind);
+                       "%s: IDX header declares more than %" G_GUINT64_FORMAT " bytes of %s data", path,
+                       CL_IDX_MAX_PAYLOAD, kind);
           goto out;
         }
     }
   for (int d = ndim_expected; d < 3; d++)
     dims[d] = 1;
-
-  gsize want = (gsize) payload;
-  gsize cap = MIN (want, CL_IDX_FIRST_CHUNK);
-  buf = g_try_malloc (cap);
-  if (buf == NULL)
+  gsize want = (gsize) payload, got = len - header_len;
+  if (got < want)
+    SHORT (want, got, what);
+  if (got > want)
     {
       g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "%s: cannot allocate %" G_GSIZE_FORMAT " bytes for %s data", path, cap, kind);
+                   "%s: trailing data after the %" G_GSIZE_FORMAT " bytes of %s declared by the header", path, want,
+                   what);
       goto out;
     }
-  gsize have = 0;
-  char what[32];
-  g_snprintf (what, sizeof what, "%s data", kind);
-  for (;;)
+  if (end == GZ_CUT)
     {
-      st = read_some (f, buf + have, cap - have, &got, &why);
-      have += got;
-      if (st != READ_OK)
-        {
-          fail_read (path, st, why, what, want, have, error);
-          goto out;
-        }
-      if (have == want)
-        break;
-      gsize grown = MIN (want, cap * 2);
-      guint8 *nb = g_try_realloc (buf, grown);
-      if (nb == NULL)
-        {
-          g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                       "%s: cannot allocate %" G_GSIZE_FORMAT " bytes for %s data", path, grown,
-                       kind);
-          goto out;
-        }
-      buf = nb;
-      cap = grown;
-    }
-
-  /* One more byte tells trailing garbage apart from a clean end, and also surfaces a gzip stream
-   * that was cut inside its trailer (CRC not yet verified). */
-  guint8 extra;
-  st = read_some (f, &extra, 1, &got, &why);
-  if (st == READ_OK)
-    {
+      /* all the data is there but the CRC and size that would vouch for it are not */
       g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "%s: trailing data after the %" G_GSIZE_FORMAT " bytes of %s declared by the header",
-                   path, want, what);
+                   "%s: truncated gzip stream: the data ends before the gzip trailer", path);
       goto out;
     }
-  if (st != READ_SHORT)
-    {
-      if (st == READ_GZ_CUT)
-        g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                     "%s: truncated gzip stream: the data ends before the gzip trailer", path);
-      else
-        fail_read (path, st, why, what, want, have, error);
-      goto out;
-    }
-
-  *data = buf;
-  buf = NULL;
+  memmove (raw, raw + header_len, want);
+  *data = g_realloc (raw, MAX (want, (gsize) 1));
+  raw = NULL;
   ok = TRUE;
-
+#undef SHORT
 out:
-  g_free (buf);
-  gzclose_r (f);
+  if (!ok)
+    for (int d = 0; d < 3; d++)
+      dims[d] = 0;
+  g_free (raw);
+  return ok;
+}
+
+gboolean
+cl_idx_decode (const guint8 *bytes, gsize len, const char *name, int ndim_expected, uint8_t **data, int dims[3],
+               GError **error)
+{
+  g_return_val_if_fail (ndim_expected == 1 || ndim_expected == 3, FALSE);
+  *data = NULL;
+  guint8 *raw = NULL;
+  gsize raw_len = 0;
+  GzEnd end = GZ_NONE;
+  if (len >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B)
+    {
+      if (!gunzip (bytes, len, name, &raw, &raw_len, &end, error))
+        return FALSE;
+    }
+  else
+    raw = g_memdup2 (bytes, len), raw_len = len;
+  return parse_idx (raw, raw_len, end, name, ndim_expected, data, dims, error);
+}
+
+gboolean
+cl_idx_parse (const guint8 *payload, gsize len, const char *name, int ndim_expected, uint8_t **data, int dims[3],
+              GError **error)
+{
+  g_return_val_if_fail (ndim_expected == 1 || ndim_expected == 3, FALSE);
+  *data = NULL;
+  return parse_idx (g_memdup2 (payload, len), len, GZ_NONE, name, ndim_expected, data, dims, error);
+}
+
+gboolean
+cl_idx_read (const char *path, int ndim_expected, uint8_t **data, int dims[3], GError **error)
+{
+  g_return_val_if_fail (path != NULL && data != NULL && dims != NULL, FALSE);
+  g_return_val_if_fail (ndim_expected == 1 || ndim_expected == 3, FALSE);
+  *data = NULL;
+  const char *kind = ndim_expected == 3 ? "image" : "label";
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING, "%s: not found", path);
+      return FALSE;
+    }
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING, "%s: is a folder, expected an IDX %s file", path,
+                   kind);
+      return FALSE;
+    }
+  /* only a regular file of a size a valid one can have (a FIFO or /dev/zero is refused) */
+  char *bytes = NULL;
+  gsize len = 0;
+  GError *local = NULL;
+  if (!cl_file_read_regular (path, 16 + (gsize) CL_IDX_MAX_PAYLOAD, &bytes, &len, &local))
+    {
+      g_set_error (error, CL_DATA_ERROR,
+                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? CL_DATA_ERROR_MISSING
+                                                                             : CL_DATA_ERROR_CORRUPT,
+                   "%s: cannot read: %s", path, local->message);
+      g_error_free (local);
+      return FALSE;
+    }
+  gboolean ok;
+  if (len >= 2 && (guint8) bytes[0] == 0x1F && (guint8) bytes[1] == 0x8B)
+    {
+      ok = cl_idx_decode ((const guint8 *) bytes, len, path, ndim_expected, data, dims, error);
+      g_free (bytes);
+    }
+  else
+    ok = parse_idx ((guint8 *) bytes, len, GZ_NONE, path, ndim_expected, data, dims, error); /* takes bytes */
   return ok;
 }
 

@@ -32,6 +32,15 @@ typedef enum {
  * Truncation (plain or gzip, including a cut gzip trailer) and trailing bytes are errors. Errors name the file. */
 gboolean cl_idx_read (const char *path, int ndim_expected, uint8_t **data, int dims[3], GError **error);
 
+/* The same from a file's bytes in memory (plain or gzip; the gzip layer is inflated with its CRC
+ * and size checked). name is used in messages. For fuzzing and tests. */
+gboolean cl_idx_decode (const guint8 *bytes, gsize len, const char *name, int ndim_expected, uint8_t **data,
+                        int dims[3], GError **error);
+/* The IDX layout alone (an already-decompressed payload): what the gzip layer's checksum would
+ * otherwise keep a fuzzer from reaching. */
+gboolean cl_idx_parse (const guint8 *payload, gsize len, const char *name, int ndim_expected, uint8_t **data,
+                       int dims[3], GError **error);
+
 /* Load train and test splits. base: "fashion-mnist" (default folder CL_FASHION_MNIST_DIR, or the
  * environment variable CONTRASTLAB_FASHION_MNIST_DIR when set).
  * path: when non-empty, a folder holding MNIST-format files

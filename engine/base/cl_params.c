@@ -1,5 +1,8 @@
 #include "engine/base/cl_params.h"
 
+#include "engine/base/cl_file.h"
+#include "engine/base/cl_text.h"
+
 #include "cl_config.h"
 
 #include <errno.h>
@@ -166,8 +169,10 @@ static gboolean
 bad_value (const ClParam *p, const char *value, GError **error)
 {
   char *range = describe_range (p);
+  char *shown = cl_text_escape (value, 60); /* control bytes from a file never reach the terminal */
   g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "%s: bad value '%s'; expected %s", p->key,
-               value, range);
+               shown, range);
+  g_free (shown);
   g_free (range);
   return FALSE;
 }
@@ -206,8 +211,9 @@ cl_config_set (ClConfig *cfg, const char *key, const char *value, GError **error
   const ClParam *p = cl_param_lookup (key);
   if (!p)
     {
+      g_autofree char *shown = cl_text_escape (key, 60);
       g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_UNKNOWN_KEY,
-                   "unknown parameter '%s' (contrastlab --list-params lists them)", key);
+                   "unknown parameter '%s' (contrastlab --list-params lists them)", shown);
       return FALSE;
     }
   switch (p->type)
@@ -258,8 +264,9 @@ cl_config_set_assignment (ClConfig *cfg, const char *assignment, GError **error)
   const char *eq = strchr (assignment, '=');
   if (!eq || eq == assignment)
     {
+      g_autofree char *shown = cl_text_escape (assignment, 60);
       g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "'%s': expected KEY=VALUE, e.g. loss.temperature=0.2",
-                   assignment);
+                   shown);
       return FALSE;
     }
   char *key = g_strndup (assignment, eq - assignment);
@@ -336,11 +343,21 @@ cl_config_load_keyfile (ClConfig *cfg, GKeyFile *kf, const char *source, GError 
           g_autofree char *full = g_strdup_printf ("%s.%s", groups[g], keys[k]);
           GError *local = NULL;
           g_autofree char *value = g_key_file_get_string (kf, groups[g], keys[k], &local);
-          if (!value)
+          /* GLib returns the value and sets the error for a bad escape such as \q: the error
+           * decides, for text keys as for the others */
+          if (local || !value)
             {
-              g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "%s: [%s] %s: %s", source, groups[g],
-                           keys[k], local->message);
-              g_error_free (local);
+              g_autofree char *raw = g_key_file_get_value (kf, groups[g], keys[k], NULL);
+              g_autofree char *shown = cl_text_escape (raw, 60);
+              if (raw && strchr (raw, '\\'))
+                g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
+                             "%s: [%s] %s: bad escape sequence in '%s' (a backslash may only start \\s, \\n, \\t, "
+                             "\\r or \\\\)",
+                             source, groups[g], keys[k], shown);
+              else
+                g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
+                             "%s: [%s] %s: '%s' is not valid UTF-8 text", source, groups[g], keys[k], shown);
+              g_clear_error (&local);
               return FALSE;
             }
           if (!cl_config_set (cfg, full, g_strstrip (value), &local))
@@ -354,6 +371,40 @@ cl_config_load_keyfile (ClConfig *cfg, GKeyFile *kf, const char *source, GError 
   return TRUE;
 }
 
+/* GKeyFile hides keys with a locale tag ("temperature[de]=0.5") from g_key_file_get_keys: such a
+ * line would be ignored without a word. Parameters have no translations: it is refused. */
+static gboolean
+check_no_locale_keys (const char *text, const char *source, GError **error)
+{
+  int line = 0;
+  for (const char *p = text; p && *p; line++)
+    {
+      const char *eol = strchr (p, '\n');
+      gsize n = eol ? (gsize) (eol - p) : strlen (p);
+      g_autofree char *one = g_strndup (p, n);
+      char *l = g_strstrip (one);
+      char *eq = strchr (l, '=');
+      if (*l != '#' && *l != '[' && eq)
+        {
+          *eq = '\0';
+          char *key = g_strstrip (l);
+          char *bracket = strchr (key, '[');
+          if (bracket)
+            {
+              g_autofree char *shown = cl_text_escape (key, 60);
+              *bracket = '\0';
+              g_autofree char *bare = cl_text_escape (key, 60);
+              g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE,
+                           "%s: line %d: key '%s' has a locale tag; parameters have none (write '%s=')", source,
+                           line + 1, shown, bare);
+              return FALSE;
+            }
+        }
+      p = eol ? eol + 1 : NULL;
+    }
+  return TRUE;
+}
+
 gboolean
 cl_config_load_data (ClConfig *cfg, const char *text, const char *source, GError **error)
 {
@@ -361,11 +412,14 @@ cl_config_load_data (ClConfig *cfg, const char *text, const char *source, GError
   GError *local = NULL;
   if (!g_key_file_load_from_data (kf, text, (gsize) -1, G_KEY_FILE_NONE, &local))
     {
-      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE, "%s: not a valid .ini file: %s", source,
-                   local->message);
+      /* GLib quotes the offending line: escaped, so its bytes cannot drive the terminal */
+      g_autofree char *shown = cl_text_escape (local->message, 200);
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE, "%s: not a valid .ini file: %s", source, shown);
       g_error_free (local);
       return FALSE;
     }
+  if (!check_no_locale_keys (text, source, error))
+    return FALSE;
   return cl_config_load_keyfile (cfg, kf, source, error);
 }
 
@@ -373,11 +427,24 @@ gboolean
 cl_config_load_file (ClConfig *cfg, const char *path, GError **error)
 {
   g_autofree char *text = NULL;
+  gsize len = 0;
   GError *local = NULL;
-  if (!g_file_get_contents (path, &text, NULL, &local))
+  /* only a regular file of a sane size (a FIFO would block, /dev/zero never end) */
+  if (!cl_file_read_regular (path, 4u << 20, &text, &len, &local))
     {
       g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE, "%s", local->message);
       g_error_free (local);
+      return FALSE;
+    }
+  /* a NUL byte would silently end the text there: the rest of the file would be ignored */
+  const char *nul = memchr (text, '\0', len);
+  if (nul)
+    {
+      int line = 1;
+      for (const char *c = text; c < nul; c++)
+        line += *c == '\n';
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE, "%s: line %d: a NUL byte (expected a text file)", path,
+                   line);
       return FALSE;
     }
   return cl_config_load_data (cfg, text, path, error);

@@ -2,6 +2,7 @@
 #include "engine/store/cl_runs_private.h"
 
 #include "engine/base/cl_file.h"
+#include "engine/base/cl_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,17 +114,12 @@ strip_field (char *f)
   return g_strstrip (f);
 }
 
-/* A short excerpt of bad input for a message. */
+/* A short excerpt of bad input for a message, control bytes escaped. */
 static char *
 excerpt (const char *text)
 {
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-  if (g_utf8_strlen (valid, -1) > 40)
-    {
-      g_autofree char *cut = g_utf8_substring (valid, 0, 40);
-      return g_strdup_printf ("'%s…'", cut);
-    }
-  return g_strdup_printf ("'%s'", valid);
+  g_autofree char *shown = cl_text_escape (text, 40);
+  return g_strdup_printf ("'%s'", shown);
 }
 
 static gboolean

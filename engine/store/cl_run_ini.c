@@ -1,6 +1,8 @@
 /* run.ini texts: comparing two configurations and the one-line summary (cl_runs.h). */
 #include "engine/store/cl_runs_private.h"
 
+#include "engine/base/cl_text.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -20,8 +22,8 @@ cl_runs_keyfile_from_text (const char *text, const char *source, GError **error)
   GError *local = NULL;
   if (!g_key_file_load_from_data (kf, text ? text : "", (gsize) -1, G_KEY_FILE_NONE, &local))
     {
-      g_set_error (error, CL_RUNS_ERROR, CL_RUNS_ERROR_PARSE, "%s: not a valid configuration: %s", source,
-                   local->message);
+      g_autofree char *shown = cl_text_escape (local->message, 200);
+      g_set_error (error, CL_RUNS_ERROR, CL_RUNS_ERROR_PARSE, "%s: not a valid configuration: %s", source, shown);
       g_error_free (local);
       g_key_file_unref (kf);
       return NULL;

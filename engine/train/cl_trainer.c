@@ -91,6 +91,17 @@ cl_trainer_new (const ClConfig *config, GError **error)
       return NULL;
     }
   t->ds = t->data->ds;
+  /* A batch needs that many distinct training images (a smaller dataset crashed with SIGFPE in
+   * the similarity images' draw, issue 16 #1; and a batch holding an image twice would make it
+   * its own negative). */
+  if (t->ds->train.n < config->train_batch)
+    {
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
+                   "train.batch: %d is more than the %d training images of the dataset in %s; expected at most %d",
+                   config->train_batch, t->ds->train.n, t->ds->dir ? t->ds->dir : "data.path", t->ds->train.n);
+      cl_trainer_free (t);
+      return NULL;
+    }
 
   t->threads = config->train_threads > 0 ? config->train_threads : (int) g_get_num_processors ();
   cl_layers_use_threads (t->threads);
@@ -169,7 +180,7 @@ cl_trainer_new (const ClConfig *config, GError **error)
 
   cl_trainer_setup_probes (t);
   t->last_probe_step = -1;
-  t->sim_m = MIN (config->probe_sim_images, t->batch);
+  t->sim_m = MIN (MIN (config->probe_sim_images, t->batch), t->ds->train.n);
   t->sim_idx = g_new (uint32_t, t->sim_m);
   cl_pick_subset ((uint64_t) config->train_seed, 2, t->ds->train.n, t->sim_m, t->sim_idx);
   t->sim = g_new0 (float, (size_t) 4 * t->sim_m * t->sim_m);
@@ -400,15 +411,20 @@ cl_trainer_step (ClTrainer *t)
   ClRng loss_rng;
   cl_rng_seed (&loss_rng, cl_hash64 ((uint64_t) t->cfg.train_seed ^ cl_hash64 ((uint64_t) t->step)), CL_STREAM_LOSS);
   ClLossResult r = cl_loss_compute (&lp, z, t->batch, t->out_dim, &loss_rng, t->dz, t->loss_ws);
-  if (!isfinite (r.loss))
-    {
-      t->error = g_strdup_printf ("training diverged at step %" G_GINT64_FORMAT
-                                  " (loss is not finite); try a lower train.lr or a higher loss.temperature",
-                                  t->step + 1);
-      return FALSE;
-    }
   ClGeometry geo;
   cl_geometry (z, t->batch, t->out_dim, t->geometry_ws, &geo);
+  /* Checked as the row stores them (float): a double loss of 1e300 is finite, its float is not,
+   * and the row would have been recorded with empty cells (issue 16 #8). Nothing of this step
+   * is kept: the run has t->step whole steps, which the message says. */
+  if (!isfinite ((float) r.loss) || !isfinite ((float) r.alignment) || !isfinite ((float) r.distribution)
+      || !isfinite ((float) geo.alignment) || !isfinite ((float) geo.uniformity) || !isfinite ((float) geo.z_std))
+    {
+      t->error = g_strdup_printf ("training diverged at step %" G_GINT64_FORMAT " (the loss or the embeddings are "
+                                  "not finite) after %" G_GINT64_FORMAT " whole steps; try a lower train.lr or a "
+                                  "higher loss.temperature",
+                                  t->step + 1, t->step);
+      return FALSE;
+    }
   update_zhist (t, z);
   cl_model_backward (t->model, t->dz);
   float lr = (float) cl_trainer_lr_at (&t->cfg, t->step);

@@ -1,5 +1,6 @@
 /* The parameter table: parsing, ranges, errors, .ini round trip, presets. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "engine/base/cl_params.h"
@@ -229,6 +230,85 @@ test_presets (void)
   g_clear_error (&error);
 }
 
+/* Issue 16 item 7: "kind=\\q" printed GLib's "GError set over the top of a previous GError"
+ * warning with the wrong message (fatal here: the test would abort), and "path=\\x" was accepted
+ * silently. Both are one clear error naming the key now. */
+static void
+test_bad_escape (void)
+{
+  const char *texts[] = { "[loss]\nkind=\\q\n", "[data]\npath=\\x\n" };
+  const char *keys[] = { "] kind: bad escape", "] path: bad escape" };
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      ClConfig cfg;
+      cl_config_init (&cfg);
+      GError *error = NULL;
+      g_assert_false (cl_config_load_data (&cfg, texts[i], "preset.ini", &error));
+      g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE);
+      g_assert_nonnull (strstr (error->message, keys[i]));
+      g_assert_true (g_str_has_prefix (error->message, "preset.ini: ["));
+      g_test_message ("%s", error->message);
+      g_error_free (error);
+    }
+}
+
+/* Issue 16 item 11: "temperature[de]=0.5" was ignored without a word. */
+static void
+test_locale_key (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  GError *error = NULL;
+  g_assert_false (cl_config_load_data (&cfg, "[loss]\n# c\n temperature[de] = 0.5\n", "p.ini", &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE);
+  g_assert_nonnull (strstr (error->message, "p.ini: line 3: key 'temperature[de]' has a locale tag"));
+  g_error_free (error);
+}
+
+/* Issue 16 item 11: a NUL byte in a preset silently dropped the rest of the file. */
+static void
+test_nul_in_ini (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cl-params-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "p.ini", NULL);
+  static const char text[] = "[loss]\ntemperature=0.5\n\0\n[train]\nbatch=2\n";
+  g_assert_true (g_file_set_contents (path, text, sizeof text - 1, NULL));
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  GError *error = NULL;
+  g_assert_false (cl_config_load_file (&cfg, path, &error));
+  g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_FILE);
+  g_assert_nonnull (strstr (error->message, "line 3: a NUL byte"));
+  g_error_free (error);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+/* Issue 16 item 11: messages echoed raw control bytes from files to the terminal. */
+static void
+test_control_bytes_escaped (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  const char *texts[] = { "[loss]\nkind=\x1b[2Jevil\n", "[loss]\nte\x1bmp=1\n", "[loss]\ntemperature=0.1\x07\n",
+                          "not an ini \x1b[31m\n" };
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      GError *error = NULL;
+      g_assert_false (cl_config_load_data (&cfg, texts[i], "p.ini", &error));
+      g_assert_nonnull (error);
+      for (const char *c = error->message; *c; c++)
+        g_assert_true ((unsigned char) *c >= 0x20 && *c != 0x7f);
+      g_assert_nonnull (strstr (error->message, "\\x1B") ? error->message : strstr (error->message, "\\x07"));
+      g_test_message ("%s", error->message);
+      g_error_free (error);
+    }
+  GError *error = NULL;
+  g_assert_false (cl_config_set_assignment (&cfg, "loss.kind=\x1b]0;title\x07", &error));
+  g_assert_nonnull (strstr (error->message, "\\x1B]0;title\\x07"));
+  g_error_free (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -241,5 +321,9 @@ main (int argc, char **argv)
   g_test_add_func ("/params/ini-errors", test_ini_errors);
   g_test_add_func ("/params/needs-restart", test_needs_restart);
   g_test_add_func ("/params/presets", test_presets);
+  g_test_add_func ("/params/bad-escape", test_bad_escape);
+  g_test_add_func ("/params/locale-key", test_locale_key);
+  g_test_add_func ("/params/nul-in-ini", test_nul_in_ini);
+  g_test_add_func ("/params/control-bytes-escaped", test_control_bytes_escaped);
   return g_test_run ();
 }

@@ -562,6 +562,98 @@ cl_export_draw_dashboard (cairo_t *cr, double width, double height, const ClSnap
   cairo_restore (cr);
 }
 
+/* ------------------------------------------------------- the live dashboard */
+
+const ClFigureKind cl_dashboard_panels[CL_DASHBOARD_N_PANELS] = { CL_FIGURE_LOSS, CL_FIGURE_PROBES, CL_FIGURE_VIEWS,
+                                                                  CL_FIGURE_SIMILARITY };
+
+void
+cl_export_panels_size (int *width, int *height)
+{
+  *width = 2 * DASH_CELL_W + 3 * DASH_GAP;
+  *height = DASH_HEADER_H + 2 * DASH_CELL_H + 3 * DASH_GAP;
+}
+
+/* The header shrinks with the page below the export width (on screen it is a thin title line). */
+static double
+panels_header (double width)
+{
+  int w0, h0;
+  cl_export_panels_size (&w0, &h0);
+  return round (MAX (30.0, DASH_HEADER_H * MIN (1.0, width / w0)));
+}
+
+void
+cl_export_panel_rect (double width, double height, int i, double *x, double *y, double *w, double *h)
+{
+  double gap = width >= 1200 ? DASH_GAP : 6, top = panels_header (width);
+  *w = MAX (1.0, (width - 3 * gap) / 2);
+  *h = MAX (1.0, (height - top - 3 * gap) / 2);
+  *x = gap + (i % 2) * (*w + gap);
+  *y = top + gap + (i / 2) * (*h + gap);
+}
+
+int
+cl_export_panel_hit (double width, double height, double px, double py)
+{
+  for (int i = 0; i < CL_DASHBOARD_N_PANELS; i++)
+    {
+      double x, y, w, h;
+      cl_export_panel_rect (width, height, i, &x, &y, &w, &h);
+      if (px >= x && px < x + w && py >= y && py < y + h)
+        return cl_dashboard_panels[i];
+    }
+  return -1;
+}
+
+void
+cl_export_draw_panels (cairo_t *cr, double width, double height, const ClSnapshot *snap,
+                       const ClFigureOptions *const *options)
+{
+  int w0, h0;
+  cl_export_panels_size (&w0, &h0);
+  double top = panels_header (width), t = MIN (1.0, width / w0);
+  cairo_save (cr);
+  cl_plot_text_setup (cr);
+  cl_plot_set_rgb (cr, cl_plot_color_background ());
+  cairo_paint (cr);
+  cl_plot_set_rgb (cr, cl_plot_color_text ());
+  cl_plot_font (cr, MAX (13.0, 26 * t), TRUE);
+  g_autofree char *title = g_strdup_printf ("ContrastLab — step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "%s",
+                                            snap->step, snap->total_steps,
+                                            snap->error ? " (stopped)" : snap->finished ? " (finished)" : "");
+  double tx = MAX (8.0, (DASH_GAP + 8) * t);
+  if (top >= 60)
+    {
+      cl_plot_text (cr, tx, 18 * t, title, 0, 0, 0);
+      g_autofree char *subtitle = dashboard_subtitle (snap);
+      cl_plot_set_rgb (cr, cl_plot_color_muted ());
+      cl_plot_font (cr, MAX (10.0, 15 * t), FALSE);
+      cl_plot_text (cr, tx, 56 * t, subtitle, 0, 0, 0);
+    }
+  else
+    cl_plot_text (cr, tx, top / 2, title, 0, 0.5, 0);
+  for (int i = 0; i < CL_DASHBOARD_N_PANELS; i++)
+    {
+      ClFigureKind k = cl_dashboard_panels[i];
+      double x, y, w, h;
+      cl_export_panel_rect (width, height, i, &x, &y, &w, &h);
+      cairo_save (cr);
+      cairo_rectangle (cr, x, y, w, h);
+      cairo_clip (cr);
+      cairo_translate (cr, x, y);
+      cl_figure_draw_with (k, cr, w, h, snap, options ? options[k] : NULL);
+      cairo_restore (cr);
+      cairo_save (cr);
+      cl_plot_set_rgb (cr, cl_plot_color_grid ());
+      cairo_set_line_width (cr, 1);
+      cairo_rectangle (cr, x - 0.5, y - 0.5, w + 1, h + 1);
+      cairo_stroke (cr);
+      cairo_restore (cr);
+    }
+  cairo_restore (cr);
+}
+
 typedef struct {
   const ClSnapshot *snap;
   const ClFigureOptions *const *options;
@@ -662,4 +754,21 @@ cl_export_csv_folder (const char *folder, const ClSnapshot *snap, ClExportFlags 
       g_free (texts[i]);
     }
   return ok;
+}
+
+static void
+draw_panels (cairo_t *cr, double w, double h, gpointer data)
+{
+  const DashboardJob *job = data;
+  cl_export_draw_panels (cr, w, h, job->snap, job->options);
+}
+
+gboolean
+cl_export_panels (const char *path, ClExportFormat format, const ClSnapshot *snap, const ClFigureOptions *const *options,
+                  double scale, ClExportFlags flags, GError **error)
+{
+  DashboardJob job = { snap, options };
+  Page page = { draw_panels, &job, 0, 0, "ContrastLab dashboard", snap };
+  cl_export_panels_size (&page.width, &page.height);
+  return export_page (path, format, &page, scale, flags, error);
 }

@@ -52,6 +52,23 @@ gboolean cl_export_dashboard (const char *path, ClExportFormat format, const ClS
                               const ClFigureOptions *const *options, double scale, ClExportFlags flags,
                               GError **error);
 
+/* The live dashboard the window shows by default, and what its "Export Dashboard…" writes: the
+ * figures a researcher watches at once (CL_DASHBOARD_N_PANELS of them, cl_dashboard_panels, in a
+ * 2 x 2 grid under a title line), each drawn by its own renderer at its cell's size. The export
+ * size gives every cell a figure's export size (900 x 560). options[k] is indexed by ClFigureKind
+ * (NULL for defaults). */
+#define CL_DASHBOARD_N_PANELS 4
+extern const ClFigureKind cl_dashboard_panels[CL_DASHBOARD_N_PANELS];
+void cl_export_panels_size (int *width, int *height);
+/* The cell of panel i (0 .. CL_DASHBOARD_N_PANELS-1) in a dashboard drawn at width x height. */
+void cl_export_panel_rect (double width, double height, int i, double *x, double *y, double *w, double *h);
+/* The panel under (x, y), as a figure kind, or -1. */
+int cl_export_panel_hit (double width, double height, double x, double y);
+void cl_export_draw_panels (cairo_t *cr, double width, double height, const ClSnapshot *snap,
+                            const ClFigureOptions *const *options);
+gboolean cl_export_panels (const char *path, ClExportFormat format, const ClSnapshot *snap,
+                           const ClFigureOptions *const *options, double scale, ClExportFlags flags, GError **error);
+
 /* ---------------------------------------------------------------------- CSV */
 
 /* probes.csv text of a snapshot: step,target,accuracy,chance. */

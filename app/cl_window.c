@@ -137,6 +137,8 @@ on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   self->shown = s;
   for (int i = 0; i < CL_N_FIGURES && !self->show_a; i++)
     cl_figure_view_set_snapshot (self->figure_views[i], s);
+  if (!self->show_a)
+    gtk_widget_queue_draw (GTK_WIDGET (self->dashboard_area));
   cl_window_status_update (self, s);
   cl_window_status_update_probe_bar (self, now, TRUE);
   if (s->error)
@@ -370,6 +372,7 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_bind_template_child_full (wc, "views_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_VIEWS]));
   gtk_widget_class_bind_template_child_full (wc, "similarity_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_SIMILARITY]));
   gtk_widget_class_bind_template_child (wc, ClWindow, sim_order);
+  gtk_widget_class_bind_template_child (wc, ClWindow, dashboard_area);
   gtk_widget_class_bind_template_child_full (wc, "clusters_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_CLUSTERS]));
   gtk_widget_class_bind_template_child (wc, ClWindow, status_label);
   gtk_widget_class_bind_template_child (wc, ClWindow, notice_label);
@@ -389,7 +392,51 @@ cl_window_class_init (ClWindowClass *klass)
 static void
 on_visible_figure (ClWindow *self)
 {
-  gtk_label_set_text (self->caption_label, cl_figure_caption (cl_window_get_visible_figure (self)));
+  if (cl_window_dashboard_shown (self))
+    gtk_label_set_text (self->caption_label,
+                        "The run at a glance: loss, linear probes, the augmented views and batch similarity, updated "
+                        "live. Click a figure for its tab: hover values, zoom, log scale, smoothing.");
+  else
+    gtk_label_set_text (self->caption_label, cl_figure_caption (cl_window_get_visible_figure (self)));
+}
+
+gboolean
+cl_window_dashboard_shown (ClWindow *self)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->figure_stack), "dashboard") == 0;
+}
+
+const ClSnapshot *
+cl_window_shown_snapshot (ClWindow *self)
+{
+  if (self->show_a && self->show_a->snap)
+    return self->show_a->snap;
+  return self->shown;
+}
+
+/* Drawn by the same renderers, at the same layout, as "Export Dashboard…" writes. */
+static void
+draw_dashboard (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+{
+  (void) area;
+  ClWindow *self = data;
+  const ClSnapshot *snap = cl_window_shown_snapshot (self);
+  if (!snap)
+    return;
+  const ClFigureOptions *options[CL_N_FIGURES];
+  for (int k = 0; k < CL_N_FIGURES; k++)
+    options[k] = cl_figure_view_get_options (self->figure_views[k]);
+  cl_export_draw_panels (cr, width, height, snap, options);
+}
+
+static void
+on_dashboard_click (GtkGestureClick *gesture, int n_press, double x, double y, ClWindow *self)
+{
+  (void) n_press;
+  GtkWidget *area = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (gesture));
+  int kind = cl_export_panel_hit (gtk_widget_get_width (area), gtk_widget_get_height (area), x, y);
+  if (kind >= 0)
+    cl_window_show_figure (self, (ClFigureKind) kind);
 }
 
 static void
@@ -405,6 +452,10 @@ cl_window_init (ClWindow *self)
   g_mutex_init (&self->store_lock);
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->figure_stack, "notify::visible-child", G_CALLBACK (on_visible_figure), self);
+  gtk_drawing_area_set_draw_func (self->dashboard_area, draw_dashboard, self, NULL);
+  GtkGesture *click = gtk_gesture_click_new ();
+  g_signal_connect (click, "released", G_CALLBACK (on_dashboard_click), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->dashboard_area), GTK_EVENT_CONTROLLER (click));
   on_visible_figure (self);
   build_presets_menu (self);
   g_signal_connect_swapped (self->sim_order, "notify::selected", G_CALLBACK (on_sim_order), self);

@@ -95,7 +95,7 @@ export_job_run (ExportJob *job, GError **error)
       const ClFigureOptions *options[CL_N_FIGURES];
       for (int k = 0; k < CL_N_FIGURES; k++)
         options[k] = &job->options[k];
-      return cl_export_dashboard (job->path, job->format, job->snap, options, job->scale, job->flags, error);
+      return cl_export_panels (job->path, job->format, job->snap, options, job->scale, job->flags, error);
     }
   return cl_export_figure (job->path, job->format, job->kind, job->snap, &job->options[job->kind], job->scale,
                            job->flags, error);
@@ -300,7 +300,8 @@ on_export_response (GtkNativeDialog *dialog, int response, ClWindow *self)
       g_autofree char *path = file ? g_file_get_path (file) : NULL;
       const char *what = gtk_file_chooser_get_choice (chooser, "what");
       const char *scale = gtk_file_chooser_get_choice (chooser, "scale");
-      gboolean dashboard = g_strcmp0 (what, "dashboard") == 0;
+      gboolean dashboard = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "dashboard"))
+                           || g_strcmp0 (what, "dashboard") == 0;
       double s = g_strcmp0 (scale, "2") == 0 ? 2.0 : 1.0;
       if (!path)
         cl_window_present_message (self, GTK_MESSAGE_ERROR, "Could not export",
@@ -340,7 +341,8 @@ cl_window_open_export_chooser (ClWindow *self, gboolean dashboard)
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   int step = self->shown ? (int) self->shown->step : 0;
   ClFigureKind kind = cl_window_get_visible_figure (self);
-  g_autofree char *suggested = g_strdup_printf ("contrastlab-%s-step%d.png", dashboard ? "dashboard" : cl_figure_slug (kind),
+  gboolean as_dashboard = dashboard || cl_window_dashboard_shown (self);
+  g_autofree char *suggested = g_strdup_printf ("contrastlab-%s-step%d.png", as_dashboard ? "dashboard" : cl_figure_slug (kind),
                                                 step);
   gtk_file_chooser_set_current_name (chooser, suggested);
   g_autofree char *folder = self->settings ? g_settings_get_string (self->settings, "last-export-folder") : NULL;
@@ -358,11 +360,20 @@ cl_window_open_export_chooser (ClWindow *self, gboolean dashboard)
       gtk_file_chooser_add_filter (chooser, filter);
       g_object_unref (filter);
     }
-  g_autofree char *figure_label = g_strdup_printf ("The shown figure (%s)", cl_figure_title (kind));
-  const char *what_ids[] = { "figure", "dashboard", NULL };
-  const char *what_labels[] = { figure_label, "The dashboard (all six figures)", NULL };
-  gtk_file_chooser_add_choice (chooser, "what", "Export", what_ids, what_labels);
-  gtk_file_chooser_set_choice (chooser, "what", dashboard ? "dashboard" : "figure");
+  /* "Export Dashboard…" always writes the dashboard (no choice that could say otherwise);
+   * "Export…" offers both, starting from what the window shows. */
+  g_object_set_data (G_OBJECT (dialog), "dashboard", GINT_TO_POINTER (dashboard));
+  if (!dashboard)
+    {
+      g_autofree char *figure_label = g_strdup_printf ("One figure (%s)", cl_figure_title (kind));
+      const char *dash_label = "The dashboard (loss, probes, views, similarity)";
+      /* The shown view first: it is the default even where set_choice is not honoured. */
+      gboolean first_dash = cl_window_dashboard_shown (self);
+      const char *what_ids[] = { first_dash ? "dashboard" : "figure", first_dash ? "figure" : "dashboard", NULL };
+      const char *what_labels[] = { first_dash ? dash_label : figure_label, first_dash ? figure_label : dash_label, NULL };
+      gtk_file_chooser_add_choice (chooser, "what", "Export", what_ids, what_labels);
+      gtk_file_chooser_set_choice (chooser, "what", what_ids[0]);
+    }
   const char *scale_ids[] = { "1", "2", NULL };
   const char *scale_labels[] = { "1× (as laid out)", "2× (sharper, for slides and print)", NULL };
   gtk_file_chooser_add_choice (chooser, "scale", "PNG scale", scale_ids, scale_labels);

@@ -20,6 +20,7 @@ struct _ClWindow {
   GtkBox *params_box;
   GtkStack *figure_stack;
   ClFigureView *figure_views[CL_N_FIGURES];
+  GtkDrawingArea *dashboard_area; /* the default view: several figures at once */
   GtkLabel *caption_label;
   GtkDropDown *sim_order;
   /* Frame budget: intervals between frame-clock ticks and time spent in the tick callback. */
@@ -116,6 +117,10 @@ const ClFigureOptions *cl_window_get_figure_options (ClWindow *win, ClFigureKind
 gboolean cl_window_is_probing (ClWindow *win);
 
 /* cl_window.c */
+/* TRUE when the dashboard (not one figure's tab) is the shown view. */
+gboolean cl_window_dashboard_shown (ClWindow *win);
+/* The snapshot the figures show (run A, else the live run), or NULL. Borrowed. */
+const ClSnapshot *cl_window_shown_snapshot (ClWindow *win);
 void cl_window_start_run (ClWindow *self);
 void cl_window_load_or_complain (ClWindow *self, const char *name_or_file);
 /* The "Restart to apply N changes" button, pinned below the controls list (tests look at it). */

@@ -324,6 +324,7 @@ apply_comparison (ClWindow *self)
       else
         cl_figure_view_set_snapshot (self->figure_views[k], self->shown);
     }
+  gtk_widget_queue_draw (GTK_WIDGET (self->dashboard_area));
   g_clear_pointer (&self->overlay_snaps, g_ptr_array_unref);
   g_clear_pointer (&self->overlay_labels, g_ptr_array_unref);
   g_free (self->label_a);

@@ -5,8 +5,9 @@
 #      save the same configuration);
 #   1. start contrastlab (randbits preset, small batch), drag the data.bits slider with the mouse,
 #      pausing half-way as a hesitant hand does: the drag leaves one event;
-#   2. Ctrl+E, type a file name into the save chooser: the PNG's contrastlab:config chunk must
-#      hold the dragged data.bits (so a drag that did nothing fails the test);
+#   2. Ctrl+E, type a file name into the save chooser: the PNG is the dashboard the window shows
+#      (its size and title) and its contrastlab:config chunk holds the dragged data.bits (so a
+#      drag that did nothing fails the test);
 #   3. Ctrl+S saves the configuration; drag again; Ctrl+O loads the saved file back: a second
 #      export must show the saved data.bits again, and the window title names the file;
 #   4. Ctrl+Q, then `contrastlab --preset FIG.png` restores the configuration from the PNG;
@@ -159,9 +160,11 @@ while pos < len(data):
         texts[k.decode()] = (zlib.decompress(text) if compressed else text).decode('utf-8')
     pos += 12 + n
 assert kind == b'IEND', 'no IEND chunk: truncated file'
-assert size == (900, 500), 'unexpected size %r for the loss figure' % (size,)
+# The window opens on the live dashboard, so "Export…" writes what it shows: the dashboard, every
+# panel at a figure's export size (2 x 900 x 560 + gaps and title).
+assert size == (1836, 1240), 'unexpected size %r for the dashboard' % (size,)
 assert texts.get('Software', '').startswith('ContrastLab '), 'no Software chunk'
-assert texts.get('Title') == 'Contrastive loss', 'Title chunk is %r' % texts.get('Title')
+assert texts.get('Title') == 'ContrastLab dashboard', 'Title chunk is %r' % texts.get('Title')
 assert texts.get('contrastlab:step', '').isdigit(), 'no contrastlab:step chunk'
 group, bits = None, None
 for line in texts['contrastlab:config'].splitlines():

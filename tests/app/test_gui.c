@@ -127,7 +127,7 @@ test_window_export_formats (void)
   g_assert_true (file_has_prefix (svg, "<?xml"));
   g_assert_true (file_has_prefix (pdf, "%PDF-"));
   int dw, dh;
-  cl_export_dashboard_size (&dw, &dh);
+  cl_export_panels_size (&dw, &dh);
   cairo_surface_t *img = cairo_image_surface_create_from_png (dash);
   g_assert_cmpint (cairo_image_surface_get_width (img), ==, 2 * dw);
   g_assert_cmpint (cairo_image_surface_get_height (img), ==, 2 * dh);
@@ -189,6 +189,106 @@ test_window_export_formats (void)
       g_assert_cmpint (g_remove (p), ==, 0);
     }
   g_assert_cmpint (g_rmdir (dir), ==, 0); /* nothing else (no temp file) was left */
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+/* Mean absolute difference per channel between a w x h region of a (at x, y) and all of b. */
+static double
+region_difference (cairo_surface_t *a, int x, int y, cairo_surface_t *b)
+{
+  int w = cairo_image_surface_get_width (b), h = cairo_image_surface_get_height (b);
+  const guint8 *pa = cairo_image_surface_get_data (a), *pb = cairo_image_surface_get_data (b);
+  int sa = cairo_image_surface_get_stride (a), sb = cairo_image_surface_get_stride (b);
+  double sum = 0;
+  for (int r = 0; r < h; r++)
+    for (int c = 0; c < w; c++)
+      for (int ch = 0; ch < 3; ch++)
+        sum += fabs ((double) pa[(y + r) * sa + 4 * (x + c) + ch] - pb[r * sb + 4 * c + ch]);
+  return sum / (3.0 * w * h);
+}
+
+static cairo_surface_t *
+render_figure (ClFigureKind kind, int w, int h, const ClSnapshot *s, const ClFigureOptions *o)
+{
+  cairo_surface_t *surf = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+  cairo_t *cr = cairo_create (surf);
+  cl_figure_draw_with (kind, cr, w, h, s, o);
+  cairo_destroy (cr);
+  cairo_surface_flush (surf);
+  return surf;
+}
+
+static gboolean
+snapshot_still (gpointer win)
+{
+  static ClSnapshot *last;
+  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  gboolean same = s == last;
+  last = s;
+  cl_snapshot_unref (s);
+  g_usleep (200000);
+  return same;
+}
+
+/* The window opens on the live dashboard; "Export Dashboard…" writes what it shows: the same
+ * panels in the same places, each drawn by its figure's renderer at the export cell size. */
+static void
+test_live_dashboard (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 32;
+  cfg.train_steps = 100000;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  g_assert_true (cl_window_dashboard_shown (win));
+  wanted_step = 5;
+  g_assert_true (spin_until (reached_step, win, 60));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.play-pause", NULL));
+  g_assert_true (spin_until (snapshot_still, win, 30));
+  spin_until (message_dialog_shown, NULL, 0.3); /* a tick hands the snapshot to the views */
+
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("contrastlab-dash-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "dashboard.png", NULL);
+  g_assert_true (cl_window_export (win, path, TRUE, 1.0, CL_EXPORT_FLAGS_NONE, &error));
+  g_assert_no_error (error);
+  cairo_surface_t *img = cairo_image_surface_create_from_png (path);
+  g_assert_cmpint (cairo_surface_status (img), ==, CAIRO_STATUS_SUCCESS);
+  int dw, dh;
+  cl_export_panels_size (&dw, &dh);
+  g_assert_cmpint (cairo_image_surface_get_width (img), ==, dw);
+  g_assert_cmpint (cairo_image_surface_get_height (img), ==, dh);
+  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  for (int i = 0; i < CL_DASHBOARD_N_PANELS; i++)
+    {
+      ClFigureKind kind = cl_dashboard_panels[i], other = cl_dashboard_panels[(i + 1) % CL_DASHBOARD_N_PANELS];
+      double x, y, w, h;
+      cl_export_panel_rect (dw, dh, i, &x, &y, &w, &h);
+      int fw, fh;
+      cl_figure_export_size (kind, &fw, &fh);
+      g_assert_cmpfloat (w, ==, 900);
+      g_assert_cmpfloat (h, ==, 560);
+      cairo_surface_t *same = render_figure (kind, (int) w, (int) h, s, cl_window_get_figure_options (win, kind));
+      cairo_surface_t *diff = render_figure (other, (int) w, (int) h, s, cl_window_get_figure_options (win, other));
+      double d_same = region_difference (img, (int) x, (int) y, same);
+      double d_other = region_difference (img, (int) x, (int) y, diff);
+      g_test_message ("panel %d (%s): %.3f from its renderer, %.3f from %s's", i, cl_figure_slug (kind), d_same, d_other,
+                      cl_figure_slug (other));
+      g_assert_cmpfloat (d_same, <, 0.5);
+      g_assert_cmpfloat (d_other, >, 5 * MAX (d_same, 0.2));
+      /* A click on the panel opens that figure's tab. */
+      g_assert_cmpint (cl_export_panel_hit (dw, dh, x + w / 2, y + h / 2), ==, kind);
+      cairo_surface_destroy (same);
+      cairo_surface_destroy (diff);
+    }
+  g_assert_cmpint (cl_export_panel_hit (dw, dh, 2, 2), ==, -1);
+  cl_snapshot_unref (s);
+  cairo_surface_destroy (img);
+  g_assert_cmpint (g_remove (path), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  cl_window_show_figure (win, CL_FIGURE_PROBES);
+  g_assert_false (cl_window_dashboard_shown (win));
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
@@ -266,8 +366,8 @@ test_keyboard_reaches_every_control (void)
   g_assert_true (reached_action (seen, "win.reset"));
   g_assert_true (reached_action (seen, "win.export"));
   g_assert_cmpint (count_reached_type (seen, GTK_TYPE_MENU_BUTTON), ==, 1);
-  /* The figure tabs and the sidebar's Controls / Runs tabs. */
-  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_STACK_SWITCHER), ==, CL_N_FIGURES + 2);
+  /* The dashboard and figure tabs, and the sidebar's Controls / Runs tabs. */
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_STACK_SWITCHER), ==, 1 + CL_N_FIGURES + 2);
   g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN) , >, 0);
   int dropdowns_before = count_reached_type (seen, GTK_TYPE_DROP_DOWN);
   g_ptr_array_unref (seen);
@@ -724,6 +824,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/window-export-formats", test_window_export_formats);
   g_test_add_func ("/gui/keyboard-reaches-every-control", test_keyboard_reaches_every_control);
   g_test_add_func ("/gui/run-list", test_run_list);
+  g_test_add_func ("/gui/live-dashboard", test_live_dashboard);
   g_test_add_func ("/gui/typed-values-and-restart-bar", test_typed_values_and_restart_bar);
   g_test_add_func ("/gui/sweep-action", test_sweep_action);
   g_test_add_func ("/gui/probe-progress", test_probe_progress);

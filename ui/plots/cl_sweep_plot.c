@@ -542,6 +542,33 @@ series_by_target (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int
   (void) grid;
 }
 
+/* The x axis of the figure: the values of grid axis xa as labels, and as numbers when the key is
+ * numeric (a log axis when they are positive and span a factor of 64 or more: pool sizes 1, 16,
+ * 256, 4096 are steps of a factor, not of a difference). */
+static void
+x_axis_of (Owned *o, const ClSweepGrid *grid, int xa)
+{
+  ClSweepPlotData *d = &o->data;
+  const ClParam *xp = cl_sweep_grid_param (grid, xa);
+  int n_x = cl_sweep_grid_n_values (grid, xa);
+  o->x_labels = g_new0 (char *, (gsize) MAX (n_x, 0) + 1);
+  for (int i = 0; i < n_x; i++)
+    o->x_labels[i] = g_strdup (cl_sweep_grid_value (grid, xa, i));
+  d->x_labels = (const char *const *) o->x_labels;
+  if (xp->type != CL_PARAM_INT && xp->type != CL_PARAM_FLOAT)
+    return;
+  o->x_values = g_new (double, (gsize) MAX (n_x, 1));
+  double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE;
+  for (int i = 0; i < n_x; i++)
+    {
+      o->x_values[i] = g_ascii_strtod (o->x_labels[i], NULL);
+      lo = MIN (lo, o->x_values[i]);
+      hi = MAX (hi, o->x_values[i]);
+    }
+  d->x_values = o->x_values;
+  d->x_log = lo > 0 && hi / lo >= 64;
+}
+
 static int
 seed_axis_of (const ClSweepGrid *grid)
 {
@@ -603,23 +630,7 @@ data_over_seeds (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int 
   o->title = by_target ? g_strdup ("Final probe accuracy of each target (held-out), mean over seeds")
                        : g_strdup_printf ("Final %s probe accuracy (held-out), mean over seeds", target ? target : "class");
   d->title = o->title;
-  o->x_labels = g_new0 (char *, (gsize) n_x + 1);
-  for (int i = 0; i < n_x; i++)
-    o->x_labels[i] = g_strdup (cl_sweep_grid_value (grid, xa, i));
-  d->x_labels = (const char *const *) o->x_labels;
-  if (xp->type == CL_PARAM_INT || xp->type == CL_PARAM_FLOAT)
-    {
-      o->x_values = g_new (double, (gsize) MAX (n_x, 1));
-      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE;
-      for (int i = 0; i < n_x; i++)
-        {
-          o->x_values[i] = g_ascii_strtod (o->x_labels[i], NULL);
-          lo = MIN (lo, o->x_values[i]);
-          hi = MAX (hi, o->x_values[i]);
-        }
-      d->x_values = o->x_values;
-      d->x_log = lo > 0 && hi / lo >= 64;
-    }
+  x_axis_of (o, grid, xa);
   o->series_labels = g_new0 (char *, (gsize) n_series + 1);
   if (by_target)
     for (int s = 0; s < n_series; s++)
@@ -736,24 +747,7 @@ cl_sweep_plot_data_new (const ClSweepGrid *grid, const ClSweepRow *rows, int n_r
   d->x_key = xp->key;
   d->n_x = n_x;
   d->n_series = n_series;
-  o->x_labels = g_new0 (char *, (gsize) MAX (n_x, 0) + 1);
-  for (int i = 0; i < n_x; i++)
-    o->x_labels[i] = g_strdup (cl_sweep_grid_value (grid, 0, i));
-  d->x_labels = (const char *const *) o->x_labels;
-  if (xp->type == CL_PARAM_INT || xp->type == CL_PARAM_FLOAT)
-    {
-      o->x_values = g_new (double, (gsize) MAX (n_x, 1));
-      double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE;
-      for (int i = 0; i < n_x; i++)
-        {
-          o->x_values[i] = g_ascii_strtod (o->x_labels[i], NULL);
-          lo = MIN (lo, o->x_values[i]);
-          hi = MAX (hi, o->x_values[i]);
-        }
-      d->x_values = o->x_values;
-      /* pool sizes 1, 16, 256, 4096 are steps of a factor, not of a difference */
-      d->x_log = lo > 0 && hi / lo >= 64;
-    }
+  x_axis_of (o, grid, 0);
   d->reference = NAN;
   d->reference_label = "chance";
   d->running_x = d->running_series = -1;

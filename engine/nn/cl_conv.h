@@ -87,7 +87,7 @@ void cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float
                               float *dwp, float *dx, float *scratch);
 
 /* The channels-last conv runs microkernels chosen at run time by the CPU's features
- * (__builtin_cpu_supports): "avx512" (AVX-512F), else "avx2" (AVX2 + FMA), else "im2col"
+ * (__builtin_cpu_supports): "avx512" (AVX-512F) or "avx2" (AVX2 + FMA), else "im2col"
  * (im2col + sgemm, through OpenBLAS). The microkernel sets give identical bits (each output is one
  * fused multiply-add chain in a fixed order; "reference" is that chain in plain C, for tests);
  * "im2col" differs from them by rounding only. Process-wide, between calls.
@@ -95,6 +95,11 @@ void cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float
  * the CPU lacks the instructions. */
 gboolean cl_conv_set_kernels (const char *name);
 const char *cl_conv_kernels_name (void); /* what runs now */
+/* When the CPU runs both AVX-512 and AVX2 + FMA, the best set is the faster one at a short
+ * calibration on first use (CPU time of a conv2-sized forward + kernel gradient; AVX-512 when it is
+ * at least 5% faster): the AVX-512 time over the AVX2 time it measured, or 0 when there was no
+ * choice to make. */
+double cl_conv_kernels_calibration (void);
 /* The older switch: FALSE = "im2col", TRUE = the best microkernels. */
 gboolean cl_layers_simd_available (void);
 void cl_layers_set_simd (gboolean enabled);

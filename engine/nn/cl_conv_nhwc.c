@@ -355,104 +355,6 @@ pack_kernel_tiles (const ClConv2d *conv, const float *wp, float *packed)
 }
 
 
-/* ---- which microkernels run */
-
-/* The best set the CPU runs: AVX-512F, else AVX2 + FMA, else none (im2col + sgemm). */
-static const ClConvKernels *
-best_kernels (void)
-{
-#if CL_HAVE_X86_KERNELS
-  __builtin_cpu_init ();
-  if (__builtin_cpu_supports ("avx512f"))
-    return &cl_conv_kernels_avx512;
-  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
-    return &cl_conv_kernels_avx2;
-#endif
-  return NULL;
-}
-
-/* The set in use; `kernels_chosen` FALSE until the first call picks the best. */
-static const ClConvKernels *kernels_in_use;
-static gint kernels_chosen;
-G_LOCK_DEFINE_STATIC (kernels);
-
-const ClConvKernels *
-cl_conv_kernels_current (void)
-{
-  if (!g_atomic_int_get (&kernels_chosen))
-    {
-      G_LOCK (kernels);
-      if (!g_atomic_int_get (&kernels_chosen))
-        {
-          g_atomic_pointer_set (&kernels_in_use, best_kernels ());
-          g_atomic_int_set (&kernels_chosen, 1);
-        }
-      G_UNLOCK (kernels);
-    }
-  return g_atomic_pointer_get (&kernels_in_use);
-}
-
-gboolean
-cl_conv_set_kernels (const char *name)
-{
-  const ClConvKernels *k = NULL;
-  if (!name)
-    k = best_kernels ();
-  else if (strcmp (name, "im2col") == 0)
-    k = NULL;
-  else if (strcmp (name, "reference") == 0)
-    k = &cl_conv_kernels_reference;
-#if CL_HAVE_X86_KERNELS
-  else if (strcmp (name, "avx2") == 0)
-    {
-      __builtin_cpu_init ();
-      if (!__builtin_cpu_supports ("avx2") || !__builtin_cpu_supports ("fma"))
-        return FALSE;
-      k = &cl_conv_kernels_avx2;
-    }
-  else if (strcmp (name, "avx512") == 0)
-    {
-      __builtin_cpu_init ();
-      if (!__builtin_cpu_supports ("avx512f"))
-        return FALSE;
-      k = &cl_conv_kernels_avx512;
-    }
-#endif
-  else
-    return FALSE;
-  G_LOCK (kernels);
-  g_atomic_pointer_set (&kernels_in_use, k);
-  g_atomic_int_set (&kernels_chosen, 1);
-  G_UNLOCK (kernels);
-  return TRUE;
-}
-
-const char *
-cl_conv_kernels_name (void)
-{
-  const ClConvKernels *k = cl_conv_kernels_current ();
-  return k ? k->name : "im2col";
-}
-
-gboolean
-cl_layers_simd_available (void)
-{
-  return best_kernels () != NULL;
-}
-
-void
-cl_layers_set_simd (gboolean enabled)
-{
-  cl_conv_set_kernels (enabled ? NULL : "im2col");
-}
-
-gboolean
-cl_layers_get_simd (void)
-{
-  const ClConvKernels *k = cl_conv_kernels_current ();
-  return k != NULL && k != &cl_conv_kernels_reference;
-}
-
 typedef struct {
   const ClConv2d *conv;
   const float *wp, *x, *dy;
@@ -498,16 +400,23 @@ nhwc_forward_item (void *arg, int b, int thread)
 }
 
 static void
-nhwc_job_init (NhwcJob *job, const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *y,
-               float *dx, float *scratch)
+nhwc_job_setup (NhwcJob *job, const ClConvKernels *kern, const ClConv2d *conv, const float *wp, const float *x,
+                const float *dy, int n, float *y, float *dx, float *scratch)
 {
-  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, cl_conv_kernels_current (), NULL, NULL, TRUE };
+  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, kern, NULL, NULL, TRUE };
   nhwc_scratch_layout (conv, &job->l);
   if (job->kern)
     {
       memset (scratch + job->l.zeros, 0, sizeof (float) * (job->l.total - job->l.zeros));
       pack_kernel_tiles (conv, wp, scratch + job->l.packed);
     }
+}
+
+static void
+nhwc_job_init (NhwcJob *job, const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *y,
+               float *dx, float *scratch)
+{
+  nhwc_job_setup (job, cl_conv_kernels_current (), conv, wp, x, dy, n, y, dx, scratch);
 }
 
 void
@@ -671,3 +580,186 @@ cl_conv2d_backward_nhwc_bn (const ClConv2d *conv, const float *wp, const float *
   nhwc_backward_run (&job, dwp);
 }
 
+/* ---- which microkernels run */
+
+#if CL_HAVE_X86_KERNELS
+#include <time.h>
+
+static double
+thread_cpu_seconds (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* CPU seconds of a forward + kernel-gradient pass of a conv2-like layer (32 -> 64 channels, 13x13
+ * -> 6x6, 16 views) with kernel set k: the least of `reps`. */
+static double
+calibration_seconds (const ClConvKernels *k, const ClConv2d *conv, const float *x, const float *w, float *y,
+                     float *scratch, int n)
+{
+  NhwcJob job;
+  double best = G_MAXDOUBLE;
+  for (int r = 0; r < 3; r++)
+    {
+      const double t0 = thread_cpu_seconds ();
+      nhwc_job_setup (&job, k, conv, w, x, NULL, n, y, NULL, scratch);
+      for (int b = 0; b * conv->chunk < n; b++)
+        nhwc_forward_item (&job, b, 0);
+      nhwc_job_setup (&job, k, conv, w, x, y, n, NULL, NULL, scratch);
+      for (int lane = 0; lane < CL_LAYERS_LANES && lane * conv->chunk < n; lane++)
+        nhwc_backward_item (&job, lane, 0);
+      best = MIN (best, thread_cpu_seconds () - t0);
+    }
+  return best;
+}
+
+/* When the CPU runs both sets, which is faster here: AVX-512 is not always (a core may split
+ * 512-bit operations in two). The sets give the same bits, so this choice never changes a result. */
+static double avx512_vs_avx2 = 0.0; /* AVX-512 time / AVX2 time at the calibration; 0: not measured */
+
+static const ClConvKernels *
+calibrate (void)
+{
+  ClConv2d conv;
+  cl_conv2d_init (&conv, 32, 64, 3, 2, 0, 13, 13);
+  conv.chunk = 4;
+  const int n = 16;
+  const size_t nx = (size_t) n * 32 * 13 * 13, ny = (size_t) n * 64 * 36, nw = cl_conv2d_num_weights (&conv);
+  float *x = g_new (float, nx), *y = g_new (float, ny), *w = g_new (float, nw);
+  float *scratch = g_new0 (float, cl_conv2d_nhwc_scratch_floats (&conv));
+  for (size_t i = 0; i < nx; i++)
+    x[i] = (float) (i % 7) * 0.25f - 0.75f;
+  for (size_t i = 0; i < nw; i++)
+    w[i] = (float) (i % 5) * 0.125f - 0.25f;
+  double t2 = G_MAXDOUBLE, t5 = G_MAXDOUBLE;
+  for (int r = 0; r < 3; r++) /* alternating, so a burst of load hits both */
+    {
+      t2 = MIN (t2, calibration_seconds (&cl_conv_kernels_avx2, &conv, x, w, y, scratch, n));
+      t5 = MIN (t5, calibration_seconds (&cl_conv_kernels_avx512, &conv, x, w, y, scratch, n));
+    }
+  g_free (x);
+  g_free (y);
+  g_free (w);
+  g_free (scratch);
+  avx512_vs_avx2 = t2 > 0.0 ? t5 / t2 : 1.0;
+  /* AVX-512 only when clearly faster. */
+  return avx512_vs_avx2 < 0.95 ? &cl_conv_kernels_avx512 : &cl_conv_kernels_avx2;
+}
+#endif
+
+/* The best set the CPU runs: of AVX-512F and AVX2 + FMA, the faster at a short calibration on first
+ * use; else none (im2col + sgemm). */
+static const ClConvKernels *
+best_kernels (void)
+{
+#if CL_HAVE_X86_KERNELS
+  static const ClConvKernels *best;
+  static gsize once;
+  if (g_once_init_enter (&once))
+    {
+      __builtin_cpu_init ();
+      const gboolean has2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+      const gboolean has5 = __builtin_cpu_supports ("avx512f");
+      best = has5 && has2 ? calibrate () : has5 ? &cl_conv_kernels_avx512 : has2 ? &cl_conv_kernels_avx2 : NULL;
+      g_once_init_leave (&once, 1);
+    }
+  return best;
+#else
+  return NULL;
+#endif
+}
+
+double
+cl_conv_kernels_calibration (void)
+{
+  best_kernels ();
+#if CL_HAVE_X86_KERNELS
+  return avx512_vs_avx2;
+#else
+  return 0.0;
+#endif
+}
+
+/* The set in use; `kernels_chosen` FALSE until the first call picks the best. */
+static const ClConvKernels *kernels_in_use;
+static gint kernels_chosen;
+G_LOCK_DEFINE_STATIC (kernels);
+
+const ClConvKernels *
+cl_conv_kernels_current (void)
+{
+  if (!g_atomic_int_get (&kernels_chosen))
+    {
+      G_LOCK (kernels);
+      if (!g_atomic_int_get (&kernels_chosen))
+        {
+          g_atomic_pointer_set (&kernels_in_use, best_kernels ());
+          g_atomic_int_set (&kernels_chosen, 1);
+        }
+      G_UNLOCK (kernels);
+    }
+  return g_atomic_pointer_get (&kernels_in_use);
+}
+
+gboolean
+cl_conv_set_kernels (const char *name)
+{
+  const ClConvKernels *k = NULL;
+  if (!name)
+    k = best_kernels ();
+  else if (strcmp (name, "im2col") == 0)
+    k = NULL;
+  else if (strcmp (name, "reference") == 0)
+    k = &cl_conv_kernels_reference;
+#if CL_HAVE_X86_KERNELS
+  else if (strcmp (name, "avx2") == 0)
+    {
+      __builtin_cpu_init ();
+      if (!__builtin_cpu_supports ("avx2") || !__builtin_cpu_supports ("fma"))
+        return FALSE;
+      k = &cl_conv_kernels_avx2;
+    }
+  else if (strcmp (name, "avx512") == 0)
+    {
+      __builtin_cpu_init ();
+      if (!__builtin_cpu_supports ("avx512f"))
+        return FALSE;
+      k = &cl_conv_kernels_avx512;
+    }
+#endif
+  else
+    return FALSE;
+  G_LOCK (kernels);
+  g_atomic_pointer_set (&kernels_in_use, k);
+  g_atomic_int_set (&kernels_chosen, 1);
+  G_UNLOCK (kernels);
+  return TRUE;
+}
+
+const char *
+cl_conv_kernels_name (void)
+{
+  const ClConvKernels *k = cl_conv_kernels_current ();
+  return k ? k->name : "im2col";
+}
+
+gboolean
+cl_layers_simd_available (void)
+{
+  return best_kernels () != NULL;
+}
+
+void
+cl_layers_set_simd (gboolean enabled)
+{
+  cl_conv_set_kernels (enabled ? NULL : "im2col");
+}
+
+gboolean
+cl_layers_get_simd (void)
+{
+  const ClConvKernels *k = cl_conv_kernels_current ();
+  return k != NULL && k != &cl_conv_kernels_reference;
+}

@@ -425,7 +425,7 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
       }
       break;
     case CL_FIGURE_VIEWS:
-      cl_views_plot_draw_snapshot (cr, w, h, s);
+      cl_views_plot_draw_snapshot_scaled (cr, w, h, s, view_for (CL_FIGURE_VIEWS, w, h, o).font_scale);
       break;
     case CL_FIGURE_SIMILARITY:
       {

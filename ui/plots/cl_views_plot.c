@@ -59,7 +59,7 @@ draw_bits (cairo_t *cr, double x, double y, double cell, uint32_t code, uint32_t
 
 /* The views (and their bit strips) inside area, with a note under them. */
 static void
-draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p)
+draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p, double scale)
 {
   ClPlotRect area = *area_in;
   if (!p || p->n_pairs == 0 || !p->pixels)
@@ -78,7 +78,7 @@ draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p)
       return;
     }
   double cell = p->bits > 0 ? MIN (img / MAX (p->bits, 8), 14.0) : 0;
-  cl_plot_font (cr, cl_plot_theme (1.0).heading_font, FALSE);
+  cl_plot_font (cr, cl_plot_theme (scale).heading_font, FALSE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   for (int v = 0; v < 2; v++)
     {
@@ -110,7 +110,7 @@ draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p)
     g_snprintf (note, sizeof note, "Batch of step %" G_GINT64_FORMAT "; no bit planes (data.bits = 0).", p->step);
   char **lines = NULL;
   int n_lines = 0;
-  cl_plot_wrap_fit (cr, note, cl_plot_theme (1.0).label_font, 9, area.w, 2, &lines, &n_lines);
+  cl_plot_wrap_fit (cr, note, cl_plot_theme (scale).label_font, 9 * cl_plot_theme (scale).scale, area.w, 2, &lines, &n_lines);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
   double line_h = cl_plot_text_height (cr);
   double y0 = area.y + 2 * (img + bits_h) + gap + 8;
@@ -183,15 +183,15 @@ small_axes (cairo_t *cr, const ClPlotRect *plot, const ClPlotScale *x, const ClP
 }
 
 static void
-draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClViewsPlotGeometry *g)
+draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClViewsPlotGeometry *g, double scale)
 {
   ClPlotAxisStyle style;
-  cl_plot_axis_style_init (&style, 0.85);
+  cl_plot_axis_style_init (&style, 0.85 * cl_plot_theme (scale).scale);
   ClRgb measured = cl_views_plot_measured_color (), theory = cl_views_plot_theory_color ();
   int start_bits = initial_bits (m);
   double y = area->y;
 
-  cl_plot_font (cr, cl_plot_theme (1.0).panel_note_font, TRUE);
+  cl_plot_font (cr, cl_plot_theme (scale).panel_note_font, TRUE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   cl_plot_text (cr, area->x, y, "Collision meter", 0, 0, 0);
   y += cl_plot_text_height (cr) + 2;
@@ -199,7 +199,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   int n_lines = 0;
   cl_plot_wrap_fit (cr, "Share of anchors whose bit code another image of the batch also has. Where it is low, "
                         "the bits alone tell the images apart and the class is suppressed.",
-                    10.5, 9, area->w, 3, &lines, &n_lines);
+                    10.5 * cl_plot_theme (scale).scale, 9 * cl_plot_theme (scale).scale, area->w, 3, &lines, &n_lines);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
   double line_h = cl_plot_text_height (cr);
   for (int i = 0; i < n_lines; i++)
@@ -211,7 +211,8 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
     { "measured (batch)", measured, CL_PLOT_LEGEND_LINE, 1.6 },
     { "theory 1\u2212(1\u22122\u207b\u207f)\u1d2e\u207b\u00b9", theory, CL_PLOT_LEGEND_DASHED, 1.6 },
   };
-  y += cl_plot_legend_draw (cr, legend, G_N_ELEMENTS (legend), area->x + 0.5 * area->w, y, area->w, 10) + 4;
+  y += cl_plot_legend_draw (cr, legend, G_N_ELEMENTS (legend), area->x + 0.5 * area->w, y, area->w,
+                           cl_plot_theme (scale).small_font) + 4;
 
   cl_plot_font (cr, style.tick_font, FALSE);
   double tick_h = cl_plot_text_height (cr);
@@ -319,7 +320,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
           cl_plot_vmarker_draw (cr, &g->bits_plot, x, cl_plot_color_marker (), 1.0);
           char text[48];
           g_snprintf (text, sizeof text, "log\u2082 B = %.3g", lb);
-          cl_plot_font (cr, cl_plot_theme (1.0).small_font, FALSE);
+          cl_plot_font (cr, cl_plot_theme (scale).small_font, FALSE);
           cl_plot_set_rgb (cr, cl_plot_color_text ());
           gboolean right = x + 4 + cl_plot_text_width (cr, text) < g->bits_plot.x + g->bits_plot.w;
           cl_plot_text (cr, right ? x + 4 : x - 4, g->bits_plot.y + 2, text, right ? 0 : 1, 0, 0);
@@ -338,7 +339,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
     g_snprintf (m_text, sizeof m_text, "%.2f", now_measured);
   g_snprintf (summary, sizeof summary, "n = %d, B = %d: shared %s measured, %.2f in theory", m->bits, m->batch, m_text,
               now_theory);
-  cl_plot_font (cr, cl_plot_theme (1.0).panel_legend_font, TRUE);
+  cl_plot_font (cr, cl_plot_theme (scale).panel_legend_font, TRUE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   cl_plot_text (cr, area->x, y, summary, 0, 0, 0);
 }
@@ -369,13 +370,21 @@ void
 cl_views_plot_draw_full (cairo_t *cr, double width, double height, const ClViewPreview *p,
                          const ClCollisionMeter *meter, ClViewsPlotGeometry *geometry)
 {
+  cl_views_plot_draw_scaled (cr, width, height, p, meter, 1.0, geometry);
+}
+
+void
+cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const ClViewPreview *p,
+                           const ClCollisionMeter *meter, double scale, ClViewsPlotGeometry *geometry)
+{
   ClViewsPlotGeometry g;
   memset (&g, 0, sizeof g);
   cairo_save (cr);
   cl_plot_set_rgb (cr, cl_plot_color_background ());
   cairo_paint (cr);
   cl_plot_text_setup (cr);
-  double top = 8 + cl_plot_title_draw (cr, width, 8, "What the model sees: two augmented views per image", 15, TRUE) + 6;
+  double top = 8 + cl_plot_title_draw (cr, width, 8, "What the model sees: two augmented views per image",
+                                        15 * cl_plot_theme (scale).scale, TRUE) + 6;
   g.views = (ClPlotRect){ 16, top + 4, width - 32, height - top - 12 };
   if (meter && meter->show && width >= 480)
     {
@@ -392,9 +401,9 @@ cl_views_plot_draw_full (cairo_t *cr, double width, double height, const ClViewP
       cairo_stroke (cr);
       cairo_restore (cr);
       g.shown = TRUE;
-      draw_meter (cr, &area, meter, &g);
+      draw_meter (cr, &area, meter, &g, scale);
     }
-  draw_views (cr, &g.views, p);
+  draw_views (cr, &g.views, p, scale);
   cairo_restore (cr);
   if (geometry)
     *geometry = g;
@@ -410,9 +419,15 @@ cl_views_plot_draw_with_meter (cairo_t *cr, double width, double height, const C
 void
 cl_views_plot_draw_snapshot (cairo_t *cr, double width, double height, const ClSnapshot *snap)
 {
+  cl_views_plot_draw_snapshot_scaled (cr, width, height, snap, 1.0);
+}
+
+void
+cl_views_plot_draw_snapshot_scaled (cairo_t *cr, double width, double height, const ClSnapshot *snap, double scale)
+{
   ClCollisionMeter meter;
   cl_views_plot_meter_from_snapshot (&meter, snap);
-  cl_views_plot_draw_full (cr, width, height, snap ? &snap->preview : NULL, &meter, NULL);
+  cl_views_plot_draw_scaled (cr, width, height, snap ? &snap->preview : NULL, &meter, scale, NULL);
 }
 
 void

@@ -50,3 +50,10 @@ void cl_views_plot_draw_full (cairo_t *cr, double width, double height, const Cl
 /* Colours of the measured and theoretical collision lines. */
 ClRgb cl_views_plot_measured_color (void);
 ClRgb cl_views_plot_theory_color (void);
+
+/* The same with the text at scale (1 = the export size's): a narrow figure keeps its text in
+ * proportion. */
+void cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const ClViewPreview *preview,
+                                const ClCollisionMeter *meter, double scale, ClViewsPlotGeometry *geometry);
+void cl_views_plot_draw_snapshot_scaled (cairo_t *cr, double width, double height, const ClSnapshot *snap,
+                                         double scale);

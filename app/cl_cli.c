@@ -15,6 +15,8 @@
 #include "engine/base/cl_format.h"
 #include "engine/data/cl_data.h"
 #include "engine/nn/cl_model.h"
+#include "engine/base/cl_file.h"
+#include "engine/store/cl_run_writer.h"
 #include "engine/store/cl_runs.h"
 #include "ui/cl_png.h"
 #include "engine/sweep/cl_sweep.h"
@@ -247,12 +249,16 @@ prepare_out_dir (const char *dir, GError **error)
   return TRUE;
 }
 
-/* A run folder in use is locked (flock on DIR/.contrastlab.lock, held until the process ends,
- * so a killed run frees it): a second run into it is refused. Returns the lock's fd or -1. */
+/* A sweep cell is locked from the moment its job looks at it (finished? half-written?) to the
+ * end (flock on CELL/.contrastlab-cell.lock, released when the process ends, so a killed job
+ * frees it): a second job of the same cell is refused. The run folder inside has the store
+ * writer's own lock (.contrastlab.lock). Returns the lock's fd or -1. */
+#define CELL_LOCK ".contrastlab-cell.lock"
+#define WRITER_LOCK ".contrastlab.lock"
 static int
 lock_folder (const char *dir, GError **error)
 {
-  g_autofree char *path = g_build_filename (dir, ".contrastlab.lock", NULL);
+  g_autofree char *path = g_build_filename (dir, CELL_LOCK, NULL);
   int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0)
     {
@@ -271,8 +277,8 @@ lock_folder (const char *dir, GError **error)
         if (!g_ascii_isdigit (*c))
           *c = '?';
       g_set_error (error, CL_CLI_ERROR, CL_CLI_ERROR_BUSY,
-                   "%s: in use by another contrastlab run%s%s%s; wait for it or choose another folder", dir,
-                   *pid ? " (pid " : "", pid, *pid ? ")" : "");
+                   "%s: another run is being written into this folder%s%s%s; wait for it or choose another folder", dir,
+                   *pid ? " (process " : "", pid, *pid ? ")" : "");
       close (fd);
       return -1;
     }
@@ -343,20 +349,18 @@ report_progress (const ClSnapshot *snap, const char *label, gboolean tty, int *l
 
 /* ------------------------------------------------------------ run folders
  *
- * A headless run folder is written so that a kill -9 at any moment leaves a usable run:
- * run.ini first (atomically), then metrics/probes/clusters rows appended as whole lines while
- * training goes (readers drop an unterminated last line), then at the end every CSV, figure and
- * run.ini replaced atomically. A write that fails (disk full) removes what the run wrote, so
- * nothing half-written stays. */
+ * A headless run folder is written so that a kill -9 at any moment leaves a usable run (the
+ * store's ClRunWriter: run.ini before any row, rows appended as whole lines, run.ini and
+ * info.ini replaced atomically at the end; figures are written atomically). A write that fails
+ * (disk full) removes what the run wrote, so nothing half-written stays. */
 
-static const char *const run_csvs[] = { "metrics.csv", "probes.csv", "clusters.csv" };
-#define N_RUN_CSVS G_N_ELEMENTS (run_csvs)
-
-/* The files a run writes into its folder (removed before a run, and after a failed write). */
+/* The files a run writes into its folder (removed after a failed write, and when a cell is
+ * redone). */
 static void
 remove_run_files (const char *dir)
 {
-  const char *names[] = { "run.ini", "metrics.csv", "probes.csv", "clusters.csv", "events.csv", CL_SWEEP_CELL_MARK };
+  const char *names[] = { "run.ini", "info.ini", "metrics.csv", "probes.csv", "clusters.csv", "events.csv",
+                          CL_SWEEP_CELL_MARK };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *p = g_build_filename (dir, names[i], NULL);
@@ -380,7 +384,7 @@ remove_contents (const char *dir, gboolean keep_lock, GError **error)
     return TRUE;
   for (const char *name; (name = g_dir_read_name (d));)
     {
-      if (keep_lock && strcmp (name, ".contrastlab.lock") == 0)
+      if (keep_lock && (strcmp (name, CELL_LOCK) == 0 || strcmp (name, WRITER_LOCK) == 0))
         continue;
       g_autofree char *p = g_build_filename (dir, name, NULL);
       struct stat st;
@@ -411,129 +415,7 @@ static gboolean
 write_text (const char *dir, const char *name, const char *text, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  return g_file_set_contents (path, text, -1, error);
-}
-
-/* The CSV text of rows [from, snap's count) of file k, without the header. */
-static char *
-csv_tail (const ClSnapshot *snap, gsize k, int from)
-{
-  /* A shallow view of the snapshot holding only the new rows: the formatters read nothing else. */
-  ClSnapshot view = *snap;
-  g_autofree char *text = NULL;
-  if (k == 0)
-    {
-      view.rows = snap->rows + from;
-      view.n_rows = snap->n_rows - from;
-      text = cl_export_metrics_csv (&view);
-    }
-  else if (k == 1)
-    {
-      view.probes = snap->probes + from;
-      view.n_probes = snap->n_probes - from;
-      text = cl_export_probes_csv (&view);
-    }
-  else
-    {
-      view.cluster_rows = snap->cluster_rows + from;
-      view.n_cluster_rows = snap->n_cluster_rows - from;
-      text = cl_export_clusters_csv (&view);
-    }
-  const char *nl = strchr (text, '\n');
-  return g_strdup (nl ? nl + 1 : "");
-}
-
-static int
-snap_count (const ClSnapshot *snap, gsize k)
-{
-  return k == 0 ? snap->n_rows : k == 1 ? snap->n_probes : snap->n_cluster_rows;
-}
-
-typedef struct {
-  const char *dir;
-  int fd[N_RUN_CSVS];
-  int written[N_RUN_CSVS]; /* rows appended so far */
-} RowWriter;
-
-static gboolean
-set_write_error (GError **error, const char *dir, const char *name)
-{
-  int e = errno;
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s/%s: cannot write: %s", dir, name,
-               g_strerror (e));
-  return FALSE;
-}
-
-static gboolean
-write_all (int fd, const char *text, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t w = write (fd, text, len);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        {
-          if (w == 0)
-            errno = ENOSPC;
-          return FALSE;
-        }
-      text += w;
-      len -= (gsize) w;
-    }
-  return TRUE;
-}
-
-/* Creates the CSVs with their headers (an empty snapshot's texts). */
-static gboolean
-row_writer_open (RowWriter *w, const char *dir, const ClSnapshot *start, GError **error)
-{
-  w->dir = dir;
-  for (gsize k = 0; k < N_RUN_CSVS; k++)
-    w->fd[k] = -1;
-  for (gsize k = 0; k < N_RUN_CSVS; k++)
-    {
-      g_autofree char *path = g_build_filename (dir, run_csvs[k], NULL);
-      w->fd[k] = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
-      if (w->fd[k] < 0)
-        return set_write_error (error, dir, run_csvs[k]);
-      ClSnapshot empty = *start;
-      empty.n_rows = empty.n_probes = empty.n_cluster_rows = 0;
-      g_autofree char *text = k == 0 ? cl_export_metrics_csv (&empty) : k == 1 ? cl_export_probes_csv (&empty)
-                                                                               : cl_export_clusters_csv (&empty);
-      if (!write_all (w->fd[k], text, strlen (text)))
-        return set_write_error (error, dir, run_csvs[k]);
-      w->written[k] = 0;
-    }
-  return TRUE;
-}
-
-/* Appends the rows snap holds beyond those already written. */
-static gboolean
-row_writer_append (RowWriter *w, const ClSnapshot *snap, GError **error)
-{
-  for (gsize k = 0; k < N_RUN_CSVS; k++)
-    {
-      int n = snap_count (snap, k);
-      if (n <= w->written[k])
-        continue;
-      g_autofree char *text = csv_tail (snap, k, w->written[k]);
-      if (!write_all (w->fd[k], text, strlen (text)))
-        return set_write_error (error, w->dir, run_csvs[k]);
-      w->written[k] = n;
-    }
-  return TRUE;
-}
-
-static void
-row_writer_close (RowWriter *w)
-{
-  for (gsize k = 0; k < N_RUN_CSVS; k++)
-    if (w->fd[k] >= 0)
-      {
-        close (w->fd[k]);
-        w->fd[k] = -1;
-      }
+  return cl_file_replace (path, text, -1, CL_FILE_REPLACE_DEFAULT, error);
 }
 
 /* The trainer reports a non-finite loss with this message (engine/train/cl_trainer.c). */
@@ -543,29 +425,6 @@ run_diverged (const ClSnapshot *final)
   return final->error && g_str_has_prefix (final->error, "training diverged");
 }
 
-/* The final files of a run: every CSV, figure and run.ini replaced atomically. */
-static gboolean
-write_final_files (const ClSnapshot *final, const char *out, GError **error)
-{
-  g_autofree char *ini = g_strdup_printf ("# ContrastLab %s headless run: %" G_GINT64_FORMAT " steps in %.1f s%s\n%s",
-                                          CL_VERSION, final->step, final->seconds,
-                                          run_diverged (final) ? " (diverged)" : final->error ? " (failed)" : "",
-                                          final->config_ini);
-  g_autofree char *csv = cl_export_metrics_csv (final);
-  g_autofree char *probes = cl_export_probes_csv (final);
-  g_autofree char *clusters = cl_export_clusters_csv (final);
-  gboolean ok = write_text (out, "metrics.csv", csv, error) && write_text (out, "probes.csv", probes, error)
-                && write_text (out, "clusters.csv", clusters, error);
-  for (int k = 0; ok && k < CL_N_FIGURES; k++)
-    {
-      g_autofree char *name = g_strdup_printf ("%s.png", cl_figure_slug ((ClFigureKind) k));
-      g_autofree char *path = g_build_filename (out, "figures", name, NULL);
-      ok = cl_export_figure_png (path, (ClFigureKind) k, final, 1.0, error);
-    }
-  /* run.ini last: its header says the run ended. */
-  return ok && write_text (out, "run.ini", ini, error);
-}
-
 typedef struct {
   int64_t steps;
   double seconds;
@@ -573,9 +432,12 @@ typedef struct {
   char *message; /* the run's error, NULL when it reached its end */
 } RunOutcome;
 
-/* Trains cfg into the (locked) folder out and writes its files as above. Returns FALSE with
- * error set when the trainer cannot be built (nothing is written then) or a write fails
- * (what the run wrote is removed); TRUE when the run ended, outcome saying how. */
+/* Trains cfg into the folder out through the store's crash-safe writer (engine/store/
+ * cl_run_writer.h: it locks the folder, clears an earlier run's files, writes run.ini before any
+ * row, appends whole rows, and at the end rewrites run.ini and info.ini atomically), with the
+ * figures written atomically before the end. Returns FALSE with error set when the trainer
+ * cannot be built or the folder is in use (nothing written then) or a write fails (what the run
+ * wrote is removed); TRUE when the run ended, outcome saying how. */
 static gboolean
 train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome *outcome, GError **error)
 {
@@ -583,22 +445,19 @@ train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome 
   ClTrainer *trainer = cl_trainer_new (cfg, error);
   if (!trainer)
     return FALSE;
-  remove_run_files (out);
   ClSnapshot *start = cl_trainer_get_snapshot (trainer);
-  g_autofree char *ini = g_strdup_printf ("# ContrastLab %s headless run (in progress, or stopped before its end)\n%s",
-                                          CL_VERSION, start->config_ini);
-  RowWriter rw = { 0 };
-  gboolean ok = write_text (out, "run.ini", ini, error) && row_writer_open (&rw, out, start, error);
+  g_autofree char *comment = g_strdup_printf ("ContrastLab %s headless run (in progress, or stopped before its end)",
+                                              CL_VERSION);
+  ClRunWriter *writer = cl_run_writer_open (out, start->config_ini, comment, NULL, error);
   cl_snapshot_unref (start);
-  if (!ok)
+  if (!writer)
     {
-      row_writer_close (&rw);
       cl_trainer_free (trainer);
-      remove_run_files (out);
       return FALSE;
     }
   gboolean tty = isatty (STDERR_FILENO);
   int last_tenth = 0;
+  gboolean ok = TRUE;
   cl_trainer_start (trainer, FALSE);
   for (;;)
     {
@@ -607,7 +466,7 @@ train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome 
       gboolean finished = snap->finished;
       if (!finished)
         report_progress (snap, label, tty, &last_tenth);
-      ok = row_writer_append (&rw, snap, error);
+      ok = cl_run_writer_append (writer, snap, error);
       cl_snapshot_unref (snap);
       if (finished || !ok)
         break;
@@ -618,12 +477,23 @@ train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome 
   cl_trainer_wait (trainer);
   ClSnapshot *final = cl_trainer_get_snapshot (trainer);
   if (ok)
+    report_progress (final, label, tty, &last_tenth);
+  for (int k = 0; ok && k < CL_N_FIGURES; k++)
     {
-      report_progress (final, label, tty, &last_tenth);
-      ok = row_writer_append (&rw, final, error);
+      g_autofree char *name = g_strdup_printf ("%s.png", cl_figure_slug ((ClFigureKind) k));
+      g_autofree char *path = g_build_filename (out, "figures", name, NULL);
+      ok = cl_export_figure_png (path, (ClFigureKind) k, final, 1.0, error);
     }
-  row_writer_close (&rw);
-  ok = ok && write_final_files (final, out, error);
+  if (ok)
+    {
+      g_autofree char *done = g_strdup_printf ("ContrastLab %s headless run: %" G_GINT64_FORMAT " steps in %.1f s%s",
+                                               CL_VERSION, final->step, final->seconds,
+                                               run_diverged (final) ? " (diverged)" : final->error ? " (failed)" : "");
+      ok = cl_run_writer_finish (writer, final, final->error ? CL_RUN_STATUS_STOPPED : CL_RUN_STATUS_FINISHED, done,
+                                 TRUE, error);
+    }
+  else
+    cl_run_writer_free (writer);
   if (ok)
     {
       outcome->steps = final->step;
@@ -641,6 +511,7 @@ train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome 
                       final->probes[i].chance);
     }
   else
+    /* Nothing half-written: a run that could not be written whole (disk full) is removed. */
     remove_run_files (out);
   cl_snapshot_unref (final);
   cl_trainer_free (trainer);
@@ -670,13 +541,9 @@ run_single (const ClConfig *cfg, const char *out, GError **error)
 {
   if (!prepare_out_dir (out, error))
     return -1;
-  int lock = lock_folder (out, error);
-  if (lock < 0)
-    return -1;
   RunOutcome o;
   int code = train_into (cfg, out, NULL, &o, error) ? outcome_code (&o, NULL) : -1;
   g_free (o.message);
-  close (lock);
   return code;
 }
 

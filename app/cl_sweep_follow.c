@@ -51,18 +51,25 @@ cl_sweep_follow_is_filling (const char *dir)
   return FALSE;
 }
 
-/* A cell is being run when another process holds its folder's lock (the CLI's flock): a shared
- * lock cannot be had then. A folder without a holder is pending or was left by a killed job. */
+/* A cell is being run when another process holds its folder's locks (the CLI's cell lock,
+ * held for the whole job, or the run writer's): a shared lock cannot be had then. A folder
+ * without a holder is pending or was left by a killed job. */
 static gboolean
-cell_running (const char *cell_dir)
+lock_held (const char *dir, const char *name)
 {
-  g_autofree char *path = g_build_filename (cell_dir, ".contrastlab.lock", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
   int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
     return FALSE;
   gboolean busy = flock (fd, LOCK_SH | LOCK_NB) != 0;
   close (fd);
   return busy;
+}
+
+static gboolean
+cell_running (const char *cell_dir)
+{
+  return lock_held (cell_dir, ".contrastlab-cell.lock") || lock_held (cell_dir, ".contrastlab.lock");
 }
 
 static void

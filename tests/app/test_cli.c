@@ -794,7 +794,7 @@ test_folder_lock (void)
                           "probe.images=100", "--set", "train.seed=11", "--steps", "5000", "--out", out, NULL };
   GPid pid = spawn_async (first);
   g_assert_true (wait_rows (pid, out, 1));
-  expect_exit2 ("in use by another contrastlab run (pid ",
+  expect_exit2 ("another run is being written into this folder (process ",
                 (const char *[]){ "--headless", "--set", "train.seed=22", "--steps", "2", "--out", out, NULL });
   g_autofree char *ini = read_text (out, "run.ini");
   g_assert_nonnull (strstr (ini, "seed=11"));
@@ -805,7 +805,7 @@ test_folder_lock (void)
   const char *job[] = { "--headless", "--out", sweep, "--cell", "2", NULL };
   pid = spawn_async (job);
   g_assert_true (wait_rows (pid, cell, 1));
-  expect_exit2 ("in use by another contrastlab run", job);
+  expect_exit2 ("another run is being written into this folder (process ", job);
   kill_and_reap (pid);
 }
 

@@ -454,6 +454,7 @@ typedef struct {
   Trend trend;
   double legend_y, legend_font;
   TrendPanel panel[2];
+  double scale;  /* text scale */
 } Layout;
 
 static void
@@ -545,7 +546,7 @@ typedef struct {
 static void
 grid_metrics (cairo_t *mc, double w, const ClClustersData *d, gboolean swatches, GridMetrics *m)
 {
-  ClPlotTheme look = cl_plot_theme (1.0);
+  ClPlotTheme look = cl_plot_theme (d->font_scale);
   cairo_save (mc);
   cl_plot_font (mc, look.header_font, TRUE);
   m->header_h = cl_plot_text_height (mc) + 4.0;
@@ -567,7 +568,7 @@ grid_metrics (cairo_t *mc, double w, const ClClustersData *d, gboolean swatches,
 static double
 grid_cell (const ClClustersData *d, const GridMetrics *m, double aw, double ah)
 {
-  ClPlotTheme look = cl_plot_theme (1.0);
+  ClPlotTheme look = cl_plot_theme (d->font_scale);
   double s = MIN ((aw - m->label_w - (d->n_cols - 1) * look.gap) / d->n_cols,
                   (ah - m->header_h - d->n_rows * m->metric_line - (d->n_rows - 1) * look.pad) / d->n_rows);
   return floor (s);
@@ -577,7 +578,7 @@ grid_cell (const ClClustersData *d, const GridMetrics *m, double aw, double ah)
 static void
 place_grid (cairo_t *mc, const ClClustersData *d, const GridMetrics *m, double s, ClPlotRect area, Layout *l)
 {
-  ClPlotTheme look = cl_plot_theme (1.0);
+  ClPlotTheme look = cl_plot_theme (d->font_scale);
   /* the metrics in full, as bare numbers, or not at all, whichever fits the cell's width */
   l->metric_mode = METRIC_NONE;
   if (has_metrics (d))
@@ -621,13 +622,13 @@ place_grid (cairo_t *mc, const ClClustersData *d, const GridMetrics *m, double s
 static double
 grid_bottom (const Layout *l)
 {
-  return l->g.y0 + l->g.n_rows * l->g.pitch_y - cl_plot_theme (1.0).pad;
+  return l->g.y0 + l->g.n_rows * l->g.pitch_y - cl_plot_theme (l->scale).pad;
 }
 
 static void
-trend_axis_style (ClPlotAxisStyle *axis)
+trend_axis_style (ClPlotAxisStyle *axis, double scale)
 {
-  cl_plot_axis_style_init (axis, 0.9);
+  cl_plot_axis_style_init (axis, 0.9 * cl_plot_theme (scale).scale);
 }
 
 /* One panel of the chart in r: its title on top, then the plot with its axes. */
@@ -637,8 +638,8 @@ place_panel (cairo_t *mc, Layout *l, int p, ClPlotRect r)
   const Trend *tr = &l->trend;
   TrendPanel *tp = &l->panel[p];
   ClPlotAxisStyle axis;
-  trend_axis_style (&axis);
-  tp->plot_title_font = 11.0;
+  trend_axis_style (&axis, l->scale);
+  tp->plot_title_font = cl_plot_theme (l->scale).label_font;
   tp->title_y = r.y;
   cairo_save (mc);
   cl_plot_font (mc, tp->plot_title_font, TRUE);
@@ -699,7 +700,7 @@ place_trend (cairo_t *mc, Layout *l, ClPlotRect r, gboolean side_by_side)
 {
   l->g.trend_shown = TRUE;
   l->g.trend = r;
-  l->legend_font = 10.5;
+  l->legend_font = cl_plot_theme (l->scale).panel_legend_font;
   l->legend_y = r.y;
   ClPlotLegendEntry entries[TREND_MAX_LAYERS];
   int n = trend_legend (l, -1, entries);
@@ -722,8 +723,9 @@ place_trend (cairo_t *mc, Layout *l, ClPlotRect r, gboolean side_by_side)
 static void
 compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout *l)
 {
-  ClPlotTheme look = cl_plot_theme (1.0);
+  ClPlotTheme look = cl_plot_theme (d != NULL ? d->font_scale : 1.0);
   memset (l, 0, sizeof *l);
+  l->scale = look.scale;
   double y = look.pad;
   l->title_y = y;
   const char *title = d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE;
@@ -1241,7 +1243,7 @@ draw_trend (cairo_t *cr, const ClClustersData *d, const Layout *l)
   int n = trend_legend (l, bold, entries);
   cl_plot_legend_draw (cr, entries, n, l->g.trend.x + 0.5 * l->g.trend.w, l->legend_y, l->g.trend.w, l->legend_font);
   ClPlotAxisStyle axis;
-  trend_axis_style (&axis);
+  trend_axis_style (&axis, l->scale);
   for (int p = 0; p < 2; p++)
     {
       const TrendPanel *tp = &l->panel[p];
@@ -1303,7 +1305,7 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
 {
   if (!(w >= 1.0) || !(h >= 1.0) || !isfinite (w) || !isfinite (h))
     return;
-  ClPlotTheme look = cl_plot_theme (1.0);
+  ClPlotTheme look = cl_plot_theme (d != NULL ? d->font_scale : 1.0);
   Layout l;
   layout_for (w, h, d, &l);
 

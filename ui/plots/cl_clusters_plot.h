@@ -45,6 +45,7 @@ typedef struct {
   int n_history;
   int trend_iou_k, trend_ari_k;    /* k of the IoU and ARI panels; 0 = the smallest and largest
                                     * k of the history (objects at small k, instances at large k) */
+  double font_scale;               /* text scale (cl_plot_theme); 0: 1 */
 } ClClustersData;
 
 /* How strongly the cluster colours cover the grey image (0 = not at all, 1 = opaque). */

@@ -194,6 +194,7 @@ cl_figure_clusters_hit (double w, double h, const ClSnapshot *snap, const ClFigu
   cl_figure_options_init (&defaults);
   ClClustersData d;
   clusters_data (snap, o ? o : &defaults, &d);
+  d.font_scale = view_for (CL_FIGURE_CLUSTERS, w, h, o ? o : &defaults).font_scale;  /* as drawn */
   return cl_clusters_plot_hit (w, h, &d, x, y);
 }
 
@@ -446,6 +447,7 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
       {
         ClClustersData d;
         clusters_data (s, o, &d);
+        d.font_scale = view_for (CL_FIGURE_CLUSTERS, w, h, o).font_scale;
         cl_clusters_plot_draw (cr, w, h, &d);
       }
       break;

@@ -3,7 +3,7 @@ BUILD ?= build
 XVFB = xvfb-run -a -s '-screen 0 1280x800x24'
 GUI_ENV = GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1 GTK_A11Y=none
 
-.PHONY: all deps test-deps bench-deps build run test bench clean
+.PHONY: all deps test-deps bench-deps build run test bench fuzz clean
 
 all: build
 
@@ -36,6 +36,10 @@ test: test-deps build
 
 bench: bench-deps build
 	meson test -C $(BUILD) --benchmark --verbose
+
+# The libFuzzer targets of tests/fuzz, longer than CI runs them (FUZZ_SECONDS each, default 600).
+fuzz: test-deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} ./tests/fuzz/run.sh
 
 clean:
 	rm -rf $(BUILD)

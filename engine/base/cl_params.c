@@ -341,6 +341,9 @@ cl_config_load_keyfile (ClConfig *cfg, GKeyFile *kf, const char *source, GError 
       for (gsize k = 0; k < n_keys; k++)
         {
           g_autofree char *full = g_strdup_printf ("%s.%s", groups[g], keys[k]);
+          /* group and key names come from the file: escaped wherever a message shows them */
+          g_autofree char *group_shown = cl_text_escape (groups[g], 60);
+          g_autofree char *key_shown = cl_text_escape (keys[k], 60);
           GError *local = NULL;
           g_autofree char *value = g_key_file_get_string (kf, groups[g], keys[k], &local);
           /* GLib returns the value and sets the error for a bad escape such as \q: the error
@@ -353,16 +356,16 @@ cl_config_load_keyfile (ClConfig *cfg, GKeyFile *kf, const char *source, GError 
                 g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
                              "%s: [%s] %s: bad escape sequence in '%s' (a backslash may only start \\s, \\n, \\t, "
                              "\\r or \\\\)",
-                             source, groups[g], keys[k], shown);
+                             source, group_shown, key_shown, shown);
               else
                 g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
-                             "%s: [%s] %s: '%s' is not valid UTF-8 text", source, groups[g], keys[k], shown);
+                             "%s: [%s] %s: '%s' is not valid UTF-8 text", source, group_shown, key_shown, shown);
               g_clear_error (&local);
               return FALSE;
             }
           if (!cl_config_set (cfg, full, g_strstrip (value), &local))
             {
-              g_set_error (error, CL_CONFIG_ERROR, local->code, "%s: [%s] %s", source, groups[g], local->message);
+              g_set_error (error, CL_CONFIG_ERROR, local->code, "%s: [%s] %s", source, group_shown, local->message);
               g_error_free (local);
               return FALSE;
             }

@@ -29,7 +29,7 @@ cl_text_escape (const char *s, int max_chars)
           /* invalid UTF-8 byte by byte; C1 controls (U+0080..U+009F) as their UTF-8 bytes */
           int n = u >= 0x80 && u < 0xA0 ? 2 : 1;
           for (int i = 0; i < n; i++)
-            g_string_append_printf (out, "\\x%02X", (unsigned char) p[i]);
+            g_string_append_printf (out, "\\x%02x", (unsigned char) p[i]);
           p += n;
         }
       else

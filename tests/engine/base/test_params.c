@@ -290,8 +290,10 @@ test_control_bytes_escaped (void)
 {
   ClConfig cfg;
   cl_config_init (&cfg);
+  /* the last two: found by fuzz_ini (a group and a key with control bytes, in the bad-escape and
+   * unknown-key messages) */
   const char *texts[] = { "[loss]\nkind=\x1b[2Jevil\n", "[loss]\nte\x1bmp=1\n", "[loss]\ntemperature=0.1\x07\n",
-                          "not an ini \x1b[31m\n" };
+                          "not an ini \x1b[31m\n", "[loss]\nk\t\t\xd3x\x07=\\q\n", "[loss]\nk\t\x07x=1\n" };
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
     {
       GError *error = NULL;
@@ -299,13 +301,13 @@ test_control_bytes_escaped (void)
       g_assert_nonnull (error);
       for (const char *c = error->message; *c; c++)
         g_assert_true ((unsigned char) *c >= 0x20 && *c != 0x7f);
-      g_assert_nonnull (strstr (error->message, "\\x1B") ? error->message : strstr (error->message, "\\x07"));
+      g_assert_nonnull (strstr (error->message, "\\x1b") ? error->message : strstr (error->message, "\\x07"));
       g_test_message ("%s", error->message);
       g_error_free (error);
     }
   GError *error = NULL;
   g_assert_false (cl_config_set_assignment (&cfg, "loss.kind=\x1b]0;title\x07", &error));
-  g_assert_nonnull (strstr (error->message, "\\x1B]0;title\\x07"));
+  g_assert_nonnull (strstr (error->message, "\\x1b]0;title\\x07"));
   g_error_free (error);
 }
 

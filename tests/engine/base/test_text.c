@@ -14,10 +14,10 @@ test_escape (void)
   } cases[] = {
     { "plain", 0, "plain" },
     { "τ=0.1 ünïcode", 0, "τ=0.1 ünïcode" },
-    { "bell\a esc\x1b[2J del\x7f", 0, "bell\\x07 esc\\x1B[2J del\\x7F" },
+    { "bell\a esc\x1b[2J del\x7f", 0, "bell\\x07 esc\\x1b[2J del\\x7f" },
     { "tab\tnl\ncr\r", 0, "tab\\tnl\\ncr\\r" },
-    { "bad \xff\xfe utf8", 0, "bad \\xFF\\xFE utf8" },
-    { "c1 \xc2\x9b control", 0, "c1 \\xC2\\x9B control" },
+    { "bad \xff\xfe utf8", 0, "bad \\xff\\xfe utf8" },
+    { "c1 \xc2\x9b control", 0, "c1 \\xc2\\x9b control" },
     { "abcdefghij", 4, "abcd…" },
     { NULL, 0, "(null)" },
   };

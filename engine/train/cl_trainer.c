@@ -248,6 +248,7 @@ cl_trainer_free (ClTrainer *t)
   g_free (t->probe_test_bits);
   cl_history_unref (t->hist);
   g_free (t->config_ini);
+  g_free (t->replay);
   g_free (t->error);
   if (t->timer)
     g_timer_destroy (t->timer);
@@ -390,11 +391,59 @@ update_zhist (ClTrainer *t, const float *z)
     h->density[b] = (float) (counts[b] * norm);
 }
 
+/* Requests the replayed changes whose first step is the coming one, as cl_trainer_set would. */
+static void
+request_replayed (ClTrainer *t)
+{
+  if (t->replay_pos >= t->n_replay || t->replay[t->replay_pos].step > t->step + 1)
+    return;
+  pthread_mutex_lock (&t->lock);
+  for (; t->replay_pos < t->n_replay && t->replay[t->replay_pos].step <= t->step + 1; t->replay_pos++)
+    cl_config_set (&t->requested, t->replay[t->replay_pos].key, t->replay[t->replay_pos].new_value, NULL);
+  t->requested_version++;
+  pthread_mutex_unlock (&t->lock);
+}
+
+gboolean
+cl_trainer_replay (ClTrainer *t, const ClEvent *events, int n_events, GError **error)
+{
+  ClConfig check = t->cfg;
+  for (int i = 0; i < n_events; i++)
+    {
+      const ClEvent *e = &events[i];
+      const ClParam *p = cl_param_lookup (e->key);
+      if (i > 0 && e->step < events[i - 1].step)
+        {
+          g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
+                       "event %d (%s at step %" G_GINT64_FORMAT "): steps must not go back", i + 1, e->key, e->step);
+          return FALSE;
+        }
+      if (e->step < 1 || (p && !(p->flags & CL_PARAM_LIVE)))
+        {
+          g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
+                       "event %d (%s at step %" G_GINT64_FORMAT "): %s", i + 1, e->key, e->step,
+                       e->step < 1 ? "the first step is 1" : "only live parameters change during a run");
+          return FALSE;
+        }
+      if (!cl_config_set (&check, e->key, e->new_value, error))
+        {
+          g_prefix_error (error, "event %d: ", i + 1);
+          return FALSE;
+        }
+    }
+  g_free (t->replay);
+  t->replay = g_memdup2 (events, sizeof *events * (gsize) n_events);
+  t->n_replay = n_events;
+  t->replay_pos = 0;
+  return TRUE;
+}
+
 gboolean
 cl_trainer_step (ClTrainer *t)
 {
   if (t->step >= t->cfg.train_steps || t->error)
     return FALSE;
+  request_replayed (t);
   if (apply_controls (t))
     cl_batch_prep_discard (t);
   cl_trainer_maybe_probe (t);

@@ -33,6 +33,12 @@ void cl_trainer_request_stop (ClTrainer *trainer);
 /* Changes a live parameter; it applies from the next step and is recorded as an event.
  * Non-live keys fail with CL_TRAINER_ERROR_NEEDS_RESTART; bad values with CL_CONFIG_ERROR. */
 gboolean cl_trainer_set (ClTrainer *trainer, const char *key, const char *value, GError **error);
+/* Replays a run's recorded live changes (events.csv, a PNG's contrastlab:events): each event's
+ * new value is requested just before the step it was first used by (ClEvent.step), exactly as
+ * the original change was, so the same configuration and events give the same numbers. Call
+ * before cl_trainer_start. Fails, changing nothing, on an unknown or non-live key, a bad value or
+ * steps out of order, naming the event. */
+gboolean cl_trainer_replay (ClTrainer *trainer, const ClEvent *events, int n_events, GError **error);
 /* The configuration as last requested (including changes not yet applied). */
 void cl_trainer_get_config (ClTrainer *trainer, ClConfig *out);
 

@@ -120,6 +120,9 @@ struct ClTrainer {
   ClHistory *hist;
   int n_rows;
   int n_events;
+  /* Replay: recorded live changes to apply again at their steps (cl_trainer_replay), by step. */
+  ClEvent *replay;
+  int n_replay, replay_pos;
   int n_probes;
   int64_t last_probe_step;
   double probe_seconds; /* wall time spent in probes, to keep their cost visible */

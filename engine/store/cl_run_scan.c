@@ -103,9 +103,13 @@ scanned_info (Scan *scan, const char *dir, const char *rel, gboolean has_info)
   info->id = g_strdup (rel);
   char *text = NULL;
   GError *error = NULL;
+  gboolean in_progress = FALSE;
   if (cl_runs_read_text (ini_path, CL_RUNS_MAX_INI_BYTES, &text, NULL, &error))
     {
       cl_run_info_from_run_ini (info, text);
+      /* the headless CLI's header while a run is being written (it has no info.ini) */
+      in_progress = g_str_has_prefix (text, "#") && strstr (text, "headless run (in progress") != NULL
+                    && strstr (text, "headless run (in progress") < strchr (text, '\n');
       g_free (text);
     }
   GStatBuf st;
@@ -127,6 +131,12 @@ scanned_info (Scan *scan, const char *dir, const char *rel, gboolean has_info)
       info->status = CL_RUN_STATUS_DAMAGED;
       info->problem = g_strdup (error->message);
       g_error_free (error);
+    }
+  else if (in_progress && info->status == CL_RUN_STATUS_UNKNOWN)
+    {
+      info->status = cl_run_folder_is_locked (dir) ? CL_RUN_STATUS_RUNNING : CL_RUN_STATUS_INTERRUPTED;
+      if (info->status == CL_RUN_STATUS_INTERRUPTED)
+        cl_run_info_repair_from_tail (info);
     }
   else if (info->status == CL_RUN_STATUS_RUNNING && !cl_run_folder_is_locked (dir))
     {

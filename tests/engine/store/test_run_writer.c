@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -370,6 +371,38 @@ test_store_lists_damaged (void)
   remove_tree (root);
 }
 
+/* A folder the headless CLI was writing when it was killed (its own header, no info.ini, no
+ * live lock) is listed as interrupted with the step of its last whole row; with its lock held,
+ * as running. */
+static void
+test_headless_in_progress (void)
+{
+  g_autofree char *root = tmp_dir ();
+  g_autofree char *ini = g_strdup_printf ("# ContrastLab 0.1.0 headless run (in progress, or stopped before its end)\n%s",
+                                          config_a);
+  put (root, "run.ini", ini);
+  put (root, "metrics.csv", "step,seconds,loss\n1,0.1,5\n2,0.2,4.9\n3,0.");
+  ClRunInfo *info = scan_one (root);
+  g_assert_cmpint (info->status, ==, CL_RUN_STATUS_INTERRUPTED);
+  g_assert_cmpint (info->steps, ==, 2);
+  cl_run_info_free (info);
+  g_autofree char *lock_path = g_build_filename (root, ".contrastlab.lock", NULL);
+  int fd = open (lock_path, O_RDWR | O_CREAT, 0644);
+  g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      /* another process sees the lock held */
+      ClRunInfo *seen = scan_one (root);
+      _exit (seen->status == CL_RUN_STATUS_RUNNING ? 0 : 1);
+    }
+  int status = 0;
+  waitpid (pid, &status, 0);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  close (fd);
+  remove_tree (root);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -378,6 +411,7 @@ main (int argc, char **argv)
   g_test_add_func ("/run-writer/lock-across-processes", test_writer_lock_across_processes);
   g_test_add_func ("/run-writer/kill9", test_writer_kill9);
   g_test_add_func ("/runs/hostile-folders", test_hostile_folders);
+  g_test_add_func ("/runs/headless-in-progress", test_headless_in_progress);
   g_test_add_func ("/runs/store/lists-damaged", test_store_lists_damaged);
   return g_test_run ();
 }

@@ -24,7 +24,7 @@ status=0
 printf '%-18s %12s %8s %8s %8s  %s\n' target executions cov ft corpus findings
 for t in "${TARGETS[@]}"; do
   work="$BUILD/fuzz-work/$t"; found="$BUILD/findings/$t"
-  rm -rf "$work"; mkdir -p "$work" "$found"
+  rm -rf "$work" "$found"; mkdir -p "$work" "$found"
   log="$BUILD/fuzz-work/$t.log"
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$BUILD/tests/fuzz/$t" -max_total_time="$SECONDS_EACH" -print_final_stats=1 -rss_limit_mb=2048 -timeout=20 \

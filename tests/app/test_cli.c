@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,13 +80,41 @@ test_version_and_lists (void)
   g_assert_nonnull (strstr (presets, "default"));
 }
 
+/* Temporary folders, removed when the program ends (sweeps make many). */
+static GPtrArray *tmp_dirs;
+
 static char *
 tmp_dir (void)
 {
   GError *error = NULL;
   char *d = g_dir_make_tmp ("contrastlab-cli-XXXXXX", &error);
   g_assert_no_error (error);
+  if (!tmp_dirs)
+    tmp_dirs = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (tmp_dirs, g_strdup (d));
   return d;
+}
+
+static void
+remove_tree (const char *path)
+{
+  GStatBuf st;
+  if (g_lstat (path, &st) != 0)
+    return;
+  if (S_ISDIR (st.st_mode))
+    {
+      GDir *d = g_dir_open (path, 0, NULL);
+      for (const char *name; d && (name = g_dir_read_name (d));)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+      if (d)
+        g_dir_close (d);
+      g_rmdir (path);
+    }
+  else
+    g_unlink (path);
 }
 
 /* More cluster canvases than the step's input buffer holds (2 x batch): clamped, not a crash. */
@@ -977,5 +1006,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/sweep-killed-cell", test_sweep_killed_cell);
   g_test_add_func ("/cli/sweep-bad-input", test_sweep_bad_input);
   g_test_add_func ("/cli/sweep-folders-stay-inside", test_sweep_folders_stay_inside);
-  return g_test_run ();
+  int code = g_test_run ();
+  for (guint i = 0; tmp_dirs && i < tmp_dirs->len; i++)
+    remove_tree (tmp_dirs->pdata[i]);
+  return code;
 }

@@ -146,6 +146,8 @@ test_follow (void)
   g_assert_null (cl_sweep_follow_find (win, dir));
   gtk_window_destroy (GTK_WINDOW (win));
   spin_ms (50);
+  g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", tmp);
+  g_assert_true (g_spawn_command_line_sync (rm, NULL, NULL, NULL, NULL));
 }
 
 int

@@ -533,12 +533,18 @@ test_folder_names (void)
   g_string_free (longv, TRUE);
 }
 
+/* Temporary folders, removed when the program ends. */
+static GPtrArray *tmp_dirs;
+
 static char *
 tmp_dir (void)
 {
   GError *error = NULL;
   char *d = g_dir_make_tmp ("contrastlab-sweep-XXXXXX", &error);
   g_assert_no_error (error);
+  if (!tmp_dirs)
+    tmp_dirs = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (tmp_dirs, g_strdup (d));
   return d;
 }
 
@@ -753,5 +759,11 @@ main (int argc, char **argv)
   g_test_add_func ("/sweep/runs", test_runs);
   g_test_add_func ("/sweep/cancel", test_cancel);
   g_test_add_func ("/sweep/error-stops", test_error_stops);
-  return g_test_run ();
+  int code = g_test_run ();
+  for (guint i = 0; tmp_dirs && i < tmp_dirs->len; i++)
+    {
+      const char *argv[] = { "rm", "-rf", tmp_dirs->pdata[i], NULL };
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    }
+  return code;
 }

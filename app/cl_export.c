@@ -1,5 +1,6 @@
 #include "app/cl_export.h"
 
+#include "engine/base/cl_file.h"
 #include "engine/store/cl_runs.h"
 
 #include <cairo-pdf.h>
@@ -77,7 +78,8 @@ cl_export_clusters_csv (const ClSnapshot *snap)
 /* A finished temp file beside its target, waiting to be put in place. */
 typedef struct {
   char *path;
-  char *temp;
+  char *temp;         /* the temp's name (for writers that need a path, as cl_png does) */
+  ClAtomicFile *file; /* the one atomic write (engine/base/cl_file.h) */
 } Staged;
 
 static void
@@ -90,8 +92,7 @@ set_os_error (GError **error, int err, const char *verb, const char *path)
 static void
 staged_discard (Staged *st)
 {
-  if (st->temp)
-    (void) unlink (st->temp);
+  g_clear_pointer (&st->file, cl_atomic_file_abort);
   g_clear_pointer (&st->temp, g_free);
   g_clear_pointer (&st->path, g_free);
 }
@@ -125,19 +126,12 @@ check_target (const char *path, ClExportFlags flags, GError **error)
 static int
 staged_open (Staged *st, const char *path, GError **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *name = g_strdup_printf (".%s.XXXXXX", base);
+  st->file = cl_atomic_file_new (path, error);
+  if (!st->file)
+    return -1;
   st->path = g_strdup (path);
-  st->temp = g_build_filename (dir, name, NULL);
-  int fd = g_mkstemp_full (st->temp, O_RDWR | O_CLOEXEC, 0666);
-  if (fd < 0)
-    {
-      set_os_error (error, errno, "Cannot write", path);
-      g_clear_pointer (&st->temp, g_free);
-      g_clear_pointer (&st->path, g_free);
-    }
-  return fd;
+  st->temp = g_strdup (cl_atomic_file_temp_path (st->file));
+  return cl_atomic_file_fd (st->file);
 }
 
 /* Buffered writes straight to the file descriptor: every write(2) result is checked here, so
@@ -203,10 +197,7 @@ staged_write (Staged *st, const char *path,
   gboolean ok = write_body (sink, data, &body_error);
   if (!sink_flush (sink))
     ok = FALSE;
-  if (ok && fsync (fd) != 0)
-    ok = FALSE, sink->saved_errno = errno;
-  if (close (fd) != 0 && ok)
-    ok = FALSE, sink->saved_errno = errno;
+  /* fsync, close and rename happen at commit (cl_atomic_file_commit) */
   int saved_errno = sink->saved_errno;
   g_free (sink);
   if (!ok)
@@ -227,69 +218,19 @@ staged_write (Staged *st, const char *path,
   return TRUE;
 }
 
-static void
-sync_parent_folder (const char *path)
-{
-  g_autofree char *folder = g_path_get_dirname (path);
-  int fd = open (folder, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0)
-    {
-      (void) fsync (fd);
-      close (fd);
-    }
-}
-
-/* Puts a staged file in place. Without CL_EXPORT_OVERWRITE the temp is hard-linked to the
- * target, which fails atomically if the name exists; file systems without hard links fall back
- * to check-then-rename. Always consumes st. */
+/* Puts a staged file in place: replaced (CL_EXPORT_OVERWRITE) or, without it, hard-linked so
+ * that an existing target is refused atomically. Always consumes st. */
 static gboolean
 staged_commit (Staged *st, ClExportFlags flags, GError **error)
 {
-  gboolean ok = TRUE;
-  if (flags & CL_EXPORT_OVERWRITE)
+  if ((flags & CL_EXPORT_OVERWRITE) && !check_target (st->path, flags, error))
     {
-      if (!check_target (st->path, flags, error))
-        ok = FALSE;
-      else if (rename (st->temp, st->path) != 0)
-        {
-          set_os_error (error, errno, "Cannot replace", st->path);
-          ok = FALSE;
-        }
-      else
-        g_clear_pointer (&st->temp, g_free);
+      staged_discard (st);
+      return FALSE;
     }
-  else if (link (st->temp, st->path) != 0)
-    {
-      int err = errno;
-      if (err == EEXIST)
-        {
-          g_autofree char *display = g_filename_display_name (st->path);
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
-                       "“%s” already exists; it was not replaced (choose another name, or allow replacing it)",
-                       display);
-          ok = FALSE;
-        }
-      else if (err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK || err == ENOSYS)
-        {
-          /* No hard links here (FAT, some network shares): check, then rename. */
-          if (!check_target (st->path, flags, error))
-            ok = FALSE;
-          else if (rename (st->temp, st->path) != 0)
-            {
-              set_os_error (error, errno, "Cannot write", st->path);
-              ok = FALSE;
-            }
-          else
-            g_clear_pointer (&st->temp, g_free);
-        }
-      else
-        {
-          set_os_error (error, err, "Cannot write", st->path);
-          ok = FALSE;
-        }
-    }
-  if (ok)
-    sync_parent_folder (st->path);
+  gboolean ok = cl_atomic_file_commit (g_steal_pointer (&st->file),
+                                       (flags & CL_EXPORT_OVERWRITE) ? CL_FILE_REPLACE_DEFAULT : CL_FILE_REPLACE_EXCLUSIVE,
+                                       error);
   staged_discard (st);
   return ok;
 }
@@ -442,10 +383,10 @@ export_page (const char *path, ClExportFormat format, const Page *page, double s
   Staged st = { 0 };
   if (format == CL_EXPORT_PNG)
     {
-      int fd = staged_open (&st, path, error);
-      if (fd < 0)
+      /* cl_png writes its own temp beside ours and renames it onto ours; the commit then puts
+       * ours in place (the descriptor stays with the file until then) */
+      if (staged_open (&st, path, error) < 0)
         return FALSE;
-      close (fd);
       g_autofree char *step = g_strdup_printf ("%" G_GINT64_FORMAT, page->snap->step);
       const ClPngText texts[] = {
         { "Software", "ContrastLab " CL_VERSION },

@@ -1,4 +1,5 @@
 #include "app/cl_sweep_window.h"
+#include "engine/base/cl_file.h"
 
 #include <math.h>
 #include <string.h>
@@ -310,8 +311,8 @@ cl_sweep_window_export_csv (ClSweepWindow *self, const char *path, GError **erro
     }
   refresh (self);
   g_autofree char *csv = cl_sweep_csv (cl_sweep_get_grid (self->sweep), self->rows, self->n_rows);
-  /* g_file_set_contents writes a temporary file beside the target and renames it: atomic. */
-  return g_file_set_contents (path, csv, -1, error);
+  /* the one atomic write: a temp beside the target, fsync, rename */
+  return cl_file_replace (path, csv, -1, CL_FILE_REPLACE_DEFAULT, error);
 }
 
 typedef gboolean (*ExportFunc) (ClSweepWindow *self, const char *path, GError **error);

@@ -2,6 +2,7 @@
  * latest snapshot to the figures, the sidebar built from the parameter table, and config loading.
  * The rest of the window is in the files cl_window_private.h lists. */
 #include "app/cl_window_private.h"
+#include "engine/base/cl_file.h"
 
 #include <math.h>
 #include <string.h>
@@ -194,8 +195,8 @@ gboolean
 cl_window_save_config (ClWindow *self, const char *path, GError **error)
 {
   g_autofree char *ini = cl_config_to_ini (&self->config);
-  /* g_file_set_contents writes a temporary file beside the target and renames it. */
-  return g_file_set_contents (path, ini, -1, error);
+  /* the one atomic write: a temp beside the target, fsync, rename */
+  return cl_file_replace (path, ini, -1, CL_FILE_REPLACE_DEFAULT, error);
 }
 
 /* Dropping an exported PNG (or a saved .ini) restores its configuration. */

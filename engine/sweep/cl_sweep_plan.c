@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/base/cl_file.h"
 #include "engine/store/cl_runs.h"
 
 G_DEFINE_QUARK (cl-sweep-error-quark, cl_sweep_error)
@@ -349,7 +350,7 @@ cl_sweep_plan_write (const ClSweepGrid *grid, const char *dir, GError **error)
   g_autofree char *path = plan_path (dir);
   g_autofree char *text = cl_sweep_plan_text (grid);
   GError *local = NULL;
-  if (!g_file_set_contents (path, text, -1, &local))
+  if (!cl_file_replace (path, text, -1, CL_FILE_REPLACE_DEFAULT, &local))
     {
       g_set_error (error, CL_SWEEP_ERROR, CL_SWEEP_ERROR_IO, "%s", local->message);
       g_error_free (local);
@@ -454,7 +455,7 @@ cl_sweep_cell_mark (const ClSweepGrid *grid, const char *cell_dir, int point, Cl
   g_autofree char *text = g_key_file_to_data (kf, NULL, NULL);
   g_autofree char *path = g_build_filename (cell_dir, CL_SWEEP_CELL_MARK, NULL);
   GError *local = NULL;
-  if (!g_file_set_contents (path, text, -1, &local))
+  if (!cl_file_replace (path, text, -1, CL_FILE_REPLACE_DEFAULT, &local))
     {
       g_set_error (error, CL_SWEEP_ERROR, CL_SWEEP_ERROR_IO, "%s", local->message);
       g_error_free (local);

@@ -11,6 +11,7 @@
 struct _ClApp {
   GtkApplication parent_instance;
   ClConfig initial;
+  char *preset; /* what --preset named (NULL: the default preset) */
   char **open_dirs;
 };
 
@@ -89,7 +90,7 @@ static void
 cl_app_activate (GApplication *app)
 {
   ClApp *self = CL_APP (app);
-  ClWindow *win = cl_window_new (GTK_APPLICATION (app), &self->initial);
+  ClWindow *win = cl_window_new_for_preset (GTK_APPLICATION (app), &self->initial, self->preset);
   for (int i = 0; self->open_dirs && self->open_dirs[i]; i++)
     {
       GError *error = NULL;
@@ -113,6 +114,7 @@ static void
 cl_app_finalize (GObject *object)
 {
   g_strfreev (CL_APP (object)->open_dirs);
+  g_free (CL_APP (object)->preset);
   G_OBJECT_CLASS (cl_app_parent_class)->finalize (object);
 }
 
@@ -160,6 +162,7 @@ cl_app_run (const ClCliOptions *opts, const char *const *open_dirs, const char *
         return 2;
       }
   ClApp *app = cl_app_new (&cfg);
+  app->preset = g_strdup (opts->preset);
   cl_app_set_open_dirs (app, open_dirs);
   char *args[] = { (char *) argv0, NULL };
   int code = g_application_run (G_APPLICATION (app), 1, args);

@@ -18,6 +18,7 @@
 #include "engine/base/cl_file.h"
 #include "engine/store/cl_run_writer.h"
 #include "engine/store/cl_runs.h"
+#include "engine/store/cl_preset_events.h"
 #include "ui/cl_png.h"
 #include "engine/sweep/cl_sweep.h"
 #include "engine/train/cl_trainer.h"
@@ -438,6 +439,10 @@ typedef struct {
  * figures written atomically before the end. Returns FALSE with error set when the trainer
  * cannot be built or the folder is in use (nothing written then) or a write fails (what the run
  * wrote is removed); TRUE when the run ended, outcome saying how. */
+/* A single run from a PNG or a run folder's run.ini replays the live changes it carries. */
+static ClEvent *replay_events;
+static int n_replay_events;
+
 static gboolean
 train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome *outcome, GError **error)
 {
@@ -445,6 +450,11 @@ train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome 
   ClTrainer *trainer = cl_trainer_new (cfg, error);
   if (!trainer)
     return FALSE;
+  if (n_replay_events > 0 && !cl_trainer_replay (trainer, replay_events, n_replay_events, error))
+    {
+      cl_trainer_free (trainer);
+      return FALSE;
+    }
   ClSnapshot *start = cl_trainer_get_snapshot (trainer);
   g_autofree char *comment = g_strdup_printf ("ContrastLab %s headless run (in progress, or stopped before its end)",
                                               CL_VERSION);
@@ -777,6 +787,12 @@ cl_cli_headless (const ClCliOptions *opts)
                   grid = cl_sweep_grid_new_from_text (&cfg, spec, &error);
                 }
             }
+        }
+      if (!error && !grid && opts->preset)
+        {
+          replay_events = cl_preset_read_events (opts->preset, &n_replay_events, &error);
+          if (replay_events)
+            cl_events_initial_config (&cfg, replay_events, n_replay_events, &error);
         }
       if (error)
         {

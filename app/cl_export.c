@@ -43,16 +43,19 @@ cl_export_figure_png_with (const char *path, ClFigureKind kind, const ClSnapshot
                            double scale, GError **error)
 {
   g_autofree char *step = g_strdup_printf ("%" G_GINT64_FORMAT, snap->step);
+  g_autofree char *events = snap->n_events > 0 ? cl_runs_events_csv (snap) : NULL;
   const ClPngText texts[] = {
     { "Software", "ContrastLab " CL_VERSION },
     { "Title", cl_figure_title (kind) },
     { "contrastlab:config", snap->config_ini ? snap->config_ini : "" },
     { "contrastlab:step", step },
+    { "contrastlab:events", events }, /* the live changes, so a re-run can replay them */
   };
   int width, height;
   cl_figure_export_size (kind, &width, &height);
   FigureJob job = { kind, snap, options };
-  return cl_png_export_figure (path, width, height, scale, draw_figure, &job, texts, G_N_ELEMENTS (texts), error);
+  return cl_png_export_figure (path, width, height, scale, draw_figure, &job, texts, G_N_ELEMENTS (texts) - !events,
+                               error);
 }
 
 char *
@@ -388,15 +391,17 @@ export_page (const char *path, ClExportFormat format, const Page *page, double s
       if (staged_open (&st, path, error) < 0)
         return FALSE;
       g_autofree char *step = g_strdup_printf ("%" G_GINT64_FORMAT, page->snap->step);
+      g_autofree char *events = page->snap->n_events > 0 ? cl_runs_events_csv (page->snap) : NULL;
       const ClPngText texts[] = {
         { "Software", "ContrastLab " CL_VERSION },
         { "Title", page->title },
         { "contrastlab:config", page->snap->config_ini ? page->snap->config_ini : "" },
         { "contrastlab:step", step },
+        { "contrastlab:events", events }, /* last: left out when there were no live changes */
       };
       GError *png_error = NULL;
       if (!cl_png_export_figure (st.temp, page->width, page->height, scale, page->draw, page->data, texts,
-                                 G_N_ELEMENTS (texts), &png_error))
+                                 G_N_ELEMENTS (texts) - !events, &png_error))
         {
           retarget_message (png_error, st.temp, path);
           g_propagate_error (error, png_error);

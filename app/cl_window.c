@@ -9,6 +9,7 @@
 
 #include "cl_config.h"
 #include "app/cl_export.h"
+#include "engine/store/cl_preset_events.h"
 #include "engine/store/cl_runs.h"
 #include "ui/cl_figure_view.h"
 
@@ -70,6 +71,15 @@ cl_window_start_run (ClWindow *self)
   GError *error = NULL;
   self->run_config = self->config;
   self->trainer = cl_trainer_new (&self->config, &error);
+  /* The loaded file's live changes are replayed by the run it starts (not by later resets). */
+  if (self->trainer && self->n_replay > 0 && !cl_trainer_replay (self->trainer, self->replay, self->n_replay, &error))
+    {
+      g_prefix_error (&error, "The recorded live changes are not replayed: ");
+      cl_trainer_free (self->trainer);
+      self->trainer = NULL;
+    }
+  g_clear_pointer (&self->replay, g_free);
+  self->n_replay = 0;
   if (!self->trainer)
     {
       cl_window_show_error (self, error->message);
@@ -149,6 +159,24 @@ on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 }
 
 /* Replaces the whole configuration (a preset, an opened file, a dropped PNG) and restarts. */
+/* "randbits" for a preset, "figure" for figure.png, the folder's name for a run folder's run.ini. */
+static void
+set_preset_name (ClWindow *self, const char *name_or_file)
+{
+  g_autofree char *base = g_path_get_basename (name_or_file ? name_or_file : "default");
+  if (strcmp (base, "run.ini") == 0)
+    {
+      g_autofree char *dir = g_path_get_dirname (name_or_file);
+      g_free (base);
+      base = g_path_get_basename (dir);
+    }
+  char *dot = strrchr (base, '.');
+  if (dot && dot != base && (g_ascii_strcasecmp (dot, ".ini") == 0 || g_ascii_strcasecmp (dot, ".png") == 0))
+    *dot = '\0';
+  g_free (self->preset_name);
+  self->preset_name = g_steal_pointer (&base);
+}
+
 static void
 apply_config (ClWindow *self, const ClConfig *cfg, const char *source)
 {
@@ -173,6 +201,21 @@ cl_window_load (ClWindow *self, const char *name_or_file, GError **error)
   cl_config_init (&cfg);
   if (!cl_config_apply_preset (&cfg, name_or_file, error))
     return FALSE;
+  int n_events = 0;
+  GError *events_error = NULL;
+  ClEvent *events = cl_preset_read_events (name_or_file, &n_events, &events_error);
+  if (!events_error && events)
+    cl_events_initial_config (&cfg, events, n_events, &events_error);
+  if (events_error)
+    {
+      g_free (events);
+      g_propagate_error (error, events_error);
+      return FALSE;
+    }
+  g_free (self->replay);
+  self->replay = events;
+  self->n_replay = n_events;
+  set_preset_name (self, name_or_file);
   g_autofree char *base = g_path_get_basename (name_or_file);
   apply_config (self, &cfg, base);
   if (self->settings && !strchr (name_or_file, '/'))
@@ -335,6 +378,8 @@ cl_window_dispose (GObject *object)
     cl_window_runs_dispose (self);
   g_clear_pointer (&self->store, cl_run_store_close);
   g_clear_pointer (&self->current_id, g_free);
+  g_clear_pointer (&self->preset_name, g_free);
+  g_clear_pointer (&self->replay, g_free);
   self->disposed = TRUE;
   if (self->notice_id)
     {
@@ -491,8 +536,24 @@ cl_window_init (ClWindow *self)
 ClWindow *
 cl_window_new (GtkApplication *app, const ClConfig *config)
 {
+  return cl_window_new_for_preset (app, config, NULL);
+}
+
+ClWindow *
+cl_window_new_for_preset (GtkApplication *app, const ClConfig *config, const char *preset)
+{
   ClWindow *self = g_object_new (CL_TYPE_WINDOW, "application", app, NULL);
+  set_preset_name (self, preset);
+  GError *replay_error = NULL;
+  self->replay = preset ? cl_preset_read_events (preset, &self->n_replay, &replay_error) : NULL;
   self->config = *config;
+  /* The file holds the values the run ended with; the replay starts from those it began with. */
+  if (self->replay && !cl_events_initial_config (&self->config, self->replay, self->n_replay, &replay_error))
+    {
+      self->config = *config;
+      g_clear_pointer (&self->replay, g_free);
+      self->n_replay = 0;
+    }
   self->run_config = *config;
   build_param_rows (self);
   GError *error = NULL;
@@ -509,6 +570,12 @@ cl_window_new (GtkApplication *app, const ClConfig *config)
   cl_window_runs_refresh (self);
   self->record_id = g_timeout_add_seconds (3, cl_window_on_record_timer, self);
   self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), on_tick, NULL, NULL);
+  if (replay_error)
+    {
+      g_autofree char *msg = g_strdup_printf ("The recorded live changes are not replayed: %s", replay_error->message);
+      cl_window_show_error (self, msg);
+      g_error_free (replay_error);
+    }
   return self;
 }
 

@@ -13,6 +13,11 @@ G_DECLARE_FINAL_TYPE (ClWindow, cl_window, CL, WINDOW, GtkApplicationWindow)
 
 /* Opens a window that starts training config at once. */
 ClWindow *cl_window_new (GtkApplication *app, const ClConfig *config);
+/* The same for config read from preset (a NAME, an .ini or an exported PNG; NULL: the default
+ * preset): runs are named after it, and the live changes it carries (a PNG's contrastlab:events,
+ * a run folder's events.csv) are replayed at their steps; a problem reading them is shown in the
+ * window's error bar. */
+ClWindow *cl_window_new_for_preset (GtkApplication *app, const ClConfig *config, const char *preset);
 void cl_window_show_figure (ClWindow *win, ClFigureKind kind);
 /* Exports the shown figure, or the dashboard, of the latest snapshot; the format comes from
  * path's extension (.png, .svg, .pdf), scale applies to PNG. Synchronous. */

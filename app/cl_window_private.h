@@ -47,6 +47,9 @@ struct _ClWindow {
   GSettings *settings; /* NULL when the schema is not installed (running from a build tree) */
   ClConfig config;     /* what the next run starts with, and what live changes requested */
   ClConfig run_config; /* what the current run was started with */
+  char *preset_name;   /* runs are named after it ("randbits", "run-3", "figure") */
+  ClEvent *replay;     /* live changes the next run replays (from the loaded preset), or NULL */
+  int n_replay;
   ClTrainer *trainer;
   ClSnapshot *shown;   /* last snapshot given to the views */
   GHashTable *rows;    /* key -> ClParamRow (borrowed) */

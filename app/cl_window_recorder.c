@@ -35,7 +35,7 @@ cl_window_record_begin (ClWindow *self)
   g_mutex_lock (&self->store_lock);
   /* Writes queued for the previous run must not land in this one. */
   self->record_generation++;
-  gboolean ok = cl_run_store_begin (self->store, s, NULL, &error) != NULL;
+  gboolean ok = cl_run_store_begin (self->store, s, self->preset_name, &error) != NULL;
   g_mutex_unlock (&self->store_lock);
   if (!ok)
     report_store_error (self, "This run is not kept in the run list", error);

@@ -2,10 +2,12 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/cl_sweep_window.h"
 #include "app/cl_window_private.h"
+#include "engine/store/cl_runs.h"
 #include "ui/cl_png.h"
 
 static gboolean
@@ -290,6 +292,94 @@ test_live_dashboard (void)
   cl_window_show_figure (win, CL_FIGURE_PROBES);
   g_assert_false (cl_window_dashboard_shown (win));
   gtk_window_destroy (GTK_WINDOW (win));
+}
+
+static gboolean
+run_finished (gpointer win)
+{
+  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  gboolean done = s->finished;
+  cl_snapshot_unref (s);
+  return done;
+}
+
+/* metrics.csv without its wall-clock column (seconds), which no two runs share. */
+static char *
+metrics_without_seconds (const char *csv)
+{
+  g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
+  GString *out = g_string_new (NULL);
+  for (int i = 0; lines[i]; i++)
+    {
+      g_auto (GStrv) cells = g_strsplit (lines[i], ",", -1);
+      for (int c = 0; cells[c]; c++)
+        if (c != 1)
+          g_string_append_printf (out, "%s%s", c ? "," : "", cells[c]);
+      g_string_append_c (out, '\n');
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Honest records: a run with a live change, exported as PNG, carries the change in its
+ * contrastlab:events chunk; `contrastlab --headless --preset FIG.png` replays it at the same step
+ * and writes the same metrics.csv (all but the wall-clock seconds). */
+static void
+test_png_replays_live_changes (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 16;
+  cfg.train_steps = 40;
+  cfg.train_threads = 1;
+  cfg.data_bits = 3;
+  cfg.probe_every = 0;
+  cfg.probe_images = 200;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  wanted_step = 6;
+  g_assert_true (spin_until (reached_step, win, 60));
+  g_assert_true (cl_param_row_commit_text (cl_window_get_param_row (win, "loss.temperature"), "0.3", NULL));
+  g_assert_true (spin_until (run_finished, win, 120));
+  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  g_assert_cmpint (s->n_events, ==, 1);
+  g_assert_cmpint (s->events[0].step, >, 6);
+  g_assert_cmpint (s->events[0].step, <, 40);
+
+  GError *error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("contrastlab-replay-XXXXXX", &error);
+  g_autofree char *png = g_build_filename (dir, "figure.png", NULL);
+  g_assert_true (cl_window_export (win, png, FALSE, 1.0, CL_EXPORT_FLAGS_NONE, &error));
+  g_assert_no_error (error);
+  GHashTable *texts = NULL;
+  g_assert_true (cl_png_read_text (png, &texts, &error));
+  g_assert_no_error (error);
+  g_autofree char *events_csv = cl_runs_events_csv (s);
+  g_assert_cmpstr (g_hash_table_lookup (texts, "contrastlab:events"), ==, events_csv);
+  g_hash_table_unref (texts);
+
+  g_autofree char *out = g_build_filename (dir, "rerun", NULL);
+  const char *argv[] = { g_getenv ("CONTRASTLAB_BIN"), "--headless", "--preset", png, "--out", out, NULL };
+  g_assert_nonnull (argv[0]);
+  int status = -1;
+  g_autofree char *err_text = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err_text,
+                               &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("the re-run failed: %s", err_text);
+  g_autofree char *metrics_path = g_build_filename (out, "metrics.csv", NULL);
+  g_autofree char *events_path = g_build_filename (out, "events.csv", NULL);
+  g_autofree char *rerun_metrics = NULL, *rerun_events = NULL;
+  g_assert_true (g_file_get_contents (metrics_path, &rerun_metrics, NULL, &error));
+  g_assert_true (g_file_get_contents (events_path, &rerun_events, NULL, &error));
+  g_autofree char *live_metrics = cl_runs_metrics_csv (s);
+  g_autofree char *a = metrics_without_seconds (live_metrics), *b = metrics_without_seconds (rerun_metrics);
+  g_assert_cmpstr (a, ==, b);
+  g_assert_cmpstr (rerun_events, ==, events_csv);
+  cl_snapshot_unref (s);
+  gtk_window_destroy (GTK_WINDOW (win));
+  g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", dir);
+  g_assert_cmpint (system (rm), ==, 0);
 }
 
 /* Walks the Tab chain twice round and records every widget that took the focus. */
@@ -825,6 +915,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/keyboard-reaches-every-control", test_keyboard_reaches_every_control);
   g_test_add_func ("/gui/run-list", test_run_list);
   g_test_add_func ("/gui/live-dashboard", test_live_dashboard);
+  g_test_add_func ("/gui/png-replays-live-changes", test_png_replays_live_changes);
   g_test_add_func ("/gui/typed-values-and-restart-bar", test_typed_values_and_restart_bar);
   g_test_add_func ("/gui/sweep-action", test_sweep_action);
   g_test_add_func ("/gui/probe-progress", test_probe_progress);

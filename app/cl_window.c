@@ -70,6 +70,7 @@ cl_window_start_run (ClWindow *self)
       cl_figure_view_set_snapshot (self->figure_views[i], NULL);
   GError *error = NULL;
   self->run_config = self->config;
+  self->events_seen = 0;
   self->trainer = cl_trainer_new (&self->config, &error);
   /* The loaded file's live changes are replayed by the run it starts (not by later resets). */
   if (self->trainer && self->n_replay > 0 && !cl_trainer_replay (self->trainer, self->replay, self->n_replay, &error))
@@ -150,6 +151,14 @@ on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
     cl_figure_view_set_snapshot (self->figure_views[i], s);
   if (!self->show_a)
     gtk_widget_queue_draw (GTK_WIDGET (self->dashboard_area));
+  /* Replayed changes move the sliders as they apply (the user's own already have). */
+  for (; self->events_seen < s->n_events; self->events_seen++)
+    {
+      const ClEvent *e = &s->events[self->events_seen];
+      ClParamRow *row = g_hash_table_lookup (self->rows, e->key);
+      if (cl_config_set (&self->config, e->key, e->new_value, NULL) && row)
+        cl_param_row_set_value (row, e->new_value);
+    }
   cl_window_status_update (self, s);
   cl_window_status_update_probe_bar (self, now, TRUE);
   if (s->error)

@@ -50,6 +50,7 @@ struct _ClWindow {
   char *preset_name;   /* runs are named after it ("randbits", "run-3", "figure") */
   ClEvent *replay;     /* live changes the next run replays (from the loaded preset), or NULL */
   int n_replay;
+  int events_seen;     /* events of the live run already reflected in the sidebar */
   ClTrainer *trainer;
   ClSnapshot *shown;   /* last snapshot given to the views */
   GHashTable *rows;    /* key -> ClParamRow (borrowed) */

@@ -615,8 +615,20 @@ test_window_trains_and_exports (void)
   ClConfig now_cfg;
   cl_trainer_get_config (cl_window_get_trainer (win), &now_cfg);
   g_assert_cmpfloat (now_cfg.loss_temperature, ==, 0.1);
+  /* The PNG's run began at 0.1 and 0.4 and changed live: the restored run starts there and
+   * replays the changes at their steps, so it ends at the PNG's values. */
   g_assert_true (cl_window_load (win, png, &error));
   g_assert_no_error (error);
+  cl_trainer_get_config (cl_window_get_trainer (win), &now_cfg);
+  g_assert_cmpfloat (now_cfg.loss_temperature, ==, 0.1);
+  g_assert_cmpfloat (now_cfg.aug_jitter, ==, cfg.aug_jitter);
+  g_assert_true (spin_until (has_two_events, win, 60));
+  spin_until (message_dialog_shown, NULL, 0.3); /* a tick shows the replayed values */
+  ClSnapshot *rs = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  for (int i = 0; i < rs->n_events; i++)
+    if (strcmp (rs->events[i].key, "loss.temperature") == 0)
+      g_assert_cmpint (rs->events[i].step, ==, t_step);
+  cl_snapshot_unref (rs);
   cl_trainer_get_config (cl_window_get_trainer (win), &now_cfg);
   g_assert_cmpfloat (now_cfg.loss_temperature, ==, 0.25);
   g_assert_cmpfloat (now_cfg.aug_jitter, ==, 0.8);

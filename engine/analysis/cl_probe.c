@@ -1,5 +1,7 @@
 #include "engine/analysis/cl_probe.h"
 
+#include "engine/analysis/cl_probe_private.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -11,9 +13,8 @@ cl_probe_workspace_doubles (int dim, int n_classes)
   return 2 * (size_t) dim + d1 * d1 + d1 * (size_t) n_classes + d1;
 }
 
-/* In-place Cholesky of the lower triangle of a (n x n, row-major); FALSE if not positive definite. */
-static int
-cholesky (double *a, int n)
+int
+cl_probe_cholesky (double *a, int n)
 {
   for (int j = 0; j < n; j++)
     {
@@ -35,9 +36,8 @@ cholesky (double *a, int n)
   return 1;
 }
 
-/* Solves L L^T x = b for each of m right-hand-side columns of b (n x m, row-major). */
-static void
-cholesky_solve (const double *l, int n, double *b, int m)
+void
+cl_probe_cholesky_solve (const double *l, int n, double *b, int m)
 {
   for (int c = 0; c < m; c++)
     {
@@ -56,6 +56,34 @@ cholesky_solve (const double *l, int n, double *b, int m)
           b[(size_t) i * m + c] = s / l[(size_t) i * n + i];
         }
     }
+}
+
+void
+cl_probe_standardisation (const float *x, int n, int dim, double *mean, double *inv_std)
+{
+  for (int j = 0; j < dim; j++)
+    {
+      double s = 0, s2 = 0;
+      for (int i = 0; i < n; i++)
+        s += x[(size_t) i * dim + j];
+      double m = s / n;
+      for (int i = 0; i < n; i++)
+        {
+          double d = x[(size_t) i * dim + j] - m;
+          s2 += d * d;
+        }
+      double sd = sqrt (s2 / n);
+      mean[j] = m;
+      inv_std[j] = sd > 1e-12 ? 1.0 / sd : 0.0; /* a dead feature carries nothing */
+    }
+}
+
+void
+cl_probe_standardise (const float *src, int n, int dim, const double *mean, const double *inv_std, double *dst)
+{
+  for (size_t i = 0; i < (size_t) n; i++)
+    for (int j = 0; j < dim; j++)
+      dst[i * dim + j] = ((double) src[i * dim + j] - mean[j]) * inv_std[j];
 }
 
 static void
@@ -78,21 +106,7 @@ cl_probe_ridge_multi (const float *train_x, int n_train, const float *test_x, in
          *row = rhs + (size_t) d1 * cols;
 
   /* Standardising makes one alpha sensible whatever the scale of each feature. */
-  for (int j = 0; j < dim; j++)
-    {
-      double s = 0, s2 = 0;
-      for (int i = 0; i < n_train; i++)
-        s += train_x[(size_t) i * dim + j];
-      double m = s / n_train;
-      for (int i = 0; i < n_train; i++)
-        {
-          double d = train_x[(size_t) i * dim + j] - m;
-          s2 += d * d;
-        }
-      double sd = sqrt (s2 / n_train);
-      mean[j] = m;
-      inv_std[j] = sd > 1e-12 ? 1.0 / sd : 0.0; /* a dead feature carries nothing */
-    }
+  cl_probe_standardisation (train_x, n_train, dim, mean, inv_std);
 
   memset (gram, 0, sizeof (double) * (size_t) d1 * d1);
   memset (rhs, 0, sizeof (double) * (size_t) d1 * cols);
@@ -117,9 +131,9 @@ cl_probe_ridge_multi (const float *train_x, int n_train, const float *test_x, in
   for (int a = 0; a < dim; a++)
     gram[(size_t) a * d1 + a] += alpha * n_train;
   gram[(size_t) dim * d1 + dim] += 1e-9 * n_train;
-  if (!cholesky (gram, d1))
+  if (!cl_probe_cholesky (gram, d1))
     return 0;
-  cholesky_solve (gram, d1, rhs, cols);
+  cl_probe_cholesky_solve (gram, d1, rhs, cols);
 
   for (int t = 0; t < n_targets; t++)
     accuracy[t] = 0;

@@ -18,6 +18,8 @@ static const char *const data_kinds[] = { "randbits", "overlay", "two-objects", 
 static const char *const loss_kinds[] = { "ntxent", "decoupled", "swd-normal", "swd-cube", "swd-sphere", NULL };
 static const char *const archs[] = { "convn", "convn-same", NULL };
 static const char *const optimizers[] = { "adam", "sgd", "lars", NULL };
+/* Same order as ClProbeKind in cl_probe.h. */
+static const char *const probe_kinds[] = { "logistic", "ridge", NULL };
 
 #define OFF(field) offsetof (ClConfig, field)
 #define SZ(field) sizeof (((ClConfig *) 0)->field)
@@ -93,8 +95,12 @@ static const ClParam params[] = {
   { "probe.every", "Probe interval", CL_PARAM_INT, OFF (probe_every), 0, 0, 1000000, 100, NULL, NULL, "steps",
     "Fit and evaluate the linear probes every N steps (0 = only at the end)", CL_PARAM_LIVE },
   { "probe.images", "Probe images per split", CL_PARAM_INT, OFF (probe_images), 0, 100, 10000, 5000, NULL, NULL, "images",
-    "Images per probe split: the ridge probes fit on this many un-augmented training images and score on as "
+    "Images per probe split: the probes fit on this many un-augmented training images and score on as "
     "many held-out ones (fewer: cheaper probes, noisier accuracies)", 0 },
+  { "probe.kind", "Linear probe", CL_PARAM_ENUM, OFF (probe_kind), 0, 0, 0, 0, NULL, probe_kinds, "",
+    "Linear probe on frozen y: logistic = multinomial logistic regression (binary per bit), L2 1e-4, fitted to "
+    "convergence by L-BFGS (the paper's and SimCLR's linear-evaluation protocol); ridge = closed-form least squares "
+    "to one-hot targets (cheaper; reads lower where features are partly suppressed, see docs/agreement.md)", CL_PARAM_LIVE },
 };
 
 const ClParam *

@@ -28,6 +28,7 @@ typedef enum {
 #define CL_SWD_AUTO_LAMBDA 1
 typedef enum { CL_ARCH_CONVN = 0, CL_ARCH_CONVN_SAME = 1 } ClArch;
 /* train.optimizer values are ClOptimizerKind (engine/nn/cl_optimizer.h), in the same order. */
+/* probe.kind values are ClProbeKind (engine/analysis/cl_probe.h), in the same order. */
 
 /* Values of every parameter, by name. Plain data: copy with '='. */
 typedef struct {
@@ -60,6 +61,7 @@ typedef struct {
   int probe_sim_images;
   int probe_cluster_images;
   int probe_images;
+  int probe_kind;
 } ClConfig;
 
 /* Smallest positive value a log-scale slider of a CL_PARAM_NEGATIVE_IS_AUTO parameter reaches. */

@@ -133,7 +133,9 @@ add_probe_row (ClTrainer *t, const char *target, double accuracy, float chance)
 
 
 /* Targets: the class, and for randbits each bit of the image's code (target "bitK") with their
- * mean as "bits". All share one ridge fit of the same features. */
+ * mean as "bits". All are read off the same frozen features in one fit of probe.kind: logistic
+ * (one L-BFGS over every target, sharing each evaluation's two matrix products) or ridge (one
+ * shared Gram matrix). */
 void
 cl_trainer_run_probes (ClTrainer *t)
 {
@@ -158,8 +160,14 @@ cl_trainer_run_probes (ClTrainer *t)
       test_y[nt + k] = t->probe_test_bits + (size_t) k * t->probe_n_test;
       classes[nt + k] = 2;
     }
-  if (!cl_probe_ridge_multi (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim, nt + bits,
-                             train_y, test_y, classes, PROBE_RIDGE_ALPHA, t->probe_ws, acc))
+  int fitted;
+  if (t->cfg.probe_kind == CL_PROBE_RIDGE)
+    fitted = cl_probe_ridge_multi (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim, nt + bits,
+                                   train_y, test_y, classes, PROBE_RIDGE_ALPHA, t->probe_ws, acc);
+  else
+    fitted = cl_probe_logistic_multi (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim,
+                                      nt + bits, train_y, test_y, classes, CL_PROBE_LOGISTIC_L2, acc, NULL);
+  if (!fitted)
     for (int k = 0; k < nt + bits; k++)
       acc[k] = NAN;
   for (int k = 0; k < nt; k++)

@@ -758,6 +758,13 @@ void
 cl_scenes_render (const ClScenes *s, int split, int index, uint8_t *pixels, uint8_t labels[CL_N_SCENE_TARGETS],
                   uint8_t *mask)
 {
+  cl_scenes_render_variant (s, split, index, CL_SCENE_AS_DRAWN, pixels, labels, mask);
+}
+
+void
+cl_scenes_render_variant (const ClScenes *s, int split, int index, ClSceneVariant variant, uint8_t *pixels,
+                          uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *mask)
+{
   const ClImageSet *set = split ? &s->ds->test : &s->ds->train;
   g_return_if_fail (index >= 0 && index < set->n);
   Scratch sc;
@@ -793,8 +800,12 @@ cl_scenes_render (const ClScenes *s, int split, int index, uint8_t *pixels, uint
         if (mask)
           for (size_t i = 0; i < plane; i++)
             mask[i] = grey[i] > CL_SCENE_ALPHA_THRESHOLD;
+        labels[CL_TARGET_BACKGROUND] = (uint8_t) label;
+        if (variant == CL_SCENE_CLEAN)
+          break;
+        int pattern = variant == CL_SCENE_FIXED_OVERLAY ? 0 : L.pattern;
         static const double at[3] = { 0.15, 0.45, 0.75 };
-        const uint8_t *glyph = s->glyphs + (size_t) L.pattern * CL_SCENE_GLYPH * CL_SCENE_GLYPH;
+        const uint8_t *glyph = s->glyphs + (size_t) pattern * CL_SCENE_GLYPH * CL_SCENE_GLYPH;
         for (int gy = 0; gy < 3; gy++)
           for (int gx = 0; gx < 3; gx++)
             {
@@ -812,16 +823,16 @@ cl_scenes_render (const ClScenes *s, int split, int index, uint8_t *pixels, uint
                       }
                   }
             }
-        labels[CL_TARGET_BACKGROUND] = (uint8_t) label;
-        labels[CL_TARGET_OVERLAY] = (uint8_t) (L.pattern % CL_SCENE_GLYPH_CLASSES);
+        labels[CL_TARGET_OVERLAY] = (uint8_t) (pattern % CL_SCENE_GLYPH_CLASSES);
         break;
       }
 
     case CL_SCENE_TWO_OBJECTS:
       memset (grey, 0, plane);
-      for (int k = 0; k < 2; k++)
+      for (int k = variant == CL_SCENE_CLEAN ? 1 : 0; k < 2; k++)
         paste_over (&L.items[k], sc.item[k], k + 1, grey, mask, w);
-      labels[CL_TARGET_LARGE] = (uint8_t) L.items[0].label;
+      if (variant != CL_SCENE_CLEAN)
+        labels[CL_TARGET_LARGE] = (uint8_t) L.items[0].label;
       labels[CL_TARGET_SMALL] = (uint8_t) L.items[1].label;
       break;
 

@@ -161,5 +161,25 @@ void cl_scenes_layout (const ClScenes *scenes, int split, int index, ClSceneLayo
 void cl_scenes_render (const ClScenes *scenes, int split, int index, uint8_t *pixels,
                        uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *instance_mask);
 
+/* Control images for the suppression experiments: the same scene with the competing feature
+ * removed or made uninformative, so that a probe can tell suppression (the encoder did not learn
+ * the feature) from occlusion (the feature is hidden in the probe image).
+ *  - CL_SCENE_AS_DRAWN: what cl_scenes_render draws.
+ *  - CL_SCENE_CLEAN: overlay without its glyphs (the background item alone; no overlay label);
+ *    two-objects without the large item (the small item alone, where it was; no large label).
+ *  - CL_SCENE_FIXED_OVERLAY: overlay with glyph 0 of the pool on every image (the same occlusion
+ *    pattern everywhere, carrying no instance information).
+ * Kinds without the removed part render as drawn. Same layout, labels and mask conventions as
+ * cl_scenes_render; no allocation. */
+typedef enum {
+  CL_SCENE_AS_DRAWN = 0,
+  CL_SCENE_CLEAN,
+  CL_SCENE_FIXED_OVERLAY,
+  CL_N_SCENE_VARIANTS
+} ClSceneVariant;
+
+void cl_scenes_render_variant (const ClScenes *scenes, int split, int index, ClSceneVariant variant,
+                               uint8_t *pixels, uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *instance_mask);
+
 /* Glyph k of the pool (CL_SCENE_GLYPH^2 bytes, white on black), for tests and for showing the pool. */
 const uint8_t *cl_scenes_glyph (const ClScenes *scenes, int k);

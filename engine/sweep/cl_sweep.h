@@ -66,7 +66,7 @@ typedef struct {
   int64_t steps;          /* steps completed */
   double seconds;         /* wall time of the point: model build, training and probes */
   int n_targets;          /* probe targets, in order of first appearance in the run's probes */
-  char target[CL_SWEEP_MAX_TARGETS][16];
+  char target[CL_SWEEP_MAX_TARGETS][24];
   float accuracy[CL_SWEEP_MAX_TARGETS]; /* the last probe of each target */
   float chance[CL_SWEEP_MAX_TARGETS];
   char error[256];        /* FAILED: the run's message */

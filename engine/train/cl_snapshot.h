@@ -24,7 +24,7 @@ typedef struct {
 /* One linear-probe evaluation: accuracy on held-out images of a target read off frozen y. */
 typedef struct {
   int64_t step;        /* steps completed when the probe ran (0 = untrained encoder) */
-  char target[16];     /* "class", later "bits", "bit0", ... */
+  char target[24];     /* "class", later "bits", "bit0", ..., "background_clean" */
   float accuracy;
   float chance;        /* accuracy of always guessing the most common test label */
 } ClProbeRow;

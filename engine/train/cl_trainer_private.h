@@ -180,5 +180,9 @@ void cl_trainer_setup_probes (ClTrainer *t);
 void cl_trainer_run_probes (ClTrainer *t);
 void cl_trainer_maybe_probe (ClTrainer *t);
 
+/* cl_trainer_controls.c: control probes (the target on images without the competing feature),
+ * run with the probes. */
+void cl_trainer_run_control_probes (ClTrainer *t);
+
 /* cl_trainer_clusters.c: k-means of local feature maps on fixed held-out canvases */
 void cl_trainer_run_clusters (ClTrainer *t);

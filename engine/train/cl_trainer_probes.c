@@ -208,6 +208,7 @@ cl_trainer_maybe_probe (ClTrainer *t)
   if (due)
     {
       cl_trainer_run_probes (t);
+      cl_trainer_run_control_probes (t);
       gint64 t0 = g_get_monotonic_time ();
       cl_trainer_run_clusters (t);
       t->probe_seconds += (g_get_monotonic_time () - t0) / 1e6;

@@ -484,6 +484,113 @@ test_overlay_composition (void)
     }
 }
 
+/* Control variants of overlay: clean is the upscaled item alone (the as-drawn image with the
+ * stamps taken out, same mask outside them, no overlay label); fixed is the same composition with
+ * glyph 0 for every image. Background labels never change. */
+static void
+test_overlay_variants (void)
+{
+  ClScenes *s = scenes_new (CL_SCENE_OVERLAY, 256, 28, 0, 5);
+  uint8_t drawn[56 * 56], clean[56 * 56], fixed[56 * 56], mdrawn[56 * 56], mclean[56 * 56];
+  uint8_t ldrawn[CL_N_SCENE_TARGETS], lclean[CL_N_SCENE_TARGETS], lfixed[CL_N_SCENE_TARGETS];
+  const uint8_t *glyph0 = cl_scenes_glyph (s, 0);
+  int differs = 0;
+  for (int i = 0; i < 40; i++)
+    {
+      int split = i % 2, index = 7 + i * 97;
+      ClSceneLayout L;
+      cl_scenes_layout (s, split, index, &L);
+      cl_scenes_render (s, split, index, drawn, ldrawn, mdrawn);
+      cl_scenes_render_variant (s, split, index, CL_SCENE_CLEAN, clean, lclean, mclean);
+      cl_scenes_render_variant (s, split, index, CL_SCENE_FIXED_OVERLAY, fixed, lfixed, NULL);
+      const uint8_t *glyph = cl_scenes_glyph (s, L.pattern);
+      double bg[56 * 56];
+      resize_ref (item_pixels (split, index), 28, 28, bg, 56, 56);
+      for (int y = 0; y < 56; y++)
+        for (int x = 0; x < 56; x++)
+          {
+            int o = y * 56 + x;
+            g_assert_cmpfloat (fabs (clean[o] - bg[o]), <=, 0.5 + 1e-6);
+            g_assert_cmpint (mclean[o], ==, clean[o] > CL_SCENE_ALPHA_THRESHOLD);
+            if (!in_stamp (y, x))
+              {
+                g_assert_cmpint (drawn[o], ==, clean[o]);
+                g_assert_cmpint (fixed[o], ==, clean[o]);
+                g_assert_cmpint (mdrawn[o], ==, mclean[o]);
+                continue;
+              }
+            int gy = 0, gx = 0;
+            for (int k = 0; k < 3; k++)
+              {
+                if (y >= grid_at[k] && y < grid_at[k] + CL_SCENE_GLYPH)
+                  gy = y - grid_at[k];
+                if (x >= grid_at[k] && x < grid_at[k] + CL_SCENE_GLYPH)
+                  gx = x - grid_at[k];
+              }
+            g_assert_cmpint (drawn[o], ==, MAX (clean[o], glyph[gy * CL_SCENE_GLYPH + gx]));
+            g_assert_cmpint (fixed[o], ==, MAX (clean[o], glyph0[gy * CL_SCENE_GLYPH + gx]));
+            differs += drawn[o] != clean[o];
+          }
+      g_assert_cmpint (lclean[CL_TARGET_BACKGROUND], ==, item_label (split, index));
+      g_assert_cmpint (lfixed[CL_TARGET_BACKGROUND], ==, item_label (split, index));
+      g_assert_cmpint (ldrawn[CL_TARGET_BACKGROUND], ==, item_label (split, index));
+      g_assert_cmpint (lclean[CL_TARGET_OVERLAY], ==, CL_SCENE_NO_LABEL);
+      g_assert_cmpint (lfixed[CL_TARGET_OVERLAY], ==, 0);
+      g_assert_cmpint (ldrawn[CL_TARGET_OVERLAY], ==, L.pattern % CL_SCENE_GLYPH_CLASSES);
+    }
+  /* The overlay is really taken out (not a vacuous pass on images without glyph pixels). */
+  g_assert_cmpint (differs, >, 40 * 9 * 10);
+  cl_scenes_free (s);
+}
+
+/* Control variant of two-objects: the small item alone where it was drawn; the other kinds have
+ * nothing to remove and render as drawn. */
+static void
+test_object_variants (void)
+{
+  ClScenes *s = scenes_new (CL_SCENE_TWO_OBJECTS, 1, 42, 0, 3);
+  uint8_t drawn[56 * 56], clean[56 * 56], mdrawn[56 * 56], mclean[56 * 56];
+  uint8_t ldrawn[CL_N_SCENE_TARGETS], lclean[CL_N_SCENE_TARGETS];
+  for (int i = 0; i < 40; i++)
+    {
+      int split = i % 2, index = 3 + i * 89;
+      cl_scenes_render (s, split, index, drawn, ldrawn, mdrawn);
+      cl_scenes_render_variant (s, split, index, CL_SCENE_CLEAN, clean, lclean, mclean);
+      int small_px = 0;
+      for (int o = 0; o < 56 * 56; o++)
+        {
+          /* The small item is pasted last, so where it is visible the two images agree. */
+          g_assert_cmpint (mclean[o], !=, 1);
+          if (mdrawn[o] == 2)
+            {
+              g_assert_cmpint (clean[o], ==, drawn[o]);
+              g_assert_cmpint (mclean[o], ==, 2);
+              small_px++;
+            }
+          if (mclean[o] == 0) /* faint item edges are max-combined, below the threshold */
+            g_assert_cmpint (clean[o], <=, CL_SCENE_ALPHA_THRESHOLD);
+        }
+      g_assert_cmpint (small_px, >, 0);
+      g_assert_cmpint (lclean[CL_TARGET_SMALL], ==, ldrawn[CL_TARGET_SMALL]);
+      g_assert_cmpint (lclean[CL_TARGET_LARGE], ==, CL_SCENE_NO_LABEL);
+      g_assert_cmpint (ldrawn[CL_TARGET_LARGE], ==, item_label (split, index));
+    }
+  cl_scenes_free (s);
+  for (int kind = CL_SCENE_RANDBITS; kind < CL_N_SCENE_KINDS; kind += CL_SCENE_MULTI_OBJECTS)
+    {
+      s = scenes_new (kind, 1, 28, 0, 9);
+      static uint8_t a[64 * 64], b[64 * 64];
+      for (int v = CL_SCENE_CLEAN; v < CL_N_SCENE_VARIANTS; v++)
+        for (int i = 0; i < 10; i++)
+          {
+            cl_scenes_render (s, 1, i * 13, a, NULL, NULL);
+            cl_scenes_render_variant (s, 1, i * 13, v, b, NULL, NULL);
+            g_assert_cmpmem (a, sizeof a, b, sizeof b);
+          }
+      cl_scenes_free (s);
+    }
+}
+
 /* Same pool index -> the same stamped pixels; pool 1 -> every image carries one glyph; pools are
  * prefixes of larger pools; patterns are uniform over the pool. */
 static void
@@ -1239,6 +1346,8 @@ main (int argc, char **argv)
   g_test_add_func ("/scenes/randbits", test_randbits);
   g_test_add_func ("/scenes/overlay/composition", test_overlay_composition);
   g_test_add_func ("/scenes/overlay/pool", test_overlay_pool);
+  g_test_add_func ("/scenes/overlay/variants", test_overlay_variants);
+  g_test_add_func ("/scenes/two-objects/variants", test_object_variants);
   g_test_add_func ("/scenes/overlay/glyph-classes", test_glyph_classes);
   g_test_add_func ("/scenes/two-objects", test_two_objects);
   g_test_add_func ("/scenes/multi-objects", test_multi_objects);

@@ -1,0 +1,98 @@
+/* Control probes of the suppression experiments. */
+#include <glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "engine/data/cl_scenes.h"
+#include "engine/train/cl_trainer.h"
+
+static ClTrainer *
+probed_trainer (int kind, int pool, int arch)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.data_kind = kind;
+  cfg.data_pool = pool;
+  cfg.data_bits = 0;
+  cfg.model_arch = arch;
+  cfg.train_batch = 16;
+  cfg.train_steps = 1;
+  cfg.train_threads = 1;
+  cfg.probe_images = 200;
+  cfg.probe_cluster_images = 2;
+  GError *error = NULL;
+  ClTrainer *t = cl_trainer_new (&cfg, &error);
+  g_assert_no_error (error);
+  cl_trainer_step (t);
+  cl_trainer_publish (t);
+  return t;
+}
+
+/* The accuracy of target at step 0 (the untrained encoder); NAN when there is no such row. */
+static double
+step0_accuracy (const ClSnapshot *s, const char *target)
+{
+  for (int i = 0; i < s->n_probes; i++)
+    if (s->probes[i].step == 0 && strcmp (s->probes[i].target, target) == 0)
+      return s->probes[i].accuracy;
+  return NAN;
+}
+
+/* Overlay: background_clean and background_fixed beside background. With a pool of one glyph
+ * the fixed-overlay images are the training images, so that control must equal the paper's
+ * metric exactly (same images, labels and fit); the clean images differ from both. */
+static void
+test_overlay_controls (void)
+{
+  ClTrainer *t = probed_trainer (CL_SCENE_OVERLAY, 1, CL_ARCH_CONVN);
+  ClSnapshot *s = cl_trainer_get_snapshot (t);
+  double bg = step0_accuracy (s, "background"), clean = step0_accuracy (s, "background_clean"),
+         fixed = step0_accuracy (s, "background_fixed");
+  g_test_message ("untrained, pool 1: background %.3f, clean %.3f, fixed %.3f", bg, clean, fixed);
+  g_assert_true (isfinite (bg) && isfinite (clean) && isfinite (fixed));
+  g_assert_cmpfloat (fixed, ==, bg);
+  g_assert_cmpfloat (clean, >, 0.2); /* far above chance (0.1) for 10 classes */
+  g_assert_true (isnan (step0_accuracy (s, "small_alone")));
+  /* Rows after the last step too. */
+  g_assert_cmpint (s->probes[s->n_probes - 1].step, ==, 1);
+  cl_snapshot_unref (s);
+  cl_trainer_free (t);
+
+  /* With a pool of many glyphs the fixed overlay is a different image from the drawn one. */
+  t = probed_trainer (CL_SCENE_OVERLAY, 4096, CL_ARCH_CONVN);
+  s = cl_trainer_get_snapshot (t);
+  g_assert_cmpfloat (step0_accuracy (s, "background_fixed"), !=, step0_accuracy (s, "background"));
+  cl_snapshot_unref (s);
+  cl_trainer_free (t);
+}
+
+/* Two-objects: small_alone beside small; multi-objects has nothing to take out. */
+static void
+test_object_controls (void)
+{
+  ClTrainer *t = probed_trainer (CL_SCENE_TWO_OBJECTS, 1, CL_ARCH_CONVN);
+  ClSnapshot *s = cl_trainer_get_snapshot (t);
+  double small = step0_accuracy (s, "small"), alone = step0_accuracy (s, "small_alone");
+  g_test_message ("untrained: small %.3f, small alone %.3f", small, alone);
+  g_assert_true (isfinite (small) && isfinite (alone));
+  g_assert_cmpfloat (alone, !=, small);
+  g_assert_true (isnan (step0_accuracy (s, "background_clean")));
+  cl_snapshot_unref (s);
+  cl_trainer_free (t);
+
+  t = probed_trainer (CL_SCENE_MULTI_OBJECTS, 1, CL_ARCH_CONVN_SAME);
+  s = cl_trainer_get_snapshot (t);
+  for (int i = 0; i < s->n_probes; i++)
+    g_assert_cmpstr (s->probes[i].target, ==, "class");
+  cl_snapshot_unref (s);
+  cl_trainer_free (t);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/controls/overlay", test_overlay_controls);
+  g_test_add_func ("/controls/objects", test_object_controls);
+  return g_test_run ();
+}

@@ -16,7 +16,7 @@ G_DEFINE_QUARK (cl-config-error-quark, cl_config_error)
 static const char *const data_kinds[] = { "randbits", "overlay", "two-objects", "multi-objects", NULL };
 /* Same order as ClLossKind in cl_loss.h. */
 static const char *const loss_kinds[] = { "ntxent", "decoupled", "swd-normal", "swd-cube", "swd-sphere", NULL };
-static const char *const archs[] = { "convn", "convn-same", NULL };
+static const char *const archs[] = { "convn", "convn-same", "convn-deep", NULL };
 static const char *const optimizers[] = { "adam", "sgd", "lars", NULL };
 /* Same order as ClProbeKind in cl_probe.h. */
 static const char *const probe_kinds[] = { "logistic", "ridge", NULL };
@@ -67,7 +67,9 @@ static const ClParam params[] = {
     CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },
   { "model.arch", "Encoder", CL_PARAM_ENUM, OFF (model_arch), 0, 0, 0, CL_ARCH_CONVN, NULL, archs, "",
     "Encoder: convn = three 3x3 stride-2 valid convs (32/64/64) + dense 128, as in the paper's RandBits colab; "
-    "convn-same = the same convs padded, so maps halve (64x64 -> 32/16/8) and stay large enough to cluster", 0 },
+    "convn-same = the same convs padded, so maps halve (64x64 -> 32/16/8) and stay large enough to cluster; "
+    "convn-deep = convn-same with a padded stride-1 conv after each (32/64/64 channels), so the clustered 8x8 map "
+    "sees 43 px, whole items", 0 },
   { "model.width", "Encoder width", CL_PARAM_FLOAT, OFF (model_width), 0, 0.25, 4, 1, NULL, NULL, "x",
     "Channel multiplier of the encoder's conv layers", 0 },
   { "model.head_layers", "Projection head depth", CL_PARAM_INT, OFF (model_head_layers), 0, 0, 3, 2, NULL, NULL, "layers",

@@ -26,7 +26,7 @@ typedef enum {
 /* loss.kind values are ClLossKind (cl_loss.h), in the same order. */
 /* loss.lambda < 0 (auto) means: tau/d for decoupled, this for swd-*. */
 #define CL_SWD_AUTO_LAMBDA 1
-typedef enum { CL_ARCH_CONVN = 0, CL_ARCH_CONVN_SAME = 1 } ClArch;
+typedef enum { CL_ARCH_CONVN = 0, CL_ARCH_CONVN_SAME = 1, CL_ARCH_CONVN_DEEP = 2 } ClArch;
 /* train.optimizer values are ClOptimizerKind (engine/nn/cl_optimizer.h), in the same order. */
 /* probe.kind values are ClProbeKind (engine/analysis/cl_probe.h), in the same order. */
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/nn/cl_arch.h"
 #include "engine/nn/cl_const_planes.h"
 #include "engine/nn/cl_layers.h"
 #include "engine/base/cl_rng.h"
@@ -33,8 +34,7 @@ cl_prof_now (void)
 #endif
 
 #define CL_MODEL_MAX_HEAD_LAYERS 12
-#define CL_MODEL_MAX_BLOCKS (4 + CL_MODEL_MAX_HEAD_LAYERS)
-#define CL_CONVN_LAYERS 3
+#define CL_MODEL_MAX_BLOCKS (CL_ARCH_MAX_CONV + 1 + CL_MODEL_MAX_HEAD_LAYERS)
 
 /* One block: a kernel op (conv or dense, no bias), then optionally BN + ReLU.
  * Conv blocks run channels-last (NHWC, see cl_layers.h): pre and act are [n][H][W][C], BatchNorm
@@ -70,6 +70,7 @@ typedef struct {
 struct ClModel {
   ClModelSpec spec;
   char arch[16];
+  int n_conv; /* the arch's conv blocks come first */
   int n_blocks;
   int rep_block; /* index of the block whose act is y */
   ClBlock blocks[CL_MODEL_MAX_BLOCKS];
@@ -128,10 +129,11 @@ static gboolean
 validate_spec (const ClModelSpec *spec, GError **error)
 {
   const char *arch = spec->arch ? spec->arch : "convn";
-  if (strcmp (arch, "convn") != 0 && strcmp (arch, "convn-same") != 0)
+  if (!cl_arch_find (arch))
     {
+      g_autofree char *names = g_strjoinv ("', '", (char **) cl_arch_names);
       g_set_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC,
-                   "model.arch: unknown architecture '%s' (expected 'convn' or 'convn-same')", arch);
+                   "model.arch: unknown architecture '%s' (expected one of '%s')", arch, names);
       return FALSE;
     }
 #define CHECK(cond, ...)                                                                                     \
@@ -187,28 +189,29 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
 
   ClModel *model = g_new0 (ClModel, 1);
   model->spec = *spec;
-  gboolean same = spec->arch && strcmp (spec->arch, "convn-same") == 0;
-  g_strlcpy (model->arch, same ? "convn-same" : "convn", sizeof model->arch);
+  const ClArchSpec *arch = cl_arch_find (spec->arch ? spec->arch : "convn");
+  gboolean same = arch->pad > 0;
+  g_strlcpy (model->arch, arch->name, sizeof model->arch);
+  model->n_conv = arch->n_conv;
   model->spec.arch = model->arch;
   if (spec->head_layers == 0)
     model->spec.out_dim = spec->rep_dim;
 
   /* ---- shapes */
-  static const int base_channels[CL_CONVN_LAYERS] = { 32, 64, 64 };
   int c = spec->in_channels, h = spec->height, w = spec->width;
   int nb = 0;
-  for (int l = 0; l < CL_CONVN_LAYERS; l++)
+  for (int l = 0; l < arch->n_conv; l++)
     {
       ClBlock *b = &model->blocks[nb++];
-      int oc = scaled_channels (base_channels[l], spec->width_mult);
+      int oc = scaled_channels (arch->conv[l].channels, spec->width_mult);
       b->is_conv = TRUE;
       /* convn-same pads by 1, so each layer halves the map (rounding up): a 64x64 canvas gives
        * 32x32 / 16x16 / 8x8 maps, large enough to cluster, for about the cost of convn. */
-      if (!cl_conv2d_init (&b->conv, c, oc, 3, 2, same ? 1 : 0, h, w))
+      if (!cl_conv2d_init (&b->conv, c, oc, 3, arch->conv[l].stride, arch->pad, h, w))
         {
           g_set_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC,
-                       "model: input %dx%d is too small for %s (conv layer %d gets %dx%d; three 3x3 "
-                       "stride-2 %s convolutions need at least %s)",
+                       "model: input %dx%d is too small for %s (conv layer %d gets %dx%d; its 3x3 "
+                       "%s convolutions need at least %s)",
                        spec->height, spec->width, model->arch, l + 1, h, w, same ? "padded" : "valid",
                        same ? "2x2" : "15x15");
           g_free (model);
@@ -244,7 +247,7 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
     }
   model->n_blocks = nb;
   model->active_in = spec->in_channels;
-  model->rep_block = CL_CONVN_LAYERS;
+  model->rep_block = model->n_conv;
 
   /* ---- parameter layout: kernels first (decayed), then gamma/beta per BN */
   size_t off = 0;
@@ -339,7 +342,7 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
           b->wp = b->is_conv ? carve (base, &off, b->w_count) : NULL;
           b->dwp = b->is_conv ? carve (base, &off, b->w_count) : NULL;
         }
-      model->flat = carve (base, &off, mv * model->blocks[CL_CONVN_LAYERS - 1].out_size);
+      model->flat = carve (base, &off, mv * model->blocks[model->n_conv - 1].out_size);
       model->grad_buf[0] = carve (base, &off, mv * max_out);
       model->grad_buf[1] = carve (base, &off, mv * max_out);
       model->scratch = carve (base, &off, scratch);
@@ -464,7 +467,7 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
             cl_batchnorm_forward_eval (&b->bn, b->pre, rows, gamma, beta, rm, rv, b->act, TRUE);
         }
       in = b->act;
-      if (i == CL_CONVN_LAYERS - 1)
+      if (i == model->n_conv - 1)
         {
           cl_nhwc_to_nchw (b->act, n, b->conv.out_c, b->rows_per_view, model->flat);
           in = model->flat;
@@ -551,17 +554,17 @@ cl_model_backward (ClModel *model, const float *dz)
         }
       else
         {
-          const float *in = i == CL_CONVN_LAYERS ? model->flat : model->blocks[i - 1].act;
+          const float *in = i == model->n_conv ? model->flat : model->blocks[i - 1].act;
           cl_dense_backward (&b->dense, model->params + b->w_off, in, g, n, dw, dx);
         }
       PROF_LAP (cl_prof_bwd, i, 0);
       if (!dx)
         continue;
-      if (i == CL_CONVN_LAYERS)
+      if (i == model->n_conv)
         {
           /* dx is in the flatten (NCHW) order; the conv below wants NHWC. g is spent, so its buffer
            * takes it, unless g was dz. */
-          const ClBlock *c3 = &model->blocks[CL_CONVN_LAYERS - 1];
+          const ClBlock *c3 = &model->blocks[model->n_conv - 1];
           const int dst = cur < 0 ? other ^ 1 : cur;
           cl_nchw_to_nhwc (dx, n, c3->conv.out_c, c3->conv.out_c, c3->rows_per_view, model->grad_buf[dst]);
           g = model->grad_buf[dst];
@@ -689,8 +692,7 @@ cl_model_copy_weights (ClModel *dst, const ClModel *src)
 int
 cl_model_num_conv_layers (const ClModel *model)
 {
-  (void) model;
-  return CL_CONVN_LAYERS;
+  return model->n_conv;
 }
 
 /* Layer l's act in NCHW order for the last forward's views. */
@@ -698,7 +700,7 @@ static const float *
 conv_nchw (const ClModel *model, int l)
 {
   const ClBlock *b = &model->blocks[l];
-  if (l == CL_CONVN_LAYERS - 1)
+  if (l == model->n_conv - 1)
     return model->flat;
   ClModelViews *v = model->views;
   const size_t need = (size_t) MAX (model->last_n, 1) * b->out_size;
@@ -715,7 +717,7 @@ conv_nchw (const ClModel *model, int l)
 const float *
 cl_model_conv_activation (const ClModel *model, int layer, int *channels, int *height, int *width)
 {
-  g_return_val_if_fail (layer >= 0 && layer < CL_CONVN_LAYERS, NULL);
+  g_return_val_if_fail (layer >= 0 && layer < model->n_conv, NULL);
   const ClBlock *b = &model->blocks[layer];
   if (channels)
     *channels = b->conv.out_c;
@@ -738,5 +740,5 @@ cl_model_layer_output (const ClModel *model, int layer, size_t *size)
   g_return_val_if_fail (layer >= 0 && layer < model->n_blocks, NULL);
   if (size)
     *size = model->blocks[layer].out_size;
-  return layer < CL_CONVN_LAYERS ? conv_nchw (model, layer) : model->blocks[layer].act;
+  return layer < model->n_conv ? conv_nchw (model, layer) : model->blocks[layer].act;
 }

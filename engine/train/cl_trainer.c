@@ -135,7 +135,9 @@ cl_trainer_new (const ClConfig *config, GError **error)
   spec.height = t->height;
   spec.width = t->width;
   spec.width_mult = config->model_width;
-  spec.arch = config->model_arch == CL_ARCH_CONVN_SAME ? "convn-same" : "convn";
+  spec.arch = config->model_arch == CL_ARCH_CONVN_DEEP   ? "convn-deep"
+              : config->model_arch == CL_ARCH_CONVN_SAME ? "convn-same"
+                                                         : "convn";
   spec.head_layers = config->model_head_layers;
   spec.max_views = 2 * t->batch;
   t->model = cl_model_new (&spec, (uint64_t) config->train_seed, error);

@@ -7,9 +7,27 @@
 
 #include "engine/analysis/cl_kmeans.h"
 #include "engine/base/cl_rng.h"
+#include "engine/nn/cl_arch.h"
 
 static const int cluster_ks[CL_CLUSTER_KS] = { 2, 4, 8 };
-static const char *const cluster_layer_names[CL_CLUSTER_LAYERS] = { "pixels", "conv1", "conv2", "conv3" };
+
+/* The conv layers to cluster, at most CL_CLUSTER_LAYERS - 1: the last conv of each map size (for
+ * convn-same every conv; for convn-deep the stride-1 conv that ends each resolution, whose receptive
+ * field is the widest at that size), the deepest ones when there are more sizes than rows.
+ * Returns how many; conv[] gets model layer indices, shallow first. */
+static int
+cluster_conv_layers (const ClModel *model, int conv[CL_CLUSTER_LAYERS - 1])
+{
+  const ClArchSpec *arch = cl_arch_find (cl_model_spec (model)->arch);
+  int picked[CL_ARCH_MAX_CONV], n = 0;
+  for (int l = 0; l < arch->n_conv; l++)
+    if (l + 1 == arch->n_conv || arch->conv[l + 1].stride != 1)
+      picked[n++] = l;
+  int first = MAX (0, n - (CL_CLUSTER_LAYERS - 1));
+  for (int i = first; i < n; i++)
+    conv[i - first] = picked[i];
+  return n - first;
+}
 
 /* Scores one clustering of a grid of n cells against the canvas' instance mask on that grid. */
 static void
@@ -45,9 +63,17 @@ cl_trainer_run_clusters (ClTrainer *t)
   ClClusterMaps *maps = g_new0 (ClClusterMaps, 1);
   maps->ref_count = 1;
   maps->step = t->step;
-  maps->n_layers = MIN (CL_CLUSTER_LAYERS, 1 + cl_model_num_conv_layers (t->model));
-  for (int l = 0; l < CL_CLUSTER_LAYERS; l++)
-    maps->layer_names[l] = cluster_layer_names[l];
+  int conv[CL_CLUSTER_LAYERS - 1];
+  maps->n_layers = 1 + cluster_conv_layers (t->model, conv);
+  /* clusters.csv's layer column: "pixels", then the conv layer's 1-based number. */
+  maps->layer_names[0] = "pixels";
+  for (int l = 1; l < CL_CLUSTER_LAYERS; l++)
+    {
+      char name[16] = "conv?";
+      if (l < maps->n_layers)
+        g_snprintf (name, sizeof name, "conv%d", conv[l - 1] + 1);
+      maps->layer_names[l] = g_intern_string (name);
+    }
   for (int j = 0; j < CL_CLUSTER_KS; j++)
     maps->ks[j] = cluster_ks[j];
   maps->img_c = c;
@@ -64,7 +90,7 @@ cl_trainer_run_clusters (ClTrainer *t)
       if (l == 0)
         ch = c, gh = h, gw = w;
       else
-        act = cl_model_conv_activation (t->model, l - 1, &ch, &gh, &gw);
+        act = cl_model_conv_activation (t->model, conv[l - 1], &ch, &gh, &gw);
       int n = gh * gw;
       maps->grid_h[l] = gh;
       maps->grid_w[l] = gw;
@@ -122,7 +148,7 @@ cl_trainer_run_clusters (ClTrainer *t)
           {
             ClClusterRow *r = &t->hist->clusters[t->n_cluster_rows++];
             r->step = t->step;
-            g_strlcpy (r->layer, cluster_layer_names[l], sizeof r->layer);
+            g_strlcpy (r->layer, maps->layer_names[l], sizeof r->layer);
             r->k = cluster_ks[j];
             r->object_iou = (float) maps->iou[cell];
             r->instance_ari = (float) maps->ari[cell];

@@ -65,7 +65,7 @@ typedef struct {
   size_t w_off[DN_MAX_LAYERS], bn_off[DN_MAX_LAYERS];
   gboolean is_conv[DN_MAX_LAYERS];
   int in_c[DN_MAX_LAYERS], out_c[DN_MAX_LAYERS], in_h[DN_MAX_LAYERS], in_w[DN_MAX_LAYERS];
-  int out_h[DN_MAX_LAYERS], out_w[DN_MAX_LAYERS], pad[DN_MAX_LAYERS];
+  int out_h[DN_MAX_LAYERS], out_w[DN_MAX_LAYERS], pad[DN_MAX_LAYERS], stride[DN_MAX_LAYERS];
   size_t in_size[DN_MAX_LAYERS], out_size[DN_MAX_LAYERS];
   guint8 *mask[DN_MAX_LAYERS]; /* NULL: no BN/ReLU (the last head layer) */
   double *x, *r;
@@ -85,7 +85,7 @@ dn_kernel (const DoubleNet *dn, int l, const double *in, double *out, int only)
   if (dn->is_conv[l])
     {
       const int ic = dn->in_c[l], oc = dn->out_c[l], ih = dn->in_h[l], iw = dn->in_w[l];
-      const int oh = dn->out_h[l], ow = dn->out_w[l], pad = dn->pad[l];
+      const int oh = dn->out_h[l], ow = dn->out_w[l], pad = dn->pad[l], st = dn->stride[l];
       for (int s = 0; s < n; s++)
         for (int o = only < 0 ? 0 : only; o < (only < 0 ? oc : only + 1); o++)
           for (int y = 0; y < oh; y++)
@@ -96,7 +96,7 @@ dn_kernel (const DoubleNet *dn, int l, const double *in, double *out, int only)
                   for (int ky = 0; ky < 3; ky++)
                     for (int kx = 0; kx < 3; kx++)
                       {
-                        const int iy = 2 * y + ky - pad, ix = 2 * x + kx - pad;
+                        const int iy = st * y + ky - pad, ix = st * x + kx - pad;
                         if (iy < 0 || iy >= ih || ix < 0 || ix >= iw)
                           continue; /* zero padding */
                         acc += w[((o * ic + c) * 3 + ky) * 3 + kx] * in[(((size_t) s * ic + c) * ih + iy) * iw + ix];
@@ -195,6 +195,13 @@ dn_init (DoubleNet *dn, ClModel *model, const float *x, const float *r, int n)
   for (size_t i = 0; i < np; i++)
     dn->params[i] = cl_model_params (model)[i];
 
+  /* 3x3 convs, stride 2, valid (convn) or padded by 1 (convn-same); convn-deep adds a padded
+   * stride-1 conv after each: written out here rather than taken from the model. */
+  static const int deep_strides[] = { 2, 1, 2, 1, 2, 1 }, plain_strides[] = { 2, 2, 2 };
+  const gboolean deep = strcmp (spec->arch, "convn-deep") == 0;
+  const int n_conv = deep ? 6 : 3;
+  const int *strides = deep ? deep_strides : plain_strides;
+  g_assert_cmpint (cl_model_num_conv_layers (model), ==, n_conv);
   int c = spec->in_channels, h = spec->height, w = spec->width;
   size_t w_off = 0;
   for (int l = 0; l < dn->layers; l++)
@@ -203,18 +210,17 @@ dn_init (DoubleNet *dn, ClModel *model, const float *x, const float *r, int n)
       const float *out = cl_model_layer_output (model, l, &size);
       dn->out_size[l] = size;
       dn->w_off[l] = w_off;
-      if (l < 3)
+      if (l < n_conv)
         {
-          /* 3x3, stride 2, valid (convn) or padded by 1 (convn-same): written out here rather than
-           * taken from the model. */
           dn->is_conv[l] = TRUE;
-          dn->pad[l] = strcmp (spec->arch, "convn-same") == 0 ? 1 : 0;
+          dn->pad[l] = strcmp (spec->arch, "convn") != 0 ? 1 : 0;
+          dn->stride[l] = strides[l];
           dn->in_c[l] = c;
           dn->in_h[l] = h;
           dn->in_w[l] = w;
           dn->in_size[l] = (size_t) c * h * w;
-          dn->out_h[l] = (h + 2 * dn->pad[l] - 3) / 2 + 1;
-          dn->out_w[l] = (w + 2 * dn->pad[l] - 3) / 2 + 1;
+          dn->out_h[l] = (h + 2 * dn->pad[l] - 3) / dn->stride[l] + 1;
+          dn->out_w[l] = (w + 2 * dn->pad[l] - 3) / dn->stride[l] + 1;
           g_assert_cmpuint (size % ((size_t) dn->out_h[l] * dn->out_w[l]), ==, 0);
           dn->out_c[l] = (int) (size / ((size_t) dn->out_h[l] * dn->out_w[l]));
           w_off += (size_t) dn->out_c[l] * c * 9;
@@ -442,6 +448,53 @@ test_model_grad_same (void)
   ClModelSpec spec = small_spec (3, 19, 16, 2, 8);
   spec.arch = "convn-same";
   model_gradcheck (&spec, 6, 1e-4, 3, "convn-same 19x16x3 head 2");
+}
+
+static void
+test_model_grad_deep (void)
+{
+  /* convn-deep: stride-1 convs between the stride-2 ones, on an odd-sized input. */
+  ClModelSpec spec = small_spec (2, 13, 11, 2, 8);
+  spec.arch = "convn-deep";
+  model_gradcheck (&spec, 6, 1e-4, 2, "convn-deep 13x11x2 head 2");
+}
+
+static void
+test_model_deep_shapes (void)
+{
+  ClModelSpec spec;
+  cl_model_spec_init (&spec);
+  spec.arch = "convn-deep";
+  spec.height = spec.width = 64;
+  spec.max_views = 2;
+  GError *error = NULL;
+  ClModel *model = cl_model_new (&spec, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (cl_model_spec (model)->arch, ==, "convn-deep");
+  g_assert_cmpint (cl_model_num_conv_layers (model), ==, 6);
+  static const int expect_hw[6] = { 32, 32, 16, 16, 8, 8 }, expect_c[6] = { 32, 32, 64, 64, 64, 64 };
+  float *x = g_new0 (float, 2 * 64 * 64);
+  cl_model_forward (model, x, 2, FALSE);
+  for (int l = 0; l < 6; l++)
+    {
+      int c, h, w;
+      g_assert_nonnull (cl_model_conv_activation (model, l, &c, &h, &w));
+      g_assert_cmpint (c, ==, expect_c[l]);
+      g_assert_cmpint (h, ==, expect_hw[l]);
+      g_assert_cmpint (w, ==, expect_hw[l]);
+    }
+  /* The representation dense reads the last 8x8x64 map. */
+  size_t size;
+  cl_model_layer_output (model, 6, &size);
+  g_assert_cmpuint (size, ==, 128);
+  g_free (x);
+  cl_model_free (model);
+  /* An unknown name lists the known ones. */
+  spec.arch = "convn-wide";
+  g_assert_null (cl_model_new (&spec, 1, &error));
+  g_assert_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC);
+  g_assert_nonnull (strstr (error->message, "convn-deep"));
+  g_clear_error (&error);
 }
 
 static void
@@ -1103,6 +1156,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/model/convn-same/grad", test_model_grad_same);
   g_test_add_func ("/nn/model/convn-same/shapes", test_model_same_shapes);
+  g_test_add_func ("/nn/model/convn-deep/grad", test_model_grad_deep);
+  g_test_add_func ("/nn/model/convn-deep/shapes", test_model_deep_shapes);
   g_test_add_func ("/nn/model/shapes", test_model_shapes);
   g_test_add_func ("/nn/model/bad-spec", test_model_bad_spec);
   g_test_add_func ("/nn/model/grad", test_model_grad);

@@ -1,4 +1,4 @@
-/* Control probes of the suppression experiments. */
+/* Control probes of the suppression experiments and the local-feature layers of each encoder. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
@@ -88,11 +88,46 @@ test_object_controls (void)
   cl_trainer_free (t);
 }
 
+/* Local features: convn-same clusters its three convs; convn-deep the last conv of each map size
+ * (conv2, conv4, conv6: 32, 16 and 8 px grids, receptive fields 7, 19 and 43 px). */
+static void
+test_cluster_layers (void)
+{
+  static const struct {
+    int arch;
+    const char *names[4];
+    int grid[4];
+  } cases[] = {
+    { CL_ARCH_CONVN_SAME, { "pixels", "conv1", "conv2", "conv3" }, { 64, 32, 16, 8 } },
+    { CL_ARCH_CONVN_DEEP, { "pixels", "conv2", "conv4", "conv6" }, { 64, 32, 16, 8 } },
+  };
+  for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      ClTrainer *t = probed_trainer (CL_SCENE_MULTI_OBJECTS, 1, cases[c].arch);
+      ClSnapshot *s = cl_trainer_get_snapshot (t);
+      g_assert_nonnull (s->clusters);
+      g_assert_cmpint (s->clusters->n_layers, ==, 4);
+      for (int l = 0; l < 4; l++)
+        {
+          g_assert_cmpstr (s->clusters->layer_names[l], ==, cases[c].names[l]);
+          g_assert_cmpint (s->clusters->grid_h[l], ==, cases[c].grid[l]);
+          g_assert_cmpint (s->clusters->grid_w[l], ==, cases[c].grid[l]);
+        }
+      /* clusters.csv rows carry the same names: 4 layers x 3 ks at steps 0 and 1. */
+      g_assert_cmpint (s->n_cluster_rows, ==, 2 * 4 * 3);
+      for (int i = 0; i < s->n_cluster_rows; i++)
+        g_assert_cmpstr (s->cluster_rows[i].layer, ==, cases[c].names[(i / 3) % 4]);
+      cl_snapshot_unref (s);
+      cl_trainer_free (t);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/controls/overlay", test_overlay_controls);
   g_test_add_func ("/controls/objects", test_object_controls);
+  g_test_add_func ("/controls/cluster-layers", test_cluster_layers);
   return g_test_run ();
 }

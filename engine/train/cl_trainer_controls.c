@@ -77,8 +77,15 @@ cl_trainer_run_control_probes (ClTrainer *t)
       const uint8_t *train_y[1] = { t->probe_train_y[k] }, *test_y[1] = { t->probe_test_y[k] };
       int classes[1] = { t->target_classes[k] };
       double acc[1];
-      if (!cl_probe_ridge_multi (train_f, t->probe_n_train, test_f, t->probe_n_test, dim, 1, train_y, test_y, classes,
-                                 PROBE_RIDGE_ALPHA, t->probe_ws, acc))
+      /* The same fit as the main probes (probe.kind), so metric and control compare. */
+      int fitted;
+      if (t->cfg.probe_kind == CL_PROBE_RIDGE)
+        fitted = cl_probe_ridge_multi (train_f, t->probe_n_train, test_f, t->probe_n_test, dim, 1, train_y, test_y,
+                                       classes, PROBE_RIDGE_ALPHA, t->probe_ws, acc);
+      else
+        fitted = cl_probe_logistic_multi (train_f, t->probe_n_train, test_f, t->probe_n_test, dim, 1, train_y, test_y,
+                                          classes, CL_PROBE_LOGISTIC_L2, acc, NULL);
+      if (!fitted)
         acc[0] = NAN;
       ClProbeRow *r = &t->hist->probes[t->n_probes++];
       r->step = t->step;

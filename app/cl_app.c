@@ -8,7 +8,8 @@
 /* Niceness of the training threads while the window is open (the headless CLI keeps 0). */
 #define CL_APP_COMPUTE_NICE 5
 
-struct _ClApp {
+struct _ClApp
+{
   GtkApplication parent_instance;
   ClConfig initial;
   char *preset; /* what --preset named (NULL: the default preset) */

@@ -33,18 +33,30 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
   char *cell_text = NULL;
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &opts->headless, "Train without a window; write results to --out", NULL },
-    { "preset", 'p', 0, G_OPTION_ARG_FILENAME, &opts->preset, "Preset NAME, or an .ini file, or a PNG exported by ContrastLab", "NAME|FILE" },
-    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &opts->sets, "Set a parameter (repeatable), e.g. --set loss.temperature=0.2", "KEY=VALUE" },
-    { "steps", 'n', 0, G_OPTION_ARG_INT, &opts->steps, "Number of training steps, at least 1 (same as --set train.steps=N)", "N" },
-    { "sweep", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->sweeps, "With --headless: run every combination of these values (repeatable), e.g. --sweep loss.kind=ntxent,decoupled", "KEY=V1,V2,..." },
+    { "preset", 'p', 0, G_OPTION_ARG_FILENAME, &opts->preset,
+      "Preset NAME, or an .ini file, or a PNG exported by ContrastLab", "NAME|FILE" },
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &opts->sets,
+      "Set a parameter (repeatable), e.g. --set loss.temperature=0.2", "KEY=VALUE" },
+    { "steps", 'n', 0, G_OPTION_ARG_INT, &opts->steps,
+      "Number of training steps, at least 1 (same as --set train.steps=N)", "N" },
+    { "sweep", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->sweeps,
+      "With --headless: run every combination of these values (repeatable), e.g. --sweep loss.kind=ntxent,decoupled",
+      "KEY=V1,V2,..." },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opts->out, "Output folder of a headless run (default: out)", "DIR" },
-    { "plan", 0, 0, G_OPTION_ARG_NONE, &opts->plan, "With --headless and a sweep: write DIR/sweep.plan, print the number of cells, train nothing", NULL },
-    { "cell", 0, 0, G_OPTION_ARG_STRING, &cell_text, "With --headless --out DIR: run cell N (0-based) of DIR/sweep.plan into DIR/runs/ (a finished cell is left alone)", "N" },
-    { "collect", 0, 0, G_OPTION_ARG_NONE, &opts->collect, "With --headless --out DIR: write DIR/sweep.csv and DIR/figures/sweep.png from the finished cells", NULL },
-    { "list-params", 0, 0, G_OPTION_ARG_NONE, &opts->list_params, "List every parameter with its range, default and help", NULL },
+    { "plan", 0, 0, G_OPTION_ARG_NONE, &opts->plan,
+      "With --headless and a sweep: write DIR/sweep.plan, print the number of cells, train nothing", NULL },
+    { "cell", 0, 0, G_OPTION_ARG_STRING, &cell_text,
+      "With --headless --out DIR: run cell N (0-based) of DIR/sweep.plan into DIR/runs/ (a finished cell is left "
+      "alone)",
+      "N" },
+    { "collect", 0, 0, G_OPTION_ARG_NONE, &opts->collect,
+      "With --headless --out DIR: write DIR/sweep.csv and DIR/figures/sweep.png from the finished cells", NULL },
+    { "list-params", 0, 0, G_OPTION_ARG_NONE, &opts->list_params,
+      "List every parameter with its range, default and help", NULL },
     { "list-presets", 0, 0, G_OPTION_ARG_NONE, &opts->list_presets, "List the presets", NULL },
     { "version", 'v', 0, G_OPTION_ARG_NONE, &opts->version, "Print the version", NULL },
-    { "verbose", 0, 0, G_OPTION_ARG_NONE, &opts->verbose, "With --version: also the CPU and the compute kernels chosen for it", NULL },
+    { "verbose", 0, 0, G_OPTION_ARG_NONE, &opts->verbose,
+      "With --version: also the CPU and the compute kernels chosen for it", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- watch contrastive learning happen");
@@ -122,13 +134,15 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
           {
             g_autofree char *shown = g_strescape (opts->sets[i], NULL);
             g_printerr ("contrastlab: %s: --set '%s': the configuration comes from DIR/sweep.plan (only "
-                        "--set train.threads=N may be given with --cell)\n", mode, shown);
+                        "--set train.threads=N may be given with --cell)\n",
+                        mode, shown);
             return FALSE;
           }
       if (opts->preset || opts->sweeps || opts->steps)
         {
           g_printerr ("contrastlab: %s: --preset, --sweep and --steps belong to --plan; the configuration comes "
-                      "from DIR/sweep.plan\n", mode);
+                      "from DIR/sweep.plan\n",
+                      mode);
           return FALSE;
         }
     }
@@ -172,7 +186,10 @@ cl_cli_list_params (void)
           range = g_strdup_printf ("%s..%s%s%s", lo, hi, *p->unit ? " " : "", p->unit);
         }
       printf ("%-20s %-8s default=%-14s [%s] %s\n    %s: %s\n", p->key,
-              p->type == CL_PARAM_INT ? "int" : p->type == CL_PARAM_FLOAT ? "float" : p->type == CL_PARAM_ENUM ? "choice" : "string",
+              p->type == CL_PARAM_INT     ? "int"
+              : p->type == CL_PARAM_FLOAT ? "float"
+              : p->type == CL_PARAM_ENUM  ? "choice"
+                                          : "string",
               *def ? def : "\"\"", range, (p->flags & CL_PARAM_LIVE) ? "live" : "restart", p->label, p->help);
     }
   return CL_EXIT_OK;
@@ -217,8 +234,7 @@ escape_controls (const char *text)
 
 /* Errors of this file: a folder in use. */
 #define CL_CLI_ERROR (cl_cli_error_quark ())
-static G_DEFINE_QUARK (cl-cli-error-quark, cl_cli_error)
-enum { CL_CLI_ERROR_BUSY };
+static G_DEFINE_QUARK (cl - cli - error - quark, cl_cli_error) enum { CL_CLI_ERROR_BUSY };
 
 /* Checks that dir (and dir/figures) can be created and written before any training starts. */
 static gboolean
@@ -240,8 +256,8 @@ prepare_out_dir (const char *dir, GError **error)
       if (fd < 0)
         {
           int e = errno;
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "--out %s: cannot write there: %s",
-                       check[i], g_strerror (e));
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "--out %s: cannot write there: %s", check[i],
+                       g_strerror (e));
           return FALSE;
         }
       close (fd);
@@ -318,9 +334,9 @@ print_progress (const ClSnapshot *s, const char *label, gboolean done)
 static int
 exit_code_for (const GError *error)
 {
-  if (error->domain == CL_CONFIG_ERROR || error->domain == CL_DATA_ERROR || error->domain == G_FILE_ERROR
-      || error->domain == CL_SWEEP_ERROR || error->domain == CL_CLI_ERROR || error->domain == CL_PNG_ERROR
-      || error->domain == CL_RUNS_ERROR)
+  if (error->domain == CL_CONFIG_ERROR || error->domain == CL_DATA_ERROR || error->domain == G_FILE_ERROR ||
+      error->domain == CL_SWEEP_ERROR || error->domain == CL_CLI_ERROR || error->domain == CL_PNG_ERROR ||
+      error->domain == CL_RUNS_ERROR)
     return CL_EXIT_BAD_INPUT;
   /* A model the configuration cannot build (images too small for it, say) is bad input; running
    * out of memory is not. */
@@ -360,8 +376,8 @@ report_progress (const ClSnapshot *snap, const char *label, gboolean tty, int *l
 static void
 remove_run_files (const char *dir)
 {
-  const char *names[] = { "run.ini", "info.ini", "metrics.csv", "probes.csv", "clusters.csv", "events.csv",
-                          CL_SWEEP_CELL_MARK };
+  const char *names[] = { "run.ini",      "info.ini",   "metrics.csv",     "probes.csv",
+                          "clusters.csv", "events.csv", CL_SWEEP_CELL_MARK };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *p = g_build_filename (dir, names[i], NULL);
@@ -398,7 +414,8 @@ remove_contents (const char *dir, gboolean keep_lock, GError **error)
           if (g_rmdir (p) != 0)
             {
               int e = errno;
-              g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: cannot remove: %s", p, g_strerror (e));
+              g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "%s: cannot remove: %s", p,
+                           g_strerror (e));
               return FALSE;
             }
         }
@@ -426,7 +443,8 @@ run_diverged (const ClSnapshot *final)
   return final->error && g_str_has_prefix (final->error, "training diverged");
 }
 
-typedef struct {
+typedef struct
+{
   int64_t steps;
   double seconds;
   gboolean diverged;
@@ -456,8 +474,8 @@ train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome 
       return FALSE;
     }
   ClSnapshot *start = cl_trainer_get_snapshot (trainer);
-  g_autofree char *comment = g_strdup_printf ("ContrastLab %s headless run (in progress, or stopped before its end)",
-                                              CL_VERSION);
+  g_autofree char *comment =
+      g_strdup_printf ("ContrastLab %s headless run (in progress, or stopped before its end)", CL_VERSION);
   ClRunWriter *writer = cl_run_writer_open (out, start->config_ini, comment, NULL, error);
   cl_snapshot_unref (start);
   if (!writer)
@@ -498,7 +516,9 @@ train_into (const ClConfig *cfg, const char *out, const char *label, RunOutcome 
     {
       g_autofree char *done = g_strdup_printf ("ContrastLab %s headless run: %" G_GINT64_FORMAT " steps in %.1f s%s",
                                                CL_VERSION, final->step, final->seconds,
-                                               run_diverged (final) ? " (diverged)" : final->error ? " (failed)" : "");
+                                               run_diverged (final) ? " (diverged)"
+                                               : final->error       ? " (failed)"
+                                                                    : "");
       ok = cl_run_writer_finish (writer, final, final->error ? CL_RUN_STATUS_STOPPED : CL_RUN_STATUS_FINISHED, done,
                                  TRUE, error);
     }
@@ -601,10 +621,12 @@ run_cell (const ClSweepGrid *grid, const char *dir, int point, int threads, cons
         cfg.train_threads = threads;
       RunOutcome o = { 0 };
       /* A half-written cell (a killed job) is redone from the start. */
-      if (remove_contents (cell_dir, TRUE, error) && g_mkdir_with_parents (cell_dir, 0755) == 0
-          && prepare_out_dir (cell_dir, error) && train_into (&cfg, cell_dir, label, &o, error))
+      if (remove_contents (cell_dir, TRUE, error) && g_mkdir_with_parents (cell_dir, 0755) == 0 &&
+          prepare_out_dir (cell_dir, error) && train_into (&cfg, cell_dir, label, &o, error))
         {
-          ClSweepCellEnd end = o.diverged ? CL_SWEEP_CELL_DIVERGED : o.message ? CL_SWEEP_CELL_FAILED : CL_SWEEP_CELL_DONE;
+          ClSweepCellEnd end = o.diverged  ? CL_SWEEP_CELL_DIVERGED
+                               : o.message ? CL_SWEEP_CELL_FAILED
+                                           : CL_SWEEP_CELL_DONE;
           g_autofree char *what = g_strdup_printf ("cell %d (%s): ", point, name);
           if (cl_sweep_cell_mark (grid, cell_dir, point, end, o.steps, o.seconds, o.message, error))
             code = outcome_code (&o, what);
@@ -648,10 +670,10 @@ collect (const ClSweepGrid *grid, const char *out, gboolean quiet, GError **erro
   g_autofree char *config = cl_config_to_ini (cl_sweep_grid_base (grid));
   g_autofree char *sweep_desc = cl_sweep_grid_describe (grid);
   g_autofree char *png = g_build_filename (out, "figures", "sweep.png", NULL);
-  g_autofree char *ini = g_strdup_printf ("# ContrastLab %s sweep base configuration; swept: %s\n%s", CL_VERSION,
-                                          sweep_desc, config);
-  if (!write_text (out, "sweep.csv", csv, error) || !write_text (out, "run.ini", ini, error)
-      || !cl_sweep_plot_export_png (png, grid, rows, n, NULL, 1.0, error))
+  g_autofree char *ini =
+      g_strdup_printf ("# ContrastLab %s sweep base configuration; swept: %s\n%s", CL_VERSION, sweep_desc, config);
+  if (!write_text (out, "sweep.csv", csv, error) || !write_text (out, "run.ini", ini, error) ||
+      !cl_sweep_plot_export_png (png, grid, rows, n, NULL, 1.0, error))
     return -1;
   if (n_unfinished > 0)
     {
@@ -807,7 +829,8 @@ cl_cli_headless (const ClCliOptions *opts)
         {
           if (!grid)
             {
-              g_printerr ("contrastlab: --plan: nothing to sweep (give --sweep KEY=V1,V2,... or a preset with a sweep)\n");
+              g_printerr (
+                  "contrastlab: --plan: nothing to sweep (give --sweep KEY=V1,V2,... or a preset with a sweep)\n");
               return CL_EXIT_BAD_INPUT;
             }
           if (prepare_out_dir (out, &error) && cl_sweep_plan_write (grid, out, &error))

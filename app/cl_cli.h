@@ -2,24 +2,31 @@
 #pragma once
 #include <glib.h>
 
-typedef struct {
+typedef struct
+{
   gboolean headless;
   gboolean list_params;
   gboolean list_presets;
   gboolean version;
   gboolean verbose; /* with --version: the CPU and the compute kernels */
   char *preset;
-  char **sets;   /* KEY=VALUE */
-  int steps;     /* 0 = the configuration's train.steps */
+  char **sets; /* KEY=VALUE */
+  int steps;   /* 0 = the configuration's train.steps */
   char *out;
-  char **sweeps; /* KEY=V1,V2,... (grid over all of them) */
+  char **sweeps;    /* KEY=V1,V2,... (grid over all of them) */
   gboolean plan;    /* write DIR/sweep.plan and stop */
   int cell;         /* run cell N of DIR/sweep.plan; -1 = not given */
   gboolean collect; /* write DIR/sweep.csv and figures/sweep.png from the finished cells */
 } ClCliOptions;
 
 /* 3: the run diverged (non-finite loss); its files are written up to that step. */
-enum { CL_EXIT_OK = 0, CL_EXIT_INTERNAL = 1, CL_EXIT_BAD_INPUT = 2, CL_EXIT_DIVERGED = 3 };
+enum
+{
+  CL_EXIT_OK = 0,
+  CL_EXIT_INTERNAL = 1,
+  CL_EXIT_BAD_INPUT = 2,
+  CL_EXIT_DIVERGED = 3
+};
 
 /* Parses argv. On a usage error prints one line to stderr and returns FALSE (exit 2). */
 gboolean cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts);

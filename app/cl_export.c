@@ -19,7 +19,8 @@
 #include "ui/plots/cl_figures.h"
 #include "ui/plots/cl_plot_common.h"
 
-typedef struct {
+typedef struct
+{
   ClFigureKind kind;
   const ClSnapshot *snap;
   const ClFigureOptions *options;
@@ -79,7 +80,8 @@ cl_export_clusters_csv (const ClSnapshot *snap)
 /* ------------------------------------------------------------ atomic writes */
 
 /* A finished temp file beside its target, waiting to be put in place. */
-typedef struct {
+typedef struct
+{
   char *path;
   char *temp;         /* the temp's name (for writers that need a path, as cl_png does) */
   ClAtomicFile *file; /* the one atomic write (engine/base/cl_file.h) */
@@ -142,7 +144,8 @@ staged_open (Staged *st, const char *path, GError **error)
  * only through ferror, which is easy to miss). */
 #define SINK_BUFFER 65536
 
-typedef struct {
+typedef struct
+{
   int fd;
   int saved_errno; /* first failure; nothing more is written after it */
   gsize used;
@@ -186,8 +189,8 @@ sink_write (void *closure, const unsigned char *data, unsigned int length)
 
 /* Writes a whole temp file through write_body and makes it durable. On failure nothing is left. */
 static gboolean
-staged_write (Staged *st, const char *path,
-              gboolean (*write_body) (Sink *sink, gpointer data, GError **error), gpointer data, GError **error)
+staged_write (Staged *st, const char *path, gboolean (*write_body) (Sink *sink, gpointer data, GError **error),
+              gpointer data, GError **error)
 {
   int fd = staged_open (st, path, error);
   if (fd < 0)
@@ -231,9 +234,9 @@ staged_commit (Staged *st, ClExportFlags flags, GError **error)
       staged_discard (st);
       return FALSE;
     }
-  gboolean ok = cl_atomic_file_commit (g_steal_pointer (&st->file),
-                                       (flags & CL_EXPORT_OVERWRITE) ? CL_FILE_REPLACE_DEFAULT : CL_FILE_REPLACE_EXCLUSIVE,
-                                       error);
+  gboolean ok = cl_atomic_file_commit (
+      g_steal_pointer (&st->file), (flags & CL_EXPORT_OVERWRITE) ? CL_FILE_REPLACE_DEFAULT : CL_FILE_REPLACE_EXCLUSIVE,
+      error);
   staged_discard (st);
   return ok;
 }
@@ -287,7 +290,8 @@ cl_export_format_from_path (const char *path, ClExportFormat *format)
 typedef void (*DrawFunc) (cairo_t *cr, double width, double height, gpointer data);
 
 /* What an export draws and says about itself. */
-typedef struct {
+typedef struct
+{
   DrawFunc draw;
   gpointer data;
   int width, height;
@@ -346,11 +350,12 @@ write_svg_body (Sink *sink, gpointer data, GError **error)
   const char *end = open ? strchr (open, '>') : NULL;
   if (end)
     {
-      g_autofree char *title = g_markup_printf_escaped ("\n<title>%s, step %" G_GINT64_FORMAT "</title>\n",
-                                                        page->title, page->snap->step);
-      g_autofree char *desc = g_markup_printf_escaped ("<desc>Exported by ContrastLab %s. The run's configuration "
-                                                       "(contrastlab:config):\n%s</desc>",
-                                                       CL_VERSION, page->snap->config_ini ? page->snap->config_ini : "");
+      g_autofree char *title =
+          g_markup_printf_escaped ("\n<title>%s, step %" G_GINT64_FORMAT "</title>\n", page->title, page->snap->step);
+      g_autofree char *desc =
+          g_markup_printf_escaped ("<desc>Exported by ContrastLab %s. The run's configuration "
+                                   "(contrastlab:config):\n%s</desc>",
+                                   CL_VERSION, page->snap->config_ini ? page->snap->config_ini : "");
       gsize at = (gsize) (end + 1 - svg->str);
       g_string_insert (svg, (gssize) at, desc);
       g_string_insert (svg, (gssize) at, title);
@@ -448,8 +453,8 @@ dashboard_subtitle (const ClSnapshot *snap)
   cl_config_init (&cfg);
   if (!snap->config_ini || !cl_config_load_data (&cfg, snap->config_ini, "snapshot", NULL))
     return g_strdup ("");
-  static const char *const keys[] = { "data.kind", "data.bits", "loss.kind", "loss.temperature", "model.arch",
-                                      "train.batch", "train.lr", "train.seed" };
+  static const char *const keys[] = { "data.kind",  "data.bits",   "loss.kind", "loss.temperature",
+                                      "model.arch", "train.batch", "train.lr",  "train.seed" };
   GString *out = g_string_new (NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
     {
@@ -481,7 +486,9 @@ cl_export_draw_dashboard (cairo_t *cr, double width, double height, const ClSnap
   cl_plot_font (cr, 26, TRUE);
   g_autofree char *title = g_strdup_printf ("ContrastLab — step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "%s",
                                             snap->step, snap->total_steps,
-                                            snap->error ? " (stopped)" : snap->finished ? " (finished)" : "");
+                                            snap->error      ? " (stopped)"
+                                            : snap->finished ? " (finished)"
+                                                             : "");
   cl_plot_text (cr, DASH_GAP + 8, 18, title, 0, 0, 0);
   g_autofree char *subtitle = dashboard_subtitle (snap);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
@@ -567,7 +574,9 @@ cl_export_draw_panels (cairo_t *cr, double width, double height, const ClSnapsho
   cl_plot_font (cr, MAX (13.0, 26 * t), TRUE);
   g_autofree char *title = g_strdup_printf ("ContrastLab — step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT "%s",
                                             snap->step, snap->total_steps,
-                                            snap->error ? " (stopped)" : snap->finished ? " (finished)" : "");
+                                            snap->error      ? " (stopped)"
+                                            : snap->finished ? " (finished)"
+                                                             : "");
   double tx = MAX (8.0, (DASH_GAP + 8) * t);
   if (top >= 60)
     {
@@ -600,7 +609,8 @@ cl_export_draw_panels (cairo_t *cr, double width, double height, const ClSnapsho
   cairo_restore (cr);
 }
 
-typedef struct {
+typedef struct
+{
   const ClSnapshot *snap;
   const ClFigureOptions *const *options;
 } DashboardJob;
@@ -669,7 +679,10 @@ cl_export_csv_existing (const char *folder)
 gboolean
 cl_export_csv_folder (const char *folder, const ClSnapshot *snap, ClExportFlags flags, GError **error)
 {
-  enum { N = 4 };
+  enum
+  {
+    N = 4
+  };
   char *texts[N] = { cl_export_metrics_csv (snap), cl_export_probes_csv (snap), cl_export_clusters_csv (snap),
                      cl_export_similarity_csv (snap) };
   char *paths[N];
@@ -710,8 +723,8 @@ draw_panels (cairo_t *cr, double w, double h, gpointer data)
 }
 
 gboolean
-cl_export_panels (const char *path, ClExportFormat format, const ClSnapshot *snap, const ClFigureOptions *const *options,
-                  double scale, ClExportFlags flags, GError **error)
+cl_export_panels (const char *path, ClExportFormat format, const ClSnapshot *snap,
+                  const ClFigureOptions *const *options, double scale, ClExportFlags flags, GError **error)
 {
   DashboardJob job = { snap, options };
   Page page = { draw_panels, &job, 0, 0, "ContrastLab dashboard", snap };

@@ -16,14 +16,16 @@ gboolean cl_export_figure_png_with (const char *path, ClFigureKind kind, const C
 
 /* ------------------------------------------------------------------ formats */
 
-typedef enum {
+typedef enum
+{
   CL_EXPORT_PNG,
   CL_EXPORT_SVG,
   CL_EXPORT_PDF,
   CL_N_EXPORT_FORMATS
 } ClExportFormat;
 
-typedef enum {
+typedef enum
+{
   CL_EXPORT_FLAGS_NONE = 0,
   /* Replace an existing regular file. Without it an existing target is refused with
    * G_FILE_ERROR_EXIST and left untouched (the check is atomic: the finished temp file is
@@ -49,8 +51,7 @@ void cl_export_dashboard_size (int *width, int *height);
 void cl_export_draw_dashboard (cairo_t *cr, double width, double height, const ClSnapshot *snap,
                                const ClFigureOptions *const *options);
 gboolean cl_export_dashboard (const char *path, ClExportFormat format, const ClSnapshot *snap,
-                              const ClFigureOptions *const *options, double scale, ClExportFlags flags,
-                              GError **error);
+                              const ClFigureOptions *const *options, double scale, ClExportFlags flags, GError **error);
 
 /* The live dashboard the window shows by default, and what its "Export Dashboard…" writes: the
  * figures a researcher watches at once (CL_DASHBOARD_N_PANELS of them, cl_dashboard_panels, in a

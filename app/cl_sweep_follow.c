@@ -7,12 +7,13 @@
 #include "engine/sweep/cl_sweep.h"
 #include "ui/plots/cl_sweep_plot.h"
 
-typedef struct {
+typedef struct
+{
   GWeakRef main_window;
   char *dir;
-  char *key;           /* under which the main window knows this follow window */
+  char *key; /* under which the main window knows this follow window */
   ClSweepGrid *grid;
-  ClSweepRow *rows;    /* one per cell; PENDING until the cell is finished */
+  ClSweepRow *rows; /* one per cell; PENDING until the cell is finished */
   int n;
   int finished, running;
   guint timer;
@@ -80,7 +81,8 @@ update_status (Follow *f)
     text = g_strdup_printf ("All %d cells finished", f->n);
   else
     text = g_strdup_printf ("%d of %d cells finished, %d running; the figure and the run list fill in as cells "
-                            "finish", f->finished, f->n, f->running);
+                            "finish",
+                            f->finished, f->n, f->running);
   gtk_label_set_text (f->status, text);
 }
 

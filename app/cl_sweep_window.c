@@ -11,7 +11,8 @@
 /* How often the window reads the sweep's progress and rows (the runner never waits on it). */
 #define POLL_MS 250
 
-struct _ClSweepWindow {
+struct _ClSweepWindow
+{
   GtkWindow parent_instance;
 
   GtkEntry *sweep_entry;
@@ -28,7 +29,7 @@ struct _ClSweepWindow {
 
   ClConfig base;
   ClSweep *sweep;
-  ClSweepRow *rows;   /* latest copy, n_rows long */
+  ClSweepRow *rows; /* latest copy, n_rows long */
   int n_rows;
   int running_point;
   guint poll_id;
@@ -144,10 +145,9 @@ refresh (ClSweepWindow *self)
   if (!pr.finished)
     {
       if (pr.current_point >= 0)
-        text = g_strdup_printf ("%d of %d points done · point %d: step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                                " · ETA %s",
-                                pr.points_done, pr.n_points, pr.current_point + 1, pr.current_step,
-                                pr.current_total_steps, eta);
+        text = g_strdup_printf (
+            "%d of %d points done · point %d: step %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " · ETA %s", pr.points_done,
+            pr.n_points, pr.current_point + 1, pr.current_step, pr.current_total_steps, eta);
       else
         text = g_strdup_printf ("%d of %d points done · ETA %s", pr.points_done, pr.n_points, eta);
       if (pr.cancelled)
@@ -180,8 +180,8 @@ refresh (ClSweepWindow *self)
       int failed = 0;
       for (int r = 0; r < self->n_rows; r++)
         failed += self->rows[r].state == CL_SWEEP_POINT_FAILED;
-      g_autofree char *status = failed > 0 ? g_strdup_printf ("%d runs failed (their last probes are shown).", failed)
-                                           : g_strdup ("");
+      g_autofree char *status =
+          failed > 0 ? g_strdup_printf ("%d runs failed (their last probes are shown).", failed) : g_strdup ("");
       gtk_label_set_text (self->status_label, status);
     }
   gtk_widget_queue_draw (GTK_WIDGET (self->figure_area));
@@ -227,7 +227,8 @@ cl_sweep_window_start (ClSweepWindow *self, GError **error)
             return FALSE;
           }
       }
-  ClSweepGrid *grid = cl_sweep_grid_new_from_text (&cfg, gtk_editable_get_text (GTK_EDITABLE (self->sweep_entry)), error);
+  ClSweepGrid *grid =
+      cl_sweep_grid_new_from_text (&cfg, gtk_editable_get_text (GTK_EDITABLE (self->sweep_entry)), error);
   if (!grid)
     return FALSE;
   discard_sweep (self);
@@ -345,8 +346,8 @@ on_export_response (GtkNativeDialog *dialog, int response, ClSweepWindow *self)
 static void
 open_export_chooser (ClSweepWindow *self, const char *title, const char *name, ExportFunc func)
 {
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
-                                                              "_Export", "_Cancel");
+  GtkFileChooserNative *dialog =
+      gtk_file_chooser_native_new (title, GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), name);
   g_object_set_data (G_OBJECT (dialog), "export-func", (gpointer) func);

@@ -41,8 +41,8 @@ update_pending (ClWindow *self)
   for (int i = 0; i < n_params; i++)
     {
       ClParamRow *row = g_hash_table_lookup (self->rows, params[i].key);
-      gboolean pending = !(params[i].flags & CL_PARAM_LIVE)
-                         && !cl_config_value_equal (&self->config, &self->run_config, &params[i]);
+      gboolean pending =
+          !(params[i].flags & CL_PARAM_LIVE) && !cl_config_value_equal (&self->config, &self->run_config, &params[i]);
       n += pending;
       if (row)
         cl_param_row_set_pending (row, pending);
@@ -51,7 +51,8 @@ update_pending (ClWindow *self)
   gtk_widget_set_visible (self->restart_button, n > 0);
   if (n > 0)
     {
-      g_autofree char *label = g_strdup_printf (n == 1 ? "Restart to apply %d change" : "Restart to apply %d changes", n);
+      g_autofree char *label =
+          g_strdup_printf (n == 1 ? "Restart to apply %d change" : "Restart to apply %d changes", n);
       gtk_button_set_label (GTK_BUTTON (self->restart_button), label);
     }
 }
@@ -421,14 +422,20 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, ClWindow, params_box);
   gtk_widget_class_bind_template_child (wc, ClWindow, figure_stack);
   gtk_widget_class_bind_template_child (wc, ClWindow, caption_label);
-  gtk_widget_class_bind_template_child_full (wc, "loss_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_LOSS]));
-  gtk_widget_class_bind_template_child_full (wc, "probes_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_PROBES]));
-  gtk_widget_class_bind_template_child_full (wc, "geometry_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_GEOMETRY]));
-  gtk_widget_class_bind_template_child_full (wc, "views_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_VIEWS]));
-  gtk_widget_class_bind_template_child_full (wc, "similarity_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_SIMILARITY]));
+  gtk_widget_class_bind_template_child_full (wc, "loss_view", FALSE,
+                                             G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_LOSS]));
+  gtk_widget_class_bind_template_child_full (wc, "probes_view", FALSE,
+                                             G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_PROBES]));
+  gtk_widget_class_bind_template_child_full (wc, "geometry_view", FALSE,
+                                             G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_GEOMETRY]));
+  gtk_widget_class_bind_template_child_full (wc, "views_view", FALSE,
+                                             G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_VIEWS]));
+  gtk_widget_class_bind_template_child_full (wc, "similarity_view", FALSE,
+                                             G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_SIMILARITY]));
   gtk_widget_class_bind_template_child (wc, ClWindow, sim_order);
   gtk_widget_class_bind_template_child (wc, ClWindow, dashboard_area);
-  gtk_widget_class_bind_template_child_full (wc, "clusters_view", FALSE, G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_CLUSTERS]));
+  gtk_widget_class_bind_template_child_full (wc, "clusters_view", FALSE,
+                                             G_STRUCT_OFFSET (ClWindow, figure_views[CL_FIGURE_CLUSTERS]));
   gtk_widget_class_bind_template_child (wc, ClWindow, status_label);
   gtk_widget_class_bind_template_child (wc, ClWindow, notice_label);
   gtk_widget_class_bind_template_child (wc, ClWindow, probe_bar);
@@ -519,9 +526,9 @@ cl_window_init (ClWindow *self)
    * drop-down, which keyboard users need. */
   GtkEventController *keys = gtk_shortcut_controller_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_BUBBLE);
-  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (keys),
-                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_space, 0),
-                                                          gtk_named_action_new ("win.play-pause")));
+  gtk_shortcut_controller_add_shortcut (
+      GTK_SHORTCUT_CONTROLLER (keys),
+      gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_space, 0), gtk_named_action_new ("win.play-pause")));
   gtk_widget_add_controller (GTK_WIDGET (self), keys);
   GtkDropTarget *drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);

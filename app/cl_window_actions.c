@@ -33,9 +33,8 @@ action_open_runs (GtkWidget *widget, const char *name, GVariant *param)
   (void) name;
   (void) param;
   ClWindow *self = CL_WINDOW (widget);
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new ("Open Runs Folder", GTK_WINDOW (self),
-                                                              GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open",
-                                                              "_Cancel");
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
+      "Open Runs Folder", GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open", "_Cancel");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   g_signal_connect (dialog, "response", G_CALLBACK (on_open_runs_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
@@ -122,9 +121,9 @@ action_export_csv (GtkWidget *widget, const char *name, GVariant *param)
   (void) name;
   (void) param;
   ClWindow *self = CL_WINDOW (widget);
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
-      "Export Data as CSV (metrics, probes, clusters, similarity)", GTK_WINDOW (self),
-      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Export Here", "_Cancel");
+  GtkFileChooserNative *dialog =
+      gtk_file_chooser_native_new ("Export Data as CSV (metrics, probes, clusters, similarity)", GTK_WINDOW (self),
+                                   GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Export Here", "_Cancel");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   g_autofree char *folder = self->settings ? g_settings_get_string (self->settings, "last-csv-folder") : NULL;
   if (folder && *folder && g_file_test (folder, G_FILE_TEST_IS_DIR))

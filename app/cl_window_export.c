@@ -12,8 +12,9 @@
 
 /* Everything an export needs, copied, so that it can run on a worker thread while the
  * window moves on (the snapshot is immutable; the options' pointers are kept alive here). */
-typedef struct {
-  GWeakRef window;  /* closing the window does not wait for its exports */
+typedef struct
+{
+  GWeakRef window; /* closing the window does not wait for its exports */
   char *path;
   ClExportFormat format;
   gboolean dashboard;
@@ -246,7 +247,8 @@ cl_window_exports_running (ClWindow *self)
 }
 
 /* The chooser's filters, in ClExportFormat order. */
-static const struct {
+static const struct
+{
   const char *name, *mime, *suffix;
 } export_filters[CL_N_EXPORT_FORMATS] = {
   { "PNG image (.png)", "image/png", "png" },
@@ -270,8 +272,7 @@ export_chosen (ClWindow *self, const char *path, gboolean dashboard, double scal
 {
   if (confirmed || !g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      cl_window_export_async (self, path, dashboard, scale,
-                              confirmed ? CL_EXPORT_OVERWRITE : CL_EXPORT_FLAGS_NONE);
+      cl_window_export_async (self, path, dashboard, scale, confirmed ? CL_EXPORT_OVERWRITE : CL_EXPORT_FLAGS_NONE);
       return;
     }
   g_autofree char *name = g_filename_display_basename (path);
@@ -300,12 +301,12 @@ on_export_response (GtkNativeDialog *dialog, int response, ClWindow *self)
       g_autofree char *path = file ? g_file_get_path (file) : NULL;
       const char *what = gtk_file_chooser_get_choice (chooser, "what");
       const char *scale = gtk_file_chooser_get_choice (chooser, "scale");
-      gboolean dashboard = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "dashboard"))
-                           || g_strcmp0 (what, "dashboard") == 0;
+      gboolean dashboard =
+          GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "dashboard")) || g_strcmp0 (what, "dashboard") == 0;
       double s = g_strcmp0 (scale, "2") == 0 ? 2.0 : 1.0;
       if (!path)
         cl_window_present_message (self, GTK_MESSAGE_ERROR, "Could not export",
-                         "Export needs a local file; choose a folder on this computer.");
+                                   "Export needs a local file; choose a folder on this computer.");
       else
         {
           ClExportFormat format;
@@ -334,16 +335,16 @@ on_export_response (GtkNativeDialog *dialog, int response, ClWindow *self)
 void
 cl_window_open_export_chooser (ClWindow *self, gboolean dashboard)
 {
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (dashboard ? "Export Dashboard" : "Export Figure",
-                                                              GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
-                                                              "_Export", "_Cancel");
+  GtkFileChooserNative *dialog =
+      gtk_file_chooser_native_new (dashboard ? "Export Dashboard" : "Export Figure", GTK_WINDOW (self),
+                                   GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
   GtkFileChooser *chooser = GTK_FILE_CHOOSER (dialog);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   int step = self->shown ? (int) self->shown->step : 0;
   ClFigureKind kind = cl_window_get_visible_figure (self);
   gboolean as_dashboard = dashboard || cl_window_dashboard_shown (self);
-  g_autofree char *suggested = g_strdup_printf ("contrastlab-%s-step%d.png", as_dashboard ? "dashboard" : cl_figure_slug (kind),
-                                                step);
+  g_autofree char *suggested =
+      g_strdup_printf ("contrastlab-%s-step%d.png", as_dashboard ? "dashboard" : cl_figure_slug (kind), step);
   gtk_file_chooser_set_current_name (chooser, suggested);
   g_autofree char *folder = self->settings ? g_settings_get_string (self->settings, "last-export-folder") : NULL;
   if (folder && *folder && g_file_test (folder, G_FILE_TEST_IS_DIR))
@@ -370,7 +371,8 @@ cl_window_open_export_chooser (ClWindow *self, gboolean dashboard)
       /* The shown view first: it is the default even where set_choice is not honoured. */
       gboolean first_dash = cl_window_dashboard_shown (self);
       const char *what_ids[] = { first_dash ? "dashboard" : "figure", first_dash ? "figure" : "dashboard", NULL };
-      const char *what_labels[] = { first_dash ? dash_label : figure_label, first_dash ? figure_label : dash_label, NULL };
+      const char *what_labels[] = { first_dash ? dash_label : figure_label, first_dash ? figure_label : dash_label,
+                                    NULL };
       gtk_file_chooser_add_choice (chooser, "what", "Export", what_ids, what_labels);
       gtk_file_chooser_set_choice (chooser, "what", what_ids[0]);
     }
@@ -433,7 +435,7 @@ cl_window_on_export_csv_response (GtkNativeDialog *dialog, int response, ClWindo
       g_autofree char *folder = file ? g_file_get_path (file) : NULL;
       if (!folder)
         cl_window_present_message (self, GTK_MESSAGE_ERROR, "Could not export the CSV files",
-                         "Export needs a local folder; choose a folder on this computer.");
+                                   "Export needs a local folder; choose a folder on this computer.");
       else
         {
           g_auto (GStrv) existing = cl_export_csv_existing (folder);
@@ -444,11 +446,9 @@ cl_window_on_export_csv_response (GtkNativeDialog *dialog, int response, ClWindo
               g_autofree char *display = g_filename_display_name (folder);
               g_autofree char *names = g_strjoinv (", ", existing);
               guint n = g_strv_length (existing);
-              GtkWidget *ask = gtk_message_dialog_new (GTK_WINDOW (self),
-                                                       GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                                       GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
-                                                       n == 1 ? "Replace %u file in “%s”?" : "Replace %u files in “%s”?",
-                                                       n, display);
+              GtkWidget *ask = gtk_message_dialog_new (
+                  GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION,
+                  GTK_BUTTONS_NONE, n == 1 ? "Replace %u file in “%s”?" : "Replace %u files in “%s”?", n, display);
               gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (ask), "Already there: %s.", names);
               gtk_dialog_add_buttons (GTK_DIALOG (ask), "_Cancel", GTK_RESPONSE_CANCEL, "_Replace", GTK_RESPONSE_ACCEPT,
                                       NULL);

@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 
 typedef struct _ClRunEntry ClRunEntry;
 
-struct _ClWindow {
+struct _ClWindow
+{
   GtkApplicationWindow parent_instance;
 
   GtkButton *play_button;
@@ -32,7 +33,7 @@ struct _ClWindow {
    * stops changing at a step where a probe is due means "probing", shown with a progress bar
    * whose estimate is the previous probe's duration. */
   GtkProgressBar *probe_bar;
-  gint64 last_snapshot_us;   /* when the shown snapshot arrived */
+  gint64 last_snapshot_us; /* when the shown snapshot arrived */
   gint64 probe_bar_update_us;
   gboolean probing;
   double probe_seconds_before; /* the snapshot's probe_seconds when the probe began */
@@ -50,10 +51,10 @@ struct _ClWindow {
   char *preset_name;   /* runs are named after it ("randbits", "run-3", "figure") */
   ClEvent *replay;     /* live changes the next run replays (from the loaded preset), or NULL */
   int n_replay;
-  int events_seen;     /* events of the live run already reflected in the sidebar */
+  int events_seen; /* events of the live run already reflected in the sidebar */
   ClTrainer *trainer;
-  ClSnapshot *shown;   /* last snapshot given to the views */
-  GHashTable *rows;    /* key -> ClParamRow (borrowed) */
+  ClSnapshot *shown; /* last snapshot given to the views */
+  GHashTable *rows;  /* key -> ClParamRow (borrowed) */
   guint tick_id;
   gboolean paused;
 
@@ -61,22 +62,22 @@ struct _ClWindow {
   GtkStack *sidebar_stack;
   GtkListView *runs_view;
   GtkDropDown *run_a, *run_b;
-  GListStore *runs;          /* ClRunEntry: opened runs first, then the window's, newest first */
-  GHashTable *entries;       /* key -> ClRunEntry (borrowed from runs) */
-  ClRunStore *store;         /* NULL when the run history cannot be kept (message shown) */
+  GListStore *runs;    /* ClRunEntry: opened runs first, then the window's, newest first */
+  GHashTable *entries; /* key -> ClRunEntry (borrowed from runs) */
+  ClRunStore *store;   /* NULL when the run history cannot be kept (message shown) */
   guint record_id;
-  gboolean run_end_recorded; /* the current run's end is in the store */
+  gboolean run_end_recorded;                           /* the current run's end is in the store */
   gint64 record_count, record_total_us, record_max_us; /* GUI-thread time spent writing runs */
-  GMutex store_lock;         /* the store is used by the GUI thread and the recording worker */
-  GThreadPool *record_pool;  /* one thread: the periodic writes */
-  int record_generation;     /* bumped when a run begins or ends: older queued writes are dropped */
-  char *current_id;          /* the run being recorded (copy of the store's), or NULL */
+  GMutex store_lock;        /* the store is used by the GUI thread and the recording worker */
+  GThreadPool *record_pool; /* one thread: the periodic writes */
+  int record_generation;    /* bumped when a run begins or ends: older queued writes are dropped */
+  char *current_id;         /* the run being recorded (copy of the store's), or NULL */
   gboolean record_error_shown;
-  GPtrArray *choice_keys;    /* keys behind run_a/run_b items 1.. (item 0: live / none) */
+  GPtrArray *choice_keys; /* keys behind run_a/run_b items 1.. (item 0: live / none) */
   gboolean syncing_choices;
-  ClRunEntry *show_a;        /* shown instead of the live run (ref), or NULL */
-  ClRunEntry *show_b;        /* compared against A (ref), or NULL */
-  guint n_opened;            /* opened runs at the top of the list */
+  ClRunEntry *show_a; /* shown instead of the live run (ref), or NULL */
+  ClRunEntry *show_b; /* compared against A (ref), or NULL */
+  guint n_opened;     /* opened runs at the top of the list */
   /* What the loss and probe views' options point at (kept alive here). */
   GPtrArray *overlay_snaps;  /* ClSnapshot refs */
   GPtrArray *overlay_labels; /* char * */
@@ -87,15 +88,16 @@ struct _ClWindow {
 #define CL_TYPE_RUN_ENTRY (cl_run_entry_get_type ())
 G_DECLARE_FINAL_TYPE (ClRunEntry, cl_run_entry, CL, RUN_ENTRY, GObject)
 
-struct _ClRunEntry {
+struct _ClRunEntry
+{
   GObject parent_instance;
   ClRunInfo *info;
-  char *key;          /* store id, or the folder path of an opened run */
+  char *key; /* store id, or the folder path of an opened run */
   gboolean from_store;
   gboolean recording; /* the live run being recorded now: drawn live, not from its files */
   gboolean overlay;
-  ClSnapshot *snap;   /* read from its folder on first use */
-  double class_read;  /* final class probe read from probes.csv when the info has none */
+  ClSnapshot *snap;  /* read from its folder on first use */
+  double class_read; /* final class probe read from probes.csv when the info has none */
   char *title, *summary, *detail;
 };
 
@@ -134,7 +136,7 @@ GtkWidget *cl_window_get_restart_button (ClWindow *win);
 void cl_window_actions_init (GtkWidgetClass *widget_class);
 
 /* cl_window_runs.c */
-const char * cl_run_entry_label (const ClRunEntry *e);
+const char *cl_run_entry_label (const ClRunEntry *e);
 void cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current);
 void cl_window_runs_refresh (ClWindow *self);
 void cl_window_runs_init (ClWindow *self);

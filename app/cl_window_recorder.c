@@ -45,13 +45,15 @@ cl_window_record_begin (ClWindow *self)
 
 /* The periodic writes run on a worker thread: appending rows can take a few milliseconds
  * (longer on a busy disk), which the frame clock cannot spare. */
-typedef struct {
+typedef struct
+{
   GWeakRef window;
   ClSnapshot *snap;
   int generation;
 } RecordJob;
 
-typedef struct {
+typedef struct
+{
   GWeakRef window;
   GPtrArray *list;
   char *current;
@@ -89,8 +91,8 @@ cl_window_record_worker (gpointer data, gpointer user_data)
   RecordResult *r = g_new0 (RecordResult, 1);
   GError *error = NULL;
   g_mutex_lock (&self->store_lock);
-  if (job->generation == self->record_generation && cl_run_store_current (self->store)
-      && !cl_run_store_record (self->store, job->snap, &error))
+  if (job->generation == self->record_generation && cl_run_store_current (self->store) &&
+      !cl_run_store_record (self->store, job->snap, &error))
     {
       r->error = g_strdup (error->message);
       g_error_free (error);
@@ -133,7 +135,8 @@ record_run_full (ClWindow *self, gboolean end, gboolean now)
       g_mutex_lock (&self->store_lock);
       if (finish)
         self->record_generation++;
-      gboolean ok = finish ? cl_run_store_finish (self->store, s, &error) : cl_run_store_record (self->store, s, &error);
+      gboolean ok =
+          finish ? cl_run_store_finish (self->store, s, &error) : cl_run_store_record (self->store, s, &error);
       g_mutex_unlock (&self->store_lock);
       if (!ok)
         report_store_error (self, "Could not keep this run in the run list", error);

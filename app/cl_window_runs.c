@@ -14,8 +14,16 @@ static void apply_comparison (ClWindow *self);
 
 /* ------------------------------------------------------------- run entries */
 
-enum { ENTRY_PROP_0, ENTRY_PROP_TITLE, ENTRY_PROP_SUMMARY, ENTRY_PROP_DETAIL, ENTRY_PROP_OVERLAY,
-       ENTRY_PROP_CAN_OVERLAY, ENTRY_N_PROPS };
+enum
+{
+  ENTRY_PROP_0,
+  ENTRY_PROP_TITLE,
+  ENTRY_PROP_SUMMARY,
+  ENTRY_PROP_DETAIL,
+  ENTRY_PROP_OVERLAY,
+  ENTRY_PROP_CAN_OVERLAY,
+  ENTRY_N_PROPS
+};
 static GParamSpec *entry_props[ENTRY_N_PROPS];
 
 G_DEFINE_FINAL_TYPE (ClRunEntry, cl_run_entry, G_TYPE_OBJECT)
@@ -39,12 +47,23 @@ cl_run_entry_get_property (GObject *object, guint id, GValue *value, GParamSpec 
   ClRunEntry *e = CL_RUN_ENTRY (object);
   switch (id)
     {
-    case ENTRY_PROP_TITLE: g_value_set_string (value, e->title); break;
-    case ENTRY_PROP_SUMMARY: g_value_set_string (value, e->summary); break;
-    case ENTRY_PROP_DETAIL: g_value_set_string (value, e->detail); break;
-    case ENTRY_PROP_OVERLAY: g_value_set_boolean (value, e->overlay); break;
-    case ENTRY_PROP_CAN_OVERLAY: g_value_set_boolean (value, !e->recording); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    case ENTRY_PROP_TITLE:
+      g_value_set_string (value, e->title);
+      break;
+    case ENTRY_PROP_SUMMARY:
+      g_value_set_string (value, e->summary);
+      break;
+    case ENTRY_PROP_DETAIL:
+      g_value_set_string (value, e->detail);
+      break;
+    case ENTRY_PROP_OVERLAY:
+      g_value_set_boolean (value, e->overlay);
+      break;
+    case ENTRY_PROP_CAN_OVERLAY:
+      g_value_set_boolean (value, !e->recording);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
 }
 
@@ -61,7 +80,8 @@ cl_run_entry_set_property (GObject *object, guint id, const GValue *value, GPara
           g_object_notify_by_pspec (object, pspec);
         }
       break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
     }
 }
 
@@ -72,13 +92,16 @@ cl_run_entry_class_init (ClRunEntryClass *klass)
   oc->finalize = cl_run_entry_finalize;
   oc->get_property = cl_run_entry_get_property;
   oc->set_property = cl_run_entry_set_property;
-  entry_props[ENTRY_PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_SUMMARY] = g_param_spec_string ("summary", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_DETAIL] = g_param_spec_string ("detail", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_OVERLAY] = g_param_spec_boolean ("overlay", NULL, NULL, FALSE,
-                                                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_CAN_OVERLAY] = g_param_spec_boolean ("can-overlay", NULL, NULL, TRUE,
-                                                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_props[ENTRY_PROP_TITLE] =
+      g_param_spec_string ("title", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_props[ENTRY_PROP_SUMMARY] =
+      g_param_spec_string ("summary", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_props[ENTRY_PROP_DETAIL] =
+      g_param_spec_string ("detail", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_props[ENTRY_PROP_OVERLAY] = g_param_spec_boolean (
+      "overlay", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  entry_props[ENTRY_PROP_CAN_OVERLAY] =
+      g_param_spec_boolean ("can-overlay", NULL, NULL, TRUE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (oc, ENTRY_N_PROPS, entry_props);
 }
 
@@ -316,9 +339,8 @@ apply_comparison (ClWindow *self)
   const ClSnapshot *compare = self->show_b ? self->show_b->snap : NULL;
   for (int k = 0; k < CL_N_FIGURES; k++)
     {
-      cl_figure_view_set_comparison (CL_FIGURE_VIEW (self->figure_views[k]),
-                                     (const ClSnapshot *const *) snaps->pdata, (const char *const *) labels->pdata,
-                                     (int) snaps->len, compare, label_a, label_b);
+      cl_figure_view_set_comparison (CL_FIGURE_VIEW (self->figure_views[k]), (const ClSnapshot *const *) snaps->pdata,
+                                     (const char *const *) labels->pdata, (int) snaps->len, compare, label_a, label_b);
       if (self->show_a)
         cl_figure_view_set_snapshot (self->figure_views[k], self->show_a->snap);
       else
@@ -429,7 +451,8 @@ cl_window_set_run_overlay (ClWindow *self, const char *key, gboolean on, GError 
 
 /* A folder scan reads only run.ini (fast for thousands of runs); the final class probe of runs
  * whose folder does not state it comes from their probes.csv, read on a worker thread. */
-typedef struct {
+typedef struct
+{
   char *key, *path;
   double cls;
 } FinalProbe;
@@ -545,9 +568,9 @@ cl_window_open_runs_folder (ClWindow *self, const char *dir, GError **error)
     gtk_widget_activate_action (GTK_WIDGET (self->runs_view), "list.scroll-to-item", "u", 0);
   rebuild_choices (self);
   gtk_stack_set_visible_child_name (self->sidebar_stack, "runs");
-  g_autofree char *text = added ? g_strdup_printf (added == 1 ? "Opened %u run from %s" : "Opened %u runs from %s",
-                                                   added, display)
-                                : g_strdup_printf ("The runs in %s are already in the list", display);
+  g_autofree char *text =
+      added ? g_strdup_printf (added == 1 ? "Opened %u run from %s" : "Opened %u runs from %s", added, display)
+            : g_strdup_printf ("The runs in %s are already in the list", display);
   cl_window_show_notice (self, text);
   return TRUE;
 }
@@ -606,7 +629,7 @@ bind_run_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer dat
   g_ptr_array_add (bindings, g_object_bind_property (e, "can-overlay", check, "sensitive", G_BINDING_SYNC_CREATE));
   g_object_set_data_full (G_OBJECT (item), "bindings", bindings, (GDestroyNotify) g_ptr_array_unref);
   g_autofree char *tip = g_strdup_printf ("%s\n%s\n%s (final class probe accuracy first)\n%s", e->title, e->summary,
-                                         e->detail, e->info->path);
+                                          e->detail, e->info->path);
   gtk_widget_set_tooltip_text (row, tip);
   g_autofree char *name = g_strdup_printf ("Overlay %s", cl_run_entry_label (e));
   gtk_accessible_update_property (GTK_ACCESSIBLE (check), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);

@@ -29,7 +29,8 @@ cl_window_status_update (ClWindow *self, const ClSnapshot *s)
     g_string_append_printf (text, "Stopped: %s", s->error);
   else
     {
-      g_string_append_printf (text, "step %" G_GINT64_FORMAT " / %" G_GINT64_FORMAT "   ·   %.1f steps/s   ·   %s elapsed",
+      g_string_append_printf (text,
+                              "step %" G_GINT64_FORMAT " / %" G_GINT64_FORMAT "   ·   %.1f steps/s   ·   %s elapsed",
                               s->step, s->total_steps, s->paused ? 0.0 : s->steps_per_second, elapsed);
       if (s->n_rows > 0)
         {

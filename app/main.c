@@ -11,7 +11,9 @@
 
 /* --open DIR is the window's option; cl_cli.c owns the rest of the command line. It is taken
  * out of argv before cl_cli_parse sees it, and its line is added to cl_cli's --help text. */
-#define OPEN_HELP "  --open=DIR                 Open the window with the runs found under DIR (headless runs, sweeps, a run store) in its run list (repeatable)\n"
+#define OPEN_HELP                                                                                                      \
+  "  --open=DIR                 Open the window with the runs found under DIR (headless runs, sweeps, a run store) "   \
+  "in its run list (repeatable)\n"
 
 static void
 print_help_with_open (const char *text)
@@ -62,8 +64,8 @@ take_open_options (int *argc, char **argv)
           g_ptr_array_add (dirs, g_strdup (arg + strlen ("--open=")));
           continue;
         }
-      if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0 || strcmp (arg, "-?") == 0
-          || strcmp (arg, "--help-all") == 0)
+      if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0 || strcmp (arg, "-?") == 0 ||
+          strcmp (arg, "--help-all") == 0)
         g_set_print_handler (print_help_with_open);
       argv[out++] = argv[i];
     }
@@ -88,7 +90,8 @@ main (int argc, char **argv)
   int code;
   if (open_dirs[0] && (opts.headless || opts.version || opts.list_params || opts.list_presets))
     {
-      g_printerr ("contrastlab: --open opens runs in the window; it cannot be combined with --headless or the listing options\n");
+      g_printerr ("contrastlab: --open opens runs in the window; it cannot be combined with --headless or the listing "
+                  "options\n");
       code = CL_EXIT_BAD_INPUT;
     }
   else if (opts.version)

@@ -2,20 +2,21 @@
 
 #include <math.h>
 
-struct _ClFigureView {
+struct _ClFigureView
+{
   GtkWidget parent_instance;
   ClFigureKind kind;
   ClSnapshot *snap;
   ClFigureOptions options;
-  double hover_step;        /* the crosshair's step (NaN: none); drawn on screen only */
-  double smoothing;         /* the loss' EMA (options.view.ema follows it) */
+  double hover_step; /* the crosshair's step (NaN: none); drawn on screen only */
+  double smoothing;  /* the loss' EMA (options.view.ema follows it) */
   /* a drag zoom in progress: the box from (drag_x0, drag_y0) to (drag_x1, drag_y1) */
   gboolean dragging;
   double drag_x0, drag_y0, drag_x1, drag_y1;
   /* the toolbar in the top-right corner */
   GtkWidget *toolbar, *log_button, *fit_button, *smooth_scale, *smooth_label, *reset_button;
   gboolean show_toolbar;
-  gboolean syncing;         /* toolbar widgets being set from the properties */
+  gboolean syncing; /* toolbar widgets being set from the properties */
 };
 
 G_DEFINE_FINAL_TYPE (ClFigureView, cl_figure_view, GTK_TYPE_WIDGET)
@@ -31,7 +32,17 @@ cl_figure_view_draw_stats (gint64 *count, double *mean_ms, double *max_ms)
   *max_ms = draw_max_us / 1000.0;
 }
 
-enum { PROP_0, PROP_KIND, PROP_LOG_Y, PROP_FIT_Y, PROP_SMOOTHING, PROP_ZOOMED, PROP_SHOW_TOOLBAR, N_PROPS };
+enum
+{
+  PROP_0,
+  PROP_KIND,
+  PROP_LOG_Y,
+  PROP_FIT_Y,
+  PROP_SMOOTHING,
+  PROP_ZOOMED,
+  PROP_SHOW_TOOLBAR,
+  N_PROPS
+};
 static GParamSpec *props[N_PROPS];
 
 static void toolbar_update (ClFigureView *self);
@@ -45,9 +56,9 @@ is_chart (const ClFigureView *self)
 static gboolean
 chart_area (ClFigureView *self, ClFigureChartArea *area)
 {
-  return is_chart (self)
-         && cl_figure_chart_area (self->kind, gtk_widget_get_width (GTK_WIDGET (self)),
-                                  gtk_widget_get_height (GTK_WIDGET (self)), self->snap, &self->options, area);
+  return is_chart (self) &&
+         cl_figure_chart_area (self->kind, gtk_widget_get_width (GTK_WIDGET (self)),
+                               gtk_widget_get_height (GTK_WIDGET (self)), self->snap, &self->options, area);
 }
 
 static void
@@ -75,7 +86,8 @@ cl_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     {
       /* the box a drag will zoom to (screen only: it is not part of the figure) */
       double x = MIN (self->drag_x0, self->drag_x1), y = MIN (self->drag_y0, self->drag_y1);
-      cairo_rectangle (cr, x + 0.5, y + 0.5, fabs (self->drag_x1 - self->drag_x0), fabs (self->drag_y1 - self->drag_y0));
+      cairo_rectangle (cr, x + 0.5, y + 0.5, fabs (self->drag_x1 - self->drag_x0),
+                       fabs (self->drag_y1 - self->drag_y0));
       cairo_set_source_rgba (cr, 0.0, 0.45, 0.70, 0.12);
       cairo_fill_preserve (cr);
       cairo_set_source_rgba (cr, 0.0, 0.45, 0.70, 0.8);
@@ -206,10 +218,11 @@ cl_figure_view_class_init (ClFigureViewClass *klass)
                                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   props[PROP_SMOOTHING] = g_param_spec_double ("smoothing", NULL, "EMA smoothing of the loss curves", 0.0, 0.99, 0.9,
                                                G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  props[PROP_ZOOMED] = g_param_spec_boolean ("zoomed", NULL, "A zoom window is set", FALSE,
-                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  props[PROP_SHOW_TOOLBAR] = g_param_spec_boolean ("show-toolbar", NULL, "The view toggles in the corner", TRUE,
-                                                   G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_ZOOMED] =
+      g_param_spec_boolean ("zoomed", NULL, "A zoom window is set", FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_SHOW_TOOLBAR] =
+      g_param_spec_boolean ("show-toolbar", NULL, "The view toggles in the corner", TRUE,
+                            G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (oc, N_PROPS, props);
   gtk_widget_class_set_accessible_role (wc, GTK_ACCESSIBLE_ROLE_IMG);
   gtk_widget_class_set_css_name (wc, "cl-figure-view");
@@ -224,8 +237,8 @@ on_motion (GtkEventControllerMotion *motion, double x, double y, ClFigureView *s
     {
       ClFigureChartArea area;
       double step = NAN;
-      if (x >= 0 && chart_area (self, &area) && x >= area.plot.x && x <= area.plot.x + area.plot.w
-          && y >= area.plot.y && y <= area.plot.y + area.plot.h)
+      if (x >= 0 && chart_area (self, &area) && x >= area.plot.x && x <= area.plot.x + area.plot.w &&
+          y >= area.plot.y && y <= area.plot.y + area.plot.h)
         step = cl_plot_scale_invert (&area.x, x);
       cl_figure_view_set_hover_step (self, step);
       return;
@@ -243,9 +256,9 @@ on_motion (GtkEventControllerMotion *motion, double x, double y, ClFigureView *s
       return;
     }
   int row = -1, col = -1;
-  if (self->kind != CL_FIGURE_SIMILARITY || !self->snap
-      || !cl_figure_similarity_hit (gtk_widget_get_width (GTK_WIDGET (self)), gtk_widget_get_height (GTK_WIDGET (self)),
-                                    self->snap, &self->options, x, y, &row, &col))
+  if (self->kind != CL_FIGURE_SIMILARITY || !self->snap ||
+      !cl_figure_similarity_hit (gtk_widget_get_width (GTK_WIDGET (self)), gtk_widget_get_height (GTK_WIDGET (self)),
+                                 self->snap, &self->options, x, y, &row, &col))
     row = col = -1;
   if (row == self->options.sim_highlight_row && col == self->options.sim_highlight_col)
     return;
@@ -255,9 +268,9 @@ on_motion (GtkEventControllerMotion *motion, double x, double y, ClFigureView *s
     {
       const ClSimilarity *s = &self->snap->similarity;
       int m = s->m;
-      g_autofree char *tip = g_strdup_printf ("image %d view %d (class %d) vs image %d view %d (class %d): %.3f",
-                                              row % m, row / m + 1, s->label[row], col % m, col / m + 1,
-                                              s->label[col], s->sim[(size_t) row * 2 * m + col]);
+      g_autofree char *tip =
+          g_strdup_printf ("image %d view %d (class %d) vs image %d view %d (class %d): %.3f", row % m, row / m + 1,
+                           s->label[row], col % m, col / m + 1, s->label[col], s->sim[(size_t) row * 2 * m + col]);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
     }
   else
@@ -296,7 +309,7 @@ on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, ClFigureView 
     }
   px = CLAMP (px, area.plot.x, area.plot.x + area.plot.w);
   double centre = cl_plot_scale_invert (&area.x, px);
-  double factor = pow (0.8, -CLAMP (dy, -5.0, 5.0));  /* wheel up (dy < 0) zooms in */
+  double factor = pow (0.8, -CLAMP (dy, -5.0, 5.0)); /* wheel up (dy < 0) zooms in */
   double lo = centre + (area.x.d0 - centre) * factor, hi = centre + (area.x.d1 - centre) * factor;
   /* zoomed out as far as the whole run: back to the whole run */
   ClFigureOptions whole = self->options;
@@ -304,9 +317,9 @@ on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, ClFigureView 
   whole.view.log_y = self->options.view.log_y;
   whole.view.fit_y = self->options.view.fit_y;
   ClFigureChartArea full;
-  if (cl_figure_chart_area (self->kind, gtk_widget_get_width (GTK_WIDGET (self)), gtk_widget_get_height (GTK_WIDGET (self)),
-                            self->snap, &whole, &full)
-      && hi - lo >= full.x.d1 - full.x.d0)
+  if (cl_figure_chart_area (self->kind, gtk_widget_get_width (GTK_WIDGET (self)),
+                            gtk_widget_get_height (GTK_WIDGET (self)), self->snap, &whole, &full) &&
+      hi - lo >= full.x.d1 - full.x.d0)
     cl_figure_view_reset_zoom (self);
   else if (hi - lo >= 1e-6)
     cl_figure_view_zoom (self, lo, hi, self->options.view.y_lo, self->options.view.y_hi);
@@ -317,8 +330,8 @@ static void
 on_drag_begin (GtkGestureDrag *drag, double x, double y, ClFigureView *self)
 {
   ClFigureChartArea area;
-  if (!chart_area (self, &area) || x < area.plot.x || x > area.plot.x + area.plot.w || y < area.plot.y
-      || y > area.plot.y + area.plot.h)
+  if (!chart_area (self, &area) || x < area.plot.x || x > area.plot.x + area.plot.w || y < area.plot.y ||
+      y > area.plot.y + area.plot.h)
     {
       gtk_gesture_set_state (GTK_GESTURE (drag), GTK_EVENT_SEQUENCE_DENIED);
       return;
@@ -486,8 +499,8 @@ cl_figure_view_init (ClFigureView *self)
   gtk_widget_add_controller (GTK_WIDGET (self), motion);
   self->options.view.ema = self->smoothing;
 
-  GtkEventController *scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL
-                                                                | GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);
+  GtkEventController *scroll =
+      gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL | GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);
   g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
   gtk_widget_add_controller (GTK_WIDGET (self), scroll);
   GtkGesture *drag = gtk_gesture_drag_new ();

@@ -7,7 +7,8 @@
  * change as an event on the charts, so only the value the user settles on is sent. */
 #define DEBOUNCE_MS 150
 
-struct _ClParamRow {
+struct _ClParamRow
+{
   GtkBox parent_instance;
   const ClParam *param;
   GtkLabel *name_label;
@@ -26,7 +27,11 @@ struct _ClParamRow {
 
 G_DEFINE_FINAL_TYPE (ClParamRow, cl_param_row, GTK_TYPE_BOX)
 
-enum { SIGNAL_VALUE_CHANGED, N_SIGNALS };
+enum
+{
+  SIGNAL_VALUE_CHANGED,
+  N_SIGNALS
+};
 static guint signals[N_SIGNALS];
 
 static gboolean
@@ -182,7 +187,8 @@ on_scroll (GtkEventControllerScroll *controller, double dx, double dy, ClParamRo
       GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (sw));
       double page = gtk_adjustment_get_page_size (adj);
       /* GtkScrolledWindow's own step for a wheel notch; smooth deltas are pixels. */
-      double step = gtk_event_controller_scroll_get_unit (controller) == GDK_SCROLL_UNIT_WHEEL ? pow (page, 2.0 / 3.0) : 1.0;
+      double step =
+          gtk_event_controller_scroll_get_unit (controller) == GDK_SCROLL_UNIT_WHEEL ? pow (page, 2.0 / 3.0) : 1.0;
       double top = gtk_adjustment_get_upper (adj) - page;
       gtk_adjustment_set_value (adj, CLAMP (gtk_adjustment_get_value (adj) + dy * step, gtk_adjustment_get_lower (adj),
                                             MAX (top, gtk_adjustment_get_lower (adj))));
@@ -361,8 +367,8 @@ cl_param_row_class_init (ClParamRowClass *klass)
   gtk_widget_class_bind_template_child (wc, ClParamRow, scale);
   gtk_widget_class_bind_template_child (wc, ClParamRow, spin);
   gtk_widget_class_bind_template_child (wc, ClParamRow, dropdown);
-  signals[SIGNAL_VALUE_CHANGED] = g_signal_new ("value-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                                                NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_VALUE_CHANGED] = g_signal_new ("value-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                                NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

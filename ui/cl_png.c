@@ -16,15 +16,16 @@
 #error "libpng must support iTXt chunks and setjmp error handling"
 #endif
 
-G_DEFINE_QUARK (cl-png-error-quark, cl_png_error)
+G_DEFINE_QUARK (cl - png - error - quark, cl_png_error)
 
 /* State shared with libpng's callbacks. libpng reports errors by longjmp-ing out of the
  * call that failed, so anything that must be freed afterwards lives here, not in locals. */
-typedef struct {
-  ClAtomicFile *out;     /* writing: the temp file beside the target */
-  int saved_errno;       /* errno of a failed read/write, 0 if libpng itself gave up */
-  char message[256];     /* libpng's last error message */
-  png_bytep row;         /* scratch row, freed by the caller whatever happened */
+typedef struct
+{
+  ClAtomicFile *out; /* writing: the temp file beside the target */
+  int saved_errno;   /* errno of a failed read/write, 0 if libpng itself gave up */
+  char message[256]; /* libpng's last error message */
+  png_bytep row;     /* scratch row, freed by the caller whatever happened */
 } PngIo;
 
 static void
@@ -143,8 +144,8 @@ encode (PngIo *io, cairo_surface_t *surface, const ClPngText *texts, int n_texts
     }
 
   png_set_write_fn (png, io, on_png_write, on_png_flush);
-  png_set_IHDR (png, info, (png_uint_32) width, (png_uint_32) height, 8, PNG_COLOR_TYPE_RGB_ALPHA,
-                PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_IHDR (png, info, (png_uint_32) width, (png_uint_32) height, 8, PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE,
+                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   /* cairo draws in sRGB; say so, so colour-managed viewers do not guess */
   png_set_sRGB (png, info, PNG_sRGB_INTENT_PERCEPTUAL);
   for (int i = 0; i < n_texts; i++)
@@ -176,26 +177,24 @@ encode (PngIo *io, cairo_surface_t *surface, const ClPngText *texts, int n_texts
 }
 
 static gboolean
-check_arguments (const char *path, cairo_surface_t *surface, const ClPngText *texts, int n_texts,
-                 GError **error)
+check_arguments (const char *path, cairo_surface_t *surface, const ClPngText *texts, int n_texts, GError **error)
 {
   char *display = g_filename_display_name (path);
   gboolean ok = FALSE;
-  if (surface == NULL || cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS
-      || cairo_surface_get_type (surface) != CAIRO_SURFACE_TYPE_IMAGE)
+  if (surface == NULL || cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS ||
+      cairo_surface_get_type (surface) != CAIRO_SURFACE_TYPE_IMAGE)
     g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID,
                  "Cannot write “%s”: the figure is not a valid cairo image surface", display);
-  else if (cairo_image_surface_get_format (surface) != CAIRO_FORMAT_ARGB32
-           && cairo_image_surface_get_format (surface) != CAIRO_FORMAT_RGB24)
+  else if (cairo_image_surface_get_format (surface) != CAIRO_FORMAT_ARGB32 &&
+           cairo_image_surface_get_format (surface) != CAIRO_FORMAT_RGB24)
     g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID,
                  "Cannot write “%s”: the image surface must be ARGB32 or RGB24", display);
   else if (cairo_image_surface_get_width (surface) <= 0 || cairo_image_surface_get_height (surface) <= 0)
-    g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID,
-                 "Cannot write “%s”: the image is empty (%d x %d)", display,
+    g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID, "Cannot write “%s”: the image is empty (%d x %d)", display,
                  cairo_image_surface_get_width (surface), cairo_image_surface_get_height (surface));
   else if (n_texts < 0 || (n_texts > 0 && texts == NULL))
-    g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID,
-                 "Cannot write “%s”: %d text chunks given without texts", display, n_texts);
+    g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID, "Cannot write “%s”: %d text chunks given without texts",
+                 display, n_texts);
   else
     {
       ok = TRUE;
@@ -212,8 +211,8 @@ check_arguments (const char *path, cairo_surface_t *surface, const ClPngText *te
           else if (texts[i].value == NULL || !g_utf8_validate (texts[i].value, -1, NULL))
             {
               g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID,
-                           "Cannot write “%s”: the value of text key “%s” is %s", display,
-                           texts[i].key, texts[i].value == NULL ? "missing" : "not valid UTF-8");
+                           "Cannot write “%s”: the value of text key “%s” is %s", display, texts[i].key,
+                           texts[i].value == NULL ? "missing" : "not valid UTF-8");
               ok = FALSE;
             }
         }
@@ -223,8 +222,8 @@ check_arguments (const char *path, cairo_surface_t *surface, const ClPngText *te
 }
 
 gboolean
-cl_png_write_surface (const char *path, cairo_surface_t *image_surface,
-                      const ClPngText *texts, int n_texts, GError **error)
+cl_png_write_surface (const char *path, cairo_surface_t *image_surface, const ClPngText *texts, int n_texts,
+                      GError **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -281,8 +280,8 @@ cl_png_read_text (const char *path, GHashTable **texts_out, GError **error)
 
 gboolean
 cl_png_export_figure (const char *path, int width, int height, double scale,
-                      void (*draw) (cairo_t *cr, double width, double height, gpointer data),
-                      gpointer data, const ClPngText *texts, int n_texts, GError **error)
+                      void (*draw) (cairo_t *cr, double width, double height, gpointer data), gpointer data,
+                      const ClPngText *texts, int n_texts, GError **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (draw != NULL, FALSE);
@@ -290,13 +289,12 @@ cl_png_export_figure (const char *path, int width, int height, double scale,
 
   /* cairo image surfaces stop at 32767 pixels a side */
   double device_w = ceil (width * scale - 1e-9), device_h = ceil (height * scale - 1e-9);
-  if (width <= 0 || height <= 0 || !(scale > 0.0) || !isfinite (scale)
-      || device_w > 32767.0 || device_h > 32767.0)
+  if (width <= 0 || height <= 0 || !(scale > 0.0) || !isfinite (scale) || device_w > 32767.0 || device_h > 32767.0)
     {
       char *display = g_filename_display_name (path);
       g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID,
-                   "Cannot export “%s”: size %d x %d at scale %g is not between 1 and 32767 pixels a side",
-                   display, width, height, scale);
+                   "Cannot export “%s”: size %d x %d at scale %g is not between 1 and 32767 pixels a side", display,
+                   width, height, scale);
       g_free (display);
       return FALSE;
     }
@@ -312,8 +310,8 @@ cl_png_export_figure (const char *path, int width, int height, double scale,
   if (status != CAIRO_STATUS_SUCCESS)
     {
       char *display = g_filename_display_name (path);
-      g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID, "Cannot export “%s”: drawing failed: %s",
-                   display, cairo_status_to_string (status));
+      g_set_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID, "Cannot export “%s”: drawing failed: %s", display,
+                   cairo_status_to_string (status));
       g_free (display);
       cairo_surface_destroy (surface);
       return FALSE;

@@ -2,10 +2,11 @@
 #pragma once
 #include <stddef.h>
 
-typedef struct {
-  double alignment;   /* Wang & Isola: mean ||zn1_i - zn2_i||^2 over positive pairs (0..4) */
-  double uniformity;  /* Wang & Isola: log mean_{i != j} exp(-2 ||zn_i - zn_j||^2) over view-1 rows (<= 0) */
-  double z_std;       /* mean over dimensions of the std of normalised z; 1/sqrt(d) when spread, 0 when collapsed */
+typedef struct
+{
+  double alignment;  /* Wang & Isola: mean ||zn1_i - zn2_i||^2 over positive pairs (0..4) */
+  double uniformity; /* Wang & Isola: log mean_{i != j} exp(-2 ||zn_i - zn_j||^2) over view-1 rows (<= 0) */
+  double z_std;      /* mean over dimensions of the std of normalised z; 1/sqrt(d) when spread, 0 when collapsed */
 } ClGeometry;
 
 /* Rows of view 1 used for uniformity (its cost is quadratic). */

@@ -102,7 +102,7 @@ work_from (float *ws, int n, int dim, int k)
   /* The workspace is allocated storage (documented), so doubles may live in it; skip one float
    * if needed to align them. */
   float *tail = w.dist + n;
-  if ((uintptr_t) tail % _Alignof (double) != 0)
+  if ((uintptr_t) tail % _Alignof(double) != 0)
     tail++;
   w.acc = (double *) (void *) tail;
   return w;
@@ -380,8 +380,7 @@ int
 cl_kmeans (const float *x, int n, int dim, int k, int restarts, uint64_t seed, int max_iter, int *labels,
            float *centroids, double *inertia_out, float *ws)
 {
-  if (!x || !labels || !ws || n < 1 || n >= CL_KMEANS_MAX_POINTS || dim < 1 || k < 1 || restarts < 1
-      || max_iter < 0)
+  if (!x || !labels || !ws || n < 1 || n >= CL_KMEANS_MAX_POINTS || dim < 1 || k < 1 || restarts < 1 || max_iter < 0)
     return -1;
   Points p = { x, n, dim, NULL, 0 };
   Work w = work_from (ws, n, dim, k);
@@ -439,8 +438,8 @@ int
 cl_kmeans_bisect (const float *x, int n, int dim, int kmax, int restarts, uint64_t seed, int *labels_per_k,
                   int *parent_per_k, float *ws)
 {
-  if (!x || !labels_per_k || !parent_per_k || !ws || n < 1 || n >= CL_KMEANS_MAX_POINTS || dim < 1 || kmax < 2
-      || restarts < 1)
+  if (!x || !labels_per_k || !parent_per_k || !ws || n < 1 || n >= CL_KMEANS_MAX_POINTS || dim < 1 || kmax < 2 ||
+      restarts < 1)
     return -1;
   Work w = work_from (ws, n, dim, 2);
   float *sse = ws + work_floats (n, dim, 2); /* [kmax] doubles; < 0 marks a leaf that failed to split */
@@ -519,10 +518,8 @@ cl_kmeans_bisect_ancestors (const int *parent_per_k, int kmax, int k_coarse, int
     }
 }
 
-
 void
-cl_kmeans_match_parents (const int *labels_coarse, int kc, const int *labels_fine, int kf, int n,
-                         int *parent_of_fine)
+cl_kmeans_match_parents (const int *labels_coarse, int kc, const int *labels_fine, int kf, int n, int *parent_of_fine)
 {
   if (kf < 1)
     return;

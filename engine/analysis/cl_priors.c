@@ -18,7 +18,7 @@ cl_prior_density (ClPriorKind kind, int dim, double x)
     case CL_PRIOR_SPHERE:
       {
         if (dim < 2)
-          return NAN;  /* S^0 is two points: no density */
+          return NAN; /* S^0 is two points: no density */
         if (fabs (x) > 1.0)
           return 0.0;
         double d = dim;
@@ -26,7 +26,7 @@ cl_prior_density (ClPriorKind kind, int dim, double x)
         double log_c = lgamma (0.5 * d) - 0.5 * log (PI) - lgamma (0.5 * (d - 1.0));
         double u = 1.0 - x * x;
         if (dim == 3)
-          return 0.5;  /* (1-x^2)^0, also at the poles */
+          return 0.5; /* (1-x^2)^0, also at the poles */
         if (u <= 0.0)
           return dim == 2 ? INFINITY : 0.0;
         return exp (log_c + 0.5 * (d - 3.0) * log (u));
@@ -42,8 +42,10 @@ cl_prior_extent (ClPriorKind kind, int dim)
 {
   switch (kind)
     {
-    case CL_PRIOR_NORMAL: return sqrt (-2.0 * log (1e-3));
-    case CL_PRIOR_CUBE: return 1.0;
+    case CL_PRIOR_NORMAL:
+      return sqrt (-2.0 * log (1e-3));
+    case CL_PRIOR_CUBE:
+      return 1.0;
     case CL_PRIOR_SPHERE:
     case CL_PRIOR_NONE:
     default:

@@ -3,11 +3,12 @@
  * Pure math (libm); the figure maps a loss kind to its prior (ui/plots/cl_geometry_plot.h). */
 #pragma once
 
-typedef enum {
-  CL_PRIOR_NONE = 0,  /* unknown: every density is NaN */
-  CL_PRIOR_NORMAL,    /* N(0, I): one coordinate is N(0, 1) */
-  CL_PRIOR_CUBE,      /* U(-1, 1)^d: one coordinate is U(-1, 1), density 0.5 on [-1, 1] */
-  CL_PRIOR_SPHERE,    /* uniform on the unit sphere S^{d-1} */
+typedef enum
+{
+  CL_PRIOR_NONE = 0, /* unknown: every density is NaN */
+  CL_PRIOR_NORMAL,   /* N(0, I): one coordinate is N(0, 1) */
+  CL_PRIOR_CUBE,     /* U(-1, 1)^d: one coordinate is U(-1, 1), density 0.5 on [-1, 1] */
+  CL_PRIOR_SPHERE,   /* uniform on the unit sphere S^{d-1} */
 } ClPriorKind;
 
 /* Density at x of one coordinate of the prior in dimension dim:

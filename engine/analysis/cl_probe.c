@@ -164,12 +164,11 @@ cl_probe_ridge_multi (const float *train_x, int n_train, const float *test_x, in
 }
 
 double
-cl_probe_ridge (const float *train_x, const uint8_t *train_y, int n_train, const float *test_x,
-                const uint8_t *test_y, int n_test, int dim, int n_classes, double alpha, double *ws)
+cl_probe_ridge (const float *train_x, const uint8_t *train_y, int n_train, const float *test_x, const uint8_t *test_y,
+                int n_test, int dim, int n_classes, double alpha, double *ws)
 {
   double acc;
-  if (!cl_probe_ridge_multi (train_x, n_train, test_x, n_test, dim, 1, &train_y, &test_y, &n_classes, alpha, ws,
-                             &acc))
+  if (!cl_probe_ridge_multi (train_x, n_train, test_x, n_test, dim, 1, &train_y, &test_y, &n_classes, alpha, ws, &acc))
     return -1;
   return acc;
 }

@@ -9,7 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { CL_PROBE_LOGISTIC = 0, CL_PROBE_RIDGE = 1 } ClProbeKind;
+typedef enum
+{
+  CL_PROBE_LOGISTIC = 0,
+  CL_PROBE_RIDGE = 1
+} ClProbeKind;
 
 /* The logistic probe's L2 strength: it minimises, per target,
  *   (1/n) sum_i cross_entropy_i + (CL_PROBE_LOGISTIC_L2 / 2) |W|^2
@@ -52,7 +56,8 @@ int cl_probe_logistic_columns (int n_classes);
 double cl_probe_logistic_objective (const double *x, int n, int dim, int n_targets, const uint8_t *const *y,
                                     const int *n_classes, double l2, const double *w, double *grad, double *ws);
 
-typedef struct {
+typedef struct
+{
   int iterations;   /* L-BFGS iterations */
   int evaluations;  /* objective + gradient evaluations */
   double objective; /* at the solution */
@@ -66,17 +71,16 @@ typedef struct {
  * the same input gives the same w bit for bit. w: [dim + 1][sum of columns] out. info may be NULL.
  * Returns FALSE on non-finite input. */
 int cl_probe_logistic_fit (const double *x, int n, int dim, int n_targets, const uint8_t *const *y,
-                           const int *n_classes, double l2, double tol, int max_iter, double *w,
-                           ClProbeFitInfo *info);
+                           const int *n_classes, double l2, double tol, int max_iter, double *w, ClProbeFitInfo *info);
 
 /* The logistic counterpart of cl_probe_ridge_multi: standardises with the training set, fits
  * each target alone with strength l2 (the trainer passes CL_PROBE_LOGISTIC_L2) to
  * CL_PROBE_LOGISTIC_TOL, and writes each target's held-out accuracy. Allocates its own
  * workspace. info (may be NULL) receives the sums of iterations, evaluations and objectives, the
  * largest grad_max, and whether every fit converged. Returns FALSE on non-finite input. */
-int cl_probe_logistic_multi (const float *train_x, int n_train, const float *test_x, int n_test, int dim,
-                             int n_targets, const uint8_t *const *train_y, const uint8_t *const *test_y,
-                             const int *n_classes, double l2, double *accuracy, ClProbeFitInfo *info);
+int cl_probe_logistic_multi (const float *train_x, int n_train, const float *test_x, int n_test, int dim, int n_targets,
+                             const uint8_t *const *train_y, const uint8_t *const *test_y, const int *n_classes,
+                             double l2, double *accuracy, ClProbeFitInfo *info);
 
 /* Per-feature mean and 1/std (population std; 0 for a constant feature) of x [n][dim]. */
 void cl_probe_standardisation (const float *x, int n, int dim, double *mean, double *inv_std);

@@ -116,7 +116,7 @@ cl_probe_logistic_objective (const double *x, int n, int dim, int n_targets, con
 static int
 preconditioner (const double *x, int n, int dim, double l2, double *p)
 {
-  double *m = g_new (double, (size_t) dim * dim);
+  double *m = g_new (double, (size_t) dim *dim);
   cblas_dsyrk (CblasRowMajor, CblasLower, CblasTrans, dim, n, 0.25 / n, x, dim, 0.0, m, dim);
   for (int a = 0; a < dim; a++)
     {
@@ -164,15 +164,15 @@ max_abs (const double *a, size_t n)
 }
 
 int
-cl_probe_logistic_fit (const double *x, int n, int dim, int n_targets, const uint8_t *const *y,
-                       const int *n_classes, double l2, double tol, int max_iter, double *w, ClProbeFitInfo *info)
+cl_probe_logistic_fit (const double *x, int n, int dim, int n_targets, const uint8_t *const *y, const int *n_classes,
+                       double l2, double tol, int max_iter, double *w, ClProbeFitInfo *info)
 {
   const int cols = total_columns (n_targets, n_classes);
   const size_t np = (size_t) (dim + 1) * cols;
-  double *ws = g_new (double, (size_t) n * cols);
+  double *ws = g_new (double, (size_t) n *cols);
   double *g = g_new (double, np), *g_new_ = g_new (double, np), *d = g_new (double, np), *w_new = g_new (double, np);
-  double *s_mem = g_new (double, LBFGS_PAIRS * np), *y_mem = g_new (double, LBFGS_PAIRS * np);
-  double *p = g_new (double, (size_t) dim * dim), *q = g_new (double, np);
+  double *s_mem = g_new (double, LBFGS_PAIRS *np), *y_mem = g_new (double, LBFGS_PAIRS *np);
+  double *p = g_new (double, (size_t) dim *dim), *q = g_new (double, np);
   double rho[LBFGS_PAIRS], alpha[LBFGS_PAIRS];
   int n_pairs = 0, head = 0; /* pairs live in a ring; head is the next slot */
   ClProbeFitInfo fit = { 0 };
@@ -290,21 +290,21 @@ cl_probe_logistic_fit (const double *x, int n, int dim, int n_targets, const uin
 }
 
 int
-cl_probe_logistic_multi (const float *train_x, int n_train, const float *test_x, int n_test, int dim,
-                         int n_targets, const uint8_t *const *train_y, const uint8_t *const *test_y,
-                         const int *n_classes, double l2, double *accuracy, ClProbeFitInfo *info)
+cl_probe_logistic_multi (const float *train_x, int n_train, const float *test_x, int n_test, int dim, int n_targets,
+                         const uint8_t *const *train_y, const uint8_t *const *test_y, const int *n_classes, double l2,
+                         double *accuracy, ClProbeFitInfo *info)
 {
   int cols = 0;
   for (int t = 0; t < n_targets; t++)
     cols = MAX (cols, cl_probe_logistic_columns (n_classes[t]));
   const int n_max = n_train > n_test ? n_train : n_test;
   double *mean = g_new (double, dim), *inv_std = g_new (double, dim);
-  double *xs = g_new (double, (size_t) n_max * dim);
+  double *xs = g_new (double, (size_t) n_max *dim);
   double *w = g_new (double, (size_t) (dim + 1) * cols);
-  double *logits = g_new (double, (size_t) n_test * cols);
+  double *logits = g_new (double, (size_t) n_test *cols);
 
   cl_probe_standardisation (train_x, n_train, dim, mean, inv_std);
-  double *xte = g_new (double, (size_t) n_test * dim);
+  double *xte = g_new (double, (size_t) n_test *dim);
   cl_probe_standardise (train_x, n_train, dim, mean, inv_std, xs);
   cl_probe_standardise (test_x, n_test, dim, mean, inv_std, xte);
   ClProbeFitInfo total = { 0 }, one;

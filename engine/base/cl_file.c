@@ -7,11 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct ClAtomicFile {
+struct ClAtomicFile
+{
   char *path;
   char *temp;
   int fd;
-  int saved_errno;  /* first failure, 0 if none */
+  int saved_errno; /* first failure, 0 if none */
 };
 
 static void
@@ -27,7 +28,7 @@ check_target (const char *path, ClFileReplaceFlags flags, GError **error)
 {
   GStatBuf st;
   if (g_lstat (path, &st) != 0)
-    return TRUE;  /* absent, or unreachable (the write reports it) */
+    return TRUE; /* absent, or unreachable (the write reports it) */
   g_autofree char *display = g_filename_display_name (path);
   if (flags & CL_FILE_REPLACE_EXCLUSIVE)
     {

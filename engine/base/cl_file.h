@@ -17,7 +17,8 @@
 #pragma once
 #include <glib.h>
 
-typedef enum {
+typedef enum
+{
   CL_FILE_REPLACE_DEFAULT = 0,        /* replace an existing regular file; fsync file and folder */
   CL_FILE_REPLACE_NO_SYNC = 1 << 0,   /* no fsync: atomic against a crash of this process, not against
                                        * power loss (for frequent small rewrites on the GUI thread) */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-G_DEFINE_QUARK (cl-config-error-quark, cl_config_error)
+G_DEFINE_QUARK (cl - config - error - quark, cl_config_error)
 
 /* Same order as ClSceneKind in cl_scenes.h. */
 static const char *const data_kinds[] = { "randbits", "overlay", "two-objects", "multi-objects", NULL };
@@ -29,22 +29,30 @@ static const ClParam params[] = {
   { "data.base", "Base dataset", CL_PARAM_STRING, OFF (data_base), SZ (data_base), 0, 0, 0, "fashion-mnist", NULL, "",
     "Base image dataset: fashion-mnist (Debian package dataset-fashion-mnist)", 0 },
   { "data.path", "Dataset folder", CL_PARAM_STRING, OFF (data_path), SZ (data_path), 0, 0, 0, "", NULL, "",
-    "Folder of MNIST-format IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]); overrides data.base's folder", 0 },
+    "Folder of MNIST-format IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]); overrides data.base's "
+    "folder",
+    0 },
   { "data.kind", "Dataset", CL_PARAM_ENUM, OFF (data_kind), 0, 0, 0, 0, NULL, data_kinds, "",
-    "Dataset construction: randbits = the images (plus data.bits random-bit planes); overlay = a pattern from a pool of "
+    "Dataset construction: randbits = the images (plus data.bits random-bit planes); overlay = a pattern from a pool "
+    "of "
     "data.pool replicated 3x3 over an upscaled image (DigitOnImageNet); two-objects = a small and a large item "
-    "(MultiDigits object size); multi-objects = 2-4 items on a textured 64x64 canvas", 0 },
+    "(MultiDigits object size); multi-objects = 2-4 items on a textured 64x64 canvas",
+    0 },
   { "data.pool", "Overlay patterns", CL_PARAM_INT, OFF (data_pool), 0, 1, 4096, 16, NULL, NULL, "patterns",
     "overlay: number of unique patterns stamped on the images (more patterns = more competing information)", 0 },
   { "data.big_size", "Large item size", CL_PARAM_INT, OFF (data_big_size), 0, 14, 56, 28, NULL, NULL, "px",
     "two-objects: side of the large item (the small one is 14 px)", 0 },
   { "data.tint", "Colour tint per image", CL_PARAM_INT, OFF (data_tint), 0, 0, 1, 0, NULL, NULL, "",
-    "1 = give each image a fixed random colour tint (a competing feature; aug.jitter's hue/saturation can remove it)", 0 },
+    "1 = give each image a fixed random colour tint (a competing feature; aug.jitter's hue/saturation can remove it)",
+    0 },
   { "data.bits", "Random bits per image", CL_PARAM_INT, OFF (data_bits), 0, 0, 24, 0, NULL, NULL, "bits",
     "Competing random bits: constant input planes carrying a fixed per-image code, identical in both views "
-    "(live with data.kind=randbits)", CL_PARAM_LIVE },
-  { "data.bit_resample", "Bit resampling probability", CL_PARAM_FLOAT, OFF (data_bit_resample), 0, 0, 1, 0, NULL, NULL, "",
-    "Probability that one view's bits are re-drawn at random (an augmentation of the bits; an extension, not in the paper)",
+    "(live with data.kind=randbits)",
+    CL_PARAM_LIVE },
+  { "data.bit_resample", "Bit resampling probability", CL_PARAM_FLOAT, OFF (data_bit_resample), 0, 0, 1, 0, NULL, NULL,
+    "",
+    "Probability that one view's bits are re-drawn at random (an augmentation of the bits; an extension, not in the "
+    "paper)",
     CL_PARAM_LIVE },
   { "aug.crop_min_area", "Smallest crop area", CL_PARAM_FLOAT, OFF (aug_crop_min_area), 0, 0.08, 1, 0.5, NULL, NULL, "",
     "Random resized crop: smallest kept fraction of the image area (1 = no crop)", CL_PARAM_LIVE },
@@ -57,7 +65,8 @@ static const ClParam params[] = {
   { "loss.kind", "Loss", CL_PARAM_ENUM, OFF (loss_kind), 0, 0, 0, 0, NULL, loss_kinds, "",
     "Contrastive loss: ntxent (SimCLR, 2B-2 negatives), decoupled (alignment + lambda x log-sum-exp over all 2B rows, "
     "self and positive kept, as the official code), swd-normal / swd-cube / swd-sphere (alignment + lambda x sliced "
-    "Wasserstein distance to N(0,I), U(-1,1)^d, or the uniform sphere)", CL_PARAM_LIVE },
+    "Wasserstein distance to N(0,I), U(-1,1)^d, or the uniform sphere)",
+    CL_PARAM_LIVE },
   { "loss.lambda", "Distribution weight λ", CL_PARAM_FLOAT, OFF (loss_lambda), 0, -1, 100, -1, NULL, NULL, "",
     "Weight of the distribution term for decoupled and swd-* (-1 = auto: tau/d for decoupled, which matches NT-Xent, "
     "and " G_STRINGIFY (CL_SWD_AUTO_LAMBDA) " for swd-*; 0 = alignment only, which collapses); ntxent ignores it",
@@ -69,18 +78,23 @@ static const ClParam params[] = {
     "Encoder: convn = three 3x3 stride-2 valid convs (32/64/64) + dense 128, as in the paper's RandBits colab; "
     "convn-same = the same convs padded, so maps halve (64x64 -> 32/16/8) and stay large enough to cluster; "
     "convn-deep = convn-same with a padded stride-1 conv after each (32/64/64 channels), so the clustered 8x8 map "
-    "sees 43 px, whole items", 0 },
+    "sees 43 px, whole items",
+    0 },
   { "model.width", "Encoder width", CL_PARAM_FLOAT, OFF (model_width), 0, 0.25, 4, 1, NULL, NULL, "x",
     "Channel multiplier of the encoder's conv layers", 0 },
-  { "model.head_layers", "Projection head depth", CL_PARAM_INT, OFF (model_head_layers), 0, 0, 3, 2, NULL, NULL, "layers",
-    "Projection head depth: 0 = loss on y directly, 1 = linear, k = k-1 hidden (dense 256+BN+ReLU) layers then dense 64", 0 },
+  { "model.head_layers", "Projection head depth", CL_PARAM_INT, OFF (model_head_layers), 0, 0, 3, 2, NULL, NULL,
+    "layers",
+    "Projection head depth: 0 = loss on y directly, 1 = linear, k = k-1 hidden (dense 256+BN+ReLU) layers then dense "
+    "64",
+    0 },
   { "train.batch", "Batch size", CL_PARAM_INT, OFF (train_batch), 0, 4, 2048, 256, NULL, NULL, "images",
     "Images per step (each gives two views, so 2B rows in the loss)", 0 },
   { "train.lr", "Learning rate", CL_PARAM_FLOAT, OFF (train_lr), 0, 1e-6, 10, 1e-3, NULL, NULL, "",
     "Peak learning rate (decay schedule: see train.optimizer)", CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },
   { "train.optimizer", "Optimizer", CL_PARAM_ENUM, OFF (train_optimizer), 0, 0, 0, 0 /* adam */, NULL, optimizers, "",
     "Optimizer: adam (linear decay to 0), sgd with momentum 0.9 (linear decay), or lars as in SimCLR (momentum 0.9, "
-    "trust 0.001, BatchNorm excluded; 10% linear warm-up then cosine decay; SimCLR uses lr = 0.3 x batch/256)", 0 },
+    "trust 0.001, BatchNorm excluded; 10% linear warm-up then cosine decay; SimCLR uses lr = 0.3 x batch/256)",
+    0 },
   { "train.steps", "Training steps", CL_PARAM_INT, OFF (train_steps), 0, 1, 1000000, 1000, NULL, NULL, "steps",
     "Length of the run (sets the learning-rate decay)", 0 },
   { "train.seed", "Random seed", CL_PARAM_INT, OFF (train_seed), 0, 0, 2147483647, 1, NULL, NULL, "",
@@ -89,20 +103,25 @@ static const ClParam params[] = {
     "Compute threads (0 = all cores); results are reproducible for a fixed thread count", CL_PARAM_ZERO_IS_AUTO },
   { "train.weight_decay", "Weight decay", CL_PARAM_FLOAT, OFF (train_weight_decay), 0, 0, 0.1, 1e-4, NULL, NULL, "",
     "L2 weight decay on conv and dense kernels (not on BatchNorm)", CL_PARAM_LIVE },
-  { "probe.sim_images", "Similarity heatmap images", CL_PARAM_INT, OFF (probe_sim_images), 0, 2, 128, 32, NULL, NULL, "images",
-    "Fixed training images (x 2 views) whose cosine similarities the batch-similarity heatmap shows", 0 },
-  { "probe.cluster_images", "Clustered scenes", CL_PARAM_INT, OFF (probe_cluster_images), 0, 1, 64, 4, NULL, NULL, "images",
+  { "probe.sim_images", "Similarity heatmap images", CL_PARAM_INT, OFF (probe_sim_images), 0, 2, 128, 32, NULL, NULL,
+    "images", "Fixed training images (x 2 views) whose cosine similarities the batch-similarity heatmap shows", 0 },
+  { "probe.cluster_images", "Clustered scenes", CL_PARAM_INT, OFF (probe_cluster_images), 0, 1, 64, 4, NULL, NULL,
+    "images",
     "Held-out scenes whose local feature maps are clustered at each probe (object_iou/instance_ari are their mean; "
-    "at most 2 x train.batch are used)", 0 },
+    "at most 2 x train.batch are used)",
+    0 },
   { "probe.every", "Probe interval", CL_PARAM_INT, OFF (probe_every), 0, 0, 1000000, 100, NULL, NULL, "steps",
     "Fit and evaluate the linear probes every N steps (0 = only at the end)", CL_PARAM_LIVE },
-  { "probe.images", "Probe images per split", CL_PARAM_INT, OFF (probe_images), 0, 100, 10000, 5000, NULL, NULL, "images",
+  { "probe.images", "Probe images per split", CL_PARAM_INT, OFF (probe_images), 0, 100, 10000, 5000, NULL, NULL,
+    "images",
     "Images per probe split: the probes fit on this many un-augmented training images and score on as "
-    "many held-out ones (fewer: cheaper probes, noisier accuracies)", 0 },
+    "many held-out ones (fewer: cheaper probes, noisier accuracies)",
+    0 },
   { "probe.kind", "Linear probe", CL_PARAM_ENUM, OFF (probe_kind), 0, 0, 0, 0, NULL, probe_kinds, "",
     "Linear probe on frozen y: logistic = multinomial logistic regression (binary per bit), L2 1e-4, fitted to "
     "convergence by L-BFGS (the paper's and SimCLR's linear-evaluation protocol); ridge = closed-form least squares "
-    "to one-hot targets (cheaper; reads lower where features are partly suppressed, see docs/agreement.md)", CL_PARAM_LIVE },
+    "to one-hot targets (cheaper; reads lower where features are partly suppressed, see docs/agreement.md)",
+    CL_PARAM_LIVE },
 };
 
 const ClParam *
@@ -178,8 +197,8 @@ bad_value (const ClParam *p, const char *value, GError **error)
 {
   char *range = describe_range (p);
   char *shown = cl_text_escape (value, 60); /* control bytes from a file never reach the terminal */
-  g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "%s: bad value '%s'; expected %s", p->key,
-               shown, range);
+  g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "%s: bad value '%s'; expected %s", p->key, shown,
+               range);
   g_free (shown);
   g_free (range);
   return FALSE;
@@ -273,8 +292,8 @@ cl_config_set_assignment (ClConfig *cfg, const char *assignment, GError **error)
   if (!eq || eq == assignment)
     {
       g_autofree char *shown = cl_text_escape (assignment, 60);
-      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "'%s': expected KEY=VALUE, e.g. loss.temperature=0.2",
-                   shown);
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
+                   "'%s': expected KEY=VALUE, e.g. loss.temperature=0.2", shown);
       return FALSE;
     }
   char *key = g_strndup (assignment, eq - assignment);

@@ -5,16 +5,18 @@
 #include <glib.h>
 #include <stddef.h>
 
-typedef enum {
+typedef enum
+{
   CL_PARAM_INT,
   CL_PARAM_FLOAT,
-  CL_PARAM_ENUM,    /* stored as int index into choices */
+  CL_PARAM_ENUM, /* stored as int index into choices */
   CL_PARAM_STRING,
 } ClParamType;
 
-typedef enum {
-  CL_PARAM_LIVE = 1 << 0,      /* applies to the running training at the next step */
-  CL_PARAM_LOG_SCALE = 1 << 1, /* sliders use a log scale */
+typedef enum
+{
+  CL_PARAM_LIVE = 1 << 0,             /* applies to the running training at the next step */
+  CL_PARAM_LOG_SCALE = 1 << 1,        /* sliders use a log scale */
   CL_PARAM_NEGATIVE_IS_AUTO = 1 << 2, /* a negative value (min is -1) means "choose automatically"; 0 is a real 0;
                                        * log sliders span [CL_PARAM_LOG_FLOOR, max] plus notches for auto and 0 */
   CL_PARAM_ZERO_IS_AUTO = 1 << 3,     /* 0 means "choose automatically" (shown as "auto") */
@@ -26,12 +28,18 @@ typedef enum {
 /* loss.kind values are ClLossKind (cl_loss.h), in the same order. */
 /* loss.lambda < 0 (auto) means: tau/d for decoupled, this for swd-*. */
 #define CL_SWD_AUTO_LAMBDA 1
-typedef enum { CL_ARCH_CONVN = 0, CL_ARCH_CONVN_SAME = 1, CL_ARCH_CONVN_DEEP = 2 } ClArch;
+typedef enum
+{
+  CL_ARCH_CONVN = 0,
+  CL_ARCH_CONVN_SAME = 1,
+  CL_ARCH_CONVN_DEEP = 2
+} ClArch;
 /* train.optimizer values are ClOptimizerKind (engine/nn/cl_optimizer.h), in the same order. */
 /* probe.kind values are ClProbeKind (engine/analysis/cl_probe.h), in the same order. */
 
 /* Values of every parameter, by name. Plain data: copy with '='. */
-typedef struct {
+typedef struct
+{
   char data_base[64];
   char data_path[1024];
   int data_kind;
@@ -67,24 +75,26 @@ typedef struct {
 /* Smallest positive value a log-scale slider of a CL_PARAM_NEGATIVE_IS_AUTO parameter reaches. */
 #define CL_PARAM_LOG_FLOOR 1e-5
 
-typedef struct {
-  const char *key;       /* "group.name" */
-  const char *label;     /* what a person reads: "Temperature τ" (UTF-8, capitalised, no key) */
+typedef struct
+{
+  const char *key;   /* "group.name" */
+  const char *label; /* what a person reads: "Temperature τ" (UTF-8, capitalised, no key) */
   ClParamType type;
-  size_t offset;         /* into ClConfig */
-  size_t size;           /* buffer size, for strings */
-  double min, max;       /* numeric range, inclusive */
-  double def;            /* numeric default (enum: index) */
-  const char *def_str;   /* string default */
+  size_t offset;              /* into ClConfig */
+  size_t size;                /* buffer size, for strings */
+  double min, max;            /* numeric range, inclusive */
+  double def;                 /* numeric default (enum: index) */
+  const char *def_str;        /* string default */
   const char *const *choices; /* enum values, NULL-terminated */
-  const char *unit;      /* "" when unitless */
-  const char *help;      /* one line, used for --list-params and tooltips */
+  const char *unit;           /* "" when unitless */
+  const char *help;           /* one line, used for --list-params and tooltips */
   guint flags;
 } ClParam;
 
 #define CL_CONFIG_ERROR (cl_config_error_quark ())
 GQuark cl_config_error_quark (void);
-typedef enum {
+typedef enum
+{
   CL_CONFIG_ERROR_UNKNOWN_KEY,
   CL_CONFIG_ERROR_BAD_VALUE,
   CL_CONFIG_ERROR_FILE,

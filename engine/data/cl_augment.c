@@ -7,9 +7,9 @@
  * CL_AUG_U32_PER_VIEW outputs of the caller's stream, whatever the parameters. */
 #define CROP_ATTEMPTS 10
 #define CROP_DRAWS (CROP_ATTEMPTS * 4)
-_Static_assert (2 * CROP_DRAWS == CL_AUG_CROP_U32, "CL_AUG_CROP_U32 must match the crop draws");
-_Static_assert (CL_AUG_CROP_U32 + 2 * (1 + 4) + 2 == CL_AUG_U32_PER_VIEW,
-                "CL_AUG_U32_PER_VIEW must match the draws in cl_augment_view");
+_Static_assert(2 * CROP_DRAWS == CL_AUG_CROP_U32, "CL_AUG_CROP_U32 must match the crop draws");
+_Static_assert(CL_AUG_CROP_U32 + 2 * (1 + 4) + 2 == CL_AUG_U32_PER_VIEW,
+               "CL_AUG_U32_PER_VIEW must match the draws in cl_augment_view");
 
 /* torchvision's RandomResizedCrop.get_params with all attempts drawn up front. The fallback is
  * the whole image (as TF's sample_distorted_bounding_box), so that area fraction 1 means "no
@@ -35,8 +35,8 @@ cl_augment_sample_crop (int h, int w, float min_area, ClRng *rng)
       long ch = lround (sqrt (target / ratio));
       if (cw > 0 && cw <= w && ch > 0 && ch <= h)
         {
-          ClCropBox b = { (int) (a[2] * (double) (h - ch + 1)),
-                          (int) (a[3] * (double) (w - cw + 1)), (int) ch, (int) cw };
+          ClCropBox b = { (int) (a[2] * (double) (h - ch + 1)), (int) (a[3] * (double) (w - cw + 1)), (int) ch,
+                          (int) cw };
           b.top = MIN (b.top, h - b.height);
           b.left = MIN (b.left, w - b.width);
           return b;

@@ -4,7 +4,8 @@
 #include <stdint.h>
 #include "engine/base/cl_rng.h"
 
-typedef struct {
+typedef struct
+{
   float crop_min_area; /* random resized crop: area fraction in [crop_min_area, 1], aspect in [3/4, 4/3] */
   float flip;          /* probability of a horizontal flip */
   float jitter;        /* brightness/contrast jitter strength in [0, 1] */
@@ -37,7 +38,8 @@ typedef struct {
 void cl_augment_view (const uint8_t *src, int h, int w, const ClAugParams *p, ClRng *rng, float *dst);
 
 /* The two geometric steps of cl_augment_view, public for tests and for showing crops. */
-typedef struct {
+typedef struct
+{
   int top, left, height, width;
 } ClCropBox;
 
@@ -50,7 +52,8 @@ void cl_augment_resize_crop (const uint8_t *src, int h, int w, ClCropBox box, in
 
 /* The draws of one view, in their fixed order (shared by cl_augment_view and the colour variant):
  * exactly CL_AUG_U32_PER_VIEW values of rng whatever the parameters. */
-typedef struct {
+typedef struct
+{
   ClCropBox box;
   double flip_u, jitter_apply_u, jitter_order_u, brightness_u, contrast_u;
   uint64_t noise_seed;

@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <math.h>
 
-_Static_assert (CL_AUG_COLOR_EXTRA_U32 == 3 * 2, "three uniforms of two words each");
+_Static_assert(CL_AUG_COLOR_EXTRA_U32 == 3 * 2, "three uniforms of two words each");
 
 static inline float
 clamp01 (float v)
@@ -90,12 +90,24 @@ hue (float *r, float *g, float *b, size_t n, float delta)
       float p = lo, q = v - range * frac, t = lo + range * frac;
       switch (sector)
         {
-        case 0: R = v, G = t, B = p; break;
-        case 1: R = q, G = v, B = p; break;
-        case 2: R = p, G = v, B = t; break;
-        case 3: R = p, G = q, B = v; break;
-        case 4: R = t, G = p, B = v; break;
-        default: R = v, G = p, B = q; break;
+        case 0:
+          R = v, G = t, B = p;
+          break;
+        case 1:
+          R = q, G = v, B = p;
+          break;
+        case 2:
+          R = p, G = v, B = t;
+          break;
+        case 3:
+          R = p, G = q, B = v;
+          break;
+        case 4:
+          R = t, G = p, B = v;
+          break;
+        default:
+          R = v, G = p, B = q;
+          break;
         }
       r[i] = clamp01 (R);
       g[i] = clamp01 (G);
@@ -163,10 +175,19 @@ cl_augment_view_color (const uint8_t *src, int c, int h, int w, const ClAugParam
           for (int o = 0; o < 4; o++)
             switch (ops[o])
               {
-              case 0: brightness (dst, 3 * n, b); break;
-              case 1: for (int ch = 0; ch < 3; ch++) contrast (dst + (size_t) ch * n, n, k); break;
-              case 2: saturation (R, G, B, n, f); break;
-              default: hue (R, G, B, n, delta); break;
+              case 0:
+                brightness (dst, 3 * n, b);
+                break;
+              case 1:
+                for (int ch = 0; ch < 3; ch++)
+                  contrast (dst + (size_t) ch * n, n, k);
+                break;
+              case 2:
+                saturation (R, G, B, n, f);
+                break;
+              default:
+                hue (R, G, B, n, delta);
+                break;
               }
         }
       else

@@ -38,5 +38,4 @@
  *     noise seed, in planar order (so plane 0 gets the same noise as a grey view would), not
  *     clamped.
  * No allocation. */
-void cl_augment_view_color (const uint8_t *src, int c, int h, int w, const ClAugParams *p, ClRng *rng,
-                            float *dst);
+void cl_augment_view_color (const uint8_t *src, int c, int h, int w, const ClAugParams *p, ClRng *rng, float *dst);

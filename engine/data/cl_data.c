@@ -6,7 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
-G_DEFINE_QUARK (cl-data-error-quark, cl_data_error)
+G_DEFINE_QUARK (cl - data - error - quark, cl_data_error)
 
 /* Limits that no real dataset for this app comes near; they turn a corrupt header into a clean
  * error instead of a giant allocation. The payload cap keeps n*h*w inside an int, so callers may
@@ -25,7 +25,8 @@ be32 (const guint8 *b)
 }
 
 /* How a gzip layer ended. */
-typedef enum {
+typedef enum
+{
   GZ_NONE,     /* the file is not gzip */
   GZ_COMPLETE, /* every member ended with its CRC and size checked */
   GZ_CUT,      /* the compressed data ended before the stream's end (trailer included) */
@@ -131,20 +132,20 @@ parse_idx (guint8 *raw, gsize len, GzEnd end, const char *path, int ndim_expecte
   char what[32];
   g_snprintf (what, sizeof what, "%s data", kind);
   gboolean ok = FALSE;
-#define SHORT(WANT, GOT, WHAT)                                                                                        \
-  do                                                                                                                  \
-    {                                                                                                                 \
-      if (end == GZ_CUT)                                                                                              \
-        g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,                                                     \
-                     "%s: truncated gzip stream: expected %" G_GSIZE_FORMAT " bytes of %s, got %" G_GSIZE_FORMAT      \
-                     " before the compressed data ended",                                                             \
-                     path, (gsize) (WANT), WHAT, (gsize) (GOT));                                                      \
-      else                                                                                                            \
-        g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,                                                     \
-                     "%s: truncated: expected %" G_GSIZE_FORMAT " bytes of %s, got %" G_GSIZE_FORMAT, path,           \
-                     (gsize) (WANT), WHAT, (gsize) (GOT));                                                            \
-      goto out;                                                                                                       \
-    }                                                                                                                 \
+#define SHORT(WANT, GOT, WHAT)                                                                                         \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      if (end == GZ_CUT)                                                                                               \
+        g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,                                                      \
+                     "%s: truncated gzip stream: expected %" G_GSIZE_FORMAT " bytes of %s, got %" G_GSIZE_FORMAT       \
+                     " before the compressed data ended",                                                              \
+                     path, (gsize) (WANT), WHAT, (gsize) (GOT));                                                       \
+      else                                                                                                             \
+        g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,                                                      \
+                     "%s: truncated: expected %" G_GSIZE_FORMAT " bytes of %s, got %" G_GSIZE_FORMAT, path,            \
+                     (gsize) (WANT), WHAT, (gsize) (GOT));                                                             \
+      goto out;                                                                                                        \
+    }                                                                                                                  \
   while (0)
   if (len < 4)
     SHORT (header_len, len, "IDX header");
@@ -179,7 +180,10 @@ parse_idx (guint8 *raw, gsize len, GzEnd end, const char *path, int ndim_expecte
         {
           g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
                        "%s: implausible %s %u in the IDX header (expected 1..%u)", path,
-                       d == 0 ? "item count" : d == 1 ? "image height" : "image width", v, limit);
+                       d == 0   ? "item count"
+                       : d == 1 ? "image height"
+                                : "image width",
+                       v, limit);
           goto out;
         }
       dims[d] = (int) v;
@@ -267,8 +271,7 @@ cl_idx_read (const char *path, int ndim_expected, uint8_t **data, int dims[3], G
     }
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING, "%s: is a folder, expected an IDX %s file", path,
-                   kind);
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING, "%s: is a folder, expected an IDX %s file", path, kind);
       return FALSE;
     }
   /* only a regular file of a size a valid one can have (a FIFO or /dev/zero is refused) */
@@ -296,7 +299,8 @@ cl_idx_read (const char *path, int ndim_expected, uint8_t **data, int dims[3], G
 }
 
 /* Base datasets the app knows by name, with the folder their package installs. */
-typedef struct {
+typedef struct
+{
   const char *name;
   const char *dir;
   const char *package;
@@ -327,8 +331,7 @@ find_idx_file (const char *dir, const char *split, const char *what, const char 
 }
 
 static gboolean
-load_split (const BaseDataset *base, const char *dir, const char *split, ClImageSet *set,
-            GError **error)
+load_split (const BaseDataset *base, const char *dir, const char *split, ClImageSet *set, GError **error)
 {
   char *img_path = find_idx_file (dir, split, "images", "idx3");
   char *lab_path = find_idx_file (dir, split, "labels", "idx1");
@@ -359,8 +362,8 @@ load_split (const BaseDataset *base, const char *dir, const char *split, ClImage
     goto out;
   if (ldims[0] != idims[0])
     {
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "%s: %d labels, but %s holds %d images", lab_path, ldims[0], img_path, idims[0]);
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT, "%s: %d labels, but %s holds %d images", lab_path,
+                   ldims[0], img_path, idims[0]);
       goto out;
     }
   set->n = idims[0];
@@ -396,8 +399,8 @@ cl_dataset_load (const char *base_name, const char *path, GError **error)
       GString *names = g_string_new (NULL);
       for (gsize i = 0; i < G_N_ELEMENTS (bases); i++)
         g_string_append_printf (names, "%s%s", i ? ", " : "", bases[i].name);
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING,
-                   "data.base=%s: unknown dataset; accepted values: %s", base_name, names->str);
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING, "data.base=%s: unknown dataset; accepted values: %s",
+                   base_name, names->str);
       g_string_free (names, TRUE);
       return NULL;
     }
@@ -412,8 +415,7 @@ cl_dataset_load (const char *base_name, const char *path, GError **error)
     {
       if (!g_file_test (path, G_FILE_TEST_EXISTS))
         {
-          g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING,
-                       "data.path=%s: folder not found", path);
+          g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_MISSING, "data.path=%s: folder not found", path);
           return NULL;
         }
       if (!g_file_test (path, G_FILE_TEST_IS_DIR))
@@ -432,8 +434,7 @@ cl_dataset_load (const char *base_name, const char *path, GError **error)
   ds->name = g_strdup (base->name);
   ds->dir = g_strdup (dir);
 
-  if (!load_split (hint, dir, "train", &ds->train, error)
-      || !load_split (hint, dir, "t10k", &ds->test, error))
+  if (!load_split (hint, dir, "train", &ds->train, error) || !load_split (hint, dir, "t10k", &ds->test, error))
     goto fail;
 
   if (ds->train.height != ds->test.height || ds->train.width != ds->test.width)

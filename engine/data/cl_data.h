@@ -3,16 +3,18 @@
 #include <glib.h>
 #include <stdint.h>
 
-typedef struct {
-  int n;            /* number of images */
+typedef struct
+{
+  int n; /* number of images */
   int height, width;
-  uint8_t *pixels;  /* n * height * width, row-major, 0..255 */
-  uint8_t *labels;  /* n */
+  uint8_t *pixels; /* n * height * width, row-major, 0..255 */
+  uint8_t *labels; /* n */
 } ClImageSet;
 
-typedef struct {
-  char *name;       /* e.g. "fashion-mnist" */
-  char *dir;        /* folder the files came from */
+typedef struct
+{
+  char *name; /* e.g. "fashion-mnist" */
+  char *dir;  /* folder the files came from */
   int n_classes;
   ClImageSet train, test;
 } ClDataset;
@@ -21,9 +23,10 @@ typedef struct {
 
 #define CL_DATA_ERROR (cl_data_error_quark ())
 GQuark cl_data_error_quark (void);
-typedef enum {
-  CL_DATA_ERROR_MISSING,  /* file or folder not there */
-  CL_DATA_ERROR_CORRUPT,  /* bad magic, truncated, inconsistent sizes */
+typedef enum
+{
+  CL_DATA_ERROR_MISSING, /* file or folder not there */
+  CL_DATA_ERROR_CORRUPT, /* bad magic, truncated, inconsistent sizes */
 } ClDataError;
 
 /* Read one IDX file (plain or .gz, detected by content). ndim_expected is 1 (labels) or 3 (images).

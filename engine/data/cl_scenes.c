@@ -28,20 +28,28 @@ cl_scene_target_name (ClSceneTarget target)
 #define COS_TABLE 1024
 #define MAX_SOURCE_SIDE 1024 /* items are resized through a row buffer of this many floats */
 
-_Static_assert (OVERLAY_SIDE <= CL_SCENE_MAX_SIDE && TWO_SIDE <= CL_SCENE_MAX_SIDE
-                  && MULTI_SIDE <= CL_SCENE_MAX_SIDE && CL_SCENE_MAX_BIG <= TWO_SIDE,
-                "scratch buffers are CL_SCENE_MAX_SIDE square");
+_Static_assert(OVERLAY_SIDE <= CL_SCENE_MAX_SIDE && TWO_SIDE <= CL_SCENE_MAX_SIDE && MULTI_SIDE <= CL_SCENE_MAX_SIDE &&
+                   CL_SCENE_MAX_BIG <= TWO_SIDE,
+               "scratch buffers are CL_SCENE_MAX_SIDE square");
 
 /* Sub-streams of CL_STREAM_DATA: one per purpose, so that, say, switching the tint on leaves
  * every layout as it was. */
-enum { PURPOSE_LAYOUT = 1, PURPOSE_TEXTURE, PURPOSE_TINT, PURPOSE_PROTOTYPE, PURPOSE_GLYPH };
+enum
+{
+  PURPOSE_LAYOUT = 1,
+  PURPOSE_TEXTURE,
+  PURPOSE_TINT,
+  PURPOSE_PROTOTYPE,
+  PURPOSE_GLYPH
+};
 
-struct _ClScenes {
+struct _ClScenes
+{
   ClSceneParams p;
   const ClDataset *ds;
   int channels, height, width;
-  int pool;                 /* glyphs built (overlay only) */
-  uint8_t *glyphs;          /* pool * CL_SCENE_GLYPH^2 */
+  int pool;        /* glyphs built (overlay only) */
+  uint8_t *glyphs; /* pool * CL_SCENE_GLYPH^2 */
   float cos_table[COS_TABLE];
 };
 
@@ -53,21 +61,20 @@ cl_scene_params_check (const ClSceneParams *p, GError **error)
   if (p->kind < 0 || p->kind >= CL_N_SCENE_KINDS)
     {
       g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "data.kind: expected randbits, overlay, two-objects or multi-objects (got index %d)",
-                   p->kind);
+                   "data.kind: expected randbits, overlay, two-objects or multi-objects (got index %d)", p->kind);
       return FALSE;
     }
   if (p->kind == CL_SCENE_OVERLAY && (p->pool < 1 || p->pool > CL_SCENE_MAX_POOL))
     {
-      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "data.pool: expected an integer in [1, %d], got %d", CL_SCENE_MAX_POOL, p->pool);
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT, "data.pool: expected an integer in [1, %d], got %d",
+                   CL_SCENE_MAX_POOL, p->pool);
       return FALSE;
     }
   if (p->kind == CL_SCENE_TWO_OBJECTS && (p->big_size < CL_SCENE_MIN_BIG || p->big_size > CL_SCENE_MAX_BIG))
     {
       g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
-                   "data.big_size: expected an integer in [%d, %d] px, got %d", CL_SCENE_MIN_BIG,
-                   CL_SCENE_MAX_BIG, p->big_size);
+                   "data.big_size: expected an integer in [%d, %d] px, got %d", CL_SCENE_MIN_BIG, CL_SCENE_MAX_BIG,
+                   p->big_size);
       return FALSE;
     }
   if (p->tint != 0 && p->tint != 1)
@@ -81,9 +88,7 @@ cl_scene_params_check (const ClSceneParams *p, GError **error)
 void
 cl_scene_geometry (const ClSceneParams *p, const ClDataset *ds, int *channels, int *height, int *width)
 {
-  int side = p->kind == CL_SCENE_OVERLAY ? OVERLAY_SIDE
-             : p->kind == CL_SCENE_TWO_OBJECTS ? TWO_SIDE
-                                               : MULTI_SIDE;
+  int side = p->kind == CL_SCENE_OVERLAY ? OVERLAY_SIDE : p->kind == CL_SCENE_TWO_OBJECTS ? TWO_SIDE : MULTI_SIDE;
   *channels = p->tint ? 3 : 1;
   *height = p->kind == CL_SCENE_RANDBITS ? ds->train.height : side;
   *width = p->kind == CL_SCENE_RANDBITS ? ds->train.width : side;
@@ -126,7 +131,8 @@ cl_scene_targets (const ClSceneParams *p, const ClDataset *ds, ClSceneTarget *ta
 #define N_EDGES 42
 #define PROTO_MIN_DISTANCE 4
 
-typedef struct {
+typedef struct
+{
   int a[N_EDGES], b[N_EDGES];
   int of[N_NODES][N_NODES];
   int mirror[N_EDGES];
@@ -221,8 +227,8 @@ make_prototypes (const Lattice *l, uint64_t seed, uint64_t proto[CL_SCENE_GLYPH_
       uint64_t m = random_stroke (l, &rng), mm = mirror_mask (l, m);
       gboolean ok = TRUE;
       for (int j = 0; j < k && ok; j++)
-        ok = __builtin_popcountll (m ^ proto[j]) >= PROTO_MIN_DISTANCE
-             && __builtin_popcountll (mm ^ proto[j]) >= PROTO_MIN_DISTANCE;
+        ok = __builtin_popcountll (m ^ proto[j]) >= PROTO_MIN_DISTANCE &&
+             __builtin_popcountll (mm ^ proto[j]) >= PROTO_MIN_DISTANCE;
       if (ok)
         proto[k++] = m;
     }
@@ -269,8 +275,8 @@ render_glyph (const Lattice *l, uint64_t proto, uint64_t seed, int k, uint8_t *o
         for (int e = 0; e < N_EDGES; e++)
           if (proto >> e & 1u)
             {
-              float e2 = segment_distance2 ((float) x + 0.5f, (float) y + 0.5f, nx[l->a[e]], ny[l->a[e]],
-                                            nx[l->b[e]], ny[l->b[e]]);
+              float e2 = segment_distance2 ((float) x + 0.5f, (float) y + 0.5f, nx[l->a[e]], ny[l->a[e]], nx[l->b[e]],
+                                            ny[l->b[e]]);
               d2 = e2 < d2 ? e2 : d2;
             }
         float v = half_width + 0.5f - sqrtf (d2);
@@ -387,7 +393,8 @@ resize_u8 (const uint8_t *src, int sh, int sw, uint8_t *dst, int dh, int dw)
     }
 }
 
-typedef struct {
+typedef struct
+{
   int x0, y0, x1, y1; /* inclusive; x1 < x0 when empty */
 } Box;
 
@@ -405,12 +412,13 @@ bounding_box (const uint8_t *img, int side)
           b.y1 = MAX (b.y1, y);
         }
   if (b.x1 < 0) /* nothing above the threshold: keep the whole square, nothing will be pasted */
-    b = (Box) { 0, 0, side - 1, side - 1 };
+    b = (Box){ 0, 0, side - 1, side - 1 };
   return b;
 }
 
 /* Item k resized to its square, kept between layout and drawing. */
-typedef struct {
+typedef struct
+{
   uint8_t item[CL_SCENE_MAX_ITEMS][CL_SCENE_MAX_SIDE * CL_SCENE_MAX_SIDE];
   Box box[CL_SCENE_MAX_ITEMS];
 } Scratch;
@@ -494,12 +502,24 @@ hsv_factors (float hue, float sat, float f[3])
   float p = 1.0f - sat, q = 1.0f - sat * frac, t = 1.0f - sat * (1.0f - frac);
   switch (sector % 6)
     {
-    case 0: f[0] = 1.0f, f[1] = t, f[2] = p; break;
-    case 1: f[0] = q, f[1] = 1.0f, f[2] = p; break;
-    case 2: f[0] = p, f[1] = 1.0f, f[2] = t; break;
-    case 3: f[0] = p, f[1] = q, f[2] = 1.0f; break;
-    case 4: f[0] = t, f[1] = p, f[2] = 1.0f; break;
-    default: f[0] = 1.0f, f[1] = p, f[2] = q; break;
+    case 0:
+      f[0] = 1.0f, f[1] = t, f[2] = p;
+      break;
+    case 1:
+      f[0] = q, f[1] = 1.0f, f[2] = p;
+      break;
+    case 2:
+      f[0] = p, f[1] = 1.0f, f[2] = t;
+      break;
+    case 3:
+      f[0] = p, f[1] = q, f[2] = 1.0f;
+      break;
+    case 4:
+      f[0] = t, f[1] = p, f[2] = 1.0f;
+      break;
+    default:
+      f[0] = 1.0f, f[1] = p, f[2] = q;
+      break;
     }
 }
 
@@ -624,7 +644,10 @@ smoothstep (float t)
 static void
 render_texture (const ClScenes *s, int split, int index, uint8_t *out, int side)
 {
-  enum { GRID = 7 };
+  enum
+  {
+    GRID = 7
+  };
   ClRng rng;
   scene_rng (s, split, index, PURPOSE_TEXTURE, &rng);
   int type = (int) cl_rng_below (&rng, CL_N_TEXTURES);
@@ -637,10 +660,10 @@ render_texture (const ClScenes *s, int split, int index, uint8_t *out, int side)
   for (int i = 0; i < GRID * GRID; i++)
     grid[i] = (float) cl_rng_uniform (&rng);
 
-  int cells = 2 + (int) (b * (GRID - 2));            /* noise: 2..6 cells across */
-  float period = 4.0f + 12.0f * b;                   /* stripes */
+  int cells = 2 + (int) (b * (GRID - 2)); /* noise: 2..6 cells across */
+  float period = 4.0f + 12.0f * b;        /* stripes */
   float ca = cosf ((float) G_PI * a) / period, sa = sinf ((float) G_PI * a) / period;
-  float norm = 0.5f / (0.5f * (float) side * (float) G_SQRT2);  /* gradient: corner to corner */
+  float norm = 0.5f / (0.5f * (float) side * (float) G_SQRT2); /* gradient: corner to corner */
   float ga = cosf (2.0f * (float) G_PI * a) * norm, gs = sinf (2.0f * (float) G_PI * a) * norm;
   int check = 4 + (int) (b * 7.0f), ox = (int) (c * (float) check), oy = (int) (d * (float) check);
   float half = 0.5f * (float) side;
@@ -738,8 +761,7 @@ paste_over (const ClSceneItem *it, const uint8_t *item, int id, uint8_t *canvas,
 
 /* Alpha paste (multi-objects): the item covers what is below wherever it is above the threshold. */
 static void
-paste_alpha (const ClSceneItem *it, const uint8_t *item, const Box *b, int id, uint8_t *canvas, uint8_t *mask,
-             int side)
+paste_alpha (const ClSceneItem *it, const uint8_t *item, const Box *b, int id, uint8_t *canvas, uint8_t *mask, int side)
 {
   for (int y = b->y0; y <= b->y1; y++)
     for (int x = b->x0; x <= b->x1; x++)

@@ -45,7 +45,8 @@
 
 #include "engine/data/cl_data.h"
 
-typedef enum {
+typedef enum
+{
   CL_SCENE_RANDBITS = 0,
   CL_SCENE_OVERLAY,
   CL_SCENE_TWO_OBJECTS,
@@ -56,27 +57,29 @@ typedef enum {
 /* "randbits", "overlay", "two-objects", "multi-objects", NULL: the data.kind spellings. */
 extern const char *const cl_scene_kind_names[CL_N_SCENE_KINDS + 1];
 
-typedef struct {
-  int kind;       /* ClSceneKind */
-  int pool;       /* overlay: number of glyphs, 1..CL_SCENE_MAX_POOL (ignored by other kinds) */
-  int big_size;   /* two-objects: side of the large item in px, CL_SCENE_MIN_BIG..CL_SCENE_MAX_BIG */
-  int tint;       /* 0 or 1 */
+typedef struct
+{
+  int kind;     /* ClSceneKind */
+  int pool;     /* overlay: number of glyphs, 1..CL_SCENE_MAX_POOL (ignored by other kinds) */
+  int big_size; /* two-objects: side of the large item in px, CL_SCENE_MIN_BIG..CL_SCENE_MAX_BIG */
+  int tint;     /* 0 or 1 */
   uint64_t seed;
 } ClSceneParams;
 
 #define CL_SCENE_MAX_POOL 4096
 #define CL_SCENE_MIN_BIG 14
 #define CL_SCENE_MAX_BIG 56
-#define CL_SCENE_GLYPH 12          /* glyph side in px */
-#define CL_SCENE_GLYPH_CLASSES 10  /* prototypes: the overlay target's classes */
-#define CL_SCENE_SMALL 14          /* two-objects: small item side */
+#define CL_SCENE_GLYPH 12         /* glyph side in px */
+#define CL_SCENE_GLYPH_CLASSES 10 /* prototypes: the overlay target's classes */
+#define CL_SCENE_SMALL 14         /* two-objects: small item side */
 #define CL_SCENE_TINT_BUCKETS 8
 #define CL_SCENE_ALPHA_THRESHOLD 32 /* a resized item pixel above this is part of the object */
 #define CL_SCENE_MAX_ITEMS 4
-#define CL_SCENE_MAX_SIDE 64       /* no canvas of a non-randbits kind is larger */
-#define CL_SCENE_NO_LABEL 255      /* label of a target the kind does not have */
+#define CL_SCENE_MAX_SIDE 64  /* no canvas of a non-randbits kind is larger */
+#define CL_SCENE_NO_LABEL 255 /* label of a target the kind does not have */
 
-typedef enum {
+typedef enum
+{
   CL_TARGET_CLASS,
   CL_TARGET_BACKGROUND,
   CL_TARGET_OVERLAY,
@@ -96,14 +99,12 @@ gboolean cl_scene_params_check (const ClSceneParams *params, GError **error);
 
 /* Image shape of the kind: randbits keeps the dataset's item size; the others have fixed canvases
  * (56, 56, 64). channels is 3 with tint, else 1. */
-void cl_scene_geometry (const ClSceneParams *params, const ClDataset *ds, int *channels, int *height,
-                        int *width);
+void cl_scene_geometry (const ClSceneParams *params, const ClDataset *ds, int *channels, int *height, int *width);
 
 /* The targets this kind has, in ClSceneTarget order (class always first), with the number of
  * classes of each (overlay: min(pool, 10); tint: 8; the others: ds->n_classes).
  * Returns how many were written; both arrays need CL_N_SCENE_TARGETS entries. */
-int cl_scene_targets (const ClSceneParams *params, const ClDataset *ds, ClSceneTarget *targets,
-                      int *n_classes);
+int cl_scene_targets (const ClSceneParams *params, const ClDataset *ds, ClSceneTarget *targets, int *n_classes);
 
 /* Holds params, a borrowed pointer to ds (which must outlive it) and the tables rendering needs
  * (glyph pool, a cosine table). Immutable after creation, so any number of threads may render
@@ -118,17 +119,19 @@ void cl_scenes_free (ClScenes *scenes);
 const ClSceneParams *cl_scenes_params (const ClScenes *scenes);
 
 /* What one scene is made of; cl_scenes_render draws exactly this. */
-typedef struct {
-  int source;        /* index of the item in the scene's split */
-  int label;         /* its class */
-  int x, y;          /* canvas position of the top-left of the item's resized square (may be
-                      * negative: the square is cropped to the item's bounding box, and only the
-                      * bounding box is kept inside the canvas) */
-  int size;          /* side of the resized square */
-  float brightness;  /* multi-objects: multiplier of the item's pixels; 1 otherwise */
+typedef struct
+{
+  int source;       /* index of the item in the scene's split */
+  int label;        /* its class */
+  int x, y;         /* canvas position of the top-left of the item's resized square (may be
+                     * negative: the square is cropped to the item's bounding box, and only the
+                     * bounding box is kept inside the canvas) */
+  int size;         /* side of the resized square */
+  float brightness; /* multi-objects: multiplier of the item's pixels; 1 otherwise */
 } ClSceneItem;
 
-typedef enum {
+typedef enum
+{
   CL_TEXTURE_NONE = -1,
   CL_TEXTURE_NOISE = 0, /* smooth value noise */
   CL_TEXTURE_STRIPES,
@@ -137,12 +140,13 @@ typedef enum {
   CL_N_TEXTURES
 } ClSceneTexture;
 
-typedef struct {
-  int n_items;      /* items in paste order; instance k+1 of the mask is items[k] */
+typedef struct
+{
+  int n_items; /* items in paste order; instance k+1 of the mask is items[k] */
   ClSceneItem items[CL_SCENE_MAX_ITEMS];
-  int pattern;      /* overlay: pool index of the glyph (its instance id is 2); else -1 */
-  int texture;      /* multi-objects: ClSceneTexture; else CL_TEXTURE_NONE */
-  int tint_bucket;  /* -1 without tint */
+  int pattern;     /* overlay: pool index of the glyph (its instance id is 2); else -1 */
+  int texture;     /* multi-objects: ClSceneTexture; else CL_TEXTURE_NONE */
+  int tint_bucket; /* -1 without tint */
   float hue, saturation;
 } ClSceneLayout;
 
@@ -171,15 +175,16 @@ void cl_scenes_render (const ClScenes *scenes, int split, int index, uint8_t *pi
  *    pattern everywhere, carrying no instance information).
  * Kinds without the removed part render as drawn. Same layout, labels and mask conventions as
  * cl_scenes_render; no allocation. */
-typedef enum {
+typedef enum
+{
   CL_SCENE_AS_DRAWN = 0,
   CL_SCENE_CLEAN,
   CL_SCENE_FIXED_OVERLAY,
   CL_N_SCENE_VARIANTS
 } ClSceneVariant;
 
-void cl_scenes_render_variant (const ClScenes *scenes, int split, int index, ClSceneVariant variant,
-                               uint8_t *pixels, uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *instance_mask);
+void cl_scenes_render_variant (const ClScenes *scenes, int split, int index, ClSceneVariant variant, uint8_t *pixels,
+                               uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *instance_mask);
 
 /* Glyph k of the pool (CL_SCENE_GLYPH^2 bytes, white on black), for tests and for showing the pool. */
 const uint8_t *cl_scenes_glyph (const ClScenes *scenes, int k);

@@ -6,12 +6,14 @@
 
 #define CL_ARCH_MAX_CONV 8
 
-typedef struct {
+typedef struct
+{
   int channels; /* before model.width scales it */
   int stride;   /* 1 or 2 */
 } ClArchConv;
 
-typedef struct {
+typedef struct
+{
   const char *name; /* model.arch spelling */
   int pad;          /* every conv is 3x3; 0 = valid, 1 = padded */
   int n_conv;

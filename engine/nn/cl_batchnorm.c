@@ -170,7 +170,8 @@ normalize (const ClBatchNorm *bn, const float *x, int n, const float *gamma, con
     }
 }
 
-typedef struct {
+typedef struct
+{
   const ClBatchNorm *bn;
   const float *x, *y_in, *dy;
   int n;
@@ -194,20 +195,21 @@ bn_part_range (int C, int part, int parts, int *lo, int *hi)
  * (splitting channels cost more than it saved: a thread read one line of every four and wrote
  * lines its neighbour wrote too). Sums over rows go in blocks of CL_BN_ROWS rows: a block's float
  * partial is added, in double, to its lane (the lanes cut the blocks into CL_BN_SUM_LANES runs of
- * consecutive blocks), and the lanes are added in order; elementwise passes take chunks of rows. Which thread does what does not change a
- * bit of the result. Channels go in tiles of CL_BN_TILE so the per-lane sums fit on the stack. */
+ * consecutive blocks), and the lanes are added in order; elementwise passes take chunks of rows. Which thread does what
+ * does not change a bit of the result. Channels go in tiles of CL_BN_TILE so the per-lane sums fit on the stack. */
 #define CL_BN_SUM_LANES 8
 #define CL_BN_CHUNK_ROWS 4096
 /* Below this many values the team costs more to wake than it saves. */
 #define CL_BN_MIN_PARALLEL 65536
 
-typedef struct {
+typedef struct
+{
   const BnJob *job;
   int c0, cw; /* the channel tile */
   gboolean backward;
   float shift[CL_BN_TILE]; /* forward: subtracted before squaring, so E[x^2] - E[x]^2 does not cancel */
   double sum[CL_BN_SUM_LANES][CL_BN_TILE], sq[CL_BN_SUM_LANES][CL_BN_TILE];
-  float a[CL_BN_TILE], b[CL_BN_TILE], mu[CL_BN_TILE]; /* elementwise: y = a (x - mu) + b */
+  float a[CL_BN_TILE], b[CL_BN_TILE], mu[CL_BN_TILE];   /* elementwise: y = a (x - mu) + b */
   float k0[CL_BN_TILE], k1[CL_BN_TILE], k2[CL_BN_TILE]; /* backward elementwise */
 } BnTileJob;
 
@@ -445,8 +447,8 @@ cl_batchnorm_forward_train (const ClBatchNorm *bn, const float *x, int n, const 
                             gboolean relu)
 {
   const int C = bn->channels;
-  BnJob job = { bn, x, NULL, NULL, n, gamma, beta, y, mean, invstd, running_mean, running_var, NULL, NULL, NULL,
-                relu, NULL, NULL, NULL };
+  BnJob job = { bn,           x,           NULL, NULL, n,    gamma, beta, y,    mean, invstd,
+                running_mean, running_var, NULL, NULL, NULL, relu,  NULL, NULL, NULL };
   if (bn->spatial == 1)
     bn_rows_forward (&job);
   else
@@ -462,8 +464,10 @@ cl_batchnorm_forward_eval (const ClBatchNorm *bn, const float *x, int n, const f
   const size_t P = (size_t) bn->spatial;
   if (P == 1)
     {
-      BnJob job = { bn, x, NULL, NULL, n, gamma, beta, y, NULL, NULL, (float *) running_mean, (float *) running_var,
-                    NULL, NULL, NULL, relu, NULL, NULL, NULL };
+      BnJob job = {
+        bn,   x,    NULL, NULL, n,    gamma, beta, y, NULL, NULL, (float *) running_mean, (float *) running_var,
+        NULL, NULL, NULL, relu, NULL, NULL,  NULL
+      };
       bn_rows_eval (&job);
       return;
     }
@@ -535,7 +539,6 @@ bn_backward_part (void *arg, int part, int parts)
     }
 }
 
-
 void
 cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, const float *dy, int n,
                        const float *gamma, const float *mean, const float *invstd, float *dx, float *dgamma,
@@ -544,8 +547,8 @@ cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, co
   const int C = bn->channels;
   /* dx = k1 (d - mean(d) - xhat mean(d xhat)) = k1 d - k0 - k2 (x - mean), with k1 = gamma invstd,
    * k0 = k1 mean(d), k2 = k1 invstd^2 mean(d (x - mean)). */
-  BnJob job = { bn, x, y, dy, n, gamma, NULL, NULL, (float *) mean, (float *) invstd, NULL, NULL, dx, dgamma, dbeta,
-                relu, NULL, NULL, NULL };
+  BnJob job = { bn,   x,  y,      dy,    n,    gamma, NULL, NULL, (float *) mean, (float *) invstd, NULL,
+                NULL, dx, dgamma, dbeta, relu, NULL,  NULL, NULL };
   if (bn->spatial == 1)
     bn_rows_backward (&job);
   else
@@ -558,7 +561,7 @@ cl_batchnorm_backward_coefficients (const ClBatchNorm *bn, const float *x, const
                                     float *dbeta, float *k0, float *k1, float *k2, gboolean relu)
 {
   g_return_if_fail (bn->spatial == 1);
-  BnJob job = { bn, x, y, dy, n, gamma, NULL, NULL, (float *) mean, (float *) invstd, NULL, NULL, NULL, dgamma, dbeta,
-                relu, k0, k1, k2 };
+  BnJob job = { bn,   x,    y,      dy,    n,    gamma, NULL, NULL, (float *) mean, (float *) invstd, NULL,
+                NULL, NULL, dgamma, dbeta, relu, k0,    k1,   k2 };
   bn_rows_backward (&job);
 }

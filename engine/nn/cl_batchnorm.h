@@ -13,25 +13,25 @@
 /* ---- BatchNorm over [n][C][P]: per channel, statistics over n and P (P = 1 gives BatchNorm1d).
  * The "relu" variants fuse a following ReLU (out = max(0, bn(x))); relu = FALSE is the plain
  * reference path. */
-typedef struct {
+typedef struct
+{
   int channels;
   int spatial;
 } ClBatchNorm;
 
 /* Training: batch statistics; writes mean/invstd [C] for backward and updates running stats
  * (running_mean/running_var may be NULL to skip the update). */
-void cl_batchnorm_forward_train (const ClBatchNorm *bn, const float *x, int n, const float *gamma,
-                                 const float *beta, float *y, float *mean, float *invstd,
-                                 float *running_mean, float *running_var, gboolean relu);
+void cl_batchnorm_forward_train (const ClBatchNorm *bn, const float *x, int n, const float *gamma, const float *beta,
+                                 float *y, float *mean, float *invstd, float *running_mean, float *running_var,
+                                 gboolean relu);
 /* Evaluation: running statistics, nothing updated. */
-void cl_batchnorm_forward_eval (const ClBatchNorm *bn, const float *x, int n, const float *gamma,
-                                const float *beta, const float *running_mean, const float *running_var,
-                                float *y, gboolean relu);
+void cl_batchnorm_forward_eval (const ClBatchNorm *bn, const float *x, int n, const float *gamma, const float *beta,
+                                const float *running_mean, const float *running_var, float *y, gboolean relu);
 /* Backward of a training forward. y is that forward's output (read only when relu, for the mask).
  * dx may alias dy (in place). dgamma, dbeta [C] are overwritten. */
 void cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *y, const float *dy, int n,
-                            const float *gamma, const float *mean, const float *invstd, float *dx,
-                            float *dgamma, float *dbeta, gboolean relu);
+                            const float *gamma, const float *mean, const float *invstd, float *dx, float *dgamma,
+                            float *dbeta, gboolean relu);
 
 /* The first pass of cl_batchnorm_backward for spatial 1 ([n][C] rows): dgamma, dbeta, and the
  * per-channel coefficients of dx = k1 * d - k0 - k2 * (x - mean) for cl_conv2d_backward_nhwc_bn. */

@@ -104,8 +104,8 @@ tap_sums (const ClConstPlanes *cp, const float *w, int w_in_c, int first, int pl
 }
 
 void
-cl_const_planes_bias (const ClConstPlanes *cp, const float *w, int w_in_c, int first, int planes, const float *v,
-                      int n, float *bias)
+cl_const_planes_bias (const ClConstPlanes *cp, const float *w, int w_in_c, int first, int planes, const float *v, int n,
+                      float *bias)
 {
   const int O = cp->out_c, classes = cl_const_planes_classes (cp);
   g_return_if_fail (planes <= cp->max_planes);
@@ -123,7 +123,8 @@ cl_const_planes_bias (const ClConstPlanes *cp, const float *w, int w_in_c, int f
         }
 }
 
-typedef struct {
+typedef struct
+{
   const ClConstPlanes *cp;
   const float *bias;
   int n;

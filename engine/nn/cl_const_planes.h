@@ -19,15 +19,16 @@
 
 #include "engine/nn/cl_conv.h"
 
-typedef struct {
+typedef struct
+{
   int k, out_h, out_w, out_c;
-  int n_row, n_col;   /* distinct row and column masks */
-  int *pixel_class;   /* [out_h*out_w]: row class * n_col + column class */
-  guint64 *row_mask;  /* [n_row]: bit ki set when patch row ki is inside the image */
-  guint64 *col_mask;  /* [n_col] */
+  int n_row, n_col;  /* distinct row and column masks */
+  int *pixel_class;  /* [out_h*out_w]: row class * n_col + column class */
+  guint64 *row_mask; /* [n_row]: bit ki set when patch row ki is inside the image */
+  guint64 *col_mask; /* [n_col] */
   int max_planes;
-  float *tap_sums;    /* scratch [classes][out_c][max_planes] */
-  double *grad_sums;  /* scratch [classes][out_c][max_planes] */
+  float *tap_sums;   /* scratch [classes][out_c][max_planes] */
+  double *grad_sums; /* scratch [classes][out_c][max_planes] */
 } ClConstPlanes;
 
 /* Classes from the conv's geometry (k <= 64), scratch for up to max_planes planes, so the calls

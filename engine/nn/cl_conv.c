@@ -65,8 +65,8 @@ cl_conv2d_forward_ref (const ClConv2d *conv, const float *w, const float *x, int
                     int iw = ow * conv->stride + kj - conv->pad;
                     if (ih < 0 || ih >= conv->in_h || iw < 0 || iw >= conv->in_w)
                       continue;
-                    acc += (double) w[((o * conv->in_c + c) * k + ki) * k + kj]
-                           * x[(((size_t) s * conv->in_c + c) * conv->in_h + ih) * conv->in_w + iw];
+                    acc += (double) w[((o * conv->in_c + c) * k + ki) * k + kj] *
+                           x[(((size_t) s * conv->in_c + c) * conv->in_h + ih) * conv->in_w + iw];
                   }
             y[(((size_t) s * conv->out_c + o) * conv->out_h + oh) * conv->out_w + ow] = (float) acc;
           }

@@ -14,7 +14,8 @@
 /* ---- conv2d, no bias: im2col + sgemm, processed in chunks of samples so the column buffer
  * stays in cache (the column buffer is patch-major, [pixel][in_c*k*k], so im2col copies runs of
  * k floats instead of gathering with a stride). Weights w are [out_c][in_c][k][k]. */
-typedef struct {
+typedef struct
+{
   int in_c, out_c, k, stride, pad;
   int in_h, in_w, out_h, out_w;
   /* Samples per im2col block, set by init (~512 KiB of columns). A caller may lower it (tests do,
@@ -41,16 +42,15 @@ size_t cl_conv2d_tmp_floats (const ClConv2d *conv);
 double cl_conv2d_macs (const ClConv2d *conv);
 
 /* y [n][out_c][out_h*out_w] = conv(x [n][in_c][in_h*in_w]). */
-void cl_conv2d_forward (const ClConv2d *conv, const float *w, const float *x, int n, float *y,
-                        float *col, float *tmp);
+void cl_conv2d_forward (const ClConv2d *conv, const float *w, const float *x, int n, float *y, float *col, float *tmp);
 /* dw (overwritten) and dx (overwritten, may be NULL). Recomputes im2col from x, so x must be the
  * input of the forward. dcol is unused when dx is NULL. */
-void cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, const float *dy, int n,
-                         float *dw, float *dx, float *col, float *dcol, float *tmp);
+void cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, const float *dy, int n, float *dw,
+                         float *dx, float *col, float *dcol, float *tmp);
 /* Naive loop references (the tests compare the fast path against them). */
 void cl_conv2d_forward_ref (const ClConv2d *conv, const float *w, const float *x, int n, float *y);
-void cl_conv2d_backward_ref (const ClConv2d *conv, const float *w, const float *x, const float *dy, int n,
-                             float *dw, float *dx);
+void cl_conv2d_backward_ref (const ClConv2d *conv, const float *w, const float *x, const float *dy, int n, float *dw,
+                             float *dx);
 
 /* ---- conv2d on channels-last ("NHWC") tensors: the path the model trains with.
  * x [n][in_h][in_w][in_c], y [n][out_h][out_w][out_c]. A patch row is then one run of k*in_c
@@ -73,18 +73,17 @@ void cl_conv2d_weights_from_nhwc (const ClConv2d *conv, const float *wp, int w_i
 /* Scratch floats of the NHWC forward and backward (column blocks of every thread, lane partials of
  * the kernel gradient). Follows conv->chunk. */
 size_t cl_conv2d_nhwc_scratch_floats (const ClConv2d *conv);
-void cl_conv2d_forward_nhwc (const ClConv2d *conv, const float *wp, const float *x, int n, float *y,
-                             float *scratch);
+void cl_conv2d_forward_nhwc (const ClConv2d *conv, const float *wp, const float *x, int n, float *y, float *scratch);
 /* Evaluation forward fused with the BatchNorm (running statistics) + ReLU that follows:
  * y = max(0, gamma / sqrt(var + eps) * (conv - mean) + beta), the same float operations as
  * cl_conv2d_forward_nhwc then cl_batchnorm_forward_eval (spatial 1, relu), without a pass over y. */
 void cl_conv2d_forward_nhwc_eval_bn_relu (const ClConv2d *conv, const float *wp, const float *x, int n,
-                                         const float *gamma, const float *beta, const float *running_mean,
-                                         const float *running_var, float *y, float *scratch);
+                                          const float *gamma, const float *beta, const float *running_mean,
+                                          const float *running_var, float *y, float *scratch);
 /* dwp [out_c][k][k][in_c] and dx (may be NULL) are overwritten. x must be the forward's input.
  * dwp NULL: only dx (x is then not read). */
-void cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n,
-                              float *dwp, float *dx, float *scratch);
+void cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *dwp,
+                              float *dx, float *scratch);
 
 /* The channels-last conv runs microkernels chosen at run time by the CPU's features
  * (__builtin_cpu_supports): "avx512" (AVX-512F) or "avx2" (AVX2 + FMA), else "im2col"
@@ -109,7 +108,8 @@ gboolean cl_layers_get_simd (void); /* a fast microkernel set is in use */
  * second pass over memory: each block's dy = k1 * d - k0 - k2 * (pre - mean), d = dact where
  * act > 0, is formed in the scratch as the block is used (the same float operations as
  * cl_batchnorm_backward, so the results are identical to that then cl_conv2d_backward_nhwc). */
-typedef struct {
+typedef struct
+{
   const float *dact, *act, *pre;    /* [n][out_h][out_w][out_c] */
   const float *mean, *k0, *k1, *k2; /* [out_c], from cl_batchnorm_backward_coefficients (relu) */
   /* Optional (dy_sums NULL: none): per view, the sums of dy over the pixels of each of n_classes
@@ -119,5 +119,5 @@ typedef struct {
   int n_classes;
   float *dy_sums;
 } ClBnReluGrad;
-void cl_conv2d_backward_nhwc_bn (const ClConv2d *conv, const float *wp, const float *x, const ClBnReluGrad *bng,
-                                 int n, float *dwp, float *dx, float *scratch);
+void cl_conv2d_backward_nhwc_bn (const ClConv2d *conv, const float *wp, const float *x, const ClBnReluGrad *bng, int n,
+                                 float *dwp, float *dx, float *scratch);

@@ -8,12 +8,11 @@
 
 #define CL_SIMD __attribute__ ((target ("avx2,fma")))
 
-
 /* y rows [rows][O] of one block: tiles of 6 output pixels x 16 output channels held in 12
  * registers, each fed by broadcasts from the 6 pixels' runs and two loads of the packed kernel. */
 CL_SIMD static void
 forward_block (const ClConv2d *conv, const float *packed, const float *const *ptab, int rows, float *y,
-                         const float *zeros, const ClConvEpilogue *ep)
+               const float *zeros, const ClConvEpilogue *ep)
 {
   const ClRowShape sh = cl_conv_row_shape (conv);
   const int k = sh.nseg, run = sh.seg, O = conv->out_c, K = k * run;
@@ -74,7 +73,7 @@ forward_block (const ClConv2d *conv, const float *packed, const float *const *pt
                     {
                       /* relu_f on the bits: clear every lane whose sign bit is set. */
                       const __m256i v = _mm256_castps_si256 (
-                        _mm256_add_ps (_mm256_mul_ps (vs, _mm256_sub_ps (acc[2 * r + h], vm)), vb));
+                          _mm256_add_ps (_mm256_mul_ps (vs, _mm256_sub_ps (acc[2 * r + h], vm)), vb));
                       acc[2 * r + h] = _mm256_castsi256_ps (_mm256_andnot_si256 (_mm256_srai_epi32 (v, 31), v));
                     }
                 }
@@ -113,8 +112,7 @@ tile_masks (int n, __m256i *m0, __m256i *m1)
  * stores whole vectors. Each element's sum runs over the block's pixels in order, continuing from
  * the stored partial (from zero when `first`). */
 CL_SIMD static void
-dw_block (const ClConv2d *conv, const float *const *ptab, const float *dy, int rows, float *dwt,
-                    gboolean first)
+dw_block (const ClConv2d *conv, const float *const *ptab, const float *dy, int rows, float *dwt, gboolean first)
 {
   const ClRowShape sh = cl_conv_row_shape (conv);
   const int k = sh.nseg, run = sh.seg, O = conv->out_c, pass = cl_conv_dw_pass_pixels (conv);
@@ -152,8 +150,12 @@ dw_block (const ClConv2d *conv, const float *const *ptab, const float *dy, int r
                 const int c1 = MIN (1, jv - 1), c2 = MIN (2, jv - 1), c3 = MIN (3, jv - 1);
                 const int c4 = MIN (4, jv - 1), c5 = MIN (5, jv - 1);
                 float *t0 = dwt + ((size_t) ki * run + j0) * O + o0;
-                float *t[6] = { t0, t0 + (size_t) c1 * O, t0 + (size_t) c2 * O, t0 + (size_t) c3 * O,
-                                t0 + (size_t) c4 * O, t0 + (size_t) c5 * O };
+                float *t[6] = { t0,
+                                t0 + (size_t) c1 * O,
+                                t0 + (size_t) c2 * O,
+                                t0 + (size_t) c3 * O,
+                                t0 + (size_t) c4 * O,
+                                t0 + (size_t) c5 * O };
                 __m256 a[12];
                 for (int c = 0; c < 6; c++)
                   if (from_zero)
@@ -285,8 +287,7 @@ dx_block (const ClConv2d *conv, const float *wp, float *const *dtab, const float
                 else
                   {
                     _mm256_maskstore_ps (dst, m0, _mm256_add_ps (_mm256_maskload_ps (dst, m0), acc[2 * r]));
-                    _mm256_maskstore_ps (dst + 8, m1,
-                                         _mm256_add_ps (_mm256_maskload_ps (dst + 8, m1), acc[2 * r + 1]));
+                    _mm256_maskstore_ps (dst + 8, m1, _mm256_add_ps (_mm256_maskload_ps (dst + 8, m1), acc[2 * r + 1]));
                   }
               }
           }

@@ -13,12 +13,15 @@
 #define ROWS 12 /* accumulators per tile */
 
 /* Twelve accumulators by name, so they stay in registers. */
-#define ACC_DECL                                                                                             \
-  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps ();                   \
-  __m512 a3 = _mm512_setzero_ps (), a4 = _mm512_setzero_ps (), a5 = _mm512_setzero_ps ();                   \
-  __m512 a6 = _mm512_setzero_ps (), a7 = _mm512_setzero_ps (), a8 = _mm512_setzero_ps ();                   \
+#define ACC_DECL                                                                                                       \
+  __m512 a0 = _mm512_setzero_ps (), a1 = _mm512_setzero_ps (), a2 = _mm512_setzero_ps ();                              \
+  __m512 a3 = _mm512_setzero_ps (), a4 = _mm512_setzero_ps (), a5 = _mm512_setzero_ps ();                              \
+  __m512 a6 = _mm512_setzero_ps (), a7 = _mm512_setzero_ps (), a8 = _mm512_setzero_ps ();                              \
   __m512 a9 = _mm512_setzero_ps (), a10 = _mm512_setzero_ps (), a11 = _mm512_setzero_ps ()
-#define ACC_ARRAY { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 }
+#define ACC_ARRAY                                                                                                      \
+  {                                                                                                                    \
+    a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11                                                                   \
+  }
 
 static inline __mmask16 CL_AVX512
 lanes (int n)

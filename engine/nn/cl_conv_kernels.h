@@ -31,7 +31,8 @@
  * channels these are the k patch rows, read in place; with few (a patch row of fewer than 16 floats,
  * e.g. conv1 on one image plane) the block is im2col'd first and each pixel is one run of K, so the
  * kernels' inner loops are not all loop overhead. */
-typedef struct {
+typedef struct
+{
   int nseg, seg;
 } ClRowShape;
 
@@ -54,9 +55,9 @@ static inline int
 cl_conv_dw_pass_pixels (const ClConv2d *conv)
 {
   /* Neighbouring pixels' runs: stride * C floats apart in place, K apart after im2col. */
-  const long stride_bytes = (long) (cl_conv_row_shape (conv).nseg == 1 ? conv->k * conv->k * conv->in_c
-                                                                        : conv->stride * conv->in_c)
-                            * (long) sizeof (float);
+  const long stride_bytes =
+      (long) (cl_conv_row_shape (conv).nseg == 1 ? conv->k * conv->k * conv->in_c : conv->stride * conv->in_c) *
+      (long) sizeof (float);
   long sets = 64;
   if (stride_bytes >= 64 && (stride_bytes & (stride_bytes - 1)) == 0)
     sets = MAX (1, 64 * 64 / stride_bytes);
@@ -65,11 +66,13 @@ cl_conv_dw_pass_pixels (const ClConv2d *conv)
 
 /* The evaluation BatchNorm fused into the forward's store: y = max(0, scale * (conv - mean) + shift),
  * the same float operations (a multiply, then an add, no fusing) as cl_batchnorm_forward_eval. */
-typedef struct {
+typedef struct
+{
   const float *scale, *mean, *shift; /* [O] */
 } ClConvEpilogue;
 
-typedef struct {
+typedef struct
+{
   const char *name; /* "avx512", "avx2", "reference" */
   void (*forward_block) (const ClConv2d *conv, const float *packed, const float *const *ptab, int rows, float *y,
                          const float *zeros, const ClConvEpilogue *ep);

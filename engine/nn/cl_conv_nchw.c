@@ -15,8 +15,7 @@
 size_t
 cl_conv2d_col_floats (const ClConv2d *conv)
 {
-  return (size_t) conv->in_c * conv->k * conv->k * MAX (conv->chunk, CL_LAYERS_MAX_THREADS) * conv->out_h
-         * conv->out_w;
+  return (size_t) conv->in_c * conv->k * conv->k * MAX (conv->chunk, CL_LAYERS_MAX_THREADS) * conv->out_h * conv->out_w;
 }
 
 /* The threads' output blocks (up to in_c times longer with one active channel), then a
@@ -25,8 +24,8 @@ size_t
 cl_conv2d_tmp_floats (const ClConv2d *conv)
 {
   const size_t grown = MIN ((size_t) conv->chunk * conv->in_c, CL_CONV_MAX_CHUNK);
-  return (size_t) conv->out_c * MAX (grown, CL_LAYERS_MAX_THREADS) * conv->out_h * conv->out_w
-         + (size_t) (CL_LAYERS_MAX_THREADS - 1) * cl_conv2d_num_weights (conv);
+  return (size_t) conv->out_c * MAX (grown, CL_LAYERS_MAX_THREADS) * conv->out_h * conv->out_w +
+         (size_t) (CL_LAYERS_MAX_THREADS - 1) * cl_conv2d_num_weights (conv);
 }
 
 /* The active input channel count, clamped to 1..in_c. */
@@ -156,7 +155,8 @@ conv_part_chunk (const ClConv2d *conv, int parts, gboolean grow)
   return (int) MAX (1, MIN (grown, CL_CONV_MAX_CHUNK) / parts);
 }
 
-typedef struct {
+typedef struct
+{
   const ClConv2d *conv;
   const float *w, *x, *dy;
   int n, chunk; /* chunk: samples per block, from the thread count */
@@ -182,8 +182,7 @@ conv_forward_part (void *arg, int part, int parts)
       const int cols = g * (int) P;
       im2col (conv, job->x + n0 * in_sample, g, col);
       /* tmp [out_c][cols] = W [out_c][Ka] col^T */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, out_c, cols, Ka, 1.0f, job->w, K, col, Ka, 0.0f, tmp,
-                   cols);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, out_c, cols, Ka, 1.0f, job->w, K, col, Ka, 0.0f, tmp, cols);
       /* tmp is [out_c][g][P]; NCHW wants [g][out_c][P]. */
       for (int c = 0; c < out_c; c++)
         for (int s = 0; s < g; s++)
@@ -192,8 +191,7 @@ conv_forward_part (void *arg, int part, int parts)
 }
 
 void
-cl_conv2d_forward (const ClConv2d *conv, const float *w, const float *x, int n, float *y, float *col,
-                   float *tmp)
+cl_conv2d_forward (const ClConv2d *conv, const float *w, const float *x, int n, float *y, float *col, float *tmp)
 {
   const int parts = cl_team_parts (), chunk = conv_part_chunk (conv, parts, TRUE);
   ClConvJob job = { conv, w, x, NULL, n, chunk, y, NULL, NULL, col, NULL, tmp };
@@ -212,8 +210,7 @@ conv_backward_part (void *arg, int part, int parts)
   float *col = job->col + (size_t) part * chunk * P * Ka, *dcol = job->dcol + (size_t) part * chunk * P * K;
   float *tmp = job->tmp + (size_t) part * out_c * chunk * P;
   /* Part 0 sums into dw; the others into their own partial after the threads' tmp blocks. */
-  float *dw = part == 0 ? job->dw
-                        : job->tmp + (size_t) parts * out_c * chunk * P + (size_t) (part - 1) * out_c * K;
+  float *dw = part == 0 ? job->dw : job->tmp + (size_t) parts * out_c * chunk * P + (size_t) (part - 1) * out_c * K;
   gboolean first = TRUE;
 
   for (int n0 = part * chunk; n0 < job->n; n0 += parts * chunk)
@@ -233,8 +230,8 @@ conv_backward_part (void *arg, int part, int parts)
         {
           /* dcol [cols][K] = dy^T [cols][out_c] W [out_c][K]: every channel, since the input gradient of
            * an inactive (zero) plane is not zero. */
-          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, cols, K, out_c, 1.0f, tmp, cols, job->w, K, 0.0f,
-                       dcol, K);
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, cols, K, out_c, 1.0f, tmp, cols, job->w, K, 0.0f, dcol,
+                       K);
           col2im (conv, dcol, g, job->dx + n0 * in_sample);
         }
     }
@@ -244,8 +241,8 @@ conv_backward_part (void *arg, int part, int parts)
 }
 
 void
-cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, const float *dy, int n, float *dw,
-                    float *dx, float *col, float *dcol, float *tmp)
+cl_conv2d_backward (const ClConv2d *conv, const float *w, const float *x, const float *dy, int n, float *dw, float *dx,
+                    float *col, float *dcol, float *tmp)
 {
   const int K = conv->in_c * conv->k * conv->k, Ka = conv_active (conv) * conv->k * conv->k;
   const int out_c = conv->out_c;

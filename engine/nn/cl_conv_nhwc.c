@@ -18,7 +18,8 @@
  * kernels' zero-filled copies of patch rows that cross the padding), a second one for dcol, and a
  * table of patch-row pointers. Shared: the lanes' kernel-gradient partials, the kernel packed in
  * tiles of 16 output channels, and a run of zeros. Regions start on 64-byte boundaries. */
-typedef struct {
+typedef struct
+{
   size_t col, dcol, ptab, dyb; /* first thread's; the next thread's follows after `per_thread` */
   size_t per_thread;
   size_t lanes, packed, zeros, total;
@@ -181,8 +182,8 @@ static size_t
 direct_offset (const ClConv2d *conv, int s, size_t q)
 {
   const int oh = (int) (q / (size_t) conv->out_w), ow = (int) (q % (size_t) conv->out_w);
-  return ((size_t) s * conv->in_h * conv->in_w + (size_t) oh * conv->stride * conv->in_w + (size_t) ow * conv->stride)
-           * conv->in_c;
+  return ((size_t) s * conv->in_h * conv->in_w + (size_t) oh * conv->stride * conv->in_w + (size_t) ow * conv->stride) *
+         conv->in_c;
 }
 
 CL_INLINE_COPIES static void
@@ -354,8 +355,8 @@ pack_kernel_tiles (const ClConv2d *conv, const float *wp, float *packed)
     }
 }
 
-
-typedef struct {
+typedef struct
+{
   const ClConv2d *conv;
   const float *wp, *x, *dy;
   int n;

@@ -15,7 +15,8 @@
 #define CL_DENSE_OUTS 32
 #define CL_DENSE_MIN_MACS (1 << 20)
 
-typedef struct {
+typedef struct
+{
   const ClDense *dense;
   const float *w, *x, *dy;
   int n;
@@ -29,8 +30,8 @@ dense_forward_item (void *arg, int item, int thread)
   const DenseJob *job = arg;
   const int in = job->dense->in, out = job->dense->out;
   const int r0 = item * CL_DENSE_ROWS, rows = MIN (CL_DENSE_ROWS, job->n - r0);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, job->x + (size_t) r0 * in, in, job->w,
-               in, 0.0f, job->y + (size_t) r0 * out, out);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, job->x + (size_t) r0 * in, in, job->w, in,
+               0.0f, job->y + (size_t) r0 * out, out);
 }
 
 void
@@ -45,8 +46,8 @@ cl_dense_forward (const ClDense *dense, const float *w, const float *x, int n, f
   const gboolean split = (double) n * dense->in * dense->out >= CL_DENSE_MIN_MACS;
   if (!split)
     {
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, dense->out, dense->in, 1.0f, x, dense->in, w,
-                   dense->in, 0.0f, y, dense->out);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, n, dense->out, dense->in, 1.0f, x, dense->in, w, dense->in,
+                   0.0f, y, dense->out);
       return;
     }
   cl_team_for (dense_forward_item, &job, (n + CL_DENSE_ROWS - 1) / CL_DENSE_ROWS);
@@ -69,13 +70,12 @@ dense_backward_item (void *arg, int item, int thread)
       return;
     }
   const int r0 = (item - out_items) * CL_DENSE_ROWS, rows = MIN (CL_DENSE_ROWS, job->n - r0);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, out, 1.0f, job->dy + (size_t) r0 * out, out,
-               job->w, in, 0.0f, job->dx + (size_t) r0 * in, in);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, out, 1.0f, job->dy + (size_t) r0 * out, out, job->w,
+               in, 0.0f, job->dx + (size_t) r0 * in, in);
 }
 
 void
-cl_dense_backward (const ClDense *dense, const float *w, const float *x, const float *dy, int n, float *dw,
-                   float *dx)
+cl_dense_backward (const ClDense *dense, const float *w, const float *x, const float *dy, int n, float *dw, float *dx)
 {
   if (cl_gemm_uses_microkernels ())
     {

@@ -2,10 +2,11 @@
 #pragma once
 
 /* ---- dense, no bias: y [n][out] = x [n][in] W^T, W [out][in]. */
-typedef struct {
+typedef struct
+{
   int in, out;
 } ClDense;
 
 void cl_dense_forward (const ClDense *dense, const float *w, const float *x, int n, float *y);
-void cl_dense_backward (const ClDense *dense, const float *w, const float *x, const float *dy, int n,
-                        float *dw, float *dx);
+void cl_dense_backward (const ClDense *dense, const float *w, const float *x, const float *dy, int n, float *dw,
+                        float *dx);

@@ -13,7 +13,8 @@
  * between the team's threads, and the backward's 8 lanes. */
 #define CL_GEMM_ROWS 48
 
-typedef struct {
+typedef struct
+{
   float *data;
   size_t floats;
 } Scratch;

@@ -43,16 +43,15 @@ cl_nn_describe_kernels (void)
 #endif
   const char *conv = cl_conv_kernels_name ();
   const double cal = cl_conv_kernels_calibration ();
-  g_autofree char *choice = cal > 0.0 ? g_strdup_printf (" (AVX-512 kernels took %.2fx the AVX2 time at start-up)", cal)
-                                      : g_strdup ("");
+  g_autofree char *choice =
+      cal > 0.0 ? g_strdup_printf (" (AVX-512 kernels took %.2fx the AVX2 time at start-up)", cal) : g_strdup ("");
   const char *env = g_getenv ("OPENBLAS_CORETYPE");
   const gboolean micro = strcmp (conv, "im2col") != 0;
-  char *out = g_strdup_printf ("CPU: %s (%s); conv, dense and loss products: %s%s%s; still on OpenBLAS: %s (%s, core %s%s%s%s)",
-                               model, features->len ? features->str : "no AVX", conv,
-                               micro ? " microkernels" : " + OpenBLAS sgemm", choice,
-                               micro ? "the sliced-Wasserstein losses' products" : "every product", openblas_get_config (),
-                               openblas_get_corename (), env ? " (OPENBLAS_CORETYPE=" : "", env ? env : "",
-                               env ? ")" : "");
+  char *out = g_strdup_printf (
+      "CPU: %s (%s); conv, dense and loss products: %s%s%s; still on OpenBLAS: %s (%s, core %s%s%s%s)", model,
+      features->len ? features->str : "no AVX", conv, micro ? " microkernels" : " + OpenBLAS sgemm", choice,
+      micro ? "the sliced-Wasserstein losses' products" : "every product", openblas_get_config (),
+      openblas_get_corename (), env ? " (OPENBLAS_CORETYPE=" : "", env ? env : "", env ? ")" : "");
   g_string_free (features, TRUE);
   return out;
 }

@@ -5,7 +5,8 @@
 
 #include "engine/nn/cl_layers_private.h"
 
-typedef struct {
+typedef struct
+{
   const float *src;
   int n, c_src, c, P;
   float *dst;
@@ -64,7 +65,10 @@ cl_nchw_to_nhwc (const float *src, int n, int c_src, int c, int P, float *dst)
 void
 cl_nhwc_to_nchw (const float *src, int n, int c, int P, float *dst)
 {
-  enum { TILE = 64 };
+  enum
+  {
+    TILE = 64
+  };
   for (int s = 0; s < n; s++)
     {
       const float *xs = src + (size_t) s * P * c;

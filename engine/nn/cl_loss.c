@@ -18,10 +18,10 @@
 #include <string.h>
 
 /* LAPACK through OpenBLAS's Fortran ABI; LAPACKE is not a dependency of the engine. */
-extern void sgeqrf_ (const int *m, const int *n, float *a, const int *lda, float *tau,
-                     float *work, const int *lwork, int *info);
-extern void sorgqr_ (const int *m, const int *n, const int *k, float *a, const int *lda,
-                     const float *tau, float *work, const int *lwork, int *info);
+extern void sgeqrf_ (const int *m, const int *n, float *a, const int *lda, float *tau, float *work, const int *lwork,
+                     int *info);
+extern void sorgqr_ (const int *m, const int *n, const int *k, float *a, const int *lda, const float *tau, float *work,
+                     const int *lwork, int *info);
 
 /* Tile edge for the in-place transposed passes over the Gram matrix: 64x64 floats keep
  * both the row tile and the column tile in L1/L2 instead of striding over 16 MB. */
@@ -235,7 +235,7 @@ cl_exp_nonpositive (float x)
 {
   /* x = n ln2 + r, |r| <= ln2/2 (ln2 split in two so n ln2 is exact), exp(r) by Cephes' expf
    * minimax polynomial, times 2^n written into the exponent bits. */
-  const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to the nearest integer */
+  const float shifter = 12582912.0f;        /* 1.5 * 2^23: adding it rounds to the nearest integer */
   const float xc = x < -87.0f ? -87.0f : x; /* NaN fails the test and stays NaN */
   const float t = xc * 1.44269504088896341f + shifter;
   const float fn = t - shifter;
@@ -350,7 +350,8 @@ cl_ntxent_workspace_floats (int n, int d)
  * so the loss is the same for any thread count (and the same as the one-thread loop before). */
 #define CL_LOSS_ROWS 32
 
-typedef struct {
+typedef struct
+{
   float *s;
   int n, rows;
   float tau, inv_tau;
@@ -496,11 +497,10 @@ compare_values (float a, float b)
 }
 
 /* Stable bottom-up merge sort of count records of width floats (1 = value, 2 = value and
- * row index, the index stored as a float: exact below 2^24), keyed on the first float, using scratch of the same size. Returns whichever
- * of the two buffers ends up holding the sorted records. Not qsort: glibc's qsort mallocs
- * a temporary buffer for anything over 1 KB, and this runs d times per training step.
- * Stability keeps equal values in row order, so the permutation (and with it the gradient)
- * is reproducible and matches a stable argsort. */
+ * row index, the index stored as a float: exact below 2^24), keyed on the first float, using scratch of the same size.
+ * Returns whichever of the two buffers ends up holding the sorted records. Not qsort: glibc's qsort mallocs a temporary
+ * buffer for anything over 1 KB, and this runs d times per training step. Stability keeps equal values in row order, so
+ * the permutation (and with it the gradient) is reproducible and matches a stable argsort. */
 static float *
 merge_sort_records (float *src, float *scratch, int count, int width)
 {
@@ -582,8 +582,8 @@ cl_loss_workspace_floats_max (int n, int d)
 }
 
 ClLossResult
-cl_loss_swd (ClLossKind kind, const float *z, int n, int d, float lambda,
-             const float *w, const float *prior, float *dz, float *ws)
+cl_loss_swd (ClLossKind kind, const float *z, int n, int d, float lambda, const float *w, const float *prior, float *dz,
+             float *ws)
 {
   g_return_val_if_fail (is_swd (kind), invalid_result ());
   g_return_val_if_fail (z != NULL && w != NULL && prior != NULL && ws != NULL, invalid_result ());
@@ -619,8 +619,7 @@ cl_loss_swd (ClLossKind kind, const float *z, int n, int d, float lambda,
       pri = prior_n;
     }
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, d, 1.0f, hid, d, w, d, 0.0f, proj, d);
-  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, d, 1.0f, pri, d, w, d, 0.0f,
-               prior_proj, d);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, d, 1.0f, pri, d, w, d, 0.0f, prior_proj, d);
 
   /* dL/dP for the sample at sorted rank r of column c is 2 (P_sorted - prior_sorted)/(2n d);
    * it overwrites that column of proj, which is no longer needed once its pairs are built. */
@@ -714,8 +713,7 @@ cl_loss_draw_prior (ClLossKind kind, int rows, int d, ClRng *rng, float *prior)
 }
 
 ClLossResult
-cl_loss_compute (const ClLossParams *params, const float *z, int n, int d,
-                 ClRng *rng, float *dz, float *ws)
+cl_loss_compute (const ClLossParams *params, const float *z, int n, int d, ClRng *rng, float *dz, float *ws)
 {
   g_return_val_if_fail (params != NULL, invalid_result ());
   switch (params->kind)

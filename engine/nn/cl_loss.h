@@ -6,11 +6,12 @@
 
 #include "engine/base/cl_rng.h"
 
-typedef struct {
+typedef struct
+{
   double loss;
-  double alignment;     /* part pulling positives together */
-  double distribution;  /* part spreading all embeddings out */
-  double accuracy;      /* fraction of the 2n anchors whose most similar other row is their positive */
+  double alignment;    /* part pulling positives together */
+  double distribution; /* part spreading all embeddings out */
+  double accuracy;     /* fraction of the 2n anchors whose most similar other row is their positive */
 } ClLossResult;
 
 /* Workspace needed by cl_ntxent for n images (2n rows) of dimension d, in floats. */
@@ -46,19 +47,21 @@ ClLossResult cl_ntxent (const float *z, int n, int d, float tau, float *dz, floa
 #define CL_LOSS_NORM_EPS 1e-6f
 
 /* Order and count match the loss.kind choices: ntxent, decoupled, swd-normal, swd-cube, swd-sphere. */
-typedef enum {
-  CL_LOSS_NTXENT = 0,  /* cl_ntxent; lambda is not used */
-  CL_LOSS_DECOUPLED,   /* official "logsumexp" form: no mask, self and positive stay in */
-  CL_LOSS_SWD_NORMAL,  /* SWD to N(0, I), raw rows (hidden_norm off) */
-  CL_LOSS_SWD_CUBE,    /* SWD to U(-1, 1)^d, raw rows (hidden_norm off) */
-  CL_LOSS_SWD_SPHERE,  /* SWD to normalised Gaussian samples, normalised rows (hidden_norm on) */
+typedef enum
+{
+  CL_LOSS_NTXENT = 0, /* cl_ntxent; lambda is not used */
+  CL_LOSS_DECOUPLED,  /* official "logsumexp" form: no mask, self and positive stay in */
+  CL_LOSS_SWD_NORMAL, /* SWD to N(0, I), raw rows (hidden_norm off) */
+  CL_LOSS_SWD_CUBE,   /* SWD to U(-1, 1)^d, raw rows (hidden_norm off) */
+  CL_LOSS_SWD_SPHERE, /* SWD to normalised Gaussian samples, normalised rows (hidden_norm on) */
   CL_LOSS_N_KINDS
 } ClLossKind;
 
-typedef struct {
+typedef struct
+{
   ClLossKind kind;
-  float temperature;  /* ntxent and decoupled */
-  float lambda;       /* decoupled and swd-*: weight of the distribution term */
+  float temperature; /* ntxent and decoupled */
+  float lambda;      /* decoupled and swd-*: weight of the distribution term */
 } ClLossParams;
 
 /* "ntxent", "decoupled", "swd-normal", "swd-cube", "swd-sphere"; NULL for an invalid kind. */
@@ -78,14 +81,13 @@ size_t cl_loss_workspace_floats_max (int n, int d);
  * Allocates nothing itself (Debian's threaded OpenBLAS mallocs a job table inside ssyrk/ssymm).
  * Invalid arguments (n < 1, d < 1, tau <= 0, NULL buffers) are programmer errors: a
  * g_critical and an all-NaN result. */
-ClLossResult cl_loss_compute (const ClLossParams *params, const float *z, int n, int d,
-                              ClRng *rng, float *dz, float *ws);
+ClLossResult cl_loss_compute (const ClLossParams *params, const float *z, int n, int d, ClRng *rng, float *dz,
+                              float *ws);
 
 /* Decoupled (official dist='logsumexp', hidden_norm=True), h = normalised z:
  *   alignment    = (1/(n d)) sum_{i<n} |h_i - h_{i+n}|^2 / 2   (mean over n*d entries, halved)
  *   distribution = lambda * [ (1/2n) sum_i logsumexp_{k over all 2n} (h_i.h_k / tau) - log d ] */
-ClLossResult cl_loss_decoupled (const float *z, int n, int d, float tau, float lambda,
-                                float *dz, float *ws);
+ClLossResult cl_loss_decoupled (const float *z, int n, int d, float tau, float lambda, float *dz, float *ws);
 
 /* SWD kinds with a given projection and prior, for tests and replays. w is d x d row-major
  * (P = H w), prior is 2n x d raw samples (N(0,1) for normal/sphere, U(-1,1) for cube; the sphere
@@ -93,8 +95,8 @@ ClLossResult cl_loss_decoupled (const float *z, int n, int d, float tau, float l
  *   alignment    = (1/(n d)) sum_{i<n} |H_i - H_{i+n}|^2 / 2
  *   distribution = lambda * mean over 2n*d of (sort_col(prior w) - sort_col(H w))^2
  * The gradient treats the sort permutations as constant. ws: cl_loss_workspace_floats(kind, n, d). */
-ClLossResult cl_loss_swd (ClLossKind kind, const float *z, int n, int d, float lambda,
-                          const float *w, const float *prior, float *dz, float *ws);
+ClLossResult cl_loss_swd (ClLossKind kind, const float *z, int n, int d, float lambda, const float *w,
+                          const float *prior, float *dz, float *ws);
 
 /* Fills w (d x d, row-major) with a Haar-distributed orthogonal matrix: QR of a Gaussian
  * matrix (LAPACK sgeqrf/sorgqr), columns sign-corrected by diag(R) like Keras' Orthogonal.

@@ -20,13 +20,13 @@ cl_prof_now (void)
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 #define PROF_START() double prof_t0_ = cl_prof_now ()
-#define PROF_LAP(table, b, part)                                                                             \
-  do                                                                                                         \
-    {                                                                                                        \
-      double prof_t1_ = cl_prof_now ();                                                                      \
-      table[b][part] += prof_t1_ - prof_t0_;                                                                 \
-      prof_t0_ = prof_t1_;                                                                                   \
-    }                                                                                                        \
+#define PROF_LAP(table, b, part)                                                                                       \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      double prof_t1_ = cl_prof_now ();                                                                                \
+      table[b][part] += prof_t1_ - prof_t0_;                                                                           \
+      prof_t0_ = prof_t1_;                                                                                             \
+    }                                                                                                                  \
   while (0)
 #else
 #define PROF_START()
@@ -42,13 +42,14 @@ cl_prof_now (void)
  * arena keeps the [out][in][k][k] order, so wp is refreshed at each forward and dwp folded back
  * after each backward (a few thousand floats). The last conv's act is also kept NCHW (flat), which
  * is the flatten order of the representation dense. */
-typedef struct {
+typedef struct
+{
   gboolean is_conv;
   ClConv2d conv;  /* the layer's shape, in_c = every input channel */
   ClConv2d convx; /* what runs: conv1 with in_c = its active channels (x_copy holds only those) */
   ClDense dense;
   gboolean has_bn;
-  ClBatchNorm bn; /* spatial 1: conv maps are normalised as rows of channels */
+  ClBatchNorm bn;           /* spatial 1: conv maps are normalised as rows of channels */
   int rows_per_view;        /* H*W for a conv block, 1 for dense */
   size_t in_size, out_size; /* floats per view */
   size_t w_off, w_count;    /* into params */
@@ -62,12 +63,14 @@ typedef struct {
 
 /* NCHW copies of the conv maps, made on request (cl_model_conv_activation). Reached through a
  * pointer so the const accessors may fill them. */
-typedef struct {
+typedef struct
+{
   float *nchw[CL_MODEL_MAX_BLOCKS];
   size_t cap[CL_MODEL_MAX_BLOCKS];
 } ClModelViews;
 
-struct ClModel {
+struct ClModel
+{
   ClModelSpec spec;
   char arch[16];
   int n_conv; /* the arch's conv blocks come first */
@@ -78,10 +81,10 @@ struct ClModel {
   size_t n_params, n_decay, n_buffers;
   float *params, *grads, *buffers;
 
-  float *workspace;       /* 64-byte aligned, inside workspace_block */
+  float *workspace;      /* 64-byte aligned, inside workspace_block */
   void *workspace_block; /* as allocated */
   float *x_copy;         /* the input NHWC, active channels only */
-  float *flat;   /* the last conv's act in NCHW order: the representation dense's input */
+  float *flat;           /* the last conv's act in NCHW order: the representation dense's input */
   float *grad_buf[2];
   float *scratch; /* conv column blocks and kernel-gradient lanes */
   float *bn_k;    /* a conv BatchNorm's backward coefficients k0, k1, k2 [3][channels] */
@@ -93,14 +96,14 @@ struct ClModel {
 
   /* Constant input planes (cl_model_set_constant_input_planes): channels const_from .. active - 1
    * are folded out of conv1 as a per-view bias (cl_const_planes.h). */
-  int const_from;         /* 0: none */
-  int const_planes;       /* folded in the last forward (backward matches it) */
-  ClConstPlanes cp;       /* conv1's border classes */
-  float *cp_values;       /* [max_views][in_channels] the planes' values */
+  int const_from;           /* 0: none */
+  int const_planes;         /* folded in the last forward (backward matches it) */
+  ClConstPlanes cp;         /* conv1's border classes */
+  float *cp_values;         /* [max_views][in_channels] the planes' values */
   float *cp_bias, *cp_sums; /* [max_views][classes][conv1 out_c]: forward bias, backward dy sums */
 };
 
-G_DEFINE_QUARK (cl-model-error-quark, cl_model_error)
+G_DEFINE_QUARK (cl - model - error - quark, cl_model_error)
 
 void
 cl_model_spec_init (ClModelSpec *spec)
@@ -136,20 +139,19 @@ validate_spec (const ClModelSpec *spec, GError **error)
                    "model.arch: unknown architecture '%s' (expected one of '%s')", arch, names);
       return FALSE;
     }
-#define CHECK(cond, ...)                                                                                     \
-  if (!(cond))                                                                                               \
-    {                                                                                                        \
-      g_set_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC, __VA_ARGS__);                             \
-      return FALSE;                                                                                          \
+#define CHECK(cond, ...)                                                                                               \
+  if (!(cond))                                                                                                         \
+    {                                                                                                                  \
+      g_set_error (error, CL_MODEL_ERROR, CL_MODEL_ERROR_BAD_SPEC, __VA_ARGS__);                                       \
+      return FALSE;                                                                                                    \
     }
-  CHECK (spec->in_channels >= 1 && spec->in_channels <= 4096,
-         "model: in_channels must be in 1..4096 (got %d)", spec->in_channels);
+  CHECK (spec->in_channels >= 1 && spec->in_channels <= 4096, "model: in_channels must be in 1..4096 (got %d)",
+         spec->in_channels);
   CHECK (isfinite (spec->width_mult) && spec->width_mult > 0.0 && spec->width_mult <= 64.0,
          "model.width must be in (0, 64] (got %g)", spec->width_mult);
   CHECK (spec->head_layers >= 0 && spec->head_layers <= CL_MODEL_MAX_HEAD_LAYERS,
          "model.head_layers must be in 0..%d (got %d)", CL_MODEL_MAX_HEAD_LAYERS, spec->head_layers);
-  CHECK (spec->rep_dim >= 1 && spec->rep_dim <= 65536, "model: rep_dim must be in 1..65536 (got %d)",
-         spec->rep_dim);
+  CHECK (spec->rep_dim >= 1 && spec->rep_dim <= 65536, "model: rep_dim must be in 1..65536 (got %d)", spec->rep_dim);
   CHECK (spec->head_layers < 2 || (spec->head_hidden >= 1 && spec->head_hidden <= 65536),
          "model: head_hidden must be in 1..65536 (got %d)", spec->head_hidden);
   CHECK (spec->head_layers < 1 || (spec->out_dim >= 1 && spec->out_dim <= 65536),
@@ -414,12 +416,12 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
    * caller may reuse x). Inactive planes are never read, so they are not copied either. */
   ClBlock *b0 = &model->blocks[0];
   /* Constant planes are not convolved: conv1 runs on the planes before them and adds their bias. */
-  const int image_in = model->const_from > 0 && model->const_from < model->active_in ? model->const_from
-                                                                                      : model->active_in;
+  const int image_in =
+      model->const_from > 0 && model->const_from < model->active_in ? model->const_from : model->active_in;
   model->const_planes = model->active_in - image_in;
   if (b0->convx.in_c != image_in)
-    cl_conv2d_init (&b0->convx, image_in, b0->conv.out_c, b0->conv.k, b0->conv.stride, b0->conv.pad,
-                    b0->conv.in_h, b0->conv.in_w);
+    cl_conv2d_init (&b0->convx, image_in, b0->conv.out_c, b0->conv.k, b0->conv.stride, b0->conv.pad, b0->conv.in_h,
+                    b0->conv.in_w);
   b0->conv.active_c = model->active_in;
   cl_nchw_to_nhwc (x, n, model->spec.in_channels, image_in, b0->conv.in_h * b0->conv.in_w, model->x_copy);
   if (model->const_planes > 0)
@@ -442,8 +444,8 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
           /* Evaluation: the BatchNorm + ReLU is applied as the conv stores its output. */
           cl_conv2d_weights_to_nhwc (&b->convx, w, b->conv.in_c, b->wp);
           cl_conv2d_forward_nhwc_eval_bn_relu (&b->convx, b->wp, in, n, model->params + b->gamma_off,
-                                              model->params + b->beta_off, model->buffers + b->run_mean_off,
-                                              model->buffers + b->run_var_off, b->act, model->scratch);
+                                               model->params + b->beta_off, model->buffers + b->run_mean_off,
+                                               model->buffers + b->run_var_off, b->act, model->scratch);
         }
       else if (b->is_conv)
         {
@@ -461,8 +463,8 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
           const float *gamma = model->params + b->gamma_off, *beta = model->params + b->beta_off;
           float *rm = model->buffers + b->run_mean_off, *rv = model->buffers + b->run_var_off;
           if (training)
-            cl_batchnorm_forward_train (&b->bn, b->pre, rows, gamma, beta, b->act, b->bn_mean, b->bn_invstd, rm,
-                                        rv, TRUE);
+            cl_batchnorm_forward_train (&b->bn, b->pre, rows, gamma, beta, b->act, b->bn_mean, b->bn_invstd, rm, rv,
+                                        TRUE);
           else
             cl_batchnorm_forward_eval (&b->bn, b->pre, rows, gamma, beta, rm, rv, b->act, TRUE);
         }
@@ -502,14 +504,21 @@ cl_model_backward (ClModel *model, const float *dz)
            * them as it goes, so the pre-BN gradient never goes through memory. */
           const int C = b->bn.channels;
           float *k0 = model->bn_k, *k1 = k0 + C, *k2 = k1 + C;
-          cl_batchnorm_backward_coefficients (&b->bn, b->pre, b->act, g, n * b->rows_per_view,
-                                              model->params + b->gamma_off, b->bn_mean, b->bn_invstd,
-                                              model->grads + b->gamma_off, model->grads + b->beta_off, k0, k1, k2,
-                                              TRUE);
+          cl_batchnorm_backward_coefficients (
+              &b->bn, b->pre, b->act, g, n * b->rows_per_view, model->params + b->gamma_off, b->bn_mean, b->bn_invstd,
+              model->grads + b->gamma_off, model->grads + b->beta_off, k0, k1, k2, TRUE);
           PROF_LAP (cl_prof_bwd, i, 1);
           const gboolean planes = i == 0 && model->const_planes > 0;
-          const ClBnReluGrad bng = { g, b->act, b->pre, b->bn_mean, k0, k1, k2, model->cp.pixel_class,
-                                     cl_const_planes_classes (&model->cp), planes ? model->cp_sums : NULL };
+          const ClBnReluGrad bng = { g,
+                                     b->act,
+                                     b->pre,
+                                     b->bn_mean,
+                                     k0,
+                                     k1,
+                                     k2,
+                                     model->cp.pixel_class,
+                                     cl_const_planes_classes (&model->cp),
+                                     planes ? model->cp_sums : NULL };
           const int other = cur ^ 1;
           float *dx = i == 0 ? NULL : model->grad_buf[other];
           const float *in = i == 0 ? model->x_copy : model->blocks[i - 1].act;
@@ -548,8 +557,8 @@ cl_model_backward (ClModel *model, const float *dz)
           if (i == 0 && model->const_planes > 0)
             {
               cl_const_planes_dy_sums (&model->cp, g, n, model->cp_sums);
-              cl_const_planes_dw (&model->cp, model->cp_sums, model->cp_values, n, b->convx.in_c,
-                                  model->const_planes, b->conv.in_c, dw);
+              cl_const_planes_dw (&model->cp, model->cp_sums, model->cp_values, n, b->convx.in_c, model->const_planes,
+                                  b->conv.in_c, dw);
             }
         }
       else
@@ -681,8 +690,8 @@ cl_model_copy_weights (ClModel *dst, const ClModel *src)
   if (dst->n_blocks != src->n_blocks || dst->n_params != src->n_params || dst->n_buffers != src->n_buffers)
     return FALSE;
   for (int i = 0; i < src->n_blocks; i++)
-    if (dst->blocks[i].w_count != src->blocks[i].w_count || dst->blocks[i].in_size != src->blocks[i].in_size
-        || dst->blocks[i].out_size != src->blocks[i].out_size)
+    if (dst->blocks[i].w_count != src->blocks[i].w_count || dst->blocks[i].in_size != src->blocks[i].in_size ||
+        dst->blocks[i].out_size != src->blocks[i].out_size)
       return FALSE;
   memcpy (dst->params, src->params, sizeof (float) * src->n_params);
   memcpy (dst->buffers, src->buffers, sizeof (float) * src->n_buffers);

@@ -7,23 +7,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-  const char *arch;   /* "convn" (3x3 stride-2 valid convs) or "convn-same" (padded: maps halve, 64 -> 32/16/8) */
-  int in_channels;    /* image planes + bit planes */
-  int height, width;  /* input spatial size, e.g. 28x28 */
-  double width_mult;  /* channel multiplier (model.width); conv channels 32/64/64 times this, rounded, >= 1 */
-  int head_layers;    /* 0 = z is y; 1 = one linear layer to out_dim; k>1 = (k-1) x [Dense hidden + BN + ReLU] then Dense out_dim */
-  int rep_dim;        /* y dimension, 128 */
-  int head_hidden;    /* 256 */
-  int out_dim;        /* z dimension, 64 (when head_layers > 0) */
-  int max_views;      /* largest n passed to forward (2 x batch) */
+typedef struct
+{
+  const char *arch;  /* "convn" (3x3 stride-2 valid convs) or "convn-same" (padded: maps halve, 64 -> 32/16/8) */
+  int in_channels;   /* image planes + bit planes */
+  int height, width; /* input spatial size, e.g. 28x28 */
+  double width_mult; /* channel multiplier (model.width); conv channels 32/64/64 times this, rounded, >= 1 */
+  int head_layers;   /* 0 = z is y; 1 = one linear layer to out_dim; k>1 = (k-1) x [Dense hidden + BN + ReLU] then Dense
+                        out_dim */
+  int rep_dim;       /* y dimension, 128 */
+  int head_hidden;   /* 256 */
+  int out_dim;       /* z dimension, 64 (when head_layers > 0) */
+  int max_views;     /* largest n passed to forward (2 x batch) */
 } ClModelSpec;
 
 typedef struct ClModel ClModel;
 
 #define CL_MODEL_ERROR (cl_model_error_quark ())
 GQuark cl_model_error_quark (void);
-typedef enum {
+typedef enum
+{
   CL_MODEL_ERROR_BAD_SPEC,  /* unknown arch, out-of-range size, input too small */
   CL_MODEL_ERROR_NO_MEMORY, /* workspace for max_views does not fit */
 } ClModelError;

@@ -8,7 +8,8 @@
 #define CL_ADAM_EPS 1e-7f
 #define CL_SGD_MOMENTUM 0.9f
 
-struct ClOptimizer {
+struct ClOptimizer
+{
   ClOptimizerKind kind;
   size_t n, n_decay;
   long step;

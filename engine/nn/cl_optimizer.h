@@ -12,7 +12,12 @@
 #include <stddef.h>
 
 /* The values of the train.optimizer parameter (engine/base/cl_params.c), in the same order. */
-typedef enum { CL_OPTIMIZER_ADAM = 0, CL_OPTIMIZER_SGD = 1, CL_OPTIMIZER_LARS = 2 } ClOptimizerKind;
+typedef enum
+{
+  CL_OPTIMIZER_ADAM = 0,
+  CL_OPTIMIZER_SGD = 1,
+  CL_OPTIMIZER_LARS = 2
+} ClOptimizerKind;
 
 /* LARS trust coefficient (eta), as in SimCLR. */
 #define CL_LARS_ETA 0.001f

@@ -18,7 +18,8 @@
  * for a worker that has not started (only for items already claimed). What an item computes
  * depends only on its index, never on the thread that runs it, so results do not depend on the
  * thread count. Concurrent callers (two models on two threads) are serialised by dispatch_lock. */
-static struct {
+static struct
+{
   pthread_mutex_t lock, dispatch_lock;
   pthread_cond_t go, done;
   int threads;  /* threads per job, caller included: 1..CL_LAYERS_MAX_THREADS */
@@ -27,8 +28,18 @@ static struct {
   ClTeamItemFn fn;
   void *arg;
   int items, next, finished; /* of the current job; items = 0 between jobs */
-} team = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-           1, 0, 0, NULL, NULL, 0, 0, 0 };
+} team = { PTHREAD_MUTEX_INITIALIZER,
+           PTHREAD_MUTEX_INITIALIZER,
+           PTHREAD_COND_INITIALIZER,
+           PTHREAD_COND_INITIALIZER,
+           1,
+           0,
+           0,
+           NULL,
+           NULL,
+           0,
+           0,
+           0 };
 
 /* Claims and runs items of the current job until none is left. Called and returns with the lock held. */
 static void
@@ -157,7 +168,8 @@ cl_team_for (ClTeamItemFn fn, void *arg, int items)
   pthread_mutex_unlock (&team.dispatch_lock);
 }
 
-typedef struct {
+typedef struct
+{
   ClTeamFn fn;
   void *arg;
   int parts;

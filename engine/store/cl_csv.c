@@ -15,27 +15,24 @@
 #include <unistd.h>
 
 const char cl_metrics_header[] = "step,seconds,loss,alignment,distribution,contrastive_acc,temperature,lr,"
-                                     "wi_alignment,wi_uniformity,z_std,code_collision\n";
+                                 "wi_alignment,wi_uniformity,z_std,code_collision\n";
 const char cl_probes_header[] = "step,target,accuracy,chance\n";
 const char cl_clusters_header[] = "step,layer,k,object_iou,instance_ari\n";
 const char cl_events_header[] = "step,key,old_value,new_value\n";
 
 /* ================================================================ CSV reading */
 
-#define MCOL(name, kind, req) { #name, kind, offsetof (ClMetricRow, name), 0, req }
+#define MCOL(name, kind, req)                                                                                          \
+  {                                                                                                                    \
+#name, kind, offsetof(ClMetricRow, name), 0, req                                                                   \
+  }
 const ColSpec cl_metric_cols[] = {
-  MCOL (step, COL_INT64, TRUE),
-  MCOL (seconds, COL_FLOAT, FALSE),
-  MCOL (loss, COL_FLOAT, FALSE),
-  MCOL (alignment, COL_FLOAT, FALSE),
-  MCOL (distribution, COL_FLOAT, FALSE),
-  MCOL (contrastive_acc, COL_FLOAT, FALSE),
-  MCOL (temperature, COL_FLOAT, FALSE),
-  MCOL (lr, COL_FLOAT, FALSE),
-  MCOL (wi_alignment, COL_FLOAT, FALSE),
-  MCOL (wi_uniformity, COL_FLOAT, FALSE),
-  MCOL (z_std, COL_FLOAT, FALSE),
-  MCOL (code_collision, COL_FLOAT, FALSE),
+  MCOL (step, COL_INT64, TRUE),          MCOL (seconds, COL_FLOAT, FALSE),
+  MCOL (loss, COL_FLOAT, FALSE),         MCOL (alignment, COL_FLOAT, FALSE),
+  MCOL (distribution, COL_FLOAT, FALSE), MCOL (contrastive_acc, COL_FLOAT, FALSE),
+  MCOL (temperature, COL_FLOAT, FALSE),  MCOL (lr, COL_FLOAT, FALSE),
+  MCOL (wi_alignment, COL_FLOAT, FALSE), MCOL (wi_uniformity, COL_FLOAT, FALSE),
+  MCOL (z_std, COL_FLOAT, FALSE),        MCOL (code_collision, COL_FLOAT, FALSE),
 };
 const ColSpec cl_probe_cols[] = {
   { "step", COL_INT64, offsetof (ClProbeRow, step), 0, TRUE },
@@ -127,7 +124,7 @@ parse_float_field (const char *f, float *out)
 {
   if (*f == '\0')
     {
-      *out = NAN;  /* the writers leave not-applicable values empty */
+      *out = NAN; /* the writers leave not-applicable values empty */
       return TRUE;
     }
   char *end = NULL;
@@ -142,7 +139,7 @@ parse_float_field (const char *f, float *out)
  * rows following cols. The header maps names to columns; see cl_runs.h for the rules. */
 GArray *
 cl_csv_read_buffer (char *data, gsize len, const char *path, const ColSpec *cols, int n_cols, size_t row_size,
-                 GError **error)
+                    GError **error)
 {
   /* zero bytes at the end are what a crash can leave after a file grew; anywhere else the
    * file is not text */
@@ -166,7 +163,7 @@ cl_csv_read_buffer (char *data, gsize len, const char *path, const ColSpec *cols
     pos = 3;
 
   GPtrArray *fields = g_ptr_array_new ();
-  int map[32];  /* spec column -> file column, -1 absent */
+  int map[32]; /* spec column -> file column, -1 absent */
   int header_cols = -1, line = 0;
   GArray *rows = g_array_new (FALSE, TRUE, row_size);
   gboolean ok = TRUE;
@@ -188,7 +185,7 @@ cl_csv_read_buffer (char *data, gsize len, const char *path, const ColSpec *cols
       while (first < e && (*first == ' ' || *first == '\t'))
         first++;
       if (first == e || *first == '#')
-        continue;  /* blank lines and comments */
+        continue; /* blank lines and comments */
       /* an unterminated last line may be a write cut short: it is used only if it is whole */
       gboolean tail = !terminated;
 
@@ -229,8 +226,8 @@ cl_csv_read_buffer (char *data, gsize len, const char *path, const ColSpec *cols
         {
           if (tail)
             break;
-          g_set_error (error, CL_RUNS_ERROR, CL_RUNS_ERROR_PARSE, "%s: line %d: %u fields, expected %d as in the header",
-                       path, line, fields->len, header_cols);
+          g_set_error (error, CL_RUNS_ERROR, CL_RUNS_ERROR_PARSE,
+                       "%s: line %d: %u fields, expected %d as in the header", path, line, fields->len, header_cols);
           ok = FALSE;
           break;
         }
@@ -315,7 +312,7 @@ cl_csv_read_buffer (char *data, gsize len, const char *path, const ColSpec *cols
         }
       if (!ok && tail)
         {
-          ok = TRUE;  /* a cut-short last line is dropped, not an error */
+          ok = TRUE; /* a cut-short last line is dropped, not an error */
           break;
         }
       if (ok)
@@ -345,8 +342,8 @@ cl_runs_read_text (const char *path, gsize max, char **data, gsize *len, GError 
     return TRUE;
   if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
     g_set_error (error, CL_RUNS_ERROR, CL_RUNS_ERROR_MISSING, "%s: missing", path);
-  else if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_INVAL)
-           || g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_ISDIR))
+  else if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_INVAL) ||
+           g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_ISDIR))
     g_set_error (error, CL_RUNS_ERROR, CL_RUNS_ERROR_PARSE, "%s: not a regular file (expected a text file)", path);
   else if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_FAILED))
     g_set_error (error, CL_RUNS_ERROR, CL_RUNS_ERROR_PARSE, "%s: too large (at most %" G_GSIZE_FORMAT " MB)", path,
@@ -369,8 +366,8 @@ compare_step (gconstpointer a, gconstpointer b, gpointer user_data)
 static gpointer
 finish_rows (GArray *rows, int *n_out)
 {
-  G_STATIC_ASSERT (offsetof (ClMetricRow, step) == 0 && offsetof (ClProbeRow, step) == 0
-                   && offsetof (ClClusterRow, step) == 0 && offsetof (ClEvent, step) == 0);
+  G_STATIC_ASSERT (offsetof (ClMetricRow, step) == 0 && offsetof (ClProbeRow, step) == 0 &&
+                   offsetof (ClClusterRow, step) == 0 && offsetof (ClEvent, step) == 0);
   guint n = rows->len;
   size_t size = g_array_get_element_size (rows);
   gboolean sorted = TRUE;
@@ -470,8 +467,9 @@ cl_csv_append_metric_rows (GString *out, const ClMetricRow *rows, int from, int 
     {
       const ClMetricRow *r = &rows[i];
       g_string_append_printf (out, "%" G_GINT64_FORMAT, (gint64) r->step);
-      const float values[] = { r->seconds, r->loss, r->alignment, r->distribution, r->contrastive_acc,
-                               r->temperature, r->lr, r->wi_alignment, r->wi_uniformity, r->z_std, r->code_collision };
+      const float values[] = { r->seconds,       r->loss, r->alignment,    r->distribution,  r->contrastive_acc,
+                               r->temperature,   r->lr,   r->wi_alignment, r->wi_uniformity, r->z_std,
+                               r->code_collision };
       for (gsize k = 0; k < G_N_ELEMENTS (values); k++)
         {
           g_string_append_c (out, ',');
@@ -560,4 +558,3 @@ cl_runs_events_csv (const ClSnapshot *snap)
   cl_csv_append_event_rows (out, snap->events, 0, snap->n_events);
   return g_string_free (out, FALSE);
 }
-

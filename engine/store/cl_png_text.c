@@ -6,7 +6,7 @@
 
 #include "engine/base/cl_file.h"
 
-G_DEFINE_QUARK (cl-png-text-error-quark, cl_png_text_error)
+G_DEFINE_QUARK (cl - png - text - error - quark, cl_png_text_error)
 
 #define MAX_SIDE 1000000u /* libpng's default user limit */
 
@@ -68,7 +68,8 @@ inflate_all (const guint8 *in, gsize n, gsize max, gsize *out_len)
   return out;
 }
 
-typedef struct {
+typedef struct
+{
   const char *source;
   GHashTable *table;
   /* IHDR */
@@ -83,8 +84,7 @@ typedef struct {
   guint8 scratch[16384];
 } Walk;
 
-static gboolean
-corrupt (GError **error, const Walk *w, const char *format, ...) G_GNUC_PRINTF (3, 4);
+static gboolean corrupt (GError **error, const Walk *w, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
 static gboolean
 corrupt (GError **error, const Walk *w, const char *format, ...)
@@ -119,12 +119,28 @@ read_ihdr (Walk *w, const guint8 *d, guint32 n, GError **error)
   gboolean depth_ok = FALSE;
   switch (colour)
     {
-    case 0: channels = 1; depth_ok = depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16; break;
-    case 2: channels = 3; depth_ok = depth == 8 || depth == 16; break;
-    case 3: channels = 1; depth_ok = depth == 1 || depth == 2 || depth == 4 || depth == 8; break;
-    case 4: channels = 2; depth_ok = depth == 8 || depth == 16; break;
-    case 6: channels = 4; depth_ok = depth == 8 || depth == 16; break;
-    default: break;
+    case 0:
+      channels = 1;
+      depth_ok = depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
+      break;
+    case 2:
+      channels = 3;
+      depth_ok = depth == 8 || depth == 16;
+      break;
+    case 3:
+      channels = 1;
+      depth_ok = depth == 1 || depth == 2 || depth == 4 || depth == 8;
+      break;
+    case 4:
+      channels = 2;
+      depth_ok = depth == 8 || depth == 16;
+      break;
+    case 6:
+      channels = 4;
+      depth_ok = depth == 8 || depth == 16;
+      break;
+    default:
+      break;
     }
   if (!depth_ok)
     return corrupt (error, w, "colour type %d with bit depth %d", colour, depth);
@@ -142,8 +158,10 @@ read_ihdr (Walk *w, const guint8 *d, guint32 n, GError **error)
       w->raw_size = 0;
       for (int p = 0; p < 7; p++)
         {
-          guint32 pw = w->width > (guint32) x0[p] ? (w->width - (guint32) x0[p] + (guint32) dx[p] - 1) / (guint32) dx[p] : 0;
-          guint32 ph = w->height > (guint32) y0[p] ? (w->height - (guint32) y0[p] + (guint32) dy[p] - 1) / (guint32) dy[p] : 0;
+          guint32 pw =
+              w->width > (guint32) x0[p] ? (w->width - (guint32) x0[p] + (guint32) dx[p] - 1) / (guint32) dx[p] : 0;
+          guint32 ph =
+              w->height > (guint32) y0[p] ? (w->height - (guint32) y0[p] + (guint32) dy[p] - 1) / (guint32) dy[p] : 0;
           w->raw_size += pass_size (pw, ph, w->bits_per_pixel);
         }
     }
@@ -172,7 +190,8 @@ feed_idat (Walk *w, const guint8 *d, guint32 n, GError **error)
       int rc = inflate (&w->z, Z_NO_FLUSH);
       w->z_total += sizeof w->scratch - w->z.avail_out;
       if (w->z_total > w->raw_size)
-        return corrupt (error, w, "the image data inflates to more than the %" G_GUINT64_FORMAT " bytes of a %u x %u image",
+        return corrupt (error, w,
+                        "the image data inflates to more than the %" G_GUINT64_FORMAT " bytes of a %u x %u image",
                         w->raw_size, w->width, w->height);
       if (rc == Z_STREAM_END)
         {
@@ -255,7 +274,8 @@ read_text_chunk (Walk *w, const char *type, const guint8 *d, guint32 n)
             return;
           p = (const guint8 *) raw;
         }
-      add_text (w, latin1_to_utf8 (d, k), g_utf8_make_valid ((const char *) p, (gssize) strnlen ((const char *) p, len)));
+      add_text (w, latin1_to_utf8 (d, k),
+                g_utf8_make_valid ((const char *) p, (gssize) strnlen ((const char *) p, len)));
     }
 }
 
@@ -287,8 +307,10 @@ cl_png_text_parse (const guint8 *data, gsize len, const char *source, GError **e
         break;
       if (n > 0x7FFFFFFFu || n > len - pos - 12)
         {
-          ok = corrupt (error, w, "chunk %s at byte %" G_GSIZE_FORMAT " declares %u bytes, but %" G_GSIZE_FORMAT
-                        " are left (truncated or corrupt)", type, pos, n, len - pos - 12);
+          ok = corrupt (error, w,
+                        "chunk %s at byte %" G_GSIZE_FORMAT " declares %u bytes, but %" G_GSIZE_FORMAT
+                        " are left (truncated or corrupt)",
+                        type, pos, n, len - pos - 12);
           break;
         }
       const guint8 *d = data + pos + 8;

@@ -21,8 +21,9 @@
 
 #define CL_PNG_TEXT_ERROR (cl_png_text_error_quark ())
 GQuark cl_png_text_error_quark (void);
-typedef enum {
-  CL_PNG_TEXT_ERROR_CORRUPT, /* not a PNG, truncated, bad CRC, bad chunk, too large */
+typedef enum
+{
+  CL_PNG_TEXT_ERROR_CORRUPT,   /* not a PNG, truncated, bad CRC, bad chunk, too large */
   CL_PNG_TEXT_ERROR_NO_CONFIG, /* a valid PNG without a contrastlab:config chunk */
 } ClPngTextError;
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK (cl-runs-error-quark, cl_runs_error)
+G_DEFINE_QUARK (cl - runs - error - quark, cl_runs_error)
 
 /* ================================================================ whole folders */
 
@@ -80,11 +80,11 @@ cl_run_load (const char *dir, GError **error)
     }
   gpointer probes = NULL, clusters = NULL, events = NULL;
   if (!load_optional (dir, PROBES_CSV, cl_probe_cols, G_N_ELEMENTS (cl_probe_cols), sizeof (ClProbeRow), &probes,
-                      &n_probes, error)
-      || !load_optional (dir, CLUSTERS_CSV, cl_cluster_cols, G_N_ELEMENTS (cl_cluster_cols), sizeof (ClClusterRow),
-                         &clusters, &n_clusters, error)
-      || !load_optional (dir, EVENTS_CSV, cl_event_cols, G_N_ELEMENTS (cl_event_cols), sizeof (ClEvent), &events,
-                         &n_events, error))
+                      &n_probes, error) ||
+      !load_optional (dir, CLUSTERS_CSV, cl_cluster_cols, G_N_ELEMENTS (cl_cluster_cols), sizeof (ClClusterRow),
+                      &clusters, &n_clusters, error) ||
+      !load_optional (dir, EVENTS_CSV, cl_event_cols, G_N_ELEMENTS (cl_event_cols), sizeof (ClEvent), &events,
+                      &n_events, error))
     {
       g_free (ini);
       g_free (rows);
@@ -98,8 +98,8 @@ cl_run_load (const char *dir, GError **error)
   ClRunInfo *info = cl_run_info_new_empty ();
   cl_run_info_from_run_ini (info, ini);
   cl_run_info_read_meta (info, dir);
-  ClSnapshot *snap = cl_snapshot_new_from_rows (rows, n_rows, events, n_events, probes, n_probes, clusters, n_clusters,
-                                                ini);
+  ClSnapshot *snap =
+      cl_snapshot_new_from_rows (rows, n_rows, events, n_events, probes, n_probes, clusters, n_clusters, ini);
   if (isfinite (info->duration) && info->duration > snap->seconds)
     snap->seconds = info->duration;
   cl_run_info_free (info);
@@ -142,11 +142,12 @@ cl_run_save (const char *dir, const ClSnapshot *snap, const char *header_comment
   g_autofree char *clusters = cl_runs_clusters_csv (snap);
   g_autofree char *events = cl_runs_events_csv (snap);
   /* run.ini last: a folder becomes a run when it has run.ini and metrics.csv */
-  return cl_runs_replace_file (dir, METRICS_CSV, metrics, TRUE, error) && cl_runs_replace_file (dir, PROBES_CSV, probes, TRUE, error)
-         && cl_runs_replace_file (dir, CLUSTERS_CSV, clusters, TRUE, error) && cl_runs_replace_file (dir, EVENTS_CSV, events, TRUE, error)
-         && cl_runs_replace_file (dir, RUN_INI, ini, TRUE, error);
+  return cl_runs_replace_file (dir, METRICS_CSV, metrics, TRUE, error) &&
+         cl_runs_replace_file (dir, PROBES_CSV, probes, TRUE, error) &&
+         cl_runs_replace_file (dir, CLUSTERS_CSV, clusters, TRUE, error) &&
+         cl_runs_replace_file (dir, EVENTS_CSV, events, TRUE, error) &&
+         cl_runs_replace_file (dir, RUN_INI, ini, TRUE, error);
 }
-
 
 void
 cl_runs_remove_tree (const char *path)

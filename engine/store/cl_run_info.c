@@ -18,13 +18,19 @@ cl_run_status_name (ClRunStatus status)
 {
   switch (status)
     {
-    case CL_RUN_STATUS_RUNNING: return "running";
-    case CL_RUN_STATUS_FINISHED: return "finished";
-    case CL_RUN_STATUS_STOPPED: return "stopped";
-    case CL_RUN_STATUS_INTERRUPTED: return "interrupted";
-    case CL_RUN_STATUS_DAMAGED: return "damaged";
+    case CL_RUN_STATUS_RUNNING:
+      return "running";
+    case CL_RUN_STATUS_FINISHED:
+      return "finished";
+    case CL_RUN_STATUS_STOPPED:
+      return "stopped";
+    case CL_RUN_STATUS_INTERRUPTED:
+      return "interrupted";
+    case CL_RUN_STATUS_DAMAGED:
+      return "damaged";
     case CL_RUN_STATUS_UNKNOWN:
-    default: return "unknown";
+    default:
+      return "unknown";
     }
 }
 
@@ -145,9 +151,9 @@ cl_run_info_update_finals (ClRunInfo *info, const ClProbeRow *probes, int n_prob
   int n = (int) targets->len;
   gboolean changed = n != info->n_final;
   for (int k = 0; k < n && !changed; k++)
-    changed = strcmp (targets->pdata[k], info->final_targets[k]) != 0
-              || !(g_array_index (acc, double, k) == info->final_accuracy[k]
-                   || (isnan (g_array_index (acc, double, k)) && isnan (info->final_accuracy[k])));
+    changed = strcmp (targets->pdata[k], info->final_targets[k]) != 0 ||
+              !(g_array_index (acc, double, k) == info->final_accuracy[k] ||
+                (isnan (g_array_index (acc, double, k)) && isnan (info->final_accuracy[k])));
   g_array_unref (at);
   g_ptr_array_add (targets, NULL);
   if (changed)
@@ -247,7 +253,6 @@ cl_run_info_from_keyfile (GKeyFile *kf, const char *group, ClRunInfo *info)
   return TRUE;
 }
 
-
 gboolean
 cl_run_info_read_meta (ClRunInfo *info, const char *dir)
 {
@@ -293,8 +298,8 @@ cl_run_info_repair_from_tail (ClRunInfo *info)
               body -= skip;
             }
           buf[(gsize) hlen + body] = '\0';
-          GArray *rows = cl_csv_read_buffer (buf, (gsize) hlen + body, path, cl_metric_cols, G_N_ELEMENTS (cl_metric_cols),
-                                          sizeof (ClMetricRow), NULL);
+          GArray *rows = cl_csv_read_buffer (buf, (gsize) hlen + body, path, cl_metric_cols,
+                                             G_N_ELEMENTS (cl_metric_cols), sizeof (ClMetricRow), NULL);
           if (rows && rows->len > 0)
             {
               const ClMetricRow *last = &g_array_index (rows, ClMetricRow, rows->len - 1);
@@ -309,7 +314,6 @@ cl_run_info_repair_from_tail (ClRunInfo *info)
     }
   close (fd);
 }
-
 
 char *
 cl_run_info_text (const ClRunInfo *info)

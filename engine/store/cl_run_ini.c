@@ -175,4 +175,3 @@ cl_config_ini_summary (const char *ini)
   g_autoptr (GKeyFile) kf = cl_runs_keyfile_from_text (ini, "run.ini", NULL);
   return kf ? cl_runs_summary_from_keyfile (kf) : g_strdup ("");
 }
-

@@ -18,7 +18,8 @@
 
 /* ======================================================================= scanning */
 
-typedef struct {
+typedef struct
+{
   char **targets;
   double *accuracy;
   int n;
@@ -33,10 +34,11 @@ finals_free (gpointer p)
   g_free (f);
 }
 
-typedef struct {
+typedef struct
+{
   GPtrArray *runs;
-  GHashTable *sweep_finals;  /* run folder path -> Finals, from sweep.csv files */
-  GHashTable *visited;       /* "dev:ino" of folders seen, against symlink loops */
+  GHashTable *sweep_finals; /* run folder path -> Finals, from sweep.csv files */
+  GHashTable *visited;      /* "dev:ino" of folders seen, against symlink loops */
 } Scan;
 
 /* sweep.csv: the swept keys (names with a dot), then one column per probe target. Each row's
@@ -77,9 +79,9 @@ read_sweep (Scan *scan, const char *dir)
           double v = g_ascii_strtod (cells[c], &end);
           /* With train.seed swept, the group columns (<target>_mean, <target>_std, seeds) are
            * not this run's accuracies. */
-          if (end == cells[c] || *end != '\0' || cl_runs_is_per_bit_target (header[c])
-              || g_str_has_suffix (header[c], "_mean") || g_str_has_suffix (header[c], "_std")
-              || strcmp (header[c], "seeds") == 0)
+          if (end == cells[c] || *end != '\0' || cl_runs_is_per_bit_target (header[c]) ||
+              g_str_has_suffix (header[c], "_mean") || g_str_has_suffix (header[c], "_std") ||
+              strcmp (header[c], "seeds") == 0)
             continue;
           g_ptr_array_add (t, g_strdup (header[c]));
           g_array_append_val (a, v);
@@ -108,8 +110,8 @@ scanned_info (Scan *scan, const char *dir, const char *rel, gboolean has_info)
     {
       cl_run_info_from_run_ini (info, text);
       /* the headless CLI's header while a run is being written (it has no info.ini) */
-      in_progress = g_str_has_prefix (text, "#") && strstr (text, "headless run (in progress") != NULL
-                    && strstr (text, "headless run (in progress") < strchr (text, '\n');
+      in_progress = g_str_has_prefix (text, "#") && strstr (text, "headless run (in progress") != NULL &&
+                    strstr (text, "headless run (in progress") < strchr (text, '\n');
       g_free (text);
     }
   GStatBuf st;
@@ -122,8 +124,8 @@ scanned_info (Scan *scan, const char *dir, const char *rel, gboolean has_info)
                    meta_path);
     }
   /* metrics.csv must be a regular file (a FIFO would block a reader, /dev/zero never end) */
-  if (!error && (g_lstat (metrics_path, &st) != 0 || !(S_ISREG (st.st_mode) || S_ISLNK (st.st_mode))
-                 || g_stat (metrics_path, &st) != 0 || !S_ISREG (st.st_mode)))
+  if (!error && (g_lstat (metrics_path, &st) != 0 || !(S_ISREG (st.st_mode) || S_ISLNK (st.st_mode)) ||
+                 g_stat (metrics_path, &st) != 0 || !S_ISREG (st.st_mode)))
     g_set_error (&error, CL_RUNS_ERROR, CL_RUNS_ERROR_PARSE, "%s: not a regular file (expected a text file)",
                  metrics_path);
   if (error)
@@ -151,7 +153,8 @@ scanned_info (Scan *scan, const char *dir, const char *rel, gboolean has_info)
     }
   Finals *f = g_hash_table_lookup (scan->sweep_finals, dir);
   if (f && info->n_final == 0)
-    cl_run_info_set_finals (info, g_strdupv (f->targets), g_memdup2 (f->accuracy, sizeof (double) * (gsize) f->n), f->n);
+    cl_run_info_set_finals (info, g_strdupv (f->targets), g_memdup2 (f->accuracy, sizeof (double) * (gsize) f->n),
+                            f->n);
   return info;
 }
 
@@ -178,7 +181,7 @@ scan_folder (Scan *scan, const char *dir, const char *rel, int depth)
     {
       const char *n = ent->d_name;
       if (n[0] == '.')
-        continue;  /* ., .., and hidden folders (the store's half-made and deleted runs) */
+        continue; /* ., .., and hidden folders (the store's half-made and deleted runs) */
       gboolean is_dir = ent->d_type == DT_DIR, is_file = ent->d_type == DT_REG;
       if (ent->d_type == DT_UNKNOWN || ent->d_type == DT_LNK)
         {
@@ -270,12 +273,11 @@ cl_runs_scan_dir (const char *dir, GError **error)
   g_autofree char *base = g_path_get_basename (dir);
   g_autofree char *ini = g_build_filename (dir, RUN_INI, NULL);
   g_autofree char *metrics = g_build_filename (dir, METRICS_CSV, NULL);
-  gboolean root_is_run = g_file_test (ini, G_FILE_TEST_EXISTS) && !g_file_test (ini, G_FILE_TEST_IS_DIR)
-                         && g_file_test (metrics, G_FILE_TEST_EXISTS) && !g_file_test (metrics, G_FILE_TEST_IS_DIR);
+  gboolean root_is_run = g_file_test (ini, G_FILE_TEST_EXISTS) && !g_file_test (ini, G_FILE_TEST_IS_DIR) &&
+                         g_file_test (metrics, G_FILE_TEST_EXISTS) && !g_file_test (metrics, G_FILE_TEST_IS_DIR);
   scan_folder (&scan, dir, root_is_run ? base : "", 0);
   g_hash_table_unref (scan.sweep_finals);
   g_hash_table_unref (scan.visited);
   sort_natural (scan.runs);
   return scan.runs;
 }
-

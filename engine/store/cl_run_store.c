@@ -21,14 +21,15 @@
 
 /* ====================================================================== the store */
 
-struct ClRunStore {
+struct ClRunStore
+{
   char *dir;
-  GPtrArray *runs;  /* ClRunInfo*, sorted by id */
+  GPtrArray *runs;      /* ClRunInfo*, sorted by id */
   GHashTable *sections; /* id -> the run's group of index.ini as last written, so that
                          * rewriting the index costs a concatenation, not a GKeyFile of
                          * hundreds of groups */
-  int next_number;  /* for "Run N" labels */
-  ClRunWriter *rec; /* the run being recorded (its info is the store's entry) */
+  int next_number;      /* for "Run N" labels */
+  ClRunWriter *rec;     /* the run being recorded (its info is the store's entry) */
 };
 
 static ClRunInfo *
@@ -106,7 +107,8 @@ remove_stray_temps (const char *dir)
     return;
   const char *n;
   while ((n = g_dir_read_name (d)) != NULL)
-    if (cl_atomic_file_is_temp (n, INFO_INI) || cl_atomic_file_is_temp (n, RUN_INI) || cl_atomic_file_is_temp (n, INDEX_INI))
+    if (cl_atomic_file_is_temp (n, INFO_INI) || cl_atomic_file_is_temp (n, RUN_INI) ||
+        cl_atomic_file_is_temp (n, INDEX_INI))
       {
         g_autofree char *p = g_build_filename (dir, n, NULL);
         g_unlink (p);
@@ -320,7 +322,7 @@ static ClRunStatus
 final_status (const ClSnapshot *snap)
 {
   return snap && !snap->error && snap->total_steps > 0 && snap->step >= snap->total_steps ? CL_RUN_STATUS_FINISHED
-                                                                                           : CL_RUN_STATUS_STOPPED;
+                                                                                          : CL_RUN_STATUS_STOPPED;
 }
 
 /* Ends the current run with status. durable: wait for the disk (on close, not on the GUI's
@@ -394,8 +396,8 @@ cl_run_store_begin (ClRunStore *store, const ClSnapshot *snap, const char *label
   /* made complete under a hidden name, then renamed: never listed half-made */
   ClRunWriter *rec = NULL;
   if (cl_runs_make_dir (tmp, error))
-    rec = cl_run_writer_open (tmp, snap ? snap->config_ini : NULL, "ContrastLab " CL_VERSION " run recorded by the window",
-                              info, error);
+    rec = cl_run_writer_open (tmp, snap ? snap->config_ini : NULL,
+                              "ContrastLab " CL_VERSION " run recorded by the window", info, error);
   gboolean ok = rec != NULL;
   if (ok && g_rename (tmp, final) != 0)
     {
@@ -511,4 +513,3 @@ cl_run_store_load (ClRunStore *store, const char *id, GError **error)
     }
   return cl_run_load (info->path, error);
 }
-

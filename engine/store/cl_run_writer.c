@@ -18,21 +18,29 @@
  * step count may get while nothing else changes. */
 #define META_REFRESH_US (10 * G_USEC_PER_SEC)
 
-enum { F_METRICS, F_PROBES, F_CLUSTERS, F_EVENTS, N_FILES };
+enum
+{
+  F_METRICS,
+  F_PROBES,
+  F_CLUSTERS,
+  F_EVENTS,
+  N_FILES
+};
 static const char *const file_names[N_FILES] = { METRICS_CSV, PROBES_CSV, CLUSTERS_CSV, EVENTS_CSV };
 
-struct ClRunWriter {
+struct ClRunWriter
+{
   char *dir;
   int lock_fd;
-  int fd[N_FILES];       /* O_APPEND */
+  int fd[N_FILES];          /* O_APPEND */
   off_t committed[N_FILES]; /* bytes known whole in each file */
-  int written[N_FILES];  /* rows written */
-  int64_t first_step;    /* first metric row's step, -1 before any */
-  char *config_ini;      /* run.ini's configuration as written */
-  char *comment;         /* run.ini's first line, without "# " */
+  int written[N_FILES];     /* rows written */
+  int64_t first_step;       /* first metric row's step, -1 before any */
+  char *config_ini;         /* run.ini's configuration as written */
+  char *comment;            /* run.ini's first line, without "# " */
   ClRunInfo *info;
   gboolean owns_info;
-  gint64 meta_written;   /* monotonic time of the last info.ini write */
+  gint64 meta_written; /* monotonic time of the last info.ini write */
 };
 
 static const char *
@@ -40,10 +48,14 @@ file_header (int f)
 {
   switch (f)
     {
-    case F_METRICS: return cl_metrics_header;
-    case F_PROBES: return cl_probes_header;
-    case F_CLUSTERS: return cl_clusters_header;
-    default: return cl_events_header;
+    case F_METRICS:
+      return cl_metrics_header;
+    case F_PROBES:
+      return cl_probes_header;
+    case F_CLUSTERS:
+      return cl_clusters_header;
+    default:
+      return cl_events_header;
     }
 }
 
@@ -68,8 +80,8 @@ cl_run_folder_is_locked (const char *dir)
       if (fd < 0)
         continue;
       struct stat st;
-      gboolean locked = fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && flock (fd, LOCK_EX | LOCK_NB) != 0
-                        && errno == EWOULDBLOCK;
+      gboolean locked =
+          fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && flock (fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
       close (fd); /* releases the lock if we took it */
       if (locked)
         return TRUE;
@@ -122,7 +134,8 @@ take_lock (const char *dir, GError **error)
   char pid[32];
   int len = g_snprintf (pid, sizeof pid, "%ld\n", (long) getpid ());
   if (ftruncate (fd, 0) != 0 || pwrite (fd, pid, (size_t) len, 0) != len)
-    { /* the pid is for the message above only */ }
+    { /* the pid is for the message above only */
+    }
   return fd;
 }
 
@@ -302,7 +315,8 @@ append_rows (ClRunWriter *w, int f, const GString *text, int n_new, GError **err
         {
           int e = n < 0 ? errno : ENOSPC;
           if (ftruncate (w->fd[f], w->committed[f]) != 0)
-            { /* the reader drops the unterminated tail anyway */ }
+            { /* the reader drops the unterminated tail anyway */
+            }
           g_set_error (error, CL_RUNS_ERROR, CL_RUNS_ERROR_IO, "%s/%s: cannot write: %s", w->dir, file_names[f],
                        g_strerror (e));
           return FALSE;
@@ -317,8 +331,8 @@ append_rows (ClRunWriter *w, int f, const GString *text, int n_new, GError **err
 gboolean
 cl_run_writer_is_other_run (const ClRunWriter *w, const ClSnapshot *snap)
 {
-  if (snap->n_rows < w->written[F_METRICS] || snap->n_probes < w->written[F_PROBES]
-      || snap->n_cluster_rows < w->written[F_CLUSTERS] || snap->n_events < w->written[F_EVENTS])
+  if (snap->n_rows < w->written[F_METRICS] || snap->n_probes < w->written[F_PROBES] ||
+      snap->n_cluster_rows < w->written[F_CLUSTERS] || snap->n_events < w->written[F_EVENTS])
     return TRUE;
   return w->first_step >= 0 && snap->n_rows > 0 && snap->rows[0].step != w->first_step;
 }
@@ -338,10 +352,18 @@ append_snapshot (ClRunWriter *w, const ClSnapshot *snap, gboolean *meta, GError 
       g_string_truncate (text, 0);
       switch (f)
         {
-        case F_METRICS: cl_csv_append_metric_rows (text, snap->rows, from, to); break;
-        case F_PROBES: cl_csv_append_probe_rows (text, snap->probes, from, to); break;
-        case F_CLUSTERS: cl_csv_append_cluster_rows (text, snap->cluster_rows, from, to); break;
-        default: cl_csv_append_event_rows (text, snap->events, from, to); break;
+        case F_METRICS:
+          cl_csv_append_metric_rows (text, snap->rows, from, to);
+          break;
+        case F_PROBES:
+          cl_csv_append_probe_rows (text, snap->probes, from, to);
+          break;
+        case F_CLUSTERS:
+          cl_csv_append_cluster_rows (text, snap->cluster_rows, from, to);
+          break;
+        default:
+          cl_csv_append_event_rows (text, snap->events, from, to);
+          break;
         }
       ok = append_rows (w, f, text, to - from, error);
     }

@@ -30,11 +30,12 @@
 
 #define CL_RUNS_ERROR (cl_runs_error_quark ())
 GQuark cl_runs_error_quark (void);
-typedef enum {
-  CL_RUNS_ERROR_MISSING,   /* a required file or run does not exist */
-  CL_RUNS_ERROR_PARSE,     /* a file exists but its content is not what was expected */
-  CL_RUNS_ERROR_IO,        /* reading or writing failed (permissions, disk full, ...) */
-  CL_RUNS_ERROR_BUSY,      /* the run is being recorded and cannot be deleted */
+typedef enum
+{
+  CL_RUNS_ERROR_MISSING, /* a required file or run does not exist */
+  CL_RUNS_ERROR_PARSE,   /* a file exists but its content is not what was expected */
+  CL_RUNS_ERROR_IO,      /* reading or writing failed (permissions, disk full, ...) */
+  CL_RUNS_ERROR_BUSY,    /* the run is being recorded and cannot be deleted */
 } ClRunsError;
 
 /* ------------------------------------------------------------ reading one folder */
@@ -67,22 +68,24 @@ gboolean cl_run_save (const char *dir, const ClSnapshot *snap, const char *heade
 
 /* ---------------------------------------------------------- listing runs cheaply */
 
-typedef enum {
-  CL_RUN_STATUS_UNKNOWN,      /* a folder without store metadata (e.g. headless): assumed complete */
-  CL_RUN_STATUS_RUNNING,      /* being recorded now (by this or another process) */
-  CL_RUN_STATUS_FINISHED,     /* reached train.steps */
-  CL_RUN_STATUS_STOPPED,      /* ended early: reset, restart, quit, or the run failed */
-  CL_RUN_STATUS_INTERRUPTED,  /* the recording process died (crash, power loss); rows up to
-                               * the last complete line are kept */
-  CL_RUN_STATUS_DAMAGED,      /* run.ini or metrics.csv is there but cannot be read (not a regular
-                               * file, too large, not text), or info.ini is junk: listed, with
-                               * ClRunInfo.problem saying why, so that it is not silently hidden */
+typedef enum
+{
+  CL_RUN_STATUS_UNKNOWN,     /* a folder without store metadata (e.g. headless): assumed complete */
+  CL_RUN_STATUS_RUNNING,     /* being recorded now (by this or another process) */
+  CL_RUN_STATUS_FINISHED,    /* reached train.steps */
+  CL_RUN_STATUS_STOPPED,     /* ended early: reset, restart, quit, or the run failed */
+  CL_RUN_STATUS_INTERRUPTED, /* the recording process died (crash, power loss); rows up to
+                              * the last complete line are kept */
+  CL_RUN_STATUS_DAMAGED,     /* run.ini or metrics.csv is there but cannot be read (not a regular
+                              * file, too large, not text), or info.ini is junk: listed, with
+                              * ClRunInfo.problem saying why, so that it is not silently hidden */
 } ClRunStatus;
 
 const char *cl_run_status_name (ClRunStatus status); /* "running", "finished", ... */
 
 /* What a list shows about one run, read without parsing its CSV files. */
-typedef struct {
+typedef struct
+{
   char *id;           /* store: folder name (sorts chronologically); scan: path relative to
                        * the scanned folder, '/'-separated ("sweep/runs/loss.kind=decoupled") */
   char *path;         /* the run folder */
@@ -94,10 +97,10 @@ typedef struct {
   gint64 steps;       /* steps completed, -1 if unknown */
   gint64 total_steps; /* train.steps, -1 if unknown */
   ClRunStatus status;
-  int n_final;        /* final probe accuracies, one per target (per-bit targets left out) */
-  char **final_targets;    /* n_final names, NULL-terminated */
-  double *final_accuracy;  /* n_final values */
-  char *problem;      /* status damaged: what is wrong, one line naming the file; else NULL */
+  int n_final;            /* final probe accuracies, one per target (per-bit targets left out) */
+  char **final_targets;   /* n_final names, NULL-terminated */
+  double *final_accuracy; /* n_final values */
+  char *problem;          /* status damaged: what is wrong, one line naming the file; else NULL */
 } ClRunInfo;
 
 void cl_run_info_free (ClRunInfo *info);
@@ -124,8 +127,7 @@ GPtrArray *cl_runs_scan_dir (const char *dir, GError **error);
  * length; missing values are ""; free with g_strfreev). Comments and formatting are
  * ignored. Returns a NULL-terminated array (empty when the configurations are the same;
  * free with g_strfreev), or NULL with error set when a text is not a valid key file. */
-char **cl_config_ini_diff (const char *ini_a, const char *ini_b, char ***values_a, char ***values_b,
-                           GError **error);
+char **cl_config_ini_diff (const char *ini_a, const char *ini_b, char ***values_a, char ***values_b, GError **error);
 
 /* The one-line parameter summary that ClRunInfo.summary holds, from a run.ini text. */
 char *cl_config_ini_summary (const char *ini);

@@ -24,9 +24,17 @@
 
 /* ---- CSV (cl_csv.c) ---- */
 
-typedef enum { COL_INT64, COL_INT, COL_FLOAT, COL_TEXT, COL_TEXT_CLIPPED } ColKind;
+typedef enum
+{
+  COL_INT64,
+  COL_INT,
+  COL_FLOAT,
+  COL_TEXT,
+  COL_TEXT_CLIPPED
+} ColKind;
 
-typedef struct {
+typedef struct
+{
   const char *name;
   ColKind kind;
   size_t offset;

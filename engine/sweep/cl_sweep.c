@@ -13,13 +13,15 @@
 
 /* ---------------------------------------------------------------- the grid */
 
-typedef struct {
+typedef struct
+{
   const ClParam *param;
   char **values; /* stripped, as given */
   int n_values;
 } Axis;
 
-struct ClSweepGrid {
+struct ClSweepGrid
+{
   ClConfig base;
   Axis *axes;
   int n_axes;
@@ -128,8 +130,8 @@ cl_sweep_grid_new (const ClConfig *base, const char *const *specs, GError **erro
     }
   if (points > CL_SWEEP_MAX_POINTS)
     {
-      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE,
-                   "sweep: %.0f points; a sweep runs at most %d", points, CL_SWEEP_MAX_POINTS);
+      g_set_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE, "sweep: %.0f points; a sweep runs at most %d",
+                   points, CL_SWEEP_MAX_POINTS);
       cl_sweep_grid_free (grid);
       return NULL;
     }
@@ -394,7 +396,8 @@ cl_sweep_csv (const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows)
     {
       const ClSweepRow *row = find_row (rows, n_rows, p);
       for (int a = 0; a < grid->n_axes; a++)
-        g_string_append_printf (csv, "%s%s", a ? "," : "", grid->axes[a].values[cl_sweep_grid_value_index (grid, p, a)]);
+        g_string_append_printf (csv, "%s%s", a ? "," : "",
+                                grid->axes[a].values[cl_sweep_grid_value_index (grid, p, a)]);
       for (guint k = 0; k < targets->len; k++)
         append_number (csv, row ? cl_sweep_row_accuracy (row, targets->pdata[k]) : NAN);
       if (seeds)
@@ -419,25 +422,26 @@ cl_sweep_csv (const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows)
 
 /* pthread primitives rather than GMutex: GLib's futex-based locks are invisible to
  * ThreadSanitizer, which CI runs on the thread bridges. */
-struct ClSweep {
-  ClSweepGrid *grid;          /* immutable while the thread runs */
+struct ClSweep
+{
+  ClSweepGrid *grid; /* immutable while the thread runs */
   GThread *thread;
-  gboolean keep_snapshots;    /* set before start */
-  int64_t *planned_steps;     /* per point, from the grid; immutable */
+  gboolean keep_snapshots; /* set before start */
+  int64_t *planned_steps;  /* per point, from the grid; immutable */
 
   pthread_mutex_t lock;
-  pthread_cond_t cond;        /* signalled on cancel */
+  pthread_cond_t cond; /* signalled on cancel */
   /* everything below is guarded by lock */
   ClSweepRow *rows;
   ClSnapshot **finals;
-  ClTrainer *trainer;         /* the running point's, or NULL */
+  ClTrainer *trainer; /* the running point's, or NULL */
   gboolean started, finished, cancel;
   int points_done;
   int current_point;
   int64_t current_step;
-  int64_t steps_done_before;  /* of the ended points */
+  int64_t steps_done_before; /* of the ended points */
   int64_t steps_total;
-  gint64 t_start, t_end;      /* monotonic µs */
+  gint64 t_start, t_end; /* monotonic µs */
   GError *error;
 };
 

@@ -51,7 +51,8 @@ char *cl_sweep_preset_spec (const char *preset_path);
 
 /* ------------------------------------------------------------- the runner */
 
-typedef enum {
+typedef enum
+{
   CL_SWEEP_POINT_PENDING,
   CL_SWEEP_POINT_RUNNING,
   CL_SWEEP_POINT_DONE,      /* trained to the end; accuracies are the final probes */
@@ -60,37 +61,39 @@ typedef enum {
 } ClSweepPointState;
 
 /* One grid point's outcome. Plain data: copy with '='. */
-typedef struct {
+typedef struct
+{
   int point;
   ClSweepPointState state;
-  int64_t steps;          /* steps completed */
-  double seconds;         /* wall time of the point: model build, training and probes */
-  int n_targets;          /* probe targets, in order of first appearance in the run's probes */
+  int64_t steps;  /* steps completed */
+  double seconds; /* wall time of the point: model build, training and probes */
+  int n_targets;  /* probe targets, in order of first appearance in the run's probes */
   char target[CL_SWEEP_MAX_TARGETS][24];
   float accuracy[CL_SWEEP_MAX_TARGETS]; /* the last probe of each target */
   float chance[CL_SWEEP_MAX_TARGETS];
-  char error[256];        /* FAILED: the run's message */
+  char error[256]; /* FAILED: the run's message */
 } ClSweepRow;
 
 /* Accuracy of target in row, NaN when the row has none. */
 double cl_sweep_row_accuracy (const ClSweepRow *row, const char *target);
 double cl_sweep_row_chance (const ClSweepRow *row, const char *target);
 
-typedef struct {
+typedef struct
+{
   int n_points;
-  int points_done;          /* points that ended: done, failed or cancelled */
-  int current_point;        /* -1 when no point is running */
-  int64_t current_step;     /* of the running point */
+  int points_done;      /* points that ended: done, failed or cancelled */
+  int current_point;    /* -1 when no point is running */
+  int64_t current_step; /* of the running point */
   int64_t current_total_steps;
-  int64_t steps_done;       /* over the whole sweep; never decreases */
-  int64_t steps_total;      /* planned; shrinks when a point stops early */
-  double elapsed_seconds;   /* since cl_sweep_start */
-  double steps_per_second;  /* measured over the sweep so far, model builds and probes included */
-  double eta_seconds;       /* remaining steps at that rate; < 0 while unknown */
+  int64_t steps_done;      /* over the whole sweep; never decreases */
+  int64_t steps_total;     /* planned; shrinks when a point stops early */
+  double elapsed_seconds;  /* since cl_sweep_start */
+  double steps_per_second; /* measured over the sweep so far, model builds and probes included */
+  double eta_seconds;      /* remaining steps at that rate; < 0 while unknown */
   gboolean started;
-  gboolean finished;        /* the thread ended: all points ran, or cancelled, or an error stopped it */
+  gboolean finished; /* the thread ended: all points ran, or cancelled, or an error stopped it */
   gboolean cancelled;
-  gboolean failed;          /* stopped by an error: cl_sweep_get_error */
+  gboolean failed; /* stopped by an error: cl_sweep_get_error */
 } ClSweepProgress;
 
 typedef struct ClSweep ClSweep;
@@ -160,11 +163,12 @@ gboolean cl_sweep_seed_stats (const ClSweepGrid *grid, const ClSweepRow *rows, i
 
 #define CL_SWEEP_ERROR (cl_sweep_error_quark ())
 GQuark cl_sweep_error_quark (void);
-typedef enum {
-  CL_SWEEP_ERROR_NO_PLAN,    /* DIR/sweep.plan is missing: not a sweep folder */
-  CL_SWEEP_ERROR_BAD_PLAN,   /* the plan is corrupt */
-  CL_SWEEP_ERROR_BAD_CELL,   /* a cell index out of range */
-  CL_SWEEP_ERROR_IO,         /* reading or writing failed */
+typedef enum
+{
+  CL_SWEEP_ERROR_NO_PLAN,  /* DIR/sweep.plan is missing: not a sweep folder */
+  CL_SWEEP_ERROR_BAD_PLAN, /* the plan is corrupt */
+  CL_SWEEP_ERROR_BAD_CELL, /* a cell index out of range */
+  CL_SWEEP_ERROR_IO,       /* reading or writing failed */
 } ClSweepErrorCode;
 
 #define CL_SWEEP_PLAN_NAME "sweep.plan"
@@ -193,7 +197,8 @@ char *cl_sweep_plan_id (const ClSweepGrid *grid);
 char *cl_sweep_cell_dir (const ClSweepGrid *grid, const char *dir, int point);
 
 /* How a cell ended, as cell.ini records it. */
-typedef enum {
+typedef enum
+{
   CL_SWEEP_CELL_DONE,
   CL_SWEEP_CELL_DIVERGED,
   CL_SWEEP_CELL_FAILED,

@@ -13,7 +13,7 @@
 #include "engine/base/cl_file.h"
 #include "engine/store/cl_runs.h"
 
-G_DEFINE_QUARK (cl-sweep-error-quark, cl_sweep_error)
+G_DEFINE_QUARK (cl - sweep - error - quark, cl_sweep_error)
 
 #define PLAN_MAGIC "contrastlab-sweep-plan"
 #define PLAN_VERSION 1
@@ -119,8 +119,7 @@ cl_sweep_plan_text (const ClSweepGrid *grid)
   return g_string_free (t, FALSE);
 }
 
-static gboolean G_GNUC_PRINTF (4, 5)
-plan_error (GError **error, const char *source, int line, const char *format, ...)
+static gboolean G_GNUC_PRINTF (4, 5) plan_error (GError **error, const char *source, int line, const char *format, ...)
 {
   va_list ap;
   va_start (ap, format);
@@ -219,7 +218,8 @@ cl_sweep_plan_parse (const char *text, gsize length, const char *source, GError 
           if (grid || specs->len > 0 || nf != 3)
             {
               plan_error (error, source, lineno,
-                          grid || specs->len > 0 ? "a 'base' line after the sweep lines" : "expected base<TAB>KEY<TAB>VALUE");
+                          grid || specs->len > 0 ? "a 'base' line after the sweep lines"
+                                                 : "expected base<TAB>KEY<TAB>VALUE");
               goto fail;
             }
           if (g_hash_table_contains (seen_keys, f[1]))
@@ -240,7 +240,8 @@ cl_sweep_plan_parse (const char *text, gsize length, const char *source, GError 
         {
           if (grid || nf != 2)
             {
-              plan_error (error, source, lineno, grid ? "a 'sweep' line after the cells" : "expected sweep<TAB>KEY=V1,V2,...");
+              plan_error (error, source, lineno,
+                          grid ? "a 'sweep' line after the cells" : "expected sweep<TAB>KEY=V1,V2,...");
               goto fail;
             }
           /* Checked alone here, so an error names this line. */
@@ -260,8 +261,8 @@ cl_sweep_plan_parse (const char *text, gsize length, const char *source, GError 
         {
           if (grid || nf != 2 || !parse_int (f[1], CL_SWEEP_MAX_POINTS, &n_cells))
             {
-              plan_error (error, source, lineno, grid ? "'cells' is given twice" : "expected cells<TAB>N (N at most %d)",
-                          CL_SWEEP_MAX_POINTS);
+              plan_error (error, source, lineno,
+                          grid ? "'cells' is given twice" : "expected cells<TAB>N (N at most %d)", CL_SWEEP_MAX_POINTS);
               goto fail;
             }
           g_ptr_array_add (specs, NULL);
@@ -367,15 +368,15 @@ read_regular_file (const char *path, gsize max, char **text, gsize *length, GErr
   if (fd < 0)
     {
       int e = errno;
-      g_set_error (error, CL_SWEEP_ERROR, e == ENOENT ? CL_SWEEP_ERROR_NO_PLAN : CL_SWEEP_ERROR_IO,
-                   "%s: %s", path, g_strerror (e));
+      g_set_error (error, CL_SWEEP_ERROR, e == ENOENT ? CL_SWEEP_ERROR_NO_PLAN : CL_SWEEP_ERROR_IO, "%s: %s", path,
+                   g_strerror (e));
       return FALSE;
     }
   struct stat st;
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || (gsize) st.st_size > max)
     {
-      g_set_error (error, CL_SWEEP_ERROR, CL_SWEEP_ERROR_BAD_PLAN, "%s: not a regular file of at most %zu bytes",
-                   path, max);
+      g_set_error (error, CL_SWEEP_ERROR, CL_SWEEP_ERROR_BAD_PLAN, "%s: not a regular file of at most %zu bytes", path,
+                   max);
       close (fd);
       return FALSE;
     }
@@ -478,10 +479,10 @@ read_mark (const ClSweepGrid *grid, const char *dir, int point, char **cell_dir_
   g_autofree char *plan = cl_sweep_plan_id (grid);
   g_autofree char *recorded_plan = NULL;
   g_autofree char *end = NULL;
-  if (!g_key_file_load_from_data (kf, text, length, G_KEY_FILE_NONE, NULL)
-      || g_key_file_get_integer (kf, "cell", "index", NULL) != point
-      || !(recorded_plan = g_key_file_get_string (kf, "cell", "plan", NULL)) || strcmp (recorded_plan, plan) != 0
-      || !(end = g_key_file_get_string (kf, "cell", "end", NULL)))
+  if (!g_key_file_load_from_data (kf, text, length, G_KEY_FILE_NONE, NULL) ||
+      g_key_file_get_integer (kf, "cell", "index", NULL) != point ||
+      !(recorded_plan = g_key_file_get_string (kf, "cell", "plan", NULL)) || strcmp (recorded_plan, plan) != 0 ||
+      !(end = g_key_file_get_string (kf, "cell", "end", NULL)))
     {
       g_key_file_free (kf);
       return NULL;

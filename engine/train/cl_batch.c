@@ -31,7 +31,8 @@ cl_batch_shuffle_order (ClTrainer *t, uint64_t epoch)
 uint32_t
 cl_batch_image_code (uint64_t seed, int split, int index)
 {
-  return (uint32_t) cl_hash64 (cl_hash64 (seed ^ ((uint64_t) CL_STREAM_BITS << 56)) + ((uint64_t) split << 40) + (uint64_t) index);
+  return (uint32_t) cl_hash64 (cl_hash64 (seed ^ ((uint64_t) CL_STREAM_BITS << 56)) + ((uint64_t) split << 40) +
+                               (uint64_t) index);
 }
 
 void
@@ -49,7 +50,7 @@ cl_batch_fill_planes (float *dst, int plane_size, uint32_t code, int bits)
 ClAugParams
 cl_batch_aug_params (const ClTrainer *t)
 {
-  return (ClAugParams) {
+  return (ClAugParams){
     .crop_min_area = (float) t->cfg.aug_crop_min_area,
     .flip = (float) t->cfg.aug_flip,
     .jitter = (float) t->cfg.aug_jitter,
@@ -260,4 +261,3 @@ cl_trainer_set_prefetch (ClTrainer *t, gboolean enabled)
   cl_batch_prep_discard (t);
   t->prep_enabled = enabled;
 }
-

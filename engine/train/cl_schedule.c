@@ -29,4 +29,3 @@ cl_trainer_effective_lambda (const ClConfig *cfg, int out_dim)
     return cfg->loss_temperature / out_dim;
   return CL_SWD_AUTO_LAMBDA;
 }
-

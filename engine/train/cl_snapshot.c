@@ -110,4 +110,3 @@ cl_snapshot_unref (ClSnapshot *snap)
       g_free (snap);
     }
 }
-

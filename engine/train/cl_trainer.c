@@ -2,7 +2,6 @@
 
 #include "engine/train/cl_trainer_private.h"
 
-
 #include <cblas.h>
 #include <pthread.h>
 #include <math.h>
@@ -20,7 +19,7 @@
 #include "engine/data/cl_scenes.h"
 #include "engine/data/cl_augment_color.h"
 
-G_DEFINE_QUARK (cl-trainer-error-quark, cl_trainer_error)
+G_DEFINE_QUARK (cl - trainer - error - quark, cl_trainer_error)
 
 /* pthread primitives rather than GMutex: GLib's futex-based locks are invisible to
  * ThreadSanitizer unless GLib itself is instrumented, and the thread bridge is checked with it. */
@@ -270,8 +269,6 @@ cl_trainer_threads (const ClTrainer *t)
   return t->threads;
 }
 
-
-
 /* Apply control changes made since the last step, recording each as an event. TRUE when a
  * new version of the controls was applied. */
 static gboolean
@@ -311,7 +308,6 @@ apply_controls (ClTrainer *t)
   t->config_ini = cl_config_to_ini (&t->cfg);
   return TRUE;
 }
-
 
 /* z of both augmented views of the fixed similarity images, through the model in evaluation
  * mode (so the sample does not disturb BatchNorm statistics), and their cosine similarities. */
@@ -467,8 +463,8 @@ cl_trainer_step (ClTrainer *t)
   /* Checked as the row stores them (float): a double loss of 1e300 is finite, its float is not,
    * and the row would have been recorded with empty cells (issue 16 #8). Nothing of this step
    * is kept: the run has t->step whole steps, which the message says. */
-  if (!isfinite ((float) r.loss) || !isfinite ((float) r.alignment) || !isfinite ((float) r.distribution)
-      || !isfinite ((float) geo.alignment) || !isfinite ((float) geo.uniformity) || !isfinite ((float) geo.z_std))
+  if (!isfinite ((float) r.loss) || !isfinite ((float) r.alignment) || !isfinite ((float) r.distribution) ||
+      !isfinite ((float) geo.alignment) || !isfinite ((float) geo.uniformity) || !isfinite ((float) geo.z_std))
     {
       t->error = g_strdup_printf ("training diverged at step %" G_GINT64_FORMAT " (the loss or the embeddings are "
                                   "not finite) after %" G_GINT64_FORMAT " whole steps; try a lower train.lr or a "
@@ -527,8 +523,8 @@ cl_trainer_publish (ClTrainer *t)
       s->similarity.code = g_memdup2 (t->sim_code, sizeof (uint32_t) * n);
     }
   s->preview = t->preview;
-  s->preview.pixels = g_memdup2 (t->preview_pixels, sizeof (float) * (size_t) CL_PREVIEW_PAIRS * 2
-                                                        * t->preview.channels * t->preview.height * t->preview.width);
+  s->preview.pixels = g_memdup2 (t->preview_pixels, sizeof (float) * (size_t) CL_PREVIEW_PAIRS * 2 *
+                                                        t->preview.channels * t->preview.height * t->preview.width);
   if (t->preview.n_pairs == 0)
     s->preview.n_pairs = 0;
   s->probes = t->hist->probes;
@@ -676,7 +672,8 @@ cl_trainer_set (ClTrainer *t, const char *key, const char *value, GError **error
     {
       g_set_error (error, CL_TRAINER_ERROR, CL_TRAINER_ERROR_NEEDS_RESTART,
                    "data.bits above %d needs a restart with this data.kind (only randbits sizes its input for all "
-                   "%d bit planes)", t->max_bits, CL_MAX_BITS);
+                   "%d bit planes)",
+                   t->max_bits, CL_MAX_BITS);
       return FALSE;
     }
   if (!(p->flags & CL_PARAM_LIVE))
@@ -711,4 +708,3 @@ cl_trainer_get_snapshot (ClTrainer *t)
   pthread_mutex_unlock (&t->lock);
   return s;
 }
-

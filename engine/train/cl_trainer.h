@@ -10,7 +10,8 @@ typedef struct ClTrainer ClTrainer;
 
 #define CL_TRAINER_ERROR (cl_trainer_error_quark ())
 GQuark cl_trainer_error_quark (void);
-typedef enum {
+typedef enum
+{
   CL_TRAINER_ERROR_NEEDS_RESTART, /* the key is not live: start a new run to change it */
   CL_TRAINER_ERROR_FAILED,
 } ClTrainerError;

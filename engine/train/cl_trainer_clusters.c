@@ -94,7 +94,7 @@ cl_trainer_run_clusters (ClTrainer *t)
       int n = gh * gw;
       maps->grid_h[l] = gh;
       maps->grid_w[l] = gw;
-      float *x = g_new (float, (size_t) n * ch);
+      float *x = g_new (float, (size_t) n *ch);
       float *ws = g_new (float, cl_kmeans_bisect_workspace_floats (n, ch, CLUSTER_KMAX));
       int *labels = g_new (int, (size_t) (CLUSTER_KMAX - 1) * n);
       int *parents = g_new (int, (size_t) (CLUSTER_KMAX - 1) * CLUSTER_KMAX);
@@ -104,7 +104,8 @@ cl_trainer_run_clusters (ClTrainer *t)
           const float *chw = l == 0 ? t->x + (size_t) i * view_size : act + (size_t) i * ch * n;
           /* Raw pixels are clustered as they are (normalising a grey value leaves only its sign). */
           cl_kmeans_positions (chw, ch, gh, gw, l > 0, x);
-          cl_kmeans_bisect (x, n, ch, CLUSTER_KMAX, 2, (uint64_t) t->cfg.train_seed + (uint64_t) i, labels, parents, ws);
+          cl_kmeans_bisect (x, n, ch, CLUSTER_KMAX, 2, (uint64_t) t->cfg.train_seed + (uint64_t) i, labels, parents,
+                            ws);
           /* The mask on this layer's grid, once for every k. */
           cl_downsample_labels (masks + (size_t) i * plane, h, w, gh, gw, grid_inst);
           for (int c = 0; c < n; c++)
@@ -159,4 +160,3 @@ cl_trainer_run_clusters (ClTrainer *t)
   t->cluster_maps = maps;
   cl_cluster_maps_unref (old);
 }
-

@@ -15,7 +15,8 @@
 
 #include "engine/analysis/cl_probe.h"
 
-typedef struct {
+typedef struct
+{
   int kind;               /* ClSceneKind */
   ClSceneVariant variant; /* how the probe images are rendered */
   ClSceneTarget target;   /* whose labels are read */
@@ -69,8 +70,8 @@ cl_trainer_run_control_probes (ClTrainer *t)
         continue;
       if (!train_f)
         {
-          train_f = g_new (float, (size_t) t->probe_n_train * dim);
-          test_f = g_new (float, (size_t) t->probe_n_test * dim);
+          train_f = g_new (float, (size_t) t->probe_n_train *dim);
+          test_f = g_new (float, (size_t) t->probe_n_test *dim);
         }
       embed_variant (t, 0, t->probe_train_idx, t->probe_n_train, cp->variant, train_f);
       embed_variant (t, 1, t->probe_test_idx, t->probe_n_test, cp->variant, test_f);

@@ -29,7 +29,8 @@
 
 /* Append-only: published snapshots point into these arrays, and entries below a
  * published count are never written again. Sized at the start of the run. */
-typedef struct {
+typedef struct
+{
   gint ref_count;
   ClMetricRow *rows;
   int row_capacity;
@@ -40,17 +41,18 @@ typedef struct {
 
 /* ---- dataset sharing: a reset must not reload 60k images ---- */
 
-typedef struct {
+typedef struct
+{
   gint ref_count;
   char *key;
   ClDataset *ds;
 } SharedData;
 
-
 /* ---- the run ---- */
 
 /* The two views of every image of one step, and what building them learnt. */
-typedef struct {
+typedef struct
+{
   float *x;           /* [2 batch][in_channels][h][w]: view 1 in rows 0..B-1, view 2 in B..2B-1 */
   uint8_t *scene_buf; /* one rendered scene (the builder's own, so probes can render meanwhile) */
   uint32_t *codes;    /* scratch: the batch's masked codes, sorted to count collisions */
@@ -60,7 +62,8 @@ typedef struct {
   int64_t step; /* the 0-based step the views are for */
 } ClBatch;
 
-struct ClTrainer {
+struct ClTrainer
+{
   /* Shared with other threads: guarded by lock. */
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -156,7 +159,6 @@ struct ClTrainer {
   int threads;
   GThread *thread;
 };
-
 
 /* cl_snapshot.c */
 ClHistory *cl_history_new (int rows);

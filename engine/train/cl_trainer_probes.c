@@ -77,19 +77,19 @@ cl_trainer_setup_probes (ClTrainer *t)
   for (int k = 0; k < t->n_targets; k++)
     t->probe_target_chance[k] = majority_share (t->probe_test_y[k], t->probe_n_test);
 
-  t->probe_train_f = g_new (float, (size_t) t->probe_n_train * dim);
-  t->probe_test_f = g_new (float, (size_t) t->probe_n_test * dim);
+  t->probe_train_f = g_new (float, (size_t) t->probe_n_train *dim);
+  t->probe_test_f = g_new (float, (size_t) t->probe_n_test *dim);
   t->probe_ws = g_new (double, cl_probe_workspace_doubles (dim, total_classes + 2 * CL_MAX_BITS));
   t->probe_train_bits = g_new (uint8_t, (size_t) CL_MAX_BITS * t->probe_n_train);
   t->probe_test_bits = g_new (uint8_t, (size_t) CL_MAX_BITS * t->probe_n_test);
   for (int k = 0; k < CL_MAX_BITS; k++)
     {
       for (int i = 0; i < t->probe_n_train; i++)
-        t->probe_train_bits[(size_t) k * t->probe_n_train + i]
-          = (cl_batch_image_code ((uint64_t) t->cfg.train_seed, 0, (int) t->probe_train_idx[i]) >> k) & 1u;
+        t->probe_train_bits[(size_t) k * t->probe_n_train + i] =
+            (cl_batch_image_code ((uint64_t) t->cfg.train_seed, 0, (int) t->probe_train_idx[i]) >> k) & 1u;
       for (int i = 0; i < t->probe_n_test; i++)
-        t->probe_test_bits[(size_t) k * t->probe_n_test + i]
-          = (cl_batch_image_code ((uint64_t) t->cfg.train_seed, 1, (int) t->probe_test_idx[i]) >> k) & 1u;
+        t->probe_test_bits[(size_t) k * t->probe_n_test + i] =
+            (cl_batch_image_code ((uint64_t) t->cfg.train_seed, 1, (int) t->probe_test_idx[i]) >> k) & 1u;
     }
 }
 
@@ -130,7 +130,6 @@ add_probe_row (ClTrainer *t, const char *target, double accuracy, float chance)
   r->accuracy = (float) accuracy;
   r->chance = chance;
 }
-
 
 /* Targets: the class, and for randbits each bit of the image's code (target "bitK") with their
  * mean as "bits". All are read off the same frozen features in one fit of probe.kind: logistic
@@ -194,8 +193,6 @@ cl_trainer_run_probes (ClTrainer *t)
   t->probe_seconds += (g_get_monotonic_time () - t0) / 1e6;
 }
 
-
-
 /* Probes run before the first step (the untrained-encoder baseline), every probe.every steps,
  * and after the last step. */
 void
@@ -203,8 +200,8 @@ cl_trainer_maybe_probe (ClTrainer *t)
 {
   if (t->last_probe_step == t->step)
     return;
-  gboolean due = t->step == 0 || t->step >= t->cfg.train_steps
-                 || (t->cfg.probe_every > 0 && t->step % t->cfg.probe_every == 0);
+  gboolean due =
+      t->step == 0 || t->step >= t->cfg.train_steps || (t->cfg.probe_every > 0 && t->step % t->cfg.probe_every == 0);
   if (due)
     {
       cl_trainer_run_probes (t);

@@ -38,7 +38,8 @@ run (char **out, char **err, const char *first, ...)
   int status = 0;
   GError *error = NULL;
   char *o = NULL, *e = NULL;
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status, &error));
+  g_assert_true (
+      g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &o, &e, &status, &error));
   g_assert_no_error (error);
   g_ptr_array_free (argv, TRUE);
   if (out)
@@ -420,8 +421,9 @@ test_bad_input (void)
 
 /* The sweep every distributed test runs: 4 short cells, seeds swept (so sweep.csv has the
  * mean/std columns), long enough (60 steps) that a cell can be killed mid-run. */
-#define SWEEP_ARGS "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set", "probe.images=100", \
-                   "--set", "train.threads=1", "--steps", "60", "--sweep", "data.bits=0,3", "--sweep", "train.seed=1,2"
+#define SWEEP_ARGS                                                                                                     \
+  "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set", "probe.images=100", "--set",             \
+      "train.threads=1", "--steps", "60", "--sweep", "data.bits=0,3", "--sweep", "train.seed=1,2"
 
 /* The in-process sweep's sweep.csv (made once per test program). */
 static const char *
@@ -508,8 +510,8 @@ test_sweep_cells (void)
   g_autofree char *partial = read_text (out, "sweep.csv");
   g_assert_cmpint (count_lines (partial), ==, 5);
   g_auto (GStrv) partial_lines = g_strsplit (partial, "\n", -1);
-  g_assert_true (g_str_has_prefix (partial_lines[4], "3,2,,"));  /* no accuracy of its own */
-  g_assert_true (g_str_has_suffix (partial_lines[4], ",1"));     /* its group has one seed so far */
+  g_assert_true (g_str_has_prefix (partial_lines[4], "3,2,,")); /* no accuracy of its own */
+  g_assert_true (g_str_has_suffix (partial_lines[4], ",1"));    /* its group has one seed so far */
   g_assert_true (g_str_has_suffix (partial_lines[1], ",2"));
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_in (out, &err, "--cell", "3", "--set", "train.threads=2", NULL), ==, 0);
@@ -542,15 +544,15 @@ test_sweep_parallel (void)
   const char *reference = reference_sweep_csv ();
   g_autofree char *dir = tmp_dir ();
   g_autofree char *out = make_plan (dir, "parallel");
-  g_autofree char *cmd = g_strdup_printf ("seq 0 3 | parallel --will-cite -j 2 '%s' --headless --out '%s' --cell {}",
-                                          bin (), out);
+  g_autofree char *cmd =
+      g_strdup_printf ("seq 0 3 | parallel --will-cite -j 2 '%s' --headless --out '%s' --cell {}", bin (), out);
   const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
   int status = 0;
   GError *error = NULL;
   g_autofree char *err = NULL;
   gint64 t0 = g_get_monotonic_time ();
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status,
-                               &error));
+  g_assert_true (
+      g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, &error));
   g_assert_no_error (error);
   g_test_message ("parallel -j 2: %.1f s; %s", (g_get_monotonic_time () - t0) / 1e6, err);
   g_assert_true (WIFEXITED (status));
@@ -572,8 +574,8 @@ spawn_async (const char *const *args)
   GPid pid = 0;
   GError *error = NULL;
   g_assert_true (g_spawn_async (NULL, (char **) argv->pdata, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL,
-                                NULL, &pid, &error));
+                                G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
   g_assert_no_error (error);
   g_ptr_array_free (argv, TRUE);
   return pid;
@@ -707,8 +709,8 @@ test_sweep_bad_input (void)
   expect_exit2 ("--cell 'x'", (const char *[]){ "--headless", "--out", out, "--cell", "x", NULL });
   expect_exit2 ("--cell needs --out", (const char *[]){ "--headless", "--cell", "0", NULL });
   expect_exit2 ("--cell needs --headless", (const char *[]){ "--out", out, "--cell", "0", NULL });
-  expect_exit2 ("only --set train.threads=N", (const char *[]){ "--headless", "--out", out, "--cell", "0", "--set",
-                                                                 "loss.temperature=0.2", NULL });
+  expect_exit2 ("only --set train.threads=N",
+                (const char *[]){ "--headless", "--out", out, "--cell", "0", "--set", "loss.temperature=0.2", NULL });
   expect_exit2 ("--plan: nothing to sweep", (const char *[]){ "--headless", "--out", out, "--plan", NULL });
   expect_exit2 ("one at a time", (const char *[]){ "--headless", "--out", out, "--plan", "--collect", NULL });
 
@@ -749,8 +751,8 @@ test_sweep_folders_stay_inside (void)
 {
   g_autofree char *dir = tmp_dir ();
   g_autofree char *out = g_build_filename (dir, "out", NULL);
-  g_autofree char *spec = g_strdup_printf ("data.path=%s,%s/../fashion-mnist", CL_FASHION_MNIST_DIR,
-                                           CL_FASHION_MNIST_DIR);
+  g_autofree char *spec =
+      g_strdup_printf ("data.path=%s,%s/../fashion-mnist", CL_FASHION_MNIST_DIR, CL_FASHION_MNIST_DIR);
   g_autofree char *err = NULL;
   int code = run (NULL, &err, "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set",
                   "probe.images=100", "--steps", "2", "--sweep", spec, "--out", out, NULL);
@@ -783,8 +785,9 @@ test_diverged (void)
   g_autofree char *dir = tmp_dir ();
   g_autofree char *single = g_build_filename (dir, "single", NULL);
   g_autofree char *err = NULL;
-#define DIVERGE "--set", "loss.kind=swd-normal", "--set", "loss.lambda=100", "--set", "train.optimizer=sgd", \
-                "--set", "train.batch=16", "--set", "probe.every=0", "--set", "probe.images=100", "--steps", "20"
+#define DIVERGE                                                                                                        \
+  "--set", "loss.kind=swd-normal", "--set", "loss.lambda=100", "--set", "train.optimizer=sgd", "--set",                \
+      "train.batch=16", "--set", "probe.every=0", "--set", "probe.images=100", "--steps", "20"
   int code = run (NULL, &err, "--headless", DIVERGE, "--set", "train.lr=10", "--out", single, NULL);
   g_test_message ("%s", err);
   g_assert_cmpint (code, ==, 3);
@@ -819,8 +822,10 @@ test_folder_lock (void)
 {
   g_autofree char *dir = tmp_dir ();
   g_autofree char *out = g_build_filename (dir, "run", NULL);
-  const char *first[] = { "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set",
-                          "probe.images=100", "--set", "train.seed=11", "--steps", "5000", "--out", out, NULL };
+  const char *first[] = {
+    "--headless", "--set",         "train.batch=16", "--set", "probe.every=0", "--set", "probe.images=100",
+    "--set",      "train.seed=11", "--steps",        "5000",  "--out",         out,     NULL
+  };
   GPid pid = spawn_async (first);
   g_assert_true (wait_rows (pid, out, 1));
   expect_exit2 ("another run is being written into this folder (process ",
@@ -848,8 +853,18 @@ test_killed_run (void)
   GRand *rand = g_rand_new_with_seed (7);
   for (int trial = 0; trial < 4; trial++)
     {
-      const char *args[] = { "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set",
-                             "probe.images=100", "--steps", "5000", "--out", out, NULL };
+      const char *args[] = { "--headless",
+                             "--set",
+                             "train.batch=16",
+                             "--set",
+                             "probe.every=0",
+                             "--set",
+                             "probe.images=100",
+                             "--steps",
+                             "5000",
+                             "--out",
+                             out,
+                             NULL };
       GPid pid = spawn_async (args);
       g_assert_true (wait_rows (pid, out, 1 + g_rand_int_range (rand, 0, 20)));
       g_usleep ((gulong) g_rand_int_range (rand, 0, 300000));
@@ -871,7 +886,8 @@ test_killed_run (void)
   g_rand_free (rand);
   g_autofree char *err = NULL;
   g_assert_cmpint (run (NULL, &err, "--headless", "--set", "train.batch=16", "--set", "probe.every=0", "--set",
-                        "probe.images=100", "--steps", "3", "--out", out, NULL), ==, 0);
+                        "probe.images=100", "--steps", "3", "--out", out, NULL),
+                   ==, 0);
   g_assert_cmpint (file_lines (out, "metrics.csv"), ==, 4);
   ClConfig cfg;
   cl_config_init (&cfg);
@@ -894,8 +910,9 @@ test_exit_codes (void)
   expect_bad_input ("text.png", out, "--preset", text_png, NULL);
   expect_bad_input ("empty.png", out, "--preset", empty_png, NULL);
   g_autofree char *good = g_build_filename (dir, "good", NULL);
-  g_assert_cmpint (run (NULL, NULL, "--headless", "--set", "train.batch=16", "--set", "probe.images=100", "--steps", "1",
-                        "--out", good, NULL), ==, 0);
+  g_assert_cmpint (run (NULL, NULL, "--headless", "--set", "train.batch=16", "--set", "probe.images=100", "--steps",
+                        "1", "--out", good, NULL),
+                   ==, 0);
   g_autofree char *figures = g_build_filename (good, "figures", NULL);
   g_autofree char *loss_path = g_build_filename (figures, "loss.png", NULL);
   gsize png_len = 0;
@@ -911,7 +928,11 @@ test_exit_codes (void)
   const char *split[] = { "train", "t10k" };
   for (int s = 0; s < 2; s++)
     {
-      enum { N = 64, SIDE = 6 };
+      enum
+      {
+        N = 64,
+        SIDE = 6
+      };
       guint8 images[16 + N * SIDE * SIDE], labels[8 + N];
       const guint8 ih[16] = { 0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, SIDE, 0, 0, 0, SIDE };
       const guint8 lh[8] = { 0, 0, 8, 1, 0, 0, 0, N };

@@ -224,7 +224,8 @@ test_figure_svg_pdf (void)
       cl_figure_export_size ((ClFigureKind) k, &w, &h);
       g_autofree char *size = g_strdup_printf ("viewBox=\"0 0 %d %d\"", w, h);
       g_assert_nonnull (strstr (text, size));
-      g_autofree char *title = g_markup_printf_escaped ("<title>%s, step 4</title>", cl_figure_title ((ClFigureKind) k));
+      g_autofree char *title =
+          g_markup_printf_escaped ("<title>%s, step 4</title>", cl_figure_title ((ClFigureKind) k));
       const char *svg_tag = strstr (text, "<svg");
       const char *title_at = strstr (text, title);
       g_assert_nonnull (svg_tag);
@@ -336,8 +337,8 @@ test_never_overwrites_silently (void)
   g_assert_cmpstr (kept, ==, "precious");
 
   /* Told to, it replaces the file. */
-  g_assert_true (cl_export_figure (path, CL_EXPORT_SVG, CL_FIGURE_PROBES, trained, NULL, 1.0, CL_EXPORT_OVERWRITE,
-                                   &error));
+  g_assert_true (
+      cl_export_figure (path, CL_EXPORT_SVG, CL_FIGURE_PROBES, trained, NULL, 1.0, CL_EXPORT_OVERWRITE, &error));
   g_assert_no_error (error);
   g_autofree char *replaced = read_text (path);
   g_assert_true (g_str_has_prefix (replaced, "<?xml"));
@@ -345,8 +346,8 @@ test_never_overwrites_silently (void)
   /* Even then, never a folder or anything else that is not a regular file. */
   g_autofree char *folder = g_build_filename (dir, "taken.png", NULL);
   g_assert_cmpint (g_mkdir (folder, 0755), ==, 0);
-  g_assert_false (cl_export_figure (folder, CL_EXPORT_PNG, CL_FIGURE_LOSS, trained, NULL, 1.0, CL_EXPORT_OVERWRITE,
-                                    &error));
+  g_assert_false (
+      cl_export_figure (folder, CL_EXPORT_PNG, CL_FIGURE_LOSS, trained, NULL, 1.0, CL_EXPORT_OVERWRITE, &error));
   g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR);
   g_clear_error (&error);
   g_assert_false (cl_export_write_file ("/dev/null", "x", -1, CL_EXPORT_OVERWRITE, &error));
@@ -386,8 +387,8 @@ test_unwritable_folder (void)
         g_assert_false (cl_export_dashboard (targets[i], (ClExportFormat) f, trained, NULL, 1.0, 0, &error));
         g_assert_nonnull (error);
         g_assert_true (error->domain == G_FILE_ERROR);
-        g_assert_true (error->code == G_FILE_ERROR_ACCES || error->code == G_FILE_ERROR_PERM
-                       || error->code == G_FILE_ERROR_ROFS);
+        g_assert_true (error->code == G_FILE_ERROR_ACCES || error->code == G_FILE_ERROR_PERM ||
+                       error->code == G_FILE_ERROR_ROFS);
         g_assert_nonnull (strstr (error->message, targets[i]));
         g_clear_error (&error);
       }
@@ -464,10 +465,8 @@ static void
 test_similarity_csv (void)
 {
   /* Two images, two views: a 4x4 matrix written out by hand. */
-  float sim[16] = { 1.0f, 0.5f, 0.25f, -0.125f,
-                    0.5f, 1.0f, 0.0f, 0.75f,
-                    0.25f, 0.0f, 1.0f, -1.0f,
-                    -0.125f, 0.75f, -1.0f, 1.0f };
+  float sim[16] = { 1.0f,  0.5f, 0.25f, -0.125f, 0.5f,    1.0f,  0.0f,  0.75f,
+                    0.25f, 0.0f, 1.0f,  -1.0f,   -0.125f, 0.75f, -1.0f, 1.0f };
   int label[4] = { 3, 7, 3, 7 };
   uint32_t code[4] = { 5, 2, 5, 9 };
   ClSnapshot snap;

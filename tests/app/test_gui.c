@@ -183,8 +183,8 @@ test_window_export_formats (void)
   g_assert_true (cl_window_export_csv (win, dir, CL_EXPORT_OVERWRITE, &error));
   g_assert_no_error (error);
 
-  const char *names[] = { "async.png", "dashboard.png", "geometry.pdf", "geometry.svg",
-                          "metrics.csv", "probes.csv", "clusters.csv", "similarity.csv" };
+  const char *names[] = { "async.png",   "dashboard.png", "geometry.pdf", "geometry.svg",
+                          "metrics.csv", "probes.csv",    "clusters.csv", "similarity.csv" };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *p = g_build_filename (dir, names[i], NULL);
@@ -275,8 +275,8 @@ test_live_dashboard (void)
       cairo_surface_t *diff = render_figure (other, (int) w, (int) h, s, cl_window_get_figure_options (win, other));
       double d_same = region_difference (img, (int) x, (int) y, same);
       double d_other = region_difference (img, (int) x, (int) y, diff);
-      g_test_message ("panel %d (%s): %.3f from its renderer, %.3f from %s's", i, cl_figure_slug (kind), d_same, d_other,
-                      cl_figure_slug (other));
+      g_test_message ("panel %d (%s): %.3f from its renderer, %.3f from %s's", i, cl_figure_slug (kind), d_same,
+                      d_other, cl_figure_slug (other));
       g_assert_cmpfloat (d_same, <, 0.5);
       g_assert_cmpfloat (d_other, >, 5 * MAX (d_same, 0.2));
       /* A click on the panel opens that figure's tab. */
@@ -410,8 +410,7 @@ static gboolean
 reached_action (GPtrArray *seen, const char *action)
 {
   for (guint i = 0; i < seen->len; i++)
-    if (GTK_IS_ACTIONABLE (seen->pdata[i])
-        && g_strcmp0 (gtk_actionable_get_action_name (seen->pdata[i]), action) == 0)
+    if (GTK_IS_ACTIONABLE (seen->pdata[i]) && g_strcmp0 (gtk_actionable_get_action_name (seen->pdata[i]), action) == 0)
       return TRUE;
   return FALSE;
 }
@@ -458,7 +457,7 @@ test_keyboard_reaches_every_control (void)
   g_assert_cmpint (count_reached_type (seen, GTK_TYPE_MENU_BUTTON), ==, 1);
   /* The dashboard and figure tabs, and the sidebar's Controls / Runs tabs. */
   g_assert_cmpint (count_reached_type (seen, GTK_TYPE_STACK_SWITCHER), ==, 1 + CL_N_FIGURES + 2);
-  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN) , >, 0);
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), >, 0);
   int dropdowns_before = count_reached_type (seen, GTK_TYPE_DROP_DOWN);
   g_ptr_array_unref (seen);
 
@@ -666,7 +665,6 @@ test_window_trains_and_exports (void)
 
   gtk_window_destroy (GTK_WINDOW (win));
 }
-
 
 static ClRunInfo *
 store_run (ClWindow *win, guint index)

@@ -37,7 +37,8 @@ cli (const char *out, const char *first, ...)
   g_ptr_array_free (argv, TRUE);
 }
 
-typedef struct {
+typedef struct
+{
   GtkWindow *follow;
   int want;
 } Wait;
@@ -83,8 +84,8 @@ test_follow (void)
   g_autofree char *tmp = g_dir_make_tmp ("contrastlab-follow-XXXXXX", &error);
   g_assert_no_error (error);
   g_autofree char *dir = g_build_filename (tmp, "sweep", NULL);
-  cli (dir, "--set", "train.batch=16", "--set", "probe.every=0", "--set", "probe.images=100", "--steps", "3",
-       "--sweep", "data.bits=0,3", "--sweep", "loss.temperature=0.1,0.2", "--plan", NULL);
+  cli (dir, "--set", "train.batch=16", "--set", "probe.every=0", "--set", "probe.images=100", "--steps", "3", "--sweep",
+       "data.bits=0,3", "--sweep", "loss.temperature=0.1,0.2", "--plan", NULL);
   cli (dir, "--cell", "0", NULL);
   cli (dir, "--cell", "1", NULL);
   /* cell 2 "running": its folder locked as the CLI locks it */

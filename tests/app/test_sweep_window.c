@@ -159,13 +159,15 @@ test_sweep_window (void)
 
   /* The window's figure draws every point where its value is. */
   g_autoptr (ClSweepPlotData) d = cl_sweep_plot_data_new (cl_sweep_get_grid (sweep), rows, n, "class", -1);
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT);
+  cairo_surface_t *surface =
+      cairo_image_surface_create (CAIRO_FORMAT_ARGB32, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT);
   cairo_t *cr = cairo_create (surface);
   cl_sweep_window_draw_figure (win, cr, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT);
   cairo_destroy (cr);
   cairo_surface_flush (surface);
   /* the same layout, measured on a scratch surface */
-  cairo_surface_t *scratch = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT);
+  cairo_surface_t *scratch =
+      cairo_image_surface_create (CAIRO_FORMAT_ARGB32, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT);
   cr = cairo_create (scratch);
   ClSweepPlotGeometry g;
   cl_sweep_plot_draw_full (cr, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, d, &g);
@@ -236,9 +238,9 @@ test_sweep_window (void)
   while (g_get_monotonic_time () < until)
     g_main_context_iteration (NULL, FALSE);
   g_assert_false (gtk_widget_get_sensitive (cancel));
-  g_assert_true (g_str_has_prefix (gtk_progress_bar_get_text (GTK_PROGRESS_BAR (find_child (GTK_WIDGET (win),
-                                                                                            GTK_TYPE_PROGRESS_BAR))),
-                                   "Cancelled after"));
+  g_assert_true (g_str_has_prefix (
+      gtk_progress_bar_get_text (GTK_PROGRESS_BAR (find_child (GTK_WIDGET (win), GTK_TYPE_PROGRESS_BAR))),
+      "Cancelled after"));
   ClSweepRow row;
   sweep = cl_sweep_window_get_sweep (win);
   cl_sweep_get_row (sweep, 0, &row);

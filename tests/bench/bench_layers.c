@@ -27,7 +27,8 @@ static int opt_batch = 0, opt_threads = 0, opt_steps = 3, opt_reps = 5;
 static gboolean opt_no_fold = FALSE;
 static char *opt_arch = NULL;
 
-static const struct {
+static const struct
+{
   const char *arch;
   int planes, size;
   int batches[2];
@@ -71,7 +72,7 @@ profile (const char *arch, int planes, int size, int batch, int threads)
     cl_model_set_constant_input_planes (m, 1);
   const int n = 2 * batch, d = cl_model_out_dim (m);
   const size_t plane = (size_t) size * size, insz = (size_t) planes * plane;
-  float *x = g_new (float, (size_t) n * insz);
+  float *x = g_new (float, (size_t) n *insz);
   ClRng rng;
   cl_rng_seed (&rng, 5, 1);
   for (int v = 0; v < n; v++)
@@ -81,7 +82,7 @@ profile (const char *arch, int planes, int size, int batch, int threads)
         for (size_t j = 0; j < plane; j++)
           x[((size_t) v * planes + c) * plane + j] = c == 0 ? (float) cl_rng_uniform (&rng) : bit;
       }
-  float *dz = g_new (float, (size_t) n * d), *ws = g_new (float, cl_ntxent_workspace_floats (batch, d));
+  float *dz = g_new (float, (size_t) n *d), *ws = g_new (float, cl_ntxent_workspace_floats (batch, d));
   ClOptimizer *opt = cl_optimizer_new (CL_OPTIMIZER_ADAM, cl_model_num_params (m), cl_model_num_decay_params (m));
   double best_f[32][2], best_b[32][2], best[5];
   for (int i = 0; i < 32; i++)
@@ -154,7 +155,8 @@ main (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads, "Only this thread count (default: 1 and 2)", "T" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &opt_steps, "Steps per repetition (default 3)", "S" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps, "Repetitions, minimum reported (default 5)", "R" },
-    { "no-fold", 0, 0, G_OPTION_ARG_NONE, &opt_no_fold, "Convolve the bit planes instead of folding them into conv1's bias", NULL },
+    { "no-fold", 0, 0, G_OPTION_ARG_NONE, &opt_no_fold,
+      "Convolve the bit planes instead of folding them into conv1's bias", NULL },
     { NULL },
   };
   GOptionContext *ctx = g_option_context_new ("- per-layer time of a training step");

@@ -45,7 +45,8 @@ extern void openblas_set_num_threads (int num_threads);
 extern void omp_set_num_threads (int num_threads) __attribute__ ((weak));
 
 /* The two encoders timed, and their inputs. */
-typedef struct {
+typedef struct
+{
   const char *arch;
   int planes, bits, size;
   int batches[2];
@@ -64,7 +65,8 @@ static const BenchModel bench_models[] = {
 #define BENCH_MAX_REPS 100
 #define SGEMM_N 1024
 
-typedef struct {
+typedef struct
+{
   const BenchModel *model;
   double flops_per_view; /* forward multiply-adds */
   int batch, threads;
@@ -149,7 +151,7 @@ static double
 sgemm_gflops (int threads)
 {
   const int n = SGEMM_N, reps = 5;
-  float *a = g_new (float, (size_t) n * n), *b = g_new (float, (size_t) n * n), *c = g_new0 (float, (size_t) n * n);
+  float *a = g_new (float, (size_t) n *n), *b = g_new (float, (size_t) n *n), *c = g_new0 (float, (size_t) n *n);
   ClRng rng;
   cl_rng_seed (&rng, BENCH_SEED, 99);
   for (size_t i = 0; i < (size_t) n * n; i++)
@@ -202,7 +204,8 @@ prepare_views (const BenchModel *bm, int bits, int batch)
 
 /* ------------------------------------------------------------------ our step */
 
-typedef struct {
+typedef struct
+{
   ClModel *model;
   ClOptimizer *opt;
   float *x, *dz, *ws;
@@ -292,7 +295,8 @@ ours_run (OurStep *s, int steps, double *loss)
 
 /* ------------------------------------------------------------------ the reference */
 
-typedef struct {
+typedef struct
+{
   GPid pid;
   FILE *to, *from;
 } TorchServer;
@@ -358,10 +362,24 @@ torch_start (TorchServer *ts, const BenchRow *row, char *note, size_t note_size)
   g_snprintf (bits, sizeof bits, "%d", row->model->bits);
   g_snprintf (planes, sizeof planes, "%d", row->model->planes);
   g_snprintf (size, sizeof size, "%d", row->model->size);
-  char *argv[] = { (char *) BENCH_PYTHON, (char *) script, (char *) "--serve", (char *) "--batch", batch,
-                   (char *) "--threads", threads, (char *) "--warmup", (char *) "3", (char *) "--bits", bits,
-                   (char *) "--planes", planes, (char *) "--size", size, (char *) "--arch",
-                   (char *) row->model->arch, NULL };
+  char *argv[] = { (char *) BENCH_PYTHON,
+                   (char *) script,
+                   (char *) "--serve",
+                   (char *) "--batch",
+                   batch,
+                   (char *) "--threads",
+                   threads,
+                   (char *) "--warmup",
+                   (char *) "3",
+                   (char *) "--bits",
+                   bits,
+                   (char *) "--planes",
+                   planes,
+                   (char *) "--size",
+                   size,
+                   (char *) "--arch",
+                   (char *) row->model->arch,
+                   NULL };
   int in_fd = -1, out_fd = -1;
   GError *error = NULL;
   /* stderr is inherited: a traceback shows up in the benchmark's own log. */
@@ -460,7 +478,7 @@ bench_row (BenchRow *row)
           else if (row->torch_ran)
             {
               row->torch_s[r] =
-                torch_run (&ts, row->steps_per_rep, &row->torch_loss, row->torch_note, sizeof row->torch_note);
+                  torch_run (&ts, row->steps_per_rep, &row->torch_loss, row->torch_note, sizeof row->torch_note);
               row->torch_ran = row->torch_s[r] > 0.0;
             }
         }
@@ -479,7 +497,10 @@ bench_row (BenchRow *row)
 static void
 bench_bits (int batch, int threads)
 {
-  enum { CASES = 3 };
+  enum
+  {
+    CASES = 3
+  };
   static const int bits[CASES] = { 0, 20, 20 };
   static const gboolean fold[CASES] = { TRUE, TRUE, FALSE };
   static const char *const names[CASES] = { "0 bits", "20 bits, folded", "20 bits, full conv" };
@@ -540,11 +561,12 @@ main (int argc, char **argv)
       return 2;
     }
   g_option_context_free (ctx);
-  if (opt_batch < 0 || opt_batch == 1 || opt_threads < 0 || opt_reps < 1 || opt_reps > BENCH_MAX_REPS
-      || !(opt_seconds > 0.0 && opt_seconds <= 600.0)
-      || (opt_arch && strcmp (opt_arch, "convn") != 0 && strcmp (opt_arch, "convn-same") != 0))
+  if (opt_batch < 0 || opt_batch == 1 || opt_threads < 0 || opt_reps < 1 || opt_reps > BENCH_MAX_REPS ||
+      !(opt_seconds > 0.0 && opt_seconds <= 600.0) ||
+      (opt_arch && strcmp (opt_arch, "convn") != 0 && strcmp (opt_arch, "convn-same") != 0))
     {
-      fprintf (stderr, "bench_step: expected --batch >= 2, --threads >= 1, --reps in 1..%d, --seconds in (0, 600], "
+      fprintf (stderr,
+               "bench_step: expected --batch >= 2, --threads >= 1, --reps in 1..%d, --seconds in (0, 600], "
                "--arch convn or convn-same\n",
                BENCH_MAX_REPS);
       return 2;
@@ -620,7 +642,8 @@ main (int argc, char **argv)
       printf ("\nwhat random bits cost (our step only; ratio to 0 bits):\n");
       for (size_t ti = 0; ti < G_N_ELEMENTS (thread_counts) && !(opt_threads && ti > 0); ti++)
         for (size_t bi = 0; bi < 2 && !(opt_batch && bi > 0); bi++)
-          bench_bits (opt_batch ? opt_batch : bench_models[0].batches[bi], opt_threads ? opt_threads : thread_counts[ti]);
+          bench_bits (opt_batch ? opt_batch : bench_models[0].batches[bi],
+                      opt_threads ? opt_threads : thread_counts[ti]);
     }
   print_loadavg ("at end");
 
@@ -658,7 +681,8 @@ main (int argc, char **argv)
       else
         any_missing = TRUE;
       printf ("%-11s %6d %8d %13.1f %14s %11s %9s %9.2f %10.1f %7.1f%%\n", row->model->arch, row->batch, row->threads,
-              ours_vps, torch_col, ratio_col, paired_col, gflops, row->sgemm_gflops, 100.0 * gflops / row->sgemm_gflops);
+              ours_vps, torch_col, ratio_col, paired_col, gflops, row->sgemm_gflops,
+              100.0 * gflops / row->sgemm_gflops);
     }
   printf ("views/s: median repetition of each side; ours/torch: ratio of those medians; (paired): median over the\n"
           "alternating repetitions of torch time / our time. Other processes on the cores distort all of it,\n"

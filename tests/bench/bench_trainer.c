@@ -120,8 +120,8 @@ end_to_end (const char *name)
   ClModel *m = cl_model_new (cl_model_spec (t->model), 7, NULL);
   cl_model_set_active_input_channels (m, cl_model_active_input_channels (t->model));
   cl_model_set_constant_input_planes (m, cl_model_constant_input_planes (t->model));
-  ClOptimizer *opt = cl_optimizer_new ((ClOptimizerKind) cfg.train_optimizer, cl_model_num_params (m),
-                                       cl_model_num_decay_params (m));
+  ClOptimizer *opt =
+      cl_optimizer_new ((ClOptimizerKind) cfg.train_optimizer, cl_model_num_params (m), cl_model_num_decay_params (m));
   const size_t xn = (size_t) 2 * t->batch * t->in_channels * t->height * t->width;
   float *x = g_new (float, xn);
   cl_batch_build_into (t, &t->views, 0, &t->cfg);

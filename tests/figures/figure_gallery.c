@@ -11,7 +11,8 @@
 #include "ui/cl_png.h"
 #include "ui/plots/cl_figures.h"
 
-typedef struct {
+typedef struct
+{
   ClFigureKind kind;
   const ClSnapshot *snap;
   const ClFigureOptions *options;

@@ -5,7 +5,6 @@
 #include "tests/figures/plot_pixels.h"
 #include "engine/train/cl_snapshot.h"
 
-
 /* On the white->c blend at least half way (antialiased coverage >= 0.5). */
 static inline gboolean
 covered_by (ClRgb p, ClRgb c)
@@ -19,8 +18,7 @@ covered_by (ClRgb p, ClRgb c)
 }
 
 static inline void
-device_box (const Image *im, double x0, double y0, double x1, double y1, int *px0, int *py0, int *px1,
-            int *py1)
+device_box (const Image *im, double x0, double y0, double x1, double y1, int *px0, int *py0, int *px1, int *py1)
 {
   *px0 = MAX (0, (int) floor (x0 * im->scale));
   *py0 = MAX (0, (int) floor (y0 * im->scale));

@@ -6,9 +6,10 @@
 #include <math.h>
 
 #include "ui/plots/cl_plot_common.h"
-typedef struct {
+typedef struct
+{
   cairo_surface_t *surface;
-  int width, height;  /* device pixels */
+  int width, height; /* device pixels */
   double scale;
 } Image;
 

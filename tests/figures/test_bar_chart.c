@@ -15,10 +15,19 @@ static ClBarChartData
 sweep_data (const double *values)
 {
   ClBarChartData d = {
-    .title = "class probe accuracy", .y_label = "accuracy", .group_key = "loss.kind",
-    .series_key = "model.head_layers", .n_groups = 5, .group_labels = loss_kinds,
-    .n_series = 3, .series_labels = head_layers, .values = values,
-    .y_min = NAN, .y_max = NAN, .reference = NAN, .reference_label = NULL,
+    .title = "class probe accuracy",
+    .y_label = "accuracy",
+    .group_key = "loss.kind",
+    .series_key = "model.head_layers",
+    .n_groups = 5,
+    .group_labels = loss_kinds,
+    .n_series = 3,
+    .series_labels = head_layers,
+    .values = values,
+    .y_min = NAN,
+    .y_max = NAN,
+    .reference = NAN,
+    .reference_label = NULL,
   };
   return d;
 }
@@ -43,8 +52,8 @@ measured_bar_height (const Image *im, ClRgb c, double x, double base, int direct
   int py = (int) floor ((base - direction * -3.0) * im->scale);
   if (color_distance (pixel_at (im, px, py), c) >= 0.25)
     return 0.0;
-  while (py + direction >= 0 && py + direction < im->height
-         && color_distance (pixel_at (im, px, py + direction), c) < 0.25)
+  while (py + direction >= 0 && py + direction < im->height &&
+         color_distance (pixel_at (im, px, py + direction), c) < 0.25)
     py += direction;
   /* py is the last row of the bar */
   double end = direction < 0 ? py / im->scale : (py + 1) / im->scale;
@@ -68,7 +77,7 @@ test_bar_heights (void)
       g_assert_cmpfloat (g.baseline, ==, 0.0);
       g_assert_cmpint (g.value_decimals, ==, 2);
       double base = cl_plot_scale_map (&g.y, 0.0);
-      double per_unit = g.plot.h;  /* pixels for a value of 1 */
+      double per_unit = g.plot.h; /* pixels for a value of 1 */
       for (int gi = 0; gi < 5; gi++)
         for (int s = 0; s < 3; s++)
           {
@@ -109,7 +118,7 @@ test_bar_nan_and_reference (void)
   double values[15];
   for (int i = 0; i < 15; i++)
     values[i] = 0.6 + 0.01 * i;
-  values[4] = NAN;  /* decoupled, 1 head layer */
+  values[4] = NAN; /* decoupled, 1 head layer */
   ClBarChartData d = sweep_data (values);
   d.reference = 0.1;
   d.reference_label = "chance";
@@ -136,8 +145,8 @@ test_bar_nan_and_reference (void)
   g_assert_cmpint (dashed, <, (int) (0.9 * (x1 - x0)));
   ClPlotRect first;
   cl_bar_chart_bar_rect (&g, &d, 0, 0, &first);
-  g_assert_cmpint (columns_with (&im, cl_plot_color_marker (), 0.08, first.x, y - 1.5, first.x + first.w, y + 1.5),
-                   >, 0);
+  g_assert_cmpint (columns_with (&im, cl_plot_color_marker (), 0.08, first.x, y - 1.5, first.x + first.w, y + 1.5), >,
+                   0);
   image_free (&im);
 
   /* without a reference there is no marker colour on that row */
@@ -155,7 +164,8 @@ test_bar_nan_and_reference (void)
   im = render_bars (900, 450, 1.0, &d, &g);
   for (int s = 0; s < 3; s++)
     g_assert_cmpint (count_covered (&im, cl_bar_chart_series_color (s), g.plot.x + 1, g.plot.y, g.plot.x + g.plot.w,
-                                    g.plot.y + g.plot.h), ==, 0);
+                                    g.plot.y + g.plot.h),
+                     ==, 0);
   image_free (&im);
   d.values = NULL;
   im = render_bars (900, 450, 1.0, &d, &g);
@@ -210,16 +220,25 @@ test_bar_ranges (void)
   const char *const groups[] = { "a", "b", "c" };
   const char *const series[] = { "x", "y" };
   ClBarChartData d = {
-    .title = NULL, .y_label = "delta", .group_key = "key", .series_key = NULL,
-    .n_groups = 3, .group_labels = groups, .n_series = 2, .series_labels = series, .values = values,
-    .y_min = NAN, .y_max = NAN, .reference = NAN,
+    .title = NULL,
+    .y_label = "delta",
+    .group_key = "key",
+    .series_key = NULL,
+    .n_groups = 3,
+    .group_labels = groups,
+    .n_series = 2,
+    .series_labels = series,
+    .values = values,
+    .y_min = NAN,
+    .y_max = NAN,
+    .reference = NAN,
   };
   ClBarChartGeometry g;
   Image im = render_bars (700, 400, 1.0, &d, &g);
   g_assert_cmpfloat (g.y_ticks.lo, <=, -3.0);
   g_assert_cmpfloat (g.y_ticks.hi, >=, 4.0);
   g_assert_cmpfloat (g.baseline, ==, 0.0);
-  g_assert_cmpint (g.value_decimals, ==, 1);  /* ticks every 1 */
+  g_assert_cmpint (g.value_decimals, ==, 1); /* ticks every 1 */
   double base = cl_plot_scale_map (&g.y, 0.0), unit = cl_plot_scale_map (&g.y, 0.0) - cl_plot_scale_map (&g.y, 1.0);
   for (int gi = 0; gi < 3; gi++)
     for (int s = 0; s < 2; s++)
@@ -265,9 +284,19 @@ test_bar_ranges (void)
     many[i] = 0.5 + 0.003 * i;
   const char *const four[] = { "1", "2", "3", "4" };
   ClBarChartData m = {
-    .title = "many", .y_label = "accuracy", .group_key = "key", .series_key = "s",
-    .n_groups = 40, .group_labels = labels, .n_series = 4, .series_labels = four, .values = many,
-    .y_min = NAN, .y_max = NAN, .reference = 0.25, .reference_label = "chance",
+    .title = "many",
+    .y_label = "accuracy",
+    .group_key = "key",
+    .series_key = "s",
+    .n_groups = 40,
+    .group_labels = labels,
+    .n_series = 4,
+    .series_labels = four,
+    .values = many,
+    .y_min = NAN,
+    .y_max = NAN,
+    .reference = 0.25,
+    .reference_label = "chance",
   };
   im = render_bars (900, 450, 1.0, &m, &g);
   g_assert_true (g.value_labels_rotated);
@@ -324,7 +353,6 @@ test_bar_empty_and_2x (void)
   image_free (&one);
   image_free (&two);
 }
-
 
 int
 main (int argc, char **argv)

@@ -7,7 +7,6 @@
 
 #include "tests/figures/pixel_dark.h"
 
-
 /* Distance between two hue angles on the circle, degrees. */
 static double
 hue_distance (double a, double b)
@@ -31,7 +30,8 @@ hue_distance (double a, double b)
 
 #define IMG 32
 
-typedef struct {
+typedef struct
+{
   float image[IMG * IMG];
   int ks[3];
   int grid_h[2], grid_w[2];
@@ -66,10 +66,22 @@ synthetic (Synthetic *s, int n_rows, int n_cols, const int *ks)
       s->ari[i] = 0.05 * (i + 1);
     }
   return (ClClustersData){
-    .n_rows = n_rows, .row_names = s->names, .n_cols = n_cols, .ks = s->ks,
-    .img_h = IMG, .img_w = IMG, .img_c = 1, .image = s->image,
-    .grid_h = s->grid_h, .grid_w = s->grid_w, .labels = s->labels, .parent = NULL,
-    .object_iou = s->iou, .instance_ari = s->ari, .highlight = -1, .title = "Local features",
+    .n_rows = n_rows,
+    .row_names = s->names,
+    .n_cols = n_cols,
+    .ks = s->ks,
+    .img_h = IMG,
+    .img_w = IMG,
+    .img_c = 1,
+    .image = s->image,
+    .grid_h = s->grid_h,
+    .grid_w = s->grid_w,
+    .labels = s->labels,
+    .parent = NULL,
+    .object_iou = s->iou,
+    .instance_ari = s->ari,
+    .highlight = -1,
+    .title = "Local features",
   };
 }
 
@@ -99,7 +111,7 @@ test_clusters_two_halves (void)
   int ks[1] = { 2 };
   ClClustersData d = synthetic (&s, 1, 1, ks);
   for (int i = 0; i < 64; i++)
-    s.maps[0][i] = (i % 8) >= 4;  /* left half cluster 0, right half cluster 1 */
+    s.maps[0][i] = (i % 8) >= 4; /* left half cluster 0, right half cluster 1 */
   /* a bright top half in the image: it must show through the colours */
   for (int i = 0; i < IMG * IMG / 2; i++)
     s.image[i] = 1.0f;
@@ -108,7 +120,7 @@ test_clusters_two_halves (void)
   cl_clusters_plot_layout (w, h, &d, &g);
   g_assert_true (g.has_grid);
   g_assert_cmpfloat (g.cell, >=, 150.0);
-  g_assert_cmpfloat_with_epsilon (g.image.w, g.cell, 1e-9);  /* square image fills the cell */
+  g_assert_cmpfloat_with_epsilon (g.image.w, g.cell, 1e-9); /* square image fills the cell */
   Image im = draw_clusters (&d, w, h, 1.0);
   for (int half = 0; half < 2; half++)
     for (int vy = 0; vy < 2; vy++)
@@ -124,7 +136,8 @@ test_clusters_two_halves (void)
   for (int half = 0; half < 2; half++)
     {
       double fx = half == 0 ? 0.22 : 0.78;
-      g_assert_cmpfloat (luminance (cell_pixel (&im, &g, 0, fx, 0.25)), >, luminance (cell_pixel (&im, &g, 0, fx, 0.75)) + 0.08);
+      g_assert_cmpfloat (luminance (cell_pixel (&im, &g, 0, fx, 0.25)), >,
+                         luminance (cell_pixel (&im, &g, 0, fx, 0.75)) + 0.08);
     }
   g_assert_cmpfloat (color_distance (cell_pixel (&im, &g, 0, 0.22, 0.75), cell_pixel (&im, &g, 0, 0.78, 0.75)), >, 0.3);
   /* the border between the colours sits in the middle of the image */
@@ -169,7 +182,7 @@ test_clusters_rows_match (void)
   for (int i = 0; i < 16; i++)
     {
       int x = i % 4, y = i / 4;
-      s.maps[1][i] = x < 2 ? 2 : y < 2 ? 0 : 1;  /* same regions, ids rotated */
+      s.maps[1][i] = x < 2 ? 2 : y < 2 ? 0 : 1; /* same regions, ids rotated */
     }
   double w = 400, h = 600;
   ClClustersPlotGeometry g;
@@ -232,7 +245,7 @@ test_clusters_shades (void)
             for (int half = 0; half < 2; half++)
               {
                 if (col == 1 && x % 2 == 1)
-                  continue;  /* k=8 clusters span two columns */
+                  continue; /* k=8 clusters span two columns */
                 double fx = (x + 0.5) / 8.0, fy = half == 0 ? 0.25 : 0.75;
                 ClRgb c = cell_pixel (&im, &g, col, fx, fy);
                 double hue = cl_plot_hue (c);
@@ -249,7 +262,7 @@ test_clusters_shades (void)
               g_assert_cmpfloat (color_distance (seen[i], seen[j]), >, 0.03);
         }
       /* the reported colours agree with what was drawn, and with the inference */
-      ClRgb child = cl_clusters_plot_cluster_color (&d, 0, 2, 10);  /* 10 -> 5 -> 2: green */
+      ClRgb child = cl_clusters_plot_cluster_color (&d, 0, 2, 10); /* 10 -> 5 -> 2: green */
       g_assert_cmpfloat (hue_distance (cl_plot_hue (child), HUE_GREEN), <, 3.0);
       ClRgb bad = cl_clusters_plot_cluster_color (&d, 0, 2, 16);
       g_assert_cmpfloat (fabs (bad.r - bad.b), <, 1e-9);
@@ -278,8 +291,8 @@ test_clusters_hit (void)
           g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x + 0.5 * r.w, r.y + 0.5 * r.h), ==, i);
           g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x + 0.5, r.y + 0.5), ==, i);
           g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x + r.w - 0.5, r.y + r.h - 0.5), ==, i);
-          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x - 1.0, r.y + 0.5 * r.h), ==, -1);  /* gap / labels */
-          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x + 0.5 * r.w, r.y + r.h + 1.0), ==, -1);  /* metrics */
+          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x - 1.0, r.y + 0.5 * r.h), ==, -1); /* gap / labels */
+          g_assert_cmpint (cl_clusters_plot_hit (w, h, &d, r.x + 0.5 * r.w, r.y + r.h + 1.0), ==, -1); /* metrics */
           /* cells are square, inside the figure, and do not overlap */
           g_assert_cmpfloat (r.w, ==, r.h);
           g_assert_cmpfloat (r.x, >=, 0);
@@ -318,13 +331,15 @@ test_clusters_highlight (void)
     for (int p = 0; p < 64; p++)
       {
         int x = p % 8, y = p / 8;
-        s.maps[i][p] = i % 3 == 0 ? x >= 4 : i % 3 == 1 ? 2 * (x >= 4) + (y >= 4) : 4 * (x >= 4) + 2 * (y >= 4) + (x % 4 >= 2);
+        s.maps[i][p] = i % 3 == 0   ? x >= 4
+                       : i % 3 == 1 ? 2 * (x >= 4) + (y >= 4)
+                                    : 4 * (x >= 4) + 2 * (y >= 4) + (x % 4 >= 2);
       }
   double w = 640, h = 620;
   ClClustersPlotGeometry g;
   cl_clusters_plot_layout (w, h, &d, &g);
   Image plain = draw_clusters (&d, w, h, 1.0);
-  d.highlight = 2;  /* top right: the view is pushed inside the figure */
+  d.highlight = 2; /* top right: the view is pushed inside the figure */
   ClClustersPlotGeometry gh;
   cl_clusters_plot_layout (w, h, &d, &gh);
   g_assert_true (gh.card_shown);
@@ -336,13 +351,15 @@ test_clusters_highlight (void)
       {
         double fx = (qx + 0.5) / 4.0, fy = (qy + 0.5) / 4.0;
         ClRgb small = cell_pixel (&plain, &g, 2, fx, fy);
-        ClRgb big = user_pixel (&marked, gh.card_image.x + fx * gh.card_image.w, gh.card_image.y + fy * gh.card_image.h);
+        ClRgb big =
+            user_pixel (&marked, gh.card_image.x + fx * gh.card_image.w, gh.card_image.y + fy * gh.card_image.h);
         g_assert_cmpfloat (color_distance (small, big), <, 0.02);
       }
   /* its title and metrics: dark text above and below the picture */
   g_assert_cmpint (count_dark (&marked, gh.card.x, gh.card.y, gh.card.x + gh.card.w, gh.card_image.y - 1, 0.5), >, 20);
   g_assert_cmpint (count_dark (&marked, gh.card.x, gh.card_image.y + gh.card_image.h + 1, gh.card.x + gh.card.w,
-                               gh.card.y + gh.card.h, 0.5), >, 20);
+                               gh.card.y + gh.card.h, 0.5),
+                   >, 20);
   /* a soft shadow below the view: darker than the page, far from black */
   double sx = gh.card.x + gh.card.w + 3.5, sy = gh.card.y + 0.5 * gh.card.h;
   g_assert_cmpfloat (sx, <, w);
@@ -355,7 +372,8 @@ test_clusters_highlight (void)
   ClPlotRect far = cl_clusters_plot_cell_rect (&g, 3);
   g_assert_cmpfloat (far.x + 5, <, gh.card.x - 8);
   g_assert_cmpfloat (color_distance (user_pixel (&plain, far.x + 5, far.y + far.h - 5),
-                                     user_pixel (&marked, far.x + 5, far.y + far.h - 5)), <, 1e-9);
+                                     user_pixel (&marked, far.x + 5, far.y + far.h - 5)),
+                     <, 1e-9);
   image_free (&plain);
   image_free (&marked);
   /* out-of-range highlights are ignored */
@@ -386,9 +404,10 @@ test_clusters_scale_2x (void)
       for (int r = 0; r < 8; r++)
         {
           double fx = (q + 0.5) / 8.0, fy = (r + 0.5) / 8.0;
-          g_assert_cmpfloat (color_distance (cell_pixel (&one, &g, i, fx, fy), cell_pixel (&two, &g, i, fx, fy)), <, 0.02);
+          g_assert_cmpfloat (color_distance (cell_pixel (&one, &g, i, fx, fy), cell_pixel (&two, &g, i, fx, fy)), <,
+                             0.02);
         }
-  ClRgb blue_blend = cell_pixel (&one, &g, 0, 0.5 / 8.0, 0.5 / 8.0);  /* label 0 at k=2 */
+  ClRgb blue_blend = cell_pixel (&one, &g, 0, 0.5 / 8.0, 0.5 / 8.0); /* label 0 at k=2 */
   long n1 = count_near (&one, blue_blend, 0.01), n2 = count_near (&two, blue_blend, 0.01);
   double ratio = (double) n2 / n1;
   g_test_message ("cluster-0 pixels: %ld at 1x, %ld at 2x, ratio %.3f", n1, n2, ratio);
@@ -447,7 +466,6 @@ test_clusters_empty (void)
   image_finish (&zero, cr);
   image_free (&zero);
 }
-
 
 int
 main (int argc, char **argv)

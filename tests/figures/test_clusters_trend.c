@@ -8,9 +8,10 @@
 
 #include "tests/figures/plot_pixels.h"
 
-#define G 8  /* label-map side */
+#define G 8 /* label-map side */
 
-typedef struct {
+typedef struct
+{
   float image[G * G];
   int ks[3];
   int grid_h[4], grid_w[4];
@@ -48,11 +49,23 @@ fixture (Fixture *f, int n_layers)
         }
     }
   return (ClClustersData){
-    .n_rows = n_layers, .row_names = f->names, .n_cols = 3, .ks = f->ks,
-    .img_h = G, .img_w = G, .img_c = 1, .image = f->image,
-    .grid_h = f->grid_h, .grid_w = f->grid_w, .labels = f->labels,
-    .object_iou = f->iou, .instance_ari = f->ari, .highlight = -1, .title = "Local features",
-    .history = f->rows, .n_history = 0,
+    .n_rows = n_layers,
+    .row_names = f->names,
+    .n_cols = 3,
+    .ks = f->ks,
+    .img_h = G,
+    .img_w = G,
+    .img_c = 1,
+    .image = f->image,
+    .grid_h = f->grid_h,
+    .grid_w = f->grid_w,
+    .labels = f->labels,
+    .object_iou = f->iou,
+    .instance_ari = f->ari,
+    .highlight = -1,
+    .title = "Local features",
+    .history = f->rows,
+    .n_history = 0,
   };
 }
 
@@ -185,7 +198,7 @@ test_trend_lines_where_data_says (void)
             on += nearest_distance (&im, x, y0, pixels, 0.5) < 0.12;
           g_test_message ("panel %d: baseline on %d of %d", panel, on, total);
           g_assert_cmpint (on, >, total / 3);
-          g_assert_cmpint (on, <, total);  /* dashed, not solid */
+          g_assert_cmpint (on, <, total); /* dashed, not solid */
           /* and no baseline colour a tenth of the axis away from it */
           point_at (&g, panel, 100, base + 0.15, &x0, &y0);
           g_assert_cmpfloat (nearest_distance (&im, x0, y0, pixels, 1.0), >, 0.2);
@@ -226,7 +239,7 @@ test_trend_colors_per_layer (void)
       else
         g_assert_false (isnan (cl_plot_hue (color[l])));
     }
-  for (int l = 1; l < 4; l++)  /* conv layers carry filled points at every measurement */
+  for (int l = 1; l < 4; l++) /* conv layers carry filled points at every measurement */
     for (int panel = 0; panel < 2; panel++)
       for (int s = 0; s <= 2; s++)
         {
@@ -269,7 +282,8 @@ test_trend_colors_per_layer (void)
   g_assert_cmpfloat (color_distance (c2, color[2]), <, 1e-12);
   ClRgb other = cl_clusters_plot_layer_color ("head", 5);
   g_assert_false (isnan (cl_plot_hue (other)));
-  g_assert_cmpfloat (color_distance (cl_clusters_plot_layer_color (NULL, 0), cl_clusters_plot_layer_color (NULL, 0)), <, 1e-12);
+  g_assert_cmpfloat (color_distance (cl_clusters_plot_layer_color (NULL, 0), cl_clusters_plot_layer_color (NULL, 0)), <,
+                     1e-12);
 }
 
 /* Empty, missing or odd histories: no chart, or a chart with a note, never a crash. */
@@ -442,7 +456,7 @@ test_trend_highlight (void)
   ClClustersPlotGeometry g;
   cl_clusters_plot_layout (w, h, &d, &g);
   Image plain = draw (&d, w, h, 1.0);
-  d.highlight = 1 * 3 + 2;  /* conv1, k = 8 */
+  d.highlight = 1 * 3 + 2; /* conv1, k = 8 */
   Image hl = draw (&d, w, h, 1.0);
   ClRgb conv1 = cl_clusters_plot_layer_color ("conv1", 1), conv2 = cl_clusters_plot_layer_color ("conv2", 2);
   const ClPlotRect *r = &g.trend_plot[0];

@@ -104,7 +104,7 @@ test_wheel_zooms_and_is_consumed (void)
   g_assert_nonnull (scroll);
   gboolean handled = FALSE;
   g_signal_emit_by_name (scroll, "scroll", 0.0, -1.0, &handled);
-  g_assert_true (handled);  /* consumed: no scrolled panel or control behind gets it */
+  g_assert_true (handled); /* consumed: no scrolled panel or control behind gets it */
   g_assert_true (cl_figure_view_get_zoomed (fv));
   const ClFigureOptions *o = cl_figure_view_get_options (fv);
   double span = o->view.x_hi - o->view.x_lo;

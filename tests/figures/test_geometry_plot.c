@@ -53,8 +53,8 @@ make_geometry_rows (int n, double alignment, double uniformity, double z_std, do
 }
 
 static Image
-render_geometry (double width, double height, double scale, const ClMetricRow *rows, int n_rows,
-                 const ClZHistogram *zh, const ClEvent *events, int n_events, ClGeometryPlotGeometry *g)
+render_geometry (double width, double height, double scale, const ClMetricRow *rows, int n_rows, const ClZHistogram *zh,
+                 const ClEvent *events, int n_events, ClGeometryPlotGeometry *g)
 {
   cairo_t *cr;
   Image im = image_new (width, height, scale, &cr);
@@ -115,7 +115,7 @@ test_geometry_histogram (void)
       g_assert_cmpfloat (gb.x_ticks[p].hi, ==, g.x_ticks[p].hi);
       ClRgb bar = cl_geometry_plot_histogram_color (), edge = cl_geometry_plot_histogram_edge_color ();
       double bw = (zh.hi - zh.lo) / CL_ZHIST_BINS;
-      int bins[2] = { CL_ZHIST_BINS / 2 + 1, CL_ZHIST_BINS / 2 + (cube ? 6 : 4) };  /* the cube's bins are wide */
+      int bins[2] = { CL_ZHIST_BINS / 2 + 1, CL_ZHIST_BINS / 2 + (cube ? 6 : 4) }; /* the cube's bins are wide */
       for (int i = 0; i < 2; i++)
         {
           int b = bins[i];
@@ -141,7 +141,7 @@ test_geometry_histogram (void)
 static void
 test_geometry_waiting (void)
 {
-  ClZHistogram zh = make_zhist (CL_LOSS_SWD_SPHERE, DIM, 0);  /* step 0: no batch yet */
+  ClZHistogram zh = make_zhist (CL_LOSS_SWD_SPHERE, DIM, 0); /* step 0: no batch yet */
   for (int variant = 0; variant < 2; variant++)
     {
       ClGeometryPlotGeometry g;
@@ -149,7 +149,8 @@ test_geometry_waiting (void)
       const ClPlotRect *plot = &g.plot[CL_GEOMETRY_PANEL_HISTOGRAM];
       g_assert_false (g.histogram_shown);
       g_assert_cmpint (count_near (&im, cl_geometry_plot_histogram_color (), 0.1, plot->x + 1, plot->y,
-                                   plot->x + plot->w, plot->y + plot->h), ==, 0);
+                                   plot->x + plot->w, plot->y + plot->h),
+                       ==, 0);
       for (int p = 0; p < CL_GEOMETRY_N_PANELS; p++)
         {
           /* each panel: axes and a note in the middle */
@@ -183,7 +184,7 @@ test_geometry_series (void)
   /* the raw extremes are inside the axes but nothing is drawn there */
   g_assert_cmpfloat (g.y_ticks[b].lo, <=, 0.45);
   g_assert_cmpfloat (g.y_ticks[b].hi, >=, 0.55);
-  g_assert_cmpfloat (g.y_ticks[b].lo, <=, 0.3 + 1e-6);  /* the first smoothed value is the first raw one */
+  g_assert_cmpfloat (g.y_ticks[b].lo, <=, 0.3 + 1e-6); /* the first smoothed value is the first raw one */
   double ya_raw = cl_plot_scale_map (&g.y[b], 0.3);
   g_assert_cmpint (count_covered (&im, ca, x0, ya_raw - 2, x1, ya_raw + 2), ==, 0);
 
@@ -194,8 +195,8 @@ test_geometry_series (void)
   g_assert_cmpfloat (g.y_ticks[c].lo, ==, 0.0);
   g_assert_cmpfloat (g.y_ticks[c].hi, >=, 1.2 / sqrt (DIM));
   double ys = cl_plot_scale_map (&g.y[c], 0.1);
-  g_assert_cmpint (columns_with (&im, cl_geometry_plot_z_std_color (), 0.1, cl_plot_scale_map (&g.x[c], 100.0),
-                                 ys - 3, cl_plot_scale_map (&g.x[c], 390.0), ys + 3),
+  g_assert_cmpint (columns_with (&im, cl_geometry_plot_z_std_color (), 0.1, cl_plot_scale_map (&g.x[c], 100.0), ys - 3,
+                                 cl_plot_scale_map (&g.x[c], 390.0), ys + 3),
                    >=, (int) (0.97 * (cl_plot_scale_map (&g.x[c], 390.0) - cl_plot_scale_map (&g.x[c], 100.0))));
   double yref = cl_plot_scale_map (&g.y[c], 1.0 / sqrt (DIM));
   /* right half: the label sits at the left */
@@ -232,7 +233,8 @@ test_geometry_events (void)
       long on = count_near (&im, cl_plot_color_marker (), 0.08, x - 1, g.plot[p].y, x + 1, g.plot[p].y + g.plot[p].h);
       g_assert_cmpint (on, >, (long) (g.plot[p].h / 3));
       /* the label is above the plot */
-      g_assert_cmpint (count_near (&im, cl_plot_color_text (), 0.3, x - 50, g.plot[p].y - 25, x + 50, g.plot[p].y), >, 20);
+      g_assert_cmpint (count_near (&im, cl_plot_color_text (), 0.3, x - 50, g.plot[p].y - 25, x + 50, g.plot[p].y), >,
+                       20);
     }
   /* the two time-series plots line up */
   g_assert_cmpfloat (g.plot[1].y, ==, g.plot[2].y);
@@ -245,8 +247,8 @@ test_geometry_events (void)
 static gboolean
 rect_inside (const ClPlotRect *inner, const ClPlotRect *outer)
 {
-  return inner->x >= outer->x - 1e-9 && inner->y >= outer->y - 1e-9
-         && inner->x + inner->w <= outer->x + outer->w + 1e-9 && inner->y + inner->h <= outer->y + outer->h + 1e-9;
+  return inner->x >= outer->x - 1e-9 && inner->y >= outer->y - 1e-9 &&
+         inner->x + inner->w <= outer->x + outer->w + 1e-9 && inner->y + inner->h <= outer->y + outer->h + 1e-9;
 }
 
 static void
@@ -255,7 +257,11 @@ test_geometry_narrow (void)
   const int n = 300;
   ClMetricRow *rows = make_geometry_rows (n, 0.5, -3.0, 0.1, 0.05);
   ClZHistogram zh = make_zhist (CL_LOSS_SWD_NORMAL, DIM, n);
-  struct { double w, h; int columns; } cases[] = { { 1200, 380, 3 }, { 700, 560, 2 }, { 450, 900, 1 } };
+  struct
+  {
+    double w, h;
+    int columns;
+  } cases[] = { { 1200, 380, 3 }, { 700, 560, 2 }, { 450, 900, 1 } };
   for (size_t k = 0; k < G_N_ELEMENTS (cases); k++)
     {
       ClGeometryPlotGeometry g;
@@ -270,16 +276,18 @@ test_geometry_narrow (void)
             {
               /* cells tile the area without overlapping */
               const ClPlotRect *a = &g.cell[p], *b = &g.cell[q];
-              gboolean apart = a->x >= b->x + b->w - 1e-9 || b->x >= a->x + a->w - 1e-9
-                               || a->y >= b->y + b->h - 1e-9 || b->y >= a->y + a->h - 1e-9;
+              gboolean apart = a->x >= b->x + b->w - 1e-9 || b->x >= a->x + a->w - 1e-9 || a->y >= b->y + b->h - 1e-9 ||
+                               b->y >= a->y + a->h - 1e-9;
               g_assert_true (apart);
             }
         }
       /* every series is drawn somewhere in its panel */
       g_assert_cmpint (count_covered (&im, cl_geometry_plot_z_std_color (), g.plot[2].x, g.plot[2].y,
-                                      g.plot[2].x + g.plot[2].w, g.plot[2].y + g.plot[2].h), >, (long) (0.8 * g.plot[2].w));
+                                      g.plot[2].x + g.plot[2].w, g.plot[2].y + g.plot[2].h),
+                       >, (long) (0.8 * g.plot[2].w));
       g_assert_cmpint (count_covered (&im, cl_geometry_plot_uniformity_color (), g.plot[1].x, g.plot[1].y,
-                                      g.plot[1].x + g.plot[1].w, g.plot[1].y + g.plot[1].h), >, (long) (0.8 * g.plot[1].w));
+                                      g.plot[1].x + g.plot[1].w, g.plot[1].y + g.plot[1].h),
+                       >, (long) (0.8 * g.plot[1].w));
       image_free (&im);
     }
   g_free (rows);
@@ -302,7 +310,7 @@ test_geometry_nan_and_odd (void)
       g_assert_true (isfinite (g.y_ticks[p].lo) && isfinite (g.y_ticks[p].hi));
       g_assert_true (isfinite (g.x_ticks[p].lo) && isfinite (g.x_ticks[p].hi));
     }
-  g_assert_cmpfloat (g.y_ticks[1].hi, <, 1.0);  /* the NaN did not stretch the axis */
+  g_assert_cmpfloat (g.y_ticks[1].hi, <, 1.0); /* the NaN did not stretch the axis */
   image_free (&im);
 
   /* unknown loss kind and d: a histogram without a prior; d = 2 poles stay finite */
@@ -370,7 +378,6 @@ test_geometry_scale_2x (void)
   g_free (rows);
 }
 
-
 /* ------------------------------------------------------ the prior of a loss */
 
 static void
@@ -385,7 +392,8 @@ test_geometry_prior_of_loss (void)
                          cl_prior_density (CL_PRIOR_SPHERE, dims[k], 0.3));
   g_assert_cmpint (cl_geometry_plot_prior_of_loss (CL_LOSS_SWD_NORMAL), ==, CL_PRIOR_NORMAL);
   g_assert_cmpint (cl_geometry_plot_prior_of_loss (CL_LOSS_SWD_CUBE), ==, CL_PRIOR_CUBE);
-  g_assert_cmpfloat (cl_prior_marginal_density (CL_LOSS_SWD_NORMAL, 64, 0.7), ==, cl_prior_density (CL_PRIOR_NORMAL, 64, 0.7));
+  g_assert_cmpfloat (cl_prior_marginal_density (CL_LOSS_SWD_NORMAL, 64, 0.7), ==,
+                     cl_prior_density (CL_PRIOR_NORMAL, 64, 0.7));
   g_assert_cmpfloat (cl_prior_marginal_density (CL_LOSS_SWD_CUBE, 64, 0.7), ==, 0.5);
   /* no density */
   g_assert_true (isnan (cl_prior_marginal_density (CL_LOSS_SWD_SPHERE, 1, 0.0)));
@@ -400,7 +408,9 @@ test_geometry_prior_of_loss (void)
   cl_prior_marginal_label (CL_LOSS_SWD_NORMAL, 64, label, sizeof label);
   g_assert_cmpstr (label, ==, "prior: N(0, 1)");
   cl_prior_marginal_label (CL_LOSS_SWD_CUBE, 64, label, sizeof label);
-  g_assert_cmpstr (label, ==, "prior: U(\xE2\x88\x92" "1, 1)");
+  g_assert_cmpstr (label, ==,
+                   "prior: U(\xE2\x88\x92"
+                   "1, 1)");
   cl_prior_marginal_label (CL_LOSS_NTXENT, 128, label, sizeof label);
   g_assert_nonnull (strstr (label, "uniform sphere, d=128"));
   cl_prior_marginal_label (CL_LOSS_N_KINDS, 64, label, sizeof label);

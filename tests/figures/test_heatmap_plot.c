@@ -13,7 +13,6 @@ hex (guint32 rgb)
   return (ClRgb){ ((rgb >> 16) & 0xFF) / 255.0, ((rgb >> 8) & 0xFF) / 255.0, (rgb & 0xFF) / 255.0 };
 }
 
-
 static const ClRgb white = { 1, 1, 1 };
 /* The diverging map's ends and middle (ColorBrewer RdBu), written out here rather than taken
  * from the code under test. */
@@ -33,7 +32,7 @@ static float *
 realistic_sim (int m, const int *cls, guint32 seed)
 {
   int n = 2 * m;
-  float *sim = g_new (float, (size_t) n * n);
+  float *sim = g_new (float, (size_t) n *n);
   GRand *rand = g_rand_new_with_seed (seed);
   for (int a = 0; a < n; a++)
     for (int b = a; b < n; b++)
@@ -92,23 +91,27 @@ test_heatmap_colors (void)
   sim[1 * n + 6] = 1.0f;
   sim[2 * n + 5] = -1.0f;
   sim[7 * n + 0] = 0.0f;
-  sim[3 * n + 3] = 7.0f;    /* out of range: clamped to +1 */
-  sim[4 * n + 2] = -3.0f;   /* clamped to -1 */
-  sim[0 * n + 7] = NAN;     /* grey, not a crash */
+  sim[3 * n + 3] = 7.0f;  /* out of range: clamped to +1 */
+  sim[4 * n + 2] = -3.0f; /* clamped to -1 */
+  sim[0 * n + 7] = NAN;   /* grey, not a crash */
   ClHeatmapData d = heatmap_data (m, sim);
   ClHeatmapPlotGeometry g;
   cl_heatmap_plot_layout (500, 420, &d, &g);
   g_assert_true (g.has_matrix);
   g_assert_cmpint (g.n, ==, n);
   g_assert_cmpfloat (g.cell, >=, 20.0);
-  g_assert_cmpfloat (g.cell, ==, floor (g.cell));  /* whole units: crisp at 1x and 2x */
+  g_assert_cmpfloat (g.cell, ==, floor (g.cell)); /* whole units: crisp at 1x and 2x */
   g_assert_cmpfloat_with_epsilon (g.matrix.w, n * g.cell, 1e-9);
   g_assert_cmpfloat_with_epsilon (g.matrix.h, g.matrix.w, 1e-9);
   g_assert_cmpfloat (g.matrix.x, >=, 0.0);
   g_assert_cmpfloat (g.colorbar.x + g.colorbar.w, <=, 500.0);
 
   Image im = draw_heatmap (&d, 500, 420, 1.0);
-  struct { int r, c; guint32 expect; } cases[] = {
+  struct
+  {
+    int r, c;
+    guint32 expect;
+  } cases[] = {
     { 1, 6, RDBU_RED }, { 2, 5, RDBU_BLUE }, { 7, 0, RDBU_MID }, { 3, 3, RDBU_RED }, { 4, 2, RDBU_BLUE },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -141,7 +144,7 @@ test_heatmap_colors (void)
   g_assert_cmpfloat (color_distance (user_pixel (&im, x, y), white), <, 0.06);
   cell_centre (&g, 0, 7, &x, &y);
   ClRgb nan_cell = user_pixel (&im, x, y);
-  g_assert_cmpfloat (fabs (nan_cell.r - nan_cell.b), <, 0.02);  /* grey */
+  g_assert_cmpfloat (fabs (nan_cell.r - nan_cell.b), <, 0.02); /* grey */
   g_assert_cmpfloat (nan_cell.r, <, 0.7);
   image_free (&im);
 }
@@ -176,8 +179,8 @@ test_heatmap_hit_roundtrip (void)
         ClHeatmapPlotGeometry g;
         cl_heatmap_plot_layout (w, h, &d, &g);
         g_assert_true (g.has_matrix);
-        g_test_message ("%s %gx%g: cell %g at (%g, %g)", ordered ? "by pair" : "stored", w, h, g.cell,
-                        g.matrix.x, g.matrix.y);
+        g_test_message ("%s %gx%g: cell %g at (%g, %g)", ordered ? "by pair" : "stored", w, h, g.cell, g.matrix.x,
+                        g.matrix.y);
         Image im = draw_heatmap (&d, w, h, 1.0);
         long wrong_colour = 0;
         for (int p = 0; p < n; p++)
@@ -247,7 +250,7 @@ test_heatmap_positive_pairs (void)
   int order[32];
   for (int i = 0; i < m; i++)
     {
-      order[2 * i] = i + m;  /* view 2 first: the block must still be the pair */
+      order[2 * i] = i + m; /* view 2 first: the block must still be the pair */
       order[2 * i + 1] = i;
     }
   d.order = order;
@@ -303,14 +306,15 @@ test_heatmap_colorbar (void)
       last_b = c.b - c.r;
     }
   /* tick labels at the five ticks and the rotated title: dark pixels right of the bar */
-  double label_x0 = g.colorbar.x + g.colorbar.w + 6.0;  /* past the tick marks */
+  double label_x0 = g.colorbar.x + g.colorbar.w + 6.0; /* past the tick marks */
   for (int t = 0; t < 5; t++)
     {
       double ty = g.colorbar.y + g.colorbar.h * t / 4.0;
       g_assert_cmpint (count_dark (&im, label_x0, ty - 6.0, label_x0 + 30.0, ty + 6.0, 0.5), >, 5);
     }
-  g_assert_cmpint (count_dark (&im, label_x0 + 25.0, g.colorbar.y + 0.3 * g.colorbar.h, w,
-                               g.colorbar.y + 0.7 * g.colorbar.h, 0.5), >, 40);
+  g_assert_cmpint (
+      count_dark (&im, label_x0 + 25.0, g.colorbar.y + 0.3 * g.colorbar.h, w, g.colorbar.y + 0.7 * g.colorbar.h, 0.5),
+      >, 40);
   image_free (&im);
   g_free (sim);
 }
@@ -319,7 +323,7 @@ static void
 test_heatmap_highlight (void)
 {
   int m = 8, n = 16;
-  float *sim = g_new0 (float, n * n);  /* all 0: white cells, so marks show plainly */
+  float *sim = g_new0 (float, n *n); /* all 0: white cells, so marks show plainly */
   ClHeatmapData d = heatmap_data (m, sim);
   double w = 520, h = 460;
   ClHeatmapPlotGeometry g;
@@ -335,10 +339,8 @@ test_heatmap_highlight (void)
   double edge[4][2] = { { x, y - half }, { x, y + half }, { x - half, y }, { x + half, y } };
   for (int e = 0; e < 4; e++)
     {
-      g_assert_cmpint (count_dark (&marked, edge[e][0] - 2, edge[e][1] - 2, edge[e][0] + 2, edge[e][1] + 2, 0.4),
-                       >, 2);
-      g_assert_cmpint (count_dark (&plain, edge[e][0] - 2, edge[e][1] - 2, edge[e][0] + 2, edge[e][1] + 2, 0.4),
-                       ==, 0);
+      g_assert_cmpint (count_dark (&marked, edge[e][0] - 2, edge[e][1] - 2, edge[e][0] + 2, edge[e][1] + 2, 0.4), >, 2);
+      g_assert_cmpint (count_dark (&plain, edge[e][0] - 2, edge[e][1] - 2, edge[e][0] + 2, edge[e][1] + 2, 0.4), ==, 0);
     }
   /* crosshair: the row line far left of the cell and the column line far below it */
   double lx = g.matrix.x + 0.5 * g.cell;
@@ -374,7 +376,7 @@ static void
 test_heatmap_groups (void)
 {
   int m = 8, n = 16;
-  float *sim = g_new0 (float, n * n);
+  float *sim = g_new0 (float, n *n);
   int order[16], group[16];
   for (int i = 0; i < n; i++)
     {
@@ -396,7 +398,8 @@ test_heatmap_groups (void)
       double x = g.matrix.x + 2.5 * g.cell, y = g.matrix.y + at;
       g_assert_cmpint (count_dark (&im, x - 1, y - 1.5, x + 1, y + 1.5, 0.8), >, 0);
       g_assert_cmpint (count_dark (&im, y - g.matrix.y + g.matrix.x - 1.5, g.matrix.y + 2.5 * g.cell - 1,
-                                   y - g.matrix.y + g.matrix.x + 1.5, g.matrix.y + 2.5 * g.cell + 1, 0.8), >, 0);
+                                   y - g.matrix.y + g.matrix.x + 1.5, g.matrix.y + 2.5 * g.cell + 1, 0.8),
+                       >, 0);
     }
   /* none inside a group */
   double x = g.matrix.x + 2.5 * g.cell, y = g.matrix.y + 3.0 * g.cell;
@@ -433,7 +436,7 @@ test_heatmap_scale_2x (void)
     for (int q = 0; q < n; q++)
       {
         if (p == 5 || q == 40)
-          continue;  /* under the crosshair */
+          continue; /* under the crosshair */
         double x, y;
         cell_centre (&g, p, q, &x, &y);
         if (color_distance (user_pixel (&one, x, y), user_pixel (&two, x, y)) > 0.01)
@@ -523,7 +526,6 @@ test_heatmap_empty (void)
   Image bad_im = draw_heatmap (&d, 400, 300, 1.0);
   image_free (&bad_im);
 }
-
 
 int
 main (int argc, char **argv)

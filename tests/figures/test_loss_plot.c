@@ -7,16 +7,17 @@
 
 /* ------------------------------------------------------------ pixel tools */
 
-typedef struct {
+typedef struct
+{
   cairo_surface_t *surface;
-  int width, height;  /* device pixels */
+  int width, height; /* device pixels */
   double scale;
-  ClLossPlotGeometry g;  /* in user units */
+  ClLossPlotGeometry g; /* in user units */
 } Render;
 
 static Render
-render_plot (double width, double height, double scale, const ClMetricRow *rows, int n_rows,
-             const ClEvent *events, int n_events, const ClLossPlotStyle *style)
+render_plot (double width, double height, double scale, const ClMetricRow *rows, int n_rows, const ClEvent *events,
+             int n_events, const ClLossPlotStyle *style)
 {
   Render r;
   r.width = (int) ceil (width * scale);
@@ -142,7 +143,7 @@ raw_style (void)
 {
   ClLossPlotStyle style;
   cl_loss_plot_style_init (&style);
-  style.ema = 0.0;  /* exact values: curves go where the data say */
+  style.ema = 0.0; /* exact values: curves go where the data say */
   style.show_raw = FALSE;
   style.title = "test";
   return style;
@@ -156,12 +157,16 @@ expected_y (const ClLossPlotGeometry *g, ClLossSeries s, const ClMetricRow *row)
 {
   switch (s)
     {
-    case CL_LOSS_SERIES_TOTAL: return cl_plot_scale_map (&g->left, row->loss);
-    case CL_LOSS_SERIES_ALIGNMENT: return cl_plot_scale_map (&g->left, row->alignment);
-    case CL_LOSS_SERIES_DISTRIBUTION: return cl_plot_scale_map (&g->left, row->distribution);
+    case CL_LOSS_SERIES_TOTAL:
+      return cl_plot_scale_map (&g->left, row->loss);
+    case CL_LOSS_SERIES_ALIGNMENT:
+      return cl_plot_scale_map (&g->left, row->alignment);
+    case CL_LOSS_SERIES_DISTRIBUTION:
+      return cl_plot_scale_map (&g->left, row->distribution);
     case CL_LOSS_SERIES_ACCURACY:
     case CL_LOSS_SERIES_COUNT:
-    default: return cl_plot_scale_map (&g->right, row->contrastive_acc);
+    default:
+      return cl_plot_scale_map (&g->right, row->contrastive_acc);
     }
 }
 
@@ -266,7 +271,8 @@ test_event_markers (void)
   /* the same figure without events has no marker pixels at all in the plot */
   Render plain = render_plot (800, 450, 1.0, rows, N_ROWS, NULL, 0, &style);
   g_assert_cmpint (count_near (&plain, marker, 0.08, plain.g.plot.x + 2, plain.g.plot.y,
-                               plain.g.plot.x + plain.g.plot.w - 2, plain.g.plot.y + plain.g.plot.h), ==, 0);
+                               plain.g.plot.x + plain.g.plot.w - 2, plain.g.plot.y + plain.g.plot.h),
+                   ==, 0);
   g_assert_cmpfloat (plain.g.event_band.h, ==, 0.0);
   render_free (&plain);
   render_free (&r);
@@ -280,11 +286,11 @@ test_crowded_events (void)
   ClEvent events[12];
   for (int i = 0; i < 12; i++)
     events[i] = make_event (100 + i, i % 2 ? "aug.jitter" : "loss.temperature", "0", "0.123456789");
-  events[11] = make_event (5000, "train.lr", "0.1", "0.01");  /* beyond the rows: x widens */
+  events[11] = make_event (5000, "train.lr", "0.1", "0.01"); /* beyond the rows: x widens */
   /* a value cut inside a UTF-8 sequence must not put the cairo_t in an error state */
   memset (events[10].new_value, 'x', sizeof events[10].new_value);
   events[10].new_value[sizeof events[10].new_value - 1] = (char) 0xCF;
-  memset (events[9].key, 'k', sizeof events[9].key);  /* no terminating NUL at all */
+  memset (events[9].key, 'k', sizeof events[9].key); /* no terminating NUL at all */
   ClLossPlotStyle style = raw_style ();
   style.title = "bad \xFF title";
   Render r = render_plot (600, 400, 1.0, rows, N_ROWS, events, 12, &style);
@@ -292,7 +298,7 @@ test_crowded_events (void)
   g_assert_cmpint (r.g.events_labelled, >=, 3);
   g_assert_cmpint (r.g.events_labelled, <, 12);
   g_assert_cmpfloat (r.g.x_ticks.hi, >=, 5000.0);
-  g_assert_cmpfloat (r.g.plot.h, >, 150.0);  /* the band does not eat the plot */
+  g_assert_cmpfloat (r.g.plot.h, >, 150.0); /* the band does not eat the plot */
   render_free (&r);
   g_free (rows);
 }
@@ -309,8 +315,8 @@ test_empty_plot (void)
   g_assert_cmpint (g->x_ticks.n, >=, 2);
 
   /* the axes are there: the left spine is a column of axis colour */
-  long spine = count_near (&r, cl_plot_color_axis (), 0.1, g->plot.x - 1, g->plot.y, g->plot.x + 1,
-                           g->plot.y + g->plot.h);
+  long spine =
+      count_near (&r, cl_plot_color_axis (), 0.1, g->plot.x - 1, g->plot.y, g->plot.x + 1, g->plot.y + g->plot.h);
   g_assert_cmpint (spine, >, (long) (0.9 * g->plot.h));
   /* the note is written in the middle */
   double cx = g->plot.x + 0.5 * g->plot.w, cy = g->plot.y + 0.5 * g->plot.h;
@@ -318,7 +324,8 @@ test_empty_plot (void)
   /* no curve anywhere in the plot */
   for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
     g_assert_cmpint (count_covered (&r, cl_loss_plot_series_color (s), g->plot.x + 2, g->plot.y + 2,
-                                    g->plot.x + g->plot.w - 2, g->plot.y + g->plot.h - 2), ==, 0);
+                                    g->plot.x + g->plot.w - 2, g->plot.y + g->plot.h - 2),
+                     ==, 0);
   render_free (&r);
 
   /* degenerate sizes and NULL style do not crash */
@@ -328,7 +335,7 @@ test_empty_plot (void)
   cl_loss_plot_draw (cr, 40, 30, rows, 5, NULL, 0, NULL);
   cl_loss_plot_draw (cr, 0, 0, rows, 5, NULL, 0, NULL);
   cl_loss_plot_draw (cr, NAN, 30, rows, 5, NULL, 0, NULL);
-  cl_loss_plot_draw (cr, 40, 30, rows, 1, NULL, 0, NULL);  /* a single point */
+  cl_loss_plot_draw (cr, 40, 30, rows, 1, NULL, 0, NULL); /* a single point */
   ClLossPlotGeometry g2;
   cl_loss_plot_layout (cr, NAN, INFINITY, rows, 5, NULL, 0, NULL, &g2);
   g_assert_true (isfinite (g2.plot.w) && isfinite (g2.plot.h) && g2.plot.w >= 1.0 && g2.plot.h >= 1.0);
@@ -348,7 +355,7 @@ test_nan_rows (void)
   rows[50].alignment = INFINITY;
   rows[60].distribution = -INFINITY;
   rows[70].contrastive_acc = NAN;
-  rows[80].loss = 1e30f * 1e30f;  /* +inf from float overflow */
+  rows[80].loss = 1e30f * 1e30f; /* +inf from float overflow */
 
   for (int smoothed = 0; smoothed < 2; smoothed++)
     {
@@ -364,8 +371,8 @@ test_nan_rows (void)
       g_assert_cmpfloat (g->left_ticks.hi, >=, 13.0);
       g_assert_cmpfloat (g->left_ticks.hi, <=, 20.0);
       for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
-        g_assert_cmpint (count_covered (&r, cl_loss_plot_series_color (s), g->plot.x, g->plot.y,
-                                        g->plot.x + g->plot.w, g->plot.y + g->plot.h),
+        g_assert_cmpint (count_covered (&r, cl_loss_plot_series_color (s), g->plot.x, g->plot.y, g->plot.x + g->plot.w,
+                                        g->plot.y + g->plot.h),
                          >, (long) (0.8 * g->plot.w));
       render_free (&r);
     }
@@ -438,14 +445,14 @@ test_many_rows (void)
       rows[i].distribution = (float) (7.0 + 6.0 * t + 0.2 * noise);
       rows[i].contrastive_acc = (float) (0.1 + 0.8 * t + 0.05 * noise);
     }
-  rows[n / 2].loss = 14.0f;  /* one spike among 100k */
+  rows[n / 2].loss = 14.0f; /* one spike among 100k */
 
   ClLossPlotStyle style = raw_style ();
-  style.ema = 0.0;  /* the spike must survive */
+  style.ema = 0.0; /* the spike must survive */
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 900, 500);
   cairo_t *cr = cairo_create (surface);
   ClLossPlotGeometry g;
-  cl_loss_plot_draw_full (cr, 900, 500, rows, n, NULL, 0, &style, &g);  /* warm the font cache */
+  cl_loss_plot_draw_full (cr, 900, 500, rows, n, NULL, 0, &style, &g); /* warm the font cache */
   const int repeats = 5;
   gint64 start = g_get_monotonic_time ();
   for (int k = 0; k < repeats; k++)
@@ -473,8 +480,8 @@ test_many_rows (void)
   g_assert_cmpfloat (base_y - spike_y, >, 40.0);
   ClRgb blue = cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL);
   g_assert_cmpint (count_covered (&r, blue, x - 2, spike_y - 2, x + 2, spike_y + 4), >, 0);
-  g_assert_cmpint (count_covered (&r, blue, x - 2, 0.5 * (spike_y + base_y) - 3, x + 2,
-                                  0.5 * (spike_y + base_y) + 3), >, 0);
+  g_assert_cmpint (count_covered (&r, blue, x - 2, 0.5 * (spike_y + base_y) - 3, x + 2, 0.5 * (spike_y + base_y) + 3),
+                   >, 0);
   cairo_destroy (cr);
   cairo_surface_destroy (surface);
   g_free (rows);
@@ -487,7 +494,7 @@ test_raw_loss_range (void)
 {
   ClMetricRow *rows = make_rows (N_ROWS);
   for (int i = 20; i < N_ROWS; i += 40)
-    rows[i].loss = 30.0f;  /* rare outliers: EMA 0.9 damps them to about 8.5 */
+    rows[i].loss = 30.0f; /* rare outliers: EMA 0.9 damps them to about 8.5 */
   ClLossPlotStyle style = raw_style ();
   style.ema = 0.9;
   style.show_raw = TRUE;
@@ -543,8 +550,6 @@ test_font_scale_and_title (void)
   cairo_surface_destroy (surface);
   g_free (rows);
 }
-
-
 
 /* ------------------------------------------------------- the view (instruments) */
 
@@ -684,7 +689,8 @@ test_loss_smoothing_and_crosshair (void)
   /* the line: the column at that step differs from the plain figure over most of the plot */
   int rows_changed = 0, n = 0;
   for (double y = hover.g.plot.y + 0.55 * hover.g.plot.h; y < hover.g.plot.y + 0.95 * hover.g.plot.h; y += 1.0, n++)
-    rows_changed += color_distance (pixel_at (&hover, (int) floor (x), (int) y), pixel_at (&raw, (int) floor (x), (int) y)) > 0.1;
+    rows_changed +=
+        color_distance (pixel_at (&hover, (int) floor (x), (int) y), pixel_at (&raw, (int) floor (x), (int) y)) > 0.1;
   g_assert_cmpint (rows_changed, >, n / 2);
   /* the readout box beside it differs from the plain figure */
   long changed = 0;

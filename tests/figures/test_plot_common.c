@@ -55,7 +55,7 @@ test_colormaps (void)
   for (int i = 0; i <= 100; i++)
     {
       double l = luminance (cl_plot_colormap_viridis (i / 100.0));
-      g_assert_cmpfloat (l, >, previous);  /* viridis is monotone in lightness */
+      g_assert_cmpfloat (l, >, previous); /* viridis is monotone in lightness */
       previous = l;
     }
   /* clamped outside [0, 1] */
@@ -65,7 +65,7 @@ test_colormaps (void)
   g_assert_true (isfinite (nan_color.r) && isfinite (nan_color.g) && isfinite (nan_color.b));
 
   ClRgb mid = cl_plot_colormap_diverging (0.5);
-  g_assert_cmpfloat (MIN (mid.r, MIN (mid.g, mid.b)), >, 0.95);  /* zero is white-ish */
+  g_assert_cmpfloat (MIN (mid.r, MIN (mid.g, mid.b)), >, 0.95); /* zero is white-ish */
   ClRgb blue = cl_plot_colormap_diverging (0.0), red = cl_plot_colormap_diverging (1.0);
   g_assert_cmpfloat (blue.b, >, blue.r);
   g_assert_cmpfloat (red.r, >, red.b);
@@ -93,7 +93,9 @@ test_nice_ticks (void)
   cl_plot_ticks_compute (&t, -9.0, 13.0, 5, TRUE, FALSE);
   assert_ticks (&t, -10.0, 15.0, 5.0, 6, 0);
   cl_plot_ticks_format (&t, -5.0, label, sizeof label);
-  g_assert_cmpstr (label, ==, "\xE2\x88\x92" "5");  /* U+2212 MINUS SIGN */
+  g_assert_cmpstr (label, ==,
+                   "\xE2\x88\x92"
+                   "5"); /* U+2212 MINUS SIGN */
   cl_plot_ticks_format (&t, 0.0, label, sizeof label);
   g_assert_cmpstr (label, ==, "0");
 
@@ -140,7 +142,7 @@ test_nice_ticks (void)
   g_assert_cmpint (t.n, >=, 2);
   cl_plot_ticks_compute (&t, NAN, INFINITY, 5, TRUE, FALSE);
   g_assert_true (isfinite (t.lo) && isfinite (t.hi) && t.lo < t.hi && t.n >= 2);
-  cl_plot_ticks_compute (&t, 3.0, -2.0, 5, TRUE, FALSE);  /* reversed */
+  cl_plot_ticks_compute (&t, 3.0, -2.0, 5, TRUE, FALSE); /* reversed */
   g_assert_cmpfloat (t.lo, <=, -2.0);
   g_assert_cmpfloat (t.hi, >=, 3.0);
 
@@ -148,7 +150,9 @@ test_nice_ticks (void)
   cl_plot_format_number (-0.0001, 2, label, sizeof label);
   g_assert_cmpstr (label, ==, "0.00");
   cl_plot_format_number (-2.5, 1, label, sizeof label);
-  g_assert_cmpstr (label, ==, "\xE2\x88\x92" "2.5");
+  g_assert_cmpstr (label, ==,
+                   "\xE2\x88\x92"
+                   "2.5");
   cl_plot_format_number (1234.5678, 2, label, sizeof label);
   g_assert_cmpstr (label, ==, "1234.57");
 }
@@ -221,7 +225,7 @@ test_line_decimation (void)
   /* sparse data: the polyline itself, every point kept, in order */
   cl_plot_line_begin (&line, cr, 2.0);
   for (int i = 0; i < 50; i++)
-    cl_plot_line_add (&line, 2.0 * i + 0.5, 50.0 + (i % 2));  /* zigzag: cairo merges collinear segments */
+    cl_plot_line_add (&line, 2.0 * i + 0.5, 50.0 + (i % 2)); /* zigzag: cairo merges collinear segments */
   g_assert_false (cl_plot_line_end (&line));
   g_assert_cmpint (line.points_emitted, ==, 50);
   g_assert_cmpint (count_path_points (cr), ==, 50);
@@ -254,12 +258,12 @@ test_line_decimation (void)
       highest = MAX (highest, y);
       cl_plot_line_add (&line, i * 0.01, y);
       if (i % 97 == 0)
-        cl_plot_line_add (&line, i * 0.01, NAN);  /* ignored */
+        cl_plot_line_add (&line, i * 0.01, NAN); /* ignored */
     }
   g_assert_cmpint (line.points, ==, 10000);
   g_assert_true (cl_plot_line_end (&line));
   g_assert_cmpint (line.points_emitted, <=, 4 * 100 + 4);
-  g_assert_cmpint (count_path_points (cr), <=, line.points_emitted);  /* cairo drops repeated points */
+  g_assert_cmpint (count_path_points (cr), <=, line.points_emitted); /* cairo drops repeated points */
   cairo_path_extents (cr, &x1, &y1, &x2, &y2);
   /* cairo stores path coordinates in 24.8 fixed point */
   g_assert_cmpfloat_with_epsilon (y1, lowest - 1.0, 1.0 / 256);
@@ -328,7 +332,6 @@ test_label_placement (void)
   g_assert_cmpint (row[5], ==, 0);
   g_assert_cmpfloat (left[5], ==, 540.0);
 }
-
 
 int
 main (int argc, char **argv)

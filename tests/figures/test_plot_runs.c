@@ -103,7 +103,7 @@ plain_style (void)
 {
   ClLossPlotStyle style;
   cl_loss_plot_style_init (&style);
-  style.ema = 0.0;  /* the curves go exactly through the data */
+  style.ema = 0.0; /* the curves go exactly through the data */
   style.show_raw = FALSE;
   style.title = "Contrastive loss";
   return style;
@@ -159,7 +159,7 @@ test_loss_overlay (void)
       g_assert_cmpint (count_blend (&im, blue, lo, 1.1, x - 1, y - 18, x + 1, y - 14), ==, 0);
     }
   g_assert_cmpint (faded_on_curve, ==, 13);
-  g_assert_cmpint (solid_on_curve, ==, 0);  /* faded, not in the live colour */
+  g_assert_cmpint (solid_on_curve, ==, 0); /* faded, not in the live colour */
   /* every series of the overlay is there, faded in its own colour: a pixel of it in nearly
    * every column where only the overlay has data */
   for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
@@ -183,15 +183,14 @@ test_loss_overlay (void)
 
   /* a legend entry: the faded sample and its text, in a legend taller or as tall as before */
   g_assert_cmpfloat (g.legend.h, >=, alone_g.legend.h);
-  g_assert_cmpint (count_near (&im, faded, 0.04, g.legend.x, g.legend.y, g.legend.x + g.legend.w,
-                               g.legend.y + g.legend.h)
-                     + count_blend (&im, blue, lo, hi, g.legend.x, g.legend.y, g.legend.x + g.legend.w,
-                                    g.legend.y + g.legend.h),
-                   >=, 10);
+  g_assert_cmpint (
+      count_near (&im, faded, 0.04, g.legend.x, g.legend.y, g.legend.x + g.legend.w, g.legend.y + g.legend.h) +
+          count_blend (&im, blue, lo, hi, g.legend.x, g.legend.y, g.legend.x + g.legend.w, g.legend.y + g.legend.h),
+      >=, 10);
   g_assert_cmpint (count_ink (&im, g.legend.x, g.legend.y, g.legend.x + g.legend.w, g.legend.y + g.legend.h), >,
                    count_ink (&alone, alone_g.legend.x, alone_g.legend.y, alone_g.legend.x + alone_g.legend.w,
-                              alone_g.legend.y + alone_g.legend.h)
-                     + 300);
+                              alone_g.legend.y + alone_g.legend.h) +
+                       300);
 
   /* a broken overlay (no rows) changes nothing but the legend */
   ClLossPlotRun empty = { NULL, 5, "nothing" };
@@ -342,16 +341,15 @@ test_probe_overlay (void)
       double x = cl_plot_scale_map (&g.x, old[i].step + 50.0);
       double y = cl_plot_scale_map (&g.y, 0.5 * (old[i].accuracy + old[i + 2].accuracy));
       checked++;
-      found += count_blend (&im, cl_probe_plot_target_color (0), 0.06, CL_PROBE_PLOT_OVERLAY_ALPHA + 0.03, x - 1,
-                            y - 2, x + 1, y + 2)
-               > 0;
+      found += count_blend (&im, cl_probe_plot_target_color (0), 0.06, CL_PROBE_PLOT_OVERLAY_ALPHA + 0.03, x - 1, y - 2,
+                            x + 1, y + 2) > 0;
       g_assert_cmpint (count_near (&im, cl_probe_plot_target_color (0), 0.15, x - 2, y - 3, x + 2, y + 3), ==, 0);
     }
   g_assert_cmpint (checked, ==, 8);
   g_assert_cmpint (found, ==, checked);
   /* a legend entry, named by default */
-  g_assert_cmpint (count_near (&im, faded, 0.04, 0, g.legend.y, W, g.legend.y + g.legend.h)
-                     + count_blend (&im, cl_probe_plot_target_color (0), 0.06, CL_PROBE_PLOT_OVERLAY_ALPHA + 0.03, 0,
+  g_assert_cmpint (count_near (&im, faded, 0.04, 0, g.legend.y, W, g.legend.y + g.legend.h) +
+                       count_blend (&im, cl_probe_plot_target_color (0), 0.06, CL_PROBE_PLOT_OVERLAY_ALPHA + 0.03, 0,
                                     g.legend.y, W, g.legend.y + g.legend.h),
                    >=, 10);
   g_assert_cmpint (count_ink (&im, 0, g.legend.y, W, g.legend.y + g.legend.h), >,
@@ -493,7 +491,8 @@ test_figures_pass_through (void)
       /* the overlay's faded colour appears only with the overlay; B's full colour (dashed)
        * appears in the right part of the plot, where only B has data (A stops at step 300,
        * B at 900, on an axis to about 1000) */
-      ClRgb c = kind == CL_FIGURE_LOSS ? cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL) : cl_probe_plot_target_color (0);
+      ClRgb c =
+          kind == CL_FIGURE_LOSS ? cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL) : cl_probe_plot_target_color (0);
       long faded_plain = count_blend (&plain, c, 0.06, 0.33, 0, 0, W, H);
       long faded_over = count_blend (&over, c, 0.06, 0.33, 0, 0, W, H);
       g_assert_cmpint (faded_over, >, faded_plain + 100);

@@ -89,7 +89,8 @@ get_pixel (cairo_surface_t *surface, int x, int y)
 
 /* Decodes a PNG with libpng's low-level API, independently of cl_png.c: returns RGBA bytes
  * and checks that the file is 8-bit RGBA as promised. */
-typedef struct {
+typedef struct
+{
   int width, height;
   guint8 *rgba;
   gboolean has_srgb;
@@ -200,12 +201,9 @@ test_text_round_trip (void)
   char *long_ascii = g_strnfill (3000, 'a');
   g_assert_cmpuint (strlen (config), >, CL_PNG_COMPRESS_ABOVE);
   const ClPngText texts[] = {
-    { "Software", "ContrastLab 0.1.0" },
-    { "Title", "Loss curves — τ = 0.2, λ = 1" },
-    { "contrastlab:config", config },
-    { "contrastlab:step", "600" },
-    { "Comment", long_ascii },
-    { "Empty", "" },
+    { "Software", "ContrastLab 0.1.0" }, { "Title", "Loss curves — τ = 0.2, λ = 1" },
+    { "contrastlab:config", config },    { "contrastlab:step", "600" },
+    { "Comment", long_ascii },           { "Empty", "" },
   };
   cairo_surface_t *surface = small_surface ();
   GError *error = NULL;
@@ -278,12 +276,12 @@ test_text_from_other_writers (void)
   if (setjmp (png_jmpbuf (png)))
     g_assert_not_reached ();
   png_init_io (png, f);
-  png_set_IHDR (png, info, 2, 2, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_ADAM7,
-                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_IHDR (png, info, 2, 2, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_ADAM7, PNG_COMPRESSION_TYPE_DEFAULT,
+                PNG_FILTER_TYPE_DEFAULT);
   png_text before = { 0 };
   before.compression = PNG_TEXT_COMPRESSION_NONE;
   before.key = (png_charp) "Author";
-  before.text = (png_charp) "Jos\xE9";  /* Latin-1 e-acute */
+  before.text = (png_charp) "Jos\xE9"; /* Latin-1 e-acute */
   png_set_text (png, info, &before, 1);
   png_write_info (png, info);
   png_byte row[2] = { 10, 200 };
@@ -352,7 +350,7 @@ test_pixel_round_trip (void)
             double premult = (p >> (16 - 8 * c)) & 0xFF;
             if (a == 0)
               g_assert_cmpint (got[c], ==, 0);
-            else  /* rounded to nearest */
+            else /* rounded to nearest */
               g_assert_cmpfloat (fabs (got[c] - MIN (premult * 255.0 / a, 255.0)), <=, 0.5 + 1e-9);
           }
       }
@@ -374,7 +372,7 @@ test_pixel_round_trip (void)
   cairo_fill (cr);
   cairo_destroy (cr);
   cairo_surface_flush (surface);
-  g_assert_true (cl_png_write_surface (path, surface, NULL, 0, &error));  /* replaces */
+  g_assert_true (cl_png_write_surface (path, surface, NULL, 0, &error)); /* replaces */
   g_assert_no_error (error);
   d = decode_png (path);
   g_assert_cmpint (d.width, ==, 64);
@@ -447,7 +445,7 @@ test_invalid_texts (void)
     { { " Title", "x" } },
     { { "Two  spaces", "x" } },
     { { "Tab\tkey", "x" } },
-    { { "Cl\xC3\xA9", "x" } },       /* non-ASCII key */
+    { { "Cl\xC3\xA9", "x" } }, /* non-ASCII key */
     { { "Title", "bad \xFF utf8" } },
     { { "Title", NULL } },
   };
@@ -585,7 +583,7 @@ test_disk_full (void)
   signal (SIGXFSZ, old_handler);
 
   g_assert_false (ok);
-  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED);  /* EFBIG has no own GFileError code */
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED); /* EFBIG has no own GFileError code */
   g_assert_nonnull (strstr (error->message, path));
   g_assert_nonnull (strstr (error->message, g_strerror (EFBIG)));
   g_clear_error (&error);
@@ -631,8 +629,8 @@ crc32_png (const guint8 *data, gsize n)
 static void
 fix_crc (guint8 *bytes, gsize offset)
 {
-  guint32 size = ((guint32) bytes[offset] << 24) | ((guint32) bytes[offset + 1] << 16)
-                 | ((guint32) bytes[offset + 2] << 8) | bytes[offset + 3];
+  guint32 size = ((guint32) bytes[offset] << 24) | ((guint32) bytes[offset + 1] << 16) |
+                 ((guint32) bytes[offset + 2] << 8) | bytes[offset + 3];
   guint32 crc = crc32_png (bytes + offset + 4, size + 4);
   guint8 *out = bytes + offset + 8 + size;
   out[0] = crc >> 24;
@@ -647,8 +645,8 @@ find_chunk (const guint8 *bytes, gsize length, const char *type)
   gsize at = 8;
   while (at + 12 <= length)
     {
-      guint32 size = ((guint32) bytes[at] << 24) | ((guint32) bytes[at + 1] << 16)
-                     | ((guint32) bytes[at + 2] << 8) | bytes[at + 3];
+      guint32 size = ((guint32) bytes[at] << 24) | ((guint32) bytes[at + 1] << 16) | ((guint32) bytes[at + 2] << 8) |
+                     bytes[at + 3];
       if (memcmp (bytes + at + 4, type, 4) == 0)
         return at;
       at += 12 + size;
@@ -662,7 +660,8 @@ assert_read_fails (const char *path, const guint8 *bytes, gsize length)
 {
   GError *error = NULL;
   /* no fsync: thousands of these on a loaded disk took the test past its timeout */
-  g_assert_true (g_file_set_contents_full (path, (const char *) bytes, (gssize) length, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+  g_assert_true (
+      g_file_set_contents_full (path, (const char *) bytes, (gssize) length, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
   GHashTable *texts = (GHashTable *) (gintptr) 1;
   g_assert_false (cl_png_read_text (path, &texts, &error));
   g_assert_null (texts);
@@ -710,7 +709,7 @@ test_corrupt (void)
   /* a wrong CRC on a critical chunk */
   memcpy (copy, bytes, length);
   gsize ihdr = find_chunk (copy, length, "IHDR");
-  copy[ihdr + 8 + 3] ^= 0x01;  /* width, CRC left stale */
+  copy[ihdr + 8 + 3] ^= 0x01; /* width, CRC left stale */
   assert_read_fails (bad, copy, length);
 
   /* a width of zero with a valid CRC */
@@ -729,7 +728,7 @@ test_corrupt (void)
   /* broken zlib stream in the image data, CRC fixed so the decoder sees it */
   memcpy (copy, bytes, length);
   gsize idat = find_chunk (copy, length, "IDAT");
-  copy[idat + 8] = 0xFF;  /* zlib header: invalid method */
+  copy[idat + 8] = 0xFF; /* zlib header: invalid method */
   copy[idat + 9] = 0xFF;
   fix_crc (copy, idat);
   assert_read_fails (bad, copy, length);
@@ -749,8 +748,8 @@ test_corrupt (void)
       gsize c = 8;
       while (c + 12 <= length)
         {
-          guint32 size = ((guint32) copy[c] << 24) | ((guint32) copy[c + 1] << 16)
-                         | ((guint32) copy[c + 2] << 8) | copy[c + 3];
+          guint32 size =
+              ((guint32) copy[c] << 24) | ((guint32) copy[c + 1] << 16) | ((guint32) copy[c + 2] << 8) | copy[c + 3];
           if (size > length || at < c + 12 + size)
             {
               if (size <= length - c - 12)
@@ -759,7 +758,8 @@ test_corrupt (void)
             }
           c += 12 + size;
         }
-      g_assert_true (g_file_set_contents_full (bad, (const char *) copy, (gssize) length, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+      g_assert_true (
+          g_file_set_contents_full (bad, (const char *) copy, (gssize) length, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
       GHashTable *read = NULL;
       if (cl_png_read_text (bad, &read, &error))
         {
@@ -854,13 +854,17 @@ test_export_figure (void)
   /* nonsense sizes are refused before drawing, and nothing is written */
   char *other = g_build_filename (dir, "other.png", NULL);
   int before = calls;
-  const struct { int w, h; double s; } bad[] = {
+  const struct
+  {
+    int w, h;
+    double s;
+  } bad[] = {
     { 0, 20, 1.0 }, { 30, -1, 1.0 }, { 30, 20, 0.0 }, { 30, 20, NAN }, { 20000, 20, 2.0 },
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_assert_false (cl_png_export_figure (other, bad[i].w, bad[i].h, bad[i].s, draw_test_figure,
-                                            &calls, NULL, 0, &error));
+      g_assert_false (
+          cl_png_export_figure (other, bad[i].w, bad[i].h, bad[i].s, draw_test_figure, &calls, NULL, 0, &error));
       g_assert_error (error, CL_PNG_ERROR, CL_PNG_ERROR_INVALID);
       g_assert_nonnull (strstr (error->message, other));
       g_clear_error (&error);

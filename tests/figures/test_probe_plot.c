@@ -9,7 +9,8 @@
 
 /* ------------------------------------------------------------ probe figure */
 
-typedef struct {
+typedef struct
+{
   ClProbeRow *rows;
   int n;
 } ProbeRows;
@@ -43,15 +44,15 @@ make_probes (void)
           g_snprintf (name, sizeof name, "bit%d", b);
           probe_add (&p, step, name, 0.65, 0.5);
           if (b == 11)
-            probe_add (&p, step, "bits", step == 0 ? 0.55 : 0.95, 0.5);  /* interleaved */
+            probe_add (&p, step, "bits", step == 0 ? 0.55 : 0.95, 0.5); /* interleaved */
         }
     }
   return p;
 }
 
 static Image
-render_probes (double width, double height, double scale, const ClProbeRow *rows, int n_rows,
-               const ClEvent *events, int n_events, const char *title, ClProbePlotGeometry *g)
+render_probes (double width, double height, double scale, const ClProbeRow *rows, int n_rows, const ClEvent *events,
+               int n_events, const char *title, ClProbePlotGeometry *g)
 {
   cairo_t *cr;
   Image im = image_new (width, height, scale, &cr);
@@ -60,13 +61,12 @@ render_probes (double width, double height, double scale, const ClProbeRow *rows
   return im;
 }
 
-
 static void
 test_probe_per_bit_names (void)
 {
   g_assert_true (cl_probe_plot_is_per_bit_target ("bit0", 16));
   g_assert_true (cl_probe_plot_is_per_bit_target ("bit23", 16));
-  g_assert_true (cl_probe_plot_is_per_bit_target ("bit7", 4));  /* fills the field */
+  g_assert_true (cl_probe_plot_is_per_bit_target ("bit7", 4)); /* fills the field */
   g_assert_false (cl_probe_plot_is_per_bit_target ("bits", 16));
   g_assert_false (cl_probe_plot_is_per_bit_target ("bit", 16));
   g_assert_false (cl_probe_plot_is_per_bit_target ("bitx", 16));
@@ -86,12 +86,12 @@ test_probe_series_and_chance (void)
   g_assert_cmpint (g.n_targets, ==, 2);
   g_assert_cmpstr (g.targets[0], ==, "class");
   g_assert_cmpstr (g.targets[1], ==, "bits");
-  g_assert_true (g.markers);  /* 11 probes on 800 px */
+  g_assert_true (g.markers); /* 11 probes on 800 px */
   g_assert_cmpfloat (g.y_ticks.lo, ==, 0.0);
   g_assert_cmpfloat (g.y_ticks.hi, ==, 1.0);
   g_assert_cmpfloat (g.x_ticks.lo, ==, 0.0);
   g_assert_cmpfloat (g.x_ticks.hi, >=, 1000.0);
-  g_assert_cmpfloat_with_epsilon (g.chance[0], 0.1, 1e-6);  /* the latest row's */
+  g_assert_cmpfloat_with_epsilon (g.chance[0], 0.1, 1e-6); /* the latest row's */
   g_assert_cmpfloat_with_epsilon (g.chance[1], 0.5, 1e-6);
 
   ClRgb c_class = cl_probe_plot_target_color (0), c_bits = cl_probe_plot_target_color (1);
@@ -183,8 +183,9 @@ test_probe_events (void)
       long on = count_near (&im, marker, 0.08, x - 1, g.plot.y, x + 1, g.plot.y + g.plot.h);
       g_assert_cmpint (on, >, (long) (g.plot.h / 3));
       g_assert_cmpint (on, <, (long) (0.9 * g.plot.h));
-      g_assert_cmpint (count_near (&im, cl_plot_color_text (), 0.3, x - 60, g.event_band.y, x + 60,
-                                   g.event_band.y + g.event_band.h), >, 20);
+      g_assert_cmpint (
+          count_near (&im, cl_plot_color_text (), 0.3, x - 60, g.event_band.y, x + 60, g.event_band.y + g.event_band.h),
+          >, 20);
     }
   double between = cl_plot_scale_map (&g.x, 550.0);
   g_assert_cmpint (count_near (&im, marker, 0.08, between - 5, g.plot.y, between + 5, g.plot.y + g.plot.h), ==, 0);
@@ -193,7 +194,7 @@ test_probe_events (void)
   ClProbePlotGeometry plain;
   im = render_probes (900, 500, 1.0, p.rows, p.n, NULL, 0, "probes", &plain);
   g_assert_cmpfloat (plain.event_band.h, ==, 0.0);
-  g_assert_cmpfloat (plain.plot.y, <, g.plot.y);  /* the band took room */
+  g_assert_cmpfloat (plain.plot.y, <, g.plot.y); /* the band took room */
   image_free (&im);
   g_free (p.rows);
 }
@@ -212,8 +213,9 @@ test_probe_empty_and_odd (void)
   double cx = g.plot.x + 0.5 * g.plot.w, cy = g.plot.y + 0.5 * g.plot.h;
   g_assert_cmpint (count_near (&im, cl_plot_color_muted (), 0.12, cx - 100, cy - 10, cx + 100, cy + 10), >, 30);
   for (int k = 0; k < 8; k++)
-    g_assert_cmpint (count_covered (&im, cl_plot_series_color (k), g.plot.x + 2, g.plot.y + 2,
-                                    g.plot.x + g.plot.w - 2, g.plot.y + g.plot.h - 2), ==, 0);
+    g_assert_cmpint (count_covered (&im, cl_plot_series_color (k), g.plot.x + 2, g.plot.y + 2, g.plot.x + g.plot.w - 2,
+                                    g.plot.y + g.plot.h - 2),
+                     ==, 0);
   image_free (&im);
 
   /* only per-bit targets: nothing to draw, the same note */
@@ -255,7 +257,7 @@ test_probe_empty_and_odd (void)
   im = render_probes (700, 400, 1.0, rows, p.n, NULL, 0, "odd \xFF title", &g);
   g_assert_cmpint (g.n_targets, ==, CL_PROBE_PLOT_MAX_TARGETS);
   g_assert_cmpint (strlen (g.targets[1]), ==, sizeof full->target);
-  g_assert_cmpfloat (g.chance[0], ==, 0.0);  /* clamped */
+  g_assert_cmpfloat (g.chance[0], ==, 0.0); /* clamped */
   image_free (&im);
 
   /* degenerate sizes */
@@ -323,8 +325,6 @@ test_probe_scale_2x (void)
   g_free (p.rows);
 }
 
-
-
 /* ------------------------------------------------------- the view and replicates */
 
 static Image
@@ -377,8 +377,9 @@ test_probe_fit_y (void)
   double x = cl_plot_scale_map (&fitted.x, 500), y = cl_plot_scale_map (&fitted.y, p.rows[5].accuracy);
   g_assert_cmpint (count_near (&b, c, 0.25, x - 3, y - 3, x + 3, y + 3), >, 6);
   /* the chance line at 0.1 is off the fitted axis: not drawn */
-  g_assert_cmpint (columns_with (&b, c, 0.3, fitted.plot.x, fitted.plot.y + fitted.plot.h - 4, fitted.plot.x + fitted.plot.w,
-                                 fitted.plot.y + fitted.plot.h + 1), <, 30);
+  g_assert_cmpint (columns_with (&b, c, 0.3, fitted.plot.x, fitted.plot.y + fitted.plot.h - 4,
+                                 fitted.plot.x + fitted.plot.w, fitted.plot.y + fitted.plot.h + 1),
+                   <, 30);
   image_free (&a);
   image_free (&b);
   g_free (p.rows);
@@ -390,7 +391,7 @@ test_probe_replicates_band (void)
   /* three seeds: the main run and two more, 0.02 apart: mean = the main run + 0.01 at every
    * step but the last, std 0.01 (sample std of x, x + 0.01, x + 0.02 is 0.01) */
   ProbeRows a = small_gain (0.0), b = small_gain (0.01), c = small_gain (0.02);
-  ClProbePlotRun reps[2] = { { b.rows, b.n, NULL }, { c.rows, c.n - 1, NULL } };  /* C lacks the last probe */
+  ClProbePlotRun reps[2] = { { b.rows, b.n, NULL }, { c.rows, c.n - 1, NULL } }; /* C lacks the last probe */
   ClPlotView view;
   cl_plot_view_init (&view);
   view.fit_y = TRUE;
@@ -456,7 +457,6 @@ test_probe_zoom (void)
   g_free (p.rows);
 }
 
-
 /* The overlay controls: background (overlaid at probe time) falls 0.79 -> 0.65 while
  * background_clean stays near its untrained 0.785 and ends at 0.765: the drop is mostly
  * occlusion (0.115 at the end) and a little suppression (0.02). */
@@ -507,7 +507,7 @@ test_probe_occlusion_split (void)
   ClProbeRow *only = g_new0 (ClProbeRow, 22);
   int k = 0;
   for (int i = 0; i < p.n; i++)
-    if (strncmp (p.rows[i].target, "background_c", 12) != 0)  /* the name may be cut to the field */
+    if (strncmp (p.rows[i].target, "background_c", 12) != 0) /* the name may be cut to the field */
       only[k++] = p.rows[i];
   Image im2 = render_runs (900, 500, only, k, &others, &g);
   g_assert_cmpint (g.n_splits, ==, 0);

@@ -9,7 +9,6 @@
 #include "ui/plots/cl_sweep_plot.h"
 #include "ui/plots/cl_views_plot.h"
 
-
 /* ------------------------------------------------------------ sweep figure */
 
 static ClSweepRow
@@ -32,12 +31,15 @@ test_sweep_plot (void)
   ClConfig base;
   cl_config_init (&base);
   GError *error = NULL;
-  g_autoptr (ClSweepGrid) grid
-      = cl_sweep_grid_new_from_text (&base, "data.bits=0,5,10,15,20 loss.temperature=0.05,0.1,0.2", &error);
+  g_autoptr (ClSweepGrid) grid =
+      cl_sweep_grid_new_from_text (&base, "data.bits=0,5,10,15,20 loss.temperature=0.05,0.1,0.2", &error);
   g_assert_no_error (error);
   /* the official MNIST table (paper.md 3.3), [bits][tau]; the last 4 points not run yet */
-  const double table[5][3] = { { 0.899, 0.892, 0.900 }, { 0.706, 0.612, 0.330 }, { 0.330, 0.187, 0.104 },
-                               { 0.143, 0.098, 0.100 }, { 0.099, 0.103, 0.099 } };
+  const double table[5][3] = { { 0.899, 0.892, 0.900 },
+                               { 0.706, 0.612, 0.330 },
+                               { 0.330, 0.187, 0.104 },
+                               { 0.143, 0.098, 0.100 },
+                               { 0.099, 0.103, 0.099 } };
   ClSweepRow rows[15];
   int n = 0;
   for (int p = 0; p < 11; p++)
@@ -87,11 +89,12 @@ test_sweep_plot (void)
   double x0, y0, x1, y1;
   g_assert_true (cl_sweep_plot_point (&g, d, 0, 0, &x0, &y0));
   g_assert_true (cl_sweep_plot_point (&g, d, 1, 0, &x1, &y1));
-  g_assert_cmpint (count_near_point (&im, cl_sweep_plot_series_color (0), 0.5 * (x0 + x1), 0.5 * (y0 + y1), 2, 0.15), >, 2);
+  g_assert_cmpint (count_near_point (&im, cl_sweep_plot_series_color (0), 0.5 * (x0 + x1), 0.5 * (y0 + y1), 2, 0.15), >,
+                   2);
   /* no line from the last tau = 0.2 point (bits 10) onward: bits 15 is not done */
   double x15 = cl_plot_scale_map (&g.x, 12.5);
-  int above_chance = count_in_column (&im, cl_sweep_plot_series_color (2), x15, g.plot.y,
-                                      cl_plot_scale_map (&g.y, 0.1) - 6, 0.15);
+  int above_chance =
+      count_in_column (&im, cl_sweep_plot_series_color (2), x15, g.plot.y, cl_plot_scale_map (&g.y, 0.1) - 6, 0.15);
   g_assert_cmpint (above_chance, ==, 0);
   image_free (&im);
 
@@ -177,7 +180,6 @@ test_sweep_plot (void)
   image_free (&im);
 }
 
-
 /* train.seed swept with data.bits and loss.temperature: the seeds are aggregated into means
  * with +- std error bars; x = bits, series = temperatures. */
 static void
@@ -186,8 +188,8 @@ test_sweep_seeds (void)
   ClConfig base;
   cl_config_init (&base);
   GError *error = NULL;
-  g_autoptr (ClSweepGrid) grid
-      = cl_sweep_grid_new_from_text (&base, "data.bits=0,10 loss.temperature=0.1,0.5 train.seed=1,2,3", &error);
+  g_autoptr (ClSweepGrid) grid =
+      cl_sweep_grid_new_from_text (&base, "data.bits=0,10 loss.temperature=0.1,0.5 train.seed=1,2,3", &error);
   g_assert_no_error (error);
   int n_points = cl_sweep_grid_n_points (grid);
   g_assert_cmpint (n_points, ==, 12);
@@ -200,7 +202,7 @@ test_sweep_seeds (void)
       int b = cl_sweep_grid_value_index (grid, p, 0), t = cl_sweep_grid_value_index (grid, p, 1);
       int seed = cl_sweep_grid_value_index (grid, p, 2);
       if (b == 1 && t == 1 && seed == 2)
-        continue;  /* the last seed of one point not run yet */
+        continue; /* the last seed of one point not run yet */
       rows[n++] = done_row (p, 0.8 - 0.4 * b + 0.1 * t + 0.02 * (seed - 1));
     }
   g_autoptr (ClSweepPlotData) d = cl_sweep_plot_data_new (grid, rows, n, "class", -1);
@@ -240,11 +242,11 @@ test_sweep_seeds (void)
       g_assert_true (cl_sweep_plot_point (&g, d, 0, t, &px, &py));
       double top = cl_plot_scale_map (&g.y, d->values[t] + d->errors[t]);
       double bottom = cl_plot_scale_map (&g.y, d->values[t] - d->errors[t]);
-      g_assert_cmpfloat (py - top, >, 4.0);  /* a bar tall enough to see */
+      g_assert_cmpfloat (py - top, >, 4.0); /* a bar tall enough to see */
       ClRgb c = cl_sweep_plot_series_color (t);
       g_assert_cmpint (count_near_point (&im, c, px + 4.0, top, 1.5, 0.25), >, 1);
       save_png (&im, "sweep-seeds.png");
-  g_assert_cmpint (count_near_point (&im, c, px + 4.0, bottom, 1.5, 0.25), >, 1);
+      g_assert_cmpint (count_near_point (&im, c, px + 4.0, bottom, 1.5, 0.25), >, 1);
     }
 
   /* without the seed axis there are no error bars */

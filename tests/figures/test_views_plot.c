@@ -9,7 +9,6 @@
 #include "ui/plots/cl_sweep_plot.h"
 #include "ui/plots/cl_views_plot.h"
 
-
 #define N_ROWS 200
 
 /* Steps 1..200 at batch 256: bits 10 until step 100, then 14 (an event); measured 0.5 before,
@@ -68,7 +67,8 @@ test_meter_pixels (void)
       double x50 = cl_plot_scale_map (&g.steps_x, 50), x110 = cl_plot_scale_map (&g.steps_x, 110);
       double x160 = cl_plot_scale_map (&g.steps_x, 160);
       g_assert_cmpint (count_near_point (&im, measured, x50, cl_plot_scale_map (&g.steps_y, 0.5), 2, tol), >, 0);
-      g_assert_cmpint (count_in_column (&im, measured, x110, g.steps_plot.y, g.steps_plot.y + g.steps_plot.h, tol), ==, 0);
+      g_assert_cmpint (count_in_column (&im, measured, x110, g.steps_plot.y, g.steps_plot.y + g.steps_plot.h, tol), ==,
+                       0);
       g_assert_cmpint (count_near_point (&im, measured, x160, cl_plot_scale_map (&g.steps_y, 0.1), 2, tol), >, 0);
       /* and no measured line where the data are not: at 0.5 after the change */
       g_assert_cmpint (count_near_point (&im, measured, x160, cl_plot_scale_map (&g.steps_y, 0.5), 3, tol), ==, 0);
@@ -82,11 +82,13 @@ test_meter_pixels (void)
       /* (dashed: look a dash length either side) */
       g_assert_cmpint (count_near_point (&im, theory, x4, cl_plot_scale_map (&g.bits_y, 0.999), 5, tol), >, 0);
       g_assert_cmpint (count_near_point (&im, theory, x12, cl_plot_scale_map (&g.bits_y, 0.0604), 6, tol), >, 0);
-      g_assert_cmpint (count_in_column (&im, theory, x12, g.bits_plot.y, cl_plot_scale_map (&g.bits_y, 0.3), tol), ==, 0);
+      g_assert_cmpint (count_in_column (&im, theory, x12, g.bits_plot.y, cl_plot_scale_map (&g.bits_y, 0.3), tol), ==,
+                       0);
       /* log2(256) = 8 marked across the plot */
       double x8 = cl_plot_scale_map (&g.bits_x, 8);
       g_assert_cmpint (count_in_column (&im, cl_plot_color_marker (), x8, g.bits_plot.y + 0.3 * g.bits_plot.h,
-                                        g.bits_plot.y + 0.7 * g.bits_plot.h, 0.08), >, 5);
+                                        g.bits_plot.y + 0.7 * g.bits_plot.h, 0.08),
+                       >, 5);
       /* the run's n = 14: measured mean of the latest rows (0.1) as a point */
       double x14 = cl_plot_scale_map (&g.bits_x, 14);
       g_assert_cmpint (count_near_point (&im, measured, x14, cl_plot_scale_map (&g.bits_y, 0.1), 2, tol), >, 4);

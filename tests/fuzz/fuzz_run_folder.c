@@ -14,7 +14,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     return 0;
   int kind = data[0] & 3;
   char *text = fuzz_text (data + 1, size - 1);
-  static const struct {
+  static const struct
+  {
     const ColSpec *cols;
     int n;
     size_t row;
@@ -26,8 +27,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   };
   GError *error = NULL;
   char *copy = g_memdup2 (text, size);
-  GArray *rows = cl_csv_read_buffer (copy, size - 1, "fuzz.csv", specs[kind].cols, specs[kind].n, specs[kind].row,
-                                     &error);
+  GArray *rows =
+      cl_csv_read_buffer (copy, size - 1, "fuzz.csv", specs[kind].cols, specs[kind].n, specs[kind].row, &error);
   if (rows)
     g_array_unref (rows);
   else

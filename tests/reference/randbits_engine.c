@@ -46,8 +46,9 @@ main (int argc, char **argv)
     }
   g_free (path);
   const char *keys[] = { "data.bits", "loss.temperature", "train.seed", "train.batch", "train.steps", "train.threads" };
-  const char *values[] = { argv[1], argv[2], argv[3], argc > 4 ? argv[4] : "512", argc > 5 ? argv[5] : "600",
-                           argc > 6 ? argv[6] : "1" };
+  const char *values[] = {
+    argv[1], argv[2], argv[3], argc > 4 ? argv[4] : "512", argc > 5 ? argv[5] : "600", argc > 6 ? argv[6] : "1"
+  };
   for (int k = 0; k < 6; k++)
     if (!cl_config_set (&cfg, keys[k], values[k], &error))
       {

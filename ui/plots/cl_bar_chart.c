@@ -7,7 +7,6 @@
 #define MAX_LEGEND_SERIES 24
 #define GROUP_LABEL_ANGLE (G_PI / 6.0)
 
-
 ClRgb
 cl_bar_chart_series_color (int series)
 {
@@ -34,7 +33,8 @@ data_usable (const ClBarChartData *d)
   return d != NULL && d->n_groups > 0 && d->n_series > 0;
 }
 
-typedef struct {
+typedef struct
+{
   char series_text[MAX_LEGEND_SERIES][96];
   ClPlotLegendEntry entries[MAX_LEGEND_SERIES + 1];
   int n;
@@ -54,13 +54,14 @@ legend_build (const ClBarChartData *d, Legend *legend)
           g_snprintf (legend->series_text[s], sizeof legend->series_text[s], "%s = %s", d->series_key, label);
         else
           g_strlcpy (legend->series_text[s], label, sizeof legend->series_text[s]);
-        legend->entries[legend->n++] = (ClPlotLegendEntry){ legend->series_text[s], cl_bar_chart_series_color (s),
-                                                            CL_PLOT_LEGEND_SWATCH, 0.0 };
+        legend->entries[legend->n++] =
+            (ClPlotLegendEntry){ legend->series_text[s], cl_bar_chart_series_color (s), CL_PLOT_LEGEND_SWATCH, 0.0 };
       }
   if (isfinite (d->reference))
-    legend->entries[legend->n++] = (ClPlotLegendEntry){
-      d->reference_label != NULL && d->reference_label[0] != '\0' ? d->reference_label : "reference",
-      cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.2 };
+    legend->entries[legend->n++] =
+        (ClPlotLegendEntry){ d->reference_label != NULL && d->reference_label[0] != '\0' ? d->reference_label
+                                                                                         : "reference",
+                             cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.2 };
 }
 
 /* The y axis: automatic ends become tick multiples, fixed ends stay where they were asked. */
@@ -84,7 +85,7 @@ y_axis (const ClBarChartData *d, int target, ClPlotTicks *ticks)
       cl_plot_range_add (&r, d->reference);
       unit = unit && d->reference >= 0.0 && d->reference <= 1.0;
     }
-  double lo = 0.0, hi = 1.0;  /* accuracies, and the axis of an empty chart */
+  double lo = 0.0, hi = 1.0; /* accuracies, and the axis of an empty chart */
   if (!unit && r.n > 0)
     {
       /* bars grow from 0, so 0 stays on the axis */
@@ -131,8 +132,7 @@ bar_widths (ClBarChartGeometry *g, int n_series)
 }
 
 void
-cl_bar_chart_bar_rect (const ClBarChartGeometry *g, const ClBarChartData *d, int group, int series,
-                       ClPlotRect *rect)
+cl_bar_chart_bar_rect (const ClBarChartGeometry *g, const ClBarChartData *d, int group, int series, ClPlotRect *rect)
 {
   memset (rect, 0, sizeof *rect);
   if (!data_usable (d) || group < 0 || group >= d->n_groups || series < 0 || series >= d->n_series)
@@ -152,8 +152,7 @@ cl_bar_chart_bar_rect (const ClBarChartGeometry *g, const ClBarChartData *d, int
 }
 
 static void
-layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const Legend *legend,
-        ClBarChartGeometry *g)
+layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const Legend *legend, ClBarChartGeometry *g)
 {
   ClPlotTheme look = cl_plot_theme (1.0);
   memset (g, 0, sizeof *g);
@@ -251,8 +250,7 @@ layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const
 }
 
 void
-cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarChartData *d,
-                        ClBarChartGeometry *geometry)
+cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarChartData *d, ClBarChartGeometry *geometry)
 {
   ClBarChartGeometry g;
   memset (&g, 0, sizeof g);
@@ -321,7 +319,7 @@ cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarCha
         for (int s = 0; s < d->n_series; s++)
           {
             if (g.value_labels_rotated && !fits_upright)
-              continue;  /* too narrow even for upright text: the axis has to do */
+              continue; /* too narrow even for upright text: the axis has to do */
             ClPlotRect bar;
             cl_bar_chart_bar_rect (&g, d, gi, s, &bar);
             double v = value_at (d, gi, s);
@@ -343,8 +341,7 @@ cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarCha
       cairo_restore (cr);
     }
 
-  cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_LEFT, &g.y, &g.y_ticks, d != NULL ? d->y_label : NULL,
-                     &look.axis, NULL);
+  cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_LEFT, &g.y, &g.y_ticks, d != NULL ? d->y_label : NULL, &look.axis, NULL);
 
   /* the x axis: a spine, a tick between groups, the group labels and the key */
   cairo_save (cr);
@@ -374,8 +371,8 @@ cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarCha
           /* slanted down to the left, ending under the group's centre */
           cl_plot_text (cr, cx, label_y, group_label (d, gi), 1.0, 0.0, GROUP_LABEL_ANGLE);
           double w = cl_plot_text_width (cr, group_label (d, gi));
-          labels_bottom = MAX (labels_bottom, label_y + w * sin (GROUP_LABEL_ANGLE)
-                                                  + cl_plot_text_height (cr) * cos (GROUP_LABEL_ANGLE));
+          labels_bottom = MAX (labels_bottom, label_y + w * sin (GROUP_LABEL_ANGLE) +
+                                                  cl_plot_text_height (cr) * cos (GROUP_LABEL_ANGLE));
         }
       else
         cl_plot_text (cr, cx, label_y, group_label (d, gi), 0.5, 0.0, 0.0);

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_K 256           /* clusters per column beyond this are left uncoloured */
-#define CARD_SCALE 2.5      /* the enlarged view's size relative to a cell */
+#define MAX_K 256      /* clusters per column beyond this are left uncoloured */
+#define CARD_SCALE 2.5 /* the enlarged view's size relative to a cell */
 #define DEFAULT_TITLE "Local features: K-means of each layer's feature map"
-#define TREND_ALONE_CAPTION "Scores of the K-means clusterings over training, per layer: object IoU of the best union of " \
+#define TREND_ALONE_CAPTION                                                                                            \
+  "Scores of the K-means clusterings over training, per layer: object IoU of the best union of "                       \
   "clusters with the foreground, and instance ARI on the foreground. Cluster maps are not stored with a run."
-
 
 /* ---------------------------------------------------------------- colours */
 
@@ -21,12 +21,36 @@ hsv (double hue, double s, double v)
   double c = v * s, hp = fmod (hue, 360.0) / 60.0;
   double x = c * (1.0 - fabs (fmod (hp, 2.0) - 1.0));
   double r = 0, g = 0, b = 0;
-  if (hp < 1) { r = c; g = x; }
-  else if (hp < 2) { r = x; g = c; }
-  else if (hp < 3) { g = c; b = x; }
-  else if (hp < 4) { g = x; b = c; }
-  else if (hp < 5) { r = x; b = c; }
-  else { r = c; b = x; }
+  if (hp < 1)
+    {
+      r = c;
+      g = x;
+    }
+  else if (hp < 2)
+    {
+      r = x;
+      g = c;
+    }
+  else if (hp < 3)
+    {
+      g = c;
+      b = x;
+    }
+  else if (hp < 4)
+    {
+      g = x;
+      b = c;
+    }
+  else if (hp < 5)
+    {
+      r = x;
+      b = c;
+    }
+  else
+    {
+      r = c;
+      b = x;
+    }
   return (ClRgb){ r + v - c, g + v - c, b + v - c };
 }
 
@@ -35,8 +59,8 @@ static ClRgb
 base_color (int j)
 {
   static const ClPlotOkabeIto order[] = {
-    CL_PLOT_OI_BLUE, CL_PLOT_OI_VERMILLION, CL_PLOT_OI_GREEN, CL_PLOT_OI_PURPLE,
-    CL_PLOT_OI_ORANGE, CL_PLOT_OI_SKY_BLUE, CL_PLOT_OI_YELLOW,
+    CL_PLOT_OI_BLUE,   CL_PLOT_OI_VERMILLION, CL_PLOT_OI_GREEN,  CL_PLOT_OI_PURPLE,
+    CL_PLOT_OI_ORANGE, CL_PLOT_OI_SKY_BLUE,   CL_PLOT_OI_YELLOW,
   };
   if (j >= 0 && j < (int) G_N_ELEMENTS (order))
     return cl_plot_okabe_ito (order[j]);
@@ -102,7 +126,7 @@ parents_of (const ClClustersData *d, int row, int col, int *par)
     return;
   int gh, gw;
   row_grid (d, row, &gh, &gw);
-  int *overlap = g_new0 (int, (size_t) k * kp);
+  int *overlap = g_new0 (int, (size_t) k *kp);
   for (int i = 0; i < gh * gw; i++)
     if (cur[i] >= 0 && cur[i] < k && prev[i] >= 0 && prev[i] < kp)
       overlap[cur[i] * kp + prev[i]]++;
@@ -121,13 +145,14 @@ parents_of (const ClClustersData *d, int row, int col, int *par)
 }
 
 /* The colours of one row's clusters, and the parents they were derived from. */
-typedef struct {
+typedef struct
+{
   int n_cols;
-  ClRgb **color;   /* [col][j] */
-  int **parent;    /* [col][j]: cluster at col - 1, or -1 (always -1 in column 0) */
+  ClRgb **color; /* [col][j] */
+  int **parent;  /* [col][j]: cluster at col - 1, or -1 (always -1 in column 0) */
 } RowColors;
 
-#define MATCH_LATTICE 48  /* sample points per side when comparing maps of different sizes */
+#define MATCH_LATTICE 48 /* sample points per side when comparing maps of different sizes */
 
 /* The label of map (gh x gw) under the lattice point (i, j). */
 static int
@@ -156,7 +181,7 @@ base_indices (const ClClustersData *d, int row, int *index)
   int gh, gw, ph, pw;
   row_grid (d, row, &gh, &gw);
   row_grid (d, row - 1, &ph, &pw);
-  int *overlap = g_new0 (int, (size_t) k * k);
+  int *overlap = g_new0 (int, (size_t) k *k);
   for (int i = 0; i < MATCH_LATTICE; i++)
     for (int j = 0; j < MATCH_LATTICE; j++)
       {
@@ -280,16 +305,15 @@ ancestor (const RowColors *rc, int col, int j, int up)
 static gboolean
 data_usable (const ClClustersData *d)
 {
-  return d != NULL && d->n_rows > 0 && d->n_cols > 0 && d->ks != NULL
-         && d->n_rows <= 64 && d->n_cols <= 64;
+  return d != NULL && d->n_rows > 0 && d->n_cols > 0 && d->ks != NULL && d->n_rows <= 64 && d->n_cols <= 64;
 }
 
 ClRgb
 cl_clusters_plot_cluster_color (const ClClustersData *d, int row, int col, int label)
 {
   ClRgb grey = { 0.5, 0.5, 0.5 };
-  if (!data_usable (d) || row < 0 || row >= d->n_rows || col < 0 || col >= d->n_cols
-      || label < 0 || label >= k_of (d, col))
+  if (!data_usable (d) || row < 0 || row >= d->n_rows || col < 0 || col >= d->n_cols || label < 0 ||
+      label >= k_of (d, col))
     return grey;
   RowColors rc = row_colors (d, row);
   ClRgb c = rc.color[col][label];
@@ -300,21 +324,28 @@ cl_clusters_plot_cluster_color (const ClClustersData *d, int row, int col, int l
 /* ------------------------------------------------------------- trend data */
 
 #define TREND_MAX_LAYERS 8
-#define TREND_SWATCH 18.0   /* line sample beside a row label */
-#define TREND_MIN_W 230.0   /* below this the chart is left out */
+#define TREND_SWATCH 18.0 /* line sample beside a row label */
+#define TREND_MIN_W 230.0 /* below this the chart is left out */
 #define TREND_MIN_H 200.0
 #define TREND_MAX_W 460.0
 
-typedef enum { TREND_NONE, TREND_SIDE, TREND_BELOW, TREND_ALONE } TrendMode;
+typedef enum
+{
+  TREND_NONE,
+  TREND_SIDE,
+  TREND_BELOW,
+  TREND_ALONE
+} TrendMode;
 
 /* The history, sorted out once per layout: which layers, which k, what ranges. */
-typedef struct {
+typedef struct
+{
   int n_layers;
-  const char *names[TREND_MAX_LAYERS];  /* point into the data */
-  int row[TREND_MAX_LAYERS];            /* the grid row of the layer, or -1 */
-  int k[2];                             /* IoU panel, ARI panel */
-  int n_points[2];                      /* finite values shown in each panel */
-  int most_steps;                       /* the most points any one line has */
+  const char *names[TREND_MAX_LAYERS]; /* point into the data */
+  int row[TREND_MAX_LAYERS];           /* the grid row of the layer, or -1 */
+  int k[2];                            /* IoU panel, ARI panel */
+  int n_points[2];                     /* finite values shown in each panel */
+  int most_steps;                      /* the most points any one line has */
   double step_lo, step_hi, value_lo[2];
 } Trend;
 
@@ -398,7 +429,7 @@ trend_collect (const ClClustersData *d, gboolean grid, Trend *tr)
   tr->step_lo = steps.n > 0 ? steps.lo : 0.0;
   tr->step_hi = steps.n > 0 ? steps.hi : 0.0;
   if (tr->step_hi - tr->step_lo < 1.0)
-    tr->step_hi = tr->step_lo + 100.0;  /* a lone probe at step 0: show where the next ones come */
+    tr->step_hi = tr->step_lo + 100.0; /* a lone probe at step 0: show where the next ones come */
   for (int p = 0; p < 2; p++)
     /* scores live in [0, 1]; ARI can dip below 0, and then the axis follows it */
     tr->value_lo[p] = values[p].n > 0 && values[p].lo < 0.0 ? floor (values[p].lo * 10.0) / 10.0 : 0.0;
@@ -408,7 +439,7 @@ ClRgb
 cl_clusters_plot_layer_color (const char *layer, int index)
 {
   static const ClPlotOkabeIto order[] = {
-    CL_PLOT_OI_ORANGE, CL_PLOT_OI_GREEN, CL_PLOT_OI_BLUE, CL_PLOT_OI_PURPLE,
+    CL_PLOT_OI_ORANGE,     CL_PLOT_OI_GREEN,    CL_PLOT_OI_BLUE,   CL_PLOT_OI_PURPLE,
     CL_PLOT_OI_VERMILLION, CL_PLOT_OI_SKY_BLUE, CL_PLOT_OI_YELLOW,
   };
   const int n = (int) G_N_ELEMENTS (order);
@@ -431,22 +462,29 @@ layer_dashed (const char *layer)
 
 /* ----------------------------------------------------------------- layout */
 
-typedef enum { METRIC_NONE, METRIC_SHORT, METRIC_FULL } MetricMode;
+typedef enum
+{
+  METRIC_NONE,
+  METRIC_SHORT,
+  METRIC_FULL
+} MetricMode;
 
-typedef struct {
+typedef struct
+{
   double title_y, plot_title_font, axis_font_scale;
   ClPlotTicks x_ticks, y_ticks;
 } TrendPanel;
 
-typedef struct {
+typedef struct
+{
   ClClustersPlotGeometry g;
   double title_y, header_y, row_label_right, metric_h;
   MetricMode metric_mode;
-  char **caption;          /* wrapped lines */
+  char **caption; /* wrapped lines */
   int caption_lines;
   double caption_font, caption_y, caption_line_h;
   double card_title_y, card_metric_y;
-  double key_y, key_h, key_swatch;   /* the enlarged view's colour key */
+  double key_y, key_h, key_swatch; /* the enlarged view's colour key */
   const char *note;
   ClPlotRect note_area;
   /* the trend chart */
@@ -454,7 +492,7 @@ typedef struct {
   Trend trend;
   double legend_y, legend_font;
   TrendPanel panel[2];
-  double scale;  /* text scale */
+  double scale; /* text scale */
 } Layout;
 
 static void
@@ -485,7 +523,7 @@ format_metric (double v, char *buf, size_t size)
   if (isfinite (v))
     cl_plot_format_number (v, 2, buf, size);
   else
-    g_strlcpy (buf, "\xE2\x80\x93", size);  /* en dash */
+    g_strlcpy (buf, "\xE2\x80\x93", size); /* en dash */
 }
 
 static void
@@ -539,7 +577,8 @@ caption_text (const ClClustersData *d)
 #define TREND_LINE_WIDTH 1.8
 
 /* What the grid needs besides its cells. */
-typedef struct {
+typedef struct
+{
   double label_w, header_h, metric_line;
 } GridMetrics;
 
@@ -585,7 +624,7 @@ place_grid (cairo_t *mc, const ClClustersData *d, const GridMetrics *m, double s
     {
       cairo_save (mc);
       cl_plot_font (mc, look.tiny_font, FALSE);
-      const double sample_iou = -0.88, sample_ari = -0.88;  /* widest numbers */
+      const double sample_iou = -0.88, sample_ari = -0.88; /* widest numbers */
       ClClustersData probe = *d;
       probe.object_iou = d->object_iou != NULL ? &sample_iou : NULL;
       probe.instance_ari = d->instance_ari != NULL ? &sample_ari : NULL;
@@ -773,8 +812,8 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
       double side_w = CLAMP (0.36 * avail.w, TREND_MIN_W, TREND_MAX_W);
       double below_h = CLAMP (0.36 * avail.h, TREND_MIN_H, 320.0);
       double s_side = avail.h >= TREND_MIN_H ? grid_cell (d, &swatched, avail.w - side_w - TREND_GAP, avail.h) : -1.0;
-      double s_below = avail.w >= 1.5 * TREND_MIN_W ? grid_cell (d, &swatched, avail.w, avail.h - below_h - TREND_GAP)
-                                                    : -1.0;
+      double s_below =
+          avail.w >= 1.5 * TREND_MIN_W ? grid_cell (d, &swatched, avail.w, avail.h - below_h - TREND_GAP) : -1.0;
       double best = MAX (s_side, s_below);
       if (best >= 24.0 && best >= 0.55 * s)
         {
@@ -962,8 +1001,8 @@ cell_surface (const ClClustersData *d, int row, int col, const RowColors *rc)
               if (label >= 0 && label < k)
                 c = cl_plot_mix (c, rc->color[col][label], alpha);
             }
-          out[x] = ((guint32) lround (c.r * 255) << 16) | ((guint32) lround (c.g * 255) << 8)
-                   | (guint32) lround (c.b * 255);
+          out[x] =
+              ((guint32) lround (c.r * 255) << 16) | ((guint32) lround (c.g * 255) << 8) | (guint32) lround (c.b * 255);
         }
     }
   cairo_surface_mark_dirty (img);
@@ -981,7 +1020,7 @@ draw_boundaries (cairo_t *cr, const ClClustersData *d, int row, int col, const C
     return;
   double sx = r->w / gw, sy = r->h / gh;
   if (sx < 2.5 || sy < 2.5)
-    return;  /* the lines would bury the colours */
+    return; /* the lines would bury the colours */
   cairo_save (cr);
   for (int y = 0; y < gh; y++)
     for (int x = 0; x < gw; x++)
@@ -1006,8 +1045,8 @@ draw_boundaries (cairo_t *cr, const ClClustersData *d, int row, int col, const C
 }
 
 static void
-draw_picture (cairo_t *cr, const ClClustersData *d, int row, int col, const RowColors *rc,
-              const ClPlotRect *r, double boundary_width)
+draw_picture (cairo_t *cr, const ClClustersData *d, int row, int col, const RowColors *rc, const ClPlotRect *r,
+              double boundary_width)
 {
   cairo_surface_t *img = cell_surface (d, row, col, rc);
   int rw = cairo_image_surface_get_width (img), rh = cairo_image_surface_get_height (img);
@@ -1032,7 +1071,8 @@ draw_picture (cairo_t *cr, const ClClustersData *d, int row, int col, const RowC
   cairo_restore (cr);
 }
 
-typedef struct {
+typedef struct
+{
   const RowColors *rc;
   int col;
 } KeyOrder;
@@ -1150,7 +1190,8 @@ draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const ClPlotTh
 
 /* ------------------------------------------------------------ trend chart */
 
-typedef struct {
+typedef struct
+{
   double step, value;
 } TrendPoint;
 
@@ -1316,8 +1357,8 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
   cl_plot_text_setup (cr);
   cl_plot_set_rgb (cr, cl_plot_color_background ());
   cairo_paint (cr);
-  cl_plot_title_draw (cr, w, l.title_y, d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE,
-                      look.panel_title_font, TRUE);
+  cl_plot_title_draw (cr, w, l.title_y, d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE, look.panel_title_font,
+                      TRUE);
   if (l.g.trend_shown)
     draw_trend (cr, d, &l);
   if (!l.g.has_grid)

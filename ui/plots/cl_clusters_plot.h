@@ -16,36 +16,37 @@
 #pragma once
 #include <cairo.h>
 #include <glib.h>
-#include "ui/plots/cl_plot_common.h"  /* and engine/train/cl_snapshot.h: ClClusterRow */
+#include "ui/plots/cl_plot_common.h" /* and engine/train/cl_snapshot.h: ClClusterRow */
 
-typedef struct {
-  int n_rows;                      /* layers: row 0 = "pixels", then e.g. "conv1", "conv2", "conv3" */
-  const char *const *row_names;    /* [n_rows] or NULL ("layer 0", ...) */
+typedef struct
+{
+  int n_rows;                   /* layers: row 0 = "pixels", then e.g. "conv1", "conv2", "conv3" */
+  const char *const *row_names; /* [n_rows] or NULL ("layer 0", ...) */
   int n_cols;
-  const int *ks;                   /* [n_cols] clusters per column, e.g. {2, 4, 8}; at most 256 are coloured */
-  int img_h, img_w, img_c;         /* the image, planar float [c][h][w] in [0, 1]; c = 1 or 3 */
-  const float *image;              /* or NULL: the label maps alone, over mid grey */
-  const int *grid_h, *grid_w;      /* [n_rows] label-map size of each row */
-  const int *const *labels;        /* [row*n_cols + col] -> label map [grid_h*grid_w] (row-major),
-                                    * values in [0, ks[col]); other values are left uncoloured;
-                                    * a NULL map draws the image alone */
-  const int *const *parent;        /* [row*n_cols + col] -> [ks[col]] parent cluster (at ks[col-1])
-                                    * of each cluster, or NULL for col 0 / unknown. Unknown parents
-                                    * are inferred from the label maps (the previous column's cluster
-                                    * that overlaps most), so the colours stay consistent anyway. */
+  const int *ks;                           /* [n_cols] clusters per column, e.g. {2, 4, 8}; at most 256 are coloured */
+  int img_h, img_w, img_c;                 /* the image, planar float [c][h][w] in [0, 1]; c = 1 or 3 */
+  const float *image;                      /* or NULL: the label maps alone, over mid grey */
+  const int *grid_h, *grid_w;              /* [n_rows] label-map size of each row */
+  const int *const *labels;                /* [row*n_cols + col] -> label map [grid_h*grid_w] (row-major),
+                                            * values in [0, ks[col]); other values are left uncoloured;
+                                            * a NULL map draws the image alone */
+  const int *const *parent;                /* [row*n_cols + col] -> [ks[col]] parent cluster (at ks[col-1])
+                                            * of each cluster, or NULL for col 0 / unknown. Unknown parents
+                                            * are inferred from the label maps (the previous column's cluster
+                                            * that overlaps most), so the colours stay consistent anyway. */
   const double *object_iou, *instance_ari; /* [row*n_cols+col] or NULL: printed small under each
                                             * cell (NaN prints as a dash) */
-  int highlight;                   /* -1 or the cell index to draw enlarged (hover); its layer's
-                                    * lines are drawn bold in the trend chart */
-  const char *title;               /* NULL: "Local features: K-means of each layer's feature map" */
+  int highlight;                           /* -1 or the cell index to draw enlarged (hover); its layer's
+                                            * lines are drawn bold in the trend chart */
+  const char *title;                       /* NULL: "Local features: K-means of each layer's feature map" */
   /* Scores over training for the trend chart (ClSnapshot.cluster_rows), any order; NULL or 0
    * rows: no chart. Layers are matched to the grid's rows by name; layers the grid lacks
    * follow in order of first appearance. */
   const ClClusterRow *history;
   int n_history;
-  int trend_iou_k, trend_ari_k;    /* k of the IoU and ARI panels; 0 = the smallest and largest
-                                    * k of the history (objects at small k, instances at large k) */
-  double font_scale;               /* text scale (cl_plot_theme); 0: 1 */
+  int trend_iou_k, trend_ari_k; /* k of the IoU and ARI panels; 0 = the smallest and largest
+                                 * k of the history (objects at small k, instances at large k) */
+  double font_scale;            /* text scale (cl_plot_theme); 0: 1 */
 } ClClustersData;
 
 /* How strongly the cluster colours cover the grey image (0 = not at all, 1 = opaque). */
@@ -53,23 +54,24 @@ typedef struct {
 
 /* Where the figure puts things, in the caller's user units; the same for drawing and hit
  * testing whatever the device scale. */
-typedef struct {
-  gboolean has_grid;        /* there were cells to draw (else a note) */
+typedef struct
+{
+  gboolean has_grid; /* there were cells to draw (else a note) */
   int n_rows, n_cols;
-  double cell;              /* side of the square cells */
-  double x0, y0;            /* top-left corner of cell 0 */
-  double pitch_x, pitch_y;  /* distance between neighbouring cells */
-  ClPlotRect image;         /* where the image sits in cell 0 (letterboxed when not square);
-                             * in cell i it is offset like the cell */
-  gboolean card_shown;      /* the highlighted cell is drawn enlarged */
-  ClPlotRect card;          /* the enlarged view's frame */
-  ClPlotRect card_image;    /* the image in it */
+  double cell;             /* side of the square cells */
+  double x0, y0;           /* top-left corner of cell 0 */
+  double pitch_x, pitch_y; /* distance between neighbouring cells */
+  ClPlotRect image;        /* where the image sits in cell 0 (letterboxed when not square);
+                            * in cell i it is offset like the cell */
+  gboolean card_shown;     /* the highlighted cell is drawn enlarged */
+  ClPlotRect card;         /* the enlarged view's frame */
+  ClPlotRect card_image;   /* the image in it */
   /* the trend chart: panel 0 object IoU, panel 1 instance ARI */
   gboolean trend_shown;
-  ClPlotRect trend;                 /* the chart with its legend */
-  ClPlotRect trend_plot[2];         /* the plot areas */
+  ClPlotRect trend;                   /* the chart with its legend */
+  ClPlotRect trend_plot[2];           /* the plot areas */
   ClPlotScale trend_x[2], trend_y[2]; /* step -> x, score -> y of each panel */
-  int trend_k[2];                   /* the k each panel shows */
+  int trend_k[2];                     /* the k each panel shows */
 } ClClustersPlotGeometry;
 
 void cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d);

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   const char *title;
   const char *slug;
   int width, height;
@@ -43,7 +44,8 @@ static const FigureInfo figures[CL_N_FIGURES] = {
                         "of the image content." },
   [CL_FIGURE_SIMILARITY] = { "Batch similarity", "similarity", 760, 640,
                              "What to look for: cosine similarity of z for fixed images, two views each. The two views "
-                             "of an image should match (red off-diagonals, or red 2x2 blocks when ordered by view pair). "
+                             "of an image should match (red off-diagonals, or red 2x2 blocks when ordered by view "
+                             "pair). "
                              "Ordered by class, blocks show which classes the model groups together; with random bits, "
                              "order by bit code to see images that share a code light up." },
   [CL_FIGURE_CLUSTERS] = { "Local features", "clusters", 900, 760,
@@ -51,7 +53,8 @@ static const FigureInfo figures[CL_N_FIGURES] = {
                            "k = 2, 4, 8 (children drawn in shades of their parent's colour). Raw pixels group by "
                            "brightness; learned layers should group positions into objects at small k and parts at "
                            "larger k. Numbers: object IoU of the best union of clusters with the foreground, and ARI "
-                           "against the instances (means over probe.cluster_images canvases); the chart shows both over "
+                           "against the instances (means over probe.cluster_images canvases); the chart shows both "
+                           "over "
                            "steps per layer, raw pixels dashed." },
 };
 
@@ -92,7 +95,8 @@ view_for (ClFigureKind kind, double w, double h, const ClFigureOptions *o)
   return v;
 }
 
-typedef struct {
+typedef struct
+{
   const ClSimilarity *s;
   ClSimOrder order;
 } SortCtx;
@@ -126,7 +130,7 @@ similarity_order (const ClSimilarity *s, ClSimOrder order, int *rows, int *group
     rows[i] = i;
   if (order == CL_SIM_ORDER_VIEWS)
     return FALSE;
-  sort_ctx = (SortCtx) { s, order };
+  sort_ctx = (SortCtx){ s, order };
   qsort (rows, (size_t) n, sizeof (int), compare_rows);
   if (order == CL_SIM_ORDER_PAIRS)
     return FALSE;
@@ -194,7 +198,7 @@ cl_figure_clusters_hit (double w, double h, const ClSnapshot *snap, const ClFigu
   cl_figure_options_init (&defaults);
   ClClustersData d;
   clusters_data (snap, o ? o : &defaults, &d);
-  d.font_scale = view_for (CL_FIGURE_CLUSTERS, w, h, o ? o : &defaults).font_scale;  /* as drawn */
+  d.font_scale = view_for (CL_FIGURE_CLUSTERS, w, h, o ? o : &defaults).font_scale; /* as drawn */
   return cl_clusters_plot_hit (w, h, &d, x, y);
 }
 
@@ -210,7 +214,7 @@ cl_figure_similarity_hit (double w, double h, const ClSnapshot *snap, const ClFi
   int *rows = g_new (int, n), *group = g_new (int, n);
   ClHeatmapData d;
   heatmap_data (snap, o ? o : &defaults, rows, group, &d);
-  d.font_scale = view_for (CL_FIGURE_SIMILARITY, w, h, o ? o : &defaults).font_scale;  /* as drawn */
+  d.font_scale = view_for (CL_FIGURE_SIMILARITY, w, h, o ? o : &defaults).font_scale; /* as drawn */
   gboolean hit = cl_heatmap_plot_hit (w, h, &d, x, y, row, col);
   g_free (rows);
   g_free (group);
@@ -265,8 +269,8 @@ overlays_legend (const ClFigureOptions *o)
         g_string_append_printf (names, "%s%s", i ? ", " : "", label);
     }
   char *text = named && g_utf8_strlen (names->str, -1) <= 60
-                 ? g_strdup_printf ("earlier run%s (faded): %s", n == 1 ? "" : "s", names->str)
-                 : g_strdup_printf ("%d earlier run%s (faded)", n, n == 1 ? "" : "s");
+                   ? g_strdup_printf ("earlier run%s (faded): %s", n == 1 ? "" : "s", names->str)
+                   : g_strdup_printf ("%d earlier run%s (faded)", n, n == 1 ? "" : "s");
   g_string_free (names, TRUE);
   return text;
 }
@@ -288,7 +292,8 @@ ab_label (const char *label, const char *fallback, char **keys, char **values, g
   return g_string_free (t, FALSE);
 }
 
-typedef struct {
+typedef struct
+{
   char *a, *b, *overlays;
 } OtherLabels;
 
@@ -466,7 +471,7 @@ cl_figure_chart_area (ClFigureKind kind, double w, double h, const ClSnapshot *s
   cl_figure_options_init (&o);
   if (options)
     o = *options;
-  o.view.hover_x = NAN;  /* the crosshair does not move anything */
+  o.view.hover_x = NAN; /* the crosshair does not move anything */
   /* laid out by drawing on a 1x1 surface: the same code path, so the same places */
   cairo_t *cr = cl_plot_measure_context_new ();
   memset (area, 0, sizeof *area);

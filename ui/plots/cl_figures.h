@@ -5,7 +5,8 @@
 #include "engine/train/cl_snapshot.h"
 #include "ui/plots/cl_plot_chart.h"
 
-typedef enum {
+typedef enum
+{
   CL_FIGURE_LOSS,
   CL_FIGURE_PROBES,
   CL_FIGURE_GEOMETRY,
@@ -23,16 +24,18 @@ void cl_figure_export_size (ClFigureKind kind, int *width, int *height);
 const char *cl_figure_caption (ClFigureKind kind);
 
 /* How the batch-similarity heatmap orders its rows. */
-typedef enum {
-  CL_SIM_ORDER_VIEWS,  /* as stored: all view-1 rows, then all view-2 rows */
-  CL_SIM_ORDER_PAIRS,  /* the two views of each image side by side */
-  CL_SIM_ORDER_CLASS,  /* grouped by class */
-  CL_SIM_ORDER_CODE,   /* grouped by bit code (randbits): images sharing a code light up together */
+typedef enum
+{
+  CL_SIM_ORDER_VIEWS, /* as stored: all view-1 rows, then all view-2 rows */
+  CL_SIM_ORDER_PAIRS, /* the two views of each image side by side */
+  CL_SIM_ORDER_CLASS, /* grouped by class */
+  CL_SIM_ORDER_CODE,  /* grouped by bit code (randbits): images sharing a code light up together */
   CL_N_SIM_ORDERS
 } ClSimOrder;
 
 /* View options of figures (NULL = defaults). */
-typedef struct {
+typedef struct
+{
   ClSimOrder sim_order;
   int sim_highlight_row, sim_highlight_col; /* stored indices, -1 = none */
   int cluster_highlight;                    /* local-features cell drawn enlarged, -1 = none */
@@ -63,7 +66,8 @@ double cl_figure_font_scale (ClFigureKind kind, double width, double height);
 /* Where a step chart (loss, probes) puts its data, for turning pointer positions into steps
  * and values (hover, zoom): the plot area and its x (step) and left y scales (log10 units on a
  * log axis). FALSE for other figures. */
-typedef struct {
+typedef struct
+{
   ClPlotRect plot;
   ClPlotScale x, y;
   gboolean log_y;

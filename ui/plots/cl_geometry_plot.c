@@ -19,13 +19,17 @@ cl_geometry_plot_prior_of_loss (int loss_kind)
 {
   switch (loss_kind)
     {
-    case CL_LOSS_SWD_NORMAL: return CL_PRIOR_NORMAL;
-    case CL_LOSS_SWD_CUBE: return CL_PRIOR_CUBE;
+    case CL_LOSS_SWD_NORMAL:
+      return CL_PRIOR_NORMAL;
+    case CL_LOSS_SWD_CUBE:
+      return CL_PRIOR_CUBE;
     /* ntxent and decoupled normalise z: uniformity on the sphere is what they reward */
     case CL_LOSS_NTXENT:
     case CL_LOSS_DECOUPLED:
-    case CL_LOSS_SWD_SPHERE: return CL_PRIOR_SPHERE;
-    default: return CL_PRIOR_NONE;
+    case CL_LOSS_SWD_SPHERE:
+      return CL_PRIOR_SPHERE;
+    default:
+      return CL_PRIOR_NONE;
     }
 }
 
@@ -40,25 +44,59 @@ cl_prior_marginal_label (int loss_kind, int dim, char *buf, size_t size)
 {
   switch (loss_kind)
     {
-    case CL_LOSS_SWD_NORMAL: g_strlcpy (buf, "prior: N(0, 1)", size); break;
-    case CL_LOSS_SWD_CUBE: g_strlcpy (buf, "prior: U(\xE2\x88\x92" "1, 1)", size); break;
-    case CL_LOSS_SWD_SPHERE: g_snprintf (buf, size, "prior: uniform sphere, d=%d", dim); break;
+    case CL_LOSS_SWD_NORMAL:
+      g_strlcpy (buf, "prior: N(0, 1)", size);
+      break;
+    case CL_LOSS_SWD_CUBE:
+      g_strlcpy (buf,
+                 "prior: U(\xE2\x88\x92"
+                 "1, 1)",
+                 size);
+      break;
+    case CL_LOSS_SWD_SPHERE:
+      g_snprintf (buf, size, "prior: uniform sphere, d=%d", dim);
+      break;
     /* no explicit prior: uniformity on the sphere is what their distribution term rewards */
     case CL_LOSS_NTXENT:
-    case CL_LOSS_DECOUPLED: g_snprintf (buf, size, "uniform sphere, d=%d (ideal)", dim); break;
-    default: if (size > 0) buf[0] = '\0'; break;
+    case CL_LOSS_DECOUPLED:
+      g_snprintf (buf, size, "uniform sphere, d=%d (ideal)", dim);
+      break;
+    default:
+      if (size > 0)
+        buf[0] = '\0';
+      break;
     }
 }
 
 /* ------------------------------------------------------------- the look */
 
-ClRgb cl_geometry_plot_histogram_color (void) { return cl_plot_okabe_ito (CL_PLOT_OI_SKY_BLUE); }
-ClRgb cl_geometry_plot_prior_color (void) { return cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION); }
+ClRgb
+cl_geometry_plot_histogram_color (void)
+{
+  return cl_plot_okabe_ito (CL_PLOT_OI_SKY_BLUE);
+}
+ClRgb
+cl_geometry_plot_prior_color (void)
+{
+  return cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION);
+}
 /* alignment and uniformity take the colours of the loss plot's alignment and distribution
  * terms, which they are the geometric counterparts of */
-ClRgb cl_geometry_plot_alignment_color (void) { return cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION); }
-ClRgb cl_geometry_plot_uniformity_color (void) { return cl_plot_okabe_ito (CL_PLOT_OI_GREEN); }
-ClRgb cl_geometry_plot_z_std_color (void) { return cl_plot_okabe_ito (CL_PLOT_OI_BLUE); }
+ClRgb
+cl_geometry_plot_alignment_color (void)
+{
+  return cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION);
+}
+ClRgb
+cl_geometry_plot_uniformity_color (void)
+{
+  return cl_plot_okabe_ito (CL_PLOT_OI_GREEN);
+}
+ClRgb
+cl_geometry_plot_z_std_color (void)
+{
+  return cl_plot_okabe_ito (CL_PLOT_OI_BLUE);
+}
 
 ClRgb
 cl_geometry_plot_histogram_edge_color (void)
@@ -72,10 +110,10 @@ darker (ClRgb c)
   return (ClRgb){ 0.72 * c.r, 0.72 * c.g, 0.72 * c.b };
 }
 
-
 /* ------------------------------------------------------------- the data */
 
-typedef struct {
+typedef struct
+{
   gboolean hist, prior;
   int kind, dim;
   double x_lo, x_hi, y_hi;
@@ -105,15 +143,14 @@ smoothed_range (const ClMetricRow *rows, int n_rows, size_t offset, double *lo, 
 }
 
 static void
-compute_ranges (const ClMetricRow *rows, int n_rows, const ClZHistogram *zh,
-                const ClEvent *events, int n_events, Ranges *r)
+compute_ranges (const ClMetricRow *rows, int n_rows, const ClZHistogram *zh, const ClEvent *events, int n_events,
+                Ranges *r)
 {
   memset (r, 0, sizeof *r);
   r->hist = zh != NULL && zh->step > 0 && isfinite (zh->lo) && isfinite (zh->hi) && zh->lo < zh->hi;
   r->kind = zh != NULL ? zh->loss_kind : -1;
   r->dim = zh != NULL ? zh->dim : 0;
-  r->prior = zh != NULL && !isnan (cl_prior_marginal_density (r->kind, r->dim, 0.0))
-             && (r->hist || r->dim > 0);
+  r->prior = zh != NULL && !isnan (cl_prior_marginal_density (r->kind, r->dim, 0.0)) && (r->hist || r->dim > 0);
 
   /* a) the histogram's occupied bins and the prior's bulk, within the histogram's range */
   ClPlotRange xr, yr;
@@ -167,8 +204,7 @@ compute_ranges (const ClMetricRow *rows, int n_rows, const ClZHistogram *zh,
       double prior_peak = 0.0;
       for (int i = 0; i <= PRIOR_SAMPLES; i++)
         {
-          double p = cl_prior_marginal_density (r->kind, r->dim,
-                                                r->x_lo + (r->x_hi - r->x_lo) * i / PRIOR_SAMPLES);
+          double p = cl_prior_marginal_density (r->kind, r->dim, r->x_lo + (r->x_hi - r->x_lo) * i / PRIOR_SAMPLES);
           if (isfinite (p))
             prior_peak = MAX (prior_peak, p);
         }
@@ -212,7 +248,8 @@ compute_ranges (const ClMetricRow *rows, int n_rows, const ClZHistogram *zh,
 
 /* ----------------------------------------------------------- the layout */
 
-typedef struct {
+typedef struct
+{
   char title[96];
   const char *x_title, *y_title, *y_right_title;
   ClPlotLegendEntry legend[MAX_LEGEND];
@@ -223,10 +260,11 @@ typedef struct {
   gboolean has_events;
 } Panel;
 
-typedef struct {
+typedef struct
+{
   Panel panel[CL_GEOMETRY_N_PANELS];
   ClGeometryPlotGeometry g;
-  double scale;  /* text scale */
+  double scale; /* text scale */
 } Layout;
 
 static void
@@ -241,13 +279,13 @@ panel_texts (Layout *L, const Ranges *r, const ClZHistogram *zh, int n_events)
                                             : "coordinate of z (all dims pooled)";
   a->y_title = "density";
   a->n_legend = 0;
-  a->legend[a->n_legend++] = (ClPlotLegendEntry){ "z, latest batch", cl_geometry_plot_histogram_color (),
-                                                  CL_PLOT_LEGEND_SWATCH, 0.0 };
+  a->legend[a->n_legend++] =
+      (ClPlotLegendEntry){ "z, latest batch", cl_geometry_plot_histogram_color (), CL_PLOT_LEGEND_SWATCH, 0.0 };
   if (r->prior)
     {
       cl_prior_marginal_label (r->kind, r->dim, a->prior_label, sizeof a->prior_label);
-      a->legend[a->n_legend++] = (ClPlotLegendEntry){ a->prior_label, cl_geometry_plot_prior_color (),
-                                                      CL_PLOT_LEGEND_LINE, 2.0 };
+      a->legend[a->n_legend++] =
+          (ClPlotLegendEntry){ a->prior_label, cl_geometry_plot_prior_color (), CL_PLOT_LEGEND_LINE, 2.0 };
     }
 
   Panel *b = &L->panel[CL_GEOMETRY_PANEL_ALIGN_UNIFORM];
@@ -267,8 +305,8 @@ panel_texts (Layout *L, const Ranges *r, const ClZHistogram *zh, int n_events)
   c->x_title = "step";
   c->y_title = "std of z/\xE2\x80\x96z\xE2\x80\x96 per dim";
   c->n_legend = 0;
-  c->legend[c->n_legend++] = (ClPlotLegendEntry){ "z_std (mean over dims)", cl_geometry_plot_z_std_color (),
-                                                  CL_PLOT_LEGEND_LINE, 2.0 };
+  c->legend[c->n_legend++] =
+      (ClPlotLegendEntry){ "z_std (mean over dims)", cl_geometry_plot_z_std_color (), CL_PLOT_LEGEND_LINE, 2.0 };
   c->has_events = n_events > 0;
   if (n_events > 0)
     for (int p = CL_GEOMETRY_PANEL_ALIGN_UNIFORM; p <= CL_GEOMETRY_PANEL_COLLAPSE; p++)
@@ -288,8 +326,7 @@ panel_row (int columns, int p)
 }
 
 static void
-layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent *events,
-        int n_events, Layout *L)
+layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent *events, int n_events, Layout *L)
 {
   ClPlotTheme look = cl_plot_theme (L->scale);
   ClGeometryPlotGeometry *g = &L->g;
@@ -302,14 +339,18 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
       ClPlotRect *cell = &g->cell[p];
       switch (g->columns)
         {
-        case 3: *cell = (ClPlotRect){ p * width / 3.0, 0.0, width / 3.0, height }; break;
+        case 3:
+          *cell = (ClPlotRect){ p * width / 3.0, 0.0, width / 3.0, height };
+          break;
         case 2:
           if (p == CL_GEOMETRY_PANEL_COLLAPSE)
             *cell = (ClPlotRect){ 0.0, 0.5 * height, width, 0.5 * height };
           else
             *cell = (ClPlotRect){ p * 0.5 * width, 0.0, 0.5 * width, 0.5 * height };
           break;
-        default: *cell = (ClPlotRect){ 0.0, p * height / 3.0, width, height / 3.0 }; break;
+        default:
+          *cell = (ClPlotRect){ 0.0, p * height / 3.0, width, height / 3.0 };
+          break;
         }
     }
 
@@ -322,8 +363,8 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
       const ClPlotRect *cell = &g->cell[p];
       double inner_w = MAX (cell->w - 2.0 * look.gap, 1.0);
       P->title_h = cl_plot_title_draw (cr, inner_w, 0.0, P->title, look.panel_title_font, FALSE) + 0.4 * look.pad;
-      P->legend_h = cl_plot_legend_measure (cr, P->legend, P->n_legend, inner_w, look.panel_legend_font)
-                    + 0.4 * look.pad;
+      P->legend_h =
+          cl_plot_legend_measure (cr, P->legend, P->n_legend, inner_w, look.panel_legend_font) + 0.4 * look.pad;
       P->bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &unit_ticks, P->x_title, &look.axis);
       double guess_h = cell->h - look.pad - P->title_h - P->legend_h - P->bottom_extent;
       int y_target = CLAMP ((int) (guess_h / (42.0 * look.scale)), 2, 7);
@@ -331,9 +372,18 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
       double lo = 0.0, hi = 1.0;
       switch (p)
         {
-        case CL_GEOMETRY_PANEL_HISTOGRAM: lo = 0.0; hi = r->y_hi; break;
-        case CL_GEOMETRY_PANEL_ALIGN_UNIFORM: lo = r->align_lo; hi = r->align_hi; break;
-        default: lo = 0.0; hi = r->std_hi; break;
+        case CL_GEOMETRY_PANEL_HISTOGRAM:
+          lo = 0.0;
+          hi = r->y_hi;
+          break;
+        case CL_GEOMETRY_PANEL_ALIGN_UNIFORM:
+          lo = r->align_lo;
+          hi = r->align_hi;
+          break;
+        default:
+          lo = 0.0;
+          hi = r->std_hi;
+          break;
         }
       cl_plot_ticks_compute (&g->y_ticks[p], lo, hi, y_target, TRUE, FALSE);
       double left = cl_plot_axis_extent (cr, CL_PLOT_SIDE_LEFT, &g->y_ticks[p], P->y_title, &look.axis);
@@ -353,8 +403,8 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
           if (p == CL_GEOMETRY_PANEL_HISTOGRAM)
             /* more ticks than the step axes: the ends are extended to tick multiples, and a
              * coarse step would leave much of the axis empty */
-            cl_plot_ticks_compute (&g->x_ticks[p], r->x_lo, r->x_hi, CLAMP ((int) (g->plot[p].w / (55.0 * look.scale)), 4, 10),
-                                   TRUE, FALSE);
+            cl_plot_ticks_compute (&g->x_ticks[p], r->x_lo, r->x_hi,
+                                   CLAMP ((int) (g->plot[p].w / (55.0 * look.scale)), 4, 10), TRUE, FALSE);
           else
             cl_plot_ticks_compute (&g->x_ticks[p], r->step_lo, r->step_hi, x_target, TRUE, TRUE);
           if (pass > 0 || right > 0.0)
@@ -366,15 +416,13 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
           right = overhang + 2.0 - look.gap;
           g->plot[p].w = MAX (cell->x + cell->w - look.gap - right - g->plot[p].x, 1.0);
         }
-      cl_plot_scale_init (&g->x[p], g->x_ticks[p].lo, g->x_ticks[p].hi, g->plot[p].x,
-                          g->plot[p].x + g->plot[p].w);
+      cl_plot_scale_init (&g->x[p], g->x_ticks[p].lo, g->x_ticks[p].hi, g->plot[p].x, g->plot[p].x + g->plot[p].w);
       P->bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &g->x_ticks[p], P->x_title, &look.axis);
 
       if (P->has_events)
         {
-          cl_plot_event_labels_layout (cr, &P->labels, events, n_events, &g->x[p],
-                                       cell->x + look.gap, cell->x + cell->w - look.gap,
-                                       look.tiny_font, look.pad, EVENT_LABEL_MAX_ROWS);
+          cl_plot_event_labels_layout (cr, &P->labels, events, n_events, &g->x[p], cell->x + look.gap,
+                                       cell->x + cell->w - look.gap, look.tiny_font, look.pad, EVENT_LABEL_MAX_ROWS);
           P->band_h = cl_plot_event_labels_band_height (&P->labels, P->labels.rows);
           if (P->band_h > 0.0)
             P->band_h += 0.3 * look.pad;
@@ -399,8 +447,8 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
             const ClPlotRect *cell = &g->cell[p];
             g->plot[p].y = cell->y + look.pad + header;
             g->plot[p].h = MAX (cell->y + cell->h - footer - 0.5 * look.pad - g->plot[p].y, 1.0);
-            cl_plot_scale_init (&g->y[p], g->y_ticks[p].lo, g->y_ticks[p].hi,
-                                g->plot[p].y + g->plot[p].h, g->plot[p].y);
+            cl_plot_scale_init (&g->y[p], g->y_ticks[p].lo, g->y_ticks[p].hi, g->plot[p].y + g->plot[p].h,
+                                g->plot[p].y);
           }
     }
   const ClPlotRect *pb = &g->plot[CL_GEOMETRY_PANEL_ALIGN_UNIFORM];
@@ -410,8 +458,8 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
 /* ------------------------------------------------------------ the panels */
 
 static void
-draw_histogram (cairo_t *cr, const ClGeometryPlotGeometry *g, const Ranges *r,
-                const ClZHistogram *zh, const ClPlotTheme *look)
+draw_histogram (cairo_t *cr, const ClGeometryPlotGeometry *g, const Ranges *r, const ClZHistogram *zh,
+                const ClPlotTheme *look)
 {
   const int p = CL_GEOMETRY_PANEL_HISTOGRAM;
   const ClPlotRect *plot = &g->plot[p];
@@ -464,7 +512,7 @@ draw_histogram (cairo_t *cr, const ClGeometryPlotGeometry *g, const Ranges *r,
     }
   if (r->prior)
     {
-      double cap = g->y_ticks[p].hi * 1.1;  /* the d = 2 poles leave through the top */
+      double cap = g->y_ticks[p].hi * 1.1; /* the d = 2 poles leave through the top */
       cairo_new_path (cr);
       gboolean started = FALSE;
       double x0 = g->x_ticks[p].lo, x1 = g->x_ticks[p].hi;
@@ -510,8 +558,8 @@ draw_histogram (cairo_t *cr, const ClGeometryPlotGeometry *g, const Ranges *r,
 }
 
 static void
-draw_series (cairo_t *cr, const ClPlotScale *xs, const ClPlotScale *ys, const ClMetricRow *rows,
-             int n_rows, size_t offset, ClRgb color, double line_width)
+draw_series (cairo_t *cr, const ClPlotScale *xs, const ClPlotScale *ys, const ClMetricRow *rows, int n_rows,
+             size_t offset, ClRgb color, double line_width)
 {
   ClPlotEma ema;
   cl_plot_ema_init (&ema, CL_GEOMETRY_PLOT_EMA);
@@ -540,7 +588,7 @@ reference_label (cairo_t *cr, const ClPlotRect *plot, double y, const char *text
   double w = cl_plot_text_width (cr, text), h = cl_plot_text_height (cr);
   double x = plot->x + 0.6 * look->pad, top = y - 2.0 - h;
   if (top < plot->y + 1.0)
-    top = y + 2.0;  /* no room above: hang below */
+    top = y + 2.0; /* no room above: hang below */
   cl_plot_set_rgba (cr, cl_plot_color_background (), 0.85);
   cairo_rectangle (cr, x - 2.0, top, w + 4.0, h);
   cairo_fill (cr);
@@ -550,17 +598,16 @@ reference_label (cairo_t *cr, const ClPlotRect *plot, double y, const char *text
 }
 
 void
-cl_geometry_plot_draw_full (cairo_t *cr, double width, double height,
-                            const ClMetricRow *rows, int n_rows, const ClZHistogram *zhist,
-                            const ClEvent *events, int n_events, ClGeometryPlotGeometry *geometry)
+cl_geometry_plot_draw_full (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
+                            const ClZHistogram *zhist, const ClEvent *events, int n_events,
+                            ClGeometryPlotGeometry *geometry)
 {
   cl_geometry_plot_draw_scaled (cr, width, height, rows, n_rows, zhist, events, n_events, 1.0, geometry);
 }
 
 void
-cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height,
-                              const ClMetricRow *rows, int n_rows, const ClZHistogram *zhist,
-                              const ClEvent *events, int n_events, double font_scale,
+cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
+                              const ClZHistogram *zhist, const ClEvent *events, int n_events, double font_scale,
                               ClGeometryPlotGeometry *geometry)
 {
   Layout L;
@@ -632,14 +679,17 @@ cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height,
                            cl_geometry_plot_alignment_color (), look.line_width);
             }
           else
-            draw_series (cr, &g->x[p], ys, rows, n_rows, offsetof (ClMetricRow, z_std),
-                         cl_geometry_plot_z_std_color (), look.line_width);
+            draw_series (cr, &g->x[p], ys, rows, n_rows, offsetof (ClMetricRow, z_std), cl_geometry_plot_z_std_color (),
+                         look.line_width);
           cairo_restore (cr);
           if (p == CL_GEOMETRY_PANEL_COLLAPSE && isfinite (r.uniform_std))
             {
               char text[96], number[32];
               cl_plot_format_number (r.uniform_std, r.uniform_std >= 0.1 ? 3 : 4, number, sizeof number);
-              g_snprintf (text, sizeof text, "uniform on sphere: 1/\xE2\x88\x9A" "d = %s", number);
+              g_snprintf (text, sizeof text,
+                          "uniform on sphere: 1/\xE2\x88\x9A"
+                          "d = %s",
+                          number);
               reference_label (cr, plot, cl_plot_scale_map (ys, r.uniform_std), text, &look);
               reference_label (cr, plot, cl_plot_scale_map (ys, 0.0), "collapsed: 0", &look);
             }
@@ -649,8 +699,8 @@ cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height,
         {
           ClRgb a = darker (cl_geometry_plot_alignment_color ()), u = darker (cl_geometry_plot_uniformity_color ());
           cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_LEFT, ys, &g->y_ticks[p], P->y_title, &look.axis, &a);
-          cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_RIGHT, &g->y_right, &g->y_right_ticks, P->y_right_title,
-                             &look.axis, &u);
+          cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_RIGHT, &g->y_right, &g->y_right_ticks, P->y_right_title, &look.axis,
+                             &u);
         }
       else
         cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_LEFT, ys, &g->y_ticks[p], P->y_title, &look.axis, NULL);
@@ -669,9 +719,8 @@ cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height,
 }
 
 void
-cl_geometry_plot_draw (cairo_t *cr, double width, double height,
-                       const ClMetricRow *rows, int n_rows, const ClZHistogram *zhist,
-                       const ClEvent *events, int n_events)
+cl_geometry_plot_draw (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
+                       const ClZHistogram *zhist, const ClEvent *events, int n_events)
 {
   cl_geometry_plot_draw_full (cr, width, height, rows, n_rows, zhist, events, n_events, NULL);
 }

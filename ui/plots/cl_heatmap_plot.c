@@ -4,7 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-
 /* The heatmap's own furniture: the colour bar and the group strips beside the matrix. */
 #define COLORBAR_GAP 14.0
 #define COLORBAR_WIDTH 14.0
@@ -18,7 +17,7 @@ view_color (int view)
 }
 
 #define BAR_TITLE "cosine similarity"
-#define TOO_SMALL 24.0  /* matrix side, user units, below which it is not worth drawing */
+#define TOO_SMALL 24.0 /* matrix side, user units, below which it is not worth drawing */
 
 /* The colour-bar ticks the brief fixes, formatted without trailing zeros. */
 static const double bar_ticks[] = { -1.0, -0.5, 0.0, 0.5, 1.0 };
@@ -29,27 +28,28 @@ bar_tick_label (double v, char *buf, size_t size)
   cl_plot_format_number (v, v == floor (v) ? 0 : 1, buf, size);
 }
 
-typedef struct {
+typedef struct
+{
   ClHeatmapPlotGeometry g;
-  int *display;            /* [n] stored row at display position p */
-  int *position;           /* [n] display position of stored row r */
-  gboolean ordered;        /* a valid order was given */
-  gboolean strips;         /* view membership strips (the view blocks are broken up) */
+  int *display;     /* [n] stored row at display position p */
+  int *position;    /* [n] display position of stored row r */
+  gboolean ordered; /* a valid order was given */
+  gboolean strips;  /* view membership strips (the view blocks are broken up) */
   gboolean positives_adjacent;
-  const int *group;        /* validated: NULL when absent */
+  const int *group; /* validated: NULL when absent */
   char subtitle[192];
   char caption[256];
-  char **caption_lines;    /* the caption wrapped */
+  char **caption_lines; /* the caption wrapped */
   int n_caption_lines;
   double caption_font, caption_line_h;
   double title_y, subtitle_y, caption_y, legend_y;
-  double label_right;      /* right edge of the group labels */
-  double view_label_x;     /* centre of the rotated "view 1/2" labels (stored order) */
-  double top_label_y;      /* centre of the "view 1/2" labels above the matrix */
-  double bar_label_x;      /* left edge of the tick labels */
-  double bar_title_x;      /* centre of the rotated bar title */
+  double label_right;  /* right edge of the group labels */
+  double view_label_x; /* centre of the rotated "view 1/2" labels (stored order) */
+  double top_label_y;  /* centre of the "view 1/2" labels above the matrix */
+  double bar_label_x;  /* left edge of the tick labels */
+  double bar_title_x;  /* centre of the rotated bar title */
   double legend_h;
-  const char *note;        /* when there is no matrix */
+  const char *note; /* when there is no matrix */
   ClPlotRect note_area;
 } Layout;
 
@@ -158,31 +158,31 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
       l->positives_adjacent = FALSE;
 
   const char *order_text = !l->ordered ? "stored order: view 1 rows, then view 2 rows"
-                         : d->order_name != NULL && d->order_name[0] != '\0' ? d->order_name
-                                                                             : "display order";
-  g_snprintf (l->subtitle, sizeof l->subtitle,
-              "%d embeddings (%d images \xC3\x97 2 views), %s%s", n, d->m,
-              l->ordered && d->order_name != NULL && d->order_name[0] != '\0' ? "ordered " : "",
-              order_text);
+                           : d->order_name != NULL && d->order_name[0] != '\0' ? d->order_name
+                                                                               : "display order";
+  g_snprintf (l->subtitle, sizeof l->subtitle, "%d embeddings (%d images \xC3\x97 2 views), %s%s", n, d->m,
+              l->ordered && d->order_name != NULL && d->order_name[0] != '\0' ? "ordered " : "", order_text);
   l->subtitle_y = y;
   y += text_height (mc, look.panel_legend_font, FALSE) + 6.0;
 
   if (!l->ordered || (blocks && !l->positives_adjacent))
     g_strlcpy (l->caption,
                "The two red off-diagonal lines are the positive pairs (two views of one image); "
-               "the diagonal is each embedding with itself.", sizeof l->caption);
+               "the diagonal is each embedding with itself.",
+               sizeof l->caption);
   else if (l->positives_adjacent)
     g_strlcpy (l->caption,
-               "Positive pairs (two views of one image) sit side by side: the 2\xC3\x97" "2 red "
-               "blocks along the diagonal.", sizeof l->caption);
-  else
-    g_strlcpy (l->caption, "Red: similar embeddings; blue: dissimilar; white: orthogonal.",
+               "Positive pairs (two views of one image) sit side by side: the 2\xC3\x97"
+               "2 red "
+               "blocks along the diagonal.",
                sizeof l->caption);
+  else
+    g_strlcpy (l->caption, "Red: similar embeddings; blue: dissimilar; white: orthogonal.", sizeof l->caption);
   if (l->group != NULL)
     {
       /* "by class" -> "class": what the groups are */
-      const char *noun = l->ordered && d->order_name != NULL && g_str_has_prefix (d->order_name, "by ")
-                             ? d->order_name + 3 : NULL;
+      const char *noun =
+          l->ordered && d->order_name != NULL && g_str_has_prefix (d->order_name, "by ") ? d->order_name + 3 : NULL;
       char extra[128];
       if (noun != NULL && noun[0] != '\0')
         g_snprintf (extra, sizeof extra, " Thin lines separate groups (%s), labelled at the left.", noun);
@@ -193,8 +193,8 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
 
   /* bottom: caption (up to two lines), then the strips' legend */
   cairo_save (mc);
-  l->caption_font = cl_plot_wrap_fit (mc, l->caption, look.small_font, 7.5, w - 2 * look.pad, 2,
-                                      &l->caption_lines, &l->n_caption_lines);
+  l->caption_font = cl_plot_wrap_fit (mc, l->caption, look.small_font, 7.5, w - 2 * look.pad, 2, &l->caption_lines,
+                                      &l->n_caption_lines);
   l->caption_line_h = cl_plot_text_height (mc);
   cairo_restore (mc);
   double caption_h = l->n_caption_lines * l->caption_line_h;
@@ -218,7 +218,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
   if (!l->strips)
     {
       top_margin += label_h + 4.0;
-      left_margin += label_h + 4.0;  /* rotated view labels */
+      left_margin += label_h + 4.0; /* rotated view labels */
     }
   else
     {
@@ -337,8 +337,8 @@ matrix_surface (const ClHeatmapData *d, const Layout *l)
         {
           double v = src[l->display[q]];
           ClRgb c = cl_plot_colormap_diverging (isnan (v) ? NAN : 0.5 * (CLAMP (v, -1.0, 1.0) + 1.0));
-          out[q] = ((guint32) lround (c.r * 255) << 16) | ((guint32) lround (c.g * 255) << 8)
-                   | (guint32) lround (c.b * 255);
+          out[q] =
+              ((guint32) lround (c.r * 255) << 16) | ((guint32) lround (c.g * 255) << 8) | (guint32) lround (c.b * 255);
         }
     }
   cairo_surface_mark_dirty (img);
@@ -464,8 +464,8 @@ draw_labels (cairo_t *cr, const ClHeatmapData *d, const Layout *l, const ClPlotT
             ids[k] = l->group[p];
             k++;
           }
-      cl_plot_place_labels (centres, sizes, starts, m->y - 0.5 * label_h, m->y + m->h + 0.5 * label_h,
-                            1.0, 1, left, rows);
+      cl_plot_place_labels (centres, sizes, starts, m->y - 0.5 * label_h, m->y + m->h + 0.5 * label_h, 1.0, 1, left,
+                            rows);
       cl_plot_set_rgb (cr, cl_plot_color_text ());
       for (k = 0; k < starts; k++)
         if (rows[k] == 0)
@@ -575,7 +575,7 @@ draw_highlight (cairo_t *cr, const ClHeatmapData *d, const Layout *l)
     {
       /* dark outside, white inside: visible on deep red, deep blue and white cells alike */
       double x0 = px - 0.5 * cell, y0 = py - 0.5 * cell;
-      double grow = MAX (0.0, 3.0 - 0.5 * cell);  /* tiny cells get a box larger than themselves */
+      double grow = MAX (0.0, 3.0 - 0.5 * cell); /* tiny cells get a box larger than themselves */
       cairo_rectangle (cr, x0 - grow - 1.0, y0 - grow - 1.0, cell + 2 * grow + 2.0, cell + 2 * grow + 2.0);
       cairo_set_line_width (cr, 2.0);
       cl_plot_set_rgb (cr, cl_plot_color_text ());

@@ -9,29 +9,31 @@
 #include <glib.h>
 #include "ui/plots/cl_plot_common.h"
 
-typedef struct {
-  int m;                  /* images; the matrix is 2m x 2m: rows 0..m-1 view 1, m..2m-1 view 2 */
-  const float *sim;       /* [2m][2m] cosine similarities in [-1, 1] (clamped; NaN drawn grey) */
-  const int *order;       /* [2m] display order: order[p] is the stored row shown at position p
-                           * (a permutation), or NULL = as stored. An invalid permutation is
-                           * ignored (stored order) rather than trusted. */
-  const char *order_name; /* "by view pair", "by class", "by bit code" -> shown in the subtitle */
-  const int *group;       /* [2m] group id of each row in display order (class or code), or NULL:
-                           * thin separators between groups, group ids labelled at the left */
+typedef struct
+{
+  int m;                            /* images; the matrix is 2m x 2m: rows 0..m-1 view 1, m..2m-1 view 2 */
+  const float *sim;                 /* [2m][2m] cosine similarities in [-1, 1] (clamped; NaN drawn grey) */
+  const int *order;                 /* [2m] display order: order[p] is the stored row shown at position p
+                                     * (a permutation), or NULL = as stored. An invalid permutation is
+                                     * ignored (stored order) rather than trusted. */
+  const char *order_name;           /* "by view pair", "by class", "by bit code" -> shown in the subtitle */
+  const int *group;                 /* [2m] group id of each row in display order (class or code), or NULL:
+                                     * thin separators between groups, group ids labelled at the left */
   int highlight_row, highlight_col; /* stored indices (as cl_heatmap_plot_hit returns), -1 = none:
                                      * outline this cell and draw crosshair lines */
-  const char *title;      /* NULL: "Batch similarity" */
-  double font_scale;      /* text scale (cl_plot_theme); 0: 1 */
+  const char *title;                /* NULL: "Batch similarity" */
+  double font_scale;                /* text scale (cl_plot_theme); 0: 1 */
 } ClHeatmapData;
 
 /* Where the figure puts things, in the caller's user units. The same for drawing and hit
  * testing, whatever the device scale. */
-typedef struct {
-  gboolean has_matrix;    /* there was a matrix to draw (else a note) */
-  int n;                  /* 2m */
-  ClPlotRect matrix;      /* the cells: n x n squares of side cell, row p at matrix.y + p * cell */
-  double cell;            /* a whole number of user units when there is room for 2 or more */
-  ClPlotRect colorbar;    /* the bar itself: +1 at the top, -1 at the bottom */
+typedef struct
+{
+  gboolean has_matrix; /* there was a matrix to draw (else a note) */
+  int n;               /* 2m */
+  ClPlotRect matrix;   /* the cells: n x n squares of side cell, row p at matrix.y + p * cell */
+  double cell;         /* a whole number of user units when there is room for 2 or more */
+  ClPlotRect colorbar; /* the bar itself: +1 at the top, -1 at the bottom */
 } ClHeatmapPlotGeometry;
 
 void cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d);
@@ -41,5 +43,4 @@ void cl_heatmap_plot_layout (double w, double h, const ClHeatmapData *d, ClHeatm
 
 /* The cell under (x, y) (user units of a figure of size w x h): TRUE and the stored row and
  * column indices into sim (so order is undone), or FALSE outside the matrix. */
-gboolean cl_heatmap_plot_hit (double w, double h, const ClHeatmapData *d, double x, double y,
-                              int *row, int *col);
+gboolean cl_heatmap_plot_hit (double w, double h, const ClHeatmapData *d, double x, double y, int *row, int *col);

@@ -26,17 +26,24 @@ cl_loss_plot_series_color (ClLossSeries series)
 {
   switch (series)
     {
-    case CL_LOSS_SERIES_ALIGNMENT: return cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION);
-    case CL_LOSS_SERIES_DISTRIBUTION: return cl_plot_okabe_ito (CL_PLOT_OI_GREEN);
-    case CL_LOSS_SERIES_ACCURACY: return cl_plot_okabe_ito (CL_PLOT_OI_PURPLE);
+    case CL_LOSS_SERIES_ALIGNMENT:
+      return cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION);
+    case CL_LOSS_SERIES_DISTRIBUTION:
+      return cl_plot_okabe_ito (CL_PLOT_OI_GREEN);
+    case CL_LOSS_SERIES_ACCURACY:
+      return cl_plot_okabe_ito (CL_PLOT_OI_PURPLE);
     case CL_LOSS_SERIES_TOTAL:
     case CL_LOSS_SERIES_COUNT:
-    default: return cl_plot_okabe_ito (CL_PLOT_OI_BLUE);
+    default:
+      return cl_plot_okabe_ito (CL_PLOT_OI_BLUE);
     }
 }
 
 static const char *const series_label[CL_LOSS_SERIES_COUNT] = {
-  "total loss", "alignment", "distribution", "contrastive accuracy (right axis)",
+  "total loss",
+  "alignment",
+  "distribution",
+  "contrastive accuracy (right axis)",
 };
 
 static double
@@ -44,12 +51,16 @@ series_value (const ClMetricRow *row, ClLossSeries series)
 {
   switch (series)
     {
-    case CL_LOSS_SERIES_ALIGNMENT: return row->alignment;
-    case CL_LOSS_SERIES_DISTRIBUTION: return row->distribution;
-    case CL_LOSS_SERIES_ACCURACY: return row->contrastive_acc;
+    case CL_LOSS_SERIES_ALIGNMENT:
+      return row->alignment;
+    case CL_LOSS_SERIES_DISTRIBUTION:
+      return row->distribution;
+    case CL_LOSS_SERIES_ACCURACY:
+      return row->contrastive_acc;
     case CL_LOSS_SERIES_TOTAL:
     case CL_LOSS_SERIES_COUNT:
-    default: return row->loss;
+    default:
+      return row->loss;
     }
 }
 
@@ -75,7 +86,8 @@ look_for (const ClLossPlotStyle *style)
 }
 
 /* The other runs of a figure, cleaned of bad counts. */
-typedef struct {
+typedef struct
+{
   const ClLossPlotRun *overlays;
   int n_overlays;
   const ClLossPlotRun *compare;
@@ -115,8 +127,7 @@ legend_entries (int n_events, const ClLossPlotStyle *style, ClPlotRunsText *text
   Others o = others_of (style);
   int n = 0;
   for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
-    entries[n++] = (ClPlotLegendEntry){ series_label[s], cl_loss_plot_series_color (s),
-                                        CL_PLOT_LEGEND_LINE, 2.0 };
+    entries[n++] = (ClPlotLegendEntry){ series_label[s], cl_loss_plot_series_color (s), CL_PLOT_LEGEND_LINE, 2.0 };
   ClPlotRuns runs = {
     .n_overlays = o.n_overlays,
     .overlays_label = style->overlays_label,
@@ -127,8 +138,7 @@ legend_entries (int n_events, const ClLossPlotStyle *style, ClPlotRunsText *text
   };
   n += cl_plot_runs_legend (&runs, text, entries + n);
   if (n_events > 0)
-    entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (),
-                                        CL_PLOT_LEGEND_DASHED, 1.0 };
+    entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.0 };
   return n;
 }
 
@@ -165,9 +175,8 @@ range_add_run (ClPlotRange *steps, ClPlotRange *values, ClPlotRange *positive, c
 
 /* Everything the drawing needs besides the data: computed once, used by layout and draw. */
 static void
-layout (cairo_t *cr, double width, double height,
-        const ClMetricRow *rows, int n_rows, const ClEvent *events, int n_events,
-        const ClLossPlotStyle *style, ClLossPlotGeometry *g, ClPlotEventLabels *labels)
+layout (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows, const ClEvent *events,
+        int n_events, const ClLossPlotStyle *style, ClLossPlotGeometry *g, ClPlotEventLabels *labels)
 {
   ClPlotTheme look = look_for (style);
   double ema = style_ema (style);
@@ -196,8 +205,8 @@ layout (cairo_t *cr, double width, double height,
   range_add_run (&steps, &values, &positive, rows, n_rows, ema, style->show_raw && others.compare == NULL, x_lo, x_hi);
   for (int k = 0; k < others.n_overlays; k++)
     if (run_usable (&others.overlays[k]))
-      range_add_run (&steps, &values, &positive, others.overlays[k].rows, others.overlays[k].n_rows, ema, FALSE,
-                     x_lo, x_hi);
+      range_add_run (&steps, &values, &positive, others.overlays[k].rows, others.overlays[k].n_rows, ema, FALSE, x_lo,
+                     x_hi);
   if (run_usable (others.compare))
     range_add_run (&steps, &values, &positive, others.compare->rows, others.compare->n_rows, ema, FALSE, x_lo, x_hi);
   for (int i = 0; i < n_events; i++)
@@ -229,8 +238,7 @@ layout (cairo_t *cr, double width, double height,
   double title_h = cl_plot_title_draw (cr, width, top, style->title, look.title_font, FALSE);
   if (title_h > 0.0)
     top += title_h + 0.5 * look.pad;
-  double legend_h = cl_plot_legend_measure (cr, entries, n_entries, width - 2 * look.pad,
-                                            look.legend_font);
+  double legend_h = cl_plot_legend_measure (cr, entries, n_entries, width - 2 * look.pad, look.legend_font);
   g->legend = (ClPlotRect){ 0.0, top, width, legend_h };
   top += legend_h + 0.5 * look.pad;
 
@@ -271,8 +279,8 @@ layout (cairo_t *cr, double width, double height,
 
   double left_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_LEFT, &g->left_ticks,
                                             g->log_y ? "loss (nats, log scale)" : "loss (nats)", &look.axis);
-  double right_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_RIGHT, &g->right_ticks,
-                                             "contrastive accuracy", &look.axis);
+  double right_extent =
+      cl_plot_axis_extent (cr, CL_PLOT_SIDE_RIGHT, &g->right_ticks, "contrastive accuracy", &look.axis);
   g->plot.x = look.pad + left_extent;
   g->plot.w = MAX (width - look.pad - right_extent - g->plot.x, 1.0);
 
@@ -289,8 +297,8 @@ layout (cairo_t *cr, double width, double height,
   /* event labels: greedy rows in the band above the plot */
   ClPlotEventLabels local = { 0 };
   ClPlotEventLabels *lab = labels != NULL ? labels : &local;
-  cl_plot_event_labels_layout (cr, lab, events, n_events, &g->x, look.pad, width - look.pad,
-                               look.small_font, look.pad, EVENT_LABEL_MAX_ROWS);
+  cl_plot_event_labels_layout (cr, lab, events, n_events, &g->x, look.pad, width - look.pad, look.small_font, look.pad,
+                               EVENT_LABEL_MAX_ROWS);
   g->event_label_rows = lab->rows;
   g->events_labelled = lab->labelled;
   double band_h = cl_plot_event_labels_band_height (lab, lab->rows);
@@ -307,10 +315,8 @@ layout (cairo_t *cr, double width, double height,
 }
 
 void
-cl_loss_plot_layout (cairo_t *cr, double width, double height,
-                     const ClMetricRow *rows, int n_rows,
-                     const ClEvent *events, int n_events,
-                     const ClLossPlotStyle *style, ClLossPlotGeometry *geometry)
+cl_loss_plot_layout (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
+                     const ClEvent *events, int n_events, const ClLossPlotStyle *style, ClLossPlotGeometry *geometry)
 {
   ClLossPlotStyle defaults;
   if (style == NULL)
@@ -324,7 +330,8 @@ cl_loss_plot_layout (cairo_t *cr, double width, double height,
 }
 
 /* A series of a run as drawn: steps and smoothed values (the accuracy clamped to its axis). */
-typedef struct {
+typedef struct
+{
   int n;
   double *x, *y;
 } Series;
@@ -436,10 +443,8 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClLossPlotGeometry *g, con
 }
 
 void
-cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
-                        const ClMetricRow *rows, int n_rows,
-                        const ClEvent *events, int n_events,
-                        const ClLossPlotStyle *style, ClLossPlotGeometry *geometry)
+cl_loss_plot_draw_full (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
+                        const ClEvent *events, int n_events, const ClLossPlotStyle *style, ClLossPlotGeometry *geometry)
 {
   ClLossPlotStyle defaults;
   if (style == NULL)
@@ -474,8 +479,7 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
   ClPlotLegendEntry entries[MAX_LEGEND];
   ClPlotRunsText legend_text;
   int n_entries = legend_entries (n_events, style, &legend_text, entries);
-  cl_plot_legend_draw (cr, entries, n_entries, 0.5 * width, top, width - 2 * look.pad,
-                       look.legend_font);
+  cl_plot_legend_draw (cr, entries, n_entries, 0.5 * width, top, width - 2 * look.pad, look.legend_font);
 
   cl_plot_grid_draw (cr, &g.plot, &g.x, &g.x_ticks, &g.left, &g.left_ticks, 1.0);
 
@@ -484,7 +488,9 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
 
   /* drawn back to front: the total loss is the headline, on top */
   static const ClLossSeries order[] = {
-    CL_LOSS_SERIES_ACCURACY, CL_LOSS_SERIES_DISTRIBUTION, CL_LOSS_SERIES_ALIGNMENT,
+    CL_LOSS_SERIES_ACCURACY,
+    CL_LOSS_SERIES_DISTRIBUTION,
+    CL_LOSS_SERIES_ALIGNMENT,
     CL_LOSS_SERIES_TOTAL,
   };
   Others others = others_of (style);
@@ -517,8 +523,7 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
   if (n_rows > 0)
     {
       cairo_save (cr);
-      cairo_rectangle (cr, g.plot.x, g.plot.y - look.line_width,
-                       g.plot.w, g.plot.h + 2 * look.line_width);
+      cairo_rectangle (cr, g.plot.x, g.plot.y - look.line_width, g.plot.w, g.plot.h + 2 * look.line_width);
       cairo_clip (cr);
       if (style->show_raw && ema > 0.0 && others.compare == NULL)
         {
@@ -538,10 +543,9 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
   /* darker than the line so the tick labels stay readable as text */
   ClRgb accuracy_text = { accuracy_color.r * 0.75, accuracy_color.g * 0.75, accuracy_color.b * 0.75 };
   cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_LEFT, &g.left, &g.left_ticks,
-                     g.log_y ? "loss (nats, log scale)" : "loss (nats)",
-                     &look.axis, NULL);
-  cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_RIGHT, &g.right, &g.right_ticks,
-                     "contrastive accuracy", &look.axis, &accuracy_text);
+                     g.log_y ? "loss (nats, log scale)" : "loss (nats)", &look.axis, NULL);
+  cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_RIGHT, &g.right, &g.right_ticks, "contrastive accuracy", &look.axis,
+                     &accuracy_text);
   cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_BOTTOM, &g.x, &g.x_ticks, "step", &look.axis, NULL);
 
   if (n_rows == 0 && !run_usable (others.compare))
@@ -555,10 +559,8 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height,
 }
 
 void
-cl_loss_plot_draw (cairo_t *cr, double width, double height,
-                   const ClMetricRow *rows, int n_rows,
-                   const ClEvent *events, int n_events,
-                   const ClLossPlotStyle *style)
+cl_loss_plot_draw (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows, const ClEvent *events,
+                   int n_events, const ClLossPlotStyle *style)
 {
   cl_loss_plot_draw_full (cr, width, height, rows, n_rows, events, n_events, style, NULL);
 }

@@ -20,8 +20,8 @@ cl_plot_view_init (ClPlotView *view)
 gboolean
 cl_plot_view_zoomed (const ClPlotView *view)
 {
-  return view != NULL && ((isfinite (view->x_lo) && isfinite (view->x_hi) && view->x_lo < view->x_hi)
-                          || (isfinite (view->y_lo) && isfinite (view->y_hi) && view->y_lo < view->y_hi));
+  return view != NULL && ((isfinite (view->x_lo) && isfinite (view->x_hi) && view->x_lo < view->x_hi) ||
+                          (isfinite (view->y_lo) && isfinite (view->y_hi) && view->y_lo < view->y_hi));
 }
 
 static void
@@ -264,13 +264,12 @@ cl_plot_chart_band (cairo_t *cr, const ClPlotAxes *axes, const double *xs, const
   while (start < n)
     {
       /* one polygon per run of points where both edges are drawable */
-      while (start < n
-             && !(isfinite (xs[start]) && isfinite (cl_plot_axes_y (axes, lo[start]))
-                  && isfinite (cl_plot_axes_y (axes, hi[start]))))
+      while (start < n && !(isfinite (xs[start]) && isfinite (cl_plot_axes_y (axes, lo[start])) &&
+                            isfinite (cl_plot_axes_y (axes, hi[start]))))
         start++;
       int end = start;
-      while (end < n && isfinite (xs[end]) && isfinite (cl_plot_axes_y (axes, lo[end]))
-             && isfinite (cl_plot_axes_y (axes, hi[end])))
+      while (end < n && isfinite (xs[end]) && isfinite (cl_plot_axes_y (axes, lo[end])) &&
+             isfinite (cl_plot_axes_y (axes, hi[end])))
         end++;
       if (end - start >= 2)
         {
@@ -299,8 +298,8 @@ cl_plot_chart_band (cairo_t *cr, const ClPlotAxes *axes, const double *xs, const
 /* ------------------------------------------------------------ crosshair */
 
 void
-cl_plot_crosshair_draw (cairo_t *cr, const ClPlotTheme *theme, const ClPlotRect *plot, double x,
-                        const char *heading, const ClPlotReadout *r, int n)
+cl_plot_crosshair_draw (cairo_t *cr, const ClPlotTheme *theme, const ClPlotRect *plot, double x, const char *heading,
+                        const ClPlotReadout *r, int n)
 {
   if (!isfinite (x) || x < plot->x - 0.5 || x > plot->x + plot->w + 0.5)
     return;

@@ -15,14 +15,15 @@
 
 /* ------------------------------------------------------------------- view */
 
-typedef struct {
-  double x_lo, x_hi;   /* zoom window on the x (step) axis; NaN: the data's extent */
-  double y_lo, y_hi;   /* zoom window on the (left) y axis; NaN: the chart's own range */
-  gboolean log_y;      /* the loss on a log axis (values <= 0 are left out) */
-  gboolean fit_y;      /* fit y to the data instead of the fixed 0..1 of an accuracy axis */
-  double ema;          /* smoothing in [0, 1) (TensorBoard's slider); NaN: the chart's default */
-  double hover_x;      /* x (step) of the crosshair; NaN: none */
-  double font_scale;   /* text scale; <= 0: 1 (cl_figures fits it to the width) */
+typedef struct
+{
+  double x_lo, x_hi; /* zoom window on the x (step) axis; NaN: the data's extent */
+  double y_lo, y_hi; /* zoom window on the (left) y axis; NaN: the chart's own range */
+  gboolean log_y;    /* the loss on a log axis (values <= 0 are left out) */
+  gboolean fit_y;    /* fit y to the data instead of the fixed 0..1 of an accuracy axis */
+  double ema;        /* smoothing in [0, 1) (TensorBoard's slider); NaN: the chart's default */
+  double hover_x;    /* x (step) of the crosshair; NaN: none */
+  double font_scale; /* text scale; <= 0: 1 (cl_figures fits it to the width) */
 } ClPlotView;
 
 void cl_plot_view_init (ClPlotView *view);
@@ -43,20 +44,22 @@ void cl_plot_ticks_compute_log (ClPlotTicks *ticks, double lo, double hi, int ta
 
 /* ------------------------------------------------------------ the series */
 
-typedef struct {
+typedef struct
+{
   const ClPlotScale *x, *y;
-  gboolean log_y;              /* y values are mapped through log10 (non-positive ones skipped) */
+  gboolean log_y; /* y values are mapped through log10 (non-positive ones skipped) */
 } ClPlotAxes;
 
 /* Where a data point lands (NaN when it cannot be drawn, e.g. <= 0 on a log axis). */
 double cl_plot_axes_y (const ClPlotAxes *axes, double v);
 
-typedef struct {
+typedef struct
+{
   ClRgb color;
-  double alpha;        /* 1: opaque; earlier runs use the theme's overlay_alpha */
+  double alpha; /* 1: opaque; earlier runs use the theme's overlay_alpha */
   double width;
   double dash_on, dash_off; /* 0: solid; else dashes of these lengths (B of a comparison) */
-  gboolean break_gaps; /* a NaN value breaks the line (sweeps); else it is skipped */
+  gboolean break_gaps;      /* a NaN value breaks the line (sweeps); else it is skipped */
 } ClPlotStroke;
 
 /* A solid stroke of color and width. */
@@ -78,11 +81,12 @@ void cl_plot_chart_band (cairo_t *cr, const ClPlotAxes *axes, const double *xs, 
 
 /* ------------------------------------------------------------ crosshair */
 
-typedef struct {
-  const char *label;   /* series name */
+typedef struct
+{
+  const char *label; /* series name */
   ClRgb color;
-  double value;        /* NaN: no value at that step ("-") */
-  double y;            /* user y of the value's point (NaN: no dot) */
+  double value; /* NaN: no value at that step ("-") */
+  double y;     /* user y of the value's point (NaN: no dot) */
   int decimals;
 } ClPlotReadout;
 
@@ -93,19 +97,21 @@ void cl_plot_crosshair_draw (cairo_t *cr, const ClPlotTheme *theme, const ClPlot
 
 /* ------------------------------------------------------------ other runs */
 
-typedef struct {
-  int n_overlays;                 /* earlier runs drawn faded */
-  const char *overlays_label;     /* NULL: "N earlier runs (faded)" */
-  ClRgb overlay_color;            /* the faded colour of the legend sample */
-  gboolean compare;               /* an A/B comparison is drawn */
-  const char *label_a, *label_b;  /* NULL: "this run", "other run" */
-  const char *a_marks, *b_marks;  /* how A and B are told apart: "solid", "dashed, square points" */
-  int n_replicates;               /* runs of the same configuration drawn as mean +- std */
-  const char *replicates_label;   /* NULL: "mean ± std over N runs (band)" */
+typedef struct
+{
+  int n_overlays;                /* earlier runs drawn faded */
+  const char *overlays_label;    /* NULL: "N earlier runs (faded)" */
+  ClRgb overlay_color;           /* the faded colour of the legend sample */
+  gboolean compare;              /* an A/B comparison is drawn */
+  const char *label_a, *label_b; /* NULL: "this run", "other run" */
+  const char *a_marks, *b_marks; /* how A and B are told apart: "solid", "dashed, square points" */
+  int n_replicates;              /* runs of the same configuration drawn as mean +- std */
+  const char *replicates_label;  /* NULL: "mean ± std over N runs (band)" */
   ClRgb replicates_color;
 } ClPlotRuns;
 
-typedef struct {
+typedef struct
+{
   char overlays[128];
   char a[192], b[192];
   char replicates[128];

@@ -16,16 +16,24 @@ cl_plot_okabe_ito (ClPlotOkabeIto which)
 {
   switch (which)
     {
-    case CL_PLOT_OI_ORANGE: return rgb8 (0xE6, 0x9F, 0x00);
-    case CL_PLOT_OI_SKY_BLUE: return rgb8 (0x56, 0xB4, 0xE9);
-    case CL_PLOT_OI_GREEN: return rgb8 (0x00, 0x9E, 0x73);
-    case CL_PLOT_OI_YELLOW: return rgb8 (0xF0, 0xE4, 0x42);
-    case CL_PLOT_OI_BLUE: return rgb8 (0x00, 0x72, 0xB2);
-    case CL_PLOT_OI_VERMILLION: return rgb8 (0xD5, 0x5E, 0x00);
-    case CL_PLOT_OI_PURPLE: return rgb8 (0xCC, 0x79, 0xA7);
+    case CL_PLOT_OI_ORANGE:
+      return rgb8 (0xE6, 0x9F, 0x00);
+    case CL_PLOT_OI_SKY_BLUE:
+      return rgb8 (0x56, 0xB4, 0xE9);
+    case CL_PLOT_OI_GREEN:
+      return rgb8 (0x00, 0x9E, 0x73);
+    case CL_PLOT_OI_YELLOW:
+      return rgb8 (0xF0, 0xE4, 0x42);
+    case CL_PLOT_OI_BLUE:
+      return rgb8 (0x00, 0x72, 0xB2);
+    case CL_PLOT_OI_VERMILLION:
+      return rgb8 (0xD5, 0x5E, 0x00);
+    case CL_PLOT_OI_PURPLE:
+      return rgb8 (0xCC, 0x79, 0xA7);
     case CL_PLOT_OI_BLACK:
     case CL_PLOT_OI_COUNT:
-    default: return rgb8 (0, 0, 0);
+    default:
+      return rgb8 (0, 0, 0);
     }
 }
 
@@ -33,20 +41,44 @@ ClRgb
 cl_plot_series_color (int i)
 {
   static const ClPlotOkabeIto order[] = {
-    CL_PLOT_OI_BLUE, CL_PLOT_OI_VERMILLION, CL_PLOT_OI_GREEN, CL_PLOT_OI_PURPLE,
-    CL_PLOT_OI_ORANGE, CL_PLOT_OI_SKY_BLUE, CL_PLOT_OI_BLACK, CL_PLOT_OI_YELLOW,
+    CL_PLOT_OI_BLUE,   CL_PLOT_OI_VERMILLION, CL_PLOT_OI_GREEN, CL_PLOT_OI_PURPLE,
+    CL_PLOT_OI_ORANGE, CL_PLOT_OI_SKY_BLUE,   CL_PLOT_OI_BLACK, CL_PLOT_OI_YELLOW,
   };
   if (i < 0)
     i = 0;
   return cl_plot_okabe_ito (order[i % (int) G_N_ELEMENTS (order)]);
 }
 
-ClRgb cl_plot_color_background (void) { return rgb8 (0xFF, 0xFF, 0xFF); }
-ClRgb cl_plot_color_text (void) { return rgb8 (0x22, 0x22, 0x22); }
-ClRgb cl_plot_color_muted (void) { return rgb8 (0x80, 0x80, 0x80); }
-ClRgb cl_plot_color_axis (void) { return rgb8 (0x44, 0x44, 0x44); }
-ClRgb cl_plot_color_grid (void) { return rgb8 (0xE4, 0xE4, 0xE4); }
-ClRgb cl_plot_color_marker (void) { return rgb8 (0x5A, 0x5A, 0x5A); }
+ClRgb
+cl_plot_color_background (void)
+{
+  return rgb8 (0xFF, 0xFF, 0xFF);
+}
+ClRgb
+cl_plot_color_text (void)
+{
+  return rgb8 (0x22, 0x22, 0x22);
+}
+ClRgb
+cl_plot_color_muted (void)
+{
+  return rgb8 (0x80, 0x80, 0x80);
+}
+ClRgb
+cl_plot_color_axis (void)
+{
+  return rgb8 (0x44, 0x44, 0x44);
+}
+ClRgb
+cl_plot_color_grid (void)
+{
+  return rgb8 (0xE4, 0xE4, 0xE4);
+}
+ClRgb
+cl_plot_color_marker (void)
+{
+  return rgb8 (0x5A, 0x5A, 0x5A);
+}
 
 void
 cl_plot_set_rgb (cairo_t *cr, ClRgb c)
@@ -107,9 +139,8 @@ cl_plot_colormap_viridis (double t)
 {
   /* matplotlib's viridis sampled at 9 evenly spaced points */
   static const unsigned char table[][3] = {
-    { 0x44, 0x01, 0x54 }, { 0x48, 0x28, 0x78 }, { 0x3E, 0x4A, 0x89 },
-    { 0x31, 0x68, 0x8E }, { 0x26, 0x82, 0x8E }, { 0x1F, 0x9E, 0x89 },
-    { 0x35, 0xB7, 0x79 }, { 0x6D, 0xCD, 0x59 }, { 0xFD, 0xE7, 0x25 },
+    { 0x44, 0x01, 0x54 }, { 0x48, 0x28, 0x78 }, { 0x3E, 0x4A, 0x89 }, { 0x31, 0x68, 0x8E }, { 0x26, 0x82, 0x8E },
+    { 0x1F, 0x9E, 0x89 }, { 0x35, 0xB7, 0x79 }, { 0x6D, 0xCD, 0x59 }, { 0xFD, 0xE7, 0x25 },
   };
   return colormap_lookup (table, G_N_ELEMENTS (table), t);
 }
@@ -119,9 +150,8 @@ cl_plot_colormap_diverging (double t)
 {
   /* ColorBrewer RdBu (9 classes), reversed so low values are blue */
   static const unsigned char table[][3] = {
-    { 0x21, 0x66, 0xAC }, { 0x43, 0x93, 0xC3 }, { 0x92, 0xC5, 0xDE },
-    { 0xD1, 0xE5, 0xF0 }, { 0xF7, 0xF7, 0xF7 }, { 0xFD, 0xDB, 0xC7 },
-    { 0xF4, 0xA5, 0x82 }, { 0xD6, 0x60, 0x4D }, { 0xB2, 0x18, 0x2B },
+    { 0x21, 0x66, 0xAC }, { 0x43, 0x93, 0xC3 }, { 0x92, 0xC5, 0xDE }, { 0xD1, 0xE5, 0xF0 }, { 0xF7, 0xF7, 0xF7 },
+    { 0xFD, 0xDB, 0xC7 }, { 0xF4, 0xA5, 0x82 }, { 0xD6, 0x60, 0x4D }, { 0xB2, 0x18, 0x2B },
   };
   return colormap_lookup (table, G_N_ELEMENTS (table), t);
 }
@@ -193,8 +223,8 @@ cl_plot_nice_step (double span, int target_ticks)
 }
 
 void
-cl_plot_ticks_compute (ClPlotTicks *ticks, double lo, double hi, int target_ticks,
-                       gboolean extend, gboolean integer_steps)
+cl_plot_ticks_compute (ClPlotTicks *ticks, double lo, double hi, int target_ticks, gboolean extend,
+                       gboolean integer_steps)
 {
   memset (ticks, 0, sizeof *ticks);
   if (!isfinite (lo) && !isfinite (hi))
@@ -249,7 +279,7 @@ cl_plot_ticks_compute (ClPlotTicks *ticks, double lo, double hi, int target_tick
     {
       double v = k * step;
       if (fabs (v) < step * 1e-9)
-        v = 0.0;  /* no "-0" from k = -0 or rounding */
+        v = 0.0; /* no "-0" from k = -0 or rounding */
       ticks->v[ticks->n++] = v;
     }
 
@@ -289,7 +319,7 @@ cl_plot_format_number (double v, int decimals, char *buf, size_t size)
   if (digits[0] == '-')
     {
       body = digits + 1;
-      negative = strspn (body, "0.") != strlen (body);  /* "-0.00" is zero */
+      negative = strspn (body, "0.") != strlen (body); /* "-0.00" is zero */
     }
   g_snprintf (buf, size, "%s%s", negative ? "\xE2\x88\x92" : "", body);
 }
@@ -312,8 +342,7 @@ cl_plot_ticks_format (const ClPlotTicks *ticks, double v, char *buf, size_t size
       double step = ticks->step / pow (10.0, ticks->si_power);
       int exponent = (int) floor (log10 (step) + 1e-9);
       cl_plot_format_number (divided, exponent < 0 ? -exponent : 0, number, sizeof number);
-      g_snprintf (buf, size, "%s%s", number,
-                  divided == 0.0 ? "" : ticks->si_power == 6 ? "M" : "k");
+      g_snprintf (buf, size, "%s%s", number, divided == 0.0 ? "" : ticks->si_power == 6 ? "M" : "k");
       return;
     }
   cl_plot_format_number (v, ticks->decimals, buf, size);
@@ -337,7 +366,7 @@ cl_plot_measure_context_new (void)
 {
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_A8, 1, 1);
   cairo_t *cr = cairo_create (surface);
-  cairo_surface_destroy (surface);  /* cr holds its own reference */
+  cairo_surface_destroy (surface); /* cr holds its own reference */
   cl_plot_text_setup (cr);
   return cr;
 }
@@ -379,8 +408,7 @@ cl_plot_text_height (cairo_t *cr)
 }
 
 void
-cl_plot_text (cairo_t *cr, double x, double y, const char *utf8,
-              double halign, double valign, double angle)
+cl_plot_text (cairo_t *cr, double x, double y, const char *utf8, double halign, double valign, double angle)
 {
   if (utf8 == NULL || utf8[0] == '\0')
     return;
@@ -393,7 +421,7 @@ cl_plot_text (cairo_t *cr, double x, double y, const char *utf8,
   cairo_save (cr);
   cairo_translate (cr, x, y);
   if (angle != 0.0)
-    cairo_rotate (cr, -angle);  /* cairo's y points down: positive rotation is clockwise */
+    cairo_rotate (cr, -angle); /* cairo's y points down: positive rotation is clockwise */
   cairo_move_to (cr, -halign * width, font.ascent - valign * (font.ascent + font.descent));
   cairo_show_text (cr, utf8);
   cairo_restore (cr);
@@ -409,7 +437,7 @@ cl_plot_wrap_text (cairo_t *cr, const char *utf8, double max_width, int *n_lines
   for (int i = 0; words[i] != NULL; i++)
     {
       if (words[i][0] == '\0')
-        continue;  /* runs of spaces */
+        continue; /* runs of spaces */
       if (line->len > 0)
         {
           GString *longer = g_string_new (line->str);
@@ -440,8 +468,8 @@ cl_plot_wrap_text (cairo_t *cr, const char *utf8, double max_width, int *n_lines
 }
 
 double
-cl_plot_wrap_fit (cairo_t *cr, const char *utf8, double size, double min_size,
-                  double max_width, int max_lines, char ***lines, int *n_lines)
+cl_plot_wrap_fit (cairo_t *cr, const char *utf8, double size, double min_size, double max_width, int max_lines,
+                  char ***lines, int *n_lines)
 {
   if (!(min_size > 0.0))
     min_size = 1.0;
@@ -512,14 +540,13 @@ max_label_width (cairo_t *cr, const ClPlotTicks *ticks)
 }
 
 double
-cl_plot_axis_extent (cairo_t *cr, ClPlotSide side, const ClPlotTicks *ticks,
-                     const char *title, const ClPlotAxisStyle *style)
+cl_plot_axis_extent (cairo_t *cr, ClPlotSide side, const ClPlotTicks *ticks, const char *title,
+                     const ClPlotAxisStyle *style)
 {
   cairo_save (cr);
   cl_plot_font (cr, style->tick_font, FALSE);
-  double labels = (side == CL_PLOT_SIDE_LEFT || side == CL_PLOT_SIDE_RIGHT)
-                      ? max_label_width (cr, ticks)
-                      : cl_plot_text_height (cr);
+  double labels = (side == CL_PLOT_SIDE_LEFT || side == CL_PLOT_SIDE_RIGHT) ? max_label_width (cr, ticks)
+                                                                            : cl_plot_text_height (cr);
   double extent = style->tick_length + style->pad + labels;
   if (title != NULL && title[0] != '\0')
     {
@@ -531,16 +558,15 @@ cl_plot_axis_extent (cairo_t *cr, ClPlotSide side, const ClPlotTicks *ticks,
 }
 
 void
-cl_plot_axis_draw (cairo_t *cr, const ClPlotRect *area, ClPlotSide side,
-                   const ClPlotScale *scale, const ClPlotTicks *ticks, const char *title,
-                   const ClPlotAxisStyle *style, const ClRgb *label_color)
+cl_plot_axis_draw (cairo_t *cr, const ClPlotRect *area, ClPlotSide side, const ClPlotScale *scale,
+                   const ClPlotTicks *ticks, const char *title, const ClPlotAxisStyle *style, const ClRgb *label_color)
 {
   gboolean vertical = side == CL_PLOT_SIDE_LEFT || side == CL_PLOT_SIDE_RIGHT;
   double outward = (side == CL_PLOT_SIDE_LEFT || side == CL_PLOT_SIDE_TOP) ? -1.0 : 1.0;
-  double edge = side == CL_PLOT_SIDE_LEFT ? area->x
-              : side == CL_PLOT_SIDE_RIGHT ? area->x + area->w
-              : side == CL_PLOT_SIDE_TOP ? area->y
-                                         : area->y + area->h;
+  double edge = side == CL_PLOT_SIDE_LEFT    ? area->x
+                : side == CL_PLOT_SIDE_RIGHT ? area->x + area->w
+                : side == CL_PLOT_SIDE_TOP   ? area->y
+                                             : area->y + area->h;
   ClRgb text_color = label_color != NULL ? *label_color : cl_plot_color_text ();
 
   cairo_save (cr);
@@ -560,8 +586,7 @@ cl_plot_axis_draw (cairo_t *cr, const ClPlotRect *area, ClPlotSide side,
     }
   for (int i = 0; i < ticks->n; i++)
     {
-      double p = snap (cr, cl_plot_scale_map (scale, ticks->v[i]), vertical ? FALSE : TRUE,
-                       style->line_width);
+      double p = snap (cr, cl_plot_scale_map (scale, ticks->v[i]), vertical ? FALSE : TRUE, style->line_width);
       if (vertical)
         {
           cairo_move_to (cr, e, p);
@@ -599,11 +624,20 @@ cl_plot_axis_draw (cairo_t *cr, const ClPlotRect *area, ClPlotSide side,
       double p = cl_plot_scale_map (scale, ticks->v[i]);
       switch (side)
         {
-        case CL_PLOT_SIDE_LEFT: cl_plot_text (cr, label_at, p, label, 1.0, 0.5, 0.0); break;
-        case CL_PLOT_SIDE_RIGHT: cl_plot_text (cr, label_at, p, label, 0.0, 0.5, 0.0); break;
-        case CL_PLOT_SIDE_BOTTOM: cl_plot_text (cr, p, label_at, label, 0.5, 0.0, 0.0); break;
-        case CL_PLOT_SIDE_TOP: cl_plot_text (cr, p, label_at, label, 0.5, 1.0, 0.0); break;
-        default: break;
+        case CL_PLOT_SIDE_LEFT:
+          cl_plot_text (cr, label_at, p, label, 1.0, 0.5, 0.0);
+          break;
+        case CL_PLOT_SIDE_RIGHT:
+          cl_plot_text (cr, label_at, p, label, 0.0, 0.5, 0.0);
+          break;
+        case CL_PLOT_SIDE_BOTTOM:
+          cl_plot_text (cr, p, label_at, label, 0.5, 0.0, 0.0);
+          break;
+        case CL_PLOT_SIDE_TOP:
+          cl_plot_text (cr, p, label_at, label, 0.5, 1.0, 0.0);
+          break;
+        default:
+          break;
         }
     }
 
@@ -614,11 +648,9 @@ cl_plot_axis_draw (cairo_t *cr, const ClPlotRect *area, ClPlotSide side,
       if (vertical)
         /* rotated a quarter turn counter-clockwise, the glyphs' "down" points right:
          * anchor the side facing the plot so the title grows away from the labels */
-        cl_plot_text (cr, beyond, area->y + 0.5 * area->h, title, 0.5,
-                      side == CL_PLOT_SIDE_LEFT ? 1.0 : 0.0, G_PI / 2);
+        cl_plot_text (cr, beyond, area->y + 0.5 * area->h, title, 0.5, side == CL_PLOT_SIDE_LEFT ? 1.0 : 0.0, G_PI / 2);
       else
-        cl_plot_text (cr, area->x + 0.5 * area->w, beyond, title, 0.5,
-                      side == CL_PLOT_SIDE_BOTTOM ? 0.0 : 1.0, 0.0);
+        cl_plot_text (cr, area->x + 0.5 * area->w, beyond, title, 0.5, side == CL_PLOT_SIDE_BOTTOM ? 0.0 : 1.0, 0.0);
     }
   cairo_restore (cr);
 }
@@ -638,10 +670,8 @@ cl_plot_axis_end_overhang (cairo_t *cr, const ClPlotTicks *ticks, const ClPlotAx
 }
 
 void
-cl_plot_grid_draw (cairo_t *cr, const ClPlotRect *area,
-                   const ClPlotScale *x_scale, const ClPlotTicks *x_ticks,
-                   const ClPlotScale *y_scale, const ClPlotTicks *y_ticks,
-                   double line_width)
+cl_plot_grid_draw (cairo_t *cr, const ClPlotRect *area, const ClPlotScale *x_scale, const ClPlotTicks *x_ticks,
+                   const ClPlotScale *y_scale, const ClPlotTicks *y_ticks, double line_width)
 {
   cairo_save (cr);
   cairo_set_line_width (cr, line_width);
@@ -665,8 +695,7 @@ cl_plot_grid_draw (cairo_t *cr, const ClPlotRect *area,
 }
 
 void
-cl_plot_vmarker_draw (cairo_t *cr, const ClPlotRect *area, double x, ClRgb color,
-                      double line_width)
+cl_plot_vmarker_draw (cairo_t *cr, const ClPlotRect *area, double x, ClRgb color, double line_width)
 {
   double dash[2] = { 5.0 * line_width, 3.0 * line_width };
   cairo_save (cr);
@@ -681,8 +710,7 @@ cl_plot_vmarker_draw (cairo_t *cr, const ClPlotRect *area, double x, ClRgb color
 }
 
 double
-cl_plot_title_draw (cairo_t *cr, double width, double top, const char *title,
-                    double font_size, gboolean draw)
+cl_plot_title_draw (cairo_t *cr, double width, double top, const char *title, double font_size, gboolean draw)
 {
   if (title == NULL || title[0] == '\0')
     return 0.0;
@@ -711,7 +739,8 @@ cl_plot_note_draw (cairo_t *cr, const ClPlotRect *area, const char *note, double
 
 /* ----------------------------------------------------------------- legend */
 
-typedef struct {
+typedef struct
+{
   double sample, gap, spacing, row_height;
 } LegendMetrics;
 
@@ -734,8 +763,8 @@ legend_entry_width (cairo_t *cr, const ClPlotLegendEntry *entry, const LegendMet
 
 /* Walks the flow layout; with draw, also paints. Returns the height. */
 static double
-legend_layout (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double centre_x,
-               double y, double max_width, double font_size, gboolean draw)
+legend_layout (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double centre_x, double y, double max_width,
+               double font_size, gboolean draw)
 {
   if (n <= 0)
     return 0.0;
@@ -811,15 +840,14 @@ legend_layout (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double cent
 }
 
 double
-cl_plot_legend_measure (cairo_t *cr, const ClPlotLegendEntry *entries, int n,
-                        double max_width, double font_size)
+cl_plot_legend_measure (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double max_width, double font_size)
 {
   return legend_layout (cr, entries, n, 0.0, 0.0, max_width, font_size, FALSE);
 }
 
 double
-cl_plot_legend_draw (cairo_t *cr, const ClPlotLegendEntry *entries, int n,
-                     double centre_x, double y, double max_width, double font_size)
+cl_plot_legend_draw (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double centre_x, double y, double max_width,
+                     double font_size)
 {
   return legend_layout (cr, entries, n, centre_x, y, max_width, font_size, TRUE);
 }
@@ -829,9 +857,8 @@ cl_plot_legend_draw (cairo_t *cr, const ClPlotLegendEntry *entries, int n,
 #define MAX_LABEL_ROWS 16
 
 int
-cl_plot_place_labels (const double *centres, const double *widths, int n,
-                      double min_x, double max_x, double gap, int max_rows,
-                      double *left_out, int *row_out)
+cl_plot_place_labels (const double *centres, const double *widths, int n, double min_x, double max_x, double gap,
+                      int max_rows, double *left_out, int *row_out)
 {
   double row_end[MAX_LABEL_ROWS];
   max_rows = CLAMP (max_rows, 0, MAX_LABEL_ROWS);
@@ -940,9 +967,18 @@ cl_plot_line_add (ClPlotLine *line, double x, double y)
         }
     }
   ClPlotColumn c = {
-    .x_first = x, .x_last = x, .first_y = y, .last_y = y,
-    .min_x = x, .min_y = y, .max_x = x, .max_y = y,
-    .count = 1, .min_at = 0, .max_at = 0, .index = index,
+    .x_first = x,
+    .x_last = x,
+    .first_y = y,
+    .last_y = y,
+    .min_x = x,
+    .min_y = y,
+    .max_x = x,
+    .max_y = y,
+    .count = 1,
+    .min_at = 0,
+    .max_at = 0,
+    .index = index,
   };
   g_array_append_val (line->columns, c);
 }
@@ -1106,8 +1142,7 @@ cl_plot_snap (cairo_t *cr, double v, gboolean vertical_line, double line_width)
 }
 
 void
-cl_plot_point_draw (cairo_t *cr, double x, double y, double radius, ClRgb color,
-                    gboolean hollow)
+cl_plot_point_draw (cairo_t *cr, double x, double y, double radius, ClRgb color, gboolean hollow)
 {
   if (!isfinite (x) || !isfinite (y) || !(radius > 0.0))
     return;
@@ -1134,8 +1169,7 @@ cl_plot_point_draw (cairo_t *cr, double x, double y, double radius, ClRgb color,
 }
 
 void
-cl_plot_hmarker_draw (cairo_t *cr, const ClPlotRect *area, double y, ClRgb color,
-                      double line_width)
+cl_plot_hmarker_draw (cairo_t *cr, const ClPlotRect *area, double y, ClRgb color, double line_width)
 {
   if (!isfinite (y))
     return;
@@ -1185,9 +1219,8 @@ cl_plot_event_labels_clear (ClPlotEventLabels *labels)
 }
 
 void
-cl_plot_event_labels_layout (cairo_t *cr, ClPlotEventLabels *labels,
-                             const ClEvent *events, int n_events, const ClPlotScale *x,
-                             double min_x, double max_x, double font_size, double pad,
+cl_plot_event_labels_layout (cairo_t *cr, ClPlotEventLabels *labels, const ClEvent *events, int n_events,
+                             const ClPlotScale *x, double min_x, double max_x, double font_size, double pad,
                              int max_rows)
 {
   cl_plot_event_labels_clear (labels);
@@ -1215,15 +1248,14 @@ cl_plot_event_labels_layout (cairo_t *cr, ClPlotEventLabels *labels,
     {
       const ClEvent *e = &events[labels->order[k]];
       /* the fields are fixed arrays that a writer might fill to the brim */
-      g_snprintf (labels->text[k], sizeof labels->text[k], "%.*s=%.*s",
-                  field_length (e->key, sizeof e->key), e->key,
+      g_snprintf (labels->text[k], sizeof labels->text[k], "%.*s=%.*s", field_length (e->key, sizeof e->key), e->key,
                   field_length (e->new_value, sizeof e->new_value), e->new_value);
       labels->centre[k] = cl_plot_scale_map (x, (double) e->step);
       labels->width[k] = cl_plot_text_width (cr, labels->text[k]) + 2 * box_pad;
     }
   cairo_restore (cr);
-  labels->rows = cl_plot_place_labels (labels->centre, labels->width, n_events, min_x, max_x,
-                                       0.5 * pad, max_rows, labels->left, labels->row);
+  labels->rows = cl_plot_place_labels (labels->centre, labels->width, n_events, min_x, max_x, 0.5 * pad, max_rows,
+                                       labels->left, labels->row);
   for (int k = 0; k < n_events; k++)
     if (labels->row[k] >= 0)
       labels->labelled++;
@@ -1236,8 +1268,7 @@ cl_plot_event_labels_band_height (const ClPlotEventLabels *labels, int rows)
 }
 
 void
-cl_plot_event_labels_draw (cairo_t *cr, const ClPlotEventLabels *labels,
-                           const ClPlotRect *plot, double band_bottom)
+cl_plot_event_labels_draw (cairo_t *cr, const ClPlotEventLabels *labels, const ClPlotRect *plot, double band_bottom)
 {
   if (labels->n <= 0)
     return;
@@ -1272,8 +1303,7 @@ cl_plot_event_labels_draw (cairo_t *cr, const ClPlotEventLabels *labels,
       cl_plot_set_rgb (cr, cl_plot_color_marker ());
       cairo_stroke (cr);
       cl_plot_set_rgb (cr, cl_plot_color_text ());
-      cl_plot_text (cr, labels->left[k] + 0.5 * labels->width[k], 0.5 * (y0 + y1),
-                    labels->text[k], 0.5, 0.5, 0.0);
+      cl_plot_text (cr, labels->left[k] + 0.5 * labels->width[k], 0.5 * (y0 + y1), labels->text[k], 0.5, 0.5, 0.0);
     }
   cairo_restore (cr);
 }

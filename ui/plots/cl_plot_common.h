@@ -13,12 +13,14 @@
 
 /* ---------------------------------------------------------------- colours */
 
-typedef struct {
-  double r, g, b;  /* sRGB, 0..1 */
+typedef struct
+{
+  double r, g, b; /* sRGB, 0..1 */
 } ClRgb;
 
 /* The Okabe–Ito palette: distinguishable under the common colour-vision deficiencies. */
-typedef enum {
+typedef enum
+{
   CL_PLOT_OI_BLACK,
   CL_PLOT_OI_ORANGE,
   CL_PLOT_OI_SKY_BLUE,
@@ -37,12 +39,12 @@ ClRgb cl_plot_okabe_ito (ClPlotOkabeIto which);
 ClRgb cl_plot_series_color (int i);
 
 /* Figure furniture, the same in every chart so exported figures look like one family. */
-ClRgb cl_plot_color_background (void);  /* figure and plot area fill */
-ClRgb cl_plot_color_text (void);        /* titles, tick labels */
-ClRgb cl_plot_color_muted (void);       /* notes such as "waiting for the first step" */
-ClRgb cl_plot_color_axis (void);        /* spines and tick marks */
-ClRgb cl_plot_color_grid (void);        /* gridlines */
-ClRgb cl_plot_color_marker (void);      /* vertical event markers */
+ClRgb cl_plot_color_background (void); /* figure and plot area fill */
+ClRgb cl_plot_color_text (void);       /* titles, tick labels */
+ClRgb cl_plot_color_muted (void);      /* notes such as "waiting for the first step" */
+ClRgb cl_plot_color_axis (void);       /* spines and tick marks */
+ClRgb cl_plot_color_grid (void);       /* gridlines */
+ClRgb cl_plot_color_marker (void);     /* vertical event markers */
 
 void cl_plot_set_rgb (cairo_t *cr, ClRgb c);
 
@@ -62,21 +64,24 @@ ClRgb cl_plot_colormap_diverging (double t);
 
 /* ------------------------------------------------------ ranges and scales */
 
-typedef struct {
+typedef struct
+{
   double x, y, w, h;
 } ClPlotRect;
 
 /* Running min/max that ignores NaN and infinities, so one diverged step cannot break an axis. */
-typedef struct {
+typedef struct
+{
   double lo, hi;
-  long n;  /* finite values seen */
+  long n; /* finite values seen */
 } ClPlotRange;
 
 void cl_plot_range_init (ClPlotRange *range);
 void cl_plot_range_add (ClPlotRange *range, double v);
 
 /* Linear map from data [d0, d1] to user units [p0, p1] (p1 < p0 for a y axis growing upward). */
-typedef struct {
+typedef struct
+{
   double d0, d1, p0, p1;
 } ClPlotScale;
 
@@ -88,15 +93,16 @@ double cl_plot_scale_invert (const ClPlotScale *scale, double p);
 
 #define CL_PLOT_MAX_TICKS 24
 
-typedef struct {
-  double lo, hi;    /* the axis range (widened to tick multiples when asked) */
-  double step;      /* 1, 2 or 5 times a power of ten */
-  int n;            /* ticks in v[], all within [lo, hi] */
+typedef struct
+{
+  double lo, hi; /* the axis range (widened to tick multiples when asked) */
+  double step;   /* 1, 2 or 5 times a power of ten */
+  int n;         /* ticks in v[], all within [lo, hi] */
   double v[CL_PLOT_MAX_TICKS];
-  int decimals;     /* digits after the point that distinguish neighbouring ticks */
-  int si_power;     /* 0, 3 or 6: labels are divided by 10^si_power and get a "k"/"M"
-                     * suffix, used when every tick is such a multiple and the values are large */
-  gboolean log10;   /* v[], lo and hi are log10 of the values (a log axis): labels print 10^v */
+  int decimals;   /* digits after the point that distinguish neighbouring ticks */
+  int si_power;   /* 0, 3 or 6: labels are divided by 10^si_power and get a "k"/"M"
+                   * suffix, used when every tick is such a multiple and the values are large */
+  gboolean log10; /* v[], lo and hi are log10 of the values (a log axis): labels print 10^v */
 } ClPlotTicks;
 
 /* The 1-2-5 step that gives about target_ticks intervals over span (span > 0). */
@@ -106,8 +112,8 @@ double cl_plot_nice_step (double span, int target_ticks);
  * widened around the value. With extend, lo/hi move outward to the nearest tick multiples so
  * the data fill the axis and the ends are labelled. integer_steps forbids steps below 1 (for
  * step counts, epochs, bins). */
-void cl_plot_ticks_compute (ClPlotTicks *ticks, double lo, double hi, int target_ticks,
-                            gboolean extend, gboolean integer_steps);
+void cl_plot_ticks_compute (ClPlotTicks *ticks, double lo, double hi, int target_ticks, gboolean extend,
+                            gboolean integer_steps);
 
 /* Tick label: fixed decimals, C-locale point, a true minus sign (U+2212), never "-0",
  * "k"/"M" suffix per ticks->si_power. Writes a NUL-terminated UTF-8 string of at most size bytes. */
@@ -132,8 +138,7 @@ double cl_plot_text_height (cairo_t *cr);
 /* Draw utf8 with its anchor at (x, y). halign: 0 left, 0.5 centre, 1 right of the advance
  * width; valign: 0 top of the ascent, 0.5 middle of ascent+descent, 1 bottom of the descent.
  * angle (radians, counter-clockwise on screen) rotates about the anchor. */
-void cl_plot_text (cairo_t *cr, double x, double y, const char *utf8,
-                   double halign, double valign, double angle);
+void cl_plot_text (cairo_t *cr, double x, double y, const char *utf8, double halign, double valign, double angle);
 
 /* Greedy word wrap of utf8 at spaces into lines no wider than max_width in the current font
  * (a single word wider than that gets a line of its own). Returns the lines, NULL-terminated
@@ -143,23 +148,25 @@ char **cl_plot_wrap_text (cairo_t *cr, const char *utf8, double max_width, int *
 /* The largest regular font size from size down to min_size (steps of 0.5) at which utf8 wraps
  * into at most max_lines lines of max_width, and those lines (the min_size ones when none
  * fits). Leaves that font selected in cr. */
-double cl_plot_wrap_fit (cairo_t *cr, const char *utf8, double size, double min_size,
-                         double max_width, int max_lines, char ***lines, int *n_lines);
+double cl_plot_wrap_fit (cairo_t *cr, const char *utf8, double size, double min_size, double max_width, int max_lines,
+                         char ***lines, int *n_lines);
 
 /* ------------------------------------------------------------------- axes */
 
-typedef enum {
+typedef enum
+{
   CL_PLOT_SIDE_LEFT,
   CL_PLOT_SIDE_RIGHT,
   CL_PLOT_SIDE_BOTTOM,
   CL_PLOT_SIDE_TOP
 } ClPlotSide;
 
-typedef struct {
-  double tick_font;     /* tick label size, user units */
-  double title_font;    /* axis title size */
+typedef struct
+{
+  double tick_font;  /* tick label size, user units */
+  double title_font; /* axis title size */
   double tick_length;
-  double pad;           /* space between tick, label and title */
+  double pad; /* space between tick, label and title */
   double line_width;
 } ClPlotAxisStyle;
 
@@ -168,62 +175,60 @@ void cl_plot_axis_style_init (ClPlotAxisStyle *style, double font_scale);
 
 /* Space an axis needs outside the plot area (its width for left/right, height for
  * bottom/top): ticks, labels and the title. */
-double cl_plot_axis_extent (cairo_t *cr, ClPlotSide side, const ClPlotTicks *ticks,
-                            const char *title, const ClPlotAxisStyle *style);
+double cl_plot_axis_extent (cairo_t *cr, ClPlotSide side, const ClPlotTicks *ticks, const char *title,
+                            const ClPlotAxisStyle *style);
 
 /* Spine, ticks, labels and title along one side of area. The scale maps the axis' data to
  * user units along that side. label_color tints labels and title (to tie a second y axis to
  * its series); NULL for the default text colour. */
-void cl_plot_axis_draw (cairo_t *cr, const ClPlotRect *area, ClPlotSide side,
-                        const ClPlotScale *scale, const ClPlotTicks *ticks, const char *title,
-                        const ClPlotAxisStyle *style, const ClRgb *label_color);
+void cl_plot_axis_draw (cairo_t *cr, const ClPlotRect *area, ClPlotSide side, const ClPlotScale *scale,
+                        const ClPlotTicks *ticks, const char *title, const ClPlotAxisStyle *style,
+                        const ClRgb *label_color);
 
 /* How far the label of the last tick of a bottom axis reaches past the axis' end (half its
  * width): the room a figure must leave at its right edge so that label is not cut. */
 double cl_plot_axis_end_overhang (cairo_t *cr, const ClPlotTicks *ticks, const ClPlotAxisStyle *style);
 
 /* Gridlines at the ticks; either axis may be NULL. */
-void cl_plot_grid_draw (cairo_t *cr, const ClPlotRect *area,
-                        const ClPlotScale *x_scale, const ClPlotTicks *x_ticks,
-                        const ClPlotScale *y_scale, const ClPlotTicks *y_ticks,
-                        double line_width);
+void cl_plot_grid_draw (cairo_t *cr, const ClPlotRect *area, const ClPlotScale *x_scale, const ClPlotTicks *x_ticks,
+                        const ClPlotScale *y_scale, const ClPlotTicks *y_ticks, double line_width);
 
 /* Vertical dashed line across area at user x. */
-void cl_plot_vmarker_draw (cairo_t *cr, const ClPlotRect *area, double x, ClRgb color,
-                           double line_width);
+void cl_plot_vmarker_draw (cairo_t *cr, const ClPlotRect *area, double x, ClRgb color, double line_width);
 
 /* Centred title at the top of a figure of the given width; returns the height it used
  * (0 for NULL or empty title). */
-double cl_plot_title_draw (cairo_t *cr, double width, double top, const char *title,
-                           double font_size, gboolean draw);
+double cl_plot_title_draw (cairo_t *cr, double width, double top, const char *title, double font_size, gboolean draw);
 
 /* Muted centred note in area ("waiting for the first step"). */
 void cl_plot_note_draw (cairo_t *cr, const ClPlotRect *area, const char *note, double font_size);
 
 /* ----------------------------------------------------------------- legend */
 
-typedef enum {
-  CL_PLOT_LEGEND_LINE,    /* short line sample, for curves */
-  CL_PLOT_LEGEND_SWATCH,  /* filled square, for bars and areas */
-  CL_PLOT_LEGEND_DASHED,  /* dashed line sample, for markers or reference lines */
-  CL_PLOT_LEGEND_LINE_POINT,   /* line with a filled point marker, for sparse measurements */
-  CL_PLOT_LEGEND_HOLLOW_POINT  /* a hollow point marker alone (drawn in the entry's colour) */
+typedef enum
+{
+  CL_PLOT_LEGEND_LINE,        /* short line sample, for curves */
+  CL_PLOT_LEGEND_SWATCH,      /* filled square, for bars and areas */
+  CL_PLOT_LEGEND_DASHED,      /* dashed line sample, for markers or reference lines */
+  CL_PLOT_LEGEND_LINE_POINT,  /* line with a filled point marker, for sparse measurements */
+  CL_PLOT_LEGEND_HOLLOW_POINT /* a hollow point marker alone (drawn in the entry's colour) */
 } ClPlotLegendKind;
 
-typedef struct {
+typedef struct
+{
   const char *label;
   ClRgb color;
   ClPlotLegendKind kind;
-  double line_width;  /* for line samples */
+  double line_width; /* for line samples */
 } ClPlotLegendEntry;
 
 /* The legend is laid out as centred rows that wrap within max_width. measure returns the
  * height it needs; draw puts it with its top at y, centred on centre_x, and returns the same
  * height. */
-double cl_plot_legend_measure (cairo_t *cr, const ClPlotLegendEntry *entries, int n,
-                               double max_width, double font_size);
-double cl_plot_legend_draw (cairo_t *cr, const ClPlotLegendEntry *entries, int n,
-                            double centre_x, double y, double max_width, double font_size);
+double cl_plot_legend_measure (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double max_width,
+                               double font_size);
+double cl_plot_legend_draw (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double centre_x, double y,
+                            double max_width, double font_size);
 
 /* ------------------------------------------------------- label placement */
 
@@ -232,18 +237,18 @@ double cl_plot_legend_draw (cairo_t *cr, const ClPlotLegendEntry *entries, int n
  * keeping gap between neighbours in a row. left_out[i] gets the label's left edge (shifted
  * inward at the borders), row_out[i] its row or -1 when it could not be placed without
  * overlap. Returns the number of rows used. */
-int cl_plot_place_labels (const double *centres, const double *widths, int n,
-                          double min_x, double max_x, double gap, int max_rows,
-                          double *left_out, int *row_out);
+int cl_plot_place_labels (const double *centres, const double *widths, int n, double min_x, double max_x, double gap,
+                          int max_rows, double *left_out, int *row_out);
 
 /* ------------------------------------------------------------- smoothing */
 
 /* Exponential moving average with bias correction (as in Adam / TensorBoard): the first
  * values are not pulled toward 0. alpha in [0, 1): 0 returns the raw values. */
-typedef struct {
+typedef struct
+{
   double alpha;
-  double acc;      /* uncorrected average */
-  double decay;    /* alpha^t for the t finite values seen */
+  double acc;   /* uncorrected average */
+  double decay; /* alpha^t for the t finite values seen */
 } ClPlotEma;
 
 void cl_plot_ema_init (ClPlotEma *ema, double alpha);
@@ -262,23 +267,25 @@ double cl_plot_ema_push (ClPlotEma *ema, double v);
  * cairo one simple polygon instead of a self-intersecting stroke (about 10x faster).
  * Points must come in non-decreasing x (user units); non-finite points are skipped.
  * Every begin must be paired with end or draw (they free the column buffer). */
-typedef struct {
-  double x_first, x_last;      /* extent of the column's points */
+typedef struct
+{
+  double x_first, x_last; /* extent of the column's points */
   double first_y, last_y;
   double min_x, min_y, max_x, max_y;
-  long count, min_at, max_at;  /* points, and the order of the extremes among them */
-  double index;                /* device pixel column */
+  long count, min_at, max_at; /* points, and the order of the extremes among them */
+  double index;               /* device pixel column */
 } ClPlotColumn;
 
-typedef struct {
+typedef struct
+{
   cairo_t *cr;
-  double line_width;    /* user units */
-  double column;        /* user units per device pixel column */
-  double offset;        /* device x of user x = 0, modulo 1: columns follow device pixels */
-  GArray *columns;      /* of ClPlotColumn */
-  long points;          /* finite points added */
-  long points_emitted;  /* path points produced by end */
-  gboolean filled;      /* end produced an envelope (fill) rather than a polyline (stroke) */
+  double line_width;   /* user units */
+  double column;       /* user units per device pixel column */
+  double offset;       /* device x of user x = 0, modulo 1: columns follow device pixels */
+  GArray *columns;     /* of ClPlotColumn */
+  long points;         /* finite points added */
+  long points_emitted; /* path points produced by end */
+  gboolean filled;     /* end produced an envelope (fill) rather than a polyline (stroke) */
 } ClPlotLine;
 
 void cl_plot_line_begin (ClPlotLine *line, cairo_t *cr, double line_width);
@@ -292,8 +299,7 @@ void cl_plot_line_draw (ClPlotLine *line);
 
 /* A round data point of the given radius. hollow: filled with the background and ringed in
  * color, for points that mean something different (a baseline, a missing value). */
-void cl_plot_point_draw (cairo_t *cr, double x, double y, double radius, ClRgb color,
-                         gboolean hollow);
+void cl_plot_point_draw (cairo_t *cr, double x, double y, double radius, ClRgb color, gboolean hollow);
 
 /* A coordinate moved so that a line of line_width (user units) drawn there is crisp: the
  * centre of a device pixel for odd device widths, a pixel edge for even ones. vertical_line:
@@ -301,8 +307,7 @@ void cl_plot_point_draw (cairo_t *cr, double x, double y, double radius, ClRgb c
 double cl_plot_snap (cairo_t *cr, double v, gboolean vertical_line, double line_width);
 
 /* Horizontal dashed line across area at user y (chance levels, reference values). */
-void cl_plot_hmarker_draw (cairo_t *cr, const ClPlotRect *area, double y, ClRgb color,
-                           double line_width);
+void cl_plot_hmarker_draw (cairo_t *cr, const ClPlotRect *area, double y, ClRgb color, double line_width);
 
 /* ---------------------------------------------------------- event markers */
 
@@ -313,30 +318,30 @@ void cl_plot_hmarker_draw (cairo_t *cr, const ClPlotRect *area, double y, ClRgb 
  * that would overlap in every allowed row are dropped; their markers are still drawn. */
 typedef char ClPlotEventText[96];
 
-typedef struct {
-  int n;                  /* events */
-  int *order;             /* event indices sorted by step (stable) */
-  double *centre;         /* per sorted slot: marker x in user units */
-  double *width;          /* label box width */
-  double *left;           /* label box left edge */
-  int *row;               /* label row (0 = nearest the plot) or -1 when dropped */
+typedef struct
+{
+  int n;          /* events */
+  int *order;     /* event indices sorted by step (stable) */
+  double *centre; /* per sorted slot: marker x in user units */
+  double *width;  /* label box width */
+  double *left;   /* label box left edge */
+  int *row;       /* label row (0 = nearest the plot) or -1 when dropped */
   ClPlotEventText *text;
-  int rows;               /* label rows used */
-  int labelled;           /* labels placed */
-  double row_height;      /* height of one label row */
+  int rows;          /* label rows used */
+  int labelled;      /* labels placed */
+  double row_height; /* height of one label row */
   double font_size;
 } ClPlotEventLabels;
 
 /* Lays out labels for the events whose steps map through x; labels stay within
  * [min_x, max_x]. Free with cl_plot_event_labels_clear (safe on a zeroed struct). */
-void cl_plot_event_labels_layout (cairo_t *cr, ClPlotEventLabels *labels,
-                                  const ClEvent *events, int n_events, const ClPlotScale *x,
-                                  double min_x, double max_x, double font_size, double pad,
+void cl_plot_event_labels_layout (cairo_t *cr, ClPlotEventLabels *labels, const ClEvent *events, int n_events,
+                                  const ClPlotScale *x, double min_x, double max_x, double font_size, double pad,
                                   int max_rows);
 /* Height of a band holding rows label rows. */
 double cl_plot_event_labels_band_height (const ClPlotEventLabels *labels, int rows);
 /* Markers across plot (reaching up to their labels) and the label boxes, the lowest row
  * ending at band_bottom. Markers outside the plot's x range are skipped. */
-void cl_plot_event_labels_draw (cairo_t *cr, const ClPlotEventLabels *labels,
-                                const ClPlotRect *plot, double band_bottom);
+void cl_plot_event_labels_draw (cairo_t *cr, const ClPlotEventLabels *labels, const ClPlotRect *plot,
+                                double band_bottom);
 void cl_plot_event_labels_clear (ClPlotEventLabels *labels);

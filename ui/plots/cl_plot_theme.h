@@ -5,11 +5,12 @@
 #pragma once
 #include "ui/plots/cl_plot_common.h"
 
-typedef struct {
-  double scale;             /* the factor the sizes below were multiplied by */
-  double pad;               /* 8: margin around a figure, between its title, legend and plot */
-  double gap;               /* 10: between sub-figures, cells and cards */
-  ClPlotAxisStyle axis;     /* tick labels 11, axis titles 12 */
+typedef struct
+{
+  double scale;         /* the factor the sizes below were multiplied by */
+  double pad;           /* 8: margin around a figure, between its title, legend and plot */
+  double gap;           /* 10: between sub-figures, cells and cards */
+  ClPlotAxisStyle axis; /* tick labels 11, axis titles 12 */
   /* the type scale */
   double title_font;        /* 14: a figure's title */
   double panel_title_font;  /* 13: the title of a sub-figure or of a dense figure */
@@ -23,15 +24,15 @@ typedef struct {
   double note_font;         /* 13: "waiting for the first step" */
   double panel_note_font;   /* 12.5: the same in a sub-figure */
   /* marks (not scaled: a line stays a line) */
-  double line_width;        /* 1.8: a data series */
-  double raw_width;         /* 1.0: the unsmoothed series under a smoothed one */
-  double point_radius;      /* 3.2: a measurement on a line */
-  double sparse_line_width; /* 2.0: lines through a few measured points (sweeps) */
+  double line_width;          /* 1.8: a data series */
+  double raw_width;           /* 1.0: the unsmoothed series under a smoothed one */
+  double point_radius;        /* 3.2: a measurement on a line */
+  double sparse_line_width;   /* 2.0: lines through a few measured points (sweeps) */
   double sparse_point_radius; /* 3.6: their points */
-  double reference_width;   /* 1.2: chance levels and other reference lines */
-  double overlay_alpha;     /* 0.3: earlier runs drawn faded under the current one */
-  double overlay_width;     /* 1.0: their lines */
-  double band_alpha;        /* 0.22: a mean +- std band */
+  double reference_width;     /* 1.2: chance levels and other reference lines */
+  double overlay_alpha;       /* 0.3: earlier runs drawn faded under the current one */
+  double overlay_width;       /* 1.0: their lines */
+  double band_alpha;          /* 0.22: a mean +- std band */
 } ClPlotTheme;
 
 /* The theme at scale (1.0 = on screen at 1x; non-finite or <= 0 is taken as 1.0, and the scale

@@ -6,7 +6,6 @@
 
 #define EVENT_LABEL_MAX_ROWS 3
 
-
 ClRgb
 cl_probe_plot_target_color (int index)
 {
@@ -27,14 +26,16 @@ cl_probe_plot_is_per_bit_target (const char *target, size_t size)
 }
 
 /* One line of the figure. */
-typedef struct {
-  GArray *points;      /* row indices, sorted by step; NULL when the run lacks the target */
-  double chance;       /* from the row with the largest step that has one */
+typedef struct
+{
+  GArray *points; /* row indices, sorted by step; NULL when the run lacks the target */
+  double chance;  /* from the row with the largest step that has one */
   int64_t chance_step;
-  gboolean baseline;   /* has a step-0 point */
+  gboolean baseline; /* has a step-0 point */
 } Target;
 
-typedef struct {
+typedef struct
+{
   int n;
   Target t[CL_PROBE_PLOT_MAX_TARGETS];
 } Targets;
@@ -118,20 +119,22 @@ collect_targets (const ClProbeRow *rows, int n_rows, Targets *ts, ClProbePlotGeo
 }
 
 /* Every run of a figure: main, then B of a comparison, then the overlays. */
-typedef struct {
+typedef struct
+{
   const ClProbeRow *rows;
   int n_rows;
   Targets ts;
 } Run;
 
-typedef struct {
-  int n;                 /* runs[0] is the main run */
+typedef struct
+{
+  int n; /* runs[0] is the main run */
   Run *runs;
-  int compare;           /* index of B, -1 for none */
+  int compare; /* index of B, -1 for none */
   int first_overlay, n_overlays;
   const char *label_a, *label_b, *overlays_label;
   const ClPlotView *view;
-  double scale;              /* text scale */
+  double scale; /* text scale */
   /* replicates: runs[0] holds the mean rows (owned), std their standard deviation */
   int n_replicates;
   const char *replicates_label;
@@ -248,7 +251,8 @@ runs_clear (Runs *r)
 
 /* -------------------------------------------- occlusion vs suppression */
 
-static const struct {
+static const struct
+{
   const char *metric, *control, *occlusion_label;
 } splits[] = {
   { "background", "background_clean", "occlusion: background_clean \xE2\x88\x92 background (probe-time overlay)" },
@@ -290,8 +294,8 @@ find_splits (ClProbePlotGeometry *g, const Runs *r)
   for (gsize i = 0; i < G_N_ELEMENTS (splits); i++)
     {
       int m = target_index (g, splits[i].metric), c = target_index (g, splits[i].control);
-      if (m < 0 || c < 0 || m >= r->runs[0].ts.n || c >= r->runs[0].ts.n || r->runs[0].ts.t[m].points == NULL
-          || r->runs[0].ts.t[c].points == NULL)
+      if (m < 0 || c < 0 || m >= r->runs[0].ts.n || c >= r->runs[0].ts.n || r->runs[0].ts.t[m].points == NULL ||
+          r->runs[0].ts.t[c].points == NULL)
         continue;
       g->split[g->n_splits].metric = m;
       g->split[g->n_splits].control = c;
@@ -360,7 +364,8 @@ draw_splits (cairo_t *cr, ClProbePlotGeometry *g, const Runs *r)
           ym[k] = cl_plot_scale_map (&g->y, CLAMP (m, 0.0, 1.0));
           yc[k] = cl_plot_scale_map (&g->y, CLAMP (c, 0.0, 1.0));
           /* the suppression region reaches up to the untrained value only where the control is below it */
-          yu[k] = isfinite (untrained) && c < untrained ? cl_plot_scale_map (&g->y, CLAMP (untrained, 0.0, 1.0)) : yc[k];
+          yu[k] =
+              isfinite (untrained) && c < untrained ? cl_plot_scale_map (&g->y, CLAMP (untrained, 0.0, 1.0)) : yc[k];
           g->split[i].occlusion = c - m;
           g->split[i].suppression = isfinite (untrained) ? untrained - c : NAN;
           k++;
@@ -398,8 +403,7 @@ legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, ClPlo
   for (int k = 0; k < g->n_targets; k++)
     {
       entries[n++] = (ClPlotLegendEntry){ target_label (g->targets[k]), cl_probe_plot_target_color (k),
-                                          g->markers ? CL_PLOT_LEGEND_LINE_POINT : CL_PLOT_LEGEND_LINE,
-                                          2.0 };
+                                          g->markers ? CL_PLOT_LEGEND_LINE_POINT : CL_PLOT_LEGEND_LINE, 2.0 };
       chance |= isfinite (g->chance[k]);
     }
   for (int i = 0; i < r->n; i++)
@@ -407,17 +411,17 @@ legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, ClPlo
       for (int k = 0; k < r->runs[i].ts.n; k++)
         baseline |= r->runs[i].ts.t[k].baseline;
   if (baseline)
-    entries[n++] = (ClPlotLegendEntry){ "step 0: untrained encoder", cl_plot_color_text (),
-                                        CL_PLOT_LEGEND_HOLLOW_POINT, 1.0 };
+    entries[n++] =
+        (ClPlotLegendEntry){ "step 0: untrained encoder", cl_plot_color_text (), CL_PLOT_LEGEND_HOLLOW_POINT, 1.0 };
   if (chance)
-    entries[n++] = (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (),
-                                        CL_PLOT_LEGEND_DASHED, 1.2 };
+    entries[n++] =
+        (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (), CL_PLOT_LEGEND_DASHED, 1.2 };
   for (int i = 0; i < g->n_splits; i++)
     {
       for (gsize j = 0; j < G_N_ELEMENTS (splits); j++)
         if (strcmp (g->targets[g->split[i].metric], splits[j].metric) == 0)
-          entries[n++] = (ClPlotLegendEntry){ splits[j].occlusion_label, cl_plot_mix (cl_plot_color_background (),
-                                                                                      occlusion_color (), 0.5),
+          entries[n++] = (ClPlotLegendEntry){ splits[j].occlusion_label,
+                                              cl_plot_mix (cl_plot_color_background (), occlusion_color (), 0.5),
                                               CL_PLOT_LEGEND_SWATCH, 0.0 };
       if (i == 0)
         entries[n++] = (ClPlotLegendEntry){ "suppression: untrained (step 0) \xE2\x88\x92 control",
@@ -439,20 +443,19 @@ legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, ClPlo
   };
   n += cl_plot_runs_legend (&runs, text, entries + n);
   if (n_events > 0)
-    entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (),
-                                        CL_PLOT_LEGEND_DASHED, 1.0 };
+    entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.0 };
   return n;
 }
 
 static void
-layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_events, const char *title,
-        const Runs *r, ClProbePlotGeometry *g, ClPlotEventLabels *labels)
+layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_events, const char *title, const Runs *r,
+        ClProbePlotGeometry *g, ClPlotEventLabels *labels)
 {
   ClPlotTheme look = cl_plot_theme (r->scale);
 
   ClPlotRange steps;
   cl_plot_range_init (&steps);
-  cl_plot_range_add (&steps, 0.0);  /* the baseline's place is always on the axis */
+  cl_plot_range_add (&steps, 0.0); /* the baseline's place is always on the axis */
   int most_points = 0;
   for (int i = 0; i < r->n; i++)
     {
@@ -474,7 +477,7 @@ layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_e
     cl_plot_range_add (&steps, (double) events[i].step);
   double step_lo = steps.lo, step_hi = steps.hi;
   if (step_hi - step_lo < 1.0)
-    step_hi = step_lo + 100.0;  /* a lone probe at step 0: show where the next ones will come */
+    step_hi = step_lo + 100.0; /* a lone probe at step 0: show where the next ones will come */
   double x_lo = NAN, x_hi = NAN;
   cl_plot_view_apply_x (r->view, &x_lo, &x_hi);
   gboolean x_zoomed = isfinite (x_lo);
@@ -583,8 +586,8 @@ layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_e
   cl_plot_scale_init (&g->x, g->x_ticks.lo, g->x_ticks.hi, g->plot.x, g->plot.x + g->plot.w);
   bottom_extent = cl_plot_axis_extent (cr, CL_PLOT_SIDE_BOTTOM, &g->x_ticks, "step", &look.axis);
 
-  cl_plot_event_labels_layout (cr, labels, events, n_events, &g->x, look.pad, width - look.pad,
-                               look.small_font, look.pad, EVENT_LABEL_MAX_ROWS);
+  cl_plot_event_labels_layout (cr, labels, events, n_events, &g->x, look.pad, width - look.pad, look.small_font,
+                               look.pad, EVENT_LABEL_MAX_ROWS);
   g->event_label_rows = labels->rows;
   g->events_labelled = labels->labelled;
   double band_h = cl_plot_event_labels_band_height (labels, labels->rows);
@@ -637,7 +640,12 @@ draw_chance_lines (cairo_t *cr, const ClProbePlotGeometry *g, const ClPlotTheme 
     }
 }
 
-typedef enum { ROLE_MAIN, ROLE_B, ROLE_OVERLAY } Role;
+typedef enum
+{
+  ROLE_MAIN,
+  ROLE_B,
+  ROLE_OVERLAY
+} Role;
 
 /* A square point for B, so that A and B differ in more than the dash where lines are short. */
 static void
@@ -687,8 +695,8 @@ draw_band (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows, co
 }
 
 static void
-draw_target (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows,
-             const Target *t, int index, const ClPlotTheme *look, Role role)
+draw_target (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows, const Target *t, int index,
+             const ClPlotTheme *look, Role role)
 {
   ClRgb color = cl_probe_plot_target_color (index);
   const GArray *p = t->points;
@@ -710,7 +718,7 @@ draw_target (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows,
   for (guint j = 0; j < p->len; j++)
     points += isfinite (ys[j]);
   if (points > 1)
-    cl_plot_chart_line (cr, &axes, xs, ys, (int) p->len, &stroke);  /* a lone point is shown by its marker below */
+    cl_plot_chart_line (cr, &axes, xs, ys, (int) p->len, &stroke); /* a lone point is shown by its marker below */
   g_free (xs);
   g_free (ys);
   cairo_new_path (cr);
@@ -823,10 +831,9 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotGeometry *g, co
 }
 
 void
-cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
-                         const ClProbeRow *rows, int n_rows,
-                         const ClEvent *events, int n_events, const char *title,
-                         const ClProbePlotOthers *others, ClProbePlotGeometry *geometry)
+cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbeRow *rows, int n_rows,
+                         const ClEvent *events, int n_events, const char *title, const ClProbePlotOthers *others,
+                         ClProbePlotGeometry *geometry)
 {
   ClProbePlotGeometry g;
   memset (&g, 0, sizeof g);
@@ -846,7 +853,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
   ClPlotEventLabels labels = { 0 };
   runs_collect (&r, rows, n_rows, others, &g);
   ClPlotTheme look = cl_plot_theme (r.scale);
-  rows = r.runs[0].rows;  /* the mean rows when there are replicates */
+  rows = r.runs[0].rows; /* the mean rows when there are replicates */
 
   cairo_save (cr);
   cairo_rectangle (cr, 0, 0, width, height);
@@ -869,8 +876,8 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
   cl_plot_grid_draw (cr, &g.plot, &g.x, &g.x_ticks, &g.y, &g.y_ticks, 1.0);
   cl_plot_event_labels_draw (cr, &labels, &g.plot, g.event_band.y + g.event_band.h);
   /* axes under the data: the step-0 points sit on the left spine and must stay whole */
-  cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_LEFT, &g.y, &g.y_ticks,
-                     "linear-probe accuracy (held-out)", &look.axis, NULL);
+  cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_LEFT, &g.y, &g.y_ticks, "linear-probe accuracy (held-out)", &look.axis,
+                     NULL);
   cl_plot_axis_draw (cr, &g.plot, CL_PLOT_SIDE_BOTTOM, &g.x, &g.x_ticks, "step", &look.axis, NULL);
 
   cairo_save (cr);
@@ -906,18 +913,15 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height,
 }
 
 void
-cl_probe_plot_draw_full (cairo_t *cr, double width, double height,
-                         const ClProbeRow *rows, int n_rows,
-                         const ClEvent *events, int n_events, const char *title,
-                         ClProbePlotGeometry *geometry)
+cl_probe_plot_draw_full (cairo_t *cr, double width, double height, const ClProbeRow *rows, int n_rows,
+                         const ClEvent *events, int n_events, const char *title, ClProbePlotGeometry *geometry)
 {
   cl_probe_plot_draw_runs (cr, width, height, rows, n_rows, events, n_events, title, NULL, geometry);
 }
 
 void
-cl_probe_plot_draw (cairo_t *cr, double width, double height,
-                    const ClProbeRow *rows, int n_rows,
-                    const ClEvent *events, int n_events, const char *title)
+cl_probe_plot_draw (cairo_t *cr, double width, double height, const ClProbeRow *rows, int n_rows, const ClEvent *events,
+                    int n_events, const char *title)
 {
   cl_probe_plot_draw_full (cr, width, height, rows, n_rows, events, n_events, title, NULL);
 }

@@ -12,7 +12,6 @@
 #define MAX_LEGEND 24
 #define CL_SWEEP_MAX_AXES_GUESS 16
 
-
 ClRgb
 cl_sweep_plot_series_color (int series)
 {
@@ -100,7 +99,8 @@ draw_bars (cairo_t *cr, double width, double height, const ClSweepPlotData *d)
   cairo_restore (cr);
 }
 
-typedef struct {
+typedef struct
+{
   char text[MAX_LEGEND][96];
   ClPlotLegendEntry entries[MAX_LEGEND + 2];
   int n;
@@ -118,19 +118,19 @@ legend_build (const ClSweepPlotData *d, Legend *legend)
           g_snprintf (legend->text[s], sizeof legend->text[s], "%s = %s", d->series_key, label);
         else
           g_strlcpy (legend->text[s], label, sizeof legend->text[s]);
-        legend->entries[legend->n++]
-            = (ClPlotLegendEntry){ legend->text[s], cl_sweep_plot_series_color (s), CL_PLOT_LEGEND_LINE_POINT, 2.0 };
+        legend->entries[legend->n++] =
+            (ClPlotLegendEntry){ legend->text[s], cl_sweep_plot_series_color (s), CL_PLOT_LEGEND_LINE_POINT, 2.0 };
       }
   if (d->series_reference)
-    legend->entries[legend->n++]
-        = (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (), CL_PLOT_LEGEND_DASHED, 1.2 };
+    legend->entries[legend->n++] =
+        (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (), CL_PLOT_LEGEND_DASHED, 1.2 };
   else if (isfinite (d->reference))
-    legend->entries[legend->n++] = (ClPlotLegendEntry){ d->reference_label && *d->reference_label ? d->reference_label
-                                                                                                 : "reference",
-                                                        cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.2 };
+    legend->entries[legend->n++] =
+        (ClPlotLegendEntry){ d->reference_label && *d->reference_label ? d->reference_label : "reference",
+                             cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.2 };
   if (d->running_x >= 0 && d->running_series >= 0)
-    legend->entries[legend->n++]
-        = (ClPlotLegendEntry){ "training now", cl_plot_color_text (), CL_PLOT_LEGEND_HOLLOW_POINT, 1.0 };
+    legend->entries[legend->n++] =
+        (ClPlotLegendEntry){ "training now", cl_plot_color_text (), CL_PLOT_LEGEND_HOLLOW_POINT, 1.0 };
 }
 
 /* Where value v sits along the x axis' linear coordinate. */
@@ -286,8 +286,8 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
   if (d->series_reference)
     {
       for (int s = 0; s < d->n_series; s++)
-        if (isfinite (d->series_reference[s]) && d->series_reference[s] >= g->y_ticks.lo
-            && d->series_reference[s] <= g->y_ticks.hi)
+        if (isfinite (d->series_reference[s]) && d->series_reference[s] >= g->y_ticks.lo &&
+            d->series_reference[s] <= g->y_ticks.hi)
           cl_plot_hmarker_draw (cr, &g->plot, cl_plot_scale_map (&g->y, d->series_reference[s]),
                                 cl_plot_mix (cl_sweep_plot_series_color (s), cl_plot_color_background (), 0.35),
                                 look.reference_width);
@@ -358,7 +358,8 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
   for (int i = 0; i < d->n_x; i++)
     if (isfinite (x_coord (d, d->x_values[i])))
       {
-        double x = cl_plot_snap (cr, cl_plot_scale_map (&g->x, x_coord (d, d->x_values[i])), TRUE, look.axis.line_width);
+        double x =
+            cl_plot_snap (cr, cl_plot_scale_map (&g->x, x_coord (d, d->x_values[i])), TRUE, look.axis.line_width);
         cairo_move_to (cr, x, spine);
         cairo_line_to (cr, x, spine + look.axis.tick_length);
       }
@@ -442,7 +443,8 @@ cl_sweep_plot_draw_cb (cairo_t *cr, double width, double height, gpointer data)
 /* ------------------------------------------------------------ from a sweep */
 
 /* The data and the strings it points to, freed together. */
-typedef struct {
+typedef struct
+{
   ClSweepPlotData data;
   char *title, *series_key, *note;
   char **x_labels;
@@ -478,13 +480,13 @@ series_by_target (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
   for (int r = 0; r < n_rows; r++)
     for (int k = 0; k < rows[r].n_targets; k++)
-      if (!is_per_bit (rows[r].target[k])
-          && !g_ptr_array_find_with_equal_func (names, rows[r].target[k], g_str_equal, NULL))
+      if (!is_per_bit (rows[r].target[k]) &&
+          !g_ptr_array_find_with_equal_func (names, rows[r].target[k], g_str_equal, NULL))
         g_ptr_array_add (names, (gpointer) rows[r].target[k]);
   if (names->len == 0)
     g_ptr_array_add (names, "class");
   int n_t = (int) names->len;
-  double *vals = g_new (double, (gsize) n_t * n_x), *chance = g_new (double, (gsize) n_t);
+  double *vals = g_new (double, (gsize) n_t *n_x), *chance = g_new (double, (gsize) n_t);
   for (int t = 0; t < n_t; t++)
     {
       chance[t] = NAN;
@@ -520,7 +522,7 @@ series_by_target (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int
     }
   d->n_series = n_series;
   o->series_labels = g_new0 (char *, (gsize) n_series + 1);
-  o->values = g_new (double, (gsize) n_x * MAX (n_series, 1));
+  o->values = g_new (double, (gsize) n_x *MAX (n_series, 1));
   o->series_reference = g_new (double, (gsize) MAX (n_series, 1));
   for (int t = 0; t < n_t; t++)
     if (merged_into[t] < 0)
@@ -613,8 +615,8 @@ data_over_seeds (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int 
     {
       for (int r = 0; r < n_rows; r++)
         for (int k = 0; k < rows[r].n_targets; k++)
-          if (!is_per_bit (rows[r].target[k])
-              && !g_ptr_array_find_with_equal_func (names, rows[r].target[k], g_str_equal, NULL))
+          if (!is_per_bit (rows[r].target[k]) &&
+              !g_ptr_array_find_with_equal_func (names, rows[r].target[k], g_str_equal, NULL))
             g_ptr_array_add (names, (gpointer) rows[r].target[k]);
       if (names->len == 0)
         g_ptr_array_add (names, "class");
@@ -627,8 +629,9 @@ data_over_seeds (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int 
   d->n_x = n_x;
   d->n_series = n_series;
   d->x_key = xp->key;
-  o->title = by_target ? g_strdup ("Final probe accuracy of each target (held-out), mean over seeds")
-                       : g_strdup_printf ("Final %s probe accuracy (held-out), mean over seeds", target ? target : "class");
+  o->title = by_target
+                 ? g_strdup ("Final probe accuracy of each target (held-out), mean over seeds")
+                 : g_strdup_printf ("Final %s probe accuracy (held-out), mean over seeds", target ? target : "class");
   d->title = o->title;
   x_axis_of (o, grid, xa);
   o->series_labels = g_new0 (char *, (gsize) n_series + 1);
@@ -663,8 +666,8 @@ data_over_seeds (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int 
         }
     }
   d->series_labels = (const char *const *) o->series_labels;
-  o->values = g_new (double, (gsize) n_x * n_series);
-  o->errors = g_new (double, (gsize) n_x * n_series);
+  o->values = g_new (double, (gsize) n_x *n_series);
+  o->errors = g_new (double, (gsize) n_x *n_series);
   o->series_reference = by_target ? g_new (double, (gsize) n_series) : NULL;
   for (int i = 0; i < n_x * n_series; i++)
     o->values[i] = o->errors[i] = NAN;
@@ -675,7 +678,7 @@ data_over_seeds (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int 
   for (int p = 0; p < n_points; p++)
     {
       if (cl_sweep_grid_value_index (grid, p, sa) != 0)
-        continue;  /* one point per group of seeds */
+        continue; /* one point per group of seeds */
       int x = cl_sweep_grid_value_index (grid, p, xa);
       for (int s = 0; s < (by_target ? n_series : 1); s++)
         {
@@ -725,11 +728,12 @@ cl_sweep_plot_data_new (const ClSweepGrid *grid, const ClSweepRow *rows, int n_r
       data_over_seeds (o, grid, rows, n_rows, target, running_point, sa);
       int done = 0;
       for (int r = 0; r < n_rows; r++)
-        done += rows[r].point >= 0 && rows[r].point < n_points
-                && (rows[r].state == CL_SWEEP_POINT_DONE || rows[r].state == CL_SWEEP_POINT_FAILED);
+        done += rows[r].point >= 0 && rows[r].point < n_points &&
+                (rows[r].state == CL_SWEEP_POINT_DONE || rows[r].state == CL_SWEEP_POINT_FAILED);
       int seeds = cl_sweep_grid_n_values (grid, sa);
-      o->note = done < n_points ? g_strdup_printf ("mean \xC2\xB1 std over %d seeds; %d of %d runs", seeds, done, n_points)
-                                : g_strdup_printf ("mean \xC2\xB1 std over %d seeds (error bars)", seeds);
+      o->note = done < n_points
+                    ? g_strdup_printf ("mean \xC2\xB1 std over %d seeds; %d of %d runs", seeds, done, n_points)
+                    : g_strdup_printf ("mean \xC2\xB1 std over %d seeds (error bars)", seeds);
       d->note = o->note;
       return d;
     }
@@ -753,8 +757,8 @@ cl_sweep_plot_data_new (const ClSweepGrid *grid, const ClSweepRow *rows, int n_r
   d->running_x = d->running_series = -1;
   int done = 0;
   for (int r = 0; r < n_rows; r++)
-    done += rows[r].point >= 0 && rows[r].point < n_points
-            && (rows[r].state == CL_SWEEP_POINT_DONE || rows[r].state == CL_SWEEP_POINT_FAILED);
+    done += rows[r].point >= 0 && rows[r].point < n_points &&
+            (rows[r].state == CL_SWEEP_POINT_DONE || rows[r].state == CL_SWEEP_POINT_FAILED);
   if (by_target)
     {
       series_by_target (o, grid, rows, n_rows);

@@ -9,18 +9,19 @@
 #include "ui/plots/cl_plot_common.h"
 #include "engine/sweep/cl_sweep.h"
 
-typedef struct {
+typedef struct
+{
   const char *title;
   const char *y_label;
-  const char *x_key;              /* first swept key (x axis title) */
-  const char *series_key;         /* the other keys, ", "-joined; NULL with one key */
+  const char *x_key;      /* first swept key (x axis title) */
+  const char *series_key; /* the other keys, ", "-joined; NULL with one key */
   int n_x;
-  const char *const *x_labels;    /* n_x value texts */
-  const double *x_values;         /* n_x numeric positions, or NULL: categorical (bars) */
+  const char *const *x_labels; /* n_x value texts */
+  const double *x_values;      /* n_x numeric positions, or NULL: categorical (bars) */
   int n_series;
   const char *const *series_labels; /* n_series, e.g. "0.05" or "0.05, 3" */
-  const double *values;           /* [x][series], NaN = no result (yet) */
-  double reference;               /* NaN = none; else a dashed line, e.g. chance */
+  const double *values;             /* [x][series], NaN = no result (yet) */
+  double reference;                 /* NaN = none; else a dashed line, e.g. chance */
   const char *reference_label;
   const char *note;               /* NULL or a line under the title, e.g. "6 of 15 points" */
   int running_x, running_series;  /* the point being trained (a hollow marker), -1 = none */
@@ -33,8 +34,9 @@ typedef struct {
 } ClSweepPlotData;
 
 /* Where the line chart put things (for tests and hit testing). */
-typedef struct {
-  gboolean lines;                 /* FALSE: drawn as grouped bars */
+typedef struct
+{
+  gboolean lines; /* FALSE: drawn as grouped bars */
   ClPlotRect plot;
   ClPlotScale x, y;
   ClPlotTicks y_ticks;
@@ -72,8 +74,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ClSweepPlotData, cl_sweep_plot_data_free)
 #define CL_SWEEP_PLOT_WIDTH 900
 #define CL_SWEEP_PLOT_HEIGHT 520
 
-/* Writes the sweep figure of rows (target as in cl_sweep_plot_data_new) as a PNG (atomically) with the metadata chunks of DESIGN.md:
- * Software, Title, contrastlab:config (the grid's base run.ini headed by "# sweep: SPECS") and
+/* Writes the sweep figure of rows (target as in cl_sweep_plot_data_new) as a PNG (atomically) with the metadata chunks
+ * of DESIGN.md: Software, Title, contrastlab:config (the grid's base run.ini headed by "# sweep: SPECS") and
  * contrastlab:step (the base's train.steps). */
 gboolean cl_sweep_plot_export_png (const char *path, const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows,
                                    const char *target, double scale, GError **error);

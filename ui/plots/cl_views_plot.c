@@ -31,8 +31,8 @@ view_surface (const ClViewPreview *p, int pair, int view)
               float v = src[(size_t) (p->channels == 3 ? c : 0) * plane + y * w + x];
               rgb[c] = v < 0 ? 0 : v > 1 ? 1 : v;
             }
-          row[x] = ((uint32_t) lrintf (rgb[0] * 255) << 16) | ((uint32_t) lrintf (rgb[1] * 255) << 8)
-                   | (uint32_t) lrintf (rgb[2] * 255);
+          row[x] = ((uint32_t) lrintf (rgb[0] * 255) << 16) | ((uint32_t) lrintf (rgb[1] * 255) << 8) |
+                   (uint32_t) lrintf (rgb[2] * 255);
         }
     }
   cairo_surface_mark_dirty (img);
@@ -47,7 +47,7 @@ draw_bits (cairo_t *cr, double x, double y, double cell, uint32_t code, uint32_t
       int v = (code >> k) & 1u;
       double cx = x + k * cell;
       cairo_rectangle (cr, cx + 0.5, y + 0.5, cell - 1, cell - 1);
-      cl_plot_set_rgb (cr, v ? (ClRgb) { 0.1, 0.1, 0.1 } : (ClRgb) { 0.97, 0.97, 0.97 });
+      cl_plot_set_rgb (cr, v ? (ClRgb){ 0.1, 0.1, 0.1 } : (ClRgb){ 0.97, 0.97, 0.97 });
       cairo_fill_preserve (cr);
       /* A bit the other view does not share (re-drawn by data.bit_resample) is outlined in vermillion. */
       gboolean differs = ((code ^ other) >> k) & 1u;
@@ -105,12 +105,14 @@ draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p, doub
   if (p->bits > 0)
     g_snprintf (note, sizeof note,
                 "Squares: the %d bit planes appended to each view (black = 1). Outlined red: re-drawn for view 2 "
-                "(data.bit_resample).", p->bits);
+                "(data.bit_resample).",
+                p->bits);
   else
     g_snprintf (note, sizeof note, "Batch of step %" G_GINT64_FORMAT "; no bit planes (data.bits = 0).", p->step);
   char **lines = NULL;
   int n_lines = 0;
-  cl_plot_wrap_fit (cr, note, cl_plot_theme (scale).label_font, 9 * cl_plot_theme (scale).scale, area.w, 2, &lines, &n_lines);
+  cl_plot_wrap_fit (cr, note, cl_plot_theme (scale).label_font, 9 * cl_plot_theme (scale).scale, area.w, 2, &lines,
+                    &n_lines);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
   double line_h = cl_plot_text_height (cr);
   double y0 = area.y + 2 * (img + bits_h) + gap + 8;
@@ -197,8 +199,9 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   y += cl_plot_text_height (cr) + 2;
   char **lines = NULL;
   int n_lines = 0;
-  cl_plot_wrap_fit (cr, "Share of anchors whose bit code another image of the batch also has. Where it is low, "
-                        "the bits alone tell the images apart and the class is suppressed.",
+  cl_plot_wrap_fit (cr,
+                    "Share of anchors whose bit code another image of the batch also has. Where it is low, "
+                    "the bits alone tell the images apart and the class is suppressed.",
                     10.5 * cl_plot_theme (scale).scale, 9 * cl_plot_theme (scale).scale, area->w, 3, &lines, &n_lines);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
   double line_h = cl_plot_text_height (cr);
@@ -212,7 +215,8 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
     { "theory 1\u2212(1\u22122\u207b\u207f)\u1d2e\u207b\u00b9", theory, CL_PLOT_LEGEND_DASHED, 1.6 },
   };
   y += cl_plot_legend_draw (cr, legend, G_N_ELEMENTS (legend), area->x + 0.5 * area->w, y, area->w,
-                           cl_plot_theme (scale).small_font) + 4;
+                            cl_plot_theme (scale).small_font) +
+       4;
 
   cl_plot_font (cr, style.tick_font, FALSE);
   double tick_h = cl_plot_text_height (cr);
@@ -303,7 +307,8 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   for (int i = 0; i <= 240; i++)
     {
       double n = i / 10.0;
-      double px = cl_plot_scale_map (&g->bits_x, n), py = cl_plot_scale_map (&g->bits_y, cl_collision_theory_continuous (n, m->batch));
+      double px = cl_plot_scale_map (&g->bits_x, n),
+             py = cl_plot_scale_map (&g->bits_y, cl_collision_theory_continuous (n, m->batch));
       if (i == 0)
         cairo_move_to (cr, px, py);
       else
@@ -383,8 +388,10 @@ cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const ClVie
   cl_plot_set_rgb (cr, cl_plot_color_background ());
   cairo_paint (cr);
   cl_plot_text_setup (cr);
-  double top = 8 + cl_plot_title_draw (cr, width, 8, "What the model sees: two augmented views per image",
-                                        15 * cl_plot_theme (scale).scale, TRUE) + 6;
+  double top = 8 +
+               cl_plot_title_draw (cr, width, 8, "What the model sees: two augmented views per image",
+                                   15 * cl_plot_theme (scale).scale, TRUE) +
+               6;
   g.views = (ClPlotRect){ 16, top + 4, width - 32, height - top - 12 };
   if (meter && meter->show && width >= 480)
     {

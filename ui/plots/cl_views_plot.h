@@ -13,14 +13,15 @@
 void cl_views_plot_draw (cairo_t *cr, double width, double height, const ClViewPreview *preview);
 
 /* What the collision meter draws. */
-typedef struct {
-  const ClMetricRow *rows;   /* code_collision per logged step (NaN where there were no bits) */
+typedef struct
+{
+  const ClMetricRow *rows; /* code_collision per logged step (NaN where there were no bits) */
   int n_rows;
-  const ClEvent *events;     /* data.bits changes move the theory line */
+  const ClEvent *events; /* data.bits changes move the theory line */
   int n_events;
-  int batch;                 /* train.batch (B) */
-  int bits;                  /* data.bits in force now (n) */
-  gboolean show;             /* FALSE: no meter, the views take the whole figure */
+  int batch;     /* train.batch (B) */
+  int bits;      /* data.bits in force now (n) */
+  gboolean show; /* FALSE: no meter, the views take the whole figure */
 } ClCollisionMeter;
 
 /* Fills meter from a snapshot (rows, events, and batch/bits/kind from its config_ini); the
@@ -36,12 +37,13 @@ void cl_views_plot_draw_snapshot (cairo_t *cr, double width, double height, cons
 /* The theory line is cl_collision_theory (engine/analysis/cl_collisions.h). */
 
 /* Where the meter's parts went (for tests): the over-steps chart and the p-vs-bits chart. */
-typedef struct {
+typedef struct
+{
   gboolean shown;
-  ClPlotRect views;           /* area of the views */
-  ClPlotRect steps_plot;      /* code sharing over steps */
+  ClPlotRect views;      /* area of the views */
+  ClPlotRect steps_plot; /* code sharing over steps */
   ClPlotScale steps_x, steps_y;
-  ClPlotRect bits_plot;       /* p against n */
+  ClPlotRect bits_plot; /* p against n */
   ClPlotScale bits_x, bits_y;
 } ClViewsPlotGeometry;
 

@@ -10,9 +10,13 @@ static void
 test_theory (void)
 {
   /* paper.md section 3.3, computed there independently: B = 1000 and B = 256 */
-  struct { int n, b; double p; } ref[] = {
-    { 5, 1000, 1.00 }, { 8, 1000, 0.98 }, { 10, 1000, 0.62 }, { 12, 1000, 0.22 }, { 15, 1000, 0.03 },
-    { 8, 256, 0.63 },  { 10, 256, 0.22 }, { 12, 256, 0.06 },
+  struct
+  {
+    int n, b;
+    double p;
+  } ref[] = {
+    { 5, 1000, 1.00 },  { 8, 1000, 0.98 }, { 10, 1000, 0.62 }, { 12, 1000, 0.22 },
+    { 15, 1000, 0.03 }, { 8, 256, 0.63 },  { 10, 256, 0.22 },  { 12, 256, 0.06 },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (ref); i++)
     g_assert_cmpfloat (fabs (cl_collision_theory (ref[i].n, ref[i].b) - ref[i].p), <=, 0.005);
@@ -41,14 +45,14 @@ test_theory (void)
   g_assert_cmpfloat (fabs (sim - cl_collision_theory (bits, batch)), <, 0.01);
 }
 
-
 static void
 test_continuous (void)
 {
   /* the continuous form meets the integer one at integers */
   for (int bits = 0; bits <= 24; bits++)
     for (int batch = 1; batch <= 1024; batch *= 4)
-      g_assert_cmpfloat_with_epsilon (cl_collision_theory_continuous (bits, batch), cl_collision_theory (bits, batch), 1e-12);
+      g_assert_cmpfloat_with_epsilon (cl_collision_theory_continuous (bits, batch), cl_collision_theory (bits, batch),
+                                      1e-12);
   /* and falls monotonically between them */
   double previous = 2.0;
   for (double bits = 6.0; bits <= 20.0; bits += 0.25)

@@ -9,7 +9,7 @@ static void
 reference (const float *z, int n, int d, ClGeometry *g)
 {
   int rows = 2 * n;
-  double *zn = g_new (double, (size_t) rows * d);
+  double *zn = g_new (double, (size_t) rows *d);
   for (int i = 0; i < rows; i++)
     {
       double s = 0;

@@ -28,7 +28,7 @@ make_blobs (int dim, int k, const int *sizes, double spread, double sigma, uint6
 {
   ClRng rng;
   cl_rng_seed (&rng, seed, 101);
-  double *centre = g_new (double, (size_t) k * dim);
+  double *centre = g_new (double, (size_t) k *dim);
   for (int i = 0; i < k * dim; i++)
     centre[i] = spread * cl_rng_normal (&rng);
   int i = 0;
@@ -213,10 +213,10 @@ test_iou_fixtures (void)
       g_assert_cmpint (f->k, <=, 16);
       double got = cl_best_union_iou (f->labels, f->k, f->foreground, f->n);
       double got_set = cl_best_union_iou_set (f->labels, f->k, f->foreground, f->n, in_union);
-      gboolean ok = isnan (f->iou) ? isnan (got) && isnan (got_set)
-                                   : fabs (got - f->iou) <= 1e-12 && got_set == got
-                                       && fabs (iou_of_set (f->labels, f->foreground, f->n, in_union, f->k) - got)
-                                              <= 1e-12;
+      gboolean ok = isnan (f->iou)
+                        ? isnan (got) && isnan (got_set)
+                        : fabs (got - f->iou) <= 1e-12 && got_set == got &&
+                              fabs (iou_of_set (f->labels, f->foreground, f->n, in_union, f->k) - got) <= 1e-12;
       if (!ok)
         g_error ("IoU fixture %s: got %.17g (set variant %.17g), want %.17g", f->name, got, got_set, f->iou);
     }
@@ -229,7 +229,10 @@ test_iou_brute_force (void)
 {
   ClRng rng;
   cl_rng_seed (&rng, 8, 104);
-  enum { N = 120 };
+  enum
+  {
+    N = 120
+  };
   int labels[N];
   uint8_t fg[N], in_union[10], set[10];
   for (int trial = 0; trial < 300; trial++)
@@ -267,7 +270,7 @@ test_kmeans_blobs (void)
 {
   /* Unequal sizes, so canonical ids (largest first) are checkable. */
   int sizes[5] = { 400, 250, 180, 120, 50 }, n = 1000, dim = 16, k = 5;
-  float *x = g_new (float, (size_t) n * dim), *cent = g_new (float, (size_t) k * dim);
+  float *x = g_new (float, (size_t) n *dim), *cent = g_new (float, (size_t) k *dim);
   int *truth = g_new (int, n), *labels = g_new (int, n);
   make_blobs (dim, k, sizes, 10.0, 0.3, 11, x, truth);
   float *ws = new_ws (cl_kmeans_workspace_floats (n, dim, k));
@@ -298,7 +301,7 @@ test_kmeans_blobs (void)
   g_free (x);
   g_free (truth);
   g_free (labels);
-  x = g_new (float, (size_t) n * dim);
+  x = g_new (float, (size_t) n *dim);
   truth = g_new (int, n);
   labels = g_new (int, n);
   make_blobs (dim, k, sizes8, 1.0, 0.04, 12, x, truth);
@@ -327,10 +330,10 @@ static void
 test_kmeans_deterministic (void)
 {
   int n = 700, dim = 5, k = 6;
-  float *x = g_new (float, (size_t) n * dim);
+  float *x = g_new (float, (size_t) n *dim);
   uniform_points (x, n, dim, 13);
   int *l1 = g_new (int, n), *l2 = g_new (int, n);
-  float *c1 = g_new (float, (size_t) k * dim), *c2 = g_new (float, (size_t) k * dim);
+  float *c1 = g_new (float, (size_t) k *dim), *c2 = g_new (float, (size_t) k *dim);
   size_t wsn = cl_kmeans_workspace_floats (n, dim, k);
   float *ws1 = new_ws (wsn), *ws2 = new_ws (wsn);
   for (size_t i = 0; i < wsn; i++)
@@ -368,7 +371,7 @@ static void
 test_kmeans_restarts (void)
 {
   int n = 600, dim = 3, k = 9;
-  float *x = g_new (float, (size_t) n * dim), *cent = g_new (float, (size_t) k * dim);
+  float *x = g_new (float, (size_t) n *dim), *cent = g_new (float, (size_t) k *dim);
   int *labels = g_new (int, n);
   float *ws = new_ws (cl_kmeans_workspace_floats (n, dim, k));
   for (uint64_t seed = 0; seed < 4; seed++)
@@ -397,7 +400,7 @@ static void
 test_kmeans_fixed_point (void)
 {
   int n = 400, dim = 7, k = 5;
-  float *x = g_new (float, (size_t) n * dim), *cent = g_new (float, (size_t) k * dim);
+  float *x = g_new (float, (size_t) n *dim), *cent = g_new (float, (size_t) k *dim);
   int *labels = g_new (int, n);
   uniform_points (x, n, dim, 31);
   float *ws = new_ws (cl_kmeans_workspace_floats (n, dim, k));
@@ -429,7 +432,12 @@ test_kmeans_fixed_point (void)
 static void
 test_kmeans_global_optimum (void)
 {
-  enum { N = 10, K = 3, DIM = 2 };
+  enum
+  {
+    N = 10,
+    K = 3,
+    DIM = 2
+  };
   float x[N * DIM] = { 0, 0, 0.5f, 0.2f, 0.1f, 0.9f, 4, 4, 4.3f, 3.6f, 5, 4.5f, 9, 0, 9.5f, 0.4f, 8.8f, 1.1f, 2.5f, 2 };
   double best = INFINITY;
   int assign[N];
@@ -573,7 +581,7 @@ test_kmeans_edge_cases (void)
   /* max_iter = 0: the k-means++ centres themselves (data points), labels nearest to them. */
   {
     int n = 200, dim = 4, k = 6;
-    float *x = g_new (float, (size_t) n * dim), cent[24];
+    float *x = g_new (float, (size_t) n *dim), cent[24];
     int labels[200];
     double inertia;
     uniform_points (x, n, dim, 40);
@@ -722,7 +730,7 @@ static void
 test_bisect_tree (void)
 {
   int n = 800, dim = 6, kmax = 10;
-  float *x = g_new (float, (size_t) n * dim);
+  float *x = g_new (float, (size_t) n *dim);
   uniform_points (x, n, dim, 50);
   int *lab = g_new (int, (size_t) (kmax - 1) * n), *par = g_new (int, (size_t) (kmax - 1) * kmax);
   int *lab2 = g_new (int, (size_t) (kmax - 1) * n), *par2 = g_new (int, (size_t) (kmax - 1) * kmax);
@@ -759,7 +767,7 @@ static void
 test_bisect_hierarchy (void)
 {
   int dim = 8, n = 4 * 150, kmax = 4;
-  float *x = g_new (float, (size_t) n * dim);
+  float *x = g_new (float, (size_t) n *dim);
   int *blob = g_new (int, n), *group = g_new (int, n);
   ClRng rng;
   cl_rng_seed (&rng, 60, 106);
@@ -884,8 +892,8 @@ test_downsample (void)
   g_assert_cmpmem (same, 16, map, 16);
   /* 5x5 -> 2x2: cells cover rows/cols {0,1} and {2,3,4}. */
   uint8_t m5[25] = { 0 };
-  m5[0 * 5 + 0] = m5[0 * 5 + 1] = m5[1 * 5 + 0] = 4;     /* 3 of 4 in cell (0,0) */
-  m5[2 * 5 + 2] = m5[3 * 5 + 3] = m5[4 * 5 + 4] = 6;     /* 3 of 9 in cell (1,1): loses */
+  m5[0 * 5 + 0] = m5[0 * 5 + 1] = m5[1 * 5 + 0] = 4;                 /* 3 of 4 in cell (0,0) */
+  m5[2 * 5 + 2] = m5[3 * 5 + 3] = m5[4 * 5 + 4] = 6;                 /* 3 of 9 in cell (1,1): loses */
   m5[0 * 5 + 2] = m5[0 * 5 + 3] = m5[1 * 5 + 2] = m5[1 * 5 + 4] = 7; /* 4 of 6 in cell (0,1) */
   cl_downsample_labels (m5, 5, 5, 2, 2, out);
   g_assert_cmpint (out[0], ==, 4);
@@ -962,7 +970,7 @@ cpu_ms (void)
 static double
 time_kmeans (int n, int dim, int k, int restarts, gboolean structured, int *used_out, double *ari_out)
 {
-  float *x = g_new (float, (size_t) n * dim);
+  float *x = g_new (float, (size_t) n *dim);
   int *labels = g_new (int, n), *truth = g_new (int, n);
   if (structured)
     {
@@ -1015,8 +1023,9 @@ test_speed_bisect (void)
   int n = 4096, dim = 64, kmax = 8, sizes[8];
   for (int c = 0; c < 8; c++)
     sizes[c] = n / 8;
-  float *x = g_new (float, (size_t) n * dim);
-  int *truth = g_new (int, n), *lab = g_new (int, (size_t) (kmax - 1) * n), *par = g_new (int, (size_t) (kmax - 1) * kmax);
+  float *x = g_new (float, (size_t) n *dim);
+  int *truth = g_new (int, n), *lab = g_new (int, (size_t) (kmax - 1) * n),
+      *par = g_new (int, (size_t) (kmax - 1) * kmax);
   make_blobs (dim, 8, sizes, 1.0, 0.15, 92, x, truth);
   normalise_rows (x, n, dim);
   float *ws = new_ws (cl_kmeans_bisect_workspace_floats (n, dim, kmax));

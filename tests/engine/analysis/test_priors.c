@@ -52,8 +52,7 @@ test_prior_sphere (void)
   for (int i = 0; i <= 40; i++)
     {
       double x = -0.99 + i * 0.0495;
-      g_assert_cmpfloat_with_epsilon (cl_prior_density (CL_PRIOR_SPHERE, 4, x),
-                                      2.0 / G_PI * sqrt (1.0 - x * x), 1e-12);
+      g_assert_cmpfloat_with_epsilon (cl_prior_density (CL_PRIOR_SPHERE, 4, x), 2.0 / G_PI * sqrt (1.0 - x * x), 1e-12);
     }
   /* d = 2: the arcsine law 1 / (pi sqrt(1 - x^2)) */
   g_assert_cmpfloat_with_epsilon (cl_prior_density (CL_PRIOR_SPHERE, 2, 0.0), 1.0 / G_PI, 1e-12);
@@ -73,8 +72,7 @@ test_prior_sphere (void)
       for (int i = 1; i <= 50; i++)
         {
           double x = i / 50.0;
-          g_assert_cmpfloat (cl_prior_density (CL_PRIOR_SPHERE, d, x), ==,
-                             cl_prior_density (CL_PRIOR_SPHERE, d, -x));
+          g_assert_cmpfloat (cl_prior_density (CL_PRIOR_SPHERE, d, x), ==, cl_prior_density (CL_PRIOR_SPHERE, d, -x));
         }
     }
   g_assert_cmpfloat (cl_prior_density (CL_PRIOR_SPHERE, 64, 1.0), ==, 0.0);
@@ -98,17 +96,15 @@ static void
 test_prior_normal_and_cube (void)
 {
   /* N(0, 1) */
-  g_assert_cmpfloat_with_epsilon (cl_prior_density (CL_PRIOR_NORMAL, 64, 0.0),
-                                  0.3989422804014327, 1e-15);  /* 1/sqrt(2 pi) */
+  g_assert_cmpfloat_with_epsilon (cl_prior_density (CL_PRIOR_NORMAL, 64, 0.0), 0.3989422804014327,
+                                  1e-15); /* 1/sqrt(2 pi) */
   g_assert_cmpfloat_with_epsilon (line_moment (CL_PRIOR_NORMAL, 64, -12, 12, 0), 1.0, 1e-10);
   g_assert_cmpfloat_with_epsilon (line_moment (CL_PRIOR_NORMAL, 64, -12, 12, 2), 1.0, 1e-10);
   /* 68.27% within one standard deviation: erf(1/sqrt 2) */
   g_assert_cmpfloat_with_epsilon (line_moment (CL_PRIOR_NORMAL, 64, -1, 1, 0), erf (M_SQRT1_2), 1e-10);
   /* the dimension does not matter for a product prior */
-  g_assert_cmpfloat (cl_prior_density (CL_PRIOR_NORMAL, 3, 0.7), ==,
-                     cl_prior_density (CL_PRIOR_NORMAL, 512, 0.7));
-  g_assert_cmpfloat (cl_prior_density (CL_PRIOR_NORMAL, 64, 1.3), ==,
-                     cl_prior_density (CL_PRIOR_NORMAL, 64, -1.3));
+  g_assert_cmpfloat (cl_prior_density (CL_PRIOR_NORMAL, 3, 0.7), ==, cl_prior_density (CL_PRIOR_NORMAL, 512, 0.7));
+  g_assert_cmpfloat (cl_prior_density (CL_PRIOR_NORMAL, 64, 1.3), ==, cl_prior_density (CL_PRIOR_NORMAL, 64, -1.3));
 
   /* U(-1, 1) */
   for (int i = 0; i <= 40; i++)
@@ -126,8 +122,15 @@ static void
 test_prior_extent (void)
 {
   /* where the density falls to 1e-3 of its peak */
-  static const struct { ClPriorKind kind; int dim; } cases[] = {
-    { CL_PRIOR_NORMAL, 64 }, { CL_PRIOR_SPHERE, 4 }, { CL_PRIOR_SPHERE, 16 }, { CL_PRIOR_SPHERE, 128 },
+  static const struct
+  {
+    ClPriorKind kind;
+    int dim;
+  } cases[] = {
+    { CL_PRIOR_NORMAL, 64 },
+    { CL_PRIOR_SPHERE, 4 },
+    { CL_PRIOR_SPHERE, 16 },
+    { CL_PRIOR_SPHERE, 128 },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {

@@ -51,7 +51,7 @@ probe (int n_train, int n_test, int dim, int classes, double separation, double 
 {
   ClRng rng;
   cl_rng_seed (&rng, seed, 1);
-  float *xtr = g_new (float, (size_t) n_train * dim), *xte = g_new (float, (size_t) n_test * dim);
+  float *xtr = g_new (float, (size_t) n_train *dim), *xte = g_new (float, (size_t) n_test *dim);
   uint8_t *ytr = g_new (uint8_t, n_train), *yte = g_new (uint8_t, n_test);
   make_blobs (&rng, n_train, dim, classes, separation, scale0, xtr, ytr);
   make_blobs (&rng, n_test, dim, classes, separation, scale0, xte, yte);
@@ -97,7 +97,7 @@ test_dead_feature (void)
 {
   /* A constant feature (a dead ReLU unit) must not break the solve. */
   int n = 500, dim = 4;
-  float *x = g_new0 (float, (size_t) n * dim);
+  float *x = g_new0 (float, (size_t) n *dim);
   uint8_t *y = g_new (uint8_t, n);
   for (int i = 0; i < n; i++)
     {
@@ -118,7 +118,7 @@ test_multi_matches_single (void)
   int n = 1200, dim = 10;
   ClRng rng;
   cl_rng_seed (&rng, 9, 1);
-  float *x = g_new (float, (size_t) n * dim);
+  float *x = g_new (float, (size_t) n *dim);
   uint8_t *y = g_new (uint8_t, n), *bit = g_new (uint8_t, n);
   make_blobs (&rng, n, dim, 5, 2.0, 1.0, x, y);
   for (int i = 0; i < n; i++)
@@ -172,7 +172,13 @@ small_problem (int n, int dim, double *x, uint8_t *y3, uint8_t *y2)
 static void
 test_logistic_gradient (void)
 {
-  enum { N = 40, DIM = 5, COLS = 3 + 1, NP = (DIM + 1) * COLS };
+  enum
+  {
+    N = 40,
+    DIM = 5,
+    COLS = 3 + 1,
+    NP = (DIM + 1) * COLS
+  };
   double x[N * DIM];
   uint8_t y3[N], y2[N];
   small_problem (N, DIM, x, y3, y2);
@@ -214,8 +220,13 @@ test_logistic_gradient (void)
 static void
 test_logistic_converges_deterministically (void)
 {
-  enum { N = 300, DIM = 6, NP = (DIM + 1) * 4 };
-  double *x = g_new (double, N * DIM);
+  enum
+  {
+    N = 300,
+    DIM = 6,
+    NP = (DIM + 1) * 4
+  };
+  double *x = g_new (double, N *DIM);
   uint8_t y3[N], y2[N];
   small_problem (N, DIM, x, y3, y2);
   const uint8_t *y[] = { y3, y2 };
@@ -223,8 +234,8 @@ test_logistic_converges_deterministically (void)
   double w1[NP], w2[NP], grad[NP], *ws = g_new (double, N * 4);
   ClProbeFitInfo info;
   g_assert_true (cl_probe_logistic_fit (x, N, DIM, 2, y, classes, 1e-4, 1e-8, 1000, w1, &info));
-  g_test_message ("%d iterations, %d evaluations, objective %.12f, max |grad| %.2e", info.iterations,
-                  info.evaluations, info.objective, info.grad_max);
+  g_test_message ("%d iterations, %d evaluations, objective %.12f, max |grad| %.2e", info.iterations, info.evaluations,
+                  info.objective, info.grad_max);
   g_assert_true (info.converged);
   g_assert_cmpfloat (info.grad_max, <=, 1e-8);
   cl_probe_logistic_objective (x, N, DIM, 2, y, classes, 1e-4, w1, grad, ws);
@@ -253,7 +264,7 @@ static void
 test_logistic_matches_sklearn (void)
 {
   double mean[PF_DIM], inv_std[PF_DIM];
-  double *xtr = g_new (double, PF_N_TRAIN * PF_DIM);
+  double *xtr = g_new (double, PF_N_TRAIN *PF_DIM);
   cl_probe_standardisation (pf_train_x, PF_N_TRAIN, PF_DIM, mean, inv_std);
   cl_probe_standardise (pf_train_x, PF_N_TRAIN, PF_DIM, mean, inv_std, xtr);
   for (gsize f = 0; f < G_N_ELEMENTS (pf_fits); f++)
@@ -263,16 +274,16 @@ test_logistic_matches_sklearn (void)
       const uint8_t *ytr = binary ? pf_train_binary : pf_train_class4;
       const uint8_t *yte = binary ? pf_test_binary : pf_test_class4;
       int cols = cl_probe_logistic_columns (fit->n_classes), np = (PF_DIM + 1) * cols;
-      double *w = g_new (double, np), *grad = g_new (double, np), *ws = g_new (double, PF_N_TRAIN * cols);
+      double *w = g_new (double, np), *grad = g_new (double, np), *ws = g_new (double, PF_N_TRAIN *cols);
       ClProbeFitInfo info;
       g_assert_true (cl_probe_logistic_fit (xtr, PF_N_TRAIN, PF_DIM, 1, &ytr, &fit->n_classes, fit->l2,
                                             CL_PROBE_LOGISTIC_TOL, CL_PROBE_LOGISTIC_MAX_ITER, w, &info));
       g_assert_true (info.converged);
-      double f_ours = cl_probe_logistic_objective (xtr, PF_N_TRAIN, PF_DIM, 1, &ytr, &fit->n_classes, fit->l2, w,
-                                                   grad, ws);
+      double f_ours =
+          cl_probe_logistic_objective (xtr, PF_N_TRAIN, PF_DIM, 1, &ytr, &fit->n_classes, fit->l2, w, grad, ws);
       double g_ours = norm2 (grad, np);
-      double f_sk = cl_probe_logistic_objective (xtr, PF_N_TRAIN, PF_DIM, 1, &ytr, &fit->n_classes, fit->l2,
-                                                 fit->w, NULL, ws);
+      double f_sk =
+          cl_probe_logistic_objective (xtr, PF_N_TRAIN, PF_DIM, 1, &ytr, &fit->n_classes, fit->l2, fit->w, NULL, ws);
       /* Multinomial intercepts are defined up to a common constant: compare them centred. */
       if (!binary)
         {
@@ -323,11 +334,11 @@ add_both (const char *name, GTestDataFunc func)
     }
 }
 
-#define KIND_WRAPPER(fn)                                                                                          \
-  static void fn##_kind (gconstpointer data)                                                                       \
-  {                                                                                                                \
-    kind = *(const ClProbeKind *) data;                                                                            \
-    fn ();                                                                                                         \
+#define KIND_WRAPPER(fn)                                                                                               \
+  static void fn##_kind (gconstpointer data)                                                                           \
+  {                                                                                                                    \
+    kind = *(const ClProbeKind *) data;                                                                                \
+    fn ();                                                                                                             \
   }
 KIND_WRAPPER (test_separable)
 KIND_WRAPPER (test_noise_is_chance)

@@ -10,11 +10,12 @@ static void
 test_table_complete (void)
 {
   /* The keys DESIGN.md promises to outside tools (those this build has so far). */
-  const char *contract[] = { "data.base", "data.path", "data.kind", "data.bits", "data.bit_resample",
-                             "aug.crop_min_area", "aug.flip", "aug.jitter", "aug.noise", "loss.kind",
-                             "loss.temperature", "model.arch", "model.width", "model.head_layers", "train.batch",
-                             "train.lr", "train.optimizer", "train.steps", "train.seed", "train.threads",
-                             "probe.every", "loss.lambda" };
+  const char *contract[] = { "data.base",         "data.path",         "data.kind",        "data.bits",
+                             "data.bit_resample", "aug.crop_min_area", "aug.flip",         "aug.jitter",
+                             "aug.noise",         "loss.kind",         "loss.temperature", "model.arch",
+                             "model.width",       "model.head_layers", "train.batch",      "train.lr",
+                             "train.optimizer",   "train.steps",       "train.seed",       "train.threads",
+                             "probe.every",       "loss.lambda" };
   for (gsize i = 0; i < G_N_ELEMENTS (contract); i++)
     g_assert_nonnull (cl_param_lookup (contract[i]));
 
@@ -97,7 +98,8 @@ test_bad_values (void)
   expect_error ("train.optimizer", "adamw", CL_CONFIG_ERROR_BAD_VALUE, "adam, sgd");
   expect_error ("train.batch", "1e9", CL_CONFIG_ERROR_BAD_VALUE, "train.batch");
   expect_error ("loss.lambda", "-2", CL_CONFIG_ERROR_BAD_VALUE, "[-1, 100]");
-  expect_error ("loss.kind", "infonce", CL_CONFIG_ERROR_BAD_VALUE, "ntxent, decoupled, swd-normal, swd-cube, swd-sphere");
+  expect_error ("loss.kind", "infonce", CL_CONFIG_ERROR_BAD_VALUE,
+                "ntxent, decoupled, swd-normal, swd-cube, swd-sphere");
 
   ClConfig cfg;
   cl_config_init (&cfg);
@@ -292,8 +294,8 @@ test_control_bytes_escaped (void)
   cl_config_init (&cfg);
   /* the last two: found by fuzz_ini (a group and a key with control bytes, in the bad-escape and
    * unknown-key messages) */
-  const char *texts[] = { "[loss]\nkind=\x1b[2Jevil\n", "[loss]\nte\x1bmp=1\n", "[loss]\ntemperature=0.1\x07\n",
-                          "not an ini \x1b[31m\n", "[loss]\nk\t\t\xd3x\x07=\\q\n", "[loss]\nk\t\x07x=1\n" };
+  const char *texts[] = { "[loss]\nkind=\x1b[2Jevil\n", "[loss]\nte\x1bmp=1\n",         "[loss]\ntemperature=0.1\x07\n",
+                          "not an ini \x1b[31m\n",      "[loss]\nk\t\t\xd3x\x07=\\q\n", "[loss]\nk\t\x07x=1\n" };
   for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
     {
       GError *error = NULL;

@@ -7,7 +7,8 @@
 static void
 test_escape (void)
 {
-  struct {
+  struct
+  {
     const char *in;
     int max;
     const char *out;

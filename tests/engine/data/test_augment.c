@@ -45,8 +45,8 @@ test_identity (void)
     {
       int h = shapes[s][0], w = shapes[s][1];
       g_autofree uint8_t *img = random_image (h, w, (guint32) s);
-      g_autofree float *ref = g_new (float, h * w);
-      g_autofree float *out = g_new (float, h * w);
+      g_autofree float *ref = g_new (float, h *w);
+      g_autofree float *out = g_new (float, h *w);
       cl_image_to_float (img, h, w, ref);
       ClRng rng;
       cl_rng_seed (&rng, 7, CL_STREAM_AUG);
@@ -116,20 +116,20 @@ static void
 test_resize_oracle (void)
 {
   static const double expect_a[42] = {
-    0.0196078431, 0.0602240896, 0.125210084, 0.190196078, 0.255182073, 0.320168067, 0.360784314,
-    0.218627451, 0.259243697, 0.324229692, 0.26372549, 0.203221289, 0.268207283, 0.308823529,
-    0.616666667, 0.657282913, 0.722268908, 0.410784314, 0.0992997199, 0.164285714, 0.204901961,
-    0.76372549, 0.804341737, 0.869327731, 0.557843137, 0.246358543, 0.311344538, 0.351960784,
-    0.659803922, 0.700420168, 0.765406162, 0.704901961, 0.644397759, 0.709383754, 0.75,
-    0.607843137, 0.648459384, 0.713445378, 0.778431373, 0.843417367, 0.908403361, 0.949019608,
+    0.0196078431, 0.0602240896, 0.125210084, 0.190196078, 0.255182073,  0.320168067, 0.360784314,
+    0.218627451,  0.259243697,  0.324229692, 0.26372549,  0.203221289,  0.268207283, 0.308823529,
+    0.616666667,  0.657282913,  0.722268908, 0.410784314, 0.0992997199, 0.164285714, 0.204901961,
+    0.76372549,   0.804341737,  0.869327731, 0.557843137, 0.246358543,  0.311344538, 0.351960784,
+    0.659803922,  0.700420168,  0.765406162, 0.704901961, 0.644397759,  0.709383754, 0.75,
+    0.607843137,  0.648459384,  0.713445378, 0.778431373, 0.843417367,  0.908403361, 0.949019608,
   };
   static const double expect_b[42] = {
-    0.11372549, 0.129971989, 0.178711485, 0.22745098, 0.276190476, 0.324929972, 0.341176471,
+    0.11372549,  0.129971989, 0.178711485, 0.22745098,   0.276190476, 0.324929972, 0.341176471,
     0.710784314, 0.619467787, 0.345518207, 0.0715686275, 0.120308123, 0.169047619, 0.185294118,
-    0.788562092, 0.745051354, 0.614519141, 0.483986928, 0.532726424, 0.58146592, 0.597712418,
-    0.615359477, 0.631605976, 0.680345472, 0.729084967, 0.777824463, 0.826563959, 0.842810458,
-    0.442156863, 0.458403361, 0.507142857, 0.555882353, 0.604621849, 0.653361345, 0.669607843,
-    0.28627451, 0.302521008, 0.351260504, 0.4, 0.448739496, 0.497478992, 0.51372549,
+    0.788562092, 0.745051354, 0.614519141, 0.483986928,  0.532726424, 0.58146592,  0.597712418,
+    0.615359477, 0.631605976, 0.680345472, 0.729084967,  0.777824463, 0.826563959, 0.842810458,
+    0.442156863, 0.458403361, 0.507142857, 0.555882353,  0.604621849, 0.653361345, 0.669607843,
+    0.28627451,  0.302521008, 0.351260504, 0.4,          0.448739496, 0.497478992, 0.51372549,
   };
   uint8_t src[42];
   for (int i = 0; i < 42; i++)
@@ -208,16 +208,15 @@ static void
 test_draw_count (void)
 {
   static const ClAugParams settings[] = {
-    { 1.0f, 0.0f, 0.0f, 0.0f },  { 0.08f, 0.0f, 0.0f, 0.0f }, { 0.5f, 1.0f, 0.0f, 0.0f },
-    { 0.5f, 0.5f, 1.0f, 0.0f },  { 0.5f, 0.5f, 0.3f, 0.2f },  { 1.0f, 0.0f, 0.0f, 1.0f },
-    { 0.01f, 1.0f, 2.0f, 0.05f },
+    { 1.0f, 0.0f, 0.0f, 0.0f }, { 0.08f, 0.0f, 0.0f, 0.0f }, { 0.5f, 1.0f, 0.0f, 0.0f },   { 0.5f, 0.5f, 1.0f, 0.0f },
+    { 0.5f, 0.5f, 0.3f, 0.2f }, { 1.0f, 0.0f, 0.0f, 1.0f },  { 0.01f, 1.0f, 2.0f, 0.05f },
   };
   static const int shapes[][2] = { { 28, 28 }, { 112, 112 }, { 3, 50 } };
   for (gsize sh = 0; sh < G_N_ELEMENTS (shapes); sh++)
     {
       int h = shapes[sh][0], w = shapes[sh][1];
       g_autofree uint8_t *img = random_image (h, w, 1);
-      g_autofree float *out = g_new (float, h * w);
+      g_autofree float *out = g_new (float, h *w);
       for (guint64 seed = 0; seed < 20; seed++)
         {
           ClRng ref;
@@ -421,7 +420,10 @@ test_jitter_statistics (void)
   ClAugParams p = { 1.0f, 0.0f, s, 0.0f };
   ClRng rng;
   cl_rng_seed (&rng, 2024, CL_STREAM_AUG);
-  enum { N = 6000 };
+  enum
+  {
+    N = 6000
+  };
   static double bs[N], cs[N];
   int applied = 0;
   float out[784];
@@ -459,8 +461,8 @@ test_jitter_statistics (void)
   mean_sd (bs, applied, &mb, &sb);
   mean_sd (cs, applied, &mc, &sc);
   double sd_expected = 0.8 * s / sqrt (3.0); /* uniform half-width / sqrt(3) */
-  g_test_message ("brightness mean %.4f sd %.4f, contrast mean %.4f sd %.4f (expected sd %.4f)",
-                  mb, sb, mc, sc, sd_expected);
+  g_test_message ("brightness mean %.4f sd %.4f, contrast mean %.4f sd %.4f (expected sd %.4f)", mb, sb, mc, sc,
+                  sd_expected);
   g_assert_cmpfloat (fabs (mb - 1.0), <, 0.01);
   g_assert_cmpfloat (fabs (mc - 1.0), <, 0.01);
   g_assert_cmpfloat (fabs (sb - sd_expected), <, 0.01);
@@ -529,8 +531,7 @@ test_noise (void)
       double sd = sqrt (sum2 / n - mean * mean);
       double frac1 = (double) within1 / n;
       double corr = lag / lag_n / (sd * sd);
-      g_test_message ("noise %.2f: mean %.5f sd %.5f P(|z|<1) %.4f lag-1 corr %.4f", stds[s], mean,
-                      sd, frac1, corr);
+      g_test_message ("noise %.2f: mean %.5f sd %.5f P(|z|<1) %.4f lag-1 corr %.4f", stds[s], mean, sd, frac1, corr);
       /* n = 235200: sd of the mean is std/485, relative sd of the sd is 0.15 %. */
       g_assert_cmpfloat (fabs (mean), <, 5 * stds[s] / 485);
       g_assert_cmpfloat (fabs (sd / stds[s] - 1.0), <, 0.01);
@@ -548,7 +549,9 @@ test_speed (void)
   g_autofree uint8_t *img = random_image (28, 28, 3);
   float out[784];
   static const ClAugParams settings[] = {
-    { 1.0f, 0.0f, 0.0f, 0.0f }, { 0.5f, 0.0f, 0.0f, 0.0f }, { 0.08f, 0.5f, 0.5f, 0.0f },
+    { 1.0f, 0.0f, 0.0f, 0.0f },
+    { 0.5f, 0.0f, 0.0f, 0.0f },
+    { 0.08f, 0.5f, 0.5f, 0.0f },
     { 0.08f, 0.5f, 0.5f, 0.1f },
   };
   ClRng rng;
@@ -562,8 +565,7 @@ test_speed (void)
       gint64 t1 = g_get_monotonic_time ();
       double ns = (double) (t1 - t0) * 1000.0 / n;
       g_test_minimized_result (ns, "crop %.2f flip %.1f jitter %.1f noise %.2f: %.0f ns per 28x28 view",
-                               settings[s].crop_min_area, settings[s].flip, settings[s].jitter,
-                               settings[s].noise, ns);
+                               settings[s].crop_min_area, settings[s].flip, settings[s].jitter, settings[s].noise, ns);
       g_assert_cmpfloat (ns, <, 200000.0);
     }
 }

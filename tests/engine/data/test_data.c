@@ -13,16 +13,14 @@ static char *tmp_dir;
 
 /* An IDX file's bytes: magic (type byte 0x08, ndim), big-endian dims, then payload. */
 static GByteArray *
-idx_bytes (int ndim_in_magic, guint8 type, int ndim, const guint32 *dims, const guint8 *payload,
-           gsize payload_len)
+idx_bytes (int ndim_in_magic, guint8 type, int ndim, const guint32 *dims, const guint8 *payload, gsize payload_len)
 {
   GByteArray *b = g_byte_array_new ();
   guint8 magic[4] = { 0, 0, type, (guint8) ndim_in_magic };
   g_byte_array_append (b, magic, 4);
   for (int d = 0; d < ndim; d++)
     {
-      guint8 be[4] = { (guint8) (dims[d] >> 24), (guint8) (dims[d] >> 16), (guint8) (dims[d] >> 8),
-                       (guint8) dims[d] };
+      guint8 be[4] = { (guint8) (dims[d] >> 24), (guint8) (dims[d] >> 16), (guint8) (dims[d] >> 8), (guint8) dims[d] };
       g_byte_array_append (b, be, 4);
     }
   if (payload_len)
@@ -428,8 +426,7 @@ test_dataset_errors (void)
   expect_load_error (NULL, nowhere, CL_DATA_ERROR_MISSING, nowhere, "not found");
 
   /* Unknown base names data.base and the accepted values. */
-  expect_load_error ("cifar-10", NULL, CL_DATA_ERROR_MISSING, "data.base=cifar-10",
-                     "accepted values: fashion-mnist");
+  expect_load_error ("cifar-10", NULL, CL_DATA_ERROR_MISSING, "data.base=cifar-10", "accepted values: fashion-mnist");
 }
 
 static guint64

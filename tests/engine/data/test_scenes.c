@@ -115,7 +115,8 @@ scenes_new (int kind, int pool, int big, int tint, uint64_t seed)
   return s;
 }
 
-typedef struct {
+typedef struct
+{
   int x0, y0, x1, y1, count;
 } TBox;
 
@@ -155,13 +156,12 @@ correlation (const double *a, const double *b, int n)
 /* How well the visible pixels of instance id match the source item resized (here, independently)
  * to the layout's square at the layout's position: correlation and the mean ratio pixel/expected. */
 static double
-item_match (const uint8_t *grey, const uint8_t *mask, int side, int id, const ClSceneItem *it, int split,
-            double *ratio)
+item_match (const uint8_t *grey, const uint8_t *mask, int side, int id, const ClSceneItem *it, int split, double *ratio)
 {
   const ClImageSet *set = split ? &ds->test : &ds->train;
   double *ref = g_new (double, it->size * it->size);
   resize_ref (item_pixels (split, it->source), set->height, set->width, ref, it->size, it->size);
-  double *a = g_new (double, side * side), *b = g_new (double, side * side);
+  double *a = g_new (double, side *side), *b = g_new (double, side *side);
   int n = 0;
   double num = 0, den = 0;
   for (int y = 0; y < side; y++)
@@ -188,7 +188,7 @@ item_match (const uint8_t *grey, const uint8_t *mask, int side, int id, const Cl
 static TBox
 resized_box (int split, int index, int side)
 {
-  double *ref = g_new (double, side * side);
+  double *ref = g_new (double, side *side);
   resize_ref (item_pixels (split, index), 28, 28, ref, side, side);
   TBox b = { side, side, -1, -1, 0 };
   for (int y = 0; y < side; y++)
@@ -208,7 +208,8 @@ resized_box (int split, int index, int side)
 static void
 test_params (void)
 {
-  static const struct {
+  static const struct
+  {
     ClSceneParams p;
     const char *key;
   } bad[] = {
@@ -252,7 +253,8 @@ test_params (void)
 static void
 test_geometry_targets (void)
 {
-  static const struct {
+  static const struct
+  {
     int kind, side;
     int n_targets;
     ClSceneTarget targets[3];
@@ -296,11 +298,11 @@ test_geometry_targets (void)
 /* ------------------------------------------------------------------ all kinds */
 
 static const ClSceneParams all_kinds[] = {
-  { CL_SCENE_RANDBITS, 10, 28, 0, 5 },      { CL_SCENE_OVERLAY, 10, 28, 0, 5 },
-  { CL_SCENE_OVERLAY, 1000, 28, 0, 5 },     { CL_SCENE_TWO_OBJECTS, 10, 20, 0, 5 },
-  { CL_SCENE_TWO_OBJECTS, 10, 56, 0, 5 },   { CL_SCENE_MULTI_OBJECTS, 10, 28, 0, 5 },
-  { CL_SCENE_RANDBITS, 10, 28, 1, 5 },      { CL_SCENE_OVERLAY, 100, 28, 1, 5 },
-  { CL_SCENE_TWO_OBJECTS, 10, 40, 1, 5 },   { CL_SCENE_MULTI_OBJECTS, 10, 28, 1, 5 },
+  { CL_SCENE_RANDBITS, 10, 28, 0, 5 },    { CL_SCENE_OVERLAY, 10, 28, 0, 5 },
+  { CL_SCENE_OVERLAY, 1000, 28, 0, 5 },   { CL_SCENE_TWO_OBJECTS, 10, 20, 0, 5 },
+  { CL_SCENE_TWO_OBJECTS, 10, 56, 0, 5 }, { CL_SCENE_MULTI_OBJECTS, 10, 28, 0, 5 },
+  { CL_SCENE_RANDBITS, 10, 28, 1, 5 },    { CL_SCENE_OVERLAY, 100, 28, 1, 5 },
+  { CL_SCENE_TWO_OBJECTS, 10, 40, 1, 5 }, { CL_SCENE_MULTI_OBJECTS, 10, 28, 1, 5 },
 };
 
 static void
@@ -757,8 +759,8 @@ test_two_objects (void)
               e[k].x0 += L.items[k].x, e[k].x1 += L.items[k].x;
               e[k].y0 += L.items[k].y, e[k].y1 += L.items[k].y;
             }
-          gboolean apart = e[0].x1 + 1 < e[1].x0 || e[1].x1 + 1 < e[0].x0 || e[0].y1 + 1 < e[1].y0
-                           || e[1].y1 + 1 < e[0].y0;
+          gboolean apart =
+              e[0].x1 + 1 < e[1].x0 || e[1].x1 + 1 < e[0].x0 || e[0].y1 + 1 < e[1].y0 || e[1].y1 + 1 < e[0].y0;
           if (!apart)
             continue;
           separate++;
@@ -783,7 +785,8 @@ test_two_objects (void)
             }
         }
       g_test_message ("big %d: %d/%d scenes with separate items; worst extent error %.0f px, "
-                      "worst pixel correlation %.4f", big, separate, n, worst_dim, worst_corr);
+                      "worst pixel correlation %.4f",
+                      big, separate, n, worst_dim, worst_corr);
       /* the small item is placed away from the large one whenever there is room */
       if (big <= 28)
         g_assert_cmpint (separate, >=, n * 9 / 10);
@@ -865,7 +868,8 @@ test_multi_objects (void)
   for (int i = 0; i < n; i++)
     v += (bg_means[i] - m) * (bg_means[i] - m) / n;
   g_test_message ("background mean over images: %.1f, sd %.1f; %d of %d backgrounds nearly flat; "
-                  "worst item correlation %.3f", m, sqrt (v), flat_backgrounds, n, worst_corr);
+                  "worst item correlation %.3f",
+                  m, sqrt (v), flat_backgrounds, n, worst_corr);
   g_assert_cmpfloat (sqrt (v), >, 20.0);
   g_assert_cmpint (flat_backgrounds, <, n / 10);
 
@@ -966,8 +970,8 @@ test_tint_views (void)
           right_bucket += (int) floor (h1 * 8) == labels[CL_TARGET_TINT];
         }
       g_test_message ("jitter %d: %d grey view pairs; of %d others, hue differs by > 1/16 turn in %d, "
-                      "largest difference %.3f; view 1 in the tint's bucket %d times", strength, grey_views,
-                      coloured, far, max_diff, right_bucket);
+                      "largest difference %.3f; view 1 in the tint's bucket %d times",
+                      strength, grey_views, coloured, far, max_diff, right_bucket);
       if (strength == 0)
         {
           g_assert_cmpint (grey_views, ==, 0);
@@ -1003,7 +1007,7 @@ random_planes (int c, int h, int w, guint32 seed)
 }
 
 static const ClAugParams param_sets[] = {
-  { 1.0f, 0.0f, 0.0f, 0.0f }, { 0.2f, 0.5f, 0.0f, 0.0f }, { 0.08f, 0.5f, 1.0f, 0.0f },
+  { 1.0f, 0.0f, 0.0f, 0.0f }, { 0.2f, 0.5f, 0.0f, 0.0f },  { 0.08f, 0.5f, 1.0f, 0.0f },
   { 0.5f, 1.0f, 0.5f, 0.1f }, { 0.2f, 0.5f, 1.0f, 0.05f },
 };
 
@@ -1164,8 +1168,8 @@ static int
 bench (void)
 {
   static const ClSceneParams kinds[] = {
-    { CL_SCENE_RANDBITS, 1, 28, 0, 1 },     { CL_SCENE_OVERLAY, 1000, 28, 0, 1 },
-    { CL_SCENE_TWO_OBJECTS, 1, 40, 0, 1 },  { CL_SCENE_MULTI_OBJECTS, 1, 28, 0, 1 },
+    { CL_SCENE_RANDBITS, 1, 28, 0, 1 },      { CL_SCENE_OVERLAY, 1000, 28, 0, 1 },
+    { CL_SCENE_TWO_OBJECTS, 1, 40, 0, 1 },   { CL_SCENE_MULTI_OBJECTS, 1, 28, 0, 1 },
     { CL_SCENE_MULTI_OBJECTS, 1, 28, 1, 1 },
   };
   uint8_t px[3 * 64 * 64], mask[64 * 64], labels[CL_N_SCENE_TARGETS];
@@ -1179,7 +1183,7 @@ bench (void)
         cl_scenes_render (s, 0, i, px, labels, mask);
       gint64 t2 = g_get_monotonic_time ();
       printf ("%s%s: new %.2f ms, render %.0f ns per scene\n", cl_scene_kind_names[kinds[k].kind],
-                      kinds[k].tint ? "+tint" : "", (t1 - t0) / 1e3, (t2 - t1) * 1e3 / reps);
+              kinds[k].tint ? "+tint" : "", (t1 - t0) / 1e3, (t2 - t1) * 1e3 / reps);
       cl_scenes_free (s);
     }
   ClAugParams p = { 0.2f, 0.5f, 1.0f, 0.05f };
@@ -1211,8 +1215,7 @@ write_ppm (const char *path, int w, int h, const uint8_t *rgb)
 
 /* cols x rows scenes (and, if with_mask, a mask row under each scene row), each magnified 3x. */
 static void
-dump_scenes (const char *dir, const char *name, const ClSceneParams *p, int cols, int rows, int with_mask,
-             int views)
+dump_scenes (const char *dir, const char *name, const ClSceneParams *p, int cols, int rows, int with_mask, int views)
 {
   ClScenes *s = scenes_new (p->kind, p->pool, p->big_size, p->tint, p->seed);
   int c, h, w;
@@ -1223,7 +1226,9 @@ dump_scenes (const char *dir, const char *name, const ClSceneParams *p, int cols
   g_autofree uint8_t *img = g_malloc0 ((size_t) W * H * 3);
   g_autofree uint8_t *px = g_malloc ((size_t) c * h * w), *mask = g_malloc ((size_t) h * w);
   g_autofree float *view = g_malloc (sizeof (float) * c * h * w);
-  static const uint8_t palette[5][3] = { { 0, 0, 0 }, { 230, 60, 60 }, { 60, 200, 60 }, { 70, 110, 240 }, { 240, 220, 50 } };
+  static const uint8_t palette[5][3] = {
+    { 0, 0, 0 }, { 230, 60, 60 }, { 60, 200, 60 }, { 70, 110, 240 }, { 240, 220, 50 }
+  };
   ClAugParams aug = { 0.3f, 0.5f, (float) (views > 1 ? 1 : 0), 0.0f };
   ClRng rng;
   cl_rng_seed (&rng, 99, CL_STREAM_AUG);
@@ -1287,22 +1292,22 @@ static int
 dump (const char *dir)
 {
   ClSceneParams p;
-  p = (ClSceneParams) { CL_SCENE_OVERLAY, 10, 28, 0, 5 };
+  p = (ClSceneParams){ CL_SCENE_OVERLAY, 10, 28, 0, 5 };
   dump_scenes (dir, "overlay_pool10", &p, 8, 3, 1, 0);
   p.pool = 1000;
   dump_scenes (dir, "overlay_pool1000", &p, 8, 2, 0, 0);
-  p = (ClSceneParams) { CL_SCENE_TWO_OBJECTS, 1, 20, 0, 5 };
+  p = (ClSceneParams){ CL_SCENE_TWO_OBJECTS, 1, 20, 0, 5 };
   dump_scenes (dir, "two_objects_20", &p, 8, 2, 1, 0);
   p.big_size = 44;
   dump_scenes (dir, "two_objects_44", &p, 8, 2, 1, 0);
-  p = (ClSceneParams) { CL_SCENE_MULTI_OBJECTS, 1, 28, 0, 5 };
+  p = (ClSceneParams){ CL_SCENE_MULTI_OBJECTS, 1, 28, 0, 5 };
   dump_scenes (dir, "multi_objects", &p, 8, 3, 1, 0);
   p.tint = 1;
   dump_scenes (dir, "multi_objects_tint", &p, 8, 2, 0, 0);
-  p = (ClSceneParams) { CL_SCENE_OVERLAY, 10, 28, 1, 5 };
+  p = (ClSceneParams){ CL_SCENE_OVERLAY, 10, 28, 1, 5 };
   dump_scenes (dir, "views_tint_jitter0", &p, 8, 2, 0, 1);
   dump_scenes (dir, "views_tint_jitter1", &p, 8, 2, 0, 2);
-  p = (ClSceneParams) { CL_SCENE_RANDBITS, 1, 28, 1, 5 };
+  p = (ClSceneParams){ CL_SCENE_RANDBITS, 1, 28, 1, 5 };
   dump_scenes (dir, "randbits_tint", &p, 8, 2, 0, 0);
   dump_glyphs (dir);
   return 0;

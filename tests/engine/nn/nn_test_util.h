@@ -24,7 +24,8 @@ void assert_grad (const char *what, const float *analytic, const double *numeric
 double max_abs_diff (const float *a, const float *b, size_t count);
 double max_abs (const float *a, size_t count);
 
-typedef struct {
+typedef struct
+{
   ClConv2d conv;
   int n;
   float *w, *x, *y, *r, *col, *dcol, *tmp;
@@ -35,7 +36,8 @@ void conv_case_init (ConvCase *cc, ClRng *rng, int n, int in_c, int out_c, int k
 void conv_case_scratch (ConvCase *cc);
 void conv_case_free (ConvCase *cc);
 
-typedef struct {
+typedef struct
+{
   ClBatchNorm bn;
   int n;
   gboolean relu;

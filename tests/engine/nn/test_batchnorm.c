@@ -87,15 +87,15 @@ test_bn_relu_fused (void)
   cl_batchnorm_forward_train (&bc.bn, bc.x, n, bc.gamma, bc.beta, y_plain, bc.mean, bc.invstd, NULL, NULL, FALSE);
   cl_relu_forward (y_plain, bc.count, y_relu);
   cl_relu_backward (y_relu, bc.r, bc.count, d_relu);
-  cl_batchnorm_backward (&bc.bn, bc.x, y_plain, d_relu, n, bc.gamma, bc.mean, bc.invstd, dx_plain, dg_plain,
-                         db_plain, FALSE);
+  cl_batchnorm_backward (&bc.bn, bc.x, y_plain, d_relu, n, bc.gamma, bc.mean, bc.invstd, dx_plain, dg_plain, db_plain,
+                         FALSE);
 
   cl_batchnorm_forward_train (&bc.bn, bc.x, n, bc.gamma, bc.beta, bc.y, bc.mean, bc.invstd, NULL, NULL, TRUE);
   g_assert_cmpmem (bc.y, sizeof (float) * bc.count, y_relu, sizeof (float) * bc.count);
   /* In place: dx aliases dy. */
   memcpy (dx_fused, bc.r, sizeof (float) * bc.count);
-  cl_batchnorm_backward (&bc.bn, bc.x, bc.y, dx_fused, n, bc.gamma, bc.mean, bc.invstd, dx_fused, dg_fused,
-                         db_fused, TRUE);
+  cl_batchnorm_backward (&bc.bn, bc.x, bc.y, dx_fused, n, bc.gamma, bc.mean, bc.invstd, dx_fused, dg_fused, db_fused,
+                         TRUE);
   g_assert_cmpfloat (max_abs_diff (dx_plain, dx_fused, bc.count), <=, 1e-6 * max_abs (dx_plain, bc.count));
   g_assert_cmpfloat (max_abs_diff (dg_plain, dg_fused, c), <=, 1e-6 * max_abs (dg_plain, c));
   g_assert_cmpfloat (max_abs_diff (db_plain, db_fused, c), <=, 1e-6 * max_abs (db_plain, c));

@@ -431,8 +431,8 @@ test_nhwc_threads_identical (void)
    * every team size. */
   ClDense dense = { 300, 70 };
   const int dn = 700;
-  float *dxin = g_new (float, (size_t) dn * dense.in), *dw_ = g_new (float, (size_t) dense.out * dense.in);
-  float *ddy = g_new (float, (size_t) dn * dense.out);
+  float *dxin = g_new (float, (size_t) dn *dense.in), *dw_ = g_new (float, (size_t) dense.out *dense.in);
+  float *ddy = g_new (float, (size_t) dn *dense.out);
   fill_uniform (&rng, dxin, (size_t) dn * dense.in, -1, 1);
   fill_uniform (&rng, dw_, (size_t) dense.out * dense.in, -1, 1);
   fill_uniform (&rng, ddy, (size_t) dn * dense.out, -1, 1);
@@ -440,9 +440,9 @@ test_nhwc_threads_identical (void)
   for (int t = 0; t < 4; t++)
     {
       cl_layers_set_threads (t + 1);
-      dres[t][0] = g_new (float, (size_t) dn * dense.out);
-      dres[t][1] = g_new (float, (size_t) dense.out * dense.in);
-      dres[t][2] = g_new (float, (size_t) dn * dense.in);
+      dres[t][0] = g_new (float, (size_t) dn *dense.out);
+      dres[t][1] = g_new (float, (size_t) dense.out *dense.in);
+      dres[t][2] = g_new (float, (size_t) dn *dense.in);
       cl_dense_forward (&dense, dw_, dxin, dn, dres[t][0]);
       cl_dense_backward (&dense, dw_, dxin, ddy, dn, dres[t][1], dres[t][2]);
     }

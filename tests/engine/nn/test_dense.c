@@ -5,7 +5,8 @@
 
 #include "tests/engine/nn/nn_test_util.h"
 
-typedef struct {
+typedef struct
+{
   ClDense dense;
   int n;
   float *w, *x, *y, *r;

@@ -46,7 +46,8 @@ max_diff_d (const float *a, const double *b, size_t count)
   return w;
 }
 
-typedef struct {
+typedef struct
+{
   int m, n, k;
   float *a, *b, *dc;
 } GemmCase;
@@ -68,13 +69,17 @@ test_gemm_vs_reference (void)
   g_test_message ("microkernels: %s", micro ? cl_conv_kernels_name () : "none (cblas_sgemm)");
   for (int trial = 0; trial < 40; trial++)
     {
-      GemmCase g = { 1 + (int) cl_rng_below (&rng, 130), 1 + (int) cl_rng_below (&rng, 70),
-                     1 + (int) cl_rng_below (&rng, 90), NULL, NULL, NULL };
+      GemmCase g = { 1 + (int) cl_rng_below (&rng, 130),
+                     1 + (int) cl_rng_below (&rng, 70),
+                     1 + (int) cl_rng_below (&rng, 90),
+                     NULL,
+                     NULL,
+                     NULL };
       if (trial == 0)
         g.m = 512, g.n = 128, g.k = 256; /* the representation dense layer at batch 256 */
-      g.a = g_new (float, (size_t) g.m * g.k);
-      g.b = g_new (float, (size_t) g.n * g.k);
-      g.dc = g_new (float, (size_t) g.m * g.n);
+      g.a = g_new (float, (size_t) g.m *g.k);
+      g.b = g_new (float, (size_t) g.n *g.k);
+      g.dc = g_new (float, (size_t) g.m *g.n);
       fill_uniform (&rng, g.a, (size_t) g.m * g.k, -1, 1);
       fill_uniform (&rng, g.b, (size_t) g.n * g.k, -1, 1);
       fill_uniform (&rng, g.dc, (size_t) g.m * g.n, -1, 1);

@@ -12,8 +12,8 @@ test_layout_changes (void)
   ClRng rng;
   cl_rng_seed (&rng, 16, TEST_STREAM);
   const int n = 3, c_src = 7, c = 5, P = 131;
-  float *x = g_new (float, (size_t) n * c_src * P), *h = g_new (float, (size_t) n * P * c);
-  float *back = g_new (float, (size_t) n * c * P);
+  float *x = g_new (float, (size_t) n *c_src *P), *h = g_new (float, (size_t) n *P *c);
+  float *back = g_new (float, (size_t) n *c *P);
   fill_uniform (&rng, x, (size_t) n * c_src * P, -1, 1);
   cl_nchw_to_nhwc (x, n, c_src, c, P, h);
   for (int s = 0; s < n; s++)
@@ -45,7 +45,8 @@ test_layout_changes (void)
   for (int o = 0; o < 4; o++)
     for (int ch = 0; ch < w_in; ch++)
       for (int j = 0; j < 9; j++)
-        g_assert_cmpfloat (w2[((size_t) o * w_in + ch) * 9 + j], ==, ch < 3 ? w[((size_t) o * w_in + ch) * 9 + j] : 0.0f);
+        g_assert_cmpfloat (w2[((size_t) o * w_in + ch) * 9 + j], ==,
+                           ch < 3 ? w[((size_t) o * w_in + ch) * 9 + j] : 0.0f);
   g_free (x);
   g_free (h);
   g_free (back);

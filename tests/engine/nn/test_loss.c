@@ -62,7 +62,8 @@ draw_fixed_swd (ClLossKind kind, int n, int d, uint64_t seed, float *w, float *p
 }
 
 /* One deterministic evaluation of any kind: the swd kinds use the given w and prior. */
-typedef struct {
+typedef struct
+{
   ClLossKind kind;
   int n, d;
   float tau, lambda;
@@ -134,11 +135,11 @@ check_against_fixture (ClLossKind kind)
         {
           double err = fabs (got[q] - want[q]);
           double tol = 1e-5 * fabs (want[q]) + abs_tol;
-          g_test_message ("%s %s %s: C %.10g oracle %.10g err %.2e tol %.2e", fc->name,
-                          cl_loss_kind_name (kind), what[q], got[q], want[q], err, tol);
+          g_test_message ("%s %s %s: C %.10g oracle %.10g err %.2e tol %.2e", fc->name, cl_loss_kind_name (kind),
+                          what[q], got[q], want[q], err, tol);
           if (!(err <= tol))
-            g_error ("%s %s %s: C %.10g, oracle %.10g (err %.3g > tol %.3g)", fc->name,
-                     cl_loss_kind_name (kind), what[q], got[q], want[q], err, tol);
+            g_error ("%s %s %s: C %.10g, oracle %.10g (err %.3g > tol %.3g)", fc->name, cl_loss_kind_name (kind),
+                     what[q], got[q], want[q], err, tol);
         }
       /* The oracle guarantees every cosine margin is >= 1e-4, far above float32 error. */
       g_assert_cmpfloat (fc->min_margin, >=, 1e-4);
@@ -150,12 +151,12 @@ check_against_fixture (ClLossKind kind)
           gmax = fmax (gmax, fabs (ex->dz[k]));
           gerr = fmax (gerr, fabs ((double) dz[k] - ex->dz[k]));
         }
-      g_test_message ("%s %s dz: max err %.2e of max |dz| %.2e (rel %.2e)", fc->name,
-                      cl_loss_kind_name (kind), gerr, gmax, gerr / gmax);
+      g_test_message ("%s %s dz: max err %.2e of max |dz| %.2e (rel %.2e)", fc->name, cl_loss_kind_name (kind), gerr,
+                      gmax, gerr / gmax);
       g_assert_cmpfloat (gmax, >, 0.0);
       if (!(gerr <= 1e-4 * gmax))
-        g_error ("%s %s: dz differs from the oracle by %.3g (max |dz| %.3g)", fc->name,
-                 cl_loss_kind_name (kind), gerr, gmax);
+        g_error ("%s %s: dz differs from the oracle by %.3g (max |dz| %.3g)", fc->name, cl_loss_kind_name (kind), gerr,
+                 gmax);
       checked++;
       g_free (dz);
       g_free (ws);
@@ -196,8 +197,8 @@ test_fixture_swd (void)
  * The step is rel_step |z|, capped (when max_dp > 0) so that no SWD projection moves by
  * more than max_dp: a quarter of the smallest gap keeps every sort permutation fixed. */
 static double
-directional_error (const Eval *e, const float *z, const float *g, double rel_step, double max_dp,
-                   int n_random, uint64_t seed)
+directional_error (const Eval *e, const float *z, const float *g, double rel_step, double max_dp, int n_random,
+                   uint64_t seed)
 {
   int rows = 2 * e->n, d = e->d;
   size_t count = (size_t) rows * d;
@@ -294,12 +295,11 @@ swd_min_gap (ClLossKind kind, const float *z, int n, int d, const float *w)
 #define FD_TOL 2e-3
 
 static void
-gradcheck_kind (ClLossKind kind, int n, int d, float tau, float lambda, double rel_step,
-                uint64_t data_seed)
+gradcheck_kind (ClLossKind kind, int n, int d, float tau, float lambda, double rel_step, uint64_t data_seed)
 {
   size_t count = (size_t) 2 * n * d;
   float *z = g_new (float, count), *dz = g_new (float, count), *bad = g_new (float, count);
-  float *w = g_new (float, (size_t) d * d), *prior = g_new (float, count);
+  float *w = g_new (float, (size_t) d *d), *prior = g_new (float, count);
   float *ws = new_ws (kind, n, d);
   int swd = kind != CL_LOSS_NTXENT && kind != CL_LOSS_DECOUPLED;
   fill_views (z, n, d, 0.7, 1.2, data_seed);
@@ -318,8 +318,7 @@ gradcheck_kind (ClLossKind kind, int n, int d, float tau, float lambda, double r
     }
 
   double err = directional_error (&e, z, dz, rel_step, max_dp, 6, 5);
-  g_test_message ("%s n=%d d=%d tau=%g: directional FD rel err %.2e", cl_loss_kind_name (kind), n,
-                  d, tau, err);
+  g_test_message ("%s n=%d d=%d tau=%g: directional FD rel err %.2e", cl_loss_kind_name (kind), n, d, tau, err);
   g_assert_cmpfloat (err, <, FD_TOL);
 
   /* The check must be able to fail: a gradient 2 % too large ... */
@@ -341,8 +340,7 @@ gradcheck_kind (ClLossKind kind, int n, int d, float tau, float lambda, double r
               gg += (double) dz[(size_t) i * d + k] * dz[(size_t) i * d + k];
             }
           for (int k = 0; k < d; k++)
-            bad[(size_t) i * d + k] = dz[(size_t) i * d + k]
-                                      + (float) (0.2 * sqrt (gg / zz) * z[(size_t) i * d + k]);
+            bad[(size_t) i * d + k] = dz[(size_t) i * d + k] + (float) (0.2 * sqrt (gg / zz) * z[(size_t) i * d + k]);
         }
       double err_radial = directional_error (&e, z, bad, rel_step, max_dp, 6, 5);
       g_assert_cmpfloat (err_radial, >, FD_TOL);
@@ -395,7 +393,7 @@ test_gradient_scale_invariance (void)
   const int n = 12, d = 16;
   size_t count = (size_t) 2 * n * d;
   float *z = g_new (float, count), *dz = g_new (float, count);
-  float *w = g_new (float, (size_t) d * d), *prior = g_new (float, count);
+  float *w = g_new (float, (size_t) d *d), *prior = g_new (float, count);
   fill_views (z, n, d, 0.5, 1.5, 3);
   draw_fixed_swd (CL_LOSS_SWD_SPHERE, n, d, 9, w, prior);
   const ClLossKind kinds[] = { CL_LOSS_NTXENT, CL_LOSS_DECOUPLED, CL_LOSS_SWD_SPHERE };
@@ -451,8 +449,7 @@ test_parts_sum (void)
       ClLossParams p = { all_kinds[q], 0.15f, 0.3f };
       ClLossResult r = cl_loss_compute (&p, z, n, d, &rng, dz, ws);
       g_assert_true (isfinite (r.loss));
-      g_assert_cmpfloat (fabs (r.loss - (r.alignment + r.distribution)), <=,
-                         1e-12 * fmax (1.0, fabs (r.loss)));
+      g_assert_cmpfloat (fabs (r.loss - (r.alignment + r.distribution)), <=, 1e-12 * fmax (1.0, fabs (r.loss)));
       g_assert_cmpfloat (r.accuracy, >=, 0.0);
       g_assert_cmpfloat (r.accuracy, <=, 1.0);
       /* the SWD and decoupled alignment parts are halved mean squares: non-negative */
@@ -631,8 +628,7 @@ test_swd_prior_match (void)
       for (size_t k = 0; k < count; k++)
         z[k] += q == 2 && k % d != 0 ? 0.0f : shift[q];
       double shifted = cl_loss_compute (&p, z, n, d, &loss_rng, NULL, ws).distribution;
-      g_test_message ("%s: SWD same prior %.3g, shifted %.3g", cl_loss_kind_name (kinds[q]), same,
-                      shifted);
+      g_test_message ("%s: SWD same prior %.3g, shifted %.3g", cl_loss_kind_name (kinds[q]), same, shifted);
       g_assert_cmpfloat (same, >=, 0.0);
       g_assert_cmpfloat (shifted, >, 50.0 * same);
       if (kinds[q] == CL_LOSS_SWD_NORMAL)
@@ -782,7 +778,7 @@ test_swd_rng_contract (void)
   const int n = 20, d = 8;
   size_t count = (size_t) 2 * n * d;
   float *z = g_new (float, count), *dz1 = g_new (float, count), *dz2 = g_new (float, count);
-  float *w = g_new (float, (size_t) d * d), *prior = g_new (float, count);
+  float *w = g_new (float, (size_t) d *d), *prior = g_new (float, count);
   fill_views (z, n, d, 0.5, 0.5, 90);
   const ClLossKind kinds[] = { CL_LOSS_SWD_NORMAL, CL_LOSS_SWD_CUBE, CL_LOSS_SWD_SPHERE };
   for (int q = 0; q < 3; q++)
@@ -818,7 +814,7 @@ test_orthogonal_haar (void)
   ClRng rng;
   cl_rng_seed (&rng, 31, CL_STREAM_LOSS);
   const int big = 64;
-  float *w = g_new (float, big * big), *work = g_new (float, cl_loss_orthogonal_work_floats (big));
+  float *w = g_new (float, big *big), *work = g_new (float, cl_loss_orthogonal_work_floats (big));
   cl_loss_draw_orthogonal (big, &rng, w, work);
   double worst = 0.0;
   for (int a = 0; a < big; a++)
@@ -921,8 +917,7 @@ test_exp_nonpositive (void)
           g_assert_cmpfloat (y[i], ==, 0.0f);
         }
     }
-  g_test_message ("worst error against expf on [-87, 0]: scalar %.2f ulp, vector %.2f ulp", worst_scalar,
-                  worst_vector);
+  g_test_message ("worst error against expf on [-87, 0]: scalar %.2f ulp, vector %.2f ulp", worst_scalar, worst_vector);
   g_assert_cmpfloat (worst_scalar, <=, 4.0);
   g_assert_cmpfloat (worst_vector, <=, 4.0);
   g_assert_cmpfloat (cl_exp_nonpositive (0.0f), ==, 1.0f);
@@ -972,8 +967,9 @@ test_threads_identical (void)
       for (int threads = 1; threads <= 4; threads++)
         {
           cl_layers_set_threads (threads);
-          ClLossResult r = kinds[ki] == CL_LOSS_NTXENT ? cl_ntxent (z, n, d, 0.2f, threads == 1 ? dz1 : dz, ws)
-                                                       : cl_loss_decoupled (z, n, d, 0.2f, 0.5f, threads == 1 ? dz1 : dz, ws);
+          ClLossResult r = kinds[ki] == CL_LOSS_NTXENT
+                               ? cl_ntxent (z, n, d, 0.2f, threads == 1 ? dz1 : dz, ws)
+                               : cl_loss_decoupled (z, n, d, 0.2f, 0.5f, threads == 1 ? dz1 : dz, ws);
           g_assert_true (isfinite (r.loss));
           if (threads == 1)
             {

@@ -59,7 +59,8 @@ random_views (ClRng *rng, const ClModelSpec *spec, int n)
  * beta per BN layer. */
 #define DN_MAX_LAYERS 16
 
-typedef struct {
+typedef struct
+{
   int n, layers;
   double *params; /* double copy of the model's parameters; the one perturbed */
   size_t w_off[DN_MAX_LAYERS], bn_off[DN_MAX_LAYERS];
@@ -69,10 +70,10 @@ typedef struct {
   size_t in_size[DN_MAX_LAYERS], out_size[DN_MAX_LAYERS];
   guint8 *mask[DN_MAX_LAYERS]; /* NULL: no BN/ReLU (the last head layer) */
   double *x, *r;
-  double *pre[DN_MAX_LAYERS], *act[DN_MAX_LAYERS];  /* at the base point */
+  double *pre[DN_MAX_LAYERS], *act[DN_MAX_LAYERS];     /* at the base point */
   double *pre_s[DN_MAX_LAYERS], *act_s[DN_MAX_LAYERS]; /* scratch for perturbed evaluations */
-  int from_layer; /* evaluations recompute from this layer... */
-  gboolean from_bn; /* ...starting at its BN (a gamma/beta was perturbed) */
+  int from_layer;                                      /* evaluations recompute from this layer... */
+  gboolean from_bn;                                    /* ...starting at its BN (a gamma/beta was perturbed) */
   int only_channel; /* ...or, if >= 0, from that output channel of its kernel (a weight was perturbed) */
 } DoubleNet;
 
@@ -240,10 +241,10 @@ dn_init (DoubleNet *dn, ClModel *model, const float *x, const float *r, int n)
           for (size_t i = 0; i < size * n; i++)
             dn->mask[l][i] = out[i] > 0.0f;
         }
-      dn->pre[l] = g_new (double, size * n);
-      dn->act[l] = g_new (double, size * n);
-      dn->pre_s[l] = g_new (double, size * n);
-      dn->act_s[l] = g_new (double, size * n);
+      dn->pre[l] = g_new (double, size *n);
+      dn->act[l] = g_new (double, size *n);
+      dn->pre_s[l] = g_new (double, size *n);
+      dn->act_s[l] = g_new (double, size *n);
     }
   g_assert_cmpuint (w_off, ==, cl_model_num_decay_params (model));
   size_t bn_off = w_off;
@@ -341,7 +342,7 @@ model_gradcheck_planes (const ClModelSpec *spec, int n, double tol, int active, 
       fill_inactive (x_model, spec, n, active, FALSE);
     }
   const int d = cl_model_out_dim (model);
-  float *r = g_new (float, (size_t) n * d);
+  float *r = g_new (float, (size_t) n *d);
   fill_uniform (&rng, r, (size_t) n * d, -1, 1);
 
   /* BN parameters away from their init so their gradients are generic. */
@@ -384,8 +385,8 @@ model_gradcheck_planes (const ClModelSpec *spec, int n, double tol, int active, 
         if (part > 0 && !dn.mask[l])
           continue;
         size_t off = part == 0 ? dn.w_off[l] : dn.bn_off[l] + (part == 2 ? dn.out_c[l] : 0);
-        size_t count = part == 0 ? dn.in_size[l] / (dn.is_conv[l] ? (size_t) dn.in_h[l] * dn.in_w[l] : 1)
-                                       * dn.out_c[l] * (dn.is_conv[l] ? 9 : 1)
+        size_t count = part == 0 ? dn.in_size[l] / (dn.is_conv[l] ? (size_t) dn.in_h[l] * dn.in_w[l] : 1) *
+                                       dn.out_c[l] * (dn.is_conv[l] ? 9 : 1)
                                  : (size_t) dn.out_c[l];
         dn.from_layer = l;
         dn.from_bn = part > 0;
@@ -552,7 +553,7 @@ test_model_determinism (void)
   cl_rng_seed (&rng, 51, TEST_STREAM);
   const int n = 12, d = cl_model_out_dim (a);
   float *x = random_views (&rng, &spec, n);
-  float *r = g_new (float, (size_t) n * d);
+  float *r = g_new (float, (size_t) n *d);
   fill_uniform (&rng, r, (size_t) n * d, -1, 1);
   const float *za = cl_model_forward (a, x, n, TRUE);
   const float *zb = cl_model_forward (b, x, n, TRUE);
@@ -606,7 +607,7 @@ test_model_input_copied (void)
   const int n = 6, d = cl_model_out_dim (model);
   const size_t np = cl_model_num_params (model), nx = (size_t) n * 2 * 400;
   float *x = random_views (&rng, &spec, n);
-  float *r = g_new (float, (size_t) n * d);
+  float *r = g_new (float, (size_t) n *d);
   fill_uniform (&rng, r, (size_t) n * d, -1, 1);
   cl_model_forward (model, x, n, TRUE);
   cl_model_backward (model, r);
@@ -640,7 +641,7 @@ test_model_eval_and_embed (void)
   const size_t nb = cl_model_num_buffers (model);
   float *buffers = g_memdup2 (cl_model_buffers (model), sizeof (float) * nb);
 
-  float *y = g_new (float, (size_t) n * rep);
+  float *y = g_new (float, (size_t) n *rep);
   cl_model_embed (model, x, n, y);
   g_assert_cmpmem (cl_model_buffers (model), sizeof (float) * nb, buffers, sizeof (float) * nb);
   for (int i = 0; i < n; i++)
@@ -660,7 +661,7 @@ test_model_eval_and_embed (void)
   ClModel *copy = cl_model_new (&spec, 1, NULL);
   memcpy (cl_model_buffers (model), buffers, sizeof (float) * nb);
   g_assert_true (cl_model_copy_weights (copy, model));
-  float *y_copy = g_new (float, (size_t) n * rep);
+  float *y_copy = g_new (float, (size_t) n *rep);
   cl_model_embed (copy, x, n, y_copy);
   g_assert_cmpmem (y_copy, sizeof (float) * n * rep, y, sizeof (float) * n * rep);
   ClModelSpec other = small_spec (3, 28, 28, 1, 5);
@@ -828,7 +829,7 @@ test_model_active_channels (void)
   ClRng rng;
   cl_rng_seed (&rng, 61, TEST_STREAM);
   const int n = 20, d = cl_model_out_dim (a);
-  float *r = g_new (float, (size_t) n * d);
+  float *r = g_new (float, (size_t) n *d);
   static const int schedule[] = { 1, 9, 25, 5, 1, 13 };
   for (size_t step = 0; step < G_N_ELEMENTS (schedule); step++)
     {
@@ -868,7 +869,7 @@ test_model_active_channels (void)
       g_assert_cmpfloat (rel_diff (cl_model_params (a), cl_model_params (b), np), <=, 1e-5);
       g_assert_true (cl_model_copy_weights (a, b));
       /* Evaluation reads the active planes only as well. */
-      float *ya = g_new (float, (size_t) n * spec.rep_dim), *yb = g_new (float, (size_t) n * spec.rep_dim);
+      float *ya = g_new (float, (size_t) n *spec.rep_dim), *yb = g_new (float, (size_t) n *spec.rep_dim);
       memcpy (x_nan, x, sizeof (float) * n * spec.in_channels * 28 * 28);
       fill_inactive (x_nan, &spec, n, active, FALSE);
       cl_model_embed (a, x_nan, n, ya);
@@ -885,7 +886,6 @@ test_model_active_channels (void)
   cl_model_free (a);
   cl_model_free (b);
 }
-
 
 /* Sets every pixel but pixel 0 of the planes first .. in_channels - 1 to NaN: a model folding
  * constant planes reads only pixel 0 of them. */
@@ -922,13 +922,14 @@ test_model_constant_planes (void)
       const size_t k1 = 9 * (size_t) spec.in_channels;
       size_t starts[8], counts[8];
       const int n_layers = cl_model_kernel_ranges (a, starts, counts, 8);
-      ClOptimizer *oa = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd), *ob = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd);
+      ClOptimizer *oa = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd),
+                  *ob = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd);
       cl_optimizer_set_layers (oa, n_layers, starts, counts);
       cl_optimizer_set_layers (ob, n_layers, starts, counts);
       ClRng rng;
       cl_rng_seed (&rng, 62 + arch, TEST_STREAM);
       const int n = 20, d = cl_model_out_dim (a);
-      float *r = g_new (float, (size_t) n * d);
+      float *r = g_new (float, (size_t) n *d);
       const int schedule[] = { spec.in_channels, 1, 5, spec.in_channels, 3 };
       for (size_t step = 0; step < G_N_ELEMENTS (schedule); step++)
         {
@@ -969,7 +970,7 @@ test_model_constant_planes (void)
           g_assert_cmpfloat (rel_diff (cl_model_params (a), cl_model_params (b), np), <=, 1e-5);
           g_assert_true (cl_model_copy_weights (a, b));
           /* Evaluation folds the planes too. */
-          float *ya = g_new (float, (size_t) n * spec.rep_dim), *yb = g_new (float, (size_t) n * spec.rep_dim);
+          float *ya = g_new (float, (size_t) n *spec.rep_dim), *yb = g_new (float, (size_t) n *spec.rep_dim);
           cl_model_embed (a, x_nan, n, ya);
           cl_model_embed (b, x, n, yb);
           g_assert_cmpfloat (rel_diff (ya, yb, (size_t) n * spec.rep_dim), <=, 1e-5);
@@ -1002,7 +1003,7 @@ test_model_threads (void)
   g_assert_nonnull (ref);
   const int d = cl_model_out_dim (ref);
   const size_t np = cl_model_num_params (ref), nd = cl_model_num_decay_params (ref);
-  float *r = g_new (float, (size_t) n * d);
+  float *r = g_new (float, (size_t) n *d);
   fill_uniform (&rng, r, (size_t) n * d, -1, 1);
   cl_layers_set_threads (1);
   float *z1 = g_memdup2 (cl_model_forward (ref, x, n, TRUE), sizeof (float) * n * d);
@@ -1068,7 +1069,7 @@ test_model_threads_identical (void)
           nb = cl_model_num_buffers (m);
           ClRng rr;
           cl_rng_seed (&rr, 5, TEST_STREAM);
-          float *r = g_new (float, (size_t) n * d);
+          float *r = g_new (float, (size_t) n *d);
           fill_uniform (&rr, r, (size_t) n * d, -1, 1);
           z[t] = g_memdup2 (cl_model_forward (m, x, n, TRUE), sizeof (float) * n * d);
           cl_model_backward (m, r);
@@ -1111,7 +1112,7 @@ views_per_second (int in_channels, int active)
   cl_rng_seed (&rng, 71, TEST_STREAM);
   const int n = spec.max_views, d = cl_model_out_dim (model);
   float *x = random_views (&rng, &spec, n);
-  float *r = g_new (float, (size_t) n * d);
+  float *r = g_new (float, (size_t) n *d);
   fill_uniform (&rng, r, (size_t) n * d, -1, 1);
   cl_model_forward (model, x, n, TRUE);
   cl_model_backward (model, r);

@@ -5,7 +5,8 @@
 
 #include "tests/engine/nn/nn_test_util.h"
 
-typedef struct {
+typedef struct
+{
   float *x, *y, *r;
   size_t count;
 } ReluCase;
@@ -23,7 +24,10 @@ test_relu_grad (void)
 {
   ClRng rng;
   cl_rng_seed (&rng, 32, TEST_STREAM);
-  enum { N = 40 };
+  enum
+  {
+    N = 40
+  };
   float x[N], y[N], r[N], dx[N];
   double num[N];
   /* Keep inputs away from the kink so a 0.01 step never crosses it. */

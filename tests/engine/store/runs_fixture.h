@@ -59,9 +59,10 @@ put_bytes (const char *dir, const char *name, const char *bytes, gssize len)
   g_assert_no_error (error);
 }
 
-G_GNUC_UNUSED static const char config_a[] = "# ContrastLab run configuration\n\n[data]\nbase=fashion-mnist\nkind=randbits\nbits=8\n"
-                               "tint=0\n\n[loss]\nkind=ntxent\nlambda=-1\ntemperature=0.1\n\n"
-                               "[train]\nbatch=64\nsteps=1000\nseed=3\n";
+G_GNUC_UNUSED static const char config_a[] =
+    "# ContrastLab run configuration\n\n[data]\nbase=fashion-mnist\nkind=randbits\nbits=8\n"
+    "tint=0\n\n[loss]\nkind=ntxent\nlambda=-1\ntemperature=0.1\n\n"
+    "[train]\nbatch=64\nsteps=1000\nseed=3\n";
 
 /* The synthetic run: every value is a function of the step, so any prefix can be checked. */
 G_GNUC_UNUSED static float
@@ -174,11 +175,11 @@ assert_synthetic_rows (const ClSnapshot *s, int n_rows, int n_probes, int n_clus
       const ClMetricRow *got = &s->rows[i];
       g_assert_cmpint (got->step, ==, want.step);
       /* %.7g keeps 7 significant digits */
-      const float w[] = { want.seconds, want.loss, want.alignment, want.distribution, want.contrastive_acc,
-                          want.temperature, want.lr, want.wi_alignment, want.wi_uniformity, want.z_std,
+      const float w[] = { want.seconds,       want.loss, want.alignment,    want.distribution,  want.contrastive_acc,
+                          want.temperature,   want.lr,   want.wi_alignment, want.wi_uniformity, want.z_std,
                           want.code_collision };
-      const float g[] = { got->seconds, got->loss, got->alignment, got->distribution, got->contrastive_acc,
-                          got->temperature, got->lr, got->wi_alignment, got->wi_uniformity, got->z_std,
+      const float g[] = { got->seconds,       got->loss, got->alignment,    got->distribution,  got->contrastive_acc,
+                          got->temperature,   got->lr,   got->wi_alignment, got->wi_uniformity, got->z_std,
                           got->code_collision };
       for (gsize k = 0; k < G_N_ELEMENTS (w); k++)
         assert_close (g[k], w[k], 1e-6, 1e-30);
@@ -212,4 +213,3 @@ assert_synthetic_rows (const ClSnapshot *s, int n_rows, int n_probes, int n_clus
       g_assert_cmpstr (s->events[i].new_value, ==, want.new_value);
     }
 }
-

@@ -81,8 +81,8 @@ static const char config[] = "[loss]\ntemperature=0.3\n\n[train]\nbatch=48\n";
 static void
 test_read_texts (void)
 {
-  const char *texts[] = { "tEXt", "Author", "Jos\xE9", "zTXt", "contrastlab:config", config, "iTXt", "Title",
-                          "\xCF\x84 figure", "tEXt", "Author", "second, ignored" };
+  const char *texts[] = { "tEXt",  "Author",          "Jos\xE9", "zTXt",   "contrastlab:config", config, "iTXt",
+                          "Title", "\xCF\x84 figure", "tEXt",    "Author", "second, ignored" };
   GByteArray *png = make_png (texts, 4);
   GError *error = NULL;
   GHashTable *t = cl_png_text_parse (png->data, png->len, "mem.png", &error);
@@ -178,7 +178,8 @@ test_apply_preset (void)
   const char *texts[] = { "zTXt", "contrastlab:config", config };
   GByteArray *good = make_png (texts, 1);
   GByteArray *plain = make_png (NULL, 0);
-  struct {
+  struct
+  {
     const char *name;
     const void *data;
     gsize len;

@@ -89,7 +89,8 @@ test_writer_lifecycle (void)
   g_assert_no_error (error);
   ClSnapshot *all = synthetic (300, 30, 12, 5, config_a, 300);
   all->step = 300;
-  g_assert_true (cl_run_writer_finish (w, all, CL_RUN_STATUS_FINISHED, "ContrastLab test run: 300 steps", TRUE, &error));
+  g_assert_true (
+      cl_run_writer_finish (w, all, CL_RUN_STATUS_FINISHED, "ContrastLab test run: 300 steps", TRUE, &error));
   g_assert_no_error (error);
   g_assert_false (cl_run_folder_is_locked (dir));
   info = scan_one (dir);
@@ -352,7 +353,7 @@ test_store_lists_damaged (void)
   g_autofree char *run = g_build_filename (root, id, NULL);
   put (run, "info.ini", "junk\n");
   g_autofree char *index = g_build_filename (root, "index.ini", NULL);
-  g_unlink (index);  /* the index is rebuilt from the folders */
+  g_unlink (index); /* the index is rebuilt from the folders */
   store = cl_run_store_open (root, &error);
   g_assert_no_error (error);
   ClRunInfo *info = cl_run_store_lookup (store, id);
@@ -378,8 +379,8 @@ static void
 test_headless_in_progress (void)
 {
   g_autofree char *root = tmp_dir ();
-  g_autofree char *ini = g_strdup_printf ("# ContrastLab 0.1.0 headless run (in progress, or stopped before its end)\n%s",
-                                          config_a);
+  g_autofree char *ini =
+      g_strdup_printf ("# ContrastLab 0.1.0 headless run (in progress, or stopped before its end)\n%s", config_a);
   put (root, "run.ini", ini);
   put (root, "metrics.csv", "step,seconds,loss\n1,0.1,5\n2,0.2,4.9\n3,0.");
   ClRunInfo *info = scan_one (root);

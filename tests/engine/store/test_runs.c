@@ -60,17 +60,17 @@ test_round_trip (void)
 
 /* What `contrastlab --headless --out DIR` writes (copied from a real run's files). */
 static const char headless_ini[] =
-  "# ContrastLab 0.1.0 headless run: 20 steps in 4.8 s\n"
-  "# ContrastLab run configuration (every parameter; contrastlab --list-params explains them)\n\n"
-  "[data]\nbase=fashion-mnist\npath=\nkind=randbits\npool=16\nbig_size=28\ntint=0\nbits=0\nbit_resample=0\n\n"
-  "[loss]\nkind=ntxent\nlambda=-1\ntemperature=0.1\n\n"
-  "[train]\nbatch=32\nlr=0.001\noptimizer=adam\nsteps=20\nseed=1\nthreads=0\nweight_decay=0.0001\n";
+    "# ContrastLab 0.1.0 headless run: 20 steps in 4.8 s\n"
+    "# ContrastLab run configuration (every parameter; contrastlab --list-params explains them)\n\n"
+    "[data]\nbase=fashion-mnist\npath=\nkind=randbits\npool=16\nbig_size=28\ntint=0\nbits=0\nbit_resample=0\n\n"
+    "[loss]\nkind=ntxent\nlambda=-1\ntemperature=0.1\n\n"
+    "[train]\nbatch=32\nlr=0.001\noptimizer=adam\nsteps=20\nseed=1\nthreads=0\nweight_decay=0.0001\n";
 static const char headless_metrics[] =
-  "step,seconds,loss,alignment,distribution,contrastive_acc,temperature,lr,wi_alignment,wi_uniformity,z_std,"
-  "code_collision\n"
-  "1,2.117382,3.90318,-4.36106,8.26424,0.109375,0.1,0.001,1.127788,-2.548547,0.1004653,\n"
-  "2,2.174087,3.832836,-4.484574,8.31741,0.109375,0.1,0.00095,1.103085,-2.489019,0.09970214,\n"
-  "20,3.922492,3.401128,-5.904902,9.306029,0.140625,0.1,5e-05,0.8190197,-2.218844,0.0957133,0.25\n";
+    "step,seconds,loss,alignment,distribution,contrastive_acc,temperature,lr,wi_alignment,wi_uniformity,z_std,"
+    "code_collision\n"
+    "1,2.117382,3.90318,-4.36106,8.26424,0.109375,0.1,0.001,1.127788,-2.548547,0.1004653,\n"
+    "2,2.174087,3.832836,-4.484574,8.31741,0.109375,0.1,0.00095,1.103085,-2.489019,0.09970214,\n"
+    "20,3.922492,3.401128,-5.904902,9.306029,0.140625,0.1,5e-05,0.8190197,-2.218844,0.0957133,0.25\n";
 static const char headless_probes[] = "step,target,accuracy,chance\n0,class,0.74640,0.10360\n"
                                       "0,bits,0.50000,0.50000\n20,class,0.72580,0.10360\n";
 static const char headless_clusters[] = "step,layer,k,object_iou,instance_ari\n0,pixels,2,0.86581,0.00000\n"
@@ -91,7 +91,7 @@ test_read_headless (void)
   g_assert_cmpint (s->n_rows, ==, 3);
   g_assert_cmpint (s->rows[0].step, ==, 1);
   g_assert_cmpfloat (s->rows[0].loss, ==, 3.90318f);
-  g_assert_true (isnan (s->rows[0].code_collision));  /* empty field */
+  g_assert_true (isnan (s->rows[0].code_collision)); /* empty field */
   g_assert_cmpfloat (s->rows[2].code_collision, ==, 0.25f);
   g_assert_cmpfloat (s->rows[2].lr, ==, 5e-05f);
   g_assert_cmpint (s->n_probes, ==, 3);
@@ -99,7 +99,7 @@ test_read_headless (void)
   g_assert_cmpfloat (s->probes[2].accuracy, ==, 0.72580f);
   g_assert_cmpint (s->n_cluster_rows, ==, 2);
   g_assert_true (isnan (s->cluster_rows[1].instance_ari));
-  g_assert_cmpint (s->n_events, ==, 0);  /* headless runs have no events.csv */
+  g_assert_cmpint (s->n_events, ==, 0); /* headless runs have no events.csv */
   g_assert_cmpint (s->step, ==, 20);
   /* the header's duration includes the last probe, which the last row's time does not */
   g_assert_cmpfloat_with_epsilon (s->seconds, 4.8, 1e-9);
@@ -168,11 +168,12 @@ test_read_headless (void)
   remove_tree (dir);
 }
 
-typedef struct {
-  const char *file;      /* which file gets the bad content */
-  const char *content;   /* NULL: the file is removed */
+typedef struct
+{
+  const char *file;    /* which file gets the bad content */
+  const char *content; /* NULL: the file is removed */
   ClRunsError code;
-  const char *message;   /* expected message after "DIR/" */
+  const char *message; /* expected message after "DIR/" */
 } BadCase;
 
 static void
@@ -486,7 +487,7 @@ test_store_persistence (void)
   g_assert_nonnull (r1);
   g_assert_nonnull (r2);
   g_assert_nonnull (r3);
-  g_assert_true (list->pdata[0] == r1 && list->pdata[1] == r2 && list->pdata[2] == r3);  /* oldest first */
+  g_assert_true (list->pdata[0] == r1 && list->pdata[1] == r2 && list->pdata[2] == r3); /* oldest first */
   g_assert_cmpstr (r1->label, ==, "Run 1");
   g_assert_cmpstr (r2->label, ==, "tau 0.5");
   g_assert_cmpstr (r3->label, ==, "Run 3");
@@ -520,7 +521,7 @@ test_store_persistence (void)
   /* the folders are ordinary run folders: the scan lists them too */
   GPtrArray *scanned = cl_runs_scan_dir (cl_run_store_dir (store), &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (scanned->len, ==, 4);  /* the scan lists any run folder, the user's too */
+  g_assert_cmpuint (scanned->len, ==, 4); /* the scan lists any run folder, the user's too */
   g_assert_cmpstr (((ClRunInfo *) scanned->pdata[1])->label, ==, "tau 0.5");
   g_assert_cmpstr (((ClRunInfo *) scanned->pdata[3])->id, ==, "my [notes]");
   g_ptr_array_unref (scanned);
@@ -590,7 +591,7 @@ crash_child_with_limit (void (*fn) (const char *), const char *root, rlim_t limi
       struct rlimit lim = { limit, limit };
       fn (root);
       setrlimit (RLIMIT_FSIZE, &lim);
-      fn (NULL);  /* the second phase, under the limit */
+      fn (NULL); /* the second phase, under the limit */
       _exit (0);
     }
   int status = 0;
@@ -668,7 +669,7 @@ test_crash_mid_append (void)
   g_assert_cmpuint (file_size (root, id, "metrics.csv"), ==, after_phase1 + 150);
   g_autofree char *mpath = g_build_filename (root, id, "metrics.csv", NULL);
   g_assert_true (g_file_get_contents (mpath, &metrics, NULL, NULL));
-  g_assert_false (g_str_has_suffix (metrics, "\n"));  /* the crash really cut a line */
+  g_assert_false (g_str_has_suffix (metrics, "\n")); /* the crash really cut a line */
 
   GError *error = NULL;
   ClRunStore *store = cl_run_store_open (root, &error);
@@ -681,7 +682,7 @@ test_crash_mid_append (void)
   /* nothing before the crash is lost; the cut row is not shown */
   g_assert_cmpint (s->n_rows, >, 40);
   assert_synthetic_rows (s, s->n_rows, 6, 4, 1);
-  g_assert_cmpint (info->steps, ==, s->n_rows);  /* repaired from the last whole row */
+  g_assert_cmpint (info->steps, ==, s->n_rows); /* repaired from the last whole row */
   /* the duration is the larger of the last one written and the last whole row's time */
   g_assert_cmpfloat_with_epsilon (info->duration, MAX (40 * 0.0625 + 0.5, metric_row (s->n_rows).seconds), 1e-6);
   g_test_message ("crash mid-append: %d whole rows kept of 440", s->n_rows);
@@ -863,8 +864,7 @@ test_crash_random_kill (void)
       g_assert_cmpint (count_entries (root, ".trash-"), ==, 0);
       g_assert_cmpint (count_entries (root, ".index.ini."), ==, 0);
     }
-  g_test_message ("random kills: %d of 12 rounds killed a writing child; %d runs listed at the end", kills,
-                  total_runs);
+  g_test_message ("random kills: %d of 12 rounds killed a writing child; %d runs listed at the end", kills, total_runs);
   g_assert_cmpint (kills, ==, 12);
   g_rand_free (rand);
   remove_tree (root);

@@ -41,8 +41,8 @@ test_grid_expansion (void)
   /* The last key varies fastest. */
   const int bits[] = { 0, 0, 5, 5, 10, 10 };
   const double temps[] = { 0.05, 0.1, 0.05, 0.1, 0.05, 0.1 };
-  const char *names[] = { "data.bits=0,loss.temperature=0.05", "data.bits=0,loss.temperature=0.1",
-                          "data.bits=5,loss.temperature=0.05", "data.bits=5,loss.temperature=0.1",
+  const char *names[] = { "data.bits=0,loss.temperature=0.05",  "data.bits=0,loss.temperature=0.1",
+                          "data.bits=5,loss.temperature=0.05",  "data.bits=5,loss.temperature=0.1",
                           "data.bits=10,loss.temperature=0.05", "data.bits=10,loss.temperature=0.1" };
   for (int p = 0; p < 6; p++)
     {
@@ -439,7 +439,8 @@ test_csv_seeds (void)
   ClConfig base;
   tiny_config (&base);
   GError *error = NULL;
-  g_autoptr (ClSweepGrid) grid = cl_sweep_grid_new_from_text (&base, "loss.temperature=0.1,0.2 train.seed=1,2,3", &error);
+  g_autoptr (ClSweepGrid) grid =
+      cl_sweep_grid_new_from_text (&base, "loss.temperature=0.1,0.2 train.seed=1,2,3", &error);
   g_assert_no_error (error);
   ClSweepRow rows[6];
   const char *t[] = { "class", "bits" };
@@ -500,8 +501,8 @@ test_folder_names (void)
   GString *longv = g_string_new ("/data/");
   for (int i = 0; i < 300; i++)
     g_string_append_c (longv, (char) ('a' + i % 26));
-  g_autofree char *spec = g_strdup_printf ("data.path=../../../../tmp/evil,..,/a/b,a%%2Fb,.hidden,x\ty,%s,%sz",
-                                           longv->str, longv->str);
+  g_autofree char *spec =
+      g_strdup_printf ("data.path=../../../../tmp/evil,..,/a/b,a%%2Fb,.hidden,x\ty,%s,%sz", longv->str, longv->str);
   const char *specs[] = { spec, NULL };
   g_autoptr (ClSweepGrid) grid = cl_sweep_grid_new (&base, specs, &error);
   g_assert_no_error (error);
@@ -634,7 +635,12 @@ test_plan_corrupt (void)
     if (g_str_has_prefix (lines[i], "cells\t"))
       cells_line = i + 1;
   g_assert_cmpint (cells_line, >, 5);
-  struct { int line; const char *with; const char *mention; } cases[] = {
+  struct
+  {
+    int line;
+    const char *with;
+    const char *mention;
+  } cases[] = {
     { 4, "contrastlab-sweep-plan\t2", "plan version 2" },
     { 4, "something else", "not a ContrastLab sweep plan" },
     { 5, "base\tdata.bitz\t3", "unknown parameter 'data.bitz'" },
@@ -711,7 +717,8 @@ test_cell_marks (void)
   g_autofree char *probes = g_build_filename (c0, "probes.csv", NULL);
   g_assert_true (g_file_set_contents (probes,
                                       "step,target,accuracy,chance\n0,class,0.50000,0.10000\n0,bits,0.5,0.5\n"
-                                      "3,class,0.75000,0.10000\n3,bits,1,0.5\n", -1, NULL));
+                                      "3,class,0.75000,0.10000\n3,bits,1,0.5\n",
+                                      -1, NULL));
   /* rows but no mark: unfinished (a killed job) */
   g_assert_false (cl_sweep_cell_finished (grid, dir, 0));
   g_assert_true (cl_sweep_cell_mark (grid, c0, 0, CL_SWEEP_CELL_DONE, 3, 1.5, NULL, &error));
@@ -730,14 +737,16 @@ test_cell_marks (void)
   g_autoptr (ClSweepGrid) other = cl_sweep_grid_new_from_text (&base, "data.bits=0,5,10", &error);
   g_assert_false (cl_sweep_cell_finished (other, dir, 0));
   /* diverged: finished, no accuracy, the message kept */
-  g_assert_true (cl_sweep_cell_mark (grid, c1, 1, CL_SWEEP_CELL_DIVERGED, 5, 0.5, "training diverged at step 5", &error));
+  g_assert_true (
+      cl_sweep_cell_mark (grid, c1, 1, CL_SWEEP_CELL_DIVERGED, 5, 0.5, "training diverged at step 5", &error));
   g_assert_true (cl_sweep_cell_finished (grid, dir, 1));
   g_assert_true (cl_sweep_cell_row (grid, dir, 1, &row, &error));
   g_assert_cmpint (row.state, ==, CL_SWEEP_POINT_FAILED);
   g_assert_cmpint (row.n_targets, ==, 0);
   g_assert_cmpstr (row.error, ==, "training diverged at step 5");
   /* a damaged probes.csv of a finished cell is an error naming it */
-  g_assert_true (g_file_set_contents (probes, "step,target,accuracy,chance\nx,class,zz,0.1\n3,class,0.5,0.1\n", -1, NULL));
+  g_assert_true (
+      g_file_set_contents (probes, "step,target,accuracy,chance\nx,class,zz,0.1\n3,class,0.5,0.1\n", -1, NULL));
   g_assert_false (cl_sweep_cell_row (grid, dir, 0, &row, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, "probes.csv"));

@@ -93,7 +93,8 @@ test_object_controls (void)
 static void
 test_cluster_layers (void)
 {
-  static const struct {
+  static const struct
+  {
     int arch;
     const char *names[4];
     int grid[4];

@@ -18,7 +18,8 @@
 #define N_IMAGES 4
 #define N_VIEWS (2 * N_IMAGES)
 
-typedef struct {
+typedef struct
+{
   char name[32];
   guint32 n;
   double err32;
@@ -150,7 +151,7 @@ run_step (gconstpointer data)
 
   /* loss */
   int d = cl_model_out_dim (model);
-  float *dz = g_new (float, (size_t) N_VIEWS * d), *ws = g_new (float, cl_ntxent_workspace_floats (N_IMAGES, d));
+  float *dz = g_new (float, (size_t) N_VIEWS *d), *ws = g_new (float, cl_ntxent_workspace_floats (N_IMAGES, d));
   ClLossResult res = cl_ntxent (z, N_IMAGES, d, 0.1f, dz, ws);
   float loss = (float) res.loss;
   check ("loss", &loss, 1);
@@ -161,7 +162,8 @@ run_step (gconstpointer data)
   check ("grads", cl_model_grads (model), cl_model_num_params (model));
 
   /* Adam's first update (lr 1e-3, weight decay 1e-4 on the kernels) */
-  ClOptimizer *opt = cl_optimizer_new (CL_OPTIMIZER_ADAM, cl_model_num_params (model), cl_model_num_decay_params (model));
+  ClOptimizer *opt =
+      cl_optimizer_new (CL_OPTIMIZER_ADAM, cl_model_num_params (model), cl_model_num_decay_params (model));
   cl_optimizer_step (opt, cl_model_params (model), cl_model_grads (model), 1e-3f, 1e-4f);
   check ("params1", cl_model_params (model), cl_model_num_params (model));
 

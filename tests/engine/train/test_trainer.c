@@ -85,8 +85,9 @@ test_prefetch_same_numbers (void)
   ClConfig cfg;
   small_config (&cfg);
   cfg.aug_jitter = 0.3;
-  const char *changes[][2] = { { "aug.jitter", "0.8" }, { "data.bits", "5" }, { "loss.temperature", "0.3" },
-                               { "aug.crop_min_area", "0.3" } };
+  const char *changes[][2] = {
+    { "aug.jitter", "0.8" }, { "data.bits", "5" }, { "loss.temperature", "0.3" }, { "aug.crop_min_area", "0.3" }
+  };
   float losses[2][24];
   float collision[2][24];
   float preview[2][64];

@@ -82,7 +82,8 @@ tiny_config (ClConfig *cfg, const char *dir)
 static void
 test_tiny_dataset (void)
 {
-  struct {
+  struct
+  {
     int n_train, batch, sim;
     gboolean ok;
   } cases[] = { { 10, 256, 32, FALSE }, { 1, 4, 2, FALSE }, { 10, 4, 32, TRUE }, { 4, 4, 128, TRUE } };
@@ -99,8 +100,8 @@ test_tiny_dataset (void)
         {
           g_assert_null (t);
           g_assert_error (error, CL_CONFIG_ERROR, CL_CONFIG_ERROR_BAD_VALUE);
-          g_autofree char *want = g_strdup_printf ("train.batch: %d is more than the %d training images",
-                                                   cases[c].batch, cases[c].n_train);
+          g_autofree char *want =
+              g_strdup_printf ("train.batch: %d is more than the %d training images", cases[c].batch, cases[c].n_train);
           g_assert_nonnull (strstr (error->message, want));
           g_test_message ("%s", error->message);
           g_clear_error (&error);

@@ -331,8 +331,14 @@ cl_config_get (const ClConfig *cfg, const ClParam *p)
     case CL_PARAM_INT:
       return g_strdup_printf ("%d", *(const int *) cfield (cfg, p));
     case CL_PARAM_FLOAT:
-      g_ascii_formatd (buf, sizeof buf, "%.9g", *(const double *) cfield (cfg, p));
-      return g_strdup (buf);
+      {
+        /* the shortest text that reads back to the same double (run.ini must reproduce the run exactly) */
+        double v = *(const double *) cfield (cfg, p);
+        g_ascii_formatd (buf, sizeof buf, "%.9g", v);
+        if (g_ascii_strtod (buf, NULL) != v)
+          g_ascii_formatd (buf, sizeof buf, "%.17g", v);
+        return g_strdup (buf);
+      }
     }
   return NULL;
 }

@@ -313,6 +313,25 @@ test_control_bytes_escaped (void)
   g_error_free (error);
 }
 
+/* Found by fuzz_ini: a value with more than 9 significant digits did not survive run.ini. */
+static void
+test_float_round_trip (void)
+{
+  ClConfig cfg, back;
+  cl_config_init (&cfg);
+  cl_config_init (&back);
+  GError *error = NULL;
+  g_assert_true (cl_config_load_data (&cfg, "[train]\nlr=5.666666666666666666\n", "t.ini", &error));
+  g_assert_no_error (error);
+  char *ini = cl_config_to_ini (&cfg);
+  g_assert_true (cl_config_load_data (&back, ini, "back.ini", &error));
+  g_assert_no_error (error);
+  g_assert_true (cfg.train_lr == back.train_lr);
+  /* short values keep their short text */
+  g_assert_nonnull (strstr (ini, "temperature=0.1\n"));
+  g_free (ini);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -329,5 +348,6 @@ main (int argc, char **argv)
   g_test_add_func ("/params/locale-key", test_locale_key);
   g_test_add_func ("/params/nul-in-ini", test_nul_in_ini);
   g_test_add_func ("/params/control-bytes-escaped", test_control_bytes_escaped);
+  g_test_add_func ("/params/float-round-trip", test_float_round_trip);
   return g_test_run ();
 }

@@ -54,6 +54,11 @@ static const ClParam params[] = {
     "Probability that one view's bits are re-drawn at random (an augmentation of the bits; an extension, not in the "
     "paper)",
     CL_PARAM_LIVE },
+  { "data.bg_per_view", "Background re-drawn per view", CL_PARAM_INT, OFF (data_bg_per_view), 0, 0, 1, 0, NULL, NULL,
+    "",
+    "multi-objects: 1 = each augmented view gets a freshly drawn background texture (same items in the same places), "
+    "so the background no longer tells images apart; 0 = both views share the scene's background",
+    CL_PARAM_LIVE },
   { "aug.crop_min_area", "Smallest crop area", CL_PARAM_FLOAT, OFF (aug_crop_min_area), 0, 0.08, 1, 0.5, NULL, NULL, "",
     "Random resized crop: smallest kept fraction of the image area (1 = no crop)", CL_PARAM_LIVE },
   { "aug.flip", "Flip probability", CL_PARAM_FLOAT, OFF (aug_flip), 0, 0, 1, 0.5, NULL, NULL, "",

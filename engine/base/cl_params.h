@@ -48,6 +48,7 @@ typedef struct
   int data_big_size;
   int data_tint;
   double data_bit_resample;
+  int data_bg_per_view;
   double aug_crop_min_area;
   double aug_flip;
   double aug_jitter;

@@ -642,14 +642,13 @@ smoothstep (float t)
 /* A background whose intensities overlap the objects' (mean 0.1..0.55, +-0.05..0.4), so that a
  * threshold on brightness does not segment the scene. Row by row, the pattern first, then grain. */
 static void
-render_texture (const ClScenes *s, int split, int index, uint8_t *out, int side)
+render_texture (const ClScenes *s, ClRng *texture_rng, uint8_t *out, int side)
 {
   enum
   {
     GRID = 7
   };
-  ClRng rng;
-  scene_rng (s, split, index, PURPOSE_TEXTURE, &rng);
+  ClRng rng = *texture_rng;
   int type = (int) cl_rng_below (&rng, CL_N_TEXTURES);
   float mean = 0.1f + 0.45f * (float) cl_rng_uniform (&rng);
   float amp = 0.05f + 0.35f * (float) cl_rng_uniform (&rng);
@@ -783,9 +782,10 @@ cl_scenes_render (const ClScenes *s, int split, int index, uint8_t *pixels, uint
   cl_scenes_render_variant (s, split, index, CL_SCENE_AS_DRAWN, pixels, labels, mask);
 }
 
-void
-cl_scenes_render_variant (const ClScenes *s, int split, int index, ClSceneVariant variant, uint8_t *pixels,
-                          uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *mask)
+/* bg_key: NULL for the scene's own background, else the key of a freshly drawn one. */
+static void
+render_scene (const ClScenes *s, int split, int index, ClSceneVariant variant, const uint64_t *bg_key, uint8_t *pixels,
+              uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *mask)
 {
   const ClImageSet *set = split ? &s->ds->test : &s->ds->train;
   g_return_if_fail (index >= 0 && index < set->n);
@@ -859,7 +859,14 @@ cl_scenes_render_variant (const ClScenes *s, int split, int index, ClSceneVarian
       break;
 
     case CL_SCENE_MULTI_OBJECTS:
-      render_texture (s, split, index, grey, w);
+      {
+        ClRng tex;
+        if (bg_key)
+          cl_rng_seed (&tex, *bg_key, ((uint64_t) CL_STREAM_DATA << 32) | PURPOSE_TEXTURE);
+        else
+          scene_rng (s, split, index, PURPOSE_TEXTURE, &tex);
+        render_texture (s, &tex, grey, w);
+      }
       for (int k = 0; k < L.n_items; k++)
         paste_alpha (&L.items[k], sc.item[k], &sc.box[k], k + 1, grey, mask, w);
       break;
@@ -884,4 +891,17 @@ cl_scenes_render_variant (const ClScenes *s, int split, int index, ClSceneVarian
         }
       labels[CL_TARGET_TINT] = (uint8_t) L.tint_bucket;
     }
+}
+
+void
+cl_scenes_render_variant (const ClScenes *s, int split, int index, ClSceneVariant variant, uint8_t *pixels,
+                          uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *mask)
+{
+  render_scene (s, split, index, variant, NULL, pixels, labels, mask);
+}
+
+void
+cl_scenes_render_background (const ClScenes *s, int split, int index, uint64_t bg_key, uint8_t *pixels)
+{
+  render_scene (s, split, index, CL_SCENE_AS_DRAWN, &bg_key, pixels, NULL, NULL);
 }

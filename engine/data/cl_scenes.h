@@ -186,5 +186,11 @@ typedef enum
 void cl_scenes_render_variant (const ClScenes *scenes, int split, int index, ClSceneVariant variant, uint8_t *pixels,
                                uint8_t labels[CL_N_SCENE_TARGETS], uint8_t *instance_mask);
 
+/* data.bg_per_view: the scene as drawn, but for multi-objects with a background texture drawn from
+ * a stream keyed by bg_key instead of (split, index), so the same items sit in the same places
+ * (identical pixels wherever the instance mask is non-zero) on a different background. Other
+ * kinds render exactly as drawn. The layout's texture field still names the scene's own texture. */
+void cl_scenes_render_background (const ClScenes *scenes, int split, int index, uint64_t bg_key, uint8_t *pixels);
+
 /* Glyph k of the pool (CL_SCENE_GLYPH^2 bytes, white on black), for tests and for showing the pool. */
 const uint8_t *cl_scenes_glyph (const ClScenes *scenes, int k);

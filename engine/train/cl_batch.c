@@ -132,6 +132,10 @@ cl_batch_build_into (ClTrainer *t, ClBatch *b, int64_t step, const ClConfig *cfg
           float *dst = b->x + (size_t) (v * t->batch + i) * view_size;
           ClRng rng;
           cl_rng_seed (&rng, step_key, ((uint64_t) CL_STREAM_AUG << 32) | (uint64_t) (2 * i + v));
+          /* data.bg_per_view: each view on a background of its own, keyed by (seed, step, row, view). */
+          if (cfg->data_bg_per_view)
+            cl_scenes_render_background (t->scenes, 0, idx, cl_hash64 (step_key ^ (uint64_t) (2 * i + v + 1)),
+                                         b->scene_buf);
           cl_augment_view_color (b->scene_buf, c, h, w, &aug, &rng, dst);
           uint32_t view_code = (v == 1 && u < cfg->data_bit_resample) ? fresh : code;
           if (i < CL_PREVIEW_PAIRS)

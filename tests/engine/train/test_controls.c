@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/data/cl_data.h"
 #include "engine/data/cl_scenes.h"
 #include "engine/train/cl_trainer.h"
 
@@ -123,6 +124,104 @@ test_cluster_layers (void)
     }
 }
 
+/* data.bg_per_view, in the renderer: the same items in the same places (identical pixels under the
+ * instance mask) on a background drawn from the key; the same key draws the same background; other
+ * kinds ignore the key. */
+static void
+test_background_render (void)
+{
+  GError *error = NULL;
+  ClDataset *ds = cl_dataset_load ("fashion-mnist", NULL, &error);
+  g_assert_no_error (error);
+  enum
+  {
+    SIDE = CL_SCENE_MAX_SIDE,
+    PLANE = SIDE * SIDE
+  };
+  static uint8_t drawn[PLANE], mask[PLANE], a[PLANE], b[PLANE], again[PLANE];
+  ClSceneParams p = { .kind = CL_SCENE_MULTI_OBJECTS, .pool = 1, .big_size = 28, .tint = 0, .seed = 7 };
+  ClScenes *sc = cl_scenes_new (&p, ds, &error);
+  g_assert_no_error (error);
+  int background = 0, differ = 0;
+  for (int index = 0; index < 8; index++)
+    {
+      cl_scenes_render (sc, 0, index, drawn, NULL, mask);
+      cl_scenes_render_background (sc, 0, index, 11, a);
+      cl_scenes_render_background (sc, 0, index, 12, b);
+      cl_scenes_render_background (sc, 0, index, 11, again);
+      g_assert_cmpmem (a, PLANE, again, PLANE);
+      for (int i = 0; i < PLANE; i++)
+        if (mask[i])
+          {
+            g_assert_cmpint (a[i], ==, drawn[i]);
+            g_assert_cmpint (b[i], ==, drawn[i]);
+          }
+        else
+          {
+            background++;
+            differ += a[i] != b[i];
+          }
+    }
+  g_test_message ("background pixels that differ between two keys: %d of %d", differ, background);
+  g_assert_cmpint (background, >, 0);
+  g_assert_cmpint (differ, >, background / 2);
+  cl_scenes_free (sc);
+
+  p.kind = CL_SCENE_TWO_OBJECTS;
+  sc = cl_scenes_new (&p, ds, &error);
+  g_assert_no_error (error);
+  cl_scenes_render (sc, 0, 3, drawn, NULL, NULL);
+  cl_scenes_render_background (sc, 0, 3, 11, a);
+  g_assert_cmpmem (a, 56 * 56, drawn, 56 * 56);
+  cl_scenes_free (sc);
+  cl_dataset_free (ds);
+}
+
+/* data.bg_per_view in training: with every augmentation off, the two views of an image are the
+ * same picture; with the knob on, they differ (each on its own background). */
+static void
+test_background_views (void)
+{
+  for (int knob = 0; knob < 2; knob++)
+    {
+      ClConfig cfg;
+      cl_config_init (&cfg);
+      cfg.data_kind = CL_SCENE_MULTI_OBJECTS;
+      cfg.data_bits = 0;
+      cfg.data_bg_per_view = knob;
+      cfg.model_arch = CL_ARCH_CONVN_SAME;
+      cfg.aug_crop_min_area = 1;
+      cfg.aug_flip = 0;
+      cfg.aug_jitter = 0;
+      cfg.aug_noise = 0;
+      cfg.train_batch = 8;
+      cfg.train_steps = 1;
+      cfg.train_threads = 1;
+      cfg.probe_every = 0;
+      GError *error = NULL;
+      ClTrainer *t = cl_trainer_new (&cfg, &error);
+      g_assert_no_error (error);
+      cl_trainer_step (t);
+      cl_trainer_publish (t);
+      ClSnapshot *s = cl_trainer_get_snapshot (t);
+      const ClViewPreview *pv = &s->preview;
+      g_assert_cmpint (pv->n_pairs, >, 0);
+      size_t view = (size_t) pv->channels * pv->height * pv->width;
+      int differ = 0;
+      for (int pair = 0; pair < pv->n_pairs; pair++)
+        for (size_t i = 0; i < view; i++)
+          differ += pv->pixels[(2 * pair) * view + i] != pv->pixels[(2 * pair + 1) * view + i];
+      g_test_message ("bg_per_view %d: %d of %zu preview pixels differ between the views", knob, differ,
+                      (size_t) pv->n_pairs * view);
+      if (knob)
+        g_assert_cmpint (differ, >, (int) ((size_t) pv->n_pairs * view / 4));
+      else
+        g_assert_cmpint (differ, ==, 0);
+      cl_snapshot_unref (s);
+      cl_trainer_free (t);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -130,5 +229,7 @@ main (int argc, char **argv)
   g_test_add_func ("/controls/overlay", test_overlay_controls);
   g_test_add_func ("/controls/objects", test_object_controls);
   g_test_add_func ("/controls/cluster-layers", test_cluster_layers);
+  g_test_add_func ("/controls/background-per-view/render", test_background_render);
+  g_test_add_func ("/controls/background-per-view/views", test_background_views);
   return g_test_run ();
 }

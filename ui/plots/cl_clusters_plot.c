@@ -1,4 +1,5 @@
 #include "ui/plots/cl_clusters_plot.h"
+#include "ui/plots/cl_clusters_plot_private.h"
 #include "ui/plots/cl_plot_chart.h"
 #include "ui/plots/cl_plot_theme.h"
 
@@ -6,494 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_K 256      /* clusters per column beyond this are left uncoloured */
 #define CARD_SCALE 2.5 /* the enlarged view's size relative to a cell */
 #define DEFAULT_TITLE "Local features: K-means of each layer's feature map"
 #define TREND_ALONE_CAPTION                                                                                            \
   "Scores of the K-means clusterings over training, per layer: object IoU of the best union of "                       \
   "clusters with the foreground, and instance ARI on the foreground. Cluster maps are not stored with a run."
 
-/* ---------------------------------------------------------------- colours */
-
-static ClRgb
-hsv (double hue, double s, double v)
-{
-  double c = v * s, hp = fmod (hue, 360.0) / 60.0;
-  double x = c * (1.0 - fabs (fmod (hp, 2.0) - 1.0));
-  double r = 0, g = 0, b = 0;
-  if (hp < 1)
-    {
-      r = c;
-      g = x;
-    }
-  else if (hp < 2)
-    {
-      r = x;
-      g = c;
-    }
-  else if (hp < 3)
-    {
-      g = c;
-      b = x;
-    }
-  else if (hp < 4)
-    {
-      g = x;
-      b = c;
-    }
-  else if (hp < 5)
-    {
-      r = x;
-      b = c;
-    }
-  else
-    {
-      r = c;
-      b = x;
-    }
-  return (ClRgb){ r + v - c, g + v - c, b + v - c };
-}
-
-/* The series colours without black, which has no hue to shade; then golden-angle hues. */
-static ClRgb
-base_color (int j)
-{
-  static const ClPlotOkabeIto order[] = {
-    CL_PLOT_OI_BLUE,   CL_PLOT_OI_VERMILLION, CL_PLOT_OI_GREEN,  CL_PLOT_OI_PURPLE,
-    CL_PLOT_OI_ORANGE, CL_PLOT_OI_SKY_BLUE,   CL_PLOT_OI_YELLOW,
-  };
-  if (j >= 0 && j < (int) G_N_ELEMENTS (order))
-    return cl_plot_okabe_ito (order[j]);
-  return hsv (fmod (15.0 + j * 137.508, 360.0), 0.65, 0.8);
-}
-
-/* Sibling s of nsib children of parent (depth = shading steps from a base colour): spread
- * between darker and lighter versions of the parent, blending with black or white so the
- * hue stays the parent's. Each level spreads less, so grandchildren stay inside their
- * parent's band instead of overtaking an uncle's shade. */
-static ClRgb
-shade (ClRgb parent, int s, int nsib, int depth)
-{
-  if (nsib <= 1)
-    return parent;
-  double u = -1.0 + 2.0 * s / (nsib - 1);
-  double damp = pow (0.55, depth - 1);
-  double t = u < 0 ? u * 0.4 * damp : u * 0.55 * damp;
-  return t < 0 ? cl_plot_mix (parent, (ClRgb){ 0, 0, 0 }, -t) : cl_plot_mix (parent, (ClRgb){ 1, 1, 1 }, t);
-}
-
-static int
-k_of (const ClClustersData *d, int col)
-{
-  if (d->ks == NULL)
-    return 0;
-  int k = d->ks[col];
-  return k < 1 ? 0 : MIN (k, MAX_K);
-}
-
-static gboolean
-row_grid (const ClClustersData *d, int row, int *gh, int *gw)
-{
-  *gh = d->grid_h != NULL ? d->grid_h[row] : 0;
-  *gw = d->grid_w != NULL ? d->grid_w[row] : 0;
-  return *gh > 0 && *gw > 0;
-}
-
-static const int *
-label_map (const ClClustersData *d, int row, int col)
-{
-  int gh, gw;
-  if (d->labels == NULL || !row_grid (d, row, &gh, &gw))
-    return NULL;
-  return d->labels[row * d->n_cols + col];
-}
-
-/* Parent (at column col - 1) of each cluster at col: given, else the previous column's
- * cluster it overlaps most, else -1. */
-static void
-parents_of (const ClClustersData *d, int row, int col, int *par)
-{
-  int k = k_of (d, col), kp = k_of (d, col - 1);
-  const int *given = d->parent != NULL ? d->parent[row * d->n_cols + col] : NULL;
-  gboolean missing = FALSE;
-  for (int j = 0; j < k; j++)
-    {
-      par[j] = given != NULL && given[j] >= 0 && given[j] < kp ? given[j] : -1;
-      missing |= par[j] < 0;
-    }
-  const int *cur = label_map (d, row, col), *prev = label_map (d, row, col - 1);
-  if (!missing || cur == NULL || prev == NULL || kp == 0)
-    return;
-  int gh, gw;
-  row_grid (d, row, &gh, &gw);
-  int *overlap = g_new0 (int, (size_t) k *kp);
-  for (int i = 0; i < gh * gw; i++)
-    if (cur[i] >= 0 && cur[i] < k && prev[i] >= 0 && prev[i] < kp)
-      overlap[cur[i] * kp + prev[i]]++;
-  for (int j = 0; j < k; j++)
-    if (par[j] < 0)
-      {
-        int best = 0;
-        for (int p = 0; p < kp; p++)
-          if (overlap[j * kp + p] > best)
-            {
-              best = overlap[j * kp + p];
-              par[j] = p;
-            }
-      }
-  g_free (overlap);
-}
-
-/* The colours of one row's clusters, and the parents they were derived from. */
-typedef struct
-{
-  int n_cols;
-  ClRgb **color; /* [col][j] */
-  int **parent;  /* [col][j]: cluster at col - 1, or -1 (always -1 in column 0) */
-} RowColors;
-
-#define MATCH_LATTICE 48 /* sample points per side when comparing maps of different sizes */
-
-/* The label of map (gh x gw) under the lattice point (i, j). */
-static int
-lattice_label (const int *map, int gh, int gw, int i, int j)
-{
-  return map[(size_t) ((long) i * gh / MATCH_LATTICE) * gw + (int) ((long) j * gw / MATCH_LATTICE)];
-}
-
-/* Which base colour each first-column cluster of a row gets. K-means numbers clusters
- * arbitrarily, so row r's clusters are matched to row r - 1's by overlap (greedily, largest
- * first) and take their colours: the same region keeps its hue from layer to layer. Row 0,
- * and any row without maps to compare, keeps cluster j -> base colour j. */
-static void
-base_indices (const ClClustersData *d, int row, int *index)
-{
-  int k = k_of (d, 0);
-  for (int j = 0; j < k; j++)
-    index[j] = j;
-  if (row == 0 || k == 0)
-    return;
-  const int *cur = label_map (d, row, 0), *prev = label_map (d, row - 1, 0);
-  if (cur == NULL || prev == NULL)
-    return;
-  int *prev_index = g_new (int, k);
-  base_indices (d, row - 1, prev_index);
-  int gh, gw, ph, pw;
-  row_grid (d, row, &gh, &gw);
-  row_grid (d, row - 1, &ph, &pw);
-  int *overlap = g_new0 (int, (size_t) k *k);
-  for (int i = 0; i < MATCH_LATTICE; i++)
-    for (int j = 0; j < MATCH_LATTICE; j++)
-      {
-        int a = lattice_label (cur, gh, gw, i, j), b = lattice_label (prev, ph, pw, i, j);
-        if (a >= 0 && a < k && b >= 0 && b < k)
-          overlap[a * k + b]++;
-      }
-  gboolean *cur_done = g_new0 (gboolean, k), *prev_done = g_new0 (gboolean, k), *used = g_new0 (gboolean, k);
-  for (;;)
-    {
-      int best = 0, ba = -1, bb = -1;
-      for (int a = 0; a < k; a++)
-        for (int b = 0; b < k; b++)
-          if (!cur_done[a] && !prev_done[b] && overlap[a * k + b] > best)
-            {
-              best = overlap[a * k + b];
-              ba = a;
-              bb = b;
-            }
-      if (ba < 0)
-        break;
-      cur_done[ba] = prev_done[bb] = TRUE;
-      index[ba] = prev_index[bb];
-      used[prev_index[bb]] = TRUE;
-    }
-  /* clusters that overlap nothing take the colours left over, in order */
-  int next = 0;
-  for (int a = 0; a < k; a++)
-    if (!cur_done[a])
-      {
-        while (next < k && used[next])
-          next++;
-        index[a] = next < k ? next : a;
-        if (next < k)
-          used[next] = TRUE;
-      }
-  g_free (cur_done);
-  g_free (prev_done);
-  g_free (used);
-  g_free (overlap);
-  g_free (prev_index);
-}
-
-/* Colours column by column, each cluster a shade of its parent's. */
-static RowColors
-row_colors (const ClClustersData *d, int row)
-{
-  RowColors rc = { d->n_cols, g_new0 (ClRgb *, d->n_cols), g_new0 (int *, d->n_cols) };
-  int **depth = g_new0 (int *, d->n_cols);
-  for (int c = 0; c < d->n_cols; c++)
-    {
-      int k = k_of (d, c);
-      rc.color[c] = g_new (ClRgb, MAX (k, 1));
-      rc.parent[c] = g_new (int, MAX (k, 1));
-      depth[c] = g_new0 (int, MAX (k, 1));
-      for (int j = 0; j < k; j++)
-        rc.parent[c][j] = -1;
-      if (c == 0)
-        {
-          int *index = g_new (int, MAX (k, 1));
-          base_indices (d, row, index);
-          for (int j = 0; j < k; j++)
-            rc.color[c][j] = base_color (index[j]);
-          g_free (index);
-          continue;
-        }
-      if (k_of (d, c - 1) == 0)
-        {
-          for (int j = 0; j < k; j++)
-            rc.color[c][j] = base_color (j);
-          continue;
-        }
-      parents_of (d, row, c, rc.parent[c]);
-      for (int j = 0; j < k; j++)
-        {
-          int p = rc.parent[c][j];
-          if (p < 0)
-            {
-              rc.color[c][j] = base_color (j);
-              continue;
-            }
-          int s = 0, nsib = 0;
-          for (int i = 0; i < k; i++)
-            if (rc.parent[c][i] == p)
-              {
-                s += i < j;
-                nsib++;
-              }
-          depth[c][j] = depth[c - 1][p] + (nsib > 1);
-          rc.color[c][j] = shade (rc.color[c - 1][p], s, nsib, MAX (depth[c][j], 1));
-        }
-    }
-  for (int c = 0; c < d->n_cols; c++)
-    g_free (depth[c]);
-  g_free (depth);
-  return rc;
-}
-
-static void
-row_colors_free (RowColors *rc)
-{
-  for (int c = 0; c < rc->n_cols; c++)
-    {
-      g_free (rc->color[c]);
-      g_free (rc->parent[c]);
-    }
-  g_free (rc->color);
-  g_free (rc->parent);
-}
-
-/* The first-column cluster that cluster j at col descends from, and its ancestor one column
- * up, or -1 where the chain breaks. */
-static int
-ancestor (const RowColors *rc, int col, int j, int up)
-{
-  for (int c = col; c > col - up && c > 0 && j >= 0; c--)
-    j = rc->parent[c][j];
-  return j;
-}
-
-static gboolean
-data_usable (const ClClustersData *d)
-{
-  return d != NULL && d->n_rows > 0 && d->n_cols > 0 && d->ks != NULL && d->n_rows <= 64 && d->n_cols <= 64;
-}
-
-ClRgb
-cl_clusters_plot_cluster_color (const ClClustersData *d, int row, int col, int label)
-{
-  ClRgb grey = { 0.5, 0.5, 0.5 };
-  if (!data_usable (d) || row < 0 || row >= d->n_rows || col < 0 || col >= d->n_cols || label < 0 ||
-      label >= k_of (d, col))
-    return grey;
-  RowColors rc = row_colors (d, row);
-  ClRgb c = rc.color[col][label];
-  row_colors_free (&rc);
-  return c;
-}
-
-/* ------------------------------------------------------------- trend data */
-
-#define TREND_MAX_LAYERS 8
-#define TREND_SWATCH 18.0 /* line sample beside a row label */
-#define TREND_MIN_W 230.0 /* below this the chart is left out */
-#define TREND_MIN_H 200.0
-#define TREND_MAX_W 460.0
-
-typedef enum
-{
-  TREND_NONE,
-  TREND_SIDE,
-  TREND_BELOW,
-  TREND_ALONE
-} TrendMode;
-
-/* The history, sorted out once per layout: which layers, which k, what ranges. */
-typedef struct
-{
-  int n_layers;
-  const char *names[TREND_MAX_LAYERS]; /* point into the data */
-  int row[TREND_MAX_LAYERS];           /* the grid row of the layer, or -1 */
-  int k[2];                            /* IoU panel, ARI panel */
-  int n_points[2];                     /* finite values shown in each panel */
-  int most_steps;                      /* the most points any one line has */
-  double step_lo, step_hi, value_lo[2];
-} Trend;
-
-static gboolean
-layer_is (const ClClusterRow *r, const char *name)
-{
-  return name != NULL && strncmp (r->layer, name, sizeof r->layer) == 0;
-}
-
-static int
-trend_layer_index (const Trend *tr, const ClClusterRow *r)
-{
-  for (int i = 0; i < tr->n_layers; i++)
-    if (layer_is (r, tr->names[i]))
-      return i;
-  return -1;
-}
-
-static gboolean
-history_usable (const ClClustersData *d)
-{
-  return d != NULL && d->history != NULL && d->n_history > 0;
-}
-
-static void
-trend_collect (const ClClustersData *d, gboolean grid, Trend *tr)
-{
-  memset (tr, 0, sizeof *tr);
-  if (!history_usable (d))
-    return;
-  /* the grid's rows first, in their order, if the history has them */
-  if (grid && d->row_names != NULL)
-    for (int r = 0; r < d->n_rows && tr->n_layers < TREND_MAX_LAYERS; r++)
-      for (int i = 0; i < d->n_history; i++)
-        if (layer_is (&d->history[i], d->row_names[r]))
-          {
-            tr->names[tr->n_layers] = d->row_names[r];
-            tr->row[tr->n_layers++] = r;
-            break;
-          }
-  int kmin = 0, kmax = 0;
-  for (int i = 0; i < d->n_history; i++)
-    {
-      const ClClusterRow *r = &d->history[i];
-      if (r->layer[0] != '\0' && trend_layer_index (tr, r) < 0 && tr->n_layers < TREND_MAX_LAYERS)
-        {
-          tr->names[tr->n_layers] = r->layer;
-          tr->row[tr->n_layers++] = -1;
-        }
-      if (r->k >= 1)
-        {
-          kmin = kmin == 0 ? r->k : MIN (kmin, r->k);
-          kmax = MAX (kmax, r->k);
-        }
-    }
-  tr->k[0] = d->trend_iou_k > 0 ? d->trend_iou_k : kmin;
-  tr->k[1] = d->trend_ari_k > 0 ? d->trend_ari_k : kmax;
-  ClPlotRange steps, values[2];
-  cl_plot_range_init (&steps);
-  cl_plot_range_init (&values[0]);
-  cl_plot_range_init (&values[1]);
-  int count[2][TREND_MAX_LAYERS] = { { 0 } };
-  for (int i = 0; i < d->n_history; i++)
-    {
-      const ClClusterRow *r = &d->history[i];
-      int li = trend_layer_index (tr, r);
-      if (li < 0)
-        continue;
-      for (int p = 0; p < 2; p++)
-        {
-          double v = p == 0 ? r->object_iou : r->instance_ari;
-          if (r->k != tr->k[p] || !isfinite (v))
-            continue;
-          cl_plot_range_add (&steps, (double) r->step);
-          cl_plot_range_add (&values[p], v);
-          tr->n_points[p]++;
-          count[p][li]++;
-          tr->most_steps = MAX (tr->most_steps, count[p][li]);
-        }
-    }
-  tr->step_lo = steps.n > 0 ? steps.lo : 0.0;
-  tr->step_hi = steps.n > 0 ? steps.hi : 0.0;
-  if (tr->step_hi - tr->step_lo < 1.0)
-    tr->step_hi = tr->step_lo + 100.0; /* a lone probe at step 0: show where the next ones come */
-  for (int p = 0; p < 2; p++)
-    /* scores live in [0, 1]; ARI can dip below 0, and then the axis follows it */
-    tr->value_lo[p] = values[p].n > 0 && values[p].lo < 0.0 ? floor (values[p].lo * 10.0) / 10.0 : 0.0;
-}
-
-ClRgb
-cl_clusters_plot_layer_color (const char *layer, int index)
-{
-  static const ClPlotOkabeIto order[] = {
-    CL_PLOT_OI_ORANGE,     CL_PLOT_OI_GREEN,    CL_PLOT_OI_BLUE,   CL_PLOT_OI_PURPLE,
-    CL_PLOT_OI_VERMILLION, CL_PLOT_OI_SKY_BLUE, CL_PLOT_OI_YELLOW,
-  };
-  const int n = (int) G_N_ELEMENTS (order);
-  if (layer != NULL && strcmp (layer, "pixels") == 0)
-    return (ClRgb){ 0.45, 0.45, 0.45 };
-  /* conv layers keep their colour whatever else the history holds: conv2 is always green */
-  int depth = 0;
-  if (layer != NULL && g_str_has_prefix (layer, "conv") && g_ascii_isdigit (layer[4]))
-    depth = atoi (layer + 4);
-  if (depth >= 1)
-    return cl_plot_okabe_ito (order[(depth - 1) % n]);
-  return cl_plot_okabe_ito (order[MAX (index, 0) % n]);
-}
-
-static gboolean
-layer_dashed (const char *layer)
-{
-  return layer != NULL && strcmp (layer, "pixels") == 0;
-}
-
 /* ----------------------------------------------------------------- layout */
-
-typedef enum
-{
-  METRIC_NONE,
-  METRIC_SHORT,
-  METRIC_FULL
-} MetricMode;
-
-typedef struct
-{
-  double title_y, plot_title_font, axis_font_scale;
-  ClPlotTicks x_ticks, y_ticks;
-} TrendPanel;
-
-typedef struct
-{
-  ClClustersPlotGeometry g;
-  double title_y, header_y, row_label_right, metric_h;
-  MetricMode metric_mode;
-  char **caption; /* wrapped lines */
-  int caption_lines;
-  double caption_font, caption_y, caption_line_h;
-  double card_title_y, card_metric_y;
-  double key_y, key_h, key_swatch; /* the enlarged view's colour key */
-  const char *note;
-  ClPlotRect note_area;
-  /* the trend chart */
-  TrendMode trend_mode;
-  Trend trend;
-  double legend_y, legend_font;
-  TrendPanel panel[2];
-  double scale; /* text scale */
-} Layout;
 
 static void
 layout_clear (Layout *l)
@@ -571,10 +91,6 @@ caption_text (const ClClustersData *d)
   return "Each cluster at the first k has its own hue; at larger k a cluster is a lighter or darker "
          "shade of the cluster it split from.";
 }
-
-#define TREND_GAP 18.0
-#define TREND_POINT_RADIUS 2.6
-#define TREND_LINE_WIDTH 1.8
 
 /* What the grid needs besides its cells. */
 typedef struct
@@ -665,101 +181,6 @@ grid_bottom (const Layout *l)
 }
 
 static void
-trend_axis_style (ClPlotAxisStyle *axis, double scale)
-{
-  cl_plot_axis_style_init (axis, 0.9 * cl_plot_theme (scale).scale);
-}
-
-/* One panel of the chart in r: its title on top, then the plot with its axes. */
-static void
-place_panel (cairo_t *mc, Layout *l, int p, ClPlotRect r)
-{
-  const Trend *tr = &l->trend;
-  TrendPanel *tp = &l->panel[p];
-  ClPlotAxisStyle axis;
-  trend_axis_style (&axis, l->scale);
-  tp->plot_title_font = cl_plot_theme (l->scale).label_font;
-  tp->title_y = r.y;
-  cairo_save (mc);
-  cl_plot_font (mc, tp->plot_title_font, TRUE);
-  double top = r.y + cl_plot_text_height (mc) + 6.0 + TREND_POINT_RADIUS;
-  cairo_restore (mc);
-
-  ClPlotTicks unit;
-  cl_plot_ticks_compute (&unit, 0.0, 1.0, 5, TRUE, FALSE);
-  double bottom_extent = cl_plot_axis_extent (mc, CL_PLOT_SIDE_BOTTOM, &unit, "step", &axis);
-  double plot_h = r.y + r.h - bottom_extent - top;
-  /* scores: 0.2 steps from the lowest value (0 unless ARI dips below it) to 1, coarser when short */
-  double span = 1.0 - tr->value_lo[p];
-  double step = plot_h >= 130.0 * span ? 0.2 : plot_h >= 50.0 * span ? 0.5 : 1.0;
-  memset (&tp->y_ticks, 0, sizeof tp->y_ticks);
-  tp->y_ticks.step = step;
-  tp->y_ticks.lo = tr->value_lo[p];
-  tp->y_ticks.hi = 1.0;
-  double first = ceil (tp->y_ticks.lo / step - 1e-9);
-  tp->y_ticks.n = MIN ((int) lround (1.0 / step - first) + 1, CL_PLOT_MAX_TICKS);
-  for (int i = 0; i < tp->y_ticks.n; i++)
-    tp->y_ticks.v[i] = (first + i) * step;
-  tp->y_ticks.decimals = 1;
-  double left_extent = cl_plot_axis_extent (mc, CL_PLOT_SIDE_LEFT, &tp->y_ticks, NULL, &axis);
-  ClPlotRect plot = { r.x + left_extent, top, MAX (r.w - left_extent - 4.0, 1.0), MAX (plot_h, 1.0) };
-  int x_target = CLAMP ((int) (plot.w / 60.0), 2, 8);
-  cl_plot_ticks_compute (&tp->x_ticks, tr->step_lo, tr->step_hi, x_target, TRUE, TRUE);
-  /* the last step label hangs past the plot's end: keep it inside the chart */
-  double overhang = cl_plot_axis_end_overhang (mc, &tp->x_ticks, &axis);
-  if (overhang > 4.0)
-    {
-      plot.w = MAX (r.x + r.w - overhang - plot.x, 1.0);
-      x_target = CLAMP ((int) (plot.w / 60.0), 2, 8);
-      cl_plot_ticks_compute (&tp->x_ticks, tr->step_lo, tr->step_hi, x_target, TRUE, TRUE);
-    }
-  l->g.trend_plot[p] = plot;
-  l->g.trend_k[p] = tr->k[p];
-  cl_plot_scale_init (&l->g.trend_x[p], tp->x_ticks.lo, tp->x_ticks.hi, plot.x, plot.x + plot.w);
-  cl_plot_scale_init (&l->g.trend_y[p], tp->y_ticks.lo, tp->y_ticks.hi, plot.y + plot.h, plot.y);
-}
-
-static int
-trend_legend (const Layout *l, int bold_layer, ClPlotLegendEntry *entries)
-{
-  const Trend *tr = &l->trend;
-  for (int i = 0; i < tr->n_layers; i++)
-    entries[i] = (ClPlotLegendEntry){
-      .label = tr->names[i],
-      .color = cl_clusters_plot_layer_color (tr->names[i], i),
-      .kind = layer_dashed (tr->names[i]) ? CL_PLOT_LEGEND_DASHED : CL_PLOT_LEGEND_LINE,
-      .line_width = i == bold_layer ? 3.0 : 2.0,
-    };
-  return tr->n_layers;
-}
-
-/* The chart in r: the layers' legend on top, then the IoU and ARI panels, stacked or side by side. */
-static void
-place_trend (cairo_t *mc, Layout *l, ClPlotRect r, gboolean side_by_side)
-{
-  l->g.trend_shown = TRUE;
-  l->g.trend = r;
-  l->legend_font = cl_plot_theme (l->scale).panel_legend_font;
-  l->legend_y = r.y;
-  ClPlotLegendEntry entries[TREND_MAX_LAYERS];
-  int n = trend_legend (l, -1, entries);
-  double top = r.y + cl_plot_legend_measure (mc, entries, n, r.w, l->legend_font) + 6.0;
-  double bottom = r.y + r.h;
-  if (side_by_side)
-    {
-      double pw = 0.5 * (r.w - TREND_GAP);
-      for (int p = 0; p < 2; p++)
-        place_panel (mc, l, p, (ClPlotRect){ r.x + p * (pw + TREND_GAP), top, pw, bottom - top });
-    }
-  else
-    {
-      double ph = 0.5 * (bottom - top - 0.5 * TREND_GAP);
-      for (int p = 0; p < 2; p++)
-        place_panel (mc, l, p, (ClPlotRect){ r.x, top + p * (ph + 0.5 * TREND_GAP), r.w, ph });
-    }
-}
-
-static void
 compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout *l)
 {
   ClPlotTheme look = cl_plot_theme (d != NULL ? d->font_scale : 1.0);
@@ -770,8 +191,8 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
   const char *title = d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE;
   y += cl_plot_title_draw (mc, w, y, title, look.panel_title_font, FALSE) + 6.0;
   l->note_area = (ClPlotRect){ look.pad, y, MAX (w - 2 * look.pad, 1.0), MAX (h - y - look.pad, 1.0) };
-  gboolean grid_ok = data_usable (d);
-  trend_collect (d, grid_ok, &l->trend);
+  gboolean grid_ok = cl_clusters_data_usable (d);
+  cl_clusters_trend_collect (d, grid_ok, &l->trend);
   gboolean want_trend = l->trend.n_layers > 0;
   if (!grid_ok && !want_trend)
     {
@@ -796,7 +217,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
           return;
         }
       l->trend_mode = TREND_ALONE;
-      place_trend (mc, l, avail, avail.w >= 1.3 * avail.h);
+      cl_clusters_trend_place (mc, l, avail, avail.w >= 1.3 * avail.h);
       l->caption_y = bottom + 6.0;
       return;
     }
@@ -838,7 +259,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
       place_grid (mc, d, m, s, (ClPlotRect){ x, avail.y, grid_w, avail.h }, l);
       double top = l->g.y0 - m->header_h;
       double chart_h = MIN (MAX (grid_bottom (l) - top, TREND_MIN_H), bottom - top);
-      place_trend (mc, l, (ClPlotRect){ round (x + grid_w + TREND_GAP), top, chart_w, chart_h }, FALSE);
+      cl_clusters_trend_place (mc, l, (ClPlotRect){ round (x + grid_w + TREND_GAP), top, chart_w, chart_h }, FALSE);
       chart_bottom = top + chart_h;
     }
   else if (l->trend_mode == TREND_BELOW)
@@ -853,8 +274,9 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
       double top = grid_bottom (l) + TREND_GAP;
       double chart_w = MIN (avail.w, 2.0 * TREND_MAX_W);
       double chart_h = MIN (bottom - top, 340.0);
-      place_trend (mc, l, (ClPlotRect){ round (avail.x + 0.5 * (avail.w - chart_w)), top, chart_w, chart_h },
-                   chart_w >= 1.3 * chart_h);
+      cl_clusters_trend_place (mc, l,
+                               (ClPlotRect){ round (avail.x + 0.5 * (avail.w - chart_w)), top, chart_w, chart_h },
+                               chart_w >= 1.3 * chart_h);
       chart_bottom = top + chart_h;
     }
   else
@@ -873,7 +295,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
       double metric_h = has_metrics (d) ? cl_plot_text_height (mc) + 6.0 : 0.0;
       cairo_restore (mc);
       double cp = look.gap;
-      int k = k_of (d, hi % d->n_cols);
+      int k = cl_clusters_k_of (d, hi % d->n_cols);
       double key_swatch = 11.0;
       double key_h = k > 0 ? key_swatch + 8.0 : 0.0;
       double extra_w = 2 * cp, extra_h = 2 * cp + title_h + 6.0 + key_h + metric_h;
@@ -977,11 +399,11 @@ cell_surface (const ClClustersData *d, int row, int col, const RowColors *rc)
 {
   gboolean with_image = d->image != NULL && d->img_w > 0 && d->img_h > 0 && d->img_c > 0;
   int gh = 0, gw = 0;
-  const int *map = label_map (d, row, col);
-  row_grid (d, row, &gh, &gw);
+  const int *map = cl_clusters_label_map (d, row, col);
+  cl_clusters_row_grid (d, row, &gh, &gw);
   int rw = with_image ? d->img_w : map != NULL ? gw : 1;
   int rh = with_image ? d->img_h : map != NULL ? gh : 1;
-  int k = k_of (d, col);
+  int k = cl_clusters_k_of (d, col);
   double alpha = CL_CLUSTERS_PLOT_OVERLAY_ALPHA;
   cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_RGB24, rw, rh);
   cairo_surface_flush (img);
@@ -1015,8 +437,8 @@ static void
 draw_boundaries (cairo_t *cr, const ClClustersData *d, int row, int col, const ClPlotRect *r, double width)
 {
   int gh, gw;
-  const int *map = label_map (d, row, col);
-  if (map == NULL || !row_grid (d, row, &gh, &gw))
+  const int *map = cl_clusters_label_map (d, row, col);
+  if (map == NULL || !cl_clusters_row_grid (d, row, &gh, &gw))
     return;
   double sx = r->w / gw, sy = r->h / gh;
   if (sx < 2.5 || sy < 2.5)
@@ -1085,7 +507,7 @@ compare_family (gconstpointer a, gconstpointer b, gpointer data)
   int ja = *(const int *) a, jb = *(const int *) b;
   for (int up = o->col; up >= 0; up--)
     {
-      int pa = ancestor (o->rc, o->col, ja, up), pb = ancestor (o->rc, o->col, jb, up);
+      int pa = cl_clusters_ancestor (o->rc, o->col, ja, up), pb = cl_clusters_ancestor (o->rc, o->col, jb, up);
       if (pa != pb)
         return pa < pb ? -1 : 1;
     }
@@ -1096,7 +518,7 @@ compare_family (gconstpointer a, gconstpointer b, gpointer data)
 static void
 draw_key (cairo_t *cr, const ClClustersData *d, const RowColors *rc, int col, const Layout *l)
 {
-  int k = k_of (d, col);
+  int k = cl_clusters_k_of (d, col);
   if (k <= 0 || !(l->key_h > 0.0))
     return;
   int *order = g_new (int, k);
@@ -1107,13 +529,17 @@ draw_key (cairo_t *cr, const ClClustersData *d, const RowColors *rc, int col, co
   double side = l->key_swatch, small_gap = 0.25 * side, family_gap = 0.9 * side;
   double total = k * side;
   for (int i = 1; i < k; i++)
-    total += ancestor (rc, col, order[i], 1) == ancestor (rc, col, order[i - 1], 1) && col > 0 ? small_gap : family_gap;
+    total += cl_clusters_ancestor (rc, col, order[i], 1) == cl_clusters_ancestor (rc, col, order[i - 1], 1) && col > 0
+                 ? small_gap
+                 : family_gap;
   double x = l->g.card.x + 0.5 * (l->g.card.w - total);
   cairo_save (cr);
   for (int i = 0; i < k; i++)
     {
       if (i > 0)
-        x += ancestor (rc, col, order[i], 1) == ancestor (rc, col, order[i - 1], 1) && col > 0 ? small_gap : family_gap;
+        x += cl_clusters_ancestor (rc, col, order[i], 1) == cl_clusters_ancestor (rc, col, order[i - 1], 1) && col > 0
+                 ? small_gap
+                 : family_gap;
       cairo_rectangle (cr, x, l->key_y, side, side);
       /* as it looks over a mid-grey part of the image */
       ClRgb grey = { 0.65, 0.65, 0.65 };
@@ -1166,10 +592,10 @@ draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const ClPlotTh
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   cl_plot_text (cr, c->x + 0.5 * c->w, l->card_title_y, text, 0.5, 0.0, 0.0);
 
-  RowColors rc = row_colors (d, row);
+  RowColors rc = cl_clusters_row_colors (d, row);
   draw_picture (cr, d, row, col, &rc, &l->g.card_image, 1.0);
   draw_key (cr, d, &rc, col, l);
-  row_colors_free (&rc);
+  cl_clusters_row_colors_free (&rc);
 
   if (has_metrics (d))
     {
@@ -1186,159 +612,6 @@ draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const ClPlotTh
       cl_plot_text (cr, c->x + 0.5 * c->w, l->card_metric_y, text, 0.5, 0.0, 0.0);
     }
   cairo_restore (cr);
-}
-
-/* ------------------------------------------------------------ trend chart */
-
-typedef struct
-{
-  double step, value;
-} TrendPoint;
-
-static int
-compare_points (gconstpointer a, gconstpointer b)
-{
-  const TrendPoint *pa = a, *pb = b;
-  return (pa->step > pb->step) - (pa->step < pb->step);
-}
-
-/* The layer whose cell is enlarged, or -1. */
-static int
-highlighted_layer (const ClClustersData *d, const Layout *l)
-{
-  if (!l->g.has_grid || d->highlight < 0 || d->highlight >= d->n_rows * d->n_cols)
-    return -1;
-  int row = d->highlight / d->n_cols;
-  for (int i = 0; i < l->trend.n_layers; i++)
-    if (l->trend.row[i] == row)
-      return i;
-  return -1;
-}
-
-static void
-draw_trend_line (cairo_t *cr, const ClClustersData *d, const Layout *l, int p, int li, int bold)
-{
-  const Trend *tr = &l->trend;
-  const ClPlotScale *xs_scale = &l->g.trend_x[p], *ys_scale = &l->g.trend_y[p];
-  GArray *pts = g_array_new (FALSE, FALSE, sizeof (TrendPoint));
-  for (int i = 0; i < d->n_history; i++)
-    {
-      const ClClusterRow *r = &d->history[i];
-      double v = p == 0 ? r->object_iou : r->instance_ari;
-      if (r->k == tr->k[p] && isfinite (v) && layer_is (r, tr->names[li]))
-        g_array_append_val (pts, ((TrendPoint){ (double) r->step, v }));
-    }
-  /* stable: the history is in step order already, and a re-measured step keeps its last value on top */
-  g_array_sort (pts, compare_points);
-  ClRgb color = cl_clusters_plot_layer_color (tr->names[li], li);
-  double alpha = bold < 0 || bold == li ? 1.0 : 0.35;
-  double lw = bold == li ? TREND_LINE_WIDTH + 1.2 : TREND_LINE_WIDTH;
-  cairo_save (cr);
-  cl_plot_set_rgba (cr, color, alpha);
-  if (pts->len > 1)
-    {
-      double *xs = g_new (double, pts->len), *ys = g_new (double, pts->len);
-      for (guint j = 0; j < pts->len; j++)
-        {
-          xs[j] = g_array_index (pts, TrendPoint, j).step;
-          ys[j] = g_array_index (pts, TrendPoint, j).value;
-        }
-      ClPlotAxes axes = { xs_scale, ys_scale, FALSE };
-      ClPlotStroke stroke = cl_plot_stroke (color, lw);
-      stroke.alpha = alpha;
-      if (layer_dashed (tr->names[li]))
-        {
-          stroke.dash_on = 5.0 * lw;
-          stroke.dash_off = 3.0 * lw;
-        }
-      cl_plot_chart_line (cr, &axes, xs, ys, (int) pts->len, &stroke);
-      g_free (xs);
-      g_free (ys);
-    }
-  /* points where they are few enough to tell apart (a lone point always) */
-  double room = l->g.trend_plot[p].w / MAX (tr->most_steps, 1);
-  if (pts->len == 1 || (room >= 4.0 * TREND_POINT_RADIUS && !layer_dashed (tr->names[li])))
-    for (guint j = 0; j < pts->len; j++)
-      {
-        const TrendPoint *q = &g_array_index (pts, TrendPoint, j);
-        double x = cl_plot_scale_map (xs_scale, q->step), y = cl_plot_scale_map (ys_scale, q->value);
-        if (alpha < 1.0)
-          {
-            cairo_new_path (cr);
-            cairo_arc (cr, x, y, TREND_POINT_RADIUS, 0, 2 * G_PI);
-            cairo_fill (cr);
-          }
-        else
-          cl_plot_point_draw (cr, x, y, TREND_POINT_RADIUS, color, layer_dashed (tr->names[li]));
-      }
-  cairo_restore (cr);
-  g_array_free (pts, TRUE);
-}
-
-static void
-draw_trend (cairo_t *cr, const ClClustersData *d, const Layout *l)
-{
-  const Trend *tr = &l->trend;
-  int bold = highlighted_layer (d, l);
-  ClPlotLegendEntry entries[TREND_MAX_LAYERS];
-  int n = trend_legend (l, bold, entries);
-  cl_plot_legend_draw (cr, entries, n, l->g.trend.x + 0.5 * l->g.trend.w, l->legend_y, l->g.trend.w, l->legend_font);
-  ClPlotAxisStyle axis;
-  trend_axis_style (&axis, l->scale);
-  for (int p = 0; p < 2; p++)
-    {
-      const TrendPanel *tp = &l->panel[p];
-      const ClPlotRect *plot = &l->g.trend_plot[p];
-      char text[96];
-      g_snprintf (text, sizeof text, p == 0 ? "object IoU, k = %d" : "instance ARI, k = %d", tr->k[p]);
-      cl_plot_font (cr, tp->plot_title_font, TRUE);
-      cl_plot_set_rgb (cr, cl_plot_color_text ());
-      cl_plot_text (cr, plot->x + 0.5 * plot->w, tp->title_y, text, 0.5, 0.0, 0.0);
-      cl_plot_grid_draw (cr, plot, &l->g.trend_x[p], &tp->x_ticks, &l->g.trend_y[p], &tp->y_ticks, 1.0);
-      cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_LEFT, &l->g.trend_y[p], &tp->y_ticks, NULL, &axis, NULL);
-      cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_BOTTOM, &l->g.trend_x[p], &tp->x_ticks, "step", &axis, NULL);
-      if (tr->n_points[p] == 0)
-        {
-          g_snprintf (text, sizeof text, "no scores at k = %d", tr->k[p]);
-          cl_plot_note_draw (cr, plot, text, 10.5);
-          continue;
-        }
-      cairo_save (cr);
-      double margin = TREND_POINT_RADIUS + 2.0;
-      cairo_rectangle (cr, plot->x - margin, plot->y - margin, plot->w + 2 * margin, plot->h + 2 * margin);
-      cairo_clip (cr);
-      /* the baseline under the layers, the hovered layer on top */
-      for (int li = 0; li < tr->n_layers; li++)
-        if (li != bold)
-          draw_trend_line (cr, d, l, p, li, bold);
-      if (bold >= 0)
-        draw_trend_line (cr, d, l, p, bold, bold);
-      cairo_restore (cr);
-    }
-}
-
-/* A short line in the layer's colour left of a row label: the key between grid and chart. */
-static void
-draw_row_swatch (cairo_t *cr, const Layout *l, int row, double label_w, double y)
-{
-  for (int i = 0; i < l->trend.n_layers; i++)
-    if (l->trend.row[i] == row)
-      {
-        double x1 = l->row_label_right - label_w - 6.0, x0 = x1 - TREND_SWATCH;
-        cairo_save (cr);
-        cairo_set_line_width (cr, 2.5);
-        if (layer_dashed (l->trend.names[i]))
-          {
-            double dash[2] = { 5.0, 3.0 };
-            cairo_set_dash (cr, dash, 2, 0.0);
-          }
-        cl_plot_set_rgb (cr, cl_clusters_plot_layer_color (l->trend.names[i], i));
-        cairo_move_to (cr, x0, y);
-        cairo_line_to (cr, x1, y);
-        cairo_stroke (cr);
-        cairo_restore (cr);
-        return;
-      }
 }
 
 void
@@ -1360,7 +633,7 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
   cl_plot_title_draw (cr, w, l.title_y, d != NULL && d->title != NULL ? d->title : DEFAULT_TITLE, look.panel_title_font,
                       TRUE);
   if (l.g.trend_shown)
-    draw_trend (cr, d, &l);
+    cl_clusters_trend_draw (cr, d, &l);
   if (!l.g.has_grid)
     {
       if (l.note != NULL)
@@ -1393,8 +666,9 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
       cl_plot_set_rgb (cr, cl_plot_color_text ());
       cl_plot_text (cr, l.row_label_right, l.g.y0 + r * l.g.pitch_y + 0.5 * l.g.cell, name, 1.0, 0.5, 0.0);
       if (l.g.trend_shown)
-        draw_row_swatch (cr, &l, r, cl_plot_text_width (cr, name), l.g.y0 + r * l.g.pitch_y + 0.5 * l.g.cell);
-      RowColors rc = row_colors (d, r);
+        cl_clusters_trend_row_swatch (cr, &l, r, cl_plot_text_width (cr, name),
+                                      l.g.y0 + r * l.g.pitch_y + 0.5 * l.g.cell);
+      RowColors rc = cl_clusters_row_colors (d, r);
       for (int c = 0; c < d->n_cols; c++)
         {
           int index = r * d->n_cols + c;
@@ -1410,7 +684,7 @@ cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d)
               cl_plot_text (cr, cell.x + 0.5 * cell.w, cell.y + cell.h + 3.0, text, 0.5, 0.0, 0.0);
             }
         }
-      row_colors_free (&rc);
+      cl_clusters_row_colors_free (&rc);
     }
 
   cl_plot_font (cr, l.caption_font, FALSE);

@@ -1,4 +1,5 @@
 #include "ui/plots/cl_probe_plot.h"
+#include "ui/plots/cl_probe_plot_private.h"
 #include "ui/plots/cl_plot_theme.h"
 
 #include <math.h>
@@ -23,360 +24,6 @@ cl_probe_plot_is_per_bit_target (const char *target, size_t size)
   while (i < size && g_ascii_isdigit (target[i]))
     i++;
   return i == size || target[i] == '\0';
-}
-
-/* One line of the figure. */
-typedef struct
-{
-  GArray *points; /* row indices, sorted by step; NULL when the run lacks the target */
-  double chance;  /* from the row with the largest step that has one */
-  int64_t chance_step;
-  gboolean baseline; /* has a step-0 point */
-} Target;
-
-typedef struct
-{
-  int n;
-  Target t[CL_PROBE_PLOT_MAX_TARGETS];
-} Targets;
-
-static void
-targets_clear (Targets *ts)
-{
-  for (int i = 0; i < ts->n; i++)
-    if (ts->t[i].points)
-      g_array_free (ts->t[i].points, TRUE);
-  ts->n = 0;
-}
-
-/* By step, then by position in the log, so equal steps keep their order. */
-static int
-compare_point_with_data (gconstpointer a, gconstpointer b, gpointer rows)
-{
-  int ia = *(const int *) a, ib = *(const int *) b;
-  const ClProbeRow *r = rows;
-  if (r[ia].step != r[ib].step)
-    return r[ia].step < r[ib].step ? -1 : 1;
-  return ia - ib;
-}
-
-/* Groups one run's rows by target, leaving out the per-bit targets. Target names are shared
- * by every run of the figure (g->targets, first appearance order, the main run first), so
- * target k has the same colour in every run; ts->t[k].points stays NULL for a target this
- * run lacks. */
-static void
-collect_targets (const ClProbeRow *rows, int n_rows, Targets *ts, ClProbePlotGeometry *g)
-{
-  memset (ts, 0, sizeof *ts);
-  for (int i = 0; i < n_rows; i++)
-    {
-      const ClProbeRow *row = &rows[i];
-      const char *end = memchr (row->target, '\0', sizeof row->target);
-      size_t len = end != NULL ? (size_t) (end - row->target) : sizeof row->target;
-      if (len == 0 || cl_probe_plot_is_per_bit_target (row->target, len))
-        continue;
-      int k;
-      for (k = 0; k < g->n_targets; k++)
-        if (strlen (g->targets[k]) == len && memcmp (g->targets[k], row->target, len) == 0)
-          break;
-      if (k == g->n_targets)
-        {
-          if (g->n_targets >= CL_PROBE_PLOT_MAX_TARGETS)
-            continue;
-          memcpy (g->targets[k], row->target, len);
-          g->targets[k][len] = '\0';
-          g->chance[k] = NAN;
-          g->n_targets++;
-        }
-      Target *t = &ts->t[k];
-      if (t->points == NULL)
-        {
-          t->points = g_array_new (FALSE, FALSE, sizeof (int));
-          t->chance = NAN;
-          t->chance_step = INT64_MIN;
-          t->baseline = FALSE;
-        }
-      ts->n = MAX (ts->n, k + 1);
-      g_array_append_val (t->points, i);
-      if (row->step >= t->chance_step && isfinite (row->chance))
-        {
-          t->chance_step = row->step;
-          t->chance = CLAMP (row->chance, 0.0, 1.0);
-        }
-      if (row->step == 0 && isfinite (row->accuracy))
-        t->baseline = TRUE;
-    }
-  for (int k = 0; k < ts->n; k++)
-    {
-      GArray *p = ts->t[k].points;
-      if (p == NULL)
-        continue;
-      g_qsort_with_data (p->data, p->len, sizeof (int), compare_point_with_data, (gpointer) rows);
-      /* the main run's chance level, else the first run's that has one */
-      if (!isfinite (g->chance[k]))
-        g->chance[k] = ts->t[k].chance;
-    }
-}
-
-/* Every run of a figure: main, then B of a comparison, then the overlays. */
-typedef struct
-{
-  const ClProbeRow *rows;
-  int n_rows;
-  Targets ts;
-} Run;
-
-typedef struct
-{
-  int n; /* runs[0] is the main run */
-  Run *runs;
-  int compare; /* index of B, -1 for none */
-  int first_overlay, n_overlays;
-  const char *label_a, *label_b, *overlays_label;
-  const ClPlotView *view;
-  double scale; /* text scale */
-  /* replicates: runs[0] holds the mean rows (owned), std their standard deviation */
-  int n_replicates;
-  const char *replicates_label;
-  ClProbeRow *mean_rows;
-  double *std;
-} Runs;
-
-static gboolean
-same_target (const ClProbeRow *a, const ClProbeRow *b)
-{
-  return strncmp (a->target, b->target, sizeof a->target) == 0;
-}
-
-/* The mean and sample standard deviation, over the main run and its replicates, of every
- * (step, target) of the main run that at least two runs measured; rows measured by the main
- * run alone keep their value and get std NaN. */
-static int
-mean_over_runs (const ClProbeRow *rows, int n_rows, const ClProbePlotRun *reps, int n_reps, ClProbeRow **mean_out,
-                double **std_out)
-{
-  ClProbeRow *mean = g_new (ClProbeRow, MAX (n_rows, 1));
-  double *std = g_new (double, MAX (n_rows, 1));
-  for (int i = 0; i < n_rows; i++)
-    {
-      double sum = 0.0, sum2 = 0.0;
-      int n = 0;
-      for (int run = -1; run < n_reps; run++)
-        {
-          const ClProbeRow *rr = run < 0 ? rows : reps[run].rows;
-          int nr = run < 0 ? n_rows : (reps[run].rows ? reps[run].n_rows : 0);
-          /* the run's value at this step and target (the last one measured) */
-          double v = NAN;
-          if (run < 0)
-            v = rows[i].accuracy;
-          else
-            for (int j = 0; j < nr; j++)
-              if (rr[j].step == rows[i].step && same_target (&rr[j], &rows[i]))
-                v = rr[j].accuracy;
-          if (!isfinite (v))
-            continue;
-          sum += v;
-          sum2 += v * v;
-          n++;
-        }
-      mean[i] = rows[i];
-      mean[i].accuracy = n > 0 ? (float) (sum / n) : NAN;
-      std[i] = n > 1 ? sqrt (MAX (0.0, (sum2 - sum * sum / n) / (n - 1))) : NAN;
-    }
-  *mean_out = mean;
-  *std_out = std;
-  return n_rows;
-}
-
-static void find_splits (ClProbePlotGeometry *g, const Runs *r);
-
-static void
-runs_collect (Runs *r, const ClProbeRow *rows, int n_rows, const ClProbePlotOthers *others, ClProbePlotGeometry *g)
-{
-  int n_reps = others && others->replicates && others->n_replicates > 0 ? others->n_replicates : 0;
-  ClProbeRow *mean_rows = NULL;
-  double *std = NULL;
-  if (n_reps > 0 && n_rows > 0)
-    {
-      mean_over_runs (rows, n_rows, others->replicates, n_reps, &mean_rows, &std);
-      rows = mean_rows;
-    }
-  else
-    n_reps = 0;
-  int n_overlays = others && others->overlays && others->n_overlays > 0 ? others->n_overlays : 0;
-  gboolean compare = others && others->compare;
-  r->runs = g_new0 (Run, 1 + (compare ? 1 : 0) + n_overlays);
-  r->n = 0;
-  r->runs[r->n++] = (Run){ rows, n_rows, { 0 } };
-  r->compare = -1;
-  if (compare)
-    {
-      r->compare = r->n;
-      const ClProbePlotRun *b = others->compare;
-      r->runs[r->n++] = (Run){ b->rows, b->rows && b->n_rows > 0 ? b->n_rows : 0, { 0 } };
-    }
-  r->first_overlay = r->n;
-  r->n_overlays = n_overlays;
-  for (int k = 0; k < n_overlays; k++)
-    {
-      const ClProbePlotRun *o = &others->overlays[k];
-      r->runs[r->n++] = (Run){ o->rows, o->rows && o->n_rows > 0 ? o->n_rows : 0, { 0 } };
-    }
-  r->label_a = others ? others->label_a : NULL;
-  r->label_b = compare ? others->compare->label : NULL;
-  r->overlays_label = others ? others->overlays_label : NULL;
-  r->view = others ? others->view : NULL;
-  r->scale = r->view != NULL && r->view->font_scale > 0.0 ? r->view->font_scale : 1.0;
-  r->n_replicates = n_reps;
-  r->replicates_label = n_reps > 0 ? others->replicates_label : NULL;
-  r->mean_rows = mean_rows;
-  r->std = std;
-  g->replicates = n_reps > 0 ? n_reps + 1 : 0;
-  g->n_targets = 0;
-  for (int i = 0; i < r->n; i++)
-    collect_targets (r->runs[i].rows, r->runs[i].n_rows, &r->runs[i].ts, g);
-  find_splits (g, r);
-}
-
-static void
-runs_clear (Runs *r)
-{
-  for (int i = 0; i < r->n; i++)
-    targets_clear (&r->runs[i].ts);
-  g_free (r->runs);
-  g_free (r->mean_rows);
-  g_free (r->std);
-  memset (r, 0, sizeof *r);
-}
-
-/* -------------------------------------------- occlusion vs suppression */
-
-static const struct
-{
-  const char *metric, *control, *occlusion_label;
-} splits[] = {
-  { "background", "background_clean", "occlusion: background_clean \xE2\x88\x92 background (probe-time overlay)" },
-  { "small", "small_alone", "probe-time interference: small_alone \xE2\x88\x92 small (large item present)" },
-};
-
-/* The index of target name, as it is stored (a name longer than the rows' field is cut). */
-static int
-target_index (const ClProbePlotGeometry *g, const char *name)
-{
-  size_t field = sizeof ((ClProbeRow *) 0)->target;
-  for (int k = 0; k < g->n_targets; k++)
-    {
-      size_t len = strlen (g->targets[k]);
-      /* whole, or cut at the field's size (with or without its terminating NUL) */
-      if (len > 0 && strncmp (g->targets[k], name, len) == 0 && (name[len] == '\0' || len + 1 >= field))
-        return k;
-    }
-  return -1;
-}
-
-static ClRgb
-occlusion_color (void)
-{
-  return cl_plot_color_muted ();
-}
-
-static ClRgb
-suppression_color (void)
-{
-  return cl_plot_okabe_ito (CL_PLOT_OI_VERMILLION);
-}
-
-/* The pairs present in the main run. */
-static void
-find_splits (ClProbePlotGeometry *g, const Runs *r)
-{
-  g->n_splits = 0;
-  for (gsize i = 0; i < G_N_ELEMENTS (splits); i++)
-    {
-      int m = target_index (g, splits[i].metric), c = target_index (g, splits[i].control);
-      if (m < 0 || c < 0 || m >= r->runs[0].ts.n || c >= r->runs[0].ts.n || r->runs[0].ts.t[m].points == NULL ||
-          r->runs[0].ts.t[c].points == NULL)
-        continue;
-      g->split[g->n_splits].metric = m;
-      g->split[g->n_splits].control = c;
-      g->split[g->n_splits].occlusion = g->split[g->n_splits].suppression = NAN;
-      g->n_splits++;
-    }
-}
-
-static double value_at_step (const ClProbeRow *rows, const Target *t, double step, int *at);
-
-/* Hatches the region between two curves given at the same xs (user units). */
-static void
-fill_between (cairo_t *cr, const double *xs, const double *ya, const double *yb, int n, ClRgb color, double alpha,
-              gboolean hatch)
-{
-  if (n < 2)
-    return;
-  cairo_save (cr);
-  cairo_new_path (cr);
-  for (int i = 0; i < n; i++)
-    cairo_line_to (cr, xs[i], ya[i]);
-  for (int i = n - 1; i >= 0; i--)
-    cairo_line_to (cr, xs[i], yb[i]);
-  cairo_close_path (cr);
-  cl_plot_set_rgba (cr, color, alpha);
-  if (!hatch)
-    {
-      cairo_fill (cr);
-      cairo_restore (cr);
-      return;
-    }
-  cairo_fill_preserve (cr);
-  cairo_clip (cr);
-  double x0, y0, x1, y1;
-  cairo_clip_extents (cr, &x0, &y0, &x1, &y1);
-  cl_plot_set_rgba (cr, color, MIN (1.0, 3.0 * alpha));
-  cairo_set_line_width (cr, 1.0);
-  for (double x = x0 - (y1 - y0); x < x1; x += 6.0)
-    {
-      cairo_move_to (cr, x, y1);
-      cairo_line_to (cr, x + (y1 - y0), y0);
-    }
-  cairo_stroke (cr);
-  cairo_restore (cr);
-}
-
-/* Occlusion between the metric and its control, suppression below the control's untrained value. */
-static void
-draw_splits (cairo_t *cr, ClProbePlotGeometry *g, const Runs *r)
-{
-  const ClProbeRow *rows = r->runs[0].rows;
-  for (int i = 0; i < g->n_splits; i++)
-    {
-      const Target *tm = &r->runs[0].ts.t[g->split[i].metric], *tc = &r->runs[0].ts.t[g->split[i].control];
-      int n = (int) tc->points->len;
-      double *xs = g_new (double, n), *ym = g_new (double, n), *yc = g_new (double, n), *yu = g_new (double, n);
-      int at, k = 0;
-      double untrained = value_at_step (rows, tc, 0.0, &at);
-      for (guint j = 0; j < tc->points->len; j++)
-        {
-          double step = (double) rows[g_array_index (tc->points, int, j)].step;
-          double c = value_at_step (rows, tc, step, &at), m = value_at_step (rows, tm, step, &at);
-          if (!isfinite (c) || !isfinite (m))
-            continue;
-          xs[k] = cl_plot_scale_map (&g->x, step);
-          ym[k] = cl_plot_scale_map (&g->y, CLAMP (m, 0.0, 1.0));
-          yc[k] = cl_plot_scale_map (&g->y, CLAMP (c, 0.0, 1.0));
-          /* the suppression region reaches up to the untrained value only where the control is below it */
-          yu[k] =
-              isfinite (untrained) && c < untrained ? cl_plot_scale_map (&g->y, CLAMP (untrained, 0.0, 1.0)) : yc[k];
-          g->split[i].occlusion = c - m;
-          g->split[i].suppression = isfinite (untrained) ? untrained - c : NAN;
-          k++;
-        }
-      fill_between (cr, xs, ym, yc, k, occlusion_color (), 0.18, TRUE);
-      fill_between (cr, xs, yc, yu, k, suppression_color (), 0.28, FALSE);
-      g_free (xs);
-      g_free (ym);
-      g_free (yc);
-      g_free (yu);
-    }
 }
 
 static const char *
@@ -416,18 +63,7 @@ legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, ClPlo
   if (chance)
     entries[n++] =
         (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (), CL_PLOT_LEGEND_DASHED, 1.2 };
-  for (int i = 0; i < g->n_splits; i++)
-    {
-      for (gsize j = 0; j < G_N_ELEMENTS (splits); j++)
-        if (strcmp (g->targets[g->split[i].metric], splits[j].metric) == 0)
-          entries[n++] = (ClPlotLegendEntry){ splits[j].occlusion_label,
-                                              cl_plot_mix (cl_plot_color_background (), occlusion_color (), 0.5),
-                                              CL_PLOT_LEGEND_SWATCH, 0.0 };
-      if (i == 0)
-        entries[n++] = (ClPlotLegendEntry){ "suppression: untrained (step 0) \xE2\x88\x92 control",
-                                            cl_plot_mix (cl_plot_color_background (), suppression_color (), 0.28),
-                                            CL_PLOT_LEGEND_SWATCH, 0.0 };
-    }
+  n += cl_probe_splits_legend (g, entries + n);
   ClPlotRuns runs = {
     .n_overlays = r->n_overlays,
     .overlays_label = r->overlays_label,
@@ -743,24 +379,6 @@ draw_target (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows, 
     }
 }
 
-/* The value of target t of a run at step (the last measured), NaN if none; *at gets its row. */
-static double
-value_at_step (const ClProbeRow *rows, const Target *t, double step, int *at)
-{
-  double v = NAN;
-  *at = -1;
-  for (guint j = 0; t->points != NULL && j < t->points->len; j++)
-    {
-      int i = g_array_index (t->points, int, j);
-      if ((double) rows[i].step == step)
-        {
-          v = rows[i].accuracy;
-          *at = i;
-        }
-    }
-  return v;
-}
-
 /* The crosshair at the probe step nearest the pointer: every target's accuracy there (the mean
  * +- std over replicates; A and B in a comparison). */
 static void
@@ -792,7 +410,7 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotGeometry *g, co
       for (int k = 0; k < r->runs[i].ts.n; k++)
         {
           int at;
-          double v = value_at_step (r->runs[i].rows, &r->runs[i].ts.t[k], best, &at);
+          double v = cl_probe_value_at_step (r->runs[i].rows, &r->runs[i].ts.t[k], best, &at);
           if (at < 0)
             continue;
           double sd = i == 0 && r->std != NULL ? r->std[at] : NAN;
@@ -811,20 +429,7 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotGeometry *g, co
         }
     }
   /* the split of the control experiments at that step */
-  for (int i = 0; i < g->n_splits; i++)
-    {
-      const Target *tm = &r->runs[0].ts.t[g->split[i].metric], *tc = &r->runs[0].ts.t[g->split[i].control];
-      int at;
-      double m = value_at_step (r->runs[0].rows, tm, best, &at), c = value_at_step (r->runs[0].rows, tc, best, &at);
-      double u = value_at_step (r->runs[0].rows, tc, 0.0, &at);
-      g_snprintf (labels[n], sizeof labels[n], "occlusion (%s)", g->targets[g->split[i].metric]);
-      readouts[n] = (ClPlotReadout){ labels[n], cl_plot_mix (cl_plot_color_background (), occlusion_color (), 0.5),
-                                     c - m, NAN, 3 };
-      n++;
-      g_snprintf (labels[n], sizeof labels[n], "suppression (%s)", g->targets[g->split[i].control]);
-      readouts[n] = (ClPlotReadout){ labels[n], suppression_color (), u - c, NAN, 3 };
-      n++;
-    }
+  n += cl_probe_splits_readouts (g, r, best, labels + n, readouts + n);
   char heading[64];
   g_snprintf (heading, sizeof heading, "step %" G_GINT64_FORMAT, (gint64) best);
   cl_plot_crosshair_draw (cr, look, &g->plot, cl_plot_scale_map (&g->x, best), heading, readouts, n);
@@ -851,7 +456,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbe
 
   Runs r;
   ClPlotEventLabels labels = { 0 };
-  runs_collect (&r, rows, n_rows, others, &g);
+  cl_probe_runs_collect (&r, rows, n_rows, others, &g);
   ClPlotTheme look = cl_plot_theme (r.scale);
   rows = r.runs[0].rows; /* the mean rows when there are replicates */
 
@@ -889,7 +494,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbe
   for (int i = r.first_overlay; i < r.first_overlay + r.n_overlays; i++)
     for (int k = r.runs[i].ts.n - 1; k >= 0; k--)
       draw_target (cr, &g, r.runs[i].rows, &r.runs[i].ts.t[k], k, &look, ROLE_OVERLAY);
-  draw_splits (cr, &g, &r);
+  cl_probe_draw_splits (cr, &g, &r);
   draw_chance_lines (cr, &g, &look);
   if (r.compare >= 0)
     for (int k = r.runs[r.compare].ts.n - 1; k >= 0; k--)
@@ -906,7 +511,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbe
   draw_crosshair (cr, &look, &g, &r);
 
   cl_plot_event_labels_clear (&labels);
-  runs_clear (&r);
+  cl_probe_runs_clear (&r);
   cairo_restore (cr);
   if (geometry != NULL)
     *geometry = g;

@@ -304,11 +304,33 @@ typedef struct
   const char *name;
   const char *dir;
   const char *package;
+  const char *const *class_names; /* by label, NULL-terminated */
 } BaseDataset;
 
-static const BaseDataset bases[] = {
-  { "fashion-mnist", CL_FASHION_MNIST_DIR, "dataset-fashion-mnist" },
+/* As the dataset's authors name them (Xiao, Rasul, Vollgraf 2017, the labels table). */
+static const char *const fashion_mnist_classes[] = {
+  "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot", NULL,
 };
+
+static const BaseDataset bases[] = {
+  { "fashion-mnist", CL_FASHION_MNIST_DIR, "dataset-fashion-mnist", fashion_mnist_classes },
+};
+
+const char *
+cl_data_class_name (const char *base_name, int label)
+{
+  if (base_name == NULL || base_name[0] == '\0')
+    base_name = "fashion-mnist";
+  for (gsize i = 0; i < G_N_ELEMENTS (bases); i++)
+    if (strcmp (bases[i].name, base_name) == 0 && bases[i].class_names != NULL)
+      {
+        for (int k = 0; label >= 0 && bases[i].class_names[k] != NULL; k++)
+          if (k == label)
+            return bases[i].class_names[k];
+        return NULL;
+      }
+  return NULL;
+}
 
 /* Both spellings seen in the wild: the original "train-images-idx3-ubyte" and the dotted
  * "train-images.idx3-ubyte" of some mirrors, each plain or gzipped. */

@@ -54,3 +54,8 @@ gboolean cl_idx_parse (const guint8 *payload, gsize len, const char *name, int n
  * split, train and test image sizes equal, every test label < n_classes (= max train label + 1). */
 ClDataset *cl_dataset_load (const char *base, const char *path, GError **error);
 void cl_dataset_free (ClDataset *ds);
+
+/* The name of class label of a base dataset (data.base; NULL or "" is fashion-mnist), as its
+ * authors name them: "T-shirt/top" for fashion-mnist's 0, ..., "Ankle boot" for 9. NULL for an
+ * unknown base or label. A data.path folder may hold any dataset: its classes have no names. */
+const char *cl_data_class_name (const char *base, int label);

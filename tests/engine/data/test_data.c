@@ -595,6 +595,24 @@ test_idx_decode_and_parse (void)
   g_byte_array_unref (ib);
 }
 
+/* Class names as Fashion-MNIST's authors list them (github.com/zalandoresearch/fashion-mnist,
+ * "Labels"); nothing for labels out of range or datasets without names. */
+static void
+test_class_names (void)
+{
+  static const char *const expected[10] = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                            "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot" };
+  for (int k = 0; k < 10; k++)
+    {
+      g_assert_cmpstr (cl_data_class_name ("fashion-mnist", k), ==, expected[k]);
+      g_assert_cmpstr (cl_data_class_name (NULL, k), ==, expected[k]); /* the default base */
+      g_assert_cmpstr (cl_data_class_name ("", k), ==, expected[k]);
+    }
+  g_assert_null (cl_data_class_name ("fashion-mnist", 10));
+  g_assert_null (cl_data_class_name ("fashion-mnist", -1));
+  g_assert_null (cl_data_class_name ("no-such-dataset", 0));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -615,6 +633,7 @@ main (int argc, char **argv)
   g_test_add_func ("/data/dataset/folder", test_dataset_folder);
   g_test_add_func ("/data/dataset/errors", test_dataset_errors);
   g_test_add_func ("/data/dataset/fashion-mnist", test_fashion_mnist);
+  g_test_add_func ("/data/dataset/class-names", test_class_names);
 
   int rc = g_test_run ();
   rm_rf (tmp_dir);

@@ -139,8 +139,12 @@ similarity_order (const ClSimilarity *s, ClSimOrder order, int *rows, int *group
   return TRUE;
 }
 
+#define MAX_CLASS_NAMES 64
+
+/* names: MAX_CLASS_NAMES slots, filled when the rows are grouped by class. */
 static void
-heatmap_data (const ClSnapshot *snap, const ClFigureOptions *o, int *rows, int *group, ClHeatmapData *d)
+heatmap_data (const ClSnapshot *snap, const ClFigureOptions *o, int *rows, int *group, const char **names,
+              ClHeatmapData *d)
 {
   const ClSimilarity *s = &snap->similarity;
   memset (d, 0, sizeof *d);
@@ -155,6 +159,11 @@ heatmap_data (const ClSnapshot *snap, const ClFigureOptions *o, int *rows, int *
       gboolean grouped = similarity_order (s, o->sim_order, rows, group);
       d->order = o->sim_order == CL_SIM_ORDER_VIEWS ? NULL : rows;
       d->group = grouped ? group : NULL;
+      if (grouped && o->sim_order == CL_SIM_ORDER_CLASS)
+        {
+          d->n_group_names = cl_figure_class_names (snap, names, MAX_CLASS_NAMES);
+          d->group_names = names;
+        }
     }
 }
 
@@ -213,7 +222,8 @@ cl_figure_similarity_hit (double w, double h, const ClSnapshot *snap, const ClFi
   int n = 2 * snap->similarity.m;
   int *rows = g_new (int, n), *group = g_new (int, n);
   ClHeatmapData d;
-  heatmap_data (snap, o ? o : &defaults, rows, group, &d);
+  const char *names[MAX_CLASS_NAMES];
+  heatmap_data (snap, o ? o : &defaults, rows, group, names, &d);
   d.font_scale = view_for (CL_FIGURE_SIMILARITY, w, h, o ? o : &defaults).font_scale; /* as drawn */
   gboolean hit = cl_heatmap_plot_hit (w, h, &d, x, y, row, col);
   g_free (rows);
@@ -277,18 +287,50 @@ overlays_legend (const ClFigureOptions *o)
 
 #define AB_MAX_KEYS 3
 
-/* "label · key=value, key=value" for one side of a comparison: the parameters that differ. */
+#define AB_MAX_EVENTS 3
+
+static gboolean
+has_events (const ClSnapshot *s)
+{
+  return s != NULL && s->events != NULL && s->n_events > 0;
+}
+
+/* " · data.bits 0→12 @340, ...": the live changes of a run, so that a run that trained at two
+ * settings is not labelled with its last one alone. */
+static void
+append_events (GString *t, const ClSnapshot *s)
+{
+  if (!has_events (s))
+    return;
+  for (int i = 0; i < s->n_events && i < AB_MAX_EVENTS; i++)
+    {
+      const ClEvent *e = &s->events[i];
+      int nk = (int) strnlen (e->key, sizeof e->key), no = (int) strnlen (e->old_value, sizeof e->old_value);
+      int nn = (int) strnlen (e->new_value, sizeof e->new_value);
+      g_string_append_printf (t, "%s%.*s %.*s\u2192%.*s @%" G_GINT64_FORMAT, i ? ", " : " \u00b7 ", nk, e->key,
+                              no > 0 ? no : 7, no > 0 ? e->old_value : "(unset)", nn > 0 ? nn : 7,
+                              nn > 0 ? e->new_value : "(unset)", (gint64) e->step);
+    }
+  if (s->n_events > AB_MAX_EVENTS)
+    g_string_append_printf (t, " (+%d more change%s)", s->n_events - AB_MAX_EVENTS,
+                            s->n_events - AB_MAX_EVENTS == 1 ? "" : "s");
+}
+
+/* "label · key=value, key=value" for one side of a comparison: the parameters that differ at
+ * the end, then the run's live changes. */
 static char *
-ab_label (const char *label, const char *fallback, char **keys, char **values, gboolean same)
+ab_label (const char *label, const char *fallback, char **keys, char **values, gboolean same, const ClSnapshot *run,
+          gboolean changed_live)
 {
   GString *t = g_string_new (label && *label ? label : fallback);
   if (same)
-    g_string_append (t, " (same parameters)");
+    g_string_append (t, changed_live ? " (same final parameters)" : " (same parameters)");
   int n = keys ? (int) g_strv_length (keys) : 0;
   for (int i = 0; i < n && i < AB_MAX_KEYS; i++)
     g_string_append_printf (t, "%s%s=%s", i ? ", " : " · ", keys[i], *values[i] ? values[i] : "(unset)");
   if (n > AB_MAX_KEYS)
     g_string_append_printf (t, " (+%d more)", n - AB_MAX_KEYS);
+  append_events (t, run);
   return g_string_free (t, FALSE);
 }
 
@@ -311,8 +353,9 @@ other_labels_init (OtherLabels *l, const ClSnapshot *s, const ClFigureOptions *o
   if (s && s->config_ini && o->compare->config_ini)
     keys = cl_config_ini_diff (s->config_ini, o->compare->config_ini, &va, &vb, NULL);
   gboolean same = keys && !keys[0];
-  l->a = ab_label (o->label_a, "this run", keys, va, FALSE);
-  l->b = ab_label (o->label_b, "other run", keys, vb, same);
+  gboolean live = has_events (s) || has_events (o->compare);
+  l->a = ab_label (o->label_a, "this run", keys, va, FALSE, s, live);
+  l->b = ab_label (o->label_b, "other run", keys, vb, same, o->compare, live);
   g_strfreev (keys);
   g_strfreev (va);
   g_strfreev (vb);
@@ -438,8 +481,9 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
         int n = s ? 2 * s->similarity.m : 0;
         int *rows = g_new (int, MAX (n, 1)), *group = g_new (int, MAX (n, 1));
         ClHeatmapData d = { 0 };
+        const char *names[MAX_CLASS_NAMES];
         if (s)
-          heatmap_data (s, o, rows, group, &d);
+          heatmap_data (s, o, rows, group, names, &d);
         else
           d.highlight_row = d.highlight_col = -1;
         d.font_scale = view_for (CL_FIGURE_SIMILARITY, w, h, o).font_scale;

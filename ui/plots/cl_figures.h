@@ -22,6 +22,19 @@ const char *cl_figure_slug (ClFigureKind kind);
 void cl_figure_export_size (ClFigureKind kind, int *width, int *height);
 /* A short 'what to look for' caption for students. */
 const char *cl_figure_caption (ClFigureKind kind);
+/* The caption for what snap holds: the one above fitted to the run's data kind and, for the
+ * probes, to what its class probe did (rose, fell or stayed level since the untrained encoder,
+ * with the numbers). snap NULL: the plain caption. g_free it. */
+char *cl_figure_caption_for (ClFigureKind kind, const ClSnapshot *snap);
+/* The name of class label in snap's dataset ("Coat"), or NULL (no names: a data.path folder or a
+ * dataset without them). Used wherever a class appears: similarity labels and tooltips. */
+const char *cl_figure_class_name (const ClSnapshot *snap, int label);
+/* The class names of snap's dataset by label into names[0..max) (NULL where none); returns one
+ * past the last label that has a name (0: none). */
+int cl_figure_class_names (const ClSnapshot *snap, const char **names, int max);
+/* The tooltip of similarity cell (row, col) (stored indices), e.g. "image 3 view 1 (Coat) vs
+ * image 7 view 2 (Sneaker): 0.412"; NULL outside the matrix. g_free it. */
+char *cl_figure_similarity_tooltip (const ClSnapshot *snap, int row, int col);
 
 /* How the batch-similarity heatmap orders its rows. */
 typedef enum
@@ -79,7 +92,9 @@ gboolean cl_figure_chart_area (ClFigureKind kind, double width, double height, c
 /* The legend text the loss and probe figures give one side of an A/B comparison: its label
  * ("this run" / "other run" when NULL) and the parameters whose values differ between the two
  * snapshots' config_ini, e.g. "Run 3 · loss.temperature=0.1" (at most three, then "(+N more)";
- * B gets " (same parameters)" when nothing differs). which: 0 for A, 1 for B. g_free it. */
+ * B gets " (same parameters)" when nothing differs), then the run's live changes (its events),
+ * e.g. " · data.bits 0→12 @340" (at most three, then "(+N more changes)"; with live changes on
+ * either side an unchanged end reads " (same final parameters)"). which: 0 for A, 1 for B. g_free it. */
 char *cl_figure_compare_label (const ClSnapshot *a, const ClSnapshot *b, const char *label, int which);
 const char *cl_sim_order_name (ClSimOrder order);
 

@@ -113,9 +113,12 @@ fitted_font (cairo_t *cr, const char *text, double size, double max_width)
 }
 
 static void
-group_label (int id, char *buf, size_t size)
+group_label (const ClHeatmapData *d, int id, char *buf, size_t size)
 {
-  g_snprintf (buf, size, "%d", id);
+  if (d->group_names != NULL && id >= 0 && id < d->n_group_names && d->group_names[id] != NULL)
+    g_strlcpy (buf, d->group_names[id], size);
+  else
+    g_snprintf (buf, size, "%d", id);
 }
 
 static void
@@ -233,8 +236,8 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
       for (int p = 0; p < n; p++)
         if (p == 0 || l->group[p] != l->group[p - 1])
           {
-            char buf[24];
-            group_label (l->group[p], buf, sizeof buf);
+            char buf[64];
+            group_label (d, l->group[p], buf, sizeof buf);
             group_w = MAX (group_w, cl_plot_text_width (mc, buf));
           }
       cairo_restore (mc);
@@ -470,8 +473,8 @@ draw_labels (cairo_t *cr, const ClHeatmapData *d, const Layout *l, const ClPlotT
       for (k = 0; k < starts; k++)
         if (rows[k] == 0)
           {
-            char buf[24];
-            group_label (ids[k], buf, sizeof buf);
+            char buf[64];
+            group_label (d, ids[k], buf, sizeof buf);
             cl_plot_text (cr, l->label_right, left[k] + 0.5 * sizes[k], buf, 1.0, 0.5, 0.0);
           }
       g_free (centres);

@@ -11,14 +11,17 @@
 
 typedef struct
 {
-  int m;                            /* images; the matrix is 2m x 2m: rows 0..m-1 view 1, m..2m-1 view 2 */
-  const float *sim;                 /* [2m][2m] cosine similarities in [-1, 1] (clamped; NaN drawn grey) */
-  const int *order;                 /* [2m] display order: order[p] is the stored row shown at position p
-                                     * (a permutation), or NULL = as stored. An invalid permutation is
-                                     * ignored (stored order) rather than trusted. */
-  const char *order_name;           /* "by view pair", "by class", "by bit code" -> shown in the subtitle */
-  const int *group;                 /* [2m] group id of each row in display order (class or code), or NULL:
-                                     * thin separators between groups, group ids labelled at the left */
+  int m;                          /* images; the matrix is 2m x 2m: rows 0..m-1 view 1, m..2m-1 view 2 */
+  const float *sim;               /* [2m][2m] cosine similarities in [-1, 1] (clamped; NaN drawn grey) */
+  const int *order;               /* [2m] display order: order[p] is the stored row shown at position p
+                                   * (a permutation), or NULL = as stored. An invalid permutation is
+                                   * ignored (stored order) rather than trusted. */
+  const char *order_name;         /* "by view pair", "by class", "by bit code" -> shown in the subtitle */
+  const int *group;               /* [2m] group id of each row in display order (class or code), or NULL:
+                                   * thin separators between groups, group ids labelled at the left */
+  const char *const *group_names; /* [n_group_names] or NULL: the label of group id k (a class name)
+                                   * instead of the number; ids without a name keep the number */
+  int n_group_names;
   int highlight_row, highlight_col; /* stored indices (as cl_heatmap_plot_hit returns), -1 = none:
                                      * outline this cell and draw crosshair lines */
   const char *title;                /* NULL: "Batch similarity" */

@@ -266,11 +266,7 @@ on_motion (GtkEventControllerMotion *motion, double x, double y, ClFigureView *s
   self->options.sim_highlight_col = col;
   if (row >= 0)
     {
-      const ClSimilarity *s = &self->snap->similarity;
-      int m = s->m;
-      g_autofree char *tip =
-          g_strdup_printf ("image %d view %d (class %d) vs image %d view %d (class %d): %.3f", row % m, row / m + 1,
-                           s->label[row], col % m, col / m + 1, s->label[col], s->sim[(size_t) row * 2 * m + col]);
+      g_autofree char *tip = cl_figure_similarity_tooltip (self->snap, row, col); /* with the class names */
       gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
     }
   else

@@ -3,7 +3,7 @@ BUILD ?= build
 XVFB = xvfb-run -a -s '-screen 0 1280x800x24'
 GUI_ENV = GDK_BACKEND=x11 GSK_RENDERER=cairo NO_AT_BRIDGE=1 GTK_A11Y=none
 
-.PHONY: all deps test-deps bench-deps build run test bench fuzz clean
+.PHONY: all deps test-deps bench-deps build run test bench soak fuzz clean
 
 all: build
 
@@ -34,8 +34,12 @@ run: build
 test: test-deps build
 	$(XVFB) env $(GUI_ENV) meson test -C $(BUILD) --print-errorlogs
 
+# Speed only (step, layers, trainer); the 30-minute soak is `make soak`.
 bench: bench-deps build
-	meson test -C $(BUILD) --benchmark --verbose
+	meson test -C $(BUILD) --benchmark --suite speed --verbose
+
+soak: build
+	meson test -C $(BUILD) --benchmark --suite soak --verbose
 
 # The libFuzzer targets of tests/fuzz, longer than CI runs them (FUZZ_SECONDS each, default 600).
 fuzz: test-deps

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app/cl_cli.h"
+#include "engine/nn/cl_blas_core.h"
 #include "engine/nn/cl_kernels_info.h"
 #include "cl_config.h"
 #ifdef CL_HAVE_GUI
@@ -78,6 +79,8 @@ take_open_options (int *argc, char **argv)
 int
 main (int argc, char **argv)
 {
+  /* Before anything else: may re-execute the program so OpenBLAS loads the core the CPU can run. */
+  cl_blas_core_setup (argv);
   /* Numbers in files are always C-locale; the window may still use the user's language. */
   setlocale (LC_ALL, "");
   g_auto (GStrv) open_dirs = take_open_options (&argc, argv);

@@ -5,11 +5,11 @@
 #include <glib.h>
 #include <string.h>
 
+#include "engine/nn/cl_blas_core.h"
 #include "engine/nn/cl_conv.h"
 
 /* OpenBLAS's own declarations live in its cblas.h; repeated so a netlib cblas.h also builds. */
 extern char *openblas_get_config (void);
-extern char *openblas_get_corename (void);
 
 static char *
 cpu_model (void)
@@ -45,13 +45,13 @@ cl_nn_describe_kernels (void)
   const double cal = cl_conv_kernels_calibration ();
   g_autofree char *choice =
       cal > 0.0 ? g_strdup_printf (" (AVX-512 kernels took %.2fx the AVX2 time at start-up)", cal) : g_strdup ("");
-  const char *env = g_getenv ("OPENBLAS_CORETYPE");
+  g_autofree char *core = cl_blas_core_describe ();
   const gboolean micro = strcmp (conv, "im2col") != 0;
   char *out = g_strdup_printf (
-      "CPU: %s (%s); conv, dense and loss products: %s%s%s; still on OpenBLAS: %s (%s, core %s%s%s%s)", model,
+      "CPU: %s (%s); conv, dense and loss products: %s%s%s; still on OpenBLAS: %s (%s, %s)", model,
       features->len ? features->str : "no AVX", conv, micro ? " microkernels" : " + OpenBLAS sgemm", choice,
-      micro ? "the sliced-Wasserstein losses' products" : "every product", openblas_get_config (),
-      openblas_get_corename (), env ? " (OPENBLAS_CORETYPE=" : "", env ? env : "", env ? ")" : "");
+      micro ? "the sliced-Wasserstein losses', the probes' and the similarity products" : "every product",
+      openblas_get_config (), core);
   g_string_free (features, TRUE);
   return out;
 }

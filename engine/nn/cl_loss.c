@@ -144,6 +144,12 @@ gram_full (const float *h, int rows, int d, float *s)
       }
 }
 
+typedef struct
+{
+  float *g;
+  int rows;
+} FoldJob;
+
 /* Upper triangle of G := G + G^T (the diagonal doubles), which is all ssymm reads. */
 static void
 fold_transpose_upper (float *g, int rows)
@@ -163,37 +169,71 @@ fold_transpose_upper (float *g, int rows)
       }
 }
 
+/* One band of TILE rows of G := G + G^T, both triangles (the diagonal doubles): element (i, j)
+ * and (j, i) both become the one sum g_ij + g_ji, so the result does not depend on which thread
+ * ran which band. */
+static void
+fold_mirror_band (void *arg, int item, int thread)
+{
+  (void) thread;
+  const FoldJob *job = arg;
+  float *g = job->g;
+  const int rows = job->rows, ib = item * TILE, ie = MIN (ib + TILE, rows);
+  for (int jb = ib; jb < rows; jb += TILE)
+    {
+      const int je = MIN (jb + TILE, rows);
+      for (int i = ib; i < ie; i++)
+        for (int j = MAX (jb, i); j < je; j++)
+          {
+            if (j == i)
+              g[(size_t) i * rows + i] *= 2.0f;
+            else
+              {
+                const float v = g[(size_t) i * rows + j] + g[(size_t) j * rows + i];
+                g[(size_t) i * rows + j] = v;
+                g[(size_t) j * rows + i] = v;
+              }
+          }
+    }
+}
+
 /* dH = (G + G^T) H for a G held in s; destroys s. */
 static void
 gram_backward (float *s, const float *h, int rows, int d, float *dh)
 {
-  fold_transpose_upper (s, rows);
   if (cl_gemm_uses_microkernels ())
     {
-      /* The full symmetric matrix, then dH = S H as the input gradient of S = A H^T. */
-      for (int ib = 0; ib < rows; ib += TILE)
-        for (int jb = ib; jb < rows; jb += TILE)
-          {
-            int ie = MIN (ib + TILE, rows), je = MIN (jb + TILE, rows);
-            for (int i = ib; i < ie; i++)
-              for (int j = MAX (jb, i + 1); j < je; j++)
-                s[(size_t) j * rows + i] = s[(size_t) i * rows + j];
-          }
+      /* The full symmetric matrix (bands over the team), then dH = S H as the input gradient of
+       * S = A H^T. */
+      FoldJob job = { s, rows };
+      cl_team_for (fold_mirror_band, &job, (rows + TILE - 1) / TILE);
       cl_gemm_nt_backward (rows, rows, d, h, h, s, NULL, dh);
       return;
     }
+  fold_transpose_upper (s, rows);
   cblas_ssymm (CblasRowMajor, CblasLeft, CblasUpper, rows, d, 1.0f, s, rows, h, d, 0.0f, dh, d);
 }
 
-/* Strict: a tie with any negative counts as a miss, and a NaN never counts as a hit. */
-static double
-contrastive_accuracy (const float *s, int n)
+typedef struct
 {
-  int rows = 2 * n;
+  const float *s;
+  int n;
+  int *hits; /* [items]: each item's count, summed in item order */
+} AccuracyJob;
+
+#define ACCURACY_ROWS 64
+
+static void
+accuracy_rows_item (void *arg, int item, int thread)
+{
+  (void) thread;
+  const AccuracyJob *job = arg;
+  const int n = job->n, rows = 2 * n;
+  const int i_end = MIN (rows, (item + 1) * ACCURACY_ROWS);
   int correct = 0;
-  for (int i = 0; i < rows; i++)
+  for (int i = item * ACCURACY_ROWS; i < i_end; i++)
     {
-      const float *row = s + (size_t) i * rows;
+      const float *row = job->s + (size_t) i * rows;
       int p = (i + n) % rows;
       float pos = row[p];
       int ok = pos == pos;
@@ -202,6 +242,24 @@ contrastive_accuracy (const float *s, int n)
           ok = 0;
       correct += ok;
     }
+  job->hits[item] = correct;
+}
+
+/* Strict: a tie with any negative counts as a miss, and a NaN never counts as a hit. Rows in
+ * blocks over the team. */
+static double
+contrastive_accuracy (const float *s, int n)
+{
+  const int rows = 2 * n, items = (rows + ACCURACY_ROWS - 1) / ACCURACY_ROWS;
+  int stack_hits[64];
+  int *hits = items <= 64 ? stack_hits : g_new (int, items);
+  AccuracyJob job = { s, n, hits };
+  cl_team_for (accuracy_rows_item, &job, items);
+  int correct = 0;
+  for (int i = 0; i < items; i++)
+    correct += hits[i];
+  if (hits != stack_hits)
+    g_free (hits);
   return (double) correct / rows;
 }
 

@@ -81,6 +81,74 @@ test_version_and_lists (void)
   g_assert_nonnull (strstr (presets, "default"));
 }
 
+/* Runs `contrastlab --version --verbose` with extra environment variables (NAME=VALUE, NULL-ended);
+ * returns stdout. */
+static char *
+version_verbose_with_env (const char *first, ...)
+{
+  char **envp = g_get_environ ();
+  va_list ap;
+  va_start (ap, first);
+  for (const char *kv = first; kv; kv = va_arg (ap, const char *))
+    {
+      g_auto (GStrv) parts = g_strsplit (kv, "=", 2);
+      envp = g_environ_setenv (envp, parts[0], parts[1], TRUE);
+    }
+  va_end (ap);
+  const char *argv[] = { bin (), "--version", "--verbose", NULL };
+  char *out = NULL;
+  int status = 0;
+  GError *error = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  g_strfreev (envp);
+  return out;
+}
+
+/* OpenBLAS's core: when OpenBLAS (pretends to have) detected Prescott on a CPU with AVX2 or AVX-512
+ * and nobody set OPENBLAS_CORETYPE, the program re-executes itself with the right core and says so;
+ * a coretype the machine set is never changed (this test does not change it either). */
+static void
+test_blas_core (void)
+{
+  g_autofree char *plain = version_verbose_with_env (NULL);
+  g_assert_nonnull (strstr (plain, "still on OpenBLAS"));
+  const char *machine = g_getenv ("OPENBLAS_CORETYPE");
+  g_autofree char *pretend = version_verbose_with_env ("CONTRASTLAB_BLAS_PRETEND_DETECTED=Prescott", NULL);
+  if (machine)
+    {
+      /* The machine chose: kept, whatever OpenBLAS would detect. */
+      g_autofree char *kept = g_strdup_printf ("OPENBLAS_CORETYPE=%s, set by the environment: kept", machine);
+      g_assert_nonnull (strstr (plain, kept));
+      g_assert_nonnull (strstr (pretend, kept));
+      return;
+    }
+  g_assert_null (strstr (plain, "set by the environment"));
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init ();
+  const gboolean avx2 = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+  const gboolean avx512 = avx2 && __builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
+                          __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq");
+#else
+  const gboolean avx2 = FALSE, avx512 = FALSE;
+#endif
+  if (avx2)
+    {
+      g_autofree char *want = g_strdup_printf ("core %s (chosen by ContrastLab from the CPU's features: OpenBLAS "
+                                               "detected Prescott; self-test passed)",
+                                               avx512 ? "SkylakeX" : "Haswell");
+      if (!strstr (pretend, want))
+        g_error ("expected '%s' in:\n%s", want, pretend);
+    }
+  else /* Nothing better to choose on a CPU without AVX2: kept. */
+    g_assert_nonnull (strstr (pretend, "(as OpenBLAS detected it)"));
+  /* A user's own choice wins over everything, also over the pretended detection. */
+  g_autofree char *user =
+      version_verbose_with_env ("CONTRASTLAB_BLAS_PRETEND_DETECTED=Prescott", "OPENBLAS_CORETYPE=Haswell", NULL);
+  g_assert_nonnull (strstr (user, "core Haswell (OPENBLAS_CORETYPE=Haswell, set by the environment: kept)"));
+}
+
 /* Temporary folders, removed when the program ends (sweeps make many). */
 static GPtrArray *tmp_dirs;
 
@@ -1013,6 +1081,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cli/version-and-lists", test_version_and_lists);
+  g_test_add_func ("/cli/blas-core", test_blas_core);
   g_test_add_func ("/cli/headless-run", test_headless_run);
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/sweep", test_sweep);

@@ -25,7 +25,7 @@
 
 static int opt_batch = 0, opt_threads = 0, opt_steps = 3, opt_reps = 5;
 static gboolean opt_no_fold = FALSE;
-static char *opt_arch = NULL;
+static char *opt_arch = NULL, *opt_kernels = NULL;
 
 static const struct
 {
@@ -157,6 +157,8 @@ main (int argc, char **argv)
     { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps, "Repetitions, minimum reported (default 5)", "R" },
     { "no-fold", 0, 0, G_OPTION_ARG_NONE, &opt_no_fold,
       "Convolve the bit planes instead of folding them into conv1's bias", NULL },
+    { "kernels", 0, 0, G_OPTION_ARG_STRING, &opt_kernels,
+      "Microkernel set: avx512, avx2, reference or im2col (default: the faster of AVX-512 and AVX2 at start-up)", "K" },
     { NULL },
   };
   GOptionContext *ctx = g_option_context_new ("- per-layer time of a training step");
@@ -171,6 +173,12 @@ main (int argc, char **argv)
   if (opt_steps < 1 || opt_reps < 1 || opt_batch < 0 || opt_threads < 0 || opt_threads > 64 || opt_batch > 4096)
     {
       fprintf (stderr, "bench_layers: --steps and --reps must be at least 1, --threads 1..64, --batch 1..4096\n");
+      return 2;
+    }
+  if (opt_kernels && !cl_conv_set_kernels (opt_kernels))
+    {
+      fprintf (stderr, "bench_layers: --kernels: '%s' is not a kernel set this CPU runs (avx512, avx2, reference, "
+                       "im2col)\n", opt_kernels);
       return 2;
     }
   if (opt_arch && strcmp (opt_arch, "convn") && strcmp (opt_arch, "convn-same"))

@@ -549,6 +549,18 @@ test_conv_kernels_vs_reference (gconstpointer data)
         k = 3, stride = 2, pad = trial % 2; /* the model's convs */
       int h = k + (int) cl_rng_below (&rng, 12), w = k + (int) cl_rng_below (&rng, 12);
       int in_c = 1 + (int) cl_rng_below (&rng, trial % 3 == 0 ? 70 : 6), out_c = 1 + (int) cl_rng_below (&rng, 70);
+      /* The wide tiles (64 and 32 output channels or patch-row columns at once) and the limits of
+       * where dx may use them: neighbouring pixels' patch rows stride * in_c floats apart. */
+      static const int wide[][4] = { /* in_c, out_c, stride, k */
+                                     { 32, 64, 2, 3 }, { 64, 64, 2, 3 }, { 32, 96, 1, 3 },  { 16, 80, 1, 3 },
+                                     { 48, 70, 2, 3 }, { 20, 64, 2, 2 }, { 33, 127, 1, 2 }, { 64, 32, 1, 3 }
+      };
+      if (trial >= 8 && trial < 8 + (int) G_N_ELEMENTS (wide))
+        {
+          const int *t = wide[trial - 8];
+          in_c = t[0], out_c = t[1], stride = t[2], k = t[3];
+          pad = trial % 2, h = MAX (h, k), w = MAX (w, k);
+        }
       int n = 1 + (int) cl_rng_below (&rng, 6);
       ConvCase cc;
       conv_case_init (&cc, &rng, n, in_c, out_c, k, stride, pad, h, w);

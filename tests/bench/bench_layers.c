@@ -177,8 +177,10 @@ main (int argc, char **argv)
     }
   if (opt_kernels && !cl_conv_set_kernels (opt_kernels))
     {
-      fprintf (stderr, "bench_layers: --kernels: '%s' is not a kernel set this CPU runs (avx512, avx2, reference, "
-                       "im2col)\n", opt_kernels);
+      fprintf (stderr,
+               "bench_layers: --kernels: '%s' is not a kernel set this CPU runs (avx512, avx2, reference, "
+               "im2col)\n",
+               opt_kernels);
       return 2;
     }
   if (opt_arch && strcmp (opt_arch, "convn") && strcmp (opt_arch, "convn-same"))

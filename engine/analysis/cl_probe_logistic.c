@@ -36,13 +36,6 @@ total_columns (int n_targets, const int *n_classes)
   return cols;
 }
 
-/* Softplus without overflow: log(1 + e^l). */
-static inline double
-softplus (double l)
-{
-  return (l > 0 ? l : 0.0) + log1p (exp (-fabs (l)));
-}
-
 double
 cl_probe_logistic_objective (const double *x, int n, int dim, int n_targets, const uint8_t *const *y,
                              const int *n_classes, double l2, const double *w, double *grad, double *ws)
@@ -65,10 +58,10 @@ cl_probe_logistic_objective (const double *x, int n, int dim, int n_targets, con
           int label = y[t][i];
           if (n_classes[t] == 2)
             {
-              double v = l[o];
-              loss += softplus (v) - (label ? v : 0.0);
-              /* sigmoid(v) - label */
-              double p = v >= 0 ? 1.0 / (1.0 + exp (-v)) : exp (v) / (1.0 + exp (v));
+              /* softplus(v) = max(v, 0) + log1p(e) and sigmoid(v) from one e = exp(-|v|) */
+              const double v = l[o], e = exp (-fabs (v));
+              loss += (v > 0 ? v : 0.0) + log1p (e) - (label ? v : 0.0);
+              const double p = v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
               l[o] = (p - label) * inv_n;
               continue;
             }
@@ -76,13 +69,19 @@ cl_probe_logistic_objective (const double *x, int n, int dim, int n_targets, con
           double m = l[o];
           for (int c = 1; c < k; c++)
             m = l[o + c] > m ? l[o + c] : m;
+          /* one exp per logit: p_c = e_c / s with e_c = exp(l_c - max) */
+          const double l_label = l[o + label];
           double s = 0;
           for (int c = 0; c < k; c++)
-            s += exp (l[o + c] - m);
-          double lse = m + log (s);
-          loss += lse - l[o + label];
+            {
+              const double e = exp (l[o + c] - m);
+              l[o + c] = e;
+              s += e;
+            }
+          loss += m + log (s) - l_label;
+          const double inv_s = 1.0 / s;
           for (int c = 0; c < k; c++)
-            l[o + c] = (exp (l[o + c] - lse) - (c == label)) * inv_n;
+            l[o + c] = (l[o + c] * inv_s - (c == label)) * inv_n;
         }
     }
   loss *= inv_n;
@@ -294,6 +293,15 @@ cl_probe_logistic_multi (const float *train_x, int n_train, const float *test_x,
                          const uint8_t *const *train_y, const uint8_t *const *test_y, const int *n_classes, double l2,
                          double *accuracy, ClProbeFitInfo *info)
 {
+  return cl_probe_logistic_multi_tol (train_x, n_train, test_x, n_test, dim, n_targets, train_y, test_y, n_classes, l2,
+                                      CL_PROBE_LOGISTIC_TOL, accuracy, info);
+}
+
+int
+cl_probe_logistic_multi_tol (const float *train_x, int n_train, const float *test_x, int n_test, int dim, int n_targets,
+                             const uint8_t *const *train_y, const uint8_t *const *test_y, const int *n_classes,
+                             double l2, double tol, double *accuracy, ClProbeFitInfo *info)
+{
   int cols = 0;
   for (int t = 0; t < n_targets; t++)
     cols = MAX (cols, cl_probe_logistic_columns (n_classes[t]));
@@ -313,8 +321,8 @@ cl_probe_logistic_multi (const float *train_x, int n_train, const float *test_x,
   for (int t = 0; t < n_targets && ok; t++)
     {
       const int k = n_classes[t], c_t = cl_probe_logistic_columns (k);
-      ok = cl_probe_logistic_fit (xs, n_train, dim, 1, train_y + t, n_classes + t, l2, CL_PROBE_LOGISTIC_TOL,
-                                  CL_PROBE_LOGISTIC_MAX_ITER, w, &one);
+      ok = cl_probe_logistic_fit (xs, n_train, dim, 1, train_y + t, n_classes + t, l2, tol, CL_PROBE_LOGISTIC_MAX_ITER,
+                                  w, &one);
       total.iterations += one.iterations;
       total.evaluations += one.evaluations;
       total.objective += one.objective;

@@ -12,6 +12,7 @@
 #include "engine/nn/cl_model.h"
 #include "engine/nn/cl_optimizer.h"
 #include "engine/analysis/cl_embedding_geometry.h"
+#include "engine/analysis/cl_probe.h"
 
 #define MAX_EVENTS 4096
 #define MAX_PROBE_ROWS 8192
@@ -149,6 +150,7 @@ struct ClTrainer
    * them again at every probe cost an eighth of the probe on 64x64 canvases. */
   uint8_t *probe_pixels[2];
   double *probe_ws;
+  ClProbeFitInfo probe_fit; /* the last logistic probe's fits (cl_probe_logistic_multi_tol's info) */
   char *config_ini;
   GTimer *timer; /* runs only while training */
   double last_publish;

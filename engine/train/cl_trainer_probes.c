@@ -132,9 +132,8 @@ add_probe_row (ClTrainer *t, const char *target, double accuracy, float chance)
 }
 
 /* Targets: the class, and for randbits each bit of the image's code (target "bitK") with their
- * mean as "bits". All are read off the same frozen features in one fit of probe.kind: logistic
- * (one L-BFGS over every target, sharing each evaluation's two matrix products) or ridge (one
- * shared Gram matrix). */
+ * mean as "bits". All are read off the same frozen features by probe.kind: logistic (one L-BFGS
+ * per target; t->probe_fit keeps the sums of the last call) or ridge (one shared Gram matrix). */
 void
 cl_trainer_run_probes (ClTrainer *t)
 {
@@ -164,8 +163,15 @@ cl_trainer_run_probes (ClTrainer *t)
     fitted = cl_probe_ridge_multi (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim, nt + bits,
                                    train_y, test_y, classes, PROBE_RIDGE_ALPHA, t->probe_ws, acc);
   else
-    fitted = cl_probe_logistic_multi (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim,
-                                      nt + bits, train_y, test_y, classes, CL_PROBE_LOGISTIC_L2, acc, NULL);
+    {
+      /* The reported probes (the untrained encoder's and the last one) to the full tolerance, the
+       * live curve's intermediate ones to the looser one (cl_probe.h says what that costs). */
+      const gboolean reported = t->step == 0 || t->step >= t->cfg.train_steps;
+      fitted = cl_probe_logistic_multi_tol (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim,
+                                            nt + bits, train_y, test_y, classes, CL_PROBE_LOGISTIC_L2,
+                                            reported ? CL_PROBE_LOGISTIC_TOL : CL_PROBE_LOGISTIC_TOL_INTERMEDIATE, acc,
+                                            &t->probe_fit);
+    }
   if (!fitted)
     for (int k = 0; k < nt + bits; k++)
       acc[k] = NAN;

@@ -70,6 +70,8 @@ cl_app_startup (GApplication *app)
   const char *open_config[] = { "<Control>o", NULL };
   const char *save_config[] = { "<Control>s", NULL };
   const char *help[] = { "<Control>question", NULL };
+  const char *presets[] = { "<Control>p", NULL };
+  gtk_application_set_accels_for_action (gapp, "win.show-presets", presets);
   gtk_application_set_accels_for_action (gapp, "win.open-config", open_config);
   gtk_application_set_accels_for_action (gapp, "win.save-config", save_config);
   gtk_application_set_accels_for_action (gapp, "win.show-help-overlay", help);

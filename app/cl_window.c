@@ -184,6 +184,20 @@ set_preset_name (ClWindow *self, const char *name_or_file)
   if (dot && dot != base && (g_ascii_strcasecmp (dot, ".ini") == 0 || g_ascii_strcasecmp (dot, ".png") == 0))
     *dot = '\0';
   g_free (self->preset_name);
+  /* A preset by name (or the file of one in the presets folder) is "current" in the presets popover. */
+  g_clear_pointer (&self->current_preset, g_free);
+  const char *src = name_or_file ? name_or_file : "default";
+  gboolean by_name = !strchr (src, '/') && !g_str_has_suffix (src, ".ini") && !g_str_has_suffix (src, ".png");
+  g_autofree char *resolved = by_name || g_str_has_suffix (src, ".ini") ? cl_preset_resolve (base, NULL) : NULL;
+  if (resolved && by_name)
+    self->current_preset = g_strdup (base);
+  else if (resolved)
+    {
+      g_autoptr (GFile) a = g_file_new_for_path (resolved);
+      g_autoptr (GFile) b = g_file_new_for_path (src);
+      if (g_file_equal (a, b))
+        self->current_preset = g_strdup (base);
+    }
   self->preset_name = g_steal_pointer (&base);
 }
 
@@ -226,6 +240,7 @@ cl_window_load (ClWindow *self, const char *name_or_file, GError **error)
   self->replay = events;
   self->n_replay = n_events;
   set_preset_name (self, name_or_file);
+  cl_window_presets_update (self);
   g_autofree char *base = g_path_get_basename (name_or_file);
   apply_config (self, &cfg, base);
   if (self->settings && !strchr (name_or_file, '/'))
@@ -236,12 +251,7 @@ cl_window_load (ClWindow *self, const char *name_or_file, GError **error)
 void
 cl_window_load_or_complain (ClWindow *self, const char *name_or_file)
 {
-  GError *error = NULL;
-  if (!cl_window_load (self, name_or_file, &error))
-    {
-      cl_window_show_error (self, error->message);
-      g_error_free (error);
-    }
+  cl_window_request_load (self, name_or_file);
 }
 
 gboolean
@@ -266,25 +276,6 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, ClWindo
     return FALSE;
   cl_window_load_or_complain (self, path);
   return TRUE;
-}
-
-static void
-build_presets_menu (ClWindow *self)
-{
-  g_autoptr (GPtrArray) names = cl_preset_list ();
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char *name = names->pdata[i];
-      g_autofree char *path = cl_preset_resolve (name, NULL);
-      g_autofree char *desc = NULL;
-      double minutes = 0;
-      cl_preset_describe (path, &desc, &minutes);
-      g_autofree char *label = minutes > 0 ? g_strdup_printf ("%s (~%.0f min)", name, minutes) : g_strdup (name);
-      GMenuItem *item = g_menu_item_new (label, NULL);
-      g_menu_item_set_action_and_target (item, "win.load-preset", "s", name);
-      g_menu_append_item (self->presets_menu, item);
-      g_object_unref (item);
-    }
 }
 
 static void
@@ -389,6 +380,8 @@ cl_window_dispose (GObject *object)
   g_clear_pointer (&self->store, cl_run_store_close);
   g_clear_pointer (&self->current_id, g_free);
   g_clear_pointer (&self->preset_name, g_free);
+  g_clear_pointer (&self->current_preset, g_free);
+  cl_window_presets_dispose (self);
   g_clear_pointer (&self->replay, g_free);
   self->disposed = TRUE;
   if (self->notice_id)
@@ -447,7 +440,7 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, ClWindow, error_label);
   gtk_widget_class_bind_template_child (wc, ClWindow, restart_button);
   gtk_widget_class_bind_template_callback (wc, on_restart_clicked);
-  gtk_widget_class_bind_template_child (wc, ClWindow, presets_menu);
+  cl_window_presets_class_init (wc);
   cl_window_actions_init (wc);
 }
 
@@ -519,7 +512,7 @@ cl_window_init (ClWindow *self)
   g_signal_connect (click, "released", G_CALLBACK (on_dashboard_click), self);
   gtk_widget_add_controller (GTK_WIDGET (self->dashboard_area), GTK_EVENT_CONTROLLER (click));
   on_visible_figure (self);
-  build_presets_menu (self);
+  cl_window_presets_init (self);
   g_signal_connect_swapped (self->sim_order, "notify::selected", G_CALLBACK (on_sim_order), self);
   /* Space plays/pauses only when the focused widget does not use it itself: an application
    * accelerator would run first and keep Space from pressing a focused button, toggle or
@@ -560,6 +553,7 @@ cl_window_new_for_preset (GtkApplication *app, const ClConfig *config, const cha
 {
   ClWindow *self = g_object_new (CL_TYPE_WINDOW, "application", app, NULL);
   set_preset_name (self, preset);
+  cl_window_presets_update (self);
   GError *replay_error = NULL;
   self->replay = preset ? cl_preset_read_events (preset, &self->n_replay, &replay_error) : NULL;
   self->config = *config;

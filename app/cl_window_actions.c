@@ -136,13 +136,6 @@ action_export_csv (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
-action_load_preset (GtkWidget *widget, const char *name, GVariant *param)
-{
-  (void) name;
-  cl_window_load_or_complain (CL_WINDOW (widget), g_variant_get_string (param, NULL));
-}
-
-static void
 on_open_response (GtkNativeDialog *dialog, int response, ClWindow *self)
 {
   if (response == GTK_RESPONSE_ACCEPT)
@@ -215,7 +208,6 @@ cl_window_actions_init (GtkWidgetClass *wc)
   gtk_widget_class_install_action (wc, "win.sweep", NULL, action_sweep);
   gtk_widget_class_install_action (wc, "win.clear-overlays", NULL, action_clear_overlays);
   gtk_widget_class_install_action (wc, "win.dismiss-error", NULL, action_dismiss_error);
-  gtk_widget_class_install_action (wc, "win.load-preset", "s", action_load_preset);
   gtk_widget_class_install_action (wc, "win.open-config", NULL, action_open_config);
   gtk_widget_class_install_action (wc, "win.save-config", NULL, action_save_config);
 }

@@ -4,7 +4,8 @@
  *   cl_window_export.c   figure, dashboard and CSV export (worker threads, choosers)
  *   cl_window_runs.c     the run list panel: ClRunEntry, its rows, A/B choice, overlays, opened folders
  *   cl_window_recorder.c recording the live run into the run store on a worker thread
- *   cl_window_status.c   the status line, probe progress bar, notices and messages */
+ *   cl_window_status.c   the status line, probe progress bar, notices and messages
+ *   cl_window_presets.c  the presets popover, the question before edits are discarded, "Try this" */
 #pragma once
 #include "app/cl_window.h"
 #include "ui/cl_figure_view.h"
@@ -44,12 +45,20 @@ struct _ClWindow
   GtkLabel *error_label;
   GtkWidget *restart_button;
 
-  GMenu *presets_menu;
-  GSettings *settings; /* NULL when the schema is not installed (running from a build tree) */
-  ClConfig config;     /* what the next run starts with, and what live changes requested */
-  ClConfig run_config; /* what the current run was started with */
-  char *preset_name;   /* runs are named after it ("randbits", "run-3", "figure") */
-  ClEvent *replay;     /* live changes the next run replays (from the loaded preset), or NULL */
+  /* Presets (cl_window_presets.c). */
+  GtkMenuButton *preset_button; /* names the current preset; its popover lists them all */
+  GtkWidget *presets_popover;
+  GPtrArray *preset_rows;    /* GtkListBoxRow, data "preset" (name), "mark", "group" (0 interactive, 1 sweep) */
+  GtkRevealer *try_revealer; /* the preset's "Try this" note */
+  GtkLabel *try_label;
+  GHashTable *try_dismissed; /* preset names whose note was dismissed in this session */
+  GtkWidget *confirm_dialog; /* "Discard N unapplied changes?" while it asks, else NULL */
+  char *current_preset;      /* the preset (a name in the presets folder) last loaded, or NULL for a file */
+  GSettings *settings;       /* NULL when the schema is not installed (running from a build tree) */
+  ClConfig config;           /* what the next run starts with, and what live changes requested */
+  ClConfig run_config;       /* what the current run was started with */
+  char *preset_name;         /* runs are named after it ("randbits", "run-3", "figure") */
+  ClEvent *replay;           /* live changes the next run replays (from the loaded preset), or NULL */
   int n_replay;
   int events_seen; /* events of the live run already reflected in the sidebar */
   ClTrainer *trainer;
@@ -153,6 +162,24 @@ void cl_window_status_update (ClWindow *self, const ClSnapshot *s);
 void cl_window_status_update_probe_bar (ClWindow *self, gint64 now, gboolean new_snapshot);
 void cl_window_present_message (ClWindow *self, GtkMessageType type, const char *primary, const char *secondary);
 void cl_window_show_notice (ClWindow *self, const char *text);
+
+/* cl_window_presets.c */
+typedef struct
+{
+  char *description, *try_this; /* [preset] description= and try= (NULL when absent) */
+  double minutes;               /* [preset] minutes=, 0 when absent */
+  gboolean is_sweep;            /* has a sweep= line: headless it runs a grid */
+} ClPresetInfo;
+/* The [preset] group of preset NAME; FALSE when it cannot be read. Clear with cl_preset_info_clear. */
+gboolean cl_preset_info (const char *name, ClPresetInfo *info);
+void cl_preset_info_clear (ClPresetInfo *info);
+/* Loads a preset or file, asking first (discard / cancel) when run-setup changes are unapplied. */
+void cl_window_request_load (ClWindow *self, const char *name_or_file);
+void cl_window_presets_class_init (GtkWidgetClass *wc);
+void cl_window_presets_init (ClWindow *self);
+/* After the current preset changed: the button's name, the tick, the note. */
+void cl_window_presets_update (ClWindow *self);
+void cl_window_presets_dispose (ClWindow *self);
 
 /* cl_window_export.c */
 void cl_window_open_export_chooser (ClWindow *self, gboolean dashboard);

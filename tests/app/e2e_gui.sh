@@ -46,6 +46,8 @@ unset DBUS_SESSION_BUS_ADDRESS
 work=$(mktemp -d "${TMPDIR:-/tmp}/contrastlab-e2e.XXXXXX")
 # The run list goes to a private store, never to the user's data dir.
 export CONTRASTLAB_DATA_DIR="$work/data"
+# ... and the app's state (export folders, dismissed notes) to a private config folder.
+export XDG_CONFIG_HOME="$work/config"
 app_pid=""
 cleanup() {
   if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then

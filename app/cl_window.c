@@ -441,6 +441,7 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, ClWindow, restart_button);
   gtk_widget_class_bind_template_callback (wc, on_restart_clicked);
   cl_window_presets_class_init (wc);
+  cl_window_history_class_init (wc);
   cl_window_actions_init (wc);
 }
 

@@ -5,6 +5,7 @@
  *   cl_window_runs.c     the run list panel: ClRunEntry, its rows, A/B choice, overlays, opened folders
  *   cl_window_recorder.c recording the live run into the run store on a worker thread
  *   cl_window_status.c   the status line, probe progress bar, notices and messages
+ *   cl_window_history.c  run history curation: rename, note, trash with undo, the list filter
  *   cl_window_presets.c  the presets popover, the question before edits are discarded, "Try this" */
 #pragma once
 #include "app/cl_window.h"
@@ -82,7 +83,16 @@ struct _ClWindow
   int record_generation;    /* bumped when a run begins or ends: older queued writes are dropped */
   char *current_id;         /* the run being recorded (copy of the store's), or NULL */
   gboolean record_error_shown;
-  GPtrArray *choice_keys; /* keys behind run_a/run_b items 1.. (item 0: live / none) */
+  GtkFilterListModel *runs_filtered; /* what the list view shows: runs through the filter */
+  /* Run history curation (cl_window_history.c). */
+  GtkSearchEntry *run_filter;
+  GtkCustomFilter *filter;
+  char **filter_terms; /* the filter's words (NULL: everything) */
+  GtkRevealer *undo_revealer;
+  GtkLabel *undo_label;
+  ClRunEntry *trash_entry; /* deleted, going to the trash when the undo bar closes (ref), or NULL */
+  guint trash_position;    /* where it was in runs */
+  guint trash_timer;
   gboolean syncing_choices;
   ClRunEntry *show_a; /* shown instead of the live run (ref), or NULL */
   ClRunEntry *show_b; /* compared against A (ref), or NULL */
@@ -108,6 +118,10 @@ struct _ClRunEntry
   ClSnapshot *snap;  /* read from its folder on first use */
   double class_read; /* final class probe read from probes.csv when the info has none */
   char *title, *summary, *detail;
+  char *choice;   /* the A/B drop-downs' text: title · summary (the first item: its own text, info NULL) */
+  char *note;     /* the run's note (note.txt in its folder), or NULL */
+  char *tooltip;  /* everything the row says, the note, a damaged run's problem, the folder */
+  char *ini_text; /* run.ini, read on first use by the filter */
 };
 
 /* ----------------------------------------------------------- for tests: what a user sees,
@@ -150,6 +164,36 @@ void cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *cur
 void cl_window_runs_refresh (ClWindow *self);
 void cl_window_runs_init (ClWindow *self);
 void cl_window_runs_dispose (ClWindow *self);
+
+void cl_run_entry_set_note (ClRunEntry *e, const char *note);
+/* After a run left the list: the A/B choices point at what they hold (or at nothing). */
+void cl_window_runs_sync_choices (ClWindow *self);
+/* Points the figures at A, B and the ticked runs again (after a label changed, for the legends). */
+void cl_window_runs_apply_comparison (ClWindow *self);
+
+/* cl_window_history.c */
+/* The note of the run in folder dir (dir/note.txt), or NULL when it has none. */
+char *cl_run_note_read (const char *dir);
+GMenuModel *cl_window_history_row_menu (ClRunEntry *e);
+void cl_window_history_class_init (GtkWidgetClass *wc);
+void cl_window_history_init (ClWindow *self);
+void cl_window_history_dispose (ClWindow *self);
+/* TRUE when the run of store id is deleted and waiting for its undo bar to close. */
+gboolean cl_window_history_trash_pending (ClWindow *self, const char *id);
+/* For tests, what the menu of a row and the filter entry do. */
+gboolean cl_window_rename_run (ClWindow *self, const char *key, const char *label, GError **error);
+gboolean cl_window_set_run_note (ClWindow *self, const char *key, const char *note, GError **error);
+/* Takes the run out of the list and shows "… deleted [Undo]"; the folder goes to the trash
+ * (g_file_trash) when the bar closes (10 s, another delete, the window closing). */
+gboolean cl_window_trash_run (ClWindow *self, const char *key, GError **error);
+void cl_window_undo_trash (ClWindow *self);
+/* Moves a deleted run to the trash now. FALSE (the run back in the list) when it cannot be. */
+gboolean cl_window_flush_trash (ClWindow *self, GError **error);
+/* Filters the list: words match the run's name, parameters and note; key=value matches runs
+ * whose run.ini has that value (data.bits=12). */
+void cl_window_set_run_filter (ClWindow *self, const char *text);
+/* The entries the list shows now, in order (ClRunEntry refs). */
+GPtrArray *cl_window_shown_runs (ClWindow *self);
 
 /* cl_window_recorder.c */
 void cl_window_record_begin (ClWindow *self);

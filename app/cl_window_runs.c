@@ -11,6 +11,7 @@
 #include "ui/cl_figure_view.h"
 
 static void apply_comparison (ClWindow *self);
+static void entry_update_tooltip (ClRunEntry *e);
 
 /* ------------------------------------------------------------- run entries */
 
@@ -22,6 +23,9 @@ enum
   ENTRY_PROP_DETAIL,
   ENTRY_PROP_OVERLAY,
   ENTRY_PROP_CAN_OVERLAY,
+  ENTRY_PROP_CHOICE,
+  ENTRY_PROP_NOTE,
+  ENTRY_PROP_TOOLTIP,
   ENTRY_N_PROPS
 };
 static GParamSpec *entry_props[ENTRY_N_PROPS];
@@ -38,6 +42,10 @@ cl_run_entry_finalize (GObject *object)
   g_free (e->title);
   g_free (e->summary);
   g_free (e->detail);
+  g_free (e->choice);
+  g_free (e->note);
+  g_free (e->tooltip);
+  g_free (e->ini_text);
   G_OBJECT_CLASS (cl_run_entry_parent_class)->finalize (object);
 }
 
@@ -60,7 +68,16 @@ cl_run_entry_get_property (GObject *object, guint id, GValue *value, GParamSpec 
       g_value_set_boolean (value, e->overlay);
       break;
     case ENTRY_PROP_CAN_OVERLAY:
-      g_value_set_boolean (value, !e->recording);
+      g_value_set_boolean (value, !e->recording && e->info);
+      break;
+    case ENTRY_PROP_CHOICE:
+      g_value_set_string (value, e->choice);
+      break;
+    case ENTRY_PROP_NOTE:
+      g_value_set_string (value, e->note ? e->note : "");
+      break;
+    case ENTRY_PROP_TOOLTIP:
+      g_value_set_string (value, e->tooltip);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
@@ -102,6 +119,12 @@ cl_run_entry_class_init (ClRunEntryClass *klass)
       "overlay", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   entry_props[ENTRY_PROP_CAN_OVERLAY] =
       g_param_spec_boolean ("can-overlay", NULL, NULL, TRUE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_props[ENTRY_PROP_CHOICE] =
+      g_param_spec_string ("choice", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_props[ENTRY_PROP_NOTE] =
+      g_param_spec_string ("note", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  entry_props[ENTRY_PROP_TOOLTIP] =
+      g_param_spec_string ("tooltip", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (oc, ENTRY_N_PROPS, entry_props);
 }
 
@@ -114,7 +137,56 @@ cl_run_entry_init (ClRunEntry *e)
 const char *
 cl_run_entry_label (const ClRunEntry *e)
 {
-  return e->info->label ? e->info->label : e->key;
+  if (!e->info)
+    return e->choice; /* the drop-downs' first item: "Live run" / "Nothing" */
+  return e->info->label && *e->info->label ? e->info->label : e->key;
+}
+
+/* The drop-downs' first item, which is no run. */
+static ClRunEntry *
+placeholder_new (const char *text)
+{
+  ClRunEntry *e = g_object_new (CL_TYPE_RUN_ENTRY, NULL);
+  e->choice = g_strdup (text);
+  return e;
+}
+
+static void
+set_text (ClRunEntry *e, char **field, char *text, int prop)
+{
+  if (g_strcmp0 (*field, text) == 0)
+    {
+      g_free (text);
+      return;
+    }
+  g_free (*field);
+  *field = text;
+  g_object_notify_by_pspec (G_OBJECT (e), entry_props[prop]);
+}
+
+/* The run's note (note.txt in its folder, cl_window_history.c writes it), NULL for none. */
+void
+cl_run_entry_set_note (ClRunEntry *e, const char *note)
+{
+  set_text (e, &e->note, note && *note ? g_strdup (note) : NULL, ENTRY_PROP_NOTE);
+  /* the tooltip holds the note too */
+  entry_update_tooltip (e);
+}
+
+/* The row's tooltip: everything the row says, the note, why a damaged run is damaged, the folder. */
+static void
+entry_update_tooltip (ClRunEntry *e)
+{
+  if (!e->info)
+    return;
+  GString *tip = g_string_new (NULL);
+  g_string_append_printf (tip, "%s\n%s\n%s (final class probe accuracy first)", e->title, e->summary, e->detail);
+  if (e->info->status == CL_RUN_STATUS_DAMAGED && e->info->problem)
+    g_string_append_printf (tip, "\nDamaged: %s", e->info->problem);
+  if (e->note)
+    g_string_append_printf (tip, "\nNote: %s", e->note);
+  g_string_append_printf (tip, "\n%s", e->info->path);
+  set_text (e, &e->tooltip, g_string_free (tip, FALSE), ENTRY_PROP_TOOLTIP);
 }
 
 /* Takes info. Updates the texts the list shows, notifying only what changed. */
@@ -133,6 +205,8 @@ entry_set_info (ClRunEntry *e, ClRunInfo *info, gboolean recording)
     g_string_append_printf (title, " · %s", cl_run_status_name (info->status));
 
   GString *detail = g_string_new (NULL);
+  if (info->status == CL_RUN_STATUS_DAMAGED && info->problem)
+    g_string_append_printf (detail, "damaged: %s · ", info->problem);
   double cls = cl_run_info_final (info, "class");
   if (!isfinite (cls))
     cls = e->class_read;
@@ -156,21 +230,14 @@ entry_set_info (ClRunEntry *e, ClRunInfo *info, gboolean recording)
       g_string_append (detail, " steps");
     }
 
-  char *texts[] = { g_string_free (title, FALSE), g_strdup (info->summary ? info->summary : ""),
-                    g_string_free (detail, FALSE) };
-  char **fields[] = { &e->title, &e->summary, &e->detail };
-  int props[] = { ENTRY_PROP_TITLE, ENTRY_PROP_SUMMARY, ENTRY_PROP_DETAIL };
-  for (int i = 0; i < 3; i++)
-    {
-      if (g_strcmp0 (*fields[i], texts[i]) == 0)
-        {
-          g_free (texts[i]);
-          continue;
-        }
-      g_free (*fields[i]);
-      *fields[i] = texts[i];
-      g_object_notify_by_pspec (G_OBJECT (e), entry_props[props[i]]);
-    }
+  set_text (e, &e->title, g_string_free (title, FALSE), ENTRY_PROP_TITLE);
+  set_text (e, &e->summary, g_strdup (info->summary ? info->summary : ""), ENTRY_PROP_SUMMARY);
+  set_text (e, &e->detail, g_string_free (detail, FALSE), ENTRY_PROP_DETAIL);
+  /* The A/B drop-downs show exactly what the list shows (title, then the parameters), and follow
+   * it when a run's label or values change. */
+  set_text (e, &e->choice, *e->summary ? g_strdup_printf ("%s · %s", e->title, e->summary) : g_strdup (e->title),
+            ENTRY_PROP_CHOICE);
+  entry_update_tooltip (e);
   if (was_recording != recording)
     g_object_notify_by_pspec (G_OBJECT (e), entry_props[ENTRY_PROP_CAN_OVERLAY]);
 }
@@ -181,6 +248,7 @@ entry_new (ClRunInfo *info, const char *key, gboolean from_store, gboolean recor
   ClRunEntry *e = g_object_new (CL_TYPE_RUN_ENTRY, NULL);
   e->key = g_strdup (key);
   e->from_store = from_store;
+  e->note = cl_run_note_read (info->path);
   entry_set_info (e, info, recording);
   return e;
 }
@@ -233,39 +301,6 @@ find_entry_by_path (ClWindow *self, const char *path)
   return NULL;
 }
 
-/* The drop-downs list the runs in list order after "live" / "nothing". Rebuilt only when
- * runs come or go, so that an open drop-down is not pulled from under the user every few seconds. */
-static void
-rebuild_choices (ClWindow *self)
-{
-  self->syncing_choices = TRUE;
-  GtkStringList *a = gtk_string_list_new (NULL), *b = gtk_string_list_new (NULL);
-  gtk_string_list_append (a, "Live run (training now)");
-  gtk_string_list_append (b, "Nothing (no comparison)");
-  g_ptr_array_set_size (self->choice_keys, 0);
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->runs)), sel_a = 0, sel_b = 0;
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (ClRunEntry) e = g_list_model_get_item (G_LIST_MODEL (self->runs), i);
-      g_autofree char *text = g_strdup_printf ("%s%s · %s", cl_run_entry_label (e), e->recording ? " (live)" : "",
-                                               e->info->summary ? e->info->summary : "");
-      gtk_string_list_append (a, text);
-      gtk_string_list_append (b, text);
-      g_ptr_array_add (self->choice_keys, g_strdup (e->key));
-      if (e == self->show_a)
-        sel_a = i + 1;
-      if (e == self->show_b)
-        sel_b = i + 1;
-    }
-  gtk_drop_down_set_model (self->run_a, G_LIST_MODEL (a));
-  gtk_drop_down_set_model (self->run_b, G_LIST_MODEL (b));
-  gtk_drop_down_set_selected (self->run_a, sel_a);
-  gtk_drop_down_set_selected (self->run_b, sel_b);
-  g_object_unref (a);
-  g_object_unref (b);
-  self->syncing_choices = FALSE;
-}
-
 /* Brings the list up to date with a listing of the store (new runs, the recording run's
  * progress). Takes list and current. */
 void
@@ -279,6 +314,8 @@ cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current)
       const ClRunInfo *info = list->pdata[i];
       gboolean recording = current && strcmp (current, info->id) == 0;
       ClRunEntry *e = g_hash_table_lookup (self->entries, info->id);
+      if (!e && cl_window_history_trash_pending (self, info->id))
+        continue; /* deleted, the undo bar still open */
       if (e)
         {
           /* A run that stopped recording is read again when next drawn. */
@@ -293,8 +330,7 @@ cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current)
         }
     }
   g_ptr_array_unref (list);
-  if (added)
-    rebuild_choices (self);
+  (void) added;
 }
 
 /* The store is used by the GUI thread and by the one recording worker, one at a time. */
@@ -359,14 +395,13 @@ apply_comparison (ClWindow *self)
     cl_window_status_update (self, self->shown);
 }
 
-/* index 0 = live / nothing, else the run behind choice_keys[index - 1]. NULL with error when
- * that run cannot be read. */
+/* A run of the list (NULL: the live run / nothing) shown as A or compared as B. FALSE with error
+ * when that run cannot be read. */
 static gboolean
-choose_run (ClWindow *self, guint index, ClRunEntry **slot, GError **error)
+choose_run (ClWindow *self, ClRunEntry *e, ClRunEntry **slot, GError **error)
 {
-  ClRunEntry *e = NULL;
-  if (index > 0 && index <= self->choice_keys->len)
-    e = g_hash_table_lookup (self->entries, self->choice_keys->pdata[index - 1]);
+  if (e && !e->info)
+    e = NULL; /* the first item: live / nothing */
   if (e && slot == &self->show_a && e->recording)
     e = NULL; /* the recording run is the live run */
   if (e && e->recording && !e->snap)
@@ -377,9 +412,34 @@ choose_run (ClWindow *self, guint index, ClRunEntry **slot, GError **error)
     }
   if (e && !(e->recording ? e->snap : entry_snapshot (e, error)))
     return FALSE;
+  if (*slot == e)
+    return TRUE; /* the same run moved in the list (runs came in above it) */
   g_set_object (slot, e);
   apply_comparison (self);
   return TRUE;
+}
+
+/* The drop-downs' items: the first (live / nothing), then the run list in its order. */
+static guint
+choice_position (GtkDropDown *dropdown, ClRunEntry *e)
+{
+  GListModel *model = gtk_drop_down_get_model (dropdown);
+  guint n = g_list_model_get_n_items (model);
+  for (guint i = 1; e && i < n; i++)
+    {
+      g_autoptr (ClRunEntry) item = g_list_model_get_item (model, i);
+      if (item == e)
+        return i;
+    }
+  return 0;
+}
+
+static void
+set_choice (ClWindow *self, GtkDropDown *dropdown, guint position)
+{
+  self->syncing_choices = TRUE;
+  gtk_drop_down_set_selected (dropdown, position);
+  self->syncing_choices = FALSE;
 }
 
 static void
@@ -389,42 +449,63 @@ on_choice_selected (GtkDropDown *dropdown, GParamSpec *pspec, ClWindow *self)
   if (self->syncing_choices)
     return;
   ClRunEntry **slot = dropdown == self->run_a ? &self->show_a : &self->show_b;
+  ClRunEntry *e = gtk_drop_down_get_selected_item (dropdown);
   GError *error = NULL;
-  if (!choose_run (self, gtk_drop_down_get_selected (dropdown), slot, &error))
+  if (!choose_run (self, e, slot, &error))
     {
       cl_window_show_error (self, error->message);
       g_error_free (error);
-      self->syncing_choices = TRUE;
-      gtk_drop_down_set_selected (dropdown, 0);
-      self->syncing_choices = FALSE;
+      set_choice (self, dropdown, 0);
       g_clear_object (slot);
       apply_comparison (self);
     }
 }
 
+void
+cl_window_runs_apply_comparison (ClWindow *self)
+{
+  apply_comparison (self);
+}
+
+/* Shows the choices a slot holds (after a run left the list, the slot is emptied). */
+void
+cl_window_runs_sync_choices (ClWindow *self)
+{
+  ClRunEntry **slots[] = { &self->show_a, &self->show_b };
+  GtkDropDown *dropdowns[] = { self->run_a, self->run_b };
+  gboolean changed = FALSE;
+  for (int i = 0; i < 2; i++)
+    {
+      guint position = choice_position (dropdowns[i], *slots[i]);
+      if (*slots[i] && position == 0)
+        {
+          g_clear_object (slots[i]);
+          changed = TRUE;
+        }
+      if (gtk_drop_down_get_selected (dropdowns[i]) != position)
+        set_choice (self, dropdowns[i], position);
+    }
+  if (changed)
+    apply_comparison (self);
+}
+
 static gboolean
 select_choice (ClWindow *self, GtkDropDown *dropdown, const char *key, GError **error)
 {
-  guint index = 0;
+  ClRunEntry *e = NULL;
   if (key)
     {
-      for (guint i = 0; i < self->choice_keys->len && index == 0; i++)
-        if (strcmp (self->choice_keys->pdata[i], key) == 0)
-          index = i + 1;
-      if (index == 0)
+      e = g_hash_table_lookup (self->entries, key);
+      if (!e || choice_position (dropdown, e) == 0)
         {
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "No run “%s” in the run list", key);
           return FALSE;
         }
     }
-  self->syncing_choices = TRUE;
-  gtk_drop_down_set_selected (dropdown, index);
-  self->syncing_choices = FALSE;
-  if (!choose_run (self, index, dropdown == self->run_a ? &self->show_a : &self->show_b, error))
+  set_choice (self, dropdown, choice_position (dropdown, e));
+  if (!choose_run (self, e, dropdown == self->run_a ? &self->show_a : &self->show_b, error))
     {
-      self->syncing_choices = TRUE;
-      gtk_drop_down_set_selected (dropdown, 0);
-      self->syncing_choices = FALSE;
+      set_choice (self, dropdown, 0);
       return FALSE;
     }
   return TRUE;
@@ -566,7 +647,6 @@ cl_window_open_runs_folder (ClWindow *self, const char *dir, GError **error)
    * that was first in view). */
   if (added)
     gtk_widget_activate_action (GTK_WIDGET (self->runs_view), "list.scroll-to-item", "u", 0);
-  rebuild_choices (self);
   gtk_stack_set_visible_child_name (self->sidebar_stack, "runs");
   g_autofree char *text =
       added ? g_strdup_printf (added == 1 ? "Opened %u run from %s" : "Opened %u runs from %s", added, display)
@@ -575,7 +655,7 @@ cl_window_open_runs_folder (ClWindow *self, const char *dir, GError **error)
   return TRUE;
 }
 
-/* The list rows: [tick] title / parameters / seed, duration, steps, final class probe. */
+/* The list rows: [tick] title / parameters / seed, duration, steps, final class probe / note [⋮]. */
 static void
 setup_run_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
@@ -589,8 +669,8 @@ setup_run_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer da
   gtk_box_append (GTK_BOX (row), check);
   GtkWidget *texts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_set_hexpand (texts, TRUE);
-  const char *classes[] = { "run-title", "run-summary", "run-detail" };
-  for (int i = 0; i < 3; i++)
+  const char *classes[] = { "run-title", "run-summary", "run-detail", "run-note" };
+  for (int i = 0; i < 4; i++)
     {
       GtkWidget *label = gtk_label_new (NULL);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
@@ -606,7 +686,23 @@ setup_run_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer da
       gtk_box_append (GTK_BOX (texts), label);
     }
   gtk_box_append (GTK_BOX (row), texts);
+  GtkWidget *menu = gtk_menu_button_new ();
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu), "view-more-symbolic");
+  gtk_widget_set_valign (menu, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (menu, "flat");
+  gtk_widget_set_tooltip_text (menu, "Rename, add a note, move to the trash");
+  gtk_box_append (GTK_BOX (row), menu);
   gtk_list_item_set_child (item, row);
+}
+
+static gboolean
+text_to_visible (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  (void) binding;
+  (void) data;
+  const char *text = g_value_get_string (from);
+  g_value_set_boolean (to, text && *text);
+  return TRUE;
 }
 
 static void
@@ -620,19 +716,26 @@ bind_run_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer dat
   GtkWidget *title = gtk_widget_get_first_child (gtk_widget_get_next_sibling (check));
   GtkWidget *summary = gtk_widget_get_next_sibling (title);
   GtkWidget *detail = gtk_widget_get_next_sibling (summary);
+  GtkWidget *note = gtk_widget_get_next_sibling (detail);
+  GtkWidget *menu = gtk_widget_get_last_child (row);
   GPtrArray *bindings = g_ptr_array_new ();
   g_ptr_array_add (bindings, g_object_bind_property (e, "title", title, "label", G_BINDING_SYNC_CREATE));
   g_ptr_array_add (bindings, g_object_bind_property (e, "summary", summary, "label", G_BINDING_SYNC_CREATE));
   g_ptr_array_add (bindings, g_object_bind_property (e, "detail", detail, "label", G_BINDING_SYNC_CREATE));
+  g_ptr_array_add (bindings, g_object_bind_property (e, "note", note, "label", G_BINDING_SYNC_CREATE));
+  g_ptr_array_add (bindings, g_object_bind_property_full (e, "note", note, "visible", G_BINDING_SYNC_CREATE,
+                                                          text_to_visible, NULL, NULL, NULL));
+  g_ptr_array_add (bindings, g_object_bind_property (e, "tooltip", row, "tooltip-text", G_BINDING_SYNC_CREATE));
   g_ptr_array_add (bindings, g_object_bind_property (e, "overlay", check, "active",
                                                      G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL));
   g_ptr_array_add (bindings, g_object_bind_property (e, "can-overlay", check, "sensitive", G_BINDING_SYNC_CREATE));
   g_object_set_data_full (G_OBJECT (item), "bindings", bindings, (GDestroyNotify) g_ptr_array_unref);
-  g_autofree char *tip = g_strdup_printf ("%s\n%s\n%s (final class probe accuracy first)\n%s", e->title, e->summary,
-                                          e->detail, e->info->path);
-  gtk_widget_set_tooltip_text (row, tip);
   g_autofree char *name = g_strdup_printf ("Overlay %s", cl_run_entry_label (e));
   gtk_accessible_update_property (GTK_ACCESSIBLE (check), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+  g_autoptr (GMenuModel) model = cl_window_history_row_menu (e);
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu), model);
+  g_autofree char *menu_name = g_strdup_printf ("Actions for %s", cl_run_entry_label (e));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (menu), GTK_ACCESSIBLE_PROPERTY_LABEL, menu_name, -1);
 }
 
 static void
@@ -650,8 +753,7 @@ unbind_run_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer d
 static void
 on_run_activate (GtkListView *view, guint position, ClWindow *self)
 {
-  (void) view;
-  g_autoptr (ClRunEntry) e = g_list_model_get_item (G_LIST_MODEL (self->runs), position);
+  g_autoptr (ClRunEntry) e = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (view)), position);
   GError *error = NULL;
   if (e && !select_choice (self, self->run_a, e->recording ? NULL : e->key, &error))
     {
@@ -682,9 +784,13 @@ bind_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointe
   (void) factory;
   (void) data;
   GtkWidget *label = gtk_list_item_get_child (item);
-  const char *text = gtk_string_object_get_string (gtk_list_item_get_item (item));
-  gtk_label_set_text (GTK_LABEL (label), text);
-  gtk_widget_set_tooltip_text (label, text);
+  ClRunEntry *e = gtk_list_item_get_item (item);
+  GBinding *text = g_object_bind_property (e, "choice", label, "label", G_BINDING_SYNC_CREATE);
+  GBinding *tip = g_object_bind_property (e, "choice", label, "tooltip-text", G_BINDING_SYNC_CREATE);
+  GPtrArray *bindings = g_ptr_array_new ();
+  g_ptr_array_add (bindings, text);
+  g_ptr_array_add (bindings, tip);
+  g_object_set_data_full (G_OBJECT (item), "bindings", bindings, (GDestroyNotify) g_ptr_array_unref);
 }
 
 static GtkListItemFactory *
@@ -693,6 +799,7 @@ choice_factory (gboolean ellipsize)
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_choice_label), GINT_TO_POINTER (ellipsize));
   g_signal_connect (factory, "bind", G_CALLBACK (bind_choice_label), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_run_row), NULL);
   return factory;
 }
 
@@ -701,35 +808,49 @@ cl_window_runs_init (ClWindow *self)
 {
   self->runs = g_list_store_new (CL_TYPE_RUN_ENTRY);
   self->entries = g_hash_table_new (g_str_hash, g_str_equal);
-  self->choice_keys = g_ptr_array_new_with_free_func (g_free);
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_run_row), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_run_row), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_run_row), NULL);
   gtk_list_view_set_factory (self->runs_view, factory);
   g_object_unref (factory);
-  GtkNoSelection *selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->runs)));
+  /* The list shows the runs the filter lets through (cl_window_history.c). */
+  self->runs_filtered = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->runs)), NULL);
+  GtkNoSelection *selection = gtk_no_selection_new (G_LIST_MODEL (g_object_ref (self->runs_filtered)));
   gtk_list_view_set_model (self->runs_view, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
   g_signal_connect (self->runs_view, "activate", G_CALLBACK (on_run_activate), self);
-  GtkExpression *expr = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string");
-  gtk_drop_down_set_expression (self->run_a, expr);
-  gtk_drop_down_set_expression (self->run_b, expr);
-  gtk_expression_unref (expr);
-  gtk_drop_down_set_enable_search (self->run_a, TRUE);
-  gtk_drop_down_set_enable_search (self->run_b, TRUE);
+  /* The drop-downs hold the list's own entries after a first item (live / nothing), so their
+   * texts are the list's and follow its changes. */
+  GtkExpression *expr = gtk_property_expression_new (CL_TYPE_RUN_ENTRY, NULL, "choice");
   GtkDropDown *dropdowns[] = { self->run_a, self->run_b };
+  const char *firsts[] = { "Live run (training now)", "Nothing (no comparison)" };
   for (int i = 0; i < 2; i++)
     {
+      GListStore *first = g_list_store_new (CL_TYPE_RUN_ENTRY);
+      ClRunEntry *placeholder = placeholder_new (firsts[i]);
+      g_list_store_append (first, placeholder);
+      g_object_unref (placeholder);
+      GListStore *parts = g_list_store_new (G_TYPE_LIST_MODEL);
+      g_list_store_append (parts, first);
+      g_list_store_append (parts, self->runs);
+      g_object_unref (first);
+      gtk_drop_down_set_expression (dropdowns[i], expr);
+      gtk_drop_down_set_enable_search (dropdowns[i], TRUE);
       GtkListItemFactory *button = choice_factory (TRUE), *list = choice_factory (FALSE);
       gtk_drop_down_set_factory (dropdowns[i], button);
       gtk_drop_down_set_list_factory (dropdowns[i], list);
       g_object_unref (button);
       g_object_unref (list);
+      GtkFlattenListModel *model = gtk_flatten_list_model_new (G_LIST_MODEL (parts));
+      gtk_drop_down_set_model (dropdowns[i], G_LIST_MODEL (model));
+      g_object_unref (model);
+      gtk_drop_down_set_selected (dropdowns[i], 0);
     }
-  rebuild_choices (self);
+  gtk_expression_unref (expr);
   g_signal_connect (self->run_a, "notify::selected", G_CALLBACK (on_choice_selected), self);
   g_signal_connect (self->run_b, "notify::selected", G_CALLBACK (on_choice_selected), self);
+  cl_window_history_init (self);
 }
 
 void
@@ -759,7 +880,8 @@ cl_window_runs_dispose (ClWindow *self)
   g_clear_pointer (&self->overlay_labels, g_ptr_array_unref);
   g_clear_pointer (&self->label_a, g_free);
   g_clear_pointer (&self->label_b, g_free);
-  g_clear_pointer (&self->choice_keys, g_ptr_array_unref);
+  cl_window_history_dispose (self);
+  g_clear_object (&self->runs_filtered);
   g_clear_pointer (&self->entries, g_hash_table_unref);
   g_clear_object (&self->runs);
 }

@@ -26,8 +26,11 @@ struct _ClSweepWindow
   GtkProgressBar *progress_bar;
   GtkDrawingArea *figure_area;
   GtkLabel *status_label;
+  GtkSpinButton *steps_spin;
+  GtkLabel *plan_label;
 
   ClConfig base;
+  double samples_per_second; /* the main window's live training speed (steps/s x batch), 0: unknown */
   ClSweep *sweep;
   ClSweepRow *rows; /* latest copy, n_rows long */
   int n_rows;
@@ -36,6 +39,8 @@ struct _ClSweepWindow
 };
 
 G_DEFINE_FINAL_TYPE (ClSweepWindow, cl_sweep_window, GTK_TYPE_WINDOW)
+
+static void update_plan (ClSweepWindow *self);
 
 /* Freeing a sweep joins its thread, which may be mid-step or mid-probe: never on the GUI thread. */
 static gpointer
@@ -117,6 +122,10 @@ set_running_ui (ClSweepWindow *self, gboolean running)
    * focus-out event in GTK 4.8 (and warns) */
   gtk_editable_set_editable (GTK_EDITABLE (self->sweep_entry), !running);
   gtk_editable_set_editable (GTK_EDITABLE (self->set_entry), !running);
+  gtk_editable_set_editable (GTK_EDITABLE (self->steps_spin), !running);
+  gtk_widget_set_visible (GTK_WIDGET (self->plan_label), !running);
+  if (!running)
+    update_plan (self);
   gboolean have = self->sweep != NULL;
   gtk_widget_set_sensitive (GTK_WIDGET (self->export_png_button), have);
   gtk_widget_set_sensitive (GTK_WIDGET (self->export_csv_button), have);
@@ -200,6 +209,103 @@ poll_cb (gpointer data)
   return refresh (CL_SWEEP_WINDOW (data)) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
+/* The grid Start runs: the base configuration, the steps field, Also set, then the swept keys. */
+static ClSweepGrid *
+build_grid (ClSweepWindow *self, GError **error)
+{
+  ClConfig cfg = self->base;
+  cfg.train_steps = (gint64) gtk_spin_button_get_value (self->steps_spin);
+  const char *set_text = gtk_editable_get_text (GTK_EDITABLE (self->set_entry));
+  g_auto (GStrv) sets = g_regex_split_simple ("\\s+", set_text, 0, 0);
+  for (int i = 0; sets[i]; i++)
+    if (*sets[i])
+      {
+        GError *local = NULL;
+        if (!cl_config_set_assignment (&cfg, sets[i], &local))
+          {
+            g_set_error (error, local->domain, local->code, "Also set: %s", local->message);
+            g_error_free (local);
+            return NULL;
+          }
+      }
+  return cl_sweep_grid_new_from_text (&cfg, gtk_editable_get_text (GTK_EDITABLE (self->sweep_entry)), error);
+}
+
+/* Training samples the sweep will process (steps x batch over its points): its cost, roughly. */
+static double
+grid_samples (const ClSweepGrid *grid, gint64 *steps_out)
+{
+  double samples = 0;
+  gint64 steps = 0;
+  for (int p = 0; p < cl_sweep_grid_n_points (grid); p++)
+    {
+      ClConfig c;
+      cl_sweep_grid_config (grid, p, &c);
+      steps += c.train_steps;
+      samples += (double) c.train_steps * (double) c.train_batch;
+    }
+  if (steps_out)
+    *steps_out = steps;
+  return samples;
+}
+
+/* Before Start: how many runs, how many steps, and about how long. The time is estimated from
+ * the main window's live run: its speed in samples per second (steps/s x batch), applied to every
+ * run's steps x batch. Probes and the cost of more input planes are not counted, and the sweep
+ * shares the processor with the live run while both train: a rough lower bound. */
+static void
+update_plan (ClSweepWindow *self)
+{
+  if (self->sweep)
+    {
+      ClSweepProgress pr;
+      cl_sweep_get_progress (self->sweep, &pr);
+      if (!pr.finished)
+        return; /* the progress bar says it now */
+    }
+  GError *error = NULL;
+  g_autoptr (ClSweepGrid) grid = build_grid (self, &error);
+  if (!grid)
+    {
+      g_autofree char *text = g_strdup_printf ("Not ready: %s", error->message);
+      gtk_label_set_text (self->plan_label, text);
+      g_error_free (error);
+      return;
+    }
+  int n = cl_sweep_grid_n_points (grid);
+  gint64 steps = 0;
+  double samples = grid_samples (grid, &steps);
+  GString *text = g_string_new (NULL);
+  g_string_append_printf (text, n == 1 ? "%d run" : "%d runs", n);
+  g_string_append_printf (text, ", %" G_GINT64_FORMAT " training steps in all", steps);
+  if (self->samples_per_second > 0)
+    {
+      char t[32];
+      cl_format_duration (samples / self->samples_per_second, t, sizeof t);
+      g_string_append_printf (text,
+                              " · about %s, estimated from the live run's speed (%.0f images/s; probes not counted, "
+                              "and the sweep shares the processor with the live run)",
+                              t, self->samples_per_second);
+    }
+  else
+    g_string_append (text, " · time estimate once the main window's run has trained a few steps");
+  gtk_label_set_text (self->plan_label, text->str);
+  g_string_free (text, TRUE);
+}
+
+void
+cl_sweep_window_set_speed (ClSweepWindow *self, double samples_per_second)
+{
+  self->samples_per_second = samples_per_second > 0 && isfinite (samples_per_second) ? samples_per_second : 0;
+  update_plan (self);
+}
+
+const char *
+cl_sweep_window_get_plan (ClSweepWindow *self)
+{
+  return gtk_label_get_text (self->plan_label);
+}
+
 gboolean
 cl_sweep_window_start (ClSweepWindow *self, GError **error)
 {
@@ -213,22 +319,7 @@ cl_sweep_window_start (ClSweepWindow *self, GError **error)
           return FALSE;
         }
     }
-  ClConfig cfg = self->base;
-  const char *set_text = gtk_editable_get_text (GTK_EDITABLE (self->set_entry));
-  g_auto (GStrv) sets = g_regex_split_simple ("\\s+", set_text, 0, 0);
-  for (int i = 0; sets[i]; i++)
-    if (*sets[i])
-      {
-        GError *local = NULL;
-        if (!cl_config_set_assignment (&cfg, sets[i], &local))
-          {
-            g_set_error (error, local->domain, local->code, "Also set: %s", local->message);
-            g_error_free (local);
-            return FALSE;
-          }
-      }
-  ClSweepGrid *grid =
-      cl_sweep_grid_new_from_text (&cfg, gtk_editable_get_text (GTK_EDITABLE (self->sweep_entry)), error);
+  ClSweepGrid *grid = build_grid (self, error);
   if (!grid)
     return FALSE;
   discard_sweep (self);
@@ -419,7 +510,9 @@ prefill (ClSweepWindow *self)
       sweep = "loss.temperature=0.05,0.1,0.2,0.5";
       break;
     }
+  gtk_spin_button_set_value (self->steps_spin, (double) self->base.train_steps);
   cl_sweep_window_set_text (self, sweep, self->base.probe_every != 0 ? "probe.every=0" : "");
+  update_plan (self);
 }
 
 static void
@@ -455,6 +548,8 @@ cl_sweep_window_class_init (ClSweepWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, ClSweepWindow, progress_bar);
   gtk_widget_class_bind_template_child (wc, ClSweepWindow, figure_area);
   gtk_widget_class_bind_template_child (wc, ClSweepWindow, status_label);
+  gtk_widget_class_bind_template_child (wc, ClSweepWindow, steps_spin);
+  gtk_widget_class_bind_template_child (wc, ClSweepWindow, plan_label);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
   gtk_widget_class_add_binding_action (wc, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -471,6 +566,9 @@ cl_sweep_window_init (ClSweepWindow *self)
   g_signal_connect (self->export_csv_button, "clicked", G_CALLBACK (on_export_csv), self);
   g_signal_connect (self->sweep_entry, "activate", G_CALLBACK (on_start), self);
   g_signal_connect (self->target_dropdown, "notify::selected", G_CALLBACK (on_target_changed), self);
+  g_signal_connect_swapped (self->sweep_entry, "changed", G_CALLBACK (update_plan), self);
+  g_signal_connect_swapped (self->set_entry, "changed", G_CALLBACK (update_plan), self);
+  g_signal_connect_swapped (self->steps_spin, "value-changed", G_CALLBACK (update_plan), self);
 }
 
 ClSweepWindow *
@@ -501,7 +599,7 @@ on_sweep_window_destroy (GtkWidget *window, GtkWindow *parent)
 }
 
 void
-cl_sweep_window_present (GtkWindow *parent, const ClConfig *base)
+cl_sweep_window_present (GtkWindow *parent, const ClConfig *base, double samples_per_second)
 {
   ClSweepWindow *self = parent ? g_object_get_data (G_OBJECT (parent), PARENT_KEY) : NULL;
   if (!self)
@@ -520,5 +618,6 @@ cl_sweep_window_present (GtkWindow *parent, const ClConfig *base)
       self->base = *base;
       prefill (self);
     }
+  cl_sweep_window_set_speed (self, samples_per_second);
   gtk_window_present (GTK_WINDOW (self));
 }

@@ -11,8 +11,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (ClSweepWindow, cl_sweep_window, CL, SWEEP_WINDOW, GtkWindow)
 
 /* Shows the parent's Sweep window (one per parent; created on first use, transient for parent),
- * its entries prefilled for base: the paper's bits x temperature grid for randbits. */
-void cl_sweep_window_present (GtkWindow *parent, const ClConfig *base);
+ * its entries prefilled for base: the paper's bits x temperature grid for randbits.
+ * samples_per_second: the parent's live training speed (steps/s x batch; 0 when unknown), from
+ * which the window estimates how long the sweep takes before it is started. */
+void cl_sweep_window_present (GtkWindow *parent, const ClConfig *base, double samples_per_second);
 
 /* For tests and scripting. */
 ClSweepWindow *cl_sweep_window_new (GtkWindow *parent, const ClConfig *base);
@@ -22,6 +24,11 @@ const char *cl_sweep_window_get_set_text (ClSweepWindow *self);
 /* What the Start button does: builds the grid from the entries (errors name the key) and starts. */
 gboolean cl_sweep_window_start (ClSweepWindow *self, GError **error);
 void cl_sweep_window_cancel (ClSweepWindow *self);
+/* The speed the estimate is made from (images per second, 0: unknown). */
+void cl_sweep_window_set_speed (ClSweepWindow *self, double samples_per_second);
+/* What Start would run: "N runs, S training steps in all · about T, estimated from ..." or why
+ * the entries are not a sweep yet. */
+const char *cl_sweep_window_get_plan (ClSweepWindow *self);
 /* The sweep shown (NULL before the first start). */
 ClSweep *cl_sweep_window_get_sweep (ClSweepWindow *self);
 /* The on-screen figure's drawing, on any cairo_t. */

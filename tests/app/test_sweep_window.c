@@ -2,9 +2,11 @@
  * rows and figure, exports, bad input is refused with the key named, and cancel stops it. */
 #include <gtk/gtk.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/cl_sweep_window.h"
+#include "engine/base/cl_format.h"
 #include "ui/cl_png.h"
 #include "ui/plots/cl_sweep_plot.h"
 
@@ -104,10 +106,40 @@ test_sweep_window (void)
   ClConfig base;
   tiny_base (&base);
   /* One window per parent: present twice, get the same one. */
-  cl_sweep_window_present (GTK_WINDOW (parent), &base);
+  cl_sweep_window_present (GTK_WINDOW (parent), &base, 0);
   ClSweepWindow *win = g_object_get_data (G_OBJECT (parent), "cl-sweep-window");
   g_assert_nonnull (win);
-  cl_sweep_window_present (GTK_WINDOW (parent), &base);
+  /* Before Start: the number of runs and steps; no time without a live speed. */
+  g_assert_cmpstr (cl_sweep_window_get_plan (win), ==,
+                   "15 runs, 45 training steps in all · time estimate once the main window's run has trained a few "
+                   "steps");
+  /* With the live run's speed: steps x batch of every run over images per second. */
+  cl_sweep_window_present (GTK_WINDOW (parent), &base, 16.0 * 10);
+  char t[32];
+  cl_format_duration (15 * 3 * 16 / 160.0, t, sizeof t);
+  g_autofree char *want =
+      g_strdup_printf ("15 runs, 45 training steps in all · about %s, estimated from the live run's "
+                       "speed (160 images/s; probes not counted, and the sweep shares the "
+                       "processor with the live run)",
+                       t);
+  g_assert_cmpstr (cl_sweep_window_get_plan (win), ==, want);
+  /* The steps field sets every run's train.steps; the plan follows the entries as they are typed. */
+  GtkSpinButton *steps = GTK_SPIN_BUTTON (find_child (GTK_WIDGET (win), GTK_TYPE_SPIN_BUTTON));
+  g_assert_nonnull (steps);
+  g_assert_cmpfloat (gtk_spin_button_get_value (steps), ==, 3);
+  gtk_spin_button_set_value (steps, 5);
+  g_assert_true (g_str_has_prefix (cl_sweep_window_get_plan (win), "15 runs, 75 training steps in all · about "));
+  cl_sweep_window_set_text (win, "data.bits=0,4,8", NULL);
+  g_assert_true (g_str_has_prefix (cl_sweep_window_get_plan (win), "3 runs, 15 training steps in all"));
+  cl_sweep_window_set_text (win, "data.bits=0,4 train.steps=10,20", NULL);
+  g_assert_true (g_str_has_prefix (cl_sweep_window_get_plan (win), "4 runs, 60 training steps in all"));
+  cl_sweep_window_set_text (win, "data.bitz=0,4", NULL);
+  g_assert_true (g_str_has_prefix (cl_sweep_window_get_plan (win), "Not ready: "));
+  g_assert_nonnull (strstr (cl_sweep_window_get_plan (win), "data.bitz"));
+  /* Presenting again before any start follows the main window's configuration (steps included). */
+  cl_sweep_window_present (GTK_WINDOW (parent), &base, 0);
+  g_assert_cmpfloat (gtk_spin_button_get_value (steps), ==, 3);
+  gtk_spin_button_set_value (steps, 5);
   g_assert_true (g_object_get_data (G_OBJECT (parent), "cl-sweep-window") == win);
   g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (win)) == GTK_WINDOW (parent));
   /* randbits: the paper's grid */
@@ -138,6 +170,7 @@ test_sweep_window (void)
   g_assert_nonnull (bar);
   g_assert_nonnull (strstr (gtk_progress_bar_get_text (bar), "ETA"));
   ClSweep *sweep = cl_sweep_window_get_sweep (win);
+  g_assert_cmpint (cl_sweep_grid_base (cl_sweep_get_grid (sweep))->train_steps, ==, 5);
   g_assert_true (spin_until (sweep_finished, win, 120));
   /* let the window's poll see the end */
   gint64 until = g_get_monotonic_time () + 600000;
@@ -270,10 +303,56 @@ test_sweep_window (void)
     }
 }
 
+/* The point being trained is marked by a column the plot's full height (a pale band, ringed at
+ * the top), not by a mark near y = 0 that reads like a zero result: the pixels that differ
+ * between the figure with and without a running point span most of the height, in one narrow
+ * column at the running point's x. */
+static void
+test_running_marker (void)
+{
+  ClConfig base;
+  tiny_base (&base);
+  GError *error = NULL;
+  g_autoptr (ClSweepGrid) grid = cl_sweep_grid_new_from_text (&base, "data.bits=0,4,8", &error);
+  g_assert_no_error (error);
+  const int w = 900, h = 520;
+  cairo_surface_t *img[2];
+  for (int i = 0; i < 2; i++)
+    {
+      img[i] = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+      cairo_t *cr = cairo_create (img[i]);
+      g_autoptr (ClSweepPlotData) d = cl_sweep_plot_data_new (grid, NULL, 0, NULL, i == 0 ? -1 : 1);
+      cl_sweep_plot_draw (cr, w, h, d);
+      cairo_destroy (cr);
+      cairo_surface_flush (img[i]);
+    }
+  int x0 = w, x1 = -1, y0 = h, y1 = -1;
+  int stride = cairo_image_surface_get_stride (img[0]);
+  const unsigned char *a = cairo_image_surface_get_data (img[0]), *b = cairo_image_surface_get_data (img[1]);
+  /* the plot area only: the legend gains a "training now" entry at the top */
+  for (int y = h / 6; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (memcmp (a + (size_t) y * stride + 4 * x, b + (size_t) y * stride + 4 * x, 4) != 0)
+        {
+          x0 = MIN (x0, x);
+          x1 = MAX (x1, x);
+          y0 = MIN (y0, y);
+          y1 = MAX (y1, y);
+        }
+  g_assert_cmpint (x1, >=, 0);
+  g_assert_cmpint (y1 - y0, >, h / 2);
+  g_assert_cmpint (x1 - x0, <, 40);
+  /* the middle of the three swept values: near the middle of the figure */
+  g_assert_cmpint (abs ((x0 + x1) / 2 - w / 2), <, w / 6);
+  cairo_surface_destroy (img[0]);
+  cairo_surface_destroy (img[1]);
+}
+
 int
 main (int argc, char **argv)
 {
   gtk_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sweep-window/run-export-cancel", test_sweep_window);
+  g_test_add_func ("/sweep-window/running-marker", test_running_marker);
   return g_test_run ();
 }

@@ -130,7 +130,7 @@ legend_build (const ClSweepPlotData *d, Legend *legend)
                              cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.2 };
   if (d->running_x >= 0 && d->running_series >= 0)
     legend->entries[legend->n++] =
-        (ClPlotLegendEntry){ "training now", cl_plot_color_text (), CL_PLOT_LEGEND_HOLLOW_POINT, 1.0 };
+        (ClPlotLegendEntry){ "training now (shaded column)", cl_plot_color_text (), CL_PLOT_LEGEND_HOLLOW_POINT, 1.0 };
 }
 
 /* Where value v sits along the x axis' linear coordinate. */
@@ -340,10 +340,17 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
   cairo_restore (cr);
   if (d->running_x >= 0 && d->running_x < d->n_x && d->running_series >= 0 && d->running_series < d->n_series)
     {
-      /* Where the next result will appear: a ring on the x axis in the series' colour. */
+      /* Where the next result will appear: a pale band the plot's full height in the series'
+       * colour, ringed at the top (not a point near y = 0, which would read as a zero result). */
       double px = cl_plot_scale_map (&g->x, x_coord (d, d->x_values[d->running_x]));
-      cl_plot_point_draw (cr, px, g->plot.y + g->plot.h - look.sparse_point_radius - 3, look.sparse_point_radius + 1.5,
-                          cl_sweep_plot_series_color (d->running_series), TRUE);
+      ClRgb c = cl_sweep_plot_series_color (d->running_series);
+      double half = look.sparse_point_radius + 4;
+      cairo_save (cr);
+      cl_plot_set_rgba (cr, c, 0.14);
+      cairo_rectangle (cr, px - half, g->plot.y, 2 * half, g->plot.h);
+      cairo_fill (cr);
+      cairo_restore (cr);
+      cl_plot_point_draw (cr, px, g->plot.y + look.sparse_point_radius + 3, look.sparse_point_radius + 1.5, c, TRUE);
     }
 
   cl_plot_axis_draw (cr, &g->plot, CL_PLOT_SIDE_LEFT, &g->y, &g->y_ticks, d->y_label, &look.axis, NULL);

@@ -162,6 +162,8 @@ on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
     }
   cl_window_status_update (self, s);
   cl_window_status_update_probe_bar (self, now, TRUE);
+  if (!self->show_a)
+    cl_window_replicates_check (self); /* a string compare unless the configuration changed */
   if (s->error)
     cl_window_show_error (self, s->error);
   self->tick_work_max_us = MAX (self->tick_work_max_us, g_get_monotonic_time () - now);

@@ -7,6 +7,7 @@
 #include "cl_config.h"
 #include "engine/base/cl_format.h"
 #include "engine/store/cl_runs.h"
+#include "app/cl_app_state.h"
 #include "app/cl_sweep_window.h"
 #include "ui/cl_figure_view.h"
 
@@ -47,7 +48,9 @@ action_sweep (GtkWidget *widget, const char *name, GVariant *param)
   (void) name;
   (void) param;
   ClWindow *self = CL_WINDOW (widget);
-  cl_sweep_window_present (GTK_WINDOW (self), &self->config);
+  /* The live run's speed lets the Sweep window estimate the sweep's time before it starts. */
+  double speed = self->shown && !self->shown->paused ? self->shown->steps_per_second * self->run_config.train_batch : 0;
+  cl_sweep_window_present (GTK_WINDOW (self), &self->config, speed);
 }
 
 static void
@@ -125,12 +128,9 @@ action_export_csv (GtkWidget *widget, const char *name, GVariant *param)
       gtk_file_chooser_native_new ("Export Data as CSV (metrics, probes, clusters, similarity)", GTK_WINDOW (self),
                                    GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Export Here", "_Cancel");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
-  g_autofree char *folder = self->settings ? g_settings_get_string (self->settings, "last-csv-folder") : NULL;
-  if (folder && *folder && g_file_test (folder, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr (GFile) dir = g_file_new_for_path (folder);
-      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, NULL);
-    }
+  g_autofree char *folder = cl_app_state_export_folder ("csv");
+  g_autoptr (GFile) dir = g_file_new_for_path (folder);
+  gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), dir, NULL);
   g_signal_connect (dialog, "response", G_CALLBACK (cl_window_on_export_csv_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }

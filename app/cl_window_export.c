@@ -1,6 +1,7 @@
 /* Exporting figures, the dashboard and CSV data: on worker threads, through choosers that
  * never replace a file without asking. */
 #include "app/cl_window_private.h"
+#include "app/cl_app_state.h"
 
 #include <math.h>
 #include <string.h>
@@ -193,11 +194,8 @@ export_done (GObject *source, GAsyncResult *result, gpointer data)
     {
       g_autofree char *text = g_strdup_printf ("Exported %s", name);
       cl_window_show_notice (self, text);
-      if (self->settings)
-        {
-          g_autofree char *folder = g_path_get_dirname (job->path);
-          g_settings_set_string (self->settings, "last-export-folder", folder);
-        }
+      g_autofree char *folder = g_path_get_dirname (job->path);
+      cl_app_state_remember_export_folder ("figure", folder);
     }
   else
     {
@@ -346,12 +344,10 @@ cl_window_open_export_chooser (ClWindow *self, gboolean dashboard)
   g_autofree char *suggested =
       g_strdup_printf ("contrastlab-%s-step%d.png", as_dashboard ? "dashboard" : cl_figure_slug (kind), step);
   gtk_file_chooser_set_current_name (chooser, suggested);
-  g_autofree char *folder = self->settings ? g_settings_get_string (self->settings, "last-export-folder") : NULL;
-  if (folder && *folder && g_file_test (folder, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr (GFile) dir = g_file_new_for_path (folder);
-      gtk_file_chooser_set_current_folder (chooser, dir, NULL);
-    }
+  /* The last folder used, else Pictures (never the working folder the app was started in). */
+  g_autofree char *folder = cl_app_state_export_folder ("figure");
+  g_autoptr (GFile) dir = g_file_new_for_path (folder);
+  gtk_file_chooser_set_current_folder (chooser, dir, NULL);
   for (int f = 0; f < CL_N_EXPORT_FORMATS; f++)
     {
       GtkFileFilter *filter = gtk_file_filter_new ();
@@ -407,8 +403,7 @@ export_csv_now (ClWindow *self, const char *folder, ClExportFlags flags)
     {
       g_autofree char *text = g_strdup_printf ("Exported metrics, probes, clusters and similarity CSV to %s", display);
       cl_window_show_notice (self, text);
-      if (self->settings)
-        g_settings_set_string (self->settings, "last-csv-folder", folder);
+      cl_app_state_remember_export_folder ("csv", folder);
     }
   else
     {

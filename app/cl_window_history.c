@@ -126,8 +126,8 @@ hide_undo_bar (ClWindow *self)
       g_source_remove (self->trash_timer);
       self->trash_timer = 0;
     }
-  if (self->undo_revealer)
-    gtk_revealer_set_reveal_child (self->undo_revealer, FALSE);
+  if (self->undo_bar)
+    gtk_widget_set_visible (self->undo_bar, FALSE);
 }
 
 static void
@@ -248,18 +248,18 @@ cl_window_trash_run (ClWindow *self, const char *key, GError **error)
     cl_window_runs_apply_comparison (self);
   self->trash_entry = e;
   self->trash_position = position;
-  g_autofree char *text =
-      g_strdup_printf ("“%s” deleted: it goes to the trash when this bar closes", cl_run_entry_label (e));
+  g_autofree char *text = g_strdup_printf ("“%s” deleted (to the trash in 10 s)", cl_run_entry_label (e));
   gtk_label_set_text (self->undo_label, text);
-  gtk_revealer_set_reveal_child (self->undo_revealer, TRUE);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->undo_label), text);
+  gtk_widget_set_visible (self->undo_bar, TRUE);
   self->trash_timer = g_timeout_add_seconds (UNDO_SECONDS, on_trash_timer, self);
   return TRUE;
 }
 
 /* ------------------------------------------------------------------ the filter */
 
-static const char *
-entry_ini (ClRunEntry *e)
+const char *
+cl_run_entry_ini (ClRunEntry *e)
 {
   if (!e->ini_text && e->info && e->info->path)
     {
@@ -291,7 +291,7 @@ matches_param (ClRunEntry *e, const char *term)
     return FALSE;
   g_autofree char *group = g_strndup (key, (gsize) (dot - key));
   g_autoptr (GKeyFile) kf = g_key_file_new ();
-  if (!g_key_file_load_from_data (kf, entry_ini (e), (gsize) -1, G_KEY_FILE_NONE, NULL))
+  if (!g_key_file_load_from_data (kf, cl_run_entry_ini (e), (gsize) -1, G_KEY_FILE_NONE, NULL))
     return FALSE;
   g_autofree char *value = g_key_file_get_string (kf, group, dot + 1, NULL);
   return value && same_value (g_strstrip (value), eq + 1);
@@ -496,7 +496,7 @@ void
 cl_window_history_class_init (GtkWidgetClass *wc)
 {
   gtk_widget_class_bind_template_child (wc, ClWindow, run_filter);
-  gtk_widget_class_bind_template_child (wc, ClWindow, undo_revealer);
+  gtk_widget_class_bind_template_child (wc, ClWindow, undo_bar);
   gtk_widget_class_bind_template_child (wc, ClWindow, undo_label);
   gtk_widget_class_install_action (wc, "win.run-rename", "s", action_run_rename);
   gtk_widget_class_install_action (wc, "win.run-note", "s", action_run_note);

@@ -86,8 +86,7 @@ update_try_note (ClWindow *self)
     }
   if (name)
     cl_preset_info_clear (&info);
-  gtk_revealer_set_reveal_child (self->try_revealer, show);
-  gtk_widget_set_visible (GTK_WIDGET (self->try_revealer), show);
+  gtk_widget_set_visible (self->try_note, show);
 }
 
 static void
@@ -313,7 +312,7 @@ void
 cl_window_presets_class_init (GtkWidgetClass *wc)
 {
   gtk_widget_class_bind_template_child (wc, ClWindow, preset_button);
-  gtk_widget_class_bind_template_child (wc, ClWindow, try_revealer);
+  gtk_widget_class_bind_template_child (wc, ClWindow, try_note);
   gtk_widget_class_bind_template_child (wc, ClWindow, try_label);
   gtk_widget_class_install_action (wc, "win.show-presets", NULL, action_show_presets);
   gtk_widget_class_install_action (wc, "win.load-preset", "s", action_load_preset);

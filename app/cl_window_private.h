@@ -6,6 +6,7 @@
  *   cl_window_recorder.c recording the live run into the run store on a worker thread
  *   cl_window_status.c   the status line, probe progress bar, notices and messages
  *   cl_window_history.c  run history curation: rename, note, trash with undo, the list filter
+ *   cl_window_replicates.c other seeds of the shown run, fed to the probe chart
  *   cl_window_presets.c  the presets popover, the question before edits are discarded, "Try this" */
 #pragma once
 #include "app/cl_window.h"
@@ -49,8 +50,8 @@ struct _ClWindow
   /* Presets (cl_window_presets.c). */
   GtkMenuButton *preset_button; /* names the current preset; its popover lists them all */
   GtkWidget *presets_popover;
-  GPtrArray *preset_rows;    /* GtkListBoxRow, data "preset" (name), "mark", "group" (0 interactive, 1 sweep) */
-  GtkRevealer *try_revealer; /* the preset's "Try this" note */
+  GPtrArray *preset_rows; /* GtkListBoxRow, data "preset" (name), "mark", "group" (0 interactive, 1 sweep) */
+  GtkWidget *try_note;    /* the preset's "Try this" note */
   GtkLabel *try_label;
   GHashTable *try_dismissed; /* preset names whose note was dismissed in this session */
   GtkWidget *confirm_dialog; /* "Discard N unapplied changes?" while it asks, else NULL */
@@ -88,11 +89,14 @@ struct _ClWindow
   GtkSearchEntry *run_filter;
   GtkCustomFilter *filter;
   char **filter_terms; /* the filter's words (NULL: everything) */
-  GtkRevealer *undo_revealer;
+  GtkWidget *undo_bar;
   GtkLabel *undo_label;
   ClRunEntry *trash_entry; /* deleted, going to the trash when the undo bar closes (ref), or NULL */
   guint trash_position;    /* where it was in runs */
   guint trash_timer;
+  /* Other seeds of the shown run's configuration, drawn as a band (cl_window_replicates.c). */
+  GPtrArray *replicate_snaps; /* ClSnapshot refs the probe view points at */
+  char *replicates_of;        /* the config_ini they were found for */
   gboolean syncing_choices;
   ClRunEntry *show_a; /* shown instead of the live run (ref), or NULL */
   ClRunEntry *show_b; /* compared against A (ref), or NULL */
@@ -171,7 +175,18 @@ void cl_window_runs_sync_choices (ClWindow *self);
 /* Points the figures at A, B and the ticked runs again (after a label changed, for the legends). */
 void cl_window_runs_apply_comparison (ClWindow *self);
 
+/* cl_window_replicates.c */
+/* Finds the shown run's replicates again (after A, the list or the live run changed). */
+void cl_window_replicates_update (ClWindow *self);
+/* Cheap: updates only when the shown configuration changed since the last update. */
+void cl_window_replicates_check (ClWindow *self);
+/* How many replicates the probe chart draws now (tests). */
+int cl_window_get_n_replicates (ClWindow *self);
+void cl_window_replicates_dispose (ClWindow *self);
+
 /* cl_window_history.c */
+/* The run's run.ini text, read on first use ("" when unreadable). */
+const char *cl_run_entry_ini (ClRunEntry *e);
 /* The note of the run in folder dir (dir/note.txt), or NULL when it has none. */
 char *cl_run_note_read (const char *dir);
 GMenuModel *cl_window_history_row_menu (ClRunEntry *e);

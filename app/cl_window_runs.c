@@ -330,7 +330,8 @@ cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current)
         }
     }
   g_ptr_array_unref (list);
-  (void) added;
+  if (added)
+    cl_window_replicates_update (self); /* a new run may be another seed of the shown one */
 }
 
 /* The store is used by the GUI thread and by the one recording worker, one at a time. */
@@ -382,7 +383,7 @@ apply_comparison (ClWindow *self)
       else
         cl_figure_view_set_snapshot (self->figure_views[k], self->shown);
     }
-  gtk_widget_queue_draw (GTK_WIDGET (self->dashboard_area));
+  cl_window_replicates_update (self);
   g_clear_pointer (&self->overlay_snaps, g_ptr_array_unref);
   g_clear_pointer (&self->overlay_labels, g_ptr_array_unref);
   g_free (self->label_a);
@@ -648,6 +649,8 @@ cl_window_open_runs_folder (ClWindow *self, const char *dir, GError **error)
   if (added)
     gtk_widget_activate_action (GTK_WIDGET (self->runs_view), "list.scroll-to-item", "u", 0);
   gtk_stack_set_visible_child_name (self->sidebar_stack, "runs");
+  if (added)
+    cl_window_replicates_update (self);
   g_autofree char *text =
       added ? g_strdup_printf (added == 1 ? "Opened %u run from %s" : "Opened %u runs from %s", added, display)
             : g_strdup_printf ("The runs in %s are already in the list", display);
@@ -874,6 +877,7 @@ cl_window_runs_dispose (ClWindow *self)
       {
         cl_figure_view_set_comparison (CL_FIGURE_VIEW (self->figure_views[k]), NULL, NULL, 0, NULL, NULL, NULL);
       }
+  cl_window_replicates_dispose (self);
   g_clear_object (&self->show_a);
   g_clear_object (&self->show_b);
   g_clear_pointer (&self->overlay_snaps, g_ptr_array_unref);

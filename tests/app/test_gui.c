@@ -428,7 +428,8 @@ count_reached_type (GPtrArray *seen, GType ancestor_type)
 }
 
 /* Every control can be reached with Tab: each parameter's slider, spin button or drop-down,
- * the header bar's buttons, the six figure tabs and, on the Similarity page, its row order. */
+ * the header bar's buttons (presets and main menu too), the note's close button, the figure
+ * tabs, on the Similarity page its row order, on the Runs page the filter and each row's menu. */
 static void
 test_keyboard_reaches_every_control (void)
 {
@@ -454,7 +455,11 @@ test_keyboard_reaches_every_control (void)
   g_assert_true (reached_action (seen, "win.play-pause"));
   g_assert_true (reached_action (seen, "win.reset"));
   g_assert_true (reached_action (seen, "win.export"));
-  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_MENU_BUTTON), ==, 1);
+  /* The presets button and the main menu; the preset's "Try this" note can be dismissed. */
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_MENU_BUTTON), ==, 2);
+  g_assert_true (reached (seen, GTK_WIDGET (win->preset_button)));
+  g_assert_true (gtk_widget_get_visible (win->try_note));
+  g_assert_true (reached_action (seen, "win.dismiss-try"));
   /* The dashboard and figure tabs, and the sidebar's Controls / Runs tabs. */
   g_assert_cmpint (count_reached_type (seen, GTK_TYPE_STACK_SWITCHER), ==, 1 + CL_N_FIGURES + 2);
   g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), >, 0);
@@ -477,6 +482,13 @@ test_keyboard_reaches_every_control (void)
   for (guint i = 0; i < seen->len; i++)
     ticks += GTK_IS_CHECK_BUTTON (seen->pdata[i]) && gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_LIST_VIEW);
   g_assert_cmpint (ticks, >, 0);
+  /* The filter, and each row's menu (rename, note, trash). */
+  g_assert_true (reached (seen, GTK_WIDGET (win->run_filter)));
+  int row_menus = 0;
+  for (guint i = 0; i < seen->len; i++)
+    row_menus += gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_MENU_BUTTON) &&
+                 gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_LIST_VIEW);
+  g_assert_cmpint (row_menus, >, 0);
   /* The live run's drop-downs replace the parameter drop-downs in the chain. */
   g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), ==, 2 + 1);
   g_ptr_array_unref (seen);

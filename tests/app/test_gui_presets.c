@@ -1,6 +1,7 @@
 /* Guidance from the presets, in-process under Xvfb: the presets popover (descriptions, the
  * current one ticked, interactive presets and sweeps apart), the question before unapplied edits
- * are discarded, and the "Try this" note (the preset's try= line, quoted by docs/guide.md). */
+ * are discarded, and the "Try this" note (the preset's try= line, quoted by docs/guide.md).
+ * Also where the export dialogs start: Pictures, then the last folder used. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
@@ -239,7 +240,7 @@ test_try_notes_agree_with_guide (void)
 static gboolean
 note_shown (ClWindow *win)
 {
-  return gtk_widget_get_visible (GTK_WIDGET (win->try_revealer)) && gtk_revealer_get_reveal_child (win->try_revealer);
+  return gtk_widget_get_visible (win->try_note);
 }
 
 static void
@@ -290,12 +291,127 @@ test_try_note (void)
   spin ();
 }
 
+static char *pictures_dir;
+
+static GtkFileChooser *
+find_chooser (void)
+{
+  GList *tops = gtk_window_list_toplevels ();
+  GtkFileChooser *found = NULL;
+  for (GList *l = tops; l; l = l->next)
+    if (GTK_IS_FILE_CHOOSER_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+      found = l->data;
+  g_list_free (tops);
+  return found;
+}
+
+static gboolean
+chooser_shown (gpointer data)
+{
+  (void) data;
+  return find_chooser () != NULL;
+}
+
+static gboolean
+chooser_gone (gpointer data)
+{
+  (void) data;
+  return find_chooser () == NULL;
+}
+
+static gboolean
+has_snapshot (gpointer win)
+{
+  return ((ClWindow *) win)->shown != NULL && !cl_window_exports_running (win);
+}
+
+static gboolean
+spin_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () < end)
+    {
+      if (cond (data))
+        return TRUE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return cond (data);
+}
+
+static gboolean
+chooser_has_folder (gpointer data)
+{
+  (void) data;
+  GtkFileChooser *chooser = find_chooser ();
+  g_autoptr (GFile) folder = chooser ? gtk_file_chooser_get_current_folder (chooser) : NULL;
+  return folder != NULL;
+}
+
+/* Opens the chooser of action and returns the folder it starts in. */
+static char *
+chooser_folder (ClWindow *win, const char *action)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), action, NULL));
+  g_assert_true (spin_until (chooser_shown, NULL, 20));
+  /* the chooser reports its folder once it has loaded it */
+  g_assert_true (spin_until (chooser_has_folder, NULL, 20));
+  g_autoptr (GFile) folder = gtk_file_chooser_get_current_folder (find_chooser ());
+  return g_file_get_path (folder);
+}
+
+/* Export dialogs start in Pictures (not the working folder), then where the last export went;
+ * figures and CSV remember their own folder, and a folder that is gone falls back to Pictures. */
+static void
+test_export_folder (void)
+{
+  ClWindow *win = new_window ("default");
+  g_assert_true (spin_until (has_snapshot, win, 120));
+  g_autofree char *start = chooser_folder (win, "win.export");
+  g_assert_cmpstr (start, ==, pictures_dir);
+  /* Export into another folder, as a user would. */
+  g_autofree char *other = g_dir_make_tmp ("contrastlab-exports-XXXXXX", NULL);
+  GtkFileChooser *chooser = find_chooser ();
+  g_autoptr (GFile) other_dir = g_file_new_for_path (other);
+  g_assert_true (gtk_file_chooser_set_current_folder (chooser, other_dir, NULL));
+  gtk_file_chooser_set_current_name (chooser, "fig.png");
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  g_assert_true (spin_until (chooser_gone, NULL, 20));
+  g_autofree char *png = g_build_filename (other, "fig.png", NULL);
+  g_assert_true (spin_until (has_snapshot, win, 60));
+  g_assert_true (g_file_test (png, G_FILE_TEST_IS_REGULAR));
+  g_autofree char *again = chooser_folder (win, "win.export");
+  g_assert_cmpstr (again, ==, other);
+  gtk_dialog_response (GTK_DIALOG (find_chooser ()), GTK_RESPONSE_CANCEL);
+  g_assert_true (spin_until (chooser_gone, NULL, 20));
+  /* CSV has its own memory: still Pictures. */
+  g_autofree char *csv = chooser_folder (win, "win.export-csv");
+  g_assert_cmpstr (csv, ==, pictures_dir);
+  gtk_dialog_response (GTK_DIALOG (find_chooser ()), GTK_RESPONSE_CANCEL);
+  g_assert_true (spin_until (chooser_gone, NULL, 20));
+  /* The remembered folder is gone: Pictures again. */
+  g_unlink (png);
+  g_rmdir (other);
+  g_autofree char *fallback = chooser_folder (win, "win.export");
+  g_assert_cmpstr (fallback, ==, pictures_dir);
+  gtk_dialog_response (GTK_DIALOG (find_chooser ()), GTK_RESPONSE_CANCEL);
+  g_assert_true (spin_until (chooser_gone, NULL, 20));
+  gtk_window_destroy (GTK_WINDOW (win));
+  spin ();
+}
+
 int
 main (int argc, char **argv)
 {
   /* Runs and the app's state go to private folders, never to the user's. */
   g_autofree char *config_dir = g_dir_make_tmp ("contrastlab-presets-config-XXXXXX", NULL);
   g_setenv ("XDG_CONFIG_HOME", config_dir, TRUE);
+  /* A Pictures folder of its own (user-dirs.dirs is read once, on first use). */
+  pictures_dir = g_build_filename (config_dir, "Pictures", NULL);
+  g_mkdir_with_parents (pictures_dir, 0700);
+  g_autofree char *dirs_file = g_build_filename (config_dir, "user-dirs.dirs", NULL);
+  g_autofree char *dirs = g_strdup_printf ("XDG_PICTURES_DIR=\"%s\"\n", pictures_dir);
+  g_assert_true (g_file_set_contents (dirs_file, dirs, -1, NULL));
   gtk_test_init (&argc, &argv, NULL);
   g_autofree char *data_dir = g_dir_make_tmp ("contrastlab-presets-data-XXXXXX", NULL);
   g_assert_nonnull (data_dir);
@@ -305,5 +421,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/presets/ask-before-discarding", test_ask_before_discarding);
   g_test_add_func ("/gui/presets/try-notes-agree-with-guide", test_try_notes_agree_with_guide);
   g_test_add_func ("/gui/presets/try-note", test_try_note);
+  g_test_add_func ("/gui/export-folder", test_export_folder);
   return g_test_run ();
 }

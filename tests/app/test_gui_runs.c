@@ -259,7 +259,7 @@ test_trash_with_undo (void)
   g_assert_no_error (error);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (win->runs)), ==, n - 1);
   g_assert_null (g_hash_table_lookup (win->entries, first));
-  g_assert_true (gtk_revealer_get_reveal_child (win->undo_revealer));
+  g_assert_true (gtk_widget_get_visible (win->undo_bar));
   g_assert_nonnull (strstr (gtk_label_get_text (win->undo_label), "deleted"));
   /* B was that run: B is now nothing (not a neighbour). */
   g_assert_cmpuint (gtk_drop_down_get_selected (win->run_b), ==, 0);
@@ -272,7 +272,7 @@ test_trash_with_undo (void)
   g_assert_true (g_file_test (folder, G_FILE_TEST_IS_DIR));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.undo-trash", NULL));
-  g_assert_false (gtk_revealer_get_reveal_child (win->undo_revealer));
+  g_assert_false (gtk_widget_get_visible (win->undo_bar));
   guint back = 0;
   g_assert_true (g_list_store_find (win->runs, entry (win, first), &back));
   g_assert_cmpuint (back, ==, position);
@@ -378,6 +378,66 @@ test_filter (void)
   spin ();
 }
 
+/* The probe chart gets the other seeds of the shown configuration among the loaded runs: the
+ * live run's, or A's when A is a kept run; a run with another value of any other key is not one. */
+static void
+test_replicates (void)
+{
+  ClConfig cfg;
+  ClWindow *win = new_window (&cfg);
+  cfg.train_seed = 11;
+  make_run (win, &cfg);
+  g_autofree char *seed11 = current_key (win);
+  cfg.train_seed = 12;
+  make_run (win, &cfg);
+  g_autofree char *seed12 = current_key (win);
+  ClConfig other = cfg;
+  other.train_seed = 13;
+  other.loss_temperature = 0.3;
+  make_run (win, &other);
+  g_autofree char *warm = current_key (win);
+  cfg.train_seed = 14;
+  make_run (win, &cfg);
+  /* The shown run is the live seed 14: seeds 11 and 12 (stopped, kept) are its replicates (and so
+   * are earlier tests' runs of this configuration); τ 0.3 is not. */
+  for (int tries = 0; tries < 2000 && !(win->shown && strstr (win->shown->config_ini, "seed=14")); tries++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_nonnull (win->shown);
+  cl_window_replicates_check (win);
+  const ClFigureOptions *o = cl_window_get_figure_options (win, CL_FIGURE_PROBES);
+  g_assert_cmpint (o->n_replicates, ==, cl_window_get_n_replicates (win));
+  g_assert_cmpint (o->n_replicates, >=, 2);
+  gboolean have11 = FALSE, have12 = FALSE;
+  for (int i = 0; i < o->n_replicates; i++)
+    {
+      const char *ini = o->replicates[i]->config_ini;
+      g_assert_null (strstr (ini, "temperature=0.3"));
+      g_assert_null (strstr (ini, "seed=14"));
+      have11 |= strstr (ini, "seed=11") != NULL;
+      have12 |= strstr (ini, "seed=12") != NULL;
+    }
+  g_assert_true (have11 && have12);
+  int n_live = o->n_replicates;
+  /* A = the τ 0.3 run: it has no other seed here. */
+  GError *error = NULL;
+  g_assert_true (cl_window_compare_runs (win, warm, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (o->n_replicates, ==, 0);
+  /* A = seed 11: seed 12 and the others, not seed 11 itself (nor the live run). */
+  g_assert_true (cl_window_compare_runs (win, seed11, NULL, &error));
+  g_assert_cmpint (o->n_replicates, ==, n_live - 1);
+  for (int i = 0; i < o->n_replicates; i++)
+    g_assert_null (strstr (o->replicates[i]->config_ini, "seed=11"));
+  g_assert_true (cl_window_compare_runs (win, NULL, NULL, &error));
+  g_assert_cmpint (o->n_replicates, ==, n_live);
+  (void) seed12;
+  gtk_window_destroy (GTK_WINDOW (win));
+  spin ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -398,5 +458,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/runs/note", test_run_note);
   g_test_add_func ("/gui/runs/trash-with-undo", test_trash_with_undo);
   g_test_add_func ("/gui/runs/filter", test_filter);
+  g_test_add_func ("/gui/runs/replicates", test_replicates);
   return g_test_run ();
 }

@@ -238,7 +238,7 @@ build_popover (ClWindow *self)
   GtkWidget *scroll = gtk_scrolled_window_new ();
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroll), TRUE);
-  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroll), 560);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroll), 760);
   GtkWidget *outer = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   static const char *headings[] = { "Interactive: watch it train, change settings live",
                                     "Sweeps: a grid of runs (Sweep… in the window, or --headless)" };

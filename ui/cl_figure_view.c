@@ -16,7 +16,8 @@ struct _ClFigureView
   /* the toolbar in the top-right corner */
   GtkWidget *toolbar, *log_button, *fit_button, *smooth_scale, *smooth_label, *reset_button;
   gboolean show_toolbar;
-  gboolean syncing; /* toolbar widgets being set from the properties */
+  gboolean syncing;    /* toolbar widgets being set from the properties */
+  gint64 described_us; /* when the accessible description was last brought up to date */
 };
 
 G_DEFINE_FINAL_TYPE (ClFigureView, cl_figure_view, GTK_TYPE_WIDGET)
@@ -139,7 +140,8 @@ cl_figure_view_set_property (GObject *object, guint id, const GValue *value, GPa
     case PROP_KIND:
       self->kind = (ClFigureKind) g_value_get_int (value);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      cl_figure_title (self->kind), -1);
+                                      cl_figure_title (self->kind), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                      cl_figure_caption (self->kind), -1);
       toolbar_update (self);
       gtk_widget_queue_resize (GTK_WIDGET (self));
       break;
@@ -567,6 +569,45 @@ cl_figure_view_set_snapshot (ClFigureView *self, ClSnapshot *snap)
   self->snap = snap;
   if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     gtk_widget_queue_draw (GTK_WIDGET (self));
+  /* A screen reader hears what the figure shows now, at most once a second (not every frame). */
+  gint64 now = g_get_monotonic_time ();
+  if (!snap || now - self->described_us >= G_USEC_PER_SEC)
+    {
+      self->described_us = now;
+      g_autofree char *text = cl_figure_view_describe (self);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+    }
+}
+
+char *
+cl_figure_view_describe (ClFigureView *self)
+{
+  g_return_val_if_fail (CL_IS_FIGURE_VIEW (self), NULL);
+  GString *text = g_string_new (cl_figure_caption (self->kind));
+  const ClSnapshot *s = self->snap;
+  if (!s || s->n_rows == 0)
+    return g_string_free (text, FALSE);
+  const ClMetricRow *r = &s->rows[s->n_rows - 1];
+  g_string_append_printf (text, " Now at step %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT ".", s->step, s->total_steps);
+  if (self->kind == CL_FIGURE_LOSS)
+    g_string_append_printf (text, " Loss %.3f (alignment %.3f, distribution %.3f), contrastive accuracy %.3f.", r->loss,
+                            r->alignment, r->distribution, r->contrastive_acc);
+  else if (self->kind == CL_FIGURE_PROBES && s->n_probes > 0)
+    {
+      /* the latest probe round: class and the other named targets (per-bit targets left out) */
+      int64_t last = s->probes[s->n_probes - 1].step;
+      g_string_append_printf (text, " Probes at step %" G_GINT64_FORMAT ":", last);
+      int n = 0;
+      for (int i = 0; i < s->n_probes; i++)
+        {
+          const ClProbeRow *p = &s->probes[i];
+          if (p->step != last || (g_str_has_prefix (p->target, "bit") && g_ascii_isdigit (p->target[3])))
+            continue;
+          g_string_append_printf (text, "%s %s %.3f (chance %.3f)", n++ ? "," : "", p->target, p->accuracy, p->chance);
+        }
+      g_string_append_c (text, '.');
+    }
+  return g_string_free (text, FALSE);
 }
 
 void

@@ -31,6 +31,10 @@ void cl_figure_view_set_comparison (ClFigureView *view, const ClSnapshot *const 
                                     const char *label_a, const char *label_b);
 /* Other runs of the shown run's configuration (other seeds), drawn by the probe figure as
  * mean +- std; not copied (as above). n = 0 clears. Redraws. */
+/* What the figure shows now, in words: its caption, the step and, for the loss and probe figures,
+ * the latest values. The view keeps its accessible description to this (updated at most once a
+ * second). */
+char *cl_figure_view_describe (ClFigureView *view);
 void cl_figure_view_set_replicates (ClFigureView *view, const ClSnapshot *const *replicates, int n);
 /* Takes a new reference; redraws. NULL shows an empty figure. */
 void cl_figure_view_set_snapshot (ClFigureView *view, ClSnapshot *snap);

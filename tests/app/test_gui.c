@@ -328,7 +328,9 @@ test_png_replays_live_changes (void)
 {
   ClConfig cfg;
   cl_config_init (&cfg);
-  cfg.train_batch = 16;
+  /* Batch 64, not 16: the change must land between steps 6 and 40, and at batch 16 a window
+   * whose first frames are slow under load (2 cores, load ~10) could miss that (seen 1 in 3). */
+  cfg.train_batch = 64;
   cfg.train_steps = 40;
   cfg.train_threads = 1;
   cfg.data_bits = 3;

@@ -400,6 +400,40 @@ test_export_folder (void)
   spin ();
 }
 
+static gboolean
+has_probe_round (gpointer win)
+{
+  const ClSnapshot *s = ((ClWindow *) win)->shown;
+  return s && s->n_probes > 0 && s->n_rows > 0;
+}
+
+/* Every figure has an accessible name (its title) and a description: its caption, then what it
+ * shows now (the loss and probe figures say their latest values). */
+static void
+test_figures_accessible (void)
+{
+  ClWindow *win = new_window ("default");
+  g_assert_true (spin_until (has_probe_round, win, 120));
+  for (int k = 0; k < CL_N_FIGURES; k++)
+    {
+      ClFigureView *view = win->figure_views[k];
+      cl_figure_view_set_snapshot (view, win->shown);
+      g_autofree char *text = cl_figure_view_describe (view);
+      g_assert_true (g_str_has_prefix (text, cl_figure_caption ((ClFigureKind) k)));
+      g_assert_nonnull (strstr (text, "Now at step"));
+      g_assert_null (gtk_test_accessible_check_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                                         cl_figure_title ((ClFigureKind) k)));
+      g_assert_true (gtk_test_accessible_has_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION));
+    }
+  g_autofree char *loss = cl_figure_view_describe (win->figure_views[CL_FIGURE_LOSS]);
+  g_assert_nonnull (strstr (loss, "contrastive accuracy"));
+  g_autofree char *probes = cl_figure_view_describe (win->figure_views[CL_FIGURE_PROBES]);
+  g_assert_nonnull (strstr (probes, "class 0."));
+  g_assert_nonnull (strstr (probes, "(chance 0."));
+  gtk_window_destroy (GTK_WINDOW (win));
+  spin ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -412,6 +446,8 @@ main (int argc, char **argv)
   g_autofree char *dirs_file = g_build_filename (config_dir, "user-dirs.dirs", NULL);
   g_autofree char *dirs = g_strdup_printf ("XDG_PICTURES_DIR=\"%s\"\n", pictures_dir);
   g_assert_true (g_file_set_contents (dirs_file, dirs, -1, NULL));
+  /* The accessible properties are read back through GTK's test AT context (no AT-SPI bus). */
+  g_setenv ("GTK_A11Y", "test", TRUE);
   gtk_test_init (&argc, &argv, NULL);
   g_autofree char *data_dir = g_dir_make_tmp ("contrastlab-presets-data-XXXXXX", NULL);
   g_assert_nonnull (data_dir);
@@ -422,5 +458,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/presets/try-notes-agree-with-guide", test_try_notes_agree_with_guide);
   g_test_add_func ("/gui/presets/try-note", test_try_note);
   g_test_add_func ("/gui/export-folder", test_export_folder);
+  g_test_add_func ("/gui/figures-accessible", test_figures_accessible);
   return g_test_run ();
 }

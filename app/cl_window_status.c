@@ -103,7 +103,10 @@ cl_window_status_update_probe_bar (ClWindow *self, gint64 now, gboolean new_snap
   if (!self->probing)
     {
       gboolean running = self->trainer && !self->paused && !s->paused && !s->finished && !s->error;
-      if (!running || now - self->last_snapshot_us < probe_show_after_us () || probe_step_after (self, s) < 0)
+      /* The trainer says when it probes; the snapshot that stops changing only delays the bar, so
+       * quick probes never flash it (a slow step on a busy machine is not a probe). */
+      if (!running || now - self->last_snapshot_us < probe_show_after_us () || !cl_trainer_is_probing (self->trainer) ||
+          probe_step_after (self, s) < 0)
         return;
       self->probing = TRUE;
       self->probe_seconds_before = s->probe_seconds;

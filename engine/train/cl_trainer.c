@@ -436,6 +436,16 @@ cl_trainer_replay (ClTrainer *t, const ClEvent *events, int n_events, GError **e
   return TRUE;
 }
 
+/* The probes and clustering due at this step (cl_trainer_probes.c decides), with in_probe raised
+ * around them for cl_trainer_is_probing. */
+static void
+maybe_probe_flagged (ClTrainer *t)
+{
+  g_atomic_int_set (&t->in_probe, 1);
+  cl_trainer_maybe_probe (t);
+  g_atomic_int_set (&t->in_probe, 0);
+}
+
 gboolean
 cl_trainer_step (ClTrainer *t)
 {
@@ -444,7 +454,7 @@ cl_trainer_step (ClTrainer *t)
   request_replayed (t);
   if (apply_controls (t))
     cl_batch_prep_discard (t);
-  cl_trainer_maybe_probe (t);
+  maybe_probe_flagged (t);
 
   const ClBatch *batch = cl_batch_prep_take (t);
   const float *z = cl_model_forward (t->model, batch->x, 2 * t->batch, TRUE);
@@ -492,7 +502,7 @@ cl_trainer_step (ClTrainer *t)
   row->wi_uniformity = (float) geo.uniformity;
   row->z_std = (float) geo.z_std;
   row->code_collision = t->code_collision;
-  cl_trainer_maybe_probe (t);
+  maybe_probe_flagged (t);
   if (t->step % SIMILARITY_EVERY == 0 || t->step == 1 || t->step >= t->cfg.train_steps)
     update_similarity (t);
   return t->step < t->cfg.train_steps;
@@ -698,6 +708,12 @@ cl_trainer_get_config (ClTrainer *t, ClConfig *out)
   pthread_mutex_lock (&t->lock);
   *out = t->requested;
   pthread_mutex_unlock (&t->lock);
+}
+
+gboolean
+cl_trainer_is_probing (ClTrainer *t)
+{
+  return g_atomic_int_get (&t->in_probe) != 0;
 }
 
 ClSnapshot *

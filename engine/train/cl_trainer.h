@@ -45,6 +45,10 @@ void cl_trainer_get_config (ClTrainer *trainer, ClConfig *out);
 
 /* The latest published snapshot, with a new reference. Never blocks on training. */
 ClSnapshot *cl_trainer_get_snapshot (ClTrainer *trainer);
+/* TRUE while the trainer thread is between two steps running the linear probes and the
+ * local-feature clustering (training waits meanwhile), so a window can say so instead of guessing
+ * from a snapshot that stops changing. Any thread may ask; it never blocks. */
+gboolean cl_trainer_is_probing (ClTrainer *trainer);
 
 /* One synchronous step on the calling thread (for tests and benchmarks; not while the thread runs).
  * Returns FALSE when the run is finished. */

@@ -129,6 +129,7 @@ struct ClTrainer
   int n_replay, replay_pos;
   int n_probes;
   int64_t last_probe_step;
+  gint in_probe;        /* atomic: 1 while the trainer thread is in its between-steps probes and clustering */
   double probe_seconds; /* wall time spent in probes, to keep their cost visible */
   /* The similarity sample: fixed images, their matrix, recomputed every SIMILARITY_EVERY steps. */
   int sim_m;

@@ -235,6 +235,40 @@ wait_for (ClTrainer *t, gint64 step, double timeout_s)
   return FALSE;
 }
 
+/* cl_trainer_is_probing is TRUE while the trainer thread runs its probes between steps (seen from
+ * another thread, as the window sees it), and FALSE once the run is over. */
+static void
+test_is_probing (void)
+{
+  ClConfig cfg;
+  small_config (&cfg);
+  cfg.train_steps = 20;
+  cfg.train_batch = 16;
+  cfg.probe_every = 5;
+  ClTrainer *t = new_trainer (&cfg);
+  g_assert_false (cl_trainer_is_probing (t));
+  cl_trainer_start (t, FALSE);
+  int seen = 0, polls = 0;
+  gint64 end = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  for (;;)
+    {
+      ClSnapshot *s = cl_trainer_get_snapshot (t);
+      gboolean finished = s->finished;
+      cl_snapshot_unref (s);
+      if (finished || g_get_monotonic_time () > end)
+        break;
+      seen += cl_trainer_is_probing (t);
+      polls++;
+      g_usleep (200);
+    }
+  cl_trainer_wait (t);
+  g_test_message ("probing in %d of %d polls", seen, polls);
+  g_assert_cmpint (seen, >, 0);
+  g_assert_cmpint (seen, <, polls); /* and training in between */
+  g_assert_false (cl_trainer_is_probing (t));
+  cl_trainer_free (t);
+}
+
 /* The thread bridge: snapshots are immutable, pause stops the steps, changes arrive, the run ends. */
 static void
 test_thread (void)
@@ -550,6 +584,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/trainer/determinism", test_determinism);
+  g_test_add_func ("/trainer/is-probing", test_is_probing);
   g_test_add_func ("/trainer/prefetch-same-numbers", test_prefetch_same_numbers);
   g_test_add_func ("/trainer/threads-same-numbers", test_threads_same_numbers);
   g_test_add_func ("/trainer/learns", test_learns);

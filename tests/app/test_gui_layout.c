@@ -1,0 +1,129 @@
+/* The window at 1024x700, in-process under Xvfb (issue 15: "a 1024x700 screenshot has the tab row
+ * and the right axis inside the window"): the window does not ask for more than 1024x700, and on
+ * every figure tab the whole tab row and the whole figure (whose right axis is drawn inside its own
+ * area) lie inside the window. Checked for a preset of each kind of data. */
+#include <gtk/gtk.h>
+#include <string.h>
+
+#include "app/cl_window_private.h"
+
+#define SMALL_W 1024
+#define SMALL_H 700
+
+static void
+spin_for (int ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  while (g_get_monotonic_time () < end)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (2000);
+    }
+}
+
+/* The stack switcher of `stack` under w (the figure tabs, not the sidebar's), depth first. */
+static GtkWidget *
+find_switcher (GtkWidget *w, GtkStack *stack)
+{
+  if (GTK_IS_STACK_SWITCHER (w) && gtk_stack_switcher_get_stack (GTK_STACK_SWITCHER (w)) == stack)
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_switcher (c, stack);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* w's bounds in the window's coordinates lie inside the window's width x height. */
+static void
+assert_inside (GtkWidget *w, GtkWidget *win, const char *what)
+{
+  graphene_rect_t r;
+  g_assert_true (gtk_widget_compute_bounds (w, win, &r));
+  const int W = gtk_widget_get_width (win), H = gtk_widget_get_height (win);
+  if (r.origin.x < -0.5 || r.origin.y < -0.5 || r.origin.x + r.size.width > W + 0.5 ||
+      r.origin.y + r.size.height > H + 0.5)
+    g_error ("%s at x %.0f..%.0f, y %.0f..%.0f is not inside the %dx%d window", what, r.origin.x,
+             r.origin.x + r.size.width, r.origin.y, r.origin.y + r.size.height, W, H);
+}
+
+static void
+test_fits (gconstpointer data)
+{
+  const char *preset = data;
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  g_assert_true (cl_config_apply_preset (&cfg, preset, NULL));
+  cfg.train_steps = 100000;
+  ClWindow *win = cl_window_new_for_preset (NULL, &cfg, preset);
+  GtkWidget *w = GTK_WIDGET (win);
+  gtk_window_set_default_size (GTK_WINDOW (win), SMALL_W, SMALL_H);
+  gtk_window_present (GTK_WINDOW (win));
+  spin_for (1500);
+
+  /* What the window needs at least: a 1024-wide window fits it. */
+  int min_w, nat_w, min_h, nat_h;
+  gtk_widget_measure (w, GTK_ORIENTATION_HORIZONTAL, -1, &min_w, &nat_w, NULL, NULL);
+  gtk_widget_measure (w, GTK_ORIENTATION_VERTICAL, SMALL_W, &min_h, &nat_h, NULL, NULL);
+  g_test_message ("%s: minimum %dx%d, allocated %dx%d", preset, min_w, min_h, gtk_widget_get_width (w),
+                  gtk_widget_get_height (w));
+  g_assert_cmpint (min_w, <=, SMALL_W);
+  g_assert_cmpint (min_h, <=, SMALL_H);
+  g_assert_cmpint (gtk_widget_get_width (w), <=, SMALL_W);
+  g_assert_cmpint (gtk_widget_get_height (w), <=, SMALL_H);
+
+  GtkWidget *switcher = find_switcher (w, win->figure_stack);
+  g_assert_nonnull (switcher);
+  int tabs = 0;
+  for (GtkWidget *b = gtk_widget_get_first_child (switcher); b; b = gtk_widget_get_next_sibling (b))
+    if (gtk_widget_get_visible (b))
+      {
+        g_autofree char *what = g_strdup_printf ("tab %d", tabs);
+        assert_inside (b, w, what);
+        tabs++;
+      }
+  g_assert_cmpint (tabs, >=, 7);
+
+  /* Every figure tab: the figure (and so its right axis and legend) inside the window. */
+  GtkSelectionModel *pages = gtk_stack_get_pages (win->figure_stack);
+  const guint n = g_list_model_get_n_items (G_LIST_MODEL (pages));
+  for (guint i = 0; i < n; i++)
+    {
+      GtkStackPage *page = g_list_model_get_item (G_LIST_MODEL (pages), i);
+      GtkWidget *child = gtk_stack_page_get_child (page);
+      if (gtk_stack_page_get_visible (page))
+        {
+          gtk_stack_set_visible_child (win->figure_stack, child);
+          spin_for (200);
+          g_assert_cmpint (gtk_widget_get_width (child), >, 200);
+          assert_inside (child, w, gtk_stack_page_get_name (page));
+        }
+      g_object_unref (page);
+    }
+  g_object_unref (pages);
+  gtk_window_destroy (GTK_WINDOW (win));
+  spin_for (100);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *config_dir = g_dir_make_tmp ("contrastlab-layout-config-XXXXXX", NULL);
+  g_setenv ("XDG_CONFIG_HOME", config_dir, TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+  /* The app's own style sheet, as cl_app.c installs it at start-up (it trims the tabs). */
+  GtkCssProvider *css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/org/contrastlab/ContrastLab/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_object_unref (css);
+  g_autofree char *data_dir = g_dir_make_tmp ("contrastlab-layout-data-XXXXXX", NULL);
+  g_setenv ("CONTRASTLAB_DATA_DIR", data_dir, TRUE);
+  g_test_add_data_func ("/gui/layout/fits-1024x700/randbits", "randbits", test_fits);
+  g_test_add_data_func ("/gui/layout/fits-1024x700/local-features", "local-features", test_fits);
+  g_test_add_data_func ("/gui/layout/fits-1024x700/default", "default", test_fits);
+  return g_test_run ();
+}

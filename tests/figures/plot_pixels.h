@@ -35,6 +35,18 @@ image_finish (Image *im, cairo_t *cr)
   cairo_surface_flush (im->surface);
 }
 
+/* im drawn by CALL, a statement using cairo_t *cr, on a w x h figure at scale:
+ *   IMAGE_DRAW (im, w, h, scale, cl_heatmap_plot_draw (cr, w, h, d)); */
+#define IMAGE_DRAW(im, w, h, scale, CALL)                                                                              \
+  do                                                                                                                   \
+    {                                                                                                                  \
+      cairo_t *cr;                                                                                                     \
+      (im) = image_new ((w), (h), (scale), &cr);                                                                       \
+      CALL;                                                                                                            \
+      image_finish (&(im), cr);                                                                                        \
+    }                                                                                                                  \
+  while (0)
+
 static inline void
 image_free (Image *im)
 {

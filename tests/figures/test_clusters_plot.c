@@ -88,10 +88,8 @@ synthetic (Synthetic *s, int n_rows, int n_cols, const int *ks)
 static Image
 draw_clusters (const ClClustersData *d, double w, double h, double scale)
 {
-  cairo_t *cr;
-  Image im = image_new (w, h, scale, &cr);
-  cl_clusters_plot_draw (cr, w, h, d);
-  image_finish (&im, cr);
+  Image im;
+  IMAGE_DRAW (im, w, h, scale, cl_clusters_plot_draw (cr, w, h, d));
   return im;
 }
 

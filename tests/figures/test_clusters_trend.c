@@ -85,10 +85,8 @@ add_row (Fixture *f, int64_t step, const char *layer, int k, double iou, double 
 static Image
 draw (const ClClustersData *d, double w, double h, double scale)
 {
-  cairo_t *cr;
-  Image im = image_new (w, h, scale, &cr);
-  cl_clusters_plot_draw (cr, w, h, d);
-  image_finish (&im, cr);
+  Image im;
+  IMAGE_DRAW (im, w, h, scale, cl_clusters_plot_draw (cr, w, h, d));
   return im;
 }
 

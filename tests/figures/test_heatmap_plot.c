@@ -66,10 +66,8 @@ heatmap_data (int m, const float *sim)
 static Image
 draw_heatmap (const ClHeatmapData *d, double w, double h, double scale)
 {
-  cairo_t *cr;
-  Image im = image_new (w, h, scale, &cr);
-  cl_heatmap_plot_draw (cr, w, h, d);
-  image_finish (&im, cr);
+  Image im;
+  IMAGE_DRAW (im, w, h, scale, cl_heatmap_plot_draw (cr, w, h, d));
   return im;
 }
 

@@ -2,6 +2,8 @@
 #include "ui/plots/cl_loss_plot.h"
 #include "ui/plots/cl_plot_common.h"
 
+#include "tests/figures/pixel_counts.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -9,9 +11,7 @@
 
 typedef struct
 {
-  cairo_surface_t *surface;
-  int width, height; /* device pixels */
-  double scale;
+  Image im;             /* device pixels (tests/figures/plot_pixels.h) */
   ClLossPlotGeometry g; /* in user units */
 } Render;
 
@@ -20,85 +20,17 @@ render_plot (double width, double height, double scale, const ClMetricRow *rows,
              int n_events, const ClLossPlotStyle *style)
 {
   Render r;
-  r.width = (int) ceil (width * scale);
-  r.height = (int) ceil (height * scale);
-  r.scale = scale;
-  r.surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, r.width, r.height);
-  cairo_t *cr = cairo_create (r.surface);
-  cairo_scale (cr, scale, scale);
+  cairo_t *cr;
+  r.im = image_new (width, height, scale, &cr);
   cl_loss_plot_draw_full (cr, width, height, rows, n_rows, events, n_events, style, &r.g);
-  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
-  cairo_destroy (cr);
-  cairo_surface_flush (r.surface);
+  image_finish (&r.im, cr);
   return r;
 }
 
 static void
 render_free (Render *r)
 {
-  cairo_surface_destroy (r->surface);
-}
-
-/* Colour of a device pixel, 0..1; the figure paints an opaque background, so alpha must be 1. */
-static ClRgb
-pixel_at (const Render *r, int x, int y)
-{
-  g_assert_cmpint (x, >=, 0);
-  g_assert_cmpint (y, >=, 0);
-  g_assert_cmpint (x, <, r->width);
-  g_assert_cmpint (y, <, r->height);
-  const unsigned char *data = cairo_image_surface_get_data (r->surface);
-  int stride = cairo_image_surface_get_stride (r->surface);
-  guint32 p = ((const guint32 *) (data + (size_t) y * stride))[x];
-  g_assert_cmpuint (p >> 24, ==, 255);
-  return (ClRgb){ ((p >> 16) & 0xFF) / 255.0, ((p >> 8) & 0xFF) / 255.0, (p & 0xFF) / 255.0 };
-}
-
-static double
-color_distance (ClRgb a, ClRgb b)
-{
-  return sqrt ((a.r - b.r) * (a.r - b.r) + (a.g - b.g) * (a.g - b.g) + (a.b - b.b) * (a.b - b.b));
-}
-
-/* A pixel "belongs" to a line of colour c drawn on white when it lies on the white->c blend
- * at least half way: the antialiased coverage is >= 0.5. Counting those estimates the area a
- * line covers, which is what should scale by 4 at 2x. */
-static gboolean
-covered_by (ClRgb p, ClRgb c)
-{
-  ClRgb w = { 1, 1, 1 };
-  double dr = c.r - w.r, dg = c.g - w.g, db = c.b - w.b;
-  double len2 = dr * dr + dg * dg + db * db;
-  double t = ((p.r - w.r) * dr + (p.g - w.g) * dg + (p.b - w.b) * db) / len2;
-  ClRgb blend = { w.r + t * dr, w.g + t * dg, w.b + t * db };
-  return t >= 0.5 && t <= 1.05 && color_distance (p, blend) < 0.06;
-}
-
-/* Counts pixels covered by colour c inside a user-unit rectangle. */
-static long
-count_covered (const Render *r, ClRgb c, double x0, double y0, double x1, double y1)
-{
-  int px0 = MAX (0, (int) floor (x0 * r->scale)), py0 = MAX (0, (int) floor (y0 * r->scale));
-  int px1 = MIN (r->width, (int) ceil (x1 * r->scale)), py1 = MIN (r->height, (int) ceil (y1 * r->scale));
-  long n = 0;
-  for (int y = py0; y < py1; y++)
-    for (int x = px0; x < px1; x++)
-      if (covered_by (pixel_at (r, x, y), c))
-        n++;
-  return n;
-}
-
-static long
-count_near (const Render *r, ClRgb c, double tolerance, double x0, double y0, double x1, double y1)
-{
-  int px0 = MAX (0, (int) floor (x0 * r->scale)), py0 = MAX (0, (int) floor (y0 * r->scale));
-  int px1 = MIN (r->width, (int) ceil (x1 * r->scale)), py1 = MIN (r->height, (int) ceil (y1 * r->scale));
-  long n = 0;
-  for (int y = py0; y < py1; y++)
-    for (int x = px0; x < px1; x++)
-      if (color_distance (pixel_at (r, x, y), c) < tolerance)
-        n++;
-  return n;
+  image_free (&r->im);
 }
 
 /* ----------------------------------------------------------- test data */
@@ -124,18 +56,6 @@ make_rows (int n)
       rows[i].lr = 0.01f;
     }
   return rows;
-}
-
-static ClEvent
-make_event (int64_t step, const char *key, const char *old_value, const char *new_value)
-{
-  ClEvent e;
-  memset (&e, 0, sizeof e);
-  e.step = step;
-  g_strlcpy (e.key, key, sizeof e.key);
-  g_strlcpy (e.old_value, old_value, sizeof e.old_value);
-  g_strlcpy (e.new_value, new_value, sizeof e.new_value);
-  return e;
 }
 
 static ClLossPlotStyle
@@ -179,10 +99,10 @@ test_background_and_series (void)
   const ClLossPlotGeometry *g = &r.g;
 
   /* white-ish background in every corner */
-  int corners[4][2] = { { 0, 0 }, { r.width - 1, 0 }, { 0, r.height - 1 }, { r.width - 1, r.height - 1 } };
+  int corners[4][2] = { { 0, 0 }, { r.im.width - 1, 0 }, { 0, r.im.height - 1 }, { r.im.width - 1, r.im.height - 1 } };
   for (int i = 0; i < 4; i++)
     {
-      ClRgb p = pixel_at (&r, corners[i][0], corners[i][1]);
+      ClRgb p = pixel_at (&r.im, corners[i][0], corners[i][1]);
       g_assert_cmpfloat (MIN (p.r, MIN (p.g, p.b)), >=, 0.94);
       g_assert_cmpfloat (color_distance (p, cl_plot_color_background ()), <, 1e-9);
     }
@@ -208,10 +128,10 @@ test_background_and_series (void)
     {
       ClRgb c = cl_loss_plot_series_color (s);
       /* a curve spanning the plot covers at least one pixel per column */
-      long in_plot = count_covered (&r, c, g->plot.x, g->plot.y, g->plot.x + g->plot.w, g->plot.y + g->plot.h);
+      long in_plot = count_covered (&r.im, c, g->plot.x, g->plot.y, g->plot.x + g->plot.w, g->plot.y + g->plot.h);
       g_assert_cmpint (in_plot, >, (long) (0.8 * g->plot.w));
       /* and appears in the legend, above the plot */
-      long in_legend = count_covered (&r, c, 0, 0, r.width, g->plot.y - 1);
+      long in_legend = count_covered (&r.im, c, 0, 0, r.im.width, g->plot.y - 1);
       g_assert_cmpint (in_legend, >=, 15);
 
       /* the curve passes where the data put it, at three steps */
@@ -225,9 +145,9 @@ test_background_and_series (void)
           for (int o = 0; o < CL_LOSS_SERIES_COUNT; o++)
             if (o != s)
               g_assert_cmpfloat (fabs (expected_y (g, o, row) - y), >, 8.0);
-          g_assert_cmpint (count_covered (&r, c, x - 1, y - 3, x + 2, y + 3), >=, 2);
+          g_assert_cmpint (count_covered (&r.im, c, x - 1, y - 3, x + 2, y + 3), >=, 2);
           /* and not 20 units away from it */
-          g_assert_cmpint (count_covered (&r, c, x - 1, y - 26, x + 2, y - 20), ==, 0);
+          g_assert_cmpint (count_covered (&r.im, c, x - 1, y - 26, x + 2, y - 20), ==, 0);
         }
     }
   render_free (&r);
@@ -256,21 +176,21 @@ test_event_markers (void)
     {
       double x = cl_plot_scale_map (&g->x, (double) events[e].step);
       /* dashed: more than a third of the column, but not all of it */
-      long on_marker = count_near (&r, marker, 0.08, x - 1, g->plot.y, x + 1, g->plot.y + g->plot.h);
+      long on_marker = count_near (&r.im, marker, 0.08, x - 1, g->plot.y, x + 1, g->plot.y + g->plot.h);
       g_assert_cmpint (on_marker, >, (long) (g->plot.h / 3));
       g_assert_cmpint (on_marker, <, (long) (0.9 * g->plot.h));
       /* its label sits in the band above, drawn in the text colour near the marker */
-      long text = count_near (&r, cl_plot_color_text (), 0.3, x - 60, g->event_band.y, x + 60,
+      long text = count_near (&r.im, cl_plot_color_text (), 0.3, x - 60, g->event_band.y, x + 60,
                               g->event_band.y + g->event_band.h);
       g_assert_cmpint (text, >, 20);
     }
   /* between the markers there is no marker colour */
   double between = cl_plot_scale_map (&g->x, 150.0);
-  g_assert_cmpint (count_near (&r, marker, 0.08, between - 5, g->plot.y, between + 5, g->plot.y + g->plot.h), ==, 0);
+  g_assert_cmpint (count_near (&r.im, marker, 0.08, between - 5, g->plot.y, between + 5, g->plot.y + g->plot.h), ==, 0);
 
   /* the same figure without events has no marker pixels at all in the plot */
   Render plain = render_plot (800, 450, 1.0, rows, N_ROWS, NULL, 0, &style);
-  g_assert_cmpint (count_near (&plain, marker, 0.08, plain.g.plot.x + 2, plain.g.plot.y,
+  g_assert_cmpint (count_near (&plain.im, marker, 0.08, plain.g.plot.x + 2, plain.g.plot.y,
                                plain.g.plot.x + plain.g.plot.w - 2, plain.g.plot.y + plain.g.plot.h),
                    ==, 0);
   g_assert_cmpfloat (plain.g.event_band.h, ==, 0.0);
@@ -316,14 +236,14 @@ test_empty_plot (void)
 
   /* the axes are there: the left spine is a column of axis colour */
   long spine =
-      count_near (&r, cl_plot_color_axis (), 0.1, g->plot.x - 1, g->plot.y, g->plot.x + 1, g->plot.y + g->plot.h);
+      count_near (&r.im, cl_plot_color_axis (), 0.1, g->plot.x - 1, g->plot.y, g->plot.x + 1, g->plot.y + g->plot.h);
   g_assert_cmpint (spine, >, (long) (0.9 * g->plot.h));
   /* the note is written in the middle */
   double cx = g->plot.x + 0.5 * g->plot.w, cy = g->plot.y + 0.5 * g->plot.h;
-  g_assert_cmpint (count_near (&r, cl_plot_color_muted (), 0.12, cx - 100, cy - 10, cx + 100, cy + 10), >, 30);
+  g_assert_cmpint (count_near (&r.im, cl_plot_color_muted (), 0.12, cx - 100, cy - 10, cx + 100, cy + 10), >, 30);
   /* no curve anywhere in the plot */
   for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
-    g_assert_cmpint (count_covered (&r, cl_loss_plot_series_color (s), g->plot.x + 2, g->plot.y + 2,
+    g_assert_cmpint (count_covered (&r.im, cl_loss_plot_series_color (s), g->plot.x + 2, g->plot.y + 2,
                                     g->plot.x + g->plot.w - 2, g->plot.y + g->plot.h - 2),
                      ==, 0);
   render_free (&r);
@@ -371,8 +291,8 @@ test_nan_rows (void)
       g_assert_cmpfloat (g->left_ticks.hi, >=, 13.0);
       g_assert_cmpfloat (g->left_ticks.hi, <=, 20.0);
       for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
-        g_assert_cmpint (count_covered (&r, cl_loss_plot_series_color (s), g->plot.x, g->plot.y, g->plot.x + g->plot.w,
-                                        g->plot.y + g->plot.h),
+        g_assert_cmpint (count_covered (&r.im, cl_loss_plot_series_color (s), g->plot.x, g->plot.y,
+                                        g->plot.x + g->plot.w, g->plot.y + g->plot.h),
                          >, (long) (0.8 * g->plot.w));
       render_free (&r);
     }
@@ -408,8 +328,8 @@ test_scale_2x (void)
   for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
     {
       ClRgb c = cl_loss_plot_series_color (s);
-      long n1 = count_covered (&one, c, 0, 0, 700, 420);
-      long n2 = count_covered (&two, c, 0, 0, 700, 420);
+      long n1 = count_covered (&one.im, c, 0, 0, 700, 420);
+      long n2 = count_covered (&two.im, c, 0, 0, 700, 420);
       double ratio = (double) n2 / (double) n1;
       g_test_message ("series %d: %ld px at 1x, %ld px at 2x, ratio %.2f", s, n1, n2, ratio);
       g_assert_cmpfloat (ratio, >, 3.8);
@@ -417,8 +337,10 @@ test_scale_2x (void)
     }
   /* the marker is in the same place */
   double x = cl_plot_scale_map (&one.g.x, 150.0);
-  long m1 = count_near (&one, cl_plot_color_marker (), 0.08, x - 1, one.g.plot.y, x + 1, one.g.plot.y + one.g.plot.h);
-  long m2 = count_near (&two, cl_plot_color_marker (), 0.08, x - 1, two.g.plot.y, x + 1, two.g.plot.y + two.g.plot.h);
+  long m1 =
+      count_near (&one.im, cl_plot_color_marker (), 0.08, x - 1, one.g.plot.y, x + 1, one.g.plot.y + one.g.plot.h);
+  long m2 =
+      count_near (&two.im, cl_plot_color_marker (), 0.08, x - 1, two.g.plot.y, x + 1, two.g.plot.y + two.g.plot.h);
   g_assert_cmpint (m1, >, 50);
   g_assert_cmpint (m2, >, 3 * m1);
   g_assert_cmpint (m2, <, 5 * m1);
@@ -473,15 +395,15 @@ test_many_rows (void)
   style.show_raw = FALSE;
   cl_loss_plot_draw_full (cr, 900, 500, rows, n, NULL, 0, &style, &g);
   cairo_surface_flush (surface);
-  Render r = { surface, 900, 500, 1.0, g };
+  Render r = { { surface, 900, 500, 1.0 }, g };
   double x = cl_plot_scale_map (&g.x, (double) rows[n / 2].step);
   double spike_y = cl_plot_scale_map (&g.left, 14.0);
   double base_y = cl_plot_scale_map (&g.left, 6.5 - 1.7 * 0.5);
   g_assert_cmpfloat (base_y - spike_y, >, 40.0);
   ClRgb blue = cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL);
-  g_assert_cmpint (count_covered (&r, blue, x - 2, spike_y - 2, x + 2, spike_y + 4), >, 0);
-  g_assert_cmpint (count_covered (&r, blue, x - 2, 0.5 * (spike_y + base_y) - 3, x + 2, 0.5 * (spike_y + base_y) + 3),
-                   >, 0);
+  g_assert_cmpint (count_covered (&r.im, blue, x - 2, spike_y - 2, x + 2, spike_y + 4), >, 0);
+  g_assert_cmpint (
+      count_covered (&r.im, blue, x - 2, 0.5 * (spike_y + base_y) - 3, x + 2, 0.5 * (spike_y + base_y) + 3), >, 0);
   cairo_destroy (cr);
   cairo_surface_destroy (surface);
   g_free (rows);
@@ -505,8 +427,8 @@ test_raw_loss_range (void)
   double spike_x = cl_plot_scale_map (&shown.g.x, (double) rows[140].step);
   double spike_y = cl_plot_scale_map (&shown.g.left, 30.0);
   ClRgb faint = { 1 - 0.28 * (1 - c.r), 1 - 0.28 * (1 - c.g), 1 - 0.28 * (1 - c.b) };
-  g_assert_cmpint (count_near (&shown, faint, 0.08, spike_x - 3, spike_y, spike_x + 3, spike_y + 10), >, 0);
-  g_assert_cmpint (count_covered (&shown, c, spike_x - 3, spike_y, spike_x + 3, spike_y + 10), ==, 0);
+  g_assert_cmpint (count_near (&shown.im, faint, 0.08, spike_x - 3, spike_y, spike_x + 3, spike_y + 10), >, 0);
+  g_assert_cmpint (count_covered (&shown.im, c, spike_x - 3, spike_y, spike_x + 3, spike_y + 10), ==, 0);
   render_free (&shown);
 
   style.show_raw = FALSE;
@@ -567,10 +489,10 @@ make_decay_rows (int n)
 static double
 top_covered (const Render *r, ClRgb c, double x, double y0, double y1)
 {
-  int px = (int) floor (x * r->scale);
-  for (int y = (int) floor (y0 * r->scale); y < (int) ceil (y1 * r->scale); y++)
-    if (covered_by (pixel_at (r, px, y), c))
-      return (y + 0.5) / r->scale;
+  int px = (int) floor (x * r->im.scale);
+  for (int y = (int) floor (y0 * r->im.scale); y < (int) ceil (y1 * r->im.scale); y++)
+    if (covered_by (pixel_at (&r->im, px, y), c))
+      return (y + 0.5) / r->im.scale;
   return NAN;
 }
 
@@ -643,7 +565,7 @@ test_loss_zoom (void)
   g_assert_true (isfinite (found));
   g_assert_cmpfloat (fabs (found - y), <, 2.5);
   /* nothing of the curves is drawn left of the plot (the rest of the run is outside) */
-  g_assert_cmpint (count_covered (&r, total, 0, r.g.plot.y + 2, r.g.plot.x - 6, r.g.plot.y + r.g.plot.h - 2), ==, 0);
+  g_assert_cmpint (count_covered (&r.im, total, 0, r.g.plot.y + 2, r.g.plot.x - 6, r.g.plot.y + r.g.plot.h - 2), ==, 0);
   /* a y window is shown as it is */
   view.y_lo = 5.0;
   view.y_hi = 5.5;
@@ -673,8 +595,8 @@ test_loss_smoothing_and_crosshair (void)
   view.ema = 0.95;
   Render smooth = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
   const ClPlotRect *p = &raw.g.plot;
-  long n_raw = count_covered (&raw, total, p->x, p->y, p->x + p->w, p->y + p->h);
-  long n_smooth = count_covered (&smooth, total, p->x, p->y, p->x + p->w, p->y + p->h);
+  long n_raw = count_covered (&raw.im, total, p->x, p->y, p->x + p->w, p->y + p->h);
+  long n_smooth = count_covered (&smooth.im, total, p->x, p->y, p->x + p->w, p->y + p->h);
   g_test_message ("total-loss pixels: raw %ld, smoothed %ld", n_raw, n_smooth);
   /* the zigzag covers a band a unit tall; the smoothed line is a thin curve */
   g_assert_cmpint (n_raw, >, 4 * n_smooth);
@@ -689,14 +611,14 @@ test_loss_smoothing_and_crosshair (void)
   /* the line: the column at that step differs from the plain figure over most of the plot */
   int rows_changed = 0, n = 0;
   for (double y = hover.g.plot.y + 0.55 * hover.g.plot.h; y < hover.g.plot.y + 0.95 * hover.g.plot.h; y += 1.0, n++)
-    rows_changed +=
-        color_distance (pixel_at (&hover, (int) floor (x), (int) y), pixel_at (&raw, (int) floor (x), (int) y)) > 0.1;
+    rows_changed += color_distance (pixel_at (&hover.im, (int) floor (x), (int) y),
+                                    pixel_at (&raw.im, (int) floor (x), (int) y)) > 0.1;
   g_assert_cmpint (rows_changed, >, n / 2);
   /* the readout box beside it differs from the plain figure */
   long changed = 0;
   for (int y = (int) hover.g.plot.y; y < (int) (hover.g.plot.y + 90); y++)
-    for (int xx = (int) x + 4; xx < (int) x + 160 && xx < hover.width; xx++)
-      changed += color_distance (pixel_at (&hover, xx, y), pixel_at (&raw, xx, y)) > 0.1;
+    for (int xx = (int) x + 4; xx < (int) x + 160 && xx < hover.im.width; xx++)
+      changed += color_distance (pixel_at (&hover.im, xx, y), pixel_at (&raw.im, xx, y)) > 0.1;
   g_assert_cmpint (changed, >, 300);
   /* no hover: no row */
   g_assert_cmpint (raw.g.hover_row, ==, -1);

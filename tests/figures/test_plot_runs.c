@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "tests/figures/plot_pixels.h"
+#include "tests/figures/pixel_counts.h"
 #include "ui/plots/cl_figures.h"
 #include "ui/plots/cl_loss_plot.h"
 #include "ui/plots/cl_probe_plot.h"
@@ -23,25 +23,12 @@ maybe_save (const Image *im, const char *name)
   g_assert_cmpint (cairo_surface_write_to_png (im->surface, path), ==, CAIRO_STATUS_SUCCESS);
 }
 
-/* Device pixels within dist of colour c in the user rectangle [x0, x1) x [y0, y1). */
-static long
-count_near (const Image *im, ClRgb c, double dist, double x0, double y0, double x1, double y1)
-{
-  int px0 = MAX ((int) floor (x0 * im->scale), 0), py0 = MAX ((int) floor (y0 * im->scale), 0);
-  int px1 = MIN ((int) ceil (x1 * im->scale), im->width), py1 = MIN ((int) ceil (y1 * im->scale), im->height);
-  long n = 0;
-  for (int y = py0; y < py1; y++)
-    for (int x = px0; x < px1; x++)
-      n += color_distance (pixel_at (im, x, y), c) < dist;
-  return n;
-}
-
 /* Pixels that are not the background in a user rectangle. */
 static long
 count_ink (const Image *im, double x0, double y0, double x1, double y1)
 {
-  int px0 = MAX ((int) floor (x0 * im->scale), 0), py0 = MAX ((int) floor (y0 * im->scale), 0);
-  int px1 = MIN ((int) ceil (x1 * im->scale), im->width), py1 = MIN ((int) ceil (y1 * im->scale), im->height);
+  int px0, py0, px1, py1;
+  device_box (im, x0, y0, x1, y1, &px0, &py0, &px1, &py1);
   long n = 0;
   for (int y = py0; y < py1; y++)
     for (int x = px0; x < px1; x++)
@@ -56,8 +43,8 @@ count_blend (const Image *im, ClRgb c, double t_lo, double t_hi, double x0, doub
 {
   ClRgb bg = cl_plot_color_background ();
   double dr = c.r - bg.r, dg = c.g - bg.g, db = c.b - bg.b, d2 = dr * dr + dg * dg + db * db;
-  int px0 = MAX ((int) floor (x0 * im->scale), 0), py0 = MAX ((int) floor (y0 * im->scale), 0);
-  int px1 = MIN ((int) ceil (x1 * im->scale), im->width), py1 = MIN ((int) ceil (y1 * im->scale), im->height);
+  int px0, py0, px1, py1;
+  device_box (im, x0, y0, x1, y1, &px0, &py0, &px1, &py1);
   long n = 0;
   for (int y = py0; y < py1; y++)
     for (int x = px0; x < px1; x++)

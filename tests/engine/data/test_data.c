@@ -380,31 +380,35 @@ test_dataset_folder (void)
   cl_dataset_free (ds);
 }
 
+/* dir's file name replaced by other's (a dataset that differs from it in one way); returns its path. */
+static char *
+take_file_from (const char *dir, const char *other, const char *name)
+{
+  g_autofree char *src = g_build_filename (other, name, NULL);
+  char *dst = g_build_filename (dir, name, NULL);
+  g_assert_cmpint (g_rename (src, dst), ==, 0);
+  return dst;
+}
+
 static void
 test_dataset_errors (void)
 {
   /* Labels and images disagree on the count. */
   g_autofree char *d1 = make_dataset_dir ("ds-count", 12, 5, 4, 4, 3, TRUE);
   g_autofree char *other = make_dataset_dir ("ds-count-src", 11, 5, 4, 4, 3, TRUE);
-  g_autofree char *src = g_build_filename (other, "train-labels-idx1-ubyte.gz", NULL);
-  g_autofree char *dst = g_build_filename (d1, "train-labels-idx1-ubyte.gz", NULL);
-  g_assert_cmpint (g_rename (src, dst), ==, 0);
+  g_autofree char *dst = take_file_from (d1, other, "train-labels-idx1-ubyte.gz");
   expect_load_error (NULL, d1, CL_DATA_ERROR_CORRUPT, dst, "11 labels");
 
   /* Train and test image sizes differ. */
   g_autofree char *d2 = make_dataset_dir ("ds-size", 6, 4, 4, 4, 3, FALSE);
   g_autofree char *other2 = make_dataset_dir ("ds-size-src", 6, 4, 4, 5, 3, FALSE);
-  g_autofree char *s2 = g_build_filename (other2, "t10k-images-idx3-ubyte", NULL);
-  g_autofree char *t2 = g_build_filename (d2, "t10k-images-idx3-ubyte", NULL);
-  g_assert_cmpint (g_rename (s2, t2), ==, 0);
+  g_free (take_file_from (d2, other2, "t10k-images-idx3-ubyte"));
   expect_load_error (NULL, d2, CL_DATA_ERROR_CORRUPT, d2, "4x4 but test (t10k) images are 4x5");
 
   /* A test label beyond the train split's classes. */
   g_autofree char *d3 = make_dataset_dir ("ds-labels", 6, 8, 2, 2, 3, FALSE);
   g_autofree char *other3 = make_dataset_dir ("ds-labels-src", 6, 8, 2, 2, 5, FALSE);
-  g_autofree char *s3 = g_build_filename (other3, "t10k-labels-idx1-ubyte", NULL);
-  g_autofree char *t3 = g_build_filename (d3, "t10k-labels-idx1-ubyte", NULL);
-  g_assert_cmpint (g_rename (s3, t3), ==, 0);
+  g_free (take_file_from (d3, other3, "t10k-labels-idx1-ubyte"));
   expect_load_error (NULL, d3, CL_DATA_ERROR_CORRUPT, d3, "label 3 at index 3");
 
   /* One file missing: the message names it. */

@@ -8,17 +8,15 @@
 #include "engine/data/cl_data.h"
 #include "engine/sweep/cl_sweep.h"
 #include "engine/train/cl_trainer.h"
+#include "tests/engine/train/train_test_util.h"
 
 static void
 tiny_config (ClConfig *cfg)
 {
-  cl_config_init (cfg);
-  cfg->train_batch = 16;
-  cfg->train_steps = 3;
+  train_test_config (cfg, 16, 3, 1);
   cfg->probe_every = 0;
   cfg->probe_sim_images = 4;
   cfg->probe_cluster_images = 1;
-  cfg->train_threads = 1;
 }
 
 static void
@@ -229,9 +227,7 @@ follow (ClSweep *sweep, double timeout_s, ClSweepProgress *last)
 static double
 final_class_accuracy (const ClConfig *cfg)
 {
-  GError *error = NULL;
-  ClTrainer *t = cl_trainer_new (cfg, &error);
-  g_assert_no_error (error);
+  ClTrainer *t = train_test_new (cfg);
   cl_trainer_start (t, FALSE);
   cl_trainer_wait (t);
   ClSnapshot *s = cl_trainer_get_snapshot (t);

@@ -7,26 +7,15 @@
 
 #include "engine/store/cl_runs.h"
 #include "engine/train/cl_trainer.h"
+#include "tests/engine/train/train_test_util.h"
 
 static void
 replay_config (ClConfig *cfg)
 {
-  cl_config_init (cfg);
-  cfg->train_batch = 16;
-  cfg->train_steps = 24;
-  cfg->train_threads = 1;
+  train_test_config (cfg, 16, 24, 1);
   cfg->data_bits = 3;
   cfg->probe_every = 12;
   cfg->probe_images = 200;
-}
-
-static ClTrainer *
-new_trainer (const ClConfig *cfg)
-{
-  GError *error = NULL;
-  ClTrainer *t = cl_trainer_new (cfg, &error);
-  g_assert_no_error (error);
-  return t;
 }
 
 static void
@@ -72,7 +61,7 @@ test_replay_gives_same_numbers (void)
   GError *error = NULL;
 
   /* The original run: a user changes tau after 8 steps, then the bits and the flip together. */
-  ClTrainer *a = new_trainer (&cfg);
+  ClTrainer *a = train_test_new (&cfg);
   steps (a, 8);
   g_assert_true (cl_trainer_set (a, "loss.temperature", "0.3", &error));
   steps (a, 5);
@@ -94,7 +83,7 @@ test_replay_gives_same_numbers (void)
   g_assert_no_error (error);
   g_assert_cmpint (n_events, ==, 3);
 
-  ClTrainer *b = new_trainer (&cfg);
+  ClTrainer *b = train_test_new (&cfg);
   g_assert_true (cl_trainer_replay (b, events, n_events, &error));
   g_assert_no_error (error);
   ClSnapshot *sb = finish (b);
@@ -108,7 +97,7 @@ test_replay_gives_same_numbers (void)
   g_assert_cmpstr (sa->config_ini, ==, sb->config_ini);
 
   /* Without the replay the run is another experiment: equal up to step 8, different after. */
-  ClTrainer *c = new_trainer (&cfg);
+  ClTrainer *c = train_test_new (&cfg);
   ClSnapshot *sc = finish (c);
   g_assert_cmpint (sc->n_rows, ==, sa->n_rows);
   for (int i = 0; i < 8; i++)
@@ -136,7 +125,7 @@ test_replay_refuses_bad_events (void)
 {
   ClConfig cfg;
   replay_config (&cfg);
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   ClEvent e[2] = { { 5, "loss.temperature", "0.1", "0.2" }, { 3, "aug.flip", "0.5", "0" } };
   GError *error = NULL;
   g_assert_false (cl_trainer_replay (t, e, 2, &error));

@@ -4,6 +4,7 @@
 
 #include "engine/nn/cl_optimizer.h"
 #include "engine/train/cl_trainer.h"
+#include "tests/engine/train/train_test_util.h"
 
 static void
 test_schedules (void)
@@ -31,19 +32,11 @@ static void
 test_lars_trains (void)
 {
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 64;
-  cfg.train_steps = 60;
-  cfg.train_threads = 2;
+  train_test_config (&cfg, 64, 60, 2);
   cfg.probe_every = 0;
   cfg.train_optimizer = CL_OPTIMIZER_LARS;
   cfg.train_lr = 0.3 * 64 / 256;
-  GError *error = NULL;
-  ClTrainer *t = cl_trainer_new (&cfg, &error);
-  g_assert_no_error (error);
-  while (cl_trainer_step (t))
-    ;
-  cl_trainer_publish (t);
+  ClTrainer *t = train_test_run_to_end (&cfg);
   ClSnapshot *s = cl_trainer_get_snapshot (t);
   double first = 0, last = 0;
   for (int i = 0; i < 10; i++)

@@ -11,25 +11,13 @@
 #include "engine/data/cl_data.h"
 #include "engine/nn/cl_layers.h"
 #include "engine/train/cl_trainer.h"
+#include "tests/engine/train/train_test_util.h"
 
 static void
 small_config (ClConfig *cfg)
 {
-  cl_config_init (cfg);
-  cfg->train_batch = 32;
-  cfg->train_steps = 200;
-  cfg->train_threads = 2;
+  train_test_config (cfg, 32, 200, 2);
   cfg->data_bits = 3;
-}
-
-static ClTrainer *
-new_trainer (const ClConfig *cfg)
-{
-  GError *error = NULL;
-  ClTrainer *t = cl_trainer_new (cfg, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (t);
-  return t;
 }
 
 static void
@@ -57,17 +45,17 @@ test_determinism (void)
   ClConfig cfg;
   small_config (&cfg);
   float a[10], b[10], c[10];
-  ClTrainer *t1 = new_trainer (&cfg);
+  ClTrainer *t1 = train_test_new (&cfg);
   run_steps (t1, 10, a);
   cl_trainer_free (t1);
-  ClTrainer *t2 = new_trainer (&cfg);
+  ClTrainer *t2 = train_test_new (&cfg);
   run_steps (t2, 10, b);
   cl_trainer_free (t2);
   for (int i = 0; i < 10; i++)
     g_assert_cmpfloat (a[i], ==, b[i]);
 
   cfg.train_seed = 2;
-  ClTrainer *t3 = new_trainer (&cfg);
+  ClTrainer *t3 = train_test_new (&cfg);
   run_steps (t3, 10, c);
   cl_trainer_free (t3);
   int same = 0;
@@ -93,7 +81,7 @@ test_prefetch_same_numbers (void)
   float preview[2][64];
   for (int run = 0; run < 2; run++)
     {
-      ClTrainer *t = new_trainer (&cfg);
+      ClTrainer *t = train_test_new (&cfg);
       cl_trainer_set_prefetch (t, run == 0);
       for (int c = 0; c < 4; c++)
         {
@@ -114,7 +102,7 @@ test_prefetch_same_numbers (void)
   g_assert_cmpmem (collision[0], sizeof collision[0], collision[1], sizeof collision[1]);
   g_assert_cmpmem (preview[0], sizeof preview[0], preview[1], sizeof preview[1]);
   /* The changes took effect: a different run from the unchanged configuration. */
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   float plain[24];
   run_steps (t, 24, plain);
   cl_trainer_free (t);
@@ -134,7 +122,7 @@ test_threads_same_numbers (void)
   for (int run = 0; run < 3; run++)
     {
       cfg.train_threads = run + 1;
-      ClTrainer *t = new_trainer (&cfg);
+      ClTrainer *t = train_test_new (&cfg);
       g_assert_cmpint (cl_trainer_threads (t), ==, run + 1);
       run_steps (t, 4, losses[run]);
       cl_trainer_free (t);
@@ -151,7 +139,7 @@ test_learns (void)
   small_config (&cfg);
   cfg.train_batch = 64;
   cfg.data_bits = 0;
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   float losses[60];
   run_steps (t, 60, losses);
   double first = 0, last = 0;
@@ -176,7 +164,7 @@ test_live_controls (void)
 {
   ClConfig cfg;
   small_config (&cfg);
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   float losses[3];
   run_steps (t, 3, losses);
   GError *error = NULL;
@@ -245,7 +233,7 @@ test_is_probing (void)
   cfg.train_steps = 20;
   cfg.train_batch = 16;
   cfg.probe_every = 5;
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   g_assert_false (cl_trainer_is_probing (t));
   cl_trainer_start (t, FALSE);
   int seen = 0, polls = 0;
@@ -276,7 +264,7 @@ test_thread (void)
   ClConfig cfg;
   small_config (&cfg);
   cfg.train_steps = 40;
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   cl_trainer_start (t, FALSE);
   g_assert_true (wait_for (t, 5, 60));
   ClSnapshot *early = cl_trainer_get_snapshot (t);
@@ -321,7 +309,7 @@ test_stop_while_running (void)
   ClConfig cfg;
   small_config (&cfg);
   cfg.train_steps = 100000;
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   cl_trainer_start (t, FALSE);
   g_assert_true (wait_for (t, 2, 60));
   gint64 t0 = g_get_monotonic_time ();
@@ -329,7 +317,7 @@ test_stop_while_running (void)
   g_assert_cmpint (g_get_monotonic_time () - t0, <, 5 * G_USEC_PER_SEC);
 
   /* Started paused, freed without ever running. */
-  ClTrainer *p = new_trainer (&cfg);
+  ClTrainer *p = train_test_new (&cfg);
   cl_trainer_start (p, TRUE);
   cl_trainer_free (p);
 }
@@ -343,7 +331,7 @@ test_bits_probes_and_collisions (void)
   cfg.train_batch = 128;
   cfg.data_bits = 8;
   cfg.probe_every = 5;
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   float losses[10];
   run_steps (t, 10, losses);
   ClSnapshot *s = cl_trainer_get_snapshot (t);
@@ -390,7 +378,7 @@ test_probe_images (void)
   g_assert_cmpint (cfg.probe_images, ==, 5000);
   cfg.data_bits = 0;
   cfg.probe_images = 300;
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   float losses[1];
   run_steps (t, 1, losses);
   ClSnapshot *s = cl_trainer_get_snapshot (t);
@@ -420,7 +408,7 @@ final_z_std (const char *lambda, int steps)
   cfg.loss_kind = 1; /* decoupled */
   cfg.probe_every = 0;
   g_assert_true (cl_config_set (&cfg, "loss.lambda", lambda, NULL));
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   float *losses = g_new (float, steps);
   run_steps (t, steps, losses);
   ClSnapshot *s = cl_trainer_get_snapshot (t);
@@ -452,7 +440,7 @@ test_live_bits (void)
   small_config (&cfg);
   cfg.data_bits = 0;
   cfg.probe_every = 4;
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   float losses[4];
   run_steps (t, 2, losses);
   GError *error = NULL;
@@ -484,7 +472,7 @@ test_live_bits (void)
   small_config (&cfg);
   cfg.data_kind = 1; /* overlay */
   cfg.data_bits = 2;
-  t = new_trainer (&cfg);
+  t = train_test_new (&cfg);
   g_assert_true (cl_trainer_set (t, "data.bits", "1", &error));
   g_assert_false (cl_trainer_set (t, "data.bits", "3", &error));
   g_assert_error (error, CL_TRAINER_ERROR, CL_TRAINER_ERROR_NEEDS_RESTART);
@@ -548,7 +536,7 @@ test_compute_nice (void)
   ClConfig cfg;
   small_config (&cfg);
   cfg.train_steps = 30;
-  ClTrainer *t = new_trainer (&cfg);
+  ClTrainer *t = train_test_new (&cfg);
   cl_trainer_start (t, FALSE);
   g_assert_true (wait_for (t, 5, 60)); /* the helper that prepares batches has started too */
   GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);

@@ -8,6 +8,7 @@
 
 #include "engine/data/cl_data.h"
 #include "engine/train/cl_trainer.h"
+#include "tests/engine/train/train_test_util.h"
 
 static void
 put32 (GByteArray *b, guint32 v)
@@ -138,12 +139,7 @@ test_divergence_bookkeeping (void)
   cfg.train_steps = 40;
   cfg.train_lr = 10;
   cfg.train_threads = 1;
-  GError *error = NULL;
-  ClTrainer *t = cl_trainer_new (&cfg, &error);
-  g_assert_no_error (error);
-  while (cl_trainer_step (t))
-    ;
-  cl_trainer_publish (t);
+  ClTrainer *t = train_test_run_to_end (&cfg);
   ClSnapshot *snap = cl_trainer_get_snapshot (t);
   g_assert_nonnull (snap->error);
   g_test_message ("%s (%d rows)", snap->error, snap->n_rows);

@@ -800,6 +800,75 @@ rel_diff (const float *a, const float *b, size_t count)
   return max_abs_diff (a, b, count) / (1e-30 + max_abs (b, count));
 }
 
+/* Two models compared step by step (a under test, b the reference), each with a LARS optimizer
+ * over the same layers. */
+typedef struct
+{
+  ClModel *a, *b;
+  ClOptimizer *oa, *ob;
+  size_t np, nd, nbuf;
+  size_t starts[8], counts[8];
+  int n_layers;
+} ModelPair;
+
+static void
+model_pair_init (ModelPair *p, ClModel *a, ClModel *b)
+{
+  p->a = a;
+  p->b = b;
+  p->np = cl_model_num_params (a);
+  p->nd = cl_model_num_decay_params (a);
+  p->nbuf = cl_model_num_buffers (a);
+  p->n_layers = cl_model_kernel_ranges (a, p->starts, p->counts, 8);
+  p->oa = cl_optimizer_new (CL_OPTIMIZER_LARS, p->np, p->nd);
+  p->ob = cl_optimizer_new (CL_OPTIMIZER_LARS, p->np, p->nd);
+  cl_optimizer_set_layers (p->oa, p->n_layers, p->starts, p->counts);
+  cl_optimizer_set_layers (p->ob, p->n_layers, p->starts, p->counts);
+}
+
+/* Every layer's gradient, the other parameters' and the buffers agree after backward. */
+static void
+model_pair_assert_grads (const ModelPair *p)
+{
+  ClModel *a = p->a, *b = p->b;
+  for (int l = 0; l < p->n_layers; l++)
+    g_assert_cmpfloat (rel_diff (cl_model_grads (a) + p->starts[l], cl_model_grads (b) + p->starts[l], p->counts[l]),
+                       <=, 1e-4);
+  g_assert_cmpfloat (rel_diff (cl_model_grads (a) + p->nd, cl_model_grads (b) + p->nd, p->np - p->nd), <=, 1e-4);
+  g_assert_cmpfloat (rel_diff (cl_model_buffers (a), cl_model_buffers (b), p->nbuf), <=, 1e-5);
+}
+
+/* A LARS step of both agrees; then a takes b's state, so the next step starts from equal footing. */
+static void
+model_pair_step (ModelPair *p)
+{
+  cl_optimizer_step (p->oa, cl_model_params (p->a), cl_model_grads (p->a), 0.5f, 1e-3f);
+  cl_optimizer_step (p->ob, cl_model_params (p->b), cl_model_grads (p->b), 0.5f, 1e-3f);
+  g_assert_cmpfloat (rel_diff (cl_model_params (p->a), cl_model_params (p->b), p->np), <=, 1e-5);
+  g_assert_true (cl_model_copy_weights (p->a, p->b));
+}
+
+/* Evaluation of a on xa agrees with b on xb. */
+static void
+model_pair_assert_embed (const ModelPair *p, const float *xa, const float *xb, int n, int rep_dim)
+{
+  float *ya = g_new (float, (size_t) n *rep_dim), *yb = g_new (float, (size_t) n *rep_dim);
+  cl_model_embed (p->a, xa, n, ya);
+  cl_model_embed (p->b, xb, n, yb);
+  g_assert_cmpfloat (rel_diff (ya, yb, (size_t) n * rep_dim), <=, 1e-5);
+  g_free (ya);
+  g_free (yb);
+}
+
+static void
+model_pair_clear (ModelPair *p)
+{
+  cl_optimizer_free (p->oa);
+  cl_optimizer_free (p->ob);
+  cl_model_free (p->a);
+  cl_model_free (p->b);
+}
+
 /* A model with fewer active input channels follows, step by step, a full model fed zero planes (to
  * float rounding: OpenBLAS sums a shorter K in another order), while the active count changes
  * between steps. After each step a takes b's state, so every step is compared from equal footing. */
@@ -817,14 +886,9 @@ test_model_active_channels (void)
   cl_model_set_active_input_channels (a, 99);
   g_assert_cmpint (cl_model_active_input_channels (a), ==, 25);
 
-  const size_t np = cl_model_num_params (a), nd = cl_model_num_decay_params (a);
-  const size_t nbuf = cl_model_num_buffers (a);
   const size_t k1 = 9 * (size_t) spec.in_channels; /* conv1 weights per output channel */
-  size_t starts[8], counts[8];
-  const int n_layers = cl_model_kernel_ranges (a, starts, counts, 8);
-  ClOptimizer *oa = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd), *ob = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd);
-  cl_optimizer_set_layers (oa, n_layers, starts, counts);
-  cl_optimizer_set_layers (ob, n_layers, starts, counts);
+  ModelPair pair;
+  model_pair_init (&pair, a, b);
 
   ClRng rng;
   cl_rng_seed (&rng, 61, TEST_STREAM);
@@ -847,15 +911,11 @@ test_model_active_channels (void)
       memset (x_nan, 0xff, sizeof (float) * n * spec.in_channels * 28 * 28);
       cl_model_backward (a, r);
       cl_model_backward (b, r);
-      for (int l = 0; l < n_layers; l++)
-        g_assert_cmpfloat (rel_diff (cl_model_grads (a) + starts[l], cl_model_grads (b) + starts[l], counts[l]), <=,
-                           1e-4);
-      g_assert_cmpfloat (rel_diff (cl_model_grads (a) + nd, cl_model_grads (b) + nd, np - nd), <=, 1e-4);
-      g_assert_cmpfloat (rel_diff (cl_model_buffers (a), cl_model_buffers (b), nbuf), <=, 1e-5);
+      model_pair_assert_grads (&pair);
       /* conv1's gradient is zero exactly on the inactive channels and not all zero on the active ones. */
       const float *g = cl_model_grads (a);
       double active_norm = 0.0;
-      for (size_t o = 0; o < counts[0] / k1; o++)
+      for (size_t o = 0; o < pair.counts[0] / k1; o++)
         for (size_t j = 0; j < k1; j++)
           {
             if (j >= 9 * (size_t) active)
@@ -864,27 +924,16 @@ test_model_active_channels (void)
               active_norm += fabs (g[o * k1 + j]);
           }
       g_assert_cmpfloat (active_norm, >, 0.0);
-      cl_optimizer_step (oa, cl_model_params (a), cl_model_grads (a), 0.5f, 1e-3f);
-      cl_optimizer_step (ob, cl_model_params (b), cl_model_grads (b), 0.5f, 1e-3f);
-      g_assert_cmpfloat (rel_diff (cl_model_params (a), cl_model_params (b), np), <=, 1e-5);
-      g_assert_true (cl_model_copy_weights (a, b));
+      model_pair_step (&pair);
       /* Evaluation reads the active planes only as well. */
-      float *ya = g_new (float, (size_t) n *spec.rep_dim), *yb = g_new (float, (size_t) n *spec.rep_dim);
       memcpy (x_nan, x, sizeof (float) * n * spec.in_channels * 28 * 28);
       fill_inactive (x_nan, &spec, n, active, FALSE);
-      cl_model_embed (a, x_nan, n, ya);
-      cl_model_embed (b, x, n, yb);
-      g_assert_cmpfloat (rel_diff (ya, yb, (size_t) n * spec.rep_dim), <=, 1e-5);
-      g_free (ya);
-      g_free (yb);
+      model_pair_assert_embed (&pair, x_nan, x, n, spec.rep_dim);
       g_free (x);
       g_free (x_nan);
     }
-  cl_optimizer_free (oa);
-  cl_optimizer_free (ob);
   g_free (r);
-  cl_model_free (a);
-  cl_model_free (b);
+  model_pair_clear (&pair);
 }
 
 /* Sets every pixel but pixel 0 of the planes first .. in_channels - 1 to NaN: a model folding
@@ -917,15 +966,10 @@ test_model_constant_planes (void)
       g_assert_cmpint (cl_model_constant_input_planes (a), ==, 0);
       cl_model_set_constant_input_planes (a, 1);
       g_assert_cmpint (cl_model_constant_input_planes (a), ==, 1);
-      const size_t np = cl_model_num_params (a), nd = cl_model_num_decay_params (a);
-      const size_t nbuf = cl_model_num_buffers (a), nx = (size_t) spec.in_channels * spec.height * spec.width;
+      const size_t nx = (size_t) spec.in_channels * spec.height * spec.width;
       const size_t k1 = 9 * (size_t) spec.in_channels;
-      size_t starts[8], counts[8];
-      const int n_layers = cl_model_kernel_ranges (a, starts, counts, 8);
-      ClOptimizer *oa = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd),
-                  *ob = cl_optimizer_new (CL_OPTIMIZER_LARS, np, nd);
-      cl_optimizer_set_layers (oa, n_layers, starts, counts);
-      cl_optimizer_set_layers (ob, n_layers, starts, counts);
+      ModelPair pair;
+      model_pair_init (&pair, a, b);
       ClRng rng;
       cl_rng_seed (&rng, 62 + arch, TEST_STREAM);
       const int n = 20, d = cl_model_out_dim (a);
@@ -947,15 +991,11 @@ test_model_constant_planes (void)
           g_assert_cmpfloat (rel_diff (za, zb, (size_t) n * d), <=, 1e-5);
           cl_model_backward (a, r);
           cl_model_backward (b, r);
-          for (int l = 0; l < n_layers; l++)
-            g_assert_cmpfloat (rel_diff (cl_model_grads (a) + starts[l], cl_model_grads (b) + starts[l], counts[l]), <=,
-                               1e-4);
-          g_assert_cmpfloat (rel_diff (cl_model_grads (a) + nd, cl_model_grads (b) + nd, np - nd), <=, 1e-4);
-          g_assert_cmpfloat (rel_diff (cl_model_buffers (a), cl_model_buffers (b), nbuf), <=, 1e-5);
+          model_pair_assert_grads (&pair);
           /* conv1's gradient: exactly zero on the inactive channels, not all zero on the folded planes. */
           const float *g = cl_model_grads (a);
           double planes_norm = 0.0;
-          for (size_t o = 0; o < counts[0] / k1; o++)
+          for (size_t o = 0; o < pair.counts[0] / k1; o++)
             for (size_t j = 9; j < k1; j++)
               {
                 if (j >= 9 * (size_t) active)
@@ -965,25 +1005,14 @@ test_model_constant_planes (void)
               }
           if (active > 1)
             g_assert_cmpfloat (planes_norm, >, 0.0);
-          cl_optimizer_step (oa, cl_model_params (a), cl_model_grads (a), 0.5f, 1e-3f);
-          cl_optimizer_step (ob, cl_model_params (b), cl_model_grads (b), 0.5f, 1e-3f);
-          g_assert_cmpfloat (rel_diff (cl_model_params (a), cl_model_params (b), np), <=, 1e-5);
-          g_assert_true (cl_model_copy_weights (a, b));
+          model_pair_step (&pair);
           /* Evaluation folds the planes too. */
-          float *ya = g_new (float, (size_t) n *spec.rep_dim), *yb = g_new (float, (size_t) n *spec.rep_dim);
-          cl_model_embed (a, x_nan, n, ya);
-          cl_model_embed (b, x, n, yb);
-          g_assert_cmpfloat (rel_diff (ya, yb, (size_t) n * spec.rep_dim), <=, 1e-5);
-          g_free (ya);
-          g_free (yb);
+          model_pair_assert_embed (&pair, x_nan, x, n, spec.rep_dim);
           g_free (x);
           g_free (x_nan);
         }
-      cl_optimizer_free (oa);
-      cl_optimizer_free (ob);
       g_free (r);
-      cl_model_free (a);
-      cl_model_free (b);
+      model_pair_clear (&pair);
     }
 }
 

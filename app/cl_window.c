@@ -121,6 +121,8 @@ on_param_changed (ClParamRow *row, const char *value, ClWindow *self)
 }
 
 /* Runs once per frame: only pointer swaps and a label update happen here. */
+static void on_visible_figure (ClWindow *self);
+
 static gboolean
 on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
@@ -162,6 +164,8 @@ on_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
     }
   cl_window_status_update (self, s);
   cl_window_status_update_probe_bar (self, now, TRUE);
+  if (s->n_probes != self->caption_probes && !cl_window_dashboard_shown (self))
+    on_visible_figure (self); /* a new probe round can change what the caption says */
   if (!self->show_a)
     cl_window_replicates_check (self); /* a string compare unless the configuration changed */
   if (s->error)
@@ -455,7 +459,13 @@ on_visible_figure (ClWindow *self)
                         "The run at a glance: loss, linear probes, the augmented views and batch similarity, updated "
                         "live. Click a figure for its tab: hover values, zoom, log scale, smoothing.");
   else
-    gtk_label_set_text (self->caption_label, cl_figure_caption (cl_window_get_visible_figure (self)));
+    {
+      /* Fitted to what the shown run did (the class probe rose, fell or stayed level). */
+      const ClSnapshot *snap = cl_window_shown_snapshot (self);
+      g_autofree char *caption = cl_figure_caption_for (cl_window_get_visible_figure (self), snap);
+      gtk_label_set_text (self->caption_label, caption);
+      self->caption_probes = snap ? snap->n_probes : -1;
+    }
 }
 
 gboolean

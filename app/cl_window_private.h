@@ -26,6 +26,7 @@ struct _ClWindow
   ClFigureView *figure_views[CL_N_FIGURES];
   GtkDrawingArea *dashboard_area; /* the default view: several figures at once */
   GtkLabel *caption_label;
+  int caption_probes; /* the shown snapshot's probe rounds when the caption was last written */
   GtkDropDown *sim_order;
   /* Frame budget: intervals between frame-clock ticks and time spent in the tick callback. */
   gint64 last_tick_us, ticks, ticks_over_16ms, tick_work_max_us, interval_max_us;

@@ -583,8 +583,9 @@ char *
 cl_figure_view_describe (ClFigureView *self)
 {
   g_return_val_if_fail (CL_IS_FIGURE_VIEW (self), NULL);
-  GString *text = g_string_new (cl_figure_caption (self->kind));
   const ClSnapshot *s = self->snap;
+  g_autofree char *caption = cl_figure_caption_for (self->kind, s);
+  GString *text = g_string_new (caption);
   if (!s || s->n_rows == 0)
     return g_string_free (text, FALSE);
   const ClMetricRow *r = &s->rows[s->n_rows - 1];

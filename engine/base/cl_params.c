@@ -116,7 +116,10 @@ static const ClParam params[] = {
     "at most 2 x train.batch are used)",
     0 },
   { "probe.every", "Probe interval", CL_PARAM_INT, OFF (probe_every), 0, 0, 1000000, 100, NULL, NULL, "steps",
-    "Fit and evaluate the linear probes every N steps (0 = only at the end)", CL_PARAM_LIVE },
+    "Fit and evaluate the linear probes every N steps (0 = only at the end); these intermediate logistic probes stop "
+    "at a looser tolerance (max |gradient| 1e-4, accuracy within 0.001), the untrained (step 0) and final ones "
+    "converge fully (1e-6)",
+    CL_PARAM_LIVE },
   { "probe.images", "Probe images per split", CL_PARAM_INT, OFF (probe_images), 0, 100, 10000, 5000, NULL, NULL,
     "images",
     "Images per probe split: the probes fit on this many un-augmented training images and score on as "

@@ -7,7 +7,9 @@ reads tests/reference/randbits_engine_results.txt (tests/reference/randbits_engi
 and tests/reference/randbits_ref_results.txt (tests/reference/randbits_ref.py, PyTorch) and prints
 markdown: the side-by-side class-probe accuracy per cell (mean +- sample std over the seeds run, and
 how many), the agreement verdict (|difference of means| <= max(0.03, 2 std)), and the
-ridge-vs-logistic table on the same frozen features.
+ridge-vs-logistic table on the same frozen features. When
+tests/reference/randbits_engine_rerun_results.txt exists (engine runs of a later build, same
+command), a last table sets each rerun beside the run of the same cell and seed in the main file.
 """
 import os
 import statistics
@@ -76,6 +78,19 @@ def main():
             out.write("| %d | %g | %s | %s | %s | %s | %s | %s |\n"
                       % (bits, tau, name, fmt(lg), fmt(rd), gap, fmt(stats(rows, bits, tau, "untrained_logistic")),
                          fmt(stats(rows, bits, tau, "untrained_ridge"))))
+
+    rerun = read(os.path.join(HERE, "randbits_engine_rerun_results.txt"))
+    if rerun:
+        out.write("\n| bits | τ | seed | logistic then | logistic now | untrained then | untrained now | loss then | loss now |\n"
+                  "|---|---|---|---|---|---|---|---|---|\n")
+        for r in rerun:
+            old = next((e for e in eng if e["bits"] == r["bits"] and abs(e["tau"] - r["tau"]) < 1e-9
+                        and e["seed"] == r["seed"]), None)
+            if not old:
+                continue
+            out.write("| %d | %g | %d | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n"
+                      % (r["bits"], r["tau"], r["seed"], old["logistic"], r["logistic"], old["untrained_logistic"],
+                         r["untrained_logistic"], old["loss"], r["loss"]))
 
 
 if __name__ == "__main__":

@@ -42,12 +42,29 @@ G_DEFINE_FINAL_TYPE (ClSweepWindow, cl_sweep_window, GTK_TYPE_WINDOW)
 
 static void update_plan (ClSweepWindow *self);
 
+/* Sweeps being freed in the background (cl_sweep_window_wait_discarded). */
+static gint discarded_pending;
+
 /* Freeing a sweep joins its thread, which may be mid-step or mid-probe: never on the GUI thread. */
 static gpointer
 free_sweep_thread (gpointer data)
 {
   cl_sweep_free (data);
+  g_atomic_int_dec_and_test (&discarded_pending);
   return NULL;
+}
+
+gboolean
+cl_sweep_window_wait_discarded (double timeout_s)
+{
+  const gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+  while (g_atomic_int_get (&discarded_pending) > 0)
+    {
+      if (g_get_monotonic_time () >= end)
+        return FALSE;
+      g_usleep (5000);
+    }
+  return TRUE;
 }
 
 static void
@@ -62,6 +79,7 @@ discard_sweep (ClSweepWindow *self)
   else
     {
       cl_sweep_cancel (self->sweep);
+      g_atomic_int_inc (&discarded_pending);
       g_thread_unref (g_thread_new ("cl-sweep-free", free_sweep_thread, self->sweep));
     }
   self->sweep = NULL;

@@ -24,6 +24,10 @@ const char *cl_sweep_window_get_set_text (ClSweepWindow *self);
 /* What the Start button does: builds the grid from the entries (errors name the key) and starts. */
 gboolean cl_sweep_window_start (ClSweepWindow *self, GError **error);
 void cl_sweep_window_cancel (ClSweepWindow *self);
+/* A window closed while its sweep runs frees the sweep on a background thread (it may be mid-step or
+ * mid-probe). Waits (at most timeout_s) until every such sweep is gone, so the process does not exit
+ * under a thread still computing; TRUE when none is left. Any thread. */
+gboolean cl_sweep_window_wait_discarded (double timeout_s);
 /* The speed the estimate is made from (images per second, 0: unknown). */
 void cl_sweep_window_set_speed (ClSweepWindow *self, double samples_per_second);
 /* What Start would run: "N runs, S training steps in all · about T, estimated from ..." or why

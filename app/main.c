@@ -8,6 +8,7 @@
 #include "cl_config.h"
 #ifdef CL_HAVE_GUI
 #include "app/cl_app.h"
+#include "app/cl_sweep_window.h"
 #endif
 
 /* --open DIR is the window's option; cl_cli.c owns the rest of the command line. It is taken
@@ -117,6 +118,9 @@ main (int argc, char **argv)
     {
 #ifdef CL_HAVE_GUI
       code = cl_app_run (&opts, (const char *const *) open_dirs, argv[0]);
+      /* A sweep window closed with its sweep running frees it in the background: do not exit
+       * under a thread that is still computing (it stops within one step or probe). */
+      cl_sweep_window_wait_discarded (30);
 #else
       g_printerr ("contrastlab: this build has no window (GTK 4 was not found); use --headless\n");
       code = CL_EXIT_BAD_INPUT;

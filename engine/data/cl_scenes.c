@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/base/cl_rng.h"
+#include "engine/data/cl_scenes_private.h"
 
 const char *const cl_scene_kind_names[CL_N_SCENE_KINDS + 1] = {
   "randbits", "overlay", "two-objects", "multi-objects", NULL,
@@ -31,17 +32,6 @@ cl_scene_target_name (ClSceneTarget target)
 _Static_assert(OVERLAY_SIDE <= CL_SCENE_MAX_SIDE && TWO_SIDE <= CL_SCENE_MAX_SIDE && MULTI_SIDE <= CL_SCENE_MAX_SIDE &&
                    CL_SCENE_MAX_BIG <= TWO_SIDE,
                "scratch buffers are CL_SCENE_MAX_SIDE square");
-
-/* Sub-streams of CL_STREAM_DATA: one per purpose, so that, say, switching the tint on leaves
- * every layout as it was. */
-enum
-{
-  PURPOSE_LAYOUT = 1,
-  PURPOSE_TEXTURE,
-  PURPOSE_TINT,
-  PURPOSE_PROTOTYPE,
-  PURPOSE_GLYPH
-};
 
 struct _ClScenes
 {
@@ -122,169 +112,6 @@ cl_scene_targets (const ClSceneParams *p, const ClDataset *ds, ClSceneTarget *ta
   return n;
 }
 
-/* ------------------------------------------------------------------ glyphs */
-
-/* Strokes run between the nodes of a 4x4 lattice, to any of the 8 neighbours: 42 edges, so a
- * glyph's strokes are a 64-bit mask, and "how different are two glyph classes" is a popcount. */
-#define LATTICE 4
-#define N_NODES (LATTICE * LATTICE)
-#define N_EDGES 42
-#define PROTO_MIN_DISTANCE 4
-
-typedef struct
-{
-  int a[N_EDGES], b[N_EDGES];
-  int of[N_NODES][N_NODES];
-  int mirror[N_EDGES];
-} Lattice;
-
-static void
-lattice_init (Lattice *l)
-{
-  int n = 0;
-  for (int i = 0; i < N_NODES; i++)
-    for (int j = 0; j < N_NODES; j++)
-      l->of[i][j] = -1;
-  for (int r = 0; r < LATTICE; r++)
-    for (int c = 0; c < LATTICE; c++)
-      {
-        static const int dr[4] = { 0, 1, 1, 1 }, dc[4] = { 1, 0, 1, -1 };
-        for (int d = 0; d < 4; d++)
-          {
-            int r2 = r + dr[d], c2 = c + dc[d];
-            if (r2 >= LATTICE || c2 < 0 || c2 >= LATTICE)
-              continue;
-            int i = r * LATTICE + c, j = r2 * LATTICE + c2;
-            l->a[n] = i;
-            l->b[n] = j;
-            l->of[i][j] = l->of[j][i] = n;
-            n++;
-          }
-      }
-  g_assert (n == N_EDGES);
-  for (int e = 0; e < N_EDGES; e++)
-    {
-      int ra = l->a[e] / LATTICE, ca = l->a[e] % LATTICE;
-      int rb = l->b[e] / LATTICE, cb = l->b[e] % LATTICE;
-      l->mirror[e] = l->of[ra * LATTICE + (LATTICE - 1 - ca)][rb * LATTICE + (LATTICE - 1 - cb)];
-    }
-}
-
-static uint64_t
-mirror_mask (const Lattice *l, uint64_t m)
-{
-  uint64_t out = 0;
-  for (int e = 0; e < N_EDGES; e++)
-    if (m >> e & 1u)
-      out |= (uint64_t) 1 << l->mirror[e];
-  return out;
-}
-
-/* A pen stroke: a random walk of 4 or 5 edges, never reusing an edge, spanning at least 3 lattice
- * columns and rows so that it reads as a shape rather than a dash. */
-static uint64_t
-random_stroke (const Lattice *l, ClRng *rng)
-{
-  for (;;)
-    {
-      int node = (int) cl_rng_below (rng, N_NODES);
-      int steps = 4 + (int) cl_rng_below (rng, 2);
-      uint64_t mask = 0;
-      int rmin = node / LATTICE, rmax = rmin, cmin = node % LATTICE, cmax = cmin;
-      for (int s = 0; s < steps; s++)
-        {
-          int options[8], n = 0;
-          for (int j = 0; j < N_NODES; j++)
-            {
-              int e = l->of[node][j];
-              if (e >= 0 && !(mask >> e & 1u))
-                options[n++] = j;
-            }
-          if (n == 0)
-            break;
-          int next = options[cl_rng_below (rng, (uint32_t) n)];
-          mask |= (uint64_t) 1 << l->of[node][next];
-          node = next;
-          rmin = MIN (rmin, node / LATTICE);
-          rmax = MAX (rmax, node / LATTICE);
-          cmin = MIN (cmin, node % LATTICE);
-          cmax = MAX (cmax, node % LATTICE);
-        }
-      if (rmax - rmin >= 2 && cmax - cmin >= 2)
-        return mask;
-    }
-}
-
-/* Ten prototypes at least PROTO_MIN_DISTANCE edges apart, from each other and from each other's
- * mirror images, so that a horizontal flip never turns one class into another. */
-static void
-make_prototypes (const Lattice *l, uint64_t seed, uint64_t proto[CL_SCENE_GLYPH_CLASSES])
-{
-  ClRng rng;
-  cl_rng_seed (&rng, seed, ((uint64_t) CL_STREAM_DATA << 32) | PURPOSE_PROTOTYPE);
-  for (int k = 0; k < CL_SCENE_GLYPH_CLASSES;)
-    {
-      uint64_t m = random_stroke (l, &rng), mm = mirror_mask (l, m);
-      gboolean ok = TRUE;
-      for (int j = 0; j < k && ok; j++)
-        ok = __builtin_popcountll (m ^ proto[j]) >= PROTO_MIN_DISTANCE &&
-             __builtin_popcountll (mm ^ proto[j]) >= PROTO_MIN_DISTANCE;
-      if (ok)
-        proto[k++] = m;
-    }
-}
-
-static float
-segment_distance2 (float px, float py, float ax, float ay, float bx, float by)
-{
-  float dx = bx - ax, dy = by - ay;
-  float len2 = dx * dx + dy * dy;
-  float t = len2 > 0.0f ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0.0f;
-  t = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
-  float ex = ax + t * dx - px, ey = ay + t * dy - py;
-  return ex * ex + ey * ey;
-}
-
-/* Glyph k: its prototype's strokes with every node moved by up to 0.8 px, a stroke half-width of
- * 0.7..1.1 px, a scale of 0.85..1 and a shear of up to 0.15, anti-aliased over one pixel. Drawn
- * from (seed, k) alone, so a pool is the prefix of any larger one. */
-static void
-render_glyph (const Lattice *l, uint64_t proto, uint64_t seed, int k, uint8_t *out)
-{
-  ClRng rng;
-  cl_rng_seed (&rng, cl_hash64 (seed) + (uint64_t) k, ((uint64_t) CL_STREAM_DATA << 32) | PURPOSE_GLYPH);
-  float nx[N_NODES], ny[N_NODES];
-  double jitter[2 * N_NODES];
-  for (int i = 0; i < 2 * N_NODES; i++)
-    jitter[i] = cl_rng_uniform (&rng);
-  float half_width = 0.7f + 0.4f * (float) cl_rng_uniform (&rng);
-  float scale = 0.85f + 0.15f * (float) cl_rng_uniform (&rng);
-  float shear = 0.15f * (float) (2.0 * cl_rng_uniform (&rng) - 1.0);
-  const float centre = 0.5f * CL_SCENE_GLYPH, step = 8.0f / (LATTICE - 1), first = centre - 4.0f;
-  for (int i = 0; i < N_NODES; i++)
-    {
-      float x = first + step * (float) (i % LATTICE) + 0.8f * (float) (2.0 * jitter[2 * i] - 1.0);
-      float y = first + step * (float) (i / LATTICE) + 0.8f * (float) (2.0 * jitter[2 * i + 1] - 1.0);
-      nx[i] = centre + scale * ((x - centre) + shear * (y - centre));
-      ny[i] = centre + scale * (y - centre);
-    }
-  for (int y = 0; y < CL_SCENE_GLYPH; y++)
-    for (int x = 0; x < CL_SCENE_GLYPH; x++)
-      {
-        float d2 = 1e9f;
-        for (int e = 0; e < N_EDGES; e++)
-          if (proto >> e & 1u)
-            {
-              float e2 = segment_distance2 ((float) x + 0.5f, (float) y + 0.5f, nx[l->a[e]], ny[l->a[e]], nx[l->b[e]],
-                                            ny[l->b[e]]);
-              d2 = e2 < d2 ? e2 : d2;
-            }
-        float v = half_width + 0.5f - sqrtf (d2);
-        v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-        out[y * CL_SCENE_GLYPH + x] = (uint8_t) lrintf (255.0f * v);
-      }
-}
-
 /* ------------------------------------------------------------------ object lifetime */
 
 ClScenes *
@@ -313,15 +140,9 @@ cl_scenes_new (const ClSceneParams *params, const ClDataset *ds, GError **error)
     s->cos_table[i] = (float) (0.5 + 0.5 * cos (2.0 * G_PI * i / COS_TABLE));
   if (params->kind == CL_SCENE_OVERLAY)
     {
-      Lattice l;
-      uint64_t proto[CL_SCENE_GLYPH_CLASSES];
-      lattice_init (&l);
-      make_prototypes (&l, params->seed, proto);
       s->pool = params->pool;
       s->glyphs = g_malloc ((gsize) s->pool * CL_SCENE_GLYPH * CL_SCENE_GLYPH);
-      for (int k = 0; k < s->pool; k++)
-        render_glyph (&l, proto[k % CL_SCENE_GLYPH_CLASSES], params->seed, k,
-                      s->glyphs + (size_t) k * CL_SCENE_GLYPH * CL_SCENE_GLYPH);
+      cl_scene_glyphs_render (params->seed, s->pool, s->glyphs);
     }
   return s;
 }

@@ -1,98 +1,15 @@
 /* Tests of engine/nn/cl_loss.c: values and gradients against the float64 numpy oracle
- * (tests/fixtures/loss_fixtures.h), finite-difference gradient checks of every kind
- * including through the normalisation, and properties of the losses. */
+ * (tests/fixtures/loss_fixtures.h) and properties of the losses (parts, floors, accuracy, stability,
+ * workspace, threads). The gradient checks are in test_loss_gradcheck.c, the SWD draws in
+ * test_loss_swd.c. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>
-
 #include "engine/nn/cl_loss.h"
 #include "engine/nn/cl_team.h"
 #include "engine/base/cl_rng.h"
 #include "tests/fixtures/loss_fixtures.h"
-
-static const ClLossKind all_kinds[] = {
-  CL_LOSS_NTXENT, CL_LOSS_DECOUPLED, CL_LOSS_SWD_NORMAL, CL_LOSS_SWD_CUBE, CL_LOSS_SWD_SPHERE,
-};
-#define N_KINDS ((int) G_N_ELEMENTS (all_kinds))
-
-static int
-normalises_rows (ClLossKind kind)
-{
-  return kind == CL_LOSS_NTXENT || kind == CL_LOSS_DECOUPLED || kind == CL_LOSS_SWD_SPHERE;
-}
-
-static float *
-new_ws (ClLossKind kind, int n, int d)
-{
-  return g_new0 (float, cl_loss_workspace_floats (kind, n, d));
-}
-
-/* Rows around n "images", two noisy views each, with row norms spread over
- * [e^-spread, e^spread] times the typical norm so the normalisation is exercised. */
-static void
-fill_views (float *z, int n, int d, double noise, double spread, uint64_t seed)
-{
-  ClRng rng;
-  cl_rng_seed (&rng, seed, CL_STREAM_DATA);
-  for (int i = 0; i < n; i++)
-    for (int k = 0; k < d; k++)
-      {
-        double base = cl_rng_normal (&rng);
-        z[(size_t) i * d + k] = (float) (base + noise * cl_rng_normal (&rng));
-        z[(size_t) (i + n) * d + k] = (float) (base + noise * cl_rng_normal (&rng));
-      }
-  for (int i = 0; i < 2 * n; i++)
-    {
-      float s = (float) exp (spread * (2.0 * cl_rng_uniform (&rng) - 1.0));
-      for (int k = 0; k < d; k++)
-        z[(size_t) i * d + k] *= s;
-    }
-}
-
-/* SWD draws for the explicit entry point, from a fixed seed. */
-static void
-draw_fixed_swd (ClLossKind kind, int n, int d, uint64_t seed, float *w, float *prior)
-{
-  ClRng rng;
-  cl_rng_seed (&rng, seed, CL_STREAM_LOSS);
-  float *work = g_new (float, cl_loss_orthogonal_work_floats (d));
-  cl_loss_draw_orthogonal (d, &rng, w, work);
-  cl_loss_draw_prior (kind, 2 * n, d, &rng, prior);
-  g_free (work);
-}
-
-/* One deterministic evaluation of any kind: the swd kinds use the given w and prior. */
-typedef struct
-{
-  ClLossKind kind;
-  int n, d;
-  float tau, lambda;
-  const float *w, *prior;
-  float *ws;
-} Eval;
-
-static ClLossResult
-eval (const Eval *e, const float *z, float *dz)
-{
-  switch (e->kind)
-    {
-    case CL_LOSS_NTXENT:
-      return cl_ntxent (z, e->n, e->d, e->tau, dz, e->ws);
-    case CL_LOSS_DECOUPLED:
-      return cl_loss_decoupled (z, e->n, e->d, e->tau, e->lambda, dz, e->ws);
-    default:
-      return cl_loss_swd (e->kind, z, e->n, e->d, e->lambda, e->w, e->prior, dz, e->ws);
-    }
-}
-
-static gboolean
-all_finite (const float *a, size_t count)
-{
-  for (size_t k = 0; k < count; k++)
-    if (!isfinite (a[k]))
-      return FALSE;
-  return TRUE;
-}
+#include "tests/engine/nn/loss_test_util.h"
 
 /* ------------------------------------------------------------------ fixtures */
 
@@ -184,252 +101,6 @@ test_fixture_swd (void)
   check_against_fixture (CL_LOSS_SWD_NORMAL);
   check_against_fixture (CL_LOSS_SWD_CUBE);
   check_against_fixture (CL_LOSS_SWD_SPHERE);
-}
-
-/* ------------------------------------------------------------------ finite differences */
-
-/* Directional central differences in float. The perturbed inputs are rounded to float and
- * the exact perturbation actually applied is used for the analytic side, so input rounding
- * does not pollute the comparison. Directions: the gradient under test itself (where a wrong
- * scale or a spurious component shows up fully) plus random ones. The error is measured
- * against the largest possible directional derivative, |g| |dv| (Cauchy-Schwarz), so a
- * random direction nearly orthogonal to g does not turn float noise into a huge ratio.
- * The step is rel_step |z|, capped (when max_dp > 0) so that no SWD projection moves by
- * more than max_dp: a quarter of the smallest gap keeps every sort permutation fixed. */
-static double
-directional_error (const Eval *e, const float *z, const float *g, double rel_step, double max_dp, int n_random,
-                   uint64_t seed)
-{
-  int rows = 2 * e->n, d = e->d;
-  size_t count = (size_t) rows * d;
-  float *zp = g_new (float, count), *zm = g_new (float, count);
-  double *v = g_new (double, count);
-  ClRng rng;
-  cl_rng_seed (&rng, seed, CL_STREAM_PROBE);
-  double znorm = 0.0, gnorm = 0.0;
-  for (size_t k = 0; k < count; k++)
-    {
-      znorm += (double) z[k] * z[k];
-      gnorm += (double) g[k] * g[k];
-    }
-  znorm = sqrt (znorm);
-  gnorm = sqrt (gnorm);
-
-  double worst = 0.0;
-  for (int dir = 0; dir <= n_random; dir++)
-    {
-      double vnorm = 0.0;
-      for (size_t k = 0; k < count; k++)
-        {
-          v[k] = dir == 0 ? g[k] : cl_rng_normal (&rng);
-          vnorm += v[k] * v[k];
-        }
-      double t = rel_step * znorm / sqrt (vnorm);
-      if (max_dp > 0.0)
-        {
-          /* |dP_ic| <= |dh_i| |W_c| = |dh_i|, and |dh_i| <= |dz_i| / |z_i| when normalised */
-          double worst_row = 0.0;
-          for (int i = 0; i < rows; i++)
-            {
-              double vv = 0.0, zz = 0.0;
-              for (int k = 0; k < d; k++)
-                {
-                  vv += v[(size_t) i * d + k] * v[(size_t) i * d + k];
-                  zz += (double) z[(size_t) i * d + k] * z[(size_t) i * d + k];
-                }
-              worst_row = fmax (worst_row, sqrt (vv) / (normalises_rows (e->kind) ? sqrt (zz) : 1.0));
-            }
-          t = fmin (t, max_dp / worst_row);
-        }
-      double analytic = 0.0, dvnorm = 0.0;
-      for (size_t k = 0; k < count; k++)
-        {
-          zp[k] = (float) (z[k] + t * v[k]);
-          zm[k] = (float) (z[k] - t * v[k]);
-          double dv = (double) zp[k] - zm[k];
-          analytic += (double) g[k] * dv;
-          dvnorm += dv * dv;
-        }
-      double numeric = eval (e, zp, NULL).loss - eval (e, zm, NULL).loss;
-      worst = fmax (worst, fabs (numeric - analytic) / (gnorm * sqrt (dvnorm)));
-    }
-  g_free (zp);
-  g_free (zm);
-  g_free (v);
-  return worst;
-}
-
-/* Smallest gap between two sorted projected values of any column of (H W), computed in
- * double, with H = z or normalised z as the kind says. */
-static double
-swd_min_gap (ClLossKind kind, const float *z, int n, int d, const float *w)
-{
-  int rows = 2 * n;
-  double *col = g_new (double, rows);
-  double gap = INFINITY;
-  for (int c = 0; c < d; c++)
-    {
-      for (int i = 0; i < rows; i++)
-        {
-          double zz = 0.0, p = 0.0;
-          for (int k = 0; k < d; k++)
-            {
-              zz += (double) z[(size_t) i * d + k] * z[(size_t) i * d + k];
-              p += (double) z[(size_t) i * d + k] * w[(size_t) k * d + c];
-            }
-          col[i] = normalises_rows (kind) ? p / sqrt (zz) : p;
-        }
-      for (int a = 0; a < rows; a++)
-        for (int b = a + 1; b < rows; b++)
-          gap = fmin (gap, fabs (col[a] - col[b]));
-    }
-  g_free (col);
-  return gap;
-}
-
-/* Tolerance of the float directional check, relative to |g| |dv|: the loss is accumulated
- * in double from float32 similarities/projections (noise ~1e-7 of the parts), the step
- * moves it by ~1e-3 relative, and central-difference truncation is ~step^2: measured errors
- * are 1e-6..4e-4. 2e-3 leaves room for both, while a 2 % scale error (error 0.02) or a
- * radial component of 20 % of each row's gradient (error 0.04) fails clearly. */
-#define FD_TOL 2e-3
-
-static void
-gradcheck_kind (ClLossKind kind, int n, int d, float tau, float lambda, double rel_step, uint64_t data_seed)
-{
-  size_t count = (size_t) 2 * n * d;
-  float *z = g_new (float, count), *dz = g_new (float, count), *bad = g_new (float, count);
-  float *w = g_new (float, (size_t) d *d), *prior = g_new (float, count);
-  float *ws = new_ws (kind, n, d);
-  int swd = kind != CL_LOSS_NTXENT && kind != CL_LOSS_DECOUPLED;
-  fill_views (z, n, d, 0.7, 1.2, data_seed);
-  draw_fixed_swd (swd ? kind : CL_LOSS_SWD_NORMAL, n, d, 77, w, prior);
-  Eval e = { kind, n, d, tau, lambda, w, prior, ws };
-  ClLossResult r = eval (&e, z, dz);
-  g_assert_true (isfinite (r.loss));
-  double max_dp = 0.0;
-  if (swd)
-    {
-      double gap = swd_min_gap (kind, z, n, d, w);
-      /* float32 projections of these rows (|z| < 15, d <= 16) are good to ~4e-6; a gap
-       * below 2e-5 would leave the permutation itself uncertain: not a fair test */
-      g_assert_cmpfloat (gap, >, 2e-5);
-      max_dp = gap / 4.0;
-    }
-
-  double err = directional_error (&e, z, dz, rel_step, max_dp, 6, 5);
-  g_test_message ("%s n=%d d=%d tau=%g: directional FD rel err %.2e", cl_loss_kind_name (kind), n, d, tau, err);
-  g_assert_cmpfloat (err, <, FD_TOL);
-
-  /* The check must be able to fail: a gradient 2 % too large ... */
-  for (size_t k = 0; k < count; k++)
-    bad[k] = 1.02f * dz[k];
-  double err_scaled = directional_error (&e, z, bad, rel_step, max_dp, 6, 5);
-  g_assert_cmpfloat (err_scaled, >, FD_TOL);
-
-  /* ... and, for the normalised kinds, a gradient that forgot to project out the radial
-   * direction (what skipping the normalisation Jacobian leaves behind). */
-  if (normalises_rows (kind))
-    {
-      for (int i = 0; i < 2 * n; i++)
-        {
-          double zz = 0.0, gg = 0.0;
-          for (int k = 0; k < d; k++)
-            {
-              zz += (double) z[(size_t) i * d + k] * z[(size_t) i * d + k];
-              gg += (double) dz[(size_t) i * d + k] * dz[(size_t) i * d + k];
-            }
-          for (int k = 0; k < d; k++)
-            bad[(size_t) i * d + k] = dz[(size_t) i * d + k] + (float) (0.2 * sqrt (gg / zz) * z[(size_t) i * d + k]);
-        }
-      double err_radial = directional_error (&e, z, bad, rel_step, max_dp, 6, 5);
-      g_assert_cmpfloat (err_radial, >, FD_TOL);
-    }
-  g_free (z);
-  g_free (dz);
-  g_free (bad);
-  g_free (w);
-  g_free (prior);
-  g_free (ws);
-}
-
-static void
-test_gradcheck_ntxent (void)
-{
-  gradcheck_kind (CL_LOSS_NTXENT, 6, 5, 0.5f, 0.0f, 1e-3, 11);
-  gradcheck_kind (CL_LOSS_NTXENT, 6, 5, 0.1f, 0.0f, 1e-3, 11);
-  gradcheck_kind (CL_LOSS_NTXENT, 16, 32, 0.2f, 0.0f, 1e-3, 11);
-}
-
-static void
-test_gradcheck_decoupled (void)
-{
-  gradcheck_kind (CL_LOSS_DECOUPLED, 6, 5, 0.5f, 0.5f, 1e-3, 12);
-  gradcheck_kind (CL_LOSS_DECOUPLED, 6, 5, 0.1f, 0.05f, 1e-3, 12);
-  gradcheck_kind (CL_LOSS_DECOUPLED, 16, 32, 0.2f, 0.01f, 1e-3, 12);
-}
-
-/* SWD is piecewise quadratic in z (one piece per set of sort permutations); the step is
- * capped from the data's smallest projection gap so the perturbation never reorders.
- * Data seed 14 at n = 8, d = 16 has gaps of 2.5e-3 (raw) and 4.4e-4 (normalised), so the
- * capped step stays well above float noise (random data can have gaps of 1e-6). */
-static void
-test_gradcheck_swd (void)
-{
-  gradcheck_kind (CL_LOSS_SWD_NORMAL, 4, 6, 1.0f, 0.8f, 1e-3, 13);
-  gradcheck_kind (CL_LOSS_SWD_CUBE, 4, 6, 1.0f, 0.8f, 1e-3, 14);
-  gradcheck_kind (CL_LOSS_SWD_SPHERE, 4, 6, 1.0f, 0.8f, 1e-3, 15);
-  gradcheck_kind (CL_LOSS_SWD_NORMAL, 8, 16, 1.0f, 0.3f, 1e-3, 14);
-  gradcheck_kind (CL_LOSS_SWD_CUBE, 8, 16, 1.0f, 0.3f, 1e-3, 14);
-  gradcheck_kind (CL_LOSS_SWD_SPHERE, 8, 16, 1.0f, 0.3f, 1e-3, 14);
-}
-
-/* The normalised kinds depend on each row only through its direction, so the gradient of
- * every row must be orthogonal to that row (the exact statement of "chained through
- * the normalisation"). */
-static void
-test_gradient_scale_invariance (void)
-{
-  const int n = 12, d = 16;
-  size_t count = (size_t) 2 * n * d;
-  float *z = g_new (float, count), *dz = g_new (float, count);
-  float *w = g_new (float, (size_t) d *d), *prior = g_new (float, count);
-  fill_views (z, n, d, 0.5, 1.5, 3);
-  draw_fixed_swd (CL_LOSS_SWD_SPHERE, n, d, 9, w, prior);
-  const ClLossKind kinds[] = { CL_LOSS_NTXENT, CL_LOSS_DECOUPLED, CL_LOSS_SWD_SPHERE };
-  for (int q = 0; q < 3; q++)
-    {
-      float *ws = new_ws (kinds[q], n, d);
-      Eval e = { kinds[q], n, d, 0.2f, 0.5f, w, prior, ws };
-      eval (&e, z, dz);
-      for (int i = 0; i < 2 * n; i++)
-        {
-          double dot = 0.0, zz = 0.0, gg = 0.0;
-          for (int k = 0; k < d; k++)
-            {
-              dot += (double) z[(size_t) i * d + k] * dz[(size_t) i * d + k];
-              zz += (double) z[(size_t) i * d + k] * z[(size_t) i * d + k];
-              gg += (double) dz[(size_t) i * d + k] * dz[(size_t) i * d + k];
-            }
-          /* cosine between row and its gradient: float32 rounding leaves ~1e-6 */
-          g_assert_cmpfloat (fabs (dot) / sqrt (zz * gg + 1e-300), <, 1e-4);
-        }
-      /* and the loss itself does not move when rows are rescaled */
-      ClLossResult a = eval (&e, z, NULL);
-      float *scaled = g_new (float, count);
-      for (int i = 0; i < 2 * n; i++)
-        for (int k = 0; k < d; k++)
-          scaled[(size_t) i * d + k] = z[(size_t) i * d + k] * (float) (1 << (i % 4));
-      /* power-of-two scales leave the normalised rows bit-identical */
-      ClLossResult b = eval (&e, scaled, NULL);
-      g_assert_cmpfloat (a.loss, ==, b.loss);
-      g_free (scaled);
-      g_free (ws);
-    }
-  g_free (z);
-  g_free (dz);
-  g_free (w);
-  g_free (prior);
 }
 
 /* ------------------------------------------------------------------ properties */
@@ -604,48 +275,6 @@ test_accuracy_ties (void)
     }
 }
 
-/* SWD between samples of the prior itself is near zero; to a shifted copy it is not.
- * For the normal prior shifted by +1 in every coordinate each projection shifts by
- * (W^T 1)_c, and the mean of the squared shifts is |1|^2 / d = 1 for orthogonal W. */
-static void
-test_swd_prior_match (void)
-{
-  const int n = 1000, d = 8;
-  size_t count = (size_t) 2 * n * d;
-  float *z = g_new (float, count);
-  ClRng data_rng, loss_rng;
-  cl_rng_seed (&data_rng, 123, CL_STREAM_DATA);
-  cl_rng_seed (&loss_rng, 321, CL_STREAM_LOSS);
-
-  const ClLossKind kinds[] = { CL_LOSS_SWD_NORMAL, CL_LOSS_SWD_CUBE, CL_LOSS_SWD_SPHERE };
-  const float shift[] = { 1.0f, 0.5f, 3.0f };
-  for (int q = 0; q < 3; q++)
-    {
-      float *ws = new_ws (kinds[q], n, d);
-      ClLossParams p = { kinds[q], 1.0f, 1.0f };
-      cl_loss_draw_prior (kinds[q], 2 * n, d, &data_rng, z);
-      double same = cl_loss_compute (&p, z, n, d, &loss_rng, NULL, ws).distribution;
-      for (size_t k = 0; k < count; k++)
-        z[k] += q == 2 && k % d != 0 ? 0.0f : shift[q];
-      double shifted = cl_loss_compute (&p, z, n, d, &loss_rng, NULL, ws).distribution;
-      g_test_message ("%s: SWD same prior %.3g, shifted %.3g", cl_loss_kind_name (kinds[q]), same, shifted);
-      g_assert_cmpfloat (same, >=, 0.0);
-      g_assert_cmpfloat (shifted, >, 50.0 * same);
-      if (kinds[q] == CL_LOSS_SWD_NORMAL)
-        {
-          g_assert_cmpfloat (same, <, 0.02);
-          g_assert_cmpfloat (fabs (shifted - 1.0), <, 0.1);
-        }
-      if (kinds[q] == CL_LOSS_SWD_CUBE)
-        {
-          g_assert_cmpfloat (same, <, 0.005);
-          g_assert_cmpfloat (fabs (shifted - 0.25), <, 0.03);
-        }
-      g_free (ws);
-    }
-  g_free (z);
-}
-
 /* tau = 0.01 with n = 1000: logits reach 100, so exp without the max shift would overflow
  * float32. Random and perfectly aligned batches, plus an all-zero row (the eps guard). */
 static void
@@ -768,83 +397,6 @@ test_workspace (void)
   g_free (z);
   g_free (dz1);
   g_free (dz2);
-}
-
-/* cl_loss_compute draws W, then the prior, from the caller's stream: replaying those draws
- * through the explicit entry point gives the same numbers; another seed does not. */
-static void
-test_swd_rng_contract (void)
-{
-  const int n = 20, d = 8;
-  size_t count = (size_t) 2 * n * d;
-  float *z = g_new (float, count), *dz1 = g_new (float, count), *dz2 = g_new (float, count);
-  float *w = g_new (float, (size_t) d *d), *prior = g_new (float, count);
-  fill_views (z, n, d, 0.5, 0.5, 90);
-  const ClLossKind kinds[] = { CL_LOSS_SWD_NORMAL, CL_LOSS_SWD_CUBE, CL_LOSS_SWD_SPHERE };
-  for (int q = 0; q < 3; q++)
-    {
-      float *ws = new_ws (kinds[q], n, d);
-      ClLossParams p = { kinds[q], 1.0f, 0.7f };
-      ClRng rng;
-      cl_rng_seed (&rng, 2024, CL_STREAM_LOSS);
-      ClLossResult viarng = cl_loss_compute (&p, z, n, d, &rng, dz1, ws);
-      draw_fixed_swd (kinds[q], n, d, 2024, w, prior);
-      ClLossResult explicit = cl_loss_swd (kinds[q], z, n, d, 0.7f, w, prior, dz2, ws);
-      g_assert_cmpfloat (viarng.loss, ==, explicit.loss);
-      g_assert_cmpmem (dz1, count * sizeof (float), dz2, count * sizeof (float));
-      /* the stream moved on: the next call uses fresh W and prior */
-      ClLossResult next = cl_loss_compute (&p, z, n, d, &rng, NULL, ws);
-      g_assert_cmpfloat (next.distribution, !=, viarng.distribution);
-      g_assert_cmpfloat (next.alignment, ==, viarng.alignment);
-      g_free (ws);
-    }
-  g_free (z);
-  g_free (dz1);
-  g_free (dz2);
-  g_free (w);
-  g_free (prior);
-}
-
-/* W is orthogonal, and Haar: without the sign correction by diag(R), Householder QR gives
- * W[0][0] = a00 / R00 with R00 = -sign(a00) |a_0|, always <= 0 (mean -E|u_1| = -0.42 for
- * u uniform on the sphere S^3, d = 4). */
-static void
-test_orthogonal_haar (void)
-{
-  ClRng rng;
-  cl_rng_seed (&rng, 31, CL_STREAM_LOSS);
-  const int big = 64;
-  float *w = g_new (float, big *big), *work = g_new (float, cl_loss_orthogonal_work_floats (big));
-  cl_loss_draw_orthogonal (big, &rng, w, work);
-  double worst = 0.0;
-  for (int a = 0; a < big; a++)
-    for (int b = 0; b < big; b++)
-      {
-        double dot = 0.0;
-        for (int k = 0; k < big; k++)
-          dot += (double) w[k * big + a] * w[k * big + b];
-        worst = fmax (worst, fabs (dot - (a == b ? 1.0 : 0.0)));
-      }
-  g_assert_cmpfloat (worst, <, 1e-5);
-
-  const int d = 4, draws = 2000;
-  double w00_sum = 0.0, diag_sum = 0.0, w00_sq = 0.0;
-  for (int t = 0; t < draws; t++)
-    {
-      cl_loss_draw_orthogonal (d, &rng, w, work);
-      w00_sum += w[0];
-      w00_sq += (double) w[0] * w[0];
-      for (int j = 0; j < d; j++)
-        diag_sum += w[j * d + j];
-    }
-  /* Haar: every entry has mean 0 and variance 1/d. Standard errors: sqrt(1/(d draws)) =
-   * 0.011 for W00, sqrt(1/(d d draws)) = 0.0056 for the diagonal mean; 5 sigma bounds. */
-  g_assert_cmpfloat (fabs (w00_sum / draws), <, 0.056);
-  g_assert_cmpfloat (fabs (diag_sum / (d * draws)), <, 0.028);
-  /* Var(W00^2) = E u^4 - (E u^2)^2 = 3/(d(d+2)) - 1/d^2 = 0.0625; SE 0.0056; 5 sigma 0.028 */
-  g_assert_cmpfloat (fabs (w00_sq / draws - 1.0 / d), <, 0.028);
-  g_free (w);
-  g_free (work);
 }
 
 /* Time of one NT-Xent forward + gradient at the paper's batch (n = 1000, d = 64). Reported,
@@ -999,22 +551,15 @@ main (int argc, char **argv)
   g_test_add_func ("/loss/fixture/ntxent", test_fixture_ntxent);
   g_test_add_func ("/loss/fixture/decoupled", test_fixture_decoupled);
   g_test_add_func ("/loss/fixture/swd", test_fixture_swd);
-  g_test_add_func ("/loss/gradcheck/ntxent", test_gradcheck_ntxent);
-  g_test_add_func ("/loss/gradcheck/decoupled", test_gradcheck_decoupled);
-  g_test_add_func ("/loss/gradcheck/swd", test_gradcheck_swd);
-  g_test_add_func ("/loss/gradcheck/scale-invariance", test_gradient_scale_invariance);
   g_test_add_func ("/loss/parts-sum", test_parts_sum);
   g_test_add_func ("/loss/ntxent/floor", test_ntxent_floor);
   g_test_add_func ("/loss/decoupled/hand", test_decoupled_hand);
   g_test_add_func ("/loss/accuracy", test_accuracy);
   g_test_add_func ("/loss/accuracy/ties", test_accuracy_ties);
-  g_test_add_func ("/loss/swd/prior-match", test_swd_prior_match);
   g_test_add_func ("/loss/stability/tau-0.01-n1000", test_stability_small_tau);
   g_test_add_func ("/loss/stability/nan-input", test_nan_input);
   g_test_add_func ("/loss/kind-names", test_kind_names);
   g_test_add_func ("/loss/workspace", test_workspace);
-  g_test_add_func ("/loss/swd/rng-contract", test_swd_rng_contract);
-  g_test_add_func ("/loss/swd/orthogonal-haar", test_orthogonal_haar);
   g_test_add_func ("/loss/timing", test_timing);
   return g_test_run ();
 }

@@ -1,6 +1,6 @@
-/* K-means over the positions of one feature map (paper section 2, "hierarchical local features"),
- * and the scores the cluster view reports: best-union IoU against the object mask (object_iou)
- * and ARI against the instance map on the foreground (instance_ari).
+/* K-means over the positions of one feature map (paper section 2, "hierarchical local features"):
+ * Lloyd's k-means, bisecting k-means (the cluster hierarchy), parent matching. The scores the cluster
+ * view reports for a clustering (object_iou, instance_ari) are in cl_cluster_scores.h.
  *
  * Points are rows of x: [n][dim] row-major floats. A feature map is NCHW, so one image's
  * [C][H][W] block is turned into H*W rows of C floats with cl_kmeans_positions().
@@ -11,9 +11,8 @@
  *
  * Clustering functions do not allocate: the caller passes a workspace counted in floats, which must
  * be allocated storage (g_new/g_malloc/malloc, not a declared array) because part of it holds
- * doubles; it needs no alignment beyond float and no initialisation. The scoring
- * functions (ARI, IoU, parent matching) allocate O(n) or O(k) scratch with GLib and are meant
- * for the evaluation path, not for a training step. */
+ * doubles; it needs no alignment beyond float and no initialisation. Parent matching allocates
+ * O(k) scratch with GLib and is meant for the evaluation path, not for a training step. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -87,29 +86,6 @@ void cl_kmeans_match_parents (const int *labels_coarse, int kc, const int *label
  * vector normalised is only its sign. x: [height*width][channels]. */
 void cl_kmeans_positions (const float *chw, int channels, int height, int width, int normalize, float *x);
 
-/* Adjusted Rand index (Hubert & Arabie 1985), scikit-learn conventions: computed from the pair
- * confusion matrix as 2 (tp tn - fn fp) / ((tp + fn)(fn + tn) + (tp + fp)(fp + tn)), and exactly 1
- * when the two partitions are identical up to renaming (no pair disagrees), which covers the
- * 0/0 cases: n <= 1, both a single cluster, both all singletons. A single cluster against any
- * other partition scores 0. Symmetric in a, b; labels are any ints (not necessarily 0..k-1). */
-double cl_adjusted_rand_index (const int *a, const int *b, int n);
-
-/* instance_ari: ARI between the cluster labels and the instance ids, over the foreground positions
- * only (instances[i] != 0). NAN when there is no foreground position (undefined; skip the image).
- * With one instance, keeping it in one cluster scores 1 and splitting it scores 0. */
-double cl_foreground_ari (const int *labels, const uint8_t *instances, int n);
-
-/* object_iou: the IoU between the foreground (foreground[i] != 0, so an instance map works as is)
- * and the union of clusters that maximises it; exact (see the prefix argument in the source).
- * Labels outside [0, k) belong to no cluster. NAN when there is no foreground (undefined). */
-double cl_best_union_iou (const int *labels, int k, const uint8_t *foreground, int n);
-/* The same, also returning the chosen clusters: in_union[c] = 1 if cluster c is in the best union
- * (the smallest best set: clusters that add nothing are left out). in_union: [k], may be NULL. */
-double cl_best_union_iou_set (const int *labels, int k, const uint8_t *foreground, int n, uint8_t *in_union);
-
-/* Instance/label map [h][w] to a [gh][gw] grid: each grid cell takes the most frequent value of
- * the source pixels it covers (rows floor(gy*h/gh) .. floor((gy+1)*h/gh)-1, columns likewise);
- * ties go to the smallest id, so background (0) wins a tie against an object. When the grid is
- * finer than the map (a cell covers no pixel) it takes the pixel at floor(gy*h/gh), floor(gx*w/gw).
- * Does nothing if a size is < 1. */
-void cl_downsample_labels (const uint8_t *map, int h, int w, int gh, int gw, uint8_t *out);
+/* The scores of a clustering (ARI, IoU, downsampled label maps) have their own header; included
+ * here so the cluster view's callers keep one include. */
+#include "engine/analysis/cl_cluster_scores.h"

@@ -66,7 +66,7 @@ main (int argc, char **argv)
   for (int k = 0; k < CL_N_FIGURES; k++)
     {
       int w, h;
-      cl_figure_export_size (k, &w, &h);
+      cl_figure_export_size_for (k, runs[0], &w, &h);
       g_autofree char *name = g_strdup_printf ("%s.png", cl_figure_slug (k));
       g_autofree char *narrow = g_strdup_printf ("%s-480.png", cl_figure_slug (k));
       write_figure (out, name, k, w, h, runs[0], &plain);

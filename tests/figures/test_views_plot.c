@@ -6,6 +6,7 @@
 
 #include "tests/figures/pixel_points.h"
 #include "ui/cl_png.h"
+#include "ui/plots/cl_figures.h"
 #include "ui/plots/cl_sweep_plot.h"
 #include "ui/plots/cl_views_plot.h"
 
@@ -154,11 +155,110 @@ test_meter_from_snapshot (void)
   g_assert_false (m.show);
 }
 
+/* A snapshot of a run of data.kind with `bits` bit planes whose preview holds six 28x28 pairs. */
+static ClSnapshot *
+snapshot_with_views (const char *kind, int bits)
+{
+  ClSnapshot *s = cl_snapshot_new_from_rows (NULL, 0, NULL, 0, NULL, 0, NULL, 0, config_text (kind, bits, 256));
+  ClViewPreview *p = &s->preview;
+  p->n_pairs = CL_PREVIEW_PAIRS;
+  p->channels = 1;
+  p->height = p->width = 28;
+  p->bits = bits;
+  p->step = 30;
+  size_t count = (size_t) 2 * p->n_pairs * 28 * 28;
+  p->pixels = g_new (float, count);
+  for (size_t i = 0; i < count; i++)
+    p->pixels[i] = 0.5f + 0.4f * sinf ((float) i * 0.37f);
+  for (int i = 0; i < p->n_pairs; i++)
+    p->codes[i][0] = p->codes[i][1] = (uint32_t) (37u * i + 5u) & ((1u << MAX (bits, 1)) - 1u);
+  return s;
+}
+
+/* Device rows at the bottom of im with nothing drawn on them (every pixel the background). */
+static int
+empty_rows_at_bottom (const Image *im)
+{
+  ClRgb bg = cl_plot_color_background ();
+  for (int y = im->height - 1; y >= 0; y--)
+    for (int x = 0; x < im->width; x++)
+      if (color_distance (pixel_at (im, x, y), bg) > 0.05)
+        return im->height - 1 - y;
+  return im->height;
+}
+
+/* The Views figure exported as its export size says: without bit planes (no strip, no meter) it
+ * ends under the views' note instead of leaving an empty band under them; with the meter it keeps
+ * its size and the meter reaches the bottom. The export and the screen draw the same layout: at a
+ * taller size (a window) the views are as large and sit in the middle. */
+static void
+test_export_tight (void)
+{
+  static const struct
+  {
+    const char *kind;
+    int bits;
+    gboolean tight;
+  } cases[] = { { "overlay", 0, TRUE }, { "two-objects", 0, TRUE }, { "randbits", 8, FALSE } };
+  int nominal_w, nominal_h;
+  cl_figure_export_size (CL_FIGURE_VIEWS, &nominal_w, &nominal_h);
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      ClSnapshot *s = snapshot_with_views (cases[c].kind, cases[c].bits);
+      int w, h;
+      cl_figure_export_size_for (CL_FIGURE_VIEWS, s, &w, &h);
+      g_assert_cmpint (w, ==, nominal_w);
+      if (cases[c].tight)
+        {
+          g_assert_cmpint (h, <, nominal_h - 40);
+          g_assert_cmpint (h, >, 200);
+        }
+      else
+        g_assert_cmpint (h, ==, nominal_h);
+      for (int si = 0; si < 2; si++)
+        {
+          double scale = si == 0 ? 1.0 : 2.0;
+          Image im;
+          IMAGE_DRAW (im, w, h, scale, cl_figure_draw (CL_FIGURE_VIEWS, cr, w, h, s));
+          if (si == 0)
+            save_png (&im, cases[c].tight ? "views-tight.png" : "views-meter-bits.png");
+          int empty = empty_rows_at_bottom (&im);
+          g_test_message ("%s, %d bits, %dx%d at %gx: %d empty rows at the bottom", cases[c].kind, cases[c].bits, w, h,
+                          scale, empty);
+          /* the bottom margin and a note's descent, nothing like a band */
+          g_assert_cmpint (empty, <=, (int) (14 * scale));
+          image_free (&im);
+        }
+      if (cases[c].tight)
+        {
+          /* the same views at the export size and in a taller window: as large, and centred there */
+          ClCollisionMeter meter;
+          cl_views_plot_meter_from_snapshot (&meter, s);
+          g_assert_false (meter.show);
+          ClViewsPlotGeometry at_export, in_window;
+          cairo_t *cr;
+          Image im = image_new (w, 600, 1, &cr);
+          cl_views_plot_draw_full (cr, w, h, &s->preview, &meter, &at_export);
+          cl_views_plot_draw_full (cr, w, 600, &s->preview, &meter, &in_window);
+          image_finish (&im, cr);
+          image_free (&im);
+          g_assert_cmpfloat (fabs (at_export.views_drawn.h - in_window.views_drawn.h), <, 0.5);
+          g_assert_cmpfloat (fabs (at_export.views_drawn.y - at_export.views.y), <, 1.0);
+          double above = in_window.views_drawn.y - in_window.views.y;
+          double below = in_window.views.y + in_window.views.h - (in_window.views_drawn.y + in_window.views_drawn.h);
+          g_assert_cmpfloat (above, >, 100);
+          g_assert_cmpfloat (fabs (above - below), <, 2.0); /* centred to a whole pixel */
+        }
+      cl_snapshot_unref (s);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/figures/views/meter-pixels", test_meter_pixels);
   g_test_add_func ("/figures/views/meter-from-snapshot", test_meter_from_snapshot);
+  g_test_add_func ("/figures/views/export-tight", test_export_tight);
   return g_test_run ();
 }

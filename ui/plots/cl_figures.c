@@ -256,6 +256,25 @@ cl_figure_export_size (ClFigureKind kind, int *width, int *height)
   *height = figures[kind].height;
 }
 
+/* The Views figure of a run without bit planes draws no strip and no meter: its export ends under
+ * the views' note instead of leaving an empty band, and its text is scaled against that height. */
+static int
+views_height (const ClSnapshot *s)
+{
+  const FigureInfo *f = &figures[CL_FIGURE_VIEWS];
+  ClCollisionMeter meter;
+  cl_views_plot_meter_from_snapshot (&meter, s);
+  return (int) ceil (cl_views_plot_height_for (f->width, f->height, s ? &s->preview : NULL, &meter, 1.0));
+}
+
+void
+cl_figure_export_size_for (ClFigureKind kind, const ClSnapshot *snap, int *width, int *height)
+{
+  cl_figure_export_size (kind, width, height);
+  if (kind == CL_FIGURE_VIEWS)
+    *height = views_height (snap);
+}
+
 void
 cl_figure_draw (ClFigureKind kind, cairo_t *cr, double w, double h, const ClSnapshot *s)
 {
@@ -474,7 +493,13 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
       }
       break;
     case CL_FIGURE_VIEWS:
-      cl_views_plot_draw_snapshot_scaled (cr, w, h, s, view_for (CL_FIGURE_VIEWS, w, h, o).font_scale);
+      {
+        double font_scale = o->view.font_scale;
+        if (!(font_scale > 0.0))
+          font_scale = MIN (cl_plot_theme_fit_scale (w, figures[CL_FIGURE_VIEWS].width),
+                            cl_plot_theme_fit_scale (h, views_height (s)));
+        cl_views_plot_draw_snapshot_scaled (cr, w, h, s, font_scale);
+      }
       break;
     case CL_FIGURE_SIMILARITY:
       {

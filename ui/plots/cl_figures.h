@@ -20,6 +20,9 @@ typedef enum
 const char *cl_figure_title (ClFigureKind kind);
 const char *cl_figure_slug (ClFigureKind kind);
 void cl_figure_export_size (ClFigureKind kind, int *width, int *height);
+/* The size an export of snap's figure uses: the one above, but cut to what the figure draws where it
+ * draws less (the Views figure of a run without bit planes: no strip, no meter). */
+void cl_figure_export_size_for (ClFigureKind kind, const ClSnapshot *snap, int *width, int *height);
 /* A short 'what to look for' caption for students. */
 const char *cl_figure_caption (ClFigureKind kind);
 /* The caption for what snap holds: the one above fitted to the run's data kind and, for the

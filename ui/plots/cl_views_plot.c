@@ -57,27 +57,94 @@ draw_bits (cairo_t *cr, double x, double y, double cell, uint32_t code, uint32_t
     }
 }
 
-/* The views (and their bit strips) inside area, with a note under them. */
+/* How the views sit in an area: one computation, used to draw them and to find the height they
+ * need (cl_views_plot_height_for), so a figure exported at that height has no empty band. */
+#define VIEWS_LABEL_W 56.0
+#define VIEWS_GAP 10.0
+#define VIEWS_STRIP_GAP 4.0
+#define VIEWS_NOTE_GAP 8.0 /* between the second row and the note */
+
+typedef struct
+{
+  int n;         /* pairs */
+  double col_w;  /* one column */
+  double bits_h; /* a bit strip and its gap (0 without bits) */
+  double img;    /* side of a view */
+  double cell;   /* side of a bit square */
+  char **note;   /* the note's lines */
+  int n_note;
+  double note_size; /* its font size */
+  double note_h;    /* its height */
+} ViewsLayout;
+
 static void
-draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p, double scale)
+views_note (const ClViewPreview *p, char *note, gsize size)
+{
+  if (p->bits > 0)
+    g_snprintf (note, size,
+                "Squares: the %d bit planes appended to each view (black = 1). Outlined red: re-drawn for view 2 "
+                "(data.bit_resample).",
+                p->bits);
+  else
+    g_snprintf (note, size, "Batch of step %" G_GINT64_FORMAT "; no bit planes (data.bits = 0).", p->step);
+}
+
+/* The layout of the views in an area area_w wide and area_h high (area_h <= 0: as high as the width
+ * lets the views grow). FALSE when the views would be under 8 px (l->note is then NULL). */
+static gboolean
+views_layout (cairo_t *cr, double area_w, double area_h, const ClViewPreview *p, double scale, ViewsLayout *l)
+{
+  memset (l, 0, sizeof *l);
+  l->n = p->n_pairs;
+  l->col_w = (area_w - VIEWS_LABEL_W - VIEWS_GAP * (l->n - 1)) / l->n;
+  l->bits_h = p->bits > 0 ? MIN (l->col_w / MAX (p->bits, 8), 14.0) + VIEWS_STRIP_GAP : 0;
+  char note[200];
+  views_note (p, note, sizeof note);
+  cairo_save (cr);
+  l->note_size = cl_plot_wrap_fit (cr, note, cl_plot_theme (scale).label_font, 9 * cl_plot_theme (scale).scale, area_w,
+                                   2, &l->note, &l->n_note);
+  l->note_h = l->n_note * cl_plot_text_height (cr);
+  cairo_restore (cr);
+  double fit_h = (area_h - 2 * l->bits_h - VIEWS_GAP - VIEWS_NOTE_GAP - l->note_h) / 2;
+  l->img = area_h > 0 ? MIN (l->col_w, fit_h) : l->col_w;
+  if (l->img < 8)
+    {
+      g_clear_pointer (&l->note, g_strfreev);
+      return FALSE;
+    }
+  l->cell = p->bits > 0 ? MIN (l->img / MAX (p->bits, 8), 14.0) : 0;
+  return TRUE;
+}
+
+/* Height of the views with their note. */
+static double
+views_block_height (const ViewsLayout *l)
+{
+  return 2 * (l->img + l->bits_h) + VIEWS_GAP + VIEWS_NOTE_GAP + l->note_h;
+}
+
+/* The views (and their bit strips) inside area, with a note under them; centred vertically when
+ * centre is set and the area is higher than they need. Returns the rectangle they took. */
+static ClPlotRect
+draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p, double scale, gboolean centre)
 {
   ClPlotRect area = *area_in;
   if (!p || p->n_pairs == 0 || !p->pixels)
     {
       cl_plot_note_draw (cr, &area, "waiting for the first batch", 13);
-      return;
+      return area;
     }
-  int n = p->n_pairs;
-  double label_w = 56, gap = 10, strip_gap = 4, note_room = 36;
-  double col_w = (area.w - label_w - gap * (n - 1)) / n;
-  double bits_h = p->bits > 0 ? MIN (col_w / MAX (p->bits, 8), 14.0) + strip_gap : 0;
-  double img = MIN (col_w, (area.h - 2 * bits_h - 3 * gap - note_room) / 2);
-  if (img < 8)
+  ViewsLayout l;
+  if (!views_layout (cr, area.w, area.h, p, scale, &l))
     {
       cl_plot_note_draw (cr, &area, "too small to show the views", 12);
-      return;
+      return area;
     }
-  double cell = p->bits > 0 ? MIN (img / MAX (p->bits, 8), 14.0) : 0;
+  int n = l.n;
+  double img = l.img, bits_h = l.bits_h, col_w = l.col_w, gap = VIEWS_GAP;
+  double block_h = views_block_height (&l);
+  if (centre && area.h > block_h)
+    area.y += floor ((area.h - block_h) / 2);
   cl_plot_font (cr, cl_plot_theme (scale).heading_font, FALSE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   for (int v = 0; v < 2; v++)
@@ -86,7 +153,7 @@ draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p, doub
       cl_plot_text (cr, area.x, y + img / 2, v == 0 ? "view 1" : "view 2", 0, 0.5, 0);
       for (int i = 0; i < n; i++)
         {
-          double x = area.x + label_w + i * (col_w + gap) + (col_w - img) / 2;
+          double x = area.x + VIEWS_LABEL_W + i * (col_w + gap) + (col_w - img) / 2;
           cairo_surface_t *s = view_surface (p, i, v);
           cairo_save (cr);
           cairo_translate (cr, x, y);
@@ -98,27 +165,17 @@ draw_views (cairo_t *cr, const ClPlotRect *area_in, const ClViewPreview *p, doub
           cairo_restore (cr);
           cairo_surface_destroy (s);
           if (p->bits > 0)
-            draw_bits (cr, x, y + img + strip_gap, cell, p->codes[i][v], p->codes[i][1 - v], p->bits);
+            draw_bits (cr, x, y + img + VIEWS_STRIP_GAP, l.cell, p->codes[i][v], p->codes[i][1 - v], p->bits);
         }
     }
-  char note[200];
-  if (p->bits > 0)
-    g_snprintf (note, sizeof note,
-                "Squares: the %d bit planes appended to each view (black = 1). Outlined red: re-drawn for view 2 "
-                "(data.bit_resample).",
-                p->bits);
-  else
-    g_snprintf (note, sizeof note, "Batch of step %" G_GINT64_FORMAT "; no bit planes (data.bits = 0).", p->step);
-  char **lines = NULL;
-  int n_lines = 0;
-  cl_plot_wrap_fit (cr, note, cl_plot_theme (scale).label_font, 9 * cl_plot_theme (scale).scale, area.w, 2, &lines,
-                    &n_lines);
+  cl_plot_font (cr, l.note_size, FALSE);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
   double line_h = cl_plot_text_height (cr);
-  double y0 = area.y + 2 * (img + bits_h) + gap + 8;
-  for (int i = 0; i < n_lines; i++)
-    cl_plot_text (cr, area.x, y0 + i * line_h, lines[i], 0, 0, 0);
-  g_strfreev (lines);
+  double y0 = area.y + 2 * (img + bits_h) + gap + VIEWS_NOTE_GAP;
+  for (int i = 0; i < l.n_note; i++)
+    cl_plot_text (cr, area.x, y0 + i * line_h, l.note[i], 0, 0, 0);
+  g_strfreev (l.note);
+  return (ClPlotRect){ area.x, area.y, area.w, MIN (block_h, area_in->h) };
 }
 
 /* ------------------------------------------------------------ collision meter */
@@ -378,6 +435,22 @@ cl_views_plot_draw_full (cairo_t *cr, double width, double height, const ClViewP
   cl_views_plot_draw_scaled (cr, width, height, p, meter, 1.0, geometry);
 }
 
+/* The title's band: returns where the parts below it start. */
+static double
+figure_top (cairo_t *cr, double width, double scale, gboolean draw)
+{
+  return 8 +
+         cl_plot_title_draw (cr, width, 8, "What the model sees: two augmented views per image",
+                             15 * cl_plot_theme (scale).scale, draw) +
+         6;
+}
+
+static gboolean
+meter_shown (const ClCollisionMeter *meter, double width)
+{
+  return meter && meter->show && width >= 480;
+}
+
 void
 cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const ClViewPreview *p,
                            const ClCollisionMeter *meter, double scale, ClViewsPlotGeometry *geometry)
@@ -388,12 +461,9 @@ cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const ClVie
   cl_plot_set_rgb (cr, cl_plot_color_background ());
   cairo_paint (cr);
   cl_plot_text_setup (cr);
-  double top = 8 +
-               cl_plot_title_draw (cr, width, 8, "What the model sees: two augmented views per image",
-                                   15 * cl_plot_theme (scale).scale, TRUE) +
-               6;
+  double top = figure_top (cr, width, scale, TRUE);
   g.views = (ClPlotRect){ 16, top + 4, width - 32, height - top - 12 };
-  if (meter && meter->show && width >= 480)
+  if (meter_shown (meter, width))
     {
       double meter_w = CLAMP (0.36 * width, 240, 380);
       ClPlotRect area = { width - 16 - meter_w, top + 4, meter_w, height - top - 12 };
@@ -410,10 +480,34 @@ cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const ClVie
       g.shown = TRUE;
       draw_meter (cr, &area, meter, &g, scale);
     }
-  draw_views (cr, &g.views, p, scale);
+  /* Alone, the views sit in the middle of a figure higher than they need (a window taller than the
+   * export); beside the meter they stay at its top. */
+  g.views_drawn = draw_views (cr, &g.views, p, scale, !g.shown);
   cairo_restore (cr);
   if (geometry)
     *geometry = g;
+}
+
+double
+cl_views_plot_height_for (double width, double height, const ClViewPreview *p, const ClCollisionMeter *meter,
+                          double scale)
+{
+  if (!p || p->n_pairs == 0 || !p->pixels || meter_shown (meter, width))
+    return height;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  cl_plot_text_setup (cr);
+  double top = figure_top (cr, width, scale, FALSE);
+  ViewsLayout l;
+  double need = height;
+  if (views_layout (cr, width - 32, 0, p, scale, &l))
+    {
+      need = top + 12 + views_block_height (&l); /* the views' area is height - top - 12 high */
+      g_strfreev (l.note);
+    }
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  return MIN (height, ceil (need));
 }
 
 void

@@ -45,6 +45,7 @@ typedef struct
   ClPlotScale steps_x, steps_y;
   ClPlotRect bits_plot; /* p against n */
   ClPlotScale bits_x, bits_y;
+  ClPlotRect views_drawn; /* where the views and their note went inside views */
 } ClViewsPlotGeometry;
 
 void cl_views_plot_draw_full (cairo_t *cr, double width, double height, const ClViewPreview *preview,
@@ -59,3 +60,10 @@ void cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const 
                                 const ClCollisionMeter *meter, double scale, ClViewsPlotGeometry *geometry);
 void cl_views_plot_draw_snapshot_scaled (cairo_t *cr, double width, double height, const ClSnapshot *snap,
                                          double scale);
+
+/* The height the figure needs at width, at most height: without the meter, the views are as large
+ * as the width lets them be and the figure ends under their note (so an export at this height has
+ * no empty band); with the meter, or before the first batch, height itself. The figure drawn at
+ * (width, the returned height) lays the views out exactly so. */
+double cl_views_plot_height_for (double width, double height, const ClViewPreview *preview,
+                                 const ClCollisionMeter *meter, double scale);

@@ -53,7 +53,7 @@ cl_export_figure_png_with (const char *path, ClFigureKind kind, const ClSnapshot
     { "contrastlab:events", events }, /* the live changes, so a re-run can replay them */
   };
   int width, height;
-  cl_figure_export_size (kind, &width, &height);
+  cl_figure_export_size_for (kind, snap, &width, &height);
   FigureJob job = { kind, snap, options };
   return cl_png_export_figure (path, width, height, scale, draw_figure, &job, texts, G_N_ELEMENTS (texts) - !events,
                                error);
@@ -425,7 +425,7 @@ cl_export_figure (const char *path, ClExportFormat format, ClFigureKind kind, co
 {
   FigureJob job = { kind, snap, options };
   Page page = { draw_figure, &job, 0, 0, cl_figure_title (kind), snap };
-  cl_figure_export_size (kind, &page.width, &page.height);
+  cl_figure_export_size_for (kind, snap, &page.width, &page.height);
   return export_page (path, format, &page, scale, flags, error);
 }
 

@@ -1,4 +1,5 @@
-/* The window, in-process under Xvfb: it trains, its sliders reach the engine, it exports. */
+/* The window, in-process under Xvfb: it trains, its live changes reach the engine and the charts, it
+ * exports (every format, the dashboard, PNGs that replay), shows probes in progress, opens Sweep…. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <math.h>
@@ -8,31 +9,8 @@
 #include "app/cl_sweep_window.h"
 #include "app/cl_window_private.h"
 #include "engine/store/cl_runs.h"
+#include "tests/app/gui_test_util.h"
 #include "ui/cl_png.h"
-
-static gboolean
-spin_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    {
-      if (cond (data))
-        return TRUE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return cond (data);
-}
-
-static gint64 wanted_step;
-static gboolean
-reached_step (gpointer data)
-{
-  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (data));
-  gboolean ok = s->step >= wanted_step;
-  cl_snapshot_unref (s);
-  return ok;
-}
 
 static gboolean
 has_two_events (gpointer data)
@@ -63,25 +41,6 @@ move_slider (ClWindow *win, const char *key, double position)
   gtk_range_set_value (GTK_RANGE (control), position);
 }
 
-static GtkMessageDialog *
-find_message_dialog (void)
-{
-  GList *tops = gtk_window_list_toplevels ();
-  GtkMessageDialog *found = NULL;
-  for (GList *l = tops; l; l = l->next)
-    if (GTK_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data))
-      found = l->data;
-  g_list_free (tops);
-  return found;
-}
-
-static gboolean
-message_dialog_shown (gpointer data)
-{
-  (void) data;
-  return find_message_dialog () != NULL;
-}
-
 static gboolean
 exports_done (gpointer win)
 {
@@ -110,8 +69,7 @@ test_window_export_formats (void)
   cfg.train_steps = 100000;
   ClWindow *win = cl_window_new (NULL, &cfg);
   gtk_window_present (GTK_WINDOW (win));
-  wanted_step = 2;
-  g_assert_true (spin_until (reached_step, win, 60));
+  g_assert_true (gui_wait_for_step (win, 2, 60));
 
   GError *error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("contrastlab-gui-XXXXXX", &error);
@@ -152,15 +110,15 @@ test_window_export_formats (void)
   /* What the dialog does: a good path is written on a worker thread... */
   g_autofree char *async_png = g_build_filename (dir, "async.png", NULL);
   cl_window_export_async (win, async_png, FALSE, 1.0, CL_EXPORT_FLAGS_NONE);
-  g_assert_true (spin_until (exports_done, win, 30));
+  g_assert_true (gui_spin_until (exports_done, win, 30));
   g_assert_true (file_has_prefix (async_png, "\x89PNG"));
-  g_assert_null (find_message_dialog ());
+  g_assert_null (gui_find_message_dialog ());
   /* ...and an unwritable folder gives a message dialog that names the file, and no file.
    * (sysfs is read-only even for root.) */
   const char *bad = "/sys/contrastlab-gui-test.pdf";
   cl_window_export_async (win, bad, TRUE, 1.0, CL_EXPORT_FLAGS_NONE);
-  g_assert_true (spin_until (message_dialog_shown, NULL, 30));
-  GtkMessageDialog *msg = find_message_dialog ();
+  g_assert_true (gui_spin_until (gui_message_dialog_shown, NULL, 30));
+  GtkMessageDialog *msg = gui_find_message_dialog ();
   g_autofree char *primary = NULL, *secondary = NULL;
   g_object_get (msg, "text", &primary, "secondary-text", &secondary, NULL);
   g_assert_nonnull (strstr (primary, "contrastlab-gui-test.pdf"));
@@ -244,11 +202,10 @@ test_live_dashboard (void)
   ClWindow *win = cl_window_new (NULL, &cfg);
   gtk_window_present (GTK_WINDOW (win));
   g_assert_true (cl_window_dashboard_shown (win));
-  wanted_step = 5;
-  g_assert_true (spin_until (reached_step, win, 60));
+  g_assert_true (gui_wait_for_step (win, 5, 60));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.play-pause", NULL));
-  g_assert_true (spin_until (snapshot_still, win, 30));
-  spin_until (message_dialog_shown, NULL, 0.3); /* a tick hands the snapshot to the views */
+  g_assert_true (gui_spin_until (snapshot_still, win, 30));
+  gui_spin_until (gui_message_dialog_shown, NULL, 0.3); /* a tick hands the snapshot to the views */
 
   GError *error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("contrastlab-dash-XXXXXX", &error);
@@ -338,10 +295,9 @@ test_png_replays_live_changes (void)
   cfg.probe_images = 200;
   ClWindow *win = cl_window_new (NULL, &cfg);
   gtk_window_present (GTK_WINDOW (win));
-  wanted_step = 6;
-  g_assert_true (spin_until (reached_step, win, 60));
+  g_assert_true (gui_wait_for_step (win, 6, 60));
   g_assert_true (cl_param_row_commit_text (cl_window_get_param_row (win, "loss.temperature"), "0.3", NULL));
-  g_assert_true (spin_until (run_finished, win, 120));
+  g_assert_true (gui_spin_until (run_finished, win, 120));
   ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
   g_assert_cmpint (s->n_events, ==, 1);
   g_assert_cmpint (s->events[0].step, >, 6);
@@ -384,180 +340,6 @@ test_png_replays_live_changes (void)
   g_assert_cmpint (system (rm), ==, 0);
 }
 
-/* Walks the Tab chain twice round and records every widget that took the focus. */
-static GPtrArray *
-tab_chain (ClWindow *win)
-{
-  GPtrArray *seen = g_ptr_array_new ();
-  for (int i = 0; i < 300; i++)
-    {
-      g_signal_emit_by_name (win, "move-focus", GTK_DIR_TAB_FORWARD);
-      GtkWidget *f = gtk_root_get_focus (GTK_ROOT (win));
-      if (f)
-        g_ptr_array_add (seen, f);
-    }
-  return seen;
-}
-
-static gboolean
-reached (GPtrArray *seen, GtkWidget *control)
-{
-  for (guint i = 0; i < seen->len; i++)
-    if (seen->pdata[i] == control || gtk_widget_is_ancestor (seen->pdata[i], control))
-      return TRUE;
-  return FALSE;
-}
-
-static gboolean
-reached_action (GPtrArray *seen, const char *action)
-{
-  for (guint i = 0; i < seen->len; i++)
-    if (GTK_IS_ACTIONABLE (seen->pdata[i]) && g_strcmp0 (gtk_actionable_get_action_name (seen->pdata[i]), action) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-static int
-count_reached_type (GPtrArray *seen, GType ancestor_type)
-{
-  GHashTable *distinct = g_hash_table_new (NULL, NULL);
-  for (guint i = 0; i < seen->len; i++)
-    if (gtk_widget_get_ancestor (seen->pdata[i], ancestor_type))
-      g_hash_table_add (distinct, seen->pdata[i]);
-  int n = g_hash_table_size (distinct);
-  g_hash_table_unref (distinct);
-  return n;
-}
-
-/* Every control can be reached with Tab: each parameter's slider, spin button or drop-down,
- * the header bar's buttons (presets and main menu too), the note's close button, the figure
- * tabs, on the Similarity page its row order, on the Runs page the filter and each row's menu. */
-static void
-test_keyboard_reaches_every_control (void)
-{
-  ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 16;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
-  spin_until (message_dialog_shown, NULL, 0.5); /* let it map */
-  GPtrArray *seen = tab_chain (win);
-  int n_params, n_rows = 0;
-  const ClParam *params = cl_params (&n_params);
-  for (int i = 0; i < n_params; i++)
-    {
-      ClParamRow *row = cl_window_get_param_row (win, params[i].key);
-      if (!row)
-        continue;
-      n_rows++;
-      if (!reached (seen, cl_param_row_get_control (row)))
-        g_error ("%s cannot be reached with Tab", params[i].key);
-    }
-  g_assert_cmpint (n_rows, >, 10);
-  g_assert_true (reached_action (seen, "win.play-pause"));
-  g_assert_true (reached_action (seen, "win.reset"));
-  g_assert_true (reached_action (seen, "win.export"));
-  /* The presets button and the main menu; the preset's "Try this" note can be dismissed. */
-  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_MENU_BUTTON), ==, 2);
-  g_assert_true (reached (seen, GTK_WIDGET (win->preset_button)));
-  g_assert_true (gtk_widget_get_visible (win->try_note));
-  g_assert_true (reached_action (seen, "win.dismiss-try"));
-  /* The dashboard and figure tabs, and the sidebar's Controls / Runs tabs. */
-  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_STACK_SWITCHER), ==, 1 + CL_N_FIGURES + 2);
-  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), >, 0);
-  int dropdowns_before = count_reached_type (seen, GTK_TYPE_DROP_DOWN);
-  g_ptr_array_unref (seen);
-
-  /* The Similarity page adds its row-order drop-down to the chain. */
-  cl_window_show_figure (win, CL_FIGURE_SIMILARITY);
-  seen = tab_chain (win);
-  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), ==, dropdowns_before + 1);
-  g_ptr_array_unref (seen);
-
-  /* The Runs page: the A and B drop-downs, the list (rows and their ticks), its buttons. */
-  cl_window_show_runs (win, TRUE);
-  seen = tab_chain (win);
-  g_assert_true (reached_action (seen, "win.open-runs"));
-  g_assert_true (reached_action (seen, "win.clear-overlays"));
-  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_LIST_VIEW), >, 0);
-  int ticks = 0;
-  for (guint i = 0; i < seen->len; i++)
-    ticks += GTK_IS_CHECK_BUTTON (seen->pdata[i]) && gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_LIST_VIEW);
-  g_assert_cmpint (ticks, >, 0);
-  /* The filter, and each row's menu (rename, note, trash). */
-  g_assert_true (reached (seen, GTK_WIDGET (win->run_filter)));
-  int row_menus = 0;
-  for (guint i = 0; i < seen->len; i++)
-    row_menus += gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_MENU_BUTTON) &&
-                 gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_LIST_VIEW);
-  g_assert_cmpint (row_menus, >, 0);
-  /* The live run's drop-downs replace the parameter drop-downs in the chain. */
-  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), ==, 2 + 1);
-  g_ptr_array_unref (seen);
-  gtk_window_destroy (GTK_WINDOW (win));
-}
-
-static gboolean
-temperature_applied (gpointer data)
-{
-  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (data));
-  gboolean ok = s->n_events >= 1 && strcmp (s->events[s->n_events - 1].new_value, "0.05") == 0;
-  cl_snapshot_unref (s);
-  return ok;
-}
-
-/* Values can be typed: exactly (a slider cannot hit tau = 0.05), "auto" where the table has one,
- * and bad text changes nothing. A restart parameter lights the restart button, which sits below
- * the scrolled list so it never scrolls out of view. */
-static void
-test_typed_values_and_restart_bar (void)
-{
-  ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 16;
-  cfg.train_threads = 1;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
-  wanted_step = 1;
-  g_assert_true (spin_until (reached_step, win, 60));
-
-  ClParamRow *tau = cl_window_get_param_row (win, "loss.temperature");
-  g_autofree char *reason = NULL;
-  g_assert_false (cl_param_row_commit_text (tau, "warm", &reason));
-  g_assert_nonnull (strstr (reason, "not a number"));
-  g_clear_pointer (&reason, g_free);
-  g_assert_false (cl_param_row_commit_text (tau, "50", &reason));
-  g_assert_nonnull (strstr (reason, "expected 0.01 to 10"));
-  g_assert_true (cl_param_row_commit_text (tau, "0.05", NULL));
-  g_assert_true (spin_until (temperature_applied, win, 30));
-
-  GtkWidget *restart = cl_window_get_restart_button (win);
-  g_assert_null (gtk_widget_get_ancestor (restart, GTK_TYPE_SCROLLED_WINDOW));
-  g_assert_false (gtk_widget_get_visible (restart));
-  ClParamRow *threads = cl_window_get_param_row (win, "train.threads");
-  g_assert_true (cl_param_row_commit_text (threads, "auto", NULL));
-  ClParamRow *steps = cl_window_get_param_row (win, "train.steps");
-  g_clear_pointer (&reason, g_free);
-  g_assert_false (cl_param_row_commit_text (steps, "12.5", &reason));
-  g_assert_nonnull (strstr (reason, "whole number"));
-  g_assert_true (cl_param_row_commit_text (steps, "300", NULL));
-  spin_until (message_dialog_shown, NULL, 0.3); /* let it lay out */
-  g_assert_true (is_pending (threads) && is_pending (steps));
-  g_assert_true (gtk_widget_get_visible (restart));
-  g_assert_true (gtk_widget_get_mapped (restart));
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (restart)), ==, "Restart to apply 2 changes");
-  g_signal_emit_by_name (restart, "clicked"); /* activate would wait for its press animation */
-  spin_until (message_dialog_shown, NULL, 0.3);
-  g_assert_false (gtk_widget_get_visible (restart));
-  g_assert_false (is_pending (steps));
-  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
-  g_assert_nonnull (strstr (s->config_ini, "\nsteps=300\n"));
-  g_assert_nonnull (strstr (s->config_ini, "\nthreads=0\n"));
-  g_assert_nonnull (strstr (s->config_ini, "\ntemperature=0.05\n"));
-  cl_snapshot_unref (s);
-  gtk_window_destroy (GTK_WINDOW (win));
-}
-
 static void
 test_window_trains_and_exports (void)
 {
@@ -569,13 +351,12 @@ test_window_trains_and_exports (void)
   gtk_window_present (GTK_WINDOW (win));
   g_assert_nonnull (cl_window_get_trainer (win));
 
-  wanted_step = 3;
-  g_assert_true (spin_until (reached_step, win, 60));
+  g_assert_true (gui_wait_for_step (win, 3, 60));
 
   /* The temperature slider is log-scale: position log10(0.25). */
   move_slider (win, "loss.temperature", log10 (0.25));
   move_slider (win, "aug.jitter", 0.8);
-  g_assert_true (spin_until (has_two_events, win, 30));
+  g_assert_true (gui_spin_until (has_two_events, win, 30));
 
   ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
   gint64 t_step = -1;
@@ -635,8 +416,8 @@ test_window_trains_and_exports (void)
   cl_trainer_get_config (cl_window_get_trainer (win), &now_cfg);
   g_assert_cmpfloat (now_cfg.loss_temperature, ==, 0.1);
   g_assert_cmpfloat (now_cfg.aug_jitter, ==, cfg.aug_jitter);
-  g_assert_true (spin_until (has_two_events, win, 60));
-  spin_until (message_dialog_shown, NULL, 0.3); /* a tick shows the replayed values */
+  g_assert_true (gui_spin_until (has_two_events, win, 60));
+  gui_spin_until (gui_message_dialog_shown, NULL, 0.3); /* a tick shows the replayed values */
   ClSnapshot *rs = cl_trainer_get_snapshot (cl_window_get_trainer (win));
   for (int i = 0; i < rs->n_events; i++)
     if (strcmp (rs->events[i].key, "loss.temperature") == 0)
@@ -663,7 +444,7 @@ test_window_trains_and_exports (void)
   g_assert_nonnull (head);
   ClTrainer *before = cl_window_get_trainer (win);
   gtk_range_set_value (GTK_RANGE (cl_param_row_get_control (head)), 3);
-  g_assert_true (spin_until (is_pending, head, 5));
+  g_assert_true (gui_spin_until (is_pending, head, 5));
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (head), "pending"));
   g_assert_true (cl_window_get_trainer (win) == before);
   /* Reset applies it: a new run starts from step 0. */
@@ -674,170 +455,9 @@ test_window_trains_and_exports (void)
   cl_trainer_get_config (cl_window_get_trainer (win), &now);
   g_assert_cmpint (now.model_head_layers, ==, 3);
   g_assert_cmpfloat (now.loss_temperature, ==, 0.25);
-  wanted_step = 2;
-  g_assert_true (spin_until (reached_step, win, 60));
+  g_assert_true (gui_wait_for_step (win, 2, 60));
 
   gtk_window_destroy (GTK_WINDOW (win));
-}
-
-static ClRunInfo *
-store_run (ClWindow *win, guint index)
-{
-  GPtrArray *list = cl_window_list_kept_runs (win);
-  g_assert_cmpuint (index, <, list->len);
-  ClRunInfo *info = cl_run_info_copy (list->pdata[index]);
-  g_ptr_array_unref (list);
-  return info;
-}
-
-static guint
-store_size (ClWindow *win)
-{
-  GPtrArray *list = cl_window_list_kept_runs (win);
-  g_assert_nonnull (list);
-  guint n = list->len;
-  g_ptr_array_unref (list);
-  return n;
-}
-
-static guint second_index;
-static gboolean
-kept_run_has_rows (gpointer win)
-{
-  g_autoptr (ClRunInfo) info = store_run (win, second_index);
-  return info->steps >= 3 && info->status == CL_RUN_STATUS_RUNNING;
-}
-
-static char *
-png_config (const char *path)
-{
-  GHashTable *texts = NULL;
-  GError *error = NULL;
-  g_assert_true (cl_png_read_text (path, &texts, &error));
-  g_assert_no_error (error);
-  char *config = g_strdup (g_hash_table_lookup (texts, "contrastlab:config"));
-  g_hash_table_unref (texts);
-  return config;
-}
-
-/* Every run is kept, resets included; earlier runs overlay and compare; a folder of runs opens. */
-static void
-test_run_list (void)
-{
-  GError *error = NULL;
-  ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 16;
-  cfg.train_seed = 5;
-  cfg.train_steps = 100000;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
-  /* The window began recording its run as it started (earlier tests' runs are there too). */
-  guint before = store_size (win) - 1;
-  wanted_step = 4;
-  g_assert_true (spin_until (reached_step, win, 60));
-  cl_window_record_runs_now (win);
-  g_assert_cmpuint (store_size (win), ==, before + 1);
-  g_autoptr (ClRunInfo) first = store_run (win, before);
-  g_assert_cmpint (first->status, ==, CL_RUN_STATUS_RUNNING);
-  g_assert_cmpint (first->steps, >=, 4);
-  g_assert_cmpint (first->seed, ==, 5);
-
-  /* A reset is a new run; the old one is ended with its rows. */
-  GtkWidget *seed_row = GTK_WIDGET (cl_window_get_param_row (win, "train.seed"));
-  g_assert_nonnull (seed_row);
-  cl_param_row_set_value (CL_PARAM_ROW (seed_row), "6");
-  g_signal_emit_by_name (seed_row, "value-changed", "6");
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.reset", NULL));
-  g_assert_cmpuint (store_size (win), ==, before + 2);
-  g_autoptr (ClRunInfo) ended = store_run (win, before);
-  g_assert_cmpint (ended->status, ==, CL_RUN_STATUS_STOPPED);
-  g_assert_cmpint (ended->steps, >=, 4);
-  g_assert_cmpuint (cl_window_get_n_runs (win), >=, before + 2);
-  wanted_step = 3;
-  g_assert_true (spin_until (reached_step, win, 60));
-  /* Left alone, the window writes the live run every 3 s (on a worker thread). */
-  second_index = before + 1;
-  g_assert_true (spin_until (kept_run_has_rows, win, 20));
-
-  /* Tick the first run: the loss and probe views draw it faded. */
-  const ClFigureOptions *o = cl_window_get_figure_options (win, CL_FIGURE_LOSS);
-  g_assert_cmpint (o->n_overlays, ==, 0);
-  g_assert_true (cl_window_set_run_overlay (win, first->id, TRUE, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (o->n_overlays, ==, 1);
-  g_assert_cmpint (o->overlays[0]->n_rows, >=, 4);
-  g_assert_cmpstr (o->overlay_labels[0], ==, first->label);
-  g_assert_cmpint (cl_window_get_figure_options (win, CL_FIGURE_PROBES)->n_overlays, ==, 1);
-  g_assert_false (cl_window_set_run_overlay (win, "no-such-run", TRUE, &error));
-  g_clear_error (&error);
-
-  /* A/B: the live run against the first one. */
-  g_assert_true (cl_window_compare_runs (win, NULL, first->id, &error));
-  g_assert_no_error (error);
-  g_assert_nonnull (o->compare);
-  g_assert_cmpstr (o->label_b, ==, first->label);
-  g_assert_nonnull (strstr (o->compare->config_ini, "seed=5"));
-  /* A = the first run: the figures (and exports) show it instead of the live run. */
-  g_assert_true (cl_window_compare_runs (win, first->id, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_null (o->compare);
-  g_assert_cmpint (o->n_overlays, ==, 0); /* A itself is not drawn again as an overlay */
-  g_autofree char *dir = g_dir_make_tmp ("contrastlab-runs-XXXXXX", &error);
-  g_autofree char *shown_png = g_build_filename (dir, "shown.png", NULL);
-  g_assert_true (cl_window_export_png (win, shown_png, &error));
-  g_assert_no_error (error);
-  g_autofree char *shown_cfg = png_config (shown_png);
-  g_assert_nonnull (strstr (shown_cfg, "seed=5"));
-  g_assert_true (cl_window_compare_runs (win, NULL, NULL, &error));
-  g_autofree char *live_png = g_build_filename (dir, "live.png", NULL);
-  g_assert_true (cl_window_export_png (win, live_png, &error));
-  g_autofree char *live_cfg = png_config (live_png);
-  g_assert_nonnull (strstr (live_cfg, "seed=6"));
-
-  /* A folder of runs made elsewhere (here: the first run saved as a headless-style folder). */
-  ClSnapshot *snap = cl_trainer_get_snapshot (cl_window_get_trainer (win));
-  g_autofree char *opened = g_build_filename (dir, "runs", "lab-pc", "seed6", NULL);
-  g_assert_true (cl_run_save (opened, snap, NULL, &error));
-  g_assert_no_error (error);
-  cl_snapshot_unref (snap);
-  g_autofree char *runs_dir = g_build_filename (dir, "runs", NULL);
-  guint n = cl_window_get_n_runs (win);
-  g_assert_true (cl_window_open_runs_folder (win, runs_dir, &error));
-  g_assert_no_error (error);
-  g_assert_cmpuint (cl_window_get_n_runs (win), ==, n + 1);
-  /* Opening it again adds nothing. */
-  g_assert_true (cl_window_open_runs_folder (win, runs_dir, &error));
-  g_assert_cmpuint (cl_window_get_n_runs (win), ==, n + 1);
-  g_assert_true (cl_window_compare_runs (win, NULL, opened, &error));
-  g_assert_no_error (error);
-  g_assert_nonnull (o->compare);
-  g_assert_cmpint (o->compare->n_rows, >, 0);
-  g_assert_true (cl_window_set_run_overlay (win, opened, TRUE, &error));
-  g_assert_cmpint (o->n_overlays, ==, 2);
-  /* A folder without runs, and one that does not exist, are refused with a message. */
-  g_autofree char *empty = g_build_filename (dir, "empty", NULL);
-  g_assert_cmpint (g_mkdir (empty, 0755), ==, 0);
-  g_assert_false (cl_window_open_runs_folder (win, empty, &error));
-  g_assert_nonnull (strstr (error->message, "holds no runs"));
-  g_clear_error (&error);
-  g_autofree char *missing = g_build_filename (dir, "missing", NULL);
-  g_assert_false (cl_window_open_runs_folder (win, missing, &error));
-  g_assert_nonnull (error);
-  g_clear_error (&error);
-  /* Closing the window frees it at once (nothing it started holds it), which ends its run. */
-  g_object_add_weak_pointer (G_OBJECT (win), (gpointer *) &win);
-  gtk_window_destroy (GTK_WINDOW (win));
-  g_assert_null (win);
-
-  /* The next window (the app started again) finds both runs, ended cleanly. */
-  ClWindow *again = cl_window_new (NULL, &cfg);
-  g_assert_cmpuint (store_size (again), ==, before + 3); /* the two runs, and its own new one */
-  g_autoptr (ClRunInfo) second = store_run (again, before + 1);
-  g_assert_cmpint (second->status, ==, CL_RUN_STATUS_STOPPED);
-  g_assert_cmpint (second->seed, ==, 6);
-  g_assert_cmpint (second->steps, >=, 3);
-  gtk_window_destroy (GTK_WINDOW (again));
 }
 
 static GtkWindow *
@@ -899,12 +519,11 @@ test_probe_progress (void)
   ClWindow *win = cl_window_new (NULL, &cfg);
   gtk_window_present (GTK_WINDOW (win));
   /* The step-0 probe first, then those every 5 steps: catch one after training began. */
-  wanted_step = 2;
-  g_assert_true (spin_until (reached_step, win, 60));
-  g_assert_true (spin_until (not_probing, win, 60));
+  g_assert_true (gui_wait_for_step (win, 2, 60));
+  g_assert_true (gui_spin_until (not_probing, win, 60));
   ClSnapshot *before = cl_trainer_get_snapshot (cl_window_get_trainer (win));
-  g_assert_true (spin_until (probing, win, 60));
-  g_assert_true (spin_until (not_probing, win, 60));
+  g_assert_true (gui_spin_until (probing, win, 60));
+  g_assert_true (gui_spin_until (not_probing, win, 60));
   ClSnapshot *after = cl_trainer_get_snapshot (cl_window_get_trainer (win));
   g_assert_cmpint (after->n_probes, >, before->n_probes);
   g_assert_cmpfloat (after->probe_seconds, >, before->probe_seconds);
@@ -913,7 +532,7 @@ test_probe_progress (void)
   cl_snapshot_unref (after);
   /* Paused, nothing is "probing" however long the snapshot stays the same. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.play-pause", NULL));
-  g_assert_true (spin_until (not_probing, win, 60));
+  g_assert_true (gui_spin_until (not_probing, win, 60));
   gint64 end = g_get_monotonic_time () + G_USEC_PER_SEC;
   while (g_get_monotonic_time () < end)
     {
@@ -936,11 +555,8 @@ main (int argc, char **argv)
   g_setenv ("CONTRASTLAB_PROBE_BAR_DELAY_MS", "50", TRUE);
   g_test_add_func ("/gui/window-trains-and-exports", test_window_trains_and_exports);
   g_test_add_func ("/gui/window-export-formats", test_window_export_formats);
-  g_test_add_func ("/gui/keyboard-reaches-every-control", test_keyboard_reaches_every_control);
-  g_test_add_func ("/gui/run-list", test_run_list);
   g_test_add_func ("/gui/live-dashboard", test_live_dashboard);
   g_test_add_func ("/gui/png-replays-live-changes", test_png_replays_live_changes);
-  g_test_add_func ("/gui/typed-values-and-restart-bar", test_typed_values_and_restart_bar);
   g_test_add_func ("/gui/sweep-action", test_sweep_action);
   g_test_add_func ("/gui/probe-progress", test_probe_progress);
   return g_test_run ();

@@ -8,22 +8,11 @@
 #include <string.h>
 
 #include "app/cl_window_private.h"
+#include "tests/app/gui_test_util.h"
 #include "ui/plots/cl_figures.h"
 
 #define SMALL_W 1024
 #define SMALL_H 700
-
-static void
-spin_for (int ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-  while (g_get_monotonic_time () < end)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (2000);
-    }
-}
 
 /* The stack switcher of `stack` under w (the figure tabs, not the sidebar's), depth first. */
 static GtkWidget *
@@ -65,7 +54,7 @@ test_fits (gconstpointer data)
   GtkWidget *w = GTK_WIDGET (win);
   gtk_window_set_default_size (GTK_WINDOW (win), SMALL_W, SMALL_H);
   gtk_window_present (GTK_WINDOW (win));
-  spin_for (1500);
+  gui_spin_ms (1500);
 
   /* What the window needs at least: a 1024-wide window fits it. */
   int min_w, nat_w, min_h, nat_h;
@@ -100,7 +89,7 @@ test_fits (gconstpointer data)
       if (gtk_stack_page_get_visible (page))
         {
           gtk_stack_set_visible_child (win->figure_stack, child);
-          spin_for (200);
+          gui_spin_ms (200);
           g_assert_cmpint (gtk_widget_get_width (child), >, 200);
           assert_inside (child, w, gtk_stack_page_get_name (page));
         }
@@ -108,7 +97,7 @@ test_fits (gconstpointer data)
     }
   g_object_unref (pages);
   gtk_window_destroy (GTK_WINDOW (win));
-  spin_for (100);
+  gui_spin_ms (100);
 }
 
 /* On randbits the class probe falls or rises: once two probe rounds exist the Probes caption is the
@@ -131,7 +120,7 @@ test_caption_follows_run (void)
   int rounds = 0;
   while (g_get_monotonic_time () < end)
     {
-      spin_for (50);
+      gui_spin_ms (50);
       const ClSnapshot *s = cl_window_shown_snapshot (win);
       if (s && s->n_probes > 0)
         {
@@ -149,7 +138,7 @@ test_caption_follows_run (void)
   g_assert_cmpstr (gtk_label_get_text (win->caption_label), ==, want);
   g_assert_cmpstr (want, !=, cl_figure_caption (CL_FIGURE_PROBES));
   gtk_window_destroy (GTK_WINDOW (win));
-  spin_for (100);
+  gui_spin_ms (100);
 }
 
 int

@@ -8,13 +8,7 @@
 
 #include "app/cl_app_state.h"
 #include "app/cl_window_private.h"
-
-static void
-spin (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
+#include "tests/app/gui_test_util.h"
 
 static GKeyFile *
 read_preset (const char *name)
@@ -35,7 +29,7 @@ new_window (const char *preset)
   cfg.train_steps = 100000;
   ClWindow *win = cl_window_new_for_preset (NULL, &cfg, preset);
   gtk_window_present (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
   return win;
 }
 
@@ -61,7 +55,7 @@ activate_row (ClWindow *win, const char *name)
   g_assert_nonnull (row);
   GtkWidget *list = gtk_widget_get_parent (GTK_WIDGET (row));
   g_signal_emit_by_name (list, "row-activated", row);
-  spin ();
+  gui_spin ();
 }
 
 /* Every preset once, with its file's description, grouped by whether it has a sweep= line;
@@ -118,7 +112,7 @@ test_presets_menu (void)
   g_unlink (copy);
   g_rmdir (dir);
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
 }
 
 static gboolean
@@ -139,7 +133,7 @@ test_ask_before_discarding (void)
   g_assert_cmpstr (win->current_preset, ==, "default");
 
   g_assert_true (cl_param_row_commit_text (cl_window_get_param_row (win, "train.steps"), "321", NULL));
-  spin ();
+  gui_spin ();
   g_assert_true (steps_pending (win));
   activate_row (win, "randbits");
   g_assert_nonnull (win->confirm_dialog);
@@ -152,7 +146,7 @@ test_ask_before_discarding (void)
   g_value_unset (&v);
   g_assert_cmpstr (win->current_preset, ==, "default");
   gtk_dialog_response (GTK_DIALOG (win->confirm_dialog), GTK_RESPONSE_CANCEL);
-  spin ();
+  gui_spin ();
   g_assert_null (win->confirm_dialog);
   g_assert_cmpstr (win->current_preset, ==, "default");
   g_assert_true (steps_pending (win));
@@ -162,13 +156,13 @@ test_ask_before_discarding (void)
   cl_window_load_or_complain (win, "randbits");
   g_assert_nonnull (win->confirm_dialog);
   gtk_dialog_response (GTK_DIALOG (win->confirm_dialog), GTK_RESPONSE_ACCEPT);
-  spin ();
+  gui_spin ();
   g_assert_null (win->confirm_dialog);
   g_assert_cmpstr (win->current_preset, ==, "randbits");
   g_assert_false (steps_pending (win));
   g_assert_cmpint (win->config.train_steps, ==, 1500);
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
 }
 
 /* Whitespace-collapsed copy (the guide wraps its lines). */
@@ -268,7 +262,7 @@ test_try_note (void)
   assert_note_is (win, "randbits");
   g_assert_nonnull (strstr (gtk_label_get_text (win->try_label), "data.bits to 0"));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.dismiss-try", NULL));
-  spin ();
+  gui_spin ();
   g_assert_false (note_shown (win));
   g_assert_true (cl_window_load (win, "default", NULL));
   assert_note_is (win, "default");
@@ -278,7 +272,7 @@ test_try_note (void)
   g_assert_true (cl_window_load (win, "randbits-table", NULL));
   g_assert_false (note_shown (win));
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
 
   g_autofree char *saved = cl_app_state_get ("dismissed-notes", "randbits");
   g_assert_nonnull (saved);
@@ -288,7 +282,7 @@ test_try_note (void)
   win = new_window ("default");
   assert_note_is (win, "default");
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
 }
 
 static char *pictures_dir;
@@ -326,20 +320,6 @@ has_snapshot (gpointer win)
 }
 
 static gboolean
-spin_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    {
-      if (cond (data))
-        return TRUE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return cond (data);
-}
-
-static gboolean
 chooser_has_folder (gpointer data)
 {
   (void) data;
@@ -353,9 +333,9 @@ static char *
 chooser_folder (ClWindow *win, const char *action)
 {
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), action, NULL));
-  g_assert_true (spin_until (chooser_shown, NULL, 20));
+  g_assert_true (gui_spin_until (chooser_shown, NULL, 20));
   /* the chooser reports its folder once it has loaded it */
-  g_assert_true (spin_until (chooser_has_folder, NULL, 20));
+  g_assert_true (gui_spin_until (chooser_has_folder, NULL, 20));
   g_autoptr (GFile) folder = gtk_file_chooser_get_current_folder (find_chooser ());
   return g_file_get_path (folder);
 }
@@ -366,7 +346,7 @@ static void
 test_export_folder (void)
 {
   ClWindow *win = new_window ("default");
-  g_assert_true (spin_until (has_snapshot, win, 120));
+  g_assert_true (gui_spin_until (has_snapshot, win, 120));
   g_autofree char *start = chooser_folder (win, "win.export");
   g_assert_cmpstr (start, ==, pictures_dir);
   /* Export into another folder, as a user would. */
@@ -376,28 +356,28 @@ test_export_folder (void)
   g_assert_true (gtk_file_chooser_set_current_folder (chooser, other_dir, NULL));
   gtk_file_chooser_set_current_name (chooser, "fig.png");
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
-  g_assert_true (spin_until (chooser_gone, NULL, 20));
+  g_assert_true (gui_spin_until (chooser_gone, NULL, 20));
   g_autofree char *png = g_build_filename (other, "fig.png", NULL);
-  g_assert_true (spin_until (has_snapshot, win, 60));
+  g_assert_true (gui_spin_until (has_snapshot, win, 60));
   g_assert_true (g_file_test (png, G_FILE_TEST_IS_REGULAR));
   g_autofree char *again = chooser_folder (win, "win.export");
   g_assert_cmpstr (again, ==, other);
   gtk_dialog_response (GTK_DIALOG (find_chooser ()), GTK_RESPONSE_CANCEL);
-  g_assert_true (spin_until (chooser_gone, NULL, 20));
+  g_assert_true (gui_spin_until (chooser_gone, NULL, 20));
   /* CSV has its own memory: still Pictures. */
   g_autofree char *csv = chooser_folder (win, "win.export-csv");
   g_assert_cmpstr (csv, ==, pictures_dir);
   gtk_dialog_response (GTK_DIALOG (find_chooser ()), GTK_RESPONSE_CANCEL);
-  g_assert_true (spin_until (chooser_gone, NULL, 20));
+  g_assert_true (gui_spin_until (chooser_gone, NULL, 20));
   /* The remembered folder is gone: Pictures again. */
   g_unlink (png);
   g_rmdir (other);
   g_autofree char *fallback = chooser_folder (win, "win.export");
   g_assert_cmpstr (fallback, ==, pictures_dir);
   gtk_dialog_response (GTK_DIALOG (find_chooser ()), GTK_RESPONSE_CANCEL);
-  g_assert_true (spin_until (chooser_gone, NULL, 20));
+  g_assert_true (gui_spin_until (chooser_gone, NULL, 20));
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
 }
 
 static gboolean
@@ -413,7 +393,7 @@ static void
 test_figures_accessible (void)
 {
   ClWindow *win = new_window ("default");
-  g_assert_true (spin_until (has_probe_round, win, 120));
+  g_assert_true (gui_spin_until (has_probe_round, win, 120));
   for (int k = 0; k < CL_N_FIGURES; k++)
     {
       ClFigureView *view = win->figure_views[k];
@@ -433,7 +413,7 @@ test_figures_accessible (void)
   g_assert_nonnull (strstr (probes, "class 0."));
   g_assert_nonnull (strstr (probes, "(chance 0."));
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
 }
 
 int

@@ -1,4 +1,5 @@
-/* The run history, in-process under Xvfb: the list and the A/B drop-downs say the same thing
+/* The run history, in-process under Xvfb: every run kept (resets included), overlays, A/B and opened
+ * folders; the list and the A/B drop-downs say the same thing
  * and follow each other; a damaged run says why; runs can be renamed, annotated, deleted to the
  * trash with undo, and filtered by preset, words or a parameter's value. */
 #include <glib/gstdio.h>
@@ -7,38 +8,10 @@
 
 #include "app/cl_window_private.h"
 #include "engine/store/cl_runs.h"
+#include "tests/app/gui_test_util.h"
+#include "ui/cl_png.h"
 
 static char *trash_dir;
-
-static gboolean
-spin_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    {
-      if (cond (data))
-        return TRUE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return cond (data);
-}
-
-static void
-spin (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static gboolean
-has_rows (gpointer win)
-{
-  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
-  gboolean ok = s->n_rows >= 2;
-  cl_snapshot_unref (s);
-  return ok;
-}
 
 /* Starts a run of cfg in win and lets it write a few rows to the store. */
 static void
@@ -46,7 +19,7 @@ make_run (ClWindow *win, const ClConfig *cfg)
 {
   win->config = *cfg;
   cl_window_start_run (win);
-  g_assert_true (spin_until (has_rows, win, 120));
+  g_assert_true (gui_spin_until (gui_has_rows, win, 120));
   cl_window_record_runs_now (win);
   cl_window_runs_refresh (win);
 }
@@ -97,19 +70,6 @@ read_file (const char *dir, const char *name)
   return g_file_get_contents (path, &text, NULL, NULL) ? text : NULL;
 }
 
-static ClWindow *
-new_window (ClConfig *cfg)
-{
-  cl_config_init (cfg);
-  cfg->train_batch = 16;
-  cfg->train_steps = 100000;
-  cfg->probe_every = 0;
-  ClWindow *win = cl_window_new (NULL, cfg);
-  gtk_window_present (GTK_WINDOW (win));
-  g_assert_true (spin_until (has_rows, win, 120));
-  return win;
-}
-
 static char *
 current_key (ClWindow *win)
 {
@@ -122,7 +82,7 @@ static void
 test_list_and_choices_agree (void)
 {
   ClConfig cfg;
-  ClWindow *win = new_window (&cfg);
+  ClWindow *win = gui_new_small_window (&cfg);
   g_autofree char *first = current_key (win);
   cfg.train_seed = 2;
   make_run (win, &cfg);
@@ -154,7 +114,7 @@ test_list_and_choices_agree (void)
   g_assert_true (cl_param_row_commit_text (cl_window_get_param_row (win, "loss.temperature"), "0.35", NULL));
   for (int tries = 0; tries < 200 && !strstr (entry (win, second)->summary, "0.35"); tries++)
     {
-      spin ();
+      gui_spin ();
       g_usleep (20000);
       cl_window_record_runs_now (win);
       cl_window_runs_refresh (win);
@@ -166,14 +126,14 @@ test_list_and_choices_agree (void)
   /* Damage the first run's metadata (info.ini junk): a new window lists it damaged, saying why. */
   g_autofree char *folder = g_strdup (entry (win, first)->info->path);
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
   g_autofree char *info_ini = g_build_filename (folder, "info.ini", NULL);
   g_assert_true (g_file_set_contents (info_ini, "\x01\x02 not ini [", -1, NULL));
   /* and the store's index goes too, so the store reads each folder's own metadata again */
   g_autofree char *store_dir = g_path_get_dirname (folder);
   g_autofree char *index = g_build_filename (store_dir, "index.ini", NULL);
   g_assert_cmpint (g_unlink (index), ==, 0);
-  win = new_window (&cfg);
+  win = gui_new_small_window (&cfg);
   ClRunEntry *damaged = entry (win, first);
   g_assert_cmpint (damaged->info->status, ==, CL_RUN_STATUS_DAMAGED);
   g_assert_nonnull (damaged->info->problem);
@@ -184,7 +144,7 @@ test_list_and_choices_agree (void)
   g_assert_nonnull (strstr (damaged->tooltip, why));
   assert_list_and_choices_agree (win);
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
 }
 
 /* A note is note.txt beside run.ini (which does not change); it shows in the row and tooltip. */
@@ -192,7 +152,7 @@ static void
 test_run_note (void)
 {
   ClConfig cfg;
-  ClWindow *win = new_window (&cfg);
+  ClWindow *win = gui_new_small_window (&cfg);
   g_autofree char *first = current_key (win);
   cfg.train_seed = 3;
   make_run (win, &cfg);
@@ -214,8 +174,8 @@ test_run_note (void)
   g_assert_nonnull (snap);
   g_autofree char *folder = g_strdup (e->info->path);
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
-  win = new_window (&cfg);
+  gui_spin ();
+  win = gui_new_small_window (&cfg);
   g_assert_cmpstr (entry (win, first)->note, ==, "τ too high here; compare with seed 3");
   /* An empty note removes the file. */
   g_assert_true (cl_window_set_run_note (win, first, "", &error));
@@ -223,7 +183,7 @@ test_run_note (void)
   g_assert_false (g_file_test (gone, G_FILE_TEST_EXISTS));
   g_assert_null (entry (win, first)->note);
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
 }
 
 static char *
@@ -239,7 +199,7 @@ static void
 test_trash_with_undo (void)
 {
   ClConfig cfg;
-  ClWindow *win = new_window (&cfg);
+  ClWindow *win = gui_new_small_window (&cfg);
   g_autofree char *first = current_key (win);
   cfg.train_seed = 4;
   make_run (win, &cfg);
@@ -301,7 +261,7 @@ test_trash_with_undo (void)
   g_autofree char *folder2 = g_strdup (entry (win, second)->info->path);
   g_assert_true (cl_window_trash_run (win, second, &error));
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
   g_assert_false (g_file_test (folder2, G_FILE_TEST_EXISTS));
   g_autofree char *in_trash2 = trashed_path (folder2);
   g_assert_true (g_file_test (in_trash2, G_FILE_TEST_IS_DIR));
@@ -328,7 +288,7 @@ static void
 test_filter (void)
 {
   ClConfig cfg;
-  ClWindow *win = new_window (&cfg);
+  ClWindow *win = gui_new_small_window (&cfg);
   GError *error = NULL;
   g_assert_true (cl_window_load (win, "randbits", &error));
   g_assert_no_error (error);
@@ -367,7 +327,7 @@ test_filter (void)
   g_assert_true (cl_window_set_run_note (win, plain, "Keep: the reference run", &error));
   gtk_editable_set_text (GTK_EDITABLE (win->run_filter), "reference");
   /* a search entry reports typing after a short delay */
-  g_assert_true (spin_until (filtered_to_one, win, 10));
+  g_assert_true (gui_spin_until (filtered_to_one, win, 10));
   g_assert_true (shown (win, plain));
   g_assert_false (shown (win, bits12));
   cl_window_set_run_filter (win, "");
@@ -375,7 +335,7 @@ test_filter (void)
   /* The drop-downs keep every run whatever the filter. */
   assert_list_and_choices_agree (win);
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
 }
 
 /* The probe chart gets the other seeds of the shown configuration among the loaded runs: the
@@ -384,7 +344,7 @@ static void
 test_replicates (void)
 {
   ClConfig cfg;
-  ClWindow *win = new_window (&cfg);
+  ClWindow *win = gui_new_small_window (&cfg);
   cfg.train_seed = 11;
   make_run (win, &cfg);
   g_autofree char *seed11 = current_key (win);
@@ -435,7 +395,165 @@ test_replicates (void)
   g_assert_cmpint (o->n_replicates, ==, n_live);
   (void) seed12;
   gtk_window_destroy (GTK_WINDOW (win));
-  spin ();
+  gui_spin ();
+}
+
+static ClRunInfo *
+store_run (ClWindow *win, guint index)
+{
+  GPtrArray *list = cl_window_list_kept_runs (win);
+  g_assert_cmpuint (index, <, list->len);
+  ClRunInfo *info = cl_run_info_copy (list->pdata[index]);
+  g_ptr_array_unref (list);
+  return info;
+}
+
+static guint
+store_size (ClWindow *win)
+{
+  GPtrArray *list = cl_window_list_kept_runs (win);
+  g_assert_nonnull (list);
+  guint n = list->len;
+  g_ptr_array_unref (list);
+  return n;
+}
+
+static guint second_index;
+static gboolean
+kept_run_has_rows (gpointer win)
+{
+  g_autoptr (ClRunInfo) info = store_run (win, second_index);
+  return info->steps >= 3 && info->status == CL_RUN_STATUS_RUNNING;
+}
+
+static char *
+png_config (const char *path)
+{
+  GHashTable *texts = NULL;
+  GError *error = NULL;
+  g_assert_true (cl_png_read_text (path, &texts, &error));
+  g_assert_no_error (error);
+  char *config = g_strdup (g_hash_table_lookup (texts, "contrastlab:config"));
+  g_hash_table_unref (texts);
+  return config;
+}
+
+/* Every run is kept, resets included; earlier runs overlay and compare; a folder of runs opens. */
+static void
+test_run_list (void)
+{
+  GError *error = NULL;
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 16;
+  cfg.train_seed = 5;
+  cfg.train_steps = 100000;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  /* The window began recording its run as it started (earlier tests' runs are there too). */
+  guint before = store_size (win) - 1;
+  g_assert_true (gui_wait_for_step (win, 4, 60));
+  cl_window_record_runs_now (win);
+  g_assert_cmpuint (store_size (win), ==, before + 1);
+  g_autoptr (ClRunInfo) first = store_run (win, before);
+  g_assert_cmpint (first->status, ==, CL_RUN_STATUS_RUNNING);
+  g_assert_cmpint (first->steps, >=, 4);
+  g_assert_cmpint (first->seed, ==, 5);
+
+  /* A reset is a new run; the old one is ended with its rows. */
+  GtkWidget *seed_row = GTK_WIDGET (cl_window_get_param_row (win, "train.seed"));
+  g_assert_nonnull (seed_row);
+  cl_param_row_set_value (CL_PARAM_ROW (seed_row), "6");
+  g_signal_emit_by_name (seed_row, "value-changed", "6");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.reset", NULL));
+  g_assert_cmpuint (store_size (win), ==, before + 2);
+  g_autoptr (ClRunInfo) ended = store_run (win, before);
+  g_assert_cmpint (ended->status, ==, CL_RUN_STATUS_STOPPED);
+  g_assert_cmpint (ended->steps, >=, 4);
+  g_assert_cmpuint (cl_window_get_n_runs (win), >=, before + 2);
+  g_assert_true (gui_wait_for_step (win, 3, 60));
+  /* Left alone, the window writes the live run every 3 s (on a worker thread). */
+  second_index = before + 1;
+  g_assert_true (gui_spin_until (kept_run_has_rows, win, 20));
+
+  /* Tick the first run: the loss and probe views draw it faded. */
+  const ClFigureOptions *o = cl_window_get_figure_options (win, CL_FIGURE_LOSS);
+  g_assert_cmpint (o->n_overlays, ==, 0);
+  g_assert_true (cl_window_set_run_overlay (win, first->id, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (o->n_overlays, ==, 1);
+  g_assert_cmpint (o->overlays[0]->n_rows, >=, 4);
+  g_assert_cmpstr (o->overlay_labels[0], ==, first->label);
+  g_assert_cmpint (cl_window_get_figure_options (win, CL_FIGURE_PROBES)->n_overlays, ==, 1);
+  g_assert_false (cl_window_set_run_overlay (win, "no-such-run", TRUE, &error));
+  g_clear_error (&error);
+
+  /* A/B: the live run against the first one. */
+  g_assert_true (cl_window_compare_runs (win, NULL, first->id, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (o->compare);
+  g_assert_cmpstr (o->label_b, ==, first->label);
+  g_assert_nonnull (strstr (o->compare->config_ini, "seed=5"));
+  /* A = the first run: the figures (and exports) show it instead of the live run. */
+  g_assert_true (cl_window_compare_runs (win, first->id, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_null (o->compare);
+  g_assert_cmpint (o->n_overlays, ==, 0); /* A itself is not drawn again as an overlay */
+  g_autofree char *dir = g_dir_make_tmp ("contrastlab-runs-XXXXXX", &error);
+  g_autofree char *shown_png = g_build_filename (dir, "shown.png", NULL);
+  g_assert_true (cl_window_export_png (win, shown_png, &error));
+  g_assert_no_error (error);
+  g_autofree char *shown_cfg = png_config (shown_png);
+  g_assert_nonnull (strstr (shown_cfg, "seed=5"));
+  g_assert_true (cl_window_compare_runs (win, NULL, NULL, &error));
+  g_autofree char *live_png = g_build_filename (dir, "live.png", NULL);
+  g_assert_true (cl_window_export_png (win, live_png, &error));
+  g_autofree char *live_cfg = png_config (live_png);
+  g_assert_nonnull (strstr (live_cfg, "seed=6"));
+
+  /* A folder of runs made elsewhere (here: the first run saved as a headless-style folder). */
+  ClSnapshot *snap = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  g_autofree char *opened = g_build_filename (dir, "runs", "lab-pc", "seed6", NULL);
+  g_assert_true (cl_run_save (opened, snap, NULL, &error));
+  g_assert_no_error (error);
+  cl_snapshot_unref (snap);
+  g_autofree char *runs_dir = g_build_filename (dir, "runs", NULL);
+  guint n = cl_window_get_n_runs (win);
+  g_assert_true (cl_window_open_runs_folder (win, runs_dir, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (cl_window_get_n_runs (win), ==, n + 1);
+  /* Opening it again adds nothing. */
+  g_assert_true (cl_window_open_runs_folder (win, runs_dir, &error));
+  g_assert_cmpuint (cl_window_get_n_runs (win), ==, n + 1);
+  g_assert_true (cl_window_compare_runs (win, NULL, opened, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (o->compare);
+  g_assert_cmpint (o->compare->n_rows, >, 0);
+  g_assert_true (cl_window_set_run_overlay (win, opened, TRUE, &error));
+  g_assert_cmpint (o->n_overlays, ==, 2);
+  /* A folder without runs, and one that does not exist, are refused with a message. */
+  g_autofree char *empty = g_build_filename (dir, "empty", NULL);
+  g_assert_cmpint (g_mkdir (empty, 0755), ==, 0);
+  g_assert_false (cl_window_open_runs_folder (win, empty, &error));
+  g_assert_nonnull (strstr (error->message, "holds no runs"));
+  g_clear_error (&error);
+  g_autofree char *missing = g_build_filename (dir, "missing", NULL);
+  g_assert_false (cl_window_open_runs_folder (win, missing, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  /* Closing the window frees it at once (nothing it started holds it), which ends its run. */
+  g_object_add_weak_pointer (G_OBJECT (win), (gpointer *) &win);
+  gtk_window_destroy (GTK_WINDOW (win));
+  g_assert_null (win);
+
+  /* The next window (the app started again) finds both runs, ended cleanly. */
+  ClWindow *again = cl_window_new (NULL, &cfg);
+  g_assert_cmpuint (store_size (again), ==, before + 3); /* the two runs, and its own new one */
+  g_autoptr (ClRunInfo) second = store_run (again, before + 1);
+  g_assert_cmpint (second->status, ==, CL_RUN_STATUS_STOPPED);
+  g_assert_cmpint (second->seed, ==, 6);
+  g_assert_cmpint (second->steps, >=, 3);
+  gtk_window_destroy (GTK_WINDOW (again));
 }
 
 int
@@ -454,6 +572,7 @@ main (int argc, char **argv)
   trash_dir = g_build_filename (data_home, "Trash", NULL);
   gtk_test_init (&argc, &argv, NULL);
   g_assert_cmpstr (g_get_user_data_dir (), ==, data_home);
+  g_test_add_func ("/gui/run-list", test_run_list);
   g_test_add_func ("/gui/runs/list-and-choices-agree", test_list_and_choices_agree);
   g_test_add_func ("/gui/runs/note", test_run_note);
   g_test_add_func ("/gui/runs/trash-with-undo", test_trash_with_undo);

@@ -11,6 +11,7 @@
 #include "app/cl_sweep_follow.h"
 #include "app/cl_window.h"
 #include "app/cl_window_private.h"
+#include "tests/app/gui_test_util.h"
 
 static void
 cli (const char *out, const char *first, ...)
@@ -50,31 +51,6 @@ finished_at_least (gpointer data)
   int finished, running, total;
   cl_sweep_follow_get_counts (w->follow, &finished, &running, &total);
   return finished >= w->want;
-}
-
-static gboolean
-spin_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    {
-      if (cond (data))
-        return TRUE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return cond (data);
-}
-
-static void
-spin_ms (int ms)
-{
-  gint64 end = g_get_monotonic_time () + 1000 * (gint64) ms;
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (5000);
-    }
 }
 
 static void
@@ -122,31 +98,31 @@ test_follow (void)
 
   const char *hold = g_getenv ("CL_SWEEP_FOLLOW_HOLD_MS");
   if (hold)
-    spin_ms ((int) g_ascii_strtoll (hold, NULL, 10));
+    gui_spin_ms ((int) g_ascii_strtoll (hold, NULL, 10));
 
   /* The rest of the cells finish while the window is open: it notices on its own. */
   close (lock);
   cli (dir, "--cell", "2", NULL);
   Wait w = { follow, 3 };
-  g_assert_true (spin_until (finished_at_least, &w, 3.0 * CL_SWEEP_FOLLOW_POLL_MS / 1000));
+  g_assert_true (gui_spin_until (finished_at_least, &w, 3.0 * CL_SWEEP_FOLLOW_POLL_MS / 1000));
   g_assert_cmpuint (cl_window_get_n_runs (win), ==, runs_before + 3);
   g_assert_true (g_str_has_prefix (cl_sweep_follow_get_status (follow), "3 of 4 cells finished, 0 running"));
   cli (dir, "--cell", "3", NULL);
   w.want = 4;
-  g_assert_true (spin_until (finished_at_least, &w, 3.0 * CL_SWEEP_FOLLOW_POLL_MS / 1000));
+  g_assert_true (gui_spin_until (finished_at_least, &w, 3.0 * CL_SWEEP_FOLLOW_POLL_MS / 1000));
   g_assert_cmpstr (cl_sweep_follow_get_status (follow), ==, "All 4 cells finished");
   g_assert_false (cl_sweep_follow_is_polling (follow));
   g_assert_cmpuint (cl_window_get_n_runs (win), ==, runs_before + 4);
 
   /* A finished sweep opens as before: no follow window. */
   gtk_window_destroy (follow);
-  spin_ms (50);
+  gui_spin_ms (50);
   g_assert_null (cl_sweep_follow_find (win, dir));
   g_assert_false (cl_sweep_follow_is_filling (dir));
   g_assert_true (cl_window_open_runs_folder (win, dir, &error));
   g_assert_null (cl_sweep_follow_find (win, dir));
   gtk_window_destroy (GTK_WINDOW (win));
-  spin_ms (50);
+  gui_spin_ms (50);
   g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", tmp);
   g_assert_true (g_spawn_command_line_sync (rm, NULL, NULL, NULL, NULL));
 }

@@ -7,22 +7,9 @@
 
 #include "app/cl_sweep_window.h"
 #include "engine/base/cl_format.h"
+#include "tests/app/gui_test_util.h"
 #include "ui/cl_png.h"
 #include "ui/plots/cl_sweep_plot.h"
-
-static gboolean
-spin_until (gboolean (*cond) (gpointer), gpointer data, double timeout_s)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
-  while (g_get_monotonic_time () < end)
-    {
-      if (cond (data))
-        return TRUE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return cond (data);
-}
 
 static gboolean
 sweep_finished (gpointer data)
@@ -171,7 +158,7 @@ test_sweep_window (void)
   g_assert_nonnull (strstr (gtk_progress_bar_get_text (bar), "ETA"));
   ClSweep *sweep = cl_sweep_window_get_sweep (win);
   g_assert_cmpint (cl_sweep_grid_base (cl_sweep_get_grid (sweep))->train_steps, ==, 5);
-  g_assert_true (spin_until (sweep_finished, win, 120));
+  g_assert_true (gui_spin_until (sweep_finished, win, 120));
   /* let the window's poll see the end */
   gint64 until = g_get_monotonic_time () + 600000;
   while (g_get_monotonic_time () < until)
@@ -259,13 +246,13 @@ test_sweep_window (void)
   gtk_window_present (GTK_WINDOW (win));
   cl_sweep_window_set_text (win, "train.steps=4,100000,100001", "probe.every=0");
   g_assert_true (cl_sweep_window_start (win, &error));
-  g_assert_true (spin_until (first_point_running, win, 120));
+  g_assert_true (gui_spin_until (first_point_running, win, 120));
   gint64 t0 = g_get_monotonic_time ();
   GtkWidget *cancel = find_button (GTK_WIDGET (win), "_Cancel");
   g_assert_nonnull (cancel);
   g_assert_true (gtk_widget_get_sensitive (cancel));
   g_signal_emit_by_name (cancel, "clicked");
-  g_assert_true (spin_until (sweep_finished, win, 30));
+  g_assert_true (gui_spin_until (sweep_finished, win, 30));
   g_test_message ("cancel took %.3f s", (g_get_monotonic_time () - t0) / 1e6);
   until = g_get_monotonic_time () + 600000;
   while (g_get_monotonic_time () < until)

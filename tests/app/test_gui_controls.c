@@ -1,0 +1,203 @@
+/* The sidebar's controls, in-process under Xvfb: every control reached with Tab, values typed
+ * (exactly, "auto", refused text), the restart bar. */
+#include <gtk/gtk.h>
+#include <string.h>
+
+#include "app/cl_window_private.h"
+#include "tests/app/gui_test_util.h"
+
+static gboolean
+is_pending (gpointer row)
+{
+  return gtk_widget_has_css_class (GTK_WIDGET (row), "pending");
+}
+
+/* Walks the Tab chain twice round and records every widget that took the focus. */
+static GPtrArray *
+tab_chain (ClWindow *win)
+{
+  GPtrArray *seen = g_ptr_array_new ();
+  for (int i = 0; i < 300; i++)
+    {
+      g_signal_emit_by_name (win, "move-focus", GTK_DIR_TAB_FORWARD);
+      GtkWidget *f = gtk_root_get_focus (GTK_ROOT (win));
+      if (f)
+        g_ptr_array_add (seen, f);
+    }
+  return seen;
+}
+
+static gboolean
+reached (GPtrArray *seen, GtkWidget *control)
+{
+  for (guint i = 0; i < seen->len; i++)
+    if (seen->pdata[i] == control || gtk_widget_is_ancestor (seen->pdata[i], control))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+reached_action (GPtrArray *seen, const char *action)
+{
+  for (guint i = 0; i < seen->len; i++)
+    if (GTK_IS_ACTIONABLE (seen->pdata[i]) && g_strcmp0 (gtk_actionable_get_action_name (seen->pdata[i]), action) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static int
+count_reached_type (GPtrArray *seen, GType ancestor_type)
+{
+  GHashTable *distinct = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < seen->len; i++)
+    if (gtk_widget_get_ancestor (seen->pdata[i], ancestor_type))
+      g_hash_table_add (distinct, seen->pdata[i]);
+  int n = g_hash_table_size (distinct);
+  g_hash_table_unref (distinct);
+  return n;
+}
+
+/* Every control can be reached with Tab: each parameter's slider, spin button or drop-down,
+ * the header bar's buttons (presets and main menu too), the note's close button, the figure
+ * tabs, on the Similarity page its row order, on the Runs page the filter and each row's menu. */
+static void
+test_keyboard_reaches_every_control (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 16;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  /* A kept run before this one (a reset ends it), so the run list has a row with a tick (the
+   * recording run's cannot be ticked). */
+  g_assert_true (gui_wait_for_step (win, 1, 60));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.reset", NULL));
+  gui_spin_until (gui_message_dialog_shown, NULL, 0.5); /* let it map */
+  GPtrArray *seen = tab_chain (win);
+  int n_params, n_rows = 0;
+  const ClParam *params = cl_params (&n_params);
+  for (int i = 0; i < n_params; i++)
+    {
+      ClParamRow *row = cl_window_get_param_row (win, params[i].key);
+      if (!row)
+        continue;
+      n_rows++;
+      if (!reached (seen, cl_param_row_get_control (row)))
+        g_error ("%s cannot be reached with Tab", params[i].key);
+    }
+  g_assert_cmpint (n_rows, >, 10);
+  g_assert_true (reached_action (seen, "win.play-pause"));
+  g_assert_true (reached_action (seen, "win.reset"));
+  g_assert_true (reached_action (seen, "win.export"));
+  /* The presets button and the main menu; the preset's "Try this" note can be dismissed. */
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_MENU_BUTTON), ==, 2);
+  g_assert_true (reached (seen, GTK_WIDGET (win->preset_button)));
+  g_assert_true (gtk_widget_get_visible (win->try_note));
+  g_assert_true (reached_action (seen, "win.dismiss-try"));
+  /* The dashboard and figure tabs, and the sidebar's Controls / Runs tabs. */
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_STACK_SWITCHER), ==, 1 + CL_N_FIGURES + 2);
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), >, 0);
+  int dropdowns_before = count_reached_type (seen, GTK_TYPE_DROP_DOWN);
+  g_ptr_array_unref (seen);
+
+  /* The Similarity page adds its row-order drop-down to the chain. */
+  cl_window_show_figure (win, CL_FIGURE_SIMILARITY);
+  seen = tab_chain (win);
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), ==, dropdowns_before + 1);
+  g_ptr_array_unref (seen);
+
+  /* The Runs page: the A and B drop-downs, the list (rows and their ticks), its buttons. */
+  cl_window_show_runs (win, TRUE);
+  seen = tab_chain (win);
+  g_assert_true (reached_action (seen, "win.open-runs"));
+  g_assert_true (reached_action (seen, "win.clear-overlays"));
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_LIST_VIEW), >, 0);
+  int ticks = 0;
+  for (guint i = 0; i < seen->len; i++)
+    ticks += GTK_IS_CHECK_BUTTON (seen->pdata[i]) && gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_LIST_VIEW);
+  g_assert_cmpint (ticks, >, 0);
+  /* The filter, and each row's menu (rename, note, trash). */
+  g_assert_true (reached (seen, GTK_WIDGET (win->run_filter)));
+  int row_menus = 0;
+  for (guint i = 0; i < seen->len; i++)
+    row_menus += gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_MENU_BUTTON) &&
+                 gtk_widget_get_ancestor (seen->pdata[i], GTK_TYPE_LIST_VIEW);
+  g_assert_cmpint (row_menus, >, 0);
+  /* The live run's drop-downs replace the parameter drop-downs in the chain. */
+  g_assert_cmpint (count_reached_type (seen, GTK_TYPE_DROP_DOWN), ==, 2 + 1);
+  g_ptr_array_unref (seen);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+static gboolean
+temperature_applied (gpointer data)
+{
+  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (data));
+  gboolean ok = s->n_events >= 1 && strcmp (s->events[s->n_events - 1].new_value, "0.05") == 0;
+  cl_snapshot_unref (s);
+  return ok;
+}
+
+/* Values can be typed: exactly (a slider cannot hit tau = 0.05), "auto" where the table has one,
+ * and bad text changes nothing. A restart parameter lights the restart button, which sits below
+ * the scrolled list so it never scrolls out of view. */
+static void
+test_typed_values_and_restart_bar (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  cfg.train_batch = 16;
+  cfg.train_threads = 1;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  g_assert_true (gui_wait_for_step (win, 1, 60));
+
+  ClParamRow *tau = cl_window_get_param_row (win, "loss.temperature");
+  g_autofree char *reason = NULL;
+  g_assert_false (cl_param_row_commit_text (tau, "warm", &reason));
+  g_assert_nonnull (strstr (reason, "not a number"));
+  g_clear_pointer (&reason, g_free);
+  g_assert_false (cl_param_row_commit_text (tau, "50", &reason));
+  g_assert_nonnull (strstr (reason, "expected 0.01 to 10"));
+  g_assert_true (cl_param_row_commit_text (tau, "0.05", NULL));
+  g_assert_true (gui_spin_until (temperature_applied, win, 30));
+
+  GtkWidget *restart = cl_window_get_restart_button (win);
+  g_assert_null (gtk_widget_get_ancestor (restart, GTK_TYPE_SCROLLED_WINDOW));
+  g_assert_false (gtk_widget_get_visible (restart));
+  ClParamRow *threads = cl_window_get_param_row (win, "train.threads");
+  g_assert_true (cl_param_row_commit_text (threads, "auto", NULL));
+  ClParamRow *steps = cl_window_get_param_row (win, "train.steps");
+  g_clear_pointer (&reason, g_free);
+  g_assert_false (cl_param_row_commit_text (steps, "12.5", &reason));
+  g_assert_nonnull (strstr (reason, "whole number"));
+  g_assert_true (cl_param_row_commit_text (steps, "300", NULL));
+  gui_spin_until (gui_message_dialog_shown, NULL, 0.3); /* let it lay out */
+  g_assert_true (is_pending (threads) && is_pending (steps));
+  g_assert_true (gtk_widget_get_visible (restart));
+  g_assert_true (gtk_widget_get_mapped (restart));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (restart)), ==, "Restart to apply 2 changes");
+  g_signal_emit_by_name (restart, "clicked"); /* activate would wait for its press animation */
+  gui_spin_until (gui_message_dialog_shown, NULL, 0.3);
+  g_assert_false (gtk_widget_get_visible (restart));
+  g_assert_false (is_pending (steps));
+  ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
+  g_assert_nonnull (strstr (s->config_ini, "\nsteps=300\n"));
+  g_assert_nonnull (strstr (s->config_ini, "\nthreads=0\n"));
+  g_assert_nonnull (strstr (s->config_ini, "\ntemperature=0.05\n"));
+  cl_snapshot_unref (s);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+int
+main (int argc, char **argv)
+{
+  gtk_test_init (&argc, &argv, NULL);
+  /* Runs go to a private store, never to the user's data dir. */
+  g_autofree char *data_dir = g_dir_make_tmp ("contrastlab-gui-controls-XXXXXX", NULL);
+  g_assert_nonnull (data_dir);
+  g_setenv ("CONTRASTLAB_DATA_DIR", data_dir, TRUE);
+  g_test_add_func ("/gui/keyboard-reaches-every-control", test_keyboard_reaches_every_control);
+  g_test_add_func ("/gui/typed-values-and-restart-bar", test_typed_values_and_restart_bar);
+  return g_test_run ();
+}

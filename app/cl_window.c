@@ -38,6 +38,8 @@ update_pending (ClWindow *self)
 {
   int n = 0, n_params;
   const ClParam *params = cl_params (&n_params);
+  /* Rows that do nothing for the next run's data.kind are dimmed (the table says which kinds). */
+  g_autofree char *kind = cl_config_get (&self->config, cl_param_lookup ("data.kind"));
   for (int i = 0; i < n_params; i++)
     {
       ClParamRow *row = g_hash_table_lookup (self->rows, params[i].key);
@@ -45,7 +47,10 @@ update_pending (ClWindow *self)
           !(params[i].flags & CL_PARAM_LIVE) && !cl_config_value_equal (&self->config, &self->run_config, &params[i]);
       n += pending;
       if (row)
-        cl_param_row_set_pending (row, pending);
+        {
+          cl_param_row_set_pending (row, pending);
+          cl_param_row_set_applies (row, cl_param_applies_to_kind (&params[i], self->config.data_kind), kind);
+        }
     }
   /* Pinned below the scrolled list, so a waiting change is never scrolled out of view. */
   gtk_widget_set_visible (self->restart_button, n > 0);

@@ -23,6 +23,7 @@ struct _ClParamRow
   gboolean dragging; /* a mouse button is down on the control: send the value on release */
   char *sent;        /* the value last shown or sent: a click that moves nothing sends nothing */
   guint debounce_id;
+  gboolean not_applicable; /* does nothing for the next run's data.kind (dimmed) */
 };
 
 G_DEFINE_FINAL_TYPE (ClParamRow, cl_param_row, GTK_TYPE_BOX)
@@ -385,16 +386,29 @@ cl_param_row_init (ClParamRow *self)
   gtk_widget_add_controller (GTK_WIDGET (self->value_entry), focus);
 }
 
+/* The key stays one hover away: it is what presets, --set and run.ini spell. A row that does
+ * nothing for the next run's data.kind says so first. */
+static void
+update_tooltip (ClParamRow *self, const char *data_kind)
+{
+  const ClParam *p = self->param;
+  g_autofree char *kinds = cl_param_kinds_text (p);
+  g_autofree char *why = self->not_applicable && kinds
+                             ? g_strdup_printf ("Not used with %s data: only %s uses it (data.kind).\n\n",
+                                                data_kind ? data_kind : "this", kinds)
+                             : g_strdup ("");
+  g_autofree char *tip = g_strdup_printf ("%s%s\n%s%s", why, p->key, p->help,
+                                          (p->flags & CL_PARAM_LIVE) ? "" : "\n(Changing it restarts the run.)");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
+}
+
 GtkWidget *
 cl_param_row_new (const ClParam *p, const char *value)
 {
   ClParamRow *self = g_object_new (CL_TYPE_PARAM_ROW, NULL);
   self->param = p;
   gtk_label_set_text (self->name_label, p->label);
-  /* The key stays one hover away: it is what presets, --set and run.ini spell. */
-  g_autofree char *tip = g_strdup_printf ("%s\n%s%s", p->key, p->help,
-                                          (p->flags & CL_PARAM_LIVE) ? "" : "\n(Changing it restarts the run.)");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
+  update_tooltip (self, NULL);
   self->updating = TRUE;
   GtkWidget *control;
   if (p->type == CL_PARAM_ENUM)
@@ -485,6 +499,28 @@ cl_param_row_set_value (ClParamRow *self, const char *value)
   g_free (self->sent);
   self->sent = current_text (self);
   show_value (self, value);
+}
+
+void
+cl_param_row_set_applies (ClParamRow *self, gboolean applies, const char *data_kind)
+{
+  self->not_applicable = !applies;
+  if (applies)
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "not-applicable");
+  else
+    gtk_widget_add_css_class (GTK_WIDGET (self), "not-applicable");
+  update_tooltip (self, data_kind);
+  GtkWidget *control = cl_param_row_get_control (self);
+  g_autofree char *description =
+      applies ? g_strdup (self->param->help)
+              : g_strdup_printf ("Not used with %s data. %s", data_kind ? data_kind : "this", self->param->help);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (control), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
+}
+
+gboolean
+cl_param_row_get_applies (ClParamRow *self)
+{
+  return !self->not_applicable;
 }
 
 void

@@ -21,6 +21,15 @@ static const char *const optimizers[] = { "adam", "sgd", "lars", NULL };
 /* Same order as ClProbeKind in cl_probe.h. */
 static const char *const probe_kinds[] = { "logistic", "ridge", NULL };
 
+/* data_kinds indices (ClSceneKind's order), for CL_PARAM_FOR_KIND in the table. */
+enum
+{
+  KIND_RANDBITS,
+  KIND_OVERLAY,
+  KIND_TWO_OBJECTS,
+  KIND_MULTI_OBJECTS
+};
+#define ONLY(name) CL_PARAM_FOR_KIND (KIND_##name)
 #define OFF(field) offsetof (ClConfig, field)
 #define SZ(field) sizeof (((ClConfig *) 0)->field)
 
@@ -39,9 +48,10 @@ static const ClParam params[] = {
     "(MultiDigits object size); multi-objects = 2-4 items on a textured 64x64 canvas",
     0 },
   { "data.pool", "Overlay patterns", CL_PARAM_INT, OFF (data_pool), 0, 1, 4096, 16, NULL, NULL, "patterns",
-    "overlay: number of unique patterns stamped on the images (more patterns = more competing information)", 0 },
+    "overlay: number of unique patterns stamped on the images (more patterns = more competing information)",
+    ONLY (OVERLAY) },
   { "data.big_size", "Large item size", CL_PARAM_INT, OFF (data_big_size), 0, 14, 56, 28, NULL, NULL, "px",
-    "two-objects: side of the large item (the small one is 14 px)", 0 },
+    "two-objects: side of the large item (the small one is 14 px)", ONLY (TWO_OBJECTS) },
   { "data.tint", "Colour tint per image", CL_PARAM_INT, OFF (data_tint), 0, 0, 1, 0, NULL, NULL, "",
     "1 = give each image a fixed random colour tint (a competing feature; aug.jitter's hue/saturation can remove it)",
     0 },
@@ -58,7 +68,7 @@ static const ClParam params[] = {
     "",
     "multi-objects: 1 = each augmented view gets a freshly drawn background texture (same items in the same places), "
     "so the background no longer tells images apart; 0 = both views share the scene's background",
-    CL_PARAM_LIVE },
+    CL_PARAM_LIVE | ONLY (MULTI_OBJECTS) },
   { "aug.crop_min_area", "Smallest crop area", CL_PARAM_FLOAT, OFF (aug_crop_min_area), 0, 0.08, 1, 0.5, NULL, NULL, "",
     "Random resized crop: smallest kept fraction of the image area (1 = no crop)", CL_PARAM_LIVE },
   { "aug.flip", "Flip probability", CL_PARAM_FLOAT, OFF (aug_flip), 0, 0, 1, 0.5, NULL, NULL, "",
@@ -147,6 +157,26 @@ cl_param_lookup (const char *key)
     if (strcmp (params[i].key, key) == 0)
       return &params[i];
   return NULL;
+}
+
+gboolean
+cl_param_applies_to_kind (const ClParam *param, int data_kind)
+{
+  guint kinds = param->flags >> CL_PARAM_KINDS_SHIFT;
+  return kinds == 0 || data_kind < 0 || data_kind >= 16 || (kinds & (1u << data_kind)) != 0;
+}
+
+char *
+cl_param_kinds_text (const ClParam *param)
+{
+  guint kinds = param->flags >> CL_PARAM_KINDS_SHIFT;
+  if (kinds == 0)
+    return NULL;
+  GString *text = g_string_new (NULL);
+  for (int k = 0; data_kinds[k]; k++)
+    if (kinds & (1u << k))
+      g_string_append_printf (text, "%s%s", text->len ? " or " : "", data_kinds[k]);
+  return g_string_free (text, FALSE);
 }
 
 static void *

@@ -21,6 +21,10 @@ typedef enum
                                        * log sliders span [CL_PARAM_LOG_FLOOR, max] plus notches for auto and 0 */
   CL_PARAM_ZERO_IS_AUTO = 1 << 3,     /* 0 means "choose automatically" (shown as "auto") */
 } ClParamFlags;
+/* Flags bits from CL_PARAM_KINDS_SHIFT on: the data.kind values (ClSceneKind) a parameter acts
+ * on, CL_PARAM_FOR_KIND (k) each; none set = every kind. The window dims the others. */
+#define CL_PARAM_KINDS_SHIFT 8
+#define CL_PARAM_FOR_KIND(k) (1u << (CL_PARAM_KINDS_SHIFT + (k)))
 
 /* data.kind values are ClSceneKind (cl_scenes.h), in the same order. */
 /* Largest data.bits: the first conv layer is sized for this many bit planes. */
@@ -103,6 +107,11 @@ typedef enum
 
 const ClParam *cl_params (int *n_params);
 const ClParam *cl_param_lookup (const char *key);
+/* TRUE when the parameter acts on runs of that data.kind (index into data.kind's choices). */
+gboolean cl_param_applies_to_kind (const ClParam *param, int data_kind);
+/* The data.kind names it acts on, "multi-objects" or "overlay or two-objects"; NULL when it
+ * acts on every kind. Free with g_free. */
+char *cl_param_kinds_text (const ClParam *param);
 
 void cl_config_init (ClConfig *cfg);
 /* Parse value (C locale) and store it. Errors name the key and the accepted range or values. */

@@ -1,5 +1,6 @@
 /* The sidebar's controls, in-process under Xvfb: every control reached with Tab, values typed
- * (exactly, "auto", refused text), the restart bar. */
+ * (exactly, "auto", refused text), the restart bar, and controls that do nothing for the next
+ * run's data kind dimmed with a tooltip saying why. */
 #include <gtk/gtk.h>
 #include <string.h>
 
@@ -189,6 +190,109 @@ test_typed_values_and_restart_bar (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+static gboolean
+is_dimmed (ClParamRow *row)
+{
+  const char *tip = gtk_widget_get_tooltip_text (GTK_WIDGET (row));
+  gboolean says = tip && g_str_has_prefix (tip, "Not used with ");
+  gboolean dimmed = gtk_widget_has_css_class (GTK_WIDGET (row), "not-applicable");
+  /* The mark, the tooltip and the getter never disagree. */
+  g_assert_cmpint (says, ==, dimmed);
+  g_assert_cmpint (!cl_param_row_get_applies (row), ==, dimmed);
+  return dimmed;
+}
+
+static gboolean
+bg_row_applies (gpointer win)
+{
+  return !is_dimmed (cl_window_get_param_row (win, "data.bg_per_view"));
+}
+
+static gboolean
+pool_row_applies (gpointer win)
+{
+  return !is_dimmed (cl_window_get_param_row (win, "data.pool"));
+}
+
+/* The parameter table says which data kinds a parameter acts on; rows for the others are dimmed,
+ * their tooltip says why (the next run's kind, and the kinds that use it), and they follow the
+ * data.kind drop-down. */
+static void
+test_not_applicable_dimmed (void)
+{
+  /* The table: data.pool is overlay's, data.big_size two-objects', data.bg_per_view
+   * multi-objects'; everything else acts on every kind. */
+  int n_params;
+  const ClParam *params = cl_params (&n_params);
+  const char *const *kinds = cl_param_lookup ("data.kind")->choices;
+  int limited = 0;
+  for (int i = 0; i < n_params; i++)
+    {
+      g_autofree char *text = cl_param_kinds_text (&params[i]);
+      const char *want = NULL;
+      if (strcmp (params[i].key, "data.pool") == 0)
+        want = "overlay";
+      else if (strcmp (params[i].key, "data.big_size") == 0)
+        want = "two-objects";
+      else if (strcmp (params[i].key, "data.bg_per_view") == 0)
+        want = "multi-objects";
+      g_assert_cmpstr (text, ==, want);
+      for (int k = 0; kinds[k]; k++)
+        g_assert_cmpint (cl_param_applies_to_kind (&params[i], k), ==, !want || strcmp (kinds[k], want) == 0);
+      limited += want != NULL;
+    }
+  g_assert_cmpint (limited, ==, 3);
+
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  g_assert_true (cl_config_set (&cfg, "data.kind", "randbits", NULL));
+  cfg.train_batch = 16;
+  cfg.train_steps = 100000;
+  cfg.probe_every = 0;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  g_assert_true (gui_spin_until (gui_has_rows, win, 120));
+  ClParamRow *bg = cl_window_get_param_row (win, "data.bg_per_view");
+  ClParamRow *pool = cl_window_get_param_row (win, "data.pool");
+  ClParamRow *big = cl_window_get_param_row (win, "data.big_size");
+  ClParamRow *tau = cl_window_get_param_row (win, "loss.temperature");
+  ClParamRow *bits = cl_window_get_param_row (win, "data.bits");
+  g_assert_true (bg && pool && big && tau && bits);
+  g_assert_true (is_dimmed (bg) && is_dimmed (pool) && is_dimmed (big));
+  g_assert_false (is_dimmed (tau) || is_dimmed (bits));
+  const char *tip = gtk_widget_get_tooltip_text (GTK_WIDGET (bg));
+  g_assert_true (g_str_has_prefix (tip, "Not used with randbits data: only multi-objects uses it (data.kind)."));
+  /* The table's tooltip follows: the key and its help. */
+  g_assert_nonnull (strstr (tip, "data.bg_per_view\n"));
+  g_assert_nonnull (strstr (tip, cl_param_row_get_param (bg)->help));
+  /* Still settable (for a later switch of kind). */
+  g_assert_true (gtk_widget_get_sensitive (cl_param_row_get_control (bg)));
+
+  /* Choosing multi-objects for the next run brightens its control and dims the others. */
+  ClParamRow *kind = cl_window_get_param_row (win, "data.kind");
+  GtkWidget *dd = cl_param_row_get_control (kind);
+  g_assert_true (GTK_IS_DROP_DOWN (dd));
+  guint multi = 0;
+  while (kinds[multi] && strcmp (kinds[multi], "multi-objects") != 0)
+    multi++;
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dd), multi);
+  g_assert_true (gui_spin_until (bg_row_applies, win, 10));
+  g_assert_true (is_pending (kind));
+  g_assert_true (is_dimmed (pool) && is_dimmed (big));
+  g_assert_false (is_dimmed (tau) || is_dimmed (bits));
+  g_assert_null (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (bg)), "Not used"));
+  /* Overlay: the pattern count is the one that applies. */
+  guint overlay = 0;
+  while (kinds[overlay] && strcmp (kinds[overlay], "overlay") != 0)
+    overlay++;
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dd), overlay);
+  g_assert_true (gui_spin_until (pool_row_applies, win, 10));
+  g_assert_true (is_dimmed (bg) && is_dimmed (big));
+  g_assert_true (g_str_has_prefix (gtk_widget_get_tooltip_text (GTK_WIDGET (bg)),
+                                   "Not used with overlay data: only multi-objects uses it"));
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -199,5 +303,6 @@ main (int argc, char **argv)
   g_setenv ("CONTRASTLAB_DATA_DIR", data_dir, TRUE);
   g_test_add_func ("/gui/keyboard-reaches-every-control", test_keyboard_reaches_every_control);
   g_test_add_func ("/gui/typed-values-and-restart-bar", test_typed_values_and_restart_bar);
+  g_test_add_func ("/gui/controls/not-applicable-dimmed", test_not_applicable_dimmed);
   return g_test_run ();
 }

@@ -345,17 +345,17 @@ build_param_rows (ClWindow *self)
 static void
 report_frame_stats (ClWindow *self)
 {
-  gint64 draws;
+  gint64 draws, count = 0, total_us = 0, max_us = 0;
   double mean_ms, max_ms;
   cl_figure_view_draw_stats (&draws, &mean_ms, &max_ms);
+  if (self->recorder)
+    cl_run_recorder_get_stats (self->recorder, &count, &total_us, &max_us);
   g_printerr ("contrastlab: frames: %" G_GINT64_FORMAT " ticks, %" G_GINT64_FORMAT
               " intervals over 18.7 ms, longest interval %.1f ms; tick callback at most %.2f ms; "
               "%" G_GINT64_FORMAT " figure draws, mean %.2f ms, longest %.2f ms; "
-              "%" G_GINT64_FORMAT " run-list writes, mean %.2f ms, longest %.2f ms\n",
+              "%" G_GINT64_FORMAT " run-list writes on the GUI thread, mean %.2f ms, longest %.2f ms\n",
               self->ticks, self->ticks_over_16ms, self->interval_max_us / 1000.0, self->tick_work_max_us / 1000.0,
-              draws, mean_ms, max_ms, self->record_count,
-              self->record_count ? self->record_total_us / 1000.0 / self->record_count : 0.0,
-              self->record_max_us / 1000.0);
+              draws, mean_ms, max_ms, count, count ? total_us / 1000.0 / count : 0.0, max_us / 1000.0);
 }
 
 static void
@@ -368,12 +368,6 @@ cl_window_dispose (GObject *object)
     {
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
       self->tick_id = 0;
-    }
-  if (self->record_pool)
-    {
-      /* Queued writes finish first (they hold no reference: the window waits for them). */
-      g_thread_pool_free (self->record_pool, FALSE, TRUE);
-      self->record_pool = NULL;
     }
   if (self->trainer)
     {
@@ -388,7 +382,7 @@ cl_window_dispose (GObject *object)
     }
   if (self->runs)
     cl_window_runs_dispose (self);
-  g_clear_pointer (&self->store, cl_run_store_close);
+  cl_window_recorder_dispose (self);
   g_clear_pointer (&self->current_id, g_free);
   g_clear_pointer (&self->preset_name, g_free);
   g_clear_pointer (&self->current_preset, g_free);
@@ -410,7 +404,6 @@ cl_window_dispose (GObject *object)
 static void
 cl_window_finalize (GObject *object)
 {
-  g_mutex_clear (&CL_WINDOW (object)->store_lock);
   G_OBJECT_CLASS (cl_window_parent_class)->finalize (object);
 }
 
@@ -522,7 +515,6 @@ on_sim_order (ClWindow *self)
 static void
 cl_window_init (ClWindow *self)
 {
-  g_mutex_init (&self->store_lock);
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->figure_stack, "notify::visible-child", G_CALLBACK (on_visible_figure), self);
   gtk_drawing_area_set_draw_func (self->dashboard_area, draw_dashboard, self, NULL);
@@ -585,10 +577,9 @@ cl_window_new_for_preset (GtkApplication *app, const ClConfig *config, const cha
   self->run_config = *config;
   build_param_rows (self);
   GError *error = NULL;
-  self->store = cl_run_store_open (NULL, &error);
-  self->record_pool = g_thread_pool_new (cl_window_record_worker, self, 1, FALSE, NULL);
+  gboolean kept = cl_window_recorder_init (self, &error);
   cl_window_start_run (self);
-  if (!self->store)
+  if (!kept)
     {
       /* After cl_window_start_run, which hides the error bar when the run starts. */
       g_autofree char *msg = g_strdup_printf ("The run list is off (runs are not kept): %s", error->message);

@@ -9,6 +9,7 @@
  * of the list at once and moves its folder to the trash (g_file_trash) when the undo bar closes:
  * until then Undo only puts it back, and nothing on disk has changed. */
 #include "app/cl_window_private.h"
+#include "app/cl_run_entry.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -17,30 +18,7 @@
 #include "engine/base/cl_file.h"
 #include "engine/store/cl_runs.h"
 
-#define NOTE_FILE "note.txt"
-#define NOTE_MAX_BYTES (64 * 1024)
 #define UNDO_SECONDS 10
-
-char *
-cl_run_note_read (const char *dir)
-{
-  if (!dir)
-    return NULL;
-  g_autofree char *path = g_build_filename (dir, NOTE_FILE, NULL);
-  char *text = NULL;
-  if (!g_file_test (path, G_FILE_TEST_EXISTS) || !cl_file_read_regular (path, NOTE_MAX_BYTES, &text, NULL, NULL))
-    return NULL;
-  if (!g_utf8_validate (text, -1, NULL))
-    {
-      char *valid = g_utf8_make_valid (text, -1);
-      g_free (text);
-      text = valid;
-    }
-  g_strstrip (text);
-  if (!*text)
-    g_clear_pointer (&text, g_free);
-  return text;
-}
 
 static ClRunEntry *
 find_entry (ClWindow *self, const char *key, GError **error)
@@ -57,7 +35,7 @@ cl_window_rename_run (ClWindow *self, const char *key, const char *label, GError
   ClRunEntry *e = find_entry (self, key, error);
   if (!e)
     return FALSE;
-  if (!e->from_store || !self->store)
+  if (!e->from_store || !self->recorder)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_PERM,
                    "“%s” was opened from a folder and is named by it; only this window's runs can be renamed",
@@ -70,9 +48,7 @@ cl_window_rename_run (ClWindow *self, const char *key, const char *label, GError
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "A run's name cannot be empty");
       return FALSE;
     }
-  g_mutex_lock (&self->store_lock);
-  gboolean ok = cl_run_store_set_label (self->store, e->key, clean, error);
-  g_mutex_unlock (&self->store_lock);
+  gboolean ok = cl_run_recorder_set_label (self->recorder, e->key, clean, error);
   if (ok)
     {
       cl_window_runs_refresh (self);          /* the list and the drop-downs follow */
@@ -87,7 +63,7 @@ cl_window_set_run_note (ClWindow *self, const char *key, const char *note, GErro
   ClRunEntry *e = find_entry (self, key, error);
   if (!e)
     return FALSE;
-  g_autofree char *path = g_build_filename (e->info->path, NOTE_FILE, NULL);
+  g_autofree char *path = g_build_filename (e->info->path, CL_RUN_NOTE_FILE, NULL);
   g_autofree char *clean = g_strstrip (g_strdup (note ? note : ""));
   if (!*clean)
     {
@@ -167,9 +143,7 @@ cl_window_flush_trash (ClWindow *self, GError **error)
   if (ok)
     {
       /* The folder is in the trash: the store forgets the run (its folder is gone already). */
-      g_mutex_lock (&self->store_lock);
-      ok = !self->store || cl_run_store_delete (self->store, e->key, &local);
-      g_mutex_unlock (&self->store_lock);
+      ok = !self->recorder || cl_run_recorder_delete (self->recorder, e->key, &local);
     }
   if (!ok)
     {
@@ -257,18 +231,6 @@ cl_window_trash_run (ClWindow *self, const char *key, GError **error)
 }
 
 /* ------------------------------------------------------------------ the filter */
-
-const char *
-cl_run_entry_ini (ClRunEntry *e)
-{
-  if (!e->ini_text && e->info && e->info->path)
-    {
-      g_autofree char *path = g_build_filename (e->info->path, "run.ini", NULL);
-      if (!cl_file_read_regular (path, 1 << 20, &e->ini_text, NULL, NULL))
-        e->ini_text = g_strdup ("");
-    }
-  return e->ini_text ? e->ini_text : "";
-}
 
 static gboolean
 same_value (const char *a, const char *b)

@@ -2,19 +2,20 @@
  *   cl_window.c          core: the template, the run lifecycle (start_run), the frame tick, the sidebar
  *   cl_window_actions.c  every win.* action handler, and the dialogs they open
  *   cl_window_export.c   figure, dashboard and CSV export (worker threads, choosers)
- *   cl_window_runs.c     the run list panel: ClRunEntry, its rows, A/B choice, overlays, opened folders
- *   cl_window_recorder.c recording the live run into the run store on a worker thread
+ *   cl_window_runs.c     the run list panel: its rows, A/B choice, overlays, opened folders
+ *   cl_run_entry.c       ClRunEntry, one row of the run list (GLib only)
+ *   cl_window_recorder.c the window's side of recording the live run (app/cl_run_recorder.c, GLib only)
  *   cl_window_status.c   the status line, probe progress bar, notices and messages
  *   cl_window_history.c  run history curation: rename, note, trash with undo, the list filter
  *   cl_window_replicates.c other seeds of the shown run, fed to the probe chart
  *   cl_window_presets.c  the presets popover, the question before edits are discarded, "Try this" */
 #pragma once
 #include "app/cl_window.h"
+#include "app/cl_run_entry.h"
+#include "app/cl_run_recorder.h"
 #include "ui/cl_figure_view.h"
 
 G_BEGIN_DECLS
-
-typedef struct _ClRunEntry ClRunEntry;
 
 struct _ClWindow
 {
@@ -74,16 +75,11 @@ struct _ClWindow
   GtkStack *sidebar_stack;
   GtkListView *runs_view;
   GtkDropDown *run_a, *run_b;
-  GListStore *runs;    /* ClRunEntry: opened runs first, then the window's, newest first */
-  GHashTable *entries; /* key -> ClRunEntry (borrowed from runs) */
-  ClRunStore *store;   /* NULL when the run history cannot be kept (message shown) */
+  GListStore *runs;        /* ClRunEntry: opened runs first, then the window's, newest first */
+  GHashTable *entries;     /* key -> ClRunEntry (borrowed from runs) */
+  ClRunRecorder *recorder; /* keeps every live run (cl_window_recorder.c); NULL when the store cannot be opened */
   guint record_id;
-  gboolean run_end_recorded;                           /* the current run's end is in the store */
-  gint64 record_count, record_total_us, record_max_us; /* GUI-thread time spent writing runs */
-  GMutex store_lock;        /* the store is used by the GUI thread and the recording worker */
-  GThreadPool *record_pool; /* one thread: the periodic writes */
-  int record_generation;    /* bumped when a run begins or ends: older queued writes are dropped */
-  char *current_id;         /* the run being recorded (copy of the store's), or NULL */
+  char *current_id; /* the run being recorded (copy of the store's), or NULL */
   gboolean record_error_shown;
   GtkFilterListModel *runs_filtered; /* what the list view shows: runs through the filter */
   /* Run history curation (cl_window_history.c). */
@@ -106,27 +102,6 @@ struct _ClWindow
   GPtrArray *overlay_snaps;  /* ClSnapshot refs */
   GPtrArray *overlay_labels; /* char * */
   char *label_a, *label_b;
-};
-
-/* One row of the run list: a run kept by this window's store, or read from an opened folder. */
-#define CL_TYPE_RUN_ENTRY (cl_run_entry_get_type ())
-G_DECLARE_FINAL_TYPE (ClRunEntry, cl_run_entry, CL, RUN_ENTRY, GObject)
-
-struct _ClRunEntry
-{
-  GObject parent_instance;
-  ClRunInfo *info;
-  char *key; /* store id, or the folder path of an opened run */
-  gboolean from_store;
-  gboolean recording; /* the live run being recorded now: drawn live, not from its files */
-  gboolean overlay;
-  ClSnapshot *snap;  /* read from its folder on first use */
-  double class_read; /* final class probe read from probes.csv when the info has none */
-  char *title, *summary, *detail;
-  char *choice;   /* the A/B drop-downs' text: title · summary (the first item: its own text, info NULL) */
-  char *note;     /* the run's note (note.txt in its folder), or NULL */
-  char *tooltip;  /* everything the row says, the note, a damaged run's problem, the folder */
-  char *ini_text; /* run.ini, read on first use by the filter */
 };
 
 /* ----------------------------------------------------------- for tests: what a user sees,
@@ -164,13 +139,11 @@ GtkWidget *cl_window_get_restart_button (ClWindow *win);
 void cl_window_actions_init (GtkWidgetClass *widget_class);
 
 /* cl_window_runs.c */
-const char *cl_run_entry_label (const ClRunEntry *e);
 void cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current);
 void cl_window_runs_refresh (ClWindow *self);
 void cl_window_runs_init (ClWindow *self);
 void cl_window_runs_dispose (ClWindow *self);
 
-void cl_run_entry_set_note (ClRunEntry *e, const char *note);
 /* After a run left the list: the A/B choices point at what they hold (or at nothing). */
 void cl_window_runs_sync_choices (ClWindow *self);
 /* Points the figures at A, B and the ticked runs again (after a label changed, for the legends). */
@@ -186,10 +159,6 @@ int cl_window_get_n_replicates (ClWindow *self);
 void cl_window_replicates_dispose (ClWindow *self);
 
 /* cl_window_history.c */
-/* The run's run.ini text, read on first use ("" when unreadable). */
-const char *cl_run_entry_ini (ClRunEntry *e);
-/* The note of the run in folder dir (dir/note.txt), or NULL when it has none. */
-char *cl_run_note_read (const char *dir);
 GMenuModel *cl_window_history_row_menu (ClRunEntry *e);
 void cl_window_history_class_init (GtkWidgetClass *wc);
 void cl_window_history_init (ClWindow *self);
@@ -212,8 +181,10 @@ void cl_window_set_run_filter (ClWindow *self, const char *text);
 GPtrArray *cl_window_shown_runs (ClWindow *self);
 
 /* cl_window_recorder.c */
+/* Opens the run store (FALSE with error when it cannot: the run list is then off). */
+gboolean cl_window_recorder_init (ClWindow *self, GError **error);
+void cl_window_recorder_dispose (ClWindow *self);
 void cl_window_record_begin (ClWindow *self);
-void cl_window_record_worker (gpointer data, gpointer user_data);
 void cl_window_record_run (ClWindow *self, gboolean end);
 gboolean cl_window_on_record_timer (gpointer data);
 

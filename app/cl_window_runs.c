@@ -1,5 +1,7 @@
 /* The run list panel: every run of this window and of opened folders, A/B choice and overlays. */
 #include "app/cl_window_private.h"
+#include "app/cl_run_entry.h"
+#include "app/cl_run_row.h"
 #include "app/cl_sweep_follow.h"
 
 #include <math.h>
@@ -11,263 +13,13 @@
 #include "ui/cl_figure_view.h"
 
 static void apply_comparison (ClWindow *self);
-static void entry_update_tooltip (ClRunEntry *e);
-
-/* ------------------------------------------------------------- run entries */
-
-enum
-{
-  ENTRY_PROP_0,
-  ENTRY_PROP_TITLE,
-  ENTRY_PROP_SUMMARY,
-  ENTRY_PROP_DETAIL,
-  ENTRY_PROP_OVERLAY,
-  ENTRY_PROP_CAN_OVERLAY,
-  ENTRY_PROP_CHOICE,
-  ENTRY_PROP_NOTE,
-  ENTRY_PROP_TOOLTIP,
-  ENTRY_N_PROPS
-};
-static GParamSpec *entry_props[ENTRY_N_PROPS];
-
-G_DEFINE_FINAL_TYPE (ClRunEntry, cl_run_entry, G_TYPE_OBJECT)
-
-static void
-cl_run_entry_finalize (GObject *object)
-{
-  ClRunEntry *e = CL_RUN_ENTRY (object);
-  g_clear_pointer (&e->info, cl_run_info_free);
-  g_clear_pointer (&e->snap, cl_snapshot_unref);
-  g_free (e->key);
-  g_free (e->title);
-  g_free (e->summary);
-  g_free (e->detail);
-  g_free (e->choice);
-  g_free (e->note);
-  g_free (e->tooltip);
-  g_free (e->ini_text);
-  G_OBJECT_CLASS (cl_run_entry_parent_class)->finalize (object);
-}
-
-static void
-cl_run_entry_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
-{
-  ClRunEntry *e = CL_RUN_ENTRY (object);
-  switch (id)
-    {
-    case ENTRY_PROP_TITLE:
-      g_value_set_string (value, e->title);
-      break;
-    case ENTRY_PROP_SUMMARY:
-      g_value_set_string (value, e->summary);
-      break;
-    case ENTRY_PROP_DETAIL:
-      g_value_set_string (value, e->detail);
-      break;
-    case ENTRY_PROP_OVERLAY:
-      g_value_set_boolean (value, e->overlay);
-      break;
-    case ENTRY_PROP_CAN_OVERLAY:
-      g_value_set_boolean (value, !e->recording && e->info);
-      break;
-    case ENTRY_PROP_CHOICE:
-      g_value_set_string (value, e->choice);
-      break;
-    case ENTRY_PROP_NOTE:
-      g_value_set_string (value, e->note ? e->note : "");
-      break;
-    case ENTRY_PROP_TOOLTIP:
-      g_value_set_string (value, e->tooltip);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cl_run_entry_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
-{
-  ClRunEntry *e = CL_RUN_ENTRY (object);
-  switch (id)
-    {
-    case ENTRY_PROP_OVERLAY:
-      if (e->overlay != g_value_get_boolean (value))
-        {
-          e->overlay = g_value_get_boolean (value);
-          g_object_notify_by_pspec (object, pspec);
-        }
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
-    }
-}
-
-static void
-cl_run_entry_class_init (ClRunEntryClass *klass)
-{
-  GObjectClass *oc = G_OBJECT_CLASS (klass);
-  oc->finalize = cl_run_entry_finalize;
-  oc->get_property = cl_run_entry_get_property;
-  oc->set_property = cl_run_entry_set_property;
-  entry_props[ENTRY_PROP_TITLE] =
-      g_param_spec_string ("title", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_SUMMARY] =
-      g_param_spec_string ("summary", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_DETAIL] =
-      g_param_spec_string ("detail", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_OVERLAY] = g_param_spec_boolean (
-      "overlay", NULL, NULL, FALSE, G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_CAN_OVERLAY] =
-      g_param_spec_boolean ("can-overlay", NULL, NULL, TRUE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_CHOICE] =
-      g_param_spec_string ("choice", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_NOTE] =
-      g_param_spec_string ("note", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  entry_props[ENTRY_PROP_TOOLTIP] =
-      g_param_spec_string ("tooltip", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (oc, ENTRY_N_PROPS, entry_props);
-}
-
-static void
-cl_run_entry_init (ClRunEntry *e)
-{
-  e->class_read = NAN;
-}
-
-const char *
-cl_run_entry_label (const ClRunEntry *e)
-{
-  if (!e->info)
-    return e->choice; /* the drop-downs' first item: "Live run" / "Nothing" */
-  return e->info->label && *e->info->label ? e->info->label : e->key;
-}
-
-/* The drop-downs' first item, which is no run. */
-static ClRunEntry *
-placeholder_new (const char *text)
-{
-  ClRunEntry *e = g_object_new (CL_TYPE_RUN_ENTRY, NULL);
-  e->choice = g_strdup (text);
-  return e;
-}
-
-static void
-set_text (ClRunEntry *e, char **field, char *text, int prop)
-{
-  if (g_strcmp0 (*field, text) == 0)
-    {
-      g_free (text);
-      return;
-    }
-  g_free (*field);
-  *field = text;
-  g_object_notify_by_pspec (G_OBJECT (e), entry_props[prop]);
-}
-
-/* The run's note (note.txt in its folder, cl_window_history.c writes it), NULL for none. */
-void
-cl_run_entry_set_note (ClRunEntry *e, const char *note)
-{
-  set_text (e, &e->note, note && *note ? g_strdup (note) : NULL, ENTRY_PROP_NOTE);
-  /* the tooltip holds the note too */
-  entry_update_tooltip (e);
-}
-
-/* The row's tooltip: everything the row says, the note, why a damaged run is damaged, the folder. */
-static void
-entry_update_tooltip (ClRunEntry *e)
-{
-  if (!e->info)
-    return;
-  GString *tip = g_string_new (NULL);
-  g_string_append_printf (tip, "%s\n%s\n%s (final class probe accuracy first)", e->title, e->summary, e->detail);
-  if (e->info->status == CL_RUN_STATUS_DAMAGED && e->info->problem)
-    g_string_append_printf (tip, "\nDamaged: %s", e->info->problem);
-  if (e->note)
-    g_string_append_printf (tip, "\nNote: %s", e->note);
-  g_string_append_printf (tip, "\n%s", e->info->path);
-  set_text (e, &e->tooltip, g_string_free (tip, FALSE), ENTRY_PROP_TOOLTIP);
-}
-
-/* Takes info. Updates the texts the list shows, notifying only what changed. */
-static void
-entry_set_info (ClRunEntry *e, ClRunInfo *info, gboolean recording)
-{
-  g_clear_pointer (&e->info, cl_run_info_free);
-  e->info = info;
-  gboolean was_recording = e->recording;
-  e->recording = recording;
-
-  GString *title = g_string_new (cl_run_entry_label (e));
-  if (recording)
-    g_string_append (title, " · recording now");
-  else if (info->status != CL_RUN_STATUS_UNKNOWN && info->status != CL_RUN_STATUS_FINISHED)
-    g_string_append_printf (title, " · %s", cl_run_status_name (info->status));
-
-  GString *detail = g_string_new (NULL);
-  if (info->status == CL_RUN_STATUS_DAMAGED && info->problem)
-    g_string_append_printf (detail, "damaged: %s · ", info->problem);
-  double cls = cl_run_info_final (info, "class");
-  if (!isfinite (cls))
-    cls = e->class_read;
-  if (isfinite (cls))
-    g_string_append_printf (detail, "class %.3f", cls);
-  else
-    g_string_append (detail, "class —");
-  if (info->seed >= 0)
-    g_string_append_printf (detail, " · seed %d", info->seed);
-  if (isfinite (info->duration))
-    {
-      char d[32];
-      cl_format_duration (info->duration, d, sizeof d);
-      g_string_append_printf (detail, "%s%s", detail->len ? " · " : "", d);
-    }
-  if (info->steps >= 0)
-    {
-      g_string_append_printf (detail, "%s%" G_GINT64_FORMAT, detail->len ? " · " : "", info->steps);
-      if (info->total_steps > 0 && info->total_steps != info->steps)
-        g_string_append_printf (detail, "/%" G_GINT64_FORMAT, info->total_steps);
-      g_string_append (detail, " steps");
-    }
-
-  set_text (e, &e->title, g_string_free (title, FALSE), ENTRY_PROP_TITLE);
-  set_text (e, &e->summary, g_strdup (info->summary ? info->summary : ""), ENTRY_PROP_SUMMARY);
-  set_text (e, &e->detail, g_string_free (detail, FALSE), ENTRY_PROP_DETAIL);
-  /* The A/B drop-downs show exactly what the list shows (title, then the parameters), and follow
-   * it when a run's label or values change. */
-  set_text (e, &e->choice, *e->summary ? g_strdup_printf ("%s · %s", e->title, e->summary) : g_strdup (e->title),
-            ENTRY_PROP_CHOICE);
-  entry_update_tooltip (e);
-  if (was_recording != recording)
-    g_object_notify_by_pspec (G_OBJECT (e), entry_props[ENTRY_PROP_CAN_OVERLAY]);
-}
-
-static ClRunEntry *
-entry_new (ClRunInfo *info, const char *key, gboolean from_store, gboolean recording)
-{
-  ClRunEntry *e = g_object_new (CL_TYPE_RUN_ENTRY, NULL);
-  e->key = g_strdup (key);
-  e->from_store = from_store;
-  e->note = cl_run_note_read (info->path);
-  entry_set_info (e, info, recording);
-  return e;
-}
-
-/* The run as a finished snapshot, read from its folder once (a finished run does not change). */
-static ClSnapshot *
-entry_snapshot (ClRunEntry *e, GError **error)
-{
-  if (!e->snap)
-    e->snap = cl_run_load (e->info->path, error);
-  return e->snap;
-}
 
 static void
 on_entry_overlay (ClRunEntry *e, GParamSpec *pspec, ClWindow *self)
 {
   (void) pspec;
   GError *error = NULL;
-  if (e->overlay && !entry_snapshot (e, &error))
+  if (e->overlay && !cl_run_entry_snapshot (e, &error))
     {
       g_autofree char *msg = g_strdup_printf ("Cannot draw “%s”: %s", cl_run_entry_label (e), error->message);
       cl_window_show_error (self, msg);
@@ -281,7 +33,7 @@ on_entry_overlay (ClRunEntry *e, GParamSpec *pspec, ClWindow *self)
 static ClRunEntry *
 add_entry (ClWindow *self, ClRunInfo *info, const char *key, gboolean from_store, gboolean recording, guint position)
 {
-  ClRunEntry *e = entry_new (info, key, from_store, recording);
+  ClRunEntry *e = cl_run_entry_new (info, key, from_store, recording);
   g_signal_connect (e, "notify::overlay", G_CALLBACK (on_entry_overlay), self);
   g_list_store_insert (self->runs, position, e);
   g_hash_table_insert (self->entries, e->key, e);
@@ -321,7 +73,7 @@ cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current)
           /* A run that stopped recording is read again when next drawn. */
           if (e->recording && !recording)
             g_clear_pointer (&e->snap, cl_snapshot_unref);
-          entry_set_info (e, cl_run_info_copy (info), recording);
+          cl_run_entry_set_info (e, cl_run_info_copy (info), recording);
         }
       else
         {
@@ -334,16 +86,14 @@ cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current)
     cl_window_replicates_update (self); /* a new run may be another seed of the shown one */
 }
 
-/* The store is used by the GUI thread and by the one recording worker, one at a time. */
+/* The list brought up to date with the store's own listing. */
 void
 cl_window_runs_refresh (ClWindow *self)
 {
-  if (!self->store)
+  if (!self->recorder)
     return;
-  g_mutex_lock (&self->store_lock);
-  GPtrArray *list = cl_run_store_list (self->store);
-  char *current = g_strdup (cl_run_store_current (self->store));
-  g_mutex_unlock (&self->store_lock);
+  char *current = NULL;
+  GPtrArray *list = cl_run_recorder_list (self->recorder, &current);
   cl_window_runs_apply_store_list (self, list, current);
 }
 
@@ -407,11 +157,9 @@ choose_run (ClWindow *self, ClRunEntry *e, ClRunEntry **slot, GError **error)
     e = NULL; /* the recording run is the live run */
   if (e && e->recording && !e->snap)
     {
-      g_mutex_lock (&self->store_lock);
-      e->snap = cl_run_store_load (self->store, e->key, error);
-      g_mutex_unlock (&self->store_lock);
+      e->snap = cl_run_recorder_load (self->recorder, e->key, error);
     }
-  if (e && !(e->recording ? e->snap : entry_snapshot (e, error)))
+  if (e && !(e->recording ? e->snap : cl_run_entry_snapshot (e, error)))
     return FALSE;
   if (*slot == e)
     return TRUE; /* the same run moved in the list (runs came in above it) */
@@ -591,7 +339,7 @@ final_probes_done (GObject *source, GAsyncResult *result, gpointer data)
       if (e && isfinite (f->cls))
         {
           e->class_read = f->cls;
-          entry_set_info (e, cl_run_info_copy (e->info), e->recording);
+          cl_run_entry_set_info (e, cl_run_info_copy (e->info), e->recording);
         }
     }
 }
@@ -658,54 +406,13 @@ cl_window_open_runs_folder (ClWindow *self, const char *dir, GError **error)
   return TRUE;
 }
 
-/* The list rows: [tick] title / parameters / seed, duration, steps, final class probe / note [⋮]. */
+/* The list rows: the template resources/cl-run-row.ui (app/cl_run_row.c). */
 static void
 setup_run_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
   (void) factory;
   (void) data;
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  gtk_widget_add_css_class (row, "run-row");
-  GtkWidget *check = gtk_check_button_new ();
-  gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (check, "Draw this run as a faded trace on the loss and probe charts");
-  gtk_box_append (GTK_BOX (row), check);
-  GtkWidget *texts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  gtk_widget_set_hexpand (texts, TRUE);
-  const char *classes[] = { "run-title", "run-summary", "run-detail", "run-note" };
-  for (int i = 0; i < 4; i++)
-    {
-      GtkWidget *label = gtk_label_new (NULL);
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      /* Titles of opened runs are paths whose end tells them apart ("sweep/runs/loss.kind=..."). */
-      gtk_label_set_ellipsize (GTK_LABEL (label), i == 0 ? PANGO_ELLIPSIZE_MIDDLE : PANGO_ELLIPSIZE_END);
-      if (i == 1)
-        {
-          gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-          gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-          gtk_label_set_lines (GTK_LABEL (label), 2);
-        }
-      gtk_widget_add_css_class (label, classes[i]);
-      gtk_box_append (GTK_BOX (texts), label);
-    }
-  gtk_box_append (GTK_BOX (row), texts);
-  GtkWidget *menu = gtk_menu_button_new ();
-  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu), "view-more-symbolic");
-  gtk_widget_set_valign (menu, GTK_ALIGN_CENTER);
-  gtk_widget_add_css_class (menu, "flat");
-  gtk_widget_set_tooltip_text (menu, "Rename, add a note, move to the trash");
-  gtk_box_append (GTK_BOX (row), menu);
-  gtk_list_item_set_child (item, row);
-}
-
-static gboolean
-text_to_visible (GBinding *binding, const GValue *from, GValue *to, gpointer data)
-{
-  (void) binding;
-  (void) data;
-  const char *text = g_value_get_string (from);
-  g_value_set_boolean (to, text && *text);
-  return TRUE;
+  gtk_list_item_set_child (item, cl_run_row_new ());
 }
 
 static void
@@ -714,35 +421,20 @@ bind_run_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer dat
   (void) factory;
   (void) data;
   ClRunEntry *e = gtk_list_item_get_item (item);
-  GtkWidget *row = gtk_list_item_get_child (item);
-  GtkWidget *check = gtk_widget_get_first_child (row);
-  GtkWidget *title = gtk_widget_get_first_child (gtk_widget_get_next_sibling (check));
-  GtkWidget *summary = gtk_widget_get_next_sibling (title);
-  GtkWidget *detail = gtk_widget_get_next_sibling (summary);
-  GtkWidget *note = gtk_widget_get_next_sibling (detail);
-  GtkWidget *menu = gtk_widget_get_last_child (row);
-  GPtrArray *bindings = g_ptr_array_new ();
-  g_ptr_array_add (bindings, g_object_bind_property (e, "title", title, "label", G_BINDING_SYNC_CREATE));
-  g_ptr_array_add (bindings, g_object_bind_property (e, "summary", summary, "label", G_BINDING_SYNC_CREATE));
-  g_ptr_array_add (bindings, g_object_bind_property (e, "detail", detail, "label", G_BINDING_SYNC_CREATE));
-  g_ptr_array_add (bindings, g_object_bind_property (e, "note", note, "label", G_BINDING_SYNC_CREATE));
-  g_ptr_array_add (bindings, g_object_bind_property_full (e, "note", note, "visible", G_BINDING_SYNC_CREATE,
-                                                          text_to_visible, NULL, NULL, NULL));
-  g_ptr_array_add (bindings, g_object_bind_property (e, "tooltip", row, "tooltip-text", G_BINDING_SYNC_CREATE));
-  g_ptr_array_add (bindings, g_object_bind_property (e, "overlay", check, "active",
-                                                     G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL));
-  g_ptr_array_add (bindings, g_object_bind_property (e, "can-overlay", check, "sensitive", G_BINDING_SYNC_CREATE));
-  g_object_set_data_full (G_OBJECT (item), "bindings", bindings, (GDestroyNotify) g_ptr_array_unref);
-  g_autofree char *name = g_strdup_printf ("Overlay %s", cl_run_entry_label (e));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (check), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
   g_autoptr (GMenuModel) model = cl_window_history_row_menu (e);
-  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu), model);
-  g_autofree char *menu_name = g_strdup_printf ("Actions for %s", cl_run_entry_label (e));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (menu), GTK_ACCESSIBLE_PROPERTY_LABEL, menu_name, -1);
+  cl_run_row_bind (CL_RUN_ROW (gtk_list_item_get_child (item)), e, model);
 }
 
 static void
 unbind_run_row (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  (void) factory;
+  (void) data;
+  cl_run_row_unbind (CL_RUN_ROW (gtk_list_item_get_child (item)));
+}
+
+static void
+unbind_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
 {
   (void) factory;
   (void) data;
@@ -802,7 +494,7 @@ choice_factory (gboolean ellipsize)
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_choice_label), GINT_TO_POINTER (ellipsize));
   g_signal_connect (factory, "bind", G_CALLBACK (bind_choice_label), NULL);
-  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_run_row), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_choice_label), NULL);
   return factory;
 }
 
@@ -831,7 +523,7 @@ cl_window_runs_init (ClWindow *self)
   for (int i = 0; i < 2; i++)
     {
       GListStore *first = g_list_store_new (CL_TYPE_RUN_ENTRY);
-      ClRunEntry *placeholder = placeholder_new (firsts[i]);
+      ClRunEntry *placeholder = cl_run_entry_new_placeholder (firsts[i]);
       g_list_store_append (first, placeholder);
       g_object_unref (placeholder);
       GListStore *parts = g_list_store_new (G_TYPE_LIST_MODEL);

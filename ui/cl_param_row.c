@@ -386,6 +386,26 @@ cl_param_row_init (ClParamRow *self)
   gtk_widget_add_controller (GTK_WIDGET (self->value_entry), focus);
 }
 
+/* GTK 4.8 does not wrap a tooltip's text: a parameter's one-line help ran off the screen's edge.
+ * The tooltip shows the row's tooltip text in a wrapping label instead. */
+static gboolean
+on_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip *tooltip, gpointer data)
+{
+  (void) x;
+  (void) y;
+  (void) keyboard;
+  (void) data;
+  const char *text = gtk_widget_get_tooltip_text (widget);
+  if (!text)
+    return FALSE;
+  GtkWidget *label = gtk_label_new (text);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 72);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_tooltip_set_custom (tooltip, label);
+  return TRUE;
+}
+
 /* The key stays one hover away: it is what presets, --set and run.ini spell. A row that does
  * nothing for the next run's data.kind says so first. */
 static void
@@ -407,6 +427,7 @@ cl_param_row_new (const ClParam *p, const char *value)
 {
   ClParamRow *self = g_object_new (CL_TYPE_PARAM_ROW, NULL);
   self->param = p;
+  g_signal_connect (self, "query-tooltip", G_CALLBACK (on_query_tooltip), NULL);
   gtk_label_set_text (self->name_label, p->label);
   update_tooltip (self, NULL);
   self->updating = TRUE;

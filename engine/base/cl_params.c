@@ -14,6 +14,8 @@ G_DEFINE_QUARK (cl - config - error - quark, cl_config_error)
 
 /* Same order as ClSceneKind in cl_scenes.h. */
 static const char *const data_kinds[] = { "randbits", "overlay", "two-objects", "multi-objects", NULL };
+/* Same order as ClOverlayLayout in cl_scenes.h. */
+static const char *const overlay_layouts[] = { "glyphs-3x3", "code-tiled", NULL };
 /* Same order as ClLossKind in cl_loss.h. */
 static const char *const loss_kinds[] = { "ntxent", "decoupled", "swd-normal", "swd-cube", "swd-sphere", NULL };
 static const char *const archs[] = { "convn", "convn-same", "convn-deep", NULL };
@@ -69,6 +71,12 @@ static const ClParam params[] = {
     "multi-objects: 1 = each augmented view gets a freshly drawn background texture (same items in the same places), "
     "so the background no longer tells images apart; 0 = both views share the scene's background",
     CL_PARAM_LIVE | ONLY (MULTI_OBJECTS) },
+  { "data.overlay_layout", "Overlay layout", CL_PARAM_ENUM, OFF (data_overlay_layout), 0, 0, 0, 0, NULL,
+    overlay_layouts, "",
+    "overlay: glyphs-3x3 = the pool's stroke glyph stamped on a 3x3 grid (the paper's construction); code-tiled = a "
+    "binary code (12-px tiles) repeated over the whole image at full contrast, so every crop carries several intact "
+    "copies: a near-perfect instance identifier (with aug.flip=0), as the random bits are",
+    ONLY (OVERLAY) },
   { "aug.crop_min_area", "Smallest crop area", CL_PARAM_FLOAT, OFF (aug_crop_min_area), 0, 0.08, 1, 0.5, NULL, NULL, "",
     "Random resized crop: smallest kept fraction of the image area (1 = no crop)", CL_PARAM_LIVE },
   { "aug.flip", "Flip probability", CL_PARAM_FLOAT, OFF (aug_flip), 0, 0, 1, 0.5, NULL, NULL, "",

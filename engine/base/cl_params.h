@@ -53,6 +53,7 @@ typedef struct
   int data_tint;
   double data_bit_resample;
   int data_bg_per_view;
+  int data_overlay_layout;
   double aug_crop_min_area;
   double aug_flip;
   double aug_jitter;

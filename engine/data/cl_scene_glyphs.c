@@ -179,3 +179,48 @@ cl_scene_glyphs_render (uint64_t seed, int pool, uint8_t *out)
   for (int k = 0; k < pool; k++)
     render_glyph (&l, proto[k % CL_SCENE_GLYPH_CLASSES], seed, k, out + (size_t) k * CL_SCENE_GLYPH * CL_SCENE_GLYPH);
 }
+
+/* ------------------------------------------------------------ code-tiled overlay: binary codes */
+
+/* Code row 0 per class k % 10: ten distinct non-empty 4-bit patterns. */
+static const uint8_t code_class_rows[CL_SCENE_GLYPH_CLASSES] = { 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x8, 0x9, 0xa, 0xc };
+
+/* A bijection of [0, 4096) keyed by the seed (xor, odd multiplications and xor-shifts, all
+ * invertible mod 2^12), so that distinct k / 10 give distinct code rows 1-3. */
+static uint32_t
+code_mix12 (uint64_t seed, uint32_t x)
+{
+  uint64_t h = cl_hash64 (seed ^ ((uint64_t) PURPOSE_CODE << 56));
+  x = (x ^ (uint32_t) h) & 0xfffu;
+  x = (x * (((uint32_t) (h >> 12) & 0xfffu) | 1u)) & 0xfffu;
+  x ^= x >> 6;
+  x = (x * 0x9e5u) & 0xfffu;
+  x ^= x >> 5;
+  x = (x * (((uint32_t) (h >> 24) & 0xfffu) | 1u)) & 0xfffu;
+  x ^= x >> 7;
+  return x;
+}
+
+void
+cl_scene_codes_render (uint64_t seed, int pool, uint8_t *out)
+{
+  G_STATIC_ASSERT (CL_SCENE_GLYPH == 12);
+  G_STATIC_ASSERT (CL_SCENE_MAX_POOL / CL_SCENE_GLYPH_CLASSES < 4096);
+  for (int k = 0; k < pool; k++)
+    {
+      uint8_t *tile = out + (size_t) k * CL_SCENE_GLYPH * CL_SCENE_GLYPH;
+      memset (tile, 0, CL_SCENE_GLYPH * CL_SCENE_GLYPH);
+      uint32_t code = (uint32_t) code_class_rows[k % CL_SCENE_GLYPH_CLASSES] |
+                      code_mix12 (seed, (uint32_t) (k / CL_SCENE_GLYPH_CLASSES)) << 4;
+      for (int i = 0; i < CL_SCENE_GLYPH; i++)
+        tile[i] = tile[i * CL_SCENE_GLYPH] = 255; /* the frame: top row, left column */
+      for (int bit = 0; bit < 16; bit++)
+        if (code >> bit & 1u)
+          {
+            int r = 2 + 2 * (bit / 4), c = 2 + 2 * (bit % 4);
+            for (int y = r; y < r + 2; y++)
+              for (int x = c; x < c + 2; x++)
+                tile[y * CL_SCENE_GLYPH + x] = 255;
+          }
+    }
+}

@@ -60,6 +60,12 @@ cl_scene_params_check (const ClSceneParams *p, GError **error)
                    CL_SCENE_MAX_POOL, p->pool);
       return FALSE;
     }
+  if (p->kind == CL_SCENE_OVERLAY && (p->overlay_layout < 0 || p->overlay_layout >= CL_N_OVERLAY_LAYOUTS))
+    {
+      g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
+                   "data.overlay_layout: expected glyphs-3x3 or code-tiled (got index %d)", p->overlay_layout);
+      return FALSE;
+    }
   if (p->kind == CL_SCENE_TWO_OBJECTS && (p->big_size < CL_SCENE_MIN_BIG || p->big_size > CL_SCENE_MAX_BIG))
     {
       g_set_error (error, CL_DATA_ERROR, CL_DATA_ERROR_CORRUPT,
@@ -142,7 +148,10 @@ cl_scenes_new (const ClSceneParams *params, const ClDataset *ds, GError **error)
     {
       s->pool = params->pool;
       s->glyphs = g_malloc ((gsize) s->pool * CL_SCENE_GLYPH * CL_SCENE_GLYPH);
-      cl_scene_glyphs_render (params->seed, s->pool, s->glyphs);
+      if (params->overlay_layout == CL_OVERLAY_CODE_TILED)
+        cl_scene_codes_render (params->seed, s->pool, s->glyphs);
+      else
+        cl_scene_glyphs_render (params->seed, s->pool, s->glyphs);
     }
   return s;
 }
@@ -649,6 +658,24 @@ render_scene (const ClScenes *s, int split, int index, ClSceneVariant variant, c
         int pattern = variant == CL_SCENE_FIXED_OVERLAY ? 0 : L.pattern;
         static const double at[3] = { 0.15, 0.45, 0.75 };
         const uint8_t *glyph = s->glyphs + (size_t) pattern * CL_SCENE_GLYPH * CL_SCENE_GLYPH;
+        labels[CL_TARGET_OVERLAY] = (uint8_t) (pattern % CL_SCENE_GLYPH_CLASSES);
+        if (s->p.overlay_layout == CL_OVERLAY_CODE_TILED)
+          {
+            /* The code's tile repeated from the canvas origin over the whole canvas. */
+            for (int y = 0; y < h; y++)
+              for (int x = 0; x < w; x++)
+                {
+                  uint8_t v = glyph[(y % CL_SCENE_GLYPH) * CL_SCENE_GLYPH + x % CL_SCENE_GLYPH];
+                  size_t o = (size_t) y * (size_t) w + (size_t) x;
+                  if (v >= grey[o])
+                    {
+                      grey[o] = v;
+                      if (mask && v > CL_SCENE_ALPHA_THRESHOLD)
+                        mask[o] = 2;
+                    }
+                }
+            break;
+          }
         for (int gy = 0; gy < 3; gy++)
           for (int gx = 0; gx < 3; gx++)
             {
@@ -666,7 +693,6 @@ render_scene (const ClScenes *s, int split, int index, ClSceneVariant variant, c
                       }
                   }
             }
-        labels[CL_TARGET_OVERLAY] = (uint8_t) (pattern % CL_SCENE_GLYPH_CLASSES);
         break;
       }
 

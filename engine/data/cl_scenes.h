@@ -57,6 +57,22 @@ typedef enum
 /* "randbits", "overlay", "two-objects", "multi-objects", NULL: the data.kind spellings. */
 extern const char *const cl_scene_kind_names[CL_N_SCENE_KINDS + 1];
 
+/* data.overlay_layout (same order as the parameter table's choices):
+ *  - glyphs-3x3: the stroke glyph stamped 9 times on the 3x3 grid (the paper's construction).
+ *  - code-tiled: a binary code tiled over the whole canvas, so that every crop carries several
+ *    intact copies, at full contrast: a near-perfect instance identifier after augmentation (at
+ *    aug.flip = 0), the way the random bits are. The pool's "glyph" k is then one 12x12 tile: a
+ *    1-px white frame line (top row and left column, so the tiles form a lattice and the code's
+ *    place in its tile is unambiguous) and a 4x4 code of 2x2-px cells at (2, 2). Code row 0 is one
+ *    of 10 fixed 4-bit patterns, the class k % 10 (the `overlay` target); rows 1-3 are a 12-bit
+ *    bijective mix of k / 10 keyed by the seed, so the codes of a pool are distinct. */
+typedef enum
+{
+  CL_OVERLAY_GLYPHS_3X3 = 0,
+  CL_OVERLAY_CODE_TILED,
+  CL_N_OVERLAY_LAYOUTS
+} ClOverlayLayout;
+
 typedef struct
 {
   int kind;     /* ClSceneKind */
@@ -64,6 +80,7 @@ typedef struct
   int big_size; /* two-objects: side of the large item in px, CL_SCENE_MIN_BIG..CL_SCENE_MAX_BIG */
   int tint;     /* 0 or 1 */
   uint64_t seed;
+  int overlay_layout; /* overlay: ClOverlayLayout (0, the 3x3 glyphs, when zero-initialised) */
 } ClSceneParams;
 
 #define CL_SCENE_MAX_POOL 4096
@@ -92,7 +109,7 @@ typedef enum
 /* probes.csv spelling: "class", "background", "overlay", "small", "large", "tint". */
 const char *cl_scene_target_name (ClSceneTarget target);
 
-/* Checks params (kind, pool, big_size, tint; big_size only for two-objects, pool only for overlay).
+/* Checks params (kind, pool, overlay_layout, big_size, tint; big_size only for two-objects, pool only for overlay).
  * Errors name the key (data.kind, data.pool, data.big_size, data.tint) and the expected range;
  * domain CL_DATA_ERROR, code CL_DATA_ERROR_CORRUPT. */
 gboolean cl_scene_params_check (const ClSceneParams *params, GError **error);
@@ -192,5 +209,6 @@ void cl_scenes_render_variant (const ClScenes *scenes, int split, int index, ClS
  * kinds render exactly as drawn. The layout's texture field still names the scene's own texture. */
 void cl_scenes_render_background (const ClScenes *scenes, int split, int index, uint64_t bg_key, uint8_t *pixels);
 
-/* Glyph k of the pool (CL_SCENE_GLYPH^2 bytes, white on black), for tests and for showing the pool. */
+/* Glyph k of the pool (CL_SCENE_GLYPH^2 bytes, white on black; with code-tiled, the code's tile),
+ * for tests and for showing the pool. */
 const uint8_t *cl_scenes_glyph (const ClScenes *scenes, int k);

@@ -11,10 +11,15 @@ enum
   PURPOSE_TEXTURE,
   PURPOSE_TINT,
   PURPOSE_PROTOTYPE,
-  PURPOSE_GLYPH
+  PURPOSE_GLYPH,
+  PURPOSE_CODE
 };
 
 /* The overlay's pool glyphs for seed: CL_SCENE_GLYPH_CLASSES stroke prototypes on a 4x4 lattice,
  * glyph k a jittered, sheared rendering of prototype k % CL_SCENE_GLYPH_CLASSES, into
  * out [pool][CL_SCENE_GLYPH][CL_SCENE_GLYPH]. */
 void cl_scene_glyphs_render (uint64_t seed, int pool, uint8_t *out);
+
+/* The code-tiled overlay's pool tiles for seed (see ClOverlayLayout in cl_scenes.h), tile k into
+ * out [pool][CL_SCENE_GLYPH][CL_SCENE_GLYPH]; tile k depends on (seed, k) only. */
+void cl_scene_codes_render (uint64_t seed, int pool, uint8_t *out);

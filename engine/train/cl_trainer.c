@@ -108,6 +108,7 @@ cl_trainer_new (const ClConfig *config, GError **error)
   ClSceneParams scene = {
     .kind = config->data_kind,
     .pool = config->data_pool,
+    .overlay_layout = config->data_overlay_layout,
     .big_size = config->data_big_size,
     .tint = config->data_tint,
     .seed = (uint64_t) config->train_seed,

@@ -98,7 +98,7 @@ item_label (int split, int index)
 ClScenes *
 scenes_new (int kind, int pool, int big, int tint, uint64_t seed)
 {
-  ClSceneParams p = { kind, pool, big, tint, seed };
+  ClSceneParams p = { kind, pool, big, tint, seed, 0 };
   GError *error = NULL;
   ClScenes *s = cl_scenes_new (&p, ds, &error);
   g_assert_no_error (error);

@@ -23,13 +23,13 @@ test_params (void)
     ClSceneParams p;
     const char *key;
   } bad[] = {
-    { { -1, 10, 28, 0, 1 }, "data.kind" },
-    { { CL_N_SCENE_KINDS, 10, 28, 0, 1 }, "data.kind" },
-    { { CL_SCENE_OVERLAY, 0, 28, 0, 1 }, "data.pool" },
-    { { CL_SCENE_OVERLAY, CL_SCENE_MAX_POOL + 1, 28, 0, 1 }, "data.pool" },
-    { { CL_SCENE_TWO_OBJECTS, 10, 13, 0, 1 }, "data.big_size" },
-    { { CL_SCENE_TWO_OBJECTS, 10, 57, 0, 1 }, "data.big_size" },
-    { { CL_SCENE_RANDBITS, 10, 28, 2, 1 }, "data.tint" },
+    { { -1, 10, 28, 0, 1, 0 }, "data.kind" },
+    { { CL_N_SCENE_KINDS, 10, 28, 0, 1, 0 }, "data.kind" },
+    { { CL_SCENE_OVERLAY, 0, 28, 0, 1, 0 }, "data.pool" },
+    { { CL_SCENE_OVERLAY, CL_SCENE_MAX_POOL + 1, 28, 0, 1, 0 }, "data.pool" },
+    { { CL_SCENE_TWO_OBJECTS, 10, 13, 0, 1, 0 }, "data.big_size" },
+    { { CL_SCENE_TWO_OBJECTS, 10, 57, 0, 1, 0 }, "data.big_size" },
+    { { CL_SCENE_RANDBITS, 10, 28, 2, 1, 0 }, "data.tint" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -43,7 +43,7 @@ test_params (void)
       g_clear_error (&error);
     }
   /* Keys a kind does not use are not checked. */
-  ClSceneParams ok = { CL_SCENE_RANDBITS, 0, 0, 0, 1 };
+  ClSceneParams ok = { CL_SCENE_RANDBITS, 0, 0, 0, 1, 0 };
   g_assert_true (cl_scene_params_check (&ok, NULL));
   ok.kind = CL_SCENE_TWO_OBJECTS, ok.big_size = 14;
   g_assert_true (cl_scene_params_check (&ok, NULL));
@@ -77,7 +77,7 @@ test_geometry_targets (void)
   for (gsize i = 0; i < G_N_ELEMENTS (expect); i++)
     for (int tint = 0; tint <= 1; tint++)
       {
-        ClSceneParams p = { expect[i].kind, 4, 28, tint, 9 };
+        ClSceneParams p = { expect[i].kind, 4, 28, tint, 9, 0 };
         int c, h, w;
         cl_scene_geometry (&p, ds, &c, &h, &w);
         g_assert_cmpint (c, ==, tint ? 3 : 1);
@@ -98,7 +98,7 @@ test_geometry_targets (void)
             g_assert_cmpint (classes[n - 1], ==, 8);
           }
       }
-  ClSceneParams big_pool = { CL_SCENE_OVERLAY, 1000, 28, 0, 9 };
+  ClSceneParams big_pool = { CL_SCENE_OVERLAY, 1000, 28, 0, 9, 0 };
   ClSceneTarget targets[CL_N_SCENE_TARGETS];
   int classes[CL_N_SCENE_TARGETS];
   g_assert_cmpint (cl_scene_targets (&big_pool, ds, targets, classes), ==, 3);
@@ -108,11 +108,11 @@ test_geometry_targets (void)
 /* ------------------------------------------------------------------ all kinds */
 
 static const ClSceneParams all_kinds[] = {
-  { CL_SCENE_RANDBITS, 10, 28, 0, 5 },    { CL_SCENE_OVERLAY, 10, 28, 0, 5 },
-  { CL_SCENE_OVERLAY, 1000, 28, 0, 5 },   { CL_SCENE_TWO_OBJECTS, 10, 20, 0, 5 },
-  { CL_SCENE_TWO_OBJECTS, 10, 56, 0, 5 }, { CL_SCENE_MULTI_OBJECTS, 10, 28, 0, 5 },
-  { CL_SCENE_RANDBITS, 10, 28, 1, 5 },    { CL_SCENE_OVERLAY, 100, 28, 1, 5 },
-  { CL_SCENE_TWO_OBJECTS, 10, 40, 1, 5 }, { CL_SCENE_MULTI_OBJECTS, 10, 28, 1, 5 },
+  { CL_SCENE_RANDBITS, 10, 28, 0, 5, 0 },    { CL_SCENE_OVERLAY, 10, 28, 0, 5, 0 },
+  { CL_SCENE_OVERLAY, 1000, 28, 0, 5, 0 },   { CL_SCENE_TWO_OBJECTS, 10, 20, 0, 5, 0 },
+  { CL_SCENE_TWO_OBJECTS, 10, 56, 0, 5, 0 }, { CL_SCENE_MULTI_OBJECTS, 10, 28, 0, 5, 0 },
+  { CL_SCENE_RANDBITS, 10, 28, 1, 5, 0 },    { CL_SCENE_OVERLAY, 100, 28, 1, 5, 0 },
+  { CL_SCENE_TWO_OBJECTS, 10, 40, 1, 5, 0 }, { CL_SCENE_MULTI_OBJECTS, 10, 28, 1, 5, 0 },
 };
 
 static void
@@ -457,9 +457,9 @@ static int
 bench (void)
 {
   static const ClSceneParams kinds[] = {
-    { CL_SCENE_RANDBITS, 1, 28, 0, 1 },      { CL_SCENE_OVERLAY, 1000, 28, 0, 1 },
-    { CL_SCENE_TWO_OBJECTS, 1, 40, 0, 1 },   { CL_SCENE_MULTI_OBJECTS, 1, 28, 0, 1 },
-    { CL_SCENE_MULTI_OBJECTS, 1, 28, 1, 1 },
+    { CL_SCENE_RANDBITS, 1, 28, 0, 1, 0 },      { CL_SCENE_OVERLAY, 1000, 28, 0, 1, 0 },
+    { CL_SCENE_TWO_OBJECTS, 1, 40, 0, 1, 0 },   { CL_SCENE_MULTI_OBJECTS, 1, 28, 0, 1, 0 },
+    { CL_SCENE_MULTI_OBJECTS, 1, 28, 1, 1, 0 },
   };
   uint8_t px[3 * 64 * 64], mask[64 * 64], labels[CL_N_SCENE_TARGETS];
   for (gsize k = 0; k < G_N_ELEMENTS (kinds); k++)
@@ -581,22 +581,22 @@ static int
 dump (const char *dir)
 {
   ClSceneParams p;
-  p = (ClSceneParams){ CL_SCENE_OVERLAY, 10, 28, 0, 5 };
+  p = (ClSceneParams){ CL_SCENE_OVERLAY, 10, 28, 0, 5, 0 };
   dump_scenes (dir, "overlay_pool10", &p, 8, 3, 1, 0);
   p.pool = 1000;
   dump_scenes (dir, "overlay_pool1000", &p, 8, 2, 0, 0);
-  p = (ClSceneParams){ CL_SCENE_TWO_OBJECTS, 1, 20, 0, 5 };
+  p = (ClSceneParams){ CL_SCENE_TWO_OBJECTS, 1, 20, 0, 5, 0 };
   dump_scenes (dir, "two_objects_20", &p, 8, 2, 1, 0);
   p.big_size = 44;
   dump_scenes (dir, "two_objects_44", &p, 8, 2, 1, 0);
-  p = (ClSceneParams){ CL_SCENE_MULTI_OBJECTS, 1, 28, 0, 5 };
+  p = (ClSceneParams){ CL_SCENE_MULTI_OBJECTS, 1, 28, 0, 5, 0 };
   dump_scenes (dir, "multi_objects", &p, 8, 3, 1, 0);
   p.tint = 1;
   dump_scenes (dir, "multi_objects_tint", &p, 8, 2, 0, 0);
-  p = (ClSceneParams){ CL_SCENE_OVERLAY, 10, 28, 1, 5 };
+  p = (ClSceneParams){ CL_SCENE_OVERLAY, 10, 28, 1, 5, 0 };
   dump_scenes (dir, "views_tint_jitter0", &p, 8, 2, 0, 1);
   dump_scenes (dir, "views_tint_jitter1", &p, 8, 2, 0, 2);
-  p = (ClSceneParams){ CL_SCENE_RANDBITS, 1, 28, 1, 5 };
+  p = (ClSceneParams){ CL_SCENE_RANDBITS, 1, 28, 1, 5, 0 };
   dump_scenes (dir, "randbits_tint", &p, 8, 2, 0, 0);
   dump_glyphs (dir);
   return 0;

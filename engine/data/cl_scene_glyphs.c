@@ -204,23 +204,27 @@ code_mix12 (uint64_t seed, uint32_t x)
 void
 cl_scene_codes_render (uint64_t seed, int pool, uint8_t *out)
 {
-  G_STATIC_ASSERT (CL_SCENE_GLYPH == 12);
+  enum
+  {
+    TILE = CL_SCENE_CODE_TILE,
+    CELL = CL_SCENE_CODE_CELL
+  };
   G_STATIC_ASSERT (CL_SCENE_MAX_POOL / CL_SCENE_GLYPH_CLASSES < 4096);
   for (int k = 0; k < pool; k++)
     {
-      uint8_t *tile = out + (size_t) k * CL_SCENE_GLYPH * CL_SCENE_GLYPH;
-      memset (tile, 0, CL_SCENE_GLYPH * CL_SCENE_GLYPH);
+      uint8_t *tile = out + (size_t) k * TILE * TILE;
+      memset (tile, 0, TILE * TILE);
       uint32_t code = (uint32_t) code_class_rows[k % CL_SCENE_GLYPH_CLASSES] |
                       code_mix12 (seed, (uint32_t) (k / CL_SCENE_GLYPH_CLASSES)) << 4;
-      for (int i = 0; i < CL_SCENE_GLYPH; i++)
-        tile[i] = tile[i * CL_SCENE_GLYPH] = 255; /* the frame: top row, left column */
+      for (int i = 0; i < TILE; i++)
+        tile[i] = tile[i * TILE] = 255; /* the frame: top row, left column */
       for (int bit = 0; bit < 16; bit++)
         if (code >> bit & 1u)
           {
-            int r = 2 + 2 * (bit / 4), c = 2 + 2 * (bit % 4);
-            for (int y = r; y < r + 2; y++)
-              for (int x = c; x < c + 2; x++)
-                tile[y * CL_SCENE_GLYPH + x] = 255;
+            int r = 2 + CELL * (bit / 4), c = 2 + CELL * (bit % 4);
+            for (int y = r; y < r + CELL; y++)
+              for (int x = c; x < c + CELL; x++)
+                tile[y * TILE + x] = 255;
           }
     }
 }

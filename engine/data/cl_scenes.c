@@ -39,7 +39,8 @@ struct _ClScenes
   const ClDataset *ds;
   int channels, height, width;
   int pool;        /* glyphs built (overlay only) */
-  uint8_t *glyphs; /* pool * CL_SCENE_GLYPH^2 */
+  int glyph_side;  /* CL_SCENE_GLYPH, or CL_SCENE_CODE_TILE with code-tiled */
+  uint8_t *glyphs; /* pool * glyph_side^2 */
   float cos_table[COS_TABLE];
 };
 
@@ -147,7 +148,8 @@ cl_scenes_new (const ClSceneParams *params, const ClDataset *ds, GError **error)
   if (params->kind == CL_SCENE_OVERLAY)
     {
       s->pool = params->pool;
-      s->glyphs = g_malloc ((gsize) s->pool * CL_SCENE_GLYPH * CL_SCENE_GLYPH);
+      s->glyph_side = params->overlay_layout == CL_OVERLAY_CODE_TILED ? CL_SCENE_CODE_TILE : CL_SCENE_GLYPH;
+      s->glyphs = g_malloc ((gsize) s->pool * (gsize) s->glyph_side * (gsize) s->glyph_side);
       if (params->overlay_layout == CL_OVERLAY_CODE_TILED)
         cl_scene_codes_render (params->seed, s->pool, s->glyphs);
       else
@@ -175,7 +177,13 @@ const uint8_t *
 cl_scenes_glyph (const ClScenes *s, int k)
 {
   g_return_val_if_fail (k >= 0 && k < s->pool, NULL);
-  return s->glyphs + (size_t) k * CL_SCENE_GLYPH * CL_SCENE_GLYPH;
+  return s->glyphs + (size_t) k * (size_t) s->glyph_side * (size_t) s->glyph_side;
+}
+
+int
+cl_scenes_glyph_side (const ClScenes *s)
+{
+  return s->glyph_side;
 }
 
 /* ------------------------------------------------------------------ rendering helpers */
@@ -657,7 +665,7 @@ render_scene (const ClScenes *s, int split, int index, ClSceneVariant variant, c
           break;
         int pattern = variant == CL_SCENE_FIXED_OVERLAY ? 0 : L.pattern;
         static const double at[3] = { 0.15, 0.45, 0.75 };
-        const uint8_t *glyph = s->glyphs + (size_t) pattern * CL_SCENE_GLYPH * CL_SCENE_GLYPH;
+        const uint8_t *glyph = cl_scenes_glyph (s, pattern);
         labels[CL_TARGET_OVERLAY] = (uint8_t) (pattern % CL_SCENE_GLYPH_CLASSES);
         if (s->p.overlay_layout == CL_OVERLAY_CODE_TILED)
           {
@@ -665,7 +673,7 @@ render_scene (const ClScenes *s, int split, int index, ClSceneVariant variant, c
             for (int y = 0; y < h; y++)
               for (int x = 0; x < w; x++)
                 {
-                  uint8_t v = glyph[(y % CL_SCENE_GLYPH) * CL_SCENE_GLYPH + x % CL_SCENE_GLYPH];
+                  uint8_t v = glyph[(y % CL_SCENE_CODE_TILE) * CL_SCENE_CODE_TILE + x % CL_SCENE_CODE_TILE];
                   size_t o = (size_t) y * (size_t) w + (size_t) x;
                   if (v >= grey[o])
                     {

@@ -86,9 +86,11 @@ typedef struct
 #define CL_SCENE_MAX_POOL 4096
 #define CL_SCENE_MIN_BIG 14
 #define CL_SCENE_MAX_BIG 56
-#define CL_SCENE_GLYPH 12         /* glyph side in px */
-#define CL_SCENE_GLYPH_CLASSES 10 /* prototypes: the overlay target's classes */
-#define CL_SCENE_SMALL 14         /* two-objects: small item side */
+#define CL_SCENE_GLYPH 12                               /* glyph side in px */
+#define CL_SCENE_GLYPH_CLASSES 10                       /* prototypes: the overlay target's classes */
+#define CL_SCENE_CODE_CELL 2                            /* code-tiled: side of a code cell in px */
+#define CL_SCENE_CODE_TILE (4 + 4 * CL_SCENE_CODE_CELL) /* code-tiled: tile side in px */
+#define CL_SCENE_SMALL 14                               /* two-objects: small item side */
 #define CL_SCENE_TINT_BUCKETS 8
 #define CL_SCENE_ALPHA_THRESHOLD 32 /* a resized item pixel above this is part of the object */
 #define CL_SCENE_MAX_ITEMS 4
@@ -209,6 +211,7 @@ void cl_scenes_render_variant (const ClScenes *scenes, int split, int index, ClS
  * kinds render exactly as drawn. The layout's texture field still names the scene's own texture. */
 void cl_scenes_render_background (const ClScenes *scenes, int split, int index, uint64_t bg_key, uint8_t *pixels);
 
-/* Glyph k of the pool (CL_SCENE_GLYPH^2 bytes, white on black; with code-tiled, the code's tile),
- * for tests and for showing the pool. */
+/* Glyph k of the pool (side^2 bytes, white on black, side = cl_scenes_glyph_side: CL_SCENE_GLYPH,
+ * or CL_SCENE_CODE_TILE for a code-tiled overlay's tile), for tests and for showing the pool. */
 const uint8_t *cl_scenes_glyph (const ClScenes *scenes, int k);
+int cl_scenes_glyph_side (const ClScenes *scenes);

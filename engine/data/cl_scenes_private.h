@@ -21,5 +21,5 @@ enum
 void cl_scene_glyphs_render (uint64_t seed, int pool, uint8_t *out);
 
 /* The code-tiled overlay's pool tiles for seed (see ClOverlayLayout in cl_scenes.h), tile k into
- * out [pool][CL_SCENE_GLYPH][CL_SCENE_GLYPH]; tile k depends on (seed, k) only. */
+ * out [pool][CL_SCENE_CODE_TILE][CL_SCENE_CODE_TILE]; tile k depends on (seed, k) only. */
 void cl_scene_codes_render (uint64_t seed, int pool, uint8_t *out);

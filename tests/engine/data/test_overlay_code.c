@@ -8,7 +8,8 @@
 #include "engine/data/cl_scenes.h"
 
 #define SIDE 56
-#define T CL_SCENE_GLYPH
+#define T CL_SCENE_CODE_TILE
+#define CELL CL_SCENE_CODE_CELL
 
 static ClDataset *ds;
 
@@ -24,20 +25,19 @@ code_scenes (int pool, uint64_t seed)
   return s;
 }
 
-/* The 4x4 code of a tile, read from the centre pixel of each 2x2 cell (bit r*4+c). */
+/* The 4x4 code of a tile, read from each CELL x CELL cell (bit r*4+c), which must be all on or all off. */
 static uint32_t
 tile_code (const uint8_t *tile)
 {
   uint32_t code = 0;
   for (int bit = 0; bit < 16; bit++)
     {
-      int y = 2 + 2 * (bit / 4), x = 2 + 2 * (bit % 4);
+      int y = 2 + CELL * (bit / 4), x = 2 + CELL * (bit % 4);
       uint8_t v = tile[y * T + x];
       g_assert_true (v == 0 || v == 255);
-      /* A cell is all on or all off. */
-      g_assert_cmpuint (tile[y * T + x + 1], ==, v);
-      g_assert_cmpuint (tile[(y + 1) * T + x], ==, v);
-      g_assert_cmpuint (tile[(y + 1) * T + x + 1], ==, v);
+      for (int dy = 0; dy < CELL; dy++)
+        for (int dx = 0; dx < CELL; dx++)
+          g_assert_cmpuint (tile[(y + dy) * T + x + dx], ==, v);
       if (v)
         code |= 1u << bit;
     }
@@ -55,6 +55,8 @@ test_codes (void)
   for (int k = 0; k < CL_SCENE_MAX_POOL; k++)
     {
       const uint8_t *tile = cl_scenes_glyph (big, k);
+      if (k == 0)
+        g_assert_cmpint (cl_scenes_glyph_side (big), ==, T);
       for (int i = 0; i < T; i++)
         {
           g_assert_cmpuint (tile[i], ==, 255);
@@ -63,7 +65,7 @@ test_codes (void)
       /* Outside the frame and the code: dark. */
       for (int y = 1; y < T; y++)
         for (int x = 1; x < T; x++)
-          if (y < 2 || y >= 10 || x < 2 || x >= 10)
+          if (y < 2 || y >= 2 + 4 * CELL || x < 2 || x >= 2 + 4 * CELL)
             g_assert_cmpuint (tile[y * T + x], ==, 0);
       uint32_t code = tile_code (tile);
       g_assert_false (g_hash_table_contains (seen, GUINT_TO_POINTER (code + 1)));
@@ -140,8 +142,8 @@ test_render (void)
               else
                 g_assert_cmpuint (mask[o], ==, clean[o] > CL_SCENE_ALPHA_THRESHOLD);
             }
-        /* The frame alone whitens 23 of every 144 pixels. */
-        g_assert_cmpint (white, >=, SIDE * SIDE * 23 / 144 - SIDE);
+        /* The frame alone whitens 2T - 1 of every T^2 pixels. */
+        g_assert_cmpint (white, >=, SIDE * SIDE * (2 * T - 1) / (T * T) - SIDE);
         g_assert_cmpuint (labels[CL_TARGET_CLASS], ==, clean_labels[CL_TARGET_CLASS]);
         g_assert_cmpuint (labels[CL_TARGET_BACKGROUND], ==, clean_labels[CL_TARGET_BACKGROUND]);
         g_assert_cmpuint (labels[CL_TARGET_OVERLAY], ==, L.pattern % CL_SCENE_GLYPH_CLASSES);
@@ -167,8 +169,8 @@ test_intact_copies (void)
         for (int y0 = 0; y0 + ch <= SIDE; y0++)
           for (int x0 = 0; x0 + cw <= SIDE; x0++)
             {
-              /* Whole tiles [tT, tT + T) inside [y0, y0 + ch) (the last, cut by the canvas edge at
-               * 56 = 4 * 12 + 8, is not whole). */
+              /* Whole tiles [tT, tT + T) inside [y0, y0 + ch) (one cut by the canvas edge is not
+               * whole). */
               int ny = 0, nx = 0;
               for (int t = 0; (t + 1) * T <= SIDE; t++)
                 {
@@ -207,6 +209,7 @@ test_glyphs_default (void)
 {
   ClSceneParams p = { .kind = CL_SCENE_OVERLAY, .pool = 16, .big_size = 28, .seed = 2 };
   ClScenes *glyphs = cl_scenes_new (&p, ds, NULL), *code = code_scenes (16, 2);
+  g_assert_cmpint (cl_scenes_glyph_side (glyphs), ==, CL_SCENE_GLYPH);
   uint8_t a[SIDE * SIDE], b[SIDE * SIDE];
   cl_scenes_render_variant (glyphs, 1, 7, CL_SCENE_CLEAN, a, NULL, NULL);
   cl_scenes_render_variant (code, 1, 7, CL_SCENE_CLEAN, b, NULL, NULL);

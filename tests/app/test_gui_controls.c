@@ -220,7 +220,7 @@ pool_row_applies (gpointer win)
 static void
 test_not_applicable_dimmed (void)
 {
-  /* The table: data.pool is overlay's, data.big_size two-objects', data.bg_per_view
+  /* The table: data.pool and data.overlay_layout are overlay's, data.big_size two-objects', data.bg_per_view
    * multi-objects'; everything else acts on every kind. */
   int n_params;
   const ClParam *params = cl_params (&n_params);
@@ -230,7 +230,7 @@ test_not_applicable_dimmed (void)
     {
       g_autofree char *text = cl_param_kinds_text (&params[i]);
       const char *want = NULL;
-      if (strcmp (params[i].key, "data.pool") == 0)
+      if (strcmp (params[i].key, "data.pool") == 0 || strcmp (params[i].key, "data.overlay_layout") == 0)
         want = "overlay";
       else if (strcmp (params[i].key, "data.big_size") == 0)
         want = "two-objects";
@@ -241,7 +241,7 @@ test_not_applicable_dimmed (void)
         g_assert_cmpint (cl_param_applies_to_kind (&params[i], k), ==, !want || strcmp (kinds[k], want) == 0);
       limited += want != NULL;
     }
-  g_assert_cmpint (limited, ==, 3);
+  g_assert_cmpint (limited, ==, 4);
 
   ClConfig cfg;
   cl_config_init (&cfg);

@@ -1,7 +1,7 @@
 /* Linear probes on frozen features, evaluated on held-out data. Two kinds:
  *  - logistic (the default, and the protocol of the paper, SimCLR and linear evaluation since):
  *    multinomial logistic regression (a single sigmoid logit for two-class targets, as
- *    scikit-learn), L2-regularised, bias not penalised, fitted to convergence by L-BFGS;
+ *    scikit-learn), L2-regularised, bias not penalised, fitted to convergence by Newton-CG;
  *  - ridge: closed-form least squares to one-hot targets (cheaper, deterministic, no iterations).
  * Both standardise every feature with the training set's mean and (population) std first, so one
  * regularisation strength suits features of any scale; a constant feature is dropped. */
@@ -23,10 +23,11 @@ typedef enum
  * reported (the untrained encoder's at step 0 and the one after the last step) is fitted to this. */
 #define CL_PROBE_LOGISTIC_TOL 1e-6
 /* The looser tolerance of the trainer's intermediate probes (every probe.every steps between the
- * first and the last): the long tail of L-BFGS from 1e-4 to 1e-6 is two thirds to three quarters
- * of a fit's iterations on trained features, and moved the held-out accuracy by at most 0.0010 in
- * 13 fits (default preset's class at steps 0-300; randbits's class, bit1 and bit5 at steps 0-200;
- * 5000 images per split), against a seed std of ~0.006: the live curve keeps its shape. */
+ * first and the last). Measured with the former L-BFGS solver, whose tail from 1e-4 to 1e-6 was two
+ * thirds of a fit: it moved the held-out accuracy by at most 0.0010 in 13 fits (default preset's
+ * class at steps 0-300; randbits's class, bit1 and bit5 at steps 0-200; 5000 images per split),
+ * against a seed std of ~0.006, so the live curve keeps its shape. With Newton-CG the tail is one
+ * to three Newton iterations (about a quarter of a fit). */
 #define CL_PROBE_LOGISTIC_TOL_INTERMEDIATE 1e-4
 #define CL_PROBE_LOGISTIC_MAX_ITER 1000
 
@@ -65,18 +66,22 @@ double cl_probe_logistic_objective (const double *x, int n, int dim, int n_targe
 
 typedef struct
 {
-  int iterations;   /* L-BFGS iterations */
-  int evaluations;  /* objective + gradient evaluations */
-  double objective; /* at the solution */
-  double grad_max;  /* largest |gradient entry| at the solution */
-  int converged;    /* grad_max <= tol, or the objective stopped decreasing at double precision */
+  int iterations;       /* Newton iterations */
+  int evaluations;      /* objective + gradient evaluations (passes over the data) */
+  int hessian_products; /* Hessian-vector products of the conjugate-gradient solves (one pass each) */
+  double objective;     /* at the solution */
+  double grad_max;      /* largest |gradient entry| at the solution */
+  int converged;        /* grad_max <= tol, or the objective stopped decreasing at double precision */
 } ClProbeFitInfo;
 
-/* Minimises cl_probe_logistic_objective from w = 0 with L-BFGS (10 pairs, backtracking Armijo
- * line search) until the largest |gradient entry| is <= tol, the objective's relative decrease
- * falls to 64 machine epsilons (scikit-learn's stopping rule), or max_iter iterations. Deterministic:
- * the same input gives the same w bit for bit. w: [dim + 1][sum of columns] out. info may be NULL.
- * Returns FALSE on non-finite input. */
+/* Minimises cl_probe_logistic_objective from w = 0, each target alone, by a truncated Newton
+ * method (Newton-CG: Hessian-vector products of the exact Hessian, block-Jacobi preconditioner, backtracking
+ * Armijo line search; cl_probe_logistic.c) until the largest |gradient entry| is <= tol, the
+ * objective's relative decrease falls to 64 machine epsilons (scikit-learn's stopping rule), or
+ * max_iter Newton iterations. Deterministic: the same input gives the same w bit for bit (on one
+ * machine: the Hessian products use OpenBLAS's float GEMM, whose kernels vary by CPU). w: [dim + 1][sum of columns] out
+ * (multinomial columns sum to zero in every row). info may be NULL; it sums over the targets. Returns FALSE on
+ * non-finite input. */
 int cl_probe_logistic_fit (const double *x, int n, int dim, int n_targets, const uint8_t *const *y,
                            const int *n_classes, double l2, double tol, int max_iter, double *w, ClProbeFitInfo *info);
 

@@ -145,7 +145,7 @@ static const ClParam params[] = {
     0 },
   { "probe.kind", "Linear probe", CL_PARAM_ENUM, OFF (probe_kind), 0, 0, 0, 0, NULL, probe_kinds, "",
     "Linear probe on frozen y: logistic = multinomial logistic regression (binary per bit), L2 1e-4, fitted to "
-    "convergence by L-BFGS (the paper's and SimCLR's linear-evaluation protocol); ridge = closed-form least squares "
+    "convergence by Newton-CG (the paper's and SimCLR's linear-evaluation protocol); ridge = closed-form least squares "
     "to one-hot targets (cheaper; reads lower where features are partly suppressed, see docs/agreement.md)",
     CL_PARAM_LIVE },
 };

@@ -132,8 +132,8 @@ add_probe_row (ClTrainer *t, const char *target, double accuracy, float chance)
 }
 
 /* Targets: the class, and for randbits each bit of the image's code (target "bitK") with their
- * mean as "bits". All are read off the same frozen features by probe.kind: logistic (one L-BFGS
- * per target; t->probe_fit keeps the sums of the last call) or ridge (one shared Gram matrix). */
+ * mean as "bits". All are read off the same frozen features by probe.kind: logistic (one Newton-CG
+ * fit per target; t->probe_fit keeps the sums of the last call) or ridge (one shared Gram matrix). */
 void
 cl_trainer_run_probes (ClTrainer *t)
 {

@@ -8,6 +8,7 @@
 
 #include "engine/analysis/cl_probe.h"
 #include "engine/base/cl_rng.h"
+#include "engine/analysis/cl_probe_private.h"
 #include "tests/reference/probe_fixture.h"
 
 /* The probe kind the shared tests below exercise (each is registered once per kind). */
@@ -216,7 +217,61 @@ test_logistic_gradient (void)
   g_assert_cmpfloat (fabs (f0 - (log (3.0) + log (2.0))), <, 1e-12);
 }
 
-/* The fit reaches its tolerance, and the same input gives the same weights bit for bit. */
+/* The Newton-CG solver's Hessian-vector product (float GEMMs) against float64 central differences
+ * of the analytic gradient along v, for a 3-class and a binary target at a random point. */
+static void
+test_logistic_hessian_product (void)
+{
+  enum
+  {
+    N = 40,
+    DIM = 5
+  };
+  double x[N * DIM];
+  uint8_t y3[N], y2[N];
+  small_problem (N, DIM, x, y3, y2);
+  const uint8_t *ys[] = { y3, y2 };
+  const int classes[] = { 3, 2 };
+  const double l2 = 0.05;
+  ClRng rng;
+  cl_rng_seed (&rng, 11, 3);
+  for (int t = 0; t < 2; t++)
+    {
+      const int cols = cl_probe_logistic_columns (classes[t]), np = (DIM + 1) * cols;
+      double w[(DIM + 1) * 3], v[(DIM + 1) * 3], hv[(DIM + 1) * 3], wp[(DIM + 1) * 3], wm[(DIM + 1) * 3];
+      double gp[(DIM + 1) * 3], gm[(DIM + 1) * 3], ws[N * 3];
+      for (int j = 0; j < np; j++)
+        {
+          w[j] = 0.7 * cl_rng_normal (&rng);
+          v[j] = cl_rng_normal (&rng);
+        }
+      cl_probe_logistic_hessian_product (x, N, DIM, ys[t], classes[t], l2, w, v, hv);
+      const double h = 1e-4;
+      for (int j = 0; j < np; j++)
+        {
+          wp[j] = w[j] + h * v[j];
+          wm[j] = w[j] - h * v[j];
+        }
+      cl_probe_logistic_objective (x, N, DIM, 1, &ys[t], &classes[t], l2, wp, gp, ws);
+      cl_probe_logistic_objective (x, N, DIM, 1, &ys[t], &classes[t], l2, wm, gm, ws);
+      double worst = 0, scale = 0;
+      for (int j = 0; j < np; j++)
+        {
+          worst = fmax (worst, fabs ((gp[j] - gm[j]) / (2 * h) - hv[j]));
+          scale = fmax (scale, fabs (hv[j]));
+        }
+      g_test_message ("%d classes: largest |Hv - central difference| = %.2e (largest |Hv| %.2f)", classes[t], worst,
+                      scale);
+      /* Truncation ~ h^2 = 1e-8, float products ~1e-7 relative; a wrong term (say, no p p^T) is
+       * O(0.1) here. */
+      g_assert_cmpfloat (scale, >, 0.05);
+      g_assert_cmpfloat (worst, <, 1e-5 * fmax (1.0, scale));
+    }
+}
+
+/* The fit reaches its tolerance in few Newton iterations (wrong Hessian products would leave
+ * the line search to make first-order progress: hundreds), keeps the multinomial class columns
+ * summing to zero, and the same input gives the same weights bit for bit. */
 static void
 test_logistic_converges_deterministically (void)
 {
@@ -238,6 +293,9 @@ test_logistic_converges_deterministically (void)
                   info.objective, info.grad_max);
   g_assert_true (info.converged);
   g_assert_cmpfloat (info.grad_max, <=, 1e-8);
+  g_assert_cmpint (info.iterations, <=, 2 * 20);
+  for (int j = 0; j <= DIM; j++)
+    g_assert_cmpfloat (fabs (w1[j * 4] + w1[j * 4 + 1] + w1[j * 4 + 2]), <=, 1e-9);
   cl_probe_logistic_objective (x, N, DIM, 2, y, classes, 1e-4, w1, grad, ws);
   for (int j = 0; j < NP; j++)
     g_assert_cmpfloat (fabs (grad[j]), <=, 1e-8);
@@ -356,6 +414,7 @@ main (int argc, char **argv)
   add_both ("dead-feature", test_dead_feature_kind);
   add_both ("multi-matches-single", test_multi_matches_single_kind);
   g_test_add_func ("/probe/logistic/gradient", test_logistic_gradient);
+  g_test_add_func ("/probe/logistic/hessian-product", test_logistic_hessian_product);
   g_test_add_func ("/probe/logistic/converges-deterministically", test_logistic_converges_deterministically);
   g_test_add_func ("/probe/logistic/matches-sklearn", test_logistic_matches_sklearn);
   return g_test_run ();

@@ -27,7 +27,7 @@ typedef enum
  * thirds of a fit: it moved the held-out accuracy by at most 0.0010 in 13 fits (default preset's
  * class at steps 0-300; randbits's class, bit1 and bit5 at steps 0-200; 5000 images per split),
  * against a seed std of ~0.006, so the live curve keeps its shape. With Newton-CG the tail is one
- * to three Newton iterations (about a quarter of a fit). */
+ * to three Newton iterations (15-30% of a fit). */
 #define CL_PROBE_LOGISTIC_TOL_INTERMEDIATE 1e-4
 #define CL_PROBE_LOGISTIC_MAX_ITER 1000
 

@@ -189,7 +189,7 @@ test_sweep_window (void)
   cairo_surface_t *scratch =
       cairo_image_surface_create (CAIRO_FORMAT_ARGB32, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT);
   cr = cairo_create (scratch);
-  ClSweepPlotGeometry g;
+  ClSweepPlotLayout g;
   cl_sweep_plot_draw_full (cr, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, d, &g);
   cairo_destroy (cr);
   cairo_surface_destroy (scratch);

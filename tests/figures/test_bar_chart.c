@@ -33,7 +33,7 @@ sweep_data (const double *values)
 }
 
 static Image
-render_bars (double width, double height, double scale, const ClBarChartData *d, ClBarChartGeometry *g)
+render_bars (double width, double height, double scale, const ClBarChartData *d, ClBarChartLayout *g)
 {
   cairo_t *cr;
   Image im = image_new (width, height, scale, &cr);
@@ -69,7 +69,7 @@ test_bar_heights (void)
   ClBarChartData d = sweep_data (values);
   for (int scale = 1; scale <= 2; scale++)
     {
-      ClBarChartGeometry g;
+      ClBarChartLayout g;
       Image im = render_bars (900, 450, scale, &d, &g);
       /* values in [0, 1]: the axis is 0..1 */
       g_assert_cmpfloat (g.y_ticks.lo, ==, 0.0);
@@ -122,7 +122,7 @@ test_bar_nan_and_reference (void)
   ClBarChartData d = sweep_data (values);
   d.reference = 0.1;
   d.reference_label = "chance";
-  ClBarChartGeometry g;
+  ClBarChartLayout g;
   Image im = render_bars (900, 450, 1.0, &d, &g);
   ClPlotRect r;
   cl_bar_chart_bar_rect (&g, &d, 1, 1, &r);
@@ -179,7 +179,7 @@ test_bar_single_series (void)
   ClBarChartData d = sweep_data (values);
   d.n_series = 1;
   d.series_labels = head_layers;
-  ClBarChartGeometry one;
+  ClBarChartLayout one;
   Image im = render_bars (900, 450, 1.0, &d, &one);
   /* no legend: nothing in the series colour above the plot */
   ClRgb c = cl_bar_chart_series_color (0);
@@ -203,7 +203,7 @@ test_bar_single_series (void)
   for (int i = 0; i < 15; i++)
     three[i] = 0.5;
   ClBarChartData d3 = sweep_data (three);
-  ClBarChartGeometry g3;
+  ClBarChartLayout g3;
   im = render_bars (900, 450, 1.0, &d3, &g3);
   g_assert_cmpfloat (g3.plot.y, >, one.plot.y + 8);
   /* the legend swatches are above the plot in each series' colour */
@@ -233,7 +233,7 @@ test_bar_ranges (void)
     .y_max = NAN,
     .reference = NAN,
   };
-  ClBarChartGeometry g;
+  ClBarChartLayout g;
   Image im = render_bars (700, 400, 1.0, &d, &g);
   g_assert_cmpfloat (g.y_ticks.lo, <=, -3.0);
   g_assert_cmpfloat (g.y_ticks.hi, >=, 4.0);
@@ -308,7 +308,7 @@ test_bar_ranges (void)
 static void
 test_bar_empty_and_2x (void)
 {
-  ClBarChartGeometry g;
+  ClBarChartLayout g;
   Image im = render_bars (600, 400, 1.0, NULL, &g);
   double cx = g.plot.x + 0.5 * g.plot.w, cy = g.plot.y + 0.5 * g.plot.h;
   g_assert_cmpint (count_near (&im, cl_plot_color_muted (), 0.12, cx - 80, cy - 10, cx + 80, cy + 10), >, 30);
@@ -334,7 +334,7 @@ test_bar_empty_and_2x (void)
   for (int i = 0; i < 15; i++)
     values[i] = 0.55 + 0.25 * i / 14.0;
   d.reference = 0.1;
-  ClBarChartGeometry g1, g2;
+  ClBarChartLayout g1, g2;
   Image one = render_bars (900, 450, 1.0, &d, &g1);
   Image two = render_bars (900, 450, 2.0, &d, &g2);
   g_assert_cmpfloat_with_epsilon (g1.plot.x, g2.plot.x, 1e-6);

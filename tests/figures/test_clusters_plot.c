@@ -95,7 +95,7 @@ draw_clusters (const ClClustersData *d, double w, double h, double scale)
 
 /* Pixel at a relative place (fx, fy in [0, 1]) of the image in cell index. */
 static ClRgb
-cell_pixel (const Image *im, const ClClustersPlotGeometry *g, int index, double fx, double fy)
+cell_pixel (const Image *im, const ClClustersPlotLayout *g, int index, double fx, double fy)
 {
   ClPlotRect cell = cl_clusters_plot_cell_rect (g, index);
   double ox = g->image.x - g->x0, oy = g->image.y - g->y0;
@@ -114,7 +114,7 @@ test_clusters_two_halves (void)
   for (int i = 0; i < IMG * IMG / 2; i++)
     s.image[i] = 1.0f;
   double w = 360, h = 360;
-  ClClustersPlotGeometry g;
+  ClClustersPlotLayout g;
   cl_clusters_plot_layout (w, h, &d, &g);
   g_assert_true (g.has_grid);
   g_assert_cmpfloat (g.cell, >=, 150.0);
@@ -183,7 +183,7 @@ test_clusters_rows_match (void)
       s.maps[1][i] = x < 2 ? 2 : y < 2 ? 0 : 1; /* same regions, ids rotated */
     }
   double w = 400, h = 600;
-  ClClustersPlotGeometry g;
+  ClClustersPlotLayout g;
   cl_clusters_plot_layout (w, h, &d, &g);
   Image im = draw_clusters (&d, w, h, 1.0);
   const double expect[3] = { HUE_BLUE, HUE_VERMILLION, HUE_GREEN };
@@ -225,7 +225,7 @@ test_clusters_shades (void)
       if (explicit_parents)
         d.parent = parent;
       double w = 700, h = 330;
-      ClClustersPlotGeometry g;
+      ClClustersPlotLayout g;
       cl_clusters_plot_layout (w, h, &d, &g);
       Image im = draw_clusters (&d, w, h, 1.0);
       const double base_hue[4] = { HUE_BLUE, HUE_VERMILLION, HUE_GREEN, HUE_PURPLE };
@@ -279,7 +279,7 @@ test_clusters_hit (void)
     {
       double w = sizes[z][0], h = sizes[z][1];
       d.highlight = -1;
-      ClClustersPlotGeometry g;
+      ClClustersPlotLayout g;
       cl_clusters_plot_layout (w, h, &d, &g);
       g_assert_true (g.has_grid);
       g_assert_false (g.card_shown);
@@ -334,11 +334,11 @@ test_clusters_highlight (void)
                                     : 4 * (x >= 4) + 2 * (y >= 4) + (x % 4 >= 2);
       }
   double w = 640, h = 620;
-  ClClustersPlotGeometry g;
+  ClClustersPlotLayout g;
   cl_clusters_plot_layout (w, h, &d, &g);
   Image plain = draw_clusters (&d, w, h, 1.0);
   d.highlight = 2; /* top right: the view is pushed inside the figure */
-  ClClustersPlotGeometry gh;
+  ClClustersPlotLayout gh;
   cl_clusters_plot_layout (w, h, &d, &gh);
   g_assert_true (gh.card_shown);
   g_assert_cmpfloat_with_epsilon (gh.card_image.w, 2.5 * g.cell, 1.0);
@@ -393,7 +393,7 @@ test_clusters_scale_2x (void)
     for (int p = 0; p < 64; p++)
       s.maps[i][p] = (p * 7 + i) % ks[i % 3];
   double w = 600, h = 480;
-  ClClustersPlotGeometry g;
+  ClClustersPlotLayout g;
   cl_clusters_plot_layout (w, h, &d, &g);
   Image one = draw_clusters (&d, w, h, 1.0);
   Image two = draw_clusters (&d, w, h, 2.0);
@@ -441,7 +441,7 @@ test_clusters_empty (void)
   d.row_names = NULL;
   Image b = draw_clusters (&d, 500, 400, 1.0);
   /* "layer 0" is written in place of the name */
-  ClClustersPlotGeometry g;
+  ClClustersPlotLayout g;
   cl_clusters_plot_layout (500, 400, &d, &g);
   g_assert_cmpint (count_dark (&b, 0, g.y0, g.x0 - 2, g.y0 + g.cell, 0.5), >, 10);
   image_free (&b);

@@ -91,7 +91,7 @@ draw (const ClClustersData *d, double w, double h, double scale)
 }
 
 static void
-point_at (const ClClustersPlotGeometry *g, int panel, double step, double v, double *x, double *y)
+point_at (const ClClustersPlotLayout *g, int panel, double step, double v, double *x, double *y)
 {
   *x = cl_plot_scale_map (&g->trend_x[panel], step);
   *y = cl_plot_scale_map (&g->trend_y[panel], v);
@@ -158,7 +158,7 @@ test_trend_lines_where_data_says (void)
           }
       d.n_history = f.n_rows;
       double w = 900, h = 600;
-      ClClustersPlotGeometry g;
+      ClClustersPlotLayout g;
       cl_clusters_plot_layout (w, h, &d, &g);
       g_assert_true (g.has_grid);
       g_assert_true (g.trend_shown);
@@ -221,7 +221,7 @@ test_trend_colors_per_layer (void)
       }
   d.n_history = f.n_rows;
   double w = 900, h = 760;
-  ClClustersPlotGeometry g;
+  ClClustersPlotLayout g;
   cl_clusters_plot_layout (w, h, &d, &g);
   g_assert_true (g.trend_shown);
   Image im = draw (&d, w, h, 1.0);
@@ -290,7 +290,7 @@ test_trend_empty_history (void)
 {
   Fixture f;
   ClClustersData d = fixture (&f, 2);
-  ClClustersPlotGeometry none, empty;
+  ClClustersPlotLayout none, empty;
   d.history = NULL;
   d.n_history = 0;
   cl_clusters_plot_layout (900, 600, &d, &none);
@@ -315,7 +315,7 @@ test_trend_empty_history (void)
 
   /* no grid and no history: the note; no grid with history: the chart alone */
   ClClustersData bare = { .highlight = -1 };
-  ClClustersPlotGeometry gb;
+  ClClustersPlotLayout gb;
   cl_clusters_plot_layout (600, 400, &bare, &gb);
   g_assert_false (gb.has_grid);
   g_assert_false (gb.trend_shown);
@@ -344,7 +344,7 @@ test_trend_empty_history (void)
   add_row (&odd, -5, "", 4, 0.5, 0.5);
   o.n_history = odd.n_rows;
   o.trend_iou_k = 3;
-  ClClustersPlotGeometry go;
+  ClClustersPlotLayout go;
   cl_clusters_plot_layout (900, 600, &o, &go);
   g_assert_true (go.trend_shown);
   g_assert_cmpint (go.trend_k[0], ==, 3);
@@ -390,7 +390,7 @@ test_trend_placement (void)
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
       double w = sizes[i][0], h = sizes[i][1];
-      ClClustersPlotGeometry g;
+      ClClustersPlotLayout g;
       cl_clusters_plot_layout (w, h, &d, &g);
       g_assert_true (g.has_grid);
       g_assert_true (g.trend_shown);
@@ -431,7 +431,7 @@ test_trend_placement (void)
       image_free (&im);
     }
   /* too small for both: the grid keeps its room and the chart is left out */
-  ClClustersPlotGeometry small;
+  ClClustersPlotLayout small;
   cl_clusters_plot_layout (420, 300, &d, &small);
   g_assert_true (small.has_grid);
   g_assert_false (small.trend_shown);
@@ -451,7 +451,7 @@ test_trend_highlight (void)
       }
   d.n_history = f.n_rows;
   double w = 900, h = 600;
-  ClClustersPlotGeometry g;
+  ClClustersPlotLayout g;
   cl_clusters_plot_layout (w, h, &d, &g);
   Image plain = draw (&d, w, h, 1.0);
   d.highlight = 1 * 3 + 2; /* conv1, k = 8 */

@@ -184,7 +184,7 @@ test_heatmap_group_names (void)
   for (int i = 0; i < 2 * M; i++)
     order[i] = i;
   d.order = order;
-  ClHeatmapPlotGeometry numbers, named;
+  ClHeatmapPlotLayout numbers, named;
   cl_heatmap_plot_layout (760, 640, &d, &numbers);
   d.group_names = names;
   d.n_group_names = M;
@@ -198,7 +198,7 @@ test_heatmap_group_names (void)
   for (int with = 0; with < 2; with++)
     {
       d.group_names = with ? names : NULL;
-      ClHeatmapPlotGeometry g = with ? named : numbers;
+      ClHeatmapPlotLayout g = with ? named : numbers;
       cairo_t *cr;
       Image im = image_new (760, 640, 1.0, &cr);
       cl_heatmap_plot_draw (cr, 760, 640, &d);

@@ -54,7 +54,7 @@ make_geometry_rows (int n, double alignment, double uniformity, double z_std, do
 
 static Image
 render_geometry (double width, double height, double scale, const ClMetricRow *rows, int n_rows, const ClZHistogram *zh,
-                 const ClEvent *events, int n_events, ClGeometryPlotGeometry *g)
+                 const ClEvent *events, int n_events, ClGeometryPlotLayout *g)
 {
   cairo_t *cr;
   Image im = image_new (width, height, scale, &cr);
@@ -84,7 +84,7 @@ test_geometry_histogram (void)
   for (size_t k = 0; k < G_N_ELEMENTS (kinds); k++)
     {
       ClZHistogram zh = make_zhist (kinds[k], DIM, 1234);
-      ClGeometryPlotGeometry g;
+      ClGeometryPlotLayout g;
       Image im = render_geometry (1200, 400, 1.0, NULL, 0, &zh, NULL, 0, &g);
       const int p = CL_GEOMETRY_PANEL_HISTOGRAM;
       const ClPlotRect *plot = &g.plot[p];
@@ -108,7 +108,7 @@ test_geometry_histogram (void)
        * same histogram drawn without a prior. */
       ClZHistogram bare = zh;
       bare.loss_kind = 99;
-      ClGeometryPlotGeometry gb;
+      ClGeometryPlotLayout gb;
       Image bars = render_geometry (1200, 400, 1.0, NULL, 0, &bare, NULL, 0, &gb);
       g_assert_false (gb.prior_shown);
       g_assert_cmpfloat (gb.y_ticks[p].hi, ==, g.y_ticks[p].hi);
@@ -144,7 +144,7 @@ test_geometry_waiting (void)
   ClZHistogram zh = make_zhist (CL_LOSS_SWD_SPHERE, DIM, 0); /* step 0: no batch yet */
   for (int variant = 0; variant < 2; variant++)
     {
-      ClGeometryPlotGeometry g;
+      ClGeometryPlotLayout g;
       Image im = render_geometry (1200, 400, 1.0, NULL, 0, variant ? NULL : &zh, NULL, 0, &g);
       const ClPlotRect *plot = &g.plot[CL_GEOMETRY_PANEL_HISTOGRAM];
       g_assert_false (g.histogram_shown);
@@ -170,7 +170,7 @@ test_geometry_series (void)
   const int n = 400;
   ClMetricRow *rows = make_geometry_rows (n, 0.5, -3.0, 0.1, 0.2);
   ClZHistogram zh = make_zhist (CL_LOSS_SWD_SPHERE, DIM, n);
-  ClGeometryPlotGeometry g;
+  ClGeometryPlotLayout g;
   Image im = render_geometry (1200, 400, 1.0, rows, n, &zh, NULL, 0, &g);
 
   /* b) alignment on the left axis, uniformity on the right, smoothed: the +-0.2 zigzag is
@@ -225,7 +225,7 @@ test_geometry_events (void)
   ClMetricRow *rows = make_geometry_rows (n, 0.5, -3.0, 0.1, 0.0);
   ClZHistogram zh = make_zhist (CL_LOSS_SWD_SPHERE, DIM, n);
   ClEvent events[1] = { make_event (200, "loss.kind", "ntxent", "swd-sphere") };
-  ClGeometryPlotGeometry g;
+  ClGeometryPlotLayout g;
   Image im = render_geometry (1200, 400, 1.0, rows, n, &zh, events, 1, &g);
   for (int p = CL_GEOMETRY_PANEL_ALIGN_UNIFORM; p <= CL_GEOMETRY_PANEL_COLLAPSE; p++)
     {
@@ -264,7 +264,7 @@ test_geometry_narrow (void)
   } cases[] = { { 1200, 380, 3 }, { 700, 560, 2 }, { 450, 900, 1 } };
   for (size_t k = 0; k < G_N_ELEMENTS (cases); k++)
     {
-      ClGeometryPlotGeometry g;
+      ClGeometryPlotLayout g;
       Image im = render_geometry (cases[k].w, cases[k].h, 1.0, rows, n, &zh, NULL, 0, &g);
       g_assert_cmpint (g.columns, ==, cases[k].columns);
       for (int p = 0; p < CL_GEOMETRY_N_PANELS; p++)
@@ -303,7 +303,7 @@ test_geometry_nan_and_odd (void)
   rows[20].z_std = -INFINITY;
   ClZHistogram zh = make_zhist (CL_LOSS_SWD_SPHERE, DIM, n);
   zh.density[3] = NAN;
-  ClGeometryPlotGeometry g;
+  ClGeometryPlotLayout g;
   Image im = render_geometry (1200, 400, 1.0, rows, n, &zh, NULL, 0, &g);
   for (int p = 0; p < CL_GEOMETRY_N_PANELS; p++)
     {
@@ -350,7 +350,7 @@ test_geometry_scale_2x (void)
   ClMetricRow *rows = make_geometry_rows (n, 0.5, -3.0, 0.1, 0.05);
   ClZHistogram zh = make_zhist (CL_LOSS_SWD_SPHERE, DIM, n);
   ClEvent events[1] = { make_event (150, "loss.lambda", "0", "1") };
-  ClGeometryPlotGeometry g1, g2;
+  ClGeometryPlotLayout g1, g2;
   Image one = render_geometry (1200, 380, 1.0, rows, n, &zh, events, 1, &g1);
   Image two = render_geometry (1200, 380, 2.0, rows, n, &zh, events, 1, &g2);
   for (int p = 0; p < CL_GEOMETRY_N_PANELS; p++)

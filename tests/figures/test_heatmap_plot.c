@@ -72,7 +72,7 @@ draw_heatmap (const ClHeatmapData *d, double w, double h, double scale)
 }
 
 static void
-cell_centre (const ClHeatmapPlotGeometry *g, int p, int q, double *x, double *y)
+cell_centre (const ClHeatmapPlotLayout *g, int p, int q, double *x, double *y)
 {
   *x = g->matrix.x + (q + 0.5) * g->cell;
   *y = g->matrix.y + (p + 0.5) * g->cell;
@@ -93,7 +93,7 @@ test_heatmap_colors (void)
   sim[4 * n + 2] = -3.0f; /* clamped to -1 */
   sim[0 * n + 7] = NAN;   /* grey, not a crash */
   ClHeatmapData d = heatmap_data (m, sim);
-  ClHeatmapPlotGeometry g;
+  ClHeatmapPlotLayout g;
   cl_heatmap_plot_layout (500, 420, &d, &g);
   g_assert_true (g.has_matrix);
   g_assert_cmpint (g.n, ==, n);
@@ -174,7 +174,7 @@ test_heatmap_hit_roundtrip (void)
             d.order_name = "by view pair";
           }
         double w = sizes[s][0], h = sizes[s][1];
-        ClHeatmapPlotGeometry g;
+        ClHeatmapPlotLayout g;
         cl_heatmap_plot_layout (w, h, &d, &g);
         g_assert_true (g.has_matrix);
         g_test_message ("%s %gx%g: cell %g at (%g, %g)", ordered ? "by pair" : "stored", w, h, g.cell, g.matrix.x,
@@ -221,7 +221,7 @@ test_heatmap_positive_pairs (void)
     cls[i] = i % 8;
   float *sim = realistic_sim (m, cls, 5);
   ClHeatmapData d = heatmap_data (m, sim);
-  ClHeatmapPlotGeometry g;
+  ClHeatmapPlotLayout g;
   cl_heatmap_plot_layout (600, 540, &d, &g);
   Image im = draw_heatmap (&d, 600, 540, 1.0);
   int reddish_pos = 0, reddish_other = 0, others = 0;
@@ -280,7 +280,7 @@ test_heatmap_colorbar (void)
   float *sim = realistic_sim (m, cls, 3);
   ClHeatmapData d = heatmap_data (m, sim);
   double w = 560, h = 480;
-  ClHeatmapPlotGeometry g;
+  ClHeatmapPlotLayout g;
   cl_heatmap_plot_layout (w, h, &d, &g);
   g_assert_cmpfloat (g.colorbar.x, >, g.matrix.x + g.matrix.w);
   g_assert_cmpfloat (g.colorbar.h, >, 0.5 * g.matrix.h);
@@ -324,7 +324,7 @@ test_heatmap_highlight (void)
   float *sim = g_new0 (float, n *n); /* all 0: white cells, so marks show plainly */
   ClHeatmapData d = heatmap_data (m, sim);
   double w = 520, h = 460;
-  ClHeatmapPlotGeometry g;
+  ClHeatmapPlotLayout g;
   cl_heatmap_plot_layout (w, h, &d, &g);
   Image plain = draw_heatmap (&d, w, h, 1.0);
   d.highlight_row = 3;
@@ -386,7 +386,7 @@ test_heatmap_groups (void)
   d.order_name = "by class";
   d.group = group;
   double w = 520, h = 460;
-  ClHeatmapPlotGeometry g;
+  ClHeatmapPlotLayout g;
   cl_heatmap_plot_layout (w, h, &d, &g);
   Image im = draw_heatmap (&d, w, h, 1.0);
   /* a separator between positions 5 and 6 (and 11, 12), in both directions, over white cells */
@@ -425,7 +425,7 @@ test_heatmap_scale_2x (void)
   d.highlight_row = 5;
   d.highlight_col = 40;
   double w = 620, h = 560;
-  ClHeatmapPlotGeometry g;
+  ClHeatmapPlotLayout g;
   cl_heatmap_plot_layout (w, h, &d, &g);
   Image one = draw_heatmap (&d, w, h, 1.0);
   Image two = draw_heatmap (&d, w, h, 2.0);
@@ -491,7 +491,7 @@ test_heatmap_empty (void)
           }
       g_assert_cmpint (coloured, ==, 0);
       g_assert_false (cl_heatmap_plot_hit (400, 300, cases[i], 200, 150, NULL, NULL));
-      ClHeatmapPlotGeometry g;
+      ClHeatmapPlotLayout g;
       cl_heatmap_plot_layout (400, 300, cases[i], &g);
       g_assert_false (g.has_matrix);
       image_free (&im);
@@ -510,7 +510,7 @@ test_heatmap_empty (void)
   /* an order that is not a permutation is ignored, not trusted */
   int bad[4] = { 0, 0, 1, 9 };
   d.order = bad;
-  ClHeatmapPlotGeometry g;
+  ClHeatmapPlotLayout g;
   cl_heatmap_plot_layout (400, 300, &d, &g);
   for (int p = 0; p < 4; p++)
     {

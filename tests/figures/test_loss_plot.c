@@ -11,8 +11,8 @@
 
 typedef struct
 {
-  Image im;             /* device pixels (tests/figures/plot_pixels.h) */
-  ClLossPlotGeometry g; /* in user units */
+  Image im;           /* device pixels (tests/figures/plot_pixels.h) */
+  ClLossPlotLayout g; /* in user units */
 } Render;
 
 static Render
@@ -73,7 +73,7 @@ raw_style (void)
 
 /* Pixel rows (user units) where series s should be at step. */
 static double
-expected_y (const ClLossPlotGeometry *g, ClLossSeries s, const ClMetricRow *row)
+expected_y (const ClLossPlotLayout *g, ClLossSeries s, const ClMetricRow *row)
 {
   switch (s)
     {
@@ -96,7 +96,7 @@ test_background_and_series (void)
   ClMetricRow *rows = make_rows (N_ROWS);
   ClLossPlotStyle style = raw_style ();
   Render r = render_plot (800, 450, 1.0, rows, N_ROWS, NULL, 0, &style);
-  const ClLossPlotGeometry *g = &r.g;
+  const ClLossPlotLayout *g = &r.g;
 
   /* white-ish background in every corner */
   int corners[4][2] = { { 0, 0 }, { r.im.width - 1, 0 }, { 0, r.im.height - 1 }, { r.im.width - 1, r.im.height - 1 } };
@@ -164,7 +164,7 @@ test_event_markers (void)
   };
   ClLossPlotStyle style = raw_style ();
   Render r = render_plot (800, 450, 1.0, rows, N_ROWS, events, 2, &style);
-  const ClLossPlotGeometry *g = &r.g;
+  const ClLossPlotLayout *g = &r.g;
   ClRgb marker = cl_plot_color_marker ();
 
   g_assert_cmpint (g->events_labelled, ==, 2);
@@ -228,7 +228,7 @@ test_empty_plot (void)
 {
   ClLossPlotStyle style = raw_style ();
   Render r = render_plot (600, 400, 1.0, NULL, 0, NULL, 0, &style);
-  const ClLossPlotGeometry *g = &r.g;
+  const ClLossPlotLayout *g = &r.g;
   g_assert_cmpfloat (g->plot.w, >, 300);
   g_assert_cmpfloat (g->plot.h, >, 200);
   g_assert_cmpint (g->left_ticks.n, >=, 2);
@@ -256,7 +256,7 @@ test_empty_plot (void)
   cl_loss_plot_draw (cr, 0, 0, rows, 5, NULL, 0, NULL);
   cl_loss_plot_draw (cr, NAN, 30, rows, 5, NULL, 0, NULL);
   cl_loss_plot_draw (cr, 40, 30, rows, 1, NULL, 0, NULL); /* a single point */
-  ClLossPlotGeometry g2;
+  ClLossPlotLayout g2;
   cl_loss_plot_layout (cr, NAN, INFINITY, rows, 5, NULL, 0, NULL, &g2);
   g_assert_true (isfinite (g2.plot.w) && isfinite (g2.plot.h) && g2.plot.w >= 1.0 && g2.plot.h >= 1.0);
   g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
@@ -283,7 +283,7 @@ test_nan_rows (void)
       style.ema = smoothed ? 0.9 : 0.0;
       style.show_raw = smoothed;
       Render r = render_plot (800, 450, 1.0, rows, N_ROWS, NULL, 0, &style);
-      const ClLossPlotGeometry *g = &r.g;
+      const ClLossPlotLayout *g = &r.g;
       /* the axis still fits the finite data, not the infinities */
       g_assert_true (isfinite (g->left_ticks.lo) && isfinite (g->left_ticks.hi));
       g_assert_cmpfloat (g->left_ticks.lo, <=, -9.0);
@@ -373,7 +373,7 @@ test_many_rows (void)
   style.ema = 0.0; /* the spike must survive */
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 900, 500);
   cairo_t *cr = cairo_create (surface);
-  ClLossPlotGeometry g;
+  ClLossPlotLayout g;
   cl_loss_plot_draw_full (cr, 900, 500, rows, n, NULL, 0, &style, &g); /* warm the font cache */
   const int repeats = 5;
   gint64 start = g_get_monotonic_time ();
@@ -446,7 +446,7 @@ test_font_scale_and_title (void)
   ClLossPlotStyle style = raw_style ();
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 10, 10);
   cairo_t *cr = cairo_create (surface);
-  ClLossPlotGeometry normal, big, untitled;
+  ClLossPlotLayout normal, big, untitled;
   cl_loss_plot_layout (cr, 800, 450, rows, N_ROWS, NULL, 0, &style, &normal);
   style.font_scale = 2.0;
   cl_loss_plot_layout (cr, 800, 450, rows, N_ROWS, NULL, 0, &style, &big);
@@ -461,7 +461,7 @@ test_font_scale_and_title (void)
   g_assert_cmpfloat (untitled.plot.h, >, normal.plot.h);
 
   /* layout and draw agree */
-  ClLossPlotGeometry drawn;
+  ClLossPlotLayout drawn;
   style.title = "test";
   cl_loss_plot_draw_full (cr, 800, 450, rows, N_ROWS, NULL, 0, &style, &drawn);
   g_assert_cmpfloat (drawn.plot.x, ==, normal.plot.x);

@@ -97,7 +97,7 @@ plain_style (void)
 }
 
 static Image
-draw_loss (const ClMetricRow *rows, int n, const ClLossPlotStyle *style, ClLossPlotGeometry *g)
+draw_loss (const ClMetricRow *rows, int n, const ClLossPlotStyle *style, ClLossPlotLayout *g)
 {
   cairo_t *cr;
   Image im = image_new (W, H, 1.0, &cr);
@@ -115,7 +115,7 @@ test_loss_overlay (void)
   ClMetricRow *rows = make_rows (200, 1, 2.0);
   ClMetricRow *old = make_rows (300, 2, 6.0);
   ClLossPlotStyle style = plain_style ();
-  ClLossPlotGeometry alone_g, g;
+  ClLossPlotLayout alone_g, g;
   Image alone = draw_loss (rows, 200, &style, &alone_g);
   ClLossPlotRun overlay = { old, 300, "Run 1" };
   style.overlays = &overlay;
@@ -182,7 +182,7 @@ test_loss_overlay (void)
   /* a broken overlay (no rows) changes nothing but the legend */
   ClLossPlotRun empty = { NULL, 5, "nothing" };
   style.overlays = &empty;
-  ClLossPlotGeometry eg;
+  ClLossPlotLayout eg;
   Image e = draw_loss (rows, 200, &style, &eg);
   g_assert_cmpfloat (eg.x_ticks.hi, ==, alone_g.x_ticks.hi);
   image_free (&e);
@@ -195,7 +195,7 @@ test_loss_overlay (void)
 /* Along a curve, columns with the curve's colour nearby: all of them for a solid line, a
  * part for a dashed one. */
 static double
-coverage_along (const Image *im, const ClLossPlotGeometry *g, const ClMetricRow *rows, int from, int to, ClRgb c)
+coverage_along (const Image *im, const ClLossPlotLayout *g, const ClMetricRow *rows, int from, int to, ClRgb c)
 {
   int covered = 0, columns = 0;
   for (int i = from; i < to; i++)
@@ -217,7 +217,7 @@ test_loss_compare (void)
   ClLossPlotRun other = { b, 300, "Run 4 · loss.temperature=0.5" };
   style.compare = &other;
   style.label_a = "Run 3 · loss.temperature=0.1";
-  ClLossPlotGeometry g;
+  ClLossPlotLayout g;
   Image im = draw_loss (a, 300, &style, &g);
   maybe_save (&im, "compare-loss");
   ClRgb blue = cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL);
@@ -234,7 +234,7 @@ test_loss_compare (void)
 
   /* the legend names A and B and shows a dashed sample: more ink than the plain legend */
   ClLossPlotStyle plain = plain_style ();
-  ClLossPlotGeometry pg;
+  ClLossPlotLayout pg;
   Image p = draw_loss (a, 300, &plain, &pg);
   g_assert_cmpfloat (g.legend.h, >, pg.legend.h);
   g_assert_cmpint (count_ink (&im, 0, g.legend.y, W, g.legend.y + g.legend.h), >,
@@ -293,7 +293,7 @@ corner_ink (const Image *im, ClRgb c, double x, double y, double r)
 }
 
 static Image
-draw_probes (const ClProbeRow *rows, int n, const ClProbePlotOthers *others, ClProbePlotGeometry *g)
+draw_probes (const ClProbeRow *rows, int n, const ClProbePlotOthers *others, ClProbePlotLayout *g)
 {
   cairo_t *cr;
   Image im = image_new (W, H, 1.0, &cr);
@@ -308,7 +308,7 @@ test_probe_overlay (void)
   int n, n_old;
   ClProbeRow *rows = make_probes (500, 50, 0.9, &n);
   ClProbeRow *old = make_probes (1500, 100, 0.6, &n_old);
-  ClProbePlotGeometry alone_g, g;
+  ClProbePlotLayout alone_g, g;
   Image alone = draw_probes (rows, n, NULL, &alone_g);
   ClProbePlotRun overlay = { old, n_old, NULL };
   ClProbePlotOthers others = { &overlay, 1, NULL, NULL, NULL, NULL, 0, NULL, NULL };
@@ -346,7 +346,7 @@ test_probe_overlay (void)
   ClProbeRow extra[2] = { { 0, "tint", 0.3f, 0.2f }, { 1000, "tint", 0.4f, 0.2f } };
   ClProbePlotRun with_tint = { extra, 2, NULL };
   others.overlays = &with_tint;
-  ClProbePlotGeometry tg;
+  ClProbePlotLayout tg;
   Image t = draw_probes (rows, n, &others, &tg);
   g_assert_cmpint (tg.n_targets, ==, 3);
   g_assert_cmpstr (tg.targets[2], ==, "tint");
@@ -365,7 +365,7 @@ test_probe_compare (void)
   ClProbeRow *b = make_probes (1000, 100, 0.5, &n_b);
   ClProbePlotRun other = { b, n_b, "Run 2 · data.bits=8" };
   ClProbePlotOthers others = { NULL, 0, NULL, &other, "Run 1 · data.bits=0", NULL, 0, NULL, NULL };
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   Image im = draw_probes (a, n_a, &others, &g);
   maybe_save (&im, "compare-probes");
   g_assert_true (g.markers);
@@ -381,7 +381,7 @@ test_probe_compare (void)
     }
   ClProbePlotRun flat_other = { flat_b, 11, "B" };
   ClProbePlotOthers flat = { NULL, 0, NULL, &flat_other, "A", NULL, 0, NULL, NULL };
-  ClProbePlotGeometry fg;
+  ClProbePlotLayout fg;
   Image shapes = draw_probes (flat_a, 11, &flat, &fg);
   maybe_save (&shapes, "compare-probes-markers");
   for (int i = 1; i < 11; i++)

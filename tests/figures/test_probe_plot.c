@@ -52,7 +52,7 @@ make_probes (void)
 
 static Image
 render_probes (double width, double height, double scale, const ClProbeRow *rows, int n_rows, const ClEvent *events,
-               int n_events, const char *title, ClProbePlotGeometry *g)
+               int n_events, const char *title, ClProbePlotLayout *g)
 {
   cairo_t *cr;
   Image im = image_new (width, height, scale, &cr);
@@ -80,7 +80,7 @@ static void
 test_probe_series_and_chance (void)
 {
   ProbeRows p = make_probes ();
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   Image im = render_probes (900, 500, 1.0, p.rows, p.n, NULL, 0, "probes", &g);
 
   g_assert_cmpint (g.n_targets, ==, 2);
@@ -152,7 +152,7 @@ test_probe_shared_chance (void)
   probe_add (&p, 0, "small", 0.3, 0.1);
   probe_add (&p, 500, "class", 0.8, 0.1);
   probe_add (&p, 500, "small", 0.6, 0.1);
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   Image im = render_probes (800, 450, 1.0, rows, 4, NULL, 0, NULL, &g);
   g_assert_cmpint (g.n_targets, ==, 2);
   double y = cl_plot_scale_map (&g.y, 0.1);
@@ -170,7 +170,7 @@ test_probe_events (void)
 {
   ProbeRows p = make_probes ();
   ClEvent events[2] = { make_event (400, "data.bits", "0", "10"), make_event (700, "loss.temperature", "0.2", "0.1") };
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   Image im = render_probes (900, 500, 1.0, p.rows, p.n, events, 2, "probes", &g);
   ClRgb marker = cl_plot_color_marker ();
   g_assert_cmpint (g.events_labelled, ==, 2);
@@ -191,7 +191,7 @@ test_probe_events (void)
   g_assert_cmpint (count_near (&im, marker, 0.08, between - 5, g.plot.y, between + 5, g.plot.y + g.plot.h), ==, 0);
   image_free (&im);
 
-  ClProbePlotGeometry plain;
+  ClProbePlotLayout plain;
   im = render_probes (900, 500, 1.0, p.rows, p.n, NULL, 0, "probes", &plain);
   g_assert_cmpfloat (plain.event_band.h, ==, 0.0);
   g_assert_cmpfloat (plain.plot.y, <, g.plot.y); /* the band took room */
@@ -202,7 +202,7 @@ test_probe_events (void)
 static void
 test_probe_empty_and_odd (void)
 {
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   Image im = render_probes (700, 400, 1.0, NULL, 0, NULL, 0, NULL, &g);
   g_assert_cmpint (g.n_targets, ==, 0);
   g_assert_cmpfloat (g.plot.w, >, 400);
@@ -283,7 +283,7 @@ test_probe_dense (void)
   ProbeRows p = { rows, 0 };
   for (int i = 0; i < n; i++)
     probe_add (&p, i, "class", 0.3 + 0.5 * i / (n - 1.0), 0.1);
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   Image im = render_probes (800, 450, 1.0, rows, n, NULL, 0, NULL, &g);
   g_assert_false (g.markers);
   double x0 = cl_plot_scale_map (&g.x, 0.0), y0 = cl_plot_scale_map (&g.y, 0.3);
@@ -302,7 +302,7 @@ test_probe_scale_2x (void)
 {
   ProbeRows p = make_probes ();
   ClEvent events[1] = { make_event (400, "data.bits", "0", "10") };
-  ClProbePlotGeometry g1, g2;
+  ClProbePlotLayout g1, g2;
   Image one = render_probes (800, 450, 1.0, p.rows, p.n, events, 1, "probes", &g1);
   Image two = render_probes (800, 450, 2.0, p.rows, p.n, events, 1, "probes", &g2);
   g_assert_cmpfloat_with_epsilon (g1.plot.x, g2.plot.x, 1e-6);
@@ -329,7 +329,7 @@ test_probe_scale_2x (void)
 
 static Image
 render_runs (double width, double height, const ClProbeRow *rows, int n_rows, const ClProbePlotOthers *others,
-             ClProbePlotGeometry *g)
+             ClProbePlotLayout *g)
 {
   cairo_t *cr;
   Image im = image_new (width, height, 1.0, &cr);
@@ -358,7 +358,7 @@ test_probe_fit_y (void)
   cl_plot_view_init (&view);
   ClProbePlotOthers others = { 0 };
   others.view = &view;
-  ClProbePlotGeometry fixed, fitted;
+  ClProbePlotLayout fixed, fitted;
   Image a = render_runs (900, 500, p.rows, p.n, &others, &fixed);
   view.fit_y = TRUE;
   Image b = render_runs (900, 500, p.rows, p.n, &others, &fitted);
@@ -400,7 +400,7 @@ test_probe_replicates_band (void)
   others.view = &view;
   others.replicates = reps;
   others.n_replicates = 2;
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   Image im = render_runs (900, 500, a.rows, a.n, &others, &g);
   g_assert_cmpint (g.replicates, ==, 3);
   g_assert_cmpfloat (g.hover_step, ==, 500.0);
@@ -420,7 +420,7 @@ test_probe_replicates_band (void)
   /* without replicates there is no band */
   ClProbePlotOthers plain = { 0 };
   plain.view = &view;
-  ClProbePlotGeometry g0;
+  ClProbePlotLayout g0;
   Image im0 = render_runs (900, 500, a.rows, a.n, &plain, &g0);
   g_assert_cmpint (g0.replicates, ==, 0);
   double y_band0 = cl_plot_scale_map (&g0.y, 0.745 + 0.0045 * 3.5 + 0.006);
@@ -442,7 +442,7 @@ test_probe_zoom (void)
   view.x_hi = 600;
   ClProbePlotOthers others = { 0 };
   others.view = &view;
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   Image im = render_runs (900, 500, p.rows, p.n, &others, &g);
   g_assert_cmpfloat (g.x.d0, ==, 200.0);
   g_assert_cmpfloat (g.x.d1, ==, 600.0);
@@ -476,7 +476,7 @@ test_probe_occlusion_split (void)
   cl_plot_view_init (&view);
   ClProbePlotOthers others = { 0 };
   others.view = &view;
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   Image im = render_runs (900, 500, p.rows, p.n, &others, &g);
   g_assert_cmpint (g.n_splits, ==, 1);
   g_assert_cmpstr (g.targets[g.split[0].metric], ==, "background");

@@ -59,7 +59,7 @@ test_sweep_plot (void)
 
   cairo_t *cr;
   Image im = image_new (CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, 1, &cr);
-  ClSweepPlotGeometry g;
+  ClSweepPlotLayout g;
   cl_sweep_plot_draw_full (cr, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, d, &g);
   image_finish (&im, cr);
   save_png (&im, "sweep-live.png");
@@ -230,7 +230,7 @@ test_sweep_seeds (void)
 
   cairo_t *cr;
   Image im = image_new (CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, 1, &cr);
-  ClSweepPlotGeometry g;
+  ClSweepPlotLayout g;
   cl_sweep_plot_draw_full (cr, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, d, &g);
   image_finish (&im, cr);
   save_png (&im, "sweep-seeds.png");

@@ -52,7 +52,7 @@ test_meter_pixels (void)
       double scale = si == 0 ? 1.0 : 2.0;
       cairo_t *cr;
       Image im = image_new (900, 420, scale, &cr);
-      ClViewsPlotGeometry g;
+      ClViewsPlotLayout g;
       cl_views_plot_draw_full (cr, 900, 420, NULL, &m, &g);
       image_finish (&im, cr);
       if (si == 0)
@@ -99,7 +99,7 @@ test_meter_pixels (void)
   /* Without a meter the views take the whole width. */
   cairo_t *cr;
   Image im = image_new (900, 420, 1, &cr);
-  ClViewsPlotGeometry g_full, g_meter;
+  ClViewsPlotLayout g_full, g_meter;
   m.show = FALSE;
   cl_views_plot_draw_full (cr, 900, 420, NULL, &m, &g_full);
   m.show = TRUE;
@@ -235,7 +235,7 @@ test_export_tight (void)
           ClCollisionMeter meter;
           cl_views_plot_meter_from_snapshot (&meter, s);
           g_assert_false (meter.show);
-          ClViewsPlotGeometry at_export, in_window;
+          ClViewsPlotLayout at_export, in_window;
           cairo_t *cr;
           Image im = image_new (w, 600, 1, &cr);
           cl_views_plot_draw_full (cr, w, h, &s->preview, &meter, &at_export);

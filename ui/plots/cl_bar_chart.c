@@ -117,14 +117,14 @@ value_decimals (const ClPlotTicks *ticks)
 }
 
 static void
-format_value (const ClBarChartGeometry *g, double v, char *buf, size_t size)
+format_value (const ClBarChartLayout *g, double v, char *buf, size_t size)
 {
   cl_plot_format_number (v, g->value_decimals, buf, size);
 }
 
 /* Bars of a group sit centred in its slot, 80% of it wide. */
 static void
-bar_widths (ClBarChartGeometry *g, int n_series)
+bar_widths (ClBarChartLayout *g, int n_series)
 {
   double inner = 0.8 * g->group_width;
   g->bar_gap = n_series > 1 ? MIN (0.08 * inner / n_series, 3.0) : 0.0;
@@ -132,7 +132,7 @@ bar_widths (ClBarChartGeometry *g, int n_series)
 }
 
 void
-cl_bar_chart_bar_rect (const ClBarChartGeometry *g, const ClBarChartData *d, int group, int series, ClPlotRect *rect)
+cl_bar_chart_bar_rect (const ClBarChartLayout *g, const ClBarChartData *d, int group, int series, ClPlotRect *rect)
 {
   memset (rect, 0, sizeof *rect);
   if (!data_usable (d) || group < 0 || group >= d->n_groups || series < 0 || series >= d->n_series)
@@ -152,7 +152,8 @@ cl_bar_chart_bar_rect (const ClBarChartGeometry *g, const ClBarChartData *d, int
 }
 
 static void
-layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const Legend *legend, ClBarChartGeometry *g)
+compute_layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const Legend *legend,
+                ClBarChartLayout *g)
 {
   ClPlotTheme look = cl_plot_theme (1.0);
   memset (g, 0, sizeof *g);
@@ -250,14 +251,14 @@ layout (cairo_t *cr, double width, double height, const ClBarChartData *d, const
 }
 
 void
-cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarChartData *d, ClBarChartGeometry *geometry)
+cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarChartData *d, ClBarChartLayout *layout)
 {
-  ClBarChartGeometry g;
+  ClBarChartLayout g;
   memset (&g, 0, sizeof g);
   if (!(width >= 1.0) || !(height >= 1.0) || !isfinite (width) || !isfinite (height))
     {
-      if (geometry != NULL)
-        *geometry = g;
+      if (layout != NULL)
+        *layout = g;
       return;
     }
   ClPlotTheme look = cl_plot_theme (1.0);
@@ -268,7 +269,7 @@ cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarCha
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_clip (cr);
   cairo_new_path (cr);
-  layout (cr, width, height, d, &legend, &g);
+  compute_layout (cr, width, height, d, &legend, &g);
 
   cl_plot_set_rgb (cr, cl_plot_color_background ());
   cairo_paint (cr);
@@ -388,8 +389,8 @@ cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarCha
     cl_plot_note_draw (cr, &g.plot, "no results yet", look.note_font);
 
   cairo_restore (cr);
-  if (geometry != NULL)
-    *geometry = g;
+  if (layout != NULL)
+    *layout = g;
 }
 
 void

@@ -44,12 +44,12 @@ typedef struct
   int value_decimals;            /* digits of the printed values */
   gboolean value_labels_rotated; /* values printed vertically (bars too narrow) */
   gboolean group_labels_rotated;
-} ClBarChartGeometry;
+} ClBarChartLayout;
 
-/* The bar of (group, series) in the geometry of a drawn chart: its x extent, and its y
+/* The bar of (group, series) in the layout of a drawn chart: its x extent, and its y
  * extent from the baseline to the value clamped to the axis (h = 0 when the value is NaN). */
-void cl_bar_chart_bar_rect (const ClBarChartGeometry *geometry, const ClBarChartData *data, int group, int series,
+void cl_bar_chart_bar_rect (const ClBarChartLayout *layout, const ClBarChartData *data, int group, int series,
                             ClPlotRect *rect);
 
 void cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarChartData *data,
-                             ClBarChartGeometry *geometry);
+                             ClBarChartLayout *layout);

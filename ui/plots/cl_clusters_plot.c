@@ -332,16 +332,16 @@ layout_for (double w, double h, const ClClustersData *d, Layout *l)
 }
 
 void
-cl_clusters_plot_layout (double w, double h, const ClClustersData *d, ClClustersPlotGeometry *geometry)
+cl_clusters_plot_layout (double w, double h, const ClClustersData *d, ClClustersPlotLayout *layout)
 {
   Layout l;
   layout_for (w, h, d, &l);
-  *geometry = l.g;
+  *layout = l.g;
   layout_clear (&l);
 }
 
 ClPlotRect
-cl_clusters_plot_cell_rect (const ClClustersPlotGeometry *g, int index)
+cl_clusters_plot_cell_rect (const ClClustersPlotLayout *g, int index)
 {
   if (!g->has_grid || g->n_cols <= 0 || index < 0 || index >= g->n_rows * g->n_cols)
     return (ClPlotRect){ 0, 0, 0, 0 };

@@ -72,15 +72,15 @@ typedef struct
   ClPlotRect trend_plot[2];           /* the plot areas */
   ClPlotScale trend_x[2], trend_y[2]; /* step -> x, score -> y of each panel */
   int trend_k[2];                     /* the k each panel shows */
-} ClClustersPlotGeometry;
+} ClClustersPlotLayout;
 
 void cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d);
 
 /* The layout draw uses (d may be NULL). */
-void cl_clusters_plot_layout (double w, double h, const ClClustersData *d, ClClustersPlotGeometry *geometry);
+void cl_clusters_plot_layout (double w, double h, const ClClustersData *d, ClClustersPlotLayout *layout);
 
 /* The square of cell index (row * n_cols + col). */
-ClPlotRect cl_clusters_plot_cell_rect (const ClClustersPlotGeometry *geometry, int index);
+ClPlotRect cl_clusters_plot_cell_rect (const ClClustersPlotLayout *layout, int index);
 
 /* The index of the cell under (x, y), or -1. While a cell is shown enlarged, a pointer over
  * the enlarged view returns that cell (the view covers its neighbours, and it should stay

@@ -77,7 +77,7 @@ typedef struct
 
 typedef struct
 {
-  ClClustersPlotGeometry g;
+  ClClustersPlotLayout g;
   double title_y, header_y, row_label_right, metric_h;
   MetricMode metric_mode;
   char **caption; /* wrapped lines */

@@ -405,7 +405,7 @@ other_labels_clear (OtherLabels *l)
 
 static void
 draw_loss (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureOptions *o,
-           ClLossPlotGeometry *loss_geometry)
+           ClLossPlotLayout *loss_geometry)
 {
   ClLossPlotStyle style;
   cl_loss_plot_style_init (&style);
@@ -439,7 +439,7 @@ draw_loss (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureO
 
 static void
 draw_probes (cairo_t *cr, double w, double h, const ClSnapshot *s, const ClFigureOptions *o,
-             ClProbePlotGeometry *probe_geometry)
+             ClProbePlotLayout *probe_geometry)
 {
   OtherLabels labels;
   other_labels_init (&labels, s, o);
@@ -546,13 +546,13 @@ cl_figure_chart_area (ClFigureKind kind, double w, double h, const ClSnapshot *s
   memset (area, 0, sizeof *area);
   if (kind == CL_FIGURE_LOSS)
     {
-      ClLossPlotGeometry g;
+      ClLossPlotLayout g;
       draw_loss (cr, w, h, s, &o, &g);
       *area = (ClFigureChartArea){ g.plot, g.x, g.left, g.log_y };
     }
   else
     {
-      ClProbePlotGeometry g;
+      ClProbePlotLayout g;
       draw_probes (cr, w, h, s, &o, &g);
       *area = (ClFigureChartArea){ g.plot, g.x, g.y, FALSE };
     }

@@ -263,7 +263,7 @@ typedef struct
 typedef struct
 {
   Panel panel[CL_GEOMETRY_N_PANELS];
-  ClGeometryPlotGeometry g;
+  ClGeometryPlotLayout g;
   double scale; /* text scale */
 } Layout;
 
@@ -326,10 +326,11 @@ panel_row (int columns, int p)
 }
 
 static void
-layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent *events, int n_events, Layout *L)
+compute_layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent *events, int n_events,
+                Layout *L)
 {
   ClPlotTheme look = cl_plot_theme (L->scale);
-  ClGeometryPlotGeometry *g = &L->g;
+  ClGeometryPlotLayout *g = &L->g;
   g->columns = width >= 840.0 ? 3 : width >= 520.0 ? 2 : 1;
   g->histogram_shown = r->hist;
   g->prior_shown = r->prior;
@@ -458,7 +459,7 @@ layout (cairo_t *cr, double width, double height, const Ranges *r, const ClEvent
 /* ------------------------------------------------------------ the panels */
 
 static void
-draw_histogram (cairo_t *cr, const ClGeometryPlotGeometry *g, const Ranges *r, const ClZHistogram *zh,
+draw_histogram (cairo_t *cr, const ClGeometryPlotLayout *g, const Ranges *r, const ClZHistogram *zh,
                 const ClPlotTheme *look)
 {
   const int p = CL_GEOMETRY_PANEL_HISTOGRAM;
@@ -600,15 +601,15 @@ reference_label (cairo_t *cr, const ClPlotRect *plot, double y, const char *text
 void
 cl_geometry_plot_draw_full (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
                             const ClZHistogram *zhist, const ClEvent *events, int n_events,
-                            ClGeometryPlotGeometry *geometry)
+                            ClGeometryPlotLayout *layout)
 {
-  cl_geometry_plot_draw_scaled (cr, width, height, rows, n_rows, zhist, events, n_events, 1.0, geometry);
+  cl_geometry_plot_draw_scaled (cr, width, height, rows, n_rows, zhist, events, n_events, 1.0, layout);
 }
 
 void
 cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
                               const ClZHistogram *zhist, const ClEvent *events, int n_events, double font_scale,
-                              ClGeometryPlotGeometry *geometry)
+                              ClGeometryPlotLayout *layout)
 {
   Layout L;
   memset (&L, 0, sizeof L);
@@ -619,8 +620,8 @@ cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height, const Cl
     n_events = 0;
   if (!(width >= 1.0) || !(height >= 1.0) || !isfinite (width) || !isfinite (height))
     {
-      if (geometry != NULL)
-        *geometry = L.g;
+      if (layout != NULL)
+        *layout = L.g;
       return;
     }
   ClPlotTheme look = cl_plot_theme (L.scale);
@@ -632,8 +633,8 @@ cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height, const Cl
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_clip (cr);
   cairo_new_path (cr);
-  layout (cr, width, height, &r, events, n_events, &L);
-  ClGeometryPlotGeometry *g = &L.g;
+  compute_layout (cr, width, height, &r, events, n_events, &L);
+  ClGeometryPlotLayout *g = &L.g;
 
   cl_plot_set_rgb (cr, cl_plot_color_background ());
   cairo_paint (cr);
@@ -714,8 +715,8 @@ cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height, const Cl
     }
 
   cairo_restore (cr);
-  if (geometry != NULL)
-    *geometry = *g;
+  if (layout != NULL)
+    *layout = *g;
 }
 
 void

@@ -60,13 +60,13 @@ typedef struct
   gboolean histogram_shown; /* zhist had a batch */
   gboolean prior_shown;     /* a prior density was drawn */
   double uniform_z_std;     /* 1/sqrt(d) reference in c) (NaN when d unknown) */
-} ClGeometryPlotGeometry;
+} ClGeometryPlotLayout;
 
 void cl_geometry_plot_draw_full (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
                                  const ClZHistogram *zhist, const ClEvent *events, int n_events,
-                                 ClGeometryPlotGeometry *geometry);
+                                 ClGeometryPlotLayout *layout);
 
 /* cl_geometry_plot_draw_full with the text at font_scale (1 = the export size's). */
 void cl_geometry_plot_draw_scaled (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
                                    const ClZHistogram *zhist, const ClEvent *events, int n_events, double font_scale,
-                                   ClGeometryPlotGeometry *geometry);
+                                   ClGeometryPlotLayout *layout);

@@ -30,7 +30,7 @@ bar_tick_label (double v, char *buf, size_t size)
 
 typedef struct
 {
-  ClHeatmapPlotGeometry g;
+  ClHeatmapPlotLayout g;
   int *display;     /* [n] stored row at display position p */
   int *position;    /* [n] display position of stored row r */
   gboolean ordered; /* a valid order was given */
@@ -293,11 +293,11 @@ layout_for (double w, double h, const ClHeatmapData *d, Layout *l)
 }
 
 void
-cl_heatmap_plot_layout (double w, double h, const ClHeatmapData *d, ClHeatmapPlotGeometry *geometry)
+cl_heatmap_plot_layout (double w, double h, const ClHeatmapData *d, ClHeatmapPlotLayout *layout)
 {
   Layout l;
   layout_for (w, h, d, &l);
-  *geometry = l.g;
+  *layout = l.g;
   layout_clear (&l);
 }
 

@@ -37,12 +37,12 @@ typedef struct
   ClPlotRect matrix;   /* the cells: n x n squares of side cell, row p at matrix.y + p * cell */
   double cell;         /* a whole number of user units when there is room for 2 or more */
   ClPlotRect colorbar; /* the bar itself: +1 at the top, -1 at the bottom */
-} ClHeatmapPlotGeometry;
+} ClHeatmapPlotLayout;
 
 void cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d);
 
 /* The layout draw uses (d may be NULL). */
-void cl_heatmap_plot_layout (double w, double h, const ClHeatmapData *d, ClHeatmapPlotGeometry *geometry);
+void cl_heatmap_plot_layout (double w, double h, const ClHeatmapData *d, ClHeatmapPlotLayout *layout);
 
 /* The cell under (x, y) (user units of a figure of size w x h): TRUE and the stored row and
  * column indices into sim (so order is undone), or FALSE outside the matrix. */

@@ -173,10 +173,10 @@ range_add_run (ClPlotRange *steps, ClPlotRange *values, ClPlotRange *positive, c
     }
 }
 
-/* Everything the drawing needs besides the data: computed once, used by layout and draw. */
+/* Everything the drawing needs besides the data: computed once (compute_layout), then drawn. */
 static void
-layout (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows, const ClEvent *events,
-        int n_events, const ClLossPlotStyle *style, ClLossPlotGeometry *g, ClPlotEventLabels *labels)
+compute_layout (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows, const ClEvent *events,
+                int n_events, const ClLossPlotStyle *style, ClLossPlotLayout *g, ClPlotEventLabels *labels)
 {
   ClPlotTheme look = look_for (style);
   double ema = style_ema (style);
@@ -316,7 +316,7 @@ layout (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n
 
 void
 cl_loss_plot_layout (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
-                     const ClEvent *events, int n_events, const ClLossPlotStyle *style, ClLossPlotGeometry *geometry)
+                     const ClEvent *events, int n_events, const ClLossPlotStyle *style, ClLossPlotLayout *layout)
 {
   ClLossPlotStyle defaults;
   if (style == NULL)
@@ -325,7 +325,7 @@ cl_loss_plot_layout (cairo_t *cr, double width, double height, const ClMetricRow
       style = &defaults;
     }
   cairo_save (cr);
-  layout (cr, width, height, rows, n_rows, events, n_events, style, geometry, NULL);
+  compute_layout (cr, width, height, rows, n_rows, events, n_events, style, layout, NULL);
   cairo_restore (cr);
 }
 
@@ -361,7 +361,7 @@ series_free (Series *s)
 }
 
 static ClPlotAxes
-axes_for (const ClLossPlotGeometry *g, ClLossSeries series)
+axes_for (const ClLossPlotLayout *g, ClLossSeries series)
 {
   if (series == CL_LOSS_SERIES_ACCURACY)
     return (ClPlotAxes){ &g->x, &g->right, FALSE };
@@ -369,7 +369,7 @@ axes_for (const ClLossPlotGeometry *g, ClLossSeries series)
 }
 
 static void
-draw_series (cairo_t *cr, const ClLossPlotGeometry *g, const ClMetricRow *rows, int n_rows, ClLossSeries series,
+draw_series (cairo_t *cr, const ClLossPlotLayout *g, const ClMetricRow *rows, int n_rows, ClLossSeries series,
              double ema, const ClPlotStroke *stroke)
 {
   Series s = series_of (rows, n_rows, series, ema);
@@ -400,7 +400,7 @@ row_near (const ClMetricRow *rows, int n_rows, double step)
 
 /* The crosshair: every series' smoothed value at the hovered step, for A (and B). */
 static void
-draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClLossPlotGeometry *g, const ClMetricRow *rows, int n_rows,
+draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClLossPlotLayout *g, const ClMetricRow *rows, int n_rows,
                 const ClLossPlotStyle *style, double ema)
 {
   const ClPlotView *view = style->view;
@@ -444,7 +444,7 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClLossPlotGeometry *g, con
 
 void
 cl_loss_plot_draw_full (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
-                        const ClEvent *events, int n_events, const ClLossPlotStyle *style, ClLossPlotGeometry *geometry)
+                        const ClEvent *events, int n_events, const ClLossPlotStyle *style, ClLossPlotLayout *layout)
 {
   ClLossPlotStyle defaults;
   if (style == NULL)
@@ -460,14 +460,14 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height, const ClMetric
     return;
 
   ClPlotTheme look = look_for (style);
-  ClLossPlotGeometry g;
+  ClLossPlotLayout g;
   ClPlotEventLabels labels = { 0 };
 
   cairo_save (cr);
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_clip (cr);
   cairo_new_path (cr);
-  layout (cr, width, height, rows, n_rows, events, n_events, style, &g, &labels);
+  compute_layout (cr, width, height, rows, n_rows, events, n_events, style, &g, &labels);
 
   cl_plot_set_rgb (cr, cl_plot_color_background ());
   cairo_paint (cr);
@@ -554,8 +554,8 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height, const ClMetric
 
   cl_plot_event_labels_clear (&labels);
   cairo_restore (cr);
-  if (geometry != NULL)
-    *geometry = g;
+  if (layout != NULL)
+    *layout = g;
 }
 
 void

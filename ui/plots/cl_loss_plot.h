@@ -49,7 +49,7 @@ void cl_loss_plot_style_init (ClLossPlotStyle *style);
 void cl_loss_plot_draw (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
                         const ClEvent *events, int n_events, const ClLossPlotStyle *style);
 
-/* ---- additions: geometry for hit-testing and tests, series colours ---- */
+/* ---- additions: the layout for hit-testing and tests, series colours ---- */
 #include "ui/plots/cl_plot_common.h"
 
 typedef enum
@@ -79,18 +79,17 @@ typedef struct
   ClPlotRect legend;     /* the legend's rows (full figure width) */
   gboolean log_y;        /* left holds log10 of the loss (ticks too) */
   int hover_row;         /* the main run's row the crosshair names (-1: none) */
-} ClLossPlotGeometry;
+} ClLossPlotLayout;
 
 /* Lays the figure out exactly as cl_loss_plot_draw does; cr is only used to measure text
  * (nothing is drawn) and must carry the same transformation as for drawing. */
 void cl_loss_plot_layout (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
-                          const ClEvent *events, int n_events, const ClLossPlotStyle *style,
-                          ClLossPlotGeometry *geometry);
+                          const ClEvent *events, int n_events, const ClLossPlotStyle *style, ClLossPlotLayout *layout);
 
-/* cl_loss_plot_draw that also reports the geometry it used (geometry may be NULL). */
+/* cl_loss_plot_draw that also reports the layout it used (layout may be NULL). */
 void cl_loss_plot_draw_full (cairo_t *cr, double width, double height, const ClMetricRow *rows, int n_rows,
                              const ClEvent *events, int n_events, const ClLossPlotStyle *style,
-                             ClLossPlotGeometry *geometry);
+                             ClLossPlotLayout *layout);
 
 /* Adapter for cl_png_export_figure and other "draw(cr, w, h, data)" callers. */
 typedef struct

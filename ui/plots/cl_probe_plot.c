@@ -42,7 +42,7 @@ faded (ClRgb c)
 }
 
 static int
-legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, ClPlotRunsText *text,
+legend_entries (const ClProbePlotLayout *g, const Runs *r, int n_events, ClPlotRunsText *text,
                 ClPlotLegendEntry *entries)
 {
   int n = 0;
@@ -84,8 +84,8 @@ legend_entries (const ClProbePlotGeometry *g, const Runs *r, int n_events, ClPlo
 }
 
 static void
-layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_events, const char *title, const Runs *r,
-        ClProbePlotGeometry *g, ClPlotEventLabels *labels)
+compute_layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_events, const char *title,
+                const Runs *r, ClProbePlotLayout *g, ClPlotEventLabels *labels)
 {
   ClPlotTheme look = cl_plot_theme (r->scale);
 
@@ -240,7 +240,7 @@ layout (cairo_t *cr, double width, double height, const ClEvent *events, int n_e
  * often share 0.1): those share the row of the group's first member with interleaved
  * dashes, one dash per target in turn. */
 static void
-draw_chance_lines (cairo_t *cr, const ClProbePlotGeometry *g, const ClPlotTheme *look)
+draw_chance_lines (cairo_t *cr, const ClProbePlotLayout *g, const ClPlotTheme *look)
 {
   double y[CL_PROBE_PLOT_MAX_TARGETS];
   int n = g->n_targets;
@@ -309,7 +309,7 @@ square_draw (cairo_t *cr, double x, double y, double radius, ClRgb color, gboole
 
 /* The mean +- std band of a target over the replicates, in the target's colour. */
 static void
-draw_band (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows, const double *std, const Target *t,
+draw_band (cairo_t *cr, const ClProbePlotLayout *g, const ClProbeRow *rows, const double *std, const Target *t,
            int index, const ClPlotTheme *look)
 {
   const GArray *p = t->points;
@@ -331,7 +331,7 @@ draw_band (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows, co
 }
 
 static void
-draw_target (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows, const Target *t, int index,
+draw_target (cairo_t *cr, const ClProbePlotLayout *g, const ClProbeRow *rows, const Target *t, int index,
              const ClPlotTheme *look, Role role)
 {
   ClRgb color = cl_probe_plot_target_color (index);
@@ -382,7 +382,7 @@ draw_target (cairo_t *cr, const ClProbePlotGeometry *g, const ClProbeRow *rows, 
 /* The crosshair at the probe step nearest the pointer: every target's accuracy there (the mean
  * +- std over replicates; A and B in a comparison). */
 static void
-draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotGeometry *g, const Runs *r)
+draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotLayout *g, const Runs *r)
 {
   g->hover_step = NAN;
   if (r->view == NULL || !isfinite (r->view->hover_x))
@@ -438,9 +438,9 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotGeometry *g, co
 void
 cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbeRow *rows, int n_rows,
                          const ClEvent *events, int n_events, const char *title, const ClProbePlotOthers *others,
-                         ClProbePlotGeometry *geometry)
+                         ClProbePlotLayout *layout)
 {
-  ClProbePlotGeometry g;
+  ClProbePlotLayout g;
   memset (&g, 0, sizeof g);
   g.hover_step = NAN;
   if (n_rows < 0 || rows == NULL)
@@ -449,8 +449,8 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbe
     n_events = 0;
   if (!(width >= 1.0) || !(height >= 1.0) || !isfinite (width) || !isfinite (height))
     {
-      if (geometry != NULL)
-        *geometry = g;
+      if (layout != NULL)
+        *layout = g;
       return;
     }
 
@@ -464,7 +464,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbe
   cairo_rectangle (cr, 0, 0, width, height);
   cairo_clip (cr);
   cairo_new_path (cr);
-  layout (cr, width, height, events, n_events, title, &r, &g, &labels);
+  compute_layout (cr, width, height, events, n_events, title, &r, &g, &labels);
 
   cl_plot_set_rgb (cr, cl_plot_color_background ());
   cairo_paint (cr);
@@ -513,15 +513,15 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbe
   cl_plot_event_labels_clear (&labels);
   cl_probe_runs_clear (&r);
   cairo_restore (cr);
-  if (geometry != NULL)
-    *geometry = g;
+  if (layout != NULL)
+    *layout = g;
 }
 
 void
 cl_probe_plot_draw_full (cairo_t *cr, double width, double height, const ClProbeRow *rows, int n_rows,
-                         const ClEvent *events, int n_events, const char *title, ClProbePlotGeometry *geometry)
+                         const ClEvent *events, int n_events, const char *title, ClProbePlotLayout *layout)
 {
-  cl_probe_plot_draw_runs (cr, width, height, rows, n_rows, events, n_events, title, NULL, geometry);
+  cl_probe_plot_draw_runs (cr, width, height, rows, n_rows, events, n_events, title, NULL, layout);
 }
 
 void

@@ -45,7 +45,7 @@ typedef struct
     int metric, control; /* target indices */
     double occlusion, suppression;
   } split[2];
-} ClProbePlotGeometry;
+} ClProbePlotLayout;
 
 ClRgb cl_probe_plot_target_color (int index);
 
@@ -53,7 +53,7 @@ ClRgb cl_probe_plot_target_color (int index);
 gboolean cl_probe_plot_is_per_bit_target (const char *target, size_t size);
 
 void cl_probe_plot_draw_full (cairo_t *cr, double width, double height, const ClProbeRow *rows, int n_rows,
-                              const ClEvent *events, int n_events, const char *title, ClProbePlotGeometry *geometry);
+                              const ClEvent *events, int n_events, const char *title, ClProbePlotLayout *layout);
 
 /* ---- other runs on the same axes: faded overlays and A/B comparison ---- */
 
@@ -99,4 +99,4 @@ typedef struct
  * span every run. */
 void cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbeRow *rows, int n_rows,
                               const ClEvent *events, int n_events, const char *title, const ClProbePlotOthers *others,
-                              ClProbePlotGeometry *geometry);
+                              ClProbePlotLayout *layout);

@@ -46,7 +46,7 @@ typedef struct
 /* Groups the main run (or its mean over others->replicates), B and the overlays by target,
  * filling g's target names and chance levels and the splits present. Free with runs_clear. */
 void cl_probe_runs_collect (Runs *r, const ClProbeRow *rows, int n_rows, const ClProbePlotOthers *others,
-                            ClProbePlotGeometry *g);
+                            ClProbePlotLayout *g);
 void cl_probe_runs_clear (Runs *r);
 /* The value of target t of a run at step (the last measured), NaN if none; *at gets its row. */
 double cl_probe_value_at_step (const ClProbeRow *rows, const Target *t, double step, int *at);
@@ -56,11 +56,11 @@ double cl_probe_value_at_step (const ClProbeRow *rows, const Target *t, double s
 ClRgb cl_probe_occlusion_color (void);
 ClRgb cl_probe_suppression_color (void);
 /* The metric/control pairs present in the main run, into g->split. */
-void cl_probe_find_splits (ClProbePlotGeometry *g, const Runs *r);
+void cl_probe_find_splits (ClProbePlotLayout *g, const Runs *r);
 /* Occlusion between the metric and its control, suppression below the control's untrained value. */
-void cl_probe_draw_splits (cairo_t *cr, ClProbePlotGeometry *g, const Runs *r);
+void cl_probe_draw_splits (cairo_t *cr, ClProbePlotLayout *g, const Runs *r);
 /* Their legend entries; returns how many. */
-int cl_probe_splits_legend (const ClProbePlotGeometry *g, ClPlotLegendEntry *entries);
+int cl_probe_splits_legend (const ClProbePlotLayout *g, ClPlotLegendEntry *entries);
 /* The crosshair readouts of occlusion and suppression at step best; returns how many. */
-int cl_probe_splits_readouts (const ClProbePlotGeometry *g, const Runs *r, double best, char (*labels)[96],
+int cl_probe_splits_readouts (const ClProbePlotLayout *g, const Runs *r, double best, char (*labels)[96],
                               ClPlotReadout *readouts);

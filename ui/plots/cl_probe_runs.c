@@ -28,7 +28,7 @@ compare_point_with_data (gconstpointer a, gconstpointer b, gpointer rows)
  * target k has the same colour in every run; ts->t[k].points stays NULL for a target this
  * run lacks. */
 static void
-collect_targets (const ClProbeRow *rows, int n_rows, Targets *ts, ClProbePlotGeometry *g)
+collect_targets (const ClProbeRow *rows, int n_rows, Targets *ts, ClProbePlotLayout *g)
 {
   memset (ts, 0, sizeof *ts);
   for (int i = 0; i < n_rows; i++)
@@ -129,7 +129,7 @@ mean_over_runs (const ClProbeRow *rows, int n_rows, const ClProbePlotRun *reps, 
 
 void
 cl_probe_runs_collect (Runs *r, const ClProbeRow *rows, int n_rows, const ClProbePlotOthers *others,
-                       ClProbePlotGeometry *g)
+                       ClProbePlotLayout *g)
 {
   int n_reps = others && others->replicates && others->n_replicates > 0 ? others->n_replicates : 0;
   ClProbeRow *mean_rows = NULL;

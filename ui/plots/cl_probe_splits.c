@@ -15,7 +15,7 @@ static const struct
 
 /* The index of target name, as it is stored (a name longer than the rows' field is cut). */
 static int
-target_index (const ClProbePlotGeometry *g, const char *name)
+target_index (const ClProbePlotLayout *g, const char *name)
 {
   size_t field = sizeof ((ClProbeRow *) 0)->target;
   for (int k = 0; k < g->n_targets; k++)
@@ -42,7 +42,7 @@ cl_probe_suppression_color (void)
 
 /* The pairs present in the main run. */
 void
-cl_probe_find_splits (ClProbePlotGeometry *g, const Runs *r)
+cl_probe_find_splits (ClProbePlotLayout *g, const Runs *r)
 {
   g->n_splits = 0;
   for (gsize i = 0; i < G_N_ELEMENTS (splits); i++)
@@ -96,7 +96,7 @@ fill_between (cairo_t *cr, const double *xs, const double *ya, const double *yb,
 
 /* Occlusion between the metric and its control, suppression below the control's untrained value. */
 void
-cl_probe_draw_splits (cairo_t *cr, ClProbePlotGeometry *g, const Runs *r)
+cl_probe_draw_splits (cairo_t *cr, ClProbePlotLayout *g, const Runs *r)
 {
   const ClProbeRow *rows = r->runs[0].rows;
   for (int i = 0; i < g->n_splits; i++)
@@ -132,7 +132,7 @@ cl_probe_draw_splits (cairo_t *cr, ClProbePlotGeometry *g, const Runs *r)
 }
 
 int
-cl_probe_splits_legend (const ClProbePlotGeometry *g, ClPlotLegendEntry *entries)
+cl_probe_splits_legend (const ClProbePlotLayout *g, ClPlotLegendEntry *entries)
 {
   int n = 0;
   for (int i = 0; i < g->n_splits; i++)
@@ -153,7 +153,7 @@ cl_probe_splits_legend (const ClProbePlotGeometry *g, ClPlotLegendEntry *entries
 }
 
 int
-cl_probe_splits_readouts (const ClProbePlotGeometry *g, const Runs *r, double best, char (*labels)[96],
+cl_probe_splits_readouts (const ClProbePlotLayout *g, const Runs *r, double best, char (*labels)[96],
                           ClPlotReadout *readouts)
 {
   int n = 0;

@@ -72,7 +72,7 @@ draw_bars (cairo_t *cr, double width, double height, const ClSweepPlotData *d)
   for (int i = 0; i < d->n_x * d->n_series; i++)
     if (isfinite (d->values[i]) && (d->values[i] < 0 || d->values[i] > 1))
       bars.y_min = bars.y_max = NAN;
-  ClBarChartGeometry bg;
+  ClBarChartLayout bg;
   cl_bar_chart_draw_full (cr, width, height, &bars, &bg);
   if (!d->errors)
     return;
@@ -179,7 +179,7 @@ y_axis (const ClSweepPlotData *d, int target_ticks, ClPlotTicks *ticks)
 }
 
 gboolean
-cl_sweep_plot_point (const ClSweepPlotGeometry *g, const ClSweepPlotData *d, int x, int s, double *px, double *py)
+cl_sweep_plot_point (const ClSweepPlotLayout *g, const ClSweepPlotData *d, int x, int s, double *px, double *py)
 {
   if (!g->lines || !usable (d) || x < 0 || x >= d->n_x || s < 0 || s >= d->n_series)
     return FALSE;
@@ -201,7 +201,7 @@ compare_x (const void *a, const void *b, void *data)
 
 /* +- one std of the seeds around each mean of series s, in its colour. */
 static void
-draw_error_bars (cairo_t *cr, const ClSweepPlotGeometry *g, const ClSweepPlotData *d, int s, const ClPlotTheme *look)
+draw_error_bars (cairo_t *cr, const ClSweepPlotLayout *g, const ClSweepPlotData *d, int s, const ClPlotTheme *look)
 {
   cairo_save (cr);
   cairo_new_path (cr);
@@ -222,7 +222,7 @@ draw_error_bars (cairo_t *cr, const ClSweepPlotGeometry *g, const ClSweepPlotDat
 }
 
 static void
-draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, ClSweepPlotGeometry *g)
+draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, ClSweepPlotLayout *g)
 {
   ClPlotTheme look = cl_plot_theme (1.0);
   Legend legend;
@@ -402,15 +402,14 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
 }
 
 void
-cl_sweep_plot_draw_full (cairo_t *cr, double width, double height, const ClSweepPlotData *d,
-                         ClSweepPlotGeometry *geometry)
+cl_sweep_plot_draw_full (cairo_t *cr, double width, double height, const ClSweepPlotData *d, ClSweepPlotLayout *layout)
 {
-  ClSweepPlotGeometry g;
+  ClSweepPlotLayout g;
   memset (&g, 0, sizeof g);
   if (!(width >= 1.0) || !(height >= 1.0) || !isfinite (width) || !isfinite (height))
     {
-      if (geometry)
-        *geometry = g;
+      if (layout)
+        *layout = g;
       return;
     }
   cairo_save (cr);
@@ -430,8 +429,8 @@ cl_sweep_plot_draw_full (cairo_t *cr, double width, double height, const ClSweep
   else
     draw_bars (cr, width, height, d);
   cairo_restore (cr);
-  if (geometry)
-    *geometry = g;
+  if (layout)
+    *layout = g;
 }
 
 void

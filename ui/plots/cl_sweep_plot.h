@@ -40,16 +40,16 @@ typedef struct
   ClPlotRect plot;
   ClPlotScale x, y;
   ClPlotTicks y_ticks;
-} ClSweepPlotGeometry;
+} ClSweepPlotLayout;
 
 void cl_sweep_plot_draw (cairo_t *cr, double width, double height, const ClSweepPlotData *data);
 void cl_sweep_plot_draw_full (cairo_t *cr, double width, double height, const ClSweepPlotData *data,
-                              ClSweepPlotGeometry *geometry);
+                              ClSweepPlotLayout *layout);
 /* Adapter for cl_png_export_figure: data is a const ClSweepPlotData *. */
 void cl_sweep_plot_draw_cb (cairo_t *cr, double width, double height, gpointer data);
 ClRgb cl_sweep_plot_series_color (int series);
 /* The user-unit position of (x, series)'s value in a drawn line chart; FALSE if it has none. */
-gboolean cl_sweep_plot_point (const ClSweepPlotGeometry *geometry, const ClSweepPlotData *data, int x, int series,
+gboolean cl_sweep_plot_point (const ClSweepPlotLayout *layout, const ClSweepPlotData *data, int x, int series,
                               double *px, double *py);
 
 /* The figure data of a sweep's rows: x = the first key's values, series = the combinations of

@@ -242,7 +242,7 @@ small_axes (cairo_t *cr, const ClPlotRect *plot, const ClPlotScale *x, const ClP
 }
 
 static void
-draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClViewsPlotGeometry *g, double scale)
+draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClViewsPlotLayout *g, double scale)
 {
   ClPlotAxisStyle style;
   cl_plot_axis_style_init (&style, 0.85 * cl_plot_theme (scale).scale);
@@ -430,9 +430,9 @@ cl_views_plot_meter_from_snapshot (ClCollisionMeter *meter, const ClSnapshot *sn
 
 void
 cl_views_plot_draw_full (cairo_t *cr, double width, double height, const ClViewPreview *p,
-                         const ClCollisionMeter *meter, ClViewsPlotGeometry *geometry)
+                         const ClCollisionMeter *meter, ClViewsPlotLayout *layout)
 {
-  cl_views_plot_draw_scaled (cr, width, height, p, meter, 1.0, geometry);
+  cl_views_plot_draw_scaled (cr, width, height, p, meter, 1.0, layout);
 }
 
 /* The title's band: returns where the parts below it start. */
@@ -453,9 +453,9 @@ meter_shown (const ClCollisionMeter *meter, double width)
 
 void
 cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const ClViewPreview *p,
-                           const ClCollisionMeter *meter, double scale, ClViewsPlotGeometry *geometry)
+                           const ClCollisionMeter *meter, double scale, ClViewsPlotLayout *layout)
 {
-  ClViewsPlotGeometry g;
+  ClViewsPlotLayout g;
   memset (&g, 0, sizeof g);
   cairo_save (cr);
   cl_plot_set_rgb (cr, cl_plot_color_background ());
@@ -484,8 +484,8 @@ cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const ClVie
    * export); beside the meter they stay at its top. */
   g.views_drawn = draw_views (cr, &g.views, p, scale, !g.shown);
   cairo_restore (cr);
-  if (geometry)
-    *geometry = g;
+  if (layout)
+    *layout = g;
 }
 
 double

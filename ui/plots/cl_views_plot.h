@@ -46,10 +46,10 @@ typedef struct
   ClPlotRect bits_plot; /* p against n */
   ClPlotScale bits_x, bits_y;
   ClPlotRect views_drawn; /* where the views and their note went inside views */
-} ClViewsPlotGeometry;
+} ClViewsPlotLayout;
 
 void cl_views_plot_draw_full (cairo_t *cr, double width, double height, const ClViewPreview *preview,
-                              const ClCollisionMeter *meter, ClViewsPlotGeometry *geometry);
+                              const ClCollisionMeter *meter, ClViewsPlotLayout *layout);
 /* Colours of the measured and theoretical collision lines. */
 ClRgb cl_views_plot_measured_color (void);
 ClRgb cl_views_plot_theory_color (void);
@@ -57,7 +57,7 @@ ClRgb cl_views_plot_theory_color (void);
 /* The same with the text at scale (1 = the export size's): a narrow figure keeps its text in
  * proportion. */
 void cl_views_plot_draw_scaled (cairo_t *cr, double width, double height, const ClViewPreview *preview,
-                                const ClCollisionMeter *meter, double scale, ClViewsPlotGeometry *geometry);
+                                const ClCollisionMeter *meter, double scale, ClViewsPlotLayout *layout);
 void cl_views_plot_draw_snapshot_scaled (cairo_t *cr, double width, double height, const ClSnapshot *snap,
                                          double scale);
 

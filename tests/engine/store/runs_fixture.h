@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/store/cl_runs.h"
+#include "engine/store/cl_runs_private.h"
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -19,24 +20,12 @@ tmp_dir (void)
   return d;
 }
 
+/* The store's own recursive delete (cl_runs_private.h): cleaning up a test folder is not what
+ * these tests check. */
 G_GNUC_UNUSED static void
 remove_tree (const char *path)
 {
-  GDir *d = g_dir_open (path, 0, NULL);
-  if (d)
-    {
-      const char *n;
-      while ((n = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, n, NULL);
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-      g_dir_close (d);
-    }
-  g_rmdir (path);
+  cl_runs_remove_tree (path);
 }
 
 G_GNUC_UNUSED static void

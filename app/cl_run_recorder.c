@@ -1,20 +1,26 @@
 /* The run recorder: see cl_run_recorder.h. */
 #include "app/cl_run_recorder.h"
 
+#include <pthread.h>
+
+/* Every lock here is a pthread one, and the worker is a plain thread with its own queue, so
+ * ThreadSanitizer sees each hand-off (GLib's futex-based GMutex and GAsyncQueue it cannot). */
 struct _ClRunRecorder
 {
   GObject parent_instance;
   ClRunStore *store;
-  GMutex lock;        /* guards store and generation: the calling thread and the worker use them */
-  GThreadPool *pool;  /* one thread: the queued writes */
-  int generation;     /* bumped when a run begins or ends: writes queued before are dropped */
-  gboolean recording; /* a run begun and not ended (calling thread only) */
+  pthread_mutex_t lock; /* guards store and generation: the calling thread and the worker use them */
+  int generation;       /* bumped when a run begins or ends: writes queued before are dropped */
+  gboolean recording;   /* a run begun and not ended (calling thread only) */
   GMainContext *context;
-  /* Shared with the results on their way to the main context: NULL once the recorder is gone. */
-  ClRunRecorder **alive;
-  GMutex hold_lock;
-  GCond hold_cond;
-  gboolean held;
+  GSource *wake; /* made ready by the worker when results wait (created and destroyed here) */
+  /* The worker: one thread taking queued writes in order. */
+  GThread *thread;
+  pthread_mutex_t queue_lock;
+  pthread_cond_t queue_cond;
+  GQueue jobs;
+  GQueue results; /* Result *, the worker's, for the main context */
+  gboolean held, quit;
   gint64 count, total_us, max_us;
 };
 
@@ -34,14 +40,23 @@ typedef struct
   int generation;
 } Job;
 
-/* A queued write's outcome, handed to the main context. */
+/* A queued write's outcome, for the main context. */
 typedef struct
 {
-  ClRunRecorder **alive; /* atomic rc box */
   GPtrArray *list;
   char *current;
   GError *error;
 } Result;
+
+static void
+result_free (gpointer data)
+{
+  Result *r = data;
+  g_ptr_array_unref (r->list);
+  g_free (r->current);
+  g_clear_error (&r->error);
+  g_free (r);
+}
 
 static void
 emit_changed (ClRunRecorder *self, GPtrArray *list, const char *current)
@@ -49,53 +64,75 @@ emit_changed (ClRunRecorder *self, GPtrArray *list, const char *current)
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0, list, current);
 }
 
-/* Main context: the recorder may have gone meanwhile (it then drops the result). */
-static gboolean
-result_apply (gpointer data)
+typedef struct
 {
-  Result *r = data;
-  ClRunRecorder *self = *r->alive;
-  if (self)
+  GSource base;
+  ClRunRecorder *rec;
+} WakeSource;
+
+/* Main context: "changed" (and "write-failed") for each result the worker left. The source is
+ * destroyed in dispose, after the worker was joined, so it never runs for a recorder gone. */
+static gboolean
+results_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  (void) callback;
+  (void) data;
+  ClRunRecorder *self = ((WakeSource *) source)->rec;
+  g_source_set_ready_time (source, -1);
+  pthread_mutex_lock (&self->queue_lock);
+  GQueue results = self->results;
+  g_queue_init (&self->results);
+  pthread_mutex_unlock (&self->queue_lock);
+  g_object_ref (self);
+  for (GList *l = results.head; l; l = l->next)
     {
-      g_object_ref (self);
+      Result *r = l->data;
       if (r->error)
         g_signal_emit (self, signals[SIGNAL_WRITE_FAILED], 0, r->error);
       emit_changed (self, r->list, r->current);
-      g_object_unref (self);
     }
-  g_atomic_rc_box_release (r->alive);
-  g_ptr_array_unref (r->list);
-  g_free (r->current);
-  g_clear_error (&r->error);
-  g_free (r);
-  return G_SOURCE_REMOVE;
+  g_object_unref (self);
+  g_queue_clear_full (&results, result_free);
+  return G_SOURCE_CONTINUE;
 }
 
-/* Worker thread. The recorder outlives its jobs: its dispose waits for the pool. */
-static void
-worker (gpointer data, gpointer user_data)
-{
-  Job *job = data;
-  ClRunRecorder *self = user_data;
-  g_mutex_lock (&self->hold_lock);
-  while (self->held)
-    g_cond_wait (&self->hold_cond, &self->hold_lock);
-  g_mutex_unlock (&self->hold_lock);
+static GSourceFuncs results_funcs = { NULL, NULL, results_dispatch, NULL, NULL, NULL };
 
+static void
+write_job (ClRunRecorder *self, Job *job)
+{
   Result *r = g_new0 (Result, 1);
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   if (job->generation == self->generation && cl_run_store_current (self->store))
     cl_run_store_record (self->store, job->snap, &r->error);
   r->list = cl_run_store_list (self->store);
   r->current = g_strdup (cl_run_store_current (self->store));
-  g_mutex_unlock (&self->lock);
-  r->alive = g_atomic_rc_box_acquire (self->alive);
-  GSource *source = g_idle_source_new ();
-  g_source_set_callback (source, result_apply, r, NULL);
-  g_source_attach (source, self->context);
-  g_source_unref (source);
+  pthread_mutex_unlock (&self->lock);
+  pthread_mutex_lock (&self->queue_lock);
+  g_queue_push_tail (&self->results, r);
+  pthread_mutex_unlock (&self->queue_lock);
+  /* No allocation crosses threads here (a GSource attached from this thread would). */
+  g_source_set_ready_time (self->wake, 0);
   cl_snapshot_unref (job->snap);
   g_free (job);
+}
+
+/* The worker thread. The recorder outlives it: its dispose joins it after the queue is empty. */
+static gpointer
+worker_main (gpointer data)
+{
+  ClRunRecorder *self = data;
+  for (;;)
+    {
+      pthread_mutex_lock (&self->queue_lock);
+      while ((self->held || g_queue_is_empty (&self->jobs)) && !self->quit)
+        pthread_cond_wait (&self->queue_cond, &self->queue_lock);
+      Job *job = g_queue_pop_head (&self->jobs);
+      pthread_mutex_unlock (&self->queue_lock);
+      if (!job)
+        return NULL; /* quit, and nothing left */
+      write_job (self, job);
+    }
 }
 
 ClRunRecorder *
@@ -134,10 +171,10 @@ cl_run_recorder_begin (ClRunRecorder *self, const ClSnapshot *snap, const char *
 {
   g_return_val_if_fail (CL_IS_RUN_RECORDER (self), FALSE);
   gint64 t0 = g_get_monotonic_time ();
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   self->generation++;
   gboolean ok = cl_run_store_begin (self->store, snap, label, error) != NULL;
-  g_mutex_unlock (&self->lock);
+  pthread_mutex_unlock (&self->lock);
   self->recording = ok;
   add_time (self, t0);
   changed_now (self);
@@ -156,16 +193,19 @@ cl_run_recorder_record (ClRunRecorder *self, ClSnapshot *snap, ClRecordMode mode
       Job *job = g_new0 (Job, 1);
       job->snap = cl_snapshot_ref (snap);
       job->generation = self->generation;
-      g_thread_pool_push (self->pool, job, NULL);
+      pthread_mutex_lock (&self->queue_lock);
+      g_queue_push_tail (&self->jobs, job);
+      pthread_cond_signal (&self->queue_cond);
+      pthread_mutex_unlock (&self->queue_lock);
       return;
     }
   gint64 t0 = g_get_monotonic_time ();
   GError *error = NULL;
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   if (end)
     self->generation++;
   gboolean ok = end ? cl_run_store_finish (self->store, snap, &error) : cl_run_store_record (self->store, snap, &error);
-  g_mutex_unlock (&self->lock);
+  pthread_mutex_unlock (&self->lock);
   if (end)
     self->recording = FALSE;
   add_time (self, t0);
@@ -186,11 +226,11 @@ cl_run_recorder_is_recording (ClRunRecorder *self)
 GPtrArray *
 cl_run_recorder_list (ClRunRecorder *self, char **current)
 {
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   GPtrArray *list = cl_run_store_list (self->store);
   if (current)
     *current = g_strdup (cl_run_store_current (self->store));
-  g_mutex_unlock (&self->lock);
+  pthread_mutex_unlock (&self->lock);
   return list;
 }
 
@@ -203,27 +243,27 @@ cl_run_recorder_dir (ClRunRecorder *self)
 gboolean
 cl_run_recorder_set_label (ClRunRecorder *self, const char *id, const char *label, GError **error)
 {
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   gboolean ok = cl_run_store_set_label (self->store, id, label, error);
-  g_mutex_unlock (&self->lock);
+  pthread_mutex_unlock (&self->lock);
   return ok;
 }
 
 gboolean
 cl_run_recorder_delete (ClRunRecorder *self, const char *id, GError **error)
 {
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   gboolean ok = cl_run_store_delete (self->store, id, error);
-  g_mutex_unlock (&self->lock);
+  pthread_mutex_unlock (&self->lock);
   return ok;
 }
 
 ClSnapshot *
 cl_run_recorder_load (ClRunRecorder *self, const char *id, GError **error)
 {
-  g_mutex_lock (&self->lock);
+  pthread_mutex_lock (&self->lock);
   ClSnapshot *snap = cl_run_store_load (self->store, id, error);
-  g_mutex_unlock (&self->lock);
+  pthread_mutex_unlock (&self->lock);
   return snap;
 }
 
@@ -238,29 +278,33 @@ cl_run_recorder_get_stats (ClRunRecorder *self, gint64 *count, gint64 *total_us,
 void
 cl_run_recorder_hold_writes (ClRunRecorder *self, gboolean hold)
 {
-  g_mutex_lock (&self->hold_lock);
+  pthread_mutex_lock (&self->queue_lock);
   self->held = hold;
-  g_cond_broadcast (&self->hold_cond);
-  g_mutex_unlock (&self->hold_lock);
+  pthread_cond_broadcast (&self->queue_cond);
+  pthread_mutex_unlock (&self->queue_lock);
 }
 
 static void
 cl_run_recorder_dispose (GObject *object)
 {
   ClRunRecorder *self = CL_RUN_RECORDER (object);
-  if (self->pool)
+  if (self->thread)
     {
       /* Queued writes finish first: they never take a reference, the recorder waits for them. */
-      cl_run_recorder_hold_writes (self, FALSE);
-      g_thread_pool_free (self->pool, FALSE, TRUE);
-      self->pool = NULL;
+      pthread_mutex_lock (&self->queue_lock);
+      self->held = FALSE;
+      self->quit = TRUE;
+      pthread_cond_broadcast (&self->queue_cond);
+      pthread_mutex_unlock (&self->queue_lock);
+      g_thread_join (self->thread);
+      self->thread = NULL;
     }
-  if (self->alive)
+  if (self->wake)
     {
-      *self->alive = NULL; /* results still on their way find nobody */
-      g_atomic_rc_box_release (self->alive);
-      self->alive = NULL;
+      g_source_destroy (self->wake); /* results not yet handed over are dropped */
+      g_clear_pointer (&self->wake, g_source_unref);
     }
+  g_queue_clear_full (&self->results, result_free);
   g_clear_pointer (&self->store, cl_run_store_close);
   G_OBJECT_CLASS (cl_run_recorder_parent_class)->dispose (object);
 }
@@ -269,9 +313,9 @@ static void
 cl_run_recorder_finalize (GObject *object)
 {
   ClRunRecorder *self = CL_RUN_RECORDER (object);
-  g_mutex_clear (&self->lock);
-  g_mutex_clear (&self->hold_lock);
-  g_cond_clear (&self->hold_cond);
+  pthread_mutex_destroy (&self->lock);
+  pthread_mutex_destroy (&self->queue_lock);
+  pthread_cond_destroy (&self->queue_cond);
   g_main_context_unref (self->context);
   G_OBJECT_CLASS (cl_run_recorder_parent_class)->finalize (object);
 }
@@ -291,11 +335,16 @@ cl_run_recorder_class_init (ClRunRecorderClass *klass)
 static void
 cl_run_recorder_init (ClRunRecorder *self)
 {
-  g_mutex_init (&self->lock);
-  g_mutex_init (&self->hold_lock);
-  g_cond_init (&self->hold_cond);
+  pthread_mutex_init (&self->lock, NULL);
+  pthread_mutex_init (&self->queue_lock, NULL);
+  pthread_cond_init (&self->queue_cond, NULL);
+  g_queue_init (&self->jobs);
   self->context = g_main_context_ref_thread_default ();
-  self->alive = g_atomic_rc_box_new (ClRunRecorder *);
-  *self->alive = self;
-  self->pool = g_thread_pool_new (worker, self, 1, FALSE, NULL);
+  g_queue_init (&self->results);
+  self->wake = g_source_new (&results_funcs, sizeof (WakeSource));
+  ((WakeSource *) self->wake)->rec = self;
+  g_source_set_ready_time (self->wake, -1);
+  g_source_set_name (self->wake, "cl-run-recorder results");
+  g_source_attach (self->wake, self->context);
+  self->thread = g_thread_new ("cl-run-recorder", worker_main, self);
 }

@@ -38,8 +38,7 @@ update_pending (ClWindow *self)
 {
   int n = 0, n_params;
   const ClParam *params = cl_params (&n_params);
-  /* Rows that do nothing for the next run's data.kind are dimmed (the table says which kinds). */
-  g_autofree char *kind = cl_config_get (&self->config, cl_param_lookup ("data.kind"));
+  /* Rows that do nothing for the next run's data.kind or loss.kind are dimmed (the table says which). */
   for (int i = 0; i < n_params; i++)
     {
       ClParamRow *row = g_hash_table_lookup (self->rows, params[i].key);
@@ -49,7 +48,8 @@ update_pending (ClWindow *self)
       if (row)
         {
           cl_param_row_set_pending (row, pending);
-          cl_param_row_set_applies (row, cl_param_applies_to_kind (&params[i], self->config.data_kind), kind);
+          g_autofree char *why = cl_param_why_unused (&params[i], &self->config);
+          cl_param_row_set_unused (row, why);
         }
     }
   /* Pinned below the scrolled list, so a waiting change is never scrolled out of view. */

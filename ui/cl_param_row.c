@@ -23,7 +23,7 @@ struct _ClParamRow
   gboolean dragging; /* a mouse button is down on the control: send the value on release */
   char *sent;        /* the value last shown or sent: a click that moves nothing sends nothing */
   guint debounce_id;
-  gboolean not_applicable; /* does nothing for the next run's data.kind (dimmed) */
+  gboolean not_applicable; /* does nothing for the next run's data.kind or loss.kind (dimmed) */
 };
 
 G_DEFINE_FINAL_TYPE (ClParamRow, cl_param_row, GTK_TYPE_BOX)
@@ -409,15 +409,10 @@ on_query_tooltip (GtkWidget *widget, int x, int y, gboolean keyboard, GtkTooltip
 /* The key stays one hover away: it is what presets, --set and run.ini spell. A row that does
  * nothing for the next run's data.kind says so first. */
 static void
-update_tooltip (ClParamRow *self, const char *data_kind)
+update_tooltip (ClParamRow *self, const char *why)
 {
   const ClParam *p = self->param;
-  g_autofree char *kinds = cl_param_kinds_text (p);
-  g_autofree char *why = self->not_applicable && kinds
-                             ? g_strdup_printf ("Not used with %s data: only %s uses it (data.kind).\n\n",
-                                                data_kind ? data_kind : "this", kinds)
-                             : g_strdup ("");
-  g_autofree char *tip = g_strdup_printf ("%s%s\n%s%s", why, p->key, p->help,
+  g_autofree char *tip = g_strdup_printf ("%s%s%s\n%s%s", why ? why : "", why ? "\n\n" : "", p->key, p->help,
                                           (p->flags & CL_PARAM_LIVE) ? "" : "\n(Changing it restarts the run.)");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self), tip);
 }
@@ -523,18 +518,16 @@ cl_param_row_set_value (ClParamRow *self, const char *value)
 }
 
 void
-cl_param_row_set_applies (ClParamRow *self, gboolean applies, const char *data_kind)
+cl_param_row_set_unused (ClParamRow *self, const char *why)
 {
-  self->not_applicable = !applies;
-  if (applies)
-    gtk_widget_remove_css_class (GTK_WIDGET (self), "not-applicable");
-  else
+  self->not_applicable = why != NULL;
+  if (why)
     gtk_widget_add_css_class (GTK_WIDGET (self), "not-applicable");
-  update_tooltip (self, data_kind);
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "not-applicable");
+  update_tooltip (self, why);
   GtkWidget *control = cl_param_row_get_control (self);
-  g_autofree char *description =
-      applies ? g_strdup (self->param->help)
-              : g_strdup_printf ("Not used with %s data. %s", data_kind ? data_kind : "this", self->param->help);
+  g_autofree char *description = why ? g_strdup_printf ("%s %s", why, self->param->help) : g_strdup (self->param->help);
   gtk_accessible_update_property (GTK_ACCESSIBLE (control), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
 }
 

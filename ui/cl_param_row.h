@@ -21,9 +21,10 @@ void cl_param_row_set_value (ClParamRow *row, const char *value);
 gboolean cl_param_row_commit_text (ClParamRow *row, const char *text, char **reason);
 /* Marks the row as changed-but-not-applied (a restart parameter waiting for a restart). */
 void cl_param_row_set_pending (ClParamRow *row, gboolean pending);
-/* Marks the row as doing nothing for the next run's data.kind (dimmed; the tooltip says why and
- * which kinds it acts on); the value can still be set, for a later switch of kind. */
-void cl_param_row_set_applies (ClParamRow *row, gboolean applies, const char *data_kind);
+/* Marks the row as doing nothing for the next run (why: the sentence saying so, from
+ * cl_param_why_unused; NULL: it acts): dimmed, the tooltip starts with why. The value can still
+ * be set, for a later switch of data or loss kind. */
+void cl_param_row_set_unused (ClParamRow *row, const char *why);
 /* FALSE while the row is marked as not applying. */
 gboolean cl_param_row_get_applies (ClParamRow *row);
 /* The interactive widget (GtkScale, GtkSpinButton or GtkDropDown), e.g. for tests and focus. */

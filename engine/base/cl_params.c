@@ -32,6 +32,16 @@ enum
   KIND_MULTI_OBJECTS
 };
 #define ONLY(name) CL_PARAM_FOR_KIND (KIND_##name)
+/* loss_kinds indices (ClLossKind's order), for CL_PARAM_FOR_LOSS. */
+enum
+{
+  LOSS_NTXENT,
+  LOSS_DECOUPLED,
+  LOSS_SWD_NORMAL,
+  LOSS_SWD_CUBE,
+  LOSS_SWD_SPHERE
+};
+#define FOR_LOSS(name) CL_PARAM_FOR_LOSS (LOSS_##name)
 #define OFF(field) offsetof (ClConfig, field)
 #define SZ(field) sizeof (((ClConfig *) 0)->field)
 
@@ -93,10 +103,11 @@ static const ClParam params[] = {
   { "loss.lambda", "Distribution weight λ", CL_PARAM_FLOAT, OFF (loss_lambda), 0, -1, 100, -1, NULL, NULL, "",
     "Weight of the distribution term for decoupled and swd-* (-1 = auto: tau/d for decoupled, which matches NT-Xent, "
     "and " G_STRINGIFY (CL_SWD_AUTO_LAMBDA) " for swd-*; 0 = alignment only, which collapses); ntxent ignores it",
-    CL_PARAM_LIVE | CL_PARAM_LOG_SCALE | CL_PARAM_NEGATIVE_IS_AUTO },
+    CL_PARAM_LIVE | CL_PARAM_LOG_SCALE | CL_PARAM_NEGATIVE_IS_AUTO | FOR_LOSS (DECOUPLED) | FOR_LOSS (SWD_NORMAL) |
+        FOR_LOSS (SWD_CUBE) | FOR_LOSS (SWD_SPHERE) },
   { "loss.temperature", "Temperature τ", CL_PARAM_FLOAT, OFF (loss_temperature), 0, 0.01, 10, 0.1, NULL, NULL, "",
     "Softmax temperature tau of the similarity logits (lower = harder negatives weigh more)",
-    CL_PARAM_LIVE | CL_PARAM_LOG_SCALE },
+    CL_PARAM_LIVE | CL_PARAM_LOG_SCALE | FOR_LOSS (NTXENT) | FOR_LOSS (DECOUPLED) },
   { "model.arch", "Encoder", CL_PARAM_ENUM, OFF (model_arch), 0, 0, 0, CL_ARCH_CONVN, NULL, archs, "",
     "Encoder: convn = three 3x3 stride-2 valid convs (32/64/64) + dense 128, as in the paper's RandBits colab; "
     "convn-same = the same convs padded, so maps halve (64x64 -> 32/16/8) and stay large enough to cluster; "
@@ -167,24 +178,77 @@ cl_param_lookup (const char *key)
   return NULL;
 }
 
+/* The bits of a parameter's flags for one of the choice lists it may be limited to. */
+static guint
+limit_bits (const ClParam *param, int shift)
+{
+  return (param->flags >> shift) & 0xffu;
+}
+
+static gboolean
+limit_allows (guint bits, int value)
+{
+  return bits == 0 || value < 0 || value >= 8 || (bits & (1u << value)) != 0;
+}
+
+static char *
+limit_text (guint bits, const char *const *names)
+{
+  if (bits == 0)
+    return NULL;
+  GString *text = g_string_new (NULL);
+  int n = 0, total = 0;
+  for (int k = 0; names[k]; k++)
+    total += (bits & (1u << k)) != 0;
+  for (int k = 0; names[k]; k++)
+    if (bits & (1u << k))
+      {
+        n++;
+        g_string_append_printf (text, "%s%s", n == 1 ? "" : n == total ? " or " : ", ", names[k]);
+      }
+  return g_string_free (text, FALSE);
+}
+
 gboolean
 cl_param_applies_to_kind (const ClParam *param, int data_kind)
 {
-  guint kinds = param->flags >> CL_PARAM_KINDS_SHIFT;
-  return kinds == 0 || data_kind < 0 || data_kind >= 16 || (kinds & (1u << data_kind)) != 0;
+  return limit_allows (limit_bits (param, CL_PARAM_KINDS_SHIFT), data_kind);
 }
 
 char *
 cl_param_kinds_text (const ClParam *param)
 {
-  guint kinds = param->flags >> CL_PARAM_KINDS_SHIFT;
-  if (kinds == 0)
-    return NULL;
-  GString *text = g_string_new (NULL);
-  for (int k = 0; data_kinds[k]; k++)
-    if (kinds & (1u << k))
-      g_string_append_printf (text, "%s%s", text->len ? " or " : "", data_kinds[k]);
-  return g_string_free (text, FALSE);
+  return limit_text (limit_bits (param, CL_PARAM_KINDS_SHIFT), data_kinds);
+}
+
+gboolean
+cl_param_applies_to_loss (const ClParam *param, int loss_kind)
+{
+  return limit_allows (limit_bits (param, CL_PARAM_LOSSES_SHIFT), loss_kind);
+}
+
+char *
+cl_param_losses_text (const ClParam *param)
+{
+  return limit_text (limit_bits (param, CL_PARAM_LOSSES_SHIFT), loss_kinds);
+}
+
+char *
+cl_param_why_unused (const ClParam *param, const ClConfig *cfg)
+{
+  if (!cl_param_applies_to_kind (param, cfg->data_kind))
+    {
+      g_autofree char *kinds = cl_param_kinds_text (param);
+      return g_strdup_printf ("Not used with %s data: only %s %s it (data.kind).", data_kinds[cfg->data_kind], kinds,
+                              strstr (kinds, " or ") ? "use" : "uses");
+    }
+  if (!cl_param_applies_to_loss (param, cfg->loss_kind))
+    {
+      g_autofree char *losses = cl_param_losses_text (param);
+      return g_strdup_printf ("Not used with the %s loss: only %s %s it (loss.kind).", loss_kinds[cfg->loss_kind],
+                              losses, strstr (losses, " or ") ? "use" : "uses");
+    }
+  return NULL;
 }
 
 static void *

@@ -25,6 +25,9 @@ typedef enum
  * on, CL_PARAM_FOR_KIND (k) each; none set = every kind. The window dims the others. */
 #define CL_PARAM_KINDS_SHIFT 8
 #define CL_PARAM_FOR_KIND(k) (1u << (CL_PARAM_KINDS_SHIFT + (k)))
+/* Bits from CL_PARAM_LOSSES_SHIFT on: the same for loss.kind values (ClLossKind). */
+#define CL_PARAM_LOSSES_SHIFT 16
+#define CL_PARAM_FOR_LOSS(k) (1u << (CL_PARAM_LOSSES_SHIFT + (k)))
 
 /* data.kind values are ClSceneKind (cl_scenes.h), in the same order. */
 /* Largest data.bits: the first conv layer is sized for this many bit planes. */
@@ -113,6 +116,13 @@ gboolean cl_param_applies_to_kind (const ClParam *param, int data_kind);
 /* The data.kind names it acts on, "multi-objects" or "overlay or two-objects"; NULL when it
  * acts on every kind. Free with g_free. */
 char *cl_param_kinds_text (const ClParam *param);
+/* The same for loss.kind: TRUE when it acts on that loss; the loss names it acts on, or NULL. */
+gboolean cl_param_applies_to_loss (const ClParam *param, int loss_kind);
+char *cl_param_losses_text (const ClParam *param);
+/* NULL when the parameter acts on a run of cfg, else why not, in a sentence naming cfg's data.kind
+ * or loss.kind and those it acts on ("Not used with randbits data: only multi-objects uses it
+ * (data.kind)."). Free with g_free. */
+char *cl_param_why_unused (const ClParam *param, const ClConfig *cfg);
 
 void cl_config_init (ClConfig *cfg);
 /* Parse value (C locale) and store it. Errors name the key and the accepted range or values. */

@@ -209,14 +209,20 @@ bg_row_applies (gpointer win)
 }
 
 static gboolean
+lambda_row_applies (gpointer win)
+{
+  return !is_dimmed (cl_window_get_param_row (win, "loss.lambda"));
+}
+
+static gboolean
 pool_row_applies (gpointer win)
 {
   return !is_dimmed (cl_window_get_param_row (win, "data.pool"));
 }
 
-/* The parameter table says which data kinds a parameter acts on; rows for the others are dimmed,
- * their tooltip says why (the next run's kind, and the kinds that use it), and they follow the
- * data.kind drop-down. */
+/* The parameter table says which data kinds and losses a parameter acts on; rows for the others
+ * are dimmed, their tooltip says why (the next run's kind or loss, and those that use it), and they
+ * follow the data.kind and loss.kind drop-downs. */
 static void
 test_not_applicable_dimmed (void)
 {
@@ -242,6 +248,21 @@ test_not_applicable_dimmed (void)
       limited += want != NULL;
     }
   g_assert_cmpint (limited, ==, 4);
+  /* And the losses: λ weighs the distribution term of decoupled and swd-*, τ scales the logits
+   * of ntxent and decoupled (engine/nn/cl_loss.c); nothing else depends on loss.kind. */
+  const char *const *losses = cl_param_lookup ("loss.kind")->choices;
+  for (int i = 0; i < n_params; i++)
+    {
+      g_autofree char *text = cl_param_losses_text (&params[i]);
+      const char *want = NULL;
+      if (strcmp (params[i].key, "loss.lambda") == 0)
+        want = "decoupled, swd-normal, swd-cube or swd-sphere";
+      else if (strcmp (params[i].key, "loss.temperature") == 0)
+        want = "ntxent or decoupled";
+      g_assert_cmpstr (text, ==, want);
+      for (int k = 0; losses[k]; k++)
+        g_assert_cmpint (cl_param_applies_to_loss (&params[i], k), ==, !want || strstr (want, losses[k]) != NULL);
+    }
 
   ClConfig cfg;
   cl_config_init (&cfg);
@@ -290,6 +311,22 @@ test_not_applicable_dimmed (void)
   g_assert_true (is_dimmed (bg) && is_dimmed (big));
   g_assert_true (g_str_has_prefix (gtk_widget_get_tooltip_text (GTK_WIDGET (bg)),
                                    "Not used with overlay data: only multi-objects uses it"));
+
+  /* ntxent (the default) ignores λ; swd-sphere ignores τ (a live change: the rows follow at once). */
+  ClParamRow *lambda = cl_window_get_param_row (win, "loss.lambda");
+  g_assert_true (is_dimmed (lambda));
+  g_assert_true (g_str_has_prefix (gtk_widget_get_tooltip_text (GTK_WIDGET (lambda)),
+                                   "Not used with the ntxent loss: only decoupled, swd-normal, swd-cube or swd-sphere "
+                                   "use it (loss.kind)."));
+  GtkWidget *loss = cl_param_row_get_control (cl_window_get_param_row (win, "loss.kind"));
+  guint sphere = 0;
+  while (losses[sphere] && strcmp (losses[sphere], "swd-sphere") != 0)
+    sphere++;
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (loss), sphere);
+  g_assert_true (gui_spin_until (lambda_row_applies, win, 10));
+  g_assert_true (is_dimmed (tau));
+  g_assert_true (g_str_has_prefix (gtk_widget_get_tooltip_text (GTK_WIDGET (tau)),
+                                   "Not used with the swd-sphere loss: only ntxent or decoupled use it (loss.kind)."));
   gtk_window_destroy (GTK_WINDOW (win));
 }
 

@@ -247,12 +247,20 @@ bn_tile_sums_item (void *arg, int item, int thread)
                   s[c] += v;
                   q[c] += v * v;
                 }
-            else if (job->relu)
+            else if (job->relu && job->y_in)
               for (int c = 0; c < cw; c++)
                 {
                   float d = relu_pass (job->dy[off + c], job->y_in[off + c]);
                   s[c] += d;
                   q[c] += d * (xr[c] - tj->mu[c]);
+                }
+            else if (job->relu)
+              for (int c = 0; c < cw; c++)
+                {
+                  const float xm = xr[c] - tj->mu[c];
+                  float d = relu_pass (job->dy[off + c], tj->a[c] * xm + tj->b[c]);
+                  s[c] += d;
+                  q[c] += d * xm;
                 }
             else
               for (int c = 0; c < cw; c++)
@@ -298,11 +306,18 @@ bn_tile_rows_item (void *arg, int item, int thread)
       else
         {
           float *dxr = job->dx + off;
-          if (job->relu)
+          if (job->relu && job->y_in)
             for (int c = 0; c < cw; c++)
               {
                 float d = relu_pass (job->dy[off + c], job->y_in[off + c]);
                 dxr[c] = tj->k1[c] * d - tj->k0[c] - tj->k2[c] * (xr[c] - tj->mu[c]);
+              }
+          else if (job->relu)
+            for (int c = 0; c < cw; c++)
+              {
+                const float xm = xr[c] - tj->mu[c];
+                float d = relu_pass (job->dy[off + c], tj->a[c] * xm + tj->b[c]);
+                dxr[c] = tj->k1[c] * d - tj->k0[c] - tj->k2[c] * xm;
               }
           else
             for (int c = 0; c < cw; c++)
@@ -394,6 +409,13 @@ bn_rows_backward (const BnJob *job)
       tj.c0 = c0;
       tj.cw = MIN (CL_BN_TILE, C - c0);
       memcpy (tj.mu, job->mean + c0, sizeof (float) * tj.cw);
+      if (job->relu && !job->y_in)
+        for (int c = 0; c < tj.cw; c++)
+          {
+            /* The forward's y = relu (a (x - mean) + b), recomputed for the ReLU's mask. */
+            tj.a[c] = job->gamma[c0 + c] * job->invstd[c0 + c];
+            tj.b[c] = job->beta[c0 + c];
+          }
       bn_tile_sums (&tj);
       for (int c = 0; c < tj.cw; c++)
         {
@@ -563,5 +585,27 @@ cl_batchnorm_backward_coefficients (const ClBatchNorm *bn, const float *x, const
   g_return_if_fail (bn->spatial == 1);
   BnJob job = { bn,   x,    y,      dy,    n,    gamma, NULL, NULL, (float *) mean, (float *) invstd, NULL,
                 NULL, NULL, dgamma, dbeta, relu, k0,    k1,   k2 };
+  bn_rows_backward (&job);
+}
+
+void
+cl_batchnorm_backward_pre (const ClBatchNorm *bn, const float *x, const float *beta, const float *dy, int n,
+                           const float *gamma, const float *mean, const float *invstd, float *dx, float *dgamma,
+                           float *dbeta)
+{
+  g_return_if_fail (bn->spatial == 1);
+  BnJob job = { bn,   x,  NULL,   dy,    n,    gamma, beta, NULL, (float *) mean, (float *) invstd, NULL,
+                NULL, dx, dgamma, dbeta, TRUE, NULL,  NULL, NULL };
+  bn_rows_backward (&job);
+}
+
+void
+cl_batchnorm_backward_coefficients_pre (const ClBatchNorm *bn, const float *x, const float *beta, const float *dy,
+                                        int n, const float *gamma, const float *mean, const float *invstd,
+                                        float *dgamma, float *dbeta, float *k0, float *k1, float *k2)
+{
+  g_return_if_fail (bn->spatial == 1);
+  BnJob job = { bn,   x,    NULL,   dy,    n,    gamma, beta, NULL, (float *) mean, (float *) invstd, NULL,
+                NULL, NULL, dgamma, dbeta, TRUE, k0,    k1,   k2 };
   bn_rows_backward (&job);
 }

@@ -38,3 +38,14 @@ void cl_batchnorm_backward (const ClBatchNorm *bn, const float *x, const float *
 void cl_batchnorm_backward_coefficients (const ClBatchNorm *bn, const float *x, const float *y, const float *dy, int n,
                                          const float *gamma, const float *mean, const float *invstd, float *dgamma,
                                          float *dbeta, float *k0, float *k1, float *k2, gboolean relu);
+
+/* The same two for spatial 1 with the ReLU fused, without reading the forward's output: the ReLU's
+ * mask is recomputed from x as the forward computed it, relu (gamma invstd (x - mean) + beta) > 0,
+ * the same float operations, so the results are bit-identical to passing that output as y (one
+ * stream less over memory). */
+void cl_batchnorm_backward_pre (const ClBatchNorm *bn, const float *x, const float *beta, const float *dy, int n,
+                                const float *gamma, const float *mean, const float *invstd, float *dx, float *dgamma,
+                                float *dbeta);
+void cl_batchnorm_backward_coefficients_pre (const ClBatchNorm *bn, const float *x, const float *beta, const float *dy,
+                                             int n, const float *gamma, const float *mean, const float *invstd,
+                                             float *dgamma, float *dbeta, float *k0, float *k1, float *k2);

@@ -118,6 +118,9 @@ typedef struct
   const int *pixel_class;
   int n_classes;
   float *dy_sums;
+  /* With act NULL: the ReLU's mask is recomputed from pre, k1 (pre - mean) + beta > 0 (k1 = gamma
+   * invstd, the forward's scale: the same float operations, so the same bits), beta [out_c]. */
+  const float *beta;
 } ClBnReluGrad;
 void cl_conv2d_backward_nhwc_bn (const ClConv2d *conv, const float *wp, const float *x, const ClBnReluGrad *bng, int n,
                                  float *dwp, float *dx, float *scratch);

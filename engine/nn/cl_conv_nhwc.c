@@ -450,8 +450,20 @@ cl_conv2d_forward_nhwc_eval_bn_relu (const ClConv2d *conv, const float *wp, cons
 static void
 bn_relu_grad_rows (const ClBnReluGrad *bg, size_t off, int rows, int C, float *restrict out)
 {
-  const float *restrict dact = bg->dact + off, *restrict act = bg->act + off, *restrict pre = bg->pre + off;
+  const float *restrict dact = bg->dact + off, *restrict act = bg->act ? bg->act + off : NULL,
+                        *restrict pre = bg->pre + off;
   const float *restrict k0 = bg->k0, *restrict k1 = bg->k1, *restrict k2 = bg->k2, *restrict mu = bg->mean;
+  if (!bg->act)
+    {
+      const float *restrict beta = bg->beta;
+      for (int r = 0; r < rows; r++, dact += C, pre += C, out += C)
+        for (int c = 0; c < C; c++)
+          {
+            const float xm = pre[c] - mu[c];
+            out[c] = k1[c] * relu_pass (dact[c], k1[c] * xm + beta[c]) - k0[c] - k2[c] * xm;
+          }
+      return;
+    }
   for (int r = 0; r < rows; r++, dact += C, act += C, pre += C, out += C)
     for (int c = 0; c < C; c++)
       out[c] = k1[c] * relu_pass (dact[c], act[c]) - k0[c] - k2[c] * (pre[c] - mu[c]);

@@ -504,13 +504,14 @@ cl_model_backward (ClModel *model, const float *dz)
            * them as it goes, so the pre-BN gradient never goes through memory. */
           const int C = b->bn.channels;
           float *k0 = model->bn_k, *k1 = k0 + C, *k2 = k1 + C;
-          cl_batchnorm_backward_coefficients (
-              &b->bn, b->pre, b->act, g, n * b->rows_per_view, model->params + b->gamma_off, b->bn_mean, b->bn_invstd,
-              model->grads + b->gamma_off, model->grads + b->beta_off, k0, k1, k2, TRUE);
+          /* The ReLU's mask is recomputed from pre (same bits as reading act: one stream less). */
+          cl_batchnorm_backward_coefficients_pre (&b->bn, b->pre, model->params + b->beta_off, g, n * b->rows_per_view,
+                                                  model->params + b->gamma_off, b->bn_mean, b->bn_invstd,
+                                                  model->grads + b->gamma_off, model->grads + b->beta_off, k0, k1, k2);
           PROF_LAP (cl_prof_bwd, i, 1);
           const gboolean planes = i == 0 && model->const_planes > 0;
           const ClBnReluGrad bng = { g,
-                                     b->act,
+                                     NULL,
                                      b->pre,
                                      b->bn_mean,
                                      k0,
@@ -518,7 +519,8 @@ cl_model_backward (ClModel *model, const float *dz)
                                      k2,
                                      model->cp.pixel_class,
                                      cl_const_planes_classes (&model->cp),
-                                     planes ? model->cp_sums : NULL };
+                                     planes ? model->cp_sums : NULL,
+                                     model->params + b->beta_off };
           const int other = cur ^ 1;
           float *dx = i == 0 ? NULL : model->grad_buf[other];
           const float *in = i == 0 ? model->x_copy : model->blocks[i - 1].act;
@@ -540,9 +542,9 @@ cl_model_backward (ClModel *model, const float *dz)
           if (cur < 0)
             cur = 0;
           float *dpre = model->grad_buf[cur]; /* in place when g is already ours */
-          cl_batchnorm_backward (&b->bn, b->pre, b->act, g, n * b->rows_per_view, model->params + b->gamma_off,
-                                 b->bn_mean, b->bn_invstd, dpre, model->grads + b->gamma_off,
-                                 model->grads + b->beta_off, TRUE);
+          cl_batchnorm_backward_pre (&b->bn, b->pre, model->params + b->beta_off, g, n * b->rows_per_view,
+                                     model->params + b->gamma_off, b->bn_mean, b->bn_invstd, dpre,
+                                     model->grads + b->gamma_off, model->grads + b->beta_off);
           g = dpre;
         }
       PROF_LAP (cl_prof_bwd, i, 1);

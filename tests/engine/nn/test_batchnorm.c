@@ -204,6 +204,74 @@ test_bn_train_vs_eval (void)
   bn_case_free (&bc);
 }
 
+/* The backward that recomputes the ReLU's mask from x (cl_batchnorm_backward_pre, and its
+ * coefficients-only first pass) gives the bits of the reference, which reads the forward's output,
+ * for 1 and 2 threads, on a layer small enough to run on one thread and one large enough to be split,
+ * with gamma of both signs and values on the mask's edge (x equal to the mean gives exactly beta). */
+static void
+test_bn_relu_mask_from_pre (void)
+{
+  ClRng rng;
+  cl_rng_seed (&rng, 23, TEST_STREAM);
+  const int shapes[2][2] = { { 37, 5 }, { 3001, 48 } };
+  for (int s = 0; s < 2; s++)
+    for (int threads = 1; threads <= 2; threads++)
+      {
+        cl_layers_set_threads (threads);
+        const int n = shapes[s][0], C = shapes[s][1];
+        const size_t count = (size_t) n * C;
+        const ClBatchNorm bn = { C, 1 };
+        float *x = g_new (float, count), *r = g_new (float, count), *y = g_new (float, count);
+        float *gamma = g_new (float, C), *beta = g_new (float, C), *mean = g_new (float, C);
+        float *invstd = g_new (float, C), *dx = g_new (float, count), *dx2 = g_new (float, count);
+        float *dg = g_new (float, C), *db = g_new (float, C), *dg2 = g_new (float, C), *db2 = g_new (float, C);
+        float *k[3], *k2[3];
+        for (int i = 0; i < 3; i++)
+          {
+            k[i] = g_new (float, C);
+            k2[i] = g_new (float, C);
+          }
+        fill_uniform (&rng, x, count, -2, 3);
+        fill_uniform (&rng, r, count, -1, 1);
+        fill_uniform (&rng, gamma, C, -1.5, 1.5);
+        fill_uniform (&rng, beta, C, -0.5, 0.5);
+        beta[0] = 0.0f; /* channel 0: x at the mean lands exactly on the ReLU's edge */
+        cl_batchnorm_forward_train (&bn, x, n, gamma, beta, y, mean, invstd, NULL, NULL, TRUE);
+        for (int i = 0; i < n; i += 3)
+          x[(size_t) i * C] = mean[0];
+        cl_batchnorm_forward_train (&bn, x, n, gamma, beta, y, mean, invstd, NULL, NULL, TRUE);
+        int cut = 0;
+        for (size_t i = 0; i < count; i++)
+          cut += y[i] == 0.0f;
+        g_assert_cmpint (cut, >, 0);
+        g_assert_cmpint (cut, <, (int) count);
+
+        cl_batchnorm_backward (&bn, x, y, r, n, gamma, mean, invstd, dx, dg, db, TRUE);
+        cl_batchnorm_backward_pre (&bn, x, beta, r, n, gamma, mean, invstd, dx2, dg2, db2);
+        g_assert_cmpmem (dx, sizeof (float) * count, dx2, sizeof (float) * count);
+        g_assert_cmpmem (dg, sizeof (float) * C, dg2, sizeof (float) * C);
+        g_assert_cmpmem (db, sizeof (float) * C, db2, sizeof (float) * C);
+        cl_batchnorm_backward_coefficients (&bn, x, y, r, n, gamma, mean, invstd, dg, db, k[0], k[1], k[2], TRUE);
+        cl_batchnorm_backward_coefficients_pre (&bn, x, beta, r, n, gamma, mean, invstd, dg2, db2, k2[0], k2[1], k2[2]);
+        g_assert_cmpmem (dg, sizeof (float) * C, dg2, sizeof (float) * C);
+        g_assert_cmpmem (db, sizeof (float) * C, db2, sizeof (float) * C);
+        for (int i = 0; i < 3; i++)
+          g_assert_cmpmem (k[i], sizeof (float) * C, k2[i], sizeof (float) * C);
+
+        /* A mask taken from the wrong sign would be caught: flipping beta changes the result. */
+        for (int c = 0; c < C; c++)
+          beta[c] = -beta[c] - 0.25f;
+        cl_batchnorm_backward_pre (&bn, x, beta, r, n, gamma, mean, invstd, dx2, dg2, db2);
+        g_assert_true (memcmp (dx, dx2, sizeof (float) * count) != 0);
+
+        float *bufs[] = { x,  r,   y,   gamma, beta, mean, invstd, dx,    dx2,  dg,
+                          db, dg2, db2, k[0],  k[1], k[2], k2[0],  k2[1], k2[2] };
+        for (gsize i = 0; i < G_N_ELEMENTS (bufs); i++)
+          g_free (bufs[i]);
+      }
+  cl_layers_set_threads (1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -212,5 +280,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/batchnorm/grad-1d", test_bn1d_grad);
   g_test_add_func ("/nn/batchnorm/relu-fused", test_bn_relu_fused);
   g_test_add_func ("/nn/batchnorm/train-vs-eval", test_bn_train_vs_eval);
+  g_test_add_func ("/nn/batchnorm/relu-mask-from-pre", test_bn_relu_mask_from_pre);
   return g_test_run ();
 }

@@ -325,8 +325,18 @@ test_conv_nhwc_backward_bn_fused (void)
       cl_batchnorm_backward (&bn, cc.y, act, cc.r, rows, gamma, mean, invstd, dpre, dg, db, TRUE);
       cl_conv2d_backward_nhwc (&cc.conv, cc.w, cc.x, dpre, n, dw, dx, scratch);
       cl_batchnorm_backward_coefficients (&bn, cc.y, act, cc.r, rows, gamma, mean, invstd, dg2, db2, k0, k1, k2, TRUE);
-      const ClBnReluGrad bng = { cc.r, act, cc.y, mean, k0, k1, k2, NULL, 0, NULL };
+      const ClBnReluGrad bng = { cc.r, act, cc.y, mean, k0, k1, k2, NULL, 0, NULL, NULL };
       cl_conv2d_backward_nhwc_bn (&cc.conv, cc.w, cc.x, &bng, n, dw2, dx2, scratch);
+      g_assert_cmpmem (dg, sizeof (float) * out_c, dg2, sizeof (float) * out_c);
+      g_assert_cmpmem (db, sizeof (float) * out_c, db2, sizeof (float) * out_c);
+      g_assert_cmpmem (dw, sizeof (float) * cc.nw, dw2, sizeof (float) * cc.nw);
+      g_assert_cmpmem (dx, sizeof (float) * cc.nx, dx2, sizeof (float) * cc.nx);
+      /* The same without act: the ReLU's mask recomputed from pre and beta (what the model runs). */
+      memset (dw2, 0, sizeof (float) * cc.nw);
+      memset (dx2, 0, sizeof (float) * cc.nx);
+      cl_batchnorm_backward_coefficients_pre (&bn, cc.y, beta, cc.r, rows, gamma, mean, invstd, dg2, db2, k0, k1, k2);
+      const ClBnReluGrad bng_pre = { cc.r, NULL, cc.y, mean, k0, k1, k2, NULL, 0, NULL, beta };
+      cl_conv2d_backward_nhwc_bn (&cc.conv, cc.w, cc.x, &bng_pre, n, dw2, dx2, scratch);
       g_assert_cmpmem (dg, sizeof (float) * out_c, dg2, sizeof (float) * out_c);
       g_assert_cmpmem (db, sizeof (float) * out_c, db2, sizeof (float) * out_c);
       g_assert_cmpmem (dw, sizeof (float) * cc.nw, dw2, sizeof (float) * cc.nw);

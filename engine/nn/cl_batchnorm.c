@@ -609,3 +609,185 @@ cl_batchnorm_backward_coefficients_pre (const ClBatchNorm *bn, const float *x, c
                 NULL, NULL, dgamma, dbeta, TRUE, k0,    k1,   k2 };
   bn_rows_backward (&job);
 }
+
+/* ---- BatchNorm of conv maps from per-view moments (cl_batchnorm.h) */
+
+#define CL_BN_VIEW_ROWS 16 /* pixels per float partial of a view's sums */
+
+/* Runs in the conv's store loop, so it is compiled for the widest vectors the CPU has. Each channel
+ * is its own lane (pixels in order, nothing reassociated) and nothing is fused (fp-contract off: an
+ * AVX-512 clone would otherwise turn v * v + q into an fma), so every clone gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define CL_BN_CLONES __attribute__ ((optimize ("fp-contract=off"), target_clones ("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef CL_BN_CLONES
+#define CL_BN_CLONES
+#endif
+
+CL_BN_CLONES void
+cl_batchnorm_view_moments (const float *x, int P, int C, double *moments)
+{
+  for (int c0 = 0; c0 < C; c0 += CL_BN_TILE)
+    {
+      const int cw = MIN (CL_BN_TILE, C - c0);
+      double S[CL_BN_TILE], Q[CL_BN_TILE];
+      float x0[CL_BN_TILE], mu[CL_BN_TILE];
+      memcpy (x0, x + c0, sizeof (float) * cw);
+      for (int c = 0; c < cw; c++)
+        S[c] = Q[c] = 0.0;
+      for (int r0 = 0; r0 < P; r0 += CL_BN_VIEW_ROWS)
+        {
+          float s[CL_BN_TILE] = { 0 };
+          const int r1 = MIN (P, r0 + CL_BN_VIEW_ROWS);
+          for (int r = r0; r < r1; r++)
+            {
+              const float *xr = x + (size_t) r * C + c0;
+              for (int c = 0; c < cw; c++)
+                s[c] += xr[c] - x0[c];
+            }
+          for (int c = 0; c < cw; c++)
+            S[c] += s[c];
+        }
+      for (int c = 0; c < cw; c++)
+        mu[c] = (float) (S[c] / P);
+      for (int r0 = 0; r0 < P; r0 += CL_BN_VIEW_ROWS)
+        {
+          float q[CL_BN_TILE] = { 0 };
+          const int r1 = MIN (P, r0 + CL_BN_VIEW_ROWS);
+          for (int r = r0; r < r1; r++)
+            {
+              const float *xr = x + (size_t) r * C + c0;
+              for (int c = 0; c < cw; c++)
+                {
+                  const float v = (xr[c] - x0[c]) - mu[c];
+                  q[c] += v * v;
+                }
+            }
+          for (int c = 0; c < cw; c++)
+            Q[c] += q[c];
+        }
+      for (int c = 0; c < cw; c++)
+        {
+          moments[c0 + c] = (double) x0[c] * P + S[c];
+          moments[C + c0 + c] = Q[c];
+          moments[2 * C + c0 + c] = (double) x0[c] + (double) mu[c];
+        }
+    }
+}
+
+typedef struct
+{
+  const float *x;
+  int P, C;
+  double *moments;
+} ViewMomentsJob;
+
+#define CL_BN_MOMENT_VIEWS 8 /* views per team item */
+
+static void
+view_moments_item (void *arg, int item, int thread)
+{
+  (void) thread;
+  const ViewMomentsJob *job = arg;
+  const int C = job->C;
+  for (int v = item * CL_BN_MOMENT_VIEWS; v < (item + 1) * CL_BN_MOMENT_VIEWS; v++)
+    cl_batchnorm_view_moments (job->x + (size_t) v * job->P * C, job->P, C, job->moments + (size_t) v * 3 * C);
+}
+
+typedef struct
+{
+  const BnJob *job;
+  int P;
+  const double *moments;
+} CombineJob;
+
+/* Channels of one part: the batch mean and variance from the views' moments, views in order
+ * (whichever thread does which channels, the same bits). A view's sq is centred on its own centre
+ * c_v, so its part of the sum of squares about the batch mean M is
+ * sq_v + 2 (c_v - M) (sum_v - P c_v) + P (c_v - M)^2. */
+static void
+combine_moments_part (void *arg, int part, int parts)
+{
+  const CombineJob *cj = arg;
+  const BnJob *job = cj->job;
+  const int C = job->bn->channels, n = job->n, P = cj->P;
+  const double m = (double) n * P;
+  int lo, hi;
+  bn_part_range (C, part, parts, &lo, &hi);
+  for (int c = lo; c < hi; c++)
+    {
+      double S = 0.0;
+      for (int v = 0; v < n; v++)
+        S += cj->moments[(size_t) v * 3 * C + c];
+      const double M = S / m;
+      double M2 = 0.0;
+      for (int v = 0; v < n; v++)
+        {
+          const double *mv = cj->moments + (size_t) v * 3 * C + c;
+          const double sv = mv[0], qv = mv[C], cv = mv[2 * C], dm = cv - M;
+          M2 += qv + 2.0 * dm * (sv - P * cv) + P * dm * dm;
+        }
+      double var = M2 / m;
+      if (var < 0.0)
+        var = 0.0;
+      job->mean[c] = (float) M;
+      job->invstd[c] = (float) (1.0 / sqrt (var + CL_BN_EPS));
+      if (job->running_mean && job->running_var)
+        {
+          const double unbiased = m > 1.0 ? var * m / (m - 1.0) : var;
+          job->running_mean[c] = (1.0f - CL_BN_MOMENTUM) * job->running_mean[c] + CL_BN_MOMENTUM * (float) M;
+          job->running_var[c] = (1.0f - CL_BN_MOMENTUM) * job->running_var[c] + CL_BN_MOMENTUM * (float) unbiased;
+        }
+    }
+}
+
+void
+cl_batchnorm_forward_train_moments (const ClBatchNorm *bn, const float *x, int n, int P, const float *gamma,
+                                    const float *beta, float *y, float *mean, float *invstd, float *running_mean,
+                                    float *running_var, const double *moments)
+{
+  g_return_if_fail (bn->spatial == 1);
+  const int C = bn->channels;
+  BnJob job = { bn,           x,           NULL, NULL, n * P, gamma, beta, y,    mean, invstd,
+                running_mean, running_var, NULL, NULL, NULL,  TRUE,  NULL, NULL, NULL };
+  BnJob views = job;
+  views.n = n;
+  CombineJob cj = { &views, P, moments };
+  cl_team_run (combine_moments_part, &cj, MIN (cl_team_parts (), MAX (1, C / 8)));
+  BnTileJob tj;
+  tj.job = &job;
+  tj.backward = FALSE;
+  for (int c0 = 0; c0 < C; c0 += CL_BN_TILE)
+    {
+      tj.c0 = c0;
+      tj.cw = MIN (CL_BN_TILE, C - c0);
+      for (int c = 0; c < tj.cw; c++)
+        {
+          const int ch = c0 + c;
+          tj.a[c] = gamma[ch] * invstd[ch];
+          tj.b[c] = beta[ch];
+          tj.mu[c] = mean[ch];
+        }
+      bn_tile_rows (&tj);
+    }
+}
+
+void
+cl_batchnorm_forward_train_views (const ClBatchNorm *bn, const float *x, int n, int P, const float *gamma,
+                                  const float *beta, float *y, float *mean, float *invstd, float *running_mean,
+                                  float *running_var, double *moments)
+{
+  g_return_if_fail (bn->spatial == 1);
+  const int C = bn->channels, full = n / CL_BN_MOMENT_VIEWS;
+  ViewMomentsJob vj = { x, P, C, moments };
+  if ((long) n * P * C < CL_BN_MIN_PARALLEL)
+    for (int v = 0; v < full * CL_BN_MOMENT_VIEWS; v++)
+      cl_batchnorm_view_moments (x + (size_t) v * P * C, P, C, moments + (size_t) v * 3 * C);
+  else
+    cl_team_for (view_moments_item, &vj, full);
+  for (int v = full * CL_BN_MOMENT_VIEWS; v < n; v++)
+    cl_batchnorm_view_moments (x + (size_t) v * P * C, P, C, moments + (size_t) v * 3 * C);
+  cl_batchnorm_forward_train_moments (bn, x, n, P, gamma, beta, y, mean, invstd, running_mean, running_var, moments);
+}

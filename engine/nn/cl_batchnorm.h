@@ -49,3 +49,21 @@ void cl_batchnorm_backward_pre (const ClBatchNorm *bn, const float *x, const flo
 void cl_batchnorm_backward_coefficients_pre (const ClBatchNorm *bn, const float *x, const float *beta, const float *dy,
                                              int n, const float *gamma, const float *mean, const float *invstd,
                                              float *dgamma, float *dbeta, float *k0, float *k1, float *k2);
+
+/* ---- Training BatchNorm + ReLU of conv maps, n views of P pixels stored as [n * P][C] rows (spatial
+ * 1), from per-view moments, so the conv can gather them as it stores each view
+ * (cl_conv2d_forward_nhwc_train) instead of a pass over memory. A view's moments, per channel, with
+ * x0 its first pixel's value: d = sum of (x - x0) (float partials of 16 pixels, gathered in double),
+ * centre = x0 + (float) (d / P), sum = x0 P + d, sq = sum of ((x - x0) - (float) (d / P))^2 (float
+ * partials, in double): two passes over a view in cache, so nothing cancels however far the maps sit
+ * from 0. The batch mean and variance combine them in view order in double (exact re-centring), so
+ * the bits do not depend on the thread count. moments: [n][3][C] doubles (sum, sq, centre rows). */
+void cl_batchnorm_view_moments (const float *x, int P, int C, double *moments);
+/* From moments already computed (the fused path): statistics, running update, y = relu (bn (x)). */
+void cl_batchnorm_forward_train_moments (const ClBatchNorm *bn, const float *x, int n, int P, const float *gamma,
+                                         const float *beta, float *y, float *mean, float *invstd, float *running_mean,
+                                         float *running_var, const double *moments);
+/* The reference: the moments from x (into moments), then the above. */
+void cl_batchnorm_forward_train_views (const ClBatchNorm *bn, const float *x, int n, int P, const float *gamma,
+                                       const float *beta, float *y, float *mean, float *invstd, float *running_mean,
+                                       float *running_var, double *moments);

@@ -80,6 +80,21 @@ void cl_conv2d_forward_nhwc (const ClConv2d *conv, const float *wp, const float 
 void cl_conv2d_forward_nhwc_eval_bn_relu (const ClConv2d *conv, const float *wp, const float *x, int n,
                                           const float *gamma, const float *beta, const float *running_mean,
                                           const float *running_var, float *y, float *scratch);
+/* Training forward with what the BatchNorm that follows needs gathered as each view is stored, while
+ * it is in cache: an optional per-view bias added first (bias [n][n_classes][out_c], pixel p takes
+ * class pixel_class[p]: constant input planes, cl_const_planes.h; the same single add as
+ * cl_const_planes_add_bias), then the view's moments (cl_batchnorm_view_moments into moments [n][3]
+ * [out_c]). The same bits as cl_conv2d_forward_nhwc, cl_const_planes_add_bias and the moments of
+ * cl_batchnorm_forward_train_views, for any thread count. */
+typedef struct
+{
+  const float *bias; /* NULL: none */
+  const int *pixel_class;
+  int n_classes;
+  double *moments;
+} ClConvTrainEpilogue;
+void cl_conv2d_forward_nhwc_train (const ClConv2d *conv, const float *wp, const float *x, int n, float *y,
+                                   float *scratch, const ClConvTrainEpilogue *tep);
 /* dwp [out_c][k][k][in_c] and dx (may be NULL) are overwritten. x must be the forward's input.
  * dwp NULL: only dx (x is then not read). */
 void cl_conv2d_backward_nhwc (const ClConv2d *conv, const float *wp, const float *x, const float *dy, int n, float *dwp,

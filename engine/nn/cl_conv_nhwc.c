@@ -364,9 +364,35 @@ typedef struct
   NhwcScratch l;
   const ClConvKernels *kern; /* NULL: im2col + sgemm */
   const ClConvEpilogue *ep;
-  const ClBnReluGrad *bng; /* backward: dy comes from this BatchNorm + ReLU, block by block */
-  gboolean want_dw;        /* backward: FALSE when only dx is asked for */
+  const ClConvTrainEpilogue *tep; /* training forward: bias and moments per view */
+  const ClBnReluGrad *bng;        /* backward: dy comes from this BatchNorm + ReLU, block by block */
+  gboolean want_dw;               /* backward: FALSE when only dx is asked for */
 } NhwcJob;
+
+/* The training epilogue of views v0 .. v0 + g - 1, stored at y: bias, then moments. */
+static void
+train_epilogue (const ClConvTrainEpilogue *tep, const ClConv2d *conv, int v0, int g, float *y)
+{
+  const int O = conv->out_c, P = conv->out_h * conv->out_w;
+  for (int s = 0; s < g; s++)
+    {
+      float *ys = y + (size_t) s * P * O;
+      const int v = v0 + s;
+      if (tep->bias)
+        for (int p = 0; p < P; p++)
+          {
+            const float *b = tep->bias + ((size_t) v * tep->n_classes + tep->pixel_class[p]) * O;
+            float *yr = ys + (size_t) p * O;
+            for (int o = 0; o < O; o++)
+              yr[o] += b[o];
+          }
+      cl_batchnorm_view_moments (ys, P, O, tep->moments + (size_t) v * 3 * O);
+    }
+}
+
+/* Rows per microkernel call in the training forward: a few views at a time, so the epilogue finds
+ * them in cache, but enough rows for the kernels' tiles. */
+#define CL_TRAIN_EPILOGUE_ROWS 192
 
 static void
 nhwc_forward_item (void *arg, int b, int thread)
@@ -385,12 +411,27 @@ nhwc_forward_item (void *arg, int b, int thread)
       const float **ptab = (const float **) (own + job->l.ptab);
       const float *zeros = job->scratch + job->l.zeros;
       build_row_table (conv, job->x + n0 * in_sample, g, ptab, col, zeros);
-      job->kern->forward_block (conv, job->scratch + job->l.packed, ptab, rows, y, zeros, job->ep);
+      if (!job->tep)
+        {
+          job->kern->forward_block (conv, job->scratch + job->l.packed, ptab, rows, y, zeros, job->ep);
+          return;
+        }
+      const int nseg = cl_conv_row_shape (conv).nseg, step = MAX (1, CL_TRAIN_EPILOGUE_ROWS / (int) P);
+      for (int s = 0; s < g; s += step)
+        {
+          const int gs = MIN (step, g - s);
+          float *ys = y + (size_t) s * P * out_c;
+          job->kern->forward_block (conv, job->scratch + job->l.packed, ptab + (size_t) s * P * nseg, gs * (int) P, ys,
+                                    zeros, NULL);
+          train_epilogue (job->tep, conv, n0 + s, gs, ys);
+        }
       return;
     }
   im2col_nhwc (conv, job->x + n0 * in_sample, g, col);
   /* y rows [rows][out_c] = col [rows][K] wp^T: the block's output, already in NHWC order. */
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, out_c, K, 1.0f, col, K, job->wp, K, 0.0f, y, out_c);
+  if (job->tep)
+    train_epilogue (job->tep, conv, n0, g, y);
   if (job->ep)
     for (int r = 0; r < rows; r++)
       {
@@ -404,7 +445,7 @@ static void
 nhwc_job_setup (NhwcJob *job, const ClConvKernels *kern, const ClConv2d *conv, const float *wp, const float *x,
                 const float *dy, int n, float *y, float *dx, float *scratch)
 {
-  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, kern, NULL, NULL, TRUE };
+  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, kern, NULL, NULL, NULL, TRUE };
   nhwc_scratch_layout (conv, &job->l);
   if (job->kern)
     {
@@ -425,6 +466,16 @@ cl_conv2d_forward_nhwc (const ClConv2d *conv, const float *wp, const float *x, i
 {
   NhwcJob job;
   nhwc_job_init (&job, conv, wp, x, NULL, n, y, NULL, scratch);
+  cl_team_for (nhwc_forward_item, &job, (n + conv->chunk - 1) / conv->chunk);
+}
+
+void
+cl_conv2d_forward_nhwc_train (const ClConv2d *conv, const float *wp, const float *x, int n, float *y, float *scratch,
+                              const ClConvTrainEpilogue *tep)
+{
+  NhwcJob job;
+  nhwc_job_init (&job, conv, wp, x, NULL, n, y, NULL, scratch);
+  job.tep = tep;
   cl_team_for (nhwc_forward_item, &job, (n + conv->chunk - 1) / conv->chunk);
 }
 

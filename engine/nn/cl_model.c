@@ -34,6 +34,9 @@ cl_prof_now (void)
 #endif
 
 #define CL_MODEL_MAX_HEAD_LAYERS 12
+/* Conv maps of at least this many pixels per view are normalised from per-view moments the conv
+ * gathers (cl_conv2d_forward_nhwc_train); smaller ones (convn's 2x2 conv3) the usual way. */
+#define CL_MODEL_VIEW_MOMENTS_MIN_PIXELS 16
 #define CL_MODEL_MAX_BLOCKS (CL_ARCH_MAX_CONV + 1 + CL_MODEL_MAX_HEAD_LAYERS)
 
 /* One block: a kernel op (conv or dense, no bias), then optionally BN + ReLU.
@@ -86,8 +89,9 @@ struct ClModel
   float *x_copy;         /* the input NHWC, active channels only */
   float *flat;           /* the last conv's act in NCHW order: the representation dense's input */
   float *grad_buf[2];
-  float *scratch; /* conv column blocks and kernel-gradient lanes */
-  float *bn_k;    /* a conv BatchNorm's backward coefficients k0, k1, k2 [3][channels] */
+  float *scratch;  /* conv column blocks and kernel-gradient lanes */
+  float *bn_k;     /* a conv BatchNorm's backward coefficients k0, k1, k2 [3][channels] */
+  double *moments; /* a conv BatchNorm's per-view moments [max_views][3][channels] (cl_batchnorm.h) */
   ClModelViews *views;
 
   int last_n;
@@ -349,6 +353,7 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
       model->grad_buf[1] = carve (base, &off, mv * max_out);
       model->scratch = carve (base, &off, scratch);
       model->bn_k = carve (base, &off, 3 * max_conv_c);
+      model->moments = (double *) carve (base, &off, 2 * (mv * 3 * max_conv_c)); /* doubles, 64-byte aligned */
       const size_t cp_floats = mv * cl_const_planes_classes (&model->cp) * model->blocks[0].conv.out_c;
       model->cp_values = carve (base, &off, mv * spec->in_channels);
       model->cp_bias = carve (base, &off, cp_floats);
@@ -439,6 +444,7 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
       const float *w = model->params + b->w_off;
       const gboolean with_bias = i == 0 && model->const_planes > 0;
       const gboolean fused = b->is_conv && !training && !with_bias;
+      gboolean moments = FALSE;
       if (fused)
         {
           /* Evaluation: the BatchNorm + ReLU is applied as the conv stores its output. */
@@ -446,6 +452,16 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
           cl_conv2d_forward_nhwc_eval_bn_relu (&b->convx, b->wp, in, n, model->params + b->gamma_off,
                                                model->params + b->beta_off, model->buffers + b->run_mean_off,
                                                model->buffers + b->run_var_off, b->act, model->scratch);
+        }
+      else if (b->is_conv && training && b->rows_per_view >= CL_MODEL_VIEW_MOMENTS_MIN_PIXELS)
+        {
+          /* The conv adds the planes' bias and gathers the BatchNorm's per-view moments as it
+           * stores each view: no pass over pre for either. */
+          cl_conv2d_weights_to_nhwc (&b->convx, w, b->conv.in_c, b->wp);
+          const ClConvTrainEpilogue tep = { with_bias ? model->cp_bias : NULL, model->cp.pixel_class,
+                                            cl_const_planes_classes (&model->cp), model->moments };
+          cl_conv2d_forward_nhwc_train (&b->convx, b->wp, in, n, b->pre, model->scratch, &tep);
+          moments = TRUE;
         }
       else if (b->is_conv)
         {
@@ -462,7 +478,10 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
         {
           const float *gamma = model->params + b->gamma_off, *beta = model->params + b->beta_off;
           float *rm = model->buffers + b->run_mean_off, *rv = model->buffers + b->run_var_off;
-          if (training)
+          if (moments)
+            cl_batchnorm_forward_train_moments (&b->bn, b->pre, n, b->rows_per_view, gamma, beta, b->act, b->bn_mean,
+                                                b->bn_invstd, rm, rv, model->moments);
+          else if (training)
             cl_batchnorm_forward_train (&b->bn, b->pre, rows, gamma, beta, b->act, b->bn_mean, b->bn_invstd, rm, rv,
                                         TRUE);
           else

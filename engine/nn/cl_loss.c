@@ -223,6 +223,19 @@ typedef struct
 
 #define ACCURACY_ROWS 64
 
+/* Whether row i of the similarities ranks its positive p strictly above every negative (a tie counts
+ * as a miss, a NaN never as a hit). */
+static int
+ranks_positive_first (const float *row, int rows, int i, int p)
+{
+  const float pos = row[p];
+  int ok = pos == pos;
+  for (int k = 0; k < rows && ok; k++)
+    if (k != i && k != p && !(pos > row[k]))
+      ok = 0;
+  return ok;
+}
+
 static void
 accuracy_rows_item (void *arg, int item, int thread)
 {
@@ -232,16 +245,7 @@ accuracy_rows_item (void *arg, int item, int thread)
   const int i_end = MIN (rows, (item + 1) * ACCURACY_ROWS);
   int correct = 0;
   for (int i = item * ACCURACY_ROWS; i < i_end; i++)
-    {
-      const float *row = job->s + (size_t) i * rows;
-      int p = (i + n) % rows;
-      float pos = row[p];
-      int ok = pos == pos;
-      for (int k = 0; k < rows && ok; k++)
-        if (k != i && k != p && !(pos > row[k]))
-          ok = 0;
-      correct += ok;
-    }
+    correct += ranks_positive_first (job->s + (size_t) i * rows, rows, i, (i + n) % rows);
   job->hits[item] = correct;
 }
 
@@ -416,6 +420,7 @@ typedef struct
   double grad_scale;
   gboolean ntxent; /* NT-Xent: self masked, the positive's gradient; decoupled: nothing masked */
   double *lse;     /* [rows] */
+  int *hits;       /* [items]: rows of the item that rank their positive first (contrastive accuracy) */
 } SoftmaxJob;
 
 static void
@@ -425,10 +430,13 @@ softmax_rows_item (void *arg, int item, int thread)
   const SoftmaxJob *job = arg;
   const int rows = job->rows, n = job->n;
   const int i_end = MIN (rows, (item + 1) * CL_LOSS_ROWS);
+  int hits = 0;
   for (int i = item * CL_LOSS_ROWS; i < i_end; i++)
     {
       float *row = job->s + (size_t) i * rows;
       const int p = (i + n) % rows;
+      /* The accuracy first, while the row is untouched (and, after this read, in cache). */
+      hits += ranks_positive_first (row, rows, i, p);
       float m;
       if (job->ntxent)
         {
@@ -450,20 +458,31 @@ softmax_rows_item (void *arg, int item, int thread)
       if (job->ntxent)
         row[p] -= (float) job->grad_scale;
     }
+  job->hits[item] = hits;
 }
 
-/* Runs the rows; lse [rows] from the workspace after dh. */
+/* Runs the rows; lse [rows] from the workspace after dh; the contrastive accuracy into *accuracy
+ * (the rows' hits summed in item order). */
 static double *
-softmax_rows (float *s, float *ws_after_dh, int n, float tau, double grad_scale, gboolean ntxent)
+softmax_rows (float *s, float *ws_after_dh, int n, float tau, double grad_scale, gboolean ntxent, double *accuracy)
 {
   double *lse = (double *) (ws_after_dh + ((uintptr_t) ws_after_dh / sizeof (float)) % 2);
-  SoftmaxJob job = { s, n, 2 * n, tau, 1.0f / tau, grad_scale, ntxent, lse };
-  cl_team_for (softmax_rows_item, &job, (2 * n + CL_LOSS_ROWS - 1) / CL_LOSS_ROWS);
+  const int items = (2 * n + CL_LOSS_ROWS - 1) / CL_LOSS_ROWS;
+  int stack_hits[128];
+  int *hits = items <= 128 ? stack_hits : g_new (int, items);
+  SoftmaxJob job = { s, n, 2 * n, tau, 1.0f / tau, grad_scale, ntxent, lse, hits };
+  cl_team_for (softmax_rows_item, &job, items);
+  int correct = 0;
+  for (int i = 0; i < items; i++)
+    correct += hits[i];
+  if (hits != stack_hits)
+    g_free (hits);
+  *accuracy = (double) correct / (2 * n);
   return lse;
 }
 
 /* The workspace layout both cosine losses share: normalised rows h, their norms, the 2n x 2n
- * similarity matrix s (filled) and dh; returns the result with the contrastive accuracy set. */
+ * similarity matrix s (filled) and dh (the contrastive accuracy comes with the softmax rows). */
 static ClLossResult
 cosine_similarities (const float *z, int n, int d, float *ws, float **h, float **nrm, float **s, float **dh)
 {
@@ -474,8 +493,7 @@ cosine_similarities (const float *z, int n, int d, float *ws, float **h, float *
   *dh = *s + (size_t) rows * rows;
   normalise_rows (z, rows, d, *h, *nrm);
   gram_full (*h, rows, d, *s);
-  ClLossResult r = { 0 };
-  r.accuracy = contrastive_accuracy (*s, n);
+  ClLossResult r = { 0 }; /* the accuracy comes with the softmax rows */
   return r;
 }
 
@@ -495,7 +513,7 @@ cl_ntxent (const float *z, int n, int d, float tau, float *dz, float *ws)
   /* The positives before the rows overwrite them. */
   for (int i = 0; i < rows; i++)
     align -= (double) s[(size_t) i * rows + (i + n) % rows] / tau;
-  const double *lse = softmax_rows (s, dh + (size_t) rows * d, n, tau, grad_scale, TRUE);
+  const double *lse = softmax_rows (s, dh + (size_t) rows * d, n, tau, grad_scale, TRUE, &r.accuracy);
   for (int i = 0; i < rows; i++)
     dist += lse[i];
 
@@ -526,7 +544,7 @@ cl_loss_decoupled (const float *z, int n, int d, float tau, float lambda, float 
 
   const double grad_scale = (double) lambda / ((double) rows * tau);
   double dist = 0.0;
-  const double *lse = softmax_rows (s, dh + (size_t) rows * d, n, tau, grad_scale, FALSE);
+  const double *lse = softmax_rows (s, dh + (size_t) rows * d, n, tau, grad_scale, FALSE, &r.accuracy);
   for (int i = 0; i < rows; i++)
     dist += lse[i];
   dist = dist / rows - log ((double) d);

@@ -48,7 +48,10 @@ extern void dpotrs_ (const char *uplo, const int *n, const int *nrhs, const doub
  * stopping rule with scikit-learn's factr: 64 machine epsilons): further steps only chase round-off. */
 #define FTOL (64 * 2.220446049250313e-16)
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+/* Not under the sanitizers: the clones' ifunc resolver runs before their runtime is set up (under
+ * TSan every program crashed at load, in ld.so's elf_machine_lazy_rel). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) &&               \
+    !defined(__SANITIZE_THREAD__)
 #define CLONES __attribute__ ((target_clones ("avx512f", "avx2", "default")))
 #else
 #define CLONES

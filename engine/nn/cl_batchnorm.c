@@ -617,7 +617,10 @@ cl_batchnorm_backward_coefficients_pre (const ClBatchNorm *bn, const float *x, c
 /* Runs in the conv's store loop, so it is compiled for the widest vectors the CPU has. Each channel
  * is its own lane (pixels in order, nothing reassociated) and nothing is fused (fp-contract off: an
  * AVX-512 clone would otherwise turn v * v + q into an fma), so every clone gives the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
+/* Not under ThreadSanitizer: the clones' ifunc resolver runs before TSan's runtime is set up and
+ * crashes every program at load (ld.so, elf_machine_lazy_rel). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute) &&                     \
+    !defined(__SANITIZE_THREAD__)
 #if __has_attribute(target_clones)
 #define CL_BN_CLONES __attribute__ ((optimize ("fp-contract=off"), target_clones ("avx512f", "avx2", "default")))
 #endif

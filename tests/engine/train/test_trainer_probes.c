@@ -2,7 +2,8 @@
  * encoder's at step 0 and the one after the last step) are fitted to the full tolerance
  * CL_PROBE_LOGISTIC_TOL; the intermediate ones (every probe.every steps) to
  * CL_PROBE_LOGISTIC_TOL_INTERMEDIATE. Each row is checked against a refit of the features the
- * trainer probed, read through engine/train/cl_trainer_private.h. */
+ * trainer probed, read through engine/train/cl_trainer_private.h; probe.kind (logistic by default,
+ * or ridge) is the fit of every target. */
 #include <glib.h>
 #include <math.h>
 #include <string.h>

@@ -26,15 +26,20 @@ probe_add (ProbeRows *p, int64_t step, const char *target, double accuracy, doub
   r->chance = (float) chance;
 }
 
+/* Room for capacity rows, none yet. */
+static ProbeRows
+probe_rows (int capacity)
+{
+  return (ProbeRows){ g_new0 (ClProbeRow, capacity), 0 };
+}
+
 /* Probes every 100 steps to 1000: class (0.3 untrained, then 0.8), bits (0.55, then 0.95),
  * and 24 per-bit targets at 0.65 that the figure must leave out. The class chance changes
  * from 0.2 to 0.1 at the last probe: the latest one is drawn. */
 static ProbeRows
 make_probes (void)
 {
-  ProbeRows p;
-  p.rows = g_new0 (ClProbeRow, 11 * 26);
-  p.n = 0;
+  ProbeRows p = probe_rows (11 * 26);
   for (int step = 0; step <= 1000; step += 100)
     {
       probe_add (&p, step, "class", step == 0 ? 0.3 : 0.8, step == 1000 ? 0.1 : 0.2);
@@ -342,9 +347,7 @@ render_runs (double width, double height, const ClProbeRow *rows, int n_rows, co
 static ProbeRows
 small_gain (double offset)
 {
-  ProbeRows p;
-  p.rows = g_new0 (ClProbeRow, 11);
-  p.n = 0;
+  ProbeRows p = probe_rows (11);
   for (int i = 0; i <= 10; i++)
     probe_add (&p, i * 100, "class", 0.745 + 0.0045 * i + offset, 0.1);
   return p;
@@ -463,9 +466,7 @@ test_probe_zoom (void)
 static void
 test_probe_occlusion_split (void)
 {
-  ProbeRows p;
-  p.rows = g_new0 (ClProbeRow, 40);
-  p.n = 0;
+  ProbeRows p = probe_rows (40);
   for (int i = 0; i <= 10; i++)
     {
       probe_add (&p, i * 100, "class", 0.5, 0.1);
@@ -516,6 +517,59 @@ test_probe_occlusion_split (void)
   g_free (p.rows);
 }
 
+/* Overlay data: the class label is the background item, so "class" and "background" are the same
+ * series. The figure draws it once, named "class = background": no legend entry without a line. */
+static ProbeRows
+overlay_probes (double background_last)
+{
+  ProbeRows p = probe_rows (20);
+  for (int i = 0; i <= 2; i++)
+    {
+      double v = 0.7 + 0.04 * i;
+      probe_add (&p, i * 200, "class", v, 0.1);
+      probe_add (&p, i * 200, "background", i == 2 ? background_last : v, 0.1);
+      probe_add (&p, i * 200, "overlay", 0.9 - 0.2 * i, 0.0625);
+      probe_add (&p, i * 200, "background_clean", 0.8 + 0.01 * i, 0.1);
+    }
+  return p;
+}
+
+static void
+test_probe_same_series (void)
+{
+  ProbeRows p = overlay_probes (0.78);
+  ClProbePlotLayout g;
+  Image im = render_probes (900, 500, 1.0, p.rows, p.n, NULL, 0, "probes", &g);
+  g_assert_cmpint (g.n_targets, ==, 4);
+  g_assert_cmpint (g.same_as[0], ==, -1);
+  g_assert_cmpint (g.same_as[1], ==, 0);
+  g_assert_cmpint (g.same_as[2], ==, -1);
+  g_assert_cmpint (g.same_as[3], ==, -1);
+  g_assert_cmpstr (g.labels[0], ==, "class = background");
+  g_assert_cmpstr (g.labels[2], ==, "overlay");
+  /* background's colour is nowhere: no line, no chance dashes, no legend swatch */
+  ClRgb c_background = cl_probe_plot_target_color (1);
+  g_assert_cmpint (count_near (&im, c_background, 0.1, 0, 0, 900, 500), ==, 0);
+  /* the shared line is the class colour along its values */
+  double x = cl_plot_scale_map (&g.x, 300), y = cl_plot_scale_map (&g.y, 0.76);
+  g_assert_cmpint (count_near (&im, cl_probe_plot_target_color (0), 0.25, x - 2, y - 2, x + 2, y + 2), >, 3);
+  /* the occlusion split still reads background against its control */
+  g_assert_cmpint (g.n_splits, ==, 1);
+  g_assert_cmpstr (g.targets[g.split[0].metric], ==, "background");
+  image_free (&im);
+  g_free (p.rows);
+
+  /* one probe apart: two lines, two names */
+  ProbeRows q = overlay_probes (0.77);
+  Image im2 = render_probes (900, 500, 1.0, q.rows, q.n, NULL, 0, "probes", &g);
+  g_assert_cmpint (g.same_as[1], ==, -1);
+  g_assert_cmpstr (g.labels[0], ==, "class");
+  g_assert_cmpstr (g.labels[1], ==, "background");
+  g_assert_cmpint (count_near (&im2, c_background, 0.1, 0, 0, 900, 500), >, 20);
+  image_free (&im2);
+  g_free (q.rows);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -531,5 +585,6 @@ main (int argc, char **argv)
   g_test_add_func ("/figures/probe/replicates-band", test_probe_replicates_band);
   g_test_add_func ("/figures/probe/zoom", test_probe_zoom);
   g_test_add_func ("/figures/probe/occlusion-split", test_probe_occlusion_split);
+  g_test_add_func ("/figures/probe/same-series", test_probe_same_series);
   return g_test_run ();
 }

@@ -256,6 +256,69 @@ test_sweep_seeds (void)
   g_autoptr (ClSweepPlotData) dp = cl_sweep_plot_data_new (plain, prow, 2, NULL, -1);
   g_assert_null (dp->errors);
   image_free (&im);
+
+  /* one key and the seeds: every target is a series of means, and on overlay data class and
+   * background (the same labels) are one line "class = background" (both names in the legend,
+   * none without a line) */
+  g_autoptr (ClSweepGrid) pools =
+      cl_sweep_grid_new_from_text (&base, "data.pool=1,16,256,4096 train.seed=1,2,3", &error);
+  g_assert_no_error (error);
+  ClSweepRow orows[12];
+  for (int p = 0; p < 12; p++)
+    {
+      int x = cl_sweep_grid_value_index (pools, p, 0), seed = cl_sweep_grid_value_index (pools, p, 1);
+      ClSweepRow *r = &orows[p];
+      memset (r, 0, sizeof *r);
+      r->point = p;
+      r->state = CL_SWEEP_POINT_DONE;
+      const char *names[] = { "class", "background", "overlay", "background_fixed" };
+      /* background_fixed (glyph 0 on every image) is background at pool 1 only */
+      const double acc[] = { 0.78 - 0.01 * x + 0.002 * seed, 0.78 - 0.01 * x + 0.002 * seed, 1.0 - 0.05 * x,
+                             0.78 + 0.002 * seed };
+      r->n_targets = 4;
+      for (int k = 0; k < 4; k++)
+        {
+          g_strlcpy (r->target[k], names[k], sizeof r->target[k]);
+          r->accuracy[k] = (float) acc[k];
+          r->chance[k] = k == 2 ? 1.0f / 16 : 0.1f;
+        }
+    }
+  g_autoptr (ClSweepPlotData) dov = cl_sweep_plot_data_new (pools, orows, 12, NULL, -1);
+  g_assert_cmpint (dov->n_x, ==, 4);
+  g_assert_cmpint (dov->n_series, ==, 3);
+  g_assert_cmpstr (dov->series_labels[0], ==, "class = background");
+  g_assert_cmpstr (dov->series_labels[1], ==, "overlay");
+  g_assert_cmpstr (dov->series_labels[2], ==, "background_fixed");
+  g_assert_null (dov->series_labels[3]);
+  g_assert_cmpfloat (dov->series_reference[1], ==, 1.0f / 16);
+  for (int x = 0; x < 4; x++)
+    {
+      g_assert_cmpfloat (fabs (dov->values[x * 3 + 0] - (0.78 - 0.01 * x + 0.002)), <, 1e-5);
+      g_assert_cmpfloat (fabs (dov->values[x * 3 + 1] - (1.0 - 0.05 * x)), <, 1e-5);
+      g_assert_cmpfloat (fabs (dov->values[x * 3 + 2] - 0.782), <, 1e-5);
+      g_assert_cmpfloat (fabs (dov->errors[x * 3 + 0] - 0.002), <, 1e-5);
+      g_assert_cmpfloat (dov->errors[x * 3 + 1], ==, 0.0);
+    }
+  /* each target keeps the colour of its place among the targets, as in the probe figure */
+  g_assert_nonnull (dov->series_colors);
+  g_assert_cmpint (dov->series_colors[0], ==, 0);
+  g_assert_cmpint (dov->series_colors[1], ==, 2);
+  g_assert_cmpint (dov->series_colors[2], ==, 3);
+  im = image_new (CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, 1, &cr);
+  cl_sweep_plot_draw_full (cr, CL_SWEEP_PLOT_WIDTH, CL_SWEEP_PLOT_HEIGHT, dov, &g);
+  image_finish (&im, cr);
+  save_png (&im, "sweep-overlay.png");
+  for (int x = 0; x < 4; x++)
+    {
+      double px, py;
+      g_assert_true (cl_sweep_plot_point (&g, dov, x, 1, &px, &py));
+      g_assert_cmpint (count_near_point (&im, cl_sweep_plot_series_color (2), px, py, 2, 0.15), >, 6);
+    }
+  /* background's place (1) has no colour in the figure: no line, no legend swatch */
+  g_assert_cmpint (count_near_point (&im, cl_sweep_plot_series_color (1), CL_SWEEP_PLOT_WIDTH / 2.0,
+                                     CL_SWEEP_PLOT_HEIGHT / 2.0, CL_SWEEP_PLOT_WIDTH, 0.1),
+                   ==, 0);
+  image_free (&im);
 }
 
 int

@@ -13,6 +13,12 @@ cl_bar_chart_series_color (int series)
   return cl_plot_series_color (series);
 }
 
+static ClRgb
+color_of (const ClBarChartData *d, int series)
+{
+  return cl_bar_chart_series_color (d->series_colors != NULL ? d->series_colors[series] : series);
+}
+
 static double
 value_at (const ClBarChartData *d, int group, int series)
 {
@@ -55,7 +61,7 @@ legend_build (const ClBarChartData *d, Legend *legend)
         else
           g_strlcpy (legend->series_text[s], label, sizeof legend->series_text[s]);
         legend->entries[legend->n++] =
-            (ClPlotLegendEntry){ legend->series_text[s], cl_bar_chart_series_color (s), CL_PLOT_LEGEND_SWATCH, 0.0 };
+            (ClPlotLegendEntry){ legend->series_text[s], color_of (d, s), CL_PLOT_LEGEND_SWATCH, 0.0 };
       }
   if (isfinite (d->reference))
     legend->entries[legend->n++] =
@@ -293,7 +299,7 @@ cl_bar_chart_draw_full (cairo_t *cr, double width, double height, const ClBarCha
             cl_bar_chart_bar_rect (&g, d, gi, s, &bar);
             if (bar.h <= 0.0)
               continue;
-            cl_plot_set_rgb (cr, cl_bar_chart_series_color (s));
+            cl_plot_set_rgb (cr, color_of (d, s));
             cairo_rectangle (cr, bar.x, bar.y, bar.w, bar.h);
             cairo_fill (cr);
           }

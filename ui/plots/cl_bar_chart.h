@@ -20,6 +20,7 @@ typedef struct
   double y_min, y_max;              /* NaN = automatic (0..1 when every value is in [0, 1]) */
   double reference;                 /* NaN = none; else a dashed horizontal line, e.g. chance */
   const char *reference_label;      /* legend text for the reference line ("chance"); NULL: "reference" */
+  const int *series_colors;         /* NULL, or n_series palette indices (cl_bar_chart_series_color) */
 } ClBarChartData;
 
 /* Draws into (0,0)-(width,height) of cr. With n_series == 1 there is no series legend. */

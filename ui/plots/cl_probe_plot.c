@@ -35,6 +35,20 @@ target_label (const char *target)
 
 #define MAX_LEGEND (CL_PROBE_PLOT_MAX_TARGETS + 10)
 
+/* g->labels: each drawn target's name, followed by the names of the targets that share its line. */
+static void
+name_series (ClProbePlotLayout *g)
+{
+  for (int k = 0; k < g->n_targets; k++)
+    g_strlcpy (g->labels[k], g->same_as[k] < 0 ? target_label (g->targets[k]) : "", sizeof g->labels[k]);
+  for (int k = 0; k < g->n_targets; k++)
+    if (g->same_as[k] >= 0)
+      {
+        g_strlcat (g->labels[g->same_as[k]], " = ", sizeof g->labels[k]);
+        g_strlcat (g->labels[g->same_as[k]], target_label (g->targets[k]), sizeof g->labels[k]);
+      }
+}
+
 static ClRgb
 faded (ClRgb c)
 {
@@ -49,7 +63,9 @@ legend_entries (const ClProbePlotLayout *g, const Runs *r, int n_events, ClPlotR
   gboolean baseline = FALSE, chance = FALSE;
   for (int k = 0; k < g->n_targets; k++)
     {
-      entries[n++] = (ClPlotLegendEntry){ target_label (g->targets[k]), cl_probe_plot_target_color (k),
+      if (g->same_as[k] >= 0)
+        continue;
+      entries[n++] = (ClPlotLegendEntry){ g->labels[k], cl_probe_plot_target_color (k),
                                           g->markers ? CL_PLOT_LEGEND_LINE_POINT : CL_PLOT_LEGEND_LINE, 2.0 };
       chance |= isfinite (g->chance[k]);
     }
@@ -245,7 +261,8 @@ draw_chance_lines (cairo_t *cr, const ClProbePlotLayout *g, const ClPlotTheme *l
   double y[CL_PROBE_PLOT_MAX_TARGETS];
   int n = g->n_targets;
   for (int k = 0; k < n; k++)
-    y[k] = isfinite (g->chance[k]) && g->chance[k] >= g->y_ticks.lo - 1e-9 && g->chance[k] <= g->y_ticks.hi + 1e-9
+    y[k] = g->same_as[k] < 0 && isfinite (g->chance[k]) && g->chance[k] >= g->y_ticks.lo - 1e-9 &&
+                   g->chance[k] <= g->y_ticks.hi + 1e-9
                ? cl_plot_scale_map (&g->y, g->chance[k])
                : NAN;
   for (int k = 0; k < n; k++)
@@ -409,6 +426,8 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotLayout *g, cons
         continue;
       for (int k = 0; k < r->runs[i].ts.n; k++)
         {
+          if (g->same_as[k] >= 0)
+            continue;
           int at;
           double v = cl_probe_value_at_step (r->runs[i].rows, &r->runs[i].ts.t[k], best, &at);
           if (at < 0)
@@ -422,7 +441,7 @@ draw_crosshair (cairo_t *cr, const ClPlotTheme *look, ClProbePlotLayout *g, cons
               g_snprintf (sd_text, sizeof sd_text, " \xC2\xB1 %s", number);
             }
           g_snprintf (labels[n], sizeof labels[n], "%s%s%s", r->compare >= 0 ? (i == 0 ? "A " : "B ") : "",
-                      target_label (g->targets[k]), sd_text);
+                      g->labels[k], sd_text);
           readouts[n] = (ClPlotReadout){ labels[n], cl_probe_plot_target_color (k), v,
                                          isfinite (v) ? cl_plot_scale_map (&g->y, CLAMP (v, 0.0, 1.0)) : NAN, 3 };
           n++;
@@ -457,6 +476,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbe
   Runs r;
   ClPlotEventLabels labels = { 0 };
   cl_probe_runs_collect (&r, rows, n_rows, others, &g);
+  name_series (&g);
   ClPlotTheme look = cl_plot_theme (r.scale);
   rows = r.runs[0].rows; /* the mean rows when there are replicates */
 
@@ -496,14 +516,18 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbe
       draw_target (cr, &g, r.runs[i].rows, &r.runs[i].ts.t[k], k, &look, ROLE_OVERLAY);
   cl_probe_draw_splits (cr, &g, &r);
   draw_chance_lines (cr, &g, &look);
+  /* a target that repeats an earlier one is drawn as that one's line */
   if (r.compare >= 0)
     for (int k = r.runs[r.compare].ts.n - 1; k >= 0; k--)
-      draw_target (cr, &g, r.runs[r.compare].rows, &r.runs[r.compare].ts.t[k], k, &look, ROLE_B);
+      if (g.same_as[k] < 0)
+        draw_target (cr, &g, r.runs[r.compare].rows, &r.runs[r.compare].ts.t[k], k, &look, ROLE_B);
   if (r.std != NULL)
     for (int k = r.runs[0].ts.n - 1; k >= 0; k--)
-      draw_band (cr, &g, rows, r.std, &r.runs[0].ts.t[k], k, &look);
+      if (g.same_as[k] < 0)
+        draw_band (cr, &g, rows, r.std, &r.runs[0].ts.t[k], k, &look);
   for (int k = r.runs[0].ts.n - 1; k >= 0; k--)
-    draw_target (cr, &g, rows, &r.runs[0].ts.t[k], k, &look, ROLE_MAIN);
+    if (g.same_as[k] < 0)
+      draw_target (cr, &g, rows, &r.runs[0].ts.t[k], k, &look, ROLE_MAIN);
   cairo_restore (cr);
 
   if (g.n_targets == 0)

@@ -26,8 +26,14 @@ typedef struct
   ClPlotTicks x_ticks, y_ticks;
   ClPlotRect event_band; /* strip above the plot holding event labels (h = 0 if none) */
   int event_label_rows, events_labelled;
-  int n_targets; /* lines drawn; target i has colour cl_probe_plot_target_color(i) */
+  int n_targets; /* targets found; target i has colour cl_probe_plot_target_color(i) */
   char targets[CL_PROBE_PLOT_MAX_TARGETS][sizeof ((ClProbeRow *) 0)->target + 1];
+  /* A target whose values equal an earlier one's at every probe (on overlay data the class is the
+   * background item: "class" and "background" are one series) is drawn once, in the earlier one's
+   * colour, and named with it: same_as[k] is that earlier target (-1: its own line), labels[k] the
+   * legend name of a drawn target ("class = background"). */
+  int same_as[CL_PROBE_PLOT_MAX_TARGETS];
+  char labels[CL_PROBE_PLOT_MAX_TARGETS][96];
   double chance[CL_PROBE_PLOT_MAX_TARGETS]; /* chance level drawn per target (NaN: none) */
   gboolean markers;                         /* points were marked (FALSE when too dense to tell apart) */
   ClPlotRect legend;                        /* the legend's rows (full figure width) */

@@ -127,6 +127,59 @@ mean_over_runs (const ClProbeRow *rows, int n_rows, const ClProbePlotRun *reps, 
   return n_rows;
 }
 
+static gboolean
+same_number (double a, double b)
+{
+  return isnan (a) ? isnan (b) : a == b;
+}
+
+/* TRUE when targets a and b of a run have the same probes: the same steps, accuracies (and
+ * std over replicates), exactly; or the run has neither. */
+static gboolean
+same_points (const Run *run, const double *std, const Target *a, const Target *b)
+{
+  if (a->points == NULL || b->points == NULL)
+    return a->points == b->points;
+  if (a->points->len != b->points->len)
+    return FALSE;
+  for (guint j = 0; j < a->points->len; j++)
+    {
+      int ia = g_array_index (a->points, int, j), ib = g_array_index (b->points, int, j);
+      if (run->rows[ia].step != run->rows[ib].step || !same_number (run->rows[ia].accuracy, run->rows[ib].accuracy))
+        return FALSE;
+      if (std != NULL && !same_number (std[ia], std[ib]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* g->same_as: a target that repeats an earlier one in the main run and in B (and has its chance
+ * level) is drawn as that one's line. Earlier runs (faded) do not decide. */
+static void
+find_same_series (const Runs *r, ClProbePlotLayout *g)
+{
+  for (int k = 0; k < CL_PROBE_PLOT_MAX_TARGETS; k++)
+    g->same_as[k] = -1;
+  const Run *main_run = &r->runs[0];
+  for (int k = 1; k < main_run->ts.n; k++)
+    for (int u = 0; u < k && g->same_as[k] < 0; u++)
+      {
+        if (g->same_as[u] >= 0 || main_run->ts.t[k].points == NULL || main_run->ts.t[u].points == NULL ||
+            !same_number (g->chance[k], g->chance[u]) ||
+            !same_points (main_run, r->std, &main_run->ts.t[k], &main_run->ts.t[u]))
+          continue;
+        if (r->compare >= 0)
+          {
+            const Run *b = &r->runs[r->compare];
+            const Target none = { 0 };
+            const Target *bk = k < b->ts.n ? &b->ts.t[k] : &none, *bu = u < b->ts.n ? &b->ts.t[u] : &none;
+            if (!same_points (b, NULL, bk, bu))
+              continue;
+          }
+        g->same_as[k] = u;
+      }
+}
+
 void
 cl_probe_runs_collect (Runs *r, const ClProbeRow *rows, int n_rows, const ClProbePlotOthers *others,
                        ClProbePlotLayout *g)
@@ -173,6 +226,7 @@ cl_probe_runs_collect (Runs *r, const ClProbeRow *rows, int n_rows, const ClProb
   g->n_targets = 0;
   for (int i = 0; i < r->n; i++)
     collect_targets (r->runs[i].rows, r->runs[i].n_rows, &r->runs[i].ts, g);
+  find_same_series (r, g);
   cl_probe_find_splits (g, r);
 }
 

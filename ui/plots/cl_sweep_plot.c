@@ -18,6 +18,12 @@ cl_sweep_plot_series_color (int series)
   return cl_bar_chart_series_color (series);
 }
 
+ClRgb
+cl_sweep_plot_color_of (const ClSweepPlotData *d, int series)
+{
+  return cl_sweep_plot_series_color (d->series_colors != NULL ? d->series_colors[series] : series);
+}
+
 static double
 value_at (const ClSweepPlotData *d, int x, int s)
 {
@@ -67,6 +73,7 @@ draw_bars (cairo_t *cr, double width, double height, const ClSweepPlotData *d)
     .y_max = 1,
     .reference = d->reference,
     .reference_label = d->reference_label,
+    .series_colors = d->series_colors,
   };
   /* Accuracies live in [0, 1]; anything else gets the automatic axis. */
   for (int i = 0; i < d->n_x * d->n_series; i++)
@@ -118,7 +125,7 @@ legend_build (const ClSweepPlotData *d, Legend *legend)
         else
           g_strlcpy (legend->text[s], label, sizeof legend->text[s]);
         legend->entries[legend->n++] =
-            (ClPlotLegendEntry){ legend->text[s], cl_sweep_plot_series_color (s), CL_PLOT_LEGEND_LINE_POINT, 2.0 };
+            (ClPlotLegendEntry){ legend->text[s], cl_sweep_plot_color_of (d, s), CL_PLOT_LEGEND_LINE_POINT, 2.0 };
       }
   if (d->series_reference)
     legend->entries[legend->n++] =
@@ -205,7 +212,7 @@ draw_error_bars (cairo_t *cr, const ClSweepPlotLayout *g, const ClSweepPlotData 
 {
   cairo_save (cr);
   cairo_new_path (cr);
-  cl_plot_set_rgb (cr, cl_sweep_plot_series_color (s));
+  cl_plot_set_rgb (cr, cl_sweep_plot_color_of (d, s));
   cairo_set_line_width (cr, look->reference_width);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
   for (int x = 0; x < d->n_x; x++)
@@ -288,7 +295,7 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
         if (isfinite (d->series_reference[s]) && d->series_reference[s] >= g->y_ticks.lo &&
             d->series_reference[s] <= g->y_ticks.hi)
           cl_plot_hmarker_draw (cr, &g->plot, cl_plot_scale_map (&g->y, d->series_reference[s]),
-                                cl_plot_mix (cl_sweep_plot_series_color (s), cl_plot_color_background (), 0.35),
+                                cl_plot_mix (cl_sweep_plot_color_of (d, s), cl_plot_color_background (), 0.35),
                                 look.reference_width);
     }
   else if (isfinite (d->reference) && d->reference >= g->y_ticks.lo && d->reference <= g->y_ticks.hi)
@@ -309,7 +316,7 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
   for (int s = 0; s < d->n_series; s++)
     {
-      ClRgb color = cl_sweep_plot_series_color (s);
+      ClRgb color = cl_sweep_plot_color_of (d, s);
       /* a line through the measured points in x order, broken where one is missing */
       double *xs = g_new (double, (gsize) MAX (d->n_x, 1)), *ys = g_new (double, (gsize) MAX (d->n_x, 1));
       for (int j = 0; j < d->n_x; j++)
@@ -342,7 +349,7 @@ draw_lines (cairo_t *cr, double width, double height, const ClSweepPlotData *d, 
       /* Where the next result will appear: a pale band the plot's full height in the series'
        * colour, ringed at the top (not a point near y = 0, which would read as a zero result). */
       double px = cl_plot_scale_map (&g->x, x_coord (d, d->x_values[d->running_x]));
-      ClRgb c = cl_sweep_plot_series_color (d->running_series);
+      ClRgb c = cl_sweep_plot_color_of (d, d->running_series);
       double half = look.sparse_point_radius + 4;
       cairo_save (cr);
       cl_plot_set_rgba (cr, c, 0.14);

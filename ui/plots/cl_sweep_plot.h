@@ -31,6 +31,9 @@ typedef struct
   const double *errors;           /* NULL, or [x][series] standard deviations: values are means over
                                    * seeds, drawn with error bars of +- one std */
   int n_seeds;                    /* seeds per point when errors is set (the most any point has) */
+  const int *series_colors;       /* NULL, or n_series palette indices: probe targets keep the colour of
+                                   * their place among the targets (as in the probe figure) when an
+                                   * earlier one merges with another */
 } ClSweepPlotData;
 
 /* Where the line chart put things (for tests and hit testing). */
@@ -48,6 +51,8 @@ void cl_sweep_plot_draw_full (cairo_t *cr, double width, double height, const Cl
 /* Adapter for cl_png_export_figure: data is a const ClSweepPlotData *. */
 void cl_sweep_plot_draw_cb (cairo_t *cr, double width, double height, gpointer data);
 ClRgb cl_sweep_plot_series_color (int series);
+/* The colour series is drawn in: its palette index in data->series_colors, else series'. */
+ClRgb cl_sweep_plot_color_of (const ClSweepPlotData *data, int series);
 /* The user-unit position of (x, series)'s value in a drawn line chart; FALSE if it has none. */
 gboolean cl_sweep_plot_point (const ClSweepPlotLayout *layout, const ClSweepPlotData *data, int x, int series,
                               double *px, double *py);

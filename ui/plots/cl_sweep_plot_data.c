@@ -22,6 +22,7 @@ typedef struct
   char **x_labels;
   char **series_labels;
   double *x_values, *values, *series_reference, *errors;
+  int *series_colors;
 } Owned;
 
 static gboolean
@@ -30,26 +31,12 @@ is_per_bit (const char *target)
   return strncmp (target, "bit", 3) == 0 && g_ascii_isdigit (target[3]);
 }
 
-static gboolean
-same_values (const double *a, const double *b, int n)
+/* The probe targets of a sweep's rows, in order of first appearance, the per-bit ones left out
+ * ("class" when there are none yet). The names point into rows. */
+static GPtrArray *
+probe_target_names (const ClSweepRow *rows, int n_rows)
 {
-  int finite = 0;
-  for (int i = 0; i < n; i++)
-    {
-      if (isfinite (a[i]) != isfinite (b[i]) || (isfinite (a[i]) && a[i] != b[i]))
-        return FALSE;
-      finite += isfinite (a[i]);
-    }
-  return finite > 0;
-}
-
-/* One key swept: each probe target is a series. */
-static void
-series_by_target (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int n_rows)
-{
-  ClSweepPlotData *d = &o->data;
-  int n_x = d->n_x;
-  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  GPtrArray *names = g_ptr_array_new ();
   for (int r = 0; r < n_rows; r++)
     for (int k = 0; k < rows[r].n_targets; k++)
       if (!is_per_bit (rows[r].target[k]) &&
@@ -57,63 +44,116 @@ series_by_target (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int
         g_ptr_array_add (names, (gpointer) rows[r].target[k]);
   if (names->len == 0)
     g_ptr_array_add (names, "class");
+  return names;
+}
+
+static gboolean
+same_number (double a, double b)
+{
+  return isnan (a) ? isnan (b) : a == b;
+}
+
+/* Series a and b of values [x][series] (and of errors, when there are any) agree at every x,
+ * with at least one value. */
+static gboolean
+same_series (const ClSweepPlotData *d, const double *values, const double *errors, int a, int b)
+{
+  int finite = 0;
+  for (int x = 0; x < d->n_x; x++)
+    {
+      size_t ia = (size_t) x * d->n_series + a, ib = (size_t) x * d->n_series + b;
+      if (!same_number (values[ia], values[ib]) || (errors != NULL && !same_number (errors[ia], errors[ib])))
+        return FALSE;
+      finite += isfinite (values[ia]);
+    }
+  return finite > 0;
+}
+
+/* Series that are probe targets: a target that is another under a second name (the class of
+ * two-objects is large, of overlay the background) is one line, named "class = large". The
+ * series keep their order; values, errors and chance levels move down over the merged ones. */
+static void
+merge_same_targets (Owned *o)
+{
+  ClSweepPlotData *d = &o->data;
+  int n_x = d->n_x, n_s = d->n_series, kept = 0;
+  int *into = g_new (int, (gsize) MAX (n_s, 1)); /* the kept series of series s */
+  for (int s = 0; s < n_s; s++)
+    {
+      into[s] = -1;
+      for (int u = 0; u < s && into[s] < 0; u++)
+        if (into[u] == u && same_series (d, o->values, o->errors, s, u))
+          into[s] = u;
+      if (into[s] >= 0)
+        {
+          char *joined = g_strdup_printf ("%s = %s", o->series_labels[into[s]], o->series_labels[s]);
+          g_free (o->series_labels[into[s]]);
+          o->series_labels[into[s]] = joined;
+        }
+      else
+        into[s] = s;
+    }
+  /* compact in place: a series' new place is never after its old one */
+  o->series_colors = g_new (int, (gsize) MAX (n_s, 1));
+  for (int s = 0; s < n_s; s++)
+    {
+      if (into[s] != s)
+        {
+          g_free (o->series_labels[s]);
+          continue;
+        }
+      o->series_labels[kept] = o->series_labels[s];
+      o->series_reference[kept] = o->series_reference[s];
+      o->series_colors[kept] = s;
+      kept++;
+    }
+  for (int s = kept; s < n_s; s++)
+    o->series_labels[s] = NULL;
+  for (int x = 0; x < n_x; x++)
+    for (int s = 0, k = 0; s < n_s; s++)
+      if (into[s] == s)
+        {
+          o->values[(size_t) x * kept + k] = o->values[(size_t) x * n_s + s];
+          if (o->errors != NULL)
+            o->errors[(size_t) x * kept + k] = o->errors[(size_t) x * n_s + s];
+          k++;
+        }
+  d->n_series = kept;
+  d->series_colors = o->series_colors;
+  g_free (into);
+}
+
+/* One key swept: each probe target is a series. */
+static void
+series_by_target (Owned *o, const ClSweepRow *rows, int n_rows)
+{
+  ClSweepPlotData *d = &o->data;
+  int n_x = d->n_x;
+  g_autoptr (GPtrArray) names = probe_target_names (rows, n_rows);
   int n_t = (int) names->len;
-  double *vals = g_new (double, (gsize) n_t *n_x), *chance = g_new (double, (gsize) n_t);
+  d->n_series = n_t;
+  o->series_labels = g_new0 (char *, (gsize) n_t + 1);
+  o->values = g_new (double, (gsize) n_x *n_t);
+  o->series_reference = g_new (double, (gsize) n_t);
   for (int t = 0; t < n_t; t++)
     {
-      chance[t] = NAN;
+      o->series_labels[t] = g_strdup (names->pdata[t]);
+      o->series_reference[t] = NAN;
       for (int x = 0; x < n_x; x++)
-        vals[t * n_x + x] = NAN;
+        o->values[(size_t) x * n_t + t] = NAN;
       for (int r = 0; r < n_rows; r++)
         if (rows[r].point >= 0 && rows[r].point < n_x)
           {
-            vals[t * n_x + rows[r].point] = cl_sweep_row_accuracy (&rows[r], names->pdata[t]);
+            o->values[(size_t) rows[r].point * n_t + t] = cl_sweep_row_accuracy (&rows[r], names->pdata[t]);
             double c = cl_sweep_row_chance (&rows[r], names->pdata[t]);
             if (isfinite (c))
-              chance[t] = c;
+              o->series_reference[t] = c;
           }
     }
-  /* a target that is another under a second name (class of two-objects is large) is one line */
-  int *merged_into = g_new (int, (gsize) n_t);
-  int n_series = 0;
-  GString **labels = g_new0 (GString *, (gsize) n_t);
-  int *series_of = g_new (int, (gsize) n_t);
-  for (int t = 0; t < n_t; t++)
-    {
-      merged_into[t] = -1;
-      for (int u = 0; u < t && merged_into[t] < 0; u++)
-        if (merged_into[u] < 0 && same_values (&vals[t * n_x], &vals[u * n_x], n_x))
-          merged_into[t] = u;
-      if (merged_into[t] < 0)
-        {
-          series_of[t] = n_series++;
-          labels[t] = g_string_new (names->pdata[t]);
-        }
-      else
-        g_string_append_printf (labels[merged_into[t]], " = %s", (const char *) names->pdata[t]);
-    }
-  d->n_series = n_series;
-  o->series_labels = g_new0 (char *, (gsize) n_series + 1);
-  o->values = g_new (double, (gsize) n_x *MAX (n_series, 1));
-  o->series_reference = g_new (double, (gsize) MAX (n_series, 1));
-  for (int t = 0; t < n_t; t++)
-    if (merged_into[t] < 0)
-      {
-        int s = series_of[t];
-        o->series_labels[s] = g_string_free (labels[t], FALSE);
-        o->series_reference[s] = chance[t];
-        for (int x = 0; x < n_x; x++)
-          o->values[x * n_series + s] = vals[t * n_x + x];
-      }
+  merge_same_targets (o);
   d->series_labels = (const char *const *) o->series_labels;
   d->series_reference = o->series_reference;
   d->values = o->values;
-  g_free (labels);
-  g_free (series_of);
-  g_free (merged_into);
-  g_free (vals);
-  g_free (chance);
-  (void) grid;
 }
 
 /* The x axis of the figure: the values of grid axis xa as labels, and as numbers when the key is
@@ -182,17 +222,7 @@ data_over_seeds (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int 
   int n_x = cl_sweep_grid_n_values (grid, xa);
 
   /* the series: probe targets (one key besides the seed) or the combinations of the rest */
-  g_autoptr (GPtrArray) names = g_ptr_array_new ();
-  if (by_target)
-    {
-      for (int r = 0; r < n_rows; r++)
-        for (int k = 0; k < rows[r].n_targets; k++)
-          if (!is_per_bit (rows[r].target[k]) &&
-              !g_ptr_array_find_with_equal_func (names, rows[r].target[k], g_str_equal, NULL))
-            g_ptr_array_add (names, (gpointer) rows[r].target[k]);
-      if (names->len == 0)
-        g_ptr_array_add (names, "class");
-    }
+  g_autoptr (GPtrArray) names = by_target ? probe_target_names (rows, n_rows) : g_ptr_array_new ();
   int n_series = 1;
   for (int i = 0; i < n_rest; i++)
     n_series *= cl_sweep_grid_n_values (grid, rest[i]);
@@ -275,6 +305,8 @@ data_over_seeds (Owned *o, const ClSweepGrid *grid, const ClSweepRow *rows, int 
         else
           d->reference = c;
       }
+  if (by_target)
+    merge_same_targets (o);
   d->values = o->values;
   d->errors = o->errors;
   d->series_reference = o->series_reference;
@@ -333,7 +365,7 @@ cl_sweep_plot_data_new (const ClSweepGrid *grid, const ClSweepRow *rows, int n_r
             (rows[r].state == CL_SWEEP_POINT_DONE || rows[r].state == CL_SWEEP_POINT_FAILED);
   if (by_target)
     {
-      series_by_target (o, grid, rows, n_rows);
+      series_by_target (o, rows, n_rows);
       if (running_point >= 0 && running_point < n_points)
         {
           d->running_x = running_point;
@@ -405,6 +437,7 @@ cl_sweep_plot_data_free (ClSweepPlotData *data)
   g_free (o->values);
   g_free (o->series_reference);
   g_free (o->errors);
+  g_free (o->series_colors);
   g_free (o);
 }
 

@@ -64,15 +64,31 @@ gui_has_rows (gpointer win)
   return ok;
 }
 
+void
+gui_test_config (ClConfig *cfg, int batch, int steps)
+{
+  cl_config_init (cfg);
+  cfg->train_batch = batch;
+  if (steps > 0)
+    cfg->train_steps = steps;
+}
+
+ClWindow *
+gui_present_window (const ClConfig *cfg, gint64 step)
+{
+  ClWindow *win = cl_window_new (NULL, cfg);
+  gtk_window_present (GTK_WINDOW (win));
+  if (step >= 0)
+    g_assert_true (gui_wait_for_step (win, step, 60));
+  return win;
+}
+
 ClWindow *
 gui_new_small_window (ClConfig *cfg)
 {
-  cl_config_init (cfg);
-  cfg->train_batch = 16;
-  cfg->train_steps = 100000;
+  gui_test_config (cfg, 16, 100000);
   cfg->probe_every = 0;
-  ClWindow *win = cl_window_new (NULL, cfg);
-  gtk_window_present (GTK_WINDOW (win));
+  ClWindow *win = gui_present_window (cfg, -1);
   g_assert_true (gui_spin_until (gui_has_rows, win, 120));
   return win;
 }

@@ -18,6 +18,10 @@ void gui_spin_ms (int ms);
 gboolean gui_wait_for_step (ClWindow *win, gint64 step, double timeout_s);
 /* The live run of win has at least two rows (cond for gui_spin_until). */
 gboolean gui_has_rows (gpointer win);
+/* cfg = the defaults with train.batch = batch and train.steps = steps (0: the default's). */
+void gui_test_config (ClConfig *cfg, int batch, int steps);
+/* A shown window on a live run of cfg, that run past `step` steps (within 60 s; step < 0: no wait). */
+ClWindow *gui_present_window (const ClConfig *cfg, gint64 step);
 /* A window on a small live run of cfg's defaults (cfg is set to them: batch 16, steps 100000, no
  * probes between the ends), shown and with a few rows. */
 ClWindow *gui_new_small_window (ClConfig *cfg);

@@ -64,12 +64,8 @@ static void
 test_window_export_formats (void)
 {
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 32;
-  cfg.train_steps = 100000;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
-  g_assert_true (gui_wait_for_step (win, 2, 60));
+  gui_test_config (&cfg, 32, 100000);
+  ClWindow *win = gui_present_window (&cfg, 2);
 
   GError *error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("contrastlab-gui-XXXXXX", &error);
@@ -196,11 +192,8 @@ static void
 test_live_dashboard (void)
 {
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 32;
-  cfg.train_steps = 100000;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
+  gui_test_config (&cfg, 32, 100000);
+  ClWindow *win = gui_present_window (&cfg, -1);
   g_assert_true (cl_window_dashboard_shown (win));
   g_assert_true (gui_wait_for_step (win, 5, 60));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.play-pause", NULL));
@@ -284,18 +277,14 @@ static void
 test_png_replays_live_changes (void)
 {
   ClConfig cfg;
-  cl_config_init (&cfg);
   /* Batch 64, not 16: the change must land between steps 6 and 40, and at batch 16 a window
    * whose first frames are slow under load (2 cores, load ~10) could miss that (seen 1 in 3). */
-  cfg.train_batch = 64;
-  cfg.train_steps = 40;
+  gui_test_config (&cfg, 64, 40);
   cfg.train_threads = 1;
   cfg.data_bits = 3;
   cfg.probe_every = 0;
   cfg.probe_images = 200;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
-  g_assert_true (gui_wait_for_step (win, 6, 60));
+  ClWindow *win = gui_present_window (&cfg, 6);
   g_assert_true (cl_param_row_commit_text (cl_window_get_param_row (win, "loss.temperature"), "0.3", NULL));
   g_assert_true (gui_spin_until (run_finished, win, 120));
   ClSnapshot *s = cl_trainer_get_snapshot (cl_window_get_trainer (win));
@@ -344,11 +333,8 @@ static void
 test_window_trains_and_exports (void)
 {
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 32;
-  cfg.train_steps = 100000;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
+  gui_test_config (&cfg, 32, 100000);
+  ClWindow *win = gui_present_window (&cfg, -1);
   g_assert_nonnull (cl_window_get_trainer (win));
 
   g_assert_true (gui_wait_for_step (win, 3, 60));
@@ -477,10 +463,8 @@ static void
 test_sweep_action (void)
 {
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 16;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
+  gui_test_config (&cfg, 16, 0);
+  ClWindow *win = gui_present_window (&cfg, -1);
   g_assert_null (find_sweep_window ());
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.sweep", NULL));
   GtkWindow *sweep = find_sweep_window ();
@@ -512,14 +496,10 @@ static void
 test_probe_progress (void)
 {
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 16;
-  cfg.train_steps = 100000;
+  gui_test_config (&cfg, 16, 100000);
   cfg.probe_every = 5;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
   /* The step-0 probe first, then those every 5 steps: catch one after training began. */
-  g_assert_true (gui_wait_for_step (win, 2, 60));
+  ClWindow *win = gui_present_window (&cfg, 2);
   g_assert_true (gui_spin_until (not_probing, win, 60));
   ClSnapshot *before = cl_trainer_get_snapshot (cl_window_get_trainer (win));
   g_assert_true (gui_spin_until (probing, win, 60));

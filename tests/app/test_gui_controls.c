@@ -65,13 +65,10 @@ static void
 test_keyboard_reaches_every_control (void)
 {
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 16;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
+  gui_test_config (&cfg, 16, 0);
   /* A kept run before this one (a reset ends it), so the run list has a row with a tick (the
    * recording run's cannot be ticked). */
-  g_assert_true (gui_wait_for_step (win, 1, 60));
+  ClWindow *win = gui_present_window (&cfg, 1);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "win.reset", NULL));
   gui_spin_until (gui_message_dialog_shown, NULL, 0.5); /* let it map */
   GPtrArray *seen = tab_chain (win);
@@ -146,12 +143,9 @@ static void
 test_typed_values_and_restart_bar (void)
 {
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 16;
+  gui_test_config (&cfg, 16, 0);
   cfg.train_threads = 1;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
-  g_assert_true (gui_wait_for_step (win, 1, 60));
+  ClWindow *win = gui_present_window (&cfg, 1);
 
   ClParamRow *tau = cl_window_get_param_row (win, "loss.temperature");
   g_autofree char *reason = NULL;
@@ -265,13 +259,10 @@ test_not_applicable_dimmed (void)
     }
 
   ClConfig cfg;
-  cl_config_init (&cfg);
+  gui_test_config (&cfg, 16, 100000);
   g_assert_true (cl_config_set (&cfg, "data.kind", "randbits", NULL));
-  cfg.train_batch = 16;
-  cfg.train_steps = 100000;
   cfg.probe_every = 0;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
+  ClWindow *win = gui_present_window (&cfg, -1);
   g_assert_true (gui_spin_until (gui_has_rows, win, 120));
   ClParamRow *bg = cl_window_get_param_row (win, "data.bg_per_view");
   ClParamRow *pool = cl_window_get_param_row (win, "data.pool");

@@ -444,12 +444,9 @@ test_run_list (void)
 {
   GError *error = NULL;
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 16;
+  gui_test_config (&cfg, 16, 100000);
   cfg.train_seed = 5;
-  cfg.train_steps = 100000;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
+  ClWindow *win = gui_present_window (&cfg, -1);
   /* The window began recording its run as it started (earlier tests' runs are there too). */
   guint before = store_size (win) - 1;
   g_assert_true (gui_wait_for_step (win, 4, 60));

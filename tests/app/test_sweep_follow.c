@@ -73,12 +73,9 @@ test_follow (void)
   g_assert_cmpint (flock (lock, LOCK_EX | LOCK_NB), ==, 0);
 
   ClConfig cfg;
-  cl_config_init (&cfg);
-  cfg.train_batch = 16;
-  cfg.train_steps = 4;
+  gui_test_config (&cfg, 16, 4);
   cfg.probe_every = 0;
-  ClWindow *win = cl_window_new (NULL, &cfg);
-  gtk_window_present (GTK_WINDOW (win));
+  ClWindow *win = gui_present_window (&cfg, -1);
   guint runs_before = cl_window_get_n_runs (win);
   g_assert_true (cl_window_open_runs_folder (win, dir, &error));
   g_assert_no_error (error);

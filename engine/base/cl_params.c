@@ -95,6 +95,10 @@ static const ClParam params[] = {
     "Brightness/contrast jitter strength s (factors drawn in [1-0.8s, 1+0.8s])", CL_PARAM_LIVE },
   { "aug.noise", "Pixel noise (std)", CL_PARAM_FLOAT, OFF (aug_noise), 0, 0, 0.5, 0, NULL, NULL, "",
     "Standard deviation of additive Gaussian pixel noise (pixels in [0, 1])", CL_PARAM_LIVE },
+  { "aug.blur", "Blur probability", CL_PARAM_FLOAT, OFF (aug_blur), 0, 0, 1, 0, NULL, NULL, "",
+    "Probability of SimCLR's Gaussian blur of a view (sigma 0.1-2 px, kernel a tenth of the image side; SimCLR "
+    "uses 0.5 on ImageNet)",
+    CL_PARAM_LIVE },
   { "loss.kind", "Loss", CL_PARAM_ENUM, OFF (loss_kind), 0, 0, 0, 0, NULL, loss_kinds, "",
     "Contrastive loss: ntxent (SimCLR, 2B-2 negatives), decoupled (alignment + lambda x log-sum-exp over all 2B rows, "
     "self and positive kept, as the official code), swd-normal / swd-cube / swd-sphere (alignment + lambda x sliced "

@@ -61,6 +61,7 @@ typedef struct
   double aug_flip;
   double aug_jitter;
   double aug_noise;
+  double aug_blur;
   int loss_kind;
   double loss_temperature;
   double loss_lambda;

@@ -2,6 +2,7 @@
 
 #include <glib.h>
 #include <math.h>
+#include <stdlib.h>
 
 /* The draw layout of one view (see cl_augment.h): every call consumes exactly
  * CL_AUG_U32_PER_VIEW outputs of the caller's stream, whatever the parameters. */
@@ -205,6 +206,76 @@ cl_augment_jitter_factor (float strength, double u)
   return fmaxf (0.0f, 1.0f + 0.8f * strength * (float) (2.0 * u - 1.0));
 }
 
+int
+cl_augment_blur_radius (int h)
+{
+  return h > 0 ? (h / 10) / 2 : 0;
+}
+
+void
+cl_augment_blur_draw (uint64_t noise_seed, double *apply_u, float *sigma)
+{
+  ClRng rng;
+  /* A seed of its own (the noise stream is keyed by noise_seed itself). */
+  cl_rng_seed (&rng, cl_hash64 (noise_seed ^ 0x626c7572u), CL_STREAM_AUG);
+  *apply_u = cl_rng_uniform (&rng);
+  *sigma = (float) (CL_AUG_BLUR_SIGMA_MIN + (CL_AUG_BLUR_SIGMA_MAX - CL_AUG_BLUR_SIGMA_MIN) * cl_rng_uniform (&rng));
+}
+
+/* Index i reflected into [0, n) without repeating the edge (torchvision's "reflect"). */
+static inline int
+reflect (int i, int n)
+{
+  if (n == 1)
+    return 0;
+  int period = 2 * (n - 1);
+  i = abs (i) % period;
+  return i < n ? i : period - i;
+}
+
+/* One 1-D pass of the kernel (2r+1 taps) along n samples spaced stride apart, in place, through tmp. */
+static void
+blur_line (float *line, int n, size_t stride, const float *kernel, int r, float *tmp)
+{
+  for (int i = 0; i < n; i++)
+    tmp[i] = line[(size_t) i * stride];
+  for (int i = 0; i < n; i++)
+    {
+      float acc = 0.0f;
+      for (int d = -r; d <= r; d++)
+        acc += kernel[d + r] * tmp[reflect (i + d, n)];
+      line[(size_t) i * stride] = acc;
+    }
+}
+
+void
+cl_augment_blur (float *img, int c, int h, int w, float sigma)
+{
+  int r = cl_augment_blur_radius (h);
+  if (r < 1 || !(sigma > 0.0f) || c < 1 || w < 1)
+    return;
+  float kernel[2 * (CL_AUG_BLUR_STACK / 20) + 1];
+  r = MIN (r, CL_AUG_BLUR_STACK / 20);
+  double sum = 0.0;
+  for (int d = -r; d <= r; d++)
+    sum += exp (-(double) d * d / (2.0 * (double) sigma * sigma));
+  for (int d = -r; d <= r; d++)
+    kernel[d + r] = (float) (exp (-(double) d * d / (2.0 * (double) sigma * sigma)) / sum);
+  float stack[CL_AUG_BLUR_STACK];
+  float *tmp = MAX (h, w) <= CL_AUG_BLUR_STACK ? stack : g_new (float, MAX (h, w));
+  size_t n = (size_t) h * (size_t) w;
+  for (int k = 0; k < c; k++)
+    {
+      float *plane = img + (size_t) k * n;
+      for (int y = 0; y < h; y++)
+        blur_line (plane + (size_t) y * w, w, 1, kernel, r, tmp);
+      for (int x = 0; x < w; x++)
+        blur_line (plane + x, h, (size_t) w, kernel, r, tmp);
+    }
+  if (tmp != stack)
+    g_free (tmp);
+}
+
 void
 cl_augment_view (const uint8_t *src, int h, int w, const ClAugParams *p, ClRng *rng, float *dst)
 {
@@ -218,6 +289,15 @@ cl_augment_view (const uint8_t *src, int h, int w, const ClAugParams *p, ClRng *
   if (p->jitter > 0.0f && d.jitter_apply_u < CL_AUG_JITTER_PROB)
     jitter (dst, n, cl_augment_jitter_factor (p->jitter, d.brightness_u),
             cl_augment_jitter_factor (p->jitter, d.contrast_u), d.jitter_order_u < 0.5);
+
+  if (p->blur > 0.0f)
+    {
+      double apply_u;
+      float sigma;
+      cl_augment_blur_draw (d.noise_seed, &apply_u, &sigma);
+      if (apply_u < (double) p->blur)
+        cl_augment_blur (dst, 1, h, w, sigma);
+    }
 
   if (p->noise > 0.0f)
     cl_augment_add_noise (dst, n, p->noise, d.noise_seed);

@@ -10,6 +10,7 @@ typedef struct
   float flip;          /* probability of a horizontal flip */
   float jitter;        /* brightness/contrast jitter strength in [0, 1] */
   float noise;         /* std of additive Gaussian noise (image in [0, 1]) */
+  float blur;          /* probability of a Gaussian blur (SimCLR's 0.5); 0 when zero-initialised */
 } ClAugParams;
 
 /* src: h*w uint8. dst: h*w float, the augmented view (values in [0,1] before noise).
@@ -28,7 +29,10 @@ typedef struct
  *     brightness multiplies by b ~ U[1-0.8s, 1+0.8s] (SimCLR v2 style, so a black background
  *     stays black); contrast maps x -> (x - mean) * c + mean with c ~ U[1-0.8s, 1+0.8s] and the
  *     image mean. Factors are floored at 0.
- *  4. Additive Gaussian noise N(0, noise^2) on every pixel, NOT clamped afterwards.
+ *  4. With probability blur, SimCLR's Gaussian blur (cl_augment_blur) with sigma ~ U[0.1, 2.0] px.
+ *     Its two uniforms come from a private stream keyed by the noise seed (cl_augment_blur_draw),
+ *     so the layout below is the same with or without blur.
+ *  5. Additive Gaussian noise N(0, noise^2) on every pixel, NOT clamped afterwards.
  * With crop_min_area = 1, flip = 0, jitter = 0, noise = 0 the view equals cl_image_to_float
  * bit for bit. Each call consumes exactly CL_AUG_U32_PER_VIEW values of rng: the noise is
  * drawn from a private stream seeded by two of them, so its cost is paid only when noise > 0. */
@@ -63,6 +67,23 @@ void cl_augment_draw (int h, int w, float crop_min_area, ClRng *rng, ClAugDraws 
 float cl_augment_jitter_factor (float strength, double u);
 /* Gaussian noise N(0, std^2) added to n values from a private stream seeded by noise_seed. */
 void cl_augment_add_noise (float *img, size_t n, float std, uint64_t noise_seed);
+
+/* SimCLR's random blur (data_util.random_blur): sigma uniform in [CL_AUG_BLUR_SIGMA_MIN,
+ * CL_AUG_BLUR_SIGMA_MAX] px, a separable Gaussian kernel of radius cl_augment_blur_radius (h) =
+ * (h / 10) / 2 px (SimCLR's kernel_size = image_size // 10; 3 px at 64, 1 px at 28; at most
+ * CL_AUG_BLUR_STACK / 20; none below 20 px), truncated and
+ * normalised to sum 1. Borders are reflected without repeating the edge pixel (torchvision's
+ * GaussianBlur; SimCLR's TF code pads with zeros, which would darken the border). */
+#define CL_AUG_BLUR_SIGMA_MIN 0.1
+#define CL_AUG_BLUR_SIGMA_MAX 2.0
+int cl_augment_blur_radius (int h);
+/* Blurs each of the c planes (h*w floats each) in place with the kernel above (radius from h).
+ * Allocates only for images wider or taller than CL_AUG_BLUR_STACK px. */
+#define CL_AUG_BLUR_STACK 512
+void cl_augment_blur (float *img, int c, int h, int w, float sigma);
+/* The blur draws of a view: whether it is blurred (apply_u < blur) and its sigma, from a stream of
+ * their own keyed by noise_seed (the crop/jitter/noise draws stay exactly as without blur). */
+void cl_augment_blur_draw (uint64_t noise_seed, double *apply_u, float *sigma);
 
 /* Un-augmented conversion to [0,1] float, as used for evaluation. */
 void cl_image_to_float (const uint8_t *src, int h, int w, float *dst);

@@ -210,6 +210,15 @@ cl_augment_view_color (const uint8_t *src, int c, int h, int w, const ClAugParam
   if (c == 3 && grey_u < CL_AUG_GREY_PROB * (double) s)
     greyscale (dst, dst + n, dst + 2 * n, n);
 
+  if (p->blur > 0.0f)
+    {
+      double apply_u;
+      float sigma;
+      cl_augment_blur_draw (draws.noise_seed, &apply_u, &sigma);
+      if (apply_u < (double) p->blur)
+        cl_augment_blur (dst, c, h, w, sigma);
+    }
+
   if (p->noise > 0.0f)
     cl_augment_add_noise (dst, (size_t) c * n, p->noise, draws.noise_seed);
 }

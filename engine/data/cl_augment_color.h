@@ -34,7 +34,8 @@
  *     cl_augment_view.
  *  5. c == 3: greyscale with probability CL_AUG_GREY_PROB * s (drawn independently of step 4):
  *     every channel becomes 0.2989 R + 0.5870 G + 0.1140 B (TF's rgb_to_grayscale).
- *  6. Gaussian noise N(0, noise^2) on all c*h*w values from the private stream seeded by the
+ *  6. With probability p->blur, the Gaussian blur of cl_augment_view on every plane (one sigma).
+ *  7. Gaussian noise N(0, noise^2) on all c*h*w values from the private stream seeded by the
  *     noise seed, in planar order (so plane 0 gets the same noise as a grey view would), not
  *     clamped.
  * No allocation. */

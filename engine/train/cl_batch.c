@@ -55,6 +55,7 @@ cl_batch_aug_params (const ClTrainer *t)
     .flip = (float) t->cfg.aug_flip,
     .jitter = (float) t->cfg.aug_jitter,
     .noise = (float) t->cfg.aug_noise,
+    .blur = (float) t->cfg.aug_blur,
   };
 }
 
@@ -109,6 +110,7 @@ cl_batch_build_into (ClTrainer *t, ClBatch *b, int64_t step, const ClConfig *cfg
     .flip = (float) cfg->aug_flip,
     .jitter = (float) cfg->aug_jitter,
     .noise = (float) cfg->aug_noise,
+    .blur = (float) cfg->aug_blur,
   };
   uint64_t step_key = cl_hash64 ((uint64_t) cfg->train_seed ^ cl_hash64 ((uint64_t) step));
   int bits = MIN (cfg->data_bits, t->max_bits);

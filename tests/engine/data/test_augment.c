@@ -19,7 +19,7 @@ random_image (int h, int w, guint32 seed)
   return img;
 }
 
-static const ClAugParams neutral = { 1.0f, 0.0f, 0.0f, 0.0f };
+static const ClAugParams neutral = { 1.0f, 0.0f, 0.0f, 0.0f, 0.0f };
 
 static void
 test_to_float (void)
@@ -158,7 +158,7 @@ test_constant (void)
 {
   uint8_t img[20 * 24];
   float out[20 * 24];
-  ClAugParams p = { 0.08f, 0.5f, 0.0f, 0.0f };
+  ClAugParams p = { 0.08f, 0.5f, 0.0f, 0.0f, 0.0f };
   ClRng rng;
   cl_rng_seed (&rng, 99, CL_STREAM_AUG);
   for (int v = 0; v < 256; v += 17)
@@ -185,7 +185,7 @@ test_range (void)
   double lo = 1.0, hi = 0.0;
   for (gsize s = 0; s < G_N_ELEMENTS (strengths); s++)
     {
-      ClAugParams p = { 0.08f, 0.5f, strengths[s], 0.0f };
+      ClAugParams p = { 0.08f, 0.5f, strengths[s], 0.0f, 0.0f };
       for (int rep = 0; rep < 2000; rep++)
         {
           cl_augment_view (img, 28, 28, &p, &rng, out);
@@ -208,8 +208,8 @@ static void
 test_draw_count (void)
 {
   static const ClAugParams settings[] = {
-    { 1.0f, 0.0f, 0.0f, 0.0f }, { 0.08f, 0.0f, 0.0f, 0.0f }, { 0.5f, 1.0f, 0.0f, 0.0f },   { 0.5f, 0.5f, 1.0f, 0.0f },
-    { 0.5f, 0.5f, 0.3f, 0.2f }, { 1.0f, 0.0f, 0.0f, 1.0f },  { 0.01f, 1.0f, 2.0f, 0.05f },
+    { 1.0f, 0.0f, 0.0f, 0.0f, 0.0f }, { 0.08f, 0.0f, 0.0f, 0.0f, 0.0f }, { 0.5f, 1.0f, 0.0f, 0.0f, 0.0f },   { 0.5f, 0.5f, 1.0f, 0.0f, 0.0f },
+    { 0.5f, 0.5f, 0.3f, 0.2f, 0.0f }, { 1.0f, 0.0f, 0.0f, 1.0f, 0.0f },  { 0.01f, 1.0f, 2.0f, 0.05f, 0.0f },
   };
   static const int shapes[][2] = { { 28, 28 }, { 112, 112 }, { 3, 50 } };
   for (gsize sh = 0; sh < G_N_ELEMENTS (shapes); sh++)
@@ -253,9 +253,9 @@ test_knob_independence (void)
 {
   g_autofree uint8_t *img = random_image (28, 28, 8);
   float plain[784], jittered[784], noisy[784];
-  ClAugParams p0 = { 0.3f, 0.5f, 0.0f, 0.0f };
-  ClAugParams pj = { 0.3f, 0.5f, 0.5f, 0.0f };
-  ClAugParams pn = { 0.3f, 0.5f, 0.0f, 0.2f };
+  ClAugParams p0 = { 0.3f, 0.5f, 0.0f, 0.0f, 0.0f };
+  ClAugParams pj = { 0.3f, 0.5f, 0.5f, 0.0f, 0.0f };
+  ClAugParams pn = { 0.3f, 0.5f, 0.0f, 0.2f, 0.0f };
   double sum2 = 0.0;
   long count = 0;
   int changed_by_jitter = 0;
@@ -299,7 +299,7 @@ test_deterministic (void)
 {
   g_autofree uint8_t *img = random_image (28, 28, 13);
   float a[784], b[784];
-  ClAugParams p = { 0.2f, 0.5f, 0.8f, 0.1f };
+  ClAugParams p = { 0.2f, 0.5f, 0.8f, 0.1f, 0.0f };
   ClRng ra, rb;
   cl_rng_seed (&ra, 1234, CL_STREAM_AUG);
   cl_rng_seed (&rb, 1234, CL_STREAM_AUG);
@@ -417,7 +417,7 @@ test_jitter_statistics (void)
     img[i] = (i % 28) < 14 ? 64 : 128;
   const double lo = 64 / 255.0, hi = 128 / 255.0, m = (lo + hi) / 2;
   const float s = 0.5f;
-  ClAugParams p = { 1.0f, 0.0f, s, 0.0f };
+  ClAugParams p = { 1.0f, 0.0f, s, 0.0f, 0.0f };
   ClRng rng;
   cl_rng_seed (&rng, 2024, CL_STREAM_AUG);
   enum
@@ -504,7 +504,7 @@ test_noise (void)
   float out[784];
   for (gsize s = 0; s < G_N_ELEMENTS (stds); s++)
     {
-      ClAugParams p = { 1.0f, 0.0f, 0.0f, stds[s] };
+      ClAugParams p = { 1.0f, 0.0f, 0.0f, stds[s], 0.0f };
       ClRng rng;
       cl_rng_seed (&rng, 31 + s, CL_STREAM_AUG);
       double sum = 0, sum2 = 0, lag = 0, neg_min = 0;
@@ -549,10 +549,10 @@ test_speed (void)
   g_autofree uint8_t *img = random_image (28, 28, 3);
   float out[784];
   static const ClAugParams settings[] = {
-    { 1.0f, 0.0f, 0.0f, 0.0f },
-    { 0.5f, 0.0f, 0.0f, 0.0f },
-    { 0.08f, 0.5f, 0.5f, 0.0f },
-    { 0.08f, 0.5f, 0.5f, 0.1f },
+    { 1.0f, 0.0f, 0.0f, 0.0f, 0.0f },
+    { 0.5f, 0.0f, 0.0f, 0.0f, 0.0f },
+    { 0.08f, 0.5f, 0.5f, 0.0f, 0.0f },
+    { 0.08f, 0.5f, 0.5f, 0.1f, 0.0f },
   };
   ClRng rng;
   cl_rng_seed (&rng, 1, CL_STREAM_AUG);

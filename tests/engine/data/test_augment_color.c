@@ -9,8 +9,8 @@
 #include "tests/engine/data/scenes_test_util.h"
 
 static const ClAugParams param_sets[] = {
-  { 1.0f, 0.0f, 0.0f, 0.0f }, { 0.2f, 0.5f, 0.0f, 0.0f },  { 0.08f, 0.5f, 1.0f, 0.0f },
-  { 0.5f, 1.0f, 0.5f, 0.1f }, { 0.2f, 0.5f, 1.0f, 0.05f },
+  { 1.0f, 0.0f, 0.0f, 0.0f, 0.0f }, { 0.2f, 0.5f, 0.0f, 0.0f, 0.0f },  { 0.08f, 0.5f, 1.0f, 0.0f, 0.0f },
+  { 0.5f, 1.0f, 0.5f, 0.1f, 0.0f }, { 0.2f, 0.5f, 1.0f, 0.05f, 0.0f }, { 0.2f, 0.5f, 1.0f, 0.05f, 1.0f },
 };
 
 /* c == 1 is cl_augment_view bit for bit; every call, any c, uses the documented number of draws. */
@@ -52,7 +52,7 @@ test_color_shared_geometry (void)
   float out[3 * 784], grey[784], plane[784];
   for (int rep = 0; rep < 50; rep++)
     {
-      ClAugParams p = { 0.2f, 0.5f, 0.0f, rep % 2 ? 0.1f : 0.0f };
+      ClAugParams p = { 0.2f, 0.5f, 0.0f, rep % 2 ? 0.1f : 0.0f, 0.0f };
       ClRng r1, r2, r3;
       cl_rng_seed (&r1, rep, CL_STREAM_AUG);
       r2 = r3 = r1;
@@ -91,7 +91,7 @@ test_color_jitter_factors (void)
             rgb[c] = (uint8_t) lrint (colours[ci][c] * 255);
             memset (img + c * n, rgb[c], n);
           }
-        ClAugParams p = { 1.0f, 0.0f, s, 0.0f };
+        ClAugParams p = { 1.0f, 0.0f, s, 0.0f, 0.0f };
         ClRng rng, draws;
         cl_rng_seed (&rng, (uint64_t) rep * 7 + ci, CL_STREAM_AUG);
         draws = rng;
@@ -150,7 +150,7 @@ test_color_grey_stays_grey (void)
   float out[3 * 784];
   ClRng rng;
   cl_rng_seed (&rng, 8, CL_STREAM_AUG);
-  ClAugParams p = { 0.2f, 0.5f, 1.0f, 0.0f };
+  ClAugParams p = { 0.2f, 0.5f, 1.0f, 0.0f, 0.0f };
   for (int rep = 0; rep < 200; rep++)
     {
       cl_augment_view_color (img, 3, 28, 28, &p, &rng, out);

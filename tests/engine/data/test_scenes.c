@@ -475,7 +475,7 @@ bench (void)
               kinds[k].tint ? "+tint" : "", (t1 - t0) / 1e3, (t2 - t1) * 1e3 / reps);
       cl_scenes_free (s);
     }
-  ClAugParams p = { 0.2f, 0.5f, 1.0f, 0.05f };
+  ClAugParams p = { 0.2f, 0.5f, 1.0f, 0.05f, 0.0f };
   float out[3 * 64 * 64];
   ClRng rng;
   cl_rng_seed (&rng, 1, CL_STREAM_AUG);
@@ -518,7 +518,7 @@ dump_scenes (const char *dir, const char *name, const ClSceneParams *p, int cols
   static const uint8_t palette[5][3] = {
     { 0, 0, 0 }, { 230, 60, 60 }, { 60, 200, 60 }, { 70, 110, 240 }, { 240, 220, 50 }
   };
-  ClAugParams aug = { 0.3f, 0.5f, (float) (views > 1 ? 1 : 0), 0.0f };
+  ClAugParams aug = { 0.3f, 0.5f, (float) (views > 1 ? 1 : 0), 0.0f, 0.0f };
   ClRng rng;
   cl_rng_seed (&rng, 99, CL_STREAM_AUG);
   for (int r = 0; r < rows; r++)

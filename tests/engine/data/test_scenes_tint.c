@@ -60,7 +60,7 @@ test_tint_views (void)
   float v1[3 * 56 * 56], v2[3 * 56 * 56];
   for (int strength = 0; strength <= 1; strength++)
     {
-      ClAugParams aug = { 0.2f, 0.5f, (float) strength, 0.0f };
+      ClAugParams aug = { 0.2f, 0.5f, (float) strength, 0.0f, 0.0f };
       ClRng rng;
       cl_rng_seed (&rng, 1234, CL_STREAM_AUG);
       int far = 0, right_bucket = 0, grey_views = 0, coloured = 0;

@@ -208,8 +208,9 @@ static void
 test_draw_count (void)
 {
   static const ClAugParams settings[] = {
-    { 1.0f, 0.0f, 0.0f, 0.0f, 0.0f }, { 0.08f, 0.0f, 0.0f, 0.0f, 0.0f }, { 0.5f, 1.0f, 0.0f, 0.0f, 0.0f },   { 0.5f, 0.5f, 1.0f, 0.0f, 0.0f },
-    { 0.5f, 0.5f, 0.3f, 0.2f, 0.0f }, { 1.0f, 0.0f, 0.0f, 1.0f, 0.0f },  { 0.01f, 1.0f, 2.0f, 0.05f, 0.0f },
+    { 1.0f, 0.0f, 0.0f, 0.0f, 0.0f },   { 0.08f, 0.0f, 0.0f, 0.0f, 0.0f }, { 0.5f, 1.0f, 0.0f, 0.0f, 0.0f },
+    { 0.5f, 0.5f, 1.0f, 0.0f, 0.0f },   { 0.5f, 0.5f, 0.3f, 0.2f, 0.0f },  { 1.0f, 0.0f, 0.0f, 1.0f, 0.0f },
+    { 0.01f, 1.0f, 2.0f, 0.05f, 0.0f },
   };
   static const int shapes[][2] = { { 28, 28 }, { 112, 112 }, { 3, 50 } };
   for (gsize sh = 0; sh < G_N_ELEMENTS (shapes); sh++)

@@ -50,7 +50,7 @@ test_blur_oracle (void)
         k[d] /= sum;
       /* Padded copy: row -1 is row 1, row h is row h-2 (the edge pixel is not repeated). */
       int ph = h + 2 * r, pw = w + 2 * r;
-      double *pad = g_new (double, (size_t) ph * pw);
+      double *pad = g_new (double, (size_t) ph *pw);
       for (int y = 0; y < ph; y++)
         for (int x = 0; x < pw; x++)
           {
@@ -177,8 +177,8 @@ test_blur_view (void)
           g_assert_cmpmem (blurred, sizeof (float) * n, want, sizeof (float) * n);
         }
     }
-  g_test_message ("%d of %d views blurred; sigma mean %.3f in [%.3f, %.3f]", n_blurred, n_views,
-                  sigma_sum / n_views, sigma_min, sigma_max);
+  g_test_message ("%d of %d views blurred; sigma mean %.3f in [%.3f, %.3f]", n_blurred, n_views, sigma_sum / n_views,
+                  sigma_min, sigma_max);
   g_assert_cmpint (n_blurred, >, 440); /* binomial(1000, 0.5): 440..560 is > 4.5 sigma */
   g_assert_cmpint (n_blurred, <, 560);
   g_assert_cmpfloat (fabs (sigma_sum / n_views - 1.05), <, 0.06); /* std of the mean 0.017 */

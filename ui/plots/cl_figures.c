@@ -54,13 +54,13 @@ static const FigureInfo figures[CL_N_FIGURES] = {
                            "brightness. The paper finds learned layers grouping positions into objects at small k; "
                            "here the best layer stays near or below raw pixels (convn-same, 400 steps, 3 seeds: best "
                            "layer IoU 0.35 vs pixels 0.37 at k = 2, ARI 0.23 vs 0.26 at k = 8); convn-deep, a "
-                           "background drawn per view and 2000 steps lifted no layer 0.10 above pixels (see the "
-                           "guide). "
+                           "background drawn per view, 2000 steps and SimCLR's full augmentation (crop, jitter, "
+                           "blur) lifted no layer 0.10 above pixels (see the guide). "
                            "Numbers: object IoU of the "
                            "best union of clusters with the foreground, and ARI "
-                           "against the instances (means over probe.cluster_images canvases); the chart shows both "
-                           "over "
-                           "steps per layer, raw pixels dashed." },
+                           "against the instances (means over probe.cluster_images canvases, not the drawn one: "
+                           "striped or checked backgrounds that pixels cannot tell from the items pull the pixel "
+                           "mean down); the chart shows both over steps per layer, raw pixels dashed." },
 };
 
 static const char *const sim_order_names[CL_N_SIM_ORDERS] = { "by view", "by view pair", "by class", "by bit code" };

@@ -770,6 +770,8 @@ cl_batchnorm_forward_train_moments (const ClBatchNorm *bn, const float *x, int n
   views.n = n;
   CombineJob cj = { &views, P, moments };
   cl_team_run (combine_moments_part, &cj, MIN (cl_team_parts (), MAX (1, C / 8)));
+  if (!y)
+    return;
   BnTileJob tj;
   tj.job = &job;
   tj.backward = FALSE;

@@ -59,7 +59,8 @@ void cl_batchnorm_backward_coefficients_pre (const ClBatchNorm *bn, const float 
  * from 0. The batch mean and variance combine them in view order in double (exact re-centring), so
  * the bits do not depend on the thread count. moments: [n][3][C] doubles (sum, sq, centre rows). */
 void cl_batchnorm_view_moments (const float *x, int P, int C, double *moments);
-/* From moments already computed (the fused path): statistics, running update, y = relu (bn (x)). */
+/* From moments already computed (the fused path): statistics, running update, y = relu (bn (x))
+ * (y NULL: the statistics and the running update only; cl_batchnorm_relu_apply gives y later). */
 void cl_batchnorm_forward_train_moments (const ClBatchNorm *bn, const float *x, int n, int P, const float *gamma,
                                          const float *beta, float *y, float *mean, float *invstd, float *running_mean,
                                          float *running_var, const double *moments);
@@ -67,3 +68,8 @@ void cl_batchnorm_forward_train_moments (const ClBatchNorm *bn, const float *x, 
 void cl_batchnorm_forward_train_views (const ClBatchNorm *bn, const float *x, int n, int P, const float *gamma,
                                        const float *beta, float *y, float *mean, float *invstd, float *running_mean,
                                        float *running_var, double *moments);
+/* The normalise step alone, y [rows][C] = relu (gamma invstd (x - mean) + beta) from the batch
+ * statistics: the bits of cl_batchnorm_forward_train_moments' y. For a conv that normalises its
+ * input block by block (cl_conv2d_forward_nhwc_in) and for a map asked for later. */
+void cl_batchnorm_relu_apply (const float *x, int rows, int C, const float *mean, const float *gamma,
+                              const float *invstd, const float *beta, float *y);

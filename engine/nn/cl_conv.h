@@ -139,3 +139,19 @@ typedef struct
 } ClBnReluGrad;
 void cl_conv2d_backward_nhwc_bn (const ClConv2d *conv, const float *wp, const float *x, const ClBnReluGrad *bng, int n,
                                  float *dwp, float *dx, float *scratch);
+
+/* The conv's input as the input of a training BatchNorm + ReLU: x = relu (gamma invstd (pre - mean)
+ * + beta) per input channel, formed block by block into the scratch (cl_batchnorm_relu_apply, the
+ * bits of the BatchNorm's own pass) as the forward and the kernel gradient need it, so the
+ * normalised map is never written to memory. */
+typedef struct
+{
+  const float *mean, *gamma, *invstd, *beta; /* [in_c] */
+} ClConvInputBn;
+/* cl_conv2d_forward_nhwc (tep NULL) or cl_conv2d_forward_nhwc_train on x = inbn (pre). */
+void cl_conv2d_forward_nhwc_in (const ClConv2d *conv, const float *wp, const float *pre, const ClConvInputBn *inbn,
+                                int n, float *y, float *scratch, const ClConvTrainEpilogue *tep);
+/* cl_conv2d_backward_nhwc (bng NULL: from dy) or cl_conv2d_backward_nhwc_bn (dy unused) on x = inbn (pre). */
+void cl_conv2d_backward_nhwc_in (const ClConv2d *conv, const float *wp, const float *pre, const ClConvInputBn *inbn,
+                                 const ClBnReluGrad *bng, const float *dy, int n, float *dwp, float *dx,
+                                 float *scratch);

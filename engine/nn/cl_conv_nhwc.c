@@ -20,7 +20,7 @@
  * tiles of 16 output channels, and a run of zeros. Regions start on 64-byte boundaries. */
 typedef struct
 {
-  size_t col, dcol, ptab, dyb; /* first thread's; the next thread's follows after `per_thread` */
+  size_t col, dcol, ptab, dyb, xin; /* first thread's; the next thread's follows after `per_thread` */
   size_t per_thread;
   size_t lanes, packed, zeros, total;
 } NhwcScratch;
@@ -44,7 +44,8 @@ nhwc_scratch_layout (const ClConv2d *conv, NhwcScratch *l)
   l->dcol = col;
   l->ptab = 2 * col;
   l->dyb = 2 * col + ptab;
-  l->per_thread = 2 * col + ptab + dyb;
+  l->xin = l->dyb + dyb; /* a block of input views, normalised (ClConvInputBn) */
+  l->per_thread = l->xin + round16 ((size_t) conv->chunk * conv->in_h * conv->in_w * conv->in_c);
   l->lanes = CL_LAYERS_MAX_THREADS * l->per_thread;
   l->packed = l->lanes + round16 ((size_t) CL_LAYERS_LANES * cl_conv2d_num_weights (conv));
   l->zeros = l->packed + round16 ((size_t) (conv->out_c + CL_SIMD_TILE_O - 1) / CL_SIMD_TILE_O * CL_SIMD_TILE_O * K);
@@ -367,7 +368,23 @@ typedef struct
   const ClConvTrainEpilogue *tep; /* training forward: bias and moments per view */
   const ClBnReluGrad *bng;        /* backward: dy comes from this BatchNorm + ReLU, block by block */
   gboolean want_dw;               /* backward: FALSE when only dx is asked for */
+  const ClConvInputBn *inbn;      /* x is a BatchNorm's input, normalised block by block */
 } NhwcJob;
+
+/* The g input views from view n0 on: in place, or normalised into the thread's scratch. */
+static const float *
+block_input (const NhwcJob *job, float *own, int n0, int g)
+{
+  const ClConv2d *conv = job->conv;
+  const size_t in_sample = (size_t) conv->in_h * conv->in_w * conv->in_c;
+  if (!job->inbn)
+    return job->x + n0 * in_sample;
+  const ClConvInputBn *ib = job->inbn;
+  float *xb = own + job->l.xin;
+  cl_batchnorm_relu_apply (job->x + n0 * in_sample, g * conv->in_h * conv->in_w, conv->in_c, ib->mean, ib->gamma,
+                           ib->invstd, ib->beta, xb);
+  return xb;
+}
 
 /* The training epilogue of views v0 .. v0 + g - 1, stored at y: bias, then moments. */
 static void
@@ -401,7 +418,6 @@ nhwc_forward_item (void *arg, int b, int thread)
   const ClConv2d *conv = job->conv;
   const int chunk = conv->chunk, out_c = conv->out_c, K = conv->k * conv->k * conv->in_c;
   const size_t P = (size_t) conv->out_h * conv->out_w;
-  const size_t in_sample = (size_t) conv->in_h * conv->in_w * conv->in_c;
   float *own = job->scratch + (size_t) thread * job->l.per_thread;
   float *col = own + job->l.col;
   const int n0 = b * chunk, g = MIN (chunk, job->n - n0), rows = g * (int) P;
@@ -410,7 +426,7 @@ nhwc_forward_item (void *arg, int b, int thread)
     {
       const float **ptab = (const float **) (own + job->l.ptab);
       const float *zeros = job->scratch + job->l.zeros;
-      build_row_table (conv, job->x + n0 * in_sample, g, ptab, col, zeros);
+      build_row_table (conv, block_input (job, own, n0, g), g, ptab, col, zeros);
       if (!job->tep)
         {
           job->kern->forward_block (conv, job->scratch + job->l.packed, ptab, rows, y, zeros, job->ep);
@@ -427,7 +443,7 @@ nhwc_forward_item (void *arg, int b, int thread)
         }
       return;
     }
-  im2col_nhwc (conv, job->x + n0 * in_sample, g, col);
+  im2col_nhwc (conv, block_input (job, own, n0, g), g, col);
   /* y rows [rows][out_c] = col [rows][K] wp^T: the block's output, already in NHWC order. */
   cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, rows, out_c, K, 1.0f, col, K, job->wp, K, 0.0f, y, out_c);
   if (job->tep)
@@ -445,7 +461,7 @@ static void
 nhwc_job_setup (NhwcJob *job, const ClConvKernels *kern, const ClConv2d *conv, const float *wp, const float *x,
                 const float *dy, int n, float *y, float *dx, float *scratch)
 {
-  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, kern, NULL, NULL, NULL, TRUE };
+  *job = (NhwcJob){ conv, wp, x, dy, n, y, dx, scratch, { 0 }, kern, NULL, NULL, NULL, TRUE, NULL };
   nhwc_scratch_layout (conv, &job->l);
   if (job->kern)
     {
@@ -566,7 +582,7 @@ nhwc_backward_item (void *arg, int lane, int thread)
           const float **ptab = (const float **) (own + job->l.ptab);
           if (job->want_dw)
             {
-              build_row_table (conv, job->x + n0 * in_sample, g, ptab, col, job->scratch + job->l.zeros);
+              build_row_table (conv, block_input (job, own, n0, g), g, ptab, col, job->scratch + job->l.zeros);
               job->kern->dw_block (conv, ptab, dy, rows, dw, b == lane);
             }
           if (job->dx)
@@ -582,7 +598,7 @@ nhwc_backward_item (void *arg, int lane, int thread)
         }
       if (job->want_dw)
         {
-          im2col_nhwc (conv, job->x + n0 * in_sample, g, col);
+          im2col_nhwc (conv, block_input (job, own, n0, g), g, col);
           /* dw [out_c][K] (+)= dy^T [out_c][rows] col [rows][K] */
           cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, out_c, K, rows, 1.0f, dy, out_c, col, K,
                        b == lane ? 0.0f : 1.0f, dw, K);
@@ -641,6 +657,29 @@ cl_conv2d_backward_nhwc_bn (const ClConv2d *conv, const float *wp, const float *
   NhwcJob job;
   nhwc_job_init (&job, conv, wp, x, NULL, n, NULL, dx, scratch);
   job.bng = bng;
+  nhwc_backward_run (&job, dwp);
+}
+
+void
+cl_conv2d_forward_nhwc_in (const ClConv2d *conv, const float *wp, const float *pre, const ClConvInputBn *inbn, int n,
+                           float *y, float *scratch, const ClConvTrainEpilogue *tep)
+{
+  NhwcJob job;
+  nhwc_job_init (&job, conv, wp, pre, NULL, n, y, NULL, scratch);
+  job.tep = tep;
+  job.inbn = inbn;
+  cl_team_for (nhwc_forward_item, &job, (n + conv->chunk - 1) / conv->chunk);
+}
+
+void
+cl_conv2d_backward_nhwc_in (const ClConv2d *conv, const float *wp, const float *pre, const ClConvInputBn *inbn,
+                            const ClBnReluGrad *bng, const float *dy, int n, float *dwp, float *dx, float *scratch)
+{
+  NhwcJob job;
+  nhwc_job_init (&job, conv, wp, pre, bng ? NULL : dy, n, NULL, dx, scratch);
+  job.bng = bng;
+  job.want_dw = dwp != NULL;
+  job.inbn = inbn;
   nhwc_backward_run (&job, dwp);
 }
 

@@ -61,7 +61,11 @@ typedef struct
   float *pre;                       /* kernel output [max_views][out_size] */
   float *act;                       /* BN + ReLU output, == pre without BN */
   float *bn_mean, *bn_invstd;
+  float *bn_gb;    /* gamma, beta [2][channels] as the last training forward used them */
   float *wp, *dwp; /* conv: the kernel and its gradient in [out][k][k][in] order */
+  /* A conv BatchNorm whose consumer is a conv: the training forward leaves act unwritten and the
+   * consumer normalises pre block by block (ClConvInputBn), forward and backward. */
+  gboolean act_deferred;
 } ClBlock;
 
 /* NCHW copies of the conv maps, made on request (cl_model_conv_activation). Reached through a
@@ -70,6 +74,7 @@ typedef struct
 {
   float *nchw[CL_MODEL_MAX_BLOCKS];
   size_t cap[CL_MODEL_MAX_BLOCKS];
+  gboolean act_stale[CL_MODEL_MAX_BLOCKS]; /* the last forward left this conv block's act unwritten */
 } ClModelViews;
 
 struct ClModel
@@ -345,6 +350,7 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
           b->act = b->has_bn ? carve (base, &off, mv * b->out_size) : b->pre;
           b->bn_mean = b->has_bn ? carve (base, &off, (size_t) b->bn.channels) : NULL;
           b->bn_invstd = b->has_bn ? carve (base, &off, (size_t) b->bn.channels) : NULL;
+          b->bn_gb = b->has_bn ? carve (base, &off, 2 * (size_t) b->bn.channels) : NULL;
           b->wp = b->is_conv ? carve (base, &off, b->w_count) : NULL;
           b->dwp = b->is_conv ? carve (base, &off, b->w_count) : NULL;
         }
@@ -374,6 +380,9 @@ cl_model_new (const ClModelSpec *spec, uint64_t seed, GError **error)
       model->workspace = (float *) (((uintptr_t) model->workspace + 63) & ~(uintptr_t) 63);
     }
   model->views = g_new0 (ClModelViews, 1);
+  for (int i = 0; i + 1 < model->n_conv; i++)
+    model->blocks[i].act_deferred =
+        model->blocks[i].has_bn && model->blocks[i].rows_per_view >= CL_MODEL_VIEW_MOMENTS_MIN_PIXELS;
   return model;
 }
 
@@ -438,6 +447,8 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
     }
   PROF_LAP (cl_prof_fwd, CL_MODEL_MAX_BLOCKS, 0);
   const float *in = model->x_copy;
+  ClConvInputBn inbn_store;
+  const ClConvInputBn *inbn = NULL; /* in is the pre of a block whose act was deferred */
   for (int i = 0; i < model->n_blocks; i++)
     {
       ClBlock *b = &model->blocks[i];
@@ -460,13 +471,13 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
           cl_conv2d_weights_to_nhwc (&b->convx, w, b->conv.in_c, b->wp);
           const ClConvTrainEpilogue tep = { with_bias ? model->cp_bias : NULL, model->cp.pixel_class,
                                             cl_const_planes_classes (&model->cp), model->moments };
-          cl_conv2d_forward_nhwc_train (&b->convx, b->wp, in, n, b->pre, model->scratch, &tep);
+          cl_conv2d_forward_nhwc_in (&b->convx, b->wp, in, inbn, n, b->pre, model->scratch, &tep);
           moments = TRUE;
         }
       else if (b->is_conv)
         {
           cl_conv2d_weights_to_nhwc (&b->convx, w, b->conv.in_c, b->wp);
-          cl_conv2d_forward_nhwc (&b->convx, b->wp, in, n, b->pre, model->scratch);
+          cl_conv2d_forward_nhwc_in (&b->convx, b->wp, in, inbn, n, b->pre, model->scratch, NULL);
           if (with_bias)
             cl_const_planes_add_bias (&model->cp, model->cp_bias, n, b->pre);
         }
@@ -474,13 +485,15 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
         cl_dense_forward (&b->dense, w, in, n, b->pre);
       PROF_LAP (cl_prof_fwd, i, 0);
       const int rows = n * b->rows_per_view;
+      const gboolean defer = moments && b->act_deferred;
+      model->views->act_stale[i] = defer;
       if (b->has_bn && !fused)
         {
           const float *gamma = model->params + b->gamma_off, *beta = model->params + b->beta_off;
           float *rm = model->buffers + b->run_mean_off, *rv = model->buffers + b->run_var_off;
           if (moments)
-            cl_batchnorm_forward_train_moments (&b->bn, b->pre, n, b->rows_per_view, gamma, beta, b->act, b->bn_mean,
-                                                b->bn_invstd, rm, rv, model->moments);
+            cl_batchnorm_forward_train_moments (&b->bn, b->pre, n, b->rows_per_view, gamma, beta, defer ? NULL : b->act,
+                                                b->bn_mean, b->bn_invstd, rm, rv, model->moments);
           else if (training)
             cl_batchnorm_forward_train (&b->bn, b->pre, rows, gamma, beta, b->act, b->bn_mean, b->bn_invstd, rm, rv,
                                         TRUE);
@@ -488,6 +501,18 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
             cl_batchnorm_forward_eval (&b->bn, b->pre, rows, gamma, beta, rm, rv, b->act, TRUE);
         }
       in = b->act;
+      inbn = NULL;
+      if (defer)
+        {
+          /* The next conv normalises pre as it goes; gamma and beta as used here, for the backward
+           * and for an act asked for after the optimizer's step. */
+          const int C = b->bn.channels;
+          memcpy (b->bn_gb, model->params + b->gamma_off, sizeof (float) * C);
+          memcpy (b->bn_gb + C, model->params + b->beta_off, sizeof (float) * C);
+          inbn_store = (ClConvInputBn){ b->bn_mean, b->bn_gb, b->bn_invstd, b->bn_gb + C };
+          inbn = &inbn_store;
+          in = b->pre;
+        }
       if (i == model->n_conv - 1)
         {
           cl_nhwc_to_nchw (b->act, n, b->conv.out_c, b->rows_per_view, model->flat);
@@ -504,6 +529,22 @@ const float *
 cl_model_representation (const ClModel *model)
 {
   return model->blocks[model->rep_block].act;
+}
+
+/* Conv block i's input in the last forward: x, the act below, or (deferred) the pre below with ib
+ * filled in to normalise it. */
+static const float *
+conv_input (const ClModel *model, int i, ClConvInputBn *store, const ClConvInputBn **inbn)
+{
+  *inbn = NULL;
+  if (i == 0)
+    return model->x_copy;
+  const ClBlock *p = &model->blocks[i - 1];
+  if (!model->views->act_stale[i - 1])
+    return p->act;
+  *store = (ClConvInputBn){ p->bn_mean, p->bn_gb, p->bn_invstd, p->bn_gb + p->bn.channels };
+  *inbn = store;
+  return p->pre;
 }
 
 void
@@ -542,8 +583,10 @@ cl_model_backward (ClModel *model, const float *dz)
                                      model->params + b->beta_off };
           const int other = cur ^ 1;
           float *dx = i == 0 ? NULL : model->grad_buf[other];
-          const float *in = i == 0 ? model->x_copy : model->blocks[i - 1].act;
-          cl_conv2d_backward_nhwc_bn (&b->convx, b->wp, in, &bng, n, b->dwp, dx, model->scratch);
+          ClConvInputBn store;
+          const ClConvInputBn *inbn;
+          const float *in = conv_input (model, i, &store, &inbn);
+          cl_conv2d_backward_nhwc_in (&b->convx, b->wp, in, inbn, &bng, NULL, n, b->dwp, dx, model->scratch);
           cl_conv2d_weights_from_nhwc (&b->convx, b->dwp, b->conv.in_c, model->grads + b->w_off);
           if (planes)
             cl_const_planes_dw (&model->cp, model->cp_sums, model->cp_values, n, b->convx.in_c, model->const_planes,
@@ -572,8 +615,10 @@ cl_model_backward (ClModel *model, const float *dz)
       float *dw = model->grads + b->w_off;
       if (b->is_conv)
         {
-          const float *in = i == 0 ? model->x_copy : model->blocks[i - 1].act;
-          cl_conv2d_backward_nhwc (&b->convx, b->wp, in, g, n, b->dwp, dx, model->scratch);
+          ClConvInputBn store;
+          const ClConvInputBn *inbn;
+          const float *in = conv_input (model, i, &store, &inbn);
+          cl_conv2d_backward_nhwc_in (&b->convx, b->wp, in, inbn, NULL, g, n, b->dwp, dx, model->scratch);
           cl_conv2d_weights_from_nhwc (&b->convx, b->dwp, b->conv.in_c, dw);
           if (i == 0 && model->const_planes > 0)
             {
@@ -739,6 +784,14 @@ conv_nchw (const ClModel *model, int l)
       g_free (v->nchw[l]);
       v->nchw[l] = g_new (float, need);
       v->cap[l] = need;
+    }
+  if (v->act_stale[l])
+    {
+      /* Deferred by the training forward: normalised now, with that forward's statistics. */
+      const int C = b->bn.channels;
+      cl_batchnorm_relu_apply (b->pre, model->last_n * b->rows_per_view, C, b->bn_mean, b->bn_gb, b->bn_invstd,
+                               b->bn_gb + C, b->act);
+      v->act_stale[l] = FALSE;
     }
   cl_nhwc_to_nchw (b->act, model->last_n, b->conv.out_c, b->rows_per_view, v->nchw[l]);
   return v->nchw[l];

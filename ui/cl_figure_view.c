@@ -18,6 +18,7 @@ struct _ClFigureView
   gboolean show_toolbar;
   gboolean syncing;    /* toolbar widgets being set from the properties */
   gint64 described_us; /* when the accessible description was last brought up to date */
+  int natural_h;       /* the natural height last asked for (the figure's export height for its snapshot) */
 };
 
 G_DEFINE_FINAL_TYPE (ClFigureView, cl_figure_view, GTK_TYPE_WIDGET)
@@ -124,8 +125,12 @@ cl_figure_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_s
                         int *minimum_baseline, int *natural_baseline)
 {
   (void) for_size;
+  ClFigureView *self = CL_FIGURE_VIEW (widget);
   int w, h;
-  cl_figure_export_size (CL_FIGURE_VIEW (widget)->kind, &w, &h);
+  /* the export's size for what the figure shows: the Views figure of a run without bit planes is
+   * as tight on screen as in its PNG (cl_views_plot_height_for, the layout it draws with) */
+  cl_figure_export_size_for (self->kind, self->snap, &w, &h);
+  self->natural_h = h;
   *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 320 : 220;
   *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? w : h;
   *minimum_baseline = *natural_baseline = -1;
@@ -567,7 +572,14 @@ cl_figure_view_set_snapshot (ClFigureView *self, ClSnapshot *snap)
     cl_snapshot_ref (snap);
   g_clear_pointer (&self->snap, cl_snapshot_unref);
   self->snap = snap;
-  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+  int w, h;
+  cl_figure_export_size_for (self->kind, snap, &w, &h);
+  if (h != self->natural_h)
+    {
+      self->natural_h = h;
+      gtk_widget_queue_resize (GTK_WIDGET (self)); /* bit planes came or went: measure again */
+    }
+  else if (gtk_widget_get_mapped (GTK_WIDGET (self)))
     gtk_widget_queue_draw (GTK_WIDGET (self));
   /* A screen reader hears what the figure shows now, at most once a second (not every frame). */
   gint64 now = g_get_monotonic_time ();

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ui/cl_figure_view.h"
+#include "tests/figures/views_snapshot.h"
 
 #define N_ROWS 200
 
@@ -211,6 +212,46 @@ test_hover_and_toolbar (void)
   gtk_window_destroy (GTK_WINDOW (window2));
 }
 
+static int
+natural_height (GtkWidget *w)
+{
+  int min_h, nat_h;
+  gtk_widget_measure (w, GTK_ORIENTATION_VERTICAL, -1, &min_h, &nat_h, NULL, NULL);
+  return nat_h;
+}
+
+/* The widget asks for the height its PNG has: the Views figure of a run without bit planes is
+ * tight (cl_figure_export_size_for, measured with the layout it draws with), with bit planes and
+ * before the first batch it keeps the nominal height; a window lays it out again when that changes. */
+static void
+test_natural_size_is_export_size (void)
+{
+  int nominal_w, nominal_h;
+  cl_figure_export_size (CL_FIGURE_VIEWS, &nominal_w, &nominal_h);
+  GtkWidget *window;
+  GtkWidget *view = show_view (CL_FIGURE_VIEWS, NULL, &window);
+  ClFigureView *fv = CL_FIGURE_VIEW (view);
+  g_assert_cmpint (natural_height (view), ==, nominal_h);
+  int min_w, nat_w;
+  gtk_widget_measure (view, GTK_ORIENTATION_HORIZONTAL, -1, &min_w, &nat_w, NULL, NULL);
+  g_assert_cmpint (nat_w, ==, nominal_w);
+
+  ClSnapshot *overlay = snapshot_with_views ("overlay", 0);
+  int w, h;
+  cl_figure_export_size_for (CL_FIGURE_VIEWS, overlay, &w, &h);
+  g_assert_cmpint (h, <, nominal_h - 40);
+  cl_figure_view_set_snapshot (fv, overlay);
+  g_assert_cmpint (natural_height (view), ==, h);
+
+  ClSnapshot *bits = snapshot_with_views ("randbits", 8);
+  cl_figure_view_set_snapshot (fv, bits);
+  g_assert_cmpint (natural_height (view), ==, nominal_h);
+  cl_figure_view_set_snapshot (fv, NULL);
+  cl_snapshot_unref (overlay);
+  cl_snapshot_unref (bits);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -218,5 +259,6 @@ main (int argc, char **argv)
   g_test_add_func ("/figure-view/wheel-zooms-and-is-consumed", test_wheel_zooms_and_is_consumed);
   g_test_add_func ("/figure-view/drag-box-and-double-click", test_drag_box_and_double_click);
   g_test_add_func ("/figure-view/hover-and-toolbar", test_hover_and_toolbar);
+  g_test_add_func ("/figure-view/natural-size-is-export-size", test_natural_size_is_export_size);
   return g_test_run ();
 }

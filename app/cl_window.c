@@ -407,12 +407,45 @@ cl_window_finalize (GObject *object)
   G_OBJECT_CLASS (cl_window_parent_class)->finalize (object);
 }
 
+int
+cl_window_sidebar_width_for (int width)
+{
+  return CLAMP (width / 4, 300, 440);
+}
+
+static void
+cl_window_size_allocate (GtkWidget *widget, int width, int height, int baseline)
+{
+  ClWindow *self = CL_WINDOW (widget);
+  /* Set before the paned is allocated, so it is laid out once, at the new width. */
+  if (width != self->sidebar_for_width && !self->sidebar_moved && self->main_paned)
+    {
+      self->sidebar_for_width = width;
+      self->allocating = TRUE;
+      gtk_paned_set_position (self->main_paned, cl_window_sidebar_width_for (width));
+      self->allocating = FALSE;
+    }
+  self->allocating = TRUE;
+  GTK_WIDGET_CLASS (cl_window_parent_class)->size_allocate (widget, width, height, baseline);
+  self->allocating = FALSE;
+}
+
+/* The paned moves its handle itself only while it is allocated: any other move is the user's
+ * (a drag, or the keyboard), and the sidebar then keeps that width. */
+static void
+on_paned_position (ClWindow *self)
+{
+  if (!self->allocating)
+    self->sidebar_moved = TRUE;
+}
+
 static void
 cl_window_class_init (ClWindowClass *klass)
 {
   GtkWidgetClass *wc = GTK_WIDGET_CLASS (klass);
   G_OBJECT_CLASS (klass)->dispose = cl_window_dispose;
   G_OBJECT_CLASS (klass)->finalize = cl_window_finalize;
+  wc->size_allocate = cl_window_size_allocate;
   g_type_ensure (CL_TYPE_FIGURE_VIEW);
   gtk_widget_class_set_template_from_resource (wc, "/org/contrastlab/ContrastLab/cl-window.ui");
   gtk_widget_class_bind_template_child (wc, ClWindow, play_button);
@@ -437,6 +470,7 @@ cl_window_class_init (ClWindowClass *klass)
   gtk_widget_class_bind_template_child (wc, ClWindow, notice_label);
   gtk_widget_class_bind_template_child (wc, ClWindow, probe_bar);
   gtk_widget_class_bind_template_child (wc, ClWindow, sidebar_stack);
+  gtk_widget_class_bind_template_child (wc, ClWindow, main_paned);
   gtk_widget_class_bind_template_child (wc, ClWindow, runs_view);
   gtk_widget_class_bind_template_child (wc, ClWindow, run_a);
   gtk_widget_class_bind_template_child (wc, ClWindow, run_b);
@@ -522,6 +556,7 @@ cl_window_init (ClWindow *self)
   g_signal_connect (click, "released", G_CALLBACK (on_dashboard_click), self);
   gtk_widget_add_controller (GTK_WIDGET (self->dashboard_area), GTK_EVENT_CONTROLLER (click));
   on_visible_figure (self);
+  g_signal_connect_swapped (self->main_paned, "notify::position", G_CALLBACK (on_paned_position), self);
   cl_window_presets_init (self);
   g_signal_connect_swapped (self->sim_order, "notify::selected", G_CALLBACK (on_sim_order), self);
   /* Space plays/pauses only when the focused widget does not use it itself: an application

@@ -73,6 +73,10 @@ struct _ClWindow
 
   /* Runs: every live run is recorded in the store; the list holds those and opened ones. */
   GtkStack *sidebar_stack;
+  GtkPaned *main_paned;   /* sidebar | figures */
+  int sidebar_for_width;  /* the window width the sidebar was last fitted to */
+  gboolean sidebar_moved; /* the user moved the handle: the sidebar keeps that width */
+  gboolean allocating;    /* inside the window's size_allocate (the paned's own position changes) */
   GtkListView *runs_view;
   GtkDropDown *run_a, *run_b;
   GListStore *runs;        /* ClRunEntry: opened runs first, then the window's, newest first */
@@ -132,6 +136,10 @@ gboolean cl_window_dashboard_shown (ClWindow *win);
 const ClSnapshot *cl_window_shown_snapshot (ClWindow *win);
 void cl_window_start_run (ClWindow *self);
 void cl_window_load_or_complain (ClWindow *self, const char *name_or_file);
+/* The sidebar's width in a window `width` wide: 300 px up to 1200 px, a quarter of wider windows
+ * up to 440 px (from 1760 px), so that a run row's detail line and the A/B choosers are whole on a
+ * large screen. */
+int cl_window_sidebar_width_for (int width);
 /* The "Restart to apply N changes" button, pinned below the controls list (tests look at it). */
 GtkWidget *cl_window_get_restart_button (ClWindow *win);
 

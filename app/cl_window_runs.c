@@ -53,6 +53,14 @@ find_entry_by_path (ClWindow *self, const char *path)
   return NULL;
 }
 
+/* TRUE when the run list shows its first row whole (it is scrolled to the top). */
+static gboolean
+runs_list_at_top (ClWindow *self)
+{
+  GtkAdjustment *v = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->runs_view));
+  return v == NULL || gtk_adjustment_get_value (v) < 1.0;
+}
+
 /* Brings the list up to date with a listing of the store (new runs, the recording run's
  * progress). Takes list and current. */
 void
@@ -60,7 +68,7 @@ cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current)
 {
   g_free (self->current_id);
   self->current_id = current;
-  gboolean added = FALSE;
+  gboolean added = FALSE, at_top = runs_list_at_top (self);
   for (guint i = 0; i < list->len; i++)
     {
       const ClRunInfo *info = list->pdata[i];
@@ -82,6 +90,10 @@ cl_window_runs_apply_store_list (ClWindow *self, GPtrArray *list, char *current)
         }
     }
   g_ptr_array_unref (list);
+  /* A new run goes in at the top: a list that showed its top keeps showing it (the list view
+   * would otherwise keep the row that was first in place and push the new one out of sight). */
+  if (added && at_top && g_list_model_get_n_items (G_LIST_MODEL (self->runs_filtered)) > 0)
+    gtk_widget_activate_action (GTK_WIDGET (self->runs_view), "list.scroll-to-item", "u", 0u);
   if (added)
     cl_window_replicates_update (self); /* a new run may be another seed of the shown one */
 }
@@ -519,7 +531,7 @@ cl_window_runs_init (ClWindow *self)
    * texts are the list's and follow its changes. */
   GtkExpression *expr = gtk_property_expression_new (CL_TYPE_RUN_ENTRY, NULL, "choice");
   GtkDropDown *dropdowns[] = { self->run_a, self->run_b };
-  const char *firsts[] = { "Live run (training now)", "Nothing (no comparison)" };
+  const char *firsts[] = { "Live run (training now)", "No comparison" };
   for (int i = 0; i < 2; i++)
     {
       GListStore *first = g_list_store_new (CL_TYPE_RUN_ENTRY);

@@ -108,7 +108,7 @@ show_tab alt+g; shoot geometry.png
 show_tab alt+v; shoot views.png
 show_tab alt+p; sleep "$probes_delay"; shoot probes.png
 # The run list: reset (Ctrl+R keeps the first run in the list and starts a second one), show the
-# Runs page, pick the first run as B (Alt+B opens the drop-down: Nothing, the live run, the
+# Runs page, pick the first run as B (Alt+B opens the drop-down: No comparison, the live run, the
 # first run), and let the new run catch up a little on the Loss tab.
 xdotool key --window "$win" --clearmodifiers ctrl+r
 sleep 2

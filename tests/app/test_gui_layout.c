@@ -141,6 +141,146 @@ test_caption_follows_run (void)
   gui_spin_ms (100);
 }
 
+/* ------------------------------------------------------------ a large window */
+
+/* A stopped run as the store lists it, with a long detail line ("class 0.467 · seed 12 · 0:22 ·
+ * 89/1500 steps"). */
+static ClRunInfo *
+fake_run (int i)
+{
+  ClRunInfo *info = g_new0 (ClRunInfo, 1);
+  info->id = g_strdup_printf ("20261207-2200%02d-fake", i);
+  info->path = g_strdup_printf ("/nonexistent/%s", info->id);
+  info->label = g_strdup_printf ("randbits run %d", i);
+  info->summary = g_strdup ("randbits 10 bits · ntxent τ=0.1 · batch 256 · 1500 steps");
+  info->seed = 12;
+  info->duration = 22.0;
+  info->steps = 89;
+  info->total_steps = 1500;
+  info->status = CL_RUN_STATUS_STOPPED;
+  info->n_final = 1;
+  info->final_targets = g_new0 (char *, 2);
+  info->final_targets[0] = g_strdup ("class");
+  info->final_accuracy = g_new (double, 1);
+  info->final_accuracy[0] = 0.467;
+  return info;
+}
+
+/* Adds runs first .. first + n - 1 to the window's list as a store listing would. */
+static void
+add_fake_runs (ClWindow *win, int first, int n)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) cl_run_info_free);
+  for (int i = first; i < first + n; i++)
+    g_ptr_array_add (list, fake_run (i));
+  cl_window_runs_apply_store_list (win, list, g_strdup (win->current_id));
+}
+
+static void
+collect_details (GtkWidget *w, GPtrArray *out)
+{
+  if (GTK_IS_LABEL (w) && gtk_widget_has_css_class (w, "run-detail") && gtk_widget_get_mapped (w) &&
+      strstr (gtk_label_get_text (GTK_LABEL (w)), "steps") != NULL)
+    g_ptr_array_add (out, w);
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    collect_details (c, out);
+}
+
+/* The shown run rows' detail lines: none cut (a line longer than its label's width must wrap onto
+ * a second line, not be ellipsized), each fitting on one line once the sidebar is as wide as in a
+ * 1920 px window (its natural width against the label's width plus what the sidebar gains there);
+ * returns how many are on one line now. */
+static int
+details_whole (ClWindow *win, int *n_rows)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new ();
+  collect_details (GTK_WIDGET (win->runs_view), labels);
+  int one_line = 0;
+  int gain_1920 = cl_window_sidebar_width_for (1920) - gtk_paned_get_position (win->main_paned);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkWidget *label = labels->pdata[i];
+      const char *text = gtk_label_get_text (GTK_LABEL (label));
+      int min_w, nat_w, min_h, line_h;
+      gtk_widget_measure (label, GTK_ORIENTATION_HORIZONTAL, -1, &min_w, &nat_w, NULL, NULL);
+      gtk_widget_measure (label, GTK_ORIENTATION_VERTICAL, nat_w, &min_h, &line_h, NULL, NULL);
+      int w = gtk_widget_get_width (label), h = gtk_widget_get_height (label);
+      if (nat_w > w && 2 * h < 3 * line_h) /* one line high */
+        g_error ("run detail cut: \"%s\" needs %d px on one line, has %dx%d", text, nat_w, w, h);
+      one_line += nat_w <= w;
+      if (nat_w > w + gain_1920)
+        g_error ("run detail \"%s\" (%d px) would not fit on one line at 1920 (%d px)", text, nat_w, w + gain_1920);
+    }
+  *n_rows = (int) labels->len;
+  return one_line;
+}
+
+/* Asks for width x height and lets the window settle; returns the width it got (the screen may
+ * hold less). */
+static int
+resize_to (ClWindow *win, int width, int height)
+{
+  gtk_window_set_default_size (GTK_WINDOW (win), width, height);
+  int last = -1;
+  for (int i = 0; i < 40 && gtk_widget_get_width (GTK_WIDGET (win)) != last; i++)
+    {
+      last = gtk_widget_get_width (GTK_WIDGET (win));
+      gui_spin_ms (150);
+    }
+  return gtk_widget_get_width (GTK_WIDGET (win));
+}
+
+/* At 1024x700 the sidebar is 300 px and a run row's detail line (class probe, seed, time, steps)
+ * wraps instead of losing its steps; wider windows widen the sidebar (a quarter of the window up
+ * to 440 px), which at 1920 holds each detail line on one line. A run added at the top of a list
+ * scrolled to its top is shown. Once the user moved the handle, the sidebar keeps that width. */
+static void
+test_wide_window (void)
+{
+  g_assert_cmpint (cl_window_sidebar_width_for (1024), ==, 300);
+  g_assert_cmpint (cl_window_sidebar_width_for (1280), ==, 320);
+  g_assert_cmpint (cl_window_sidebar_width_for (1920), ==, 440);
+  ClConfig cfg;
+  gui_test_config (&cfg, 16, 100000);
+  cfg.probe_every = 0;
+  ClWindow *win = cl_window_new (NULL, &cfg);
+  gtk_window_set_default_size (GTK_WINDOW (win), SMALL_W, SMALL_H);
+  gtk_window_present (GTK_WINDOW (win));
+  g_assert_true (gui_spin_until (gui_has_rows, win, 120));
+  cl_window_show_runs (win, TRUE);
+  add_fake_runs (win, 0, 12);
+  g_assert_cmpint (resize_to (win, SMALL_W, SMALL_H), <=, SMALL_W); /* less the window's shadow */
+  g_assert_cmpint (gtk_paned_get_position (win->main_paned), ==, 300);
+  int rows, one_line = details_whole (win, &rows);
+  g_test_message ("%dx%d: %d run rows shown, %d detail lines on one line", SMALL_W, SMALL_H, rows, one_line);
+  g_assert_cmpint (rows, >=, 2);
+  g_assert_cmpint (one_line, <, rows); /* wrapped, not cut */
+
+  /* the list is at its top: a new run comes in at the top and is shown there */
+  GtkAdjustment *v = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (win->runs_view));
+  g_assert_cmpfloat (gtk_adjustment_get_value (v), <, 1.0);
+  g_assert_cmpfloat (gtk_adjustment_get_upper (v), >, gtk_adjustment_get_page_size (v) + 50); /* it scrolls */
+  add_fake_runs (win, 12, 1);
+  gui_spin_ms (300);
+  g_test_message ("after a new run: scrolled %.0f px", gtk_adjustment_get_value (v));
+  g_assert_cmpfloat (gtk_adjustment_get_value (v), <, 1.0);
+
+  /* as wide as the screen lets it (the tests' screen is 1280 px) */
+  int wide = resize_to (win, 1920, 1080);
+  g_test_message ("wide window: %d px, sidebar %d px", wide, gtk_paned_get_position (win->main_paned));
+  g_assert_cmpint (wide, >=, 1240);
+  g_assert_cmpint (gtk_paned_get_position (win->main_paned), ==, cl_window_sidebar_width_for (wide));
+  g_assert_cmpint (gtk_paned_get_position (win->main_paned), >, 300);
+  details_whole (win, &rows);
+
+  /* the user's width stays */
+  gtk_paned_set_position (win->main_paned, 360);
+  resize_to (win, 1100, SMALL_H);
+  g_assert_cmpint (gtk_paned_get_position (win->main_paned), ==, 360);
+  gtk_window_destroy (GTK_WINDOW (win));
+  gui_spin_ms (100);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -159,5 +299,6 @@ main (int argc, char **argv)
   g_test_add_data_func ("/gui/layout/fits-1024x700/randbits", "randbits", test_fits);
   g_test_add_data_func ("/gui/layout/fits-1024x700/local-features", "local-features", test_fits);
   g_test_add_data_func ("/gui/layout/fits-1024x700/default", "default", test_fits);
+  g_test_add_func ("/gui/layout/wide-window", test_wide_window);
   return g_test_run ();
 }

@@ -9,7 +9,11 @@
 # Environment: SHOT_DELAY seconds of training before the first shot (default 25);
 #   PROBES_DELAY further seconds before probes.png (default 35), so that the chart holds
 #   probe rounds after step 0 (the default preset probes every 100 steps, ~4 steps/s on 2 cores);
-#   RUNS_DELAY seconds the second run trains before runs.png (default 20).
+#   RUNS_DELAY seconds the second run trains before runs.png (default 20);
+#   SHOT_SIZE=WxH the window's size (default 1240x760, the app's own default): the virtual screen
+#   is made that large and the size is given to the app through its GSettings keys window-width
+#   and window-height (a throw-away keyfile backend), since there is no window manager to resize
+#   it. E.g. SHOT_SIZE=1920x1080 tools/screenshot.sh build /tmp/shots-1920.
 # Needs xvfb-run, xauth, xdotool and ImageMagick's import (tools/install-deps.sh installs them).
 set -eu
 
@@ -29,7 +33,14 @@ if [ "${CL_SHOT_INSIDE_XVFB:-}" != 1 ]; then
   shift 2
   export CL_SHOT_INSIDE_XVFB=1
   # -a picks a free display number so parallel runs and a real desktop are left alone.
-  exec xvfb-run -a -s '-screen 0 1280x800x24' "$0" "$build_dir" "$out_dir" "$@"
+  size=${SHOT_SIZE:-1240x760}
+  case $size in
+    [0-9]*x[0-9]*) ;;
+    *) die "SHOT_SIZE must be WIDTHxHEIGHT, e.g. 1920x1080 (got '$size')" ;;
+  esac
+  screen_w=$(( ${size%x*} + 40 < 1280 ? 1280 : ${size%x*} + 40 ))
+  screen_h=$(( ${size#*x} + 40 < 800 ? 800 : ${size#*x} + 40 ))
+  exec xvfb-run -a -s "-screen 0 ${screen_w}x${screen_h}x24" "$0" "$build_dir" "$out_dir" "$@"
 fi
 
 build_dir=$1
@@ -48,6 +59,7 @@ cleanup() {
   fi
   rm -f "$log"
   if [ -n "${shot_data:-}" ]; then rm -rf "$shot_data"; fi
+  if [ -n "${shot_config:-}" ]; then rm -rf "$shot_config"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -64,6 +76,15 @@ if [ -z "${CONTRASTLAB_DATA_DIR:-}" ]; then
 fi
 if [ -f "$build_dir/resources/gschemas.compiled" ]; then
   export GSETTINGS_SCHEMA_DIR="$build_dir/resources"
+  if [ -n "${SHOT_SIZE:-}" ]; then
+    # The window's size through the app's own settings, in a keyfile nobody else reads.
+    shot_config=$(mktemp -d "${TMPDIR:-/tmp}/contrastlab-shot-config.XXXXXX")
+    export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$shot_config"
+    gsettings set org.contrastlab.ContrastLab window-width "${SHOT_SIZE%x*}"
+    gsettings set org.contrastlab.ContrastLab window-height "${SHOT_SIZE#*x}"
+  fi
+elif [ -n "${SHOT_SIZE:-}" ]; then
+  die "SHOT_SIZE needs the compiled settings schema ($build_dir/resources/gschemas.compiled)"
 fi
 
 "$build_dir/app/contrastlab" "$@" >"$log" 2>&1 &

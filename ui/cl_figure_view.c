@@ -378,6 +378,8 @@ on_drag_end (GtkGestureDrag *drag, double ox, double oy, ClFigureView *self)
         }
       cl_figure_view_zoom (self, cl_plot_scale_invert (&area.x, x0), cl_plot_scale_invert (&area.x, x1), y_lo, y_hi);
     }
+  /* the crosshair follows the pointer on the new axes, not the step the drag began at */
+  on_motion (NULL, self->drag_x0 + ox, self->drag_y0 + oy, self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -385,10 +387,11 @@ static void
 on_pressed (GtkGestureClick *click, int n_press, double x, double y, ClFigureView *self)
 {
   (void) click;
-  (void) x;
-  (void) y;
   if (n_press == 2 && is_chart (self))
-    cl_figure_view_reset_zoom (self);
+    {
+      cl_figure_view_reset_zoom (self);
+      on_motion (NULL, x, y, self); /* the crosshair at the pointer on the whole run */
+    }
 }
 
 /* ---------------------------------------------------------------- toolbar */

@@ -321,6 +321,64 @@ test_not_applicable_dimmed (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+static void
+collect_accelerators (GtkWidget *w, GString *out)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (w))
+    {
+      g_autofree char *accel = NULL;
+      g_object_get (w, "accelerator", &accel, NULL);
+      if (accel)
+        g_string_append_printf (out, " %s ", accel);
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    collect_accelerators (c, out);
+}
+
+/* Every tab a mnemonic opens (the figures' and the sidebar's) is in the Keyboard Shortcuts window,
+ * under the same key. */
+static void
+assert_tabs_listed (GtkStack *stack, const char *accels)
+{
+  GtkSelectionModel *pages = gtk_stack_get_pages (stack);
+  int listed = 0;
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (pages)); i++)
+    {
+      GtkStackPage *page = g_list_model_get_item (G_LIST_MODEL (pages), i);
+      const char *title = gtk_stack_page_get_title (page);
+      const char *mark = title && gtk_stack_page_get_use_underline (page) ? strchr (title, '_') : NULL;
+      if (mark && mark[1])
+        {
+          g_autofree char *key = g_strdup_printf (" <Alt>%c ", g_ascii_tolower (mark[1]));
+          if (!strstr (accels, key))
+            g_error ("tab \"%s\" (Alt+%c) is missing from the Keyboard Shortcuts window", title, mark[1]);
+          listed++;
+        }
+      g_object_unref (page);
+    }
+  g_object_unref (pages);
+  g_assert_cmpint (listed, >=, 2);
+}
+
+static void
+test_help_lists_every_tab (void)
+{
+  g_autoptr (GtkBuilder) help = gtk_builder_new_from_resource ("/org/contrastlab/ContrastLab/gtk/help-overlay.ui");
+  GtkWidget *overlay = GTK_WIDGET (gtk_builder_get_object (help, "help_overlay"));
+  g_assert_nonnull (overlay);
+  GString *accels = g_string_new (NULL);
+  collect_accelerators (overlay, accels);
+  ClConfig cfg;
+  gui_test_config (&cfg, 16, 0);
+  ClWindow *win = gui_present_window (&cfg, -1);
+  assert_tabs_listed (win->figure_stack, accels->str);
+  assert_tabs_listed (win->sidebar_stack, accels->str);
+  g_string_free (accels, TRUE);
+  gtk_window_destroy (GTK_WINDOW (overlay));
+  gtk_window_destroy (GTK_WINDOW (win));
+  gui_spin ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -332,5 +390,6 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/keyboard-reaches-every-control", test_keyboard_reaches_every_control);
   g_test_add_func ("/gui/typed-values-and-restart-bar", test_typed_values_and_restart_bar);
   g_test_add_func ("/gui/controls/not-applicable-dimmed", test_not_applicable_dimmed);
+  g_test_add_func ("/gui/controls/help-lists-every-tab", test_help_lists_every_tab);
   return g_test_run ();
 }

@@ -151,6 +151,14 @@ test_drag_box_and_double_click (void)
   g_assert_cmpfloat (fabs (o->view.x_lo - 50.0), <, 0.5);
   g_assert_cmpfloat (fabs (o->view.x_hi - 100.0), <, 0.5);
   g_assert_true (isnan (o->view.y_lo));
+  /* the crosshair is at the pointer (the box's end) on the zoomed axes, not at the step the drag
+   * began at */
+  ClFigureChartArea zoomed;
+  g_assert_true (cl_figure_chart_area (CL_FIGURE_LOSS, gtk_widget_get_width (view), gtk_widget_get_height (view), snap,
+                                       o, &zoomed));
+  double at_end = cl_plot_scale_invert (&zoomed.x, x1);
+  g_assert_cmpfloat (at_end, >, 50.0);
+  g_assert_cmpfloat (fabs (cl_figure_view_get_hover_step (fv) - at_end), <, 0.01);
   /* the reset button shows while zoomed */
   GtkWidget *reset = find_button (view, "reset zoom");
   g_assert_nonnull (reset);
@@ -160,6 +168,8 @@ test_drag_box_and_double_click (void)
   g_assert_nonnull (click);
   g_signal_emit_by_name (click, "pressed", 2, x0, y);
   g_assert_false (cl_figure_view_get_zoomed (fv));
+  /* on the whole run again the crosshair is at the pointer's step there (x0: step 50) */
+  g_assert_cmpfloat (fabs (cl_figure_view_get_hover_step (fv) - 50.0), <, 1.0);
   g_assert_false (gtk_widget_get_visible (reset));
   gtk_window_destroy (GTK_WINDOW (window));
 }

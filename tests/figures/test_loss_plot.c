@@ -578,6 +578,60 @@ test_loss_zoom (void)
   g_free (rows);
 }
 
+/* A zoomed chart's legend marks the series it shows nothing of (faint sample, "(not in view)"),
+ * in the one drawing path the screen and an export share. */
+static void
+test_loss_zoom_legend (void)
+{
+  ClMetricRow *rows = make_rows (N_ROWS);
+  ClLossPlotStyle style = raw_style ();
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  style.view = &view;
+  ClRgb total = cl_loss_plot_series_color (CL_LOSS_SERIES_TOTAL);
+  ClRgb alignment = cl_loss_plot_series_color (CL_LOSS_SERIES_ALIGNMENT);
+  ClRgb distribution = cl_loss_plot_series_color (CL_LOSS_SERIES_DISTRIBUTION);
+  ClRgb accuracy = cl_loss_plot_series_color (CL_LOSS_SERIES_ACCURACY);
+  /* unzoomed: every series' sample is in the legend */
+  Render whole = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  const ClPlotRect *lg = &whole.g.legend;
+  g_assert_cmpint (count_covered (&whole.im, alignment, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), >, 10);
+  g_assert_cmpint (count_covered (&whole.im, distribution, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), >, 10);
+  /* steps 100-150, loss 4.5-6: only the total loss (5.4-5.6) and the accuracy (right axis) are in view */
+  view.x_lo = 100;
+  view.x_hi = 150;
+  view.y_lo = 4.5;
+  view.y_hi = 6.0;
+  Render r = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  lg = &r.g.legend;
+  g_assert_cmpint (count_covered (&r.im, total, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), >, 10);
+  g_assert_cmpint (count_covered (&r.im, accuracy, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), >, 10);
+  g_assert_cmpint (count_covered (&r.im, alignment, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), ==, 0);
+  g_assert_cmpint (count_covered (&r.im, distribution, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), ==, 0);
+  /* a window the distribution only crosses between two rows still shows it: between steps 100
+   * and 101 it goes 8.9866 -> 9.0067, through 8.992-9.0 at steps 100.2-100.8 */
+  view.x_lo = 100.2;
+  view.x_hi = 100.8;
+  view.y_lo = 8.992;
+  view.y_hi = 9.0;
+  Render crossing = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  lg = &crossing.g.legend;
+  g_assert_cmpint (count_covered (&crossing.im, distribution, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), >, 10);
+  g_assert_cmpint (count_covered (&crossing.im, total, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), ==, 0);
+  /* on a log axis the alignment (negative throughout) is not drawn, and the legend says so */
+  cl_plot_view_init (&view);
+  view.log_y = TRUE;
+  Render log = render_plot (900, 500, 1.0, rows, N_ROWS, NULL, 0, &style);
+  lg = &log.g.legend;
+  g_assert_cmpint (count_covered (&log.im, alignment, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), ==, 0);
+  g_assert_cmpint (count_covered (&log.im, total, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), >, 10);
+  render_free (&log);
+  render_free (&crossing);
+  render_free (&r);
+  render_free (&whole);
+  g_free (rows);
+}
+
 static void
 test_loss_smoothing_and_crosshair (void)
 {
@@ -662,6 +716,7 @@ main (int argc, char **argv)
   g_test_add_func ("/figures/loss/font-scale-and-title", test_font_scale_and_title);
   g_test_add_func ("/figures/loss/log-y", test_loss_log_y);
   g_test_add_func ("/figures/loss/zoom", test_loss_zoom);
+  g_test_add_func ("/figures/loss/zoom-legend", test_loss_zoom_legend);
   g_test_add_func ("/figures/loss/smoothing-and-crosshair", test_loss_smoothing_and_crosshair);
   g_test_add_func ("/figures/loss/font-scale-from-view", test_loss_font_scale_from_view);
   return g_test_run ();

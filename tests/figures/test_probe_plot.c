@@ -460,6 +460,42 @@ test_probe_zoom (void)
   g_free (p.rows);
 }
 
+/* A zoomed chart's legend marks the targets it shows nothing of (faint, "(not in view)"). */
+static void
+test_probe_zoom_legend (void)
+{
+  ProbeRows p = make_probes ();
+  ClPlotView view;
+  cl_plot_view_init (&view);
+  ClProbePlotOthers others = { 0 };
+  others.view = &view;
+  ClRgb cls = cl_probe_plot_target_color (0), bits = cl_probe_plot_target_color (1);
+  ClProbePlotLayout g;
+  Image whole = render_runs (900, 500, p.rows, p.n, &others, &g);
+  const ClPlotRect *lg = &g.legend;
+  g_assert_cmpint (count_covered (&whole, cls, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), >, 10);
+  /* steps 200-600, accuracy 0.9-1: bits (0.95) in view, class (0.8) and every chance line not */
+  view.x_lo = 200;
+  view.x_hi = 600;
+  view.y_lo = 0.9;
+  view.y_hi = 1.0;
+  Image im = render_runs (900, 500, p.rows, p.n, &others, &g);
+  g_assert_cmpint (count_covered (&im, bits, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), >, 10);
+  g_assert_cmpint (count_covered (&im, cls, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), ==, 0);
+  /* the class line from 0.3 at step 0 to 0.8 at 100 crosses 0.5-0.6 between steps 40 and 60 */
+  view.x_lo = 40;
+  view.x_hi = 60;
+  view.y_lo = 0.5;
+  view.y_hi = 0.6;
+  Image crossing = render_runs (900, 500, p.rows, p.n, &others, &g);
+  g_assert_cmpint (count_covered (&crossing, cls, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), >, 10);
+  g_assert_cmpint (count_covered (&crossing, bits, lg->x, lg->y, lg->x + lg->w, lg->y + lg->h), ==, 0);
+  image_free (&crossing);
+  image_free (&im);
+  image_free (&whole);
+  g_free (p.rows);
+}
+
 /* The overlay controls: background (overlaid at probe time) falls 0.79 -> 0.65 while
  * background_clean stays near its untrained 0.785 and ends at 0.765: the drop is mostly
  * occlusion (0.115 at the end) and a little suppression (0.02). */
@@ -584,6 +620,7 @@ main (int argc, char **argv)
   g_test_add_func ("/figures/probe/fit-y", test_probe_fit_y);
   g_test_add_func ("/figures/probe/replicates-band", test_probe_replicates_band);
   g_test_add_func ("/figures/probe/zoom", test_probe_zoom);
+  g_test_add_func ("/figures/probe/zoom-legend", test_probe_zoom_legend);
   g_test_add_func ("/figures/probe/occlusion-split", test_probe_occlusion_split);
   g_test_add_func ("/figures/probe/same-series", test_probe_same_series);
   return g_test_run ();

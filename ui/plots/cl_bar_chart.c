@@ -61,13 +61,13 @@ legend_build (const ClBarChartData *d, Legend *legend)
         else
           g_strlcpy (legend->series_text[s], label, sizeof legend->series_text[s]);
         legend->entries[legend->n++] =
-            (ClPlotLegendEntry){ legend->series_text[s], color_of (d, s), CL_PLOT_LEGEND_SWATCH, 0.0 };
+            (ClPlotLegendEntry){ legend->series_text[s], color_of (d, s), CL_PLOT_LEGEND_SWATCH, 0.0, FALSE };
       }
   if (isfinite (d->reference))
     legend->entries[legend->n++] =
         (ClPlotLegendEntry){ d->reference_label != NULL && d->reference_label[0] != '\0' ? d->reference_label
                                                                                          : "reference",
-                             cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.2 };
+                             cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.2, FALSE };
 }
 
 /* The y axis: automatic ends become tick multiples, fixed ends stay where they were asked. */

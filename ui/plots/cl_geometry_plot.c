@@ -280,12 +280,12 @@ panel_texts (Layout *L, const Ranges *r, const ClZHistogram *zh, int n_events)
   a->y_title = "density";
   a->n_legend = 0;
   a->legend[a->n_legend++] =
-      (ClPlotLegendEntry){ "z, latest batch", cl_geometry_plot_histogram_color (), CL_PLOT_LEGEND_SWATCH, 0.0 };
+      (ClPlotLegendEntry){ "z, latest batch", cl_geometry_plot_histogram_color (), CL_PLOT_LEGEND_SWATCH, 0.0, FALSE };
   if (r->prior)
     {
       cl_prior_marginal_label (r->kind, r->dim, a->prior_label, sizeof a->prior_label);
       a->legend[a->n_legend++] =
-          (ClPlotLegendEntry){ a->prior_label, cl_geometry_plot_prior_color (), CL_PLOT_LEGEND_LINE, 2.0 };
+          (ClPlotLegendEntry){ a->prior_label, cl_geometry_plot_prior_color (), CL_PLOT_LEGEND_LINE, 2.0, FALSE };
     }
 
   Panel *b = &L->panel[CL_GEOMETRY_PANEL_ALIGN_UNIFORM];
@@ -294,10 +294,12 @@ panel_texts (Layout *L, const Ranges *r, const ClZHistogram *zh, int n_events)
   b->y_title = "alignment";
   b->y_right_title = "uniformity";
   b->n_legend = 0;
-  b->legend[b->n_legend++] = (ClPlotLegendEntry){ "alignment, left (lower: views closer)",
-                                                  cl_geometry_plot_alignment_color (), CL_PLOT_LEGEND_LINE, 2.0 };
-  b->legend[b->n_legend++] = (ClPlotLegendEntry){ "uniformity, right (lower: more spread)",
-                                                  cl_geometry_plot_uniformity_color (), CL_PLOT_LEGEND_LINE, 2.0 };
+  b->legend[b->n_legend++] =
+      (ClPlotLegendEntry){ "alignment, left (lower: views closer)", cl_geometry_plot_alignment_color (),
+                           CL_PLOT_LEGEND_LINE, 2.0, FALSE };
+  b->legend[b->n_legend++] =
+      (ClPlotLegendEntry){ "uniformity, right (lower: more spread)", cl_geometry_plot_uniformity_color (),
+                           CL_PLOT_LEGEND_LINE, 2.0, FALSE };
   b->has_events = n_events > 0;
 
   Panel *c = &L->panel[CL_GEOMETRY_PANEL_COLLAPSE];
@@ -306,12 +308,12 @@ panel_texts (Layout *L, const Ranges *r, const ClZHistogram *zh, int n_events)
   c->y_title = "std of z/\xE2\x80\x96z\xE2\x80\x96 per dim";
   c->n_legend = 0;
   c->legend[c->n_legend++] =
-      (ClPlotLegendEntry){ "z_std (mean over dims)", cl_geometry_plot_z_std_color (), CL_PLOT_LEGEND_LINE, 2.0 };
+      (ClPlotLegendEntry){ "z_std (mean over dims)", cl_geometry_plot_z_std_color (), CL_PLOT_LEGEND_LINE, 2.0, FALSE };
   c->has_events = n_events > 0;
   if (n_events > 0)
     for (int p = CL_GEOMETRY_PANEL_ALIGN_UNIFORM; p <= CL_GEOMETRY_PANEL_COLLAPSE; p++)
       L->panel[p].legend[L->panel[p].n_legend++] =
-          (ClPlotLegendEntry){ "control change", cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.0 };
+          (ClPlotLegendEntry){ "control change", cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.0, FALSE };
 }
 
 /* Which row of panels each panel is in, for the cells' arrangement. */

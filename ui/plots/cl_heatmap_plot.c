@@ -205,8 +205,8 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
   if (l->strips)
     {
       ClPlotLegendEntry entries[2] = {
-        { "view 1", view_color (0), CL_PLOT_LEGEND_SWATCH, 0 },
-        { "view 2", view_color (1), CL_PLOT_LEGEND_SWATCH, 0 },
+        { "view 1", view_color (0), CL_PLOT_LEGEND_SWATCH, 0, FALSE },
+        { "view 2", view_color (1), CL_PLOT_LEGEND_SWATCH, 0, FALSE },
       };
       legend_h = cl_plot_legend_measure (mc, entries, 2, w - 2 * look.pad, look.small_font);
     }
@@ -635,8 +635,8 @@ cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d)
   if (l.strips)
     {
       ClPlotLegendEntry entries[2] = {
-        { "view 1", view_color (0), CL_PLOT_LEGEND_SWATCH, 0 },
-        { "view 2", view_color (1), CL_PLOT_LEGEND_SWATCH, 0 },
+        { "view 1", view_color (0), CL_PLOT_LEGEND_SWATCH, 0, FALSE },
+        { "view 2", view_color (1), CL_PLOT_LEGEND_SWATCH, 0, FALSE },
       };
       cl_plot_legend_draw (cr, entries, 2, 0.5 * w, l.legend_y, w - 2 * look.pad, look.small_font);
     }

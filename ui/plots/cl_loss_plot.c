@@ -121,13 +121,54 @@ faded (ClRgb c)
 
 #define MAX_LEGEND (CL_LOSS_SERIES_COUNT + 5)
 
+static gboolean series_in_view (const ClMetricRow *rows, int n_rows, ClLossSeries series, double ema,
+                                const ClPlotView *view);
+
+/* Which series of a run have something inside the view's window; returns TRUE if any does. */
+static gboolean
+run_in_view (const ClLossPlotRun *run, double ema, const ClPlotView *view, gboolean *series)
+{
+  gboolean any = FALSE;
+  for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
+    {
+      gboolean in = run_usable (run) && series_in_view (run->rows, run->n_rows, s, ema, view);
+      series[s] |= in;
+      any |= in;
+    }
+  return any;
+}
+
 static int
-legend_entries (int n_events, const ClLossPlotStyle *style, ClPlotRunsText *text, ClPlotLegendEntry *entries)
+legend_entries (const ClMetricRow *rows, int n_rows, const ClEvent *events, int n_events, const ClLossPlotStyle *style,
+                ClPlotRunsText *text, ClPlotLegendEntry *entries)
 {
   Others o = others_of (style);
+  /* a zoomed (or log) chart marks what it does not show */
+  const ClPlotView *view = style->view;
+  gboolean check = view != NULL && (cl_plot_view_zoomed (view) || view->log_y);
+  gboolean in_view[CL_LOSS_SERIES_COUNT] = { FALSE }, a_in = TRUE, b_in = TRUE, overlays_in = TRUE, events_in = TRUE;
+  if (check)
+    {
+      double ema = style_ema (style);
+      ClLossPlotRun main_run = { rows, n_rows, NULL };
+      a_in = run_in_view (&main_run, ema, view, in_view);
+      b_in = run_in_view (o.compare, ema, view, in_view);
+      overlays_in = FALSE;
+      for (int k = 0; k < o.n_overlays; k++)
+        overlays_in |= run_in_view (&o.overlays[k], ema, view, in_view);
+      ClPlotWindow w = cl_plot_view_window (view);
+      events_in = FALSE;
+      for (int i = 0; i < n_events; i++)
+        events_in |= (double) events[i].step >= w.x_lo && (double) events[i].step <= w.x_hi;
+      /* before the first step nothing is out of view */
+      if (n_rows == 0 && !run_usable (o.compare))
+        for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
+          in_view[s] = TRUE;
+    }
   int n = 0;
   for (int s = 0; s < CL_LOSS_SERIES_COUNT; s++)
-    entries[n++] = (ClPlotLegendEntry){ series_label[s], cl_loss_plot_series_color (s), CL_PLOT_LEGEND_LINE, 2.0 };
+    entries[n++] = (ClPlotLegendEntry){ series_label[s], cl_loss_plot_series_color (s), CL_PLOT_LEGEND_LINE, 2.0,
+                                        check && !in_view[s] };
   ClPlotRuns runs = {
     .n_overlays = o.n_overlays,
     .overlays_label = style->overlays_label,
@@ -135,10 +176,14 @@ legend_entries (int n_events, const ClLossPlotStyle *style, ClPlotRunsText *text
     .compare = o.compare != NULL,
     .label_a = style->label_a,
     .label_b = o.compare != NULL ? o.compare->label : NULL,
+    .a_out = !a_in && n_rows > 0,
+    .b_out = !b_in && run_usable (o.compare),
+    .overlays_out = !overlays_in,
   };
   n += cl_plot_runs_legend (&runs, text, entries + n);
   if (n_events > 0)
-    entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.0 };
+    entries[n++] =
+        (ClPlotLegendEntry){ "control change", cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.0, !events_in };
   return n;
 }
 
@@ -233,7 +278,7 @@ compute_layout (cairo_t *cr, double width, double height, const ClMetricRow *row
   /* vertical furniture that does not depend on the axes */
   ClPlotLegendEntry entries[MAX_LEGEND];
   ClPlotRunsText legend_text;
-  int n_entries = legend_entries (n_events, style, &legend_text, entries);
+  int n_entries = legend_entries (rows, n_rows, events, n_events, style, &legend_text, entries);
   double top = look.pad;
   double title_h = cl_plot_title_draw (cr, width, top, style->title, look.title_font, FALSE);
   if (title_h > 0.0)
@@ -360,6 +405,25 @@ series_free (Series *s)
   g_free (s->y);
 }
 
+/* Whether some of a series as drawn lies in the view's window: the accuracy against the x window
+ * alone (its right axis is never zoomed), the others on the left axis (log10 on a log axis,
+ * where values <= 0 are not drawn). */
+static gboolean
+series_in_view (const ClMetricRow *rows, int n_rows, ClLossSeries series, double ema, const ClPlotView *view)
+{
+  ClPlotWindow w = cl_plot_view_window (view);
+  gboolean log_y = view->log_y && series != CL_LOSS_SERIES_ACCURACY;
+  if (series == CL_LOSS_SERIES_ACCURACY)
+    w.y_lo = -INFINITY, w.y_hi = INFINITY;
+  Series s = series_of (rows, n_rows, series, ema);
+  if (log_y)
+    for (int i = 0; i < s.n; i++)
+      s.y[i] = s.y[i] > 0.0 ? log10 (s.y[i]) : NAN;
+  gboolean in = cl_plot_series_in_window (s.x, s.y, s.n, &w);
+  series_free (&s);
+  return in;
+}
+
 static ClPlotAxes
 axes_for (const ClLossPlotLayout *g, ClLossSeries series)
 {
@@ -478,7 +542,7 @@ cl_loss_plot_draw_full (cairo_t *cr, double width, double height, const ClMetric
     top += title_h + 0.5 * look.pad;
   ClPlotLegendEntry entries[MAX_LEGEND];
   ClPlotRunsText legend_text;
-  int n_entries = legend_entries (n_events, style, &legend_text, entries);
+  int n_entries = legend_entries (rows, n_rows, events, n_events, style, &legend_text, entries);
   cl_plot_legend_draw (cr, entries, n_entries, 0.5 * width, top, width - 2 * look.pad, look.legend_font);
 
   cl_plot_grid_draw (cr, &g.plot, &g.x, &g.x_ticks, &g.left, &g.left_ticks, 1.0);

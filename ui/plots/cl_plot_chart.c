@@ -47,6 +47,65 @@ cl_plot_view_apply_y (const ClPlotView *view, double *lo, double *hi)
     apply_window (view->y_lo, view->y_hi, lo, hi);
 }
 
+ClPlotWindow
+cl_plot_view_window (const ClPlotView *view)
+{
+  ClPlotWindow w = { -INFINITY, INFINITY, -INFINITY, INFINITY };
+  cl_plot_view_apply_x (view, &w.x_lo, &w.x_hi);
+  cl_plot_view_apply_y (view, &w.y_lo, &w.y_hi);
+  return w;
+}
+
+static gboolean
+point_in_window (double x, double y, const ClPlotWindow *w)
+{
+  return x >= w->x_lo && x <= w->x_hi && y >= w->y_lo && y <= w->y_hi;
+}
+
+/* Liang-Barsky: does the segment (x0, y0)-(x1, y1) meet the window? */
+static gboolean
+segment_in_window (double x0, double y0, double x1, double y1, const ClPlotWindow *w)
+{
+  double t0 = 0.0, t1 = 1.0, dx = x1 - x0, dy = y1 - y0;
+  double p[4] = { -dx, dx, -dy, dy };
+  double q[4] = { x0 - w->x_lo, w->x_hi - x0, y0 - w->y_lo, w->y_hi - y0 };
+  for (int i = 0; i < 4; i++)
+    {
+      if (p[i] == 0.0)
+        {
+          if (q[i] < 0.0)
+            return FALSE;
+          continue;
+        }
+      double t = q[i] / p[i];
+      if (p[i] < 0.0)
+        t0 = MAX (t0, t);
+      else
+        t1 = MIN (t1, t);
+      if (t0 > t1)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cl_plot_series_in_window (const double *xs, const double *ys, int n, const ClPlotWindow *window)
+{
+  double px = NAN, py = NAN;
+  for (int i = 0; i < n; i++)
+    {
+      if (!isfinite (xs[i]) || !isfinite (ys[i]))
+        continue;
+      if (point_in_window (xs[i], ys[i], window))
+        return TRUE;
+      if (isfinite (px) && segment_in_window (px, py, xs[i], ys[i], window))
+        return TRUE;
+      px = xs[i];
+      py = ys[i];
+    }
+  return FALSE;
+}
+
 /* ------------------------------------------------------------ log y axis */
 
 void
@@ -388,8 +447,8 @@ cl_plot_runs_legend (const ClPlotRuns *runs, ClPlotRunsText *text, ClPlotLegendE
                   runs->label_a ? runs->label_a : "this run");
       g_snprintf (text->b, sizeof text->b, "B (%s): %s", runs->b_marks ? runs->b_marks : "dashed",
                   runs->label_b ? runs->label_b : "other run");
-      entries[n++] = (ClPlotLegendEntry){ text->a, cl_plot_color_text (), CL_PLOT_LEGEND_LINE, 2.0 };
-      entries[n++] = (ClPlotLegendEntry){ text->b, cl_plot_color_text (), CL_PLOT_LEGEND_DASHED, 2.0 };
+      entries[n++] = (ClPlotLegendEntry){ text->a, cl_plot_color_text (), CL_PLOT_LEGEND_LINE, 2.0, runs->a_out };
+      entries[n++] = (ClPlotLegendEntry){ text->b, cl_plot_color_text (), CL_PLOT_LEGEND_DASHED, 2.0, runs->b_out };
     }
   if (runs->n_replicates > 0)
     {
@@ -398,7 +457,8 @@ cl_plot_runs_legend (const ClPlotRuns *runs, ClPlotRunsText *text, ClPlotLegendE
       else
         g_snprintf (text->replicates, sizeof text->replicates, "mean \xC2\xB1 std over %d runs (band)",
                     runs->n_replicates);
-      entries[n++] = (ClPlotLegendEntry){ text->replicates, runs->replicates_color, CL_PLOT_LEGEND_SWATCH, 0.0 };
+      entries[n++] = (ClPlotLegendEntry){ text->replicates, runs->replicates_color, CL_PLOT_LEGEND_SWATCH, 0.0,
+                                          runs->replicates_out };
     }
   if (runs->n_overlays > 0)
     {
@@ -408,7 +468,7 @@ cl_plot_runs_legend (const ClPlotRuns *runs, ClPlotRunsText *text, ClPlotLegendE
         g_snprintf (text->overlays, sizeof text->overlays, "%d earlier run%s (faded)", runs->n_overlays,
                     runs->n_overlays == 1 ? "" : "s");
       entries[n++] = (ClPlotLegendEntry){ text->overlays, runs->overlay_color, CL_PLOT_LEGEND_LINE,
-                                          cl_plot_theme (1.0).overlay_width };
+                                          cl_plot_theme (1.0).overlay_width, runs->overlays_out };
     }
   return n;
 }

@@ -34,6 +34,20 @@ gboolean cl_plot_view_zoomed (const ClPlotView *view);
 void cl_plot_view_apply_x (const ClPlotView *view, double *lo, double *hi);
 void cl_plot_view_apply_y (const ClPlotView *view, double *lo, double *hi);
 
+/* The window a zoomed chart shows, in data units (log10 on a log axis); infinite bounds where
+ * the view sets none (the axis then spans the data). */
+typedef struct
+{
+  double x_lo, x_hi, y_lo, y_hi;
+} ClPlotWindow;
+
+/* The view's window on the x axis and on the (left) y axis. */
+ClPlotWindow cl_plot_view_window (const ClPlotView *view);
+/* TRUE when some of the series (xs[i], ys[i]) as a line draws it (consecutive finite points
+ * joined, a lone point as a dot) lies in the window: what decides whether its legend entry is
+ * in view. */
+gboolean cl_plot_series_in_window (const double *xs, const double *ys, int n, const ClPlotWindow *window);
+
 /* ------------------------------------------------------------ log y axis */
 
 /* Ticks for a log10 axis over [lo, hi] (lo > 0): v[] holds log10 positions (the scale maps
@@ -108,6 +122,9 @@ typedef struct
   int n_replicates;              /* runs of the same configuration drawn as mean +- std */
   const char *replicates_label;  /* NULL: "mean ± std over N runs (band)" */
   ClRgb replicates_color;
+  /* nothing of A, B, the band or the faded runs in a zoomed chart's window (legend entries
+   * marked out of view) */
+  gboolean a_out, b_out, replicates_out, overlays_out;
 } ClPlotRuns;
 
 typedef struct

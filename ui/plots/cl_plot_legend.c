@@ -21,10 +21,21 @@ legend_metrics (cairo_t *cr, double font_size)
   return m;
 }
 
+/* The label as shown: an entry with nothing in view says so. */
+static const char *
+entry_label (const ClPlotLegendEntry *entry, char *buf, size_t size)
+{
+  if (!entry->out_of_view)
+    return entry->label;
+  g_snprintf (buf, size, "%s%s", entry->label, CL_PLOT_LEGEND_OUT_SUFFIX);
+  return buf;
+}
+
 static double
 legend_entry_width (cairo_t *cr, const ClPlotLegendEntry *entry, const LegendMetrics *m)
 {
-  return m->sample + m->gap + cl_plot_text_width (cr, entry->label);
+  char buf[320];
+  return m->sample + m->gap + cl_plot_text_width (cr, entry_label (entry, buf, sizeof buf));
 }
 
 /* Walks the flow layout; with draw, also paints. Returns the height. */
@@ -58,8 +69,10 @@ legend_layout (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double cent
           for (int i = start; i < end; i++)
             {
               const ClPlotLegendEntry *e = &entries[i];
+              /* an entry with nothing in view: its sample faint, its label muted */
+              ClRgb color = e->out_of_view ? cl_plot_mix (cl_plot_color_background (), e->color, 0.3) : e->color;
               cairo_save (cr);
-              cl_plot_set_rgb (cr, e->color);
+              cl_plot_set_rgb (cr, color);
               switch (e->kind)
                 {
                 case CL_PLOT_LEGEND_SWATCH:
@@ -70,7 +83,7 @@ legend_layout (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double cent
                     break;
                   }
                 case CL_PLOT_LEGEND_HOLLOW_POINT:
-                  cl_plot_point_draw (cr, x + 0.5 * m.sample, mid, 0.34 * font_size, e->color, TRUE);
+                  cl_plot_point_draw (cr, x + 0.5 * m.sample, mid, 0.34 * font_size, color, TRUE);
                   break;
                 case CL_PLOT_LEGEND_LINE_POINT:
                 case CL_PLOT_LEGEND_DASHED:
@@ -88,13 +101,14 @@ legend_layout (cairo_t *cr, const ClPlotLegendEntry *entries, int n, double cent
                     cairo_line_to (cr, x + m.sample, mid);
                     cairo_stroke (cr);
                     if (e->kind == CL_PLOT_LEGEND_LINE_POINT)
-                      cl_plot_point_draw (cr, x + 0.5 * m.sample, mid, 0.3 * font_size, e->color, FALSE);
+                      cl_plot_point_draw (cr, x + 0.5 * m.sample, mid, 0.3 * font_size, color, FALSE);
                     break;
                   }
                 }
               cairo_restore (cr);
-              cl_plot_set_rgb (cr, cl_plot_color_text ());
-              cl_plot_text (cr, x + m.sample + m.gap, mid, e->label, 0.0, 0.5, 0.0);
+              char buf[320];
+              cl_plot_set_rgb (cr, e->out_of_view ? cl_plot_color_muted () : cl_plot_color_text ());
+              cl_plot_text (cr, x + m.sample + m.gap, mid, entry_label (e, buf, sizeof buf), 0.0, 0.5, 0.0);
               x += legend_entry_width (cr, e, &m) + m.spacing;
             }
         }

@@ -22,7 +22,12 @@ typedef struct
   ClRgb color;
   ClPlotLegendKind kind;
   double line_width; /* for line samples */
+  /* Nothing of the entry is inside a zoomed chart's window: the entry stays (the legend does not
+   * jump while zooming) but is drawn faint, its label followed by CL_PLOT_LEGEND_OUT_SUFFIX. */
+  gboolean out_of_view;
 } ClPlotLegendEntry;
+
+#define CL_PLOT_LEGEND_OUT_SUFFIX " (not in view)"
 
 /* The legend is laid out as centred rows that wrap within max_width. measure returns the
  * height it needs; draw puts it with its top at y, centred on centre_x, and returns the same

@@ -55,10 +55,83 @@ faded (ClRgb c)
   return cl_plot_mix (cl_plot_color_background (), c, CL_PROBE_PLOT_OVERLAY_ALPHA);
 }
 
+/* Whether some of target t of a run (its line and points, as drawn: clamped to 0..1; with std,
+ * its band too) lies in the window; *baseline gets whether its step-0 point does. */
+static gboolean
+target_in_window (const ClProbeRow *rows, const Target *t, const double *std, const ClPlotWindow *w, gboolean *baseline)
+{
+  const GArray *p = t->points;
+  if (p == NULL)
+    return FALSE;
+  double *xs = g_new (double, MAX (p->len, 1)), *ys = g_new (double, MAX (p->len, 1));
+  gboolean in = FALSE;
+  for (int pass = 0; pass < (std != NULL ? 3 : 1) && !in; pass++)
+    {
+      for (guint j = 0; j < p->len; j++)
+        {
+          int at = g_array_index (p, int, j);
+          double v = rows[at].accuracy + (pass == 0 ? 0.0 : pass == 1 ? -std[at] : std[at]);
+          xs[j] = (double) rows[at].step;
+          ys[j] = isfinite (v) ? CLAMP (v, 0.0, 1.0) : NAN;
+          if (pass == 0 && rows[at].step == 0 && isfinite (ys[j]) && 0.0 >= w->x_lo && 0.0 <= w->x_hi &&
+              ys[j] >= w->y_lo && ys[j] <= w->y_hi)
+            *baseline = TRUE;
+        }
+      in = cl_plot_series_in_window (xs, ys, (int) p->len, w);
+    }
+  g_free (xs);
+  g_free (ys);
+  return in;
+}
+
+/* What a zoomed chart shows of each legend entry's lines. */
+typedef struct
+{
+  gboolean target[CL_PROBE_PLOT_MAX_TARGETS];
+  gboolean a, b, overlays, baseline, chance, events, replicates;
+} InView;
+
+static void
+in_view_find (const ClProbePlotLayout *g, const Runs *r, const ClEvent *events, int n_events, InView *v)
+{
+  memset (v, 0, sizeof *v);
+  ClPlotWindow w = cl_plot_view_window (r->view);
+  for (int i = 0; i < r->n; i++)
+    {
+      gboolean any = FALSE, baseline = FALSE;
+      const double *std = i == 0 ? r->std : NULL;
+      for (int k = 0; k < r->runs[i].ts.n; k++)
+        {
+          /* a target drawn as an earlier one's line counts for that one */
+          int shown = g->same_as[k] >= 0 ? g->same_as[k] : k;
+          gboolean in = target_in_window (r->runs[i].rows, &r->runs[i].ts.t[k], std, &w, &baseline);
+          v->target[shown] |= in;
+          any |= in;
+        }
+      if (i == 0)
+        v->a = v->replicates = any;
+      else if (i == r->compare)
+        v->b = any;
+      else
+        v->overlays |= any;
+      if (i == 0 || i == r->compare)
+        v->baseline |= baseline;
+    }
+  for (int k = 0; k < g->n_targets; k++)
+    v->chance |= g->same_as[k] < 0 && isfinite (g->chance[k]) && g->chance[k] >= w.y_lo && g->chance[k] <= w.y_hi;
+  for (int i = 0; i < n_events; i++)
+    v->events |= (double) events[i].step >= w.x_lo && (double) events[i].step <= w.x_hi;
+}
+
 static int
-legend_entries (const ClProbePlotLayout *g, const Runs *r, int n_events, ClPlotRunsText *text,
+legend_entries (const ClProbePlotLayout *g, const Runs *r, const ClEvent *events, int n_events, ClPlotRunsText *text,
                 ClPlotLegendEntry *entries)
 {
+  /* a zoomed chart marks the entries it shows nothing of */
+  InView v;
+  gboolean check = cl_plot_view_zoomed (r->view) && g->n_targets > 0;
+  if (check)
+    in_view_find (g, r, events, n_events, &v);
   int n = 0;
   gboolean baseline = FALSE, chance = FALSE;
   for (int k = 0; k < g->n_targets; k++)
@@ -66,7 +139,8 @@ legend_entries (const ClProbePlotLayout *g, const Runs *r, int n_events, ClPlotR
       if (g->same_as[k] >= 0)
         continue;
       entries[n++] = (ClPlotLegendEntry){ g->labels[k], cl_probe_plot_target_color (k),
-                                          g->markers ? CL_PLOT_LEGEND_LINE_POINT : CL_PLOT_LEGEND_LINE, 2.0 };
+                                          g->markers ? CL_PLOT_LEGEND_LINE_POINT : CL_PLOT_LEGEND_LINE, 2.0,
+                                          check && !v.target[k] };
       chance |= isfinite (g->chance[k]);
     }
   for (int i = 0; i < r->n; i++)
@@ -74,11 +148,11 @@ legend_entries (const ClProbePlotLayout *g, const Runs *r, int n_events, ClPlotR
       for (int k = 0; k < r->runs[i].ts.n; k++)
         baseline |= r->runs[i].ts.t[k].baseline;
   if (baseline)
-    entries[n++] =
-        (ClPlotLegendEntry){ "step 0: untrained encoder", cl_plot_color_text (), CL_PLOT_LEGEND_HOLLOW_POINT, 1.0 };
+    entries[n++] = (ClPlotLegendEntry){ "step 0: untrained encoder", cl_plot_color_text (), CL_PLOT_LEGEND_HOLLOW_POINT,
+                                        1.0, check && !v.baseline };
   if (chance)
-    entries[n++] =
-        (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (), CL_PLOT_LEGEND_DASHED, 1.2 };
+    entries[n++] = (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (),
+                                        CL_PLOT_LEGEND_DASHED, 1.2, check && !v.chance };
   n += cl_probe_splits_legend (g, entries + n);
   ClPlotRuns runs = {
     .n_overlays = r->n_overlays,
@@ -92,10 +166,15 @@ legend_entries (const ClProbePlotLayout *g, const Runs *r, int n_events, ClPlotR
     .n_replicates = r->n_replicates > 0 ? r->n_replicates + 1 : 0,
     .replicates_label = r->replicates_label,
     .replicates_color = cl_plot_mix (cl_plot_color_background (), cl_plot_color_muted (), 0.45),
+    .a_out = check && !v.a,
+    .b_out = check && !v.b,
+    .replicates_out = check && !v.replicates,
+    .overlays_out = check && !v.overlays,
   };
   n += cl_plot_runs_legend (&runs, text, entries + n);
   if (n_events > 0)
-    entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.0 };
+    entries[n++] = (ClPlotLegendEntry){ "control change", cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.0,
+                                        check && !v.events };
   return n;
 }
 
@@ -150,7 +229,7 @@ compute_layout (cairo_t *cr, double width, double height, const ClEvent *events,
   g->markers = most_points <= 1 || (width - 90.0) / most_points >= 4.0 * look.point_radius;
   ClPlotLegendEntry entries[MAX_LEGEND];
   ClPlotRunsText legend_text;
-  int n_entries = legend_entries (g, r, n_events, &legend_text, entries);
+  int n_entries = legend_entries (g, r, events, n_events, &legend_text, entries);
   double legend_h = cl_plot_legend_measure (cr, entries, n_entries, width - 2 * look.pad, look.legend_font);
   g->legend = (ClPlotRect){ 0.0, top, width, legend_h };
   top += legend_h + 0.5 * look.pad;
@@ -495,7 +574,7 @@ cl_probe_plot_draw_runs (cairo_t *cr, double width, double height, const ClProbe
     top += title_h + 0.5 * look.pad;
   ClPlotLegendEntry entries[MAX_LEGEND];
   ClPlotRunsText legend_text;
-  int n_entries = legend_entries (&g, &r, n_events, &legend_text, entries);
+  int n_entries = legend_entries (&g, &r, events, n_events, &legend_text, entries);
   cl_plot_legend_draw (cr, entries, n_entries, 0.5 * width, top, width - 2 * look.pad, look.legend_font);
 
   cl_plot_grid_draw (cr, &g.plot, &g.x, &g.x_ticks, &g.y, &g.y_ticks, 1.0);

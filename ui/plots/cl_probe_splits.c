@@ -142,12 +142,12 @@ cl_probe_splits_legend (const ClProbePlotLayout *g, ClPlotLegendEntry *entries)
           entries[n++] =
               (ClPlotLegendEntry){ splits[j].occlusion_label,
                                    cl_plot_mix (cl_plot_color_background (), cl_probe_occlusion_color (), 0.5),
-                                   CL_PLOT_LEGEND_SWATCH, 0.0 };
+                                   CL_PLOT_LEGEND_SWATCH, 0.0, FALSE };
       if (i == 0)
         entries[n++] =
             (ClPlotLegendEntry){ "suppression: untrained (step 0) \xE2\x88\x92 control",
                                  cl_plot_mix (cl_plot_color_background (), cl_probe_suppression_color (), 0.28),
-                                 CL_PLOT_LEGEND_SWATCH, 0.0 };
+                                 CL_PLOT_LEGEND_SWATCH, 0.0, FALSE };
     }
   return n;
 }

@@ -124,19 +124,19 @@ legend_build (const ClSweepPlotData *d, Legend *legend)
           g_snprintf (legend->text[s], sizeof legend->text[s], "%s = %s", d->series_key, label);
         else
           g_strlcpy (legend->text[s], label, sizeof legend->text[s]);
-        legend->entries[legend->n++] =
-            (ClPlotLegendEntry){ legend->text[s], cl_sweep_plot_color_of (d, s), CL_PLOT_LEGEND_LINE_POINT, 2.0 };
+        legend->entries[legend->n++] = (ClPlotLegendEntry){ legend->text[s], cl_sweep_plot_color_of (d, s),
+                                                            CL_PLOT_LEGEND_LINE_POINT, 2.0, FALSE };
       }
   if (d->series_reference)
-    legend->entries[legend->n++] =
-        (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (), CL_PLOT_LEGEND_DASHED, 1.2 };
+    legend->entries[legend->n++] = (ClPlotLegendEntry){ "chance (dashed, target's colour)", cl_plot_color_muted (),
+                                                        CL_PLOT_LEGEND_DASHED, 1.2, FALSE };
   else if (isfinite (d->reference))
     legend->entries[legend->n++] =
         (ClPlotLegendEntry){ d->reference_label && *d->reference_label ? d->reference_label : "reference",
-                             cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.2 };
+                             cl_plot_color_marker (), CL_PLOT_LEGEND_DASHED, 1.2, FALSE };
   if (d->running_x >= 0 && d->running_series >= 0)
-    legend->entries[legend->n++] =
-        (ClPlotLegendEntry){ "training now (shaded column)", cl_plot_color_text (), CL_PLOT_LEGEND_HOLLOW_POINT, 1.0 };
+    legend->entries[legend->n++] = (ClPlotLegendEntry){ "training now (shaded column)", cl_plot_color_text (),
+                                                        CL_PLOT_LEGEND_HOLLOW_POINT, 1.0, FALSE };
 }
 
 /* Where value v sits along the x axis' linear coordinate. */

@@ -268,8 +268,8 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   y += n_lines * line_h + 6;
 
   ClPlotLegendEntry legend[] = {
-    { "measured (batch)", measured, CL_PLOT_LEGEND_LINE, 1.6 },
-    { "theory 1\u2212(1\u22122\u207b\u207f)\u1d2e\u207b\u00b9", theory, CL_PLOT_LEGEND_DASHED, 1.6 },
+    { "measured (batch)", measured, CL_PLOT_LEGEND_LINE, 1.6, FALSE },
+    { "theory 1\u2212(1\u22122\u207b\u207f)\u1d2e\u207b\u00b9", theory, CL_PLOT_LEGEND_DASHED, 1.6, FALSE },
   };
   y += cl_plot_legend_draw (cr, legend, G_N_ELEMENTS (legend), area->x + 0.5 * area->w, y, area->w,
                             cl_plot_theme (scale).small_font) +

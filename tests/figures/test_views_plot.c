@@ -111,6 +111,47 @@ test_meter_pixels (void)
   image_free (&im);
 }
 
+/* A randbits run without bits (the default preset): no empty over-steps chart and no "n/a", but a
+ * note saying what would be measured, why nothing is, and which control to move; the theory
+ * against n stays, without a run point at n = 0. Once bits were measured, their history shows. */
+static void
+test_meter_without_bits (void)
+{
+  static ClMetricRow rows[N_ROWS];
+  ClEvent event;
+  ClCollisionMeter m;
+  meter_fixture (rows, &event, &m);
+  for (int i = 0; i < N_ROWS; i++)
+    rows[i].code_collision = NAN;
+  m.bits = 0;
+  m.events = NULL;
+  m.n_events = 0;
+  const char *note = cl_views_plot_meter_note (&m);
+  g_assert_nonnull (note);
+  g_assert_nonnull (strstr (note, "data.bits = 0"));
+  g_assert_nonnull (strstr (note, "Raise Random bits per image"));
+  cairo_t *cr;
+  Image im = image_new (900, 420, 1.0, &cr);
+  ClViewsPlotLayout g;
+  cl_views_plot_draw_full (cr, 900, 420, NULL, &m, &g);
+  image_finish (&im, cr);
+  save_png (&im, "views-meter-no-bits.png");
+  g_assert_true (g.shown);
+  g_assert_cmpfloat (g.steps_plot.w, ==, 0); /* no over-steps chart */
+  g_assert_cmpfloat (g.bits_plot.w, >, 150); /* the theory against n */
+  /* no run point on the curve at n = 0 (theory 1.0 there: "every image shares the empty code") */
+  double x0 = cl_plot_scale_map (&g.bits_x, 0);
+  ClRgb theory = cl_views_plot_theory_color ();
+  g_assert_cmpint (count_near_point (&im, theory, x0 + 1, cl_plot_scale_map (&g.bits_y, 1.0) + 5, 2, 0.12), ==, 0);
+  image_free (&im);
+  /* bits measured earlier in the run: the history, not the note */
+  rows[10].code_collision = 0.5f;
+  g_assert_null (cl_views_plot_meter_note (&m));
+  rows[10].code_collision = NAN;
+  m.bits = 8;
+  g_assert_null (cl_views_plot_meter_note (&m));
+}
+
 static void
 test_meter_from_snapshot (void)
 {
@@ -226,6 +267,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/figures/views/meter-pixels", test_meter_pixels);
+  g_test_add_func ("/figures/views/meter-without-bits", test_meter_without_bits);
   g_test_add_func ("/figures/views/meter-from-snapshot", test_meter_from_snapshot);
   g_test_add_func ("/figures/views/export-tight", test_export_tight);
   return g_test_run ();

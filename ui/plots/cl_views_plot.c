@@ -241,6 +241,44 @@ small_axes (cairo_t *cr, const ClPlotRect *plot, const ClPlotScale *x, const ClP
   cl_plot_axis_draw (cr, plot, CL_PLOT_SIDE_BOTTOM, x, xt, x_title, style, NULL);
 }
 
+const char *
+cl_views_plot_meter_note (const ClCollisionMeter *m)
+{
+  if (m == NULL || m->bits > 0)
+    return NULL;
+  for (int i = 0; i < m->n_rows; i++)
+    if (isfinite (m->rows[i].code_collision))
+      return NULL; /* bits earlier in the run: their history is shown */
+  return "Nothing to measure: this run gives its images no bit code (Random bits per image, data.bits = 0), "
+         "so there is no code to share. Raise Random bits per image in the sidebar (e.g. to 8): every image "
+         "then carries a random code that both views keep, and this meter plots how often another image of "
+         "the batch has the same code, against the theory below.";
+}
+
+/* A note in a light frame, wrapped to the frame and shrunk (to a floor) to fit. */
+static void
+draw_note (cairo_t *cr, ClPlotRect r, const char *text, double scale)
+{
+  ClPlotTheme look = cl_plot_theme (scale);
+  cairo_save (cr);
+  cairo_rectangle (cr, r.x + 0.5, r.y + 0.5, r.w - 1, r.h - 1);
+  cl_plot_set_rgb (cr, cl_plot_mix (cl_plot_color_background (), cl_plot_color_grid (), 0.35));
+  cairo_fill_preserve (cr);
+  cl_plot_set_rgb (cr, cl_plot_color_grid ());
+  cairo_set_line_width (cr, 1);
+  cairo_stroke (cr);
+  double inset = 8;
+  char **lines = NULL;
+  int n_lines = 0;
+  cl_plot_wrap_fit (cr, text, look.label_font, MAX (8.0, 0.8 * look.label_font), r.w - 2 * inset, 8, &lines, &n_lines);
+  cl_plot_set_rgb (cr, cl_plot_color_text ());
+  double line_h = cl_plot_text_height (cr);
+  for (int i = 0; i < n_lines && (i + 1) * line_h <= r.h - 2 * inset + 0.5; i++)
+    cl_plot_text (cr, r.x + inset, r.y + inset + i * line_h, lines[i], 0, 0, 0);
+  g_strfreev (lines);
+  cairo_restore (cr);
+}
+
 static void
 draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClViewsPlotLayout *g, double scale)
 {
@@ -267,11 +305,15 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   g_strfreev (lines);
   y += n_lines * line_h + 6;
 
+  /* with no bit code there is nothing to measure: a note says so in place of the over-steps
+   * chart; the theory against n still applies */
+  const char *note = cl_views_plot_meter_note (m);
   ClPlotLegendEntry legend[] = {
-    { "measured (batch)", measured, CL_PLOT_LEGEND_LINE, 1.6, FALSE },
     { "theory 1\u2212(1\u22122\u207b\u207f)\u1d2e\u207b\u00b9", theory, CL_PLOT_LEGEND_DASHED, 1.6, FALSE },
+    { "measured (batch)", measured, CL_PLOT_LEGEND_LINE, 1.6, FALSE },
   };
-  y += cl_plot_legend_draw (cr, legend, G_N_ELEMENTS (legend), area->x + 0.5 * area->w, y, area->w,
+  int n_legend = note != NULL ? 1 : 2;
+  y += cl_plot_legend_draw (cr, legend, n_legend, area->x + 0.5 * area->w, y, area->w,
                             cl_plot_theme (scale).small_font) +
        4;
 
@@ -284,68 +326,73 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   double chart_h = (area->y + area->h - y - summary_h - 8 - 2 * x_extent) / 2;
   if (chart_h < 30)
     return;
-
   ClPlotTicks yt;
   cl_plot_ticks_compute (&yt, 0, 1, 2, FALSE, FALSE);
   double left = cl_plot_axis_extent (cr, CL_PLOT_SIDE_LEFT, &yt, NULL, &style) + 2;
 
-  /* chart 1: sharing over steps */
-  ClPlotRange steps;
-  cl_plot_range_init (&steps);
-  cl_plot_range_add (&steps, 0);
-  for (int i = 0; i < m->n_rows; i++)
-    cl_plot_range_add (&steps, (double) m->rows[i].step);
-  ClPlotTicks xt;
-  cl_plot_ticks_compute (&xt, 0, MAX (steps.hi, 10), 4, TRUE, TRUE);
-  g->steps_plot = (ClPlotRect){ area->x + left, y + 4, area->w - left - 12, chart_h - 4 };
-  cl_plot_scale_init (&g->steps_x, xt.lo, xt.hi, g->steps_plot.x, g->steps_plot.x + g->steps_plot.w);
-  cl_plot_scale_init (&g->steps_y, 0, 1, g->steps_plot.y + g->steps_plot.h, g->steps_plot.y);
-  small_axes (cr, &g->steps_plot, &g->steps_x, &xt, &g->steps_y, &yt, "step", &style);
-  if (m->n_rows > 0)
+  /* chart 1: sharing over steps (or the note saying why there is none) */
+  if (note != NULL)
+    draw_note (cr, (ClPlotRect){ area->x, y + 4, area->w, chart_h + x_extent - 4 }, note, scale);
+  else
     {
-      /* theory: a step function following the bits in force */
-      cairo_save (cr);
-      cl_plot_set_rgb (cr, theory);
-      cairo_set_line_width (cr, 1.6);
-      double dash[] = { 5, 3 };
-      cairo_set_dash (cr, dash, 2, 0);
-      int prev_bits = bits_at (m, m->rows[0].step, start_bits);
-      cairo_move_to (cr, cl_plot_scale_map (&g->steps_x, (double) m->rows[0].step),
-                     cl_plot_scale_map (&g->steps_y, cl_collision_theory (prev_bits, m->batch)));
-      for (int i = 1; i < m->n_rows; i++)
-        {
-          int b = bits_at (m, m->rows[i].step, start_bits);
-          if (b == prev_bits)
-            continue;
-          double x = cl_plot_scale_map (&g->steps_x, (double) m->rows[i].step);
-          cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_collision_theory (prev_bits, m->batch)));
-          cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_collision_theory (b, m->batch)));
-          prev_bits = b;
-        }
-      cairo_line_to (cr, cl_plot_scale_map (&g->steps_x, (double) m->rows[m->n_rows - 1].step),
-                     cl_plot_scale_map (&g->steps_y, cl_collision_theory (prev_bits, m->batch)));
-      cairo_stroke (cr);
-      cairo_restore (cr);
-
-      /* measured: broken where a step had no bits */
-      cairo_save (cr);
-      cl_plot_set_rgb (cr, measured);
-      ClPlotLine line;
-      cl_plot_line_begin (&line, cr, 1.4);
+      /* chart 1: sharing over steps */
+      ClPlotRange steps;
+      cl_plot_range_init (&steps);
+      cl_plot_range_add (&steps, 0);
       for (int i = 0; i < m->n_rows; i++)
+        cl_plot_range_add (&steps, (double) m->rows[i].step);
+      ClPlotTicks xt;
+      cl_plot_ticks_compute (&xt, 0, MAX (steps.hi, 10), 4, TRUE, TRUE);
+      g->steps_plot = (ClPlotRect){ area->x + left, y + 4, area->w - left - 12, chart_h - 4 };
+      cl_plot_scale_init (&g->steps_x, xt.lo, xt.hi, g->steps_plot.x, g->steps_plot.x + g->steps_plot.w);
+      cl_plot_scale_init (&g->steps_y, 0, 1, g->steps_plot.y + g->steps_plot.h, g->steps_plot.y);
+      small_axes (cr, &g->steps_plot, &g->steps_x, &xt, &g->steps_y, &yt, "step", &style);
+      if (m->n_rows > 0)
         {
-          double v = m->rows[i].code_collision;
-          if (!isfinite (v))
+          /* theory: a step function following the bits in force */
+          cairo_save (cr);
+          cl_plot_set_rgb (cr, theory);
+          cairo_set_line_width (cr, 1.6);
+          double dash[] = { 5, 3 };
+          cairo_set_dash (cr, dash, 2, 0);
+          int prev_bits = bits_at (m, m->rows[0].step, start_bits);
+          cairo_move_to (cr, cl_plot_scale_map (&g->steps_x, (double) m->rows[0].step),
+                         cl_plot_scale_map (&g->steps_y, cl_collision_theory (prev_bits, m->batch)));
+          for (int i = 1; i < m->n_rows; i++)
             {
-              cl_plot_line_draw (&line);
-              cl_plot_line_begin (&line, cr, 1.4);
-              continue;
+              int b = bits_at (m, m->rows[i].step, start_bits);
+              if (b == prev_bits)
+                continue;
+              double x = cl_plot_scale_map (&g->steps_x, (double) m->rows[i].step);
+              cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_collision_theory (prev_bits, m->batch)));
+              cairo_line_to (cr, x, cl_plot_scale_map (&g->steps_y, cl_collision_theory (b, m->batch)));
+              prev_bits = b;
             }
-          cl_plot_line_add (&line, cl_plot_scale_map (&g->steps_x, (double) m->rows[i].step),
-                            cl_plot_scale_map (&g->steps_y, CLAMP (v, 0.0, 1.0)));
+          cairo_line_to (cr, cl_plot_scale_map (&g->steps_x, (double) m->rows[m->n_rows - 1].step),
+                         cl_plot_scale_map (&g->steps_y, cl_collision_theory (prev_bits, m->batch)));
+          cairo_stroke (cr);
+          cairo_restore (cr);
+
+          /* measured: broken where a step had no bits */
+          cairo_save (cr);
+          cl_plot_set_rgb (cr, measured);
+          ClPlotLine line;
+          cl_plot_line_begin (&line, cr, 1.4);
+          for (int i = 0; i < m->n_rows; i++)
+            {
+              double v = m->rows[i].code_collision;
+              if (!isfinite (v))
+                {
+                  cl_plot_line_draw (&line);
+                  cl_plot_line_begin (&line, cr, 1.4);
+                  continue;
+                }
+              cl_plot_line_add (&line, cl_plot_scale_map (&g->steps_x, (double) m->rows[i].step),
+                                cl_plot_scale_map (&g->steps_y, CLAMP (v, 0.0, 1.0)));
+            }
+          cl_plot_line_draw (&line);
+          cairo_restore (cr);
         }
-      cl_plot_line_draw (&line);
-      cairo_restore (cr);
     }
   y += chart_h + x_extent + 8;
 
@@ -391,16 +438,22 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   double now_theory = cl_collision_theory (m->bits, m->batch);
   double now_measured = recent_measured (m, start_bits);
   double nx = cl_plot_scale_map (&g->bits_x, CLAMP (m->bits, 0, 24));
-  cl_plot_point_draw (cr, nx, cl_plot_scale_map (&g->bits_y, now_theory), 4.5, theory, TRUE);
+  /* the run's place on the curve (none without a code: n = 0 is no code, not a shared one) */
+  if (m->bits > 0)
+    cl_plot_point_draw (cr, nx, cl_plot_scale_map (&g->bits_y, now_theory), 4.5, theory, TRUE);
   if (isfinite (now_measured))
     cl_plot_point_draw (cr, nx, cl_plot_scale_map (&g->bits_y, CLAMP (now_measured, 0.0, 1.0)), 3.2, measured, FALSE);
   y += chart_h + x_extent + 4;
 
-  char summary[160], m_text[32] = "n/a";
-  if (isfinite (now_measured))
-    g_snprintf (m_text, sizeof m_text, "%.2f", now_measured);
-  g_snprintf (summary, sizeof summary, "n = %d, B = %d: shared %s measured, %.2f in theory", m->bits, m->batch, m_text,
-              now_theory);
+  char summary[160];
+  if (m->bits <= 0)
+    g_snprintf (summary, sizeof summary, "n = 0 (no bit code), B = %d: nothing to share", m->batch);
+  else if (isfinite (now_measured))
+    g_snprintf (summary, sizeof summary, "n = %d, B = %d: shared %.2f measured, %.2f in theory", m->bits, m->batch,
+                now_measured, now_theory);
+  else
+    g_snprintf (summary, sizeof summary, "n = %d, B = %d: %.2f in theory, measured from the next step", m->bits,
+                m->batch, now_theory);
   cl_plot_font (cr, cl_plot_theme (scale).panel_legend_font, TRUE);
   cl_plot_set_rgb (cr, cl_plot_color_text ());
   cl_plot_text (cr, area->x, y, summary, 0, 0, 0);

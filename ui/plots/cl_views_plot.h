@@ -28,6 +28,10 @@ typedef struct
  * meter is shown for data.kind = randbits and for any run with bits. */
 void cl_views_plot_meter_from_snapshot (ClCollisionMeter *meter, const ClSnapshot *snap);
 
+/* Why the meter has nothing to show, when it has not (no bit code in force and none measured
+ * earlier in the run: the default preset), else NULL. Drawn in place of the over-steps chart. */
+const char *cl_views_plot_meter_note (const ClCollisionMeter *meter);
+
 /* The views with the meter beside them (meter NULL or !show: the views alone). */
 void cl_views_plot_draw_with_meter (cairo_t *cr, double width, double height, const ClViewPreview *preview,
                                     const ClCollisionMeter *meter);

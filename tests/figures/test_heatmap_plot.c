@@ -469,6 +469,52 @@ test_heatmap_scale_2x (void)
 }
 
 /* NULL and degenerate inputs: a note, no crash, no hits. */
+/* A dashboard panel: at 1024x700 the similarity panel is 345x215 px and the figure's text scale
+ * is the 0.72 floor (cl_figure_font_scale for a 760x640 figure). Every text stays >= 9 px (it was
+ * 6.8-7.6 px), the subtitle is said shorter instead of smaller, and the matrix still shows. */
+static void
+test_heatmap_dashboard_panel (void)
+{
+  int m = 32, cls[32];
+  for (int i = 0; i < m; i++)
+    cls[i] = i % 10;
+  float *sim = realistic_sim (m, cls, 7);
+  int order[64], group[64];
+  for (int i = 0; i < 2 * m; i++)
+    order[i] = i;
+  for (int pass = 0; pass < 2; pass++)
+    {
+      ClHeatmapData d = heatmap_data (m, sim);
+      d.title = "Batch similarity (cosine of z)";
+      d.font_scale = 0.72;
+      if (pass == 1)
+        {
+          /* ordered with group labels down the left */
+          for (int i = 0; i < 2 * m; i++)
+            group[i] = i / 7;
+          d.order = order;
+          d.order_name = "by class";
+          d.group = group;
+        }
+      ClHeatmapPlotLayout g;
+      cl_heatmap_plot_layout (345, 215, &d, &g);
+      g_test_message ("pass %d: smallest text %.2f px, matrix %.0f px", pass, g.min_font, g.matrix.w);
+      g_assert_true (g.has_matrix);
+      g_assert_cmpfloat (g.min_font, >=, 9.0);
+      g_assert_cmpfloat (g.matrix.w, >=, 80.0);
+      g_assert_cmpfloat (g.colorbar.x + g.colorbar.w, <, 345.0);
+      Image im = draw_heatmap (&d, 345, 215, 1.0);
+      const char *dir = g_getenv ("CL_TEST_PNG_DIR");
+      if (dir != NULL)
+        {
+          g_autofree char *path = g_strdup_printf ("%s/heatmap-dashboard-%d.png", dir, pass);
+          cairo_surface_write_to_png (im.surface, path);
+        }
+      image_free (&im);
+    }
+  g_free (sim);
+}
+
 static void
 test_heatmap_empty (void)
 {
@@ -536,6 +582,7 @@ main (int argc, char **argv)
   g_test_add_func ("/figures/heatmap/highlight", test_heatmap_highlight);
   g_test_add_func ("/figures/heatmap/groups", test_heatmap_groups);
   g_test_add_func ("/figures/heatmap/scale-2x", test_heatmap_scale_2x);
+  g_test_add_func ("/figures/heatmap/dashboard-panel", test_heatmap_dashboard_panel);
   g_test_add_func ("/figures/heatmap/empty", test_heatmap_empty);
   return g_test_run ();
 }

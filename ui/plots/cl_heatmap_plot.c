@@ -18,6 +18,18 @@ view_color (int view)
 
 #define BAR_TITLE "cosine similarity"
 #define TOO_SMALL 24.0 /* matrix side, user units, below which it is not worth drawing */
+/* The smallest text the figure draws (user units, px at 1x): a dashboard panel shrinks the figure
+ * to a third of its size, and text that follows it down to 6-7 px is not readable; the matrix
+ * gives up the room instead. */
+#define LEGIBLE_FONT 9.0
+
+/* The theme at the data's text scale, raised so that the smallest text stays legible. */
+static ClPlotTheme
+look_of (const ClHeatmapData *d)
+{
+  double scale = d != NULL && d->font_scale > 0.0 && isfinite (d->font_scale) ? d->font_scale : 1.0;
+  return cl_plot_theme (MAX (scale, LEGIBLE_FONT / cl_plot_theme (1.0).small_font));
+}
 
 /* The colour-bar ticks the brief fixes, formatted without trailing zeros. */
 static const double bar_ticks[] = { -1.0, -0.5, 0.0, 0.5, 1.0 };
@@ -38,6 +50,7 @@ typedef struct
   gboolean positives_adjacent;
   const int *group; /* validated: NULL when absent */
   char subtitle[192];
+  double subtitle_font;
   char caption[256];
   char **caption_lines; /* the caption wrapped */
   int n_caption_lines;
@@ -102,14 +115,14 @@ text_width (cairo_t *cr, const char *text, double size, gboolean bold)
   return wd;
 }
 
-/* The largest font size up to size at which text fits in max_width (not below 7). */
+/* The largest font size up to size at which text fits in max_width (not below LEGIBLE_FONT). */
 static double
 fitted_font (cairo_t *cr, const char *text, double size, double max_width)
 {
   double wd = text_width (cr, text, size, FALSE);
   if (wd <= max_width || wd <= 0.0)
     return size;
-  return MAX (7.0, size * max_width / wd);
+  return MAX (LEGIBLE_FONT, size * max_width / wd);
 }
 
 static void
@@ -124,7 +137,7 @@ group_label (const ClHeatmapData *d, int id, char *buf, size_t size)
 static void
 compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout *l)
 {
-  ClPlotTheme look = cl_plot_theme (d != NULL ? d->font_scale : 1.0);
+  ClPlotTheme look = look_of (d);
   memset (l, 0, sizeof *l);
   double y = look.pad;
   l->title_y = y;
@@ -165,6 +178,12 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
                                                                                : "display order";
   g_snprintf (l->subtitle, sizeof l->subtitle, "%d embeddings (%d images \xC3\x97 2 views), %s%s", n, d->m,
               l->ordered && d->order_name != NULL && d->order_name[0] != '\0' ? "ordered " : "", order_text);
+  /* a narrow figure says it shorter rather than smaller */
+  double sub_w = w - 2 * look.pad;
+  if (text_width (mc, l->subtitle, look.panel_legend_font, FALSE) > sub_w)
+    g_snprintf (l->subtitle, sizeof l->subtitle, "%d images \xC3\x97 2 views, %s", d->m,
+                !l->ordered ? "stored order" : order_text);
+  l->subtitle_font = fitted_font (mc, l->subtitle, look.panel_legend_font, sub_w);
   l->subtitle_y = y;
   y += text_height (mc, look.panel_legend_font, FALSE) + 6.0;
 
@@ -196,8 +215,8 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
 
   /* bottom: caption (up to two lines), then the strips' legend */
   cairo_save (mc);
-  l->caption_font = cl_plot_wrap_fit (mc, l->caption, look.small_font, 7.5, w - 2 * look.pad, 2, &l->caption_lines,
-                                      &l->n_caption_lines);
+  l->caption_font = cl_plot_wrap_fit (mc, l->caption, look.small_font, LEGIBLE_FONT, w - 2 * look.pad, 3,
+                                      &l->caption_lines, &l->n_caption_lines);
   l->caption_line_h = cl_plot_text_height (mc);
   cairo_restore (mc);
   double caption_h = l->n_caption_lines * l->caption_line_h;
@@ -267,6 +286,9 @@ compute_layout (cairo_t *mc, double w, double h, const ClHeatmapData *d, Layout 
   double mx = round (look.pad + 0.5 * (w - 2 * look.pad - total_w) + left_margin);
   double my = round (y + top_margin + 0.5 * (avail_h - side));
   l->g.has_matrix = TRUE;
+  l->g.min_font = MIN (MIN (l->subtitle_font, l->caption_font), MIN (look.panel_legend_font, look.panel_title_font));
+  if (l->strips)
+    l->g.min_font = MIN (l->g.min_font, look.small_font);
   l->g.cell = cell;
   l->g.matrix = (ClPlotRect){ mx, my, side, side };
   l->g.colorbar = (ClPlotRect){ mx + side + COLORBAR_GAP, my, COLORBAR_WIDTH, side };
@@ -596,7 +618,7 @@ cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d)
 {
   if (!(w >= 1.0) || !(h >= 1.0) || !isfinite (w) || !isfinite (h))
     return;
-  ClPlotTheme look = cl_plot_theme (d != NULL ? d->font_scale : 1.0);
+  ClPlotTheme look = look_of (d);
   Layout l;
   layout_for (w, h, d, &l);
 
@@ -617,8 +639,7 @@ cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d)
       layout_clear (&l);
       return;
     }
-  double sub_font = fitted_font (cr, l.subtitle, look.panel_legend_font, w - 2 * look.pad);
-  cl_plot_font (cr, sub_font, FALSE);
+  cl_plot_font (cr, l.subtitle_font, FALSE);
   cl_plot_set_rgb (cr, cl_plot_color_muted ());
   cl_plot_text (cr, 0.5 * w, l.subtitle_y, l.subtitle, 0.5, 0.0, 0.0);
 

@@ -37,6 +37,7 @@ typedef struct
   ClPlotRect matrix;   /* the cells: n x n squares of side cell, row p at matrix.y + p * cell */
   double cell;         /* a whole number of user units when there is room for 2 or more */
   ClPlotRect colorbar; /* the bar itself: +1 at the top, -1 at the bottom */
+  double min_font;     /* the smallest text size drawn (user units) */
 } ClHeatmapPlotLayout;
 
 void cl_heatmap_plot_draw (cairo_t *cr, double w, double h, const ClHeatmapData *d);

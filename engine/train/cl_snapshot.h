@@ -103,7 +103,10 @@ typedef struct
   int grid_h[CL_CLUSTER_LAYERS], grid_w[CL_CLUSTER_LAYERS];
   int *labels[CL_CLUSTER_LAYERS * CL_CLUSTER_KS]; /* [layer * KS + col] -> [grid_h * grid_w] */
   int *parent[CL_CLUSTER_LAYERS * CL_CLUSTER_KS]; /* parent at the previous column's k, NULL in column 0 */
-  double iou[CL_CLUSTER_LAYERS * CL_CLUSTER_KS], ari[CL_CLUSTER_LAYERS * CL_CLUSTER_KS];
+  double iou[CL_CLUSTER_LAYERS * CL_CLUSTER_KS], ari[CL_CLUSTER_LAYERS * CL_CLUSTER_KS]; /* means over n_images */
+  /* the drawn canvas's own scores (the label maps above are of that canvas) */
+  double iou_drawn[CL_CLUSTER_LAYERS * CL_CLUSTER_KS], ari_drawn[CL_CLUSTER_LAYERS * CL_CLUSTER_KS];
+  int n_images; /* canvases the means are over (probe.cluster_images) */
 } ClClusterMaps;
 
 ClClusterMaps *cl_cluster_maps_ref (ClClusterMaps *maps);

@@ -80,6 +80,7 @@ cl_trainer_run_clusters (ClTrainer *t)
   maps->img_h = h;
   maps->img_w = w;
   maps->image = g_memdup2 (t->x, sizeof (float) * (size_t) c * plane);
+  maps->n_images = n_img;
 
   double sum_iou[CL_CLUSTER_LAYERS * CL_CLUSTER_KS] = { 0 }, sum_ari[CL_CLUSTER_LAYERS * CL_CLUSTER_KS] = { 0 };
   int n_iou[CL_CLUSTER_LAYERS * CL_CLUSTER_KS] = { 0 }, n_ari[CL_CLUSTER_LAYERS * CL_CLUSTER_KS] = { 0 };
@@ -123,6 +124,8 @@ cl_trainer_run_clusters (ClTrainer *t)
                 sum_ari[cell] += ari, n_ari[cell]++;
               if (i == 0)
                 {
+                  maps->iou_drawn[cell] = iou;
+                  maps->ari_drawn[cell] = ari;
                   maps->labels[cell] = g_memdup2 (lk, sizeof (int) * n);
                   if (j > 0)
                     {

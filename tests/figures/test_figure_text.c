@@ -251,6 +251,53 @@ test_ab_legend_live_changes (void)
                    "0.2\u21920.3 @200, loss.temperature 0.3\u21920.4 @300 (+2 more changes)");
 }
 
+/* Local features: under each cell the drawn canvas's own scores, not the mean over the canvases
+ * (the drawn canvas scored 0.82 while the mean of 16 was 0.34, and read as if it were 0.34); the
+ * enlarged view gives both, each named. */
+static void
+test_clusters_scores_are_the_canvas_own (void)
+{
+  ClClusterMaps *maps = g_new0 (ClClusterMaps, 1);
+  maps->ref_count = 1;
+  maps->n_layers = 1;
+  maps->layer_names[0] = "pixels";
+  maps->n_images = 16;
+  maps->img_c = 1;
+  maps->img_h = maps->img_w = 4;
+  maps->image = g_new0 (float, 16);
+  maps->grid_h[0] = maps->grid_w[0] = 4;
+  for (int j = 0; j < CL_CLUSTER_KS; j++)
+    {
+      maps->ks[j] = 2 << j;
+      maps->labels[j] = g_new0 (int, 16);
+      maps->iou[j] = 0.34;
+      maps->ari[j] = 0.16;
+      maps->iou_drawn[j] = 0.82;
+      maps->ari_drawn[j] = 0.40;
+    }
+  ClSnapshot *s = cl_snapshot_new_from_rows (NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL);
+  s->clusters = maps; /* the snapshot's unref frees it */
+  ClFigureOptions o;
+  cl_figure_options_init (&o);
+  ClClustersData d;
+  cl_figure_clusters_data (s, &o, &d);
+  g_assert_cmpfloat (d.object_iou[0], ==, 0.82);
+  g_assert_cmpfloat (d.instance_ari[0], ==, 0.40);
+  char lines[2][CL_CLUSTERS_SCORES_TEXT];
+  g_assert_cmpint (cl_clusters_plot_scores_text (&d, 0, lines), ==, 2);
+  g_assert_cmpstr (lines[0], ==, "this canvas: object IoU 0.82   instance ARI 0.40");
+  g_assert_cmpstr (lines[1], ==, "mean of 16 canvases: object IoU 0.34   instance ARI 0.16");
+  /* the figure draws with them */
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 900, 760);
+  cairo_t *cr = cairo_create (surface);
+  o.cluster_highlight = 0;
+  cl_figure_draw_with (CL_FIGURE_CLUSTERS, cr, 900, 760, s, &o);
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  cl_snapshot_unref (s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -260,5 +307,6 @@ main (int argc, char **argv)
   g_test_add_func ("/figures/text/similarity-tooltip-names-classes", test_similarity_tooltip_names_classes);
   g_test_add_func ("/figures/text/heatmap-group-names", test_heatmap_group_names);
   g_test_add_func ("/figures/text/ab-legend-live-changes", test_ab_legend_live_changes);
+  g_test_add_func ("/figures/text/clusters-scores-are-the-canvas-own", test_clusters_scores_are_the_canvas_own);
   return g_test_run ();
 }

@@ -82,9 +82,56 @@ image_in (const ClClustersData *d, double x, double y, double s)
   return (ClPlotRect){ x + 0.5 * s * (1.0 - iw / ih), y, s * iw / ih, s };
 }
 
-static const char *
-caption_text (const ClClustersData *d)
+static gboolean
+has_means (const ClClustersData *d)
 {
+  return has_metrics (d) && (d->object_iou_mean != NULL || d->instance_ari_mean != NULL);
+}
+
+int
+cl_clusters_plot_scores_text (const ClClustersData *d, int index, char (*lines)[CL_CLUSTERS_SCORES_TEXT])
+{
+  if (d == NULL || !has_metrics (d) || index < 0 || index >= d->n_rows * d->n_cols)
+    return 0;
+  int n = has_means (d) ? 2 : 1;
+  for (int line = 0; line < n; line++)
+    {
+      const double *ious = line == 0 ? d->object_iou : d->object_iou_mean;
+      const double *aris = line == 0 ? d->instance_ari : d->instance_ari_mean;
+      char iou[32], ari[32], scores[96], lead[64] = "";
+      format_metric (ious != NULL ? ious[index] : NAN, iou, sizeof iou);
+      format_metric (aris != NULL ? aris[index] : NAN, ari, sizeof ari);
+      if (ious != NULL && aris != NULL)
+        g_snprintf (scores, sizeof scores, "object IoU %s   instance ARI %s", iou, ari);
+      else if (ious != NULL)
+        g_snprintf (scores, sizeof scores, "object IoU %s", iou);
+      else
+        g_snprintf (scores, sizeof scores, "instance ARI %s", ari);
+      if (n == 2)
+        {
+          if (line == 0)
+            g_strlcpy (lead, "this canvas: ", sizeof lead);
+          else
+            g_snprintf (lead, sizeof lead, "mean of %d canvases: ", d->n_mean_images);
+        }
+      g_snprintf (lines[line], CL_CLUSTERS_SCORES_TEXT, "%s%s", lead, scores);
+    }
+  return n;
+}
+
+static const char *
+caption_text (const ClClustersData *d, char *buf, size_t size)
+{
+  if (has_means (d))
+    {
+      /* the numbers under the cells are this canvas's; the chart's are means over canvases */
+      g_snprintf (buf, size,
+                  "Each cluster at the first k has its own hue; at larger k a lighter or darker shade of the cluster "
+                  "it split from. Under each cell: this canvas's own object IoU \xC2\xB7 instance ARI; the chart "
+                  "and a hovered cell's second line: means over %d canvases.",
+                  d->n_mean_images);
+      return buf;
+    }
   if (has_metrics (d))
     return "Each cluster at the first k has its own hue; at larger k a cluster is a lighter or darker "
            "shade of the cluster it split from. IoU: object IoU; ARI: instance adjusted Rand index.";
@@ -202,8 +249,10 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
 
   /* caption at the bottom, at most two lines */
   cairo_save (mc);
-  l->caption_font = cl_plot_wrap_fit (mc, grid_ok ? caption_text (d) : TREND_ALONE_CAPTION, look.small_font, 7.5,
-                                      w - 2 * look.pad, 2, &l->caption, &l->caption_lines);
+  char caption_buf[320];
+  l->caption_font =
+      cl_plot_wrap_fit (mc, grid_ok ? caption_text (d, caption_buf, sizeof caption_buf) : TREND_ALONE_CAPTION,
+                        look.small_font, 7.5, w - 2 * look.pad, 2, &l->caption, &l->caption_lines);
   l->caption_line_h = cl_plot_text_height (mc);
   cairo_restore (mc);
   double bottom = h - look.pad - l->caption_lines * l->caption_line_h - 6.0;
@@ -292,7 +341,7 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
       cl_plot_font (mc, look.heading_font, TRUE);
       double title_h = cl_plot_text_height (mc);
       cl_plot_font (mc, look.label_font, FALSE);
-      double metric_h = has_metrics (d) ? cl_plot_text_height (mc) + 6.0 : 0.0;
+      double metric_h = has_metrics (d) ? (has_means (d) ? 2 : 1) * cl_plot_text_height (mc) + 6.0 : 0.0;
       cairo_restore (mc);
       double cp = look.gap;
       int k = cl_clusters_k_of (d, hi % d->n_cols);
@@ -599,17 +648,13 @@ draw_card (cairo_t *cr, const ClClustersData *d, const Layout *l, const ClPlotTh
 
   if (has_metrics (d))
     {
-      char iou[32], ari[32];
-      format_metric (d->object_iou != NULL ? d->object_iou[hi] : NAN, iou, sizeof iou);
-      format_metric (d->instance_ari != NULL ? d->instance_ari[hi] : NAN, ari, sizeof ari);
-      if (d->object_iou != NULL && d->instance_ari != NULL)
-        g_snprintf (text, sizeof text, "object IoU %s   instance ARI %s", iou, ari);
-      else if (d->object_iou != NULL)
-        g_snprintf (text, sizeof text, "object IoU %s", iou);
-      else
-        g_snprintf (text, sizeof text, "instance ARI %s", ari);
+      /* this canvas's scores, then (when given) their means over the canvases, each named */
       cl_plot_font (cr, look->label_font, FALSE);
-      cl_plot_text (cr, c->x + 0.5 * c->w, l->card_metric_y, text, 0.5, 0.0, 0.0);
+      double line_h = cl_plot_text_height (cr);
+      char lines[2][CL_CLUSTERS_SCORES_TEXT];
+      int n_lines = cl_clusters_plot_scores_text (d, hi, lines);
+      for (int line = 0; line < n_lines; line++)
+        cl_plot_text (cr, c->x + 0.5 * c->w, l->card_metric_y + line * line_h, lines[line], 0.5, 0.0, 0.0);
     }
   cairo_restore (cr);
 }

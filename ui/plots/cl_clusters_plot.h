@@ -36,9 +36,14 @@ typedef struct
                                             * that overlaps most), so the colours stay consistent anyway. */
   const double *object_iou, *instance_ari; /* [row*n_cols+col] or NULL: printed small under each
                                             * cell (NaN prints as a dash) */
-  int highlight;                           /* -1 or the cell index to draw enlarged (hover); its layer's
-                                            * lines are drawn bold in the trend chart */
-  const char *title;                       /* NULL: "Local features: K-means of each layer's feature map" */
+  /* Means of the same scores over several canvases (the drawn one among them), when object_iou
+   * and instance_ari are the drawn canvas's own: [row*n_cols+col] or NULL. The enlarged view
+   * gives both, each named; the caption says which is which. */
+  const double *object_iou_mean, *instance_ari_mean;
+  int n_mean_images;
+  int highlight;     /* -1 or the cell index to draw enlarged (hover); its layer's
+                      * lines are drawn bold in the trend chart */
+  const char *title; /* NULL: "Local features: K-means of each layer's feature map" */
   /* Scores over training for the trend chart (ClSnapshot.cluster_rows), any order; NULL or 0
    * rows: no chart. Layers are matched to the grid's rows by name; layers the grid lacks
    * follow in order of first appearance. */
@@ -75,6 +80,12 @@ typedef struct
 } ClClustersPlotLayout;
 
 void cl_clusters_plot_draw (cairo_t *cr, double w, double h, const ClClustersData *d);
+
+/* The scores the enlarged view of cell index gives: one line ("object IoU 0.82   instance ARI
+ * 0.40"), or with means two, named ("this canvas: ...", "mean of 16 canvases: ..."). Returns
+ * the number of lines (0 without scores). */
+#define CL_CLUSTERS_SCORES_TEXT 192
+int cl_clusters_plot_scores_text (const ClClustersData *d, int index, char (*lines)[CL_CLUSTERS_SCORES_TEXT]);
 
 /* The layout draw uses (d may be NULL). */
 void cl_clusters_plot_layout (double w, double h, const ClClustersData *d, ClClustersPlotLayout *layout);

@@ -56,11 +56,11 @@ static const FigureInfo figures[CL_N_FIGURES] = {
                            "layer IoU 0.35 vs pixels 0.37 at k = 2, ARI 0.23 vs 0.26 at k = 8); convn-deep, a "
                            "background drawn per view, 2000 steps and SimCLR's full augmentation (crop, jitter, "
                            "blur) lifted no layer 0.10 above pixels (see the guide). "
-                           "Numbers: object IoU of the "
-                           "best union of clusters with the foreground, and ARI "
-                           "against the instances (means over probe.cluster_images canvases, not the drawn one: "
-                           "striped or checked backgrounds that pixels cannot tell from the items pull the pixel "
-                           "mean down); the chart shows both over steps per layer, raw pixels dashed." },
+                           "Numbers under the cells: the drawn canvas's own object IoU (best union of clusters "
+                           "with the foreground) and ARI against the instances; a hovered cell adds their means over "
+                           "probe.cluster_images canvases, which the chart shows over steps per layer (raw pixels "
+                           "dashed): striped or checked backgrounds that pixels cannot tell from the items pull the "
+                           "pixel mean down." },
 };
 
 static const char *const sim_order_names[CL_N_SIM_ORDERS] = { "by view", "by view pair", "by class", "by bit code" };
@@ -172,8 +172,8 @@ heatmap_data (const ClSnapshot *snap, const ClFigureOptions *o, int *rows, int *
     }
 }
 
-static void
-clusters_data (const ClSnapshot *s, const ClFigureOptions *o, ClClustersData *d)
+void
+cl_figure_clusters_data (const ClSnapshot *s, const ClFigureOptions *o, ClClustersData *d)
 {
   const ClClusterMaps *m = s ? s->clusters : NULL;
   memset (d, 0, sizeof *d);
@@ -199,8 +199,12 @@ clusters_data (const ClSnapshot *s, const ClFigureOptions *o, ClClustersData *d)
   d->grid_w = m->grid_w;
   d->labels = (const int *const *) m->labels;
   d->parent = (const int *const *) m->parent;
-  d->object_iou = m->iou;
-  d->instance_ari = m->ari;
+  /* under each cell the drawn canvas's own scores; the means over the canvases beside them */
+  d->object_iou = m->iou_drawn;
+  d->instance_ari = m->ari_drawn;
+  d->object_iou_mean = m->iou;
+  d->instance_ari_mean = m->ari;
+  d->n_mean_images = m->n_images;
 }
 
 int
@@ -211,7 +215,7 @@ cl_figure_clusters_hit (double w, double h, const ClSnapshot *snap, const ClFigu
   ClFigureOptions defaults;
   cl_figure_options_init (&defaults);
   ClClustersData d;
-  clusters_data (snap, o ? o : &defaults, &d);
+  cl_figure_clusters_data (snap, o ? o : &defaults, &d);
   d.font_scale = view_for (CL_FIGURE_CLUSTERS, w, h, o ? o : &defaults).font_scale; /* as drawn */
   return cl_clusters_plot_hit (w, h, &d, x, y);
 }
@@ -525,7 +529,7 @@ cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double w, double h, const C
     case CL_FIGURE_CLUSTERS:
       {
         ClClustersData d;
-        clusters_data (s, o, &d);
+        cl_figure_clusters_data (s, o, &d);
         d.font_scale = view_for (CL_FIGURE_CLUSTERS, w, h, o).font_scale;
         cl_clusters_plot_draw (cr, w, h, &d);
       }

@@ -104,6 +104,11 @@ const char *cl_sim_order_name (ClSimOrder order);
 void cl_figure_draw (ClFigureKind kind, cairo_t *cr, double width, double height, const ClSnapshot *snap);
 void cl_figure_draw_with (ClFigureKind kind, cairo_t *cr, double width, double height, const ClSnapshot *snap,
                           const ClFigureOptions *options);
+/* Local features: what the figure draws of a snapshot (its label maps, the drawn canvas's own
+ * scores under the cells and their means over the canvases, the scores over steps). The
+ * pointers are into snap. */
+#include "ui/plots/cl_clusters_plot.h"
+void cl_figure_clusters_data (const ClSnapshot *snap, const ClFigureOptions *options, ClClustersData *data);
 /* Local features: the cell under (x, y), or -1. */
 int cl_figure_clusters_hit (double width, double height, const ClSnapshot *snap, const ClFigureOptions *options,
                             double x, double y);

@@ -115,6 +115,17 @@ test_cluster_layers (void)
           g_assert_cmpint (s->clusters->grid_h[l], ==, cases[c].grid[l]);
           g_assert_cmpint (s->clusters->grid_w[l], ==, cases[c].grid[l]);
         }
+      /* the drawn canvas's own scores beside the means over the 2 canvases: scores, and not the
+       * means everywhere (two canvases do not score alike in every cell) */
+      g_assert_cmpint (s->clusters->n_images, ==, 2);
+      int differ = 0;
+      for (int cell = 0; cell < 4 * CL_CLUSTER_KS; cell++)
+        {
+          g_assert_true (s->clusters->iou_drawn[cell] >= 0.0 && s->clusters->iou_drawn[cell] <= 1.0);
+          g_assert_true (s->clusters->ari_drawn[cell] >= -1.0 && s->clusters->ari_drawn[cell] <= 1.0);
+          differ += s->clusters->iou_drawn[cell] != s->clusters->iou[cell];
+        }
+      g_assert_cmpint (differ, >, 0);
       /* clusters.csv rows carry the same names: 4 layers x 3 ks at steps 0 and 1. */
       g_assert_cmpint (s->n_cluster_rows, ==, 2 * 4 * 3);
       for (int i = 0; i < s->n_cluster_rows; i++)

@@ -255,28 +255,36 @@ cl_views_plot_meter_note (const ClCollisionMeter *m)
          "the batch has the same code, against the theory below.";
 }
 
-/* A note in a light frame, wrapped to the frame and shrunk (to a floor) to fit. */
-static void
-draw_note (cairo_t *cr, ClPlotRect r, const char *text, double scale)
+#define NOTE_INSET 8.0
+
+/* A note in a light frame of width r.w, wrapped; returns its height (drawn only with draw, and
+ * at most r.h high: lines that do not fit are left out). */
+static double
+draw_note (cairo_t *cr, ClPlotRect r, const char *text, double scale, gboolean draw)
 {
   ClPlotTheme look = cl_plot_theme (scale);
   cairo_save (cr);
-  cairo_rectangle (cr, r.x + 0.5, r.y + 0.5, r.w - 1, r.h - 1);
-  cl_plot_set_rgb (cr, cl_plot_mix (cl_plot_color_background (), cl_plot_color_grid (), 0.35));
-  cairo_fill_preserve (cr);
-  cl_plot_set_rgb (cr, cl_plot_color_grid ());
-  cairo_set_line_width (cr, 1);
-  cairo_stroke (cr);
-  double inset = 8;
   char **lines = NULL;
   int n_lines = 0;
-  cl_plot_wrap_fit (cr, text, look.label_font, MAX (8.0, 0.8 * look.label_font), r.w - 2 * inset, 8, &lines, &n_lines);
-  cl_plot_set_rgb (cr, cl_plot_color_text ());
+  cl_plot_wrap_fit (cr, text, look.label_font, MAX (8.0, 0.8 * look.label_font), r.w - 2 * NOTE_INSET, 8, &lines,
+                    &n_lines);
   double line_h = cl_plot_text_height (cr);
-  for (int i = 0; i < n_lines && (i + 1) * line_h <= r.h - 2 * inset + 0.5; i++)
-    cl_plot_text (cr, r.x + inset, r.y + inset + i * line_h, lines[i], 0, 0, 0);
+  double h = MIN (r.h, n_lines * line_h + 2 * NOTE_INSET);
+  if (draw)
+    {
+      cairo_rectangle (cr, r.x + 0.5, r.y + 0.5, r.w - 1, h - 1);
+      cl_plot_set_rgb (cr, cl_plot_mix (cl_plot_color_background (), cl_plot_color_grid (), 0.35));
+      cairo_fill_preserve (cr);
+      cl_plot_set_rgb (cr, cl_plot_color_grid ());
+      cairo_set_line_width (cr, 1);
+      cairo_stroke (cr);
+      cl_plot_set_rgb (cr, cl_plot_color_text ());
+      for (int i = 0; i < n_lines && (i + 1) * line_h <= h - 2 * NOTE_INSET + 0.5; i++)
+        cl_plot_text (cr, r.x + NOTE_INSET, r.y + NOTE_INSET + i * line_h, lines[i], 0, 0, 0);
+    }
   g_strfreev (lines);
   cairo_restore (cr);
+  return h;
 }
 
 static void
@@ -324,6 +332,13 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
   double x_extent = style.tick_length + style.pad + tick_h + style.pad + title_h;
   double summary_h = 16;
   double chart_h = (area->y + area->h - y - summary_h - 8 - 2 * x_extent) / 2;
+  /* the note takes the height it needs (at most a chart's), the theory chart the rest */
+  double note_h = 0;
+  if (note != NULL)
+    {
+      note_h = draw_note (cr, (ClPlotRect){ area->x, y + 4, area->w, chart_h + x_extent - 4 }, note, scale, FALSE);
+      chart_h = area->y + area->h - y - summary_h - 8 - x_extent - (note_h + 12);
+    }
   if (chart_h < 30)
     return;
   ClPlotTicks yt;
@@ -332,7 +347,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
 
   /* chart 1: sharing over steps (or the note saying why there is none) */
   if (note != NULL)
-    draw_note (cr, (ClPlotRect){ area->x, y + 4, area->w, chart_h + x_extent - 4 }, note, scale);
+    draw_note (cr, (ClPlotRect){ area->x, y + 4, area->w, note_h }, note, scale, TRUE);
   else
     {
       /* chart 1: sharing over steps */
@@ -394,7 +409,7 @@ draw_meter (cairo_t *cr, const ClPlotRect *area, const ClCollisionMeter *m, ClVi
           cairo_restore (cr);
         }
     }
-  y += chart_h + x_extent + 8;
+  y += note != NULL ? note_h + 12 : chart_h + x_extent + 8;
 
   /* chart 2: the theory against n, log2(B) marked, the run's n as a point */
   ClPlotTicks bt;

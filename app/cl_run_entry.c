@@ -141,6 +141,7 @@ cl_run_entry_new_placeholder (const char *text)
 {
   ClRunEntry *e = g_object_new (CL_TYPE_RUN_ENTRY, NULL);
   e->choice = g_strdup (text);
+  e->title = g_strdup (text); /* what the drop-down's button shows */
   return e;
 }
 

@@ -469,34 +469,70 @@ on_run_activate (GtkListView *view, guint position, ClWindow *self)
     }
 }
 
-/* Drop-down items: the button ellipsizes its label (a long run summary must not widen the
- * sidebar), the popup list shows it whole. */
+/* Drop-down items. The button shows the run's title ("default · stopped"), ellipsized in the
+ * middle so that its start and its state stay when the sidebar is narrow, with the whole choice
+ * (title and parameters) as its tooltip; the popup list shows the title and, under it, the
+ * parameters, both wrapped rather than cut (a long run summary must not widen the sidebar nor run
+ * off the popover). */
 static void
-setup_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer ellipsize)
+setup_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer button)
 {
   (void) factory;
-  GtkWidget *label = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  if (ellipsize)
+  if (button)
     {
-      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      GtkWidget *label = gtk_label_new (NULL);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
       gtk_label_set_width_chars (GTK_LABEL (label), 12);
+      gtk_list_item_set_child (item, label);
+      return;
     }
-  gtk_list_item_set_child (item, label);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 1);
+  for (int i = 0; i < 2; i++)
+    {
+      GtkWidget *label = gtk_label_new (NULL);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 44);
+      if (i == 1)
+        gtk_widget_add_css_class (label, "run-detail");
+      gtk_box_append (GTK_BOX (box), label);
+    }
+  gtk_list_item_set_child (item, box);
+}
+
+/* A summary label is shown only when there is a summary. */
+static gboolean
+text_to_visible (GBinding *binding, const GValue *from, GValue *to, gpointer data)
+{
+  (void) binding;
+  (void) data;
+  const char *text = g_value_get_string (from);
+  g_value_set_boolean (to, text != NULL && *text != '\0');
+  return TRUE;
 }
 
 static void
-bind_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+bind_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer button)
 {
   (void) factory;
-  (void) data;
-  GtkWidget *label = gtk_list_item_get_child (item);
+  GtkWidget *child = gtk_list_item_get_child (item);
   ClRunEntry *e = gtk_list_item_get_item (item);
-  GBinding *text = g_object_bind_property (e, "choice", label, "label", G_BINDING_SYNC_CREATE);
-  GBinding *tip = g_object_bind_property (e, "choice", label, "tooltip-text", G_BINDING_SYNC_CREATE);
   GPtrArray *bindings = g_ptr_array_new ();
-  g_ptr_array_add (bindings, text);
-  g_ptr_array_add (bindings, tip);
+  if (button)
+    {
+      g_ptr_array_add (bindings, g_object_bind_property (e, "title", child, "label", G_BINDING_SYNC_CREATE));
+      g_ptr_array_add (bindings, g_object_bind_property (e, "choice", child, "tooltip-text", G_BINDING_SYNC_CREATE));
+    }
+  else
+    {
+      GtkWidget *title = gtk_widget_get_first_child (child), *summary = gtk_widget_get_next_sibling (title);
+      g_ptr_array_add (bindings, g_object_bind_property (e, "title", title, "label", G_BINDING_SYNC_CREATE));
+      g_ptr_array_add (bindings, g_object_bind_property (e, "summary", summary, "label", G_BINDING_SYNC_CREATE));
+      g_ptr_array_add (bindings, g_object_bind_property_full (e, "summary", summary, "visible", G_BINDING_SYNC_CREATE,
+                                                              text_to_visible, NULL, NULL, NULL));
+    }
   g_object_set_data_full (G_OBJECT (item), "bindings", bindings, (GDestroyNotify) g_ptr_array_unref);
 }
 
@@ -505,7 +541,7 @@ choice_factory (gboolean ellipsize)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_choice_label), GINT_TO_POINTER (ellipsize));
-  g_signal_connect (factory, "bind", G_CALLBACK (bind_choice_label), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_choice_label), GINT_TO_POINTER (ellipsize));
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_choice_label), NULL);
   return factory;
 }

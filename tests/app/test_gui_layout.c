@@ -215,6 +215,67 @@ details_whole (ClWindow *win, int *n_rows)
   return one_line;
 }
 
+/* The mapped label under w (depth first) whose text is text, or NULL. */
+static GtkWidget *
+find_label (GtkWidget *w, const char *text)
+{
+  if (GTK_IS_LABEL (w) && gtk_widget_get_mapped (w) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (w)), text) == 0)
+    return w;
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_label (c, text);
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* The B chooser with a stopped run chosen: its button shows the run's title whole ("randbits run
+ * 0 · stopped", not "randbits run 0 · stopped · randbits 10 bi..."), with the whole choice as its
+ * tooltip; its popup lists each run's title and parameters whole, wrapped inside the window. */
+static void
+choosers_readable (ClWindow *win)
+{
+  win->syncing_choices = TRUE; /* shown, not loaded: the fake runs have no folder */
+  gtk_drop_down_set_selected (win->run_b, 1);
+  win->syncing_choices = FALSE;
+  gui_spin_ms (200);
+  ClRunEntry *e = gtk_drop_down_get_selected_item (win->run_b);
+  g_assert_nonnull (e);
+  g_autofree char *title = NULL, *choice = NULL, *summary = NULL;
+  g_object_get (e, "title", &title, "choice", &choice, "summary", &summary, NULL);
+  g_assert_true (g_str_has_suffix (title, " · stopped"));
+  GtkWidget *button_label = find_label (GTK_WIDGET (win->run_b), title);
+  if (button_label == NULL)
+    g_error ("the B chooser's button does not show the title \"%s\" alone", title);
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (button_label))));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (button_label), ==, choice);
+
+  g_signal_emit_by_name (win->run_b, "activate");
+  gui_spin_ms (400);
+  GtkWidget *list_title = NULL;
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (win->run_b)); c && !list_title;
+       c = gtk_widget_get_next_sibling (c))
+    if (GTK_IS_POPOVER (c))
+      list_title = find_label (c, title);
+  g_assert_nonnull (list_title);
+  GtkWidget *list_summary = gtk_widget_get_next_sibling (list_title);
+  g_assert_true (GTK_IS_LABEL (list_summary));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (list_summary)), ==, summary);
+  g_assert_true (gtk_widget_get_mapped (list_summary));
+  for (GtkWidget *l = list_title; l; l = l == list_title ? list_summary : NULL)
+    {
+      g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (l))));
+      assert_inside (l, GTK_WIDGET (win), gtk_label_get_text (GTK_LABEL (l)));
+    }
+  GtkWidget *popover = gtk_widget_get_ancestor (list_title, GTK_TYPE_POPOVER);
+  gtk_popover_popdown (GTK_POPOVER (popover));
+  gui_spin_ms (200);
+  win->syncing_choices = TRUE;
+  gtk_drop_down_set_selected (win->run_b, 0);
+  win->syncing_choices = FALSE;
+}
+
 /* Asks for width x height and lets the window settle; returns the width it got (the screen may
  * hold less). */
 static int
@@ -272,6 +333,7 @@ test_wide_window (void)
   g_assert_cmpint (gtk_paned_get_position (win->main_paned), ==, cl_window_sidebar_width_for (wide));
   g_assert_cmpint (gtk_paned_get_position (win->main_paned), >, 300);
   details_whole (win, &rows);
+  choosers_readable (win);
 
   /* the user's width stays */
   gtk_paned_set_position (win->main_paned, 360);

@@ -13,7 +13,8 @@ struct _ClFigureView
   /* a drag zoom in progress: the box from (drag_x0, drag_y0) to (drag_x1, drag_y1) */
   gboolean dragging;
   double drag_x0, drag_y0, drag_x1, drag_y1;
-  /* the toolbar in the top-right corner */
+  /* the toolbar in the top-right corner, in a strip of its own above the chart (over the chart
+   * it covered the title and the legend's last entries in a 1024 px window) */
   GtkWidget *toolbar, *log_button, *fit_button, *smooth_scale, *smooth_label, *reset_button;
   gboolean show_toolbar;
   gboolean syncing;    /* toolbar widgets being set from the properties */
@@ -55,12 +56,50 @@ is_chart (const ClFigureView *self)
   return self->kind == CL_FIGURE_LOSS || self->kind == CL_FIGURE_PROBES;
 }
 
+/* The height of the toolbar's strip above the figure (0 when the toolbar is hidden). */
+static int
+chart_top (ClFigureView *self)
+{
+  if (!self->toolbar || !gtk_widget_get_visible (self->toolbar))
+    return 0;
+  int min_h, nat_h;
+  gtk_widget_measure (self->toolbar, GTK_ORIENTATION_VERTICAL, -1, &min_h, &nat_h, NULL, NULL);
+  return nat_h + 4;
+}
+
+/* The figure's size under the strip. */
+static double
+figure_height (ClFigureView *self)
+{
+  return MAX (gtk_widget_get_height (GTK_WIDGET (self)) - chart_top (self), 1);
+}
+
+/* The chart area for these options, in the widget's coordinates (the figure is drawn under the
+ * toolbar's strip). */
+static gboolean
+chart_area_with (ClFigureView *self, const ClFigureOptions *options, ClFigureChartArea *area)
+{
+  if (!is_chart (self) || !cl_figure_chart_area (self->kind, gtk_widget_get_width (GTK_WIDGET (self)),
+                                                 figure_height (self), self->snap, options, area))
+    return FALSE;
+  int top = chart_top (self);
+  area->plot.y += top;
+  area->y.p0 += top;
+  area->y.p1 += top;
+  return TRUE;
+}
+
 static gboolean
 chart_area (ClFigureView *self, ClFigureChartArea *area)
 {
-  return is_chart (self) &&
-         cl_figure_chart_area (self->kind, gtk_widget_get_width (GTK_WIDGET (self)),
-                               gtk_widget_get_height (GTK_WIDGET (self)), self->snap, &self->options, area);
+  return chart_area_with (self, &self->options, area);
+}
+
+gboolean
+cl_figure_view_chart_area (ClFigureView *self, ClFigureChartArea *area)
+{
+  g_return_val_if_fail (CL_IS_FIGURE_VIEW (self), FALSE);
+  return chart_area (self, area);
 }
 
 static void
@@ -83,7 +122,18 @@ cl_figure_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   ClFigureOptions shown = self->options;
   shown.view.hover_x = self->hover_step;
-  cl_figure_draw_with (self->kind, cr, w, h, self->snap, &shown);
+  int top = chart_top (self);
+  cairo_save (cr);
+  cairo_translate (cr, 0, top);
+  cl_figure_draw_with (self->kind, cr, w, MAX (h - top, 1), self->snap, &shown);
+  cairo_restore (cr);
+  if (top > 0)
+    {
+      /* the strip under the toolbar: the figure's background */
+      cairo_rectangle (cr, 0, 0, w, top);
+      cl_plot_set_rgb (cr, cl_plot_color_background ());
+      cairo_fill (cr);
+    }
   if (self->dragging)
     {
       /* the box a drag will zoom to (screen only: it is not part of the figure) */
@@ -117,7 +167,7 @@ cl_figure_view_size_allocate (GtkWidget *widget, int width, int height, int base
   gtk_widget_measure (self->toolbar, GTK_ORIENTATION_VERTICAL, nat_w, &min_h, &nat_h, NULL, NULL);
   int tw = MIN (nat_w, width), th = MIN (nat_h, height);
   tw = MAX (tw, MIN (min_w, width));
-  gtk_widget_size_allocate (self->toolbar, &(GtkAllocation){ MAX (width - tw - 4, 0), 4, tw, th }, -1);
+  gtk_widget_size_allocate (self->toolbar, &(GtkAllocation){ MAX (width - tw - 4, 0), 2, tw, th }, -1);
 }
 
 static void
@@ -132,7 +182,8 @@ cl_figure_view_measure (GtkWidget *widget, GtkOrientation orientation, int for_s
   cl_figure_export_size_for (self->kind, self->snap, &w, &h);
   self->natural_h = h;
   *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 320 : 220;
-  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? w : h;
+  /* the figure at its export size under the toolbar's strip */
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? w : h + chart_top (self);
   *minimum_baseline = *natural_baseline = -1;
 }
 
@@ -253,8 +304,8 @@ on_motion (GtkEventControllerMotion *motion, double x, double y, ClFigureView *s
   if (self->kind == CL_FIGURE_CLUSTERS)
     {
       /* Hovering a local-features cell draws it enlarged with its metrics. */
-      int cell = cl_figure_clusters_hit (gtk_widget_get_width (GTK_WIDGET (self)),
-                                         gtk_widget_get_height (GTK_WIDGET (self)), self->snap, &self->options, x, y);
+      int cell = cl_figure_clusters_hit (gtk_widget_get_width (GTK_WIDGET (self)), figure_height (self), self->snap,
+                                         &self->options, x, y - chart_top (self));
       if (cell != self->options.cluster_highlight)
         {
           self->options.cluster_highlight = cell;
@@ -264,8 +315,8 @@ on_motion (GtkEventControllerMotion *motion, double x, double y, ClFigureView *s
     }
   int row = -1, col = -1;
   if (self->kind != CL_FIGURE_SIMILARITY || !self->snap ||
-      !cl_figure_similarity_hit (gtk_widget_get_width (GTK_WIDGET (self)), gtk_widget_get_height (GTK_WIDGET (self)),
-                                 self->snap, &self->options, x, y, &row, &col))
+      !cl_figure_similarity_hit (gtk_widget_get_width (GTK_WIDGET (self)), figure_height (self), self->snap,
+                                 &self->options, x, y - chart_top (self), &row, &col))
     row = col = -1;
   if (row == self->options.sim_highlight_row && col == self->options.sim_highlight_col)
     return;
@@ -320,9 +371,7 @@ on_scroll (GtkEventControllerScroll *scroll, double dx, double dy, ClFigureView 
   whole.view.log_y = self->options.view.log_y;
   whole.view.fit_y = self->options.view.fit_y;
   ClFigureChartArea full;
-  if (cl_figure_chart_area (self->kind, gtk_widget_get_width (GTK_WIDGET (self)),
-                            gtk_widget_get_height (GTK_WIDGET (self)), self->snap, &whole, &full) &&
-      hi - lo >= full.x.d1 - full.x.d0)
+  if (chart_area_with (self, &whole, &full) && hi - lo >= full.x.d1 - full.x.d0)
     cl_figure_view_reset_zoom (self);
   else if (hi - lo >= 1e-6)
     cl_figure_view_zoom (self, lo, hi, self->options.view.y_lo, self->options.view.y_hi);

@@ -52,6 +52,9 @@ double cl_figure_view_get_smoothing (ClFigureView *view);
 void cl_figure_view_zoom (ClFigureView *view, double x_lo, double x_hi, double y_lo, double y_hi);
 void cl_figure_view_reset_zoom (ClFigureView *view);
 gboolean cl_figure_view_get_zoomed (ClFigureView *view);
+/* Where the loss or probe chart's plot and scales are in the view's coordinates (the figure is
+ * drawn under the toolbar's strip); FALSE for other figures. */
+gboolean cl_figure_view_chart_area (ClFigureView *view, ClFigureChartArea *area);
 /* The crosshair at a step (NaN: none), as hovering does. */
 void cl_figure_view_set_hover_step (ClFigureView *view, double step);
 double cl_figure_view_get_hover_step (ClFigureView *view);

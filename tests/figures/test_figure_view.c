@@ -34,6 +34,14 @@ make_snapshot (void)
   return cl_snapshot_new_from_rows (rows, N_ROWS, NULL, 0, probes, 5, NULL, 0, g_strdup ("[train]\nseed=1\n"));
 }
 
+static void
+gui_spin (int ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+}
+
 static gboolean
 allocated (gpointer widget)
 {
@@ -137,8 +145,7 @@ test_drag_box_and_double_click (void)
   GtkWidget *view = show_view (CL_FIGURE_LOSS, snap, &window);
   ClFigureView *fv = CL_FIGURE_VIEW (view);
   ClFigureChartArea area;
-  g_assert_true (cl_figure_chart_area (CL_FIGURE_LOSS, gtk_widget_get_width (view), gtk_widget_get_height (view), snap,
-                                       cl_figure_view_get_options (fv), &area));
+  g_assert_true (cl_figure_view_chart_area (fv, &area));
   double x0 = cl_plot_scale_map (&area.x, 50.0), x1 = cl_plot_scale_map (&area.x, 100.0);
   double y = area.plot.y + 0.5 * area.plot.h;
   GtkEventController *drag = find_controller (view, GTK_TYPE_GESTURE_DRAG);
@@ -154,8 +161,7 @@ test_drag_box_and_double_click (void)
   /* the crosshair is at the pointer (the box's end) on the zoomed axes, not at the step the drag
    * began at */
   ClFigureChartArea zoomed;
-  g_assert_true (cl_figure_chart_area (CL_FIGURE_LOSS, gtk_widget_get_width (view), gtk_widget_get_height (view), snap,
-                                       o, &zoomed));
+  g_assert_true (cl_figure_view_chart_area (fv, &zoomed));
   double at_end = cl_plot_scale_invert (&zoomed.x, x1);
   g_assert_cmpfloat (at_end, >, 50.0);
   g_assert_cmpfloat (fabs (cl_figure_view_get_hover_step (fv) - at_end), <, 0.01);
@@ -163,6 +169,28 @@ test_drag_box_and_double_click (void)
   GtkWidget *reset = find_button (view, "reset zoom");
   g_assert_nonnull (reset);
   g_assert_true (gtk_widget_get_visible (reset));
+  /* the toolbar (now at its widest) lies above the figure's title and legend, not over them (it
+   * covered the title and the legend's last entry in a 1024 px window): the figure is drawn
+   * from y = top, where top is the offset at which the plot sits as in the figure drawn alone at
+   * the height left, and the toolbar ends above it */
+  for (int width = 640; width <= 900; width += 260)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (window), width, 500);
+      gui_spin (300);
+      ClFigureChartArea in_view, alone;
+      g_assert_true (cl_figure_view_chart_area (fv, &in_view));
+      int top = -1, W = gtk_widget_get_width (view), H = gtk_widget_get_height (view);
+      for (int t = 0; t <= 100 && top < 0; t++)
+        if (cl_figure_chart_area (CL_FIGURE_LOSS, W, H - t, snap, o, &alone) &&
+            fabs (in_view.plot.y - t - alone.plot.y) < 0.5 && fabs (in_view.plot.h - alone.plot.h) < 0.5)
+          top = t;
+      graphene_rect_t bar;
+      g_assert_true (gtk_widget_compute_bounds (gtk_widget_get_parent (reset), view, &bar));
+      g_test_message ("%d px: toolbar y %.0f..%.0f, the figure from y %d", W, bar.origin.y,
+                      bar.origin.y + bar.size.height, top);
+      g_assert_cmpint (top, >=, 0);
+      g_assert_cmpfloat (bar.origin.y + bar.size.height, <=, top);
+    }
   /* a double click resets */
   GtkEventController *click = find_controller (view, GTK_TYPE_GESTURE_CLICK);
   g_assert_nonnull (click);
@@ -182,8 +210,7 @@ test_hover_and_toolbar (void)
   GtkWidget *view = show_view (CL_FIGURE_LOSS, snap, &window);
   ClFigureView *fv = CL_FIGURE_VIEW (view);
   ClFigureChartArea area;
-  g_assert_true (cl_figure_chart_area (CL_FIGURE_LOSS, gtk_widget_get_width (view), gtk_widget_get_height (view), snap,
-                                       cl_figure_view_get_options (fv), &area));
+  g_assert_true (cl_figure_view_chart_area (fv, &area));
   GtkEventController *motion = find_controller (view, GTK_TYPE_EVENT_CONTROLLER_MOTION);
   g_signal_emit_by_name (motion, "motion", cl_plot_scale_map (&area.x, 120.0), area.plot.y + 10.0);
   g_assert_cmpfloat (fabs (cl_figure_view_get_hover_step (fv) - 120.0), <, 0.5);

@@ -472,8 +472,8 @@ on_run_activate (GtkListView *view, guint position, ClWindow *self)
 /* Drop-down items. The button shows the run's title ("default · stopped"), ellipsized in the
  * middle so that its start and its state stay when the sidebar is narrow, with the whole choice
  * (title and parameters) as its tooltip; the popup list shows the title and, under it, the
- * parameters, both wrapped rather than cut (a long run summary must not widen the sidebar nor run
- * off the popover). */
+ * parameters and the detail line (class probe, seed, time, steps), wrapped rather than cut (a long run summary must not
+ * widen the sidebar nor run off the popover). */
 static void
 setup_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer button)
 {
@@ -488,14 +488,17 @@ setup_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpoint
       return;
     }
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 1);
-  for (int i = 0; i < 2; i++)
+  /* the popover is as wide as its list asks at least (else the button's width: a 200 px column
+   * of two-line names at 1024 px) */
+  gtk_widget_set_size_request (box, 320, -1);
+  for (int i = 0; i < 3; i++)
     {
       GtkWidget *label = gtk_label_new (NULL);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
       gtk_label_set_wrap (GTK_LABEL (label), TRUE);
       gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
       gtk_label_set_max_width_chars (GTK_LABEL (label), 44);
-      if (i == 1)
+      if (i > 0)
         gtk_widget_add_css_class (label, "run-detail");
       gtk_box_append (GTK_BOX (box), label);
     }
@@ -528,9 +531,14 @@ bind_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointe
   else
     {
       GtkWidget *title = gtk_widget_get_first_child (child), *summary = gtk_widget_get_next_sibling (title);
+      GtkWidget *detail = gtk_widget_get_next_sibling (summary);
       g_ptr_array_add (bindings, g_object_bind_property (e, "title", title, "label", G_BINDING_SYNC_CREATE));
       g_ptr_array_add (bindings, g_object_bind_property (e, "summary", summary, "label", G_BINDING_SYNC_CREATE));
       g_ptr_array_add (bindings, g_object_bind_property_full (e, "summary", summary, "visible", G_BINDING_SYNC_CREATE,
+                                                              text_to_visible, NULL, NULL, NULL));
+      /* runs of one preset read alike: their class probe, seed, time and steps tell them apart */
+      g_ptr_array_add (bindings, g_object_bind_property (e, "detail", detail, "label", G_BINDING_SYNC_CREATE));
+      g_ptr_array_add (bindings, g_object_bind_property_full (e, "detail", detail, "visible", G_BINDING_SYNC_CREATE,
                                                               text_to_visible, NULL, NULL, NULL));
     }
   g_object_set_data_full (G_OBJECT (item), "bindings", bindings, (GDestroyNotify) g_ptr_array_unref);

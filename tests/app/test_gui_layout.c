@@ -263,6 +263,14 @@ choosers_readable (ClWindow *win)
   g_assert_true (GTK_IS_LABEL (list_summary));
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (list_summary)), ==, summary);
   g_assert_true (gtk_widget_get_mapped (list_summary));
+  /* wider than the button: names on one or two lines, not a narrow column */
+  g_assert_cmpint (gtk_widget_get_width (list_title), >=, 300);
+  /* and the detail line that tells runs of one preset apart */
+  g_autofree char *detail = NULL;
+  g_object_get (e, "detail", &detail, NULL);
+  GtkWidget *list_detail = gtk_widget_get_next_sibling (list_summary);
+  g_assert_true (GTK_IS_LABEL (list_detail));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (list_detail)), ==, detail);
   for (GtkWidget *l = list_title; l; l = l == list_title ? list_summary : NULL)
     {
       g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (l))));

@@ -3,6 +3,7 @@
  * A/B legend's live changes. */
 #include "ui/plots/cl_figures.h"
 #include "ui/plots/cl_heatmap_plot.h"
+#include "ui/plots/cl_plot_theme.h"
 
 #include <string.h>
 
@@ -259,23 +260,38 @@ test_clusters_scores_are_the_canvas_own (void)
 {
   ClClusterMaps *maps = g_new0 (ClClusterMaps, 1);
   maps->ref_count = 1;
-  maps->n_layers = 1;
-  maps->layer_names[0] = "pixels";
+  maps->n_layers = 4; /* pixels and three convs, as a run draws */
+  static const char *const names[4] = { "pixels", "conv1", "conv2", "conv3" };
   maps->n_images = 16;
   maps->img_c = 1;
   maps->img_h = maps->img_w = 4;
   maps->image = g_new0 (float, 16);
-  maps->grid_h[0] = maps->grid_w[0] = 4;
-  for (int j = 0; j < CL_CLUSTER_KS; j++)
+  for (int l = 0; l < 4; l++)
     {
-      maps->ks[j] = 2 << j;
-      maps->labels[j] = g_new0 (int, 16);
-      maps->iou[j] = 0.34;
-      maps->ari[j] = 0.16;
-      maps->iou_drawn[j] = 0.82;
-      maps->ari_drawn[j] = 0.40;
+      maps->layer_names[l] = names[l];
+      maps->grid_h[l] = maps->grid_w[l] = 4;
+      for (int j = 0; j < CL_CLUSTER_KS; j++)
+        {
+          int cell = l * CL_CLUSTER_KS + j;
+          maps->ks[j] = 2 << j;
+          maps->labels[cell] = g_new0 (int, 16);
+          maps->iou[cell] = 0.34;
+          maps->ari[cell] = 0.16;
+          maps->iou_drawn[cell] = 0.82;
+          maps->ari_drawn[cell] = 0.40;
+        }
     }
-  ClSnapshot *s = cl_snapshot_new_from_rows (NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL);
+  /* scores over steps: the trend chart beside the grid, as in a run */
+  ClClusterRow *history = g_new0 (ClClusterRow, 16);
+  for (int i = 0; i < 16; i++)
+    {
+      history[i].step = (i / 8) * 100;
+      g_strlcpy (history[i].layer, names[(i / 2) % 4], sizeof history[i].layer);
+      history[i].k = i % 2 ? 8 : 2;
+      history[i].object_iou = 0.34f;
+      history[i].instance_ari = 0.16f;
+    }
+  ClSnapshot *s = cl_snapshot_new_from_rows (NULL, 0, NULL, 0, NULL, 0, history, 16, NULL);
   s->clusters = maps; /* the snapshot's unref frees it */
   ClFigureOptions o;
   cl_figure_options_init (&o);
@@ -287,6 +303,26 @@ test_clusters_scores_are_the_canvas_own (void)
   g_assert_cmpint (cl_clusters_plot_scores_text (&d, 0, lines), ==, 2);
   g_assert_cmpstr (lines[0], ==, "this canvas: object IoU 0.82   instance ARI 0.40");
   g_assert_cmpstr (lines[1], ==, "mean of 16 canvases: object IoU 0.34   instance ARI 0.16");
+  /* hovering a cell in a small figure (the Features tab at 1024x700 is about 700x380): the
+   * enlarged view is as wide as both lines (they ran past its edges) */
+  d.highlight = 0;
+  d.font_scale = cl_figure_font_scale (CL_FIGURE_CLUSTERS, 700, 380);
+  ClClustersPlotLayout g;
+  cl_clusters_plot_layout (700, 380, &d, &g);
+  g_assert_true (g.card_shown);
+  cairo_surface_t *measure = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *mc = cairo_create (measure);
+  cl_plot_text_setup (mc);
+  cl_plot_font (mc, cl_plot_theme (d.font_scale).label_font, FALSE);
+  for (int i = 0; i < 2; i++)
+    {
+      double tw = cl_plot_text_width (mc, lines[i]);
+      g_test_message ("card %.0f px wide (cells %.0f px, trend %d), \"%s\" %.0f px", g.card.w, g.cell, g.trend_shown,
+                      lines[i], tw);
+      g_assert_cmpfloat (tw, <=, g.card.w);
+    }
+  cairo_destroy (mc);
+  cairo_surface_destroy (measure);
   /* the figure draws with them */
   cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 900, 760);
   cairo_t *cr = cairo_create (surface);

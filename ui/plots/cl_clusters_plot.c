@@ -342,6 +342,12 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
       double title_h = cl_plot_text_height (mc);
       cl_plot_font (mc, look.label_font, FALSE);
       double metric_h = has_metrics (d) ? (has_means (d) ? 2 : 1) * cl_plot_text_height (mc) + 6.0 : 0.0;
+      /* the card is at least as wide as its score lines */
+      char lines[2][CL_CLUSTERS_SCORES_TEXT];
+      int n_lines = cl_clusters_plot_scores_text (d, hi, lines);
+      double text_w = 0.0;
+      for (int i = 0; i < n_lines; i++)
+        text_w = MAX (text_w, cl_plot_text_width (mc, lines[i]));
       cairo_restore (mc);
       double cp = look.gap;
       int k = cl_clusters_k_of (d, hi % d->n_cols);
@@ -355,13 +361,13 @@ compute_layout (cairo_t *mc, double w, double h, const ClClustersData *d, Layout
       if (side >= 1.2 * s)
         {
           ClPlotRect cell = cl_clusters_plot_cell_rect (&l->g, hi);
-          double cw = side + extra_w, ch = side + extra_h;
+          double cw = MIN (MAX (side, text_w) + extra_w, w - 2 * look.pad), ch = side + extra_h;
           double cx = CLAMP (cell.x + 0.5 * cell.w - 0.5 * cw, look.pad, w - look.pad - cw);
           double cy = CLAMP (cell.y + 0.5 * cell.h - 0.5 * ch, look.pad, h - look.pad - ch);
           l->g.card_shown = TRUE;
           l->g.card = (ClPlotRect){ round (cx), round (cy), cw, ch };
           l->card_title_y = l->g.card.y + cp;
-          l->g.card_image = image_in (d, l->g.card.x + cp, l->card_title_y + title_h + 6.0, side);
+          l->g.card_image = image_in (d, l->g.card.x + 0.5 * (cw - side), l->card_title_y + title_h + 6.0, side);
           double below = l->card_title_y + title_h + 6.0 + side;
           /* the key shrinks to the card's width: k swatches and up to k gaps of a swatch */
           l->key_swatch = MIN (key_swatch, (cw - 2 * cp) / MAX (2.0 * k, 1.0));

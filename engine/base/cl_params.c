@@ -158,6 +158,12 @@ static const ClParam params[] = {
     "Images per probe split: the probes fit on this many un-augmented training images and score on as "
     "many held-out ones (fewer: cheaper probes, noisier accuracies)",
     0 },
+  { "probe.control_test_images", "Control probe test images", CL_PARAM_INT, OFF (probe_control_test_images), 0, 0,
+    10000, 0, NULL, NULL, "images",
+    "Held-out images the control probes are scored on (overlay: background_clean, background_fixed; two-objects: "
+    "small_alone): the first N of the probe's held-out images (0 = all of them); they are fitted on all probe.images "
+    "training images like the probes they control, so fewer only make them cheaper and noisier, not lower",
+    CL_PARAM_ZERO_IS_AUTO },
   { "probe.kind", "Linear probe", CL_PARAM_ENUM, OFF (probe_kind), 0, 0, 0, 0, NULL, probe_kinds, "",
     "Linear probe on frozen y: logistic = multinomial logistic regression (binary per bit), L2 1e-4, fitted to "
     "convergence by Newton-CG (the paper's and SimCLR's linear-evaluation protocol); ridge = closed-form least squares "

@@ -80,6 +80,7 @@ typedef struct
   int probe_cluster_images;
   int probe_images;
   int probe_kind;
+  int probe_control_test_images;
 } ClConfig;
 
 /* Smallest positive value a log-scale slider of a CL_PARAM_NEGATIVE_IS_AUTO parameter reaches. */

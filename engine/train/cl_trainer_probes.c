@@ -164,13 +164,36 @@ cl_trainer_run_probes (ClTrainer *t)
                                    train_y, test_y, classes, PROBE_RIDGE_ALPHA, t->probe_ws, acc);
   else
     {
+      /* A target with an earlier one's classes and labels (overlay's background is its class) is
+       * the same problem: each target is fitted alone, so it is fitted once and its accuracy copied. */
+      int same_as[CL_N_SCENE_TARGETS + CL_MAX_BITS], n_fit = 0;
+      const uint8_t *fit_train_y[CL_N_SCENE_TARGETS + CL_MAX_BITS], *fit_test_y[CL_N_SCENE_TARGETS + CL_MAX_BITS];
+      int fit_classes[CL_N_SCENE_TARGETS + CL_MAX_BITS], fit_of[CL_N_SCENE_TARGETS + CL_MAX_BITS];
+      double fit_acc[CL_N_SCENE_TARGETS + CL_MAX_BITS];
+      for (int k = 0; k < nt + bits; k++)
+        {
+          same_as[k] = -1;
+          for (int j = 0; j < k && same_as[k] < 0; j++)
+            if (same_as[j] < 0 && classes[j] == classes[k] && memcmp (train_y[j], train_y[k], t->probe_n_train) == 0 &&
+                memcmp (test_y[j], test_y[k], t->probe_n_test) == 0)
+              same_as[k] = j;
+          if (same_as[k] < 0)
+            {
+              fit_of[k] = n_fit;
+              fit_train_y[n_fit] = train_y[k];
+              fit_test_y[n_fit] = test_y[k];
+              fit_classes[n_fit++] = classes[k];
+            }
+        }
       /* The reported probes (the untrained encoder's and the last one) to the full tolerance, the
        * live curve's intermediate ones to the looser one (cl_probe.h says what that costs). */
       const gboolean reported = t->step == 0 || t->step >= t->cfg.train_steps;
       fitted = cl_probe_logistic_multi_tol (t->probe_train_f, t->probe_n_train, t->probe_test_f, t->probe_n_test, dim,
-                                            nt + bits, train_y, test_y, classes, CL_PROBE_LOGISTIC_L2,
-                                            reported ? CL_PROBE_LOGISTIC_TOL : CL_PROBE_LOGISTIC_TOL_INTERMEDIATE, acc,
-                                            &t->probe_fit);
+                                            n_fit, fit_train_y, fit_test_y, fit_classes, CL_PROBE_LOGISTIC_L2,
+                                            reported ? CL_PROBE_LOGISTIC_TOL : CL_PROBE_LOGISTIC_TOL_INTERMEDIATE,
+                                            fit_acc, &t->probe_fit);
+      for (int k = 0; k < nt + bits; k++)
+        acc[k] = fit_acc[fit_of[same_as[k] < 0 ? k : same_as[k]]];
     }
   if (!fitted)
     for (int k = 0; k < nt + bits; k++)

@@ -3,9 +3,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "engine/analysis/cl_probe.h"
 #include "engine/data/cl_data.h"
 #include "engine/data/cl_scenes.h"
-#include "engine/train/cl_trainer.h"
+#include "engine/train/cl_trainer_private.h"
 
 static ClTrainer *
 probed_trainer (int kind, int pool, int arch)
@@ -64,6 +65,81 @@ test_overlay_controls (void)
   s = cl_trainer_get_snapshot (t);
   g_assert_cmpfloat (step0_accuracy (s, "background_fixed"), !=, step0_accuracy (s, "background"));
   cl_snapshot_unref (s);
+  cl_trainer_free (t);
+}
+
+/* The accuracy and chance of target at step; NAN when there is no such row. */
+static double
+row_at (const ClTrainer *t, int64_t step, const char *target, float *chance)
+{
+  *chance = NAN;
+  for (int i = 0; i < t->n_probes; i++)
+    if (t->hist->probes[i].step == step && strcmp (t->hist->probes[i].target, target) == 0)
+      {
+        *chance = t->hist->probes[i].chance;
+        return t->hist->probes[i].accuracy;
+      }
+  return NAN;
+}
+
+static float
+majority_share (const uint8_t *labels, int n)
+{
+  int counts[256] = { 0 }, most = 0;
+  for (int i = 0; i < n; i++)
+    {
+      int c = ++counts[labels[i]];
+      most = MAX (most, c);
+    }
+  return (float) most / (float) n;
+}
+
+/* probe.control_test_images: the controls are fitted on every probe training image and scored on
+ * the first N held-out ones. With one glyph in the pool the fixed-overlay images are the drawn
+ * ones, so background_fixed after the last step must be the background classifier of the last
+ * probe's features (all 200 training images) scored on their first 96 held-out images, with the
+ * chance level of those 96 (96 = three whole embedding chunks of 2 x batch, as the trainer's). */
+static void
+test_control_test_images (void)
+{
+  ClConfig cfg;
+  cl_config_init (&cfg);
+  g_assert_cmpint (cfg.probe_control_test_images, ==, 0); /* default: every held-out image */
+  cfg.data_kind = CL_SCENE_OVERLAY;
+  cfg.data_pool = 1;
+  cfg.data_bits = 0;
+  cfg.train_batch = 16;
+  cfg.train_steps = 1;
+  cfg.train_threads = 1;
+  cfg.probe_images = 200;
+  cfg.probe_control_test_images = 96;
+  cfg.probe_cluster_images = 2;
+  GError *error = NULL;
+  ClTrainer *t = cl_trainer_new (&cfg, &error);
+  g_assert_no_error (error);
+  cl_trainer_step (t);
+  int k = 0;
+  while (k < t->n_targets && t->targets[k] != CL_TARGET_BACKGROUND)
+    k++;
+  g_assert_cmpint (k, <, t->n_targets);
+  const uint8_t *train_y[1] = { t->probe_train_y[k] }, *test_y[1] = { t->probe_test_y[k] };
+  int classes[1] = { t->target_classes[k] };
+  double want[1];
+  g_assert_true (cl_probe_logistic_multi (t->probe_train_f, 200, t->probe_test_f, 96, cl_model_rep_dim (t->model), 1,
+                                          train_y, test_y, classes, CL_PROBE_LOGISTIC_L2, want, NULL));
+  float c_fixed, c_clean, c_bg;
+  double fixed = row_at (t, 1, "background_fixed", &c_fixed), clean = row_at (t, 1, "background_clean", &c_clean);
+  double bg = row_at (t, 1, "background", &c_bg);
+  g_test_message ("pool 1, after the step: background_fixed %.4f (refit on 200, scored on 96: %.4f), background on "
+                  "200 held-out %.4f, background_clean %.4f",
+                  fixed, want[0], bg, clean);
+  g_assert_cmpfloat (fixed, ==, (float) want[0]);
+  g_assert_cmpfloat (c_fixed, ==, majority_share (t->probe_test_y[k], 96));
+  g_assert_cmpfloat (c_clean, ==, c_fixed);
+  g_assert_true (isfinite (clean));
+  /* The main probes keep all 200 held-out images (their chance is that of the 200). */
+  g_assert_cmpfloat (c_bg, ==, majority_share (t->probe_test_y[k], 200));
+  g_assert_cmpfloat (c_bg, !=, c_fixed);
   cl_trainer_free (t);
 }
 
@@ -238,6 +314,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/controls/overlay", test_overlay_controls);
+  g_test_add_func ("/controls/control-test-images", test_control_test_images);
   g_test_add_func ("/controls/objects", test_object_controls);
   g_test_add_func ("/controls/cluster-layers", test_cluster_layers);
   g_test_add_func ("/controls/background-per-view/render", test_background_render);

@@ -7,7 +7,7 @@
  *   two-objects: small_alone (the large item taken out).
  * Same labels, encoder, training images and probe fit as the main probes (a control fitted on
  * fewer images than its metric reads lower for that alone: on 2500 instead of 5000 training
- * images overlay's controls fell by 0.015-0.04 in one run), scored on the first
+ * images overlay's controls fell by 0.009-0.038 in two runs), scored on the first
  * probe.control_test_images of the probe's held-out images (0 = all of them; the probe images are
  * a random draw, so their first N are one too: unbiased, noisier). The untrained encoder's value
  * is the step-0 row. Rendered at each probe rather than kept: each control costs one more

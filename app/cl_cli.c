@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cl_config.h"
+#include "app/cl_cli_jobs.h"
 #include "app/cl_export.h"
 #include "engine/base/cl_format.h"
 #include "engine/data/cl_data.h"
@@ -30,6 +31,7 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
   memset (opts, 0, sizeof *opts);
   /* Told apart from a given --steps 0, which is refused. */
   opts->steps = G_MININT;
+  opts->jobs = G_MININT;
   char *cell_text = NULL;
   const GOptionEntry entries[] = {
     { "headless", 0, 0, G_OPTION_ARG_NONE, &opts->headless, "Train without a window; write results to --out", NULL },
@@ -51,6 +53,10 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
       "N" },
     { "collect", 0, 0, G_OPTION_ARG_NONE, &opts->collect,
       "With --headless --out DIR: write DIR/sweep.csv and DIR/figures/sweep.png from the finished cells", NULL },
+    { "jobs", 0, 0, G_OPTION_ARG_INT, &opts->jobs,
+      "With --headless and a sweep: run N cells at once, each in its own process (with train.threads=0, each on "
+      "cores/N threads)",
+      "N" },
     { "list-params", 0, 0, G_OPTION_ARG_NONE, &opts->list_params,
       "List every parameter with its range, default and help", NULL },
     { "list-presets", 0, 0, G_OPTION_ARG_NONE, &opts->list_presets, "List the presets", NULL },
@@ -107,6 +113,18 @@ cl_cli_parse (int *argc, char ***argv, ClCliOptions *opts)
   if (opts->sweeps && !opts->headless)
     {
       g_printerr ("contrastlab: --sweep needs --headless\n");
+      return FALSE;
+    }
+  if (opts->jobs == G_MININT)
+    opts->jobs = 0;
+  else if (opts->jobs < 1 || opts->jobs > 64)
+    {
+      g_printerr ("contrastlab: --jobs %d: expected 1 to 64 processes\n", opts->jobs);
+      return FALSE;
+    }
+  if (opts->jobs > 1 && (!opts->headless || opts->plan || opts->cell >= 0 || opts->collect))
+    {
+      g_printerr ("contrastlab: --jobs runs a whole sweep: it needs --headless, and not --plan, --cell or --collect\n");
       return FALSE;
     }
   const char *mode = opts->plan ? "--plan" : opts->cell >= 0 ? "--cell" : opts->collect ? "--collect" : NULL;
@@ -693,7 +711,7 @@ collect (const ClSweepGrid *grid, const char *out, gboolean quiet, GError **erro
  * collect, through the same code as --plan, --cell and --collect. A cell that diverges or
  * fails is recorded and the sweep goes on. */
 static int
-run_sweep (const ClSweepGrid *grid_in, const char *out, GError **error)
+run_sweep (const ClSweepGrid *grid_in, const char *out, int jobs, GError **error)
 {
   if (!prepare_out_dir (out, error) || !cl_sweep_plan_write (grid_in, out, error))
     return -1;
@@ -702,10 +720,32 @@ run_sweep (const ClSweepGrid *grid_in, const char *out, GError **error)
     return -1;
   int n = cl_sweep_grid_n_points (grid);
   gint64 t0 = g_get_monotonic_time ();
-  int diverged = 0, failed = 0;
+  int diverged = 0, failed = 0, refused = 0;
   double trained_seconds = 0;
   int trained = 0;
-  for (int p = 0; p < n; p++)
+  if (jobs > 1)
+    {
+      /* Each cell a process of its own; a cell left on all cores (train.threads=0) gets its share. */
+      const int share = MAX (1, (int) g_get_num_processors () / MIN (jobs, n));
+      g_autofree int *threads = g_new (int, n), *codes = g_new (int, n);
+      for (int p = 0; p < n; p++)
+        {
+          ClConfig cfg;
+          cl_sweep_grid_config (grid, p, &cfg);
+          threads[p] = cfg.train_threads > 0 ? 0 : share;
+        }
+      g_printerr ("contrastlab: sweep of %d runs, %d at a time (cells on all cores get %d thread%s each)\n", n,
+                  MIN (jobs, n), share, share == 1 ? "" : "s");
+      if (!cl_cli_run_cells (out, n, jobs, threads, codes, error))
+        return -1;
+      for (int p = 0; p < n; p++)
+        {
+          diverged += codes[p] == CL_EXIT_DIVERGED;
+          refused += codes[p] == CL_EXIT_BAD_INPUT;
+          failed += codes[p] != CL_EXIT_OK && codes[p] != CL_EXIT_DIVERGED && codes[p] != CL_EXIT_BAD_INPUT;
+        }
+    }
+  for (int p = 0; p < n && jobs <= 1; p++)
     {
       g_autofree char *name = cell_name (grid, p);
       char eta[32];
@@ -720,6 +760,13 @@ run_sweep (const ClSweepGrid *grid_in, const char *out, GError **error)
       trained++;
       diverged += rc == CL_EXIT_DIVERGED;
       failed += rc == CL_EXIT_INTERNAL;
+    }
+  if (refused > 0)
+    {
+      /* Each such cell said why (e.g. its folder in use by another job). */
+      g_printerr ("contrastlab: %d of %d sweep runs could not run (see above)\n", refused, n);
+      collect (grid, out, TRUE, NULL);
+      return CL_EXIT_BAD_INPUT;
     }
   int code = collect (grid, out, TRUE, error);
   if (code != CL_EXIT_OK)
@@ -825,14 +872,14 @@ cl_cli_headless (const ClCliOptions *opts)
           g_error_free (error);
           return CL_EXIT_BAD_INPUT;
         }
+      if ((opts->plan || opts->jobs > 1) && !grid)
+        {
+          g_printerr ("contrastlab: %s: nothing to sweep (give --sweep KEY=V1,V2,... or a preset with a sweep)\n",
+                      opts->plan ? "--plan" : "--jobs");
+          return CL_EXIT_BAD_INPUT;
+        }
       if (opts->plan)
         {
-          if (!grid)
-            {
-              g_printerr (
-                  "contrastlab: --plan: nothing to sweep (give --sweep KEY=V1,V2,... or a preset with a sweep)\n");
-              return CL_EXIT_BAD_INPUT;
-            }
           if (prepare_out_dir (out, &error) && cl_sweep_plan_write (grid, out, &error))
             {
               printf ("%d\n", cl_sweep_grid_n_points (grid));
@@ -841,7 +888,7 @@ cl_cli_headless (const ClCliOptions *opts)
             }
         }
       else
-        code = grid ? run_sweep (grid, out, &error) : run_single (&cfg, out, &error);
+        code = grid ? run_sweep (grid, out, opts->jobs, &error) : run_single (&cfg, out, &error);
     }
   if (error)
     {

@@ -17,6 +17,7 @@ typedef struct
   gboolean plan;    /* write DIR/sweep.plan and stop */
   int cell;         /* run cell N of DIR/sweep.plan; -1 = not given */
   gboolean collect; /* write DIR/sweep.csv and figures/sweep.png from the finished cells */
+  int jobs;         /* a sweep's cells run by this many processes at once; 0 = 1 */
 } ClCliOptions;
 
 /* 3: the run diverged (non-finite loss); its files are written up to that step. */

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,6 +188,44 @@ test_sweep_parallel (void)
   g_assert_cmpstr (csv, ==, reference);
 }
 
+/* --jobs 2: the in-process sweep runs two cells at a time, each its own --cell process (on one
+ * thread each: train.threads=0 is split between the jobs), and gives the same sweep.csv. A cell
+ * whose folder another job holds is refused (exit 2, named) and the others still run. */
+static void
+test_sweep_jobs (void)
+{
+  const char *reference = reference_sweep_csv ();
+  g_autofree char *dir = tmp_dir ();
+  g_autofree char *out = g_build_filename (dir, "jobs", NULL);
+  g_autofree char *err = NULL;
+  g_assert_cmpint (run (NULL, &err, SWEEP_ARGS, "--set", "train.threads=0", "--out", out, "--jobs", "2", NULL), ==, 0);
+  g_test_message ("--jobs 2: %s", err);
+  g_assert_nonnull (strstr (err, "sweep of 4 runs, 2 at a time"));
+  g_assert_nonnull (strstr (err, "cell 3/4 "));
+  g_autofree char *csv = read_text (out, "sweep.csv");
+  /* train.threads is not a swept key: the rows are the reference's */
+  g_assert_cmpstr (csv, ==, reference);
+
+  g_autofree char *busy = g_build_filename (dir, "busy", NULL);
+  g_autofree char *cell2 = g_build_filename (busy, "runs", "data.bits=3,train.seed=1", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (cell2, 0755), ==, 0);
+  g_autofree char *lock_path = g_build_filename (cell2, ".contrastlab-cell.lock", NULL);
+  int fd = open (lock_path, O_RDWR | O_CREAT, 0644);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run (NULL, &err, SWEEP_ARGS, "--out", busy, "--jobs", "3", NULL), ==, 2);
+  g_test_message ("--jobs 3 with cell 2 held: %s", err);
+  g_assert_nonnull (strstr (err, "1 of 4 sweep runs could not run"));
+  g_assert_nonnull (strstr (err, "1 of 4 cells unfinished: 2 (data.bits=3,train.seed=1)"));
+  close (fd);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_in (busy, &err, "--cell", "2", NULL), ==, 0);
+  g_assert_cmpint (run_in (busy, &err, "--collect", NULL), ==, 0);
+  g_autofree char *csv2 = read_text (busy, "sweep.csv");
+  g_assert_cmpstr (csv2, ==, reference);
+}
+
 /* kill -9 a cell mid-run: it is left unfinished (run.ini and whole rows, no cell.ini); --cell N
  * again redoes it from the start and the sweep is still the same. */
 static void
@@ -240,6 +280,10 @@ test_sweep_bad_input (void)
                 (const char *[]){ "--headless", "--out", out, "--cell", "0", "--set", "loss.temperature=0.2", NULL });
   expect_exit2 ("--plan: nothing to sweep", (const char *[]){ "--headless", "--out", out, "--plan", NULL });
   expect_exit2 ("one at a time", (const char *[]){ "--headless", "--out", out, "--plan", "--collect", NULL });
+  expect_exit2 ("--jobs 0: expected 1 to 64", (const char *[]){ "--headless", "--out", out, "--jobs", "0", NULL });
+  expect_exit2 ("--jobs runs a whole sweep",
+                (const char *[]){ "--headless", "--out", out, "--cell", "0", "--jobs", "2", NULL });
+  expect_exit2 ("--jobs: nothing to sweep", (const char *[]){ "--headless", "--out", out, "--jobs", "2", NULL });
 
   /* a folder that is not a sweep */
   g_autofree char *empty = g_build_filename (dir, "not-a-sweep", NULL);
@@ -311,6 +355,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/sweep", test_sweep);
   g_test_add_func ("/cli/sweep-cells", test_sweep_cells);
   g_test_add_func ("/cli/sweep-parallel", test_sweep_parallel);
+  g_test_add_func ("/cli/sweep-jobs", test_sweep_jobs);
   g_test_add_func ("/cli/sweep-killed-cell", test_sweep_killed_cell);
   g_test_add_func ("/cli/sweep-bad-input", test_sweep_bad_input);
   g_test_add_func ("/cli/sweep-folders-stay-inside", test_sweep_folders_stay_inside);

@@ -23,7 +23,7 @@
 
 #define BENCH_TAU 0.1f
 
-static int opt_batch = 0, opt_threads = 0, opt_steps = 3, opt_reps = 5;
+static int opt_batch = 0, opt_threads = 0, opt_steps = 3, opt_reps = 5, opt_planes = 0;
 static gboolean opt_no_fold = FALSE;
 static char *opt_arch = NULL, *opt_kernels = NULL;
 
@@ -155,6 +155,8 @@ main (int argc, char **argv)
     { "threads", 0, 0, G_OPTION_ARG_INT, &opt_threads, "Only this thread count (default: 1 and 2)", "T" },
     { "steps", 0, 0, G_OPTION_ARG_INT, &opt_steps, "Steps per repetition (default 3)", "S" },
     { "reps", 0, 0, G_OPTION_ARG_INT, &opt_reps, "Repetitions, minimum reported (default 5)", "R" },
+    { "planes", 0, 0, G_OPTION_ARG_INT, &opt_planes,
+      "Input planes: the image plane and planes - 1 constant bit planes (default: the model's, 9 or 1)", "N" },
     { "no-fold", 0, 0, G_OPTION_ARG_NONE, &opt_no_fold,
       "Convolve the bit planes instead of folding them into conv1's bias", NULL },
     { "kernels", 0, 0, G_OPTION_ARG_STRING, &opt_kernels,
@@ -170,9 +172,12 @@ main (int argc, char **argv)
       return 2;
     }
   g_option_context_free (ctx);
-  if (opt_steps < 1 || opt_reps < 1 || opt_batch < 0 || opt_threads < 0 || opt_threads > 64 || opt_batch > 4096)
+  if (opt_steps < 1 || opt_reps < 1 || opt_batch < 0 || opt_threads < 0 || opt_threads > 64 || opt_batch > 4096 ||
+      opt_planes < 0 || opt_planes > 64)
     {
-      fprintf (stderr, "bench_layers: --steps and --reps must be at least 1, --threads 1..64, --batch 1..4096\n");
+      fprintf (stderr,
+               "bench_layers: --steps and --reps must be at least 1, --threads 1..64, --batch 1..4096, --planes "
+               "1..64\n");
       return 2;
     }
   if (opt_kernels && !cl_conv_set_kernels (opt_kernels))
@@ -193,7 +198,7 @@ main (int argc, char **argv)
           BENCH_TAU);
   {
     g_autofree char *kernels = cl_nn_describe_kernels ();
-    printf ("kernels: %s\nconvn's 8 bit planes: %s\n", kernels,
+    printf ("kernels: %s\nbit planes (the input planes after the first): %s\n", kernels,
             opt_no_fold ? "convolved (--no-fold)" : "constant, folded into conv1's bias");
   }
   gboolean ok = TRUE;
@@ -209,7 +214,8 @@ main (int argc, char **argv)
               if (opt_batch && j > 0)
                 break;
               const int batch = opt_batch ? opt_batch : profiles[p].batches[j];
-              ok = profile (profiles[p].arch, profiles[p].planes, profiles[p].size, batch, threads) && ok;
+              const int planes = opt_planes ? opt_planes : profiles[p].planes;
+              ok = profile (profiles[p].arch, planes, profiles[p].size, batch, threads) && ok;
             }
         }
       if (opt_threads)

@@ -74,15 +74,7 @@ cl_const_planes_clear (ClConstPlanes *cp)
   memset (cp, 0, sizeof *cp);
 }
 
-void
-cl_const_planes_values (const float *x, int n, int x_c, size_t P, int first, int planes, float *v)
-{
-  for (int s = 0; s < n; s++)
-    for (int c = 0; c < planes; c++)
-      v[(size_t) s * planes + c] = x[((size_t) s * x_c + first + c) * P];
-}
-
-/* S [classes][out_c][planes]: the sum of each plane's kernel taps inside each class's patch. */
+/* S [classes][planes][out_c]: the sum of each plane's kernel taps inside each class's patch. */
 static void
 tap_sums (const ClConstPlanes *cp, const float *w, int w_in_c, int first, int planes, float *S)
 {
@@ -99,28 +91,85 @@ tap_sums (const ClConstPlanes *cp, const float *w, int w_in_c, int first, int pl
                 for (int kj = 0; kj < k; kj++)
                   if (cp->col_mask[c] >> kj & 1)
                     s += wk[ki * k + kj];
-            S[(((size_t) r * cp->n_col + c) * O + o) * planes + pl] = s;
+            S[(((size_t) r * cp->n_col + c) * planes + pl) * O + o] = s;
           }
+}
+
+#define CL_CONST_VIEWS 16 /* views per team item */
+
+typedef struct
+{
+  const ClConstPlanes *cp;
+  const float *x; /* NULL: v is given */
+  int x_c, first, planes, n;
+  size_t P;
+  float *v_out;   /* the values gathered from x (when x is given) */
+  const float *v; /* the values read (v_out when gathered) */
+  float *bias;
+} BiasJob;
+
+/* Views item * CL_CONST_VIEWS ..: their values (when x is given), then their bias. Each bias
+ * element is 0 + v[0] * S[0] + v[1] * S[1] + ... in plane order with one rounding per operation
+ * (ISO C: no contraction), as one scalar sum per element gives: the channels only run side by side. */
+static void
+bias_item (void *arg, int item, int thread)
+{
+  (void) thread;
+  const BiasJob *job = arg;
+  const ClConstPlanes *cp = job->cp;
+  const int O = cp->out_c, classes = cl_const_planes_classes (cp), planes = job->planes;
+  const int s0 = item * CL_CONST_VIEWS, s1 = MIN (job->n, s0 + CL_CONST_VIEWS);
+  if (job->x)
+    for (int s = s0; s < s1; s++)
+      for (int c = 0; c < planes; c++)
+        job->v_out[(size_t) s * planes + c] = job->x[((size_t) s * job->x_c + job->first + c) * job->P];
+  for (int s = s0; s < s1; s++)
+    for (int cl = 0; cl < classes; cl++)
+      {
+        float *restrict b = job->bias + ((size_t) s * classes + cl) * O;
+        const float *vs = job->v + (size_t) s * planes;
+        for (int o = 0; o < O; o++)
+          b[o] = 0.0f;
+        for (int pl = 0; pl < planes; pl++)
+          {
+            const float vp = vs[pl];
+            const float *restrict sp = cp->tap_sums + ((size_t) cl * planes + pl) * O;
+            for (int o = 0; o < O; o++)
+              b[o] += vp * sp[o];
+          }
+      }
+}
+
+static void
+values_bias (const ClConstPlanes *cp, const float *w, int w_in_c, int first, int planes, const float *x, int x_c,
+             size_t P, int n, float *v_out, const float *v, float *bias)
+{
+  g_return_if_fail (planes <= cp->max_planes);
+  tap_sums (cp, w, w_in_c, first, planes, cp->tap_sums);
+  BiasJob job = { cp, x, x_c, first, planes, n, P, v_out, v, bias };
+  cl_team_for (bias_item, &job, (n + CL_CONST_VIEWS - 1) / CL_CONST_VIEWS);
+}
+
+void
+cl_const_planes_values (const float *x, int n, int x_c, size_t P, int first, int planes, float *v)
+{
+  for (int s = 0; s < n; s++)
+    for (int c = 0; c < planes; c++)
+      v[(size_t) s * planes + c] = x[((size_t) s * x_c + first + c) * P];
 }
 
 void
 cl_const_planes_bias (const ClConstPlanes *cp, const float *w, int w_in_c, int first, int planes, const float *v, int n,
                       float *bias)
 {
-  const int O = cp->out_c, classes = cl_const_planes_classes (cp);
-  g_return_if_fail (planes <= cp->max_planes);
-  float *S = cp->tap_sums;
-  tap_sums (cp, w, w_in_c, first, planes, S);
-  for (int s = 0; s < n; s++)
-    for (int cl = 0; cl < classes; cl++)
-      for (int o = 0; o < O; o++)
-        {
-          const float *sv = S + ((size_t) cl * O + o) * planes, *vs = v + (size_t) s * planes;
-          float b = 0.0f;
-          for (int pl = 0; pl < planes; pl++)
-            b += vs[pl] * sv[pl];
-          bias[((size_t) s * classes + cl) * O + o] = b;
-        }
+  values_bias (cp, w, w_in_c, first, planes, NULL, 0, 0, n, NULL, v, bias);
+}
+
+void
+cl_const_planes_values_bias (const ClConstPlanes *cp, const float *w, int w_in_c, const float *x, int x_c, size_t P,
+                             int first, int planes, int n, float *v, float *bias)
+{
+  values_bias (cp, w, w_in_c, first, planes, x, x_c, P, n, v, v, bias);
 }
 
 typedef struct
@@ -130,8 +179,6 @@ typedef struct
   int n;
   float *y;
 } AddJob;
-
-#define CL_CONST_VIEWS 16 /* views per team item */
 
 static void
 add_bias_item (void *arg, int item, int thread)
@@ -175,25 +222,51 @@ cl_const_planes_dy_sums (const ClConstPlanes *cp, const float *dy, int n, float 
       }
 }
 
+#define CL_CONST_DW_CHANNELS 8 /* output channels per team item of the kernel gradient */
+
+typedef struct
+{
+  const ClConstPlanes *cp;
+  const float *sums, *v;
+  int n, planes;
+} DwJob;
+
+/* T [classes][o][planes] += v * sums over the images in order, for channels item * 8 ..: each
+ * element's sum is the same whichever thread takes its channels. */
+static void
+dw_item (void *arg, int item, int thread)
+{
+  (void) thread;
+  const DwJob *job = arg;
+  const ClConstPlanes *cp = job->cp;
+  const int O = cp->out_c, classes = cl_const_planes_classes (cp), planes = job->planes;
+  const int o0 = item * CL_CONST_DW_CHANNELS, o1 = MIN (O, o0 + CL_CONST_DW_CHANNELS);
+  for (int cl = 0; cl < classes; cl++)
+    memset (cp->grad_sums + ((size_t) cl * O + o0) * planes, 0, sizeof (double) * (size_t) (o1 - o0) * planes);
+  for (int s = 0; s < job->n; s++)
+    {
+      const float *vs = job->v + (size_t) s * planes;
+      for (int cl = 0; cl < classes; cl++)
+        for (int o = o0; o < o1; o++)
+          {
+            const double d = job->sums[((size_t) s * classes + cl) * O + o];
+            double *restrict t = cp->grad_sums + ((size_t) cl * O + o) * planes;
+            for (int pl = 0; pl < planes; pl++)
+              t[pl] += d * vs[pl];
+          }
+    }
+}
+
 void
 cl_const_planes_dw (const ClConstPlanes *cp, const float *sums, const float *v, int n, int first, int planes,
                     int w_in_c, float *dw)
 {
-  const int k = cp->k, O = cp->out_c, classes = cl_const_planes_classes (cp);
+  const int k = cp->k, O = cp->out_c;
   /* T [classes][o][planes] = sum over images of v * sums, in double, images in order. */
   g_return_if_fail (planes <= cp->max_planes);
-  double *T = cp->grad_sums;
-  memset (T, 0, sizeof (double) * (size_t) classes * O * planes);
-  for (int s = 0; s < n; s++)
-    for (int cl = 0; cl < classes; cl++)
-      for (int o = 0; o < O; o++)
-        {
-          const double d = sums[((size_t) s * classes + cl) * O + o];
-          double *t = T + ((size_t) cl * O + o) * planes;
-          const float *vs = v + (size_t) s * planes;
-          for (int pl = 0; pl < planes; pl++)
-            t[pl] += d * vs[pl];
-        }
+  const double *T = cp->grad_sums;
+  DwJob job = { cp, sums, v, n, planes };
+  cl_team_for (dw_item, &job, (O + CL_CONST_DW_CHANNELS - 1) / CL_CONST_DW_CHANNELS);
   for (int o = 0; o < O; o++)
     for (int pl = 0; pl < planes; pl++)
       {

@@ -27,7 +27,7 @@ typedef struct
   guint64 *row_mask; /* [n_row]: bit ki set when patch row ki is inside the image */
   guint64 *col_mask; /* [n_col] */
   int max_planes;
-  float *tap_sums;   /* scratch [classes][out_c][max_planes] */
+  float *tap_sums;   /* scratch [classes][max_planes][out_c] */
   double *grad_sums; /* scratch [classes][out_c][max_planes] */
 } ClConstPlanes;
 
@@ -47,6 +47,10 @@ void cl_const_planes_values (const float *x, int n, int x_c, size_t P, int first
 /* bias [n][classes][out_c] of the planes' values v [n][planes] through w (see above). */
 void cl_const_planes_bias (const ClConstPlanes *cp, const float *w, int w_in_c, int first, int planes, const float *v,
                            int n, float *bias);
+/* Both of the above in one pass over the views, shared by the layers' thread team (each view's
+ * values and bias are its own: the same bits as the two calls). */
+void cl_const_planes_values_bias (const ClConstPlanes *cp, const float *w, int w_in_c, const float *x, int x_c,
+                                  size_t P, int first, int planes, int n, float *v, float *bias);
 /* y [n][P][out_c] += bias [n][class of p][out_c]. */
 void cl_const_planes_add_bias (const ClConstPlanes *cp, const float *bias, int n, float *y);
 

@@ -440,10 +440,9 @@ cl_model_forward (ClModel *model, const float *x, int n, gboolean training)
   cl_nchw_to_nhwc (x, n, model->spec.in_channels, image_in, b0->conv.in_h * b0->conv.in_w, model->x_copy);
   if (model->const_planes > 0)
     {
-      cl_const_planes_values (x, n, model->spec.in_channels, (size_t) b0->conv.in_h * b0->conv.in_w, image_in,
-                              model->const_planes, model->cp_values);
-      cl_const_planes_bias (&model->cp, model->params + b0->w_off, b0->conv.in_c, image_in, model->const_planes,
-                            model->cp_values, n, model->cp_bias);
+      cl_const_planes_values_bias (&model->cp, model->params + b0->w_off, b0->conv.in_c, x, model->spec.in_channels,
+                                   (size_t) b0->conv.in_h * b0->conv.in_w, image_in, model->const_planes, n,
+                                   model->cp_values, model->cp_bias);
     }
   PROF_LAP (cl_prof_fwd, CL_MODEL_MAX_BLOCKS, 0);
   const float *in = model->x_copy;

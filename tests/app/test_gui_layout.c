@@ -320,6 +320,10 @@ test_wide_window (void)
   add_fake_runs (win, 0, 12);
   g_assert_cmpint (resize_to (win, SMALL_W, SMALL_H), <=, SMALL_W); /* less the window's shadow */
   g_assert_cmpint (gtk_paned_get_position (win->main_paned), ==, 300);
+  /* the runs page's one-line note is whole at 300 px (it read "... A and B compa...") */
+  GtkWidget *note = find_label (GTK_WIDGET (win), "All runs are kept; tick runs to overlay them.");
+  g_assert_nonnull (note);
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (GTK_LABEL (note))));
   int rows, one_line = details_whole (win, &rows);
   g_test_message ("%dx%d: %d run rows shown, %d detail lines on one line", SMALL_W, SMALL_H, rows, one_line);
   g_assert_cmpint (rows, >=, 2);
